@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/strings.h"
 
 namespace touchstone {
 
@@ -62,8 +63,8 @@ std::string HashToBase64(const Hash& h) { return absl::Base64Escape(HashBytes(h)
 
 absl::StatusOr<Hash> HashFromBase64(std::string_view b64) {
   std::string raw;
-  if (!absl::Base64Unescape(b64, &raw)) {
-    return absl::InvalidArgumentError(absl::StrCat("hash is not valid base64: '", b64, "'"));
+  if (!absl::Base64Unescape(Sv(b64), &raw)) {
+    return absl::InvalidArgumentError(absl::StrCat("hash is not valid base64: '", Sv(b64), "'"));
   }
   return HashFromBytes(raw);
 }

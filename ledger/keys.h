@@ -21,7 +21,7 @@ inline constexpr size_t kEd25519SignatureSize = 64;
 // An Ed25519 public key. Immutable after construction; thread-safe.
 class PublicKey {
  public:
-  // From the raw 32 bytes; INVALID_ARGUMENT if not 32 bytes or not a valid key.
+  // From the raw 32 bytes; INVALID_ARGUMENT if not 32 bytes or OpenSSL rejects them.
   static absl::StatusOr<PublicKey> FromRaw(std::string_view raw);
   // From a PEM "PUBLIC KEY" (SPKI) block, as `openssl pkey -pubout` writes.
   static absl::StatusOr<PublicKey> FromPem(std::string_view pem);
@@ -34,11 +34,14 @@ class PublicKey {
   std::string Fingerprint() const;
 
   // True iff `signature` is a valid Ed25519 signature of `message` by this key.
+  // Uses the cached EVP_PKEY and a fresh EVP_MD_CTX per call.
   bool Verify(std::string_view message, std::string_view signature) const;
 
  private:
-  explicit PublicKey(std::string raw);
+  PublicKey(std::string raw, std::shared_ptr<EVP_PKEY> pkey);
   std::string raw_;
+  // Parsed once, shared by copies; OpenSSL allows concurrent read-only use.
+  std::shared_ptr<EVP_PKEY> pkey_;
 };
 
 // An Ed25519 private key. Immutable after construction; thread-safe.

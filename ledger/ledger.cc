@@ -1,0 +1,499 @@
+// The ledger: opening, the append path with group commit, and reads.
+#include "ledger/ledger.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry_format.h"
+#include "ledger/rules.h"
+#include "ledger/status_macros.h"
+
+namespace touchstone {
+
+inline constexpr char kDefaultOrigin[] = "touchstone.local/ledger";
+
+struct Ledger::Prepared {
+  std::string record_bytes;
+  std::string signature;
+  v1::Record record;
+  std::optional<PublicKey> key;
+};
+
+struct Ledger::Pending {
+  Prepared in;
+  absl::Notification done;
+  // Set by the sequencer before done is notified.
+  absl::Status status;
+  uint64_t index = 0;
+  Hash leaf_hash{};
+  uint64_t tree_size = 0;
+  std::string checkpoint;
+  bool duplicate = false;
+};
+
+Ledger::Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner signer,
+               NoteVerifier verifier)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      signer_(std::make_unique<NoteSigner>(std::move(signer))),
+      verifier_(std::move(verifier)),
+      registry_(store_.get()) {}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
+  if (options.operator_key_path.empty()) {
+    options.operator_key_path = options.data_dir + "/operator.pem";
+  }
+  if (!options.now_micros) {
+    options.now_micros = [] { return absl::ToUnixMicros(absl::Now()); };
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create data directory ", options.data_dir, ": ", ec.message()));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({.path = options.data_dir + "/db"}));
+  ASSIGN_OR_RETURN(const uint64_t size, store->ReadTreeSize());
+
+  std::string origin;
+  absl::StatusOr<PrivateKey> key = PrivateKey::LoadPemFile(options.operator_key_path);
+  if (size == 0) {
+    origin = options.origin.empty() ? kDefaultOrigin : options.origin;
+    if (absl::IsNotFound(key.status())) {
+      key = PrivateKey::Generate();
+      if (key.ok()) RETURN_IF_ERROR(key->SavePemFile(options.operator_key_path));
+    }
+    if (!key.ok()) return key.status();
+  } else {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored_origin, store->GetMeta("origin"));
+    if (!stored_origin) return absl::DataLossError("the log has entries but no origin");
+    origin = *stored_origin;
+    if (!options.origin.empty() && options.origin != origin) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this log's origin is '", origin, "', not '", options.origin, "'"));
+    }
+    if (absl::IsNotFound(key.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the log exists but its operator key ", options.operator_key_path, " is missing"));
+    }
+    if (!key.ok()) return key.status();
+  }
+  ASSIGN_OR_RETURN(NoteSigner signer, NoteSigner::Create(origin, *key));
+  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(signer.VerifierKey()));
+
+  auto ledger = std::unique_ptr<Ledger>(
+      new Ledger(std::move(options), std::move(store), std::move(signer), std::move(verifier)));
+  if (size == 0) {
+    RETURN_IF_ERROR(ledger->CreateGenesis(*key));
+  } else {
+    RETURN_IF_ERROR(ledger->Initialize());
+  }
+  ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
+  return ledger;
+}
+
+NodeReader Ledger::Reader() const {
+  return [store = store_.get()](int level, uint64_t index) { return store->GetNode(level, index); };
+}
+
+absl::Status Ledger::Initialize() {
+  ASSIGN_OR_RETURN(const uint64_t size, store_->ReadTreeSize());
+  ASSIGN_OR_RETURN(tree_, CompactRange::FromNodes(size, Reader()));
+  ASSIGN_OR_RETURN(last_leaf_hash_, store_->GetNode(0, size - 1));
+  // The operator key must be an active key of the operator registered in genesis.
+  ASSIGN_OR_RETURN(std::string genesis_bytes, store_->GetEntry(0));
+  ASSIGN_OR_RETURN(EntryView genesis, DecodeEntry(genesis_bytes));
+  v1::Record record;
+  if (!record.ParseFromArray(genesis.record.data(), static_cast<int>(genesis.record.size())) ||
+      !record.has_genesis()) {
+    return absl::DataLossError("entry 0 is not a genesis record");
+  }
+  const std::string& op_id = record.genesis().operator_().participant_id();
+  ASSIGN_OR_RETURN(auto op, registry_.Get(op_id));
+  const v1::KeyState* k = FindKey(*op, signer_->key().public_key().Fingerprint());
+  if (k == nullptr || k->revoked()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the operator key in ", options_.operator_key_path,
+                     " is not an active key of this log's operator '", op_id, "'"));
+  }
+  ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(size));
+  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(note, verifier_));
+  if (cp.size != size || cp.root != tree_.Root()) {
+    return absl::DataLossError(absl::StrCat("the latest checkpoint (size ", cp.size,
+                                            ") does not match the stored tree of size ", size));
+  }
+  absl::MutexLock lock(&head_mu_);
+  size_ = size;
+  checkpoint_ = std::move(note);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
+  const int64_t now = options_.now_micros();
+  v1::Record record;
+  record.set_record_id("genesis");
+  record.set_signer(options_.operator_id);
+  record.set_key_id(operator_key.public_key().Fingerprint());
+  record.set_event_time_micros(now);
+  v1::Genesis* g = record.mutable_genesis();
+  g->set_origin(signer_->name());
+  v1::ParticipantRegistered* op = g->mutable_operator_();
+  op->set_participant_id(options_.operator_id);
+  op->set_legal_name(options_.operator_name);
+  op->add_roles(v1::ROLE_OPERATOR);
+  op->add_keys()->set_ed25519(operator_key.public_key().raw());
+  const std::string record_bytes = SerializeRecord(record);
+  const std::string signature = SignRecord(operator_key, record_bytes);
+
+  GroupState state(&registry_);
+  RETURN_IF_ERROR(ApplyGenesis(record, 0, state));
+  const std::string entry = EncodeEntry(0, now, Hash{}, record_bytes, signature);
+  const Hash leaf = LeafHash(entry);
+  std::vector<NewNode> nodes;
+  tree_.Append(leaf, &nodes);
+  StoreBatch batch = store_->NewBatch();
+  batch.PutEntry(0, entry);
+  batch.PutLeafIndex(leaf, 0);
+  batch.PutRecordId(record.signer(), record.record_id(), 0);
+  for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
+  state.WriteTo(batch);
+  batch.PutMeta("origin", signer_->name());
+  batch.PutTreeSize(1);
+  Checkpoint cp{.origin = signer_->name(), .size = 1, .root = tree_.Root()};
+  ASSIGN_OR_RETURN(std::string note, signer_->Sign(cp.ToText()));
+  batch.PutCheckpoint(1, note);
+  RETURN_IF_ERROR(store_->Commit(batch));
+  state.Publish(&registry_);
+  last_leaf_hash_ = leaf;
+  absl::MutexLock lock(&head_mu_);
+  size_ = 1;
+  checkpoint_ = std::move(note);
+  return absl::OkStatus();
+}
+
+Ledger::~Ledger() { Shutdown(); }
+
+void Ledger::Shutdown() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  if (sequencer_.joinable()) sequencer_.join();
+}
+
+absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string signature) const {
+  ASSIGN_OR_RETURN(v1::Record parsed, ParseRecord(record, options_.max_record_bytes));
+  if (parsed.has_genesis()) {
+    return absl::InvalidArgumentError("a genesis record can only be entry 0");
+  }
+  if (signature.size() != kEd25519SignatureSize) {
+    return absl::InvalidArgumentError(absl::StrCat("signature must be ", kEd25519SignatureSize,
+                                                   " bytes, got ", signature.size()));
+  }
+  ASSIGN_OR_RETURN(PublicKey key, registry_.ActiveKey(parsed.signer(), parsed.key_id()));
+  if (!key.Verify(RecordSigningMessage(record), signature)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad signature: record '", parsed.record_id(),
+                                                   "' is not signed by key ", parsed.key_id(),
+                                                   " of '", parsed.signer(), "'"));
+  }
+  return Prepared{std::move(record), std::move(signature), std::move(parsed), std::move(key)};
+}
+
+std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepared> prepared) {
+  std::vector<std::shared_ptr<Pending>> out;
+  out.reserve(prepared.size());
+  for (Prepared& p : prepared) {
+    auto pending = std::make_shared<Pending>();
+    pending->in = std::move(p);
+    out.push_back(std::move(pending));
+  }
+  absl::MutexLock lock(&queue_mu_);
+  for (auto& p : out) {
+    if (stopping_) {
+      p->status = absl::UnavailableError("the ledger is shutting down");
+      p->done.Notify();
+    } else {
+      queue_.push_back(p);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Receipt> Ledger::Await(Pending& p) const {
+  p.done.WaitForNotification();
+  if (!p.status.ok()) return p.status;
+  Receipt r;
+  r.index = p.index;
+  r.leaf_hash = p.leaf_hash;
+  r.tree_size = p.tree_size;
+  r.checkpoint = p.checkpoint;
+  r.duplicate = p.duplicate;
+  ASSIGN_OR_RETURN(r.inclusion_proof, touchstone::InclusionProof(p.index, p.tree_size, Reader()));
+  return r;
+}
+
+absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature) {
+  ASSIGN_OR_RETURN(Prepared prepared, Prepare(std::move(record), std::move(signature)));
+  std::vector<Prepared> one;
+  one.push_back(std::move(prepared));
+  auto pending = Enqueue(std::move(one));
+  return Await(*pending[0]);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
+    std::vector<std::pair<std::string, std::string>> records) {
+  if (records.size() > options_.max_batch) {
+    return absl::InvalidArgumentError(absl::StrCat("a batch holds at most ", options_.max_batch,
+                                                   " records, got ", records.size()));
+  }
+  const size_t n = records.size();
+  std::vector<absl::StatusOr<Prepared>> prepared(n, absl::UnknownError("not prepared"));
+  auto prepare_range = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      prepared[i] = Prepare(std::move(records[i].first), std::move(records[i].second));
+    }
+  };
+  // Verify signatures on every core for large batches.
+  const size_t workers = n >= 64 ? std::max(1u, std::thread::hardware_concurrency()) : 1;
+  std::vector<std::thread> threads;
+  const size_t chunk = (n + workers - 1) / workers;
+  for (size_t w = 1; w < workers; ++w) {
+    const size_t begin = std::min(n, w * chunk), end = std::min(n, (w + 1) * chunk);
+    threads.emplace_back(prepare_range, begin, end);
+  }
+  prepare_range(0, std::min(n, chunk));
+  for (auto& t : threads) t.join();
+
+  std::vector<Prepared> ok;
+  for (auto& p : prepared) {
+    if (p.ok()) ok.push_back(std::move(*p));
+  }
+  auto pending = Enqueue(std::move(ok));
+  std::vector<absl::StatusOr<Receipt>> results;
+  results.reserve(n);
+  size_t next = 0;
+  for (auto& p : prepared) {
+    if (!p.ok()) {
+      results.push_back(p.status());
+    } else {
+      results.push_back(Await(*pending[next++]));
+    }
+  }
+  return results;
+}
+
+void Ledger::SequencerLoop() {
+  for (;;) {
+    std::vector<std::shared_ptr<Pending>> group;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->queue_mu_) {
+            return !l->queue_.empty() || l->stopping_;
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and drained
+      const size_t n = std::min(queue_.size(), options_.max_group);
+      group.assign(queue_.begin(), queue_.begin() + n);
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+    }
+    CommitGroup(group);
+  }
+}
+
+void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
+  const CompactRange saved_tree = tree_;
+  const Hash saved_last = last_leaf_hash_;
+  GroupState state(&registry_);
+  StoreBatch batch = store_->NewBatch();
+  std::vector<NewNode> nodes;
+  std::vector<Pending*> appended;
+  // In-group record ids, and in-group retries of a record appended by this group.
+  absl::flat_hash_map<std::string, Pending*> ids;
+  std::vector<std::pair<Pending*, Pending*>> retries;
+  const int64_t now = options_.now_micros();
+
+  for (auto& sp : group) {
+    Pending& p = *sp;
+    const v1::Record& rec = p.in.record;
+    std::string id_key = absl::StrCat(rec.signer(), absl::string_view("\0", 1), rec.record_id());
+    if (auto it = ids.find(id_key); it != ids.end()) {
+      if (it->second->in.record_bytes == p.in.record_bytes) {
+        retries.emplace_back(&p, it->second);
+      } else {
+        p.status = absl::AlreadyExistsError(absl::StrCat(
+            "record id '", rec.record_id(), "' of '", rec.signer(), "' is already used"));
+      }
+      continue;
+    }
+    absl::StatusOr<std::optional<uint64_t>> existing =
+        store_->FindRecordId(rec.signer(), rec.record_id());
+    if (!existing.ok()) {
+      p.status = existing.status();
+      continue;
+    }
+    if (existing->has_value()) {
+      const uint64_t index = **existing;
+      absl::StatusOr<std::string> entry = store_->GetEntry(index);
+      absl::StatusOr<EntryView> view =
+          entry.ok() ? DecodeEntry(*entry) : absl::StatusOr<EntryView>(entry.status());
+      if (!view.ok()) {
+        p.status = view.status();
+      } else if (view->record == p.in.record_bytes) {
+        p.duplicate = true;
+        p.index = index;
+        p.leaf_hash = LeafHash(*entry);
+      } else {
+        p.status = absl::AlreadyExistsError(
+            absl::StrCat("record id '", rec.record_id(), "' of '", rec.signer(),
+                         "' is already used by entry ", index, " with other bytes"));
+      }
+      continue;
+    }
+    const uint64_t index = tree_.size();
+    absl::Status st = CheckAndApply(rec, *p.in.key, index, state);
+    if (!st.ok()) {
+      p.status = std::move(st);
+      continue;
+    }
+    const std::string entry =
+        EncodeEntry(index, now, last_leaf_hash_, p.in.record_bytes, p.in.signature);
+    const Hash leaf = LeafHash(entry);
+    batch.PutEntry(index, entry);
+    batch.PutLeafIndex(leaf, index);
+    batch.PutRecordId(rec.signer(), rec.record_id(), index);
+    tree_.Append(leaf, &nodes);
+    last_leaf_hash_ = leaf;
+    p.index = index;
+    p.leaf_hash = leaf;
+    ids.emplace(std::move(id_key), &p);
+    appended.push_back(&p);
+  }
+
+  absl::Status commit = absl::OkStatus();
+  std::string note;
+  if (!appended.empty()) {
+    for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
+    state.WriteTo(batch);
+    batch.PutTreeSize(tree_.size());
+    Checkpoint cp{.origin = signer_->name(), .size = tree_.size(), .root = tree_.Root()};
+    absl::StatusOr<std::string> signed_note = signer_->Sign(cp.ToText());
+    commit = signed_note.status();
+    if (commit.ok()) {
+      note = std::move(*signed_note);
+      batch.PutCheckpoint(tree_.size(), note);
+      commit = store_->Commit(batch);
+    }
+    if (commit.ok()) {
+      state.Publish(&registry_);
+      absl::MutexLock lock(&head_mu_);
+      size_ = tree_.size();
+      checkpoint_ = note;
+    } else {
+      tree_ = saved_tree;
+      last_leaf_hash_ = saved_last;
+      for (Pending* p : appended) p->status = commit;
+    }
+  }
+  for (auto& [retry, original] : retries) {
+    retry->status = original->status;
+    retry->duplicate = true;
+    retry->index = original->index;
+    retry->leaf_hash = original->leaf_hash;
+  }
+  const auto [size, latest] = LatestCheckpoint();
+  for (auto& sp : group) {
+    if (sp->status.ok()) {
+      sp->tree_size = size;
+      sp->checkpoint = latest;
+    }
+    sp->done.Notify();
+  }
+}
+
+LogInfo Ledger::Info() const {
+  return LogInfo{signer_->name(), signer_->VerifierKey(), Size()};
+}
+
+uint64_t Ledger::Size() const {
+  absl::MutexLock lock(&head_mu_);
+  return size_;
+}
+
+std::pair<uint64_t, std::string> Ledger::LatestCheckpoint() const {
+  absl::MutexLock lock(&head_mu_);
+  return {size_, checkpoint_};
+}
+
+absl::StatusOr<std::string> Ledger::GetEntry(uint64_t index) const {
+  const uint64_t size = Size();
+  if (index >= size) {
+    return absl::OutOfRangeError(
+        absl::StrCat("index ", index, " is beyond the log (size ", size, ")"));
+  }
+  return store_->GetEntry(index);
+}
+
+absl::Status Ledger::ScanEntries(
+    uint64_t start, uint64_t end,
+    const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
+  const uint64_t size = Size();
+  if (start > end || end > size) {
+    return absl::OutOfRangeError(
+        absl::StrCat("range [", start, ", ", end, ") is not within the log (size ", size, ")"));
+  }
+  return store_->ScanEntries(start, end, fn);
+}
+
+absl::StatusOr<std::string> Ledger::GetCheckpoint(uint64_t size) const {
+  const uint64_t current = Size();
+  if (size > current) {
+    return absl::OutOfRangeError(
+        absl::StrCat("size ", size, " is beyond the log (size ", current, ")"));
+  }
+  return store_->GetCheckpoint(size);
+}
+
+absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index,
+                                                         uint64_t tree_size) const {
+  const uint64_t current = Size();
+  if (tree_size > current || index >= tree_size) {
+    return absl::OutOfRangeError(absl::StrCat("no leaf ", index, " in a tree of size ", tree_size,
+                                              " (log size ", current, ")"));
+  }
+  return touchstone::InclusionProof(index, tree_size, Reader());
+}
+
+absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
+  ASSIGN_OR_RETURN(std::optional<uint64_t> index, store_->FindLeaf(leaf_hash));
+  if (!index || *index >= Size()) {
+    return absl::NotFoundError(
+        absl::StrCat("no entry has leaf hash ", HashToHex(leaf_hash)));
+  }
+  return *index;
+}
+
+absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t old_size,
+                                                           uint64_t new_size) const {
+  const uint64_t current = Size();
+  if (new_size > current) {
+    return absl::OutOfRangeError(
+        absl::StrCat("size ", new_size, " is beyond the log (size ", current, ")"));
+  }
+  if (old_size == 0 || old_size > new_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a consistency proof needs 0 < old_size <= new_size, got ", old_size, " and ", new_size));
+  }
+  return touchstone::ConsistencyProof(old_size, new_size, Reader());
+}
+
+}  // namespace touchstone

@@ -1,0 +1,86 @@
+// Record signing message and structural validation.
+#include "ledger/record.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/strings.h"
+
+namespace touchstone {
+namespace {
+
+bool IsPrintableAscii(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+bool IsLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string RecordSigningMessage(std::string_view record_bytes) {
+  return absl::StrCat(Sv(kRecordSigningContext), Sv(record_bytes));
+}
+
+std::string SignRecord(const PrivateKey& key, std::string_view record_bytes) {
+  return key.Sign(RecordSigningMessage(record_bytes));
+}
+
+bool IsValidParticipantId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes, size_t max_bytes) {
+  if (bytes.empty()) return absl::InvalidArgumentError("record is empty");
+  if (bytes.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("record is ", bytes.size(), " bytes; the limit is ", max_bytes));
+  }
+  v1::Record r;
+  if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError("record bytes are not a touchstone.v1.Record");
+  }
+  if (!r.GetReflection()->GetUnknownFields(r).empty()) {
+    return absl::InvalidArgumentError("record has fields this ledger does not know");
+  }
+  if (r.record_id().empty() || r.record_id().size() > 128 || !IsPrintableAscii(r.record_id())) {
+    return absl::InvalidArgumentError(
+        "record_id must be 1 to 128 printable ASCII characters without spaces");
+  }
+  if (!IsValidParticipantId(r.signer())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signer '", absl::CHexEscape(r.signer()),
+                     "' is not a participant id ([a-z0-9][a-z0-9._-]{0,63})"));
+  }
+  if (r.key_id().size() != 16 || !IsLowerHex(r.key_id())) {
+    return absl::InvalidArgumentError("key_id must be 16 lowercase hex characters");
+  }
+  if (r.event_time_micros() < 0) {
+    return absl::InvalidArgumentError("event_time_micros must not be negative");
+  }
+  if (r.body_case() == v1::Record::BODY_NOT_SET) {
+    return absl::InvalidArgumentError("record has no body");
+  }
+  return r;
+}
+
+std::string SerializeRecord(const v1::Record& record) {
+  std::string out;
+  record.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace touchstone

@@ -1,0 +1,169 @@
+// The ledger: an append-only, hash-chained, Merkle-tree log of signed records
+// over RocksDB, with group commit and signed checkpoints.
+//
+// Append path: Submit() parses the record and verifies its signature on the
+// caller's thread (so verification runs in parallel across callers), then
+// queues it. One sequencer thread takes every waiting submission as a group,
+// checks the rules, assigns indices, writes entries, tree nodes, indexes,
+// state and one signed checkpoint in one synced WriteBatch, and only then
+// completes each submission. The caller then builds its receipt (inclusion
+// proof against that checkpoint) on its own thread.
+#ifndef TOUCHSTONE_LEDGER_LEDGER_H_
+#define TOUCHSTONE_LEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "ledger/compact_range.h"
+#include "ledger/hash.h"
+#include "ledger/note.h"
+#include "ledger/record.h"
+#include "ledger/registry.h"
+#include "ledger/store.h"
+
+namespace touchstone {
+
+struct LedgerOptions {
+  // Directory holding the database ("db/") and, by default, the operator key.
+  // Default: /var/lib/touchstone
+  std::string data_dir = "/var/lib/touchstone";
+  // The log's origin (checkpoint key name), used when the log is created; an
+  // existing log keeps its own and refuses a different non-empty value.
+  // Default: "touchstone.local/ledger"
+  std::string origin;
+  // PEM file of the operator's Ed25519 key; created (mode 0600) with a new log
+  // if missing. Default: <data_dir>/operator.pem
+  std::string operator_key_path;
+  // Participant id of the operator, used when the log is created. Default: "operator"
+  std::string operator_id = "operator";
+  // Legal name of the operator, used when the log is created. Default: "Touchstone operator"
+  std::string operator_name = "Touchstone operator";
+  // Most submissions one commit group takes. Default: 4096
+  size_t max_group = 4096;
+  // Most records one SubmitBatch call takes. Default: 1000
+  size_t max_batch = 1000;
+  // Largest record accepted, in bytes. Default: 64 KiB
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // Clock for recorded_at, in microseconds since the epoch. Default: the system clock.
+  std::function<int64_t()> now_micros;
+};
+
+// What a submitter gets back: where the record is and the proof that it is there.
+struct Receipt {
+  uint64_t index = 0;
+  Hash leaf_hash{};
+  uint64_t tree_size = 0;           // size of `checkpoint`
+  std::string checkpoint;           // signed note covering the entry
+  std::vector<Hash> inclusion_proof;  // against `checkpoint`
+  bool duplicate = false;           // an idempotent retry of an earlier submission
+};
+
+struct LogInfo {
+  std::string origin;
+  std::string verifier_key;
+  uint64_t size = 0;
+};
+
+// Thread-safe.
+class Ledger {
+ public:
+  // Opens the log in options.data_dir, creating it (operator key and genesis
+  // entry) if new. FAILED_PRECONDITION if the operator key does not match the
+  // log's genesis or the origin differs; storage errors as Store::Open.
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerOptions options);
+  // Stops the sequencer after draining queued submissions.
+  ~Ledger();
+
+  // Appends one signed record and waits until it is durable. Errors: see
+  // proto/ledger_service.proto (Submit); UNAVAILABLE after Shutdown().
+  absl::StatusOr<Receipt> Submit(std::string record, std::string signature);
+  // Appends many records; one result per record, in order. INVALID_ARGUMENT
+  // (for the call) if there are more than max_batch.
+  absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
+      std::vector<std::pair<std::string, std::string>> records);
+
+  // Refuses new submissions, completes those queued, and stops the sequencer.
+  void Shutdown();
+
+  LogInfo Info() const;
+  uint64_t Size() const;
+  const LedgerOptions& options() const { return options_; }
+  const NoteSigner& signer() const { return *signer_; }
+  // The verifier for this log's checkpoints.
+  const NoteVerifier& verifier() const { return verifier_; }
+
+  // Entry bytes at index; OUT_OF_RANGE if index >= Size().
+  absl::StatusOr<std::string> GetEntry(uint64_t index) const;
+  // Calls fn for each entry in [start, end); OUT_OF_RANGE if end > Size() or start > end.
+  absl::Status ScanEntries(uint64_t start, uint64_t end,
+                           const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  // The latest checkpoint note and its size.
+  std::pair<uint64_t, std::string> LatestCheckpoint() const;
+  // The checkpoint issued at `size`; NOT_FOUND if none was issued at that size,
+  // OUT_OF_RANGE if size > Size().
+  absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
+  // Inclusion proof of `index` at `tree_size` (which must have a checkpoint).
+  // OUT_OF_RANGE if index >= tree_size or tree_size > Size().
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
+  // The index of the entry with this leaf hash; NOT_FOUND if none.
+  absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
+  // Consistency proof; INVALID_ARGUMENT unless 0 < old_size <= new_size,
+  // OUT_OF_RANGE if new_size > Size().
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
+
+  const Store& store() const { return *store_; }
+
+ private:
+  struct Pending;
+  struct Prepared;
+
+  Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner signer,
+         NoteVerifier verifier);
+  absl::Status Initialize();
+  absl::Status CreateGenesis(const PrivateKey& operator_key);
+
+  // Parses and verifies on the caller's thread.
+  absl::StatusOr<Prepared> Prepare(std::string record, std::string signature) const;
+  // Queues prepared submissions; returns their pending handles.
+  std::vector<std::shared_ptr<Pending>> Enqueue(std::vector<Prepared> prepared);
+  // Waits for a pending submission and builds its receipt.
+  absl::StatusOr<Receipt> Await(Pending& pending) const;
+
+  void SequencerLoop();
+  void CommitGroup(std::vector<std::shared_ptr<Pending>>& group);
+  NodeReader Reader() const;
+
+  const LedgerOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<NoteSigner> signer_;
+  NoteVerifier verifier_;
+  Registry registry_;
+
+  mutable absl::Mutex queue_mu_;
+  std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  // Owned by the sequencer thread (and by Open before it starts).
+  CompactRange tree_;
+  Hash last_leaf_hash_{};
+
+  mutable absl::Mutex head_mu_;
+  uint64_t size_ ABSL_GUARDED_BY(head_mu_) = 0;
+  std::string checkpoint_ ABSL_GUARDED_BY(head_mu_);
+
+  std::thread sequencer_;
+};
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_LEDGER_H_

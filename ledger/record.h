@@ -1,0 +1,45 @@
+// Records as signed and submitted: the signing message, structural validation,
+// and the checks every record must pass before anything else looks at it.
+#ifndef TOUCHSTONE_LEDGER_RECORD_H_
+#define TOUCHSTONE_LEDGER_RECORD_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "ledger/keys.h"
+#include "proto/record.pb.h"
+
+namespace touchstone {
+
+// Domain separation: a record signature is Ed25519 over
+//   kRecordSigningContext || record bytes
+// so a record signature can never be mistaken for a checkpoint or note signature.
+inline constexpr std::string_view kRecordSigningContext = "touchstone.v1 record signature\n";
+
+// Default bound on record size. Default: 64 KiB.
+inline constexpr size_t kDefaultMaxRecordBytes = 64 * 1024;
+
+// The exact message a record's signature covers.
+std::string RecordSigningMessage(std::string_view record_bytes);
+
+// Signs serialized record bytes.
+std::string SignRecord(const PrivateKey& key, std::string_view record_bytes);
+
+// True if `id` is a valid participant id: [a-z0-9][a-z0-9._-]{0,63}.
+bool IsValidParticipantId(std::string_view id);
+
+// Parses and structurally validates record bytes. INVALID_ARGUMENT with a
+// precise message if: larger than max_bytes, not a Record, unknown fields
+// present, record_id empty/longer than 128/non-printable, signer not a valid
+// participant id, key_id not 16 lowercase hex, negative event time, or no body.
+absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
+                                       size_t max_bytes = kDefaultMaxRecordBytes);
+
+// Serializes a record (clients only: the ledger never re-serializes what it stores).
+std::string SerializeRecord(const v1::Record& record);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_RECORD_H_

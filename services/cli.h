@@ -1,0 +1,43 @@
+// Shared pieces of the touchstone command-line client.
+#ifndef TOUCHSTONE_SERVICES_CLI_H_
+#define TOUCHSTONE_SERVICES_CLI_H_
+
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/ledger_service.grpc.pb.h"
+
+namespace touchstone::cli {
+
+// Options every command shares.
+struct Context {
+  // gRPC address of touchstoned. Default: 127.0.0.1:50051 (env TOUCHSTONE_SERVER).
+  std::string server = "127.0.0.1:50051";
+  // Per-call deadline in seconds. Default: 30.
+  int timeout_seconds = 30;
+
+  std::unique_ptr<v1::Ledger::Stub> Stub() const;
+  // A client context with the deadline set.
+  std::unique_ptr<grpc::ClientContext> Call() const;
+};
+
+// Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+// Writes a whole file ("-" = stdout).
+absl::Status WriteFile(const std::string& path, std::string_view data);
+
+// The status a failed command exits with; prints "touchstone: <message>" to stderr.
+int Fail(const absl::Status& status);
+
+// Command groups; each adds its subcommands to `app`. The callbacks set
+// *exit_code.
+void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code);
+
+}  // namespace touchstone::cli
+
+#endif  // TOUCHSTONE_SERVICES_CLI_H_

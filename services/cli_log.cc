@@ -1,0 +1,142 @@
+// touchstone log ... and touchstone proof verify: the log in its public formats
+// (C2SP checkpoints, tlog-proof, tlog-witness consistency bodies), and an
+// offline check of a tlog-proof.
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/checkpoint.h"
+#include "ledger/status_macros.h"
+#include "services/cli.h"
+#include "services/status_convert.h"
+
+namespace touchstone::cli {
+namespace {
+
+absl::Status LogInfoCmd(const Context& ctx) {
+  v1::LogInfo info;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
+  std::cout << "origin " << info.origin() << "\n"
+            << "verifier_key " << info.verifier_key() << "\n"
+            << "size " << info.size() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CheckpointCmd(const Context& ctx, uint64_t size) {
+  v1::GetCheckpointRequest req;
+  req.set_size(size);
+  v1::CheckpointResponse resp;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetCheckpoint(ctx.Call().get(), req, &resp)));
+  std::cout << resp.checkpoint();
+  return absl::OkStatus();
+}
+
+absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw) {
+  v1::GetEntryRequest req;
+  req.set_index(index);
+  v1::Entry e;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetEntry(ctx.Call().get(), req, &e)));
+  if (raw) return WriteFile("-", e.data());
+  std::cout << absl::Base64Escape(e.data()) << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status ProofCmd(const Context& ctx, uint64_t index) {
+  v1::GetInclusionProofRequest req;
+  req.set_index(index);
+  v1::InclusionProofResponse resp;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetInclusionProof(ctx.Call().get(), req, &resp)));
+  TlogProof proof;
+  proof.index = resp.index();
+  proof.checkpoint_note = resp.checkpoint();
+  for (const std::string& h : resp.hashes()) {
+    ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
+    proof.hashes.push_back(hash);
+  }
+  std::cout << proof.ToText();
+  return absl::OkStatus();
+}
+
+absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size) {
+  v1::GetConsistencyProofRequest req;
+  req.set_old_size(old_size);
+  v1::ConsistencyProofResponse resp;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetConsistencyProof(ctx.Call().get(), req, &resp)));
+  std::cout << "old " << resp.old_size() << "\n";
+  for (const std::string& h : resp.hashes()) std::cout << absl::Base64Escape(h) << "\n";
+  std::cout << "\n" << resp.checkpoint();
+  return absl::OkStatus();
+}
+
+// Offline: no server is contacted.
+absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& entry_file,
+                            bool entry_base64, const std::string& vkey) {
+  ASSIGN_OR_RETURN(std::string proof_text, ReadFile(proof_file));
+  ASSIGN_OR_RETURN(std::string entry, ReadFile(entry_file));
+  if (entry_base64) {
+    std::string raw;
+    if (!absl::Base64Unescape(absl::StripAsciiWhitespace(entry), &raw)) {
+      return absl::InvalidArgumentError(absl::StrCat(entry_file, " is not base64"));
+    }
+    entry = std::move(raw);
+  }
+  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  ASSIGN_OR_RETURN(TlogProof proof, TlogProof::FromText(proof_text));
+  ASSIGN_OR_RETURN(Checkpoint cp, VerifyTlogProof(proof, entry, verifier));
+  std::cout << "valid: entry " << proof.index << " (leaf hash "
+            << HashToBase64(LeafHash(entry)) << ") is in " << cp.origin << " at size " << cp.size
+            << ", checkpoint signed by " << verifier.name << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
+  auto run = [exit_code](absl::Status s) {
+    if (!s.ok()) *exit_code = Fail(s);
+  };
+  auto* log = app.add_subcommand("log", "read the log in its public formats");
+  log->require_subcommand(1);
+  log->add_subcommand("info", "origin, verifier key and size")->callback([&ctx, run] {
+    run(LogInfoCmd(ctx));
+  });
+
+  static uint64_t cp_size = 0;
+  auto* cp = log->add_subcommand("checkpoint", "the signed checkpoint note, verbatim");
+  cp->add_option("--size", cp_size, "a checkpoint issued at this size (default: latest)");
+  cp->callback([&ctx, run] { run(CheckpointCmd(ctx, cp_size)); });
+
+  static uint64_t entry_index = 0;
+  static bool entry_raw = false;
+  auto* entry = log->add_subcommand("entry", "an entry's stored bytes (base64, or --raw)");
+  entry->add_option("index", entry_index, "entry index")->required();
+  entry->add_flag("--raw", entry_raw, "write the raw bytes");
+  entry->callback([&ctx, run] { run(EntryCmd(ctx, entry_index, entry_raw)); });
+
+  static uint64_t proof_index = 0;
+  auto* proof = log->add_subcommand(
+      "proof", "a c2sp.org/tlog-proof@v1 of an entry against the latest checkpoint");
+  proof->add_option("index", proof_index, "entry index")->required();
+  proof->callback([&ctx, run] { run(ProofCmd(ctx, proof_index)); });
+
+  static uint64_t old_size = 0;
+  auto* cons = log->add_subcommand(
+      "consistency", "consistency proof from OLD_SIZE to the latest checkpoint (tlog-witness body)");
+  cons->add_option("old_size", old_size, "the older tree size")->required();
+  cons->callback([&ctx, run] { run(ConsistencyCmd(ctx, old_size)); });
+
+  auto* verify = app.add_subcommand("proof", "offline checks");
+  verify->require_subcommand(1);
+  static std::string proof_file, entry_file, vkey;
+  static bool entry_b64 = false;
+  auto* pv = verify->add_subcommand(
+      "verify", "check a tlog-proof for an entry against a verifier key, with no network");
+  pv->add_option("proof", proof_file, "tlog-proof file")->required();
+  pv->add_option("entry", entry_file, "entry bytes file (raw, or --base64)")->required();
+  pv->add_flag("--base64", entry_b64, "the entry file holds base64");
+  pv->add_option("--vkey", vkey, "the log's note verifier key")->required();
+  pv->callback([run] { run(VerifyProofCmd(proof_file, entry_file, entry_b64, vkey)); });
+}
+
+}  // namespace touchstone::cli

@@ -1,0 +1,155 @@
+// gRPC adapter of the ledger.
+#include "services/ledger_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
+#include "services/status_convert.h"
+
+namespace touchstone {
+
+void ToProto(const Receipt& r, v1::Receipt* out) {
+  out->set_index(r.index);
+  out->set_leaf_hash(HashBytes(r.leaf_hash));
+  out->set_checkpoint(r.checkpoint);
+  out->set_tree_size(r.tree_size);
+  out->set_duplicate(r.duplicate);
+  for (const Hash& h : r.inclusion_proof) out->add_inclusion_proof(HashBytes(h));
+}
+
+grpc::Status LedgerService::Submit(grpc::ServerContext*, const v1::SubmitRequest* req,
+                                   v1::Receipt* resp) {
+  absl::StatusOr<Receipt> r = ledger_->Submit(req->record(), req->signature());
+  if (!r.ok()) return ToGrpc(r.status());
+  ToProto(*r, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::SubmitBatch(grpc::ServerContext*, const v1::SubmitBatchRequest* req,
+                                        v1::SubmitBatchResponse* resp) {
+  std::vector<std::pair<std::string, std::string>> records;
+  records.reserve(req->records_size());
+  for (const auto& r : req->records()) records.emplace_back(r.record(), r.signature());
+  auto results = ledger_->SubmitBatch(std::move(records));
+  if (!results.ok()) return ToGrpc(results.status());
+  for (const auto& r : *results) {
+    v1::SubmitResult* out = resp->add_results();
+    out->set_code(static_cast<int>(r.status().code()));
+    if (r.ok()) {
+      ToProto(*r, out->mutable_receipt());
+    } else {
+      out->set_message(std::string(r.status().message()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetEntry(grpc::ServerContext*, const v1::GetEntryRequest* req,
+                                     v1::Entry* resp) {
+  absl::StatusOr<std::string> e = ledger_->GetEntry(req->index());
+  if (!e.ok()) return ToGrpc(e.status());
+  resp->set_index(req->index());
+  resp->set_leaf_hash(HashBytes(LeafHash(*e)));
+  resp->set_data(std::move(*e));
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetEntries(grpc::ServerContext* ctx, const v1::GetEntriesRequest* req,
+                                       grpc::ServerWriter<v1::Entry>* writer) {
+  const uint64_t end = req->end() == 0 ? ledger_->Size() : req->end();
+  absl::Status s = ledger_->ScanEntries(
+      req->start(), end, [&](uint64_t index, std::string_view data) -> absl::Status {
+        if (ctx->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
+        v1::Entry e;
+        e.set_index(index);
+        e.set_data(std::string(data));
+        e.set_leaf_hash(HashBytes(LeafHash(data)));
+        if (!writer->Write(e)) return absl::CancelledError("the client went away");
+        return absl::OkStatus();
+      });
+  return ToGrpc(s);
+}
+
+grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext*,
+                                          const v1::GetCheckpointRequest* req,
+                                          v1::CheckpointResponse* resp) {
+  if (req->size() == 0) {
+    auto [size, note] = ledger_->LatestCheckpoint();
+    resp->set_size(size);
+    resp->set_checkpoint(std::move(note));
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<std::string> note = ledger_->GetCheckpoint(req->size());
+  if (!note.ok()) return ToGrpc(note.status());
+  resp->set_size(req->size());
+  resp->set_checkpoint(std::move(*note));
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// The tree size a proof request asks for (0 = latest) and its checkpoint.
+absl::StatusOr<std::pair<uint64_t, std::string>> CheckpointFor(const Ledger& ledger,
+                                                               uint64_t size) {
+  if (size == 0) return ledger.LatestCheckpoint();
+  ASSIGN_OR_RETURN(std::string note, ledger.GetCheckpoint(size));
+  return std::make_pair(size, std::move(note));
+}
+
+}  // namespace
+
+grpc::Status LedgerService::GetInclusionProof(grpc::ServerContext*,
+                                              const v1::GetInclusionProofRequest* req,
+                                              v1::InclusionProofResponse* resp) {
+  auto cp = CheckpointFor(*ledger_, req->tree_size());
+  if (!cp.ok()) return ToGrpc(cp.status());
+  uint64_t index = 0;
+  switch (req->leaf_case()) {
+    case v1::GetInclusionProofRequest::kIndex:
+      index = req->index();
+      break;
+    case v1::GetInclusionProofRequest::kLeafHash: {
+      absl::StatusOr<Hash> h = HashFromBytes(req->leaf_hash());
+      if (!h.ok()) return ToGrpc(h.status());
+      absl::StatusOr<uint64_t> found = ledger_->FindLeaf(*h);
+      if (!found.ok()) return ToGrpc(found.status());
+      index = *found;
+      break;
+    }
+    case v1::GetInclusionProofRequest::LEAF_NOT_SET:
+      return grpc::Status(grpc::INVALID_ARGUMENT, "give a leaf index or a leaf hash");
+  }
+  auto proof = ledger_->InclusionProof(index, cp->first);
+  if (!proof.ok()) return ToGrpc(proof.status());
+  resp->set_index(index);
+  resp->set_tree_size(cp->first);
+  resp->set_checkpoint(std::move(cp->second));
+  for (const Hash& h : *proof) resp->add_hashes(HashBytes(h));
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetConsistencyProof(grpc::ServerContext*,
+                                                const v1::GetConsistencyProofRequest* req,
+                                                v1::ConsistencyProofResponse* resp) {
+  auto cp = CheckpointFor(*ledger_, req->new_size());
+  if (!cp.ok()) return ToGrpc(cp.status());
+  auto proof = ledger_->ConsistencyProof(req->old_size(), cp->first);
+  if (!proof.ok()) return ToGrpc(proof.status());
+  resp->set_old_size(req->old_size());
+  resp->set_new_size(cp->first);
+  resp->set_checkpoint(std::move(cp->second));
+  for (const Hash& h : *proof) resp->add_hashes(HashBytes(h));
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetLogInfo(grpc::ServerContext*, const v1::GetLogInfoRequest*,
+                                       v1::LogInfo* resp) {
+  const LogInfo info = ledger_->Info();
+  resp->set_origin(info.origin);
+  resp->set_verifier_key(info.verifier_key);
+  resp->set_size(info.size);
+  resp->set_max_batch(static_cast<uint32_t>(ledger_->options().max_batch));
+  resp->set_max_record_bytes(static_cast<uint32_t>(ledger_->options().max_record_bytes));
+  return grpc::Status::OK;
+}
+
+}  // namespace touchstone

@@ -1,0 +1,52 @@
+// A running touchstoned: the ledger plus its gRPC server (ledger service,
+// health checking, reflection). Used by the binary and by integration tests.
+#ifndef TOUCHSTONE_SERVICES_SERVER_H_
+#define TOUCHSTONE_SERVICES_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "ledger/ledger.h"
+#include "services/ledger_service.h"
+
+namespace touchstone {
+
+struct ServerOptions {
+  LedgerOptions ledger;
+  // Address to listen on; port 0 picks a free port. Default: 127.0.0.1:50051
+  std::string listen = "127.0.0.1:50051";
+  // Largest gRPC message accepted, in bytes. Default: 8 MiB
+  int max_message_bytes = 8 << 20;
+};
+
+// Thread-safe.
+class Server {
+ public:
+  // Opens the ledger and starts serving. UNAVAILABLE if the address cannot be bound;
+  // ledger errors as Ledger::Open.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  ~Server();
+
+  // The port actually bound.
+  int port() const { return port_; }
+  Ledger& ledger() { return *ledger_; }
+
+  // Blocks until Shutdown() is called from another thread.
+  void Wait();
+  // Stops accepting calls, lets in-flight calls finish (up to a deadline), then
+  // drains and closes the ledger. Idempotent.
+  void Shutdown();
+
+ private:
+  Server() = default;
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<LedgerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_SERVICES_SERVER_H_

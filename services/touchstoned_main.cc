@@ -1,0 +1,75 @@
+// touchstoned: the Touchstone ledger server.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "services/server.h"
+
+int main(int argc, char** argv) {
+  touchstone::ServerOptions options;
+  std::string port_file;
+  CLI::App app{"touchstoned: the Touchstone provenance ledger server"};
+  app.add_option("--data_dir", options.ledger.data_dir,
+                 "directory of the database and, by default, the operator key")
+      ->capture_default_str()->envname("TOUCHSTONE_DATA_DIR");
+  app.add_option("--listen", options.listen, "address to serve gRPC on (port 0 = any free port)")
+      ->capture_default_str()->envname("TOUCHSTONE_LISTEN");
+  app.add_option("--origin", options.ledger.origin,
+                 "the log's origin (checkpoint key name) for a new log; default "
+                 "touchstone.local/ledger")
+      ->envname("TOUCHSTONE_ORIGIN");
+  app.add_option("--operator_key", options.ledger.operator_key_path,
+                 "operator Ed25519 key (PEM); created if the log is new. Default: "
+                 "<data_dir>/operator.pem")
+      ->envname("TOUCHSTONE_OPERATOR_KEY");
+  app.add_option("--operator_id", options.ledger.operator_id,
+                 "participant id of the operator in a new log")->capture_default_str();
+  app.add_option("--max_group", options.ledger.max_group, "most submissions per commit group")
+      ->capture_default_str();
+  app.add_option("--max_batch", options.ledger.max_batch, "most records per SubmitBatch call")
+      ->capture_default_str();
+  app.add_option("--max_record_bytes", options.ledger.max_record_bytes, "largest record accepted")
+      ->capture_default_str();
+  app.add_option("--max_message_bytes", options.max_message_bytes, "largest gRPC message")
+      ->capture_default_str();
+  app.add_option("--port_file", port_file, "write the bound port to this file once serving");
+  CLI11_PARSE(app, argc, argv);
+
+  // Handle SIGTERM/SIGINT on a dedicated thread: block them everywhere first.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = touchstone::Server::Start(options);
+  if (!server.ok()) {
+    std::cerr << "touchstoned: " << server.status() << "\n";
+    return 1;
+  }
+  const touchstone::LogInfo info = (*server)->ledger().Info();
+  std::cerr << "touchstoned: serving " << info.origin << " (size " << info.size << ") on "
+            << options.listen.substr(0, options.listen.rfind(':')) << ":" << (*server)->port()
+            << "\ntouchstoned: verifier key " << info.verifier_key << std::endl;
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+
+  std::thread waiter([&signals, s = server->get()] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cerr << "touchstoned: signal " << sig << ", draining and shutting down" << std::endl;
+    s->Shutdown();
+  });
+  (*server)->Wait();
+  waiter.join();
+  const auto [size, note] = (*server)->ledger().LatestCheckpoint();
+  std::cerr << "touchstoned: stopped at size " << size << std::endl;
+  return 0;
+}
