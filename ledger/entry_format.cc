@@ -40,7 +40,8 @@ absl::StatusOr<EntryView> DecodeEntry(std::string_view b) {
   v.record = b.substr(kEntryHeaderSize, r);
   const uint64_t s = LoadBE(b.data() + kEntryHeaderSize + r, 2);
   if (b.size() != kEntryHeaderSize + r + 2 + s) {
-    return absl::DataLossError(absl::StrCat("entry length ", b.size(), " does not match its fields"));
+    return absl::DataLossError(
+        absl::StrCat("entry length ", b.size(), " does not match its fields"));
   }
   v.signature = b.substr(kEntryHeaderSize + r + 2, s);
   return v;

@@ -242,36 +242,47 @@ absl::StatusOr<PrivateKey> PrivateKey::LoadPemFile(const std::string& path) {
 }
 
 absl::Status PrivateKey::SavePemFile(const std::string& path) const {
+  // Write a temporary file, make it durable, then link it into place: link()
+  // fails if `path` exists, so nothing is overwritten, and a crash at any point
+  // leaves either no key file or a complete one (never an empty one).
   const std::string pem = ToPem();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == EEXIST) {
-      return absl::AlreadyExistsError(absl::StrCat("refusing to overwrite ", path));
-    }
-    return ErrnoStatus(err, "cannot create", path);
-  }
-  // On any failure the partial file is removed, so a later retry can succeed.
-  auto fail = [&](const char* what) {
-    const int err = errno;
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());  // mode 0600
+  if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
+  auto fail = [&](int err, const char* what, const std::string& where) {
     ::close(fd);
-    ::unlink(path.c_str());
-    return ErrnoStatus(err, what, path);
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, what, where);
   };
   size_t done = 0;
   while (done < pem.size()) {
     const ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail("cannot write");
+      return fail(errno, "cannot write", tmp);
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) return fail("cannot fsync");
-  if (::close(fd) != 0) {
+  if (::fchmod(fd, 0600) != 0) return fail(errno, "cannot chmod", tmp);
+  if (::fsync(fd) != 0) return fail(errno, "cannot fsync", tmp);
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
-    ::unlink(path.c_str());
-    return ErrnoStatus(err, "cannot close", path);
+    if (err == EEXIST) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return absl::AlreadyExistsError(absl::StrCat("refusing to overwrite ", path));
+    }
+    return fail(err, "cannot create", path);
+  }
+  ::close(fd);
+  ::unlink(tmp.c_str());
+  // Make the new directory entry durable too.
+  std::string dir = path.substr(0, path.find_last_of('/') + 1);
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return absl::OkStatus();
 }

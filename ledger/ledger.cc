@@ -78,12 +78,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     if (!stored_origin) return absl::DataLossError("the log has entries but no origin");
     origin = *stored_origin;
     if (!options.origin.empty() && options.origin != origin) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "this log's origin is '", origin, "', not '", options.origin, "'"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("this log's origin is '", origin, "', not '", options.origin, "'"));
     }
     if (absl::IsNotFound(key.status())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the log exists but its operator key ", options.operator_key_path, " is missing"));
+      return absl::FailedPreconditionError(absl::StrCat("the log exists but its operator key ",
+                                                        options.operator_key_path, " is missing"));
     }
     if (!key.ok()) return key.status();
   }
@@ -330,8 +330,8 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
       if (it->second->in.record_bytes == p.in.record_bytes) {
         retries.emplace_back(&p, it->second);
       } else {
-        p.status = absl::AlreadyExistsError(absl::StrCat(
-            "record id '", rec.record_id(), "' of '", rec.signer(), "' is already used"));
+        p.status = absl::AlreadyExistsError(absl::StrCat("record id '", rec.record_id(), "' of '",
+                                                         rec.signer(), "' is already used"));
       }
       continue;
     }
@@ -420,9 +420,7 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   }
 }
 
-LogInfo Ledger::Info() const {
-  return LogInfo{signer_->name(), signer_->VerifierKey(), Size()};
-}
+LogInfo Ledger::Info() const { return LogInfo{signer_->name(), signer_->VerifierKey(), Size()}; }
 
 uint64_t Ledger::Size() const {
   absl::MutexLock lock(&head_mu_);
@@ -463,8 +461,7 @@ absl::StatusOr<std::string> Ledger::GetCheckpoint(uint64_t size) const {
   return store_->GetCheckpoint(size);
 }
 
-absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index,
-                                                         uint64_t tree_size) const {
+absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index, uint64_t tree_size) const {
   const uint64_t current = Size();
   if (tree_size > current || index >= tree_size) {
     return absl::OutOfRangeError(absl::StrCat("no leaf ", index, " in a tree of size ", tree_size,
@@ -476,8 +473,7 @@ absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index,
 absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
   ASSIGN_OR_RETURN(std::optional<uint64_t> index, store_->FindLeaf(leaf_hash));
   if (!index || *index >= Size()) {
-    return absl::NotFoundError(
-        absl::StrCat("no entry has leaf hash ", HashToHex(leaf_hash)));
+    return absl::NotFoundError(absl::StrCat("no entry has leaf hash ", HashToHex(leaf_hash)));
   }
   return *index;
 }

@@ -62,10 +62,10 @@ struct LedgerOptions {
 struct Receipt {
   uint64_t index = 0;
   Hash leaf_hash{};
-  uint64_t tree_size = 0;           // size of `checkpoint`
-  std::string checkpoint;           // signed note covering the entry
+  uint64_t tree_size = 0;             // size of `checkpoint`
+  std::string checkpoint;             // signed note covering the entry
   std::vector<Hash> inclusion_proof;  // against `checkpoint`
-  bool duplicate = false;           // an idempotent retry of an earlier submission
+  bool duplicate = false;             // an idempotent retry of an earlier submission
 };
 
 struct LogInfo {

@@ -38,7 +38,8 @@ absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Registry::Get(
   }
   auto state = std::make_shared<v1::ParticipantState>();
   if (!state->ParseFromString(**raw)) {
-    return absl::DataLossError(absl::StrCat("stored state of participant '", Sv(id), "' is corrupt"));
+    return absl::DataLossError(
+        absl::StrCat("stored state of participant '", Sv(id), "' is corrupt"));
   }
   absl::MutexLock lock(&mu_);
   // Another thread may have published a newer state meanwhile: keep that one.
@@ -60,9 +61,8 @@ absl::StatusOr<PublicKey> Registry::ActiveKey(std::string_view signer,
         absl::StrCat("unknown key: participant '", Sv(signer), "' has no key ", Sv(key_id)));
   }
   if (key->revoked()) {
-    return absl::PermissionDeniedError(absl::StrCat("key ", Sv(key_id), " of '", Sv(signer),
-                                                    "' was revoked at index ",
-                                                    key->revoked_index()));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "key ", Sv(key_id), " of '", Sv(signer), "' was revoked at index ", key->revoked_index()));
   }
   const std::string cache_key = absl::StrCat(Sv(signer), "/", Sv(key_id));
   {

@@ -10,8 +10,8 @@ namespace {
 absl::StatusOr<v1::ParticipantState> NewParticipant(const v1::ParticipantRegistered& reg,
                                                     uint64_t index, int64_t event_micros) {
   if (!IsValidParticipantId(reg.participant_id())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "participant_id '", reg.participant_id(), "' is not valid ([a-z0-9][a-z0-9._-]{0,63})"));
+    return absl::InvalidArgumentError(absl::StrCat("participant_id '", reg.participant_id(),
+                                                   "' is not valid ([a-z0-9][a-z0-9._-]{0,63})"));
   }
   if (reg.legal_name().empty() || reg.legal_name().size() > 256) {
     return absl::InvalidArgumentError("legal_name must be 1 to 256 bytes");
@@ -49,9 +49,9 @@ absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> KeyTarget(
   auto signer = state.Participant(record.signer());
   if (!signer.ok()) return signer.status();
   if (record.signer() != participant_id && !HasRole(**signer, v1::ROLE_OPERATOR)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "only '", participant_id, "' itself or the operator may change its keys, not '",
-        record.signer(), "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("only '", participant_id,
+                     "' itself or the operator may change its keys, not '", record.signer(), "'"));
   }
   return state.Participant(participant_id);
 }
@@ -70,7 +70,8 @@ void GroupState::SetParticipant(std::shared_ptr<const v1::ParticipantState> p) {
 }
 
 void GroupState::WriteTo(StoreBatch& batch) const {
-  for (const auto& [id, p] : changed_) batch.PutState(ParticipantStateKey(id), p->SerializeAsString());
+  for (const auto& [id, p] : changed_)
+    batch.PutState(ParticipantStateKey(id), p->SerializeAsString());
 }
 
 void GroupState::Publish(Registry* registry) const {
@@ -157,8 +158,8 @@ absl::Status CheckAndApply(const v1::Record& record, const PublicKey& signer_key
       if (!target.ok()) return target.status();
       const v1::KeyState* k = FindKey(**target, rev.key_id());
       if (k == nullptr) {
-        return absl::NotFoundError(absl::StrCat("participant '", rev.participant_id(),
-                                                "' has no key ", rev.key_id()));
+        return absl::NotFoundError(
+            absl::StrCat("participant '", rev.participant_id(), "' has no key ", rev.key_id()));
       }
       if (k->revoked()) {
         return absl::FailedPreconditionError(

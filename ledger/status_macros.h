@@ -9,10 +9,10 @@
 #define TS_CONCAT_(a, b) TS_CONCAT_INNER_(a, b)
 
 // Evaluates an expression returning absl::Status; returns it from the caller if not OK.
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    ::absl::Status ts_status_ = (expr);       \
-    if (!ts_status_.ok()) return ts_status_;  \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::absl::Status ts_status_ = (expr);      \
+    if (!ts_status_.ok()) return ts_status_; \
   } while (0)
 
 // ASSIGN_OR_RETURN(auto x, StatusOrExpr()); returns the error status if not OK.

@@ -2,8 +2,8 @@
 #include "ledger/store.h"
 
 #include "absl/strings/str_cat.h"
-#include "ledger/strings.h"
 #include "ledger/big_endian.h"
+#include "ledger/strings.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
@@ -11,9 +11,8 @@
 namespace touchstone {
 namespace {
 
-constexpr const char* kColumnFamilies[] = {"default",
-                                           "entries", "tree", "checkpoints", "index", "state",
-                                           "meta"};
+constexpr const char* kColumnFamilies[] = {"default", "entries", "tree", "checkpoints",
+                                           "index",   "state",   "meta"};
 
 std::string NodeKey(int level, uint64_t index) {
   std::string k(9, '\0');
@@ -47,8 +46,7 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.IsNotFound()) return absl::NotFoundError(msg);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
   if (s.IsNotSupported()) return absl::UnimplementedError(msg);
-  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() ||
-      s.IsShutdownInProgress()) {
+  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsShutdownInProgress()) {
     // A file-size limit or full disk can surface as a plain I/O error.
     if (s.ToString().find("No space") != std::string::npos ||
         s.ToString().find("File too large") != std::string::npos) {
@@ -71,8 +69,7 @@ void StoreBatch::PutCheckpoint(uint64_t size, std::string_view note) {
 void StoreBatch::PutLeafIndex(const Hash& leaf_hash, uint64_t index) {
   batch_.Put(store_->index_, S(LeafKey(leaf_hash)), S(EncodeU64(index)));
 }
-void StoreBatch::PutRecordId(std::string_view signer, std::string_view record_id,
-                             uint64_t index) {
+void StoreBatch::PutRecordId(std::string_view signer, std::string_view record_id, uint64_t index) {
   batch_.Put(store_->index_, S(RecordIdKey(signer, record_id)), S(EncodeU64(index)));
 }
 void StoreBatch::PutState(std::string_view key, std::string_view value) {
@@ -217,8 +214,8 @@ absl::Status Store::ScanCheckpoints(
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return absl::DataLossError("checkpoint key is not 8 bytes");
-    absl::Status s = fn(LoadBE(it->key().data(), 8),
-                        std::string_view(it->value().data(), it->value().size()));
+    absl::Status s =
+        fn(LoadBE(it->key().data(), 8), std::string_view(it->value().data(), it->value().size()));
     if (!s.ok()) return s;
   }
   return FromRocks(it->status(), "scanning checkpoints");

@@ -1,6 +1,10 @@
 // Shared pieces of the touchstone command-line client.
 #include "services/cli.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -38,15 +42,27 @@ absl::Status WriteFile(const std::string& path, std::string_view data) {
     std::cout.flush();
     return absl::OkStatus();
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite it"));
+  }
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create ", path));
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) {
+      close(fd);
+      return absl::UnavailableError(absl::StrCat("cannot write ", path));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
 }
 
 int Fail(const absl::Status& status) {
-  std::cerr << "touchstone: " << absl::StatusCodeToString(status.code()) << ": "
-            << status.message() << "\n";
+  std::cerr << "touchstone: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
   return 1;
 }
 

@@ -26,7 +26,8 @@ struct Context {
 
 // Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
-// Writes a whole file ("-" = stdout).
+// Writes a whole file ("-" = stdout). A file that exists is never overwritten:
+// ALREADY_EXISTS (an output path that names a key file must not destroy it).
 absl::Status WriteFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr.

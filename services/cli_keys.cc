@@ -12,7 +12,8 @@ namespace {
 void PrintKey(const PrivateKey& key, const std::string& name) {
   std::cout << "key_id " << key.public_key().Fingerprint() << "\n"
             << "public_key " << absl::Base64Escape(key.public_key().raw()) << "\n";
-  if (!name.empty()) std::cout << "verifier_key " << FormatVerifierKey(name, key.public_key()) << "\n";
+  if (!name.empty())
+    std::cout << "verifier_key " << FormatVerifierKey(name, key.public_key()) << "\n";
 }
 
 }  // namespace
@@ -24,8 +25,14 @@ void AddKeyCommands(CLI::App& app, Context&, int* exit_code) {
   keygen->add_option("--name", name, "key name for the printed note verifier key");
   keygen->callback([exit_code] {
     auto key = PrivateKey::Generate();
-    if (!key.ok()) { *exit_code = Fail(key.status()); return; }
-    if (auto s = key->SavePemFile(out); !s.ok()) { *exit_code = Fail(s); return; }
+    if (!key.ok()) {
+      *exit_code = Fail(key.status());
+      return;
+    }
+    if (auto s = key->SavePemFile(out); !s.ok()) {
+      *exit_code = Fail(s);
+      return;
+    }
     PrintKey(*key, name);
   });
 
@@ -35,7 +42,10 @@ void AddKeyCommands(CLI::App& app, Context&, int* exit_code) {
   show->add_option("--name", show_name, "key name for the note verifier key");
   show->callback([exit_code] {
     auto key = PrivateKey::LoadPemFile(file);
-    if (!key.ok()) { *exit_code = Fail(key.status()); return; }
+    if (!key.ok()) {
+      *exit_code = Fail(key.status());
+      return;
+    }
     PrintKey(*key, show_name);
   });
 }

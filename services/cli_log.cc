@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
+#include "ledger/entry_format.h"
 #include "ledger/status_macros.h"
 #include "services/cli.h"
 #include "services/status_convert.h"
@@ -84,9 +85,15 @@ absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& en
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   ASSIGN_OR_RETURN(TlogProof proof, TlogProof::FromText(proof_text));
   ASSIGN_OR_RETURN(Checkpoint cp, VerifyTlogProof(proof, entry, verifier));
-  std::cout << "valid: entry " << proof.index << " (leaf hash "
-            << HashToBase64(LeafHash(entry)) << ") is in " << cp.origin << " at size " << cp.size
-            << ", checkpoint signed by " << verifier.name << "\n";
+  // Defence in depth: a Touchstone entry names its own index.
+  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry));
+  if (view.index != proof.index) {
+    return absl::FailedPreconditionError(absl::StrCat("the entry says it is index ", view.index,
+                                                      ", the proof is for index ", proof.index));
+  }
+  std::cout << "valid: entry " << proof.index << " (leaf hash " << HashToBase64(LeafHash(entry))
+            << ") is in " << cp.origin << " at size " << cp.size << ", checkpoint signed by "
+            << verifier.name << "\n";
   return absl::OkStatus();
 }
 
@@ -122,7 +129,8 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
   static uint64_t old_size = 0;
   auto* cons = log->add_subcommand(
-      "consistency", "consistency proof from OLD_SIZE to the latest checkpoint (tlog-witness body)");
+      "consistency",
+      "consistency proof from OLD_SIZE to the latest checkpoint (tlog-witness body)");
   cons->add_option("old_size", old_size, "the older tree size")->required();
   cons->callback([&ctx, run] { run(ConsistencyCmd(ctx, old_size)); });
 

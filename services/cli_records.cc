@@ -1,15 +1,18 @@
 // touchstone participant / submit: build a record, sign it with a participant's
 // key, submit it, and check the receipt that comes back.
+#include <filesystem>
 #include <iostream>
 #include <random>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/checkpoint.h"
+#include "ledger/entry_format.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
@@ -25,15 +28,23 @@ struct Signer {
   std::string key_file;
   std::string record_id;
   std::string receipt_out;
+  std::string vkey;
 };
 
 void AddSignerOptions(CLI::App* cmd, Signer& s) {
   cmd->add_option("--as", s.as, "participant id that signs (env TOUCHSTONE_AS)")
-      ->envname("TOUCHSTONE_AS")->required();
+      ->envname("TOUCHSTONE_AS")
+      ->required();
   cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
-      ->envname("TOUCHSTONE_KEY")->required();
+      ->envname("TOUCHSTONE_KEY")
+      ->required();
   cmd->add_option("--record_id", s.record_id, "record id (default: random)");
-  cmd->add_option("--receipt", s.receipt_out, "write the receipt as a c2sp tlog-proof file");
+  cmd->add_option("--receipt", s.receipt_out,
+                  "write the receipt as a c2sp tlog-proof file (never overwrites)");
+  cmd->add_option("--vkey", s.vkey,
+                  "the log's verifier key to check the receipt against (env TOUCHSTONE_VKEY); "
+                  "without it the key the server reports is used")
+      ->envname("TOUCHSTONE_VKEY");
 }
 
 std::string RandomRecordId() {
@@ -46,6 +57,10 @@ std::string RandomRecordId() {
 // Signs and submits `record` (filling signer, key id, record id and event time
 // when empty), then verifies the receipt against the log's checkpoint key.
 absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
+  if (!s.receipt_out.empty() && std::filesystem::exists(s.receipt_out)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(s.receipt_out, " exists; refusing to overwrite it with the receipt"));
+  }
   ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(s.key_file));
   record.set_signer(s.as);
   record.set_key_id(key.public_key().Fingerprint());
@@ -62,9 +77,13 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   auto stub = ctx.Stub();
   v1::Receipt receipt;
   RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.Call().get(), req, &receipt)));
-  v1::LogInfo info;
-  RETURN_IF_ERROR(FromGrpc(stub->GetLogInfo(ctx.Call().get(), {}, &info)));
-  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(info.verifier_key()));
+  std::string vkey = s.vkey;
+  if (vkey.empty()) {
+    v1::LogInfo info;
+    RETURN_IF_ERROR(FromGrpc(stub->GetLogInfo(ctx.Call().get(), {}, &info)));
+    vkey = info.verifier_key();
+  }
+  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
 
   // Check the receipt: the entry we get back holds our exact bytes, and the
   // proof places it under the signed checkpoint.
@@ -80,16 +99,18 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
     proof.hashes.push_back(hash);
   }
   ASSIGN_OR_RETURN(Checkpoint cp, VerifyTlogProof(proof, entry.data(), verifier));
-  if (entry.data().find(bytes) == std::string::npos) {
-    return absl::DataLossError("the entry the log returned does not hold the submitted record");
+  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry.data()));
+  if (view.index != receipt.index() || view.record != bytes || view.signature != req.signature()) {
+    return absl::DataLossError(
+        "the entry the log returned is not the submitted record at the receipt's index");
   }
   std::cout << "record_id " << record.record_id() << "\n"
             << "index " << receipt.index() << "\n"
             << "leaf_hash " << absl::Base64Escape(receipt.leaf_hash()) << "\n"
             << "tree_size " << cp.size << "\n"
             << (receipt.duplicate() ? "duplicate true (idempotent retry)\n" : "")
-            << "receipt verified: included under a checkpoint signed by " << info.verifier_key()
-            << "\n";
+            << "receipt verified: included under a checkpoint signed by " << vkey
+            << (s.vkey.empty() ? " (as the server reports it; pin it with --vkey)" : "") << "\n";
   if (!s.receipt_out.empty()) RETURN_IF_ERROR(WriteFile(s.receipt_out, proof.ToText()));
   return absl::OkStatus();
 }
@@ -136,11 +157,19 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
     }
     for (const std::string& f : pubkeys) {
       auto raw = PublicKeyFromPem(f);
-      if (!raw.ok()) { *exit_code = Fail(raw.status()); return; }
+      if (!raw.ok()) {
+        *exit_code = Fail(raw.status());
+        return;
+      }
       p->add_keys()->set_ed25519(*raw);
     }
     for (const std::string& ident : identifiers) {
       std::pair<std::string, std::string> kv = absl::StrSplit(ident, absl::MaxSplits('=', 1));
+      if (kv.first.empty() || kv.second.empty()) {
+        *exit_code = Fail(absl::InvalidArgumentError(
+            absl::StrCat("identifier '", ident, "' is not SCHEME=VALUE")));
+        return;
+      }
       auto* i = p->add_identifiers();
       i->set_scheme(kv.first);
       i->set_value(kv.second);
@@ -159,7 +188,10 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
     v1::Record r;
     r.mutable_key_added()->set_participant_id(add_id);
     auto raw = PublicKeyFromPem(add_pub);
-    if (!raw.ok()) { *exit_code = Fail(raw.status()); return; }
+    if (!raw.ok()) {
+      *exit_code = Fail(raw.status());
+      return;
+    }
     r.mutable_key_added()->mutable_key()->set_ed25519(*raw);
     if (auto s = SignAndSubmit(ctx, add_signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
   });
@@ -189,12 +221,17 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
     absl::StatusOr<std::string> json =
         json_file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
                          : ReadFile(json_file);
-    if (!json.ok()) { *exit_code = Fail(json.status()); return; }
+    if (!json.ok()) {
+      *exit_code = Fail(json.status());
+      return;
+    }
     v1::Record r;
     auto st = google::protobuf::util::JsonStringToMessage(*json, &r);
     if (!st.ok()) {
+      const std::string why =
+          absl::StrReplaceAll(st.message().as_string(), {{"\n", " "}, {"^", ""}});
       *exit_code = Fail(absl::InvalidArgumentError(
-          absl::StrCat("record JSON: ", st.message().as_string())));
+          absl::StrCat("record JSON: ", absl::StripAsciiWhitespace(why))));
       return;
     }
     if (auto s = SignAndSubmit(ctx, sub_signer, std::move(r)); !s.ok()) *exit_code = Fail(s);

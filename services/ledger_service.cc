@@ -69,8 +69,7 @@ grpc::Status LedgerService::GetEntries(grpc::ServerContext* ctx, const v1::GetEn
   return ToGrpc(s);
 }
 
-grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext*,
-                                          const v1::GetCheckpointRequest* req,
+grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext*, const v1::GetCheckpointRequest* req,
                                           v1::CheckpointResponse* resp) {
   if (req->size() == 0) {
     auto [size, note] = ledger_->LatestCheckpoint();

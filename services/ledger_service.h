@@ -25,8 +25,7 @@ class LedgerService final : public v1::Ledger::Service {
                              v1::CheckpointResponse* resp) override;
   grpc::Status GetInclusionProof(grpc::ServerContext*, const v1::GetInclusionProofRequest* req,
                                  v1::InclusionProofResponse* resp) override;
-  grpc::Status GetConsistencyProof(grpc::ServerContext*,
-                                   const v1::GetConsistencyProofRequest* req,
+  grpc::Status GetConsistencyProof(grpc::ServerContext*, const v1::GetConsistencyProofRequest* req,
                                    v1::ConsistencyProofResponse* resp) override;
   grpc::Status GetLogInfo(grpc::ServerContext*, const v1::GetLogInfoRequest* req,
                           v1::LogInfo* resp) override;

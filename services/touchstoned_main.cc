@@ -15,9 +15,11 @@ int main(int argc, char** argv) {
   CLI::App app{"touchstoned: the Touchstone provenance ledger server"};
   app.add_option("--data_dir", options.ledger.data_dir,
                  "directory of the database and, by default, the operator key")
-      ->capture_default_str()->envname("TOUCHSTONE_DATA_DIR");
+      ->capture_default_str()
+      ->envname("TOUCHSTONE_DATA_DIR");
   app.add_option("--listen", options.listen, "address to serve gRPC on (port 0 = any free port)")
-      ->capture_default_str()->envname("TOUCHSTONE_LISTEN");
+      ->capture_default_str()
+      ->envname("TOUCHSTONE_LISTEN");
   app.add_option("--origin", options.ledger.origin,
                  "the log's origin (checkpoint key name) for a new log; default "
                  "touchstone.local/ledger")
@@ -27,7 +29,8 @@ int main(int argc, char** argv) {
                  "<data_dir>/operator.pem")
       ->envname("TOUCHSTONE_OPERATOR_KEY");
   app.add_option("--operator_id", options.ledger.operator_id,
-                 "participant id of the operator in a new log")->capture_default_str();
+                 "participant id of the operator in a new log")
+      ->capture_default_str();
   app.add_option("--max_group", options.ledger.max_group, "most submissions per commit group")
       ->capture_default_str();
   app.add_option("--max_batch", options.ledger.max_batch, "most records per SubmitBatch call")

@@ -48,7 +48,8 @@ class LedgerTest : public ::testing::Test {
     EXPECT_EQ(cp->size, r.tree_size);
     std::string entry = ledger_->GetEntry(r.index).value();
     EXPECT_EQ(LeafHash(entry), r.leaf_hash);
-    EXPECT_TRUE(VerifyInclusion(r.index, r.tree_size, r.leaf_hash, r.inclusion_proof, cp->root).ok());
+    EXPECT_TRUE(
+        VerifyInclusion(r.index, r.tree_size, r.leaf_hash, r.inclusion_proof, cp->root).ok());
     EntryView v = DecodeEntry(entry).value();
     EXPECT_EQ(v.record, record);
     EXPECT_EQ(v.index, r.index);
@@ -102,8 +103,9 @@ TEST_F(LedgerTest, SameSignedBytesAgainReturnTheOriginalReceipt) {
 
 TEST_F(LedgerTest, OtherBytesUnderAUsedRecordIdAreAlreadyExists) {
   Identity refiner = Register("refiner-1");
-  ASSERT_TRUE(ledger_->Submit(Signed(refiner, LotRecord(refiner, "lot-1")).first,
-                              Signed(refiner, LotRecord(refiner, "lot-1")).second)
+  ASSERT_TRUE(ledger_
+                  ->Submit(Signed(refiner, LotRecord(refiner, "lot-1")).first,
+                           Signed(refiner, LotRecord(refiner, "lot-1")).second)
                   .ok());
   v1::Record other = LotRecord(refiner, "lot-1");
   other.mutable_lot_created()->set_quantity(5);
@@ -264,13 +266,16 @@ TEST_F(LedgerTest, ConcurrentSubmittersEachAppearExactlyOnceWithDenseIndices) {
 
   // The chain: every entry names its predecessor's leaf hash.
   Hash prev{};
-  ASSERT_TRUE(ledger_->ScanEntries(0, ledger_->Size(), [&](uint64_t i, std::string_view e) {
-    EntryView v = DecodeEntry(e).value();
-    EXPECT_EQ(v.index, i);
-    EXPECT_EQ(v.prev_leaf_hash, prev) << "chain broken at " << i;
-    prev = LeafHash(e);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(ledger_
+                  ->ScanEntries(0, ledger_->Size(),
+                                [&](uint64_t i, std::string_view e) {
+                                  EntryView v = DecodeEntry(e).value();
+                                  EXPECT_EQ(v.index, i);
+                                  EXPECT_EQ(v.prev_leaf_hash, prev) << "chain broken at " << i;
+                                  prev = LeafHash(e);
+                                  return absl::OkStatus();
+                                })
+                  .ok());
 }
 
 TEST_F(LedgerTest, EveryCheckpointIsConsistentWithTheLatest) {
@@ -282,14 +287,16 @@ TEST_F(LedgerTest, EveryCheckpointIsConsistentWithTheLatest) {
   auto [size, note] = ledger_->LatestCheckpoint();
   Checkpoint latest = VerifyCheckpoint(note, ledger_->verifier()).value();
   int checked = 0;
-  ASSERT_TRUE(ledger_->store().ScanCheckpoints([&](uint64_t s, std::string_view n) {
-    Checkpoint old = VerifyCheckpoint(n, ledger_->verifier()).value();
-    EXPECT_EQ(old.size, s);
-    auto proof = ledger_->ConsistencyProof(s, size).value();
-    EXPECT_TRUE(VerifyConsistency(s, size, old.root, latest.root, proof).ok()) << s;
-    ++checked;
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(ledger_->store()
+                  .ScanCheckpoints([&](uint64_t s, std::string_view n) {
+                    Checkpoint old = VerifyCheckpoint(n, ledger_->verifier()).value();
+                    EXPECT_EQ(old.size, s);
+                    auto proof = ledger_->ConsistencyProof(s, size).value();
+                    EXPECT_TRUE(VerifyConsistency(s, size, old.root, latest.root, proof).ok()) << s;
+                    ++checked;
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(checked, 22);  // genesis, registration, 20 lots: one checkpoint per commit
 }
 

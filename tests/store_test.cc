@@ -39,10 +39,12 @@ TEST(StoreTest, ReopenPreservesSizeRootChainAndCheckpoints) {
       ASSERT_TRUE(ledger->Submit(lot.first, lot.second).ok());
     }
     for (uint64_t i = 0; i < ledger->Size(); ++i) entries.push_back(ledger->GetEntry(i).value());
-    ASSERT_TRUE(ledger->store().ScanCheckpoints([&](uint64_t, std::string_view n) {
-      checkpoints.emplace_back(n);
-      return absl::OkStatus();
-    }).ok());
+    ASSERT_TRUE(ledger->store()
+                    .ScanCheckpoints([&](uint64_t, std::string_view n) {
+                      checkpoints.emplace_back(n);
+                      return absl::OkStatus();
+                    })
+                    .ok());
   }
   auto ledger = Ledger::Open(Options(dir)).value();
   ASSERT_EQ(ledger->Size(), entries.size());
@@ -61,10 +63,12 @@ TEST(StoreTest, ReopenPreservesSizeRootChainAndCheckpoints) {
   EXPECT_EQ(cp.size, entries.size());
   EXPECT_EQ(cp.root, RootFromLeafHashes(leaves));
   size_t i = 0;
-  ASSERT_TRUE(ledger->store().ScanCheckpoints([&](uint64_t, std::string_view n) {
-    EXPECT_EQ(n, checkpoints[i++]);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(ledger->store()
+                  .ScanCheckpoints([&](uint64_t, std::string_view n) {
+                    EXPECT_EQ(n, checkpoints[i++]);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(i, checkpoints.size());
 
   // It keeps appending where it left off, chained to the last entry.

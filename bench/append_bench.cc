@@ -1,0 +1,1211 @@
+// append_bench: durable append throughput of touchstoned over real gRPC, beside
+// the limits of this machine measured in the same run.
+//
+// 1. Limits: Ed25519 verify (1 thread, 2 threads, all cores), Ed25519 sign
+//    (1 thread), RocksDB synced WriteBatch (100 x 512 B) and synced single Put.
+// 2. Starts touchstoned in-process (127.0.0.1:0, temp data dir) or connects to
+//    --server; registers participants with the operator key; pre-signs every
+//    record of a measurement point before timing it.
+// 3. Single-record Submit from 1, 8, 32, 128 concurrent clients (one thread and
+//    one blocking call at a time per client, one channel per 8 clients).
+// 4. Reference points at --floor_clients: Submit refused before verification
+//    (unknown key; gRPC + parse only) and refused after verification (bad
+//    signature; gRPC + parse + verify, no sequencing or commit).
+// 5. SubmitBatch of --batch records from --batch_clients clients.
+// Every result is printed with its ratio to the same run's 2-thread verify rate.
+// See bench/README.md.
+#include <pthread.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "grpcpp/grpcpp.h"
+#include "ledger/keys.h"
+#include "ledger/record.h"
+#include "nlohmann/json.hpp"
+#include "proto/ledger_service.grpc.pb.h"
+#include "proto/record.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "services/server.h"
+#include "tests/test_util.h"
+
+namespace {
+
+namespace ts = touchstone;
+namespace v1 = touchstone::v1;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+double Secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+void SetThreadName(const char* name) { pthread_setname_np(pthread_self(), name); }
+
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "append_bench: " << what << std::endl;
+  std::exit(1);
+}
+
+// ---------------------------------------------------------------- machine info
+
+int OnlineCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::thread::hardware_concurrency());
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto pos = line.find(':');
+      if (pos != std::string::npos) return line.substr(pos + 2);
+    }
+  }
+  return "unknown";
+}
+
+std::string CpuFlagsOfInterest() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      std::string out;
+      for (const char* f : {" sha_ni", " avx2", " avx512f", " adx", " bmi2"}) {
+        if ((line + " ").find(std::string(f) + " ") != std::string::npos) {
+          out += f;
+        }
+      }
+      return out.empty() ? "-" : out.substr(1);
+    }
+  }
+  return "-";
+}
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string Kernel() {
+  utsname u{};
+  if (uname(&u) != 0) return "unknown";
+  return absl::StrCat(u.sysname, " ", u.release);
+}
+
+std::string LoadAvg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return absl::StrCat(a, " ", b, " ", c);
+}
+
+// ---------------------------------------------------------------- CPU accounting
+
+// Per-thread CPU time of this process (grouped by thread name), the process
+// total, and the whole machine's busy time, so a result says who used the cores.
+struct CpuSnap {
+  Clock::time_point t;
+  std::map<int, std::pair<std::string, uint64_t>> tasks;  // tid -> (comm, ticks)
+  uint64_t process_ticks = 0;
+  uint64_t machine_busy = 0, machine_total = 0;  // /proc/stat ticks, all cpus
+};
+
+// utime+stime and comm from a /proc/.../stat line.
+bool ParseStat(const std::string& s, std::string* comm, uint64_t* ticks) {
+  auto l = s.find('('), r = s.rfind(')');
+  if (l == std::string::npos || r == std::string::npos) return false;
+  *comm = s.substr(l + 1, r - l - 1);
+  std::istringstream rest(s.substr(r + 2));
+  std::string f;
+  // After ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+  uint64_t utime = 0, stime = 0;
+  for (int field = 3; field <= 15 && rest >> f; ++field) {
+    if (field == 14) utime = std::stoull(f);
+    if (field == 15) stime = std::stoull(f);
+  }
+  *ticks = utime + stime;
+  return true;
+}
+
+CpuSnap TakeCpuSnap() {
+  CpuSnap snap;
+  snap.t = Clock::now();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(e.path() / "stat");
+    std::string line, comm;
+    uint64_t ticks = 0;
+    if (std::getline(in, line) && ParseStat(line, &comm, &ticks)) {
+      snap.tasks[std::atoi(e.path().filename().c_str())] = {comm, ticks};
+    }
+  }
+  {
+    std::ifstream in("/proc/self/stat");
+    std::string line, comm;
+    if (std::getline(in, line)) ParseStat(line, &comm, &snap.process_ticks);
+  }
+  {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    in >> cpu;
+    uint64_t v[10] = {};
+    for (auto& x : v) in >> x;
+    uint64_t total = 0;
+    for (uint64_t x : v) total += x;
+    total -= v[8] + v[9];  // guest time is already counted in user
+    snap.machine_total = total;
+    snap.machine_busy = total - v[3] - v[4];  // minus idle and iowait
+  }
+  return snap;
+}
+
+std::string ThreadGroup(const std::string& comm) {
+  if (comm == "bench-client") return "bench clients";
+  if (comm == "ts-sequencer") return "ledger sequencer";
+  if (comm.rfind("rocksdb", 0) == 0) return "rocksdb background";
+  if (comm.rfind("grpcpp_sync_ser", 0) == 0) return "grpc sync-server handlers";
+  if (comm.rfind("bench-", 0) == 0) return comm;
+  return absl::StrCat("other (", comm, ")");
+}
+
+struct CpuUse {
+  double wall = 0;
+  double process_cores = 0;   // this process, cores busy on average
+  double machine_cores = 0;   // the whole machine
+  double others_cores = 0;    // machine - this process
+  std::vector<std::pair<std::string, double>> groups;  // cores, biggest first
+};
+
+CpuUse CpuBetween(const CpuSnap& a, const CpuSnap& b) {
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  CpuUse u;
+  u.wall = Secs(b.t - a.t);
+  if (u.wall <= 0) return u;
+  u.process_cores = (b.process_ticks - a.process_ticks) / hz / u.wall;
+  const double ncpu = OnlineCpus();
+  const uint64_t dt = b.machine_total - a.machine_total;
+  if (dt > 0) u.machine_cores = ncpu * double(b.machine_busy - a.machine_busy) / double(dt);
+  u.others_cores = std::max(0.0, u.machine_cores - u.process_cores);
+  std::map<std::string, double> g;
+  double live = 0;
+  for (const auto& [tid, v] : b.tasks) {
+    auto it = a.tasks.find(tid);
+    const uint64_t before = it == a.tasks.end() ? 0 : it->second.second;
+    const double cores = (v.second - before) / hz / u.wall;
+    g[ThreadGroup(v.first)] += cores;
+    live += cores;
+  }
+  const double exited = u.process_cores - live;
+  if (exited > 0.005) g["exited threads (mostly gRPC sync-server workers)"] += exited;
+  for (auto& [k, c] : g) {
+    if (c >= 0.005) u.groups.emplace_back(k, c);
+  }
+  std::sort(u.groups.begin(), u.groups.end(),
+            [](const auto& x, const auto& y) { return x.second > y.second; });
+  return u;
+}
+
+std::string CpuLine(const CpuUse& u) {
+  std::string s = absl::StrFormat("cpu (cores busy): this process %.2f, other processes %.2f; ",
+                                  u.process_cores, u.others_cores);
+  for (size_t i = 0; i < u.groups.size(); ++i) {
+    absl::StrAppendFormat(&s, "%s%s %.2f", i ? ", " : "", u.groups[i].first, u.groups[i].second);
+  }
+  return s;
+}
+
+json CpuJson(const CpuUse& u) {
+  json g = json::object();
+  for (const auto& [k, c] : u.groups) g[k] = c;
+  return {{"process_cores", u.process_cores},
+          {"machine_cores", u.machine_cores},
+          {"other_processes_cores", u.others_cores},
+          {"threads_cores", g}};
+}
+
+// ---------------------------------------------------------------- percentiles
+
+struct Pct {
+  double p50 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // ms
+};
+
+Pct Percentiles(std::vector<uint32_t> us) {
+  Pct p;
+  if (us.empty()) return p;
+  std::sort(us.begin(), us.end());
+  auto at = [&](double q) {
+    size_t rank = static_cast<size_t>(std::ceil(q * us.size()));
+    return us[std::clamp<size_t>(rank, 1, us.size()) - 1] / 1000.0;
+  };
+  p.p50 = at(0.50);
+  p.p99 = at(0.99);
+  p.p999 = at(0.999);
+  p.max = us.back() / 1000.0;
+  double sum = 0;
+  for (uint32_t x : us) sum += x;
+  p.mean = sum / us.size() / 1000.0;
+  return p;
+}
+
+json PctJson(const Pct& p) {
+  return {{"p50_ms", p.p50}, {"p99_ms", p.p99}, {"p999_ms", p.p999}, {"max_ms", p.max},
+          {"mean_ms", p.mean}};
+}
+
+// ---------------------------------------------------------------- limits
+
+// Runs fn(thread_index, stop) on n threads for about `seconds`; fn returns its
+// operation count. Returns operations per second.
+template <typename Fn>
+double RateOnThreads(int n, double seconds, const char* name, Fn fn) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<uint64_t> counts(n, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      SetThreadName(name);
+      ready.fetch_add(1);
+      while (!go.load()) std::this_thread::yield();
+      counts[i] = fn(i, stop);
+    });
+  }
+  while (ready.load() < n) std::this_thread::yield();
+  const auto t0 = Clock::now();
+  go.store(true);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  const double elapsed = Secs(Clock::now() - t0);
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  return total / elapsed;
+}
+
+double VerifyRate(int threads, double seconds, const ts::PublicKey& pub, const std::string& msg,
+                  const std::string& sig) {
+  return RateOnThreads(threads, seconds, "bench-verify", [&](int, std::atomic<bool>& stop) {
+    uint64_t n = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (int i = 0; i < 16; ++i) {
+        if (!pub.Verify(msg, sig)) Die("verification of a valid signature failed");
+      }
+      n += 16;
+    }
+    return n;
+  });
+}
+
+double SignRate(double seconds, const ts::PrivateKey& key, const std::string& record_bytes) {
+  return RateOnThreads(1, seconds, "bench-sign", [&](int, std::atomic<bool>& stop) {
+    uint64_t n = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (int i = 0; i < 16; ++i) {
+        if (ts::SignRecord(key, record_bytes).size() != ts::kEd25519SignatureSize) Die("sign");
+      }
+      n += 16;
+    }
+    return n;
+  });
+}
+
+struct RocksLimits {
+  double batch_puts_per_s = 0, batches_per_s = 0, single_puts_per_s = 0;
+  int batch_size = 100, value_bytes = 512;
+};
+
+RocksLimits MeasureRocks(const std::string& dir, double seconds) {
+  RocksLimits out;
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(opts, dir, &raw);
+  if (!s.ok()) Die("rocksdb open " + dir + ": " + s.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::mt19937_64 rng(42);
+  std::string value(out.value_bytes, '\0');
+  auto fill = [&] {
+    for (size_t i = 0; i < value.size(); i += 8) {
+      uint64_t r = rng();
+      memcpy(value.data() + i, &r, std::min<size_t>(8, value.size() - i));
+    }
+  };
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  uint64_t key = 0;
+  auto key_bytes = [&] {
+    std::string k(8, '\0');
+    for (int i = 0; i < 8; ++i) k[i] = static_cast<char>((key >> (56 - 8 * i)) & 0xff);
+    ++key;
+    return k;
+  };
+  SetThreadName("bench-rocks");
+  {  // synced WriteBatch of 100 puts
+    uint64_t batches = 0;
+    const auto t0 = Clock::now();
+    const auto end = t0 + std::chrono::duration<double>(seconds);
+    while (Clock::now() < end) {
+      rocksdb::WriteBatch b;
+      for (int i = 0; i < out.batch_size; ++i) {
+        fill();
+        b.Put(key_bytes(), value);
+      }
+      s = db->Write(wo, &b);
+      if (!s.ok()) Die("rocksdb write: " + s.ToString());
+      ++batches;
+    }
+    const double el = Secs(Clock::now() - t0);
+    out.batches_per_s = batches / el;
+    out.batch_puts_per_s = batches * out.batch_size / el;
+  }
+  {  // synced single puts
+    uint64_t puts = 0;
+    const auto t0 = Clock::now();
+    const auto end = t0 + std::chrono::duration<double>(seconds / 2);
+    while (Clock::now() < end) {
+      fill();
+      s = db->Put(wo, key_bytes(), value);
+      if (!s.ok()) Die("rocksdb put: " + s.ToString());
+      ++puts;
+    }
+    out.single_puts_per_s = puts / Secs(Clock::now() - t0);
+  }
+  SetThreadName("append_bench");
+  return out;
+}
+
+// ---------------------------------------------------------------- records
+
+// Builds LotCreated records of a fixed serialized size, signed by the
+// registered participants in turn, with run-unique ids.
+class RecordFactory {
+ public:
+  RecordFactory(std::string nonce, std::vector<ts::testing::Identity> participants,
+                size_t target_bytes)
+      : nonce_(std::move(nonce)), participants_(std::move(participants)) {
+    // Find the note length that pads the record to target_bytes (ids are fixed width).
+    v1::Record r = Build(0, 0);
+    const size_t base = r.ByteSizeLong();
+    size_t len = target_bytes > base + 3 ? target_bytes - base - 3 : 0;
+    for (int i = 0; i < 8 && target_bytes > base; ++i) {
+      const size_t got = Build(0, len).ByteSizeLong();
+      if (got == target_bytes) break;
+      if (got > target_bytes) {
+        if (len == 0) break;
+        len -= std::min(len, got - target_bytes);
+      } else {
+        len += target_bytes - got;
+      }
+    }
+    note_len_ = len;
+    record_bytes_ = Build(0, note_len_).ByteSizeLong();
+  }
+
+  size_t record_bytes() const { return record_bytes_; }
+  const std::vector<ts::testing::Identity>& participants() const { return participants_; }
+
+  // Record number `seq` (run-unique), serialized and signed.
+  v1::SubmitRequest Signed(uint64_t seq) const {
+    const auto& who = participants_[seq % participants_.size()];
+    const std::string bytes = ts::SerializeRecord(Build(seq, note_len_));
+    v1::SubmitRequest req;
+    req.set_signature(ts::SignRecord(who.key, bytes));
+    req.set_record(bytes);
+    return req;
+  }
+
+  v1::Record Build(uint64_t seq, size_t note_len) const {
+    const auto& who = participants_[seq % participants_.size()];
+    v1::Record r = ts::testing::LotRecord(who, absl::StrFormat("lot-%s-%012d", nonce_, seq));
+    r.set_event_time_micros(1'760'000'000'000'000 + static_cast<int64_t>(seq) * 1000);
+    auto* lot = r.mutable_lot_created();
+    lot->set_quantity(1'000'000 + static_cast<int64_t>(seq % 1'000'000));  // 3-byte varint
+    lot->add_certificate_ids(absl::StrFormat("lbma-gdl-%06d", seq % 1'000'000));
+    if (note_len > 0) lot->set_note(Note(seq, note_len));
+    return r;
+  }
+
+ private:
+  static std::string Note(uint64_t seq, size_t len) {
+    static const char* kWords[] = {
+        "assay",    "XRF",     "fire-assay", "999.7",   "bag",       "seal",    "S-44718",
+        "courier",  "Brinks",  "vault",      "Zurich",  "received",  "weighed", "witnessed",
+        "melt",     "batch",   "crucible",   "grain",   "refined",   "scrap",   "jewelry",
+        "dental",   "e-waste", "lot",        "split",   "customs",   "CH",      "DE",
+        "declared", "origin",  "KYC",        "checked", "chain-of-custody",     "certificate",
+        "RJC",      "CoC",     "LBMA",       "GDL",     "Pforzheim", "sample"};
+    std::mt19937_64 rng(seq * 0x9e3779b97f4a7c15ULL + 1);
+    std::string s;
+    s.reserve(len + 32);
+    while (s.size() < len) {
+      s += kWords[rng() % (sizeof(kWords) / sizeof(kWords[0]))];
+      s += (rng() % 7 == 0) ? "; " : " ";
+    }
+    s.resize(len);
+    return s;
+  }
+
+  std::string nonce_;
+  std::vector<ts::testing::Identity> participants_;
+  size_t note_len_ = 0;
+  size_t record_bytes_ = 0;
+};
+
+// Signs records [first, first + n) on every core; returns them in order.
+std::vector<v1::SubmitRequest> SignPool(const RecordFactory& f, uint64_t first, size_t n,
+                                        int threads) {
+  std::vector<v1::SubmitRequest> pool(n);
+  std::vector<std::thread> ts_;
+  for (int t = 0; t < threads; ++t) {
+    ts_.emplace_back([&, t] {
+      SetThreadName("bench-presign");
+      for (size_t i = t; i < n; i += threads) pool[i] = f.Signed(first + i);
+    });
+  }
+  for (auto& t : ts_) t.join();
+  return pool;
+}
+
+// ---------------------------------------------------------------- gRPC clients
+
+std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int n) {
+  std::vector<std::shared_ptr<grpc::Channel>> out;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("touchstone.bench.channel", i);  // distinct args: distinct connection
+    args.SetMaxReceiveMessageSize(256 << 20);
+    args.SetMaxSendMessageSize(256 << 20);
+    auto ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    if (!ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      Die("cannot connect to " + target);
+    }
+    out.push_back(std::move(ch));
+  }
+  return out;
+}
+
+uint64_t LogSize(v1::Ledger::Stub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::GetLogInfoRequest req;
+  v1::LogInfo info;
+  grpc::Status s = stub.GetLogInfo(&ctx, req, &info);
+  if (!s.ok()) Die("GetLogInfo: " + s.error_message());
+  return info.size();
+}
+
+// What one client thread saw inside the measured window.
+struct ClientLog {
+  std::vector<uint32_t> latency_us;
+  std::vector<uint64_t> tree_sizes;  // of acked records: one per commit group they were in
+  uint64_t acked = 0, duplicates = 0, errors = 0;
+  std::map<int, uint64_t> error_codes;
+  std::string first_error;
+  double cpu_seconds = 0;
+};
+
+struct PointResult {
+  std::string kind;  // "submit", "submit_batch", "floor_*"
+  int clients = 0, channels = 0, batch = 1;
+  double seconds = 0;      // measured window
+  uint64_t acked = 0;      // records acked OK in the window
+  uint64_t calls = 0;      // calls completed in the window (batches for SubmitBatch)
+  uint64_t errors = 0;     // failed records (or calls) in the window
+  uint64_t duplicates = 0;
+  std::map<int, uint64_t> error_codes;
+  std::string first_error;
+  double rate = 0;         // acked records/s (floor points: completed calls/s)
+  Pct latency;             // per call
+  uint64_t groups = 0;     // distinct commit groups seen in receipts
+  bool pool_exhausted = false;
+  size_t consumed = 0;     // pool entries taken (non-cyclic pools)
+  uint64_t log_before = 0, log_after = 0;
+  CpuUse cpu;
+  double client_thread_cores = 0;
+};
+
+// Runs `clients` threads against `target`. Each thread repeatedly takes the next
+// request index from a shared counter and calls issue(stub, index, log, in_window).
+// Measures completions in [start + warmup, start + warmup + seconds].
+template <typename Issue>
+PointResult RunPoint(const std::string& target, int clients, int clients_per_channel,
+                     double warmup, double seconds, size_t pool_size, bool cyclic,
+                     v1::Ledger::Stub& info_stub, Issue issue) {
+  PointResult res;
+  res.clients = clients;
+  const int nch = std::max(1, (clients + clients_per_channel - 1) / clients_per_channel);
+  res.channels = nch;
+  auto channels = MakeChannels(target, nch);
+  res.log_before = LogSize(info_stub);
+
+  std::vector<ClientLog> logs(clients);
+  std::atomic<size_t> next{0};
+  std::atomic<int> ready{0};
+  std::atomic<int64_t> exhausted_ns{INT64_MAX};
+  Clock::time_point t0, t_warm, t_end;
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      SetThreadName("bench-client");
+      auto stub = v1::Ledger::NewStub(channels[c / clients_per_channel]);
+      ClientLog& log = logs[c];
+      ready.fetch_add(1);
+      while (!go.load()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      timespec cpu0{}, cpu1{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+      for (;;) {
+        const auto now = Clock::now();
+        if (now >= t_end) break;
+        size_t i = next.fetch_add(1);
+        if (i >= pool_size) {
+          if (!cyclic) {
+            int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - t0).count();
+            int64_t cur = exhausted_ns.load();
+            while (ns < cur && !exhausted_ns.compare_exchange_weak(cur, ns)) {
+            }
+            break;
+          }
+          i %= pool_size;
+        }
+        issue(*stub, i, log, [&](Clock::time_point done) {
+          return done >= t_warm && done <= t_end;
+        });
+      }
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+      log.cpu_seconds = (cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
+    });
+  }
+  while (ready.load() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  t0 = Clock::now();
+  t_warm = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+  t_end = t_warm +
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  go.store(true);
+  std::this_thread::sleep_until(t_warm);
+  const CpuSnap c0 = TakeCpuSnap();
+  std::this_thread::sleep_until(t_end);
+  const CpuSnap c1 = TakeCpuSnap();
+  for (auto& t : threads) t.join();
+  res.log_after = LogSize(info_stub);
+  res.consumed = std::min(next.load(), pool_size);
+
+  Clock::time_point window_end = t_end;
+  if (exhausted_ns.load() != INT64_MAX) {
+    res.pool_exhausted = true;
+    window_end = std::min(t_end, t0 + std::chrono::nanoseconds(exhausted_ns.load()));
+  }
+  res.seconds = std::max(1e-9, Secs(window_end - t_warm));
+  res.cpu = CpuBetween(c0, c1);
+  std::vector<uint32_t> lat;
+  std::vector<uint64_t> sizes;
+  double client_cpu = 0;
+  for (auto& l : logs) {
+    lat.insert(lat.end(), l.latency_us.begin(), l.latency_us.end());
+    sizes.insert(sizes.end(), l.tree_sizes.begin(), l.tree_sizes.end());
+    res.acked += l.acked;
+    res.errors += l.errors;
+    res.duplicates += l.duplicates;
+    for (auto [code, n] : l.error_codes) res.error_codes[code] += n;
+    if (res.first_error.empty()) res.first_error = l.first_error;
+    client_cpu += l.cpu_seconds;
+  }
+  res.client_thread_cores = client_cpu / Secs(t_end - t0);
+  res.calls = lat.size();
+  res.latency = Percentiles(std::move(lat));
+  std::sort(sizes.begin(), sizes.end());
+  res.groups = std::unique(sizes.begin(), sizes.end()) - sizes.begin();
+  res.rate = res.acked / res.seconds;
+  return res;
+}
+
+grpc::ClientContext* Deadline(grpc::ClientContext& ctx) {
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return &ctx;
+}
+
+uint32_t MicrosSince(Clock::time_point a, Clock::time_point b) {
+  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count());
+}
+
+void NoteError(ClientLog& log, int code, const std::string& msg) {
+  ++log.errors;
+  ++log.error_codes[code];
+  if (log.first_error.empty()) log.first_error = absl::StrCat("code ", code, ": ", msg);
+}
+
+// ---------------------------------------------------------------- output
+
+struct Limits {
+  double verify1 = 0, verify2 = 0, verify_all = 0, sign1 = 0;
+  int all_cores = 0;
+  RocksLimits rocks;
+};
+
+std::string Ratio(double x, double verify2) {
+  return absl::StrFormat("append/verify2 = %.3f", verify2 > 0 ? x / verify2 : 0);
+}
+
+std::string CodesString(const std::map<int, uint64_t>& codes) {
+  std::string s;
+  for (auto [c, n] : codes) absl::StrAppend(&s, s.empty() ? "" : ",", "code", c, "x", n);
+  return s;
+}
+
+json PointJson(const PointResult& r, double verify2) {
+  json codes = json::object();
+  for (auto [c, n] : r.error_codes) codes[std::to_string(c)] = n;
+  json j = {{"kind", r.kind},
+            {"clients", r.clients},
+            {"channels", r.channels},
+            {"batch", r.batch},
+            {"seconds", r.seconds},
+            {"acked", r.acked},
+            {"calls", r.calls},
+            {"rate_per_s", r.rate},
+            {"ratio_to_verify2", verify2 > 0 ? r.rate / verify2 : 0},
+            {"latency", PctJson(r.latency)},
+            {"errors", r.errors},
+            {"error_codes", codes},
+            {"first_error", r.first_error},
+            {"duplicates", r.duplicates},
+            {"commit_groups", r.groups},
+            {"commit_groups_per_s", r.groups / r.seconds},
+            {"records_per_group", r.groups ? double(r.acked) / r.groups : 0},
+            {"pool_exhausted", r.pool_exhausted},
+            {"log_size_before", r.log_before},
+            {"log_size_after", r.log_after},
+            {"client_thread_cores", r.client_thread_cores},
+            {"cpu", CpuJson(r.cpu)}};
+  return j;
+}
+
+void PrintPoint(const PointResult& r, double verify2, const char* unit) {
+  std::cout << absl::StrFormat(
+      "  clients=%-4d ch=%-2d %s/s=%-9.0f p50=%.2fms p99=%.2fms p999=%.2fms max=%.2fms "
+      "errors=%llu  %s\n",
+      r.clients, r.channels, unit, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
+      r.latency.max, static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2));
+  if (r.groups > 0) {
+    std::cout << absl::StrFormat("      commit groups/s=%.0f records/group=%.1f  log %llu->%llu\n",
+                                 r.groups / r.seconds, double(r.acked) / r.groups,
+                                 static_cast<unsigned long long>(r.log_before),
+                                 static_cast<unsigned long long>(r.log_after));
+  }
+  if (r.errors > 0 && r.kind.rfind("floor", 0) != 0) {
+    std::cout << "      errors: " << CodesString(r.error_codes) << "; first: " << r.first_error
+              << "\n";
+  }
+  if (r.duplicates > 0) std::cout << "      duplicates=" << r.duplicates << "\n";
+  if (r.pool_exhausted) {
+    std::cout << "      NOTE: pre-signed pool ran out; window shortened to " << r.seconds
+              << " s (raise --pool_factor)\n";
+  }
+  std::cout << "      " << CpuLine(r.cpu) << "\n";
+  if (r.cpu.others_cores > 0.25) {
+    std::cout << absl::StrFormat(
+        "      WARNING: other processes used %.2f cores during this point: figures are depressed\n",
+        r.cpu.others_cores);
+  }
+  std::cout << std::flush;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetThreadName("append_bench");
+  std::vector<int> client_counts = {1, 8, 32, 128};
+  double seconds = 5, warmup = 0.5, limit_seconds = 2, pool_factor = 1.15;
+  size_t record_bytes = 700, batch = 500;
+  int batch_clients = 4, participants = 16, clients_per_channel = 8, floor_clients = 32;
+  double batch_seconds = -1, floor_seconds = 2;
+  std::string data_dir, server_addr, operator_key_path, operator_id = "operator", json_path;
+  bool keep_data = false, skip_limits = false;
+  double wait_quiet = 0;
+
+  CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
+               "machine's Ed25519 and RocksDB limits measured in the same run"};
+  app.add_option("--clients", client_counts, "concurrent Submit clients per point")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--seconds", seconds, "measured seconds per point")->capture_default_str();
+  app.add_option("--warmup", warmup, "unmeasured seconds before each point")->capture_default_str();
+  app.add_option("--record_bytes", record_bytes, "serialized record size to pad to")
+      ->capture_default_str();
+  app.add_option("--batch", batch, "records per SubmitBatch call (0 = skip)")->capture_default_str();
+  app.add_option("--batch_clients", batch_clients, "concurrent SubmitBatch clients")
+      ->capture_default_str();
+  app.add_option("--batch_seconds", batch_seconds, "measured seconds of the batch point "
+                 "(default: --seconds)");
+  app.add_option("--floor_clients", floor_clients,
+                 "clients for the refused-Submit reference points (0 = skip)")
+      ->capture_default_str();
+  app.add_option("--floor_seconds", floor_seconds, "measured seconds per reference point")
+      ->capture_default_str();
+  app.add_option("--participants", participants, "participants registered to sign records")
+      ->capture_default_str();
+  app.add_option("--clients_per_channel", clients_per_channel, "clients sharing one channel")
+      ->capture_default_str();
+  app.add_option("--limit_seconds", limit_seconds, "seconds per limit measurement")
+      ->capture_default_str();
+  app.add_option("--pool_factor", pool_factor,
+                 "pre-signed records per point = all-core verify rate x point time x this")
+      ->capture_default_str();
+  app.add_option("--data_dir", data_dir,
+                 "data directory of the in-process server (default: a temp dir, removed)");
+  app.add_option("--server", server_addr, "benchmark a running touchstoned at ADDR instead");
+  app.add_option("--operator_key", operator_key_path,
+                 "operator key PEM (default: <data_dir>/operator.pem)");
+  app.add_option("--operator_id", operator_id, "operator participant id")->capture_default_str();
+  app.add_option("--json", json_path, "also write the results as JSON to this file");
+  app.add_flag("--keep_data", keep_data, "keep the temp data directory");
+  app.add_option("--wait_quiet", wait_quiet,
+                 "wait up to this many seconds for other processes to use < 0.2 cores "
+                 "(shared machines) before measuring")->capture_default_str();
+  app.add_flag("--skip_limits", skip_limits, "skip measuring the limits (ratios become 0)");
+  CLI11_PARSE(app, argc, argv);
+  if (batch_seconds < 0) batch_seconds = seconds;
+  if (clients_per_channel < 1) clients_per_channel = 1;
+  if (participants < 1) participants = 1;
+
+  const int ncpu = OnlineCpus();
+  json out;
+  out["machine"] = {{"nproc", ncpu},
+                    {"cpu_model", CpuModel()},
+                    {"cpu_flags", CpuFlagsOfInterest()},
+                    {"kernel", Kernel()},
+                    {"date_utc", NowUtc()},
+                    {"loadavg_start", LoadAvg()}};
+  std::cout << "== append_bench " << NowUtc() << "\n"
+            << "machine: nproc=" << ncpu << "  cpu=\"" << CpuModel() << "\"  flags: "
+            << CpuFlagsOfInterest() << "\n"
+            << "         " << Kernel() << "  loadavg at start " << LoadAvg() << "\n";
+
+  {  // How busy is the machine with other work?
+    double others = 0;
+    const auto give_up = Clock::now() + std::chrono::duration<double>(wait_quiet);
+    for (;;) {
+      const CpuSnap a = TakeCpuSnap();
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      others = CpuBetween(a, TakeCpuSnap()).others_cores;
+      if (others < 0.2 || Clock::now() >= give_up) break;
+    }
+    std::cout << absl::StrFormat("         other processes busy at start: %.2f cores%s\n", others,
+                                 others >= 0.2 ? "  (WARNING: shared machine, figures depressed)"
+                                               : "");
+    out["machine"]["other_processes_cores_at_start"] = others;
+  }
+
+  // Temp dir for the data and the RocksDB limit measurement.
+  bool own_dir = false;
+  std::string work_dir;
+  if (data_dir.empty() && server_addr.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
+    work_dir = tmpl;
+    data_dir = work_dir + "/data";
+    own_dir = true;
+  } else if (!data_dir.empty()) {
+    work_dir = data_dir;
+  } else {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
+    work_dir = tmpl;
+    own_dir = true;
+  }
+  std::filesystem::create_directories(work_dir);
+
+  // ------------------------------------------------------------ limits
+  // A sample record of the benchmark's size for the verify/sign measurements.
+  std::string nonce;
+  {
+    std::random_device rd;
+    nonce = absl::StrFormat("%08x", rd());
+  }
+  std::vector<ts::testing::Identity> ids;
+  for (int i = 0; i < participants; ++i) {
+    ids.push_back(ts::testing::NewIdentity(absl::StrFormat("bench-%s-p%03d", nonce, i)));
+  }
+  RecordFactory factory(nonce, ids, record_bytes);
+  std::cout << "records: LotCreated, " << factory.record_bytes() << " B serialized (target "
+            << record_bytes << "), signed by " << participants << " participants\n";
+
+  Limits lim;
+  lim.all_cores = ncpu;
+  if (!skip_limits) {
+    const std::string full = factory.Signed(7).record();
+    const std::string msg = ts::RecordSigningMessage(full);
+    const std::string sig = ts::SignRecord(ids[7 % ids.size()].key, full);
+    const ts::PublicKey& pub = ids[7 % ids.size()].key.public_key();
+    std::cout << "\n-- limits of this machine (measured now, " << limit_seconds << " s each)\n";
+    const CpuSnap lim0 = TakeCpuSnap();
+    lim.verify1 = VerifyRate(1, limit_seconds, pub, msg, sig);
+    std::cout << absl::StrFormat("  Ed25519 verify, 1 thread:        %9.0f /s  (%.1f us each)\n",
+                                 lim.verify1, 1e6 / lim.verify1);
+    lim.verify2 = VerifyRate(2, limit_seconds, pub, msg, sig);
+    std::cout << absl::StrFormat("  Ed25519 verify, 2 threads:       %9.0f /s  (verify2)\n",
+                                 lim.verify2);
+    if (ncpu != 2) {
+      lim.verify_all = VerifyRate(ncpu, limit_seconds, pub, msg, sig);
+      std::cout << absl::StrFormat("  Ed25519 verify, %d threads:       %9.0f /s  (all cores)\n",
+                                   ncpu, lim.verify_all);
+    } else {
+      lim.verify_all = lim.verify2;
+    }
+    lim.sign1 = SignRate(limit_seconds, ids[0].key, full);
+    std::cout << absl::StrFormat("  Ed25519 sign, 1 thread:          %9.0f /s\n", lim.sign1);
+    const std::string rocks_dir = work_dir + "/rocks-limit";
+    lim.rocks = MeasureRocks(rocks_dir, limit_seconds);
+    std::error_code ec;
+    std::filesystem::remove_all(rocks_dir, ec);
+    std::cout << absl::StrFormat(
+        "  RocksDB WriteBatch of %d x %d B, sync=true: %9.0f puts/s = %.0f batches/s (%.2f ms "
+        "each)\n",
+        lim.rocks.batch_size, lim.rocks.value_bytes, lim.rocks.batch_puts_per_s,
+        lim.rocks.batches_per_s, 1e3 / lim.rocks.batches_per_s);
+    std::cout << absl::StrFormat("  RocksDB single Put %d B, sync=true:         %9.0f puts/s\n",
+                                 lim.rocks.value_bytes, lim.rocks.single_puts_per_s);
+    const double others = CpuBetween(lim0, TakeCpuSnap()).others_cores;
+    std::cout << absl::StrFormat("  (other processes used %.2f cores meanwhile%s)\n", others,
+                                 others > 0.25 ? ": WARNING, limits are depressed" : "");
+    out["limits_other_processes_cores"] = others;
+  }
+  out["limits"] = {{"ed25519_verify_1thread_per_s", lim.verify1},
+                   {"ed25519_verify_2threads_per_s", lim.verify2},
+                   {"ed25519_verify_allcores_per_s", lim.verify_all},
+                   {"all_cores", lim.all_cores},
+                   {"ed25519_sign_1thread_per_s", lim.sign1},
+                   {"rocksdb_sync_batch_size", lim.rocks.batch_size},
+                   {"rocksdb_value_bytes", lim.rocks.value_bytes},
+                   {"rocksdb_sync_batch_puts_per_s", lim.rocks.batch_puts_per_s},
+                   {"rocksdb_sync_batches_per_s", lim.rocks.batches_per_s},
+                   {"rocksdb_sync_single_puts_per_s", lim.rocks.single_puts_per_s}};
+  const double verify2 = lim.verify2;
+
+  // ------------------------------------------------------------ server
+  std::unique_ptr<ts::Server> server;
+  std::string target = server_addr;
+  if (server_addr.empty()) {
+    ts::ServerOptions so;
+    so.ledger.data_dir = data_dir;
+    so.listen = "127.0.0.1:0";
+    // Threads created while the ledger opens (its sequencer) inherit this name.
+    SetThreadName("ts-sequencer");
+    auto started = ts::Server::Start(so);
+    SetThreadName("append_bench");
+    if (!started.ok()) Die(absl::StrCat("starting the server: ", started.status().ToString()));
+    server = std::move(*started);
+    target = absl::StrCat("127.0.0.1:", server->port());
+    std::cout << "\nserver: in-process touchstoned on " << target << ", data dir " << data_dir
+              << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n";
+  } else {
+    std::cout << "\nserver: " << target << " (remote; limits above are of this client machine)\n";
+  }
+  if (operator_key_path.empty()) {
+    if (data_dir.empty()) Die("--server needs --operator_key or --data_dir");
+    operator_key_path = data_dir + "/operator.pem";
+  }
+  auto op_key = ts::PrivateKey::LoadPemFile(operator_key_path);
+  if (!op_key.ok()) Die(absl::StrCat("operator key: ", op_key.status().ToString()));
+  ts::testing::Identity op{operator_id, *op_key};
+
+  auto info_channel = MakeChannels(target, 1)[0];
+  auto info_stub = v1::Ledger::NewStub(info_channel);
+  const uint64_t log_start = LogSize(*info_stub);
+
+  // Register the participants (one SubmitBatch, chunked by 500).
+  {
+    std::vector<v1::SubmitRequest> regs;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto [bytes, sig] = ts::testing::Signed(
+          op, ts::testing::RegisterRecord(op, ids[i], v1::ROLE_REFINER,
+                                          absl::StrFormat("register-%s-%03d", nonce, i)));
+      v1::SubmitRequest r;
+      r.set_record(bytes);
+      r.set_signature(sig);
+      regs.push_back(std::move(r));
+    }
+    for (size_t s = 0; s < regs.size(); s += 500) {
+      v1::SubmitBatchRequest req;
+      for (size_t i = s; i < std::min(regs.size(), s + 500); ++i) *req.add_records() = regs[i];
+      v1::SubmitBatchResponse resp;
+      grpc::ClientContext ctx;
+      grpc::Status st = info_stub->SubmitBatch(Deadline(ctx), req, &resp);
+      if (!st.ok()) Die("registering participants: " + st.error_message());
+      for (const auto& r : resp.results()) {
+        if (r.code() != 0) Die("registering a participant: " + r.message());
+      }
+    }
+  }
+  std::cout << "registered " << ids.size() << " participants; log size at start " << log_start
+            << "\n";
+
+  const int sign_threads = ncpu;
+  uint64_t next_seq = 0;
+  // Records a point may use: bounded by the all-core verify rate (the server
+  // verifies each one) and, after the first point, by the best rate so far scaled
+  // by the growth in clients. Unused records carry over to the next point.
+  double best_rate = 0;
+  int best_clients = 0;
+  std::vector<v1::SubmitRequest> spare;
+  auto pool_for = [&](double point_seconds, int clients) {
+    double bound = lim.verify_all > 0 ? lim.verify_all : 40000;
+    if (best_rate > 0) {
+      bound = std::min(bound, best_rate * 1.5 *
+                                  std::max(2.0, double(clients) / std::max(1, best_clients)));
+    }
+    return static_cast<size_t>(bound * (point_seconds + warmup) * pool_factor) + 2 * clients;
+  };
+  auto presign = [&](size_t n) {
+    const auto t0 = Clock::now();
+    std::vector<v1::SubmitRequest> pool;
+    const size_t reuse = std::min(n, spare.size());
+    pool.reserve(n);
+    for (size_t i = 0; i < reuse; ++i) pool.push_back(std::move(spare[i]));
+    spare.erase(spare.begin(), spare.begin() + reuse);
+    auto fresh = SignPool(factory, next_seq, n - reuse, sign_threads);
+    next_seq += n - reuse;
+    for (auto& r : fresh) pool.push_back(std::move(r));
+    std::cout << absl::StrFormat("  (pre-signed %zu records in %.1f s, %zu more left from before; untimed)\n",
+                                 n - reuse, Secs(Clock::now() - t0), reuse)
+              << std::flush;
+    return pool;
+  };
+
+  // ------------------------------------------------------------ single Submit
+  std::vector<PointResult> submit_results;
+  std::cout << "\n-- Submit: one record per call, durable (acked after its group's synced "
+               "commit); "
+            << seconds << " s per point after " << warmup << " s warmup\n";
+  for (int clients : client_counts) {
+    if (clients < 1) continue;
+    auto pool = presign(pool_for(seconds, clients));
+    PointResult r = RunPoint(
+        target, clients, clients_per_channel, warmup, seconds, pool.size(), false, *info_stub,
+        [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+          grpc::ClientContext ctx;
+          v1::Receipt receipt;
+          const auto t1 = Clock::now();
+          grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
+          const auto t2 = Clock::now();
+          if (!in_window(t2)) return;
+          if (s.ok()) {
+            ++log.acked;
+            if (receipt.duplicate()) ++log.duplicates;
+            log.latency_us.push_back(MicrosSince(t1, t2));
+            log.tree_sizes.push_back(receipt.tree_size());
+          } else {
+            log.latency_us.push_back(MicrosSince(t1, t2));
+            NoteError(log, s.error_code(), s.error_message());
+          }
+        });
+    r.kind = "submit";
+    for (size_t i = r.consumed; i < pool.size(); ++i) spare.push_back(std::move(pool[i]));
+    if (r.rate > best_rate) {
+      best_rate = r.rate;
+      best_clients = clients;
+    }
+    PrintPoint(r, verify2, "acked");
+    submit_results.push_back(std::move(r));
+  }
+
+  // ------------------------------------------------------------ reference points
+  std::vector<PointResult> floor_results;
+  if (floor_clients > 0) {
+    std::cout << "\n-- reference: Submit refused by the server (nothing appended), "
+              << floor_clients << " clients, " << floor_seconds << " s each\n";
+    // Same bytes as real records; refused before verification (a key the signer
+    // does not have) or after it (a corrupted signature).
+    const size_t n = 2000;
+    auto base = SignPool(factory, next_seq, n, sign_threads);
+    next_seq += n;
+    const std::string bogus_key = ts::PrivateKey::Generate()->public_key().Fingerprint();
+    std::vector<v1::SubmitRequest> unknown_key(n), bad_sig(n);
+    for (size_t i = 0; i < n; ++i) {
+      v1::Record rec;
+      rec.ParseFromString(base[i].record());
+      rec.set_key_id(bogus_key);
+      unknown_key[i].set_record(ts::SerializeRecord(rec));
+      unknown_key[i].set_signature(base[i].signature());
+      bad_sig[i] = base[i];
+      std::string sig = base[i].signature();
+      sig[5] ^= 0x01;
+      bad_sig[i].set_signature(sig);
+    }
+    struct Ref {
+      const char* kind;
+      const char* label;
+      std::vector<v1::SubmitRequest>* pool;
+      int expect;
+    };
+    for (const Ref& ref :
+         {Ref{"floor_refused_before_verify", "refused before verify (gRPC + parse + key lookup)",
+              &unknown_key, grpc::NOT_FOUND},
+          Ref{"floor_refused_after_verify", "refused after verify (gRPC + parse + verify)",
+              &bad_sig, grpc::INVALID_ARGUMENT}}) {
+      auto& pool = *ref.pool;
+      std::atomic<uint64_t> unexpected{0};
+      PointResult r = RunPoint(
+          target, floor_clients, clients_per_channel, warmup, floor_seconds, pool.size(), true,
+          *info_stub, [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+            grpc::ClientContext ctx;
+            v1::Receipt receipt;
+            const auto t1 = Clock::now();
+            grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
+            const auto t2 = Clock::now();
+            if (!in_window(t2)) return;
+            log.latency_us.push_back(MicrosSince(t1, t2));
+            if (s.error_code() == ref.expect) {
+              ++log.acked;  // "acked" = refused as expected
+            } else {
+              unexpected.fetch_add(1);
+              NoteError(log, s.error_code(), s.error_message());
+            }
+          });
+      r.kind = ref.kind;
+      std::cout << "  " << ref.label << ":\n";
+      PrintPoint(r, verify2, "calls");
+      if (unexpected.load() > 0) {
+        std::cout << "      WARNING: " << unexpected.load()
+                  << " calls did not fail as expected: " << r.first_error << "\n";
+      }
+      floor_results.push_back(std::move(r));
+    }
+  }
+
+  // ------------------------------------------------------------ SubmitBatch
+  std::optional<PointResult> batch_result;
+  if (batch > 0 && batch_clients > 0) {
+    std::cout << "\n-- SubmitBatch: " << batch << " records per call, " << batch_clients
+              << " clients, " << batch_seconds << " s after " << warmup << " s warmup\n";
+    best_rate = 0;  // a batch may go much faster than single submissions
+    const size_t nrec = pool_for(batch_seconds, batch_clients * static_cast<int>(batch));
+    auto records = presign(nrec);
+    std::vector<v1::SubmitBatchRequest> batches(nrec / batch);
+    for (size_t b = 0; b < batches.size(); ++b) {
+      for (size_t i = 0; i < batch; ++i) batches[b].add_records()->Swap(&records[b * batch + i]);
+    }
+    records.clear();
+    records.shrink_to_fit();
+    PointResult r = RunPoint(
+        target, batch_clients, clients_per_channel, warmup, batch_seconds, batches.size(), false,
+        *info_stub, [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+          grpc::ClientContext ctx;
+          v1::SubmitBatchResponse resp;
+          const auto t1 = Clock::now();
+          grpc::Status s = stub.SubmitBatch(Deadline(ctx), batches[i], &resp);
+          const auto t2 = Clock::now();
+          if (!in_window(t2)) return;
+          log.latency_us.push_back(MicrosSince(t1, t2));
+          if (!s.ok()) {
+            NoteError(log, s.error_code(), s.error_message());
+            return;
+          }
+          for (const auto& res : resp.results()) {
+            if (res.code() == 0) {
+              ++log.acked;
+              if (res.receipt().duplicate()) ++log.duplicates;
+              log.tree_sizes.push_back(res.receipt().tree_size());
+            } else {
+              NoteError(log, res.code(), res.message());
+            }
+          }
+        });
+    r.kind = "submit_batch";
+    r.batch = static_cast<int>(batch);
+    std::cout << "  (latency is per SubmitBatch call of " << batch << " records)\n";
+    PrintPoint(r, verify2, "records");
+    batch_result = std::move(r);
+  }
+
+  const uint64_t log_end = LogSize(*info_stub);
+
+  // ------------------------------------------------------------ summary
+  std::cout << "\n== summary (verify2 = " << absl::StrFormat("%.0f", verify2)
+            << "/s; record " << factory.record_bytes() << " B; sync on; log " << log_start
+            << " -> " << log_end << " entries; nproc " << ncpu << ")\n";
+  for (const auto& r : submit_results) {
+    std::cout << absl::StrFormat("  Submit      %4d clients: %8.0f acked/s  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s\n",
+                                 r.clients, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
+                                 static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2));
+  }
+  for (const auto& r : floor_results) {
+    std::cout << absl::StrFormat("  %-28s %4d clients: %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  %s\n",
+                                 r.kind, r.clients, r.rate, r.latency.p50, r.latency.p99,
+                                 absl::StrFormat("calls/verify2 = %.3f", verify2 > 0 ? r.rate / verify2 : 0));
+  }
+  if (batch_result) {
+    const auto& r = *batch_result;
+    std::cout << absl::StrFormat("  SubmitBatch %4d x %-4d:   %8.0f records/s  batch p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s\n",
+                                 r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
+                                 r.latency.p999, static_cast<unsigned long long>(r.errors),
+                                 Ratio(r.rate, verify2));
+  }
+  std::cout << "  loadavg at end " << LoadAvg() << "\n";
+
+  out["config"] = {{"server", server_addr.empty() ? "in-process" : server_addr},
+                   {"target", target},
+                   {"record_bytes", factory.record_bytes()},
+                   {"record_bytes_target", record_bytes},
+                   {"record_type", "LotCreated"},
+                   {"participants", participants},
+                   {"seconds", seconds},
+                   {"warmup", warmup},
+                   {"clients_per_channel", clients_per_channel},
+                   {"durability", "sync=true (one synced WriteBatch per commit group)"}};
+  out["log_size_start"] = log_start;
+  out["log_size_end"] = log_end;
+  out["machine"]["loadavg_end"] = LoadAvg();
+  out["submit"] = json::array();
+  for (const auto& r : submit_results) out["submit"].push_back(PointJson(r, verify2));
+  out["reference"] = json::array();
+  for (const auto& r : floor_results) out["reference"].push_back(PointJson(r, verify2));
+  if (batch_result) out["submit_batch"] = PointJson(*batch_result, verify2);
+
+  if (!json_path.empty()) {
+    std::ofstream f(json_path);
+    f << out.dump(2) << "\n";
+    if (!f) Die("cannot write " + json_path);
+    std::cout << "wrote " << json_path << "\n";
+  }
+
+  info_stub.reset();
+  info_channel.reset();
+  if (server) server->Shutdown();
+  server.reset();
+  if (own_dir && !keep_data) {
+    std::error_code ec;
+    std::filesystem::remove_all(work_dir, ec);
+  } else if (own_dir) {
+    std::cout << "kept " << work_dir << "\n";
+  }
+  return 0;
+}

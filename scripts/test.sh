@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything, and runs the whole test suite.
+# The Merkle vector tests read ../shared/testdata/merkle beside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+start=$(date +%s)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
+echo "build: $(( $(date +%s) - start )) s"
+start=$(date +%s)
+ctest --test-dir build -j"$(nproc)" --output-on-failure --timeout 900
+echo "tests: $(( $(date +%s) - start )) s"

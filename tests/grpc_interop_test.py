@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""A second, independent gRPC client (Debian's python3-grpcio) against a real
+touchstoned: standard health checking, server reflection, and a raw call whose
+reply is decoded without any Touchstone code."""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import grpc
+
+ARGS = None
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def read_varint(buf, i):
+    """Returns (value, next offset) of the varint at buf[i]."""
+    v, shift = 0, 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return v, i
+
+
+def read_fields(buf):
+    """Decodes a protobuf message into {field_number: [values]} (wire types 0 and 2)."""
+    fields, i = {}, 0
+    while i < len(buf):
+        key, i = read_varint(buf, i)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = read_varint(buf, i)
+        elif wt == 2:
+            n, i = read_varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        else:
+            raise ValueError("unexpected wire type %d" % wt)
+        fields.setdefault(num, []).append(v)
+    return fields
+
+
+class GrpcInteropTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        port_file = os.path.join(cls.tmp.name, "port")
+        cls.log = open(os.path.join(cls.tmp.name, "server.log"), "w")
+        cls.server = subprocess.Popen(
+            [ARGS.touchstoned, "--data_dir", os.path.join(cls.tmp.name, "data"),
+             "--listen", "127.0.0.1:0", "--port_file", port_file],
+            stderr=cls.log)
+        deadline = time.time() + 30
+        while not os.path.exists(port_file):
+            if time.time() > deadline or cls.server.poll() is not None:
+                raise RuntimeError("touchstoned did not start")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            cls.port = int(f.read())
+        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % cls.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.server.send_signal(signal.SIGTERM)
+        rc = cls.server.wait(timeout=30)
+        cls.log.close()
+        cls.tmp.cleanup()
+        assert rc == 0, "touchstoned exited %d on SIGTERM" % rc
+
+    def raw_unary(self, method, request):
+        call = self.channel.unary_unary(method, request_serializer=None,
+                                        response_deserializer=None)
+        return call(request, timeout=10)
+
+    def test_health_check_reports_serving(self):
+        reply = read_fields(self.raw_unary("/grpc.health.v1.Health/Check", b""))
+        self.assertEqual(reply.get(1), [1])  # SERVING
+
+    def test_reflection_lists_the_ledger_service(self):
+        call = self.channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=None, response_deserializer=None)
+        # ServerReflectionRequest{list_services: ""} is field 7, a string.
+        replies = list(call(iter([b"\x3a\x00"]), timeout=10))
+        self.assertEqual(len(replies), 1)
+        listed = read_fields(read_fields(replies[0])[6][0])[1]  # list_services_response.service
+        names = {read_fields(s)[1][0].decode() for s in listed}
+        self.assertIn("touchstone.v1.Ledger", names)
+        self.assertIn("grpc.health.v1.Health", names)
+
+    def test_log_info_and_checkpoint_agree(self):
+        info = read_fields(self.raw_unary("/touchstone.v1.Ledger/GetLogInfo", b""))
+        origin = info[1][0].decode()
+        vkey = info[2][0].decode()
+        self.assertTrue(vkey.startswith(origin + "+"))
+        self.assertEqual(info[3], [1])  # size: the genesis entry
+        cp = read_fields(self.raw_unary("/touchstone.v1.Ledger/GetCheckpoint", b""))
+        text = cp[1][0].decode()
+        self.assertTrue(text.startswith(origin + "\n1\n"))
+        self.assertIn("\n\n\u2014 " + origin + " ", text)
+
+    def test_out_of_range_entry_is_a_precise_status(self):
+        with self.assertRaises(grpc.RpcError) as err:
+            self.raw_unary("/touchstone.v1.Ledger/GetEntry", b"\x08" + varint(99))
+        self.assertEqual(err.exception.code(), grpc.StatusCode.OUT_OF_RANGE)
+        self.assertIn("beyond the log", err.exception.details())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--touchstoned", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

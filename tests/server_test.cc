@@ -1,0 +1,252 @@
+// Integration tests over real gRPC: a touchstoned server on a loopback port
+// (port 0, read back) and a client stub, as any other client would talk to it.
+#include "services/server.h"
+
+#include <condition_variable>
+#include <mutex>
+
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry_format.h"
+#include "ledger/merkle.h"
+#include "proto/ledger_service.grpc.pb.h"
+#include "tests/test_util.h"
+
+namespace touchstone {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Identity;
+using testing::Signed;
+using testing::TempDir;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.ledger.data_dir = dir_.path();
+    o.listen = "127.0.0.1:0";
+    o.max_message_bytes = 1 << 20;
+    server_ = Server::Start(o).value();
+    ASSERT_GT(server_->port(), 0);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::Ledger::NewStub(channel_);
+    op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
+    v1::LogInfo info;
+    ASSERT_TRUE(stub_->GetLogInfo(Ctx().get(), {}, &info).ok());
+    verifier_.emplace(NoteVerifier::Parse(info.verifier_key()).value());
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx() {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return c;
+  }
+
+  grpc::Status Submit(const std::pair<std::string, std::string>& rec, v1::Receipt* out) {
+    v1::SubmitRequest req;
+    req.set_record(rec.first);
+    req.set_signature(rec.second);
+    return stub_->Submit(Ctx().get(), req, out);
+  }
+
+  Identity Register(const std::string& id) {
+    Identity who = testing::NewIdentity(id);
+    v1::Receipt r;
+    EXPECT_TRUE(
+        Submit(Signed(op_, testing::RegisterRecord(op_, who, v1::ROLE_REFINER, "reg-" + id)), &r)
+            .ok());
+    return who;
+  }
+
+  uint64_t Size() {
+    v1::LogInfo info;
+    EXPECT_TRUE(stub_->GetLogInfo(Ctx().get(), {}, &info).ok());
+    return info.size();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Ledger::Stub> stub_;
+  Identity op_{"", PrivateKey::Generate().value()};
+  std::optional<NoteVerifier> verifier_;
+};
+
+TEST_F(ServerTest, SubmitReturnsAReceiptThatVerifiesAgainstTheSignedCheckpoint) {
+  Identity refiner = Register("refiner-1");
+  auto rec = Signed(refiner, testing::LotRecord(refiner, "lot-1"));
+  v1::Receipt receipt;
+  ASSERT_TRUE(Submit(rec, &receipt).ok());
+  Checkpoint cp = VerifyCheckpoint(receipt.checkpoint(), *verifier_).value();
+  EXPECT_EQ(cp.size, receipt.tree_size());
+
+  v1::GetEntryRequest ereq;
+  ereq.set_index(receipt.index());
+  v1::Entry entry;
+  ASSERT_TRUE(stub_->GetEntry(Ctx().get(), ereq, &entry).ok());
+  EXPECT_EQ(DecodeEntry(entry.data())->record, rec.first);
+  const Hash leaf = LeafHash(entry.data());
+  EXPECT_EQ(HashBytes(leaf), receipt.leaf_hash());
+  std::vector<Hash> proof;
+  for (const auto& h : receipt.inclusion_proof()) proof.push_back(HashFromBytes(h).value());
+  EXPECT_TRUE(VerifyInclusion(receipt.index(), cp.size, leaf, proof, cp.root).ok());
+}
+
+TEST_F(ServerTest, BadRequestsGetPreciseCodesAndChangeNothing) {
+  Identity refiner = Register("refiner-1");
+  const uint64_t size = Size();
+  auto good = Signed(refiner, testing::LotRecord(refiner, "lot-1"));
+  v1::Receipt r;
+  EXPECT_EQ(Submit({"not a record", good.second}, &r).error_code(), grpc::INVALID_ARGUMENT);
+  std::string sig = good.second;
+  sig[0] ^= 1;
+  grpc::Status bad_sig = Submit({good.first, sig}, &r);
+  EXPECT_EQ(bad_sig.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_sig.error_message(), HasSubstr("bad signature"));
+  Identity stranger = testing::NewIdentity("stranger");
+  EXPECT_EQ(Submit(Signed(stranger, testing::LotRecord(stranger, "x")), &r).error_code(),
+            grpc::NOT_FOUND);
+  // Bigger than the server's gRPC message limit (1 MiB here).
+  EXPECT_EQ(Submit({std::string(2 << 20, 'x'), good.second}, &r).error_code(),
+            grpc::RESOURCE_EXHAUSTED);
+
+  v1::GetEntryRequest ereq;
+  ereq.set_index(size + 5);
+  v1::Entry e;
+  grpc::Status oor = stub_->GetEntry(Ctx().get(), ereq, &e);
+  EXPECT_EQ(oor.error_code(), grpc::OUT_OF_RANGE);
+  EXPECT_THAT(oor.error_message(), HasSubstr("beyond the log"));
+  v1::GetCheckpointRequest creq;
+  creq.set_size(size + 1);
+  v1::CheckpointResponse c;
+  EXPECT_EQ(stub_->GetCheckpoint(Ctx().get(), creq, &c).error_code(), grpc::OUT_OF_RANGE);
+  v1::GetInclusionProofRequest preq;
+  v1::InclusionProofResponse p;
+  EXPECT_EQ(stub_->GetInclusionProof(Ctx().get(), preq, &p).error_code(), grpc::INVALID_ARGUMENT);
+  preq.set_leaf_hash("short");
+  EXPECT_EQ(stub_->GetInclusionProof(Ctx().get(), preq, &p).error_code(), grpc::INVALID_ARGUMENT);
+  preq.set_leaf_hash(std::string(32, 'z'));
+  EXPECT_EQ(stub_->GetInclusionProof(Ctx().get(), preq, &p).error_code(), grpc::NOT_FOUND);
+  v1::GetConsistencyProofRequest qreq;
+  v1::ConsistencyProofResponse q;
+  EXPECT_EQ(stub_->GetConsistencyProof(Ctx().get(), qreq, &q).error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(Size(), size);
+}
+
+TEST_F(ServerTest, ProofsByIndexAndByLeafHashAtOldSizesVerify) {
+  Identity refiner = Register("refiner-1");
+  std::vector<v1::Receipt> receipts;
+  for (int i = 0; i < 12; ++i) {
+    v1::Receipt r;
+    ASSERT_TRUE(
+        Submit(Signed(refiner, testing::LotRecord(refiner, "l" + std::to_string(i))), &r).ok());
+    receipts.push_back(r);
+  }
+  for (const v1::Receipt& old : receipts) {
+    // By leaf hash at the size of the checkpoint the receipt came with.
+    v1::GetInclusionProofRequest req;
+    req.set_leaf_hash(old.leaf_hash());
+    req.set_tree_size(old.tree_size());
+    v1::InclusionProofResponse resp;
+    ASSERT_TRUE(stub_->GetInclusionProof(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.index(), old.index());
+    EXPECT_EQ(resp.checkpoint(), old.checkpoint());
+    Checkpoint cp = VerifyCheckpoint(resp.checkpoint(), *verifier_).value();
+    std::vector<Hash> proof;
+    for (const auto& h : resp.hashes()) proof.push_back(HashFromBytes(h).value());
+    EXPECT_TRUE(VerifyInclusion(old.index(), cp.size, HashFromBytes(old.leaf_hash()).value(), proof,
+                                cp.root)
+                    .ok());
+
+    // And the old checkpoint is a prefix of the latest one.
+    v1::GetConsistencyProofRequest creq;
+    creq.set_old_size(old.tree_size());
+    v1::ConsistencyProofResponse cresp;
+    ASSERT_TRUE(stub_->GetConsistencyProof(Ctx().get(), creq, &cresp).ok());
+    Checkpoint latest = VerifyCheckpoint(cresp.checkpoint(), *verifier_).value();
+    std::vector<Hash> cproof;
+    for (const auto& h : cresp.hashes()) cproof.push_back(HashFromBytes(h).value());
+    EXPECT_TRUE(VerifyConsistency(cp.size, latest.size, cp.root, latest.root, cproof).ok());
+  }
+}
+
+TEST_F(ServerTest, StreamedEntriesMirrorTheWholeLog) {
+  Identity refiner = Register("refiner-1");
+  v1::SubmitBatchRequest batch;
+  for (int i = 0; i < 50; ++i) {
+    auto rec = Signed(refiner, testing::LotRecord(refiner, "b" + std::to_string(i)));
+    auto* r = batch.add_records();
+    r->set_record(rec.first);
+    r->set_signature(rec.second);
+  }
+  v1::SubmitBatchResponse bresp;
+  ASSERT_TRUE(stub_->SubmitBatch(Ctx().get(), batch, &bresp).ok());
+  ASSERT_EQ(bresp.results_size(), 50);
+  for (const auto& r : bresp.results()) EXPECT_EQ(r.code(), 0) << r.message();
+
+  auto ctx = Ctx();
+  auto reader = stub_->GetEntries(ctx.get(), v1::GetEntriesRequest());
+  v1::Entry e;
+  std::vector<Hash> leaves;
+  Hash prev{};
+  while (reader->Read(&e)) {
+    EXPECT_EQ(e.index(), leaves.size());
+    EntryView v = DecodeEntry(e.data()).value();
+    EXPECT_EQ(v.prev_leaf_hash, prev);
+    prev = LeafHash(e.data());
+    EXPECT_EQ(HashBytes(prev), e.leaf_hash());
+    leaves.push_back(prev);
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(leaves.size(), 52u);
+  v1::CheckpointResponse cp;
+  ASSERT_TRUE(stub_->GetCheckpoint(Ctx().get(), {}, &cp).ok());
+  EXPECT_EQ(VerifyCheckpoint(cp.checkpoint(), *verifier_)->root, RootFromLeafHashes(leaves));
+
+  v1::GetEntriesRequest bad;
+  bad.set_start(10);
+  bad.set_end(1000);
+  auto bctx = Ctx();
+  auto breader = stub_->GetEntries(bctx.get(), bad);
+  while (breader->Read(&e)) {
+  }
+  EXPECT_EQ(breader->Finish().error_code(), grpc::OUT_OF_RANGE);
+}
+
+TEST_F(ServerTest, StandardHealthCheckReportsServing) {
+  // Ask over the wire with the standard health protocol, as probes do.
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // grpc.health.v1.HealthCheckRequest{service: ""} serializes to zero bytes.
+  grpc::ByteBuffer request, response;
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> l(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_all();
+                    });
+  std::unique_lock<std::mutex> l(mu);
+  cv.wait(l, [&] { return done; });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string body;
+  for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(body, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+}  // namespace
+}  // namespace touchstone
