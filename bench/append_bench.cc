@@ -1153,21 +1153,23 @@ int main(int argc, char** argv) {
             << "/s; record " << factory.record_bytes() << " B; sync on; log " << log_start
             << " -> " << log_end << " entries; nproc " << ncpu << ")\n";
   for (const auto& r : submit_results) {
-    std::cout << absl::StrFormat("  Submit      %4d clients: %8.0f acked/s  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s\n",
+    std::cout << absl::StrFormat("  Submit      %4d clients: %8.0f acked/s  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
                                  r.clients, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
-                                 static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2));
+                                 static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2),
+                                 r.cpu.others_cores);
   }
   for (const auto& r : floor_results) {
-    std::cout << absl::StrFormat("  %-28s %4d clients: %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  %s\n",
+    std::cout << absl::StrFormat("  %-28s %4d clients: %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  %s  (others %.2f cores)\n",
                                  r.kind, r.clients, r.rate, r.latency.p50, r.latency.p99,
-                                 absl::StrFormat("calls/verify2 = %.3f", verify2 > 0 ? r.rate / verify2 : 0));
+                                 absl::StrFormat("calls/verify2 = %.3f", verify2 > 0 ? r.rate / verify2 : 0),
+                                 r.cpu.others_cores);
   }
   if (batch_result) {
     const auto& r = *batch_result;
-    std::cout << absl::StrFormat("  SubmitBatch %4d x %-4d:   %8.0f records/s  batch p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s\n",
+    std::cout << absl::StrFormat("  SubmitBatch %4d x %-4d:   %8.0f records/s  batch p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
                                  r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
                                  r.latency.p999, static_cast<unsigned long long>(r.errors),
-                                 Ratio(r.rate, verify2));
+                                 Ratio(r.rate, verify2), r.cpu.others_cores);
   }
   std::cout << "  loadavg at end " << LoadAvg() << "\n";
 

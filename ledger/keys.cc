@@ -277,8 +277,8 @@ absl::Status PrivateKey::SavePemFile(const std::string& path) const {
   ::close(fd);
   ::unlink(tmp.c_str());
   // Make the new directory entry durable too.
-  std::string dir = path.substr(0, path.find_last_of('/') + 1);
-  if (dir.empty()) dir = ".";
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

@@ -168,7 +168,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   state.WriteTo(batch);
   batch.PutMeta("origin", signer_->name());
   batch.PutTreeSize(1);
-  Checkpoint cp{.origin = signer_->name(), .size = 1, .root = tree_.Root()};
+  Checkpoint cp{.origin = signer_->name(), .size = 1, .root = tree_.Root(), .extensions = {}};
   ASSIGN_OR_RETURN(std::string note, signer_->Sign(cp.ToText()));
   batch.PutCheckpoint(1, note);
   RETURN_IF_ERROR(store_->Commit(batch));
@@ -385,7 +385,8 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
     state.WriteTo(batch);
     batch.PutTreeSize(tree_.size());
-    Checkpoint cp{.origin = signer_->name(), .size = tree_.size(), .root = tree_.Root()};
+    Checkpoint cp{
+        .origin = signer_->name(), .size = tree_.size(), .root = tree_.Root(), .extensions = {}};
     absl::StatusOr<std::string> signed_note = signer_->Sign(cp.ToText());
     commit = signed_note.status();
     if (commit.ok()) {
