@@ -14,6 +14,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
 #include "ledger/rules.h"
+#include "ledger/state_view.h"
 #include "ledger/status_macros.h"
 
 namespace touchstone {
@@ -154,8 +155,9 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   const std::string record_bytes = SerializeRecord(record);
   const std::string signature = SignRecord(operator_key, record_bytes);
 
-  GroupState state(&registry_);
+  StateView state(store_.get(), &registry_);
   RETURN_IF_ERROR(ApplyGenesis(record, 0, state));
+  state.CommitRecord();
   const std::string entry = EncodeEntry(0, now, Hash{}, record_bytes, signature);
   const Hash leaf = LeafHash(entry);
   std::vector<NewNode> nodes;
@@ -165,7 +167,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   batch.PutLeafIndex(leaf, 0);
   batch.PutRecordId(record.signer(), record.record_id(), 0);
   for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
-  state.WriteTo(batch);
+  for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
   batch.PutMeta("origin", signer_->name());
   batch.PutTreeSize(1);
   Checkpoint cp{.origin = signer_->name(), .size = 1, .root = tree_.Root(), .extensions = {}};
@@ -313,7 +315,7 @@ void Ledger::SequencerLoop() {
 void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   const CompactRange saved_tree = tree_;
   const Hash saved_last = last_leaf_hash_;
-  GroupState state(&registry_);
+  StateView state(store_.get(), &registry_);
   StoreBatch batch = store_->NewBatch();
   std::vector<NewNode> nodes;
   std::vector<Pending*> appended;
@@ -321,6 +323,15 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   absl::flat_hash_map<std::string, Pending*> ids;
   std::vector<std::pair<Pending*, Pending*>> retries;
   const int64_t now = options_.now_micros();
+  // Earlier records, including those appended earlier in this group.
+  const RecordReader record_at = [&](uint64_t index) -> absl::StatusOr<v1::Record> {
+    if (index >= saved_tree.size()) {
+      const size_t i = index - saved_tree.size();
+      if (i < appended.size()) return appended[i]->in.record;
+      return absl::NotFoundError(absl::StrCat("no entry ", index));
+    }
+    return ReadRecord(index);
+  };
 
   for (auto& sp : group) {
     Pending& p = *sp;
@@ -360,11 +371,14 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
       continue;
     }
     const uint64_t index = tree_.size();
-    absl::Status st = CheckAndApply(rec, *p.in.key, index, state);
+    const RecordContext ctx{rec, *p.in.key, index, now, record_at};
+    absl::Status st = CheckAndApply(ctx, options_.rules, state);
     if (!st.ok()) {
+      state.RollbackRecord();
       p.status = std::move(st);
       continue;
     }
+    state.CommitRecord();
     const std::string entry =
         EncodeEntry(index, now, last_leaf_hash_, p.in.record_bytes, p.in.signature);
     const Hash leaf = LeafHash(entry);
@@ -383,7 +397,7 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   std::string note;
   if (!appended.empty()) {
     for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
-    state.WriteTo(batch);
+    for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
     batch.PutTreeSize(tree_.size());
     Checkpoint cp{
         .origin = signer_->name(), .size = tree_.size(), .root = tree_.Root(), .extensions = {}};
@@ -419,6 +433,16 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     }
     sp->done.Notify();
   }
+}
+
+absl::StatusOr<v1::Record> Ledger::ReadRecord(uint64_t index) const {
+  ASSIGN_OR_RETURN(std::string bytes, store_->GetEntry(index));
+  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(bytes));
+  v1::Record record;
+  if (!record.ParseFromArray(view.record.data(), static_cast<int>(view.record.size()))) {
+    return absl::DataLossError(absl::StrCat("entry ", index, " holds no parsable record"));
+  }
+  return record;
 }
 
 LogInfo Ledger::Info() const { return LogInfo{signer_->name(), signer_->VerifierKey(), Size()}; }

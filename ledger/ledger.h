@@ -29,6 +29,7 @@
 #include "ledger/note.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
+#include "ledger/rules.h"
 #include "ledger/store.h"
 
 namespace touchstone {
@@ -56,6 +57,8 @@ struct LedgerOptions {
   size_t max_record_bytes = kDefaultMaxRecordBytes;
   // Clock for recorded_at, in microseconds since the epoch. Default: the system clock.
   std::function<int64_t()> now_micros;
+  // Tolerances of the provenance rules. Default: see RuleOptions.
+  RuleOptions rules;
 };
 
 // What a submitter gets back: where the record is and the proof that it is there.
@@ -122,6 +125,12 @@ class Ledger {
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
 
   const Store& store() const { return *store_; }
+  // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
+  absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
+  // The committed state value at a state key (ledger/state_view.h), if any.
+  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const {
+    return store_->GetState(key);
+  }
 
  private:
   struct Pending;

@@ -34,7 +34,7 @@ absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Registry::Get(
   auto raw = store_->GetState(ParticipantStateKey(id));
   if (!raw.ok()) return raw.status();
   if (!raw->has_value()) {
-    return absl::NotFoundError(absl::StrCat("unknown signer: no participant '", Sv(id), "'"));
+    return absl::NotFoundError(absl::StrCat("no participant '", Sv(id), "'"));
   }
   auto state = std::make_shared<v1::ParticipantState>();
   if (!state->ParseFromString(**raw)) {
@@ -50,6 +50,9 @@ absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Registry::Get(
 absl::StatusOr<PublicKey> Registry::ActiveKey(std::string_view signer,
                                               std::string_view key_id) const {
   auto p = Get(signer);
+  if (absl::IsNotFound(p.status())) {
+    return absl::NotFoundError(absl::StrCat("unknown signer: no participant '", Sv(signer), "'"));
+  }
   if (!p.ok()) return p.status();
   const v1::ParticipantState& state = **p;
   if (state.suspended()) {

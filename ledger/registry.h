@@ -6,14 +6,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/keys.h"
-#include "ledger/store.h"
+#include "ledger/state_reader.h"
 #include "proto/state.pb.h"
 
 namespace touchstone {
@@ -31,9 +30,10 @@ const v1::KeyState* FindKey(const v1::ParticipantState& p, std::string_view key_
 // Thread-safe.
 class Registry {
  public:
-  explicit Registry(const Store* store) : store_(store) {}
+  explicit Registry(const StateReader* state) : store_(state) {}
 
-  // The committed state of a participant; NOT_FOUND if not registered.
+  // The committed state of a participant; NOT_FOUND ("no participant 'x'") if
+  // not registered.
   absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Get(std::string_view id) const;
 
   // The public key a record by (signer, key_id) must be verified with, if that
@@ -45,7 +45,7 @@ class Registry {
   void Publish(std::shared_ptr<const v1::ParticipantState> state);
 
  private:
-  const Store* store_;
+  const StateReader* store_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const v1::ParticipantState>> cache_
       ABSL_GUARDED_BY(mu_);

@@ -1,58 +1,58 @@
-// The rules a record must satisfy against the log's state before it is
-// appended, and the state changes it makes. Used by the sequencer, one group
-// of records at a time.
+// The provenance rules: what a record must satisfy against the log's state
+// before it is appended, and the state changes it makes
+// (../shared/reference/provenance-domain.md). Pure logic over a StateView; no I/O
+// of its own, so the same code checks live submissions and rebuilds state from
+// the log.
 #ifndef TOUCHSTONE_LEDGER_RULES_H_
 #define TOUCHSTONE_LEDGER_RULES_H_
 
+#include <array>
 #include <cstdint>
-#include <memory>
-#include <string>
-#include <vector>
+#include <functional>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "ledger/registry.h"
-#include "ledger/store.h"
+#include "ledger/keys.h"
+#include "ledger/state_view.h"
 #include "proto/record.pb.h"
-#include "proto/state.pb.h"
 
 namespace touchstone {
 
-// The state as seen by one commit group: committed state plus the group's own
-// changes so far. Thread-compatible (the sequencer owns it).
-class GroupState {
- public:
-  explicit GroupState(const Registry* registry) : registry_(registry) {}
-
-  // The participant as of the records applied so far; NOT_FOUND if unknown.
-  absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Participant(
-      const std::string& id) const;
-  // Records a changed participant.
-  void SetParticipant(std::shared_ptr<const v1::ParticipantState> p);
-
-  // Writes every change into `batch`.
-  void WriteTo(StoreBatch& batch) const;
-  // Publishes every change to the registry (after the commit is durable).
-  void Publish(Registry* registry) const;
-  // Forgets every change (after a failed commit).
-  void Clear() { changed_.clear(); }
-
- private:
-  const Registry* registry_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const v1::ParticipantState>> changed_;
+struct RuleOptions {
+  // Largest declared loss per process, in parts per thousand of the input fine
+  // weight, indexed by v1::Process. Default: refine 50, alloy 20, cast 30,
+  // cut and polish 700 (rough loses most of its weight), split 0, merge 0.
+  std::array<int64_t, 7> loss_tolerance_ppt = {0, 50, 20, 30, 700, 0, 0};
+  // How far a record's event time may lie ahead of the server clock.
+  // Default: 5 minutes.
+  int64_t max_future_micros = 5 * 60 * 1'000'000LL;
 };
 
-// Checks `record` (already parsed, signature already verified with `signer_key`)
-// against `state` and applies its effects. On error nothing in `state` changes.
-// Errors: PERMISSION_DENIED (signer may not write this), NOT_FOUND (a referenced
-// participant or key is unknown), ALREADY_EXISTS (participant id taken),
-// FAILED_PRECONDITION (key revoked meanwhile, other rules), INVALID_ARGUMENT.
-absl::Status CheckAndApply(const v1::Record& record, const PublicKey& signer_key, uint64_t index,
-                           GroupState& state);
+// Reads the record stored at an earlier index (NOT_FOUND if none).
+using RecordReader = std::function<absl::StatusOr<v1::Record>(uint64_t index)>;
 
-// The operator's registration record in the genesis entry, applied to empty state.
-absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, GroupState& state);
+// The record being checked and where it will land.
+struct RecordContext {
+  const v1::Record& record;
+  const PublicKey& signer_key;  // the key its signature was verified with
+  uint64_t index;               // the index it gets if accepted
+  int64_t now_micros;           // server clock
+  const RecordReader& record_at;  // earlier records (for error declarations)
+};
+
+// Checks `record` against `state` and stages its effects there. On error the
+// caller rolls the record back (StateView::RollbackRecord). Errors:
+//   PERMISSION_DENIED  the signer, key or role may not write this record
+//   NOT_FOUND          a referenced participant, key, lot, certificate or piece is unknown
+//   ALREADY_EXISTS     an id that must be new is taken
+//   FAILED_PRECONDITION a rule of the domain (custody, balance, conservation,
+//                      claims, certificate validity, event time) is broken
+//   INVALID_ARGUMENT   the record is malformed (missing or out-of-range fields)
+// Each message names the rule and the record or object involved.
+absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
+                           StateView& state);
+
+// Applies the genesis record (entry 0) to empty state.
+absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state);
 
 }  // namespace touchstone
 

@@ -244,6 +244,17 @@ absl::StatusOr<std::optional<std::string>> Store::GetState(std::string_view key)
   return Get(state_, key);
 }
 
+absl::Status Store::ScanState(
+    const std::function<absl::Status(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), state_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::Status s = fn(std::string_view(it->key().data(), it->key().size()),
+                        std::string_view(it->value().data(), it->value().size()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scanning state");
+}
+
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(std::string_view key) const {
   return Get(meta_, key);
 }

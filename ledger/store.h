@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ledger/hash.h"
+#include "ledger/state_reader.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 
@@ -63,7 +64,7 @@ class StoreBatch {
 };
 
 // Thread-safe: reads may run concurrently with each other and with Commit.
-class Store {
+class Store : public StateReader {
  public:
   // Opens (or creates) the database. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
   // from RocksDB with its message.
@@ -96,7 +97,10 @@ class Store {
   absl::StatusOr<std::optional<uint64_t>> FindRecordId(std::string_view signer,
                                                        std::string_view record_id) const;
   // A state value; nullopt if absent.
-  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const;
+  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const override;
+  // Calls fn(key, value) for every state value, in key order.
+  absl::Status ScanState(
+      const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
   // A metadata value; nullopt if absent.
   absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) const;
 

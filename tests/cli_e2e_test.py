@@ -393,7 +393,8 @@ class LedgerCase(unittest.TestCase):
     @classmethod
     def lot_json(cls, name, lot_id, quantity="1000000", event_time=None):
         record = {"lotCreated": {"lotId": lot_id, "material": "gold", "quantity": quantity,
-                                 "unit": "mg", "finenessPpt": 999}}
+                                 "unit": "UNIT_MILLIGRAM", "finenessPpt": 999,
+                                 "originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER"}}
         if event_time is not None:
             record["eventTimeMicros"] = event_time
         return cls.write(name, json.dumps(record))
@@ -588,8 +589,8 @@ class LiveLedgerTest(LedgerCase):
         self.assertEqual(fields[2], [b"refiner-1"])
         self.assertEqual(fields[3], [sha256(self.refiner_pub)[:8].hex().encode()])
         lot = proto_fields(fields[20][0])
-        self.assertEqual((lot[1], lot[2], lot[5], lot[6], lot[7]),
-                         ([b"lot-1"], [b"gold"], [1000000], [b"mg"], [999]))
+        self.assertEqual((lot[1], lot[2], lot[4], lot[5], lot[6], lot[7]),
+                         ([b"lot-1"], [b"gold"], [3], [1000000], [1], [999]))
         # The receipt file is a tlog-proof for index 2 under a signed size-3 checkpoint.
         with open(self.receipt, "rb") as f:
             index, hashes, note = parse_tlog_proof(f.read())
@@ -786,7 +787,9 @@ class LiveLedgerTest(LedgerCase):
     # -- idempotent retry --------------------------------------------------------------
 
     def test_identical_retry_is_a_duplicate_and_other_bytes_under_the_same_id_are_refused(self):
-        fixed = self.lot_json("fixed.json", "lot-fixed", event_time="1700000000000000")
+        # One fixed event time (now), so both submissions carry identical bytes.
+        now = str(int(time.time() * 1e6))
+        fixed = self.lot_json("fixed.json", "lot-fixed", event_time=now)
         first = self.submit("refiner-1", self.refiner_key, fixed, "lot-fixed")
         self.assertNotIn("duplicate", first.text)
         size = self.info()["size"]
@@ -797,8 +800,7 @@ class LiveLedgerTest(LedgerCase):
         self.assertEqual(again.field("leaf_hash"), first.field("leaf_hash"))
         self.assertIn("receipt verified", again.text)
         self.assertEqual(self.info()["size"], size)
-        changed = self.lot_json("fixed2.json", "lot-fixed", quantity="2000000",
-                                event_time="1700000000000000")
+        changed = self.lot_json("fixed2.json", "lot-fixed", quantity="2000000", event_time=now)
         self.assert_refused(["submit", "--as", "refiner-1", "--key", self.refiner_key,
                              "--json", changed, "--record_id", "lot-fixed"],
                             "ALREADY_EXISTS",

@@ -103,10 +103,8 @@ TEST_F(LedgerTest, SameSignedBytesAgainReturnTheOriginalReceipt) {
 
 TEST_F(LedgerTest, OtherBytesUnderAUsedRecordIdAreAlreadyExists) {
   Identity refiner = Register("refiner-1");
-  ASSERT_TRUE(ledger_
-                  ->Submit(Signed(refiner, LotRecord(refiner, "lot-1")).first,
-                           Signed(refiner, LotRecord(refiner, "lot-1")).second)
-                  .ok());
+  const auto first = Signed(refiner, LotRecord(refiner, "lot-1"));
+  ASSERT_TRUE(ledger_->Submit(first.first, first.second).ok());
   v1::Record other = LotRecord(refiner, "lot-1");
   other.mutable_lot_created()->set_quantity(5);
   auto [bytes, sig] = Signed(refiner, other);
@@ -155,6 +153,7 @@ TEST_F(LedgerTest, RefusalsAreNamedPreciselyAndAppendNothing) {
   v1::Record huge = LotRecord(refiner, "huge");
   huge.mutable_lot_created()->set_note(std::string(70 * 1024, 'x'));
   v1::Record reg_by_refiner = RegisterRecord(refiner, stranger, v1::ROLE_JEWELER, "r");
+  const auto stranger_lot = Signed(stranger, LotRecord(stranger, "s"));
   v1::Record genesis = LotRecord(op_, "g");
   genesis.mutable_genesis()->set_origin("x");
 
@@ -166,8 +165,7 @@ TEST_F(LedgerTest, RefusalsAreNamedPreciselyAndAppendNothing) {
       {"garbage bytes", "\xff\xff\xff", good.second, absl::StatusCode::kInvalidArgument,
        "not a touchstone.v1.Record"},
       {"empty record", "", good.second, absl::StatusCode::kInvalidArgument, "empty"},
-      {"unknown signer", Signed(stranger, LotRecord(stranger, "s")).first,
-       Signed(stranger, LotRecord(stranger, "s")).second, absl::StatusCode::kNotFound,
+      {"unknown signer", stranger_lot.first, stranger_lot.second, absl::StatusCode::kNotFound,
        "unknown signer"},
       {"unknown key", Signed(refiner, bad_key_id).first, Signed(refiner, bad_key_id).second,
        absl::StatusCode::kNotFound, "unknown key"},
@@ -197,6 +195,7 @@ TEST_F(LedgerTest, RevokedKeyCanNoLongerSignButAnAddedKeyCan) {
   add.set_record_id("add-key");
   add.set_signer("refiner-1");
   add.set_key_id(refiner.key.public_key().Fingerprint());
+  add.set_event_time_micros(testing::NowMicros());
   add.mutable_key_added()->set_participant_id("refiner-1");
   add.mutable_key_added()->mutable_key()->set_ed25519(second.key.public_key().raw());
   auto [ab, as] = Signed(refiner, add);
@@ -206,6 +205,7 @@ TEST_F(LedgerTest, RevokedKeyCanNoLongerSignButAnAddedKeyCan) {
   revoke.set_record_id("revoke-old");
   revoke.set_signer("refiner-1");
   revoke.set_key_id(second.key.public_key().Fingerprint());
+  revoke.set_event_time_micros(testing::NowMicros());
   revoke.mutable_key_revoked()->set_participant_id("refiner-1");
   revoke.mutable_key_revoked()->set_key_id(refiner.key.public_key().Fingerprint());
   auto [rb, rs] = Signed(second, revoke);

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ledger/keys.h"
 #include "ledger/record.h"
 #include "proto/record.pb.h"
@@ -41,23 +43,27 @@ inline Identity NewIdentity(std::string id) {
   return Identity{std::move(id), PrivateKey::Generate().value()};
 }
 
-// A lot record of realistic size, unsigned.
+// Now, as an event time.
+inline int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+// A lot record of realistic size, unsigned, with event time now: a recycled
+// gold lot, which a refiner or recycler may record.
 inline v1::Record LotRecord(const Identity& who, const std::string& record_id) {
   v1::Record r;
   r.set_record_id(record_id);
   r.set_signer(who.id);
   r.set_key_id(who.key.public_key().Fingerprint());
-  r.set_event_time_micros(1'700'000'000'000'000);
+  r.set_event_time_micros(NowMicros());
   auto* lot = r.mutable_lot_created();
   lot->set_lot_id("lot-" + record_id);
   lot->set_material("gold");
   lot->set_form("grain");
-  lot->set_origin_class("recycled_post_consumer");
+  lot->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
   lot->set_quantity(1'000'000);
-  lot->set_unit("mg");
+  lot->set_unit(v1::UNIT_MILLIGRAM);
   lot->set_fineness_ppt(999);
   lot->set_facility("Refinery 7, Pforzheim, DE");
-  lot->add_certificate_ids("rjc-coc-2026-0042");
+  lot->set_note("Post-consumer jewelry scrap, melted and assayed");
   return r;
 }
 
@@ -67,7 +73,7 @@ inline v1::Record RegisterRecord(const Identity& op, const Identity& who, v1::Ro
   r.set_record_id(record_id);
   r.set_signer(op.id);
   r.set_key_id(op.key.public_key().Fingerprint());
-  r.set_event_time_micros(1'700'000'000'000'000);
+  r.set_event_time_micros(NowMicros());
   auto* p = r.mutable_participant_registered();
   p->set_participant_id(who.id);
   p->set_legal_name("Legal name of " + who.id);

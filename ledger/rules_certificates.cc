@@ -1,0 +1,200 @@
+// Rules for certificates: who issues them, what they may say (a grading report
+// can never call a lab-grown stone natural), and their validity over time.
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "ledger/rules_internal.h"
+#include "ledger/strings.h"
+
+namespace touchstone::rules {
+namespace {
+
+std::string Time(int64_t micros) { return absl::FormatTime(absl::FromUnixMicros(micros)); }
+
+absl::Status ApplyIssued(const Env& env) {
+  const v1::CertificateIssued& c = env.record().certificate_issued();
+  RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_CERTIFIER}, "issuing a certificate"));
+  if (c.certificate_id().empty() || c.certificate_id().size() > 128) {
+    return absl::InvalidArgumentError("certificate_id must be 1 to 128 bytes");
+  }
+  if (c.scheme().empty()) return absl::InvalidArgumentError("a certificate needs a scheme");
+  if (c.valid_from_micros() <= 0) {
+    return absl::InvalidArgumentError("a certificate needs valid_from_micros");
+  }
+  if (c.valid_until_micros() != 0 && c.valid_until_micros() < c.valid_from_micros()) {
+    return absl::InvalidArgumentError("valid_until_micros is before valid_from_micros");
+  }
+  if (!c.document_sha256().empty() && c.document_sha256().size() != 32) {
+    return absl::InvalidArgumentError("document_sha256 must be 32 bytes");
+  }
+  const std::string key = CertificateKey(c.certificate_id());
+  ASSIGN_OR_RETURN(std::optional<v1::CertificateState> existing,
+                   env.state.Get<v1::CertificateState>(key));
+  if (existing) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("certificate '", c.certificate_id(), "' already exists"));
+  }
+  v1::CertificateState s;
+  s.set_certificate_id(c.certificate_id());
+  s.set_issuer(env.record().signer());
+  s.set_scheme(c.scheme());
+  s.set_valid_from_micros(c.valid_from_micros());
+  s.set_valid_until_micros(c.valid_until_micros());
+  s.set_issued_index(env.index());
+  s.set_issued_micros(env.t());
+  s.add_history(env.index());
+
+  std::optional<v1::LotState> lot;
+  switch (c.subject_case()) {
+    case v1::CertificateIssued::kSubjectParticipant: {
+      ASSIGN_OR_RETURN(auto p, env.state.Participant(c.subject_participant()));
+      RETURN_IF_ERROR(RequireNotBefore(env, p->registered_micros(),
+                                       "the registration of the certified participant"));
+      s.set_subject_participant(c.subject_participant());
+      break;
+    }
+    case v1::CertificateIssued::kSubjectLot: {
+      ASSIGN_OR_RETURN(lot, GetLot(env, c.subject_lot()));
+      RETURN_IF_ERROR(RequireNotBefore(env, lot->created_micros(), "the certified lot's creation"));
+      s.set_subject_lot(c.subject_lot());
+      break;
+    }
+    case v1::CertificateIssued::kSubjectFacility:
+      if (c.subject_facility().empty()) return absl::InvalidArgumentError("empty facility");
+      s.set_subject_facility(c.subject_facility());
+      break;
+    case v1::CertificateIssued::SUBJECT_NOT_SET:
+      return absl::InvalidArgumentError("a certificate needs a subject");
+  }
+
+  if (c.has_grading_report()) {
+    const v1::GradingReport& g = c.grading_report();
+    if (!lot || lot->unit() != v1::UNIT_CARAT_THOUSANDTH) {
+      return absl::InvalidArgumentError("a grading report's subject must be a stone lot (carats)");
+    }
+    if (g.report_number().empty()) return absl::InvalidArgumentError("report_number is required");
+    if (g.origin() == v1::STONE_ORIGIN_UNSPECIFIED) {
+      return absl::InvalidArgumentError("a grading report must say natural or lab-grown");
+    }
+    if (g.origin() == v1::STONE_ORIGIN_LAB_GROWN && g.growth_method() == v1::GROWTH_METHOD_UNSPECIFIED) {
+      return absl::InvalidArgumentError("a lab-grown stone's report needs its growth method");
+    }
+    // The ledger knows where the stone came from; the report cannot say otherwise.
+    const v1::StoneOrigin known = lot->origin_class() == v1::ORIGIN_CLASS_LAB_GROWN
+                                      ? v1::STONE_ORIGIN_LAB_GROWN
+                                  : lot->origin_class() == v1::ORIGIN_CLASS_MINED
+                                      ? v1::STONE_ORIGIN_NATURAL
+                                      : v1::STONE_ORIGIN_UNSPECIFIED;
+    if (g.origin() != known) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "origin rule: lot '", lot->lot_id(), "' is ", v1::OriginClass_Name(lot->origin_class()),
+          " in the ledger; a grading report cannot call it ", v1::StoneOrigin_Name(g.origin())));
+    }
+    if (g.carats_thousandths() != lot->quantity()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the report's weight ", g.carats_thousandths(), " differs from lot '", lot->lot_id(),
+          "' (", lot->quantity(), " thousandths of a carat)"));
+    }
+    s.set_stone_origin(g.origin());
+    s.set_report_number(g.report_number());
+    s.set_inscription(g.inscription());
+    lot->set_grading_report_id(c.certificate_id());
+    lot->set_stone_origin(g.origin());
+  } else if (c.has_kimberley_process()) {
+    if (c.kimberley_process().certificate_number().empty()) {
+      return absl::InvalidArgumentError("a Kimberley Process certificate needs its number");
+    }
+  }
+  if (lot) {
+    lot->add_history(env.index());
+    env.state.Put(LotKey(lot->lot_id()), *lot);
+  }
+  env.state.Put(key, s);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyStatusChanged(const Env& env) {
+  const v1::CertificateStatusChanged& c = env.record().certificate_status_changed();
+  RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_CERTIFIER}, "changing a certificate's status"));
+  ASSIGN_OR_RETURN(v1::CertificateState s, GetCertificate(env, c.certificate_id()));
+  if (s.issuer() != env.record().signer()) {
+    return absl::PermissionDeniedError(absl::StrCat("only the issuer '", s.issuer(),
+                                                    "' may change the status of certificate '",
+                                                    c.certificate_id(), "'"));
+  }
+  if (c.status() == v1::CERTIFICATE_STATUS_UNSPECIFIED || !v1::CertificateStatus_IsValid(c.status())) {
+    return absl::InvalidArgumentError("status must be suspended, revoked or reinstated");
+  }
+  if (c.effective_micros() <= 0) return absl::InvalidArgumentError("effective_micros is required");
+  RETURN_IF_ERROR(RequireNotBefore(env, s.issued_micros(), "the certificate's issuance"));
+  if (!s.changes().empty()) {
+    const auto& last = *s.changes().rbegin();
+    if (last.status() == v1::CERTIFICATE_STATUS_REVOKED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("certificate '", c.certificate_id(), "' is revoked for good"));
+    }
+    if (c.effective_micros() < last.effective_micros()) {
+      return absl::FailedPreconditionError("a status change cannot take effect before the last one");
+    }
+  }
+  auto* e = s.add_changes();
+  e->set_status(c.status());
+  e->set_effective_micros(c.effective_micros());
+  e->set_index(env.index());
+  e->set_reason(c.reason());
+  s.add_history(env.index());
+  env.state.Put(CertificateKey(c.certificate_id()), s);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<v1::CertificateState> c,
+                   env.state.Get<v1::CertificateState>(CertificateKey(id)));
+  if (!c) return absl::NotFoundError(absl::StrCat("reference rule: no certificate '", id, "'"));
+  return std::move(*c);
+}
+
+absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
+  if (t < cert.valid_from_micros()) {
+    return absl::FailedPreconditionError(absl::StrCat("certificate rule: certificate '",
+                                                      cert.certificate_id(), "' is valid from ",
+                                                      Time(cert.valid_from_micros())));
+  }
+  if (cert.valid_until_micros() != 0 && t > cert.valid_until_micros()) {
+    return absl::FailedPreconditionError(absl::StrCat("certificate rule: certificate '",
+                                                      cert.certificate_id(), "' expired at ",
+                                                      Time(cert.valid_until_micros())));
+  }
+  v1::CertificateStatus status = v1::CERTIFICATE_STATUS_UNSPECIFIED;
+  int64_t since = 0;
+  for (const auto& c : cert.changes()) {
+    if (c.effective_micros() > t) break;
+    status = c.status();
+    since = c.effective_micros();
+  }
+  if (status == v1::CERTIFICATE_STATUS_SUSPENDED || status == v1::CERTIFICATE_STATUS_REVOKED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "certificate rule: certificate '", cert.certificate_id(), "' was ",
+        status == v1::CERTIFICATE_STATUS_REVOKED ? "revoked" : "suspended", " at ", Time(since)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireValidCertificates(const Env& env,
+                                      const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(v1::CertificateState c, GetCertificate(env, id));
+    RETURN_IF_ERROR(RequireNotBefore(env, c.issued_micros(),
+                                     absl::StrCat("the issuance of certificate '", id, "'")));
+    RETURN_IF_ERROR(CertificateValidAt(c, env.t()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyCertificateRecord(const Env& env) {
+  if (env.record().has_certificate_issued()) return ApplyIssued(env);
+  return ApplyStatusChanged(env);
+}
+
+}  // namespace touchstone::rules

@@ -1,0 +1,62 @@
+// Helpers shared by the rule files (rules_*.cc). Not part of the public API.
+#ifndef TOUCHSTONE_LEDGER_RULES_INTERNAL_H_
+#define TOUCHSTONE_LEDGER_RULES_INTERNAL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/rules.h"
+#include "ledger/status_macros.h"
+
+namespace touchstone::rules {
+
+// What every rule function gets.
+struct Env {
+  const RecordContext& ctx;
+  const RuleOptions& options;
+  StateView& state;
+  const v1::ParticipantState& signer;
+
+  const v1::Record& record() const { return ctx.record; }
+  int64_t t() const { return ctx.record.event_time_micros(); }
+  uint64_t index() const { return ctx.index; }
+};
+
+bool HasRoleIn(const v1::ParticipantState& p, std::initializer_list<v1::Role> roles);
+std::string RoleName(v1::Role role);
+
+// PERMISSION_DENIED unless the signer holds one of `roles`.
+absl::Status RequireRole(const Env& env, std::initializer_list<v1::Role> roles,
+                         std::string_view what);
+// FAILED_PRECONDITION if the record's event time is before `earliest` (the
+// event time of something it refers to).
+absl::Status RequireNotBefore(const Env& env, int64_t earliest, std::string_view what);
+
+// Lookups that fail with NOT_FOUND naming the object.
+absl::StatusOr<v1::LotState> GetLot(const Env& env, const std::string& id);
+absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env, const std::string& id);
+absl::StatusOr<v1::PieceState> GetPiece(const Env& env, const std::string& id);
+
+// OK if the certificate is valid at time t (within its window, not suspended or
+// revoked by a status change effective at or before t); FAILED_PRECONDITION otherwise.
+absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t);
+// Checks each id exists and is valid at the record's event time, and that the
+// record is not older than the certificate's issuance.
+absl::Status RequireValidCertificates(const Env& env,
+                                      const google::protobuf::RepeatedPtrField<std::string>& ids);
+
+bool IsRecycled(v1::OriginClass c);
+
+// Record families (rules_participants.cc, rules_certificates.cc, rules_material.cc,
+// rules_pieces.cc).
+absl::Status ApplyParticipantRecord(const Env& env);
+absl::Status ApplyCertificateRecord(const Env& env);
+absl::Status ApplyMaterialRecord(const Env& env);
+absl::Status ApplyPieceRecord(const Env& env);
+
+}  // namespace touchstone::rules
+
+#endif  // TOUCHSTONE_LEDGER_RULES_INTERNAL_H_
