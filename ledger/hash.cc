@@ -51,8 +51,7 @@ std::string HashBytes(const Hash& h) {
 
 absl::StatusOr<Hash> HashFromBytes(std::string_view bytes) {
   if (bytes.size() != 32) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("hash must be 32 bytes, got ", bytes.size()));
+    return absl::InvalidArgumentError(absl::StrCat("hash must be 32 bytes, got ", bytes.size()));
   }
   Hash h;
   std::memcpy(h.data(), bytes.data(), 32);

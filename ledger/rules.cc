@@ -64,25 +64,24 @@ absl::Status CheckSignerKey(const RecordContext& ctx, const v1::ParticipantState
   }
   const int64_t t = r.event_time_micros();
   if (t < key->added_micros()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "key rule: key ", r.key_id(), " of '", r.signer(), "' was added at ",
-        absl::FormatTime(absl::FromUnixMicros(key->added_micros())),
-        ", after the record's event time"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("key rule: key ", r.key_id(), " of '", r.signer(), "' was added at ",
+                     absl::FormatTime(absl::FromUnixMicros(key->added_micros())),
+                     ", after the record's event time"));
   }
   if (key->revoked() && t >= key->revoked_micros()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "key rule: key ", r.key_id(), " of '", r.signer(), "' was revoked at index ",
-        key->revoked_index(), " effective ",
-        absl::FormatTime(absl::FromUnixMicros(key->revoked_micros())),
-        ", before the record's event time"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("key rule: key ", r.key_id(), " of '", r.signer(), "' was revoked at index ",
+                     key->revoked_index(), " effective ",
+                     absl::FormatTime(absl::FromUnixMicros(key->revoked_micros())),
+                     ", before the record's event time"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
-                           StateView& state) {
+absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options, StateView& state) {
   const v1::Record& r = ctx.record;
   absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> signer =
       state.Participant(r.signer());
@@ -95,15 +94,15 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
     return absl::InvalidArgumentError("event_time_micros is required");
   }
   if (r.event_time_micros() > ctx.now_micros + options.max_future_micros) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "event time rule: the record's event time ",
-        absl::FormatTime(absl::FromUnixMicros(r.event_time_micros())),
-        " is in the future (server time ", absl::FormatTime(absl::FromUnixMicros(ctx.now_micros)),
-        ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("event time rule: the record's event time ",
+                     absl::FormatTime(absl::FromUnixMicros(r.event_time_micros())),
+                     " is in the future (server time ",
+                     absl::FormatTime(absl::FromUnixMicros(ctx.now_micros)), ")"));
   }
   const Env env{ctx, options, state, **signer};
-  RETURN_IF_ERROR(rules::RequireNotBefore(env, (*signer)->registered_micros(),
-                                          "the signer's registration"));
+  RETURN_IF_ERROR(
+      rules::RequireNotBefore(env, (*signer)->registered_micros(), "the signer's registration"));
   switch (r.body_case()) {
     case v1::Record::kGenesis:
       return absl::InvalidArgumentError("a genesis record can only be entry 0");

@@ -14,6 +14,7 @@
 #include "ledger/keys.h"
 #include "ledger/state_view.h"
 #include "proto/record.pb.h"
+#include "proto/state.pb.h"
 
 namespace touchstone {
 
@@ -33,9 +34,9 @@ using RecordReader = std::function<absl::StatusOr<v1::Record>(uint64_t index)>;
 // The record being checked and where it will land.
 struct RecordContext {
   const v1::Record& record;
-  const PublicKey& signer_key;  // the key its signature was verified with
-  uint64_t index;               // the index it gets if accepted
-  int64_t now_micros;           // server clock
+  const PublicKey& signer_key;    // the key its signature was verified with
+  uint64_t index;                 // the index it gets if accepted
+  int64_t now_micros;             // server clock
   const RecordReader& record_at;  // earlier records (for error declarations)
 };
 
@@ -48,8 +49,11 @@ struct RecordContext {
 //                      claims, certificate validity, event time) is broken
 //   INVALID_ARGUMENT   the record is malformed (missing or out-of-range fields)
 // Each message names the rule and the record or object involved.
-absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
-                           StateView& state);
+absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options, StateView& state);
+
+// A certificate's status at time t: "valid", "not yet valid", "expired",
+// "suspended" or "revoked" (status changes effective at or before t count).
+std::string CertificateStatusAt(const v1::CertificateState& cert, int64_t t);
 
 // Applies the genesis record (entry 0) to empty state.
 absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state);

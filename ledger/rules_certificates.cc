@@ -75,24 +75,24 @@ absl::Status ApplyIssued(const Env& env) {
     if (g.origin() == v1::STONE_ORIGIN_UNSPECIFIED) {
       return absl::InvalidArgumentError("a grading report must say natural or lab-grown");
     }
-    if (g.origin() == v1::STONE_ORIGIN_LAB_GROWN && g.growth_method() == v1::GROWTH_METHOD_UNSPECIFIED) {
+    if (g.origin() == v1::STONE_ORIGIN_LAB_GROWN &&
+        g.growth_method() == v1::GROWTH_METHOD_UNSPECIFIED) {
       return absl::InvalidArgumentError("a lab-grown stone's report needs its growth method");
     }
     // The ledger knows where the stone came from; the report cannot say otherwise.
-    const v1::StoneOrigin known = lot->origin_class() == v1::ORIGIN_CLASS_LAB_GROWN
-                                      ? v1::STONE_ORIGIN_LAB_GROWN
-                                  : lot->origin_class() == v1::ORIGIN_CLASS_MINED
-                                      ? v1::STONE_ORIGIN_NATURAL
-                                      : v1::STONE_ORIGIN_UNSPECIFIED;
+    const v1::StoneOrigin known =
+        lot->origin_class() == v1::ORIGIN_CLASS_LAB_GROWN ? v1::STONE_ORIGIN_LAB_GROWN
+        : lot->origin_class() == v1::ORIGIN_CLASS_MINED   ? v1::STONE_ORIGIN_NATURAL
+                                                          : v1::STONE_ORIGIN_UNSPECIFIED;
     if (g.origin() != known) {
       return absl::FailedPreconditionError(absl::StrCat(
           "origin rule: lot '", lot->lot_id(), "' is ", v1::OriginClass_Name(lot->origin_class()),
           " in the ledger; a grading report cannot call it ", v1::StoneOrigin_Name(g.origin())));
     }
     if (g.carats_thousandths() != lot->quantity()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the report's weight ", g.carats_thousandths(), " differs from lot '", lot->lot_id(),
-          "' (", lot->quantity(), " thousandths of a carat)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the report's weight ", g.carats_thousandths(), " differs from lot '",
+                       lot->lot_id(), "' (", lot->quantity(), " thousandths of a carat)"));
     }
     s.set_stone_origin(g.origin());
     s.set_report_number(g.report_number());
@@ -121,7 +121,8 @@ absl::Status ApplyStatusChanged(const Env& env) {
                                                     "' may change the status of certificate '",
                                                     c.certificate_id(), "'"));
   }
-  if (c.status() == v1::CERTIFICATE_STATUS_UNSPECIFIED || !v1::CertificateStatus_IsValid(c.status())) {
+  if (c.status() == v1::CERTIFICATE_STATUS_UNSPECIFIED ||
+      !v1::CertificateStatus_IsValid(c.status())) {
     return absl::InvalidArgumentError("status must be suspended, revoked or reinstated");
   }
   if (c.effective_micros() <= 0) return absl::InvalidArgumentError("effective_micros is required");
@@ -133,7 +134,8 @@ absl::Status ApplyStatusChanged(const Env& env) {
           absl::StrCat("certificate '", c.certificate_id(), "' is revoked for good"));
     }
     if (c.effective_micros() < last.effective_micros()) {
-      return absl::FailedPreconditionError("a status change cannot take effect before the last one");
+      return absl::FailedPreconditionError(
+          "a status change cannot take effect before the last one");
     }
   }
   auto* e = s.add_changes();
@@ -154,6 +156,27 @@ absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env, const std::s
   if (!c) return absl::NotFoundError(absl::StrCat("reference rule: no certificate '", id, "'"));
   return std::move(*c);
 }
+
+}  // namespace touchstone::rules
+
+namespace touchstone {
+
+std::string CertificateStatusAt(const v1::CertificateState& cert, int64_t t) {
+  if (t < cert.valid_from_micros()) return "not yet valid";
+  v1::CertificateStatus status = v1::CERTIFICATE_STATUS_UNSPECIFIED;
+  for (const auto& c : cert.changes()) {
+    if (c.effective_micros() > t) break;
+    status = c.status();
+  }
+  if (status == v1::CERTIFICATE_STATUS_REVOKED) return "revoked";
+  if (status == v1::CERTIFICATE_STATUS_SUSPENDED) return "suspended";
+  if (cert.valid_until_micros() != 0 && t > cert.valid_until_micros()) return "expired";
+  return "valid";
+}
+
+}  // namespace touchstone
+
+namespace touchstone::rules {
 
 absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
   if (t < cert.valid_from_micros()) {

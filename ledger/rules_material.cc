@@ -22,7 +22,8 @@ absl::Status ValidId(const std::string& id, std::string_view what) {
 
 absl::Status ValidQuantity(int64_t q, int32_t fineness, v1::Unit unit, std::string_view what) {
   if (q <= 0 || q > kMaxQuantity) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(what), ": quantity must be 1 to ", kMaxQuantity));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(what), ": quantity must be 1 to ", kMaxQuantity));
   }
   if (unit == v1::UNIT_CARAT_THOUSANDTH && fineness != 1000) {
     return absl::InvalidArgumentError(absl::StrCat(Sv(what), ": stones have fineness 1000"));
@@ -165,7 +166,7 @@ absl::Status ApplyTransformation(const Env& env) {
     if (in.quantity() > lot.balance()) {
       return absl::FailedPreconditionError(
           absl::StrCat("balance rule: lot '", in.lot_id(), "' holds ", lot.balance(),
-                        "; the transformation takes ", in.quantity()));
+                       "; the transformation takes ", in.quantity()));
     }
     if (lot.material() == t.material()) {
       if (unit && *unit != lot.unit()) {
@@ -176,9 +177,9 @@ absl::Status ApplyTransformation(const Env& env) {
       origin = origin ? Combine(*origin, lot.origin_class()) : lot.origin_class();
       certified = certified && lot.certified();
     } else if (t.process() != v1::PROCESS_ALLOY) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("lot '", in.lot_id(), "' is ", lot.material(), ", not ", t.material(),
-                       "; only an alloy takes other materials"));
+      return absl::InvalidArgumentError(absl::StrCat("lot '", in.lot_id(), "' is ", lot.material(),
+                                                     ", not ", t.material(),
+                                                     "; only an alloy takes other materials"));
     }
     lot.set_balance(lot.balance() - in.quantity());
     lot.set_last_event_micros(env.t());
@@ -223,8 +224,8 @@ absl::Status ApplyTransformation(const Env& env) {
   if (loss < 0) return absl::InvalidArgumentError("declared_loss_fine must not be negative");
   if (fine_out + loss != fine_in) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "mass conservation: inputs hold ", fine_in, " fine units of ", t.material(),
-        "; outputs ", fine_out, " plus declared loss ", loss, " make ", fine_out + loss));
+        "mass conservation: inputs hold ", fine_in, " fine units of ", t.material(), "; outputs ",
+        fine_out, " plus declared loss ", loss, " make ", fine_out + loss));
   }
   const int64_t tolerance = env.options.loss_tolerance_ppt[t.process()];
   if (loss * 1000 > tolerance * fine_in) {
@@ -267,9 +268,9 @@ absl::Status ApplyReceived(const Env& env) {
   const v1::CustodyReceived& r = env.record().custody_received();
   ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, r.lot_id()));
   if (lot.shipment_id().empty() || lot.shipment_id() != r.shipment_id()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "custody rule: lot '", r.lot_id(), "' is not in transit under shipment '",
-        r.shipment_id(), "'"));
+    return absl::FailedPreconditionError(absl::StrCat("custody rule: lot '", r.lot_id(),
+                                                      "' is not in transit under shipment '",
+                                                      r.shipment_id(), "'"));
   }
   if (lot.in_transit_to() != env.record().signer()) {
     return absl::PermissionDeniedError(absl::StrCat("custody rule: shipment '", r.shipment_id(),

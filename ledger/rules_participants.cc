@@ -10,8 +10,8 @@ namespace {
 absl::StatusOr<v1::ParticipantState> NewParticipant(const v1::ParticipantRegistered& reg,
                                                     uint64_t index, int64_t event_micros) {
   if (!IsValidParticipantId(reg.participant_id())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "participant_id '", reg.participant_id(), "' is not valid ([a-z0-9][a-z0-9._-]{0,63})"));
+    return absl::InvalidArgumentError(absl::StrCat("participant_id '", reg.participant_id(),
+                                                   "' is not valid ([a-z0-9][a-z0-9._-]{0,63})"));
   }
   if (reg.legal_name().empty() || reg.legal_name().size() > 256) {
     return absl::InvalidArgumentError("legal_name must be 1 to 256 bytes");
@@ -52,8 +52,8 @@ absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& s
   if (record.body_case() != v1::Record::kGenesis) {
     return absl::InvalidArgumentError("entry 0 must be a genesis record");
   }
-  ASSIGN_OR_RETURN(v1::ParticipantState p, NewParticipant(record.genesis().operator_(), index,
-                                                          record.event_time_micros()));
+  ASSIGN_OR_RETURN(v1::ParticipantState p,
+                   NewParticipant(record.genesis().operator_(), index, record.event_time_micros()));
   if (!HasRole(p, v1::ROLE_OPERATOR)) {
     return absl::InvalidArgumentError("the genesis participant must hold ROLE_OPERATOR");
   }
@@ -70,9 +70,9 @@ absl::StatusOr<v1::ParticipantState> Target(const Env& env, const std::string& i
                                             bool self_allowed, std::string_view what) {
   const bool is_operator = HasRole(env.signer, v1::ROLE_OPERATOR);
   if (!is_operator && !(self_allowed && env.record().signer() == id)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "role rule: only ", self_allowed ? absl::StrCat("'", id, "' itself or ") : "",
-        "the operator may ", Sv(what), ", not '", env.record().signer(), "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("role rule: only ", self_allowed ? absl::StrCat("'", id, "' itself or ") : "",
+                     "the operator may ", Sv(what), ", not '", env.record().signer(), "'"));
   }
   absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> p = env.state.Participant(id);
   if (!p.ok()) return p.status();
@@ -90,8 +90,8 @@ absl::Status ApplyParticipantRecord(const Env& env) {
   switch (r.body_case()) {
     case v1::Record::kParticipantRegistered: {
       if (!HasRole(env.signer, v1::ROLE_OPERATOR)) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "only the operator may register participants; '", r.signer(), "' is not"));
+        return absl::PermissionDeniedError(
+            absl::StrCat("only the operator may register participants; '", r.signer(), "' is not"));
       }
       const auto& reg = r.participant_registered();
       if (env.state.Participant(reg.participant_id()).ok()) {

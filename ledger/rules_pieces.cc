@@ -32,8 +32,8 @@ absl::StatusOr<v1::LotState> TakeStone(const Env& env, const std::string& lot_id
     return absl::InvalidArgumentError(absl::StrCat("lot '", lot_id, "' is not a stone"));
   }
   if (lot.shipment_id().empty() && lot.custodian() != env.record().signer()) {
-    return absl::PermissionDeniedError(absl::StrCat("custody rule: stone '", lot_id,
-                                                    "' is held by '", lot.custodian(), "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("custody rule: stone '", lot_id, "' is held by '", lot.custodian(), "'"));
   }
   if (!lot.shipment_id().empty()) {
     return absl::FailedPreconditionError(
@@ -70,8 +70,8 @@ absl::StatusOr<Claims> DeriveClaims(const Env& env, const v1::PieceState& piece)
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, m.lot_id()));
     if (!IsRecycled(lot.origin_class()) && recycled) {
       recycled = false;
-      c.why_not[v1::CLAIM_RECYCLED_METAL] = absl::StrCat(
-          "lot '", lot.lot_id(), "' is ", v1::OriginClass_Name(lot.origin_class()));
+      c.why_not[v1::CLAIM_RECYCLED_METAL] =
+          absl::StrCat("lot '", lot.lot_id(), "' is ", v1::OriginClass_Name(lot.origin_class()));
     }
     if (!lot.certified() && certified) {
       certified = false;
@@ -112,8 +112,8 @@ absl::Status SetDerivedClaims(const Env& env, v1::PieceState& piece,
       return absl::InvalidArgumentError(absl::StrCat("claim ", claim, " is not a known claim"));
     }
     if (!c.held.count(cl)) {
-      return absl::FailedPreconditionError(absl::StrCat("claim rule: ", v1::Claim_Name(cl),
-                                                        " is not supported: ", c.why_not[cl]));
+      return absl::FailedPreconditionError(
+          absl::StrCat("claim rule: ", v1::Claim_Name(cl), " is not supported: ", c.why_not[cl]));
     }
   }
   piece.clear_claims();
@@ -186,8 +186,9 @@ absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& 
   RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_JEWELER}, "a piece record"));
   ASSIGN_OR_RETURN(v1::PieceState piece, GetPiece(env, id));
   if (piece.jeweler() != env.record().signer()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "piece '", id, "' was registered by '", piece.jeweler(), "'; only that jeweler records it"));
+    return absl::PermissionDeniedError(absl::StrCat("piece '", id, "' was registered by '",
+                                                    piece.jeweler(),
+                                                    "'; only that jeweler records it"));
   }
   RETURN_IF_ERROR(RequireNotBefore(env, piece.last_event_micros(), "the piece's last event"));
   piece.set_last_event_micros(env.t());
@@ -198,8 +199,8 @@ absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& 
 absl::Status ApplyLifecycle(const Env& env) {
   const v1::PieceLifecycle& l = env.record().piece_lifecycle();
   ASSIGN_OR_RETURN(v1::PieceState piece, JewelersPiece(env, l.piece_id()));
-  const bool missing = piece.last_event() == v1::PIECE_EVENT_LOST ||
-                       piece.last_event() == v1::PIECE_EVENT_STOLEN;
+  const bool missing =
+      piece.last_event() == v1::PIECE_EVENT_LOST || piece.last_event() == v1::PIECE_EVENT_STOLEN;
   switch (l.event()) {
     case v1::PIECE_EVENT_SOLD:
       if (l.owner_salted_sha256().size() != 32) {
@@ -212,9 +213,9 @@ absl::Status ApplyLifecycle(const Env& env) {
     case v1::PIECE_EVENT_LOST:
     case v1::PIECE_EVENT_STOLEN:
       if (missing) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "piece '", l.piece_id(), "' is ", v1::PieceEvent_Name(piece.last_event()),
-            "; record its recovery first"));
+        return absl::FailedPreconditionError(absl::StrCat("piece '", l.piece_id(), "' is ",
+                                                          v1::PieceEvent_Name(piece.last_event()),
+                                                          "; record its recovery first"));
       }
       break;
     case v1::PIECE_EVENT_RECOVERED:
@@ -242,8 +243,8 @@ absl::Status ApplyStoneReplaced(const Env& env) {
     if (piece.stone_lot_ids(i) == s.old_stone_lot_id()) at = i;
   }
   if (at < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "stone '", s.old_stone_lot_id(), "' is not in piece '", s.piece_id(), "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("stone '", s.old_stone_lot_id(), "' is not in piece '", s.piece_id(), "'"));
   }
   ASSIGN_OR_RETURN(v1::LotState old_stone, GetLot(env, s.old_stone_lot_id()));
   old_stone.clear_active_piece();  // released: the jeweler holds it again
@@ -262,15 +263,15 @@ absl::Status ApplyStoneReplaced(const Env& env) {
 absl::Status ApplyErrorDeclared(const Env& env) {
   const v1::ErrorDeclared& e = env.record().error_declared();
   if (e.wrong_index() == 0 || e.wrong_index() >= env.index()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "wrong_index must name an earlier record (1 to ", env.index() - 1, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("wrong_index must name an earlier record (1 to ", env.index() - 1, ")"));
   }
   ASSIGN_OR_RETURN(v1::Record wrong, env.ctx.record_at(e.wrong_index()));
   const bool is_operator = HasRole(env.signer, v1::ROLE_OPERATOR);
   if (wrong.signer() != env.record().signer() && !is_operator) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "only '", wrong.signer(), "' (who signed entry ", e.wrong_index(),
-        ") or the operator may declare it wrong"));
+    return absl::PermissionDeniedError(absl::StrCat("only '", wrong.signer(),
+                                                    "' (who signed entry ", e.wrong_index(),
+                                                    ") or the operator may declare it wrong"));
   }
   if (e.has_replacement_index()) {
     if (e.replacement_index() <= e.wrong_index() || e.replacement_index() >= env.index()) {
@@ -279,9 +280,9 @@ absl::Status ApplyErrorDeclared(const Env& env) {
     }
     ASSIGN_OR_RETURN(v1::Record replacement, env.ctx.record_at(e.replacement_index()));
     if (replacement.signer() != wrong.signer()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the replacement (entry ", e.replacement_index(), ") is signed by '",
-          replacement.signer(), "', the wrong record by '", wrong.signer(), "'"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the replacement (entry ", e.replacement_index(), ") is signed by '",
+                       replacement.signer(), "', the wrong record by '", wrong.signer(), "'"));
     }
   }
   const std::string key = ErrorKey(e.wrong_index());

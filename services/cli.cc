@@ -15,12 +15,13 @@
 
 namespace touchstone::cli {
 
-std::unique_ptr<v1::Ledger::Stub> Context::Stub() const {
+std::shared_ptr<grpc::Channel> Context::Channel() const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return v1::Ledger::NewStub(
-      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
 }
+
+std::unique_ptr<v1::Ledger::Stub> Context::Stub() const { return v1::Ledger::NewStub(Channel()); }
 
 std::unique_ptr<grpc::ClientContext> Context::Call() const {
   auto c = std::make_unique<grpc::ClientContext>();

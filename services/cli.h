@@ -6,6 +6,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "grpcpp/channel.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/ledger_service.grpc.pb.h"
@@ -20,6 +21,7 @@ struct Context {
   int timeout_seconds = 30;
 
   std::unique_ptr<v1::Ledger::Stub> Stub() const;
+  std::shared_ptr<grpc::Channel> Channel() const;
   // A client context with the deadline set.
   std::unique_ptr<grpc::ClientContext> Call() const;
 };
@@ -38,6 +40,7 @@ int Fail(const absl::Status& status);
 void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace touchstone::cli
 

@@ -10,6 +10,7 @@
 #include "grpcpp/server.h"
 #include "ledger/ledger.h"
 #include "services/ledger_service.h"
+#include "services/provenance_service.h"
 
 namespace touchstone {
 
@@ -43,6 +44,7 @@ class Server {
   Server() = default;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;
+  std::unique_ptr<ProvenanceService> provenance_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -13,6 +13,7 @@
 #include "ledger/entry_format.h"
 #include "ledger/merkle.h"
 #include "proto/ledger_service.grpc.pb.h"
+#include "proto/provenance_service.grpc.pb.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -216,6 +217,36 @@ TEST_F(ServerTest, StreamedEntriesMirrorTheWholeLog) {
   while (breader->Read(&e)) {
   }
   EXPECT_EQ(breader->Finish().error_code(), grpc::OUT_OF_RANGE);
+}
+
+TEST_F(ServerTest, ProvenanceLookupsReturnDerivedStateWithTheRecordsBehindIt) {
+  Identity refiner = Register("refiner-1");
+  v1::Receipt r;
+  ASSERT_TRUE(Submit(Signed(refiner, testing::LotRecord(refiner, "lot-1")), &r).ok());
+  auto provenance = v1::Provenance::NewStub(channel_);
+  v1::LookupRequest req;
+  req.set_id("lot-lot-1");
+  v1::LotState lot;
+  ASSERT_TRUE(provenance->GetLot(Ctx().get(), req, &lot).ok());
+  EXPECT_EQ(lot.custodian(), "refiner-1");
+  EXPECT_EQ(lot.balance(), 1'000'000);
+  EXPECT_EQ(lot.origin_class(), v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  ASSERT_EQ(lot.history_size(), 1);
+  EXPECT_EQ(lot.history(0), r.index());
+
+  req.set_id("refiner-1");
+  v1::ParticipantState p;
+  ASSERT_TRUE(provenance->GetParticipant(Ctx().get(), req, &p).ok());
+  EXPECT_EQ(p.roles(0), v1::ROLE_REFINER);
+  EXPECT_EQ(p.keys(0).key_id(), refiner.key.public_key().Fingerprint());
+
+  req.set_id("no-such-lot");
+  grpc::Status missing = provenance->GetLot(Ctx().get(), req, &lot);
+  EXPECT_EQ(missing.error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(missing.error_message(), HasSubstr("no lot 'no-such-lot'"));
+  req.set_id("");
+  v1::PieceState piece;
+  EXPECT_EQ(provenance->GetPiece(Ctx().get(), req, &piece).error_code(), grpc::INVALID_ARGUMENT);
 }
 
 TEST_F(ServerTest, StandardHealthCheckReportsServing) {

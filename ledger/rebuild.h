@@ -1,0 +1,29 @@
+// Rebuilding the derived state from the log alone, and comparing it with the
+// state the ledger keeps: the proof that state is only ever a function of the log.
+#ifndef TOUCHSTONE_LEDGER_REBUILD_H_
+#define TOUCHSTONE_LEDGER_REBUILD_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/rules.h"
+#include "ledger/state_view.h"
+#include "ledger/store.h"
+
+namespace touchstone {
+
+// Replays entries [0, size) of `store`: decodes each entry, checks its chain
+// link, verifies its record's signature with the key the state holds for it,
+// and applies the rules (with the entry's recorded time as the clock).
+// DATA_LOSS naming the first bad entry (index and what is wrong).
+absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
+                                         const RuleOptions& options);
+
+// OK if `rebuilt` and the store's state column family hold exactly the same
+// keys and values; DATA_LOSS naming the first key that differs otherwise.
+absl::Status CompareState(const MemoryState& rebuilt, const Store& store);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_REBUILD_H_

@@ -1,0 +1,31 @@
+// gRPC adapter for provenance lookups: the derived state of participants,
+// lots, certificates and pieces, with the log indices behind each.
+#ifndef TOUCHSTONE_SERVICES_PROVENANCE_SERVICE_H_
+#define TOUCHSTONE_SERVICES_PROVENANCE_SERVICE_H_
+
+#include "ledger/ledger.h"
+#include "proto/provenance_service.grpc.pb.h"
+
+namespace touchstone {
+
+// Thread-safe (the ledger is).
+class ProvenanceService final : public v1::Provenance::Service {
+ public:
+  explicit ProvenanceService(const Ledger* ledger) : ledger_(ledger) {}
+
+  grpc::Status GetParticipant(grpc::ServerContext*, const v1::LookupRequest* req,
+                              v1::ParticipantState* resp) override;
+  grpc::Status GetLot(grpc::ServerContext*, const v1::LookupRequest* req,
+                      v1::LotState* resp) override;
+  grpc::Status GetCertificate(grpc::ServerContext*, const v1::LookupRequest* req,
+                              v1::CertificateLookup* resp) override;
+  grpc::Status GetPiece(grpc::ServerContext*, const v1::LookupRequest* req,
+                        v1::PieceState* resp) override;
+
+ private:
+  const Ledger* ledger_;
+};
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_SERVICES_PROVENANCE_SERVICE_H_
