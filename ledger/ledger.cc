@@ -201,7 +201,7 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
     return absl::InvalidArgumentError(absl::StrCat("signature must be ", kEd25519SignatureSize,
                                                    " bytes, got ", signature.size()));
   }
-  ASSIGN_OR_RETURN(PublicKey key, registry_.ActiveKey(parsed.signer(), parsed.key_id()));
+  ASSIGN_OR_RETURN(PublicKey key, registry_.SigningKey(parsed.signer(), parsed.key_id()));
   if (!key.Verify(RecordSigningMessage(record), signature)) {
     return absl::InvalidArgumentError(absl::StrCat("bad signature: record '", parsed.record_id(),
                                                    "' is not signed by key ", parsed.key_id(),

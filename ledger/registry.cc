@@ -47,25 +47,17 @@ absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Registry::Get(
   return it->second;
 }
 
-absl::StatusOr<PublicKey> Registry::ActiveKey(std::string_view signer,
-                                              std::string_view key_id) const {
+absl::StatusOr<PublicKey> Registry::SigningKey(std::string_view signer,
+                                               std::string_view key_id) const {
   auto p = Get(signer);
   if (absl::IsNotFound(p.status())) {
     return absl::NotFoundError(absl::StrCat("unknown signer: no participant '", Sv(signer), "'"));
   }
   if (!p.ok()) return p.status();
-  const v1::ParticipantState& state = **p;
-  if (state.suspended()) {
-    return absl::PermissionDeniedError(absl::StrCat("participant '", Sv(signer), "' is suspended"));
-  }
-  const v1::KeyState* key = FindKey(state, key_id);
+  const v1::KeyState* key = FindKey(**p, key_id);
   if (key == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("unknown key: participant '", Sv(signer), "' has no key ", Sv(key_id)));
-  }
-  if (key->revoked()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "key ", Sv(key_id), " of '", Sv(signer), "' was revoked at index ", key->revoked_index()));
   }
   const std::string cache_key = absl::StrCat(Sv(signer), "/", Sv(key_id));
   {

@@ -36,10 +36,10 @@ class Registry {
   // not registered.
   absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Get(std::string_view id) const;
 
-  // The public key a record by (signer, key_id) must be verified with, if that
-  // key is active now. NOT_FOUND ("unknown signer" / "unknown key"),
-  // PERMISSION_DENIED ("key revoked", "participant suspended").
-  absl::StatusOr<PublicKey> ActiveKey(std::string_view signer, std::string_view key_id) const;
+  // The public key a record by (signer, key_id) must be verified with.
+  // NOT_FOUND ("unknown signer" / "unknown key"). Whether the key may sign at
+  // the record's event time (not yet added, revoked) is for the rules to say.
+  absl::StatusOr<PublicKey> SigningKey(std::string_view signer, std::string_view key_id) const;
 
   // Publishes committed state (call after the commit that wrote it is durable).
   void Publish(std::shared_ptr<const v1::ParticipantState> state);
