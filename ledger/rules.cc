@@ -69,12 +69,13 @@ absl::Status CheckSignerKey(const RecordContext& ctx, const v1::ParticipantState
                      absl::FormatTime(absl::FromUnixMicros(key->added_micros())),
                      ", after the record's event time"));
   }
-  if (key->revoked() && t >= key->revoked_micros()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("key rule: key ", r.key_id(), " of '", r.signer(), "' was revoked at index ",
-                     key->revoked_index(), " effective ",
-                     absl::FormatTime(absl::FromUnixMicros(key->revoked_micros())),
-                     ", before the record's event time"));
+  // Once a revocation is in the log the key signs nothing more, whatever event
+  // time a record claims (a stolen key could backdate); records appended before
+  // the revocation stay valid.
+  if (key->revoked()) {
+    return absl::PermissionDeniedError(absl::StrCat("key rule: key ", r.key_id(), " of '",
+                                                    r.signer(), "' was revoked at index ",
+                                                    key->revoked_index()));
   }
   return absl::OkStatus();
 }

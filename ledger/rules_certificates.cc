@@ -94,6 +94,22 @@ absl::Status ApplyIssued(const Env& env) {
           absl::StrCat("the report's weight ", g.carats_thousandths(), " differs from lot '",
                        lot->lot_id(), "' (", lot->quantity(), " thousandths of a carat)"));
     }
+    // A report number or inscription identifies one stone, never two.
+    for (const auto& [key, what] : {std::pair{ReportNumberKey(g.report_number()), "report number"},
+                                    std::pair{InscriptionKey(g.inscription()), "inscription"}}) {
+      if (key == InscriptionKey("")) continue;
+      ASSIGN_OR_RETURN(std::optional<v1::StoneIdentity> bound,
+                       env.state.Get<v1::StoneIdentity>(key));
+      if (bound && bound->lot_id() != lot->lot_id()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "stone rule: ", what, " '", key.substr(key.find('/') + 1), "' already identifies lot '",
+            bound->lot_id(), "' (certificate '", bound->certificate_id(), "')"));
+      }
+      v1::StoneIdentity id;
+      id.set_lot_id(lot->lot_id());
+      id.set_certificate_id(c.certificate_id());
+      env.state.Put(key, id);
+    }
     s.set_stone_origin(g.origin());
     s.set_report_number(g.report_number());
     s.set_inscription(g.inscription());
@@ -126,6 +142,12 @@ absl::Status ApplyStatusChanged(const Env& env) {
     return absl::InvalidArgumentError("status must be suspended, revoked or reinstated");
   }
   if (c.effective_micros() <= 0) return absl::InvalidArgumentError("effective_micros is required");
+  // History is not rewritten: records that relied on the certificate before this
+  // change was recorded stay valid.
+  if (c.effective_micros() < env.t()) {
+    return absl::FailedPreconditionError(
+        "certificate rule: a status change cannot take effect before its own event time");
+  }
   RETURN_IF_ERROR(RequireNotBefore(env, s.issued_micros(), "the certificate's issuance"));
   if (!s.changes().empty()) {
     const auto& last = *s.changes().rbegin();
@@ -204,13 +226,39 @@ absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
   return absl::OkStatus();
 }
 
+absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert) {
+  RETURN_IF_ERROR(CertificateValidAt(cert, env.t()));
+  // A record cannot rely on a certificate already suspended or revoked in the log
+  // by backdating its event time.
+  const std::string now = CertificateStatusAt(cert, env.ctx.now_micros);
+  if (now == "suspended" || now == "revoked") {
+    return absl::FailedPreconditionError(absl::StrCat("certificate rule: certificate '",
+                                                      cert.certificate_id(), "' is ", now, " now"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequireValidCertificates(const Env& env,
-                                      const google::protobuf::RepeatedPtrField<std::string>& ids) {
+                                      const google::protobuf::RepeatedPtrField<std::string>& ids,
+                                      const CertificateSubjects& subjects) {
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(v1::CertificateState c, GetCertificate(env, id));
     RETURN_IF_ERROR(RequireNotBefore(env, c.issued_micros(),
                                      absl::StrCat("the issuance of certificate '", id, "'")));
-    RETURN_IF_ERROR(CertificateValidAt(c, env.t()));
+    const bool about_signer = c.subject_participant() == env.record().signer();
+    const bool about_facility =
+        !c.subject_facility().empty() && c.subject_facility() == subjects.facility;
+    const bool about_lot = !c.subject_lot().empty() && subjects.lots.count(c.subject_lot()) > 0;
+    if (!about_signer && !about_facility && !about_lot) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "certificate rule: certificate '", id, "' is about ",
+          !c.subject_participant().empty()
+              ? absl::StrCat("participant '", c.subject_participant(), "'")
+          : !c.subject_lot().empty() ? absl::StrCat("lot '", c.subject_lot(), "'")
+                                     : absl::StrCat("facility '", c.subject_facility(), "'"),
+          ", not the signer, its facility or the lots of this record"));
+    }
+    RETURN_IF_ERROR(CertificateInForce(env, c));
   }
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 #define TOUCHSTONE_LEDGER_RULES_INTERNAL_H_
 
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -43,10 +44,21 @@ absl::StatusOr<v1::PieceState> GetPiece(const Env& env, const std::string& id);
 // OK if the certificate is valid at time t (within its window, not suspended or
 // revoked by a status change effective at or before t); FAILED_PRECONDITION otherwise.
 absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t);
-// Checks each id exists and is valid at the record's event time, and that the
-// record is not older than the certificate's issuance.
+// What a certificate cited by a record may be about: the signer itself, the
+// facility the record names, or one of the lots it uses.
+struct CertificateSubjects {
+  std::string facility;
+  std::set<std::string> lots;
+};
+
+// Checks each id exists, is about one of `subjects` (PERMISSION_DENIED), is valid
+// at the record's event time and not suspended or revoked in the log by now
+// (FAILED_PRECONDITION), and that the record is not older than its issuance.
 absl::Status RequireValidCertificates(const Env& env,
-                                      const google::protobuf::RepeatedPtrField<std::string>& ids);
+                                      const google::protobuf::RepeatedPtrField<std::string>& ids,
+                                      const CertificateSubjects& subjects);
+// CertificateValidAt at the record's event time, and not suspended or revoked now.
+absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert);
 
 bool IsRecycled(v1::OriginClass c);
 

@@ -91,7 +91,7 @@ absl::Status ApplyLotCreated(const Env& env) {
   }
   RETURN_IF_ERROR(ValidQuantity(c.quantity(), c.fineness_ppt(), c.unit(), "lot"));
   RETURN_IF_ERROR(RequireNewLot(env, c.lot_id()));
-  RETURN_IF_ERROR(RequireValidCertificates(env, c.certificate_ids()));
+  RETURN_IF_ERROR(RequireValidCertificates(env, c.certificate_ids(), {c.facility(), {}}));
   v1::LotState lot;
   lot.set_lot_id(c.lot_id());
   lot.set_material(c.material());
@@ -145,7 +145,6 @@ absl::Status ApplyTransformation(const Env& env) {
   if (t.process() == v1::PROCESS_MERGE && t.outputs_size() != 1) {
     return absl::InvalidArgumentError("a merge has exactly one output");
   }
-  RETURN_IF_ERROR(RequireValidCertificates(env, t.certificate_ids()));
 
   // Inputs: held by the signer, enough balance, same unit for the conserved material.
   std::set<std::string> seen;
@@ -153,6 +152,7 @@ absl::Status ApplyTransformation(const Env& env) {
   bool certified = true;
   std::optional<v1::OriginClass> origin;
   std::optional<v1::Unit> unit;
+  std::vector<v1::OriginClass> alloying;
   for (const v1::LotQuantity& in : t.inputs()) {
     if (!seen.insert(in.lot_id()).second) {
       return absl::InvalidArgumentError(absl::StrCat("lot '", in.lot_id(), "' is listed twice"));
@@ -176,7 +176,11 @@ absl::Status ApplyTransformation(const Env& env) {
       fine_in += in.quantity() * lot.fineness_ppt();
       origin = origin ? Combine(*origin, lot.origin_class()) : lot.origin_class();
       certified = certified && lot.certified();
-    } else if (t.process() != v1::PROCESS_ALLOY) {
+    } else if (t.process() == v1::PROCESS_ALLOY) {
+      // Alloying metal is part of the piece's metal: its origin counts too.
+      alloying.push_back(lot.origin_class());
+      certified = certified && lot.certified();
+    } else {
       return absl::InvalidArgumentError(absl::StrCat("lot '", in.lot_id(), "' is ", lot.material(),
                                                      ", not ", t.material(),
                                                      "; only an alloy takes other materials"));
@@ -189,6 +193,9 @@ absl::Status ApplyTransformation(const Env& env) {
   if (!origin) {
     return absl::InvalidArgumentError(absl::StrCat("no input is ", t.material()));
   }
+  for (v1::OriginClass c : alloying) origin = Combine(*origin, c);
+  RETURN_IF_ERROR(RequireValidCertificates(
+      env, t.certificate_ids(), {t.location(), std::set<std::string>(seen.begin(), seen.end())}));
 
   // Outputs: new lots whose fine weight plus the declared loss equals the inputs'.
   int64_t fine_out = 0;

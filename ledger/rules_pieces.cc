@@ -44,7 +44,7 @@ absl::StatusOr<v1::LotState> TakeStone(const Env& env, const std::string& lot_id
         absl::StrCat("stone rule: stone '", lot_id, "' has no grading report"));
   }
   ASSIGN_OR_RETURN(v1::CertificateState report, GetCertificate(env, lot.grading_report_id()));
-  RETURN_IF_ERROR(CertificateValidAt(report, env.t()));
+  RETURN_IF_ERROR(CertificateInForce(env, report));
   RETURN_IF_ERROR(RequireNotBefore(env, lot.last_event_micros(),
                                    absl::StrCat("the last event of stone '", lot_id, "'")));
   lot.set_active_piece(piece_id);

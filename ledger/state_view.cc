@@ -11,6 +11,10 @@ std::string CertificateKey(std::string_view id) { return absl::StrCat("cert/", S
 std::string LotKey(std::string_view id) { return absl::StrCat("lot/", Sv(id)); }
 std::string PieceKey(std::string_view id) { return absl::StrCat("piece/", Sv(id)); }
 std::string ErrorKey(uint64_t index) { return absl::StrCat("error/", EncodeU64(index)); }
+std::string ReportNumberKey(std::string_view number) { return absl::StrCat("report/", Sv(number)); }
+std::string InscriptionKey(std::string_view inscription) {
+  return absl::StrCat("inscription/", Sv(inscription));
+}
 
 absl::StatusOr<std::optional<std::string>> MemoryState::GetState(std::string_view key) const {
   auto it = values_.find(std::string(key));

@@ -9,6 +9,8 @@
 //   "lot/" id          -> LotState
 //   "piece/" id        -> PieceState
 //   "error/" index(8)  -> ErrorState   (index big-endian)
+//   "report/" number   -> StoneIdentity (a grading report number)
+//   "inscription/" text -> StoneIdentity (a laser inscription)
 #ifndef TOUCHSTONE_LEDGER_STATE_VIEW_H_
 #define TOUCHSTONE_LEDGER_STATE_VIEW_H_
 
@@ -33,6 +35,8 @@ std::string CertificateKey(std::string_view id);
 std::string LotKey(std::string_view id);
 std::string PieceKey(std::string_view id);
 std::string ErrorKey(uint64_t index);
+std::string ReportNumberKey(std::string_view number);
+std::string InscriptionKey(std::string_view inscription);
 
 // State held in memory (for rebuilding state from the log). Thread-compatible.
 class MemoryState : public StateReader {

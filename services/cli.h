@@ -40,6 +40,7 @@ int Fail(const absl::Status& status);
 void AddKeyCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace touchstone::cli

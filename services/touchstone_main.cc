@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   touchstone::cli::AddKeyCommands(app, ctx, &exit_code);
   touchstone::cli::AddRecordCommands(app, ctx, &exit_code);
   touchstone::cli::AddLogCommands(app, ctx, &exit_code);
+  touchstone::cli::AddDemoCommands(app, ctx, &exit_code);
   touchstone::cli::AddLookupCommands(app, ctx, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""End-to-end scenario over real gRPC: `touchstone demo` seeds a real touchstoned,
+then the story it tells is checked against the live log.
+
+The demo's participants (their keys are in the demo's --keys_dir) then try what
+the rules forbid, through `touchstone submit --json`: re-spending a lot already
+shipped and refined, setting a stone already set, a claim the inputs do not
+support, writing with a revoked key. A second demo run with another prefix
+works; the same prefix again is refused without appending anything. Finally
+the server is stopped with SIGTERM and restarted over the same data directory:
+same log size and checkpoint, same derived state.
+
+Usage: demo_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]
+Python 3 standard library only.
+"""
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TOUCHSTONED = None
+TOUCHSTONE = None
+P = "d1"  # the first demo run's prefix
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
+
+
+class Result:
+    def __init__(self, args, proc):
+        self.args, self.rc = args, proc.returncode
+        self.out = proc.stdout.decode(errors="replace")
+        self.err = proc.stderr.decode(errors="replace")
+
+    def field(self, name):
+        for line in self.out.splitlines():
+            if line.split(" ", 1)[0] == name:
+                return line.split(" ", 1)[1]
+        raise AssertionError("no %r line in:\n%s" % (name, self.out))
+
+    def describe(self):
+        return "touchstone %s -> exit %d\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(self.args), self.rc, self.out, self.err)
+
+
+class Server:
+    """touchstoned on 127.0.0.1, any free port (--listen 127.0.0.1:0 --port_file)."""
+
+    def __init__(self, workdir, data_dir):
+        self.workdir, self.data_dir, self.proc, self.addr = workdir, data_dir, None, None
+
+    def start(self):
+        port_file = os.path.join(self.workdir, "port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        self.log_path = os.path.join(self.workdir, "touchstoned.%d.log" % time.monotonic_ns())
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [TOUCHSTONED, "--listen", "127.0.0.1:0", "--port_file", port_file,
+                 "--data_dir", self.data_dir], stdout=log, stderr=log, env=clean_env())
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
+            if self.proc.poll() is not None:
+                raise AssertionError("touchstoned exited %d:\n%s" % (self.proc.returncode,
+                                                                   self.log()))
+            if time.monotonic() > deadline:
+                raise AssertionError("touchstoned wrote no port file in 20 s:\n" + self.log())
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.addr = "127.0.0.1:%d" % int(f.read().strip())
+        return self
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("touchstoned did not exit within 30 s of SIGTERM")
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def parse_entry(data):
+    """Entry v1 (ledger/entry_format.h): the record bytes inside."""
+    assert data[:4] == b"TSE1", "bad magic %r" % data[:4]
+    r = int.from_bytes(data[52:56], "big")
+    return {"index": int.from_bytes(data[4:12], "big"), "record": data[56:56 + r]}
+
+
+def proto_fields(data):
+    """Top-level fields of a protobuf message: {field number: [values]}."""
+    def varint(pos):
+        value = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return value, pos
+    fields, pos = {}, 0
+    while pos < len(data):
+        key, pos = varint(pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = varint(pos)
+        elif wire == 2:
+            n, pos = varint(pos)
+            value, pos = data[pos:pos + n], pos + n
+        else:
+            raise AssertionError("unexpected wire type %d" % wire)
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+# record.proto field numbers.
+REC_SIGNER, REC_KEY_ID, REC_TIME = 2, 3, 4
+BODY = {11: "participant_registered", 17: "certificate_issued",
+        18: "certificate_status_changed", 20: "lot_created", 21: "transformation",
+        22: "custody_shipped", 23: "custody_received", 24: "piece_registered",
+        25: "piece_lifecycle", 26: "stone_replaced", 27: "error_declared"}
+STEP = re.compile(r"^\s*(\d+)  (\S+)\s+(.*)$")
+
+
+class DemoScenarioTest(unittest.TestCase):
+    """One server; the demo seeds it once; tests run in name order (test_1 ... test_9)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="touchstone_demo_")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.data_dir = os.path.join(cls.tmp, "data")
+        cls.keys_dir = os.path.join(cls.tmp, "keys")
+        cls.operator_key = os.path.join(cls.data_dir, "operator.pem")
+        cls.server = Server(cls.tmp, cls.data_dir)
+        cls.addClassCleanup(cls.server.kill)
+        cls.server.start()
+        cls.started = time.time()
+        cls.demo = cls.run_demo(P)
+        cls.finished = time.time()
+        cls.steps = [(int(m.group(1)), m.group(2), m.group(3))
+                     for m in map(STEP.match, cls.demo.out.splitlines()) if m]
+        cls.pieces = re.findall(r"^  piece (\S+)", cls.demo.out, re.M)
+        cls.revoked = re.findall(r"^revoked certificate: (\S+)", cls.demo.out, re.M)
+        cls.has_lookup = cls.ts("lookup", "--help").rc == 0
+
+    @classmethod
+    def ts(cls, *args):
+        cmd = [TOUCHSTONE, "--server", cls.server.addr] + list(args)
+        return Result(list(args), subprocess.run(cmd, capture_output=True, cwd=cls.tmp,
+                                                 env=clean_env(), timeout=60))
+
+    @classmethod
+    def run_demo(cls, prefix):
+        return cls.ts("demo", "--operator_key", cls.operator_key, "--keys_dir", cls.keys_dir,
+                      "--prefix", prefix)
+
+    def ok(self, *args):
+        r = self.ts(*args)
+        self.assertEqual(r.rc, 0, r.describe())
+        return r
+
+    def key(self, who, prefix=P):
+        return os.path.join(self.keys_dir, "%s-%s.pem" % (prefix, who))
+
+    def size(self):
+        return int(self.ok("log", "info").field("size"))
+
+    def submit(self, who, record):
+        """`touchstone submit --json` signed with the demo's key of <P>-<who>."""
+        path = os.path.join(self.tmp, "record.%d.json" % time.monotonic_ns())
+        with open(path, "w") as f:
+            json.dump(record, f)
+        return self.ts("submit", "--as", "%s-%s" % (P, who), "--key", self.key(who),
+                       "--json", path)
+
+    def assert_refused(self, who, record, code, message):
+        before = self.size()
+        r = self.submit(who, record)
+        self.assertNotEqual(r.rc, 0, r.describe())
+        self.assertIn("touchstone: %s: %s" % (code, message), r.err, r.describe())
+        self.assertEqual(self.size(), before, "a refused record changed the log")
+        return r
+
+    def lookup(self, kind, ident):
+        return json.loads(self.ok("lookup", kind, ident).out)
+
+    def record_at(self, index):
+        entry = parse_entry(subprocess.run(
+            [TOUCHSTONE, "--server", self.server.addr, "log", "entry", str(index), "--raw"],
+            capture_output=True, env=clean_env(), timeout=60, check=True).stdout)
+        self.assertEqual(entry["index"], index)
+        return proto_fields(entry["record"])
+
+    def step(self, signer, what_prefix):
+        """(index, what) of the demo's line by `signer` starting with `what_prefix`."""
+        found = [(i, w) for i, s, w in self.steps if s == signer and w.startswith(what_prefix)]
+        self.assertEqual(len(found), 1, "%s %r in:\n%s" % (signer, what_prefix, self.demo.out))
+        return found[0]
+
+    # -- the demo itself ------------------------------------------------------
+
+    def test_1_demo_exits_zero_and_tells_the_story_step_by_step(self):
+        self.assertEqual(self.demo.rc, 0, self.demo.describe())
+        self.assertEqual(self.pieces, [P + "-RING-1", P + "-PENDANT-1", P + "-BAND-1"])
+        self.assertEqual(self.revoked, [P + "-report-2"])
+        # One line per record, indexes 1..49 in order, the log holds exactly them.
+        self.assertEqual([i for i, _, _ in self.steps], list(range(1, 50)))
+        self.assertIn("49 records appended, log size 50", self.demo.out)
+        self.assertLess(self.finished - self.started, 30)
+        # Who signs what: each record by the participant it speaks for.
+        expect = [("operator", "registers %s-recycler (recycler)" % P),
+                  ("operator", "registers %s-lab (certifier)" % P),
+                  (P + "-scheme", "certifies %s-recycler: recycled-content" % P),
+                  (P + "-scheme", "certifies %s-refiner: rjc-coc" % P),
+                  (P + "-recycler", "creates lot %s-scrap-14k: 150.000 g gold scrap @585, "
+                                    "recycled post-consumer" % P),
+                  (P + "-recycler", "MERGE "), (P + "-recycler", "ships %s-melt-1" % P),
+                  (P + "-refiner", "receives %s-melt-1" % P),
+                  (P + "-refiner", "REFINE %s-melt-1 250.000 g -> %s-grain-1 162.500 g grain "
+                                   "@999; declared loss 0.412 g fine" % (P, P)),
+                  (P + "-refiner", "SPLIT "), (P + "-maker", "ALLOY "), (P + "-maker", "CAST "),
+                  (P + "-grower", "creates lot %s-rough-1: 3.420 ct rough diamond, lab grown" % P),
+                  (P + "-cutter", "CUT_AND_POLISH "),
+                  (P + "-lab", "grades %s-stone-1: report %s-report-1" % (P, P)),
+                  (P + "-jeweler", "registers piece %s-RING-1" % P),
+                  (P + "-jeweler", "sells %s-RING-1" % P),
+                  (P + "-lab", "revokes report %s-report-2" % P),
+                  (P + "-jeweler", "replaces %s-stone-2 in %s-PENDANT-1" % (P, P)),
+                  (P + "-jeweler", "declares entry ")]
+        for signer, what in expect:
+            self.step(signer, what)
+        # Keys: one PEM per participant, owner-only.
+        for who in ("recycler", "refiner", "grower", "cutter", "maker", "jeweler", "scheme",
+                    "lab"):
+            self.assertEqual(os.stat(self.key(who)).st_mode & 0o777, 0o600, who)
+        self.assertIn("8 created, 0 reused", self.demo.out)
+
+    def test_2_every_record_is_signed_by_the_printed_participant_at_real_now_times(self):
+        key_ids = {"operator": self.ok("key", self.operator_key).field("key_id")}
+        for name in os.listdir(self.keys_dir):
+            key_ids[name[:-4]] = self.ok("key", os.path.join(self.keys_dir, name)).field("key_id")
+        last = 0
+        for index, signer, what in self.steps:
+            rec = self.record_at(index)
+            self.assertEqual(rec[REC_SIGNER][0].decode(), signer, what)
+            self.assertEqual(rec[REC_KEY_ID][0].decode(), key_ids[signer], what)
+            t = rec[REC_TIME][0] / 1e6
+            self.assertGreater(rec[REC_TIME][0], last, "event times must increase: " + what)
+            self.assertTrue(self.started - 1 <= t <= self.finished + 1, what)
+            last = rec[REC_TIME][0]
+            self.assertEqual(len([f for f in rec if f in BODY]), 1, what)
+
+    def test_3_claims_revocation_and_replacement_as_the_ledger_derives_them(self):
+        revoke_index, _ = self.step(P + "-lab", "revokes report")
+        # From the entry itself: CertificateStatusChanged{certificate_id, REVOKED}.
+        body = proto_fields(self.record_at(revoke_index)[18][0])
+        self.assertEqual(body[1], [(P + "-report-2").encode()])
+        self.assertEqual(body[2], [2])  # CERTIFICATE_STATUS_REVOKED
+        ring_index, _ = self.step(P + "-jeweler", "registers piece %s-RING-1" % P)
+        ring = proto_fields(self.record_at(ring_index)[24][0])
+        self.assertEqual(ring[3], [(P + "-stone-1").encode()])
+        if not self.has_lookup:
+            self.skipTest("no `touchstone lookup` in this build; checked the entries only")
+        ring = self.lookup("piece", P + "-RING-1")
+        self.assertEqual(set(ring["claims"]), {"CLAIM_RECYCLED_METAL", "CLAIM_LAB_GROWN_DIAMONDS",
+                                               "CLAIM_CERTIFIED_CHAIN"})
+        self.assertEqual(len(base64.b64decode(ring["owner_salted_sha256"])), 32)
+        self.assertEqual(ring["last_event"], "PIECE_EVENT_REPAIRED")
+        pendant = self.lookup("piece", P + "-PENDANT-1")
+        self.assertEqual(pendant["stone_lot_ids"], [P + "-stone-3"])
+        self.assertIn("CLAIM_LAB_GROWN_DIAMONDS", pendant["claims"])
+        cert = self.lookup("certificate", P + "-report-2")
+        self.assertEqual(cert["status_now"], "revoked")
+        change = cert["certificate"]["changes"][0]
+        self.assertEqual(change["status"], "CERTIFICATE_STATUS_REVOKED")
+        self.assertEqual(int(change["index"]), revoke_index)
+        # Revoked after it was used: the pendant was registered with it before.
+        self.assertGreater(int(change["effective_micros"]), int(pendant["registered_micros"]))
+        self.assertEqual(self.lookup("certificate", P + "-report-1")["status_now"], "valid")
+        stone2 = self.lookup("lot", P + "-stone-2")
+        self.assertNotIn("active_piece", stone2)  # released by the replacement
+        self.assertEqual(stone2["custodian"], P + "-jeweler")
+        cast = self.lookup("lot", P + "-cast-1")
+        self.assertEqual(int(cast["balance"]), 132900 - 3850 - 2100 - 5600)
+        # Post-consumer gold alloyed with pre-consumer silver-copper: the alloying
+        # metal's origin counts, so the casting is recycled, of mixed kinds.
+        self.assertEqual(cast["origin_class"], "ORIGIN_CLASS_RECYCLED_MIXED")
+
+    # -- what the rules refuse on the live demo state -------------------------
+
+    def test_4_the_recycler_cannot_re_spend_scrap_it_already_shipped_or_merged(self):
+        self.assert_refused("recycler", {"custodyShipped": {
+            "shipmentId": P + "-again", "lotId": P + "-melt-1", "toParticipant": P + "-maker"}},
+            "PERMISSION_DENIED",
+            "custody rule: lot '%s-melt-1' is held by '%s-refiner', not '%s-recycler'" % (P, P, P))
+        self.assert_refused("recycler", {"transformation": {
+            "transformationId": P + "-again", "process": "PROCESS_REFINE", "material": "gold",
+            "inputs": [{"lotId": P + "-scrap-14k", "quantity": "150000"}],
+            "outputs": [{"lotId": P + "-grain-x", "form": "grain", "quantity": "87000",
+                         "finenessPpt": 999}], "declaredLossFine": "837000"}},
+            "FAILED_PRECONDITION",
+            "balance rule: lot '%s-scrap-14k' holds 0; the transformation takes 150000" % P)
+
+    def test_5_a_stone_already_set_or_with_a_revoked_report_goes_in_no_new_piece(self):
+        piece = {"pieceId": P + "-RING-2", "metalInputs": [{"lotId": P + "-cast-1",
+                                                            "quantity": "3000"}]}
+        self.assert_refused("jeweler", {"pieceRegistered": dict(piece, stoneLotIds=[
+            P + "-stone-1"])}, "FAILED_PRECONDITION",
+            "stone rule: stone '%s-stone-1' is already set in piece '%s-RING-1'" % (P, P))
+        self.assert_refused("jeweler", {"pieceRegistered": dict(piece, stoneLotIds=[
+            P + "-stone-2"])}, "FAILED_PRECONDITION",
+            "certificate rule: certificate '%s-report-2' was revoked at" % P)
+
+    def test_6_a_claim_the_inputs_do_not_support_is_refused(self):
+        # The refiner brings mined gold into the jeweler's stock.
+        mined = P + "-mined-1"
+        self.assertEqual(self.submit("refiner", {"lotCreated": {
+            "lotId": mined, "material": "gold", "form": "grain", "originClass": "ORIGIN_CLASS_MINED",
+            "quantity": "10000", "unit": "UNIT_MILLIGRAM", "finenessPpt": 999}}).rc, 0)
+        self.assertEqual(self.submit("refiner", {"custodyShipped": {
+            "shipmentId": P + "-mined-shp", "lotId": mined, "toParticipant": P + "-jeweler"}}).rc, 0)
+        self.assertEqual(self.submit("jeweler", {"custodyReceived": {
+            "shipmentId": P + "-mined-shp", "lotId": mined}}).rc, 0)
+        piece = {"pieceId": P + "-BAND-2", "metalInputs": [
+            {"lotId": P + "-cast-1", "quantity": "3000"}, {"lotId": mined, "quantity": "1000"}]}
+        self.assert_refused("jeweler", {"pieceRegistered": dict(piece, claims=[
+            "CLAIM_RECYCLED_METAL"])}, "FAILED_PRECONDITION",
+            "claim rule: CLAIM_RECYCLED_METAL is not supported: lot '%s' is ORIGIN_CLASS_MINED"
+            % mined)
+        self.assert_refused("jeweler", {"pieceRegistered": dict(piece, claims=[
+            "CLAIM_LAB_GROWN_DIAMONDS"])}, "FAILED_PRECONDITION",
+            "claim rule: CLAIM_LAB_GROWN_DIAMONDS is not supported: the piece has no stones")
+        r = self.submit("jeweler", {"pieceRegistered": piece})  # no claim: accepted
+        self.assertEqual(r.rc, 0, r.describe())
+        if self.has_lookup:
+            self.assertNotIn("CLAIM_RECYCLED_METAL",
+                             self.lookup("piece", P + "-BAND-2").get("claims", []))
+
+    def test_7_a_record_signed_with_a_revoked_key_is_refused(self):
+        key_id = self.ok("key", self.key("maker")).field("key_id")
+        ship = {"custodyShipped": {"shipmentId": P + "-after-revoke", "lotId": P + "-agcu-1",
+                                   "toParticipant": P + "-refiner"}}
+        revoked = self.ok("participant", "revoke-key", "--as", "operator", "--key",
+                          self.operator_key, "--id", P + "-maker", "--key_id", key_id,
+                          "--reason", "workshop laptop stolen")
+        self.assert_refused("maker", ship, "PERMISSION_DENIED",
+                            "key rule: key %s of '%s-maker' was revoked at index %s" %
+                            (key_id, P, revoked.field("index")))
+
+    def test_8_the_demo_runs_again_with_another_prefix_but_not_with_the_same(self):
+        before = self.size()
+        again = self.run_demo("d2")
+        self.assertEqual(again.rc, 0, again.describe())
+        self.assertIn("8 created, 0 reused", again.out)
+        self.assertIn("49 records appended, log size %d" % (before + 49), again.out)
+        self.assertEqual(re.findall(r"^  piece (\S+)", again.out, re.M),
+                         ["d2-RING-1", "d2-PENDANT-1", "d2-BAND-1"])
+        self.assertEqual(re.findall(r"^\s*(\d+)  ", again.out, re.M)[0], str(before))
+        # The same prefix again: its keys are reused, and the first record is refused.
+        same = self.run_demo(P)
+        self.assertNotEqual(same.rc, 0, same.describe())
+        self.assertIn("0 created, 8 reused", same.out)
+        self.assertIn("ALREADY_EXISTS: step 1 (operator registers %s-recycler" % P, same.err)
+        self.assertIn("participant '%s-recycler' is already registered" % P, same.err)
+        self.assertEqual(self.size(), before + 49)
+
+    def test_9_a_restart_keeps_the_log_and_the_state_the_demo_built(self):
+        info = self.ok("log", "info").out
+        checkpoint = self.ok("log", "checkpoint").out
+        self.assertEqual(self.server.stop(), 0)
+        self.server.start()
+        self.assertEqual(self.ok("log", "info").out, info)
+        self.assertEqual(self.ok("log", "checkpoint").out, checkpoint)
+        self.test_4_the_recycler_cannot_re_spend_scrap_it_already_shipped_or_merged()
+        if self.has_lookup:
+            self.assertEqual(self.lookup("certificate", P + "-report-2")["status_now"], "revoked")
+            self.assertIn("CLAIM_RECYCLED_METAL", self.lookup("piece", P + "-RING-1")["claims"])
+        self.assertEqual(self.server.stop(), 0)
+
+
+def main():
+    global TOUCHSTONED, TOUCHSTONE
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--touchstoned", required=True)
+    parser.add_argument("--touchstone", required=True)
+    args, rest = parser.parse_known_args()
+    TOUCHSTONED, TOUCHSTONE = os.path.abspath(args.touchstoned), os.path.abspath(args.touchstone)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
