@@ -90,7 +90,6 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
     return absl::NotFoundError(absl::StrCat("unknown signer: no participant '", r.signer(), "'"));
   }
   if (!signer.ok()) return signer.status();
-  RETURN_IF_ERROR(CheckSignerKey(ctx, **signer));
   if (r.event_time_micros() <= 0) {
     return absl::InvalidArgumentError("event_time_micros is required");
   }
@@ -101,6 +100,7 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
                      " is in the future (server time ",
                      absl::FormatTime(absl::FromUnixMicros(ctx.now_micros)), ")"));
   }
+  RETURN_IF_ERROR(CheckSignerKey(ctx, **signer));
   const Env env{ctx, options, state, **signer};
   RETURN_IF_ERROR(
       rules::RequireNotBefore(env, (*signer)->registered_micros(), "the signer's registration"));

@@ -38,6 +38,13 @@ absl::Status RequireNotBefore(const Env& env, int64_t earliest, std::string_view
 
 // Lookups that fail with NOT_FOUND naming the object.
 absl::StatusOr<v1::LotState> GetLot(const Env& env, const std::string& id);
+// The signer holds the lot, it is not in transit and not set in a piece, and the
+// record is not older than the lot's last event. PERMISSION_DENIED (custodian)
+// or FAILED_PRECONDITION, naming the lot and `action` ("shipped", ...).
+absl::Status RequireCustody(const Env& env, const v1::LotState& lot, std::string_view action);
+// Marks `id` of a kind that must be used once ("transformation", "shipment");
+// ALREADY_EXISTS if it was used before.
+absl::Status UseIdOnce(const Env& env, std::string_view kind, const std::string& id);
 absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env, const std::string& id);
 absl::StatusOr<v1::PieceState> GetPiece(const Env& env, const std::string& id);
 

@@ -41,27 +41,6 @@ absl::Status RequireNewLot(const Env& env, const std::string& id) {
   return absl::OkStatus();
 }
 
-// The signer holds the lot, it is not in transit, and not set in a piece.
-absl::Status RequireCustody(const Env& env, const v1::LotState& lot, std::string_view action) {
-  if (!lot.shipment_id().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "custody rule: lot '", lot.lot_id(), "' is in transit to '", lot.in_transit_to(),
-        "' (shipment '", lot.shipment_id(), "') and cannot be ", Sv(action)));
-  }
-  if (lot.custodian() != env.record().signer()) {
-    return absl::PermissionDeniedError(absl::StrCat("custody rule: lot '", lot.lot_id(),
-                                                    "' is held by '", lot.custodian(), "', not '",
-                                                    env.record().signer(), "'"));
-  }
-  if (!lot.active_piece().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("stone rule: lot '", lot.lot_id(),
-                                                      "' is set in piece '", lot.active_piece(),
-                                                      "' and cannot be ", Sv(action)));
-  }
-  return RequireNotBefore(env, lot.last_event_micros(),
-                          absl::StrCat("the last event of lot '", lot.lot_id(), "'"));
-}
-
 v1::StoneOrigin StoneOriginOf(v1::OriginClass c) {
   if (c == v1::ORIGIN_CLASS_LAB_GROWN) return v1::STONE_ORIGIN_LAB_GROWN;
   if (c == v1::ORIGIN_CLASS_MINED) return v1::STONE_ORIGIN_NATURAL;
@@ -128,6 +107,7 @@ absl::Status ApplyTransformation(const Env& env) {
                                v1::ROLE_CUTTER, v1::ROLE_MANUFACTURER, v1::ROLE_JEWELER},
                               "a transformation"));
   RETURN_IF_ERROR(ValidId(t.transformation_id(), "transformation_id"));
+  RETURN_IF_ERROR(UseIdOnce(env, "transformation", t.transformation_id()));
   if (t.process() == v1::PROCESS_UNSPECIFIED || !v1::Process_IsValid(t.process())) {
     return absl::InvalidArgumentError("a transformation needs a known process");
   }
@@ -256,6 +236,9 @@ absl::Status ApplyShipped(const Env& env) {
     return absl::InvalidArgumentError("a lot cannot be shipped to its own custodian");
   }
   ASSIGN_OR_RETURN(auto to, env.state.Participant(s.to_participant()));
+  RETURN_IF_ERROR(RequireNotBefore(env, to->registered_micros(),
+                                   absl::StrCat("the registration of '", s.to_participant(), "'")));
+  RETURN_IF_ERROR(UseIdOnce(env, "shipment", s.shipment_id()));
   if (to->suspended()) {
     return absl::FailedPreconditionError(
         absl::StrCat("participant '", s.to_participant(), "' is suspended"));
@@ -300,6 +283,39 @@ absl::StatusOr<v1::LotState> GetLot(const Env& env, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<v1::LotState> lot, env.state.Get<v1::LotState>(LotKey(id)));
   if (!lot) return absl::NotFoundError(absl::StrCat("reference rule: no lot '", id, "'"));
   return std::move(*lot);
+}
+
+absl::Status RequireCustody(const Env& env, const v1::LotState& lot, std::string_view action) {
+  if (!lot.shipment_id().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "custody rule: lot '", lot.lot_id(), "' is in transit to '", lot.in_transit_to(),
+        "' (shipment '", lot.shipment_id(), "') and cannot be ", Sv(action)));
+  }
+  if (lot.custodian() != env.record().signer()) {
+    return absl::PermissionDeniedError(absl::StrCat("custody rule: lot '", lot.lot_id(),
+                                                    "' is held by '", lot.custodian(), "', not '",
+                                                    env.record().signer(), "'"));
+  }
+  if (!lot.active_piece().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("stone rule: lot '", lot.lot_id(),
+                                                      "' is set in piece '", lot.active_piece(),
+                                                      "' and cannot be ", Sv(action)));
+  }
+  return RequireNotBefore(env, lot.last_event_micros(),
+                          absl::StrCat("the last event of lot '", lot.lot_id(), "'"));
+}
+
+absl::Status UseIdOnce(const Env& env, std::string_view kind, const std::string& id) {
+  const std::string key = absl::StrCat(Sv(kind), "/", id);
+  ASSIGN_OR_RETURN(std::optional<v1::IdUse> used, env.state.Get<v1::IdUse>(key));
+  if (used) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(Sv(kind), " id '", id, "' was already used at entry ", used->index()));
+  }
+  v1::IdUse use;
+  use.set_index(env.index());
+  env.state.Put(key, use);
+  return absl::OkStatus();
 }
 
 absl::Status ApplyMaterialRecord(const Env& env) {

@@ -136,6 +136,16 @@ absl::Status ApplyParticipantRecord(const Env& env) {
         return absl::FailedPreconditionError(
             absl::StrCat("key ", rev.key_id(), " is already revoked"));
       }
+      RETURN_IF_ERROR(RequireNotBefore(env, k->added_micros(), "the key's addition"));
+      // A participant's last key may go (a stolen laptop); the operator adds a new
+      // one. The operator's own last key may not: nobody could sign again.
+      int active = 0;
+      for (const auto& ks : p.keys()) active += ks.revoked() ? 0 : 1;
+      if (active == 1 && HasRole(p, v1::ROLE_OPERATOR)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("key rule: key ", rev.key_id(), " is the last active key of '",
+                         rev.participant_id(), "'; add its successor first"));
+      }
       k->set_revoked(true);
       k->set_revoked_index(env.index());
       k->set_revoked_micros(env.t());

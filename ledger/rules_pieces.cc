@@ -152,13 +152,12 @@ absl::Status ApplyPieceRegistered(const Env& env) {
     if (lot.unit() != v1::UNIT_MILLIGRAM) {
       return absl::InvalidArgumentError(absl::StrCat("lot '", m.lot_id(), "' is not metal"));
     }
-    if (!lot.shipment_id().empty() || lot.custodian() != env.record().signer()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "custody rule: lot '", m.lot_id(), "' is not held by '", env.record().signer(), "'"));
+    if (m.quantity() <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metal quantity of lot '", m.lot_id(), "' must be positive"));
     }
-    RETURN_IF_ERROR(RequireNotBefore(env, lot.last_event_micros(),
-                                     absl::StrCat("the last event of lot '", m.lot_id(), "'")));
-    if (m.quantity() <= 0 || m.quantity() > lot.balance()) {
+    RETURN_IF_ERROR(RequireCustody(env, lot, "used in a piece"));
+    if (m.quantity() > lot.balance()) {
       return absl::FailedPreconditionError(absl::StrCat("balance rule: lot '", m.lot_id(),
                                                         "' holds ", lot.balance(),
                                                         "; the piece takes ", m.quantity()));
@@ -194,6 +193,15 @@ absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& 
   piece.set_last_event_micros(env.t());
   piece.add_history(env.index());
   return piece;
+}
+
+absl::Status RequireNotMissing(const v1::PieceState& piece) {
+  if (piece.last_event() == v1::PIECE_EVENT_LOST || piece.last_event() == v1::PIECE_EVENT_STOLEN) {
+    return absl::FailedPreconditionError(absl::StrCat("piece '", piece.piece_id(), "' is ",
+                                                      v1::PieceEvent_Name(piece.last_event()),
+                                                      "; record its recovery first"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyLifecycle(const Env& env) {
@@ -238,6 +246,7 @@ absl::Status ApplyLifecycle(const Env& env) {
 absl::Status ApplyStoneReplaced(const Env& env) {
   const v1::StoneReplaced& s = env.record().stone_replaced();
   ASSIGN_OR_RETURN(v1::PieceState piece, JewelersPiece(env, s.piece_id()));
+  RETURN_IF_ERROR(RequireNotMissing(piece));
   int at = -1;
   for (int i = 0; i < piece.stone_lot_ids_size(); ++i) {
     if (piece.stone_lot_ids(i) == s.old_stone_lot_id()) at = i;
@@ -267,6 +276,8 @@ absl::Status ApplyErrorDeclared(const Env& env) {
         absl::StrCat("wrong_index must name an earlier record (1 to ", env.index() - 1, ")"));
   }
   ASSIGN_OR_RETURN(v1::Record wrong, env.ctx.record_at(e.wrong_index()));
+  RETURN_IF_ERROR(RequireNotBefore(env, wrong.event_time_micros(),
+                                   absl::StrCat("entry ", e.wrong_index(), "'s event time")));
   const bool is_operator = HasRole(env.signer, v1::ROLE_OPERATOR);
   if (wrong.signer() != env.record().signer() && !is_operator) {
     return absl::PermissionDeniedError(absl::StrCat("only '", wrong.signer(),
@@ -279,6 +290,9 @@ absl::Status ApplyErrorDeclared(const Env& env) {
           "replacement_index must name a record after the wrong one and before this one");
     }
     ASSIGN_OR_RETURN(v1::Record replacement, env.ctx.record_at(e.replacement_index()));
+    RETURN_IF_ERROR(
+        RequireNotBefore(env, replacement.event_time_micros(),
+                         absl::StrCat("entry ", e.replacement_index(), "'s event time")));
     if (replacement.signer() != wrong.signer()) {
       return absl::FailedPreconditionError(
           absl::StrCat("the replacement (entry ", e.replacement_index(), ") is signed by '",
