@@ -26,6 +26,7 @@ namespace {
 struct Signer {
   std::string as;
   std::string key_file;
+  std::string keys_dir;
   std::string record_id;
   std::string receipt_out;
   std::string vkey;
@@ -36,8 +37,11 @@ void AddSignerOptions(CLI::App* cmd, Signer& s) {
       ->envname("TOUCHSTONE_AS")
       ->required();
   cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
-      ->envname("TOUCHSTONE_KEY")
-      ->required();
+      ->envname("TOUCHSTONE_KEY");
+  cmd->add_option("--keys_dir", s.keys_dir,
+                  "without --key, use <keys_dir>/<participant>.pem, as `touchstone demo` "
+                  "writes them (env TOUCHSTONE_KEYS_DIR)")
+      ->envname("TOUCHSTONE_KEYS_DIR");
   cmd->add_option("--record_id", s.record_id, "record id (default: random)");
   cmd->add_option("--receipt", s.receipt_out,
                   "write the receipt as a c2sp tlog-proof file (never overwrites)");
@@ -61,7 +65,13 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
     return absl::AlreadyExistsError(
         absl::StrCat(s.receipt_out, " exists; refusing to overwrite it with the receipt"));
   }
-  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(s.key_file));
+  std::string key_file = s.key_file;
+  if (key_file.empty() && !s.keys_dir.empty())
+    key_file = absl::StrCat(s.keys_dir, "/", s.as, ".pem");
+  if (key_file.empty()) {
+    return absl::InvalidArgumentError("say which key signs: --key FILE or --keys_dir DIR");
+  }
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(key_file));
   record.set_signer(s.as);
   record.set_key_id(key.public_key().Fingerprint());
   if (!s.record_id.empty()) record.set_record_id(s.record_id);

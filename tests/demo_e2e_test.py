@@ -331,6 +331,23 @@ class DemoScenarioTest(unittest.TestCase):
             P + "-stone-2"])}, "FAILED_PRECONDITION",
             "certificate rule: certificate '%s-report-2' was revoked at" % P)
 
+    def test_6a_the_keys_dir_names_each_participants_key(self):
+        # No --key: the CLI takes <keys_dir>/<participant>.pem, as the demo wrote them.
+        path = os.path.join(self.tmp, "keysdir-lot.json")
+        with open(path, "w") as f:
+            json.dump({"lotCreated": {
+                "lotId": P + "-keysdir-1", "material": "gold", "form": "grain",
+                "originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", "quantity": "500",
+                "unit": "UNIT_MILLIGRAM", "finenessPpt": 999}}, f)
+        keys_dir = os.path.dirname(self.key("recycler"))
+        r = self.ts("submit", "--as", P + "-recycler", "--keys_dir", keys_dir, "--json", path)
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertIn("receipt verified", r.out)
+        self.assertEqual(self.lookup("lot", P + "-keysdir-1")["custodian"], P + "-recycler")
+        no_key = self.ts("submit", "--as", P + "-recycler", "--json", path)
+        self.assertNotEqual(no_key.rc, 0)
+        self.assertIn("--key FILE or --keys_dir DIR", no_key.err)
+
     def test_6_a_claim_the_inputs_do_not_support_is_refused(self):
         # The refiner brings mined gold into the jeweler's stock.
         mined = P + "-mined-1"
