@@ -12,6 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "ledger/entry_format.h"
+#include "ledger/status_macros.h"
+#include "services/status_convert.h"
 
 namespace touchstone::cli {
 
@@ -59,6 +62,40 @@ absl::Status WriteFile(const std::string& path, std::string_view data) {
   }
   if (close(fd) != 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
+}
+
+absl::StatusOr<TlogProof> MakeTlogProof(
+    uint64_t index, const std::string& checkpoint,
+    const google::protobuf::RepeatedPtrField<std::string>& hashes) {
+  TlogProof proof;
+  proof.index = index;
+  proof.checkpoint_note = checkpoint;
+  for (const std::string& h : hashes) {
+    ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
+    proof.hashes.push_back(hash);
+  }
+  return proof;
+}
+
+absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::Stub& stub,
+                                              const v1::SubmitRequest& req,
+                                              const NoteVerifier& verifier) {
+  CheckedReceipt out;
+  RETURN_IF_ERROR(FromGrpc(stub.Submit(ctx.Call().get(), req, &out.receipt)));
+  v1::GetEntryRequest ereq;
+  ereq.set_index(out.receipt.index());
+  v1::Entry entry;
+  RETURN_IF_ERROR(FromGrpc(stub.GetEntry(ctx.Call().get(), ereq, &entry)));
+  ASSIGN_OR_RETURN(out.proof, MakeTlogProof(out.receipt.index(), out.receipt.checkpoint(),
+                                            out.receipt.inclusion_proof()));
+  ASSIGN_OR_RETURN(out.checkpoint, VerifyTlogProof(out.proof, entry.data(), verifier));
+  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry.data()));
+  if (view.index != out.receipt.index() || view.record != req.record() ||
+      view.signature != req.signature()) {
+    return absl::DataLossError(
+        absl::StrCat("the log's entry ", out.receipt.index(), " is not the record submitted"));
+  }
+  return out;
 }
 
 int Fail(const absl::Status& status) {

@@ -6,9 +6,10 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "grpcpp/channel.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "grpcpp/channel.h"
+#include "ledger/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
 
 namespace touchstone::cli {
@@ -34,6 +35,27 @@ absl::Status WriteFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr.
 int Fail(const absl::Status& status);
+
+// A tlog-proof from the parts a gRPC reply carries. INVALID_ARGUMENT if a hash
+// is not 32 bytes.
+absl::StatusOr<TlogProof> MakeTlogProof(
+    uint64_t index, const std::string& checkpoint,
+    const google::protobuf::RepeatedPtrField<std::string>& hashes);
+
+// A receipt the client has checked.
+struct CheckedReceipt {
+  v1::Receipt receipt;
+  TlogProof proof;        // the receipt as a tlog-proof
+  Checkpoint checkpoint;  // verified
+};
+
+// Submits `req` and checks the receipt: the entry stored at its index holds
+// exactly the submitted record and signature, and the inclusion proof places it
+// under a checkpoint `verifier` signed. The server's error as it is; DATA_LOSS /
+// PERMISSION_DENIED / FAILED_PRECONDITION if the receipt does not check out.
+absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::Stub& stub,
+                                              const v1::SubmitRequest& req,
+                                              const NoteVerifier& verifier);
 
 // Command groups; each adds its subcommands to `app`. The callbacks set
 // *exit_code.

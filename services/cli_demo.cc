@@ -151,29 +151,13 @@ class Demo {
     v1::SubmitRequest req;
     req.set_record(bytes);
     req.set_signature(SignRecord(party.key, bytes));
-    v1::Receipt receipt;
-    if (absl::Status s = FromGrpc(stub_->Submit(ctx_.Call().get(), req, &receipt)); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("step ", count_, " (", party.id, " ", what,
-                                                 ") refused: ", s.message()));
+    absl::StatusOr<CheckedReceipt> checked = SubmitAndCheck(ctx_, *stub_, req, *verifier_);
+    if (!checked.ok()) {
+      return absl::Status(checked.status().code(),
+                          absl::StrCat("step ", count_, " (", party.id, " ", what,
+                                       ") refused: ", checked.status().message()));
     }
-    v1::GetEntryRequest ereq;
-    ereq.set_index(receipt.index());
-    v1::Entry entry;
-    RETURN_IF_ERROR(FromGrpc(stub_->GetEntry(ctx_.Call().get(), ereq, &entry)));
-    TlogProof proof;
-    proof.index = receipt.index();
-    proof.checkpoint_note = receipt.checkpoint();
-    for (const std::string& h : receipt.inclusion_proof()) {
-      ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
-      proof.hashes.push_back(hash);
-    }
-    RETURN_IF_ERROR(VerifyTlogProof(proof, entry.data(), *verifier_).status());
-    ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry.data()));
-    if (view.index != receipt.index() || view.record != bytes ||
-        view.signature != req.signature()) {
-      return absl::DataLossError(
-          absl::StrCat("entry ", receipt.index(), " is not the record sent at step ", count_));
-    }
+    const v1::Receipt& receipt = checked->receipt;
     last_ = receipt.index();
     std::cout << absl::StrFormat("%5d  %-17s %s\n", last_, party.id, what) << std::flush;
     return absl::OkStatus();

@@ -48,13 +48,7 @@ absl::Status ProofCmd(const Context& ctx, uint64_t index) {
   req.set_index(index);
   v1::InclusionProofResponse resp;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetInclusionProof(ctx.Call().get(), req, &resp)));
-  TlogProof proof;
-  proof.index = resp.index();
-  proof.checkpoint_note = resp.checkpoint();
-  for (const std::string& h : resp.hashes()) {
-    ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
-    proof.hashes.push_back(hash);
-  }
+  ASSIGN_OR_RETURN(TlogProof proof, MakeTlogProof(resp.index(), resp.checkpoint(), resp.hashes()));
   std::cout << proof.ToText();
   return absl::OkStatus();
 }

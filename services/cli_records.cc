@@ -85,8 +85,6 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   req.set_signature(SignRecord(key, bytes));
 
   auto stub = ctx.Stub();
-  v1::Receipt receipt;
-  RETURN_IF_ERROR(FromGrpc(stub->Submit(ctx.Call().get(), req, &receipt)));
   std::string vkey = s.vkey;
   if (vkey.empty()) {
     v1::LogInfo info;
@@ -94,34 +92,18 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
     vkey = info.verifier_key();
   }
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
-
-  // Check the receipt: the entry we get back holds our exact bytes, and the
-  // proof places it under the signed checkpoint.
-  v1::GetEntryRequest ereq;
-  ereq.set_index(receipt.index());
-  v1::Entry entry;
-  RETURN_IF_ERROR(FromGrpc(stub->GetEntry(ctx.Call().get(), ereq, &entry)));
-  TlogProof proof;
-  proof.index = receipt.index();
-  proof.checkpoint_note = receipt.checkpoint();
-  for (const std::string& h : receipt.inclusion_proof()) {
-    ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
-    proof.hashes.push_back(hash);
-  }
-  ASSIGN_OR_RETURN(Checkpoint cp, VerifyTlogProof(proof, entry.data(), verifier));
-  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry.data()));
-  if (view.index != receipt.index() || view.record != bytes || view.signature != req.signature()) {
-    return absl::DataLossError(
-        "the entry the log returned is not the submitted record at the receipt's index");
-  }
+  ASSIGN_OR_RETURN(CheckedReceipt checked, SubmitAndCheck(ctx, *stub, req, verifier));
+  const v1::Receipt& receipt = checked.receipt;
   std::cout << "record_id " << record.record_id() << "\n"
             << "index " << receipt.index() << "\n"
             << "leaf_hash " << absl::Base64Escape(receipt.leaf_hash()) << "\n"
-            << "tree_size " << cp.size << "\n"
+            << "tree_size " << checked.checkpoint.size << "\n"
             << (receipt.duplicate() ? "duplicate true (idempotent retry)\n" : "")
             << "receipt verified: included under a checkpoint signed by " << vkey
             << (s.vkey.empty() ? " (as the server reports it; pin it with --vkey)" : "") << "\n";
-  if (!s.receipt_out.empty()) RETURN_IF_ERROR(WriteFile(s.receipt_out, proof.ToText()));
+  if (!s.receipt_out.empty()) {
+    RETURN_IF_ERROR(WriteFile(s.receipt_out, checked.proof.ToText()));
+  }
   return absl::OkStatus();
 }
 

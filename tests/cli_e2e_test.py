@@ -25,6 +25,8 @@ import tempfile
 import time
 import unittest
 
+from e2e_support import Server, clean_env, proto_fields
+
 TOUCHSTONED = None
 TOUCHSTONE = None
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -203,32 +205,6 @@ def parse_entry(data):
     }
 
 
-def proto_fields(data):
-    """Top-level fields of a protobuf message: {field number: [values]}."""
-    def varint(pos):
-        value = shift = 0
-        while True:
-            b = data[pos]
-            pos += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value, pos
-    fields, pos = {}, 0
-    while pos < len(data):
-        key, pos = varint(pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = varint(pos)
-        elif wire == 2:
-            n, pos = varint(pos)
-            value, pos = data[pos:pos + n], pos + n
-        else:
-            raise AssertionError("unexpected wire type %d" % wire)
-        fields.setdefault(number, []).append(value)
-    return fields
-
-
 # ----------------------------------------------------------------------------
 # openssl command line.
 
@@ -291,65 +267,12 @@ class Result:
 
 def touchstone(*args, server=None, cwd=None, check=True, timeout=60):
     cmd = [TOUCHSTONE] + (["--server", server] if server else []) + list(args)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
+    env = clean_env()
     r = Result(list(args), subprocess.run(cmd, capture_output=True, cwd=cwd, env=env,
                                           timeout=timeout))
     if check and r.rc != 0:
         raise AssertionError("command failed: " + r.describe())
     return r
-
-
-class Server:
-    """A touchstoned process on 127.0.0.1, any free port, over one data dir."""
-
-    def __init__(self, workdir, data_dir):
-        self.workdir, self.data_dir = workdir, data_dir
-        self.proc = None
-        self.addr = None
-
-    def start(self):
-        port_file = os.path.join(self.workdir, "port")
-        if os.path.exists(port_file):
-            os.remove(port_file)
-        self.log_path = os.path.join(self.workdir, "touchstoned.%d.log" % time.monotonic_ns())
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [TOUCHSTONED, "--listen", "127.0.0.1:0", "--port_file", port_file,
-                 "--data_dir", self.data_dir],
-                stdout=log, stderr=log,
-                env={k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")})
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None:
-                raise AssertionError("touchstoned exited %d before serving:\n%s" %
-                                     (self.proc.returncode, self.log()))
-            if time.monotonic() > deadline:
-                raise AssertionError("touchstoned wrote no port file in 20 s:\n" + self.log())
-            time.sleep(0.02)
-        with open(port_file) as f:
-            port = int(f.read().strip())
-        assert 0 < port < 65536
-        self.addr = "127.0.0.1:%d" % port
-        return self
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        """SIGTERM; returns the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("touchstoned did not exit within 30 s of SIGTERM")
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class LedgerCase(unittest.TestCase):
@@ -360,7 +283,7 @@ class LedgerCase(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="touchstone_e2e_")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.data_dir = os.path.join(cls.tmp, "data")
-        cls.server = Server(cls.tmp, cls.data_dir)
+        cls.server = Server(TOUCHSTONED, cls.tmp, cls.data_dir)
         cls.addClassCleanup(lambda: cls.server.kill())
         cls.server.start()
         cls.operator_key = os.path.join(cls.data_dir, "operator.pem")

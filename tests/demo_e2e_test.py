@@ -27,13 +27,11 @@ import tempfile
 import time
 import unittest
 
+from e2e_support import Server, clean_env, proto_fields
+
 TOUCHSTONED = None
 TOUCHSTONE = None
 P = "d1"  # the first demo run's prefix
-
-
-def clean_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
 
 
 class Result:
@@ -53,83 +51,11 @@ class Result:
             " ".join(self.args), self.rc, self.out, self.err)
 
 
-class Server:
-    """touchstoned on 127.0.0.1, any free port (--listen 127.0.0.1:0 --port_file)."""
-
-    def __init__(self, workdir, data_dir):
-        self.workdir, self.data_dir, self.proc, self.addr = workdir, data_dir, None, None
-
-    def start(self):
-        port_file = os.path.join(self.workdir, "port")
-        if os.path.exists(port_file):
-            os.remove(port_file)
-        self.log_path = os.path.join(self.workdir, "touchstoned.%d.log" % time.monotonic_ns())
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [TOUCHSTONED, "--listen", "127.0.0.1:0", "--port_file", port_file,
-                 "--data_dir", self.data_dir], stdout=log, stderr=log, env=clean_env())
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
-            if self.proc.poll() is not None:
-                raise AssertionError("touchstoned exited %d:\n%s" % (self.proc.returncode,
-                                                                   self.log()))
-            if time.monotonic() > deadline:
-                raise AssertionError("touchstoned wrote no port file in 20 s:\n" + self.log())
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.addr = "127.0.0.1:%d" % int(f.read().strip())
-        return self
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("touchstoned did not exit within 30 s of SIGTERM")
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
 def parse_entry(data):
     """Entry v1 (ledger/entry_format.h): the record bytes inside."""
     assert data[:4] == b"TSE1", "bad magic %r" % data[:4]
     r = int.from_bytes(data[52:56], "big")
     return {"index": int.from_bytes(data[4:12], "big"), "record": data[56:56 + r]}
-
-
-def proto_fields(data):
-    """Top-level fields of a protobuf message: {field number: [values]}."""
-    def varint(pos):
-        value = shift = 0
-        while True:
-            b = data[pos]
-            pos += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value, pos
-    fields, pos = {}, 0
-    while pos < len(data):
-        key, pos = varint(pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = varint(pos)
-        elif wire == 2:
-            n, pos = varint(pos)
-            value, pos = data[pos:pos + n], pos + n
-        else:
-            raise AssertionError("unexpected wire type %d" % wire)
-        fields.setdefault(number, []).append(value)
-    return fields
 
 
 # record.proto field numbers.
@@ -151,7 +77,7 @@ class DemoScenarioTest(unittest.TestCase):
         cls.data_dir = os.path.join(cls.tmp, "data")
         cls.keys_dir = os.path.join(cls.tmp, "keys")
         cls.operator_key = os.path.join(cls.data_dir, "operator.pem")
-        cls.server = Server(cls.tmp, cls.data_dir)
+        cls.server = Server(TOUCHSTONED, cls.tmp, cls.data_dir)
         cls.addClassCleanup(cls.server.kill)
         cls.server.start()
         cls.started = time.time()

@@ -4,14 +4,13 @@ touchstoned: standard health checking, server reflection, and a raw call whose
 reply is decoded without any Touchstone code."""
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import grpc
+
+from e2e_support import Server, proto_fields
 
 ARGS = None
 
@@ -26,60 +25,18 @@ def varint(n):
             return bytes(out)
 
 
-def read_varint(buf, i):
-    """Returns (value, next offset) of the varint at buf[i]."""
-    v, shift = 0, 0
-    while True:
-        b = buf[i]
-        i += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return v, i
-
-
-def read_fields(buf):
-    """Decodes a protobuf message into {field_number: [values]} (wire types 0 and 2)."""
-    fields, i = {}, 0
-    while i < len(buf):
-        key, i = read_varint(buf, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = read_varint(buf, i)
-        elif wt == 2:
-            n, i = read_varint(buf, i)
-            v, i = buf[i:i + n], i + n
-        else:
-            raise ValueError("unexpected wire type %d" % wt)
-        fields.setdefault(num, []).append(v)
-    return fields
-
-
 class GrpcInteropTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.tmp.name, "port")
-        cls.log = open(os.path.join(cls.tmp.name, "server.log"), "w")
-        cls.server = subprocess.Popen(
-            [ARGS.touchstoned, "--data_dir", os.path.join(cls.tmp.name, "data"),
-             "--listen", "127.0.0.1:0", "--port_file", port_file],
-            stderr=cls.log)
-        deadline = time.time() + 30
-        while not os.path.exists(port_file):
-            if time.time() > deadline or cls.server.poll() is not None:
-                raise RuntimeError("touchstoned did not start")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            cls.port = int(f.read())
-        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % cls.port)
+        cls.server = Server(ARGS.touchstoned, cls.tmp.name,
+                            os.path.join(cls.tmp.name, "data")).start()
+        cls.channel = grpc.insecure_channel(cls.server.addr)
 
     @classmethod
     def tearDownClass(cls):
         cls.channel.close()
-        cls.server.send_signal(signal.SIGTERM)
-        rc = cls.server.wait(timeout=30)
-        cls.log.close()
+        rc = cls.server.stop()
         cls.tmp.cleanup()
         assert rc == 0, "touchstoned exited %d on SIGTERM" % rc
 
@@ -89,7 +46,7 @@ class GrpcInteropTest(unittest.TestCase):
         return call(request, timeout=10)
 
     def test_health_check_reports_serving(self):
-        reply = read_fields(self.raw_unary("/grpc.health.v1.Health/Check", b""))
+        reply = proto_fields(self.raw_unary("/grpc.health.v1.Health/Check", b""))
         self.assertEqual(reply.get(1), [1])  # SERVING
 
     def test_reflection_lists_the_ledger_service(self):
@@ -99,18 +56,18 @@ class GrpcInteropTest(unittest.TestCase):
         # ServerReflectionRequest{list_services: ""} is field 7, a string.
         replies = list(call(iter([b"\x3a\x00"]), timeout=10))
         self.assertEqual(len(replies), 1)
-        listed = read_fields(read_fields(replies[0])[6][0])[1]  # list_services_response.service
-        names = {read_fields(s)[1][0].decode() for s in listed}
+        listed = proto_fields(proto_fields(replies[0])[6][0])[1]  # list_services_response.service
+        names = {proto_fields(s)[1][0].decode() for s in listed}
         self.assertIn("touchstone.v1.Ledger", names)
         self.assertIn("grpc.health.v1.Health", names)
 
     def test_log_info_and_checkpoint_agree(self):
-        info = read_fields(self.raw_unary("/touchstone.v1.Ledger/GetLogInfo", b""))
+        info = proto_fields(self.raw_unary("/touchstone.v1.Ledger/GetLogInfo", b""))
         origin = info[1][0].decode()
         vkey = info[2][0].decode()
         self.assertTrue(vkey.startswith(origin + "+"))
         self.assertEqual(info[3], [1])  # size: the genesis entry
-        cp = read_fields(self.raw_unary("/touchstone.v1.Ledger/GetCheckpoint", b""))
+        cp = proto_fields(self.raw_unary("/touchstone.v1.Ledger/GetCheckpoint", b""))
         text = cp[1][0].decode()
         self.assertTrue(text.startswith(origin + "\n1\n"))
         self.assertIn("\n\n\u2014 " + origin + " ", text)

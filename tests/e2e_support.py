@@ -1,0 +1,90 @@
+"""Shared by the Python end-to-end tests: a real touchstoned on a loopback port,
+and a protobuf wire-format reader that needs no generated code (so these tests
+check the server with code independent of ours)."""
+import os
+import signal
+import subprocess
+import time
+
+
+def clean_env():
+    """The environment without TOUCHSTONE_* variables that would change a command."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
+
+
+def proto_fields(data):
+    """Top-level fields of a protobuf message: {field number: [values]} (wire types 0, 2)."""
+    def varint(pos):
+        value = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return value, pos
+    fields, pos = {}, 0
+    while pos < len(data):
+        key, pos = varint(pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = varint(pos)
+        elif wire == 2:
+            n, pos = varint(pos)
+            value, pos = data[pos:pos + n], pos + n
+        else:
+            raise AssertionError("unexpected wire type %d" % wire)
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+class Server:
+    """A touchstoned process on 127.0.0.1, any free port (--listen 127.0.0.1:0,
+    read back from --port_file), over one data dir."""
+
+    def __init__(self, touchstoned, workdir, data_dir):
+        self.touchstoned, self.workdir, self.data_dir = touchstoned, workdir, data_dir
+        self.proc = None
+        self.addr = None
+
+    def start(self):
+        port_file = os.path.join(self.workdir, "port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        self.log_path = os.path.join(self.workdir, "touchstoned.%d.log" % time.monotonic_ns())
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [self.touchstoned, "--listen", "127.0.0.1:0", "--port_file", port_file,
+                 "--data_dir", self.data_dir], stdout=log, stderr=log, env=clean_env())
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):  # touchstoned renames it into place when serving
+            if self.proc.poll() is not None:
+                raise AssertionError("touchstoned exited %d before serving:\n%s" %
+                                     (self.proc.returncode, self.log()))
+            if time.monotonic() > deadline:
+                raise AssertionError("touchstoned wrote no port file in 20 s:\n" + self.log())
+            time.sleep(0.02)
+        with open(port_file) as f:
+            port = int(f.read().strip())
+        assert 0 < port < 65536
+        self.addr = "127.0.0.1:%d" % port
+        return self
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        """SIGTERM; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("touchstoned did not exit within 30 s of SIGTERM")
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
