@@ -250,6 +250,7 @@ absl::Status ApplyShipped(const Env& env) {
   lot.set_in_transit_to(s.to_participant());
   lot.set_last_event_micros(env.t());
   lot.add_history(env.index());
+  lot.add_custody(env.index());
   env.state.Put(LotKey(lot.lot_id()), lot);
   return absl::OkStatus();
 }
@@ -273,6 +274,7 @@ absl::Status ApplyReceived(const Env& env) {
   lot.clear_in_transit_to();
   lot.set_last_event_micros(env.t());
   lot.add_history(env.index());
+  lot.add_custody(env.index());
   env.state.Put(LotKey(lot.lot_id()), lot);
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ledger/bundle_builder.h"
 #include "ledger/registry.h"
 #include "ledger/rules.h"
 #include "ledger/state_view.h"
@@ -51,6 +52,16 @@ grpc::Status ProvenanceService::GetCertificate(grpc::ServerContext*,
 grpc::Status ProvenanceService::GetPiece(grpc::ServerContext*, const v1::LookupRequest* req,
                                          v1::PieceState* resp) {
   return Lookup(*ledger_, "piece", req->id(), PieceKey(req->id()), resp);
+}
+
+grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*,
+                                               const v1::LookupRequest* req,
+                                               v1::PieceBundle* resp) {
+  if (req->id().empty()) return grpc::Status(grpc::INVALID_ARGUMENT, "give a piece id");
+  absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(*ledger_, req->id());
+  if (!bundle.ok()) return ToGrpc(bundle.status());
+  *resp = std::move(*bundle);
+  return grpc::Status::OK;
 }
 
 }  // namespace touchstone

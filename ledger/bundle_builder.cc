@@ -1,0 +1,171 @@
+// Walks a piece's provenance graph through the derived state and the records.
+#include "ledger/bundle_builder.h"
+
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ledger/checkpoint.h"
+#include "ledger/registry.h"
+#include "ledger/state_view.h"
+#include "ledger/status_macros.h"
+#include "ledger/strings.h"
+
+namespace touchstone {
+namespace {
+
+// A breadth-first walk over objects (lots, certificates, participants) and
+// record indices until nothing new turns up.
+class GraphWalk {
+ public:
+  explicit GraphWalk(const Ledger& ledger) : ledger_(ledger) {}
+
+  absl::Status AddPiece(const std::string& id) {
+    ASSIGN_OR_RETURN(v1::PieceState piece, Load<v1::PieceState>(PieceKey(id), "piece", id));
+    for (uint64_t i : piece.history()) AddIndex(i);
+    for (const std::string& stone : piece.stone_lot_ids()) AddLot(stone);
+    for (const auto& m : piece.metal_inputs()) AddLot(m.lot_id());
+    return Run();
+  }
+
+  const std::set<uint64_t>& indices() const { return indices_; }
+
+ private:
+  template <typename T>
+  absl::StatusOr<T> Load(const std::string& key, std::string_view kind, const std::string& id) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, ledger_.GetState(key));
+    if (!raw) return absl::NotFoundError(absl::StrCat("no ", Sv(kind), " '", id, "'"));
+    T value;
+    if (!value.ParseFromString(*raw)) {
+      return absl::DataLossError(absl::StrCat("stored state '", key, "' is corrupt"));
+    }
+    return value;
+  }
+
+  void AddIndex(uint64_t i) {
+    if (indices_.insert(i).second) pending_.push_back(i);
+  }
+  void AddLot(const std::string& id) {
+    if (lots_.insert(id).second) lot_queue_.push_back(id);
+  }
+  void AddCertificate(const std::string& id) {
+    if (!id.empty() && certificates_.insert(id).second) cert_queue_.push_back(id);
+  }
+  void AddParticipant(const std::string& id) {
+    if (participants_.insert(id).second) participant_queue_.push_back(id);
+  }
+
+  // What a record brings into the graph.
+  absl::Status ExpandRecord(uint64_t index) {
+    ASSIGN_OR_RETURN(v1::Record r, ledger_.ReadRecord(index));
+    AddParticipant(r.signer());
+    switch (r.body_case()) {
+      case v1::Record::kLotCreated:
+        for (const auto& c : r.lot_created().certificate_ids()) AddCertificate(c);
+        break;
+      case v1::Record::kTransformation:
+        for (const auto& in : r.transformation().inputs()) AddLot(in.lot_id());
+        for (const auto& c : r.transformation().certificate_ids()) AddCertificate(c);
+        break;
+      case v1::Record::kStoneReplaced:
+        AddLot(r.stone_replaced().old_stone_lot_id());
+        AddLot(r.stone_replaced().new_stone_lot_id());
+        break;
+      case v1::Record::kCertificateIssued:
+        if (r.certificate_issued().has_subject_participant()) {
+          AddParticipant(r.certificate_issued().subject_participant());
+        }
+        break;
+      case v1::Record::kErrorDeclared:
+        AddIndex(r.error_declared().wrong_index());
+        if (r.error_declared().has_replacement_index()) {
+          AddIndex(r.error_declared().replacement_index());
+        }
+        break;
+      default:
+        break;
+    }
+    // Error declarations about this record.
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, ledger_.GetState(ErrorKey(index)));
+    if (raw) {
+      v1::ErrorState e;
+      if (!e.ParseFromString(*raw)) return absl::DataLossError("stored error state is corrupt");
+      for (uint64_t d : e.declared_at()) AddIndex(d);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Run() {
+    while (!pending_.empty() || !lot_queue_.empty() || !cert_queue_.empty() ||
+           !participant_queue_.empty()) {
+      if (!lot_queue_.empty()) {
+        const std::string id = lot_queue_.front();
+        lot_queue_.pop_front();
+        ASSIGN_OR_RETURN(v1::LotState lot, Load<v1::LotState>(LotKey(id), "lot", id));
+        AddIndex(lot.created_index());
+        for (uint64_t i : lot.custody()) AddIndex(i);
+        AddCertificate(lot.grading_report_id());
+      } else if (!cert_queue_.empty()) {
+        const std::string id = cert_queue_.front();
+        cert_queue_.pop_front();
+        ASSIGN_OR_RETURN(v1::CertificateState c,
+                         Load<v1::CertificateState>(CertificateKey(id), "certificate", id));
+        for (uint64_t i : c.history()) AddIndex(i);
+      } else if (!participant_queue_.empty()) {
+        const std::string id = participant_queue_.front();
+        participant_queue_.pop_front();
+        ASSIGN_OR_RETURN(v1::ParticipantState p,
+                         Load<v1::ParticipantState>(ParticipantStateKey(id), "participant", id));
+        for (uint64_t i : p.history()) AddIndex(i);
+      } else {
+        const uint64_t i = pending_.front();
+        pending_.pop_front();
+        RETURN_IF_ERROR(ExpandRecord(i));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const Ledger& ledger_;
+  std::set<uint64_t> indices_;
+  std::set<std::string> lots_, certificates_, participants_;
+  std::deque<uint64_t> pending_;
+  std::deque<std::string> lot_queue_, cert_queue_, participant_queue_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const Ledger& ledger,
+                                                     const std::string& piece_id) {
+  GraphWalk walk(ledger);
+  RETURN_IF_ERROR(walk.AddPiece(piece_id));
+  return walk.indices();
+}
+
+absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
+                                                 const std::string& piece_id) {
+  ASSIGN_OR_RETURN(std::set<uint64_t> indices, PieceGraphIndices(ledger, piece_id));
+  // The checkpoint after the walk covers every record the walk saw, except one
+  // committed in the instant between its state write and the checkpoint's
+  // publication; such a record is left out below.
+  const auto [size, note] = ledger.LatestCheckpoint();
+  v1::PieceBundle bundle;
+  bundle.set_format(kBundleFormat);
+  bundle.set_piece_id(piece_id);
+  bundle.set_checkpoint(note);
+  bundle.set_created_micros(absl::ToUnixMicros(absl::Now()));
+  for (uint64_t index : indices) {
+    if (index >= size) continue;
+    ASSIGN_OR_RETURN(std::string entry, ledger.GetEntry(index));
+    ASSIGN_OR_RETURN(std::vector<Hash> proof, ledger.InclusionProof(index, size));
+    TlogProof tlog{
+        .extra = std::nullopt, .index = index, .hashes = std::move(proof), .checkpoint_note = note};
+    v1::BundleEntry* e = bundle.add_entries();
+    e->set_index(index);
+    e->set_entry(std::move(entry));
+    e->set_tlog_proof(tlog.ToText());
+  }
+  return bundle;
+}
+
+}  // namespace touchstone

@@ -1,0 +1,114 @@
+// Tests that a piece's bundle holds exactly its provenance graph, each entry
+// proven against the bundle's checkpoint.
+#include "ledger/bundle_builder.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "tests/test_util.h"
+
+namespace touchstone {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::Identity;
+using testing::Signed;
+
+class BundleBuilderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LedgerOptions o;
+    o.data_dir = dir_.path();
+    ledger_ = Ledger::Open(o).value();
+    op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
+  }
+
+  uint64_t Append(const Identity& who, v1::Record r) {
+    r.set_record_id("r" + std::to_string(next_++));
+    r.set_signer(who.id);
+    r.set_key_id(who.key.public_key().Fingerprint());
+    r.set_event_time_micros(testing::NowMicros());
+    auto [bytes, sig] = Signed(who, r);
+    auto receipt = ledger_->Submit(bytes, sig);
+    EXPECT_TRUE(receipt.ok()) << receipt.status();
+    return receipt.ok() ? receipt->index : 0;
+  }
+
+  Identity Register(const std::string& id, v1::Role role) {
+    Identity who = testing::NewIdentity(id);
+    Append(op_, testing::RegisterRecord(op_, who, role, ""));
+    return who;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+  Identity op_{"", PrivateKey::Generate().value()};
+  int next_ = 0;
+};
+
+TEST_F(BundleBuilderTest, BundleHoldsThePiecesGraphAndNothingUnrelated) {
+  Identity refiner = Register("refiner-1", v1::ROLE_REFINER);  // 1
+  Identity jeweler = Register("jeweler-1", v1::ROLE_JEWELER);  // 2
+  Identity other = Register("jeweler-2", v1::ROLE_JEWELER);    // 3
+  v1::Record lot = testing::LotRecord(refiner, "");
+  lot.mutable_lot_created()->set_lot_id("gold");
+  const uint64_t created = Append(refiner, lot);  // 4
+  v1::Record unrelated = testing::LotRecord(refiner, "");
+  unrelated.mutable_lot_created()->set_lot_id("other-gold");
+  Append(refiner, unrelated);  // 5 (not in the graph)
+  v1::Record ship;
+  ship.mutable_custody_shipped()->set_shipment_id("s1");
+  ship.mutable_custody_shipped()->set_lot_id("gold");
+  ship.mutable_custody_shipped()->set_to_participant("jeweler-1");
+  const uint64_t shipped = Append(refiner, ship);  // 6
+  v1::Record receive;
+  receive.mutable_custody_received()->set_shipment_id("s1");
+  receive.mutable_custody_received()->set_lot_id("gold");
+  const uint64_t received = Append(jeweler, receive);  // 7
+  v1::Record piece;
+  piece.mutable_piece_registered()->set_piece_id("RING-1");
+  auto* m = piece.mutable_piece_registered()->add_metal_inputs();
+  m->set_lot_id("gold");
+  m->set_quantity(3000);
+  piece.mutable_piece_registered()->add_claims(v1::CLAIM_RECYCLED_METAL);
+  const uint64_t registered = Append(jeweler, piece);  // 8
+  v1::Record wrong;
+  wrong.mutable_piece_lifecycle()->set_piece_id("RING-1");
+  wrong.mutable_piece_lifecycle()->set_event(v1::PIECE_EVENT_REPAIRED);
+  const uint64_t repaired = Append(jeweler, wrong);  // 9
+  v1::Record declared;
+  declared.mutable_error_declared()->set_wrong_index(repaired);
+  const uint64_t declaration = Append(jeweler, declared);  // 10
+  Append(op_, testing::RegisterRecord(op_, testing::NewIdentity("late"), v1::ROLE_CUTTER, ""));
+
+  auto indices = PieceGraphIndices(*ledger_, "RING-1");
+  ASSERT_TRUE(indices.ok()) << indices.status();
+  // Genesis (the operator who registered the signers), the two signers'
+  // registrations, the lot, its custody, the piece's records and the error
+  // declaration about one of them; not the other jeweler, the other lot or the
+  // registration that came later.
+  EXPECT_THAT(*indices,
+              ElementsAre(0, 1, 2, created, shipped, received, registered, repaired, declaration));
+  (void)other;
+
+  auto bundle = BuildPieceBundle(*ledger_, "RING-1");
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->format(), kBundleFormat);
+  EXPECT_EQ(bundle->checkpoint(), ledger_->LatestCheckpoint().second);
+  ASSERT_EQ(bundle->entries_size(), static_cast<int>(indices->size()));
+  for (const v1::BundleEntry& e : bundle->entries()) {
+    EXPECT_EQ(e.entry(), ledger_->GetEntry(e.index()).value());
+    auto proof = TlogProof::FromText(e.tlog_proof());
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(proof->index, e.index());
+    EXPECT_EQ(proof->checkpoint_note, bundle->checkpoint());
+    EXPECT_TRUE(VerifyTlogProof(*proof, e.entry(), ledger_->verifier()).ok()) << e.index();
+  }
+}
+
+TEST_F(BundleBuilderTest, UnknownPieceIsNotFound) {
+  EXPECT_EQ(BuildPieceBundle(*ledger_, "nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace touchstone
