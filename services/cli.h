@@ -64,6 +64,16 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code);
+// Needs AddLogCommands first (adds `log update`).
+void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code);
+
+// Fetches the latest checkpoint and checks it against this client's trusted head
+// for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the
+// pinned key (or `vkey` the first time, which pins it), and consistent with the
+// trusted head. Keeps it as the new head; *report says what happened. DATA_LOSS
+// ("LOG INCONSISTENT ...") if the log rewound or forked.
+absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::string& vkey,
+                                             std::string state_dir, std::string* report);
 
 }  // namespace touchstone::cli
 

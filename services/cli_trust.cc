@@ -1,0 +1,114 @@
+// touchstone log update: keep a trusted head per log (the newest checkpoint this
+// client verified) and accept a newer one only with a valid consistency proof.
+// State: <state_dir>/<origin id>.checkpoint (the note) and .vkey (its key).
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
+#include "ledger/trusted_head.h"
+#include "services/cli.h"
+#include "services/status_convert.h"
+
+namespace touchstone::cli {
+namespace {
+
+std::string DefaultStateDir() {
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home != nullptr ? home : ".", "/.touchstone/trusted");
+}
+
+// Replaces a file's contents durably enough for a client: write, then rename.
+absl::Status Replace(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  std::filesystem::remove(tmp);
+  RETURN_IF_ERROR(WriteFile(tmp, data));
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::string& vkey_flag,
+                                             std::string state_dir, std::string* report) {
+  if (state_dir.empty()) state_dir = DefaultStateDir();
+  auto stub = ctx.Stub();
+  v1::CheckpointResponse latest;
+  RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.Call().get(), {}, &latest)));
+  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(latest.checkpoint()));
+  ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(parsed.text));
+  std::filesystem::create_directories(state_dir);
+  const std::string base =
+      absl::StrCat(state_dir, "/", HashToHex(Sha256(unverified.origin)).substr(0, 16));
+
+  // The key: pinned with the first trusted head; a different --vkey later is refused.
+  std::string vkey = vkey_flag;
+  absl::StatusOr<std::string> pinned = ReadFile(base + ".vkey");
+  if (pinned.ok()) {
+    if (!vkey.empty() && vkey != *pinned) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the trusted head of ", unverified.origin, " is pinned to ", *pinned,
+                       ", not ", vkey));
+    }
+    vkey = *pinned;
+  } else if (vkey.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no trusted head for ", unverified.origin,
+                     " yet: give the log's verifier key with --vkey (published by the operator)"));
+  }
+  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  ASSIGN_OR_RETURN(Checkpoint fresh, VerifyCheckpoint(latest.checkpoint(), verifier));
+
+  std::optional<Checkpoint> trusted;
+  if (absl::StatusOr<std::string> note = ReadFile(base + ".checkpoint"); note.ok()) {
+    ASSIGN_OR_RETURN(trusted, VerifyCheckpoint(*note, verifier));
+  }
+  std::vector<Hash> proof;
+  if (trusted && trusted->size > 0 && fresh.size > trusted->size) {
+    v1::GetConsistencyProofRequest req;
+    req.set_old_size(trusted->size);
+    req.set_new_size(fresh.size);
+    v1::ConsistencyProofResponse resp;
+    RETURN_IF_ERROR(FromGrpc(stub->GetConsistencyProof(ctx.Call().get(), req, &resp)));
+    for (const std::string& h : resp.hashes()) {
+      ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
+      proof.push_back(hash);
+    }
+  }
+  ASSIGN_OR_RETURN(Checkpoint head, AdvanceTrustedHead(trusted, fresh, proof));
+  RETURN_IF_ERROR(Replace(base + ".checkpoint", latest.checkpoint()));
+  if (!pinned.ok()) RETURN_IF_ERROR(Replace(base + ".vkey", vkey));
+  *report = !trusted ? absl::StrCat("first use: now trusting ", head.origin, " at size ", head.size)
+            : trusted->size == head.size
+                ? absl::StrCat("unchanged: ", head.origin, " at size ", head.size)
+                : absl::StrCat("advanced: ", head.origin, " from size ", trusted->size, " to ",
+                               head.size, ", consistency proof verified");
+  return head;
+}
+
+void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
+  CLI::App* log = app.get_subcommand("log");
+  auto* update = log->add_subcommand(
+      "update", "check the latest checkpoint against this client's trusted head and keep it");
+  auto vkey = std::make_shared<std::string>();
+  auto state_dir = std::make_shared<std::string>();
+  update->add_option("--vkey", *vkey, "the log's verifier key (needed the first time)");
+  update->add_option("--state_dir", *state_dir,
+                     "where trusted heads are kept (default ~/.touchstone/trusted)");
+  update->callback([&ctx, exit_code, vkey, state_dir] {
+    std::string report;
+    absl::StatusOr<Checkpoint> head = UpdateTrustedHead(ctx, *vkey, *state_dir, &report);
+    if (!head.ok()) {
+      *exit_code = Fail(head.status());
+      if (absl::IsDataLoss(head.status())) *exit_code = 2;  // evidence of an attack
+      return;
+    }
+    std::cout << report << "\nroot " << HashToBase64(head->root) << "\n";
+  });
+}
+
+}  // namespace touchstone::cli

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""A client that cannot be fooled: `touchstone log update` keeps a trusted head
+and reports a server that rewinds its log (restored from an old copy) or forks it
+(the same key signing a different history) as LOG INCONSISTENT, exit code 2."""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from e2e_support import Server, clean_env
+
+ARGS = None
+
+
+class TrustedHeadTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="touchstone_trust_")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.data = os.path.join(self.tmp, "data")
+        self.state = os.path.join(self.tmp, "trusted")
+        self.server = None
+        self.addCleanup(lambda: self.server and self.server.kill())
+        self.registered = 0
+
+    def start(self, data):
+        self.server = Server(ARGS.touchstoned, self.tmp, data).start()
+
+    def cli(self, *args):
+        return subprocess.run([ARGS.touchstone, "--server", self.server.addr] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=60,
+                              cwd=self.tmp)
+
+    def grow(self, data, n, tag):
+        """Appends n participant registrations signed by the operator of `data`."""
+        for _ in range(n):
+            self.registered += 1
+            key = os.path.join(self.tmp, "k%d.pem" % self.registered)
+            self.assertEqual(self.cli("keygen", "-o", key).returncode, 0)
+            r = self.cli("participant", "register", "--as", "operator", "--key",
+                         os.path.join(data, "operator.pem"), "--id",
+                         "%s-%d" % (tag, self.registered), "--name", "P", "--role", "refiner",
+                         "--pubkey", key)
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+    def update(self, *extra):
+        return self.cli("log", "update", "--state_dir", self.state, *extra)
+
+    def vkey(self):
+        for line in self.cli("log", "info").stdout.splitlines():
+            if line.startswith("verifier_key "):
+                return line.split(" ", 1)[1]
+        self.fail("no verifier key")
+
+    def test_client_follows_a_growing_log_and_reports_a_rewind_and_a_fork(self):
+        self.start(self.data)
+        vkey = self.vkey()
+        self.grow(self.data, 3, "a")
+        first = self.update()
+        self.assertNotEqual(first.returncode, 0, "no trusted head yet: --vkey is needed")
+        self.assertIn("--vkey", first.stderr)
+        first = self.update("--vkey", vkey)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("first use: now trusting", first.stdout)
+
+        # Keep a copy of the log as it is now (size 4), then let it grow.
+        self.assertEqual(self.server.stop(), 0)
+        old = os.path.join(self.tmp, "old-data")
+        shutil.copytree(self.data, old)
+        self.start(self.data)
+        self.grow(self.data, 3, "b")
+        advanced = self.update()
+        self.assertEqual(advanced.returncode, 0, advanced.stderr)
+        self.assertIn("advanced: touchstone.local/ledger from size 4 to 7", advanced.stdout)
+
+        # The operator restores the old copy: the log rewound.
+        self.assertEqual(self.server.stop(), 0)
+        self.start(old)
+        rewound = self.update()
+        self.assertEqual(rewound.returncode, 2, rewound.stdout + rewound.stderr)
+        self.assertIn("LOG INCONSISTENT", rewound.stderr)
+        self.assertIn("rewound", rewound.stderr)
+
+        # ...and writes a different history with the same key: a fork.
+        self.grow(old, 3, "fork")
+        forked = self.update()
+        self.assertEqual(forked.returncode, 2, forked.stdout + forked.stderr)
+        self.assertIn("LOG INCONSISTENT", forked.stderr)
+        self.assertIn("forked", forked.stderr)
+        self.grow(old, 2, "fork")
+        forked_larger = self.update()
+        self.assertEqual(forked_larger.returncode, 2, forked_larger.stderr)
+        self.assertIn("does not extend the trusted one of size 7", forked_larger.stderr)
+
+        # A key other than the pinned one is refused outright.
+        other = self.update("--vkey", vkey.replace("+A", "+B", 1))
+        self.assertNotEqual(other.returncode, 0)
+
+        # The honest log is still accepted.
+        self.assertEqual(self.server.stop(), 0)
+        self.start(self.data)
+        self.grow(self.data, 1, "c")
+        again = self.update()
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("from size 7 to 8", again.stdout)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--touchstoned", required=True)
+    parser.add_argument("--touchstone", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
