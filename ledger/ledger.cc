@@ -16,6 +16,7 @@
 #include "ledger/rules.h"
 #include "ledger/state_view.h"
 #include "ledger/status_macros.h"
+#include "ledger/strings.h"
 
 namespace touchstone {
 
@@ -110,6 +111,7 @@ absl::Status Ledger::Initialize() {
   ASSIGN_OR_RETURN(const uint64_t size, store_->ReadTreeSize());
   ASSIGN_OR_RETURN(tree_, CompactRange::FromNodes(size, Reader()));
   ASSIGN_OR_RETURN(last_leaf_hash_, store_->GetNode(0, size - 1));
+  RETURN_IF_ERROR(VerifyTail(size));
   // The operator key must be an active key of the operator registered in genesis.
   ASSIGN_OR_RETURN(std::string genesis_bytes, store_->GetEntry(0));
   ASSIGN_OR_RETURN(EntryView genesis, DecodeEntry(genesis_bytes));
@@ -136,6 +138,30 @@ absl::Status Ledger::Initialize() {
   size_ = size;
   checkpoint_ = std::move(note);
   return absl::OkStatus();
+}
+
+absl::Status Ledger::VerifyTail(uint64_t size) const {
+  const uint64_t start =
+      size > options_.verify_tail_entries ? size - options_.verify_tail_entries : 0;
+  std::optional<Hash> prev;
+  if (start > 0) {
+    ASSIGN_OR_RETURN(prev, store_->GetNode(0, start - 1));
+  }
+  return store_->ScanEntries(start, size, [&](uint64_t i, std::string_view bytes) -> absl::Status {
+    auto bad = [&](absl::string_view what) {
+      return absl::DataLossError(
+          absl::StrCat("refusing to extend a damaged log: entry ", i, " ", what));
+    };
+    const Hash leaf = LeafHash(bytes);
+    absl::StatusOr<Hash> stored = store_->GetNode(0, i);
+    if (!stored.ok() || *stored != leaf) return bad("does not match its leaf hash in the tree");
+    absl::StatusOr<EntryView> e = DecodeEntry(bytes);
+    if (!e.ok()) return bad(e.status().message());
+    if (e->index != i) return bad(absl::StrCat("says it is entry ", e->index));
+    if (prev && e->prev_leaf_hash != *prev) return bad("does not chain to the entry before it");
+    prev = leaf;
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {

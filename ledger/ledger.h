@@ -59,6 +59,9 @@ struct LedgerOptions {
   std::function<int64_t()> now_micros;
   // Tolerances of the provenance rules. Default: see RuleOptions.
   RuleOptions rules;
+  // On open, how many of the newest entries are re-hashed and chain-checked
+  // against the stored tree before the log may be extended. Default: 1000
+  uint64_t verify_tail_entries = 1000;
 };
 
 // What a submitter gets back: where the record is and the proof that it is there.
@@ -140,6 +143,8 @@ class Ledger {
          NoteVerifier verifier);
   absl::Status Initialize();
   absl::Status CreateGenesis(const PrivateKey& operator_key);
+  // Re-hashes the newest entries and checks them against the tree and the chain.
+  absl::Status VerifyTail(uint64_t size) const;
 
   // Parses and verifies on the caller's thread.
   absl::StatusOr<Prepared> Prepare(std::string record, std::string signature) const;

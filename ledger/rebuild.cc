@@ -21,16 +21,25 @@ absl::Status Bad(uint64_t index, absl::string_view what) {
 }  // namespace
 
 absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
-                                         const RuleOptions& options) {
+                                         const RuleOptions& options,
+                                         const EntryVisitor& on_entry) {
   MemoryState memory;
   Registry registry(&memory);
   Hash prev{};
   std::set<std::pair<std::string, std::string>> record_ids;
-  std::vector<v1::Record> records;  // for error declarations; small compared with the log
+  uint64_t replayed = 0;
+  // Earlier records (for error declarations), read back from the store.
   const RecordReader record_at = [&](uint64_t index) -> absl::StatusOr<v1::Record> {
-    if (index >= records.size()) return absl::NotFoundError(absl::StrCat("no entry ", index));
-    return records[index];
+    if (index >= replayed) return absl::NotFoundError(absl::StrCat("no entry ", index));
+    ASSIGN_OR_RETURN(std::string bytes, store.GetEntry(index));
+    ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    v1::Record r;
+    if (!r.ParseFromArray(e.record.data(), static_cast<int>(e.record.size()))) {
+      return absl::DataLossError(absl::StrCat("entry ", index, ": its record does not parse"));
+    }
+    return r;
   };
+
   absl::Status scan =
       store.ScanEntries(0, size, [&](uint64_t index, std::string_view bytes) -> absl::Status {
         absl::StatusOr<EntryView> e = DecodeEntry(bytes);
@@ -75,8 +84,8 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
         state.CommitRecord();
         for (const auto& [k, v] : state.changes()) memory.Put(k, v);
         state.Publish(&registry);
-        records.push_back(std::move(record));
-        return absl::OkStatus();
+        ++replayed;
+        return on_entry ? on_entry(index, prev) : absl::OkStatus();
       });
   if (!scan.ok()) return scan;
   return memory;

@@ -4,6 +4,7 @@
 #define TOUCHSTONE_LEDGER_REBUILD_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -17,8 +18,12 @@ namespace touchstone {
 // link, verifies its record's signature with the key the state holds for it,
 // and applies the rules (with the entry's recorded time as the clock).
 // DATA_LOSS naming the first bad entry (index and what is wrong).
+// `on_entry`, if set, is called for each entry after its checks, with its leaf
+// hash; an error from it stops the replay and is returned as it is.
+using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash)>;
 absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
-                                         const RuleOptions& options);
+                                         const RuleOptions& options,
+                                         const EntryVisitor& on_entry = nullptr);
 
 // OK if `rebuilt` and the store's state column family hold exactly the same
 // keys and values; DATA_LOSS naming the first key that differs otherwise.

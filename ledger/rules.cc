@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ledger/origin.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
 
@@ -41,8 +42,7 @@ absl::Status RequireNotBefore(const Env& env, int64_t earliest, std::string_view
 }
 
 bool IsRecycled(v1::OriginClass c) {
-  return c == v1::ORIGIN_CLASS_RECYCLED_PRE_CONSUMER ||
-         c == v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER || c == v1::ORIGIN_CLASS_RECYCLED_MIXED;
+  return IsRecycledOrigin(c);
 }
 
 }  // namespace rules

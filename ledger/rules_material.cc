@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/origin.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
 
@@ -39,12 +40,6 @@ absl::Status RequireNewLot(const Env& env, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<v1::LotState> existing, env.state.Get<v1::LotState>(LotKey(id)));
   if (existing) return absl::AlreadyExistsError(absl::StrCat("lot '", id, "' already exists"));
   return absl::OkStatus();
-}
-
-v1::StoneOrigin StoneOriginOf(v1::OriginClass c) {
-  if (c == v1::ORIGIN_CLASS_LAB_GROWN) return v1::STONE_ORIGIN_LAB_GROWN;
-  if (c == v1::ORIGIN_CLASS_MINED) return v1::STONE_ORIGIN_NATURAL;
-  return v1::STONE_ORIGIN_UNSPECIFIED;
 }
 
 absl::Status ApplyLotCreated(const Env& env) {
@@ -90,14 +85,6 @@ absl::Status ApplyLotCreated(const Env& env) {
   lot.add_history(env.index());
   env.state.Put(LotKey(lot.lot_id()), lot);
   return absl::OkStatus();
-}
-
-// The origin class of a mix of inputs: the same class if all agree, recycled
-// (mixed) if all are recycled, otherwise mixed.
-v1::OriginClass Combine(v1::OriginClass a, v1::OriginClass b) {
-  if (a == b) return a;
-  if (IsRecycled(a) && IsRecycled(b)) return v1::ORIGIN_CLASS_RECYCLED_MIXED;
-  return v1::ORIGIN_CLASS_MIXED;
 }
 
 absl::Status ApplyTransformation(const Env& env) {
@@ -154,7 +141,7 @@ absl::Status ApplyTransformation(const Env& env) {
       }
       unit = lot.unit();
       fine_in += in.quantity() * lot.fineness_ppt();
-      origin = origin ? Combine(*origin, lot.origin_class()) : lot.origin_class();
+      origin = origin ? CombineOrigins(*origin, lot.origin_class()) : lot.origin_class();
       certified = certified && lot.certified();
     } else if (t.process() == v1::PROCESS_ALLOY) {
       // Alloying metal is part of the piece's metal: its origin counts too.
@@ -173,7 +160,7 @@ absl::Status ApplyTransformation(const Env& env) {
   if (!origin) {
     return absl::InvalidArgumentError(absl::StrCat("no input is ", t.material()));
   }
-  for (v1::OriginClass c : alloying) origin = Combine(*origin, c);
+  for (v1::OriginClass c : alloying) origin = CombineOrigins(*origin, c);
   RETURN_IF_ERROR(RequireValidCertificates(
       env, t.certificate_ids(), {t.location(), std::set<std::string>(seen.begin(), seen.end())}));
 

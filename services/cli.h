@@ -64,8 +64,10 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code);
 // Needs AddLogCommands first (adds `log update`).
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 // Fetches the latest checkpoint and checks it against this client's trusted head
 // for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   touchstone::cli::AddLogCommands(app, ctx, &exit_code);
   touchstone::cli::AddDemoCommands(app, ctx, &exit_code);
   touchstone::cli::AddLookupCommands(app, ctx, &exit_code);
+  touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
   touchstone::cli::AddTrustCommands(app, ctx, &exit_code);
+  touchstone::cli::AddAuditCommands(app, ctx, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,355 @@
+// Offline bundle verification: format, checkpoint and witnesses, every entry's
+// inclusion proof, and every record's signature against the keys the bundle's
+// own participant records register. The graph and the claims are checked in
+// bundle_graph.cc, the timeline is written in bundle_timeline.cc.
+#include "ledger/bundle_verify.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "ledger/bundle_builder.h"
+#include "ledger/bundle_verify_internal.h"
+#include "ledger/checkpoint.h"
+#include "ledger/cosignature.h"
+#include "ledger/merkle.h"
+#include "ledger/record.h"
+#include "ledger/status_macros.h"
+#include "ledger/strings.h"
+
+namespace touchstone {
+namespace bundle {
+namespace {
+
+// The roles that may write a record of this kind; empty if the rule is not a
+// role (keys: the participant itself or the operator; custody: the custodian;
+// error declarations: the wrong record's signer or the operator).
+std::vector<v1::Role> WriterRoles(const v1::Record& r) {
+  switch (r.body_case()) {
+    case v1::Record::kParticipantRegistered:
+    case v1::Record::kRoleGranted:
+    case v1::Record::kParticipantSuspended:
+    case v1::Record::kParticipantReinstated:
+      return {v1::ROLE_OPERATOR};
+    case v1::Record::kCertificateIssued:
+    case v1::Record::kCertificateStatusChanged:
+      return {v1::ROLE_CERTIFIER};
+    case v1::Record::kLotCreated:
+      switch (r.lot_created().origin_class()) {
+        case v1::ORIGIN_CLASS_MINED:
+          return {v1::ROLE_MINER, v1::ROLE_REFINER};
+        case v1::ORIGIN_CLASS_RECYCLED_PRE_CONSUMER:
+        case v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER:
+          return {v1::ROLE_RECYCLER, v1::ROLE_REFINER};
+        case v1::ORIGIN_CLASS_LAB_GROWN:
+          return {v1::ROLE_GROWER};
+        default:
+          return {v1::ROLE_UNSPECIFIED};  // nobody creates a lot of a derived class
+      }
+    case v1::Record::kTransformation:
+      return {v1::ROLE_REFINER, v1::ROLE_RECYCLER,     v1::ROLE_GROWER,
+              v1::ROLE_CUTTER,  v1::ROLE_MANUFACTURER, v1::ROLE_JEWELER};
+    case v1::Record::kPieceRegistered:
+    case v1::Record::kPieceLifecycle:
+    case v1::Record::kStoneReplaced:
+      return {v1::ROLE_JEWELER};
+    default:
+      return {};
+  }
+}
+
+absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
+                      Participants& participants) {
+  if (participants.count(reg.participant_id())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Where(item), " registers '", reg.participant_id(), "', registered before in the bundle"));
+  }
+  Participant p;
+  p.legal_name = reg.legal_name();
+  p.identifiers.assign(reg.identifiers().begin(), reg.identifiers().end());
+  for (int role : reg.roles()) p.roles.insert(static_cast<v1::Role>(role));
+  p.registered_index = item.index;
+  for (const v1::PublicKey& k : reg.keys()) {
+    absl::StatusOr<PublicKey> key = PublicKey::FromRaw(k.ed25519());
+    if (!key.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(Where(item), " registers a bad key"));
+    }
+    p.keys.emplace(key->Fingerprint(),
+                   Participant::Key{*key, item.index, item.record.event_time_micros(), {}});
+  }
+  participants.emplace(reg.participant_id(), std::move(p));
+  return absl::OkStatus();
+}
+
+// Applies a participant record after its signature checked out.
+absl::Status ApplyParticipantRecord(const Item& item, Participants& participants) {
+  const v1::Record& r = item.record;
+  if (r.has_participant_registered())
+    return Register(item, r.participant_registered(), participants);
+  const std::string* target = ParticipantTarget(r);
+  if (target == nullptr) return absl::OkStatus();
+  auto it = participants.find(*target);
+  if (it == participants.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Where(item), " is about participant '", *target, "', who is not registered in the bundle"));
+  }
+  Participant& p = it->second;
+  switch (r.body_case()) {
+    case v1::Record::kKeyAdded: {
+      absl::StatusOr<PublicKey> key = PublicKey::FromRaw(r.key_added().key().ed25519());
+      if (!key.ok())
+        return absl::FailedPreconditionError(absl::StrCat(Where(item), " adds a bad key"));
+      p.keys.emplace(key->Fingerprint(),
+                     Participant::Key{*key, item.index, r.event_time_micros(), {}});
+      break;
+    }
+    case v1::Record::kKeyRevoked: {
+      auto k = p.keys.find(r.key_revoked().key_id());
+      if (k == p.keys.end()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(Where(item), " revokes key ", r.key_revoked().key_id(), " of '", *target,
+                         "', which the bundle never adds"));
+      }
+      if (!k->second.revoked_index) k->second.revoked_index = item.index;
+      break;
+    }
+    case v1::Record::kRoleGranted:
+      p.roles.insert(r.role_granted().role());
+      break;
+    case v1::Record::kParticipantSuspended:
+      p.suspended = true;
+      break;
+    case v1::Record::kParticipantReinstated:
+      p.suspended = false;
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+std::string RoleNames(const std::vector<v1::Role>& roles) {
+  std::vector<std::string> names;
+  for (v1::Role r : roles) names.push_back(r == v1::ROLE_UNSPECIFIED ? "none" : v1::Role_Name(r));
+  return absl::StrJoin(names, " or ");
+}
+
+absl::Status CheckSigner(const Item& item, const Participants& participants) {
+  const v1::Record& r = item.record;
+  auto it = participants.find(r.signer());
+  if (it == participants.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        Where(item), " is signed by '", r.signer(),
+        "', who is not registered in the bundle (its registration record is missing)"));
+  }
+  const Participant& p = it->second;
+  auto key = p.keys.find(r.key_id());
+  if (key == p.keys.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Where(item), " is signed with key ", r.key_id(), " of '", r.signer(),
+                     "', which the bundle never adds (its KeyAdded record is missing)"));
+  }
+  if (key->second.revoked_index && *key->second.revoked_index < item.index) {
+    return absl::PermissionDeniedError(absl::StrCat(Where(item), " is signed with key ", r.key_id(),
+                                                    " of '", r.signer(), "', revoked at entry ",
+                                                    *key->second.revoked_index));
+  }
+  if (r.event_time_micros() < key->second.added_micros) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(Where(item), " is dated before key ", r.key_id(), " of '", r.signer(),
+                     "' was added (entry ", key->second.added_index, ")"));
+  }
+  if (!key->second.key.Verify(RecordSigningMessage(item.view.record), item.view.signature)) {
+    return absl::PermissionDeniedError(absl::StrCat(Where(item), ": the signature is not by key ",
+                                                    r.key_id(), " of '", r.signer(), "'"));
+  }
+  if (p.suspended) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(Where(item), " is signed by '", r.signer(), "', suspended at the time"));
+  }
+  const bool is_operator = p.roles.count(v1::ROLE_OPERATOR) > 0;
+  const std::vector<v1::Role> roles = WriterRoles(r);
+  const bool role_ok = roles.empty() || std::any_of(roles.begin(), roles.end(), [&](v1::Role x) {
+                         return p.roles.count(x) > 0;
+                       });
+  if (!role_ok) {
+    return absl::PermissionDeniedError(absl::StrCat(Where(item), ": '", r.signer(),
+                                                    "' does not hold the role it needs (",
+                                                    RoleNames(roles), ")"));
+  }
+  if ((r.has_key_added() || r.has_key_revoked()) && !is_operator &&
+      *ParticipantTarget(r) != r.signer()) {
+    return absl::PermissionDeniedError(absl::StrCat(Where(item), ": only '", *ParticipantTarget(r),
+                                                    "' or the operator may change its keys"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::string* ParticipantTarget(const v1::Record& r) {
+  switch (r.body_case()) {
+    case v1::Record::kGenesis:
+      return &r.genesis().operator_().participant_id();
+    case v1::Record::kParticipantRegistered:
+      return &r.participant_registered().participant_id();
+    case v1::Record::kKeyAdded:
+      return &r.key_added().participant_id();
+    case v1::Record::kKeyRevoked:
+      return &r.key_revoked().participant_id();
+    case v1::Record::kRoleGranted:
+      return &r.role_granted().participant_id();
+    case v1::Record::kParticipantSuspended:
+      return &r.participant_suspended().participant_id();
+    case v1::Record::kParticipantReinstated:
+      return &r.participant_reinstated().participant_id();
+    default:
+      return nullptr;
+  }
+}
+
+std::string KindOf(const v1::Record& r) {
+  const auto* field = v1::Record::descriptor()->FindFieldByNumber(r.body_case());
+  return field == nullptr ? "empty record" : field->name();
+}
+
+std::string Where(const Item& item) {
+  return absl::StrCat("entry ", item.index, " (", KindOf(item.record), ")");
+}
+
+absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items) {
+  Participants participants;
+  for (const Item& item : items) {
+    const v1::Record& r = item.record;
+    if ((item.index == 0) != r.has_genesis()) {
+      return absl::FailedPreconditionError(
+          item.index == 0 ? "entry 0 is not a genesis record"
+                          : absl::StrCat("entry ", item.index, " is a genesis record"));
+    }
+    if (r.has_genesis()) {
+      if (r.genesis().operator_().participant_id() != r.signer()) {
+        return absl::FailedPreconditionError("the genesis record is not signed by its operator");
+      }
+      RETURN_IF_ERROR(Register(item, r.genesis().operator_(), participants));
+    }
+    RETURN_IF_ERROR(CheckSigner(item, participants));
+    RETURN_IF_ERROR(ApplyParticipantRecord(item, participants));
+  }
+  return participants;
+}
+
+}  // namespace bundle
+
+std::string ClaimText(v1::Claim claim) {
+  switch (claim) {
+    case v1::CLAIM_RECYCLED_METAL:
+      return "recycled metal";
+    case v1::CLAIM_LAB_GROWN_DIAMONDS:
+      return "lab-grown diamonds";
+    case v1::CLAIM_NATURAL_DIAMONDS:
+      return "natural diamonds";
+    case v1::CLAIM_CERTIFIED_CHAIN:
+      return "certified chain";
+    default:
+      return v1::Claim_Name(claim);
+  }
+}
+
+absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
+                                               const NoteVerifier& log_key,
+                                               const std::vector<NoteVerifier>& witnesses,
+                                               size_t quorum) {
+  using bundle::Item;
+  if (bundle.format() != kBundleFormat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bundle format is '", bundle.format(), "', not '", kBundleFormat, "'"));
+  }
+  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(bundle.checkpoint(), log_key);
+  if (!cp.ok()) {
+    return absl::Status(cp.status().code(), absl::StrCat("checkpoint: ", cp.status().message()));
+  }
+  BundleReport report;
+  report.piece_id = bundle.piece_id();
+  report.origin = cp->origin;
+  report.tree_size = cp->size;
+  report.root = cp->root;
+  report.log_key_name = log_key.name;
+  if (quorum > 0) {
+    if (quorum > witnesses.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("a quorum of ", quorum, " needs at least ",
+                                                     quorum, " witness keys; ", witnesses.size(),
+                                                     " given"));
+    }
+    absl::StatusOr<size_t> n = CountCosignatures(bundle.checkpoint(), witnesses);
+    if (!n.ok()) {
+      return absl::Status(n.status().code(), absl::StrCat("checkpoint: ", n.status().message()));
+    }
+    if (*n < quorum) {
+      return absl::PermissionDeniedError(absl::StrCat("checkpoint: cosigned by ", *n, " of the ",
+                                                      witnesses.size(), " witnesses given; ",
+                                                      quorum, " required"));
+    }
+    report.witness_cosignatures = *n;
+  }
+  if (bundle.entries().empty()) return absl::FailedPreconditionError("the bundle has no entries");
+
+  std::vector<Item> items;
+  items.reserve(bundle.entries_size());
+  for (const v1::BundleEntry& e : bundle.entries()) {
+    const std::string at = absl::StrCat("entry ", e.index());
+    if (!items.empty() && e.index() <= items.back().index) {
+      return absl::InvalidArgumentError(absl::StrCat("entries out of order: ", at,
+                                                     " follows entry ", items.back().index,
+                                                     "; indices must strictly increase"));
+    }
+    absl::StatusOr<TlogProof> proof = TlogProof::FromText(e.tlog_proof());
+    if (!proof.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ": tlog_proof: ", proof.status().message()));
+    }
+    if (proof->checkpoint_note != bundle.checkpoint()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(at, ": its tlog_proof is against another checkpoint than the bundle's"));
+    }
+    if (proof->index != e.index()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ": its tlog_proof is for index ", proof->index));
+    }
+    if (absl::Status s =
+            VerifyInclusion(e.index(), cp->size, LeafHash(e.entry()), proof->hashes, cp->root);
+        !s.ok()) {
+      return absl::DataLossError(absl::StrCat(at, " is not in the log under the checkpoint (size ",
+                                              cp->size, "): inclusion proof: ", s.message()));
+    }
+    absl::StatusOr<EntryView> view = DecodeEntry(e.entry());
+    if (!view.ok()) return absl::DataLossError(absl::StrCat(at, ": ", view.status().message()));
+    if (view->index != e.index()) {
+      return absl::DataLossError(absl::StrCat(at, ": its bytes say index ", view->index));
+    }
+    if (!items.empty() && items.back().index + 1 == e.index() &&
+        view->prev_leaf_hash != LeafHash(bundle.entries(items.size() - 1).entry())) {
+      return absl::DataLossError(absl::StrCat(at, " does not chain to entry ", items.back().index));
+    }
+    // No size limit of its own: the log already took these bytes.
+    absl::StatusOr<v1::Record> record = ParseRecord(view->record, view->record.size());
+    if (!record.ok()) {
+      return absl::DataLossError(
+          absl::StrCat(at, ": record does not parse: ", record.status().message()));
+    }
+    items.push_back(Item{e.index(), *view, *std::move(record)});
+  }
+
+  ASSIGN_OR_RETURN(bundle::Participants participants, bundle::CheckSigners(items));
+  ASSIGN_OR_RETURN(bundle::Graph graph, bundle::CheckGraph(bundle.piece_id(), items, participants));
+  report.piece_description = graph.piece->description();
+  report.jeweler = graph.jeweler;
+  report.stones = graph.stones;
+  report.asserted_claims.assign(graph.asserted.begin(), graph.asserted.end());
+  report.derived_claims.assign(graph.derived.begin(), graph.derived.end());
+  bundle::BuildTimeline(items, participants, graph, absl::ToUnixMicros(absl::Now()), &report);
+  return report;
+}
+
+}  // namespace touchstone

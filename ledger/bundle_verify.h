@@ -1,0 +1,96 @@
+// Offline verification of a piece's provenance bundle (proto/bundle.proto):
+// what a customer runs with nothing but the log's verifier key.
+//
+// VerifyPieceBundle checks, in this order, and stops at the first failure:
+//  1. the format string is "touchstone-bundle/v1";
+//  2. the checkpoint is a note signed by `log_key` (and, if quorum > 0, cosigned
+//     by at least `quorum` of `witnesses`, c2sp.org/tlog-cosignature);
+//  3. entries: indices strictly increase; each tlog_proof parses, holds the
+//     bundle's checkpoint byte for byte and the entry's index, and proves the
+//     entry bytes are in the log; the bytes decode, name the same index, chain to
+//     an adjacent predecessor, and hold a parseable record;
+//  4. signatures: replaying the bundle's own genesis / ParticipantRegistered /
+//     KeyAdded / KeyRevoked / RoleGranted / suspension records in index order,
+//     each record is signed by a key of its signer added before it and not
+//     revoked before it, by a signer not suspended, holding a role that may write it;
+//  5. the graph: the piece's PieceRegistered is there; every lot the piece, a
+//     StoneReplaced or a transformation names has its creating record; every
+//     certificate cited and every stone's grading report is there; every record
+//     is linked to the piece (an unlinked record means a linking one is missing);
+//     custody passes from custodian to custodian as the records say;
+//  6. origin classes are re-derived through the transformations (ledger/origin.h)
+//     and every claim the piece asserts must follow from them.
+// Errors (the message names the entry index and what is wrong):
+//   INVALID_ARGUMENT    format, malformed proof, entries out of order, bad quorum
+//   PERMISSION_DENIED   checkpoint or record signature, revoked key, role, witnesses
+//   DATA_LOSS           an entry's bytes or proof do not match the signed log
+//   FAILED_PRECONDITION the graph is incomplete or a provenance rule is broken
+//
+// What it cannot see: a record that nothing else in the bundle refers to (a
+// certificate's status change, a piece's lifecycle event, a key revocation) can
+// be left out of a bundle without a trace; the bundle format carries no
+// commitment to the set of records about an object. Such statuses are reported
+// "as of the bundle".
+#ifndef TOUCHSTONE_LEDGER_BUNDLE_VERIFY_H_
+#define TOUCHSTONE_LEDGER_BUNDLE_VERIFY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/hash.h"
+#include "ledger/note.h"
+#include "proto/bundle.pb.h"
+#include "proto/record.pb.h"
+
+namespace touchstone {
+
+// One record of the bundle as a customer reads it. Value type.
+struct TimelineEntry {
+  uint64_t index = 0;
+  int64_t event_time_micros = 0;
+  std::string signer;       // participant id
+  std::string signer_name;  // legal name, as registered in the bundle
+  std::string kind;         // the record's body field, e.g. "lot_created"
+  // Who did what, where, with which certificate, in plain English.
+  std::string description;
+  // Each certificate the record relies on, its status then (at the record's
+  // event time) and now: "d1-report-2 (grading-report): valid then; revoked now (entry 45)".
+  std::vector<std::string> certificates;
+  // Error declarations marking this record wrong:
+  // "declared wrong by entry 48: <reason>; entry 47 replaces it".
+  std::vector<std::string> declared_wrong;
+};
+
+// What a verified bundle shows. Value type.
+struct BundleReport {
+  std::string piece_id;
+  std::string piece_description;
+  std::string jeweler;              // participant id of the piece's registrant
+  std::vector<std::string> stones;  // stone lots set in the piece now
+  std::string origin;               // the checkpoint's
+  uint64_t tree_size = 0;
+  Hash root{};
+  std::string log_key_name;
+  size_t witness_cosignatures = 0;         // verified, when a quorum was asked for
+  std::vector<v1::Claim> asserted_claims;  // as registered
+  std::vector<v1::Claim> derived_claims;   // from the records, after any stone replacement
+  std::vector<TimelineEntry> timeline;     // one entry per record, in index order
+  // Certificates relied on that are suspended or revoked now, records declared wrong.
+  std::vector<std::string> warnings;
+};
+
+// Verifies `bundle` offline. See the file comment for the checks and errors.
+// Certificate statuses "now" use the local clock and every status record in the bundle.
+absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
+                                               const NoteVerifier& log_key,
+                                               const std::vector<NoteVerifier>& witnesses = {},
+                                               size_t quorum = 0);
+
+// "recycled metal", "lab-grown diamonds", "natural diamonds", "certified chain".
+std::string ClaimText(v1::Claim claim);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_BUNDLE_VERIFY_H_

@@ -1,0 +1,118 @@
+// What the bundle verifier's stages share (bundle_verify.cc: proofs and
+// signatures; bundle_graph.cc: the provenance graph and claims;
+// bundle_timeline.cc: the readable timeline). Not part of the public API.
+#ifndef TOUCHSTONE_LEDGER_BUNDLE_VERIFY_INTERNAL_H_
+#define TOUCHSTONE_LEDGER_BUNDLE_VERIFY_INTERNAL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/bundle_verify.h"
+#include "ledger/entry_format.h"
+#include "ledger/keys.h"
+#include "proto/record.pb.h"
+#include "proto/state.pb.h"
+
+namespace touchstone::bundle {
+
+// One proven entry of the bundle, decoded.
+struct Item {
+  uint64_t index = 0;
+  EntryView view;  // points into the bundle
+  v1::Record record;
+};
+
+// "lot_created", "transformation", ...
+std::string KindOf(const v1::Record& r);
+// The participant a genesis or participant record is about; null for other records.
+const std::string* ParticipantTarget(const v1::Record& r);
+// "entry 17 (lot_created)"
+std::string Where(const Item& item);
+
+// A participant as the bundle's own participant records make it.
+struct Participant {
+  struct Key {
+    PublicKey key;
+    uint64_t added_index = 0;
+    int64_t added_micros = 0;
+    std::optional<uint64_t> revoked_index;
+  };
+  std::string legal_name;
+  std::vector<v1::Identifier> identifiers;
+  std::set<v1::Role> roles;
+  std::map<std::string, Key> keys;  // by key id (PublicKey::Fingerprint)
+  bool suspended = false;
+  uint64_t registered_index = 0;
+};
+using Participants = std::map<std::string, Participant>;
+
+// Replays the participant records and checks every record's signature, signer
+// and role (bundle_verify.cc). `items` are in index order.
+absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items);
+
+// What is linked to the piece: records, and the objects they name with the
+// first record that named each.
+struct Links {
+  std::set<uint64_t> records;
+  std::map<std::string, uint64_t> lots, certificates;
+  std::set<std::string> participants;
+};
+
+// A record of the piece (its registration, lifecycle or a stone replacement).
+bool AboutPiece(const v1::Record& r, const std::string& piece_id);
+
+// Links every record to the piece and checks that everything linked records
+// name is in the bundle (bundle_links.cc). FAILED_PRECONDITION naming what is
+// missing, or the first record not linked to the piece.
+absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vector<Item>& items,
+                                    const Participants& participants);
+
+// A lot as derived from the bundle's records.
+struct Lot {
+  std::string material, form;
+  v1::Unit unit = v1::UNIT_UNSPECIFIED;
+  int32_t fineness_ppt = 0;
+  v1::OriginClass origin = v1::ORIGIN_CLASS_UNSPECIFIED;
+  bool certified = false;
+  v1::StoneOrigin stone_origin = v1::STONE_ORIGIN_UNSPECIFIED;
+  std::string grading_report;  // certificate id, for a graded stone
+  std::string custodian, in_transit_to, shipment_id;
+  uint64_t created_index = 0;
+};
+
+// A certificate relied on by a record, and its status at the record's event time.
+struct CertificateUse {
+  std::string certificate_id;
+  std::string status_then;
+};
+
+// What the graph stage derives.
+struct Graph {
+  const v1::PieceRegistered* piece = nullptr;  // points into an Item
+  uint64_t piece_index = 0;
+  std::string jeweler;
+  std::vector<std::string> stones;  // set in the piece now
+  std::set<v1::Claim> asserted, derived;
+  std::map<std::string, Lot> lots;
+  std::map<std::string, v1::CertificateState> certificates;  // with every status change
+  std::map<std::string, const v1::CertificateIssued*> issued;
+  std::map<uint64_t, std::vector<CertificateUse>> uses;  // by record index
+};
+
+// Checks the graph's completeness, custody, certificates and claims (bundle_graph.cc).
+absl::StatusOr<Graph> CheckGraph(const std::string& piece_id, const std::vector<Item>& items,
+                                 const Participants& participants);
+
+// Fills report->timeline and report->warnings (bundle_timeline.cc).
+void BuildTimeline(const std::vector<Item>& items, const Participants& participants,
+                   const Graph& graph, int64_t now_micros, BundleReport* report);
+
+}  // namespace touchstone::bundle
+
+#endif  // TOUCHSTONE_LEDGER_BUNDLE_VERIFY_INTERNAL_H_

@@ -1,0 +1,50 @@
+// Witness cosignatures on checkpoints (c2sp.org/tlog-cosignature, cosignature/v1)
+// with Ed25519 keys.
+//
+// A witness adds a signature line to the log's checkpoint note:
+//   "\xE2\x80\x94 " <witness name> " " base64(key ID (4) || timestamp (8) || signature (64)) "\n"
+// key ID    = SHA-256(name || 0x0A || 0x04 || 32-byte public key)[0:4] (type 0x04, not 0x01)
+// timestamp = unix seconds when the witness cosigned, 8 bytes big-endian
+// signature = Ed25519 over "cosignature/v1\ntime <timestamp, decimal>\n" || checkpoint text
+// (the note text, with its final '\n'). The witness's verifier key string is
+// <name> "+" <key ID hex> "+" base64(0x04 || public key).
+#ifndef TOUCHSTONE_LEDGER_COSIGNATURE_H_
+#define TOUCHSTONE_LEDGER_COSIGNATURE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/keys.h"
+#include "ledger/note.h"
+
+namespace touchstone {
+
+// The message a cosignature/v1 signature covers.
+std::string CosignatureMessage(uint64_t timestamp, std::string_view checkpoint_text);
+
+// Parses a witness verifier key "<name>+<hex id>+<base64(0x04||key)>". The result's
+// key_id is the cosignature key ID. INVALID_ARGUMENT if malformed, not type 0x04,
+// or the key ID does not match.
+absl::StatusOr<NoteVerifier> ParseCosignatureVerifier(std::string_view vkey);
+
+// The verifier key string of a witness key.
+std::string FormatCosignatureVerifierKey(std::string_view name, const PublicKey& key);
+
+// The signature line a witness `name` holding `key` adds to a checkpoint with
+// this text, cosigned at `timestamp`. INVALID_ARGUMENT if the name is not valid.
+absl::StatusOr<std::string> CosignatureLine(std::string_view name, const PrivateKey& key,
+                                            uint64_t timestamp, std::string_view checkpoint_text);
+
+// How many of `witnesses` (parsed by ParseCosignatureVerifier) cosigned `note`;
+// each witness counts at most once. PERMISSION_DENIED if a line that names a
+// witness's key does not verify; INVALID_ARGUMENT if the note is malformed.
+// Lines of other keys are ignored.
+absl::StatusOr<size_t> CountCosignatures(std::string_view note,
+                                         const std::vector<NoteVerifier>& witnesses);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_COSIGNATURE_H_

@@ -1,0 +1,267 @@
+// touchstone piece bundle|verify|show: a piece's provenance bundle
+// (proto/bundle.proto), fetched from the server, and verified offline with
+// nothing but the log's verifier key (ledger/bundle_verify.h).
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "ledger/bundle_verify.h"
+#include "ledger/cosignature.h"
+#include "ledger/status_macros.h"
+#include "proto/provenance_service.grpc.pb.h"
+#include "services/cli.h"
+#include "services/status_convert.h"
+
+namespace touchstone::cli {
+namespace {
+
+struct VerifyFlags {
+  std::string vkey;
+  std::vector<std::string> witnesses;
+  size_t quorum = 0;
+  bool json = false;
+};
+
+absl::StatusOr<v1::PieceBundle> FetchBundle(const Context& ctx, const std::string& piece_id) {
+  auto stub = v1::Provenance::NewStub(ctx.Channel());
+  v1::LookupRequest req;
+  req.set_id(piece_id);
+  v1::PieceBundle bundle;
+  RETURN_IF_ERROR(FromGrpc(stub->GetPieceBundle(ctx.Call().get(), req, &bundle)));
+  return bundle;
+}
+
+std::string Time(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMicros(micros),
+                          absl::UTCTimeZone());
+}
+
+std::string Claims(const std::vector<v1::Claim>& claims) {
+  std::vector<std::string> names;
+  for (v1::Claim c : claims) names.push_back(ClaimText(c));
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// ------------------------------------------------------------------ JSON
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string Strings(const std::vector<std::string>& v) {
+  std::vector<std::string> q;
+  for (const std::string& s : v) q.push_back(Quote(s));
+  return absl::StrCat("[", absl::StrJoin(q, ", "), "]");
+}
+
+std::string ClaimNames(const std::vector<v1::Claim>& claims) {
+  std::vector<std::string> names;
+  for (v1::Claim c : claims) names.push_back(v1::Claim_Name(c));
+  return Strings(names);
+}
+
+std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_source) {
+  if (!r.ok()) {
+    return absl::StrCat("{\"verdict\": false, \"reason\": ",
+                        Quote(absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
+                                           r.status().message())),
+                        ", \"key_source\": ", Quote(key_source), "}\n");
+  }
+  std::vector<std::string> timeline;
+  for (const TimelineEntry& t : r->timeline) {
+    timeline.push_back(absl::StrCat(
+        "    {\"index\": ", t.index, ", \"event_time_micros\": ", t.event_time_micros,
+        ", \"event_time\": ", Quote(Time(t.event_time_micros)), ", \"signer\": ", Quote(t.signer),
+        ", \"signer_name\": ", Quote(t.signer_name), ", \"kind\": ", Quote(t.kind),
+        ", \"description\": ", Quote(t.description), ", \"certificates\": ",
+        Strings(t.certificates), ", \"declared_wrong\": ", Strings(t.declared_wrong), "}"));
+  }
+  return absl::StrCat(
+      "{\"verdict\": true, \"reason\": \"\", \"key_source\": ", Quote(key_source),
+      ",\n \"piece_id\": ", Quote(r->piece_id), ", \"description\": ", Quote(r->piece_description),
+      ", \"jeweler\": ", Quote(r->jeweler), ", \"stones\": ", Strings(r->stones),
+      ",\n \"checkpoint\": {\"origin\": ", Quote(r->origin), ", \"size\": ", r->tree_size,
+      ", \"root\": ", Quote(HashToBase64(r->root)), ", \"key_name\": ", Quote(r->log_key_name),
+      ", \"witness_cosignatures\": ", r->witness_cosignatures,
+      "},\n \"asserted_claims\": ", ClaimNames(r->asserted_claims),
+      ", \"claims\": ", ClaimNames(r->derived_claims), ",\n \"timeline\": [\n",
+      absl::StrJoin(timeline, ",\n"), "\n ],\n \"warnings\": ", Strings(r->warnings), "}\n");
+}
+
+// ------------------------------------------------------------------ text
+
+std::string Text(const BundleReport& r) {
+  std::string out = absl::StrCat(
+      "Piece ", r.piece_id, ": ", r.piece_description, "\n", "  jeweler         ", r.jeweler, "\n",
+      "  stones now      ", r.stones.empty() ? "none" : absl::StrJoin(r.stones, ", "), "\n",
+      "  claims asserted ", Claims(r.asserted_claims), "\n", "  claims derived  ",
+      Claims(r.derived_claims), "\n", "  log             ", r.origin, " at size ", r.tree_size,
+      ", root ", HashToBase64(r.root), "\n\n", "Timeline (", r.timeline.size(), " records):\n");
+  for (const TimelineEntry& t : r.timeline) {
+    absl::StrAppend(&out, absl::StrFormat("  entry %-5d %s  %s (%s)\n", t.index,
+                                          Time(t.event_time_micros), t.signer_name, t.signer));
+    absl::StrAppend(&out, "      ", t.description, "\n");
+    for (const std::string& c : t.certificates)
+      absl::StrAppend(&out, "      certificate ", c, "\n");
+    for (const std::string& d : t.declared_wrong) absl::StrAppend(&out, "      ! ", d, "\n");
+  }
+  if (!r.warnings.empty()) {
+    absl::StrAppend(&out, "\nWarnings:\n");
+    for (const std::string& w : r.warnings) absl::StrAppend(&out, "  ! ", w, "\n");
+  }
+  return out;
+}
+
+std::string Verdict(const BundleReport& r) {
+  return absl::StrCat(
+      "VERIFIED: piece ", r.piece_id, ": ", r.timeline.size(),
+      " records, each signed by its participant's registered key and included in ", r.origin,
+      " at size ", r.tree_size, " under a checkpoint signed by ", r.log_key_name,
+      r.witness_cosignatures
+          ? absl::StrCat(" and cosigned by ", r.witness_cosignatures, " witnesses")
+          : "",
+      "; no rule broken; claims ", Claims(r.asserted_claims), " follow from the records",
+      r.warnings.empty() ? "" : absl::StrCat("; ", r.warnings.size(), " warning(s) above"));
+}
+
+// Prints "NOT VERIFIED: ..." (or its JSON) for a bundle that could not even be checked.
+int NotVerified(const VerifyFlags& flags, const absl::Status& s) {
+  if (flags.json) {
+    std::cout << Json(s, flags.vkey.empty() ? "none" : "given");
+  } else {
+    std::cout << "NOT VERIFIED: " << absl::StatusCodeToString(s.code()) << ": " << s.message()
+              << "\n";
+  }
+  return 1;
+}
+
+// Verifies `bundle` and prints the result; returns the exit code.
+int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
+                   const VerifyFlags& flags, const std::string& key_source) {
+  std::vector<NoteVerifier> witnesses;
+  for (const std::string& w : flags.witnesses) {
+    absl::StatusOr<NoteVerifier> v = ParseCosignatureVerifier(w);
+    if (!v.ok()) {
+      return NotVerified(flags, absl::InvalidArgumentError(
+                                    absl::StrCat("--witness ", w, ": ", v.status().message())));
+    }
+    witnesses.push_back(*std::move(v));
+  }
+  const absl::StatusOr<BundleReport> report =
+      VerifyPieceBundle(bundle, log_key, witnesses, flags.quorum);
+  if (flags.json) {
+    std::cout << Json(report, key_source);
+  } else if (report.ok()) {
+    std::cout << Text(*report) << "\n" << Verdict(*report) << "\n";
+  } else {
+    std::cout << "NOT VERIFIED: " << absl::StatusCodeToString(report.status().code()) << ": "
+              << report.status().message() << "\n";
+  }
+  if (!flags.json && key_source == "server") {
+    std::cout << "note: checked against the key the server itself reports (" << log_key.name
+              << "); pass --vkey with a key obtained independently to trust this verdict\n";
+  }
+  return report.ok() ? 0 : 1;
+}
+
+int VerifyFile(const std::string& path, const VerifyFlags& flags) {
+  absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(flags.vkey);
+  if (!key.ok()) return NotVerified(flags, key.status());
+  absl::StatusOr<std::string> data = ReadFile(path);
+  if (!data.ok()) return NotVerified(flags, data.status());
+  v1::PieceBundle bundle;
+  if (!bundle.ParseFromString(*data)) {
+    return NotVerified(flags, absl::InvalidArgumentError(absl::StrCat(
+                                  path, " is not a piece bundle (not a PieceBundle)")));
+  }
+  return VerifyAndPrint(bundle, *key, flags, "given");
+}
+
+int Show(const Context& ctx, const std::string& piece_id, const VerifyFlags& flags) {
+  absl::StatusOr<v1::PieceBundle> bundle = FetchBundle(ctx, piece_id);
+  if (!bundle.ok()) return Fail(bundle.status());
+  std::string vkey = flags.vkey;
+  if (vkey.empty()) {
+    v1::LogInfo info;
+    if (absl::Status s = FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)); !s.ok()) {
+      return Fail(s);
+    }
+    vkey = info.verifier_key();
+  }
+  absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(vkey);
+  if (!key.ok()) return NotVerified(flags, key.status());
+  return VerifyAndPrint(*bundle, *key, flags, flags.vkey.empty() ? "server" : "given");
+}
+
+absl::Status SaveBundle(const Context& ctx, const std::string& piece_id, const std::string& out) {
+  ASSIGN_OR_RETURN(v1::PieceBundle bundle, FetchBundle(ctx, piece_id));
+  const std::string bytes = bundle.SerializeAsString();
+  RETURN_IF_ERROR(WriteFile(out, bytes));
+  if (out != "-") {
+    std::cout << "wrote " << out << ": piece " << piece_id << ", " << bundle.entries_size()
+              << " entries, " << bytes.size()
+              << " bytes; check it offline with: touchstone piece verify " << out
+              << " --vkey <the log's verifier key>\n";
+  }
+  return absl::OkStatus();
+}
+
+void AddVerifyFlags(CLI::App* cmd, VerifyFlags& f) {
+  cmd->add_option("--witness", f.witnesses,
+                  "a witness's cosignature verifier key (repeatable; c2sp.org/tlog-cosignature)");
+  cmd->add_option("--quorum", f.quorum, "how many of the --witness keys must have cosigned");
+  cmd->add_flag("--json", f.json, "print one JSON object: verdict, reason, claims, timeline");
+}
+
+}  // namespace
+
+void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
+  auto* piece = app.add_subcommand("piece", "a piece's provenance bundle, verified offline");
+  piece->require_subcommand(1);
+
+  static std::string bundle_id, bundle_out;
+  auto* bundle = piece->add_subcommand(
+      "bundle", "fetch a piece's provenance bundle (binary PieceBundle); never overwrites");
+  bundle->add_option("piece_id", bundle_id, "the piece")->required();
+  bundle->add_option("-o,--out", bundle_out, "output file (- for stdout)")->required();
+  bundle->callback([&ctx, exit_code] {
+    if (absl::Status s = SaveBundle(ctx, bundle_id, bundle_out); !s.ok()) *exit_code = Fail(s);
+  });
+
+  static std::string verify_file;
+  static VerifyFlags verify_flags;
+  auto* verify = piece->add_subcommand(
+      "verify", "verify a bundle file with no network: signatures, proofs, graph and claims");
+  verify->add_option("file", verify_file, "the bundle file")->required();
+  verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key")->required();
+  AddVerifyFlags(verify, verify_flags);
+  verify->callback([exit_code] { *exit_code = VerifyFile(verify_file, verify_flags); });
+
+  static std::string show_id;
+  static VerifyFlags show_flags;
+  auto* show =
+      piece->add_subcommand("show", "fetch a piece's bundle and verify it as `piece verify` does");
+  show->add_option("piece_id", show_id, "the piece")->required();
+  show->add_option("--vkey", show_flags.vkey,
+                   "the log's note verifier key (default: the key the server reports, which "
+                   "proves nothing about the server)");
+  AddVerifyFlags(show, show_flags);
+  show->callback([&ctx, exit_code] { *exit_code = Show(ctx, show_id, show_flags); });
+}
+
+}  // namespace touchstone::cli

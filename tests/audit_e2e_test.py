@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""The audit finds tampering that bypasses the server: one byte changed with
+rocksdb-tools' `ldb` in a stored entry, a tree hash, the derived state and a
+checkpoint of a closed database. Each is reported precisely by `touchstone
+audit`, and the server refuses to extend a log whose tail was altered."""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from e2e_support import Server, clean_env
+
+ARGS = None
+P = "a1"
+
+
+def ldb(db, cf, *args):
+    r = subprocess.run(["ldb", "--db=" + db, "--column_family=" + cf] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, "ldb %s: %s" % (args, r.stdout + r.stderr)
+    return r.stdout.strip()
+
+
+def flip_stored_byte(db, cf, key, offset, key_hex=False):
+    """Changes one byte of the value stored at key, straight in RocksDB."""
+    kargs = ["--key_hex"] if key_hex else []
+    value = bytearray.fromhex(ldb(db, cf, "get", key, "--value_hex", *kargs)[2:])
+    value[offset] ^= 0x01
+    ldb(db, cf, "put", key, "0x" + value.hex().upper(), "--value_hex", *kargs)
+
+
+class AuditTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="touchstone_audit_")
+        cls.data = os.path.join(cls.tmp, "data")
+        server = Server(ARGS.touchstoned, cls.tmp, cls.data).start()
+        try:
+            r = subprocess.run([ARGS.touchstone, "--server", server.addr, "demo",
+                                "--operator_key", os.path.join(cls.data, "operator.pem"),
+                                "--keys_dir", os.path.join(cls.tmp, "keys"), "--prefix", P],
+                               capture_output=True, text=True, env=clean_env(), timeout=120)
+            assert r.returncode == 0, r.stderr
+        finally:
+            assert server.stop() == 0
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def copy(self, name):
+        path = os.path.join(self.tmp, name)
+        shutil.copytree(self.data, path)
+        return path
+
+    def audit(self, data):
+        return subprocess.run([ARGS.touchstone, "audit", "--data_dir", data],
+                              capture_output=True, text=True, env=clean_env(), timeout=120)
+
+    def assert_audit_fails(self, data, message):
+        r = self.audit(data)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("AUDIT FAILED: " + message, r.stderr)
+
+    def test_an_untouched_log_audits_clean(self):
+        r = self.audit(self.data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("audit passed: 50 entries", r.stdout)
+        self.assertIn("50 checkpoints match", r.stdout)
+
+    def test_one_changed_byte_in_an_entry_is_found(self):
+        data = self.copy("entry")
+        flip_stored_byte(os.path.join(data, "db"), "entries", "0x0000000000000014", 80,
+                         key_hex=True)
+        self.assert_audit_fails(data, "entry 20: ")
+
+    def test_one_changed_byte_in_a_tree_hash_is_found(self):
+        data = self.copy("tree")
+        flip_stored_byte(os.path.join(data, "db"), "tree", "0x010000000000000003", 7,
+                         key_hex=True)
+        self.assert_audit_fails(data, "tree node level 1 index 3 (entry 7) differs")
+
+    def test_one_changed_byte_in_the_derived_state_is_found(self):
+        data = self.copy("state")
+        flip_stored_byte(os.path.join(data, "db"), "state", "lot/%s-grain-1" % P, 3)
+        self.assert_audit_fails(data, "stored state 'lot/%s-grain-1' differs" % P)
+
+    def test_one_changed_byte_in_a_checkpoint_is_found(self):
+        data = self.copy("checkpoint")
+        # Byte 26 is inside the base64 root of the size-10 checkpoint.
+        flip_stored_byte(os.path.join(data, "db"), "checkpoints", "0x000000000000000A", 26,
+                         key_hex=True)
+        self.assert_audit_fails(data, "checkpoint at size 10: ")
+
+    def test_the_server_refuses_to_extend_a_log_whose_tail_was_altered(self):
+        data = self.copy("tail")
+        flip_stored_byte(os.path.join(data, "db"), "entries", "0x0000000000000030", 100,
+                         key_hex=True)
+        r = subprocess.run([ARGS.touchstoned, "--data_dir", data, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, env=clean_env(), timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refusing to extend a damaged log: entry 48 does not match its leaf hash",
+                      r.stderr)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--touchstoned", required=True)
+    parser.add_argument("--touchstone", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

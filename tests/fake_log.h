@@ -1,0 +1,128 @@
+// A log the test controls end to end, for bundles the real ledger would never
+// produce: records are encoded as entries (ledger/entry_format.h) without any
+// rule being checked, hashed into an RFC 9162 tree (CompactRange), and the
+// checkpoint is signed with a note key the test owns. A verifier given that key
+// sees a perfectly well-proven log, so whatever it refuses, it refuses for what
+// the records say, not for how they were proven.
+#ifndef TOUCHSTONE_TESTS_FAKE_LOG_H_
+#define TOUCHSTONE_TESTS_FAKE_LOG_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ledger/bundle_builder.h"
+#include "ledger/checkpoint.h"
+#include "ledger/compact_range.h"
+#include "ledger/entry_format.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "ledger/record.h"
+#include "proto/bundle.pb.h"
+#include "tests/test_util.h"
+
+namespace touchstone::testing {
+
+// Thread-compatible.
+class FakeLog {
+ public:
+  static constexpr char kOrigin[] = "fake.test/log";
+
+  // A log whose entry 0 is the genesis of `op` (participant id "operator").
+  FakeLog()
+      : signer_(NoteSigner::Create(kOrigin, PrivateKey::Generate().value()).value()),
+        op_(NewIdentity("operator")) {
+    v1::Record g;
+    g.mutable_genesis()->set_origin(kOrigin);
+    auto* o = g.mutable_genesis()->mutable_operator_();
+    o->set_participant_id(op_.id);
+    o->set_legal_name("Fake operator");
+    o->add_roles(v1::ROLE_OPERATOR);
+    o->add_keys()->set_ed25519(op_.key.public_key().raw());
+    Append(op_, std::move(g));
+  }
+
+  const Identity& op() const { return op_; }
+  NoteVerifier verifier() const { return NoteVerifier::Parse(signer_.VerifierKey()).value(); }
+  uint64_t size() const { return entries_.size(); }
+
+  // Appends `r` as `who` (record id, signer, key id and an increasing event time
+  // filled in), signed by `key` (default: who's own key). Returns its index.
+  uint64_t Append(const Identity& who, v1::Record r, const PrivateKey* key = nullptr) {
+    r.set_record_id("fake-" + std::to_string(entries_.size()));
+    r.set_signer(who.id);
+    r.set_key_id((key ? *key : who.key).public_key().Fingerprint());
+    r.set_event_time_micros(time_ += 1000);
+    const std::string bytes = SerializeRecord(r);
+    const std::string entry =
+        EncodeEntry(entries_.size(), time_, prev_, bytes, SignRecord(key ? *key : who.key, bytes));
+    prev_ = LeafHash(entry);
+    std::vector<NewNode> nodes;
+    tree_.Append(prev_, &nodes);
+    for (const NewNode& n : nodes) nodes_[{n.level, n.index}] = n.hash;
+    entries_.push_back(entry);
+    return entries_.size() - 1;
+  }
+
+  // Registers `who` (signed by the operator) with `roles`.
+  uint64_t Register(const Identity& who, std::vector<v1::Role> roles) {
+    v1::Record r;
+    auto* p = r.mutable_participant_registered();
+    p->set_participant_id(who.id);
+    p->set_legal_name("Legal name of " + who.id);
+    for (v1::Role role : roles) p->add_roles(role);
+    p->add_keys()->set_ed25519(who.key.public_key().raw());
+    return Append(op_, std::move(r));
+  }
+
+  // The checkpoint note at the current size, with extra signature lines appended.
+  std::string Checkpoint(const std::vector<std::string>& extra_lines = {}) const {
+    const std::string text = touchstone::Checkpoint{kOrigin, size(), tree_.Root(), {}}.ToText();
+    std::string note = signer_.Sign(text).value();
+    for (const std::string& line : extra_lines) note += line;
+    return note;
+  }
+
+  // A bundle of the given entries (default: all) against Checkpoint(extra_lines).
+  v1::PieceBundle Bundle(const std::string& piece_id, std::set<uint64_t> indices = {},
+                         const std::vector<std::string>& extra_lines = {}) const {
+    if (indices.empty()) {
+      for (uint64_t i = 0; i < size(); ++i) indices.insert(i);
+    }
+    v1::PieceBundle b;
+    b.set_format(kBundleFormat);
+    b.set_piece_id(piece_id);
+    b.set_checkpoint(Checkpoint(extra_lines));
+    const NodeReader read = [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
+      auto it = nodes_.find({level, index});
+      if (it == nodes_.end()) return absl::NotFoundError("no node");
+      return it->second;
+    };
+    for (uint64_t i : indices) {
+      TlogProof proof{.extra = std::nullopt,
+                      .index = i,
+                      .hashes = InclusionProof(i, size(), read).value(),
+                      .checkpoint_note = b.checkpoint()};
+      v1::BundleEntry* e = b.add_entries();
+      e->set_index(i);
+      e->set_entry(entries_[i]);
+      e->set_tlog_proof(proof.ToText());
+    }
+    return b;
+  }
+
+ private:
+  NoteSigner signer_;
+  Identity op_;
+  std::vector<std::string> entries_;
+  Hash prev_{};
+  CompactRange tree_;
+  std::map<std::pair<int, uint64_t>, Hash> nodes_;
+  int64_t time_ = NowMicros() - 3600LL * 1'000'000;
+};
+
+}  // namespace touchstone::testing
+
+#endif  // TOUCHSTONE_TESTS_FAKE_LOG_H_
