@@ -53,6 +53,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "services/server.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -405,36 +406,10 @@ RocksLimits MeasureRocks(const std::string& dir, double seconds) {
 
 // ---------------------------------------------------------------- records
 
-// A participant who signs records: id and key (as tests/test_util.h, kept here
-// so the benchmark does not depend on test helpers).
-struct Identity {
-  std::string id;
-  ts::PrivateKey key;
-};
-
-Identity NewIdentity(std::string id) {
-  auto key = ts::PrivateKey::Generate();
-  if (!key.ok()) Die(absl::StrCat("key generation: ", key.status().ToString()));
-  return Identity{std::move(id), *std::move(key)};
-}
-
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-// The operator registers `who` with one role and its key.
-v1::Record RegisterRecord(const Identity& op, const Identity& who, v1::Role role,
-                          const std::string& record_id) {
-  v1::Record r;
-  r.set_record_id(record_id);
-  r.set_signer(op.id);
-  r.set_key_id(op.key.public_key().Fingerprint());
-  r.set_event_time_micros(NowMicros());
-  auto* p = r.mutable_participant_registered();
-  p->set_participant_id(who.id);
-  p->set_legal_name("Bench refinery " + who.id);
-  p->add_roles(role);
-  p->add_keys()->set_ed25519(who.key.public_key().raw());
-  return r;
-}
+using ts::testing::Identity;
+using ts::testing::NewIdentity;
+using ts::testing::NowMicros;
+using ts::testing::RegisterRecord;
 
 // Builds LotCreated records of a fixed serialized size, signed by the
 // registered participants in turn, with run-unique ids.
