@@ -93,4 +93,34 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
   return report;
 }
 
+absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& checkpoint,
+                                        const AuditOptions& options) {
+  AuditReport report;
+  ASSIGN_OR_RETURN(NoteVerifier genesis, GenesisVerifier(mirror));
+  if (genesis.name != checkpoint.origin) {
+    return absl::DataLossError(absl::StrCat("entry 0 starts log '", genesis.name,
+                                            "', the checkpoint is of '", checkpoint.origin, "'"));
+  }
+  report.origin = genesis.name;
+  report.verifier_key = FormatVerifierKey(genesis.name, genesis.key);
+  CompactRange tree;
+  auto on_entry = [&](uint64_t, const Hash& leaf) -> absl::Status {
+    tree.Append(leaf, nullptr);
+    ++report.entries;
+    if (options.progress && report.entries % options.progress_every == 0) {
+      options.progress(report.entries, checkpoint.size);
+    }
+    return absl::OkStatus();
+  };
+  ASSIGN_OR_RETURN(MemoryState rebuilt,
+                   RebuildState(mirror, checkpoint.size, options.rules, on_entry));
+  if (tree.Root() != checkpoint.root) {
+    return absl::DataLossError(absl::StrCat("the entries' root at size ", checkpoint.size,
+                                            " is not the checkpoint's root"));
+  }
+  report.checkpoints = 1;
+  report.state_keys = rebuilt.values().size();
+  return report;
+}
+
 }  // namespace touchstone

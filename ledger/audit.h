@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ledger/checkpoint.h"
 #include "ledger/rules.h"
 #include "ledger/store.h"
 
@@ -37,6 +38,15 @@ struct AuditReport {
 // the stored one. DATA_LOSS naming the first problem precisely (entry index,
 // tree node, checkpoint size or state key).
 absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& options);
+
+// Audits a mirror: a store holding only the entries [0, checkpoint.size) copied
+// from a server (e.g. with Ledger.GetEntries), against that server's latest
+// checkpoint, already verified with the log's key by the caller. Re-hashes,
+// chain-checks, signature-checks and re-applies the rules to every entry
+// (RebuildState) and checks the recomputed root equals the checkpoint's, and
+// that the genesis entry names the checkpoint's origin. DATA_LOSS as AuditStore.
+absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& checkpoint,
+                                        const AuditOptions& options);
 
 }  // namespace touchstone
 

@@ -102,4 +102,36 @@ absl::StatusOr<size_t> CountCosignatures(std::string_view note,
   return count;
 }
 
+CosignatureSigner::CosignatureSigner(std::string name, PrivateKey key)
+    : name_(std::move(name)),
+      key_(std::move(key)),
+      key_id_(NoteKeyId(name_, kNoteTypeCosignatureV1, key_.public_key().raw())) {}
+
+absl::StatusOr<CosignatureSigner> CosignatureSigner::Create(std::string name, PrivateKey key) {
+  if (!IsValidKeyName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid witness name '", name, "': non-empty, no spaces or '+'"));
+  }
+  return CosignatureSigner(std::move(name), std::move(key));
+}
+
+std::string CosignatureSigner::VerifierKey() const {
+  return FormatCosignatureVerifierKey(name_, key_.public_key());
+}
+
+NoteVerifier CosignatureSigner::Verifier() const {
+  return NoteVerifier{name_, key_id_, key_.public_key()};
+}
+
+absl::StatusOr<std::string> CosignatureSigner::SignatureLine(std::string_view checkpoint_text,
+                                                             uint64_t timestamp) const {
+  if (checkpoint_text.empty() || checkpoint_text.back() != '\n') {
+    return absl::InvalidArgumentError("a checkpoint text ends in a newline");
+  }
+  if (timestamp > static_cast<uint64_t>(INT64_MAX)) {
+    return absl::InvalidArgumentError("cosignature timestamp exceeds 2^63-1");
+  }
+  return CosignatureLine(name_, key_, timestamp, checkpoint_text);
+}
+
 }  // namespace touchstone

@@ -45,6 +45,34 @@ absl::StatusOr<std::string> CosignatureLine(std::string_view name, const Private
 absl::StatusOr<size_t> CountCosignatures(std::string_view note,
                                          const std::vector<NoteVerifier>& witnesses);
 
+// A witness's cosigning key: name + Ed25519 key, cosignature/v1 key ID (type 0x04).
+// Thread-safe (immutable).
+class CosignatureSigner {
+ public:
+  // INVALID_ARGUMENT if name is not a valid key name.
+  static absl::StatusOr<CosignatureSigner> Create(std::string name, PrivateKey key);
+
+  const std::string& name() const { return name_; }
+  uint32_t key_id() const { return key_id_; }
+  const PrivateKey& key() const { return key_; }
+  // "<name>+<key ID hex>+<base64(0x04 || public key)>", as ParseCosignatureVerifier reads it.
+  std::string VerifierKey() const;
+  // The parsed verifier of this key (for CountCosignatures).
+  NoteVerifier Verifier() const;
+
+  // The cosignature line on a checkpoint with this text at `timestamp` (unix
+  // seconds). INVALID_ARGUMENT if the text is not a checkpoint note text (empty,
+  // no final '\n') or the timestamp exceeds 2^63-1.
+  absl::StatusOr<std::string> SignatureLine(std::string_view checkpoint_text,
+                                            uint64_t timestamp) const;
+
+ private:
+  CosignatureSigner(std::string name, PrivateKey key);
+  std::string name_;
+  PrivateKey key_;
+  uint32_t key_id_;
+};
+
 }  // namespace touchstone
 
 #endif  // TOUCHSTONE_LEDGER_COSIGNATURE_H_

@@ -5,7 +5,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       librocksdb-dev rocksdb-tools libssl-dev openssl libabsl-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      libcli11-dev nlohmann-json3-dev
+      libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
       python3 python3-grpcio python3-protobuf)
 missing=()
 for p in "${PKGS[@]}"; do

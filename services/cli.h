@@ -68,6 +68,8 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code);
 // Needs AddLogCommands first (adds `log update`).
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddWitnessCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 // Fetches the latest checkpoint and checks it against this client's trusted head
 // for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the

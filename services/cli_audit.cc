@@ -1,13 +1,19 @@
 // touchstone audit --data_dir DIR: re-verify a whole log from genesis, straight
-// from a (stopped or running) server's data directory, read-only.
+// from a (stopped or running) server's data directory, read-only; or
+// touchstone audit --tiles DIR --vkey KEY: verify a tlog-tiles export (ledger/tiles.h); or
+// touchstone audit --from_server --vkey KEY: mirror the server's entries through
+// Ledger.GetEntries and re-verify them against its latest checkpoint.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/audit.h"
 #include "ledger/status_macros.h"
+#include "ledger/tiles.h"
 #include "services/cli.h"
+#include "services/status_convert.h"
 
 namespace touchstone::cli {
 namespace {
@@ -36,15 +42,102 @@ absl::Status Audit(const std::string& data_dir) {
   return absl::OkStatus();
 }
 
+absl::Status AuditTiles(const std::string& dir, const std::string& vkey) {
+  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  absl::StatusOr<TilesVerifyReport> report = VerifyTilesDir(dir, verifier);
+  if (!report.ok()) {
+    return absl::Status(report.status().code(),
+                        absl::StrCat("AUDIT FAILED: ", report.status().message()));
+  }
+  std::cout << "tiles audit passed: checkpoint signed by " << vkey << " at size " << report->size
+            << "; " << report->entries << " entries in " << report->bundles
+            << " bundles decoded and chained from genesis; " << report->tiles
+            << " hash tiles and the checkpoint root match the entries\n";
+  return absl::OkStatus();
+}
+
+// Mirrors every entry the server has into a scratch store, then audits it.
+absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
+  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  auto stub = ctx.Stub();
+  v1::CheckpointResponse latest;
+  RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.Call().get(), {}, &latest)));
+  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(latest.checkpoint(), verifier));
+
+  std::string scratch = (std::filesystem::temp_directory_path() / "touchstone-mirror-XXXXXX");
+  if (mkdtemp(scratch.data()) == nullptr) return absl::UnavailableError("cannot make a temp dir");
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{scratch};
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> mirror, Store::Open({.path = scratch + "/db"}));
+  grpc::ClientContext call;  // a long stream: no deadline
+  v1::GetEntriesRequest req;
+  req.set_end(cp.size);
+  auto reader = stub->GetEntries(&call, req);
+  v1::Entry e;
+  uint64_t next = 0;
+  StoreBatch batch = mirror->NewBatch();
+  while (reader->Read(&e)) {
+    if (e.index() != next) {
+      return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed entry ", e.index(),
+                                              " where ", next, " belongs"));
+    }
+    batch.PutEntry(next++, e.data());
+    if (next % 10000 == 0) {
+      RETURN_IF_ERROR(mirror->Commit(batch));
+      batch = mirror->NewBatch();
+    }
+  }
+  RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+  if (next != cp.size) {
+    return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed ", next,
+                                            " entries for a checkpoint of size ", cp.size));
+  }
+  RETURN_IF_ERROR(mirror->Commit(batch));
+  absl::StatusOr<AuditReport> report = AuditMirror(*mirror, cp, AuditOptions());
+  if (!report.ok()) {
+    return absl::Status(report.status().code(),
+                        absl::StrCat("AUDIT FAILED: ", report.status().message()));
+  }
+  std::cout << "audit passed: " << report->entries << " entries streamed from " << ctx.server
+            << ", re-hashed, chained, signature-checked and re-applied through the rules; "
+            << "their root is the root of the checkpoint at size " << cp.size << " signed by "
+            << vkey << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-void AddAuditCommands(CLI::App& app, Context&, int* exit_code) {
+void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* audit = app.add_subcommand(
       "audit", "re-verify a whole log from genesis out of a data directory (read-only)");
   auto data_dir = std::make_shared<std::string>();
-  audit->add_option("--data_dir", *data_dir, "touchstoned's data directory")->required();
-  audit->callback([exit_code, data_dir] {
-    if (absl::Status s = Audit(*data_dir); !s.ok()) *exit_code = Fail(s);
+  auto tiles = std::make_shared<std::string>();
+  auto vkey = std::make_shared<std::string>();
+  auto* d = audit->add_option("--data_dir", *data_dir, "touchstoned's data directory");
+  auto* t = audit->add_option("--tiles", *tiles, "a tlog-tiles export (touchstone export)");
+  auto from_server = std::make_shared<bool>(false);
+  auto* f = audit->add_flag("--from_server", *from_server,
+                            "stream the entries from --server and audit them");
+  audit->add_option("--vkey", *vkey,
+                    "the log's note verifier key (required with --tiles and --from_server)");
+  d->excludes(t);
+  f->excludes(d)->excludes(t);
+  audit->callback([&ctx, exit_code, data_dir, tiles, vkey, from_server] {
+    absl::Status s;
+    if (*from_server) {
+      s = vkey->empty() ? absl::InvalidArgumentError("--from_server needs --vkey")
+                        : AuditFromServer(ctx, *vkey);
+    } else if (!tiles->empty()) {
+      s = vkey->empty() ? absl::InvalidArgumentError("--tiles needs --vkey")
+                        : AuditTiles(*tiles, *vkey);
+    } else if (!data_dir->empty()) {
+      s = Audit(*data_dir);
+    } else {
+      s = absl::InvalidArgumentError("give --data_dir DIR or --tiles DIR --vkey KEY");
+    }
+    if (!s.ok()) *exit_code = Fail(s);
   });
 }
 

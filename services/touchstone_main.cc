@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
   touchstone::cli::AddTrustCommands(app, ctx, &exit_code);
   touchstone::cli::AddAuditCommands(app, ctx, &exit_code);
+  touchstone::cli::AddWitnessCommands(app, ctx, &exit_code);
+  touchstone::cli::AddExportCommands(app, ctx, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

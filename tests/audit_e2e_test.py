@@ -71,6 +71,26 @@ class AuditTest(unittest.TestCase):
         self.assertIn("audit passed: 50 entries", r.stdout)
         self.assertIn("50 checkpoints match", r.stdout)
 
+    def test_a_log_streamed_from_the_server_audits_against_its_checkpoint(self):
+        server = Server(ARGS.touchstoned, self.tmp, self.copy("served")).start()
+        try:
+            def cli(*args):
+                return subprocess.run([ARGS.touchstone, "--server", server.addr] + list(args),
+                                      capture_output=True, text=True, env=clean_env(),
+                                      timeout=120)
+            info = cli("log", "info").stdout
+            vkey = [l.split(" ", 1)[1] for l in info.splitlines()
+                    if l.startswith("verifier_key ")][0]
+            r = cli("audit", "--from_server", "--vkey", vkey)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("audit passed: 50 entries streamed from", r.stdout)
+            self.assertIn("root of the checkpoint at size 50", r.stdout)
+            other = cli("audit", "--from_server", "--vkey",
+                        "touchstone.local/ledger+00000000+AQ" + "A" * 42 + "=")
+            self.assertNotEqual(other.returncode, 0)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_one_changed_byte_in_an_entry_is_found(self):
         data = self.copy("entry")
         flip_stored_byte(os.path.join(data, "db"), "entries", "0x0000000000000014", 80,

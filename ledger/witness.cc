@@ -1,0 +1,325 @@
+// A tlog-witness: add-checkpoint checks, cosigning and the persisted state.
+#include "ledger/witness.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ledger/status_macros.h"
+#include "ledger/strings.h"
+#include "ledger/trusted_head.h"
+
+namespace touchstone {
+namespace {
+
+constexpr std::string_view kStateHeader = "touchstone-witness-state/v1";
+
+// A decimal with no leading zeros ("0" alone is fine).
+bool ParseCanonicalU64(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return absl::SimpleAtoi(Sv(s), out);
+}
+
+absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+AddCheckpointResult Result(AddCheckpointResult::Kind kind, std::string message) {
+  AddCheckpointResult r;
+  r.kind = kind;
+  r.message = std::move(message);
+  return r;
+}
+
+uint64_t SystemClock() { return static_cast<uint64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+std::string AddCheckpointRequest::ToText() const {
+  std::string out = absl::StrCat("old ", old_size, "\n");
+  for (const Hash& h : proof) absl::StrAppend(&out, HashToBase64(h), "\n");
+  absl::StrAppend(&out, "\n", Sv(checkpoint_note));
+  return out;
+}
+
+absl::StatusOr<AddCheckpointRequest> AddCheckpointRequest::FromText(std::string_view body) {
+  AddCheckpointRequest req;
+  auto next_line = [&body](std::string_view* line) {
+    const size_t nl = body.find('\n');
+    if (nl == std::string_view::npos) return false;
+    *line = body.substr(0, nl);
+    body.remove_prefix(nl + 1);
+    return true;
+  };
+  std::string_view line;
+  if (!next_line(&line) || line.substr(0, 4) != "old " ||
+      !ParseCanonicalU64(line.substr(4), &req.old_size)) {
+    return absl::InvalidArgumentError(
+        "add-checkpoint body must start with \"old <size>\\n\" (decimal, no leading zeros)");
+  }
+  while (true) {
+    if (!next_line(&line)) {
+      return absl::InvalidArgumentError("add-checkpoint body has no empty line before the note");
+    }
+    if (line.empty()) break;
+    if (req.proof.size() == kMaxWitnessProofLines) {
+      return absl::InvalidArgumentError("more than 63 consistency proof lines");
+    }
+    absl::StatusOr<Hash> h = HashFromBase64(line);
+    if (!h.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("consistency proof line is not a base64 hash: ", h.status().message()));
+    }
+    req.proof.push_back(*h);
+  }
+  if (body.empty()) return absl::InvalidArgumentError("add-checkpoint body has no checkpoint");
+  req.checkpoint_note = std::string(body);
+  return req;
+}
+
+int AddCheckpointResult::HttpStatus() const {
+  switch (kind) {
+    case Kind::kCosigned:
+      return 200;
+    case Kind::kMalformed:
+    case Kind::kOldSizeTooLarge:
+      return 400;
+    case Kind::kBadSignature:
+      return 403;
+    case Kind::kUnknownOrigin:
+      return 404;
+    case Kind::kStaleOldSize:
+    case Kind::kRootMismatch:
+      return 409;
+    case Kind::kInconsistent:
+      return 422;
+    case Kind::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::string AddCheckpointResult::HttpBody() const {
+  if (kind == Kind::kCosigned) return cosignature;
+  if (kind == Kind::kStaleOldSize) return absl::StrCat(witness_size, "\n");
+  return message + "\n";
+}
+
+std::string AddCheckpointResult::ContentType() const {
+  if (kind == Kind::kStaleOldSize) return std::string(kTlogSizeContentType);
+  return "text/plain; charset=utf-8";
+}
+
+Witness::Witness(CosignatureSigner signer, std::vector<NoteVerifier> logs,
+                 std::string state_path, Clock clock)
+    : signer_(std::move(signer)),
+      state_path_(std::move(state_path)),
+      clock_(clock ? std::move(clock) : Clock(SystemClock)) {
+  for (NoteVerifier& v : logs) {
+    std::string origin = v.name;
+    logs_[origin].push_back(std::move(v));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Witness>> Witness::Create(CosignatureSigner signer,
+                                                         std::vector<NoteVerifier> logs,
+                                                         std::string state_path, Clock clock) {
+  if (logs.empty()) return absl::InvalidArgumentError("a witness needs at least one log key");
+  if (state_path.empty()) return absl::InvalidArgumentError("a witness needs a state file");
+  std::unique_ptr<Witness> w(
+      new Witness(std::move(signer), std::move(logs), std::move(state_path), std::move(clock)));
+  RETURN_IF_ERROR(w->Load());
+  return w;
+}
+
+absl::Status Witness::Load() {
+  FILE* f = std::fopen(state_path_.c_str(), "rb");
+  if (f == nullptr) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::UnavailableError(
+        absl::StrCat("cannot read witness state ", state_path_, ": ", strerror(errno)));
+  }
+  std::string data;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  const bool read_error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (read_error) return absl::UnavailableError(absl::StrCat("cannot read ", state_path_));
+
+  auto corrupt = [this](std::string_view why) {
+    return absl::DataLossError(absl::StrCat("witness state ", state_path_, " is corrupt (",
+                                            Sv(why), "); refusing to start without it"));
+  };
+  if (data.empty() || data.back() != '\n') return corrupt("no final newline");
+  std::vector<std::string> lines =
+      absl::StrSplit(absl::string_view(data.data(), data.size() - 1), '\n');
+  if (lines.empty() || lines[0] != kStateHeader) {
+    return corrupt("no header");
+  }
+  std::map<std::string, Checkpoint, std::less<>> loaded;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> parts = absl::StrSplit(lines[i], ' ');
+    Checkpoint cp;
+    if (parts.size() != 3 || !IsValidKeyName(parts[0]) ||
+        !ParseCanonicalU64(parts[1], &cp.size)) {
+      return corrupt(absl::StrCat("line ", i + 1));
+    }
+    absl::StatusOr<Hash> root = HashFromBase64(parts[2]);
+    if (!root.ok()) return corrupt(absl::StrCat("line ", i + 1));
+    cp.origin = parts[0];
+    cp.root = *root;
+    if (!loaded.emplace(cp.origin, cp).second) {
+      return corrupt(absl::StrCat("origin ", cp.origin, " twice"));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  latest_ = std::move(loaded);
+  return absl::OkStatus();
+}
+
+absl::Status Witness::Persist(const std::map<std::string, Checkpoint, std::less<>>& state) const {
+  std::string data(kStateHeader);
+  data += "\n";
+  for (const auto& [origin, cp] : state) {
+    absl::StrAppend(&data, origin, " ", cp.size, " ", HashToBase64(cp.root), "\n");
+  }
+  const std::string tmp = state_path_ + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
+  }
+  absl::Status s = WriteAll(fd, data, tmp);
+  if (s.ok() && ::fsync(fd) != 0) {
+    s = absl::UnavailableError(absl::StrCat("cannot sync ", tmp, ": ", strerror(errno)));
+  }
+  ::close(fd);
+  if (!s.ok()) return s;
+  if (::rename(tmp.c_str(), state_path_.c_str()) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, " to ", state_path_, ": ", strerror(errno)));
+  }
+  // Make the rename durable: sync the directory.
+  const size_t slash = state_path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : state_path_.substr(0, slash + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+std::optional<Checkpoint> Witness::Latest(std::string_view origin) const {
+  absl::MutexLock lock(&mu_);
+  auto it = latest_.find(origin);
+  if (it == latest_.end()) return std::nullopt;
+  return it->second;
+}
+
+AddCheckpointResult Witness::AddCheckpoint(std::string_view body) {
+  absl::StatusOr<AddCheckpointRequest> req = AddCheckpointRequest::FromText(body);
+  if (!req.ok()) {
+    return Result(AddCheckpointResult::Kind::kMalformed, std::string(req.status().message()));
+  }
+  return AddCheckpoint(*req);
+}
+
+AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
+  using Kind = AddCheckpointResult::Kind;
+  absl::StatusOr<ParsedNote> parsed = ParseNote(req.checkpoint_note);
+  if (!parsed.ok()) return Result(Kind::kMalformed, std::string(parsed.status().message()));
+  absl::StatusOr<Checkpoint> unverified = Checkpoint::FromText(parsed->text);
+  if (!unverified.ok()) {
+    return Result(Kind::kMalformed, std::string(unverified.status().message()));
+  }
+  auto log = logs_.find(unverified->origin);
+  if (log == logs_.end()) {
+    return Result(Kind::kUnknownOrigin,
+                  absl::StrCat("unknown log origin '", unverified->origin, "'"));
+  }
+  std::optional<Checkpoint> fresh;
+  std::string why;
+  for (const NoteVerifier& v : log->second) {
+    absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(req.checkpoint_note, v);
+    if (cp.ok()) {
+      fresh = std::move(*cp);
+      break;
+    }
+    why = std::string(cp.status().message());
+  }
+  if (!fresh) {
+    return Result(Kind::kBadSignature,
+                  absl::StrCat("checkpoint not signed by a trusted key for '",
+                               unverified->origin, "': ", why));
+  }
+  if (req.old_size > fresh->size) {
+    return Result(Kind::kOldSizeTooLarge, absl::StrCat("old size ", req.old_size,
+                                                       " exceeds the checkpoint size ",
+                                                       fresh->size));
+  }
+
+  absl::MutexLock lock(&mu_);
+  auto prev_it = latest_.find(fresh->origin);
+  const std::optional<Checkpoint> prev =
+      prev_it == latest_.end() ? std::nullopt : std::optional<Checkpoint>(prev_it->second);
+  const uint64_t prev_size = prev ? prev->size : 0;
+  if (req.old_size != prev_size) {
+    AddCheckpointResult r =
+        Result(Kind::kStaleOldSize, absl::StrCat("the latest checkpoint cosigned for ",
+                                                 fresh->origin, " has size ", prev_size));
+    r.witness_size = prev_size;
+    return r;
+  }
+  if (req.old_size == 0 && !req.proof.empty()) {
+    return Result(Kind::kMalformed, "the consistency proof must be empty when the old size is 0");
+  }
+  if (fresh->size == 0 && fresh->root != EmptyRoot()) {
+    return Result(Kind::kInconsistent, "a checkpoint of size 0 must have the empty tree's root");
+  }
+  if (prev && prev->size > 0) {
+    // old_size == prev->size <= fresh->size here: the same tree, or an extension.
+    absl::StatusOr<Checkpoint> advanced = AdvanceTrustedHead(*prev, *fresh, req.proof);
+    if (!advanced.ok()) {
+      return Result(fresh->size == prev->size ? Kind::kRootMismatch : Kind::kInconsistent,
+                    std::string(advanced.status().message()));
+    }
+  }
+  // (No prior state, or an empty tree: the proof from size 0 is empty by definition.)
+
+  absl::StatusOr<std::string> line = signer_.SignatureLine(parsed->text, clock_());
+  if (!line.ok()) return Result(Kind::kInternal, std::string(line.status().message()));
+  std::map<std::string, Checkpoint, std::less<>> next = latest_;
+  Checkpoint stored{fresh->origin, fresh->size, fresh->root, {}};
+  next[fresh->origin] = stored;
+  if (absl::Status s = Persist(next); !s.ok()) {
+    return Result(Kind::kInternal, absl::StrCat("not cosigned: ", s.message()));
+  }
+  latest_ = std::move(next);
+  AddCheckpointResult r;
+  r.kind = Kind::kCosigned;
+  r.cosignature = std::move(*line);
+  return r;
+}
+
+}  // namespace touchstone

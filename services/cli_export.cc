@@ -1,0 +1,40 @@
+// touchstone export DIR --data_dir D: write the log's C2SP tlog-tiles layout
+// (checkpoint, hash tiles, entry bundles) from a data directory, read-only.
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
+#include "ledger/store.h"
+#include "ledger/tiles.h"
+#include "services/cli.h"
+
+namespace touchstone::cli {
+namespace {
+
+absl::Status Export(const std::string& out_dir, const std::string& data_dir) {
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Store> store,
+      Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
+  ASSIGN_OR_RETURN(ExportReport report, ExportTiles(*store, out_dir));
+  for (const std::string& path : report.written) std::cout << "wrote " << path << "\n";
+  std::cout << "exported log " << report.origin << " at size " << report.size << " to "
+            << out_dir << ": " << report.written.size() << " files written, "
+            << report.unchanged << " full tiles and bundles unchanged\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddExportCommands(CLI::App& app, Context&, int* exit_code) {
+  auto* exp = app.add_subcommand(
+      "export", "write the log as static C2SP tlog-tiles files (incremental; read-only store)");
+  auto dir = std::make_shared<std::string>();
+  auto data_dir = std::make_shared<std::string>();
+  exp->add_option("DIR", *dir, "output directory")->required();
+  exp->add_option("--data_dir", *data_dir, "touchstoned's data directory")->required();
+  exp->callback([exit_code, dir, data_dir] {
+    if (absl::Status s = Export(*dir, *data_dir); !s.ok()) *exit_code = Fail(s);
+  });
+}
+
+}  // namespace touchstone::cli

@@ -1,0 +1,167 @@
+// touchstone witness: a c2sp.org/tlog-witness HTTP server (POST /add-checkpoint)
+// cosigning the checkpoints of the logs it is given, only when each extends the
+// last one it cosigned. Also `witness-key` (print a witness verifier key) and
+// `witness-add` (ask a witness to cosign an add-checkpoint body).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "httplib.h"
+#include "ledger/cosignature.h"
+#include "ledger/keys.h"
+#include "ledger/status_macros.h"
+#include "ledger/witness.h"
+#include "services/cli.h"
+#include "services/witness_client.h"
+
+namespace touchstone::cli {
+namespace {
+
+absl::StatusOr<CosignatureSigner> LoadSigner(const std::string& key_file,
+                                             const std::string& name) {
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(key_file));
+  return CosignatureSigner::Create(name, std::move(key));
+}
+
+absl::Status WriteAtomically(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  std::filesystem::remove(tmp);
+  RETURN_IF_ERROR(WriteFile(tmp, data));
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:0";
+  std::string key_file;
+  std::string name;
+  std::vector<std::string> logs;
+  std::string state;
+  std::string port_file;
+};
+
+absl::Status Serve(const ServeFlags& f) {
+  ASSIGN_OR_RETURN(CosignatureSigner signer, LoadSigner(f.key_file, f.name));
+  std::vector<NoteVerifier> logs;
+  for (const std::string& vkey : f.logs) {
+    ASSIGN_OR_RETURN(NoteVerifier v, NoteVerifier::Parse(vkey));
+    logs.push_back(std::move(v));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Witness> witness,
+                   Witness::Create(std::move(signer), std::move(logs), f.state));
+
+  const size_t colon = f.listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(f.listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen must be host:port, not '", f.listen, "'"));
+  }
+  const std::string host = f.listen.substr(0, colon);
+
+  // SIGTERM / SIGINT are taken by a thread (sigwait) that stops the server; every
+  // other thread, the server's pool included, inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  httplib::Server server;
+  server.set_payload_max_length(1 << 20);
+  server.Post("/add-checkpoint", [&witness](const httplib::Request& req, httplib::Response& res) {
+    AddCheckpointResult r = witness->AddCheckpoint(req.body);
+    res.status = r.HttpStatus();
+    res.set_content(r.HttpBody(), r.ContentType().c_str());
+  });
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    std::string first_line = req.body.substr(0, req.body.find('\n'));
+    std::cerr << "witness: " << req.method << " " << req.path << " (" << first_line << ") -> "
+              << res.status;
+    if (res.status != 200) std::cerr << ": " << res.body.substr(0, res.body.find('\n'));
+    std::cerr << std::endl;
+  });
+
+  int bound = port;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host.c_str());
+    if (bound < 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", f.listen));
+  } else if (!server.bind_to_port(host.c_str(), port)) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", f.listen));
+  }
+
+  std::thread stopper([&server, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    server.stop();
+  });
+
+  std::cout << "witness " << witness->signer().name() << "\n"
+            << "verifier_key " << witness->VerifierKey() << "\n"
+            << "listening " << host << ":" << bound << std::endl;
+  absl::Status status = absl::OkStatus();
+  if (!f.port_file.empty()) status = WriteAtomically(f.port_file, absl::StrCat(bound, "\n"));
+  if (status.ok() && !server.listen_after_bind()) {
+    status = absl::UnavailableError("the witness server failed");
+  }
+  if (!status.ok()) server.stop();
+  // Wake the stopper if the server ended for another reason.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  return status;
+}
+
+}  // namespace
+
+void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
+  auto run = [exit_code](absl::Status s) {
+    if (!s.ok()) *exit_code = Fail(s) + (s.code() == absl::StatusCode::kDataLoss ? 1 : 0);
+  };
+
+  static ServeFlags flags;
+  auto* serve = app.add_subcommand(
+      "witness", "serve as a c2sp.org/tlog-witness witness (POST /add-checkpoint) for logs");
+  serve->add_option("--listen", flags.listen, "host:port (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--key", flags.key_file, "the witness's Ed25519 PEM key")->required();
+  serve->add_option("--name", flags.name, "the witness's key name")->required();
+  serve->add_option("--log", flags.logs, "a log's note verifier key (repeatable)")->required();
+  serve->add_option("--state", flags.state, "state file: the latest cosigned checkpoints")
+      ->required();
+  serve->add_option("--port_file", flags.port_file, "write the bound port here when serving");
+  serve->callback([run] { run(Serve(flags)); });
+
+  static std::string key_file, key_name;
+  auto* key = app.add_subcommand("witness-key", "print a witness key's cosignature verifier key");
+  key->add_option("key", key_file, "the witness's Ed25519 PEM key")->required();
+  key->add_option("--name", key_name, "the witness's key name")->required();
+  key->callback([run] {
+    absl::StatusOr<CosignatureSigner> signer = LoadSigner(key_file, key_name);
+    if (!signer.ok()) return run(signer.status());
+    std::cout << signer->VerifierKey() << "\n";
+  });
+
+  static std::string url, body_file;
+  auto* add = app.add_subcommand(
+      "witness-add", "ask a witness to cosign (body: `touchstone log consistency OLD` output)");
+  add->add_option("url", url, "the witness, http://host:port[/prefix]")->required();
+  add->add_option("body", body_file, "add-checkpoint body file")->required();
+  add->callback([run] {
+    absl::StatusOr<std::string> body = ReadFile(body_file);
+    if (!body.ok()) return run(body.status());
+    uint64_t size = 0;
+    absl::StatusOr<std::string> lines = PostAddCheckpoint(url, *body, &size);
+    if (!lines.ok()) return run(lines.status());
+    std::cout << *lines;
+  });
+}
+
+}  // namespace touchstone::cli
