@@ -2,6 +2,7 @@
 #include "ledger/bundle_builder.h"
 
 #include <deque>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -148,7 +149,12 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
   // The checkpoint after the walk covers every record the walk saw, except one
   // committed in the instant between its state write and the checkpoint's
   // publication; such a record is left out below.
-  const auto [size, note] = ledger.LatestCheckpoint();
+  auto [size, note] = ledger.LatestCheckpoint();
+  // Prefer the newest witnessed checkpoint when it already covers the piece.
+  if (const auto cosigned = ledger.LatestCosigned();
+      cosigned && !indices.empty() && *indices.rbegin() < cosigned->first) {
+    std::tie(size, note) = *cosigned;
+  }
   v1::PieceBundle bundle;
   bundle.set_format(kBundleFormat);
   bundle.set_piece_id(piece_id);

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ledger/big_endian.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
 #include "ledger/rules.h"
@@ -134,7 +135,13 @@ absl::Status Ledger::Initialize() {
     return absl::DataLossError(absl::StrCat("the latest checkpoint (size ", cp.size,
                                             ") does not match the stored tree of size ", size));
   }
+  ASSIGN_OR_RETURN(std::optional<std::string> cosigned_size, store_->GetMeta("cosigned_size"));
   absl::MutexLock lock(&head_mu_);
+  if (cosigned_size && cosigned_size->size() == 8) {
+    const uint64_t s = LoadBE(cosigned_size->data(), 8);
+    ASSIGN_OR_RETURN(std::string cosigned, store_->GetCheckpoint(s));
+    cosigned_ = std::make_pair(s, std::move(cosigned));
+  }
   size_ = size;
   checkpoint_ = std::move(note);
   return absl::OkStatus();
@@ -481,6 +488,29 @@ uint64_t Ledger::Size() const {
 std::pair<uint64_t, std::string> Ledger::LatestCheckpoint() const {
   absl::MutexLock lock(&head_mu_);
   return {size_, checkpoint_};
+}
+
+std::optional<std::pair<uint64_t, std::string>> Ledger::LatestCosigned() const {
+  absl::MutexLock lock(&head_mu_);
+  return cosigned_;
+}
+
+absl::Status Ledger::PublishCosigned(uint64_t size, const std::string& cosigned) {
+  ASSIGN_OR_RETURN(std::string plain, GetCheckpoint(size));
+  if (cosigned.size() <= plain.size() || cosigned.compare(0, plain.size(), plain) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("a cosigned checkpoint must extend the one issued at size ", size));
+  }
+  StoreBatch batch = store_->NewBatch();
+  batch.PutCheckpoint(size, cosigned);
+  batch.PutMeta("cosigned_size", EncodeU64(size));
+  if (const auto latest = LatestCosigned(); latest && latest->first >= size) {
+    return absl::OkStatus();  // a newer one is already published
+  }
+  RETURN_IF_ERROR(store_->Commit(batch));
+  absl::MutexLock lock(&head_mu_);
+  if (!cosigned_ || cosigned_->first < size) cosigned_ = std::make_pair(size, cosigned);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> Ledger::GetEntry(uint64_t index) const {

@@ -115,6 +115,14 @@ class Ledger {
                            const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The latest checkpoint note and its size.
   std::pair<uint64_t, std::string> LatestCheckpoint() const;
+  // The newest checkpoint witnesses have cosigned (with their cosignature lines),
+  // if any: see PublishCosigned.
+  std::optional<std::pair<uint64_t, std::string>> LatestCosigned() const;
+  // Stores `cosigned` (the checkpoint issued at `size` plus witness cosignature
+  // lines) in place of the plain note at that size, durably, and makes it the
+  // latest cosigned checkpoint if it is newer. FAILED_PRECONDITION unless it
+  // extends the stored note at that size; storage errors as Store::Commit.
+  absl::Status PublishCosigned(uint64_t size, const std::string& cosigned);
   // The checkpoint issued at `size`; NOT_FOUND if none was issued at that size,
   // OUT_OF_RANGE if size > Size().
   absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
@@ -174,6 +182,7 @@ class Ledger {
   mutable absl::Mutex head_mu_;
   uint64_t size_ ABSL_GUARDED_BY(head_mu_) = 0;
   std::string checkpoint_ ABSL_GUARDED_BY(head_mu_);
+  std::optional<std::pair<uint64_t, std::string>> cosigned_ ABSL_GUARDED_BY(head_mu_);
 
   std::thread sequencer_;
 };

@@ -20,7 +20,8 @@ absl::Status LogInfoCmd(const Context& ctx) {
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
   std::cout << "origin " << info.origin() << "\n"
             << "verifier_key " << info.verifier_key() << "\n"
-            << "size " << info.size() << "\n";
+            << "size " << info.size() << "\n"
+            << "witnessed_size " << info.witnessed_size() << "\n";
   return absl::OkStatus();
 }
 

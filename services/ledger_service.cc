@@ -148,6 +148,7 @@ grpc::Status LedgerService::GetLogInfo(grpc::ServerContext*, const v1::GetLogInf
   resp->set_size(info.size);
   resp->set_max_batch(static_cast<uint32_t>(ledger_->options().max_batch));
   resp->set_max_record_bytes(static_cast<uint32_t>(ledger_->options().max_record_bytes));
+  if (const auto cosigned = ledger_->LatestCosigned()) resp->set_witnessed_size(cosigned->first);
   return grpc::Status::OK;
 }
 

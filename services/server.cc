@@ -15,6 +15,16 @@ namespace touchstone {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auto server = std::unique_ptr<Server>(new Server());
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
+  std::vector<WitnessEndpoint> witnesses;
+  for (const std::string& flag : options.witnesses) {
+    ASSIGN_OR_RETURN(WitnessEndpoint w, ParseWitnessFlag(flag));
+    witnesses.push_back(std::move(w));
+  }
+  const size_t quorum = options.witness_quorum == 0 ? witnesses.size() : options.witness_quorum;
+  if (quorum > witnesses.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a witness quorum of ", quorum, " needs at least ", quorum, " witnesses"));
+  }
   server->service_ = std::make_unique<LedgerService>(server->ledger_.get());
   server->provenance_ = std::make_unique<ProvenanceService>(server->ledger_.get());
 
@@ -30,6 +40,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  if (!witnesses.empty()) {
+    server->cosigner_ =
+        std::make_unique<Cosigner>(server->ledger_.get(), std::move(witnesses), quorum);
+  }
   return server;
 }
 
@@ -40,6 +54,7 @@ void Server::Wait() {
 }
 
 void Server::Shutdown() {
+  cosigner_.reset();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "ledger/ledger.h"
+#include "services/cosigner.h"
 #include "services/ledger_service.h"
 #include "services/provenance_service.h"
 
@@ -20,6 +21,11 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // Largest gRPC message accepted, in bytes. Default: 8 MiB
   int max_message_bytes = 8 << 20;
+  // Witnesses to obtain checkpoint cosignatures from, "URL=VKEY" each. Default: none
+  std::vector<std::string> witnesses;
+  // How many witnesses must cosign a checkpoint before it is served as
+  // witnessed. Default: all of them
+  size_t witness_quorum = 0;
 };
 
 // Thread-safe.
@@ -45,6 +51,7 @@ class Server {
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;
   std::unique_ptr<ProvenanceService> provenance_;
+  std::unique_ptr<Cosigner> cosigner_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

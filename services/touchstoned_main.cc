@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
   app.add_option("--max_message_bytes", options.max_message_bytes, "largest gRPC message")
       ->capture_default_str();
   app.add_option("--port_file", port_file, "write the bound port to this file once serving");
+  app.add_option("--witness", options.witnesses,
+                 "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");
+  app.add_option("--witness_quorum", options.witness_quorum,
+                 "cosignatures a checkpoint needs to be served as witnessed (default: all)");
   CLI11_PARSE(app, argc, argv);
 
   // Handle SIGTERM/SIGINT on a dedicated thread: block them everywhere first.

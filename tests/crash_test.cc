@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -65,6 +67,7 @@ constexpr int kParticipants = 4;
 constexpr int kBatchSize = 20;
 constexpr int kPresignedPerClient = 400;
 constexpr milliseconds kStartTimeout{20'000};
+constexpr milliseconds kBinaryTimeout{120'000};  // for a relink of touchstoned to finish
 constexpr milliseconds kRpcTimeout{20'000};
 constexpr int kReportedFailures = 20;  // per kind and cycle; the rest are only counted
 
@@ -93,18 +96,59 @@ std::chrono::system_clock::time_point Deadline() {
   return std::chrono::system_clock::now() + kRpcTimeout;
 }
 
+// Copies the touchstoned binary to `to` for this run's sole use, once it is complete. The build
+// tree's touchstoned can be relinked while this test runs (a build alongside ctest): spawning it
+// mid-link fails (EACCES: the linker makes it executable only when done), and a run would mix
+// server versions. A complete binary is executable and keeps its size and mtime across the copy;
+// waits up to `timeout` for one.
+absl::Status CopyServerBinary(const std::string& from, const std::string& to,
+                              milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::string last_problem;
+  for (;;) {
+    struct stat before, after;
+    if (::stat(from.c_str(), &before) != 0) {
+      last_problem = absl::StrCat("stat: ", std::strerror(errno));
+    } else if (!S_ISREG(before.st_mode) || (before.st_mode & S_IXUSR) == 0) {
+      last_problem = "not (yet) an executable file";
+    } else {
+      std::error_code ec;
+      std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) {
+        last_problem = absl::StrCat("copying: ", ec.message());
+      } else if (::stat(from.c_str(), &after) != 0 || after.st_size != before.st_size ||
+                 after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                 after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
+                 after.st_ino != before.st_ino || (after.st_mode & S_IXUSR) == 0) {
+        last_problem = "changed while being copied";
+      } else if (::chmod(to.c_str(), 0755) != 0) {
+        return absl::InternalError(absl::StrCat("chmod ", to, ": ", std::strerror(errno)));
+      } else {
+        return absl::OkStatus();
+      }
+    }
+    if (Clock::now() > deadline) {
+      return absl::UnavailableError(absl::StrCat("no complete touchstoned at ", from, " within ",
+                                                 timeout.count(), " ms: ", last_problem));
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+}
+
 // A touchstoned child process. SIGKILLed and reaped on destruction if still running, so a
 // failing test never leaves a server behind. Thread-compatible.
 class ServerProcess {
  public:
-  // Spawns touchstoned on `data_dir`, listening on a free port of 127.0.0.1 that it writes to
-  // `port_file` (removed first); its stdout and stderr are appended to `log_file`.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(const std::string& data_dir,
+  // Spawns the touchstoned binary `binary` on `data_dir`, listening on a free port of 127.0.0.1
+  // that it writes to `port_file` (removed first); its stdout and stderr are appended to
+  // `log_file`.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(const std::string& binary,
+                                                              const std::string& data_dir,
                                                               const std::string& port_file,
                                                               const std::string& log_file) {
     std::remove(port_file.c_str());
-    std::vector<std::string> args = {TOUCHSTONED_PATH, "--data_dir",  data_dir, "--listen",
-                                     "127.0.0.1:0",    "--port_file", port_file};
+    std::vector<std::string> args = {binary,        "--data_dir",  data_dir, "--listen",
+                                     "127.0.0.1:0", "--port_file", port_file};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -115,11 +159,10 @@ class ServerProcess {
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     pid_t pid = 0;
-    const int err = posix_spawn(&pid, TOUCHSTONED_PATH, &actions, nullptr, argv.data(), environ);
+    const int err = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (err != 0) {
-      return absl::InternalError(
-          absl::StrCat("posix_spawn ", TOUCHSTONED_PATH, ": ", std::strerror(err)));
+      return absl::InternalError(absl::StrCat("posix_spawn ", binary, ": ", std::strerror(err)));
     }
     return std::unique_ptr<ServerProcess>(new ServerProcess(pid, port_file));
   }
@@ -348,8 +391,13 @@ struct LogSnapshot {
 
 class CrashTest : public ::testing::Test {
  protected:
-  // A closed stdout (crash_test | head) must not kill the test before it kills its server.
-  void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
+  void SetUp() override {
+    // A closed stdout (crash_test | head) must not kill the test before it kills its server.
+    std::signal(SIGPIPE, SIG_IGN);
+    // Every start of the run execs this private copy (see CopyServerBinary).
+    const absl::Status copied = CopyServerBinary(TOUCHSTONED_PATH, binary_, kBinaryTimeout);
+    ASSERT_TRUE(copied.ok()) << copied;
+  }
 
   void TearDown() override {
     stub_.reset();
@@ -360,20 +408,24 @@ class CrashTest : public ::testing::Test {
   // Spawns touchstoned, waits until it serves and connects a stub to it.
   void StartServer() {
     std::ofstream(log_file_, std::ios::app) << "=== crash_test: starting touchstoned\n";
-    auto spawned = ServerProcess::Spawn(data_dir_, port_file_, log_file_);
+    auto spawned = ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_);
     ASSERT_TRUE(spawned.ok()) << spawned.status();
     server_ = std::move(*spawned);
     absl::StatusOr<int> port = server_->WaitForPort(kStartTimeout);
     ASSERT_TRUE(port.ok()) << port.status() << "\n" << Tail(log_file_);
-    stub_ = v1::Ledger::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+    // A channel of its own subchannels: never one pooled from a channel to a killed server that
+    // had the same port, which may still be backing off and would fail the first calls at once.
+    grpc::ChannelArguments channel_args;
+    channel_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    stub_ = v1::Ledger::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials(), channel_args));
   }
 
   // Spawns touchstoned and SIGKILLs it `after` later, normally before it serves. Returns a
   // description for the summary.
   std::string KillDuringStartup(milliseconds after) {
     std::ofstream(log_file_, std::ios::app) << "=== crash_test: start, then SIGKILL\n";
-    auto spawned = ServerProcess::Spawn(data_dir_, port_file_, log_file_);
+    auto spawned = ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_);
     EXPECT_TRUE(spawned.ok()) << spawned.status();
     if (!spawned.ok()) return "";
     std::this_thread::sleep_for(after);
@@ -717,6 +769,7 @@ class CrashTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  const std::string binary_ = dir_.path() + "/touchstoned";
   const std::string data_dir_ = dir_.path() + "/data";
   const std::string port_file_ = dir_.path() + "/port";
   const std::string log_file_ = dir_.path() + "/touchstoned.log";

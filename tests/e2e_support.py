@@ -42,8 +42,9 @@ class Server:
     """A touchstoned process on 127.0.0.1, any free port (--listen 127.0.0.1:0,
     read back from --port_file), over one data dir."""
 
-    def __init__(self, touchstoned, workdir, data_dir):
+    def __init__(self, touchstoned, workdir, data_dir, extra_args=()):
         self.touchstoned, self.workdir, self.data_dir = touchstoned, workdir, data_dir
+        self.extra_args = list(extra_args)
         self.proc = None
         self.addr = None
 
@@ -55,7 +56,8 @@ class Server:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [self.touchstoned, "--listen", "127.0.0.1:0", "--port_file", port_file,
-                 "--data_dir", self.data_dir], stdout=log, stderr=log, env=clean_env())
+                 "--data_dir", self.data_dir] + self.extra_args,
+                stdout=log, stderr=log, env=clean_env())
         deadline = time.monotonic() + 20
         while not os.path.exists(port_file):  # touchstoned renames it into place when serving
             if self.proc.poll() is not None:

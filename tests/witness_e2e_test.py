@@ -136,10 +136,58 @@ class WitnessE2ETest(unittest.TestCase):
             return "old 0\n\n" + self.ok("log", "checkpoint")
         return self.ok("log", "consistency", str(old))
 
+    def test_the_server_gets_a_quorum_of_cosignatures_and_bundles_carry_them(self):
+        # The operator key exists before the log, so the witnesses can be told it.
+        op_key = os.path.join(self.tmp, "op.pem")
+        out = self.ok_offline("keygen", "-o", op_key, "--name", "touchstone.local/ledger")
+        log_vkey = [l.split(" ", 1)[1] for l in out.splitlines()
+                    if l.startswith("verifier_key ")][0]
+        w1 = self.start_witness("w1.example/witness", log_vkey)
+        w2 = self.start_witness("w2.example/witness", log_vkey)
+        data = os.path.join(self.tmp, "witnessed-data")
+        server = Server(ARGS.touchstoned, self.tmp, data, [
+            "--operator_key", op_key, "--witness", "%s=%s" % (w1.url, w1.vkey),
+            "--witness", "%s=%s" % (w2.url, w2.vkey), "--witness_quorum", "2"]).start()
+        self.addCleanup(server.kill)
+        cli = lambda *a: subprocess.run([ARGS.touchstone, "--server", server.addr] + list(a),
+                                        capture_output=True, text=True, env=clean_env(),
+                                        timeout=120, cwd=self.tmp)
+        r = cli("demo", "--operator_key", op_key, "--keys_dir",
+                os.path.join(self.tmp, "demo-keys"), "--prefix", "q1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.monotonic() + 30
+        while True:
+            info = dict(l.split(" ", 1) for l in cli("log", "info").stdout.splitlines())
+            if info["witnessed_size"] == info["size"]:
+                break
+            self.assertLess(time.monotonic(), deadline, "no quorum within 30 s: " + server.log())
+            time.sleep(0.1)
+        note = cli("log", "checkpoint", "--size", info["size"]).stdout
+        self.assertIn("\u2014 w1.example/witness ", note)
+        self.assertIn("\u2014 w2.example/witness ", note)
+        bundle = os.path.join(self.tmp, "ring.tsbundle")
+        self.assertEqual(cli("piece", "bundle", "q1-RING-1", "-o", bundle).returncode, 0)
+        self.assertEqual(server.stop(), 0)
+        verify = lambda *a: subprocess.run(
+            [ARGS.touchstone, "piece", "verify", bundle, "--vkey", log_vkey] + list(a),
+            capture_output=True, text=True, env=clean_env(), timeout=60)
+        ok = verify("--witness", w1.vkey, "--witness", w2.vkey, "--quorum", "2")
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn("VERIFIED", ok.stdout)
+        short = verify("--witness", w1.vkey, "--quorum", "2")
+        self.assertNotEqual(short.returncode, 0)
+        self.assertIn("NOT VERIFIED", short.stdout + short.stderr)
+
+    def ok_offline(self, *args):
+        r = subprocess.run([ARGS.touchstone] + list(args), capture_output=True, text=True,
+                           env=clean_env(), timeout=60, cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
     def start_witness(self, name, log_vkey):
         key = os.path.join(self.tmp, name.replace("/", "_") + ".pem")
-        self.ok("keygen", "-o", key)
-        vkey = self.ok("witness-key", key, "--name", name).strip()
+        self.ok_offline("keygen", "-o", key)
+        vkey = self.ok_offline("witness-key", key, "--name", name).strip()
         w = Witness(self.tmp, name, key, log_vkey,
                     os.path.join(self.tmp, name.replace("/", "_") + ".state")).start()
         self.addCleanup(w.kill)

@@ -1,0 +1,90 @@
+// The cosigning loop: every new checkpoint goes to every witness, with a
+// consistency proof from the size that witness last cosigned.
+#include "services/cosigner.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "ledger/cosignature.h"
+#include "services/witness_client.h"
+
+namespace touchstone {
+
+absl::StatusOr<WitnessEndpoint> ParseWitnessFlag(const std::string& flag) {
+  const size_t eq = flag.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--witness '", flag, "' is not URL=VKEY"));
+  }
+  absl::StatusOr<NoteVerifier> v = ParseCosignatureVerifier(flag.substr(eq + 1));
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--witness '", flag, "': ", v.status().message()));
+  }
+  return WitnessEndpoint{flag.substr(0, eq), *std::move(v), 0};
+}
+
+Cosigner::Cosigner(Ledger* ledger, std::vector<WitnessEndpoint> witnesses, size_t quorum)
+    : ledger_(ledger), witnesses_(std::move(witnesses)), quorum_(quorum) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Cosigner::~Cosigner() {
+  stop_.Notify();
+  thread_.join();
+}
+
+void Cosigner::Loop() {
+  uint64_t done = 0;
+  while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
+    const auto [size, note] = ledger_->LatestCheckpoint();
+    if (size == done) continue;
+    CosignRound(size, note);
+    done = size;
+  }
+}
+
+void Cosigner::CosignRound(uint64_t size, const std::string& note) {
+  std::string cosigned = note;
+  size_t got = 0;
+  for (WitnessEndpoint& w : witnesses_) {
+    absl::StatusOr<std::string> line;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::vector<Hash> proof;
+      if (w.known_size > 0 && w.known_size < size) {
+        absl::StatusOr<std::vector<Hash>> p = ledger_->ConsistencyProof(w.known_size, size);
+        if (!p.ok()) {
+          line = p.status();
+          break;
+        }
+        proof = *std::move(p);
+      }
+      uint64_t witness_size = w.known_size;
+      line = RequestCosignature(w.url, w.known_size, proof, note, &witness_size);
+      // 409: the witness last saw another size; it says which, so try once more from there.
+      if (!absl::IsFailedPrecondition(line.status()) || witness_size == w.known_size) break;
+      w.known_size = witness_size;
+    }
+    if (!line.ok()) {
+      std::cerr << "touchstoned: witness " << w.url << " did not cosign size " << size << ": "
+                << line.status().message() << std::endl;
+      continue;
+    }
+    const std::string candidate = cosigned + *line;
+    absl::StatusOr<size_t> n = CountCosignatures(candidate, {w.verifier});
+    if (!n.ok() || *n != 1) {
+      std::cerr << "touchstoned: witness " << w.url << " returned a cosignature that does not "
+                << "verify with its key" << std::endl;
+      continue;
+    }
+    cosigned = candidate;
+    w.known_size = size;
+    ++got;
+  }
+  if (got < quorum_) return;
+  if (absl::Status s = ledger_->PublishCosigned(size, cosigned); !s.ok()) {
+    std::cerr << "touchstoned: cannot store the cosigned checkpoint: " << s.message() << std::endl;
+  }
+}
+
+}  // namespace touchstone
