@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -96,6 +97,16 @@ absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::St
         absl::StrCat("the log's entry ", out.receipt.index(), " is not the record submitted"));
   }
   return out;
+}
+
+absl::Status ReplaceFile(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  std::filesystem::remove(tmp);
+  RETURN_IF_ERROR(WriteFile(tmp, data));
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
+  return absl::OkStatus();
 }
 
 int Fail(const absl::Status& status) {

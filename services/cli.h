@@ -32,6 +32,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // Writes a whole file ("-" = stdout). A file that exists is never overwritten:
 // ALREADY_EXISTS (an output path that names a key file must not destroy it).
 absl::Status WriteFile(const std::string& path, std::string_view data);
+// Writes a file through a temporary and a rename, replacing it if it exists
+// (state files a client or witness keeps).
+absl::Status ReplaceFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr.
 int Fail(const absl::Status& status);

@@ -20,17 +20,6 @@ std::string DefaultStateDir() {
   return absl::StrCat(home != nullptr ? home : ".", "/.touchstone/trusted");
 }
 
-// Replaces a file's contents durably enough for a client: write, then rename.
-absl::Status Replace(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
-  std::filesystem::remove(tmp);
-  RETURN_IF_ERROR(WriteFile(tmp, data));
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::string& vkey_flag,
@@ -80,8 +69,8 @@ absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::stri
     }
   }
   ASSIGN_OR_RETURN(Checkpoint head, AdvanceTrustedHead(trusted, fresh, proof));
-  RETURN_IF_ERROR(Replace(base + ".checkpoint", latest.checkpoint()));
-  if (!pinned.ok()) RETURN_IF_ERROR(Replace(base + ".vkey", vkey));
+  RETURN_IF_ERROR(ReplaceFile(base + ".checkpoint", latest.checkpoint()));
+  if (!pinned.ok()) RETURN_IF_ERROR(ReplaceFile(base + ".vkey", vkey));
   *report = !trusted ? absl::StrCat("first use: now trusting ", head.origin, " at size ", head.size)
             : trusted->size == head.size
                 ? absl::StrCat("unchanged: ", head.origin, " at size ", head.size)

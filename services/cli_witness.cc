@@ -29,16 +29,6 @@ absl::StatusOr<CosignatureSigner> LoadSigner(const std::string& key_file,
   return CosignatureSigner::Create(name, std::move(key));
 }
 
-absl::Status WriteAtomically(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
-  std::filesystem::remove(tmp);
-  RETURN_IF_ERROR(WriteFile(tmp, data));
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
-  return absl::OkStatus();
-}
-
 struct ServeFlags {
   std::string listen = "127.0.0.1:0";
   std::string key_file;
@@ -108,7 +98,7 @@ absl::Status Serve(const ServeFlags& f) {
             << "verifier_key " << witness->VerifierKey() << "\n"
             << "listening " << host << ":" << bound << std::endl;
   absl::Status status = absl::OkStatus();
-  if (!f.port_file.empty()) status = WriteAtomically(f.port_file, absl::StrCat(bound, "\n"));
+  if (!f.port_file.empty()) status = ReplaceFile(f.port_file, absl::StrCat(bound, "\n"));
   if (status.ok() && !server.listen_after_bind()) {
     status = absl::UnavailableError("the witness server failed");
   }
