@@ -3,15 +3,13 @@
 rocksdb-tools' `ldb` in a stored entry, a tree hash, the derived state and a
 checkpoint of a closed database. Each is reported precisely by `touchstone
 audit`, and the server refuses to extend a log whose tail was altered."""
-import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-from e2e_support import Server, clean_env
+from e2e_support import Server, clean_env, parse_binaries
 
 ARGS = None
 P = "a1"
@@ -127,8 +125,5 @@ class AuditTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--touchstoned", required=True)
-    parser.add_argument("--touchstone", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)

@@ -11,7 +11,6 @@ Usage: cli_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]
 Python 3 standard library and `openssl` (3.x, for Ed25519 -rawin) only.
 """
 
-import argparse
 import base64
 import glob
 import hashlib
@@ -24,7 +23,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import Server, clean_env, proto_fields
+from e2e_support import Server, clean_env, parse_binaries, proto_fields
 
 TOUCHSTONED = None
 TOUCHSTONE = None
@@ -885,14 +884,11 @@ class RestartTest(LedgerCase):
 
 def main():
     global TOUCHSTONED, TOUCHSTONE
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--touchstoned", required=True)
-    parser.add_argument("--touchstone", required=True)
-    args, rest = parser.parse_known_args()
-    TOUCHSTONED, TOUCHSTONE = os.path.abspath(args.touchstoned), os.path.abspath(args.touchstone)
+    args, argv = parse_binaries()
+    TOUCHSTONED, TOUCHSTONE = args.touchstoned, args.touchstone
     if shutil.which("openssl") is None:
         sys.exit("cli_e2e_test: the openssl command line is required")
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":

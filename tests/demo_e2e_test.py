@@ -14,19 +14,17 @@ Usage: demo_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]
 Python 3 standard library only.
 """
 
-import argparse
 import base64
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-from e2e_support import Server, clean_env, proto_fields
+from e2e_support import Server, clean_env, parse_binaries, proto_fields
 
 TOUCHSTONED = None
 TOUCHSTONE = None
@@ -337,12 +335,9 @@ class DemoScenarioTest(unittest.TestCase):
 
 def main():
     global TOUCHSTONED, TOUCHSTONE
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--touchstoned", required=True)
-    parser.add_argument("--touchstone", required=True)
-    args, rest = parser.parse_known_args()
-    TOUCHSTONED, TOUCHSTONE = os.path.abspath(args.touchstoned), os.path.abspath(args.touchstone)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    args, argv = parse_binaries()
+    TOUCHSTONED, TOUCHSTONE = args.touchstoned, args.touchstone
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Shared by the Python end-to-end tests: a real touchstoned on a loopback port,
 and a protobuf wire-format reader that needs no generated code (so these tests
 check the server with code independent of ours)."""
+import argparse
 import os
 import signal
 import subprocess
+import sys
 import time
 
 
@@ -90,3 +92,17 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def parse_binaries(cli=True):
+    """Reads --touchstoned (and, if `cli`, --touchstone) from the command line as
+    absolute paths. Returns (args, the rest of argv for unittest.main)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--touchstoned", required=True)
+    if cli:
+        parser.add_argument("--touchstone", required=True)
+    args, rest = parser.parse_known_args()
+    args.touchstoned = os.path.abspath(args.touchstoned)
+    if cli:
+        args.touchstone = os.path.abspath(args.touchstone)
+    return args, [sys.argv[0]] + rest

@@ -2,15 +2,13 @@
 """A second, independent gRPC client (Debian's python3-grpcio) against a real
 touchstoned: standard health checking, server reflection, and a raw call whose
 reply is decoded without any Touchstone code."""
-import argparse
 import os
-import sys
 import tempfile
 import unittest
 
 import grpc
 
-from e2e_support import Server, proto_fields
+from e2e_support import Server, parse_binaries, proto_fields
 
 ARGS = None
 
@@ -80,7 +78,5 @@ class GrpcInteropTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--touchstoned", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries(cli=False)
+    unittest.main(argv=argv, verbosity=2)

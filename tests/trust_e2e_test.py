@@ -2,15 +2,13 @@
 """A client that cannot be fooled: `touchstone log update` keeps a trusted head
 and reports a server that rewinds its log (restored from an old copy) or forks it
 (the same key signing a different history) as LOG INCONSISTENT, exit code 2."""
-import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
-from e2e_support import Server, clean_env
+from e2e_support import Server, clean_env, parse_binaries
 
 ARGS = None
 
@@ -108,8 +106,5 @@ class TrustedHeadTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--touchstoned", required=True)
-    parser.add_argument("--touchstone", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)

@@ -5,7 +5,6 @@ add-checkpoint body `touchstone log consistency OLD` prints; the cosignatures
 verify (Ed25519 checked with openssl, not our code); a forked log (an old copy of
 the data dir, served with the same key, extended differently) is refused by both,
 also after a witness restart."""
-import argparse
 import base64
 import hashlib
 import os
@@ -13,14 +12,13 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 import urllib.error
 import urllib.request
 
-from e2e_support import Server, clean_env
+from e2e_support import Server, clean_env, parse_binaries
 
 ARGS = None
 SPKI_ED25519_PREFIX = bytes.fromhex("302a300506032b6570032100")
@@ -334,8 +332,5 @@ class WitnessE2ETest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--touchstoned", required=True)
-    parser.add_argument("--touchstone", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
