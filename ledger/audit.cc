@@ -94,7 +94,7 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
 }
 
 absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& checkpoint,
-                                        const AuditOptions& options) {
+                                        const AuditOptions& options, MemoryState* rebuilt_out) {
   AuditReport report;
   ASSIGN_OR_RETURN(NoteVerifier genesis, GenesisVerifier(mirror));
   if (genesis.name != checkpoint.origin) {
@@ -120,6 +120,7 @@ absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& c
   }
   report.checkpoints = 1;
   report.state_keys = rebuilt.values().size();
+  if (rebuilt_out != nullptr) *rebuilt_out = std::move(rebuilt);
   return report;
 }
 

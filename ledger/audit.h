@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "ledger/checkpoint.h"
 #include "ledger/rules.h"
+#include "ledger/state_view.h"
 #include "ledger/store.h"
 
 namespace touchstone {
@@ -45,8 +46,10 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
 // chain-checks, signature-checks and re-applies the rules to every entry
 // (RebuildState) and checks the recomputed root equals the checkpoint's, and
 // that the genesis entry names the checkpoint's origin. DATA_LOSS as AuditStore.
+// If `rebuilt` is set, the state rebuilt at the checkpoint's size is moved there.
 absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& checkpoint,
-                                        const AuditOptions& options);
+                                        const AuditOptions& options,
+                                        MemoryState* rebuilt = nullptr);
 
 }  // namespace touchstone
 

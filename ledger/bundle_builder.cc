@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/checkpoint.h"
+#include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/state_view.h"
 #include "ledger/status_macros.h"
@@ -19,7 +20,7 @@ namespace {
 // record indices until nothing new turns up.
 class GraphWalk {
  public:
-  explicit GraphWalk(const Ledger& ledger) : ledger_(ledger) {}
+  explicit GraphWalk(const BundleSource& source) : source_(source) {}
 
   absl::Status AddPiece(const std::string& id) {
     ASSIGN_OR_RETURN(v1::PieceState piece, Load<v1::PieceState>(PieceKey(id), "piece", id));
@@ -34,7 +35,7 @@ class GraphWalk {
  private:
   template <typename T>
   absl::StatusOr<T> Load(const std::string& key, std::string_view kind, const std::string& id) {
-    ASSIGN_OR_RETURN(std::optional<std::string> raw, ledger_.GetState(key));
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, source_.State().GetState(key));
     if (!raw) return absl::NotFoundError(absl::StrCat("no ", Sv(kind), " '", id, "'"));
     T value;
     if (!value.ParseFromString(*raw)) {
@@ -58,7 +59,8 @@ class GraphWalk {
 
   // What a record brings into the graph.
   absl::Status ExpandRecord(uint64_t index) {
-    ASSIGN_OR_RETURN(v1::Record r, ledger_.ReadRecord(index));
+    ASSIGN_OR_RETURN(const std::string entry, source_.Entry(index));
+    ASSIGN_OR_RETURN(v1::Record r, RecordOfEntry(index, entry));
     AddParticipant(r.signer());
     switch (r.body_case()) {
       case v1::Record::kLotCreated:
@@ -87,7 +89,7 @@ class GraphWalk {
         break;
     }
     // Error declarations about this record.
-    ASSIGN_OR_RETURN(std::optional<std::string> raw, ledger_.GetState(ErrorKey(index)));
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, source_.State().GetState(ErrorKey(index)));
     if (raw) {
       v1::ErrorState e;
       if (!e.ParseFromString(*raw)) return absl::DataLossError("stored error state is corrupt");
@@ -127,7 +129,7 @@ class GraphWalk {
     return absl::OkStatus();
   }
 
-  const Ledger& ledger_;
+  const BundleSource& source_;
   std::set<uint64_t> indices_;
   std::set<std::string> lots_, certificates_, participants_;
   std::deque<uint64_t> pending_;
@@ -136,25 +138,33 @@ class GraphWalk {
 
 }  // namespace
 
-absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const Ledger& ledger,
+absl::StatusOr<std::string> LedgerBundleSource::Entry(uint64_t index) const {
+  return ledger_.GetEntry(index);
+}
+
+absl::StatusOr<std::vector<Hash>> LedgerBundleSource::Proof(uint64_t index, uint64_t size) const {
+  return ledger_.InclusionProof(index, size);
+}
+
+absl::StatusOr<std::string> MirrorBundleSource::Entry(uint64_t index) const {
+  return mirror_.store().GetEntry(index);
+}
+
+absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, uint64_t size) const {
+  return mirror_.InclusionProof(index, size);
+}
+
+absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
                                                      const std::string& piece_id) {
-  GraphWalk walk(ledger);
+  GraphWalk walk(source);
   RETURN_IF_ERROR(walk.AddPiece(piece_id));
   return walk.indices();
 }
 
-absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
-                                                 const std::string& piece_id) {
-  ASSIGN_OR_RETURN(std::set<uint64_t> indices, PieceGraphIndices(ledger, piece_id));
-  // The checkpoint after the walk covers every record the walk saw, except one
-  // committed in the instant between its state write and the checkpoint's
-  // publication; such a record is left out below.
-  auto [size, note] = ledger.LatestCheckpoint();
-  // Prefer the newest witnessed checkpoint when it already covers the piece.
-  if (const auto cosigned = ledger.LatestCosigned();
-      cosigned && !indices.empty() && *indices.rbegin() < cosigned->first) {
-    std::tie(size, note) = *cosigned;
-  }
+absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
+                                                 const std::string& piece_id, uint64_t size,
+                                                 const std::string& note) {
+  ASSIGN_OR_RETURN(const std::set<uint64_t> indices, PieceGraphIndices(source, piece_id));
   v1::PieceBundle bundle;
   bundle.set_format(kBundleFormat);
   bundle.set_piece_id(piece_id);
@@ -162,8 +172,8 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
   bundle.set_created_micros(absl::ToUnixMicros(absl::Now()));
   for (uint64_t index : indices) {
     if (index >= size) continue;
-    ASSIGN_OR_RETURN(std::string entry, ledger.GetEntry(index));
-    ASSIGN_OR_RETURN(std::vector<Hash> proof, ledger.InclusionProof(index, size));
+    ASSIGN_OR_RETURN(std::string entry, source.Entry(index));
+    ASSIGN_OR_RETURN(std::vector<Hash> proof, source.Proof(index, size));
     TlogProof tlog{
         .extra = std::nullopt, .index = index, .hashes = std::move(proof), .checkpoint_note = note};
     v1::BundleEntry* e = bundle.add_entries();
@@ -172,6 +182,42 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
     e->set_tlog_proof(tlog.ToText());
   }
   return bundle;
+}
+
+absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
+                                                 const std::string& piece_id) {
+  const LedgerBundleSource source(ledger);
+  ASSIGN_OR_RETURN(const std::set<uint64_t> indices, PieceGraphIndices(source, piece_id));
+  // The checkpoint after the walk covers every record the walk saw, except one
+  // committed in the instant between its state write and the checkpoint's
+  // publication; such a record is left out (BuildPieceBundle skips indices >= size).
+  auto [size, note] = ledger.LatestCheckpoint();
+  // Prefer the newest witnessed checkpoint when it already covers the piece.
+  if (const auto cosigned = ledger.LatestCosigned();
+      cosigned && !indices.empty() && *indices.rbegin() < cosigned->first) {
+    std::tie(size, note) = *cosigned;
+  }
+  return BuildPieceBundle(source, piece_id, size, note);
+}
+
+absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,
+                                 const BundleSource& source) {
+  ASSIGN_OR_RETURN(const std::set<uint64_t> graph, PieceGraphIndices(source, bundle.piece_id()));
+  std::set<uint64_t> have;
+  for (const v1::BundleEntry& e : bundle.entries()) have.insert(e.index());
+  for (uint64_t index : graph) {
+    if (index >= bundle_size || have.contains(index)) continue;
+    std::string kind = "record";
+    if (absl::StatusOr<std::string> entry = source.Entry(index); entry.ok()) {
+      if (absl::StatusOr<v1::Record> r = RecordOfEntry(index, *entry); r.ok()) {
+        kind = RecordKind(*r);
+      }
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "INCOMPLETE: the log at size ", bundle_size, " has entry ", index, " (", kind,
+        ") in piece ", bundle.piece_id(), "'s provenance graph, and the bundle leaves it out"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace touchstone

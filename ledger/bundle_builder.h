@@ -12,23 +12,83 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
+#include "ledger/log_mirror.h"
+#include "ledger/state_reader.h"
 #include "proto/bundle.pb.h"
 
 namespace touchstone {
 
 inline constexpr char kBundleFormat[] = "touchstone-bundle/v1";
 
-// The log indices of the piece's provenance graph, as of the committed state.
-// NOT_FOUND if there is no such piece; DATA_LOSS if stored state is inconsistent.
-absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const Ledger& ledger,
+// What a bundle is built from: a log's derived state as of some tree size,
+// its entries, and inclusion proofs. Implementations say their thread safety.
+class BundleSource {
+ public:
+  virtual ~BundleSource() = default;
+  // The derived state (ledger/state_view.h keys) the graph walk reads.
+  virtual const StateReader& State() const = 0;
+  // The entry bytes at index; NOT_FOUND / OUT_OF_RANGE if absent.
+  virtual absl::StatusOr<std::string> Entry(uint64_t index) const = 0;
+  // Inclusion proof of index in the tree of `size`; OUT_OF_RANGE if impossible.
+  virtual absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, uint64_t size) const = 0;
+};
+
+// A running ledger as a source: its committed state. Thread-safe (as Ledger).
+class LedgerBundleSource : public BundleSource {
+ public:
+  explicit LedgerBundleSource(const Ledger& ledger) : ledger_(ledger) {}
+  const StateReader& State() const override { return ledger_.store(); }
+  absl::StatusOr<std::string> Entry(uint64_t index) const override;
+  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, uint64_t size) const override;
+
+ private:
+  const Ledger& ledger_;
+};
+
+// A client's mirror (ledger/log_mirror.h) as a source, with `state` rebuilt
+// from the mirror's first `size` entries (RebuildState). Thread-compatible.
+class MirrorBundleSource : public BundleSource {
+ public:
+  MirrorBundleSource(const LogMirror& mirror, const StateReader& state)
+      : mirror_(mirror), state_(state) {}
+  const StateReader& State() const override { return state_; }
+  absl::StatusOr<std::string> Entry(uint64_t index) const override;
+  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, uint64_t size) const override;
+
+ private:
+  const LogMirror& mirror_;
+  const StateReader& state_;
+};
+
+// The log indices of the piece's provenance graph in `source`'s state.
+// NOT_FOUND if there is no such piece; DATA_LOSS if the state is inconsistent.
+absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
                                                      const std::string& piece_id);
 
-// The bundle for `piece_id` against the latest checkpoint. Errors as PieceGraphIndices.
+// The bundle for `piece_id` against the checkpoint `note` of tree `size`:
+// records of the graph at indices below `size`, each with its proof.
+// Errors as PieceGraphIndices, and the source's.
+absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
+                                                 const std::string& piece_id, uint64_t size,
+                                                 const std::string& note);
+
+// The bundle for `piece_id` against the ledger's latest checkpoint (or its
+// newest cosigned one when that covers the graph). Errors as PieceGraphIndices.
 absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
                                                  const std::string& piece_id);
+
+// Checks that `bundle` holds every record of its piece's graph as of its
+// checkpoint, against `source`, whose state must be that of the first
+// bundle-size entries of the same log (e.g. a mirror of an export). The caller
+// has verified the bundle (VerifyPieceBundle) and that the source's root at the
+// bundle's size is the bundle checkpoint's root. FAILED_PRECONDITION naming
+// the first omitted index and its record kind; errors as PieceGraphIndices.
+absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,
+                                 const BundleSource& source);
 
 }  // namespace touchstone
 

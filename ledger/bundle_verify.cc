@@ -210,10 +210,7 @@ const std::string* ParticipantTarget(const v1::Record& r) {
   }
 }
 
-std::string KindOf(const v1::Record& r) {
-  const auto* field = v1::Record::descriptor()->FindFieldByNumber(r.body_case());
-  return field == nullptr ? "empty record" : field->name();
-}
+std::string KindOf(const v1::Record& r) { return RecordKind(r); }
 
 std::string Where(const Item& item) {
   return absl::StrCat("entry ", item.index, " (", KindOf(item.record), ")");

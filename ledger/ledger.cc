@@ -470,12 +470,7 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
 
 absl::StatusOr<v1::Record> Ledger::ReadRecord(uint64_t index) const {
   ASSIGN_OR_RETURN(std::string bytes, store_->GetEntry(index));
-  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(bytes));
-  v1::Record record;
-  if (!record.ParseFromArray(view.record.data(), static_cast<int>(view.record.size()))) {
-    return absl::DataLossError(absl::StrCat("entry ", index, " holds no parsable record"));
-  }
-  return record;
+  return RecordOfEntry(index, bytes);
 }
 
 LogInfo Ledger::Info() const { return LogInfo{signer_->name(), signer_->VerifierKey(), Size()}; }

@@ -83,4 +83,21 @@ std::string SerializeRecord(const v1::Record& record) {
   return out;
 }
 
+absl::StatusOr<v1::Record> RecordOfEntry(uint64_t index, std::string_view entry) {
+  absl::StatusOr<EntryView> view = DecodeEntry(entry);
+  if (!view.ok()) {
+    return absl::DataLossError(absl::StrCat("entry ", index, ": ", view.status().message()));
+  }
+  v1::Record record;
+  if (!record.ParseFromArray(view->record.data(), static_cast<int>(view->record.size()))) {
+    return absl::DataLossError(absl::StrCat("entry ", index, " holds no parsable record"));
+  }
+  return record;
+}
+
+std::string RecordKind(const v1::Record& record) {
+  const auto* field = v1::Record::descriptor()->FindFieldByNumber(record.body_case());
+  return field == nullptr ? "empty record" : field->name();
+}
+
 }  // namespace touchstone

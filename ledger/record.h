@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "ledger/entry_format.h"
 #include "ledger/keys.h"
 #include "proto/record.pb.h"
 
@@ -36,6 +37,15 @@ bool IsValidParticipantId(std::string_view id);
 // participant id, key_id not 16 lowercase hex, negative event time, or no body.
 absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
                                        size_t max_bytes = kDefaultMaxRecordBytes);
+
+// The record an entry holds (its exact bytes parsed, not validated: the
+// ledger validated them before storing). DATA_LOSS naming `index` if the entry
+// is malformed or holds no parsable record.
+absl::StatusOr<v1::Record> RecordOfEntry(uint64_t index, std::string_view entry);
+
+// The record's kind: its body's field name ("lot_created", "transformation",
+// ...), or "empty record".
+std::string RecordKind(const v1::Record& record);
 
 // Serializes a record (clients only: the ledger never re-serializes what it stores).
 std::string SerializeRecord(const v1::Record& record);

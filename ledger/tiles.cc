@@ -254,7 +254,8 @@ absl::StatusOr<ExportReport> ExportTiles(const Store& store, const std::string& 
 }
 
 absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
-                                                 const NoteVerifier& verifier) {
+                                                 const NoteVerifier& verifier,
+                                                 const TilesEntryVisitor& on_entry) {
   TilesVerifyReport report;
   ASSIGN_OR_RETURN(const std::string note, ReadWholeFile(absl::StrCat(Sv(dir), "/checkpoint")));
   absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(note, verifier);
@@ -299,6 +300,7 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
             index == 0 ? std::string("(none: zeros)") : absl::StrCat(index - 1)));
       }
       if (index == 0) RETURN_IF_ERROR(CheckGenesis(*v, verifier, rel));
+      if (on_entry) RETURN_IF_ERROR(on_entry(index, e));
       leaves.push_back(LeafHash(e));
     }
     ++report.bundles;
@@ -345,6 +347,21 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
     return absl::DataLossError("checkpoint: its root is not the root of the entries");
   }
   return report;
+}
+
+absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir, const NoteVerifier& verifier) {
+  MirroredExport out;
+  ASSIGN_OR_RETURN(out.mirror, LogMirror::Create());
+  RETURN_IF_ERROR(VerifyTilesDir(dir, verifier, [&](uint64_t, std::string_view entry) {
+                    return out.mirror->Append(entry);
+                  }).status());
+  RETURN_IF_ERROR(out.mirror->Flush());
+  ASSIGN_OR_RETURN(out.note, ReadWholeFile(absl::StrCat(Sv(dir), "/checkpoint")));
+  ASSIGN_OR_RETURN(out.checkpoint, VerifyCheckpoint(out.note, verifier));
+  if (out.checkpoint.size != out.mirror->size()) {
+    return absl::DataLossError("checkpoint: changed while the export was read");
+  }
+  return out;
 }
 
 }  // namespace touchstone

@@ -18,12 +18,15 @@
 #define TOUCHSTONE_LEDGER_TILES_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/checkpoint.h"
+#include "ledger/log_mirror.h"
 #include "ledger/note.h"
 #include "ledger/store.h"
 
@@ -93,8 +96,25 @@ struct TilesVerifyReport {
 // ("checkpoint", "tile/entries/...", "tile/<L>/...") and the entry index or hash
 // position: PERMISSION_DENIED / INVALID_ARGUMENT for the checkpoint, NOT_FOUND
 // for a missing file, DATA_LOSS otherwise.
+// `on_entry`, if set, is called with each entry (index, bytes) once it has
+// decoded and chained, in index order; an error from it stops the walk and is
+// returned as it is. This is how a client copies an export into a LogMirror.
+using TilesEntryVisitor = std::function<absl::Status(uint64_t index, std::string_view entry)>;
 absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
-                                                 const NoteVerifier& verifier);
+                                                 const NoteVerifier& verifier,
+                                                 const TilesEntryVisitor& on_entry = nullptr);
+
+// An export copied into a client's mirror, with its verified checkpoint.
+struct MirroredExport {
+  std::unique_ptr<LogMirror> mirror;
+  Checkpoint checkpoint;
+  std::string note;  // the checkpoint note, verbatim
+};
+
+// Verifies the export as VerifyTilesDir does while copying every entry into a
+// new LogMirror, so that the caller can audit it (AuditMirror) or build and
+// check bundles from it. Errors as VerifyTilesDir and LogMirror.
+absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir, const NoteVerifier& verifier);
 
 }  // namespace touchstone
 

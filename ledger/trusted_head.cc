@@ -38,4 +38,28 @@ absl::StatusOr<Checkpoint> AdvanceTrustedHead(const std::optional<Checkpoint>& t
   return fresh;
 }
 
+absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
+                               std::span<const Hash> proof) {
+  if (older.origin != head.origin) {
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint is for log '", older.origin,
+                                                   "', the trusted head for '", head.origin, "'"));
+  }
+  absl::Status s;
+  if (older.size > head.size) {
+    s = absl::FailedPreconditionError("it is larger than the newest checkpoint the log presents");
+  } else if (older.size == head.size) {
+    if (older.root != head.root) s = absl::FailedPreconditionError("a different tree");
+  } else if (older.size > 0) {
+    s = VerifyConsistency(older.size, head.size, older.root, head.root, proof);
+  }
+  if (!s.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "LOG INCONSISTENT: the checkpoint of size ", older.size, " (root ",
+        HashToBase64(older.root), ") is not part of the trusted head of size ", head.size,
+        " (root ", HashToBase64(head.root), "): ", s.message(),
+        "; the log shows different histories, keep both checkpoints as evidence"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace touchstone

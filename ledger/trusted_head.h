@@ -23,6 +23,15 @@ absl::StatusOr<Checkpoint> AdvanceTrustedHead(const std::optional<Checkpoint>& t
                                               const Checkpoint& fresh,
                                               std::span<const Hash> proof);
 
+// Checks that `older` (signature-checked, e.g. the checkpoint inside a bundle)
+// is a prefix of the trusted head. `proof` is the consistency proof from
+// older.size to head.size (empty when the sizes are equal). OK if it is;
+// DATA_LOSS starting "LOG INCONSISTENT" if it is larger than the head, a
+// different tree at the same size, or the proof fails: the log shows
+// different histories. INVALID_ARGUMENT if the origins differ.
+absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
+                               std::span<const Hash> proof);
+
 }  // namespace touchstone
 
 #endif  // TOUCHSTONE_LEDGER_TRUSTED_HEAD_H_

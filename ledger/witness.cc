@@ -2,6 +2,7 @@
 #include "ledger/witness.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -301,8 +302,13 @@ AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
     // old_size == prev->size <= fresh->size here: the same tree, or an extension.
     absl::StatusOr<Checkpoint> advanced = AdvanceTrustedHead(*prev, *fresh, req.proof);
     if (!advanced.ok()) {
-      return Result(fresh->size == prev->size ? Kind::kRootMismatch : Kind::kInconsistent,
-                    std::string(advanced.status().message()));
+      const Kind kind = fresh->size == prev->size ? Kind::kRootMismatch : Kind::kInconsistent;
+      std::string why(advanced.status().message());
+      absl::StatusOr<std::string> kept = KeepEvidence(kind, why, *prev, req);
+      absl::StrAppend(&why, kept.ok() ? absl::StrCat(" (evidence kept in ", *kept, ")")
+                                      : absl::StrCat(" (evidence not kept: ",
+                                                     kept.status().message(), ")"));
+      return Result(kind, why);
     }
   }
   // (No prior state, or an empty tree: the proof from size 0 is empty by definition.)
@@ -316,10 +322,43 @@ AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
     return Result(Kind::kInternal, absl::StrCat("not cosigned: ", s.message()));
   }
   latest_ = std::move(next);
+  latest_note_[fresh->origin] = req.checkpoint_note;
   AddCheckpointResult r;
   r.kind = Kind::kCosigned;
   r.cosignature = std::move(*line);
   return r;
+}
+
+absl::StatusOr<std::string> Witness::KeepEvidence(AddCheckpointResult::Kind kind,
+                                                   std::string_view why,
+                                                   const Checkpoint& cosigned,
+                                                   const AddCheckpointRequest& req) const {
+  const std::string dir = EvidenceDir();
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
+  }
+  const auto note = latest_note_.find(cosigned.origin);
+  const std::string data = absl::StrCat(
+      "touchstone witness evidence v1\n", "kind ",
+      kind == AddCheckpointResult::Kind::kRootMismatch ? "fork" : "inconsistent", "\n",
+      "reason ", Sv(why), "\n", "cosigned ", cosigned.size, " ", HashToBase64(cosigned.root),
+      "\n\n", note == latest_note_.end() ? std::string() : note->second, "\nrequest\n",
+      req.ToText());
+  // Unique per refusal: the time, the origin and the refused note's hash.
+  const std::string path = absl::StrCat(dir, "/", clock_(), "-",
+                                        HashToHex(Sha256(cosigned.origin)).substr(0, 16), "-",
+                                        HashToHex(Sha256(req.checkpoint_note)).substr(0, 16));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
+  }
+  absl::Status s = WriteAll(fd, data, path);
+  if (s.ok() && ::fsync(fd) != 0) {
+    s = absl::UnavailableError(absl::StrCat("cannot sync ", path, ": ", strerror(errno)));
+  }
+  ::close(fd);
+  if (!s.ok()) return s;
+  return path;
 }
 
 }  // namespace touchstone

@@ -24,6 +24,18 @@
 //   422 the consistency proof does not verify (a fork), or a size-0 checkpoint
 //       whose root is not the empty tree
 //   500 the state could not be persisted (nothing cosigned)
+//
+// Evidence: a refused 409 fork (same size, other root) or 422 (the proof does
+// not show the checkpoint extends the cosigned one) of a checkpoint validly
+// signed by the log is kept in <state path>.evidence/, one file per refusal:
+//   "touchstone witness evidence v1\n"
+//   "kind " ("fork" | "inconsistent") "\n"
+//   "reason " <why> "\n"
+//   "cosigned " <size> " " <base64 root> "\n"        (what this witness cosigned)
+//   "\n" <the cosigned checkpoint note, verbatim>     (if cosigned since the witness started)
+//   "\n" "request" "\n" <the refused add-checkpoint request body, verbatim>
+// The two signed notes together prove the log signed two histories; a file
+// that cannot be written does not change the answer.
 #ifndef TOUCHSTONE_LEDGER_WITNESS_H_
 #define TOUCHSTONE_LEDGER_WITNESS_H_
 
@@ -107,6 +119,8 @@ class Witness {
   AddCheckpointResult AddCheckpoint(std::string_view body);
   AddCheckpointResult AddCheckpoint(const AddCheckpointRequest& request);
 
+  // The directory evidence files are written to.
+  std::string EvidenceDir() const { return state_path_ + ".evidence"; }
   // The latest checkpoint cosigned for `origin`, if any.
   std::optional<Checkpoint> Latest(std::string_view origin) const;
   const CosignatureSigner& signer() const { return signer_; }
@@ -124,6 +138,14 @@ class Witness {
   const Clock clock_;
   mutable absl::Mutex mu_;
   std::map<std::string, Checkpoint, std::less<>> latest_ ABSL_GUARDED_BY(mu_);
+  // The signed notes cosigned since start, by origin (for evidence).
+  std::map<std::string, std::string, std::less<>> latest_note_ ABSL_GUARDED_BY(mu_);
+
+  // Writes an evidence file (see above); returns its path or the error.
+  absl::StatusOr<std::string> KeepEvidence(AddCheckpointResult::Kind kind, std::string_view why,
+                                           const Checkpoint& cosigned,
+                                           const AddCheckpointRequest& req) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace touchstone

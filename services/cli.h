@@ -74,13 +74,30 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddWitnessCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
 
+// A client's trusted head of a log and the verifier key pinned with it.
+struct TrustedHead {
+  Checkpoint head;
+  std::string vkey;
+};
+
 // Fetches the latest checkpoint and checks it against this client's trusted head
 // for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the
 // pinned key (or `vkey` the first time, which pins it), and consistent with the
 // trusted head. Keeps it as the new head; *report says what happened. DATA_LOSS
-// ("LOG INCONSISTENT ...") if the log rewound or forked.
-absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::string& vkey,
-                                             std::string state_dir, std::string* report);
+// ("LOG INCONSISTENT ...") if the log rewound or forked; FAILED_PRECONDITION if
+// `vkey` differs from the pinned key; INVALID_ARGUMENT if nothing is pinned and
+// `vkey` is empty.
+absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::string& vkey,
+                                              std::string state_dir, std::string* report);
+
+// The verifier key pinned for the log named `origin` in state_dir ("" = the
+// default), or nullopt if this client has no trusted head for it.
+std::optional<std::string> PinnedKey(std::string state_dir, const std::string& origin);
+
+// Checks that `older` (verified, no newer than `head`) is a prefix of the
+// trusted head, with a consistency proof fetched from the server. DATA_LOSS
+// ("LOG INCONSISTENT ...") if it is not: the server shows another history.
+absl::Status CheckAgainstHead(const Context& ctx, const Checkpoint& older, const Checkpoint& head);
 
 }  // namespace touchstone::cli
 

@@ -5,11 +5,11 @@
 // Ledger.GetEntries and re-verify them against its latest checkpoint.
 #include <unistd.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/audit.h"
+#include "ledger/log_mirror.h"
 #include "ledger/status_macros.h"
 #include "ledger/tiles.h"
 #include "services/cli.h"
@@ -18,22 +18,29 @@
 namespace touchstone::cli {
 namespace {
 
-absl::Status Audit(const std::string& data_dir) {
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<Store> store,
-      Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
+// Reports an audit failure as such.
+absl::Status Failed(const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("AUDIT FAILED: ", s.message()));
+}
+
+AuditOptions WithProgress() {
   AuditOptions options;
   if (isatty(STDERR_FILENO)) {
     options.progress = [](uint64_t done, uint64_t total) {
       std::cerr << "\raudited " << done << " of " << total << " entries" << std::flush;
     };
   }
+  return options;
+}
+
+absl::Status Audit(const std::string& data_dir) {
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Store> store,
+      Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
+  const AuditOptions options = WithProgress();
   absl::StatusOr<AuditReport> report = AuditStore(*store, options);
   if (options.progress) std::cerr << "\n";
-  if (!report.ok()) {
-    return absl::Status(report.status().code(),
-                        absl::StrCat("AUDIT FAILED: ", report.status().message()));
-  }
+  if (!report.ok()) return Failed(report.status());
   std::cout << "audit passed: " << report->entries << " entries re-hashed, chained, signature-"
             << "checked and re-applied through the rules; " << report->tree_nodes
             << " tree nodes and " << report->checkpoints << " checkpoints match the entries; "
@@ -42,21 +49,25 @@ absl::Status Audit(const std::string& data_dir) {
   return absl::OkStatus();
 }
 
+// The export's files (checkpoint, tiles, entry bundles) and then every entry's
+// signature and rules, through a mirror.
 absl::Status AuditTiles(const std::string& dir, const std::string& vkey) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
-  absl::StatusOr<TilesVerifyReport> report = VerifyTilesDir(dir, verifier);
-  if (!report.ok()) {
-    return absl::Status(report.status().code(),
-                        absl::StrCat("AUDIT FAILED: ", report.status().message()));
-  }
-  std::cout << "tiles audit passed: checkpoint signed by " << vkey << " at size " << report->size
-            << "; " << report->entries << " entries in " << report->bundles
-            << " bundles decoded and chained from genesis; " << report->tiles
-            << " hash tiles and the checkpoint root match the entries\n";
+  absl::StatusOr<MirroredExport> exp = MirrorTiles(dir, verifier);
+  if (!exp.ok()) return Failed(exp.status());
+  const AuditOptions options = WithProgress();
+  absl::StatusOr<AuditReport> report = AuditMirror(exp->mirror->store(), exp->checkpoint, options);
+  if (options.progress) std::cerr << "\n";
+  if (!report.ok()) return Failed(report.status());
+  std::cout << "tiles audit passed: checkpoint signed by " << vkey << " at size "
+            << exp->checkpoint.size << "; every entry bundle decoded and chained from genesis, "
+            << "every hash tile and the root match the entries; " << report->entries
+            << " entries signature-checked and re-applied through the rules ("
+            << report->state_keys << " state values rebuilt)\n";
   return absl::OkStatus();
 }
 
-// Mirrors every entry the server has into a scratch store, then audits it.
+// Mirrors every entry the server has, then audits the mirror.
 absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   auto stub = ctx.Stub();
@@ -64,42 +75,29 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
   RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.Call().get(), {}, &latest)));
   ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(latest.checkpoint(), verifier));
 
-  std::string scratch = (std::filesystem::temp_directory_path() / "touchstone-mirror-XXXXXX");
-  if (mkdtemp(scratch.data()) == nullptr) return absl::UnavailableError("cannot make a temp dir");
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{scratch};
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> mirror, Store::Open({.path = scratch + "/db"}));
+  ASSIGN_OR_RETURN(std::unique_ptr<LogMirror> mirror, LogMirror::Create());
   grpc::ClientContext call;  // a long stream: no deadline
   v1::GetEntriesRequest req;
   req.set_end(cp.size);
   auto reader = stub->GetEntries(&call, req);
   v1::Entry e;
-  uint64_t next = 0;
-  StoreBatch batch = mirror->NewBatch();
   while (reader->Read(&e)) {
-    if (e.index() != next) {
-      return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed entry ", e.index(),
-                                              " where ", next, " belongs"));
+    if (e.index() != mirror->size()) {
+      return Failed(absl::DataLossError(absl::StrCat("the server streamed entry ", e.index(),
+                                                     " where ", mirror->size(), " belongs")));
     }
-    batch.PutEntry(next++, e.data());
-    if (next % 10000 == 0) {
-      RETURN_IF_ERROR(mirror->Commit(batch));
-      batch = mirror->NewBatch();
-    }
+    RETURN_IF_ERROR(mirror->Append(e.data()));
   }
   RETURN_IF_ERROR(FromGrpc(reader->Finish()));
-  if (next != cp.size) {
-    return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed ", next,
-                                            " entries for a checkpoint of size ", cp.size));
+  if (mirror->size() != cp.size) {
+    return Failed(absl::DataLossError(absl::StrCat("the server streamed ", mirror->size(),
+                                                   " entries for a checkpoint of size ", cp.size)));
   }
-  RETURN_IF_ERROR(mirror->Commit(batch));
-  absl::StatusOr<AuditReport> report = AuditMirror(*mirror, cp, AuditOptions());
-  if (!report.ok()) {
-    return absl::Status(report.status().code(),
-                        absl::StrCat("AUDIT FAILED: ", report.status().message()));
-  }
+  RETURN_IF_ERROR(mirror->Flush());
+  const AuditOptions options = WithProgress();
+  absl::StatusOr<AuditReport> report = AuditMirror(mirror->store(), cp, options);
+  if (options.progress) std::cerr << "\n";
+  if (!report.ok()) return Failed(report.status());
   std::cout << "audit passed: " << report->entries << " entries streamed from " << ctx.server
             << ", re-hashed, chained, signature-checked and re-applied through the rules; "
             << "their root is the root of the checkpoint at size " << cp.size << " signed by "

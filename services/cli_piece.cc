@@ -9,7 +9,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "ledger/audit.h"
+#include "ledger/bundle_builder.h"
 #include "ledger/bundle_verify.h"
+#include "ledger/rebuild.h"
+#include "ledger/tiles.h"
 #include "ledger/cosignature.h"
 #include "ledger/status_macros.h"
 #include "proto/provenance_service.grpc.pb.h"
@@ -24,6 +28,8 @@ struct VerifyFlags {
   std::vector<std::string> witnesses;
   size_t quorum = 0;
   bool json = false;
+  std::string tiles;      // verify: an export of the log, to check completeness against
+  std::string state_dir;  // show: where the trusted heads are kept
 };
 
 absl::StatusOr<v1::PieceBundle> FetchBundle(const Context& ctx, const std::string& piece_id) {
@@ -150,6 +156,29 @@ int NotVerified(const VerifyFlags& flags, const absl::Status& s) {
   return 1;
 }
 
+// Checks, from a tlog-tiles export of the same log, that the bundle's
+// checkpoint is part of the exported log and that the bundle leaves out no
+// record of the piece's graph as of that checkpoint (a later revocation, say).
+absl::Status CheckCompleteAgainstExport(const v1::PieceBundle& bundle, const BundleReport& report,
+                                        const NoteVerifier& log_key, const std::string& dir) {
+  ASSIGN_OR_RETURN(MirroredExport exp, MirrorTiles(dir, log_key));
+  if (exp.checkpoint.size < report.tree_size) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the export at ", dir, " is at size ", exp.checkpoint.size,
+                     ", older than the bundle's checkpoint at size ", report.tree_size,
+                     ": export the log again"));
+  }
+  ASSIGN_OR_RETURN(const Hash root, exp.mirror->RootAt(report.tree_size));
+  if (root != report.root) {
+    return absl::DataLossError(absl::StrCat(
+        "LOG INCONSISTENT: the exported log's root at size ", report.tree_size,
+        " is not the bundle checkpoint's: the operator signed two different histories"));
+  }
+  ASSIGN_OR_RETURN(const MemoryState state,
+                   RebuildState(exp.mirror->store(), report.tree_size, RuleOptions()));
+  return CheckBundleComplete(bundle, report.tree_size, MirrorBundleSource(*exp.mirror, state));
+}
+
 // Verifies `bundle` and prints the result; returns the exit code.
 int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
                    const VerifyFlags& flags, const std::string& key_source) {
@@ -162,8 +191,14 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     }
     witnesses.push_back(*std::move(v));
   }
-  const absl::StatusOr<BundleReport> report =
+  absl::StatusOr<BundleReport> report =
       VerifyPieceBundle(bundle, log_key, witnesses, flags.quorum);
+  if (report.ok() && !flags.tiles.empty()) {
+    if (absl::Status s = CheckCompleteAgainstExport(bundle, *report, log_key, flags.tiles);
+        !s.ok()) {
+      report = s;
+    }
+  }
   if (flags.json) {
     std::cout << Json(report, key_source);
   } else if (report.ok()) {
@@ -174,7 +209,8 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
   }
   if (!flags.json && key_source == "server") {
     std::cout << "note: checked against the key the server itself reports (" << log_key.name
-              << "); pass --vkey with a key obtained independently to trust this verdict\n";
+              << "); pass --vkey with a key obtained independently to trust this verdict "
+              << "(it is then pinned, with a trusted head of the log)\n";
   }
   return report.ok() ? 0 : 1;
 }
@@ -192,24 +228,77 @@ int VerifyFile(const std::string& path, const VerifyFlags& flags) {
   return VerifyAndPrint(bundle, *key, flags, "given");
 }
 
+// The verifier key `piece show` checks with: --vkey, else the key pinned with
+// this client's trusted head of the bundle's log, else (proving nothing) the
+// key the server reports. *source says which.
+absl::StatusOr<std::string> ShowKey(const Context& ctx, const v1::PieceBundle& bundle,
+                                    const VerifyFlags& flags, std::string* source) {
+  ASSIGN_OR_RETURN(ParsedNote note, ParseNote(bundle.checkpoint()));
+  ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(note.text));
+  std::optional<std::string> pinned = PinnedKey(flags.state_dir, unverified.origin);
+  if (!flags.vkey.empty() || pinned) {
+    *source = flags.vkey.empty() ? "pinned" : "given";
+    return flags.vkey.empty() ? *pinned : flags.vkey;
+  }
+  v1::LogInfo info;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
+  *source = "server";
+  return info.verifier_key();
+}
+
+// Fetches and verifies a piece's bundle. With a key from the user or a trusted
+// head, the trusted head is advanced first and the bundle's checkpoint must be
+// part of it: a server showing this client another history is caught (exit 2).
 int Show(const Context& ctx, const std::string& piece_id, const VerifyFlags& flags) {
   absl::StatusOr<v1::PieceBundle> bundle = FetchBundle(ctx, piece_id);
   if (!bundle.ok()) return Fail(bundle.status());
-  std::string vkey = flags.vkey;
-  if (vkey.empty()) {
-    v1::LogInfo info;
-    if (absl::Status s = FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)); !s.ok()) {
-      return Fail(s);
-    }
-    vkey = info.verifier_key();
-  }
-  absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(vkey);
+  std::string source;
+  absl::StatusOr<std::string> vkey = ShowKey(ctx, *bundle, flags, &source);
+  if (!vkey.ok()) return NotVerified(flags, vkey.status());
+  absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(*vkey);
   if (!key.ok()) return NotVerified(flags, key.status());
-  return VerifyAndPrint(*bundle, *key, flags, flags.vkey.empty() ? "server" : "given");
+  if (source != "server") {
+    std::string report;
+    absl::StatusOr<TrustedHead> head = UpdateTrustedHead(ctx, *vkey, flags.state_dir, &report);
+    absl::Status s = head.status();
+    if (s.ok()) {
+      if (absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(bundle->checkpoint(), *key); cp.ok()) {
+        s = CheckAgainstHead(ctx, *cp, head->head);
+      }  // else VerifyAndPrint reports the bad checkpoint
+    }
+    if (!s.ok()) {
+      NotVerified(flags, s);
+      return absl::IsDataLoss(s) ? 2 : 1;
+    }
+    if (!flags.json) std::cout << "trusted head: " << report << "\n\n";
+  }
+  return VerifyAndPrint(*bundle, *key, flags, source);
 }
 
-absl::Status SaveBundle(const Context& ctx, const std::string& piece_id, const std::string& out) {
-  ASSIGN_OR_RETURN(v1::PieceBundle bundle, FetchBundle(ctx, piece_id));
+// The bundle built here from a tlog-tiles export alone: the export is verified
+// and audited (signatures, rules) on the way, then the graph is walked in the
+// rebuilt state. No server involved.
+absl::StatusOr<v1::PieceBundle> BundleFromExport(const std::string& piece_id,
+                                                 const std::string& dir, const std::string& vkey) {
+  ASSIGN_OR_RETURN(const NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  ASSIGN_OR_RETURN(MirroredExport exp, MirrorTiles(dir, verifier));
+  MemoryState state;
+  RETURN_IF_ERROR(
+      AuditMirror(exp.mirror->store(), exp.checkpoint, AuditOptions(), &state).status());
+  return BuildPieceBundle(MirrorBundleSource(*exp.mirror, state), piece_id, exp.checkpoint.size,
+                          exp.note);
+}
+
+absl::Status SaveBundle(const Context& ctx, const std::string& piece_id, const std::string& out,
+                        const std::string& tiles, const std::string& vkey) {
+  v1::PieceBundle bundle;
+  if (tiles.empty()) {
+    ASSIGN_OR_RETURN(bundle, FetchBundle(ctx, piece_id));
+  } else if (vkey.empty()) {
+    return absl::InvalidArgumentError("--tiles needs --vkey: the export's log key");
+  } else {
+    ASSIGN_OR_RETURN(bundle, BundleFromExport(piece_id, tiles, vkey));
+  }
   const std::string bytes = bundle.SerializeAsString();
   RETURN_IF_ERROR(WriteFile(out, bytes));
   if (out != "-") {
@@ -234,13 +323,19 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* piece = app.add_subcommand("piece", "a piece's provenance bundle, verified offline");
   piece->require_subcommand(1);
 
-  static std::string bundle_id, bundle_out;
+  static std::string bundle_id, bundle_out, bundle_tiles, bundle_vkey;
   auto* bundle = piece->add_subcommand(
       "bundle", "fetch a piece's provenance bundle (binary PieceBundle); never overwrites");
   bundle->add_option("piece_id", bundle_id, "the piece")->required();
   bundle->add_option("-o,--out", bundle_out, "output file (- for stdout)")->required();
+  bundle->add_option("--tiles", bundle_tiles,
+                     "build it from a tlog-tiles export (touchstone export) instead of a server");
+  bundle->add_option("--vkey", bundle_vkey, "the log's verifier key (with --tiles)");
   bundle->callback([&ctx, exit_code] {
-    if (absl::Status s = SaveBundle(ctx, bundle_id, bundle_out); !s.ok()) *exit_code = Fail(s);
+    if (absl::Status s = SaveBundle(ctx, bundle_id, bundle_out, bundle_tiles, bundle_vkey);
+        !s.ok()) {
+      *exit_code = Fail(s);
+    }
   });
 
   static std::string verify_file;
@@ -249,6 +344,8 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
       "verify", "verify a bundle file with no network: signatures, proofs, graph and claims");
   verify->add_option("file", verify_file, "the bundle file")->required();
   verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key")->required();
+  verify->add_option("--tiles", verify_flags.tiles,
+                     "a tlog-tiles export of the log: also check the bundle leaves nothing out");
   AddVerifyFlags(verify, verify_flags);
   verify->callback([exit_code] { *exit_code = VerifyFile(verify_file, verify_flags); });
 
@@ -258,8 +355,11 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
       piece->add_subcommand("show", "fetch a piece's bundle and verify it as `piece verify` does");
   show->add_option("piece_id", show_id, "the piece")->required();
   show->add_option("--vkey", show_flags.vkey,
-                   "the log's note verifier key (default: the key the server reports, which "
-                   "proves nothing about the server)");
+                   "the log's note verifier key (default: the key pinned with this client's "
+                   "trusted head of the log, else the key the server reports, which proves "
+                   "nothing about the server)");
+  show->add_option("--state_dir", show_flags.state_dir,
+                   "where trusted heads are kept (default ~/.touchstone/trusted)");
   AddVerifyFlags(show, show_flags);
   show->callback([&ctx, exit_code] { *exit_code = Show(ctx, show_id, show_flags); });
 }

@@ -20,10 +20,45 @@ std::string DefaultStateDir() {
   return absl::StrCat(home != nullptr ? home : ".", "/.touchstone/trusted");
 }
 
+// The path prefix of a log's state files: <state_dir>/<first 16 hex of SHA-256(origin)>.
+std::string StateBase(std::string state_dir, const std::string& origin) {
+  if (state_dir.empty()) state_dir = DefaultStateDir();
+  return absl::StrCat(state_dir, "/", HashToHex(Sha256(origin)).substr(0, 16));
+}
+
+absl::StatusOr<std::vector<Hash>> FetchConsistency(const Context& ctx, uint64_t old_size,
+                                                   uint64_t new_size) {
+  v1::GetConsistencyProofRequest req;
+  req.set_old_size(old_size);
+  req.set_new_size(new_size);
+  v1::ConsistencyProofResponse resp;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetConsistencyProof(ctx.Call().get(), req, &resp)));
+  std::vector<Hash> proof;
+  for (const std::string& h : resp.hashes()) {
+    ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
+    proof.push_back(hash);
+  }
+  return proof;
+}
+
 }  // namespace
 
-absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::string& vkey_flag,
-                                             std::string state_dir, std::string* report) {
+std::optional<std::string> PinnedKey(std::string state_dir, const std::string& origin) {
+  absl::StatusOr<std::string> pinned = ReadFile(StateBase(std::move(state_dir), origin) + ".vkey");
+  if (!pinned.ok()) return std::nullopt;
+  return *pinned;
+}
+
+absl::Status CheckAgainstHead(const Context& ctx, const Checkpoint& older, const Checkpoint& head) {
+  std::vector<Hash> proof;
+  if (older.size > 0 && older.size < head.size) {
+    ASSIGN_OR_RETURN(proof, FetchConsistency(ctx, older.size, head.size));
+  }
+  return CheckPrefixOfHead(older, head, proof);
+}
+
+absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::string& vkey_flag,
+                                              std::string state_dir, std::string* report) {
   if (state_dir.empty()) state_dir = DefaultStateDir();
   auto stub = ctx.Stub();
   v1::CheckpointResponse latest;
@@ -31,8 +66,7 @@ absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::stri
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(latest.checkpoint()));
   ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(parsed.text));
   std::filesystem::create_directories(state_dir);
-  const std::string base =
-      absl::StrCat(state_dir, "/", HashToHex(Sha256(unverified.origin)).substr(0, 16));
+  const std::string base = StateBase(state_dir, unverified.origin);
 
   // The key: pinned with the first trusted head; a different --vkey later is refused.
   std::string vkey = vkey_flag;
@@ -58,15 +92,7 @@ absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::stri
   }
   std::vector<Hash> proof;
   if (trusted && trusted->size > 0 && fresh.size > trusted->size) {
-    v1::GetConsistencyProofRequest req;
-    req.set_old_size(trusted->size);
-    req.set_new_size(fresh.size);
-    v1::ConsistencyProofResponse resp;
-    RETURN_IF_ERROR(FromGrpc(stub->GetConsistencyProof(ctx.Call().get(), req, &resp)));
-    for (const std::string& h : resp.hashes()) {
-      ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h));
-      proof.push_back(hash);
-    }
+    ASSIGN_OR_RETURN(proof, FetchConsistency(ctx, trusted->size, fresh.size));
   }
   ASSIGN_OR_RETURN(Checkpoint head, AdvanceTrustedHead(trusted, fresh, proof));
   RETURN_IF_ERROR(ReplaceFile(base + ".checkpoint", latest.checkpoint()));
@@ -76,7 +102,7 @@ absl::StatusOr<Checkpoint> UpdateTrustedHead(const Context& ctx, const std::stri
                 ? absl::StrCat("unchanged: ", head.origin, " at size ", head.size)
                 : absl::StrCat("advanced: ", head.origin, " from size ", trusted->size, " to ",
                                head.size, ", consistency proof verified");
-  return head;
+  return TrustedHead{.head = head, .vkey = vkey};
 }
 
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
@@ -90,13 +116,13 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
                      "where trusted heads are kept (default ~/.touchstone/trusted)");
   update->callback([&ctx, exit_code, vkey, state_dir] {
     std::string report;
-    absl::StatusOr<Checkpoint> head = UpdateTrustedHead(ctx, *vkey, *state_dir, &report);
+    absl::StatusOr<TrustedHead> head = UpdateTrustedHead(ctx, *vkey, *state_dir, &report);
     if (!head.ok()) {
       *exit_code = Fail(head.status());
       if (absl::IsDataLoss(head.status())) *exit_code = 2;  // evidence of an attack
       return;
     }
-    std::cout << report << "\nroot " << HashToBase64(head->root) << "\n";
+    std::cout << report << "\nroot " << HashToBase64(head->head.root) << "\n";
   });
 }
 

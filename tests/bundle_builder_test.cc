@@ -81,7 +81,7 @@ TEST_F(BundleBuilderTest, BundleHoldsThePiecesGraphAndNothingUnrelated) {
   const uint64_t declaration = Append(jeweler, declared);  // 10
   Append(op_, testing::RegisterRecord(op_, testing::NewIdentity("late"), v1::ROLE_CUTTER, ""));
 
-  auto indices = PieceGraphIndices(*ledger_, "RING-1");
+  auto indices = PieceGraphIndices(LedgerBundleSource(*ledger_), "RING-1");
   ASSERT_TRUE(indices.ok()) << indices.status();
   // Genesis (the operator who registered the signers), the two signers'
   // registrations, the lot, its custody, the piece's records and the error

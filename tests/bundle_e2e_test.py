@@ -5,7 +5,9 @@
 saves each demo piece's bundle; then the server is STOPPED and `touchstone piece
 verify` checks every bundle with nothing but the log's verifier key: the verdict
 line, the --json report (verdict, claims, timeline), and refusals for a byte
-flipped inside an entry and for another key under the log's name.
+flipped inside an entry and for another key under the log's name. From a
+tlog-tiles export of the stopped server's data alone, a bundle is built again
+and a bundle that leaves out a later certificate revocation is caught.
 
 Usage: bundle_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]
 Python 3 standard library only.
@@ -20,7 +22,7 @@ import subprocess
 import tempfile
 import unittest
 
-from e2e_support import Server, clean_env, parse_binaries
+from e2e_support import Server, clean_env, parse_binaries, proto_fields
 
 TOUCHSTONED = None
 TOUCHSTONE = None
@@ -38,6 +40,30 @@ def run(*args, cwd=None):
                           env=clean_env(), timeout=60)
     return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(
         errors="replace")
+
+
+def encode_varint(n):
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def without_entry(bundle, index):
+    """The PieceBundle bytes re-encoded without the BundleEntry of that log index."""
+    fields = proto_fields(bundle)
+    out = bytearray()
+    for number in sorted(fields):
+        for value in fields[number]:
+            if number == 4 and proto_fields(value).get(1, [0])[0] == index:
+                continue
+            if isinstance(value, int):
+                out += encode_varint(number << 3) + encode_varint(value)
+            else:
+                out += encode_varint(number << 3 | 2) + encode_varint(len(value)) + value
+    return bytes(out)
 
 
 def entry_offsets(data):
@@ -84,11 +110,17 @@ class BundleE2ETest(unittest.TestCase):
             cls.files[piece] = path
         # Saving again never overwrites; `piece show` fetches and verifies in one go.
         cls.again = run(*srv, "piece", "bundle", P + "-RING-1", "-o", cls.files[P + "-RING-1"])
-        cls.show = run(*srv, "piece", "show", P + "-RING-1")
-        cls.show_vkey = run(*srv, "piece", "show", P + "-BAND-1", "--vkey", cls.vkey)
+        cls.trusted = os.path.join(cls.tmp, "trusted")
+        cls.show = run(*srv, "piece", "show", P + "-RING-1", "--state_dir", cls.trusted)
+        cls.show_vkey = run(*srv, "piece", "show", P + "-BAND-1", "--vkey", cls.vkey,
+                            "--state_dir", cls.trusted)
+        cls.show_pinned = run(*srv, "piece", "show", P + "-RING-1", "--state_dir", cls.trusted)
         cls.show_missing = run(*srv, "piece", "show", P + "-NOPE")
         assert cls.server.stop() == 0
         cls.server.proc = None  # stopped: everything below is offline
+        cls.tiles = os.path.join(cls.tmp, "tiles")
+        rc, out, err = run("export", cls.tiles, "--data_dir", data_dir)
+        assert rc == 0, out + err
 
     def verify(self, path, *extra):
         return run("piece", "verify", path, "--vkey", self.vkey, *extra)
@@ -204,12 +236,72 @@ class BundleE2ETest(unittest.TestCase):
         self.assertEqual(rc, 0, out + err)
         self.assertIn("VERIFIED: piece %s-RING-1" % P, out)
         self.assertIn("the key the server itself reports", out)
+        self.assertNotIn("trusted head:", out)  # nothing pinned: no trusted head kept
         rc, out, err = self.show_vkey
         self.assertEqual(rc, 0, out + err)
+        self.assertNotIn("the key the server itself reports", out)
+        self.assertIn("trusted head: first use: now trusting %s at size %d" % (self.origin,
+                                                                              self.size), out)
+        # The key given once is pinned with the trusted head and used from then on.
+        rc, out, err = self.show_pinned
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("trusted head: unchanged: %s at size %d" % (self.origin, self.size), out)
+        self.assertIn("VERIFIED: piece %s-RING-1" % P, out)
         self.assertNotIn("the key the server itself reports", out)
         rc, out, err = self.show_missing
         self.assertNotEqual(rc, 0)
         self.assertIn("NOT_FOUND", err)
+
+
+    def test_6_an_export_alone_builds_a_bundle_and_catches_one_that_leaves_a_record_out(self):
+        # Built from the export, with no server: the same records as the server's bundle.
+        rebuilt = os.path.join(self.tmp, "ring-from-tiles.tsbundle")
+        rc, out, err = run("piece", "bundle", P + "-RING-1", "-o", rebuilt, "--tiles",
+                           self.tiles, "--vkey", self.vkey)
+        self.assertEqual(rc, 0, out + err)
+        ours = json.loads(self.verify(rebuilt, "--json")[1])
+        theirs = json.loads(self.verify(self.files[P + "-RING-1"], "--json")[1])
+        self.assertIs(ours["verdict"], True)
+        self.assertEqual(ours["timeline"], theirs["timeline"])
+        self.assertEqual(ours["checkpoint"], theirs["checkpoint"])
+        rc, out, err = run("piece", "bundle", P + "-RING-1", "-o", rebuilt + "2", "--tiles",
+                           self.tiles)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("--tiles needs --vkey", err)
+
+        # Every saved bundle is complete against the export.
+        for path in self.files.values():
+            rc, out, err = self.verify(path, "--tiles", self.tiles)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("VERIFIED", out)
+
+        # The pendant's grading report was revoked after the pendant used it. A
+        # bundle without that revocation still verifies on its own (nothing in it
+        # refers to the revocation) and tells a rosier story; the export catches it.
+        path = self.files[P + "-PENDANT-1"]
+        report = json.loads(self.verify(path, "--json")[1])
+        revocation = [t["index"] for t in report["timeline"]
+                      if t["kind"] == "certificate_status_changed"
+                      and "report-2" in t["description"]]
+        self.assertEqual(len(revocation), 1, report["timeline"])
+        with open(path, "rb") as f:
+            cut = without_entry(f.read(), revocation[0])
+        cut_path = os.path.join(self.tmp, "pendant-cut.tsbundle")
+        with open(cut_path, "wb") as f:
+            f.write(cut)
+        rc, out, err = self.verify(cut_path)
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn("revoked now", out)
+        rc, out, err = self.verify(cut_path, "--tiles", self.tiles)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("NOT VERIFIED: FAILED_PRECONDITION: INCOMPLETE: the log at size %d has "
+                      "entry %d (certificate_status_changed) in piece %s-PENDANT-1's provenance "
+                      "graph, and the bundle leaves it out" % (self.size, revocation[0], P), out)
+
+        # The export itself audits clean: files, tree, every signature and rule.
+        rc, out, err = run("audit", "--tiles", self.tiles, "--vkey", self.vkey)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("entries signature-checked and re-applied through the rules", out)
 
 
 def main():

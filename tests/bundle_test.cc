@@ -15,6 +15,9 @@
 #include "ledger/bundle_builder.h"
 #include "ledger/bundle_verify.h"
 #include "ledger/checkpoint.h"
+#include "ledger/audit.h"
+#include "ledger/tiles.h"
+#include "tests/test_util.h"
 #include "tests/rules_test_util.h"
 
 namespace touchstone {
@@ -224,6 +227,52 @@ TEST_F(BundleVerifyTest, RemovingAnySingleRecordIsRefusedUnlessNothingRefersToIt
                                    HasSubstr("holds no PieceRegistered")))
           << piece << " without entry " << index;
     }
+  }
+}
+
+// The records a bundle may leave out without VerifyPieceBundle noticing (a sale,
+// a later revocation, a later repair: nothing else in the bundle refers to
+// them) are caught by CheckBundleComplete against an export of the log; a
+// bundle built from the export alone is the ledger's own bundle.
+TEST_F(BundleVerifyTest, AnExportOfTheLogCatchesAnyRecordABundleLeavesOut) {
+  testing::TempDir dir;
+  const std::string tiles = dir.path() + "/tiles";
+  ASSERT_TRUE(ExportTiles(ledger().store(), tiles).ok());
+  absl::StatusOr<MirroredExport> exp = MirrorTiles(tiles, ledger().verifier());
+  ASSERT_TRUE(exp.ok()) << exp.status();
+  MemoryState state;
+  ASSERT_TRUE(AuditMirror(exp->mirror->store(), exp->checkpoint, AuditOptions(), &state).ok());
+  const MirrorBundleSource source(*exp->mirror, state);
+  for (const std::string piece : {"RING-1", "PENDANT-1", "BAND-1"}) {
+    const v1::PieceBundle full = Bundle(piece);
+    const uint64_t size = exp->checkpoint.size;
+    ASSERT_EQ(ledger().LatestCheckpoint().first, size);
+    EXPECT_TRUE(CheckBundleComplete(full, size, source).ok()) << piece;
+
+    absl::StatusOr<v1::PieceBundle> rebuilt = BuildPieceBundle(source, piece, size, exp->note);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+    ASSERT_EQ(rebuilt->entries_size(), full.entries_size()) << piece;
+    for (int i = 0; i < full.entries_size(); ++i) {
+      EXPECT_EQ(rebuilt->entries(i).index(), full.entries(i).index());
+      EXPECT_EQ(rebuilt->entries(i).entry(), full.entries(i).entry());
+      EXPECT_EQ(rebuilt->entries(i).tlog_proof(), full.entries(i).tlog_proof());
+    }
+    EXPECT_TRUE(Verify(*rebuilt).ok()) << piece;
+
+    int left_out = 0;
+    for (int i = 0; i < full.entries_size(); ++i) {
+      v1::PieceBundle b = full;
+      b.mutable_entries()->DeleteSubrange(i, 1);
+      const uint64_t index = full.entries(i).index();
+      const absl::Status s = CheckBundleComplete(b, size, source);
+      EXPECT_EQ(s.code(), Code::kFailedPrecondition) << piece << " without entry " << index;
+      EXPECT_THAT(std::string(s.message()),
+                  HasSubstr(absl::StrCat("has entry ", index, " (")))
+          << piece << " without entry " << index;
+      left_out += Verify(b).ok();
+    }
+    // The ring's bundle holds records only the export can vouch for.
+    if (piece == "RING-1") EXPECT_GE(left_out, 2);
   }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""A client that cannot be fooled: `touchstone log update` keeps a trusted head
-and reports a server that rewinds its log (restored from an old copy) or forks it
-(the same key signing a different history) as LOG INCONSISTENT, exit code 2."""
+"""A client that cannot be fooled: `touchstone log update` and `touchstone piece
+show` keep a trusted head and report a server that rewinds its log (restored from
+an old copy) or forks it (the same key signing a different history) as LOG
+INCONSISTENT, exit code 2."""
 import os
 import shutil
 import subprocess
@@ -103,6 +104,41 @@ class TrustedHeadTest(unittest.TestCase):
         again = self.update()
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn("from size 7 to 8", again.stdout)
+
+
+    def test_piece_show_keeps_the_trusted_head_and_reports_a_fork(self):
+        self.start(self.data)
+        vkey = self.vkey()
+        r = self.cli("demo", "--operator_key", os.path.join(self.data, "operator.pem"),
+                     "--keys_dir", os.path.join(self.tmp, "keys"), "--prefix", "t")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+        def show(*extra):
+            return self.cli("piece", "show", "t-RING-1", "--state_dir", self.state, *extra)
+
+        first = show("--vkey", vkey)
+        self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
+        self.assertIn("trusted head: first use: now trusting", first.stdout)
+        self.assertIn("VERIFIED: piece t-RING-1", first.stdout)
+
+        self.assertEqual(self.server.stop(), 0)
+        old = os.path.join(self.tmp, "old-data")
+        shutil.copytree(self.data, old)
+        self.start(self.data)
+        self.grow(self.data, 2, "b")
+        advanced = show()  # the pinned key from now on
+        self.assertEqual(advanced.returncode, 0, advanced.stdout + advanced.stderr)
+        self.assertIn("consistency proof verified", advanced.stdout)
+        self.assertIn("VERIFIED: piece t-RING-1", advanced.stdout)
+
+        # The old copy, grown differently past the trusted size: a fork.
+        self.assertEqual(self.server.stop(), 0)
+        self.start(old)
+        self.grow(old, 3, "fork")
+        forked = show()
+        self.assertEqual(forked.returncode, 2, forked.stdout + forked.stderr)
+        self.assertIn("NOT VERIFIED: DATA_LOSS: LOG INCONSISTENT", forked.stdout)
+        self.assertNotIn("VERIFIED: piece", forked.stdout)
 
 
 if __name__ == "__main__":

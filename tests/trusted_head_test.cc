@@ -84,5 +84,36 @@ TEST(TrustedHeadTest, AnotherLogsCheckpointIsRefused) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A bundle's (older) checkpoint must be part of the trusted head.
+TEST(TrustedHeadTest, AnOlderCheckpointIsAcceptedOnlyAsAPrefixOfTheHead) {
+  Log log("a", 40);
+  Log fork("a", 20);
+  for (uint64_t i = 0; i < 20; ++i) {  // same first 20 leaves, then others
+    std::vector<NewNode> made;
+    fork.range.Append(LeafHash("b" + std::to_string(i)), &made);
+    for (const NewNode& m : made) fork.nodes[{m.level, m.index}] = m.hash;
+  }
+  EXPECT_TRUE(CheckPrefixOfHead(log.At(25), log.At(40), log.Proof(25, 40)).ok());
+  EXPECT_TRUE(CheckPrefixOfHead(log.At(40), log.At(40), {}).ok());
+  EXPECT_TRUE(CheckPrefixOfHead(fork.At(20), log.At(40), log.Proof(20, 40)).ok());  // shared
+
+  auto expect_inconsistent = [](const absl::Status& s, const std::string& why) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_THAT(s.message(), HasSubstr("LOG INCONSISTENT"));
+    EXPECT_THAT(s.message(), HasSubstr(why));
+  };
+  // The fork's checkpoint at 25 with the fork's own proof, or the honest proof.
+  expect_inconsistent(CheckPrefixOfHead(fork.At(25), log.At(40), fork.Proof(25, 40)),
+                      "not part of the trusted head of size 40");
+  expect_inconsistent(CheckPrefixOfHead(fork.At(25), log.At(40), log.Proof(25, 40)),
+                      "not part of the trusted head of size 40");
+  expect_inconsistent(CheckPrefixOfHead(fork.At(40), log.At(40), {}), "a different tree");
+  expect_inconsistent(CheckPrefixOfHead(log.At(40), log.At(30), {}), "larger than the newest");
+  Checkpoint other = log.At(30);
+  other.origin = "other/log";
+  EXPECT_EQ(CheckPrefixOfHead(other, log.At(40), log.Proof(30, 40)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace touchstone

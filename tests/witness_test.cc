@@ -173,6 +173,36 @@ TEST_F(WitnessTest, RefusesAForkAtTheSameSizeAndAtALargerSize) {
   EXPECT_EQ(w->AddCheckpoint(forked.Body(40, 40)).kind, Kind::kRootMismatch);
 }
 
+TEST_F(WitnessTest, KeepsBothSignedCheckpointsOfAForkAsEvidence) {
+  NoteSigner log_key = MakeSigner(kOrigin);
+  Log honest(log_key, "a", 30);
+  Log forked(log_key, "a", 20);
+  forked.Grow("b", 10);
+  auto w = Start({VerifierOf(log_key)});
+  ASSERT_TRUE(w->AddCheckpoint(honest.Body(0, 30)).ok());
+  EXPECT_FALSE(std::filesystem::exists(w->EvidenceDir()));  // nothing refused yet
+
+  AddCheckpointResult r = w->AddCheckpoint(forked.Body(30, 30));
+  ASSERT_EQ(r.kind, Kind::kRootMismatch);
+  EXPECT_THAT(r.message, HasSubstr("evidence kept in " + w->EvidenceDir() + "/"));
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(w->EvidenceDir())) {
+    files.push_back(e.path());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  std::ifstream in(files[0]);
+  const std::string evidence((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_THAT(evidence, StartsWith("touchstone witness evidence v1\nkind fork\n"));
+  EXPECT_THAT(evidence, HasSubstr(absl::StrCat("cosigned 30 ", HashToBase64(honest.At(30).root))));
+  // Both notes, each signed by the log's key: the honest one this witness
+  // cosigned, and the fork's in the refused request.
+  EXPECT_THAT(evidence, HasSubstr(honest.Note(30)));
+  EXPECT_THAT(evidence, HasSubstr("request\n" + forked.Body(30, 30)));
+  EXPECT_TRUE(VerifyCheckpoint(honest.Note(30), VerifierOf(log_key)).ok());
+  EXPECT_TRUE(VerifyCheckpoint(forked.Note(30), VerifierOf(log_key)).ok());
+  EXPECT_NE(honest.At(30).root, forked.At(30).root);
+}
+
 TEST_F(WitnessTest, RefusesARewindAndAStaleOldSizeWithItsSize) {
   NoteSigner log_key = MakeSigner(kOrigin);
   Log log(log_key, "a", 40);
