@@ -44,9 +44,12 @@ class Server:
     """A touchstoned process on 127.0.0.1, any free port (--listen 127.0.0.1:0,
     read back from --port_file), over one data dir."""
 
-    def __init__(self, touchstoned, workdir, data_dir, extra_args=()):
+    def __init__(self, touchstoned, workdir, data_dir, extra_args=(), argv=None):
+        """`argv`, if given, replaces the default --listen/--data_dir arguments (it
+        must listen on port 0 itself); --port_file is always added."""
         self.touchstoned, self.workdir, self.data_dir = touchstoned, workdir, data_dir
         self.extra_args = list(extra_args)
+        self.argv = argv
         self.proc = None
         self.addr = None
 
@@ -57,8 +60,9 @@ class Server:
         self.log_path = os.path.join(self.workdir, "touchstoned.%d.log" % time.monotonic_ns())
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [self.touchstoned, "--listen", "127.0.0.1:0", "--port_file", port_file,
-                 "--data_dir", self.data_dir] + self.extra_args,
+                [self.touchstoned, "--port_file", port_file] +
+                (list(self.argv) if self.argv is not None else
+                 ["--listen", "127.0.0.1:0", "--data_dir", self.data_dir]) + self.extra_args,
                 stdout=log, stderr=log, env=clean_env())
         deadline = time.monotonic() + 20
         while not os.path.exists(port_file):  # touchstoned renames it into place when serving

@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""What can be checked here of deploy/ (Docker cannot build or run on this machine):
+
+- systemd: `systemd-analyze verify` accepts deploy/touchstoned.service (its ExecStart pointed at
+  the built binary), and touchstoned serves with the unit's own arguments.
+- Dockerfile: two stages on debian:12; the final one runs as a non-root user with the data
+  volume; its apt list holds the package of every shared library the built binaries link
+  (`ldd` + `dpkg -S`); touchstoned serves with its ENTRYPOINT/CMD arguments.
+- Kubernetes: the YAML parses; the StatefulSet keeps its data on a volume claim, probes
+  grpc.health.v1 on the container's gRPC port, requests resources and runs as non-root; the
+  Service targets that port; touchstoned serves with the container's args.
+- docker-compose: the YAML parses; the `keys` service's script, then the witness's and the
+  server's commands, run for real (paths and ports moved to a temp dir and loopback): the
+  server obtains the witness's cosignature (`log info` shows witnessed_size).
+
+Paths and addresses are the only things changed before running anything.
+"""
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import yaml
+
+from e2e_support import Server, clean_env, parse_binaries
+
+ARGS = None
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEPLOY = os.path.join(ROOT, "deploy")
+BASE_IMAGE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6"}  # in debian:12 itself
+
+
+def localize(args, data_dir):
+    """Manifest arguments with the data dir moved and the gRPC address made loopback port 0."""
+    out = []
+    for a in args:
+        a = a.replace("/var/lib/touchstone", data_dir)
+        a = re.sub(r"^0\.0\.0\.0:\d+$", "127.0.0.1:0", a)
+        a = re.sub(r"^127\.0\.0\.1:50051$", "127.0.0.1:0", a)
+        out.append(a)
+    return out
+
+
+class DeployCheckTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="touchstone_deploy_")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+
+    def cli(self, server, *args):
+        return subprocess.run([ARGS.touchstone, "--server", server.addr] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=30)
+
+    def serves_with(self, args, name):
+        """Starts touchstoned with `args` (localized) and checks it answers log info."""
+        data = os.path.join(self.tmp, name)
+        os.makedirs(data, mode=0o700)
+        server = Server(ARGS.touchstoned, self.tmp, data, argv=localize(args, data))
+        self.addCleanup(server.kill)
+        server.start()
+        r = self.cli(server, "log", "info")
+        self.assertEqual(r.returncode, 0, r.stderr + server.log())
+        self.assertIn("size 1", r.stdout)
+        self.assertEqual(server.stop(), 0, server.log())
+        return server
+
+    def test_systemd_unit_verifies_and_its_arguments_serve(self):
+        with open(os.path.join(DEPLOY, "touchstoned.service")) as f:
+            unit = f.read()
+        exec_start = re.search(r"^ExecStart=(\S+)(.*)$", unit, re.M)
+        self.assertIsNotNone(exec_start)
+        self.assertEqual(exec_start.group(1), "/usr/local/bin/touchstoned")
+        for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "User=touchstone",
+                          "StateDirectoryMode=0700", "UMask=0077", "KillSignal=SIGTERM"]:
+            self.assertIn(hardening, unit)
+        local = os.path.join(self.tmp, "touchstoned.service")
+        with open(local, "w") as f:
+            f.write(unit.replace("/usr/local/bin/touchstoned", ARGS.touchstoned))
+        if shutil.which("systemd-analyze"):
+            r = subprocess.run(["systemd-analyze", "verify", local], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertNotIn(os.path.basename(local), r.stderr)  # no warnings about the unit
+        self.serves_with(shlex.split(exec_start.group(2)), "systemd")
+
+    def test_dockerfile_runtime_stage_has_every_library_the_binaries_link(self):
+        with open(os.path.join(DEPLOY, "Dockerfile")) as f:
+            text = f.read()
+        stages = re.findall(r"^FROM (\S+)", text, re.M)
+        self.assertEqual(stages, ["debian:12", "debian:12"])
+        final = text[text.rindex("\nFROM "):]
+        self.assertRegex(final, r"\nUSER touchstone:touchstone\n")
+        self.assertIn('VOLUME ["/var/lib/touchstone"]', final)
+        self.assertIn("bash scripts/deps.sh", text)  # the build stage installs what CI installs
+        install = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", final, re.S)
+        packages = set(install.group(1).replace("\\", " ").split())
+        libs = set()
+        for binary in (ARGS.touchstoned, ARGS.touchstone):
+            out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+            libs |= {os.path.realpath(lib) for lib in re.findall(r"=> (/\S+)", out)}
+        self.assertGreater(len(libs), 5)
+        candidates = sorted(libs | {re.sub(r"^/usr", "", lib) for lib in libs})
+        out = subprocess.run(["dpkg", "-S"] + candidates, capture_output=True, text=True).stdout
+        owners = {}
+        for line in out.splitlines():
+            package, path = line.split(": ", 1)
+            owners[path] = package.split(":")[0]
+        needed = set()
+        for lib in libs:
+            owner = owners.get(lib) or owners.get(re.sub(r"^/usr", "", lib))
+            self.assertIsNotNone(owner, "no Debian package owns " + lib)
+            needed.add(owner)
+        self.assertEqual(needed - packages - BASE_IMAGE_PACKAGES, set(),
+                         "libraries the binaries link but the runtime stage does not install")
+        entrypoint = re.search(r'^ENTRYPOINT \["touchstoned"\]$', final, re.M)
+        self.assertIsNotNone(entrypoint)
+        cmd = yaml.safe_load(re.search(r"^CMD (\[.*\])$", final, re.M).group(1))
+        self.serves_with(cmd, "docker")
+
+    def test_kubernetes_statefulset_and_service(self):
+        with open(os.path.join(DEPLOY, "k8s", "touchstoned.yaml")) as f:
+            docs = {d["kind"]: d for d in yaml.safe_load_all(f)}
+        self.assertEqual(set(docs), {"Service", "StatefulSet"})
+        sts, svc = docs["StatefulSet"], docs["Service"]
+        self.assertEqual(sts["spec"]["replicas"], 1)  # one sequencer per log
+        pod = sts["spec"]["template"]["spec"]
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        [container] = pod["containers"]
+        port = {p["name"]: p["containerPort"] for p in container["ports"]}["grpc"]
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            self.assertEqual(container[probe]["grpc"]["port"], port, probe)
+        self.assertIn("cpu", container["resources"]["requests"])
+        self.assertIn("memory", container["resources"]["requests"])
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        claims = [c["metadata"]["name"] for c in sts["spec"]["volumeClaimTemplates"]]
+        self.assertEqual(mounts[claims[0]], "/var/lib/touchstone")
+        self.assertIn("/var/lib/touchstone", container["args"])
+        self.assertEqual(svc["spec"]["selector"], sts["spec"]["selector"]["matchLabels"])
+        self.assertEqual(svc["spec"]["ports"][0]["targetPort"], "grpc")
+        self.assertIn("0.0.0.0:%d" % port, container["args"])
+        self.serves_with(container["args"], "k8s")
+
+    def test_compose_keys_witness_and_server_work_together(self):
+        with open(os.path.join(DEPLOY, "docker-compose.yml")) as f:
+            compose = yaml.safe_load(f)
+        services = compose["services"]
+        self.assertEqual(set(services), {"keys", "witness", "touchstoned"})
+        bin_dir = os.path.join(self.tmp, "bin")
+        os.makedirs(bin_dir)
+        for b in (ARGS.touchstoned, ARGS.touchstone):
+            os.symlink(b, os.path.join(bin_dir, os.path.basename(b)))
+        keys, data, wdata = (os.path.join(self.tmp, d) for d in ("keys", "data", "wdata"))
+        for d in (keys, data, wdata):
+            os.makedirs(d, mode=0o700)
+        env = dict(clean_env(), PATH=bin_dir + ":" + os.environ["PATH"])
+
+        def script(service):
+            text = services[service]["command"][0].replace("$$", "$")
+            text = text.replace("/keys", keys).replace("/var/lib/touchstone", data)
+            return text
+
+        r = subprocess.run(["/bin/sh", "-c", script("keys")], capture_output=True, text=True,
+                           env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("operator.pem", "witness.pem"):
+            self.assertEqual(os.stat(os.path.join(keys, name)).st_mode & 0o777, 0o600)
+        log_vkey = open(os.path.join(keys, "log.vkey")).read().strip()
+        self.assertTrue(log_vkey.startswith("touchstone.local/ledger+"), log_vkey)
+
+        # The witness, on a loopback port the test reads back.
+        wscript = script("witness").replace(data, wdata).replace("0.0.0.0:7380", "127.0.0.1:0")
+        wport = os.path.join(self.tmp, "wport")
+        witness = subprocess.Popen(["/bin/sh", "-c", wscript + " --port_file " + wport],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        self.addCleanup(lambda: (witness.kill(), witness.wait()))
+        deadline = time.monotonic() + 20
+        while not os.path.exists(wport):
+            self.assertIsNone(witness.poll(), "the witness exited")
+            self.assertLess(time.monotonic(), deadline, "the witness never served")
+            time.sleep(0.05)
+        wurl = "http://127.0.0.1:%s" % open(wport).read().strip()
+
+        # The server, with the compose command's arguments.
+        server_cmd = shlex.split(script("touchstoned").replace("exec ", "", 1)
+                                 .replace("http://witness:7380", wurl)
+                                 .replace("$(cat %s/witness.vkey)" % keys,
+                                          open(os.path.join(keys, "witness.vkey")).read().strip()))
+        self.assertEqual(server_cmd[0], "touchstoned")
+        server = Server(ARGS.touchstoned, self.tmp, data, argv=localize(server_cmd[1:], data))
+        self.addCleanup(server.kill)
+        server.start()
+        deadline = time.monotonic() + 20
+        while True:
+            info = dict(l.split(" ", 1) for l in self.cli(server, "log", "info").stdout.splitlines())
+            if int(info.get("witnessed_size", "0")) >= 1:
+                break
+            self.assertLess(time.monotonic(), deadline, "no witnessed checkpoint: " + server.log())
+            time.sleep(0.1)
+        self.assertEqual(info["verifier_key"], log_vkey)  # the key the keys service published
+        self.assertEqual(server.stop(), 0)
+
+
+if __name__ == "__main__":
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
