@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "ledger/entry_format.h"
@@ -113,6 +114,17 @@ int Fail(const absl::Status& status) {
   std::cerr << "touchstone: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
             << "\n";
   return 1;
+}
+
+absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  if (auto s = google::protobuf::util::MessageToJsonString(m, &json, options); !s.ok()) {
+    return absl::InternalError(s.message().as_string());
+  }
+  return json;
 }
 
 }  // namespace touchstone::cli

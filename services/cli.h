@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "ledger/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
@@ -38,6 +39,10 @@ absl::Status ReplaceFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr.
 int Fail(const absl::Status& status);
+
+// A protobuf message as JSON (proto field names, indented). INTERNAL if it
+// cannot be printed.
+absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m);
 
 // A tlog-proof from the parts a gRPC reply carries. INVALID_ARGUMENT if a hash
 // is not 32 bytes.

@@ -8,16 +8,30 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/record.h"
+#include "nlohmann/json.hpp"
 #include "ledger/status_macros.h"
+#include "ledger/strings.h"
 #include "services/cli.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
 namespace {
 
-absl::Status LogInfoCmd(const Context& ctx) {
+absl::Status LogInfoCmd(const Context& ctx, bool json) {
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
+  if (json) {
+    std::cout << nlohmann::json{{"origin", info.origin()},
+                                {"verifier_key", info.verifier_key()},
+                                {"size", info.size()},
+                                {"witnessed_size", info.witnessed_size()},
+                                {"max_batch", info.max_batch()},
+                                {"max_record_bytes", info.max_record_bytes()}}
+                     .dump(2)
+              << "\n";
+    return absl::OkStatus();
+  }
   std::cout << "origin " << info.origin() << "\n"
             << "verifier_key " << info.verifier_key() << "\n"
             << "size " << info.size() << "\n"
@@ -25,21 +39,51 @@ absl::Status LogInfoCmd(const Context& ctx) {
   return absl::OkStatus();
 }
 
-absl::Status CheckpointCmd(const Context& ctx, uint64_t size) {
+absl::Status CheckpointCmd(const Context& ctx, uint64_t size, bool json) {
   v1::GetCheckpointRequest req;
   req.set_size(size);
   v1::CheckpointResponse resp;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetCheckpoint(ctx.Call().get(), req, &resp)));
-  std::cout << resp.checkpoint();
+  if (!json) {
+    std::cout << resp.checkpoint();
+    return absl::OkStatus();
+  }
+  // Parsed, not verified: `log update` and `proof verify` check signatures.
+  ASSIGN_OR_RETURN(ParsedNote note, ParseNote(resp.checkpoint()));
+  ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::FromText(note.text));
+  std::cout << nlohmann::json{{"origin", cp.origin},
+                              {"size", cp.size},
+                              {"root", HashToBase64(cp.root)},
+                              {"note", resp.checkpoint()},
+                              {"signatures_verified", false}}
+                   .dump(2)
+            << "\n";
   return absl::OkStatus();
 }
 
-absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw) {
+absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw, bool json) {
   v1::GetEntryRequest req;
   req.set_index(index);
   v1::Entry e;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetEntry(ctx.Call().get(), req, &e)));
   if (raw) return WriteFile("-", e.data());
+  if (json) {  // the entry decoded (ledger/entry_format.h), its record as protobuf JSON
+    ASSIGN_OR_RETURN(EntryView view, DecodeEntry(e.data()));
+    ASSIGN_OR_RETURN(v1::Record record, RecordOfEntry(index, e.data()));
+    ASSIGN_OR_RETURN(std::string record_json, MessageToJson(record));
+    std::cout << nlohmann::json{{"index", view.index},
+                                {"recorded_at_micros", view.recorded_at_micros},
+                                {"prev_leaf_hash", HashToBase64(view.prev_leaf_hash)},
+                                {"leaf_hash", HashToBase64(LeafHash(e.data()))},
+                                {"kind", RecordKind(record)},
+                                {"record", nlohmann::json::parse(record_json)},
+                                {"record_base64", absl::Base64Escape(Sv(view.record))},
+                                {"signature_base64", absl::Base64Escape(Sv(view.signature))},
+                                {"entry_base64", absl::Base64Escape(e.data())}}
+                     .dump(2)
+              << "\n";
+    return absl::OkStatus();
+  }
   std::cout << absl::Base64Escape(e.data()) << "\n";
   return absl::OkStatus();
 }
@@ -100,21 +144,27 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   };
   auto* log = app.add_subcommand("log", "read the log in its public formats");
   log->require_subcommand(1);
-  log->add_subcommand("info", "origin, verifier key and size")->callback([&ctx, run] {
-    run(LogInfoCmd(ctx));
-  });
+  static bool info_json = false;
+  auto* info = log->add_subcommand("info", "origin, verifier key and size");
+  info->add_flag("--json", info_json, "print JSON");
+  info->callback([&ctx, run] { run(LogInfoCmd(ctx, info_json)); });
 
   static uint64_t cp_size = 0;
   auto* cp = log->add_subcommand("checkpoint", "the signed checkpoint note, verbatim");
   cp->add_option("--size", cp_size, "a checkpoint issued at this size (default: latest)");
-  cp->callback([&ctx, run] { run(CheckpointCmd(ctx, cp_size)); });
+  static bool cp_json = false;
+  cp->add_flag("--json", cp_json, "print its fields (parsed, signatures not verified) as JSON");
+  cp->callback([&ctx, run] { run(CheckpointCmd(ctx, cp_size, cp_json)); });
 
   static uint64_t entry_index = 0;
   static bool entry_raw = false;
   auto* entry = log->add_subcommand("entry", "an entry's stored bytes (base64, or --raw)");
   entry->add_option("index", entry_index, "entry index")->required();
-  entry->add_flag("--raw", entry_raw, "write the raw bytes");
-  entry->callback([&ctx, run] { run(EntryCmd(ctx, entry_index, entry_raw)); });
+  static bool entry_json = false;
+  auto* raw_flag = entry->add_flag("--raw", entry_raw, "write the raw bytes");
+  entry->add_flag("--json", entry_json, "print the entry decoded, its record as JSON")
+      ->excludes(raw_flag);
+  entry->callback([&ctx, run] { run(EntryCmd(ctx, entry_index, entry_raw, entry_json)); });
 
   static uint64_t proof_index = 0;
   auto* proof = log->add_subcommand(

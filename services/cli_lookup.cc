@@ -2,7 +2,6 @@
 // derived for it, as JSON, with the log indices of the records behind it.
 #include <iostream>
 
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/channel.h"
 #include "ledger/status_macros.h"
 #include "proto/provenance_service.grpc.pb.h"
@@ -13,12 +12,7 @@ namespace touchstone::cli {
 namespace {
 
 absl::Status PrintJson(const google::protobuf::Message& m) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  auto s = google::protobuf::util::MessageToJsonString(m, &json, options);
-  if (!s.ok()) return absl::InternalError(s.message().as_string());
+  ASSIGN_OR_RETURN(std::string json, MessageToJson(m));
   std::cout << json << "\n";
   return absl::OkStatus();
 }

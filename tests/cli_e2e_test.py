@@ -332,8 +332,11 @@ class LedgerCase(unittest.TestCase):
     @classmethod
     def info(cls):
         r = cls.ts("log", "info")
-        return {"origin": r.field("origin"), "verifier_key": r.field("verifier_key"),
+        info = {"origin": r.field("origin"), "verifier_key": r.field("verifier_key"),
                 "size": int(r.field("size"))}
+        j = json.loads(cls.ts("log", "info", "--json").text)  # the same, as JSON
+        assert {k: j[k] for k in info} == info or j["size"] > info["size"], (j, info)
+        return info
 
     @classmethod
     def checkpoint(cls, size=None):
@@ -635,6 +638,16 @@ class LiveLedgerTest(LedgerCase):
             entry = self.entry(i)
             self.assertEqual(self.ts("log", "entry", str(i)).text, b64(entry) + "\n")
             e = parse_entry(entry)
+            if i in (0, size - 1):  # the decoded form says the same as the bytes
+                j = json.loads(self.ts("log", "entry", str(i), "--json").text)
+                self.assertEqual(base64.b64decode(j["entry_base64"]), entry)
+                self.assertEqual(j["index"], i)
+                self.assertEqual(base64.b64decode(j["prev_leaf_hash"]), prev)
+                self.assertEqual(base64.b64decode(j["record_base64"]), e["record"])
+                self.assertEqual(base64.b64decode(j["signature_base64"]), e["signature"])
+                self.assertEqual(j["record"]["signer"], proto_fields(e["record"])[2][0].decode())
+                if i == 0:
+                    self.assertEqual(j["kind"], "genesis")
             self.assertEqual(e["index"], i)
             self.assertEqual(e["prev_leaf_hash"], prev, "entry %d does not chain" % i)
             self.assertGreater(e["recorded_at"], 1_600_000_000_000_000)
