@@ -19,10 +19,18 @@
 
 namespace touchstone::cli {
 
+absl::Status Context::LoadCredentials() {
+  grpc::ChannelArguments unused;
+  ASSIGN_OR_RETURN(credentials_, MakeChannelCredentials(tls, &unused));
+  return absl::OkStatus();
+}
+
 std::shared_ptr<grpc::Channel> Context::Channel() const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  if (!tls.server_name.empty()) args.SetSslTargetNameOverride(tls.server_name);
+  return grpc::CreateCustomChannel(
+      server, credentials_ ? credentials_ : grpc::InsecureChannelCredentials(), args);
 }
 
 std::unique_ptr<v1::Ledger::Stub> Context::Stub() const { return v1::Ledger::NewStub(Channel()); }

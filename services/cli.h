@@ -11,6 +11,7 @@
 #include "grpcpp/channel.h"
 #include "ledger/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
+#include "services/tls.h"
 
 namespace touchstone::cli {
 
@@ -18,13 +19,23 @@ namespace touchstone::cli {
 struct Context {
   // gRPC address of touchstoned. Default: 127.0.0.1:50051 (env TOUCHSTONE_SERVER).
   std::string server = "127.0.0.1:50051";
-  // Per-call deadline in seconds. Default: 30.
+  // Per-call deadline in seconds; every call the CLI makes has one. Default: 30.
   int timeout_seconds = 30;
+  // TLS to the server (env TOUCHSTONE_TLS_CA, _CERT, _KEY, _SERVER_NAME).
+  // Default: plaintext
+  ClientTlsFiles tls;
 
-  std::unique_ptr<v1::Ledger::Stub> Stub() const;
+  // Reads the TLS files into channel credentials; call once the options are
+  // parsed, before Channel(). Errors as MakeChannelCredentials.
+  absl::Status LoadCredentials();
+  // The one way the CLI connects to touchstoned (TLS if configured).
   std::shared_ptr<grpc::Channel> Channel() const;
+  std::unique_ptr<v1::Ledger::Stub> Stub() const;
   // A client context with the deadline set.
   std::unique_ptr<grpc::ClientContext> Call() const;
+
+ private:
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
 };
 
 // Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.

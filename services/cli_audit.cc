@@ -5,6 +5,7 @@
 // Ledger.GetEntries and re-verify them against its latest checkpoint.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -71,25 +72,31 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
     ~Cleanup() { std::filesystem::remove_all(dir); }
   } cleanup{scratch};
   ASSIGN_OR_RETURN(std::unique_ptr<Store> mirror, Store::Open({.path = scratch + "/db"}));
-  grpc::ClientContext call;  // a long stream: no deadline
-  v1::GetEntriesRequest req;
-  req.set_end(cp.size);
-  auto reader = stub->GetEntries(&call, req);
-  v1::Entry e;
+  // Pages of kAuditPage entries, each one call with the CLI's deadline (the
+  // server also ends any stream at its --max_call_seconds).
+  constexpr uint64_t kAuditPage = 10000;
   uint64_t next = 0;
   StoreBatch batch = mirror->NewBatch();
-  while (reader->Read(&e)) {
-    if (e.index() != next) {
-      return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed entry ", e.index(),
-                                              " where ", next, " belongs"));
+  while (next < cp.size) {
+    v1::GetEntriesRequest req;
+    req.set_start(next);
+    req.set_end(std::min(cp.size, next + kAuditPage));
+    const uint64_t page_end = req.end();
+    auto call = ctx.Call();
+    auto reader = stub->GetEntries(call.get(), req);
+    v1::Entry e;
+    while (reader->Read(&e)) {
+      if (e.index() != next || next >= page_end) {
+        return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed entry ",
+                                                e.index(), " where ", next, " belongs"));
+      }
+      batch.PutEntry(next++, e.data());
     }
-    batch.PutEntry(next++, e.data());
-    if (next % 10000 == 0) {
-      RETURN_IF_ERROR(mirror->Commit(batch));
-      batch = mirror->NewBatch();
-    }
+    RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+    if (next != page_end) break;  // reported below
+    RETURN_IF_ERROR(mirror->Commit(batch));
+    batch = mirror->NewBatch();
   }
-  RETURN_IF_ERROR(FromGrpc(reader->Finish()));
   if (next != cp.size) {
     return absl::DataLossError(absl::StrCat("AUDIT FAILED: the server streamed ", next,
                                             " entries for a checkpoint of size ", cp.size));

@@ -25,13 +25,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     return absl::InvalidArgumentError(
         absl::StrCat("a witness quorum of ", quorum, " needs at least ", quorum, " witnesses"));
   }
-  server->service_ = std::make_unique<LedgerService>(server->ledger_.get());
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials(options.tls));
+  server->service_ = std::make_unique<LedgerService>(
+      server->ledger_.get(), absl::Seconds(options.max_call_seconds));
   server->provenance_ = std::make_unique<ProvenanceService>(server->ledger_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->service_.get());
