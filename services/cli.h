@@ -25,9 +25,9 @@ struct Context {
   // Default: plaintext
   ClientTlsFiles tls;
 
-  // Reads the TLS files into channel credentials; call once the options are
-  // parsed, before Channel(). Errors as MakeChannelCredentials.
-  absl::Status LoadCredentials();
+  // Reads the TLS files; call once the options are parsed, before Channel().
+  // Errors as LoadClientTls.
+  absl::Status LoadTls();
   // The one way the CLI connects to touchstoned (TLS if configured).
   std::shared_ptr<grpc::Channel> Channel() const;
   std::unique_ptr<v1::Ledger::Stub> Stub() const;
@@ -35,7 +35,7 @@ struct Context {
   std::unique_ptr<grpc::ClientContext> Call() const;
 
  private:
-  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  ClientTls loaded_tls_;
 };
 
 // Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.

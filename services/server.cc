@@ -13,6 +13,12 @@
 namespace touchstone {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  // Options that need no ledger are checked before the ledger is opened.
+  if (!(options.max_call_seconds > 0)) {
+    return absl::InvalidArgumentError("max_call_seconds must be more than 0");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials(options.tls));
   auto server = std::unique_ptr<Server>(new Server());
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
   std::vector<WitnessEndpoint> witnesses;
@@ -25,10 +31,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     return absl::InvalidArgumentError(
         absl::StrCat("a witness quorum of ", quorum, " needs at least ", quorum, " witnesses"));
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                   MakeServerCredentials(options.tls));
-  server->service_ = std::make_unique<LedgerService>(
-      server->ledger_.get(), absl::Seconds(options.max_call_seconds));
+  server->service_ = std::make_unique<LedgerService>(server->ledger_.get(),
+                                                     absl::Seconds(options.max_call_seconds));
   server->provenance_ = std::make_unique<ProvenanceService>(server->ledger_.get());
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -39,7 +39,8 @@ struct ServerOptions {
 class Server {
  public:
   // Opens the ledger and starts serving. UNAVAILABLE if the address cannot be bound;
-  // ledger errors as Ledger::Open.
+  // INVALID_ARGUMENT / NOT_FOUND for bad TLS files (MakeServerCredentials) or a
+  // max_call_seconds not above 0; ledger errors as Ledger::Open.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
 

@@ -53,14 +53,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const ClientTlsFiles& files, grpc::ChannelArguments* args) {
-  if (!files.enabled()) return grpc::InsecureChannelCredentials();
+absl::StatusOr<ClientTls> LoadClientTls(const ClientTlsFiles& files) {
+  ClientTls out;
+  out.server_name = files.server_name;
+  if (!files.enabled()) return out;
   if (files.cert.empty() != files.key.empty()) {
     return absl::InvalidArgumentError(
         "a client certificate needs its key and the other way round (--tls_cert, --tls_key)");
   }
-  grpc::SslCredentialsOptions options;
+  grpc::SslCredentialsOptions& options = out.ssl.emplace();
   if (!files.ca.empty()) {
     ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(files.ca, "TLS CA"));
   }
@@ -68,8 +69,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
     ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPem(files.cert, "TLS client certificate"));
     ASSIGN_OR_RETURN(options.pem_private_key, ReadPem(files.key, "TLS client key"));
   }
-  if (!files.server_name.empty()) args->SetSslTargetNameOverride(files.server_name);
-  return grpc::SslCredentials(options);
+  return out;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ClientTls::Credentials() const {
+  return ssl ? grpc::SslCredentials(*ssl) : grpc::InsecureChannelCredentials();
+}
+
+void ClientTls::SetChannelArgs(grpc::ChannelArguments* args) const {
+  if (!server_name.empty()) args->SetSslTargetNameOverride(server_name);
 }
 
 }  // namespace touchstone

@@ -5,6 +5,7 @@
 #define TOUCHSTONE_SERVICES_TLS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -50,13 +51,25 @@ struct ClientTlsFiles {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsFiles& files);
 
-// Credentials for a channel to touchstoned: insecure if no file is given,
-// otherwise TLS checking the server against `ca` and presenting cert/key if
-// given. Sets the target name override in *args if server_name is given.
-// INVALID_ARGUMENT if only one of cert and key is given or a file is not PEM;
-// NOT_FOUND if a file cannot be read.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const ClientTlsFiles& files, grpc::ChannelArguments* args);
+// What a client needs to connect with TLS, read from ClientTlsFiles. Holding it
+// does not start gRPC: a command that masks signals before gRPC starts its
+// threads (`touchstone witness`) can still have its files checked up front.
+// Thread-compatible.
+struct ClientTls {
+  // The PEM contents; nullopt: plaintext.
+  std::optional<grpc::SslCredentialsOptions> ssl;
+  // See ClientTlsFiles::server_name.
+  std::string server_name;
+
+  // Credentials for a channel: TLS if `ssl`, else insecure.
+  std::shared_ptr<grpc::ChannelCredentials> Credentials() const;
+  // Sets the target name override in *args if server_name is given.
+  void SetChannelArgs(grpc::ChannelArguments* args) const;
+};
+
+// Reads the files. INVALID_ARGUMENT if only one of cert and key is given or a
+// file is not PEM; NOT_FOUND if a file cannot be read.
+absl::StatusOr<ClientTls> LoadClientTls(const ClientTlsFiles& files);
 
 }  // namespace touchstone
 

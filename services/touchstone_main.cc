@@ -27,9 +27,10 @@ int main(int argc, char** argv) {
                  "name the server's certificate must carry, if not the --server host "
                  "(env TOUCHSTONE_TLS_SERVER_NAME)")
       ->envname("TOUCHSTONE_TLS_SERVER_NAME");
-  // Runs after the options are parsed and before any command's callback.
+  // Runs after the options are parsed and before any command's callback; reads
+  // files only (gRPC starts later, when a command connects).
   app.parse_complete_callback([&ctx] {
-    if (absl::Status s = ctx.LoadCredentials(); !s.ok()) {
+    if (absl::Status s = ctx.LoadTls(); !s.ok()) {
       throw CLI::ValidationError("TLS", std::string(s.message()));
     }
   });

@@ -93,6 +93,13 @@ class LimitsTest(unittest.TestCase):
         self.assertIn("touchstone: INVALID_ARGUMENT: record limit: field lot_created.lot_id is 200 "
                       "bytes; the limit for an identifier is 128", run.stderr)
 
+    def test_a_call_limit_of_zero_is_refused_at_start(self):
+        run = subprocess.run([ARGS.touchstoned, "--listen", "127.0.0.1:0", "--data_dir",
+                              os.path.join(self.tmp.name, "zero"), "--max_call_seconds", "0"],
+                             env=clean_env(), capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("max_call_seconds must be more than 0", run.stderr)
+
     def test_the_cli_gives_up_at_its_deadline_on_a_server_that_never_answers(self):
         with socket.socket() as silent:  # accepts connections (the kernel does) and says nothing
             silent.bind(("127.0.0.1", 0))
