@@ -1,6 +1,7 @@
 // Starting and stopping touchstoned's gRPC server.
 #include "services/server.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
+  // A backstop for calls the handlers cannot end themselves (a stream whose
+  // client stopped reading, a health Watch): every connection is told to go
+  // away after max(max_call, 1 s) and closed, with whatever calls it still
+  // carries, the same time later. A call within the limit always fits in that
+  // grace; new calls go to a new connection.
+  const int connection_ms =
+      std::max(1000, static_cast<int>(std::min(options.max_call_seconds, 1e6) * 1000));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, connection_ms);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, connection_ms);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->service_.get());

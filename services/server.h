@@ -24,7 +24,9 @@ struct ServerOptions {
   // RESOURCE_EXHAUSTED before it is parsed). Default: 8 MiB
   int max_message_bytes = kDefaultMaxMessageBytes;
   // Longest any call may take on the server, whatever deadline the client set
-  // (or none): DEADLINE_EXCEEDED after it, naming this limit. Default: 60 s
+  // (or none): Submit, SubmitBatch and GetEntries end with DEADLINE_EXCEEDED
+  // naming this limit; any other call ends when its connection is closed, at
+  // most 2 x max(this, 1 s) after the connection opened. Default: 60 s
   double max_call_seconds = kDefaultMaxCallSeconds;
   // TLS for the gRPC port, mutual TLS with a client CA. Default: plaintext
   ServerTlsFiles tls;

@@ -100,6 +100,29 @@ class LimitsTest(unittest.TestCase):
         self.assertEqual(run.returncode, 1)
         self.assertIn("max_call_seconds must be more than 0", run.stderr)
 
+    def test_a_call_the_handlers_cannot_end_is_cut_off_with_its_connection(self):
+        # A health Watch stays open as long as the client likes; with a call limit of 1 s its
+        # connection is told to go away after 1 s and closed 1 s later, Watch and all.
+        work = tempfile.mkdtemp(dir=self.tmp.name)
+        server = Server(ARGS.touchstoned, work, os.path.join(work, "data"),
+                        ["--max_call_seconds", "1"]).start()
+        try:
+            with grpc.insecure_channel(server.addr) as channel:
+                watch = channel.unary_stream("/grpc.health.v1.Health/Watch",
+                                             request_serializer=None,
+                                             response_deserializer=None)
+                start = time.monotonic()
+                updates = []
+                with self.assertRaises(grpc.RpcError) as err:
+                    for update in watch(b"", timeout=30):
+                        updates.append(proto_fields(update))
+                elapsed = time.monotonic() - start
+            self.assertEqual(updates[0].get(1), [1])  # SERVING
+            self.assertNotEqual(err.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+            self.assertLess(elapsed, 10)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_the_cli_gives_up_at_its_deadline_on_a_server_that_never_answers(self):
         with socket.socket() as silent:  # accepts connections (the kernel does) and says nothing
             silent.bind(("127.0.0.1", 0))
