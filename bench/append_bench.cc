@@ -52,196 +52,16 @@
 #include "proto/record.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "bench/bench_common.h"
+#include "bench/bench_machine.h"
 #include "services/server.h"
 #include "tests/test_util.h"
 
 namespace {
 
-namespace ts = touchstone;
-namespace v1 = touchstone::v1;
-using Clock = std::chrono::steady_clock;
+using namespace touchstone::bench;  // NOLINT: the shared bench helpers
 using json = nlohmann::json;
 
-double Secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-void SetThreadName(const char* name) { pthread_setname_np(pthread_self(), name); }
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "append_bench: " << what << std::endl;
-  std::exit(1);
-}
-
-// ---------------------------------------------------------------- machine info
-
-int OnlineCpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::thread::hardware_concurrency());
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      auto pos = line.find(':');
-      if (pos != std::string::npos) return line.substr(pos + 2);
-    }
-  }
-  return "unknown";
-}
-
-std::string CpuFlagsOfInterest() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("flags", 0) == 0) {
-      std::string out;
-      for (const char* f : {" sha_ni", " avx2", " avx512f", " adx", " bmi2"}) {
-        if ((line + " ").find(std::string(f) + " ") != std::string::npos) {
-          out += f;
-        }
-      }
-      return out.empty() ? "-" : out.substr(1);
-    }
-  }
-  return "-";
-}
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string Kernel() {
-  utsname u{};
-  if (uname(&u) != 0) return "unknown";
-  return absl::StrCat(u.sysname, " ", u.release);
-}
-
-std::string LoadAvg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return absl::StrCat(a, " ", b, " ", c);
-}
-
-// ---------------------------------------------------------------- CPU accounting
-
-// Per-thread CPU time of this process (grouped by thread name), the process
-// total, and the whole machine's busy time, so a result says who used the cores.
-struct CpuSnap {
-  Clock::time_point t;
-  std::map<int, std::pair<std::string, uint64_t>> tasks;  // tid -> (comm, ticks)
-  uint64_t process_ticks = 0;
-  uint64_t machine_busy = 0, machine_total = 0;  // /proc/stat ticks, all cpus
-};
-
-// utime+stime and comm from a /proc/.../stat line.
-bool ParseStat(const std::string& s, std::string* comm, uint64_t* ticks) {
-  auto l = s.find('('), r = s.rfind(')');
-  if (l == std::string::npos || r == std::string::npos) return false;
-  *comm = s.substr(l + 1, r - l - 1);
-  std::istringstream rest(s.substr(r + 2));
-  std::string f;
-  // After ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
-  uint64_t utime = 0, stime = 0;
-  for (int field = 3; field <= 15 && rest >> f; ++field) {
-    if (field == 14) utime = std::stoull(f);
-    if (field == 15) stime = std::stoull(f);
-  }
-  *ticks = utime + stime;
-  return true;
-}
-
-CpuSnap TakeCpuSnap() {
-  CpuSnap snap;
-  snap.t = Clock::now();
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    std::ifstream in(e.path() / "stat");
-    std::string line, comm;
-    uint64_t ticks = 0;
-    if (std::getline(in, line) && ParseStat(line, &comm, &ticks)) {
-      snap.tasks[std::atoi(e.path().filename().c_str())] = {comm, ticks};
-    }
-  }
-  {
-    std::ifstream in("/proc/self/stat");
-    std::string line, comm;
-    if (std::getline(in, line)) ParseStat(line, &comm, &snap.process_ticks);
-  }
-  {
-    std::ifstream in("/proc/stat");
-    std::string cpu;
-    in >> cpu;
-    uint64_t v[10] = {};
-    for (auto& x : v) in >> x;
-    uint64_t total = 0;
-    for (uint64_t x : v) total += x;
-    total -= v[8] + v[9];  // guest time is already counted in user
-    snap.machine_total = total;
-    snap.machine_busy = total - v[3] - v[4];  // minus idle and iowait
-  }
-  return snap;
-}
-
-std::string ThreadGroup(const std::string& comm) {
-  if (comm == "bench-client") return "bench clients";
-  if (comm == "ts-sequencer") return "ledger sequencer";
-  if (comm.rfind("rocksdb", 0) == 0) return "rocksdb background";
-  if (comm.rfind("grpcpp_sync_ser", 0) == 0) return "grpc sync-server handlers";
-  if (comm.rfind("bench-", 0) == 0) return comm;
-  return absl::StrCat("other (", comm, ")");
-}
-
-struct CpuUse {
-  double wall = 0;
-  double process_cores = 0;   // this process, cores busy on average
-  double machine_cores = 0;   // the whole machine
-  double others_cores = 0;    // machine - this process
-  std::vector<std::pair<std::string, double>> groups;  // cores, biggest first
-};
-
-CpuUse CpuBetween(const CpuSnap& a, const CpuSnap& b) {
-  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
-  CpuUse u;
-  u.wall = Secs(b.t - a.t);
-  if (u.wall <= 0) return u;
-  u.process_cores = (b.process_ticks - a.process_ticks) / hz / u.wall;
-  const double ncpu = OnlineCpus();
-  const uint64_t dt = b.machine_total - a.machine_total;
-  if (dt > 0) u.machine_cores = ncpu * double(b.machine_busy - a.machine_busy) / double(dt);
-  u.others_cores = std::max(0.0, u.machine_cores - u.process_cores);
-  std::map<std::string, double> g;
-  double live = 0;
-  for (const auto& [tid, v] : b.tasks) {
-    auto it = a.tasks.find(tid);
-    const uint64_t before = it == a.tasks.end() ? 0 : it->second.second;
-    const double cores = (v.second - before) / hz / u.wall;
-    g[ThreadGroup(v.first)] += cores;
-    live += cores;
-  }
-  const double exited = u.process_cores - live;
-  if (exited > 0.005) g["exited threads (mostly gRPC sync-server workers)"] += exited;
-  for (auto& [k, c] : g) {
-    if (c >= 0.005) u.groups.emplace_back(k, c);
-  }
-  std::sort(u.groups.begin(), u.groups.end(),
-            [](const auto& x, const auto& y) { return x.second > y.second; });
-  return u;
-}
-
-std::string CpuLine(const CpuUse& u) {
-  std::string s = absl::StrFormat("cpu (cores busy): this process %.2f, other processes %.2f; ",
-                                  u.process_cores, u.others_cores);
-  for (size_t i = 0; i < u.groups.size(); ++i) {
-    absl::StrAppendFormat(&s, "%s%s %.2f", i ? ", " : "", u.groups[i].first, u.groups[i].second);
-  }
-  return s;
-}
 
 json CpuJson(const CpuUse& u) {
   json g = json::object();
@@ -252,91 +72,9 @@ json CpuJson(const CpuUse& u) {
           {"threads_cores", g}};
 }
 
-// ---------------------------------------------------------------- percentiles
-
-struct Pct {
-  double p50 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // ms
-};
-
-Pct Percentiles(std::vector<uint32_t> us) {
-  Pct p;
-  if (us.empty()) return p;
-  std::sort(us.begin(), us.end());
-  auto at = [&](double q) {
-    size_t rank = static_cast<size_t>(std::ceil(q * us.size()));
-    return us[std::clamp<size_t>(rank, 1, us.size()) - 1] / 1000.0;
-  };
-  p.p50 = at(0.50);
-  p.p99 = at(0.99);
-  p.p999 = at(0.999);
-  p.max = us.back() / 1000.0;
-  double sum = 0;
-  for (uint32_t x : us) sum += x;
-  p.mean = sum / us.size() / 1000.0;
-  return p;
-}
-
 json PctJson(const Pct& p) {
   return {{"p50_ms", p.p50}, {"p99_ms", p.p99}, {"p999_ms", p.p999}, {"max_ms", p.max},
           {"mean_ms", p.mean}};
-}
-
-// ---------------------------------------------------------------- limits
-
-// Runs fn(thread_index, stop) on n threads for about `seconds`; fn returns its
-// operation count. Returns operations per second.
-template <typename Fn>
-double RateOnThreads(int n, double seconds, const char* name, Fn fn) {
-  std::atomic<bool> stop{false};
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<uint64_t> counts(n, 0);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      SetThreadName(name);
-      ready.fetch_add(1);
-      while (!go.load()) std::this_thread::yield();
-      counts[i] = fn(i, stop);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  const auto t0 = Clock::now();
-  go.store(true);
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop.store(true);
-  for (auto& t : threads) t.join();
-  const double elapsed = Secs(Clock::now() - t0);
-  uint64_t total = 0;
-  for (uint64_t c : counts) total += c;
-  return total / elapsed;
-}
-
-double VerifyRate(int threads, double seconds, const ts::PublicKey& pub, const std::string& msg,
-                  const std::string& sig) {
-  return RateOnThreads(threads, seconds, "bench-verify", [&](int, std::atomic<bool>& stop) {
-    uint64_t n = 0;
-    while (!stop.load(std::memory_order_relaxed)) {
-      for (int i = 0; i < 16; ++i) {
-        if (!pub.Verify(msg, sig)) Die("verification of a valid signature failed");
-      }
-      n += 16;
-    }
-    return n;
-  });
-}
-
-double SignRate(double seconds, const ts::PrivateKey& key, const std::string& record_bytes) {
-  return RateOnThreads(1, seconds, "bench-sign", [&](int, std::atomic<bool>& stop) {
-    uint64_t n = 0;
-    while (!stop.load(std::memory_order_relaxed)) {
-      for (int i = 0; i < 16; ++i) {
-        if (ts::SignRecord(key, record_bytes).size() != ts::kEd25519SignatureSize) Die("sign");
-      }
-      n += 16;
-    }
-    return n;
-  });
 }
 
 struct RocksLimits {
@@ -402,144 +140,6 @@ RocksLimits MeasureRocks(const std::string& dir, double seconds) {
   }
   SetThreadName("append_bench");
   return out;
-}
-
-// ---------------------------------------------------------------- records
-
-using ts::testing::Identity;
-using ts::testing::NewIdentity;
-using ts::testing::NowMicros;
-using ts::testing::RegisterRecord;
-
-// Builds LotCreated records of a fixed serialized size, signed by the
-// registered participants in turn, with run-unique ids.
-class RecordFactory {
- public:
-  RecordFactory(std::string nonce, std::vector<Identity> participants,
-                size_t target_bytes)
-      : nonce_(std::move(nonce)), participants_(std::move(participants)) {
-    // Find the note length that pads the record to target_bytes (ids are fixed width).
-    v1::Record r = Build(0, 0);
-    const size_t base = r.ByteSizeLong();
-    size_t len = target_bytes > base + 3 ? target_bytes - base - 3 : 0;
-    for (int i = 0; i < 8 && target_bytes > base; ++i) {
-      const size_t got = Build(0, len).ByteSizeLong();
-      if (got == target_bytes) break;
-      if (got > target_bytes) {
-        if (len == 0) break;
-        len -= std::min(len, got - target_bytes);
-      } else {
-        len += target_bytes - got;
-      }
-    }
-    note_len_ = len;
-    record_bytes_ = Build(0, note_len_).ByteSizeLong();
-  }
-
-  size_t record_bytes() const { return record_bytes_; }
-  const std::vector<Identity>& participants() const { return participants_; }
-
-  // Record number `seq` (run-unique), serialized and signed.
-  v1::SubmitRequest Signed(uint64_t seq) const {
-    const auto& who = participants_[seq % participants_.size()];
-    const std::string bytes = ts::SerializeRecord(Build(seq, note_len_));
-    v1::SubmitRequest req;
-    req.set_signature(ts::SignRecord(who.key, bytes));
-    req.set_record(bytes);
-    return req;
-  }
-
-  // A recycled gold lot recorded by a refiner (the rules let a refiner or a
-  // recycler create one), event time now, padded with a note. Every field but
-  // the note has a fixed serialized size, so all records have the same size.
-  v1::Record Build(uint64_t seq, size_t note_len) const {
-    const auto& who = participants_[seq % participants_.size()];
-    v1::Record r;
-    r.set_record_id(absl::StrFormat("lot-%s-%012d", nonce_, seq));
-    r.set_signer(who.id);
-    r.set_key_id(who.key.public_key().Fingerprint());
-    r.set_event_time_micros(NowMicros());  // 8-byte varint until 2112
-    auto* lot = r.mutable_lot_created();
-    lot->set_lot_id(absl::StrFormat("LOT-%s-%012d", nonce_, seq));
-    lot->set_material("gold");
-    lot->set_form("grain");
-    lot->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
-    lot->set_quantity(1'000'000 + static_cast<int64_t>(seq % 1'000'000));  // 3-byte varint
-    lot->set_unit(v1::UNIT_MILLIGRAM);
-    lot->set_fineness_ppt(999);
-    lot->set_facility("Refinery 7, Pforzheim, DE");
-    if (note_len > 0) lot->set_note(Note(seq, note_len));
-    return r;
-  }
-
- private:
-  static std::string Note(uint64_t seq, size_t len) {
-    static const char* kWords[] = {
-        "assay",    "XRF",     "fire-assay", "999.7",   "bag",       "seal",    "S-44718",
-        "courier",  "Brinks",  "vault",      "Zurich",  "received",  "weighed", "witnessed",
-        "melt",     "batch",   "crucible",   "grain",   "refined",   "scrap",   "jewelry",
-        "dental",   "e-waste", "lot",        "split",   "customs",   "CH",      "DE",
-        "declared", "origin",  "KYC",        "checked", "chain-of-custody",     "certificate",
-        "RJC",      "CoC",     "LBMA",       "GDL",     "Pforzheim", "sample"};
-    std::mt19937_64 rng(seq * 0x9e3779b97f4a7c15ULL + 1);
-    std::string s;
-    s.reserve(len + 32);
-    while (s.size() < len) {
-      s += kWords[rng() % (sizeof(kWords) / sizeof(kWords[0]))];
-      s += (rng() % 7 == 0) ? "; " : " ";
-    }
-    s.resize(len);
-    return s;
-  }
-
-  std::string nonce_;
-  std::vector<Identity> participants_;
-  size_t note_len_ = 0;
-  size_t record_bytes_ = 0;
-};
-
-// Signs records [first, first + n) on every core; returns them in order.
-std::vector<v1::SubmitRequest> SignPool(const RecordFactory& f, uint64_t first, size_t n,
-                                        int threads) {
-  std::vector<v1::SubmitRequest> pool(n);
-  std::vector<std::thread> ts_;
-  for (int t = 0; t < threads; ++t) {
-    ts_.emplace_back([&, t] {
-      SetThreadName("bench-presign");
-      for (size_t i = t; i < n; i += threads) pool[i] = f.Signed(first + i);
-    });
-  }
-  for (auto& t : ts_) t.join();
-  return pool;
-}
-
-// ---------------------------------------------------------------- gRPC clients
-
-std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int n) {
-  std::vector<std::shared_ptr<grpc::Channel>> out;
-  for (int i = 0; i < n; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("touchstone.bench.channel", i);  // distinct args: distinct connection
-    args.SetMaxReceiveMessageSize(256 << 20);
-    args.SetMaxSendMessageSize(256 << 20);
-    auto ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-    if (!ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      Die("cannot connect to " + target);
-    }
-    out.push_back(std::move(ch));
-  }
-  return out;
-}
-
-uint64_t LogSize(v1::Ledger::Stub& stub) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::GetLogInfoRequest req;
-  v1::LogInfo info;
-  grpc::Status s = stub.GetLogInfo(&ctx, req, &info);
-  if (!s.ok()) Die("GetLogInfo: " + s.error_message());
-  return info.size();
 }
 
 // What one client thread saw inside the measured window.
@@ -665,15 +265,6 @@ PointResult RunPoint(const std::string& target, int clients, int clients_per_cha
   res.groups = std::unique(sizes.begin(), sizes.end()) - sizes.begin();
   res.rate = res.acked / res.seconds;
   return res;
-}
-
-grpc::ClientContext* Deadline(grpc::ClientContext& ctx) {
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return &ctx;
-}
-
-uint32_t MicrosSince(Clock::time_point a, Clock::time_point b) {
-  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count());
 }
 
 void NoteError(ClientLog& log, int code, const std::string& msg) {
@@ -967,30 +558,7 @@ int main(int argc, char** argv) {
   auto info_stub = v1::Ledger::NewStub(info_channel);
   const uint64_t log_start = LogSize(*info_stub);
 
-  // Register the participants (one SubmitBatch, chunked by 500).
-  {
-    std::vector<v1::SubmitRequest> regs;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const std::string bytes = ts::SerializeRecord(RegisterRecord(
-          op, ids[i], v1::ROLE_REFINER, absl::StrFormat("register-%s-%03d", nonce, i)));
-      const std::string sig = ts::SignRecord(op.key, bytes);
-      v1::SubmitRequest r;
-      r.set_record(bytes);
-      r.set_signature(sig);
-      regs.push_back(std::move(r));
-    }
-    for (size_t s = 0; s < regs.size(); s += 500) {
-      v1::SubmitBatchRequest req;
-      for (size_t i = s; i < std::min(regs.size(), s + 500); ++i) *req.add_records() = regs[i];
-      v1::SubmitBatchResponse resp;
-      grpc::ClientContext ctx;
-      grpc::Status st = info_stub->SubmitBatch(Deadline(ctx), req, &resp);
-      if (!st.ok()) Die("registering participants: " + st.error_message());
-      for (const auto& r : resp.results()) {
-        if (r.code() != 0) Die("registering a participant: " + r.message());
-      }
-    }
-  }
+  RegisterParticipants(*info_stub, op, ids, nonce);
   std::cout << "registered " << ids.size() << " participants; log size at start " << log_start
             << "\n";
 

@@ -226,14 +226,17 @@ void Ledger::Shutdown() {
 }
 
 absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string signature) const {
-  ASSIGN_OR_RETURN(v1::Record parsed, ParseRecord(record, options_.max_record_bytes));
-  if (parsed.has_genesis()) {
-    return absl::InvalidArgumentError("a genesis record can only be entry 0");
-  }
+  // Cheapest checks first: a malformed or oversized record costs a parse, not
+  // a key lookup and an Ed25519 verification.
   if (signature.size() != kEd25519SignatureSize) {
     return absl::InvalidArgumentError(absl::StrCat("signature must be ", kEd25519SignatureSize,
                                                    " bytes, got ", signature.size()));
   }
+  ASSIGN_OR_RETURN(v1::Record parsed, ParseRecord(record, options_.max_record_bytes));
+  if (parsed.has_genesis()) {
+    return absl::InvalidArgumentError("a genesis record can only be entry 0");
+  }
+  RETURN_IF_ERROR(CheckFieldLimits(parsed, options_.field_limits));
   ASSIGN_OR_RETURN(PublicKey key, registry_.SigningKey(parsed.signer(), parsed.key_id()));
   if (!key.Verify(RecordSigningMessage(record), signature)) {
     return absl::InvalidArgumentError(absl::StrCat("bad signature: record '", parsed.record_id(),
@@ -263,8 +266,13 @@ std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepar
   return out;
 }
 
-absl::StatusOr<Receipt> Ledger::Await(Pending& p) const {
-  p.done.WaitForNotification();
+absl::StatusOr<Receipt> Ledger::Await(Pending& p, absl::Time deadline) const {
+  if (!p.done.WaitForNotificationWithDeadline(deadline)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "record '", p.in.record.record_id(),
+        "' was not committed before the call's deadline; it may still be appended: submit the "
+        "same bytes again for its receipt"));
+  }
   if (!p.status.ok()) return p.status;
   Receipt r;
   r.index = p.index;
@@ -276,19 +284,32 @@ absl::StatusOr<Receipt> Ledger::Await(Pending& p) const {
   return r;
 }
 
-absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature) {
+namespace {
+
+absl::Status PastDeadline(absl::Time deadline) {
+  if (absl::Now() < deadline) return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      "the call's deadline passed before the submission was queued; nothing was appended");
+}
+
+}  // namespace
+
+absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature,
+                                       absl::Time deadline) {
   ASSIGN_OR_RETURN(Prepared prepared, Prepare(std::move(record), std::move(signature)));
+  RETURN_IF_ERROR(PastDeadline(deadline));
   std::vector<Prepared> one;
   one.push_back(std::move(prepared));
   auto pending = Enqueue(std::move(one));
-  return Await(*pending[0]);
+  return Await(*pending[0], deadline);
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
-    std::vector<std::pair<std::string, std::string>> records) {
+    std::vector<std::pair<std::string, std::string>> records, absl::Time deadline) {
   if (records.size() > options_.max_batch) {
-    return absl::InvalidArgumentError(absl::StrCat("a batch holds at most ", options_.max_batch,
-                                                   " records, got ", records.size()));
+    return absl::InvalidArgumentError(absl::StrCat("batch limit: a batch holds at most ",
+                                                   options_.max_batch, " records (max_batch), got ",
+                                                   records.size()));
   }
   const size_t n = records.size();
   std::vector<absl::StatusOr<Prepared>> prepared(n, absl::UnknownError("not prepared"));
@@ -308,6 +329,7 @@ absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
   prepare_range(0, std::min(n, chunk));
   for (auto& t : threads) t.join();
 
+  RETURN_IF_ERROR(PastDeadline(deadline));
   std::vector<Prepared> ok;
   for (auto& p : prepared) {
     if (p.ok()) ok.push_back(std::move(*p));
@@ -320,7 +342,7 @@ absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
     if (!p.ok()) {
       results.push_back(p.status());
     } else {
-      results.push_back(Await(*pending[next++]));
+      results.push_back(Await(*pending[next++], deadline));
     }
   }
   return results;

@@ -25,7 +25,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/compact_range.h"
+#include "absl/time/time.h"
 #include "ledger/hash.h"
+#include "ledger/limits.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
@@ -51,10 +53,13 @@ struct LedgerOptions {
   std::string operator_name = "Touchstone operator";
   // Most submissions one commit group takes. Default: 4096
   size_t max_group = 4096;
-  // Most records one SubmitBatch call takes. Default: 1000
-  size_t max_batch = 1000;
-  // Largest record accepted, in bytes. Default: 64 KiB
+  // Most records one SubmitBatch call takes. Default: 1000 (ledger/limits.h)
+  size_t max_batch = kDefaultMaxBatchRecords;
+  // Largest record accepted, in bytes. Default: 64 KiB (ledger/limits.h)
   size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // Length limits on the fields of submitted records, checked before the
+  // signature is. Default: see FieldLimits (ledger/limits.h)
+  FieldLimits field_limits;
   // Clock for recorded_at, in microseconds since the epoch. Default: the system clock.
   std::function<int64_t()> now_micros;
   // Tolerances of the provenance rules. Default: see RuleOptions.
@@ -90,13 +95,18 @@ class Ledger {
   // Stops the sequencer after draining queued submissions.
   ~Ledger();
 
-  // Appends one signed record and waits until it is durable. Errors: see
-  // proto/ledger_service.proto (Submit); UNAVAILABLE after Shutdown().
-  absl::StatusOr<Receipt> Submit(std::string record, std::string signature);
-  // Appends many records; one result per record, in order. INVALID_ARGUMENT
-  // (for the call) if there are more than max_batch.
+  // Appends one signed record and waits until it is durable, or until
+  // `deadline`. Errors: see proto/ledger_service.proto (Submit); UNAVAILABLE
+  // after Shutdown(); DEADLINE_EXCEEDED if the deadline passes first: nothing
+  // was queued if it had passed on entry, otherwise the record may still be
+  // appended and resubmitting the same bytes returns its receipt.
+  absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
+                                 absl::Time deadline = absl::InfiniteFuture());
+  // Appends many records; one result per record, in order, each as Submit's.
+  // INVALID_ARGUMENT (for the call) if there are more than max_batch.
   absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
-      std::vector<std::pair<std::string, std::string>> records);
+      std::vector<std::pair<std::string, std::string>> records,
+      absl::Time deadline = absl::InfiniteFuture());
 
   // Refuses new submissions, completes those queued, and stops the sequencer.
   void Shutdown();
@@ -158,8 +168,8 @@ class Ledger {
   absl::StatusOr<Prepared> Prepare(std::string record, std::string signature) const;
   // Queues prepared submissions; returns their pending handles.
   std::vector<std::shared_ptr<Pending>> Enqueue(std::vector<Prepared> prepared);
-  // Waits for a pending submission and builds its receipt.
-  absl::StatusOr<Receipt> Await(Pending& pending) const;
+  // Waits (until `deadline`) for a pending submission and builds its receipt.
+  absl::StatusOr<Receipt> Await(Pending& pending, absl::Time deadline) const;
 
   void SequencerLoop();
   void CommitGroup(std::vector<std::shared_ptr<Pending>>& group);

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "ledger/entry_format.h"
 #include "ledger/keys.h"
+#include "ledger/limits.h"
 #include "proto/record.pb.h"
 
 namespace touchstone {
@@ -18,9 +19,6 @@ namespace touchstone {
 //   kRecordSigningContext || record bytes
 // so a record signature can never be mistaken for a checkpoint or note signature.
 inline constexpr std::string_view kRecordSigningContext = "touchstone.v1 record signature\n";
-
-// Default bound on record size. Default: 64 KiB.
-inline constexpr size_t kDefaultMaxRecordBytes = 64 * 1024;
 
 // The exact message a record's signature covers.
 std::string RecordSigningMessage(std::string_view record_bytes);
@@ -33,7 +31,7 @@ bool IsValidParticipantId(std::string_view id);
 
 // Parses and structurally validates record bytes. INVALID_ARGUMENT with a
 // precise message if: larger than max_bytes, not a Record, unknown fields
-// present, record_id empty/longer than 128/non-printable, signer not a valid
+// present (at any depth), record_id empty/longer than 128/non-printable, signer not a valid
 // participant id, key_id not 16 lowercase hex, negative event time, or no body.
 absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
                                        size_t max_bytes = kDefaultMaxRecordBytes);

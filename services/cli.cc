@@ -20,10 +20,16 @@
 
 namespace touchstone::cli {
 
+absl::Status Context::LoadTls() {
+  ASSIGN_OR_RETURN(loaded_tls_, LoadClientTls(tls));
+  return absl::OkStatus();
+}
+
 std::shared_ptr<grpc::Channel> Context::Channel() const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  loaded_tls_.SetChannelArgs(&args);
+  return grpc::CreateCustomChannel(server, loaded_tls_.Credentials(), args);
 }
 
 std::unique_ptr<v1::Ledger::Stub> Context::Stub() const { return v1::Ledger::NewStub(Channel()); }

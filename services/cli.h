@@ -12,6 +12,7 @@
 #include "grpcpp/channel.h"
 #include "ledger/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
+#include "services/tls.h"
 
 namespace touchstone::cli {
 
@@ -19,13 +20,23 @@ namespace touchstone::cli {
 struct Context {
   // gRPC address of touchstoned. Default: 127.0.0.1:50051 (env TOUCHSTONE_SERVER).
   std::string server = "127.0.0.1:50051";
-  // Per-call deadline in seconds. Default: 30.
+  // Per-call deadline in seconds; every call the CLI makes has one. Default: 30.
   int timeout_seconds = 30;
+  // TLS to the server (env TOUCHSTONE_TLS_CA, _CERT, _KEY, _SERVER_NAME).
+  // Default: plaintext
+  ClientTlsFiles tls;
 
-  std::unique_ptr<v1::Ledger::Stub> Stub() const;
+  // Reads the TLS files; call once the options are parsed, before Channel().
+  // Errors as LoadClientTls.
+  absl::Status LoadTls();
+  // The one way the CLI connects to touchstoned (TLS if configured).
   std::shared_ptr<grpc::Channel> Channel() const;
+  std::unique_ptr<v1::Ledger::Stub> Stub() const;
   // A client context with the deadline set.
   std::unique_ptr<grpc::ClientContext> Call() const;
+
+ private:
+  ClientTls loaded_tls_;
 };
 
 // Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.

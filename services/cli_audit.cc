@@ -5,6 +5,7 @@
 // Ledger.GetEntries and re-verify them against its latest checkpoint.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -76,19 +77,27 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
   ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(latest.checkpoint(), verifier));
 
   ASSIGN_OR_RETURN(std::unique_ptr<LogMirror> mirror, LogMirror::Create());
-  grpc::ClientContext call;  // a long stream: no deadline
-  v1::GetEntriesRequest req;
-  req.set_end(cp.size);
-  auto reader = stub->GetEntries(&call, req);
-  v1::Entry e;
-  while (reader->Read(&e)) {
-    if (e.index() != mirror->size()) {
-      return Failed(absl::DataLossError(absl::StrCat("the server streamed entry ", e.index(),
-                                                     " where ", mirror->size(), " belongs")));
+  // Pages of kAuditPage entries, each one call with the CLI's deadline (the
+  // server also ends any stream at its --max_call_seconds).
+  constexpr uint64_t kAuditPage = 10000;
+  while (mirror->size() < cp.size) {
+    v1::GetEntriesRequest req;
+    req.set_start(mirror->size());
+    req.set_end(std::min(cp.size, mirror->size() + kAuditPage));
+    const uint64_t page_end = req.end();
+    auto call = ctx.Call();
+    auto reader = stub->GetEntries(call.get(), req);
+    v1::Entry e;
+    while (reader->Read(&e)) {
+      if (e.index() != mirror->size() || mirror->size() >= page_end) {
+        return Failed(absl::DataLossError(absl::StrCat("the server streamed entry ", e.index(),
+                                                       " where ", mirror->size(), " belongs")));
+      }
+      RETURN_IF_ERROR(mirror->Append(e.data()));
     }
-    RETURN_IF_ERROR(mirror->Append(e.data()));
+    RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+    if (mirror->size() != page_end) break;  // reported below
   }
-  RETURN_IF_ERROR(FromGrpc(reader->Finish()));
   if (mirror->size() != cp.size) {
     return Failed(absl::DataLossError(absl::StrCat("the server streamed ", mirror->size(),
                                                    " entries for a checkpoint of size ", cp.size)));

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/status_macros.h"
+#include "services/call_deadline.h"
 #include "services/status_convert.h"
 
 namespace touchstone {
@@ -16,21 +17,24 @@ void ToProto(const Receipt& r, v1::Receipt* out) {
   for (const Hash& h : r.inclusion_proof) out->add_inclusion_proof(HashBytes(h));
 }
 
-grpc::Status LedgerService::Submit(grpc::ServerContext*, const v1::SubmitRequest* req,
+grpc::Status LedgerService::Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
                                    v1::Receipt* resp) {
-  absl::StatusOr<Receipt> r = ledger_->Submit(req->record(), req->signature());
-  if (!r.ok()) return ToGrpc(r.status());
+  const CallDeadline deadline(*ctx, max_call_);
+  absl::StatusOr<Receipt> r = ledger_->Submit(req->record(), req->signature(), deadline.time());
+  if (!r.ok()) return deadline.Explain(r.status());
   ToProto(*r, resp);
   return grpc::Status::OK;
 }
 
-grpc::Status LedgerService::SubmitBatch(grpc::ServerContext*, const v1::SubmitBatchRequest* req,
+grpc::Status LedgerService::SubmitBatch(grpc::ServerContext* ctx,
+                                        const v1::SubmitBatchRequest* req,
                                         v1::SubmitBatchResponse* resp) {
+  const CallDeadline deadline(*ctx, max_call_);
   std::vector<std::pair<std::string, std::string>> records;
   records.reserve(req->records_size());
   for (const auto& r : req->records()) records.emplace_back(r.record(), r.signature());
-  auto results = ledger_->SubmitBatch(std::move(records));
-  if (!results.ok()) return ToGrpc(results.status());
+  auto results = ledger_->SubmitBatch(std::move(records), deadline.time());
+  if (!results.ok()) return deadline.Explain(results.status());
   for (const auto& r : *results) {
     v1::SubmitResult* out = resp->add_results();
     out->set_code(static_cast<int>(r.status().code()));
@@ -55,10 +59,15 @@ grpc::Status LedgerService::GetEntry(grpc::ServerContext*, const v1::GetEntryReq
 
 grpc::Status LedgerService::GetEntries(grpc::ServerContext* ctx, const v1::GetEntriesRequest* req,
                                        grpc::ServerWriter<v1::Entry>* writer) {
+  const CallDeadline deadline(*ctx, max_call_);
   const uint64_t end = req->end() == 0 ? ledger_->Size() : req->end();
   absl::Status s = ledger_->ScanEntries(
       req->start(), end, [&](uint64_t index, std::string_view data) -> absl::Status {
         if (ctx->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
+        if (deadline.Expired()) {
+          return absl::DeadlineExceededError(absl::StrCat(
+              "GetEntries stopped before entry ", index, "; ask again from there"));
+        }
         v1::Entry e;
         e.set_index(index);
         e.set_data(std::string(data));
@@ -66,7 +75,7 @@ grpc::Status LedgerService::GetEntries(grpc::ServerContext* ctx, const v1::GetEn
         if (!writer->Write(e)) return absl::CancelledError("the client went away");
         return absl::OkStatus();
       });
-  return ToGrpc(s);
+  return deadline.Explain(s);
 }
 
 grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext*, const v1::GetCheckpointRequest* req,

@@ -3,6 +3,7 @@
 #ifndef TOUCHSTONE_SERVICES_LEDGER_SERVICE_H_
 #define TOUCHSTONE_SERVICES_LEDGER_SERVICE_H_
 
+#include "absl/time/time.h"
 #include "ledger/ledger.h"
 #include "proto/ledger_service.grpc.pb.h"
 
@@ -11,7 +12,9 @@ namespace touchstone {
 // Thread-safe (the ledger is).
 class LedgerService final : public v1::Ledger::Service {
  public:
-  explicit LedgerService(Ledger* ledger) : ledger_(ledger) {}
+  // `max_call`: the longest a Submit, SubmitBatch or GetEntries call may run
+  // (see CallDeadline).
+  LedgerService(Ledger* ledger, absl::Duration max_call) : ledger_(ledger), max_call_(max_call) {}
 
   grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* req,
                       v1::Receipt* resp) override;
@@ -32,6 +35,7 @@ class LedgerService final : public v1::Ledger::Service {
 
  private:
   Ledger* ledger_;
+  absl::Duration max_call_;
 };
 
 // Fills a protobuf receipt.

@@ -1,6 +1,7 @@
 // Starting and stopping touchstoned's gRPC server.
 #include "services/server.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,12 @@
 namespace touchstone {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  // Options that need no ledger are checked before the ledger is opened.
+  if (!(options.max_call_seconds > 0)) {
+    return absl::InvalidArgumentError("max_call_seconds must be more than 0");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials(options.tls));
   auto server = std::unique_ptr<Server>(new Server());
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
   std::vector<WitnessEndpoint> witnesses;
@@ -25,13 +32,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     return absl::InvalidArgumentError(
         absl::StrCat("a witness quorum of ", quorum, " needs at least ", quorum, " witnesses"));
   }
-  server->service_ = std::make_unique<LedgerService>(server->ledger_.get());
+  server->service_ = std::make_unique<LedgerService>(server->ledger_.get(),
+                                                     absl::Seconds(options.max_call_seconds));
   server->provenance_ = std::make_unique<ProvenanceService>(server->ledger_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
+  // A backstop for calls the handlers cannot end themselves (a stream whose
+  // client stopped reading, a health Watch): every connection is told to go
+  // away after max(max_call, 1 s) and closed, with whatever calls it still
+  // carries, the same time later. A call within the limit always fits in that
+  // grace; new calls go to a new connection.
+  const int connection_ms =
+      std::max(1000, static_cast<int>(std::min(options.max_call_seconds, 1e6) * 1000));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, connection_ms);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, connection_ms);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->service_.get());

@@ -12,6 +12,7 @@
 #include "services/cosigner.h"
 #include "services/ledger_service.h"
 #include "services/provenance_service.h"
+#include "services/tls.h"
 
 namespace touchstone {
 
@@ -19,8 +20,16 @@ struct ServerOptions {
   LedgerOptions ledger;
   // Address to listen on; port 0 picks a free port. Default: 127.0.0.1:50051
   std::string listen = "127.0.0.1:50051";
-  // Largest gRPC message accepted, in bytes. Default: 8 MiB
-  int max_message_bytes = 8 << 20;
+  // Largest gRPC message accepted, in bytes (a bigger one is refused with
+  // RESOURCE_EXHAUSTED before it is parsed). Default: 8 MiB
+  int max_message_bytes = kDefaultMaxMessageBytes;
+  // Longest any call may take on the server, whatever deadline the client set
+  // (or none): Submit, SubmitBatch and GetEntries end with DEADLINE_EXCEEDED
+  // naming this limit; any other call ends when its connection is closed, at
+  // most 2 x max(this, 1 s) after the connection opened. Default: 60 s
+  double max_call_seconds = kDefaultMaxCallSeconds;
+  // TLS for the gRPC port, mutual TLS with a client CA. Default: plaintext
+  ServerTlsFiles tls;
   // Witnesses to obtain checkpoint cosignatures from, "URL=VKEY" each. Default: none
   std::vector<std::string> witnesses;
   // How many witnesses must cosign a checkpoint before it is served as
@@ -32,7 +41,8 @@ struct ServerOptions {
 class Server {
  public:
   // Opens the ledger and starts serving. UNAVAILABLE if the address cannot be bound;
-  // ledger errors as Ledger::Open.
+  // INVALID_ARGUMENT / NOT_FOUND for bad TLS files (MakeServerCredentials) or a
+  // max_call_seconds not above 0; ledger errors as Ledger::Open.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
 

@@ -12,7 +12,28 @@ int main(int argc, char** argv) {
   app.add_option("--server", ctx.server, "touchstoned gRPC address (env TOUCHSTONE_SERVER)")
       ->capture_default_str();
   app.add_option("--timeout", ctx.timeout_seconds, "per-call deadline in seconds")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--tls_ca", ctx.tls.ca,
+                 "PEM CA bundle that issued the server's certificate: connect with TLS "
+                 "(env TOUCHSTONE_TLS_CA)")
+      ->envname("TOUCHSTONE_TLS_CA");
+  app.add_option("--tls_cert", ctx.tls.cert,
+                 "PEM client certificate for a mutual-TLS server (env TOUCHSTONE_TLS_CERT)")
+      ->envname("TOUCHSTONE_TLS_CERT");
+  app.add_option("--tls_key", ctx.tls.key, "PEM key of --tls_cert (env TOUCHSTONE_TLS_KEY)")
+      ->envname("TOUCHSTONE_TLS_KEY");
+  app.add_option("--tls_server_name", ctx.tls.server_name,
+                 "name the server's certificate must carry, if not the --server host "
+                 "(env TOUCHSTONE_TLS_SERVER_NAME)")
+      ->envname("TOUCHSTONE_TLS_SERVER_NAME");
+  // Runs after the options are parsed and before any command's callback; reads
+  // files only (gRPC starts later, when a command connects).
+  app.parse_complete_callback([&ctx] {
+    if (absl::Status s = ctx.LoadTls(); !s.ok()) {
+      throw CLI::ValidationError("TLS", std::string(s.message()));
+    }
+  });
   touchstone::cli::AddKeyCommands(app, ctx, &exit_code);
   touchstone::cli::AddRecordCommands(app, ctx, &exit_code);
   touchstone::cli::AddLogCommands(app, ctx, &exit_code);

@@ -37,8 +37,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max_record_bytes", options.ledger.max_record_bytes, "largest record accepted")
       ->capture_default_str();
-  app.add_option("--max_message_bytes", options.max_message_bytes, "largest gRPC message")
+  app.add_option("--max_message_bytes", options.max_message_bytes,
+                 "largest gRPC message (bigger: RESOURCE_EXHAUSTED)")
       ->capture_default_str();
+  app.add_option("--max_call_seconds", options.max_call_seconds,
+                 "longest a call may run on the server, whatever the client's deadline")
+      ->capture_default_str();
+  app.add_option("--tls_cert", options.tls.cert,
+                 "PEM certificate chain to serve TLS with (with --tls_key); default plaintext")
+      ->envname("TOUCHSTONE_TLS_CERT");
+  app.add_option("--tls_key", options.tls.key, "PEM private key of --tls_cert")
+      ->envname("TOUCHSTONE_TLS_KEY");
+  app.add_option("--tls_client_ca", options.tls.client_ca,
+                 "PEM CA bundle: require every client to present a certificate it issued "
+                 "(mutual TLS)")
+      ->envname("TOUCHSTONE_TLS_CLIENT_CA");
   app.add_option("--port_file", port_file, "write the bound port to this file once serving");
   app.add_option("--witness", options.witnesses,
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");
@@ -61,6 +74,9 @@ int main(int argc, char** argv) {
   const touchstone::LogInfo info = (*server)->ledger().Info();
   std::cerr << "touchstoned: serving " << info.origin << " (size " << info.size << ") on "
             << options.listen.substr(0, options.listen.rfind(':')) << ":" << (*server)->port()
+            << (options.tls.cert.empty()         ? " (plaintext)"
+                : options.tls.client_ca.empty() ? " (TLS)"
+                                                : " (mutual TLS)")
             << "\ntouchstoned: verifier key " << info.verifier_key << std::endl;
   if (!port_file.empty()) {
     const std::string tmp = port_file + ".tmp";

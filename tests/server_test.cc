@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -31,6 +32,7 @@ class ServerTest : public ::testing::Test {
     o.ledger.data_dir = dir_.path();
     o.listen = "127.0.0.1:0";
     o.max_message_bytes = 1 << 20;
+    Configure(o);
     server_ = Server::Start(o).value();
     ASSERT_GT(server_->port(), 0);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
@@ -41,6 +43,9 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(stub_->GetLogInfo(Ctx().get(), {}, &info).ok());
     verifier_.emplace(NoteVerifier::Parse(info.verifier_key()).value());
   }
+
+  // Lets a derived fixture change the server's options.
+  virtual void Configure(ServerOptions&) {}
 
   std::unique_ptr<grpc::ClientContext> Ctx() {
     auto c = std::make_unique<grpc::ClientContext>();
@@ -277,6 +282,99 @@ TEST_F(ServerTest, StandardHealthCheckReportsServing) {
   std::string body;
   for (const auto& s : slices) body.append(reinterpret_cast<const char*>(s.begin()), s.size());
   EXPECT_EQ(body, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+TEST_F(ServerTest, RecordsBatchesAndMessagesOverTheLimitsAreRefusedNamingTheLimit) {
+  Identity refiner = Register("refiner-1");
+  const uint64_t size = Size();
+  v1::Receipt r;
+  v1::Record long_note = testing::LotRecord(refiner, "long");
+  long_note.mutable_lot_created()->set_note(std::string(5000, 'n'));
+  grpc::Status field = Submit(Signed(refiner, long_note), &r);
+  EXPECT_EQ(field.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(field.error_message(),
+              HasSubstr("record limit: field lot_created.note is 5000 bytes; the limit for free "
+                        "text is 4096"));
+  grpc::Status record = Submit({std::string(70 * 1024, 'x'), std::string(64, 's')}, &r);
+  EXPECT_EQ(record.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(record.error_message(), HasSubstr("the limit is 65536 (max_record_bytes)"));
+
+  v1::SubmitBatchRequest batch;
+  for (size_t i = 0; i <= kDefaultMaxBatchRecords; ++i) {
+    auto* rec = batch.add_records();
+    rec->set_record("r");
+    rec->set_signature("s");
+  }
+  v1::SubmitBatchResponse bresp;
+  grpc::Status too_many = stub_->SubmitBatch(Ctx().get(), batch, &bresp);
+  EXPECT_EQ(too_many.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(too_many.error_message(), HasSubstr("at most 1000 records (max_batch), got 1001"));
+  EXPECT_EQ(bresp.results_size(), 0);
+
+  grpc::Status message = Submit({std::string(2 << 20, 'x'), std::string(64, 's')}, &r);
+  EXPECT_EQ(message.error_code(), grpc::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(message.error_message(), HasSubstr("larger than max"));
+  EXPECT_EQ(Size(), size);
+}
+
+// A server whose sequencer the test can stall, with a short per-call limit.
+class ServerCallLimitTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override {
+    o.max_call_seconds = 0.5;
+    o.ledger.now_micros = [this] { return clock_.Now(); };
+  }
+  void TearDown() override { clock_.Stall(false); }
+  testing::StallableClock clock_;
+};
+
+TEST_F(ServerCallLimitTest, ASubmitEndsAtTheServersCallLimitEvenIfTheClientWouldWait) {
+  Identity refiner = Register("refiner-1");
+  const uint64_t size = Size();
+  auto rec = Signed(refiner, testing::LotRecord(refiner, "stuck"));
+  clock_.Stall(true);
+  v1::Receipt r;
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status s = Submit(rec, &r);  // the client allows 20 s
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(s.error_code(), grpc::DEADLINE_EXCEEDED);
+  EXPECT_THAT(s.error_message(), HasSubstr("call limit: the server ends any call after 500ms, "
+                                           "--max_call_seconds"));
+  EXPECT_GE(waited, std::chrono::milliseconds(500));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  clock_.Stall(false);
+  ASSERT_TRUE(Submit(rec, &r).ok());  // the retry gets the receipt; appended once
+  EXPECT_EQ(Size(), size + 1);
+}
+
+// A per-call limit far shorter than streaming the log takes.
+class ServerStreamLimitTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions& o) override { o.max_call_seconds = 0.001; }
+};
+
+TEST_F(ServerStreamLimitTest, AStreamEndsAtTheCallLimitAndSaysWhereToContinue) {
+  Identity refiner = testing::NewIdentity("refiner-1");
+  auto reg = Signed(op_, testing::RegisterRecord(op_, refiner, v1::ROLE_REFINER, "reg"));
+  ASSERT_TRUE(server_->ledger().Submit(reg.first, reg.second).ok());  // not through the cap
+  std::vector<std::pair<std::string, std::string>> batch;
+  for (int i = 0; i < 1000; ++i) {
+    batch.push_back(Signed(refiner, testing::LotRecord(refiner, "s" + std::to_string(i))));
+  }
+  ASSERT_TRUE(server_->ledger().SubmitBatch(batch).ok());
+  const uint64_t size = server_->ledger().Size();
+
+  auto ctx = Ctx();
+  auto reader = stub_->GetEntries(ctx.get(), v1::GetEntriesRequest());
+  v1::Entry e;
+  uint64_t got = 0;
+  while (reader->Read(&e)) ++got;
+  grpc::Status s = reader->Finish();
+  EXPECT_LT(got, size);
+  EXPECT_EQ(s.error_code(), grpc::DEADLINE_EXCEEDED);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr(absl::StrCat("stopped before entry ", got, "; ask again from there")));
+  EXPECT_THAT(s.error_message(), HasSubstr("--max_call_seconds"));
 }
 
 }  // namespace

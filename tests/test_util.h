@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ledger/keys.h"
@@ -88,6 +89,25 @@ inline std::pair<std::string, std::string> Signed(const Identity& who, const v1:
   std::string sig = SignRecord(who.key, bytes);
   return {std::move(bytes), std::move(sig)};
 }
+
+// A clock (for LedgerOptions::now_micros) the test can stop: while stalled,
+// the ledger's sequencer waits in it and commits nothing. Thread-safe.
+class StallableClock {
+ public:
+  int64_t Now() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](bool* s) { return !*s; }, &stalled_));
+    return NowMicros();
+  }
+  void Stall(bool on) {
+    absl::MutexLock lock(&mu_);
+    stalled_ = on;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool stalled_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 }  // namespace touchstone::testing
 
