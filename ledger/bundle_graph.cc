@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/claims.h"
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/origin.h"
 #include "ledger/rules.h"
@@ -279,48 +280,22 @@ class Replay {
     return Rely(item, report);
   }
 
-  // The claims the piece's stones and metal support (rules_pieces.cc, DeriveClaims).
+  // The claims the piece's stones and metal support (ledger/claims.h), from
+  // the lots as the bundle's records make them.
   std::set<v1::Claim> Derive(std::map<v1::Claim, std::string>* why_not) {
-    bool recycled = !metal_.empty(), lab = !g_.stones.empty(), natural = lab, certified = true;
+    std::vector<ClaimInput> metal, stones;
     for (const std::string& id : metal_) {
       const Lot& lot = g_.lots.at(id);
-      if (!IsRecycledOrigin(lot.origin)) {
-        recycled = false;
-        why_not->emplace(v1::CLAIM_RECYCLED_METAL,
-                         absl::StrCat("lot '", id, "' is ", v1::OriginClass_Name(lot.origin)));
-      }
-      if (!lot.certified) {
-        certified = false;
-        why_not->emplace(v1::CLAIM_CERTIFIED_CHAIN,
-                         absl::StrCat("lot '", id, "' is not certified all the way back"));
-      }
+      metal.push_back({.lot_id = id, .origin = lot.origin, .certified = lot.certified});
     }
     for (const std::string& id : g_.stones) {
       const Lot& lot = g_.lots.at(id);
-      lab = lab && lot.stone_origin == v1::STONE_ORIGIN_LAB_GROWN;
-      natural = natural && lot.stone_origin == v1::STONE_ORIGIN_NATURAL;
-      const std::string is =
-          absl::StrCat("stone '", id, "' is ", v1::StoneOrigin_Name(lot.stone_origin));
-      if (lot.stone_origin != v1::STONE_ORIGIN_LAB_GROWN) {
-        why_not->emplace(v1::CLAIM_LAB_GROWN_DIAMONDS, is);
-      }
-      if (lot.stone_origin != v1::STONE_ORIGIN_NATURAL)
-        why_not->emplace(v1::CLAIM_NATURAL_DIAMONDS, is);
-      if (!lot.certified) {
-        certified = false;
-        why_not->emplace(v1::CLAIM_CERTIFIED_CHAIN,
-                         absl::StrCat("stone '", id, "' is not certified all the way back"));
-      }
+      stones.push_back({.lot_id = id, .stone_origin = lot.stone_origin,
+                        .certified = lot.certified});
     }
-    why_not->emplace(v1::CLAIM_RECYCLED_METAL, "the piece has no metal");
-    why_not->emplace(v1::CLAIM_LAB_GROWN_DIAMONDS, "the piece has no stones");
-    why_not->emplace(v1::CLAIM_NATURAL_DIAMONDS, "the piece has no stones");
-    std::set<v1::Claim> held;
-    if (recycled) held.insert(v1::CLAIM_RECYCLED_METAL);
-    if (lab) held.insert(v1::CLAIM_LAB_GROWN_DIAMONDS);
-    if (natural) held.insert(v1::CLAIM_NATURAL_DIAMONDS);
-    if (certified) held.insert(v1::CLAIM_CERTIFIED_CHAIN);
-    return held;
+    DerivedClaims c = DeriveClaims(metal, stones);
+    *why_not = std::move(c.why_not);
+    return c.held;
   }
 
   absl::Status PieceRecord(const Item& item) {

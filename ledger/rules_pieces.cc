@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/claims.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
 
@@ -53,59 +54,25 @@ absl::StatusOr<v1::LotState> TakeStone(const Env& env, const std::string& lot_id
   return lot;
 }
 
-// The claims a piece's inputs support, and for each claim they do not, why.
-struct Claims {
-  std::set<v1::Claim> held;
-  std::map<v1::Claim, std::string> why_not;
-};
-
-absl::StatusOr<Claims> DeriveClaims(const Env& env, const v1::PieceState& piece) {
-  Claims c;
-  bool recycled = !piece.metal_inputs().empty(), lab = !piece.stone_lot_ids().empty();
-  bool natural = lab, certified = true;
-  if (!recycled) c.why_not[v1::CLAIM_RECYCLED_METAL] = "the piece has no metal";
-  if (!lab) c.why_not[v1::CLAIM_LAB_GROWN_DIAMONDS] = "the piece has no stones";
-  if (!natural) c.why_not[v1::CLAIM_NATURAL_DIAMONDS] = "the piece has no stones";
+// The claims a piece's inputs support (ledger/claims.h), from the lots' state.
+absl::StatusOr<DerivedClaims> DeriveClaims(const Env& env, const v1::PieceState& piece) {
+  std::vector<ClaimInput> metal, stones;
   for (const v1::MetalInput& m : piece.metal_inputs()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, m.lot_id()));
-    if (!IsRecycled(lot.origin_class()) && recycled) {
-      recycled = false;
-      c.why_not[v1::CLAIM_RECYCLED_METAL] =
-          absl::StrCat("lot '", lot.lot_id(), "' is ", v1::OriginClass_Name(lot.origin_class()));
-    }
-    if (!lot.certified() && certified) {
-      certified = false;
-      c.why_not[v1::CLAIM_CERTIFIED_CHAIN] =
-          absl::StrCat("lot '", lot.lot_id(), "' is not certified all the way back");
-    }
+    metal.push_back({.lot_id = lot.lot_id(), .origin = lot.origin_class(),
+                     .certified = lot.certified()});
   }
   for (const std::string& id : piece.stone_lot_ids()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, id));
-    const std::string origin = v1::StoneOrigin_Name(lot.stone_origin());
-    if (lot.stone_origin() != v1::STONE_ORIGIN_LAB_GROWN && lab) {
-      lab = false;
-      c.why_not[v1::CLAIM_LAB_GROWN_DIAMONDS] = absl::StrCat("stone '", id, "' is ", origin);
-    }
-    if (lot.stone_origin() != v1::STONE_ORIGIN_NATURAL && natural) {
-      natural = false;
-      c.why_not[v1::CLAIM_NATURAL_DIAMONDS] = absl::StrCat("stone '", id, "' is ", origin);
-    }
-    if (!lot.certified() && certified) {
-      certified = false;
-      c.why_not[v1::CLAIM_CERTIFIED_CHAIN] =
-          absl::StrCat("stone '", id, "' is not certified all the way back");
-    }
+    stones.push_back({.lot_id = id, .stone_origin = lot.stone_origin(),
+                      .certified = lot.certified()});
   }
-  if (recycled) c.held.insert(v1::CLAIM_RECYCLED_METAL);
-  if (lab) c.held.insert(v1::CLAIM_LAB_GROWN_DIAMONDS);
-  if (natural) c.held.insert(v1::CLAIM_NATURAL_DIAMONDS);
-  if (certified) c.held.insert(v1::CLAIM_CERTIFIED_CHAIN);
-  return c;
+  return DeriveClaims(metal, stones);
 }
 
 absl::Status SetDerivedClaims(const Env& env, v1::PieceState& piece,
                               const google::protobuf::RepeatedField<int>& asserted) {
-  ASSIGN_OR_RETURN(Claims c, DeriveClaims(env, piece));
+  ASSIGN_OR_RETURN(DerivedClaims c, DeriveClaims(env, piece));
   for (int claim : asserted) {
     const auto cl = static_cast<v1::Claim>(claim);
     if (cl == v1::CLAIM_UNSPECIFIED || !v1::Claim_IsValid(claim)) {
