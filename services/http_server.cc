@@ -75,6 +75,9 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
 
+  // No icon: an empty answer rather than a 404 in every browser's console.
+  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+
   server.Get(R"(/p/([^/]+))", [&ledger](const httplib::Request& req, httplib::Response& res) {
     const std::string id = PieceIdOf(req);
     absl::StatusOr<std::optional<std::string>> piece = ledger.GetState(PieceKey(id));
@@ -140,18 +143,6 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
 }
 
 }  // namespace
-
-std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id) {
-  std::string out = absl::StrCat(Sv(base_url), "/p/");
-  for (unsigned char c : piece_id) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
-}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledger,
                                                               const HttpOptions& options) {

@@ -7,6 +7,7 @@
 //   GET /p/PIECE_ID/qr.svg       a QR code of the page's URL (services/qr_code.h)
 //   GET /p/PIECE_ID/qr.png       the same QR code as PNG
 //   GET /static/{page.js,verify.js,style.css}   the page's assets (embedded in the binary)
+//   GET /favicon.ico             204, no content
 //
 // The server computes no verdict: the page verifies the bundle's exact bytes in
 // the browser (services/web/verify.js) and trusts only the verifier key.
@@ -57,9 +58,6 @@ class HttpServer {
   std::string public_url_;
   int port_ = 0;
 };
-
-// The page URL of a piece under base_url: base_url + "/p/" + the id percent-encoded.
-std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id);
 
 }  // namespace touchstone
 

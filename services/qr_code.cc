@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/strings.h"
 
 namespace touchstone {
 namespace {
@@ -44,6 +46,18 @@ std::string EscapeXml(std::string_view s) {
 }
 
 }  // namespace
+
+std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id) {
+  std::string out = absl::StrCat(Sv(base_url), "/p/");
+  for (unsigned char c : piece_id) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
 
 absl::StatusOr<QrCode> EncodeQr(std::string_view text) {
   if (text.empty()) return absl::InvalidArgumentError("nothing to encode in a QR code");

@@ -11,6 +11,10 @@
 
 namespace touchstone {
 
+// The page URL of a piece under base_url (services/http_server.h):
+// base_url + "/p/" + the id, percent-encoded but for [A-Za-z0-9._~-].
+std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id);
+
 // A QR symbol: size x size modules, row-major, true = dark. Value type.
 struct QrCode {
   int size = 0;

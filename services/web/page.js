@@ -136,7 +136,7 @@ function describe(m, e) {
         `, valid from ${dateText(b.valid_from_micros)}` + (b.valid_until_micros ? ` until ${dateText(b.valid_until_micros)}` : '');
       if (b.grading_report) {
         const g = b.grading_report;
-        text += `: ${g.lab} report ${g.report_number}, ${STONE[g.origin] || ''} ${GROWTH[g.growth_method] || ''} diamond, ` +
+        text += `: ${m.name(g.lab)} report ${g.report_number}, ${STONE[g.origin] || ''} ${GROWTH[g.growth_method] || ''} diamond, ` +
           `${fixed3(g.carats_thousandths)} ct, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}; inscription "${g.inscription}"`;
       }
       return text;
@@ -181,6 +181,7 @@ function renderVerdict(result) {
     title.textContent = 'Not verified';
     summary.textContent = `The check "${result.check}" failed: ${result.detail}. Do not rely on this page's story.`;
     list.replaceChildren(el('li', {}, `Failed check: ${result.check}`));
+    document.getElementById('log-state').textContent = 'not verified';
     return;
   }
   const c = result.checkpoint;
@@ -229,7 +230,7 @@ function renderStory(result) {
       el('h3', {}, `Stone ${id}`),
       el('dl', { class: 'facts' },
         g && [el('dt', {}, 'Diamond'), el('dd', {}, `${STONE[g.origin] || ''} ${GROWTH[g.growth_method] ? `(${GROWTH[g.growth_method]})` : ''}, ${fixed3(g.carats_thousandths)} ct, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}`)],
-        g && [el('dt', {}, 'Grading report'), el('dd', {}, `${g.lab} report number ${g.report_number}`)],
+        g && [el('dt', {}, 'Grading report'), el('dd', {}, `${m.name(g.lab)} report number ${g.report_number}`)],
         g && [el('dt', {}, 'Girdle inscription'), el('dd', {}, `"${g.inscription}"`)],
         report && [el('dt', {}, 'Report status'), el('dd', {}, certLine(m, report.certificate_id))],
         el('dt', {}, 'Grown by'), el('dd', {}, growers.join('; ') || 'unknown'),

@@ -75,8 +75,10 @@ async function ed25519Verify(publicKey, signature, message) {
 
 // "<name>+<8 hex key ID>+<base64(0x01 || 32-byte key)>", key ID checked.
 export async function parseVerifierKey(vkey) {
-  const parts = (vkey || '').split('+');
-  const raw = parts.length === 3 ? b64decode(parts[2]) : null;
+  // name and key ID hold no '+'; the base64 key may.
+  const m = /^([^+\s]+)\+([^+]*)\+(.*)$/.exec(vkey || '');
+  const parts = m ? m.slice(1) : [];
+  const raw = m ? b64decode(parts[2]) : null;
   if (!raw || raw.length !== 33 || raw[0] !== 1 || !/^[0-9a-f]{8}$/.test(parts[1])) {
     fail('verifier key', `the pinned verifier key is malformed: "${vkey}"`);
   }
