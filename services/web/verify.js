@@ -141,7 +141,7 @@ function parseTlogProof(text, where) {
 
 // RFC 9162 section 2.1.3.2: does `proof` lead from `leaf` at `index` to `root` in a tree of `size`?
 export async function inclusionRoot(index, size, leaf, proof) {
-  if (index >= size) return null;
+  if (index >= size || leaf.length !== 32 || proof.some((h) => h.length !== 32)) return null;
   let inner = 0;
   for (let x = index ^ (size - 1n); x > 0n; x >>= 1n) inner++;
   let border = 0;
