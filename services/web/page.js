@@ -195,7 +195,9 @@ function renderVerdict(result) {
     el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
     el('li', {}, `All ${n} record signatures are valid, each by a key its signer registered, and had not revoked, earlier in the ledger.`),
     el('li', {}, 'Every lot, certificate and piece a record names is among them.'),
+    result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
   );
+  box.append(el('p', { class: 'small' }, 'Not re-checked in your browser: custody hand-overs, weights and losses, the signers\' roles and the certified-chain claim. The command-line verifier checks those too (see the bottom of this page).'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
 }
 
@@ -215,7 +217,7 @@ function renderStory(result) {
     el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
     el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
     p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
-    el('dt', {}, 'The jeweler claims'), el('dd', {}, p.claims.map((c) => CLAIMS[c]).join(', ') || 'nothing'),
+    el('dt', {}, 'The jeweler claims'), el('dd', {}, p.claims.map((c) => `${CLAIMS[c]}${result.claims.includes(c) ? ' (checked)' : ' (not re-checked here)'}`).join(', ') || 'nothing'),
     latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
   );
   const parts = [section('piece-title', 'The piece', pieceFacts)];

@@ -11,7 +11,12 @@
 //   4. every record's Ed25519 signature over "touchstone.v1 record signature\n" ||
 //      record bytes is by a key its signer registered earlier in the bundle
 //      (genesis, participant registration, key added) and had not revoked;
-//   5. every lot, certificate and piece a record names has its record in the bundle.
+//   5. every lot, certificate and piece a record names has its record in the bundle;
+//   6. the piece's origin claims (recycled metal, lab-grown or natural diamonds)
+//      follow from the origin classes re-derived through the transformations
+//      (as ledger/origin.h), with any stone replacement applied.
+// Not checked here (the command-line verifier checks them): custody hand-overs,
+// weights and losses, signers' roles and suspensions, the certified-chain claim.
 // verifyBundle() returns {ok: true, ...} or {ok: false, check, detail}; it never
 // trusts a verdict from the server.
 
@@ -403,8 +408,48 @@ async function verify(bundle, vkey) {
   }
   if (!pieces.has(bundle.piece_id)) fail('completeness', `the piece ${bundle.piece_id} has no registration record in the bundle`);
 
+  const claims = checkClaims(entries, bundle.piece_id);
   return {
-    ok: true, checkpoint, verifier, entries, participants,
+    ok: true, checkpoint, verifier, entries, participants, claims,
     checks: { records: entries.length, links, signatures: entries.length },
   };
+}
+
+// ---------------------------------------------------------------- claims
+
+const RECYCLED = new Set([2, 3, 5]);
+const combineOrigins = (a, b) => (a === b ? a : RECYCLED.has(a) && RECYCLED.has(b) ? 5 : 6);
+const ORIGIN_WORDS = ['unspecified', 'mined', 'recycled pre-consumer', 'recycled post-consumer', 'lab-grown', 'recycled mixed', 'mixed'];
+
+// Re-derives origin classes in index order and checks the piece's origin claims.
+// Returns the claims checked (numbers, proto/record.proto Claim).
+export function checkClaims(entries, pieceId) {
+  const origin = new Map();
+  let piece = null, stones = [];
+  for (const { record: r, kind } of entries) {
+    const b = r[kind];
+    if (kind === 'lot_created') origin.set(b.lot_id, b.origin_class);
+    if (kind === 'transformation') {
+      const o = b.inputs.map((i) => origin.get(i.lot_id) ?? 0).reduce(combineOrigins);
+      b.outputs.forEach((out) => origin.set(out.lot_id, o));
+    }
+    if (kind === 'piece_registered' && b.piece_id === pieceId) { piece = b; stones = [...b.stone_lot_ids]; }
+    if (kind === 'stone_replaced' && b.piece_id === pieceId) {
+      stones = stones.map((x) => (x === b.old_stone_lot_id ? b.new_stone_lot_id : x));
+    }
+  }
+  const checked = [];
+  const need = (claim, lots, ok, words) => {
+    for (const lot of lots) {
+      const o = origin.get(lot) ?? 0;
+      if (!ok(o)) fail('claims', `the piece claims ${words}, but ${lot} is ${ORIGIN_WORDS[o] || o}`);
+    }
+    checked.push(claim);
+  };
+  for (const claim of piece.claims) {
+    if (claim === 1) need(1, piece.metal_inputs.map((m) => m.lot_id), (o) => RECYCLED.has(o), 'recycled metal');
+    if (claim === 2) need(2, stones, (o) => o === 4, 'lab-grown diamonds');
+    if (claim === 3) need(3, stones, (o) => o === 1, 'natural diamonds');
+  }
+  return checked;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { b64decode, CheckFailed, decodeMessage, inclusionRoot, parseVerifierKey, verifyNote } from '../../services/web/verify.js';
+import { b64decode, CheckFailed, checkClaims, decodeMessage, inclusionRoot, parseVerifierKey, verifyNote } from '../../services/web/verify.js';
 
 const { values: args } = parseArgs({ options: { vectors: { type: 'string' } } });
 let failures = 0;
@@ -71,6 +71,25 @@ await test('the protobuf reader decodes packed enums, nested messages and skips 
   // A negative int64 (10 varint bytes) decodes as a negative number.
   const neg = decodeMessage(new Uint8Array([0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 'Record');
   assert.equal(neg.event_time_micros, -1);
+});
+
+await test('origin claims are re-derived through transformations and stone replacements', async () => {
+  const e = (kind, body) => ({ kind, record: { [kind]: body } });
+  const lot = (id, o) => e('lot_created', { lot_id: id, origin_class: o });
+  const chain = [
+    lot('scrap', 3), lot('agcu', 2), lot('rough', 4), lot('mined', 1),
+    e('transformation', { inputs: [{ lot_id: 'scrap' }, { lot_id: 'agcu' }], outputs: [{ lot_id: 'alloy' }] }),
+    e('transformation', { inputs: [{ lot_id: 'rough' }], outputs: [{ lot_id: 's1' }, { lot_id: 's2' }] }),
+  ];
+  const piece = (claims, stones) => e('piece_registered', { piece_id: 'p', claims, stone_lot_ids: stones, metal_inputs: [{ lot_id: 'alloy' }] });
+  assert.deepEqual(checkClaims([...chain, piece([1, 2, 4], ['s1'])], 'p'), [1, 2]);
+  assert.throws(() => checkClaims([...chain, piece([3], ['s1'])], 'p'), (x) => x.check === 'claims' && /natural diamonds, but s1 is lab-grown/.test(x.detail));
+  // A stone swapped for a mined one no longer supports "lab-grown diamonds".
+  const swapped = [...chain, lot('m1', 1), piece([2], ['s1']), e('stone_replaced', { piece_id: 'p', old_stone_lot_id: 's1', new_stone_lot_id: 'm1' })];
+  assert.throws(() => checkClaims(swapped, 'p'), (x) => x.check === 'claims' && /m1 is mined/.test(x.detail));
+  // Mined metal mixed in: not recycled.
+  const mixed = [lot('scrap', 3), lot('gold', 1), e('transformation', { inputs: [{ lot_id: 'scrap' }, { lot_id: 'gold' }], outputs: [{ lot_id: 'alloy' }] }), piece([1], [])];
+  assert.throws(() => checkClaims(mixed, 'p'), (x) => x.check === 'claims' && /recycled metal, but alloy is mixed/.test(x.detail));
 });
 
 if (failures) { console.log(`${failures} test(s) failed`); process.exit(1); }
