@@ -253,8 +253,15 @@ function renderStory(result) {
   });
   if (metalItems.length) parts.push(section('metal-title', 'The metal', el('ul', { class: 'cards' }, metalItems)));
 
+  // Who took part (their registrations stay out of the timeline).
+  const who = [...m.participants.values()].filter((x) => !x.roles.includes(1)).map((x) => el('li', {},
+    el('strong', {}, x.name), ` (${x.roles.map((r) => ROLES[r] || r).join(', ')})`,
+    x.identifiers.length ? `: ${x.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : ''));
+  parts.push(section('who-title', 'Who took part', el('ul', { class: 'certlist' }, who)));
+
   // Timeline, origin first.
-  const items = result.entries.filter((e) => !['genesis', 'key_added', 'key_revoked', 'role_granted'].includes(e.kind)).map((e) => {
+  const hidden = ['genesis', 'participant_registered', 'key_added', 'key_revoked', 'role_granted'];
+  const items = result.entries.filter((e) => !hidden.includes(e.kind)).map((e) => {
     const r = e.record, b = r[e.kind];
     const wrong = m.wrong.get(e.index);
     return el('li', { class: wrong ? 'wrong' : '' },

@@ -54,8 +54,9 @@ async function test(name, fn) {
 const verdict = (page) => page.locator('#verdict').innerText();
 
 await test('a demo ring verifies in the browser and tells its story back to origin', async () => {
-  const { page, context, errors } = await openPage(`${P}-RING-1`);
+  const { page, context, errors } = await openPage(`${P}-RING-1`, { viewport: { width: 900, height: 1150 } });
   await page.screenshot({ path: join(args.screenshots, 'ring.png'), fullPage: true });
+  await page.screenshot({ path: join(args.screenshots, 'ring-top.png') });
   assert.equal(await page.locator('body').getAttribute('data-state'), 'verified', await verdict(page));
   assert.equal(await page.locator('#verdict h2').innerText(), 'Verified');
   const v = await verdict(page);
