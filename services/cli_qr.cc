@@ -24,12 +24,14 @@ absl::Status WriteQr(const QrFlags& f) {
   while (base.ends_with("/")) base.pop_back();
   const bool png = f.out.ends_with(".png");
   if (!png && !f.out.ends_with(".svg")) {
-    return absl::InvalidArgumentError(absl::StrCat("-o must name a .svg or .png file, not '", f.out, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("-o must name a .svg or .png file, not '", f.out, "'"));
   }
   const std::string url = PiecePageUrl(base, f.piece_id);
   absl::StatusOr<QrCode> qr = EncodeQr(url);
   if (!qr.ok()) return qr.status();
-  absl::Status s = WriteFile(f.out, png ? QrToPng(*qr) : QrToSvg(*qr, absl::StrCat("QR code: ", url)));
+  absl::Status s =
+      WriteFile(f.out, png ? QrToPng(*qr) : QrToSvg(*qr, absl::StrCat("QR code: ", url)));
   if (!s.ok()) return s;
   std::cout << "wrote " << f.out << ": QR code of " << url << " (" << qr->size << "x" << qr->size
             << " modules)" << std::endl;

@@ -27,12 +27,23 @@ std::string EscapeHtml(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -40,10 +51,14 @@ std::string EscapeHtml(std::string_view s) {
 
 int HttpStatusOf(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -52,8 +67,7 @@ void SendError(httplib::Response& res, const absl::Status& s) {
   res.set_content(absl::StrCat(Sv(s.ToString()), "\n"), "text/plain; charset=utf-8");
 }
 
-void SendAsset(httplib::Server& server, const char* path, std::string_view body,
-               const char* type) {
+void SendAsset(httplib::Server& server, const char* path, std::string_view body, const char* type) {
   server.Get(path, [body, type](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-cache");
     res.set_content(std::string(body), type);
@@ -76,7 +90,8 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
 
   // No icon: an empty answer rather than a 404 in every browser's console.
-  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  server.Get("/favicon.ico",
+             [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
   server.Get(R"(/p/([^/]+))", [&ledger](const httplib::Request& req, httplib::Response& res) {
     const std::string id = PieceIdOf(req);
@@ -86,9 +101,8 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
     }
     if (!piece.ok()) return SendError(res, piece.status());
     const std::string vkey = ledger.Info().verifier_key;
-    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml),
-                                        {{"{{PIECE_ID}}", Sv(EscapeHtml(id))},
-                                         {"{{VKEY}}", Sv(EscapeHtml(vkey))}}),
+    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml), {{"{{PIECE_ID}}", Sv(EscapeHtml(id))},
+                                                              {"{{VKEY}}", Sv(EscapeHtml(vkey))}}),
                     "text/html; charset=utf-8");
   });
 
@@ -104,7 +118,8 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
         return;
       }
       std::string file_name;
-      for (char c : id) file_name.push_back(absl::ascii_isalnum(c) || c == '-' || c == '.' ? c : '_');
+      for (char c : id)
+        file_name.push_back(absl::ascii_isalnum(c) || c == '-' || c == '.' ? c : '_');
       res.set_header("Content-Disposition",
                      absl::StrCat("attachment; filename=\"", file_name, ".tsbundle\""));
       res.set_content(bundle->SerializeAsString(), "application/octet-stream");
@@ -114,23 +129,23 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
   bundle_route(R"(/p/([^/]+)/bundle\.json)", true);
 
   auto qr_route = [&server, &ledger, public_url](const char* pattern, bool png) {
-    server.Get(pattern, [&ledger, public_url, png](const httplib::Request& req,
-                                                   httplib::Response& res) {
-      const std::string id = PieceIdOf(req);
-      absl::StatusOr<std::optional<std::string>> piece = ledger.GetState(PieceKey(id));
-      if (id.empty() || (piece.ok() && !piece->has_value())) {
-        return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
-      }
-      if (!piece.ok()) return SendError(res, piece.status());
-      const std::string url = PiecePageUrl(public_url, id);
-      absl::StatusOr<QrCode> qr = EncodeQr(url);
-      if (!qr.ok()) return SendError(res, qr.status());
-      if (png) {
-        res.set_content(QrToPng(*qr), "image/png");
-      } else {
-        res.set_content(QrToSvg(*qr, absl::StrCat("QR code: ", url)), "image/svg+xml");
-      }
-    });
+    server.Get(pattern,
+               [&ledger, public_url, png](const httplib::Request& req, httplib::Response& res) {
+                 const std::string id = PieceIdOf(req);
+                 absl::StatusOr<std::optional<std::string>> piece = ledger.GetState(PieceKey(id));
+                 if (id.empty() || (piece.ok() && !piece->has_value())) {
+                   return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
+                 }
+                 if (!piece.ok()) return SendError(res, piece.status());
+                 const std::string url = PiecePageUrl(public_url, id);
+                 absl::StatusOr<QrCode> qr = EncodeQr(url);
+                 if (!qr.ok()) return SendError(res, qr.status());
+                 if (png) {
+                   res.set_content(QrToPng(*qr), "image/png");
+                 } else {
+                   res.set_content(QrToSvg(*qr, absl::StrCat("QR code: ", url)), "image/svg+xml");
+                 }
+               });
   };
   qr_route(R"(/p/([^/]+)/qr\.svg)", false);
   qr_route(R"(/p/([^/]+)/qr\.png)", true);
@@ -149,8 +164,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   const size_t colon = options.listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(Sv(options.listen.substr(colon + 1)), &port) || port < 0 ||
-      port > 65535) {
+      !absl::SimpleAtoi(Sv(options.listen.substr(colon + 1)), &port) || port < 0 || port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("the HTTP listen address must be host:port, not '", options.listen, "'"));
   }
@@ -158,9 +172,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   if (!options.public_url.empty() &&
       (!(options.public_url.starts_with("http://") || options.public_url.starts_with("https://")) ||
        options.public_url.ends_with("/"))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the public URL must be http(s)://host[:port] with no final '/', not '",
-        options.public_url, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the public URL must be http(s)://host[:port] with no final '/', not '",
+                     options.public_url, "'"));
   }
   auto http = std::unique_ptr<HttpServer>(new HttpServer());
   http->server_ = std::make_unique<httplib::Server>();
@@ -169,9 +183,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   if (http->port_ <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.listen));
   }
-  http->public_url_ = options.public_url.empty()
-                          ? absl::StrCat("http://", host, ":", http->port_)
-                          : options.public_url;
+  http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", host, ":", http->port_)
+                                                 : options.public_url;
   AddRoutes(*http->server_, ledger, http->public_url_);
   http->thread_ = std::thread([s = http->server_.get()] { s->listen_after_bind(); });
   // Stop() before the thread is listening would not stop it: wait until it is.

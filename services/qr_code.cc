@@ -35,11 +35,20 @@ std::string EscapeXml(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -82,15 +91,14 @@ std::string QrToSvg(const QrCode& qr, std::string_view title, int module_px) {
   for (int y = 0; y < qr.size; ++y) {
     for (int x = 0; x < qr.size; ++x) {
       if (!qr.Dark(x, y)) continue;
-      absl::StrAppend(&path, "M", (x + kQuietZone) * module_px, " ",
-                      (y + kQuietZone) * module_px, "h", module_px, "v", module_px, "h-",
-                      module_px, "z");
+      absl::StrAppend(&path, "M", (x + kQuietZone) * module_px, " ", (y + kQuietZone) * module_px,
+                      "h", module_px, "v", module_px, "h-", module_px, "z");
     }
   }
   return absl::StrCat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", full, " ", full, "\" width=\"",
-      full, "\" height=\"", full, "\" role=\"img\" shape-rendering=\"crispEdges\">",
-      "<title>", EscapeXml(title), "</title>", "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>",
+      full, "\" height=\"", full, "\" role=\"img\" shape-rendering=\"crispEdges\">", "<title>",
+      EscapeXml(title), "</title>", "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>",
       "<path fill=\"#000\" d=\"", path, "\"/></svg>\n");
 }
 
@@ -110,15 +118,16 @@ std::string QrToPng(const QrCode& qr, int module_px) {
   }
   uLongf zsize = compressBound(static_cast<uLong>(raw.size()));
   std::string z(zsize, '\0');
-  compress2(reinterpret_cast<Bytef*>(z.data()), &zsize,
-            reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()), 9);
+  compress2(reinterpret_cast<Bytef*>(z.data()), &zsize, reinterpret_cast<const Bytef*>(raw.data()),
+            static_cast<uLong>(raw.size()), 9);
   z.resize(zsize);
 
   std::string png("\x89PNG\r\n\x1a\n", 8);
   std::string ihdr;
   AppendU32(ihdr, static_cast<uint32_t>(full));
   AppendU32(ihdr, static_cast<uint32_t>(full));
-  ihdr += std::string("\x08\x00\x00\x00\x00", 5);  // 8-bit, greyscale, deflate, filter 0, no interlace
+  ihdr +=
+      std::string("\x08\x00\x00\x00\x00", 5);  // 8-bit, greyscale, deflate, filter 0, no interlace
   AppendChunk(png, "IHDR", ihdr);
   AppendChunk(png, "IDAT", z);
   AppendChunk(png, "IEND", "");
