@@ -19,7 +19,9 @@ const { values: args } = parseArgs({ options: { base: { type: 'string' }, prefix
 const P = args.prefix;
 mkdirSync(args.screenshots, { recursive: true });
 
-const browser = await chromium.launch({ executablePath: args.chromium, args: ['--no-sandbox'] });
+// touchstone.test resolves to the server too: a plain-HTTP origin that is not localhost.
+const browser = await chromium.launch({ executablePath: args.chromium,
+  args: ['--no-sandbox', '--host-resolver-rules=MAP touchstone.test 127.0.0.1'] });
 let failures = 0;
 
 async function openPage(pieceId, { tamper, viewport } = {}) {
@@ -156,6 +158,16 @@ await test('a bundle missing the recycler\'s lot fails completeness', async () =
   });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
   assert.match(await verdict(page), new RegExp(`The check "completeness" failed: entry \\d+: lot ${P}-scrap-14k is not in the bundle`));
+  await context.close();
+});
+
+await test('over plain HTTP from a public name the page refuses to verify rather than pretend', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${args.base.replace('127.0.0.1', 'touchstone.test')}/p/${P}-RING-1`);
+  await page.waitForSelector('body[data-state]', { timeout: 30000 });
+  assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
+  assert.match(await verdict(page), /The check "browser support" failed: this page has no WebCrypto here \(it must be opened over HTTPS or from localhost\)/);
   await context.close();
 });
 
