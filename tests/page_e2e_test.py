@@ -111,6 +111,12 @@ class PageTest(unittest.TestCase):
         assert code == 0, err
         cls.vkey = re.search(r"^verifier_key (\S+)$", out, re.M).group(1)
 
+    @classmethod
+    def tearDownClass(cls):
+        # SIGTERM stops the HTTP side too, and the server exits cleanly.
+        code = cls.server.stop()
+        assert code == 0, "touchstoned exited %d:\n%s" % (code, cls.server.log())
+
     def test_page_pins_the_verifier_key_and_sends_a_strict_policy(self):
         status, headers, body = get(self.base + "/p/%s-RING-1" % P)
         self.assertEqual(status, 200)
