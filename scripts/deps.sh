@@ -6,11 +6,17 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       librocksdb-dev rocksdb-tools libssl-dev openssl libabsl-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
-      python3 python3-grpcio python3-protobuf python3-cryptography python3-yaml)
+      python3 python3-grpcio python3-protobuf python3-cryptography python3-yaml
+      libqrencode-dev zlib1g-dev chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm for the browser test (tests/browser/), from Debian unless a node is
+# already installed (another packaging of nodejs, e.g. NodeSource's, bundles npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

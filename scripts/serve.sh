@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs touchstoned on 127.0.0.1:50051 with
-# its embedded RocksDB in /var/lib/touchstone (override: TOUCHSTONE_DATA_DIR,
-# TOUCHSTONE_LISTEN, or any touchstoned flag after the script name).
+# its embedded RocksDB in /var/lib/touchstone, and the customer pages on
+# http://127.0.0.1:8080/p/PIECE_ID (override: TOUCHSTONE_DATA_DIR,
+# TOUCHSTONE_LISTEN, TOUCHSTONE_HTTP_LISTEN, or any touchstoned flag after the script name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -9,4 +10,5 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target touchstoned touchstone
 exec build/services/touchstoned \
   --data_dir "${TOUCHSTONE_DATA_DIR:-/var/lib/touchstone}" \
-  --listen "${TOUCHSTONE_LISTEN:-127.0.0.1:50051}" "$@"
+  --listen "${TOUCHSTONE_LISTEN:-127.0.0.1:50051}" \
+  --http_listen "${TOUCHSTONE_HTTP_LISTEN:-127.0.0.1:8080}" "$@"

@@ -89,6 +89,8 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddWitnessCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `piece qr`. Needs AddPieceCommands first (adds `piece`).
+void AddPieceQrCommand(CLI::App& app, int* exit_code);
 
 // A client's trusted head of a log and the verifier key pinned with it.
 struct TrustedHead {

@@ -57,6 +57,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  if (!options.http.listen.empty()) {
+    ASSIGN_OR_RETURN(server->http_, HttpServer::Start(*server->ledger_, options.http));
+  }
   if (!witnesses.empty()) {
     server->cosigner_ =
         std::make_unique<Cosigner>(server->ledger_.get(), std::move(witnesses), quorum);
@@ -71,6 +74,7 @@ void Server::Wait() {
 }
 
 void Server::Shutdown() {
+  if (http_) http_->Stop();
   cosigner_.reset();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));

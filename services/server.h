@@ -10,6 +10,7 @@
 #include "grpcpp/server.h"
 #include "ledger/ledger.h"
 #include "services/cosigner.h"
+#include "services/http_server.h"
 #include "services/ledger_service.h"
 #include "services/provenance_service.h"
 #include "services/tls.h"
@@ -35,6 +36,8 @@ struct ServerOptions {
   // How many witnesses must cosign a checkpoint before it is served as
   // witnessed. Default: all of them
   size_t witness_quorum = 0;
+  // The customer pages over HTTP (services/http_server.h). Default: off
+  HttpOptions http;
 };
 
 // Thread-safe.
@@ -48,6 +51,8 @@ class Server {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The HTTP port actually bound, or 0 if HTTP is off.
+  int http_port() const { return http_ ? http_->port() : 0; }
   Ledger& ledger() { return *ledger_; }
 
   // Blocks until Shutdown() is called from another thread.
@@ -63,6 +68,7 @@ class Server {
   std::unique_ptr<ProvenanceService> provenance_;
   std::unique_ptr<Cosigner> cosigner_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpServer> http_;
   int port_ = 0;
 };
 

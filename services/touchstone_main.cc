@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   touchstone::cli::AddDemoCommands(app, ctx, &exit_code);
   touchstone::cli::AddLookupCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
+  touchstone::cli::AddPieceQrCommand(app, &exit_code);
   touchstone::cli::AddTrustCommands(app, ctx, &exit_code);
   touchstone::cli::AddAuditCommands(app, ctx, &exit_code);
   touchstone::cli::AddWitnessCommands(app, ctx, &exit_code);

@@ -57,6 +57,17 @@ int main(int argc, char** argv) {
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");
   app.add_option("--witness_quorum", options.witness_quorum,
                  "cosignatures a checkpoint needs to be served as witnessed (default: all)");
+  std::string http_port_file;
+  app.add_option("--http_listen", options.http.listen,
+                 "address to serve the customer pages on over HTTP, e.g. 127.0.0.1:8080 "
+                 "(port 0 = any free port); default: no HTTP")
+      ->envname("TOUCHSTONE_HTTP_LISTEN");
+  app.add_option("--http_public_url", options.http.public_url,
+                 "URL the pages are reached at from outside, for QR codes, e.g. "
+                 "https://touchstone.example; default http://<http_listen>")
+      ->envname("TOUCHSTONE_HTTP_PUBLIC_URL");
+  app.add_option("--http_port_file", http_port_file,
+                 "write the bound HTTP port to this file once serving");
   CLI11_PARSE(app, argc, argv);
 
   // Handle SIGTERM/SIGINT on a dedicated thread: block them everywhere first.
@@ -82,6 +93,17 @@ int main(int argc, char** argv) {
     const std::string tmp = port_file + ".tmp";
     std::ofstream(tmp) << (*server)->port() << "\n";
     std::rename(tmp.c_str(), port_file.c_str());
+  }
+
+  if ((*server)->http_port() != 0) {
+    std::cerr << "touchstoned: customer pages on http://"
+              << options.http.listen.substr(0, options.http.listen.rfind(':')) << ":"
+              << (*server)->http_port() << "/p/PIECE_ID" << std::endl;
+    if (!http_port_file.empty()) {
+      const std::string tmp = http_port_file + ".tmp";
+      std::ofstream(tmp) << (*server)->http_port() << "\n";
+      std::rename(tmp.c_str(), http_port_file.c_str());
+    }
   }
 
   std::thread waiter([&signals, s = server->get()] {

@@ -1,0 +1,24 @@
+// The JSON form of a piece bundle (see bundle_json.h).
+#include "services/bundle_json.h"
+
+#include "absl/strings/escaping.h"
+#include "nlohmann/json.hpp"
+
+namespace touchstone {
+
+std::string BundleToJson(const v1::PieceBundle& bundle) {
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const v1::BundleEntry& e : bundle.entries()) {
+    entries.push_back({{"index", e.index()},
+                       {"entry", absl::Base64Escape(e.entry())},
+                       {"tlog_proof", e.tlog_proof()}});
+  }
+  nlohmann::ordered_json j = {{"format", bundle.format()},
+                              {"piece_id", bundle.piece_id()},
+                              {"checkpoint", bundle.checkpoint()},
+                              {"created_micros", bundle.created_micros()},
+                              {"entries", std::move(entries)}};
+  return j.dump();
+}
+
+}  // namespace touchstone

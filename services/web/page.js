@@ -1,0 +1,305 @@
+// The customer page: fetches the piece's bundle (exact bytes, as JSON),
+// verifies it in this browser (verify.js) and tells the piece's story from the
+// verified records only. Text is added with DOM calls, never parsed as HTML.
+import { verifyBundle } from './verify.js';
+
+const main = document.getElementById('main');
+const pieceId = main.dataset.pieceId;
+const vkey = document.querySelector('meta[name="touchstone-verifier-key"]').content;
+const base = `/p/${encodeURIComponent(pieceId)}`;
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node;
+}
+
+// ---------------------------------------------------------------- plain words
+
+const ROLES = ['', 'ledger operator', 'miner', 'refiner', 'recycler', 'lab-grown diamond grower', 'cutter',
+  'manufacturer', 'jeweler', 'certifier', 'auditor'];
+const ORIGIN = ['', 'mined', 'recycled (pre-consumer)', 'recycled (post-consumer)', 'lab-grown', 'recycled (mixed)', 'mixed origins'];
+const PROCESS = ['', 'refined', 'alloyed', 'cast', 'cut and polished', 'split', 'merged'];
+const CLAIMS = ['', 'recycled metal', 'lab-grown diamonds', 'natural diamonds', 'certified chain of custody'];
+const EVENTS = ['', 'sold', 'repaired', 'reported lost', 'reported stolen', 'recovered'];
+const STATUS = ['', 'suspended', 'revoked', 'reinstated'];
+const STONE = ['', 'natural', 'lab-grown'];
+const GROWTH = ['', 'CVD', 'HPHT'];
+
+const date = (micros) => new Date(micros / 1000);
+const dateText = (micros) => date(micros).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+const timeEl = (micros) => el('time', { datetime: date(micros).toISOString() }, dateText(micros));
+const fixed3 = (n) => (n / 1000).toFixed(3);
+
+function quantity(lot, q) {
+  if (!lot) return String(q);
+  return lot.unit === 2 ? `${fixed3(q)} ct` : `${fixed3(q)} g`;
+}
+
+// ---------------------------------------------------------------- the story model
+
+function model(result) {
+  const m = { participants: result.participants, lots: new Map(), certs: new Map(), wrong: new Map(),
+    piece: null, stones: [], lifecycle: [] };
+  const name = (id) => m.participants.get(id)?.name || id;
+  m.name = name;
+  for (const e of result.entries) {
+    const r = e.record, b = r[e.kind];
+    if (e.kind === 'lot_created') {
+      m.lots.set(b.lot_id, { ...b, by: r.signer, entry: e, inputs: [] });
+    } else if (e.kind === 'transformation') {
+      const first = m.lots.get(b.inputs[0]?.lot_id);
+      for (const o of b.outputs) {
+        m.lots.set(o.lot_id, { lot_id: o.lot_id, material: b.material, form: o.form, quantity: o.quantity,
+          fineness_ppt: o.fineness_ppt, unit: first ? first.unit : 1, by: r.signer, entry: e,
+          inputs: b.inputs.map((i) => i.lot_id), process: b.process });
+      }
+    } else if (e.kind === 'certificate_issued') {
+      m.certs.set(b.certificate_id, { ...b, by: r.signer, entry: e, changes: [] });
+    } else if (e.kind === 'certificate_status_changed') {
+      m.certs.get(b.certificate_id)?.changes.push({ ...b, entry: e });
+    } else if (e.kind === 'piece_registered' && b.piece_id === pieceId) {
+      m.piece = { ...b, by: r.signer, entry: e };
+      m.stones = [...b.stone_lot_ids];
+    } else if (e.kind === 'stone_replaced' && b.piece_id === pieceId) {
+      m.stones = m.stones.map((s) => (s === b.old_stone_lot_id ? b.new_stone_lot_id : s));
+    } else if (e.kind === 'piece_lifecycle' && b.piece_id === pieceId) {
+      m.lifecycle.push({ ...b, entry: e });
+    } else if (e.kind === 'error_declared') {
+      m.wrong.set(Number(b.wrong_index), { ...b, entry: e });
+    }
+  }
+  // A lot's origin class, derived through transformations from the lots it came from.
+  m.origin = (id, seen = new Set()) => {
+    const lot = m.lots.get(id);
+    if (!lot || seen.has(id)) return 0;
+    seen.add(id);
+    if (!lot.inputs.length) return lot.origin_class;
+    const classes = new Set(lot.inputs.map((i) => m.origin(i, seen)));
+    if (classes.size === 1) return [...classes][0];
+    if ([...classes].every((c) => c === 2 || c === 3 || c === 5)) return 5;
+    return 6;
+  };
+  // The lots a lot came from with no inputs of their own (where it entered the ledger).
+  m.sources = (id, seen = new Set()) => {
+    const lot = m.lots.get(id);
+    if (!lot || seen.has(id)) return [];
+    seen.add(id);
+    return lot.inputs.length ? lot.inputs.flatMap((i) => m.sources(i, seen)) : [lot];
+  };
+  // A certificate's status at a time, from its status changes in the bundle.
+  m.statusAt = (cert, micros) => {
+    let status = 'valid';
+    if (micros < cert.valid_from_micros) status = 'not yet valid';
+    if (cert.valid_until_micros && micros >= cert.valid_until_micros) status = 'expired';
+    for (const c of [...cert.changes].sort((a, b) => a.effective_micros - b.effective_micros)) {
+      if (c.effective_micros <= micros && status !== 'expired' && status !== 'not yet valid') {
+        status = c.status === 3 ? 'valid' : STATUS[c.status];
+      }
+    }
+    return status;
+  };
+  return m;
+}
+
+function certLine(m, id, atMicros) {
+  const c = m.certs.get(id);
+  if (!c) return `certificate ${id}`;
+  const now = m.statusAt(c, Date.now() * 1000);
+  const then = atMicros ? m.statusAt(c, atMicros) : null;
+  const change = c.changes.filter((x) => x.status !== 3).at(-1);
+  let text = `${c.scheme} certificate ${id} by ${m.name(c.by)}: ${then ? `${then} then, ` : ''}${now} now`;
+  if (now !== 'valid' && change) text += ` (${STATUS[change.status]} from ${dateText(change.effective_micros)}: ${change.reason})`;
+  return text;
+}
+
+function describe(m, e) {
+  const r = e.record, b = r[e.kind];
+  const lot = (id) => m.lots.get(id);
+  const lotWords = (l) => [l.material, l.form, l.fineness_ppt && l.unit === 1 ? `${l.fineness_ppt}/1000 fine` : ''].filter(Boolean).join(' ');
+  switch (e.kind) {
+    case 'genesis': return `starts the ledger ${b.origin}`;
+    case 'participant_registered':
+      return `registers ${b.legal_name} (${b.participant_id}) as ${b.roles.map((x) => ROLES[x] || x).join(', ')}` +
+        (b.identifiers.length ? `; ${b.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : '');
+    case 'key_added': return `adds a signing key for ${m.name(b.participant_id)}`;
+    case 'key_revoked': return `revokes signing key ${b.key_id} of ${m.name(b.participant_id)}: ${b.reason}`;
+    case 'role_granted': return `makes ${m.name(b.participant_id)} a ${ROLES[b.role] || b.role}`;
+    case 'participant_suspended': return `suspends ${m.name(b.participant_id)}: ${b.reason}`;
+    case 'participant_reinstated': return `reinstates ${m.name(b.participant_id)}: ${b.reason}`;
+    case 'certificate_issued': {
+      const subject = b.subject_participant ? m.name(b.subject_participant) : b.subject_lot ? `lot ${b.subject_lot}` : b.subject_facility;
+      let text = `issues ${b.scheme} certificate ${b.certificate_id} for ${subject}` + (b.scope ? ` (${b.scope})` : '') +
+        `, valid from ${dateText(b.valid_from_micros)}` + (b.valid_until_micros ? ` until ${dateText(b.valid_until_micros)}` : '');
+      if (b.grading_report) {
+        const g = b.grading_report;
+        text += `: ${m.name(g.lab)} report ${g.report_number}, ${STONE[g.origin] || ''} ${GROWTH[g.growth_method] || ''} diamond, ` +
+          `${fixed3(g.carats_thousandths)} ct, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}; inscription "${g.inscription}"`;
+      }
+      return text;
+    }
+    case 'certificate_status_changed':
+      return `marks certificate ${b.certificate_id} ${STATUS[b.status]} from ${dateText(b.effective_micros)}: ${b.reason}`;
+    case 'lot_created':
+      return `creates lot ${b.lot_id}: ${quantity(b, b.quantity)} of ${lotWords(b)}, ${ORIGIN[b.origin_class]}` +
+        (b.facility ? `, at ${b.facility}` : '') + (b.note ? ` (${b.note})` : '');
+    case 'transformation': {
+      const ins = b.inputs.map((i) => `${quantity(lot(i.lot_id), i.quantity)} of ${i.lot_id}`).join(' and ');
+      const outs = b.outputs.map((o) => `${o.lot_id} (${quantity(lot(o.lot_id), o.quantity)} ${o.form})`).join(', ');
+      const unit = lot(b.outputs[0]?.lot_id)?.unit === 2 ? 'ct' : 'g fine';
+      return `${PROCESS[b.process] || 'transformed'} ${b.material}` + (b.location ? ` at ${b.location}` : '') +
+        `: ${ins} into ${outs}` + (b.declared_loss_fine ? `; declared loss ${(b.declared_loss_fine / 1e6).toFixed(3)} ${unit}` : '');
+    }
+    case 'custody_shipped': return `ships lot ${b.lot_id} to ${m.name(b.to_participant)}`;
+    case 'custody_received': return `receives lot ${b.lot_id}`;
+    case 'piece_registered':
+      return `makes piece ${b.piece_id}: ${b.description}` + (b.hallmark ? `; hallmark ${b.hallmark}` : '') +
+        (b.claims.length ? `; claims ${b.claims.map((c) => CLAIMS[c]).join(', ')}` : '');
+    case 'piece_lifecycle':
+      return `records the piece ${EVENTS[b.event] || 'event'}` + (b.event === 1 ? ' (the owner is kept only as a salted hash, never a name)' : '') +
+        (b.note ? `: ${b.note}` : '');
+    case 'stone_replaced': return `replaces stone ${b.old_stone_lot_id} with ${b.new_stone_lot_id}: ${b.reason}`;
+    case 'error_declared':
+      return `declares entry ${b.wrong_index} wrong: ${b.reason}` + (b.replacement_index ? `; entry ${b.replacement_index} replaces it` : '');
+    default: return e.kind;
+  }
+}
+
+// ---------------------------------------------------------------- rendering
+
+function renderVerdict(result) {
+  const box = document.getElementById('verdict');
+  const title = document.getElementById('verdict-title');
+  const summary = document.getElementById('verdict-summary');
+  const list = document.getElementById('verdict-checks');
+  box.classList.remove('pending');
+  if (!result.ok) {
+    box.classList.add('failed');
+    title.textContent = 'Not verified';
+    summary.textContent = `The check "${result.check}" failed: ${result.detail}. Do not rely on this page's story.`;
+    list.replaceChildren(el('li', {}, `Failed check: ${result.check}`));
+    document.getElementById('log-state').textContent = 'not verified';
+    return;
+  }
+  const c = result.checkpoint;
+  box.classList.add('verified');
+  title.textContent = 'Verified';
+  summary.textContent = 'Your browser checked every record below against the ledger\'s signed state, with nothing but the verifier key:';
+  const n = result.checks.records;
+  list.replaceChildren(
+    el('li', {}, `The ledger state (${c.origin}, ${c.size} records) is signed by the operator's key shown at the bottom of this page.`),
+    el('li', {}, `All ${n} records of this piece are in that ledger: ${n} inclusion proofs lead to its signed root.`),
+    el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
+    el('li', {}, `All ${n} record signatures are valid, each by a key its signer registered, and had not revoked, earlier in the ledger.`),
+    el('li', {}, 'Every lot, certificate and piece a record names is among them.'),
+    result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
+  );
+  box.append(el('p', { class: 'small' }, 'Not re-checked in your browser: custody hand-overs, weights and losses, the signers\' roles and the certified-chain claim. The command-line verifier checks those too (see the bottom of this page).'));
+  document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
+}
+
+function section(id, title, ...content) {
+  return el('section', { 'aria-labelledby': id }, el('h2', { id }, title), ...content);
+}
+
+function renderStory(result) {
+  const m = model(result);
+  const story = document.getElementById('story');
+  const p = m.piece;
+  document.getElementById('title').replaceChildren(p.description || `Piece ${pieceId}`);
+  const jeweler = m.participants.get(p.by);
+  const latest = m.lifecycle.filter((l) => !m.wrong.has(l.entry.index));
+
+  const pieceFacts = el('dl', { class: 'facts' },
+    el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
+    el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
+    p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
+    el('dt', {}, 'The jeweler claims'), el('dd', {}, p.claims.map((c) => `${CLAIMS[c]}${result.claims.includes(c) ? ' (checked)' : ' (not re-checked here)'}`).join(', ') || 'nothing'),
+    latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
+  );
+  const parts = [section('piece-title', 'The piece', pieceFacts)];
+
+  // Stones: grading report and grower.
+  const stoneItems = m.stones.map((id) => {
+    const lot = m.lots.get(id);
+    const report = [...m.certs.values()].find((c) => c.subject_lot === id && c.grading_report);
+    const growers = m.sources(id).map((s) => `${m.name(s.by)}${s.facility ? `, ${s.facility}` : ''} (${ORIGIN[s.origin_class]})`);
+    const g = report?.grading_report;
+    return el('li', { class: 'card' },
+      el('h3', {}, `Stone ${id}`),
+      el('dl', { class: 'facts' },
+        g && [el('dt', {}, 'Diamond'), el('dd', {}, `${STONE[g.origin] || ''} ${GROWTH[g.growth_method] ? `(${GROWTH[g.growth_method]})` : ''}, ${fixed3(g.carats_thousandths)} ct, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}`)],
+        g && [el('dt', {}, 'Grading report'), el('dd', {}, `${m.name(g.lab)} report number ${g.report_number}`)],
+        g && [el('dt', {}, 'Girdle inscription'), el('dd', {}, `"${g.inscription}"`)],
+        report && [el('dt', {}, 'Report status'), el('dd', {}, certLine(m, report.certificate_id))],
+        el('dt', {}, 'Grown by'), el('dd', {}, growers.join('; ') || 'unknown'),
+        lot && lot.by && [el('dt', {}, 'Cut by'), el('dd', {}, m.name(lot.by))],
+      ));
+  });
+  if (stoneItems.length) parts.push(section('stones-title', m.stones.length > 1 ? 'The stones' : 'The stone', el('ul', { class: 'cards' }, stoneItems)));
+
+  // Metal: back to where it entered the ledger.
+  const metalItems = p.metal_inputs.map((mi) => {
+    const sources = m.sources(mi.lot_id);
+    return el('li', { class: 'card' },
+      el('h3', {}, `${quantity(m.lots.get(mi.lot_id), mi.quantity)} from ${mi.lot_id}`),
+      el('p', {}, `Origin: ${ORIGIN[m.origin(mi.lot_id)] || 'unknown'}. It came from:`),
+      el('ul', {}, sources.map((s) => el('li', {},
+        `${m.name(s.by)}: ${quantity(s, s.quantity)} of ${s.material} ${s.form}, ${ORIGIN[s.origin_class]}` +
+        (s.facility ? `, at ${s.facility}` : '') + (s.note ? ` (${s.note})` : '')))));
+  });
+  if (metalItems.length) parts.push(section('metal-title', 'The metal', el('ul', { class: 'cards' }, metalItems)));
+
+  // Who took part (their registrations stay out of the timeline).
+  const who = [...m.participants.values()].filter((x) => !x.roles.includes(1)).map((x) => el('li', {},
+    el('strong', {}, x.name), ` (${x.roles.map((r) => ROLES[r] || r).join(', ')})`,
+    x.identifiers.length ? `: ${x.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : ''));
+  parts.push(section('who-title', 'Who took part', el('ul', { class: 'certlist' }, who)));
+
+  // Timeline, origin first.
+  const hidden = ['genesis', 'participant_registered', 'key_added', 'key_revoked', 'role_granted'];
+  const items = result.entries.filter((e) => !hidden.includes(e.kind)).map((e) => {
+    const r = e.record, b = r[e.kind];
+    const wrong = m.wrong.get(e.index);
+    return el('li', { class: wrong ? 'wrong' : '' },
+      el('p', { class: 'when' }, timeEl(r.event_time_micros), ` · entry ${e.index}`),
+      el('p', {}, el('strong', {}, m.name(r.signer)), ` ${describe(m, e)}`),
+      (b.certificate_ids || []).length > 0 && el('ul', { class: 'certs' }, b.certificate_ids.map((c) => el('li', {}, certLine(m, c, r.event_time_micros)))),
+      wrong && el('p', { class: 'note' }, `Declared wrong by entry ${wrong.entry.index}: ${wrong.reason}`));
+  });
+  parts.push(section('timeline-title', 'From origin to the piece', el('ol', { class: 'timeline' }, items)));
+
+  // Certificates.
+  const certItems = [...m.certs.values()].map((c) => {
+    const now = m.statusAt(c, Date.now() * 1000);
+    return el('li', { class: now === 'valid' ? '' : 'warn' }, certLine(m, c.certificate_id));
+  });
+  parts.push(section('certs-title', 'Certificates', el('p', {}, 'Status now, as of the records in this bundle.'), el('ul', { class: 'certlist' }, certItems)));
+  story.replaceChildren(...parts);
+  story.hidden = false;
+}
+
+async function main_() {
+  document.getElementById('bundle-link').href = `${base}/bundle`;
+  document.getElementById('qr').src = `${base}/qr.svg`;
+  document.getElementById('qr-svg').href = `${base}/qr.svg`;
+  document.getElementById('qr-png').href = `${base}/qr.png`;
+  let result;
+  try {
+    const response = await fetch(`${base}/bundle.json`, { cache: 'no-store' });
+    if (!response.ok) throw new Error(`the server answered ${response.status}: ${(await response.text()).trim()}`);
+    result = await verifyBundle(await response.json(), vkey);
+  } catch (e) {
+    result = { ok: false, check: 'fetching the bundle', detail: e.message };
+  }
+  renderVerdict(result);
+  if (result.ok) {
+    try { renderStory(result); } catch (e) { console.error(e); }
+  }
+  document.body.dataset.state = result.ok ? 'verified' : 'failed';
+}
+
+main_();
