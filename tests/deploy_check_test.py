@@ -167,7 +167,10 @@ class DeployCheckTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         for name in ("operator.pem", "witness.pem"):
             self.assertEqual(os.stat(os.path.join(keys, name)).st_mode & 0o777, 0o600)
-        log_vkey = open(os.path.join(keys, "log.vkey")).read().strip()
+        with open(os.path.join(keys, "log.vkey")) as f:
+            log_vkey = f.read().strip()
+        with open(os.path.join(keys, "witness.vkey")) as f:
+            witness_vkey = f.read().strip()
         self.assertTrue(log_vkey.startswith("touchstone.local/ledger+"), log_vkey)
 
         # The witness, on a loopback port the test reads back.
@@ -181,13 +184,14 @@ class DeployCheckTest(unittest.TestCase):
             self.assertIsNone(witness.poll(), "the witness exited")
             self.assertLess(time.monotonic(), deadline, "the witness never served")
             time.sleep(0.05)
-        wurl = "http://127.0.0.1:%s" % open(wport).read().strip()
+        with open(wport) as f:
+            wurl = "http://127.0.0.1:%s" % f.read().strip()
 
         # The server, with the compose command's arguments.
         server_cmd = shlex.split(script("touchstoned").replace("exec ", "", 1)
                                  .replace("http://witness:7380", wurl)
                                  .replace("$(cat %s/witness.vkey)" % keys,
-                                          open(os.path.join(keys, "witness.vkey")).read().strip()))
+                                          witness_vkey))
         self.assertEqual(server_cmd[0], "touchstoned")
         server = Server(ARGS.touchstoned, self.tmp, data, argv=localize(server_cmd[1:], data))
         self.addCleanup(server.kill)
