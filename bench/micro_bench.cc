@@ -228,8 +228,8 @@ struct DiskLedger {
 };
 
 DiskLedger& Disk() {
-  static DiskLedger* d = new DiskLedger(20'000);
-  return *d;
+  static DiskLedger d(20'000);  // its directory is removed at exit
+  return d;
 }
 
 // The receipt proof of an old entry: log2(n) RocksDB reads (block cache warm).
