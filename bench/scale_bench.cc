@@ -61,8 +61,11 @@ std::string LoadAvg() {
   return a + " " + b + " " + c;
 }
 
+pid_t server_pid = 0;  // the running touchstoned, stopped on Die
+
 [[noreturn]] void Die(const std::string& what) {
   std::cerr << "scale_bench: " << what << std::endl;
+  if (server_pid > 0) kill(server_pid, SIGTERM);
   std::exit(1);
 }
 
@@ -255,6 +258,7 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
           "127.0.0.1:0", "--port_file", port_file.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
+  server_pid = pid;
   std::string port;
   while (port.empty()) {
     std::ifstream in(port_file);
@@ -343,6 +347,7 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
   kill(pid, SIGTERM);
   int wstatus = 0;
   waitpid(pid, &wstatus, 0);
+  server_pid = 0;
 
   // ---- offline verification of the bundle
   {
