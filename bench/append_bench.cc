@@ -362,11 +362,15 @@ int main(int argc, char** argv) {
   std::vector<int> client_counts = {1, 8, 32, 128};
   double seconds = 5, warmup = 0.5, limit_seconds = 2, pool_factor = 1.15;
   size_t record_bytes = 700, batch = 500;
-  int batch_clients = 4, participants = 16, clients_per_channel = 8, floor_clients = 32;
+  int batch_clients = 4, stream_clients = 2, participants = 16, clients_per_channel = 8, floor_clients = 32;
   double batch_seconds = -1, floor_seconds = 2;
   std::string data_dir, server_addr, operator_key_path, operator_id = "operator", json_path;
   bool keep_data = false, skip_limits = false;
   double wait_quiet = 0;
+  ts::ServerOptions defaults;
+  int min_handler_threads = defaults.min_handler_threads;
+  int max_handler_threads = defaults.max_handler_threads;
+  uint64_t cached_leaves = defaults.ledger.cached_leaves;
 
   CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
                "machine's Ed25519 and RocksDB limits measured in the same run"};
@@ -378,6 +382,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--batch", batch, "records per SubmitBatch call (0 = skip)")->capture_default_str();
   app.add_option("--batch_clients", batch_clients, "concurrent SubmitBatch clients")
+      ->capture_default_str();
+  app.add_option("--stream_clients", stream_clients,
+                 "concurrent SubmitStream clients, --batch records per stream call (0 = skip)")
       ->capture_default_str();
   app.add_option("--batch_seconds", batch_seconds, "measured seconds of the batch point "
                  "(default: --seconds)");
@@ -407,6 +414,15 @@ int main(int argc, char** argv) {
                  "wait up to this many seconds for other processes to use < 0.2 cores "
                  "(shared machines) before measuring")->capture_default_str();
   app.add_flag("--skip_limits", skip_limits, "skip measuring the limits (ratios become 0)");
+  app.add_option("--min_handler_threads", min_handler_threads,
+                 "in-process server: gRPC sync-server MIN_POLLERS (gRPC's default: 1)")
+      ->capture_default_str();
+  app.add_option("--max_handler_threads", max_handler_threads,
+                 "in-process server: gRPC sync-server MAX_POLLERS (gRPC's default: 2)")
+      ->capture_default_str();
+  app.add_option("--cached_leaves", cached_leaves,
+                 "in-process server: LedgerOptions::cached_leaves (0 = receipts read storage)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (batch_seconds < 0) batch_seconds = seconds;
   if (clients_per_channel < 1) clients_per_channel = 1;
@@ -533,6 +549,9 @@ int main(int argc, char** argv) {
   if (server_addr.empty()) {
     ts::ServerOptions so;
     so.ledger.data_dir = data_dir;
+    so.ledger.cached_leaves = cached_leaves;
+    so.min_handler_threads = min_handler_threads;
+    so.max_handler_threads = max_handler_threads;
     so.listen = "127.0.0.1:0";
     // Threads created while the ledger opens (its sequencer) inherit this name.
     SetThreadName("ts-sequencer");
@@ -542,7 +561,10 @@ int main(int argc, char** argv) {
     server = std::move(*started);
     target = absl::StrCat("127.0.0.1:", server->port());
     std::cout << "\nserver: in-process touchstoned on " << target << ", data dir " << data_dir
-              << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n";
+              << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n"
+              << "        gRPC handler threads min " << min_handler_threads << " max "
+              << max_handler_threads << ", receipts from memory for the newest " << cached_leaves
+              << " leaves\n";
   } else {
     std::cout << "\nserver: " << target << " (remote; limits above are of this client machine)\n";
   }
@@ -740,6 +762,56 @@ int main(int argc, char** argv) {
     batch_result = std::move(r);
   }
 
+  // ------------------------------------------------------------ SubmitStream
+  std::optional<PointResult> stream_result;
+  if (batch > 0 && stream_clients > 0) {
+    std::cout << "\n-- SubmitStream: " << batch << " records per stream call, " << stream_clients
+              << " clients, " << batch_seconds << " s after " << warmup << " s warmup\n";
+    best_rate = 0;
+    const size_t nrec = pool_for(batch_seconds, stream_clients * static_cast<int>(batch));
+    auto records = presign(nrec);
+    const size_t calls = nrec / batch;
+    PointResult r = RunPoint(
+        target, stream_clients, clients_per_channel, warmup, batch_seconds, calls, false,
+        *info_stub, [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+          grpc::ClientContext ctx;
+          const auto t1 = Clock::now();
+          auto stream = stub.SubmitStream(Deadline(ctx));
+          std::thread writer([&] {
+            for (size_t k = 0; k < batch; ++k) {
+              if (!stream->Write(records[i * batch + k])) break;
+            }
+            stream->WritesDone();
+          });
+          std::vector<v1::SubmitResult> results;
+          results.reserve(batch);
+          for (v1::SubmitResult res; stream->Read(&res);) results.push_back(std::move(res));
+          writer.join();
+          grpc::Status s = stream->Finish();
+          const auto t2 = Clock::now();
+          if (!in_window(t2)) return;
+          log.latency_us.push_back(MicrosSince(t1, t2));
+          if (!s.ok()) {
+            NoteError(log, s.error_code(), s.error_message());
+            return;
+          }
+          for (const auto& res : results) {
+            if (res.code() == 0) {
+              ++log.acked;
+              if (res.receipt().duplicate()) ++log.duplicates;
+              log.tree_sizes.push_back(res.receipt().tree_size());
+            } else {
+              NoteError(log, res.code(), res.message());
+            }
+          }
+        });
+    r.kind = "submit_stream";
+    r.batch = static_cast<int>(batch);
+    std::cout << "  (latency is per stream call of " << batch << " records)\n";
+    PrintPoint(r, "records");
+    stream_result = std::move(r);
+  }
+
   const uint64_t log_end = LogSize(*info_stub);
 
   // ------------------------------------------------------------ limits again
@@ -787,6 +859,13 @@ int main(int argc, char** argv) {
                                  r.latency.p999, static_cast<unsigned long long>(r.errors),
                                  Ratio(r.rate, verify2), r.cpu.others_cores);
   }
+  if (stream_result) {
+    const auto& r = *stream_result;
+    std::cout << absl::StrFormat("  SubmitStream %3d x %-4d:   %8.0f records/s  call  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
+                                 r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
+                                 r.latency.p999, static_cast<unsigned long long>(r.errors),
+                                 Ratio(r.rate, verify2), r.cpu.others_cores);
+  }
   std::cout << "  loadavg at end " << LoadAvg() << "\n";
 
   out["config"] = {{"server", server_addr.empty() ? "in-process" : server_addr},
@@ -807,6 +886,7 @@ int main(int argc, char** argv) {
   out["reference"] = json::array();
   for (const auto& r : floor_results) out["reference"].push_back(PointJson(r, verify2));
   if (batch_result) out["submit_batch"] = PointJson(*batch_result, verify2);
+  if (stream_result) out["submit_stream"] = PointJson(*stream_result, verify2);
 
   if (!json_path.empty()) {
     std::ofstream f(json_path);

@@ -164,6 +164,7 @@ inline CpuSnap TakeCpuSnap() {
 inline std::string ThreadGroup(const std::string& comm) {
   if (comm == "bench-client") return "bench clients";
   if (comm == "ts-sequencer") return "ledger sequencer";
+  if (comm == "ts-verify") return "ledger verify pool";
   if (comm.rfind("rocksdb", 0) == 0) return "rocksdb background";
   if (comm.rfind("grpcpp_sync_ser", 0) == 0) return "grpc sync-server handlers";
   if (comm.rfind("bench-", 0) == 0) return comm;

@@ -26,7 +26,16 @@ struct Item {
   uint64_t index = 0;
   EntryView view;  // points into the bundle
   v1::Record record;
+  // The raw public key this record's signature was found valid under by the
+  // parallel pre-check (PreverifySignatures), if any. Only a speed-up: the
+  // signer checks still decide which key must have signed.
+  std::optional<std::string> valid_under_key;
 };
+
+// Verifies every item's signature, on all cores, under the key of the bundle
+// whose fingerprint the record names (if the bundle holds one), and records
+// the key in valid_under_key when the signature is valid.
+void PreverifySignatures(std::vector<Item>& items);
 
 // "lot_created", "transformation", ...
 std::string KindOf(const v1::Record& r);

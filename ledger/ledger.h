@@ -28,11 +28,13 @@
 #include "absl/time/time.h"
 #include "ledger/hash.h"
 #include "ledger/limits.h"
+#include "ledger/node_cache.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/rules.h"
 #include "ledger/store.h"
+#include "ledger/worker_pool.h"
 
 namespace touchstone {
 
@@ -67,6 +69,13 @@ struct LedgerOptions {
   // On open, how many of the newest entries are re-hashed and chain-checked
   // against the stored tree before the log may be extended. Default: 1000
   uint64_t verify_tail_entries = 1000;
+  // Receipts of the newest this many entries are proven from tree nodes kept in
+  // memory (ledger/node_cache.h) instead of storage reads; about 64 bytes each.
+  // Default: 16384
+  uint64_t cached_leaves = uint64_t{1} << 14;
+  // Threads that verify the signatures of one SubmitBatch call in parallel,
+  // beside the caller's own. Default: 0, one per core
+  size_t verify_threads = 0;
 };
 
 // What a submitter gets back: where the record is and the proof that it is there.
@@ -87,6 +96,8 @@ struct LogInfo {
 
 // Thread-safe.
 class Ledger {
+  struct Pending;  // a queued submission (ledger.cc)
+
  public:
   // Opens the log in options.data_dir, creating it (operator key and genesis
   // entry) if new. FAILED_PRECONDITION if the operator key does not match the
@@ -102,6 +113,29 @@ class Ledger {
   // appended and resubmitting the same bytes returns its receipt.
   absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
                                  absl::Time deadline = absl::InfiniteFuture());
+  // A submission started and not yet finished. Move-only.
+  class Ticket {
+   public:
+    Ticket(Ticket&&) = default;
+    Ticket& operator=(Ticket&&) = default;
+
+   private:
+    friend class Ledger;
+    Ticket() = default;
+    absl::Status refused;              // set if Start refused the record
+    std::shared_ptr<Pending> pending;  // set otherwise
+  };
+  // The two halves of Submit, for callers that keep many records in flight
+  // (a stream): Start parses and verifies on this thread and queues the record
+  // without waiting (refused with DEADLINE_EXCEEDED, nothing queued, if
+  // `deadline` has passed); Finish waits until it is durable or `deadline`
+  // and returns its receipt or error, as Submit does. Every started ticket
+  // should be finished.
+  Ticket Start(std::string record, std::string signature,
+               absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<Receipt> Finish(Ticket& ticket,
+                                 absl::Time deadline = absl::InfiniteFuture()) const;
+
   // Appends many records; one result per record, in order, each as Submit's.
   // INVALID_ARGUMENT (for the call) if there are more than max_batch.
   absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
@@ -154,7 +188,6 @@ class Ledger {
   }
 
  private:
-  struct Pending;
   struct Prepared;
 
   Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner signer,
@@ -180,6 +213,9 @@ class Ledger {
   std::unique_ptr<NoteSigner> signer_;
   NoteVerifier verifier_;
   Registry registry_;
+  // Nodes of committed groups only: written by the sequencer after its commit.
+  NodeCache node_cache_;
+  WorkerPool verify_pool_;
 
   mutable absl::Mutex queue_mu_;
   std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);

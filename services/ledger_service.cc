@@ -1,7 +1,13 @@
 // gRPC adapter of the ledger.
 #include "services/ledger_service.h"
 
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/status_macros.h"
 #include "services/call_deadline.h"
 #include "services/status_convert.h"
@@ -16,6 +22,19 @@ void ToProto(const Receipt& r, v1::Receipt* out) {
   out->set_duplicate(r.duplicate);
   for (const Hash& h : r.inclusion_proof) out->add_inclusion_proof(HashBytes(h));
 }
+
+namespace {
+
+void ToProto(const absl::StatusOr<Receipt>& r, v1::SubmitResult* out) {
+  out->set_code(static_cast<int>(r.status().code()));
+  if (r.ok()) {
+    ToProto(*r, out->mutable_receipt());
+  } else {
+    out->set_message(std::string(r.status().message()));
+  }
+}
+
+}  // namespace
 
 grpc::Status LedgerService::Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
                                    v1::Receipt* resp) {
@@ -35,15 +54,65 @@ grpc::Status LedgerService::SubmitBatch(grpc::ServerContext* ctx,
   for (const auto& r : req->records()) records.emplace_back(r.record(), r.signature());
   auto results = ledger_->SubmitBatch(std::move(records), deadline.time());
   if (!results.ok()) return deadline.Explain(results.status());
-  for (const auto& r : *results) {
-    v1::SubmitResult* out = resp->add_results();
-    out->set_code(static_cast<int>(r.status().code()));
-    if (r.ok()) {
-      ToProto(*r, out->mutable_receipt());
-    } else {
-      out->set_message(std::string(r.status().message()));
-    }
+  for (const auto& r : *results) ToProto(r, resp->add_results());
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// What the reading and the writing thread of one SubmitStream share.
+struct StreamTickets {
+  explicit StreamTickets(size_t max) : max_in_flight(max) {}
+  bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return !in_flight.empty() || reading_done;
   }
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return in_flight.size() < max_in_flight; }
+
+  const size_t max_in_flight;
+  absl::Mutex mu;
+  std::deque<Ledger::Ticket> in_flight ABSL_GUARDED_BY(mu);
+  bool reading_done ABSL_GUARDED_BY(mu) = false;
+};
+
+}  // namespace
+
+// This thread reads and verifies (Ledger::Start); a second one finishes the
+// tickets in order and writes the results, so reading never waits for a commit.
+grpc::Status LedgerService::SubmitStream(
+    grpc::ServerContext*, grpc::ServerReaderWriter<v1::SubmitResult, v1::SubmitRequest>* stream) {
+  StreamTickets t(std::max<size_t>(1, ledger_->options().max_batch));
+  std::thread writer([&] {
+    bool client_gone = false;
+    for (;;) {
+      std::optional<Ledger::Ticket> ticket;
+      {
+        absl::MutexLock lock(&t.mu);
+        t.mu.Await(absl::Condition(&t, &StreamTickets::WriterHasWork));
+        if (t.in_flight.empty()) return;
+        ticket.emplace(std::move(t.in_flight.front()));
+        t.in_flight.pop_front();
+      }
+      // Every ticket is finished, even once the client is gone: its record may commit.
+      const absl::StatusOr<Receipt> r = ledger_->Finish(*ticket);
+      if (client_gone) continue;
+      v1::SubmitResult out;
+      ToProto(r, &out);
+      if (!stream->Write(out)) client_gone = true;
+    }
+  });
+  v1::SubmitRequest req;
+  while (stream->Read(&req)) {
+    Ledger::Ticket ticket =
+        ledger_->Start(std::move(*req.mutable_record()), std::move(*req.mutable_signature()));
+    absl::MutexLock lock(&t.mu);
+    t.mu.Await(absl::Condition(&t, &StreamTickets::HasRoom));
+    t.in_flight.push_back(std::move(ticket));
+  }
+  {
+    absl::MutexLock lock(&t.mu);
+    t.reading_done = true;
+  }
+  writer.join();
   return grpc::Status::OK;
 }
 

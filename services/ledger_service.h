@@ -20,6 +20,9 @@ class LedgerService final : public v1::Ledger::Service {
                       v1::Receipt* resp) override;
   grpc::Status SubmitBatch(grpc::ServerContext*, const v1::SubmitBatchRequest* req,
                            v1::SubmitBatchResponse* resp) override;
+  grpc::Status SubmitStream(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::SubmitResult, v1::SubmitRequest>* stream) override;
   grpc::Status GetEntry(grpc::ServerContext*, const v1::GetEntryRequest* req,
                         v1::Entry* resp) override;
   grpc::Status GetEntries(grpc::ServerContext* ctx, const v1::GetEntriesRequest* req,

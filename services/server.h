@@ -38,6 +38,12 @@ struct ServerOptions {
   size_t witness_quorum = 0;
   // The customer pages over HTTP (services/http_server.h). Default: off
   HttpOptions http;
+  // Handler threads of the gRPC sync server kept waiting for calls. A Submit
+  // holds its thread until the commit is durable, so fewer idle threads than
+  // concurrent callers makes gRPC create and destroy a thread per call.
+  // Default: 4 at least, 256 at most
+  int min_handler_threads = 4;
+  int max_handler_threads = 256;
 };
 
 // Thread-safe.

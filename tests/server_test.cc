@@ -103,6 +103,53 @@ TEST_F(ServerTest, SubmitReturnsAReceiptThatVerifiesAgainstTheSignedCheckpoint) 
   EXPECT_TRUE(VerifyInclusion(receipt.index(), cp.size, leaf, proof, cp.root).ok());
 }
 
+TEST_F(ServerTest, StreamedSubmissionsGetOneResultEachInOrderWithVerifyingReceipts) {
+  Identity refiner = Register("refiner-1");
+  std::vector<std::pair<std::string, std::string>> recs;
+  for (int i = 0; i < 40; ++i) {
+    recs.push_back(Signed(refiner, testing::LotRecord(refiner, "lot-" + std::to_string(i))));
+  }
+  recs[17].second[3] ^= 0x01;  // a bad signature in the middle
+  recs.push_back(recs[3]);     // an idempotent retry
+  auto ctx = Ctx();
+  auto stream = stub_->SubmitStream(ctx.get());
+  for (const auto& [record, sig] : recs) {
+    v1::SubmitRequest req;
+    req.set_record(record);
+    req.set_signature(sig);
+    ASSERT_TRUE(stream->Write(req));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  std::vector<v1::SubmitResult> results;
+  for (v1::SubmitResult r; stream->Read(&r);) results.push_back(r);
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(results.size(), recs.size());
+  uint64_t last_index = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const v1::SubmitResult& r = results[i];
+    if (i == 17) {
+      EXPECT_EQ(r.code(), grpc::INVALID_ARGUMENT);
+      EXPECT_THAT(r.message(), HasSubstr("bad signature"));
+      continue;
+    }
+    ASSERT_EQ(r.code(), 0) << i << ": " << r.message();
+    const Checkpoint cp = VerifyCheckpoint(r.receipt().checkpoint(), *verifier_).value();
+    std::vector<Hash> proof;
+    for (const auto& h : r.receipt().inclusion_proof()) proof.push_back(HashFromBytes(h).value());
+    EXPECT_TRUE(VerifyInclusion(r.receipt().index(), cp.size,
+                                HashFromBytes(r.receipt().leaf_hash()).value(), proof, cp.root)
+                    .ok());
+    if (i + 1 == results.size()) {
+      EXPECT_TRUE(r.receipt().duplicate());
+      EXPECT_EQ(r.receipt().index(), results[3].receipt().index());
+    } else {
+      EXPECT_GT(r.receipt().index(), last_index);  // appended in the order sent
+      last_index = r.receipt().index();
+    }
+  }
+  EXPECT_EQ(Size(), 2 + 39);  // genesis, registration, 39 lots
+}
+
 TEST_F(ServerTest, BadRequestsGetPreciseCodesAndChangeNothing) {
   Identity refiner = Register("refiner-1");
   const uint64_t size = Size();
