@@ -73,6 +73,7 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddWitnessCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 // Fetches the latest checkpoint and checks it against this client's trusted head
 // for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the

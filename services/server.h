@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "ledger/ledger.h"
+#include "services/admin_service.h"
 #include "services/cosigner.h"
 #include "services/ledger_service.h"
 #include "services/provenance_service.h"
@@ -26,6 +27,8 @@ struct ServerOptions {
   // How many witnesses must cosign a checkpoint before it is served as
   // witnessed. Default: all of them
   size_t witness_quorum = 0;
+  // Directory Admin.Backup writes backups into; empty: no backups. Default: empty
+  std::string backup_dir;
 };
 
 // Thread-safe.
@@ -51,6 +54,7 @@ class Server {
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;
   std::unique_ptr<ProvenanceService> provenance_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<Cosigner> cosigner_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
