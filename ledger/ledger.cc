@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     return absl::UnavailableError(
         absl::StrCat("cannot create data directory ", options.data_dir, ": ", ec.message()));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({.path = options.data_dir + "/db"}));
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({.path = options.data_dir + "/db", .min_free_bytes = options.min_free_bytes}));
   ASSIGN_OR_RETURN(const uint64_t size, store->ReadTreeSize());
 
   std::string origin;

@@ -64,6 +64,9 @@ struct LedgerOptions {
   // On open, how many of the newest entries are re-hashed and chain-checked
   // against the stored tree before the log may be extended. Default: 1000
   uint64_t verify_tail_entries = 1000;
+  // Appends are refused (RESOURCE_EXHAUSTED) while the data directory's
+  // filesystem has less than this many bytes free. Default: 16 MiB
+  uint64_t min_free_bytes = 16 << 20;
   // After a write failed (disk full, I/O error), appends are refused at once
   // until the storage is reopened; an append tries that at most this often.
   // Default: 1 second

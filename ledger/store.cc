@@ -1,15 +1,20 @@
 // RocksDB-backed storage (layout in store.h).
 #include "ledger/store.h"
 
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/big_endian.h"
+#include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/transaction_log.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
@@ -173,6 +178,8 @@ absl::Status Store::Commit(StoreBatch& batch) {
     const rocksdb::Status s = wb.Put(handles_[p.cf], S(p.key), S(p.value));
     if (!s.ok()) return FromRocks(s, "building a commit");
   }
+  // Nothing is tried, and nothing needs recovering, when there is no room.
+  RETURN_IF_ERROR(CheckRoom(wb.GetDataSize()));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   absl::Status s = FromRocks(db_->Write(wo, &wb), "committing to the log");
@@ -181,6 +188,31 @@ absl::Status Store::Commit(StoreBatch& batch) {
     if (write_error_.ok()) write_error_ = s;
   }
   return s;
+}
+
+absl::Status Store::CheckRoom(uint64_t bytes) const {
+  // The log record around the batch: 7-byte headers per 32 KiB block, padding.
+  const uint64_t need = bytes + 64 + 14 * (bytes / 32768 + 1);
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    std::unique_ptr<rocksdb::LogFile> wal;
+    if (db_->GetCurrentWalFile(&wal).ok() && wal != nullptr &&
+        wal->SizeFileBytes() + need > limit.rlim_cur) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the write-ahead log ", Sv(wal->PathName()), " (", wal->SizeFileBytes(),
+          " bytes) would pass the file size limit of ", limit.rlim_cur, " bytes"));
+    }
+  }
+  struct statvfs fs;
+  if (::statvfs(options_.path.c_str(), &fs) == 0) {
+    const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < options_.min_free_bytes + need) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("disk full: ", free_bytes, " bytes free for ", options_.path, ", ",
+                       options_.min_free_bytes, " kept in reserve"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::WriteError() const {

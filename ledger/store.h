@@ -47,6 +47,10 @@ struct StoreOptions {
   bool read_only = false;
   // RocksDB block cache size in bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // Commits are refused (RESOURCE_EXHAUSTED) while the database's filesystem has
+  // less than this many bytes free for it, so that RocksDB itself never runs out
+  // of space mid-write. Default: 16 MiB.
+  uint64_t min_free_bytes = 16 << 20;
 };
 
 // The writes of one commit, applied by Store::Commit as one atomic WriteBatch.
@@ -85,9 +89,13 @@ class Store : public StateReader {
   ~Store();
 
   StoreBatch NewBatch() { return StoreBatch(); }
-  // Writes the batch atomically with sync=true. RESOURCE_EXHAUSTED when the disk
-  // is full or a file would pass the process's file size limit, UNAVAILABLE for
-  // other I/O errors, FAILED_PRECONDITION if read-only. After a failed write the
+  // Writes the batch atomically with sync=true. RESOURCE_EXHAUSTED, before
+  // anything is written, when the filesystem has less than min_free_bytes free
+  // or the write-ahead log would pass the process's file size limit
+  // (RLIMIT_FSIZE): Debian's RocksDB is built with assertions, and a failed
+  // write-ahead log append aborts the process there, so a write must not be
+  // tried without room for it. RESOURCE_EXHAUSTED / UNAVAILABLE for I/O errors
+  // that happen anyway, FAILED_PRECONDITION if read-only. After a failed write the
   // store refuses every write (returning WriteError()) until Reopen succeeds:
   // RocksDB stops writing after an I/O error, and only a reopen (which replays
   // the write-ahead log up to its last complete write, into a new one) is sure
@@ -142,6 +150,9 @@ class Store : public StateReader {
   // Closes db_ if open. REQUIRES: db_mu_ held exclusively.
   void CloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::StatusOr<std::optional<std::string>> Get(int cf, std::string_view key) const;
+  // OK if a write of about `bytes` fits: free space and the file size limit.
+  // REQUIRES: db_mu_ held, db_ open.
+  absl::Status CheckRoom(uint64_t bytes) const ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   // Calls fn for each (key, value) of column family cf from `start` (inclusive)
   // to `upper` (exclusive; empty = to the end), in key order. Reads a chunk at
   // a time under db_mu_ and calls fn without holding it.

@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max_message_bytes", options.max_message_bytes, "largest gRPC message")
       ->capture_default_str();
+  app.add_option("--min_free_bytes", options.ledger.min_free_bytes,
+                 "refuse appends (RESOURCE_EXHAUSTED) while the data directory's disk has less "
+                 "free")
+      ->capture_default_str();
   app.add_option("--port_file", port_file, "write the bound port to this file once serving");
   app.add_option("--witness", options.witnesses,
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");

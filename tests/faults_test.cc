@@ -264,7 +264,7 @@ TEST_F(FaultsTest, FullDiskRefusesAppendsChangesNothingKeepsReadsAndResumes) {
     return Signed(refiner, testing::LotRecord(refiner, id));
   };
 
-  // A limit a little above the write-ahead log's size: a write soon stops part way.
+  // A limit a little above the write-ahead log's size: an append soon has no room.
   ASSERT_NO_FATAL_FAILURE(SetFileSizeLimit(server_->pid(), WalBytes(data_dir_ + "/db") + 1500));
   std::pair<std::string, std::string> refused_first;
   grpc::Status refusal;
@@ -282,9 +282,9 @@ TEST_F(FaultsTest, FullDiskRefusesAppendsChangesNothingKeepsReadsAndResumes) {
   ASSERT_FALSE(refusal.ok()) << "50 appends fitted under the file size limit";
   EXPECT_EQ(refusal.error_code(), grpc::RESOURCE_EXHAUSTED) << refusal.error_message();
   EXPECT_THAT(refusal.error_message(), HasSubstr("nothing was appended"));
-  EXPECT_THAT(refusal.error_message(), HasSubstr("File too large"));
+  EXPECT_THAT(refusal.error_message(), HasSubstr("would pass the file size limit"));
   EXPECT_THAT(refusal.error_message(), HasSubstr("free space"));
-  // From now on no file may grow at all, so that reopening the database fails too.
+  // From now on no file may grow at all.
   ASSERT_NO_FATAL_FAILURE(SetFileSizeLimit(server_->pid(), 1));
 
   const v1::CheckpointResponse before = Latest();

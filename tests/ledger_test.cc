@@ -395,5 +395,30 @@ TEST_F(LedgerTest, AnOperatorKeyFileOthersCanReadIsRefused) {
   EXPECT_TRUE(Ledger::Open(o).ok());
 }
 
+TEST_F(LedgerTest, TooLittleFreeSpaceRefusesAppendsWithResourceExhaustedAndChangesNothing) {
+  Identity refiner = Register("refiner-1");
+  const auto checkpoint = ledger_->LatestCheckpoint();
+  ledger_.reset();
+  LedgerOptions o;
+  o.data_dir = dir_.path();
+  o.min_free_bytes = uint64_t{1} << 62;  // more than any disk has
+  ledger_ = Ledger::Open(o).value();
+  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"));
+  for (int i = 0; i < 2; ++i) {
+    auto r = ledger_->Submit(bytes, sig);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(r.status().message(), HasSubstr("nothing was appended"));
+    EXPECT_THAT(r.status().message(), HasSubstr("disk full: "));
+    EXPECT_EQ(ledger_->LatestCheckpoint(), checkpoint);
+  }
+  EXPECT_TRUE(ledger_->GetEntry(checkpoint.first - 1).ok());
+  ledger_.reset();
+  o.min_free_bytes = 0;
+  ledger_ = Ledger::Open(o).value();
+  auto r = ledger_->Submit(bytes, sig);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->index, checkpoint.first);
+}
+
 }  // namespace
 }  // namespace touchstone
