@@ -320,4 +320,21 @@ std::string PrivateKey::Sign(std::string_view message) const {
   return sig;
 }
 
+absl::Status CheckKeyFileIsPrivate(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT) return absl::NotFoundError(absl::StrCat("no key file ", path));
+    return ErrnoStatus(err, "cannot examine", path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return absl::FailedPreconditionError(
+        absl::StrCat("key file ", path, " has mode ", mode,
+                     ": group or others may access it; make it private (chmod 600 ", path, ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace touchstone

@@ -75,6 +75,12 @@ class PrivateKey {
   PublicKey public_key_;
 };
 
+// OK if the key file at `path` can be read by its owner only: no permission
+// bit for group or others (mode 0600 or 0400). FAILED_PRECONDITION naming the
+// path and its mode otherwise; NOT_FOUND if it does not exist; other errno
+// statuses if it cannot be examined. Never reads the key.
+absl::Status CheckKeyFileIsPrivate(const std::string& path);
+
 }  // namespace touchstone
 
 #endif  // TOUCHSTONE_LEDGER_KEYS_H_

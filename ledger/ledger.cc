@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -68,10 +69,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     return absl::UnavailableError(
         absl::StrCat("cannot create data directory ", options.data_dir, ": ", ec.message()));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({.path = options.data_dir + "/db"}));
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({.path = options.data_dir + "/db", .min_free_bytes = options.min_free_bytes}));
   ASSIGN_OR_RETURN(const uint64_t size, store->ReadTreeSize());
 
   std::string origin;
+  // A key file others can read is refused before it is read (and it is never logged).
+  if (absl::Status mode = CheckKeyFileIsPrivate(options.operator_key_path);
+      !mode.ok() && !absl::IsNotFound(mode)) {
+    return mode;
+  }
   absl::StatusOr<PrivateKey> key = PrivateKey::LoadPemFile(options.operator_key_path);
   if (size == 0) {
     origin = options.origin.empty() ? kDefaultOrigin : options.origin;
@@ -115,14 +121,6 @@ NodeReader Ledger::Reader() const {
 
 absl::Status Ledger::Initialize() {
   ASSIGN_OR_RETURN(const uint64_t size, store_->ReadTreeSize());
-  // The frontier is read from storage and kept in the cache: every receipt needs it.
-  ASSIGN_OR_RETURN(tree_, CompactRange::FromNodes(
-                              size, [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
-                                ASSIGN_OR_RETURN(Hash h, store_->GetNode(level, index));
-                                node_cache_.Put(level, index, h);
-                                return h;
-                              }));
-  ASSIGN_OR_RETURN(last_leaf_hash_, store_->GetNode(0, size - 1));
   RETURN_IF_ERROR(VerifyTail(size));
   // The operator key must be an active key of the operator registered in genesis.
   ASSIGN_OR_RETURN(std::string genesis_bytes, store_->GetEntry(0));
@@ -140,21 +138,82 @@ absl::Status Ledger::Initialize() {
         absl::StrCat("the operator key in ", options_.operator_key_path,
                      " is not an active key of this log's operator '", op_id, "'"));
   }
-  ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(size));
-  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(note, verifier_));
-  if (cp.size != size || cp.root != tree_.Root()) {
-    return absl::DataLossError(absl::StrCat("the latest checkpoint (size ", cp.size,
-                                            ") does not match the stored tree of size ", size));
-  }
+  RETURN_IF_ERROR(LoadHead());
   ASSIGN_OR_RETURN(std::optional<std::string> cosigned_size, store_->GetMeta("cosigned_size"));
-  absl::MutexLock lock(&head_mu_);
   if (cosigned_size && cosigned_size->size() == 8) {
     const uint64_t s = LoadBE(cosigned_size->data(), 8);
     ASSIGN_OR_RETURN(std::string cosigned, store_->GetCheckpoint(s));
+    absl::MutexLock lock(&head_mu_);
     cosigned_ = std::make_pair(s, std::move(cosigned));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::LoadHead() {
+  ASSIGN_OR_RETURN(const uint64_t size, store_->ReadTreeSize());
+  if (size == 0) return absl::DataLossError("the log has no entries");
+  // The frontier is read from storage and kept in the cache: every receipt needs it.
+  ASSIGN_OR_RETURN(CompactRange tree,
+                   CompactRange::FromNodes(
+                       size, [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
+                         ASSIGN_OR_RETURN(Hash h, store_->GetNode(level, index));
+                         node_cache_.Put(level, index, h);
+                         return h;
+                       }));
+  ASSIGN_OR_RETURN(const Hash last_leaf, store_->GetNode(0, size - 1));
+  ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(size));
+  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(note, verifier_));
+  if (cp.size != size || cp.root != tree.Root()) {
+    return absl::DataLossError(absl::StrCat("the latest checkpoint (size ", cp.size,
+                                            ") does not match the stored tree of size ", size));
+  }
+  tree_ = std::move(tree);
+  last_leaf_hash_ = last_leaf;
+  absl::MutexLock lock(&head_mu_);
   size_ = size;
   checkpoint_ = std::move(note);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The status of appends refused because the storage cannot be written.
+absl::Status NotAppended(const absl::Status& cause) {
+  const bool full = cause.code() == absl::StatusCode::kResourceExhausted;
+  return absl::Status(
+      cause.code(),
+      absl::StrCat("nothing was appended: the ledger cannot write to its storage (",
+                   cause.message(), "); ",
+                   full ? "the disk is full or a file reached its size limit: free space (or "
+                          "raise the limit) and appends resume by themselves"
+                        : "appends resume by themselves once writing works again"));
+}
+
+}  // namespace
+
+absl::Status Ledger::EnsureWritable() {
+  if (storage_error_.ok()) {
+    const absl::Status failed = store_->WriteError();
+    if (failed.ok()) return absl::OkStatus();
+    storage_error_ = NotAppended(failed);
+  }
+  const absl::Time now = absl::Now();
+  if (now < next_storage_retry_) return storage_error_;
+  next_storage_retry_ = now + options_.storage_retry_interval;
+  if (!store_->WriteError().ok()) {
+    // Reopening replays the write-ahead log up to its last complete write: a
+    // batch half written when the disk filled up is dropped, and nothing is
+    // ever written after it.
+    if (absl::Status reopened = store_->Reopen(); !reopened.ok()) {
+      return storage_error_ = NotAppended(reopened);
+    }
+  }
+  // What is durable is the truth now: a failed write may or may not be in it.
+  registry_.Clear();
+  if (absl::Status loaded = LoadHead(); !loaded.ok()) {
+    return storage_error_ = NotAppended(loaded);
+  }
+  storage_error_ = absl::OkStatus();
   return absl::OkStatus();
 }
 
@@ -165,10 +224,11 @@ absl::Status Ledger::VerifyTail(uint64_t size) const {
   if (start > 0) {
     ASSIGN_OR_RETURN(prev, store_->GetNode(0, start - 1));
   }
-  return store_->ScanEntries(start, size, [&](uint64_t i, std::string_view bytes) -> absl::Status {
+  constexpr absl::string_view kRefusal = "refusing to extend a damaged log: ";
+  absl::Status scanned = store_->ScanEntries(start, size, [&](uint64_t i, std::string_view bytes)
+                                                              -> absl::Status {
     auto bad = [&](absl::string_view what) {
-      return absl::DataLossError(
-          absl::StrCat("refusing to extend a damaged log: entry ", i, " ", what));
+      return absl::DataLossError(absl::StrCat(kRefusal, "entry ", i, " ", what));
     };
     const Hash leaf = LeafHash(bytes);
     absl::StatusOr<Hash> stored = store_->GetNode(0, i);
@@ -180,6 +240,11 @@ absl::Status Ledger::VerifyTail(uint64_t size) const {
     prev = leaf;
     return absl::OkStatus();
   });
+  // A missing entry or an unreadable (checksum-failing) block is refused the same way.
+  if (!scanned.ok() && !absl::StartsWith(scanned.message(), kRefusal)) {
+    return absl::Status(scanned.code(), absl::StrCat(kRefusal, scanned.message()));
+  }
+  return scanned;
 }
 
 absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
@@ -397,6 +462,13 @@ void Ledger::SequencerLoop() {
 }
 
 void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
+  if (absl::Status writable = EnsureWritable(); !writable.ok()) {
+    for (auto& sp : group) {
+      sp->status = writable;
+      sp->done.Notify();
+    }
+    return;
+  }
   const CompactRange saved_tree = tree_;
   const Hash saved_last = last_leaf_hash_;
   StateView state(store_.get(), &registry_);
@@ -490,7 +562,9 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     if (commit.ok()) {
       note = std::move(*signed_note);
       batch.PutCheckpoint(tree_.size(), note);
+      if (options_.commit_delay > absl::ZeroDuration()) absl::SleepFor(options_.commit_delay);
       commit = store_->Commit(batch);
+      if (!commit.ok()) commit = NotAppended(commit);
     }
     if (commit.ok()) {
       state.Publish(&registry_);
@@ -558,6 +632,10 @@ absl::Status Ledger::PublishCosigned(uint64_t size, const std::string& cosigned)
   absl::MutexLock lock(&head_mu_);
   if (!cosigned_ || cosigned_->first < size) cosigned_ = std::make_pair(size, cosigned);
   return absl::OkStatus();
+}
+
+absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& root) const {
+  return WriteBackup(*store_, signer_->key(), root, absl::Now());
 }
 
 absl::StatusOr<std::string> Ledger::GetEntry(uint64_t index) const {

@@ -24,6 +24,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ledger/backup.h"
 #include "ledger/compact_range.h"
 #include "absl/time/time.h"
 #include "ledger/hash.h"
@@ -76,6 +78,17 @@ struct LedgerOptions {
   // Threads that verify the signatures of one SubmitBatch call in parallel,
   // beside the caller's own. Default: 0, one per core
   size_t verify_threads = 0;
+  // Appends are refused (RESOURCE_EXHAUSTED) while the data directory's
+  // filesystem has less than this many bytes free. Default: 16 MiB
+  uint64_t min_free_bytes = 16 << 20;
+  // After a write failed (disk full, I/O error), appends are refused at once
+  // until the storage is reopened; an append tries that at most this often.
+  // Default: 1 second
+  absl::Duration storage_retry_interval = absl::Seconds(1);
+  // Test hook: every commit sleeps this long between signing its checkpoint and
+  // writing its batch, so that a kill or a shutdown can be made to land there.
+  // Default: 0
+  absl::Duration commit_delay = absl::ZeroDuration();
 };
 
 // What a submitter gets back: where the record is and the proof that it is there.
@@ -101,7 +114,8 @@ class Ledger {
  public:
   // Opens the log in options.data_dir, creating it (operator key and genesis
   // entry) if new. FAILED_PRECONDITION if the operator key does not match the
-  // log's genesis or the origin differs; storage errors as Store::Open.
+  // log's genesis, its file may be read by group or others, or the origin
+  // differs; storage errors as Store::Open.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerOptions options);
   // Stops the sequencer after draining queued submissions.
   ~Ledger();
@@ -179,6 +193,11 @@ class Ledger {
   // OUT_OF_RANGE if new_size > Size().
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
 
+  // Writes a consistent backup of the log and the operator key into a new
+  // directory under `root` while appends continue (ledger/backup.h). Errors as
+  // WriteBackup.
+  absl::StatusOr<BackupInfo> Backup(const std::string& root) const;
+
   const Store& store() const { return *store_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
@@ -193,6 +212,15 @@ class Ledger {
   Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner signer,
          NoteVerifier verifier);
   absl::Status Initialize();
+  // Reads the size, frontier, last leaf hash and latest checkpoint from the
+  // store and makes them the head. DATA_LOSS if they disagree.
+  // REQUIRES: on the sequencer thread, or before it starts.
+  absl::Status LoadHead();
+  // OK if the store can be written. After a failed write, reopens it (at most
+  // once per storage_retry_interval) and reloads the head from what is durable;
+  // until that works, the reason, as the status refused appends get.
+  // REQUIRES: on the sequencer thread.
+  absl::Status EnsureWritable();
   absl::Status CreateGenesis(const PrivateKey& operator_key);
   // Re-hashes the newest entries and checks them against the tree and the chain.
   absl::Status VerifyTail(uint64_t size) const;
@@ -224,6 +252,9 @@ class Ledger {
   // Owned by the sequencer thread (and by Open before it starts).
   CompactRange tree_;
   Hash last_leaf_hash_{};
+  absl::Time next_storage_retry_ = absl::InfinitePast();
+  // Why appends are refused, until the head is reloaded after a failed write.
+  absl::Status storage_error_;
 
   mutable absl::Mutex head_mu_;
   uint64_t size_ ABSL_GUARDED_BY(head_mu_) = 0;

@@ -80,4 +80,9 @@ void Registry::Publish(std::shared_ptr<const v1::ParticipantState> state) {
   cache_.insert_or_assign(state->participant_id(), std::move(state));
 }
 
+void Registry::Clear() {
+  absl::MutexLock lock(&mu_);
+  cache_.clear();
+}
+
 }  // namespace touchstone

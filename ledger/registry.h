@@ -43,6 +43,9 @@ class Registry {
 
   // Publishes committed state (call after the commit that wrote it is durable).
   void Publish(std::shared_ptr<const v1::ParticipantState> state);
+  // Forgets every cached participant (after the store was reopened: what is
+  // durable is read again).
+  void Clear();
 
  private:
   const StateReader* store_;

@@ -1,18 +1,33 @@
 // RocksDB-backed storage (layout in store.h).
 #include "ledger/store.h"
 
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
+#include <utility>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/big_endian.h"
+#include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/transaction_log.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
 
 namespace touchstone {
 namespace {
 
 constexpr const char* kColumnFamilies[] = {"default", "entries", "tree", "checkpoints",
                                            "index",   "state",   "meta"};
+// Indices into kColumnFamilies (and Store::handles_).
+enum Cf : int { kEntries = 1, kTree = 2, kCheckpoints = 3, kIndex = 4, kState = 5, kMeta = 6 };
+
+// Pairs a scan reads under the lock before handing them to its callback.
+constexpr size_t kScanChunk = 256;
 
 std::string NodeKey(int level, uint64_t index) {
   std::string k(9, '\0');
@@ -33,6 +48,14 @@ absl::StatusOr<uint64_t> DecodeIndexValue(const std::string& v) {
   if (v.size() != 8) return absl::DataLossError("index value is not 8 bytes");
   return LoadBE(v.data(), 8);
 }
+
+rocksdb::ReadOptions Reading() {
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  return ro;
+}
+
+absl::Status Closed() { return absl::UnavailableError("the database is not open"); }
 
 }  // namespace
 
@@ -58,34 +81,43 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
 }
 
 void StoreBatch::PutEntry(uint64_t index, std::string_view entry) {
-  batch_.Put(store_->entries_, S(EncodeU64(index)), S(entry));
+  puts_.push_back({kEntries, EncodeU64(index), std::string(entry)});
 }
 void StoreBatch::PutNode(int level, uint64_t index, const Hash& hash) {
-  batch_.Put(store_->tree_, S(NodeKey(level, index)), S(HashBytes(hash)));
+  puts_.push_back({kTree, NodeKey(level, index), HashBytes(hash)});
 }
 void StoreBatch::PutCheckpoint(uint64_t size, std::string_view note) {
-  batch_.Put(store_->checkpoints_, S(EncodeU64(size)), S(note));
+  puts_.push_back({kCheckpoints, EncodeU64(size), std::string(note)});
 }
 void StoreBatch::PutLeafIndex(const Hash& leaf_hash, uint64_t index) {
-  batch_.Put(store_->index_, S(LeafKey(leaf_hash)), S(EncodeU64(index)));
+  puts_.push_back({kIndex, LeafKey(leaf_hash), EncodeU64(index)});
 }
 void StoreBatch::PutRecordId(std::string_view signer, std::string_view record_id, uint64_t index) {
-  batch_.Put(store_->index_, S(RecordIdKey(signer, record_id)), S(EncodeU64(index)));
+  puts_.push_back({kIndex, RecordIdKey(signer, record_id), EncodeU64(index)});
 }
 void StoreBatch::PutState(std::string_view key, std::string_view value) {
-  batch_.Put(store_->state_, S(key), S(value));
+  puts_.push_back({kState, std::string(key), std::string(value)});
 }
 void StoreBatch::PutTreeSize(uint64_t size) {
-  batch_.Put(store_->meta_, "tree_size", S(EncodeU64(size)));
+  puts_.push_back({kMeta, "tree_size", EncodeU64(size)});
 }
 void StoreBatch::PutMeta(std::string_view key, std::string_view value) {
-  batch_.Put(store_->meta_, S(key), S(value));
+  puts_.push_back({kMeta, std::string(key), std::string(value)});
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  auto store = std::unique_ptr<Store>(new Store(options));
+  absl::MutexLock lock(&store->db_mu_);
+  absl::Status s = store->OpenLocked(options.read_only);
+  if (!s.ok()) return s;
+  return store;
+}
+
+absl::Status Store::OpenLocked(bool read_only) {
   rocksdb::Options db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.create_if_missing = options_.create_if_missing;
+  db_options.create_missing_column_families = options_.create_if_missing;
+  // A corrupt file or write-ahead log record fails the open rather than being skipped.
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
@@ -96,7 +128,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // RocksDB flushes the column families that pin the oldest WAL file.
   db_options.max_total_wal_size = 128 << 20;
 
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -112,57 +144,165 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     cfs.emplace_back(name, cf);
   }
 
-  auto store = std::unique_ptr<Store>(new Store());
-  store->read_only_ = options.read_only;
   rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s;
-  if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(db_options, options.path, cfs, &store->handles_, &db);
+  if (read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_options, options_.path, cfs, &handles, &db);
   } else {
-    s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &db);
+    s = rocksdb::DB::Open(db_options, options_.path, cfs, &handles, &db);
   }
-  if (!s.ok()) return FromRocks(s, absl::StrCat("opening database ", options.path));
-  store->db_.reset(db);
-  store->entries_ = store->handles_[1];
-  store->tree_ = store->handles_[2];
-  store->checkpoints_ = store->handles_[3];
-  store->index_ = store->handles_[4];
-  store->state_ = store->handles_[5];
-  store->meta_ = store->handles_[6];
-  return store;
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening database ", options_.path));
+  db_.reset(db);
+  handles_ = std::move(handles);
+  opened_read_only_ = read_only;
+  return absl::OkStatus();
+}
+
+void Store::CloseLocked() {
+  if (db_ == nullptr) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_->Close();
+  db_.reset();
 }
 
 Store::~Store() {
-  if (db_ == nullptr) return;
-  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-  db_->Close();
+  absl::MutexLock lock(&db_mu_);
+  CloseLocked();
 }
 
 absl::Status Store::Commit(StoreBatch& batch) {
-  if (read_only_) return absl::FailedPreconditionError("store is open read-only");
+  if (options_.read_only) return absl::FailedPreconditionError("store is open read-only");
+  if (absl::Status failed = WriteError(); !failed.ok()) return failed;
+  absl::ReaderMutexLock lock(&db_mu_);
+  if (db_ == nullptr || opened_read_only_) {
+    return absl::UnavailableError("the database is not open for writing");
+  }
+  rocksdb::WriteBatch wb;
+  for (const StoreBatch::Put& p : batch.puts_) {
+    const rocksdb::Status s = wb.Put(handles_[p.cf], S(p.key), S(p.value));
+    if (!s.ok()) return FromRocks(s, "building a commit");
+  }
+  // Nothing is tried, and nothing needs recovering, when there is no room.
+  RETURN_IF_ERROR(CheckRoom(wb.GetDataSize()));
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(db_->Write(wo, &batch.batch_), "committing to the log");
+  absl::Status s = FromRocks(db_->Write(wo, &wb), "committing to the log");
+  if (!s.ok()) {
+    absl::MutexLock error_lock(&error_mu_);
+    if (write_error_.ok()) write_error_ = s;
+  }
+  return s;
 }
 
-absl::StatusOr<std::optional<std::string>> Store::Get(rocksdb::ColumnFamilyHandle* cf,
-                                                      std::string_view key) const {
+absl::Status Store::CheckRoom(uint64_t bytes) const {
+  // The log record around the batch: 7-byte headers per 32 KiB block, padding.
+  const uint64_t need = bytes + 64 + 14 * (bytes / 32768 + 1);
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    std::unique_ptr<rocksdb::LogFile> wal;
+    if (db_->GetCurrentWalFile(&wal).ok() && wal != nullptr &&
+        wal->SizeFileBytes() + need > limit.rlim_cur) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the write-ahead log ", Sv(wal->PathName()), " (", wal->SizeFileBytes(),
+          " bytes) would pass the file size limit of ", limit.rlim_cur, " bytes"));
+    }
+  }
+  struct statvfs fs;
+  if (::statvfs(options_.path.c_str(), &fs) == 0) {
+    const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < options_.min_free_bytes + need) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("disk full: ", free_bytes, " bytes free for ", options_.path, ", ",
+                       options_.min_free_bytes, " kept in reserve"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::WriteError() const {
+  absl::MutexLock lock(&error_mu_);
+  return write_error_;
+}
+
+absl::Status Store::Reopen() {
+  absl::MutexLock lock(&db_mu_);
+  CloseLocked();
+  absl::Status s = OpenLocked(options_.read_only);
+  if (!s.ok()) {
+    // Keep serving reads from a read-only instance until writing works again.
+    if (!options_.read_only) OpenLocked(/*read_only=*/true).IgnoreError();
+    absl::MutexLock error_lock(&error_mu_);
+    if (write_error_.ok()) write_error_ = s;
+    return s;
+  }
+  absl::MutexLock error_lock(&error_mu_);
+  write_error_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status Store::CreateCheckpoint(const std::string& dir) const {
+  absl::ReaderMutexLock lock(&db_mu_);
+  if (db_ == nullptr) return Closed();
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "starting a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), absl::StrCat("checkpointing to ", dir));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(int cf, std::string_view key) const {
+  absl::ReaderMutexLock lock(&db_mu_);
+  if (db_ == nullptr) return Closed();
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, S(key), &value);
+  rocksdb::Status s = db_->Get(Reading(), handles_[cf], S(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, "reading the log");
   return value;
 }
 
+absl::Status Store::Scan(
+    int cf, std::string start, std::string upper,
+    const std::function<absl::Status(std::string_view, std::string_view)>& fn) const {
+  bool skip_start = false;  // after the first chunk, `start` was already handed to fn
+  for (;;) {
+    std::vector<std::pair<std::string, std::string>> chunk;
+    bool more = false;
+    {
+      absl::ReaderMutexLock lock(&db_mu_);
+      if (db_ == nullptr) return Closed();
+      rocksdb::ReadOptions ro = Reading();
+      rocksdb::Slice upper_slice(upper);
+      if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[cf]));
+      it->Seek(S(start));
+      if (skip_start && it->Valid() && it->key() == S(start)) it->Next();
+      for (; it->Valid() && chunk.size() < kScanChunk; it->Next()) {
+        chunk.emplace_back(it->key().ToString(), it->value().ToString());
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "scanning the log");
+      more = it->Valid();
+    }
+    for (const auto& [key, value] : chunk) {
+      absl::Status s = fn(key, value);
+      if (!s.ok()) return s;
+    }
+    if (!more) return absl::OkStatus();
+    start = chunk.back().first;
+    skip_start = true;
+  }
+}
+
 absl::StatusOr<uint64_t> Store::ReadTreeSize() const {
-  auto v = Get(meta_, "tree_size");
+  auto v = Get(kMeta, "tree_size");
   if (!v.ok()) return v.status();
   if (!v->has_value()) return 0;
   return DecodeIndexValue(**v);
 }
 
 absl::StatusOr<std::string> Store::GetEntry(uint64_t index) const {
-  auto v = Get(entries_, EncodeU64(index));
+  auto v = Get(kEntries, EncodeU64(index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return absl::NotFoundError(absl::StrCat("no entry at index ", index));
   return std::move(**v);
@@ -171,22 +311,32 @@ absl::StatusOr<std::string> Store::GetEntry(uint64_t index) const {
 absl::Status Store::ScanEntries(
     uint64_t start, uint64_t end,
     const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
-  rocksdb::ReadOptions ro;
-  const std::string upper = EncodeU64(end);
-  rocksdb::Slice upper_slice(upper);
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_));
+  if (start >= end) return absl::OkStatus();
   uint64_t expected = start;
-  for (it->Seek(S(EncodeU64(start))); it->Valid(); it->Next()) {
-    const uint64_t index = LoadBE(it->key().data(), 8);
-    if (index != expected) {
-      return absl::DataLossError(absl::StrCat("entry ", expected, " is missing"));
-    }
-    absl::Status s = fn(index, std::string_view(it->value().data(), it->value().size()));
-    if (!s.ok()) return s;
-    ++expected;
+  bool failed_in_fn = false;
+  absl::Status s = Scan(kEntries, EncodeU64(start), EncodeU64(end),
+                        [&](std::string_view key, std::string_view value) -> absl::Status {
+                          if (key.size() != 8) {
+                            return absl::DataLossError("an entry key is not 8 bytes");
+                          }
+                          const uint64_t index = LoadBE(key.data(), 8);
+                          if (index != expected) {
+                            return absl::DataLossError(
+                                absl::StrCat("entry ", expected, " is missing"));
+                          }
+                          ++expected;
+                          absl::Status r = fn(index, value);
+                          failed_in_fn = !r.ok();
+                          return r;
+                        });
+  if (!s.ok() && !failed_in_fn && !absl::StartsWith(s.message(), "entry ")) {
+    // RocksDB could not read (e.g. a block failed its checksum) somewhere in the
+    // chunk that starts here.
+    return absl::Status(s.code(), absl::StrCat("entry ", expected, " (or one of the ",
+                                               kScanChunk - 1, " after it) cannot be read: ",
+                                               s.message()));
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "scanning entries");
+  if (!s.ok()) return s;
   if (expected != end) {
     return absl::DataLossError(absl::StrCat("entry ", expected, " is missing"));
   }
@@ -194,7 +344,7 @@ absl::Status Store::ScanEntries(
 }
 
 absl::StatusOr<Hash> Store::GetNode(int level, uint64_t index) const {
-  auto v = Get(tree_, NodeKey(level, index));
+  auto v = Get(kTree, NodeKey(level, index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no tree node at level ", level, " index ", index));
@@ -207,7 +357,7 @@ absl::StatusOr<Hash> Store::GetNode(int level, uint64_t index) const {
 }
 
 absl::StatusOr<std::string> Store::GetCheckpoint(uint64_t size) const {
-  auto v = Get(checkpoints_, EncodeU64(size));
+  auto v = Get(kCheckpoints, EncodeU64(size));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no checkpoint was issued at size ", size));
@@ -217,18 +367,15 @@ absl::StatusOr<std::string> Store::GetCheckpoint(uint64_t size) const {
 
 absl::Status Store::ScanCheckpoints(
     const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != 8) return absl::DataLossError("checkpoint key is not 8 bytes");
-    absl::Status s =
-        fn(LoadBE(it->key().data(), 8), std::string_view(it->value().data(), it->value().size()));
-    if (!s.ok()) return s;
-  }
-  return FromRocks(it->status(), "scanning checkpoints");
+  return Scan(kCheckpoints, "", "",
+              [&](std::string_view key, std::string_view value) -> absl::Status {
+                if (key.size() != 8) return absl::DataLossError("checkpoint key is not 8 bytes");
+                return fn(LoadBE(key.data(), 8), value);
+              });
 }
 
 absl::StatusOr<std::optional<uint64_t>> Store::FindLeaf(const Hash& leaf_hash) const {
-  auto v = Get(index_, LeafKey(leaf_hash));
+  auto v = Get(kIndex, LeafKey(leaf_hash));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return std::nullopt;
   auto i = DecodeIndexValue(**v);
@@ -238,7 +385,7 @@ absl::StatusOr<std::optional<uint64_t>> Store::FindLeaf(const Hash& leaf_hash) c
 
 absl::StatusOr<std::optional<uint64_t>> Store::FindRecordId(std::string_view signer,
                                                             std::string_view record_id) const {
-  auto v = Get(index_, RecordIdKey(signer, record_id));
+  auto v = Get(kIndex, RecordIdKey(signer, record_id));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return std::nullopt;
   auto i = DecodeIndexValue(**v);
@@ -247,22 +394,16 @@ absl::StatusOr<std::optional<uint64_t>> Store::FindRecordId(std::string_view sig
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetState(std::string_view key) const {
-  return Get(state_, key);
+  return Get(kState, key);
 }
 
 absl::Status Store::ScanState(
     const std::function<absl::Status(std::string_view, std::string_view)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), state_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::Status s = fn(std::string_view(it->key().data(), it->key().size()),
-                        std::string_view(it->value().data(), it->value().size()));
-    if (!s.ok()) return s;
-  }
-  return FromRocks(it->status(), "scanning state");
+  return Scan(kState, "", "", fn);
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(std::string_view key) const {
-  return Get(meta_, key);
+  return Get(kMeta, key);
 }
 
 }  // namespace touchstone

@@ -13,6 +13,10 @@
 //                     "origin"                      -> the log's origin
 // Everything one group commit writes goes into one WriteBatch, written with
 // sync=true: either all of it is durable or none of it is.
+//
+// Integrity: RocksDB runs with paranoid_checks (a corrupt file or write-ahead
+// log refuses the open instead of being skipped) and every read verifies the
+// checksums of the blocks it reads (a corrupt block is DATA_LOSS, never data).
 #ifndef TOUCHSTONE_LEDGER_STORE_H_
 #define TOUCHSTONE_LEDGER_STORE_H_
 
@@ -25,11 +29,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/hash.h"
 #include "ledger/state_reader.h"
 #include "rocksdb/db.h"
-#include "rocksdb/write_batch.h"
 
 namespace touchstone {
 
@@ -42,9 +47,14 @@ struct StoreOptions {
   bool read_only = false;
   // RocksDB block cache size in bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // Commits are refused (RESOURCE_EXHAUSTED) while the database's filesystem has
+  // less than this many bytes free for it, so that RocksDB itself never runs out
+  // of space mid-write. Default: 16 MiB.
+  uint64_t min_free_bytes = 16 << 20;
 };
 
-// The writes of one commit. Thread-compatible.
+// The writes of one commit, applied by Store::Commit as one atomic WriteBatch.
+// Thread-compatible.
 class StoreBatch {
  public:
   void PutEntry(uint64_t index, std::string_view entry);
@@ -58,12 +68,19 @@ class StoreBatch {
 
  private:
   friend class Store;
-  explicit StoreBatch(class Store* store) : store_(store) {}
-  Store* store_;
-  rocksdb::WriteBatch batch_;
+  struct Put {
+    int cf;  // index into Store's column families
+    std::string key;
+    std::string value;
+  };
+  StoreBatch() = default;
+  // Column families are named by index, not handle: a handle does not survive
+  // Store::Reopen, and a batch may be built before one.
+  std::vector<Put> puts_;
 };
 
-// Thread-safe: reads may run concurrently with each other and with Commit.
+// Thread-safe: reads may run concurrently with each other and with Commit;
+// Reopen waits for them and makes them wait.
 class Store : public StateReader {
  public:
   // Opens (or creates) the database. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
@@ -71,17 +88,39 @@ class Store : public StateReader {
   static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
 
-  StoreBatch NewBatch() { return StoreBatch(this); }
-  // Writes the batch atomically with sync=true. RESOURCE_EXHAUSTED when the disk
-  // is full, UNAVAILABLE for other I/O errors, FAILED_PRECONDITION if read-only.
+  StoreBatch NewBatch() { return StoreBatch(); }
+  // Writes the batch atomically with sync=true. RESOURCE_EXHAUSTED, before
+  // anything is written, when the filesystem has less than min_free_bytes free
+  // or the write-ahead log would pass the process's file size limit
+  // (RLIMIT_FSIZE): Debian's RocksDB is built with assertions, and a failed
+  // write-ahead log append aborts the process there, so a write must not be
+  // tried without room for it. RESOURCE_EXHAUSTED / UNAVAILABLE for I/O errors
+  // that happen anyway, FAILED_PRECONDITION if read-only. After a failed write the
+  // store refuses every write (returning WriteError()) until Reopen succeeds:
+  // RocksDB stops writing after an I/O error, and only a reopen (which replays
+  // the write-ahead log up to its last complete write, into a new one) is sure
+  // to leave no partly written batch in front of later ones.
   absl::Status Commit(StoreBatch& batch);
+  // OK, or why writes are refused since a write failed.
+  absl::Status WriteError() const;
+  // Closes and reopens the database, as a restart after a crash would. OK if it
+  // is writable again (WriteError() is then OK). If it cannot be opened for
+  // writing (the disk is still full), opens it read-only so that reads keep
+  // working, and returns why (RESOURCE_EXHAUSTED / UNAVAILABLE).
+  absl::Status Reopen();
+  // Writes a consistent copy of the whole database (a RocksDB checkpoint:
+  // hard links to its immutable files where possible) to `dir`, which must not
+  // exist. Commits may run meanwhile; the copy holds every commit up to one
+  // point and none after it. Errors as Commit, INVALID_ARGUMENT if `dir` exists.
+  absl::Status CreateCheckpoint(const std::string& dir) const;
 
   // The committed tree size (0 for a new store).
   absl::StatusOr<uint64_t> ReadTreeSize() const;
   // The entry bytes at index; NOT_FOUND if absent.
   absl::StatusOr<std::string> GetEntry(uint64_t index) const;
   // Calls fn(index, bytes) for entries [start, end) in order; stops early (returning
-  // fn's status) when fn returns non-OK.
+  // fn's status) when fn returns non-OK. DATA_LOSS naming the first missing index
+  // if the entries are not dense.
   absl::Status ScanEntries(uint64_t start, uint64_t end,
                            const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The hash of complete node (level, index); NOT_FOUND if absent.
@@ -105,20 +144,29 @@ class Store : public StateReader {
   absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) const;
 
  private:
-  friend class StoreBatch;
-  Store() = default;
-  absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
-                                                 std::string_view key) const;
+  explicit Store(StoreOptions options) : options_(std::move(options)) {}
+  // Opens the database into db_ and handles_. REQUIRES: db_mu_ held exclusively, db_ null.
+  absl::Status OpenLocked(bool read_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Closes db_ if open. REQUIRES: db_mu_ held exclusively.
+  void CloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::StatusOr<std::optional<std::string>> Get(int cf, std::string_view key) const;
+  // OK if a write of about `bytes` fits: free space and the file size limit.
+  // REQUIRES: db_mu_ held, db_ open.
+  absl::Status CheckRoom(uint64_t bytes) const ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  // Calls fn for each (key, value) of column family cf from `start` (inclusive)
+  // to `upper` (exclusive; empty = to the end), in key order. Reads a chunk at
+  // a time under db_mu_ and calls fn without holding it.
+  absl::Status Scan(int cf, std::string start, std::string upper,
+                    const std::function<absl::Status(std::string_view, std::string_view)>& fn)
+      const;
 
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::ColumnFamilyHandle* entries_ = nullptr;
-  rocksdb::ColumnFamilyHandle* tree_ = nullptr;
-  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
-  rocksdb::ColumnFamilyHandle* index_ = nullptr;
-  rocksdb::ColumnFamilyHandle* state_ = nullptr;
-  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
-  bool read_only_ = false;
+  const StoreOptions options_;
+  mutable absl::Mutex db_mu_;
+  std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(db_mu_);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_ ABSL_GUARDED_BY(db_mu_);
+  bool opened_read_only_ ABSL_GUARDED_BY(db_mu_) = false;
+  mutable absl::Mutex error_mu_;
+  absl::Status write_error_ ABSL_GUARDED_BY(error_mu_);
 };
 
 // Maps a RocksDB status to an absl::Status with the same meaning (disk full ->

@@ -92,6 +92,8 @@ void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `piece qr`. Needs AddPieceCommands first (adds `piece`).
 void AddPieceQrCommand(CLI::App& app, int* exit_code);
 
+void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code);
+
 // A client's trusted head of a log and the verifier key pinned with it.
 struct TrustedHead {
   Checkpoint head;

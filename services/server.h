@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "ledger/ledger.h"
+#include "services/admin_service.h"
 #include "services/cosigner.h"
 #include "services/http_server.h"
 #include "services/ledger_service.h"
@@ -44,6 +45,8 @@ struct ServerOptions {
   // Default: 4 at least, 256 at most
   int min_handler_threads = 4;
   int max_handler_threads = 256;
+  // Directory Admin.Backup writes backups into; empty: no backups. Default: empty
+  std::string backup_dir;
 };
 
 // Thread-safe.
@@ -72,6 +75,7 @@ class Server {
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;
   std::unique_ptr<ProvenanceService> provenance_;
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<Cosigner> cosigner_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   touchstone::cli::AddAuditCommands(app, ctx, &exit_code);
   touchstone::cli::AddWitnessCommands(app, ctx, &exit_code);
   touchstone::cli::AddExportCommands(app, ctx, &exit_code);
+  touchstone::cli::AddBackupCommands(app, ctx, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -2,11 +2,13 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/time.h"
 #include "services/server.h"
 
 int main(int argc, char** argv) {
@@ -52,6 +54,10 @@ int main(int argc, char** argv) {
                  "PEM CA bundle: require every client to present a certificate it issued "
                  "(mutual TLS)")
       ->envname("TOUCHSTONE_TLS_CLIENT_CA");
+  app.add_option("--min_free_bytes", options.ledger.min_free_bytes,
+                 "refuse appends (RESOURCE_EXHAUSTED) while the data directory's disk has less "
+                 "free")
+      ->capture_default_str();
   app.add_option("--port_file", port_file, "write the bound port to this file once serving");
   app.add_option("--witness", options.witnesses,
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");
@@ -68,7 +74,18 @@ int main(int argc, char** argv) {
       ->envname("TOUCHSTONE_HTTP_PUBLIC_URL");
   app.add_option("--http_port_file", http_port_file,
                  "write the bound HTTP port to this file once serving");
+  app.add_option("--backup_dir", options.backup_dir,
+                 "directory `touchstone backup` (Admin.Backup, local callers only) writes "
+                 "backups into; none if unset")
+      ->envname("TOUCHSTONE_BACKUP_DIR");
   CLI11_PARSE(app, argc, argv);
+  // Test hook (crash and shutdown tests): sleep this long inside every commit.
+  if (const char* delay = std::getenv("TOUCHSTONE_TEST_COMMIT_DELAY_MS")) {
+    options.ledger.commit_delay = absl::Milliseconds(std::atoi(delay));
+  }
+  // Past a file size limit (RLIMIT_FSIZE), write() must fail with EFBIG so that
+  // the append is refused, instead of SIGXFSZ killing the server.
+  signal(SIGXFSZ, SIG_IGN);
 
   // Handle SIGTERM/SIGINT on a dedicated thread: block them everywhere first.
   sigset_t signals;
@@ -114,7 +131,11 @@ int main(int argc, char** argv) {
   });
   (*server)->Wait();
   waiter.join();
-  const auto [size, note] = (*server)->ledger().LatestCheckpoint();
-  std::cerr << "touchstoned: stopped at size " << size << std::endl;
+  // Every submission taken in was committed (or refused) under a checkpoint of
+  // its group: the latest one is the final checkpoint. Then close the database.
+  const uint64_t size = (*server)->ledger().Size();
+  server->reset();
+  std::cerr << "touchstoned: stopped at size " << size << " with its checkpoint stored; "
+            << "database closed" << std::endl;
   return 0;
 }

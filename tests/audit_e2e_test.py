@@ -123,6 +123,40 @@ class AuditTest(unittest.TestCase):
         self.assertIn("refusing to extend a damaged log: entry 48 does not match its leaf hash",
                       r.stderr)
 
+    def refused_start(self, data):
+        r = subprocess.run([ARGS.touchstoned, "--data_dir", data, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, env=clean_env(), timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        return r.stderr
+
+    def test_the_server_names_a_missing_entry_in_its_tail(self):
+        data = self.copy("missing")
+        ldb(os.path.join(data, "db"), "entries", "delete", "0x000000000000002D", "--key_hex")
+        self.assertIn("DATA_LOSS: refusing to extend a damaged log: entry 45 is missing",
+                      self.refused_start(data))
+
+    def test_a_block_failing_its_checksum_is_refused_not_skipped(self):
+        data = self.copy("checksum")
+        db = os.path.join(data, "db")
+        ldb(db, "entries", "compact")  # the entries now live in a table file with checksums
+        tables = [f for f in os.listdir(db) if f.endswith(".sst") and "column family name: entries"
+                  in subprocess.run(["sst_dump", "--file=" + os.path.join(db, f),
+                                     "--show_properties"], capture_output=True, text=True,
+                                    timeout=60).stdout]
+        self.assertEqual(len(tables), 1, os.listdir(db))
+        with open(os.path.join(db, tables[0]), "r+b") as f:
+            f.seek(100)  # inside the first data block: entries 0 to a few
+            byte = f.read(1)
+            f.seek(100)
+            f.write(bytes([byte[0] ^ 0x01]))
+        err = self.refused_start(data)
+        self.assertIn("DATA_LOSS: refusing to extend a damaged log: entry 0 (or one of the 255 "
+                      "after it) cannot be read: ", err)
+        self.assertIn("Corruption: block checksum mismatch", err)
+        r = self.audit(data)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Corruption: block checksum mismatch", r.stderr)
+
 
 if __name__ == "__main__":
     ARGS, argv = parse_binaries()

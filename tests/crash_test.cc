@@ -5,7 +5,11 @@
 // chain under a verifiable checkpoint, every checkpoint a client was given is consistent with the
 // latest, and retries of the same bytes are idempotent.
 //
-// TOUCHSTONE_CRASH_CYCLES sets the number of kill cycles (default 20). The run prints its seed;
+// Every commit of the server sleeps kCommitDelayMs between signing its checkpoint and writing
+// its batch (the TOUCHSTONE_TEST_COMMIT_DELAY_MS hook), so that many kills land in the middle of
+// a commit: a checkpoint signed but never stored, a group never acknowledged.
+//
+// TOUCHSTONE_CRASH_CYCLES sets the number of kill cycles (default 50). The run prints its seed;
 // TOUCHSTONE_CRASH_SEED=<seed> replays its schedule (kill delays, batch choices), though not the
 // exact interleaving with the server.
 #include <fcntl.h>
@@ -49,19 +53,22 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "proto/ledger_service.grpc.pb.h"
+#include "tests/server_process.h"
 #include "tests/test_util.h"
-
-extern char** environ;
 
 namespace touchstone {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::Clock;
+using testing::CopyServerBinary;
 using testing::Identity;
+using testing::ServerProcess;
+using testing::Tail;
 using testing::TempDir;
-using Clock = std::chrono::steady_clock;
 
-constexpr int kDefaultCycles = 20;
+constexpr int kDefaultCycles = 50;
+constexpr char kCommitDelayMs[] = "3";
 constexpr int kClientThreads = 8;
 constexpr int kParticipants = 4;
 constexpr int kBatchSize = 20;
@@ -77,168 +84,9 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return v == nullptr || *v == '\0' ? fallback : std::strtoull(v, nullptr, 10);
 }
 
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return absl::StrCat("was killed by signal ", WTERMSIG(status));
-  return absl::StrCat("has wait status ", status);
-}
-
-// The last `n` bytes of a file, for failure messages.
-std::string Tail(const std::string& path, size_t n = 3000) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string all = ss.str();
-  return all.size() <= n ? all : "..." + all.substr(all.size() - n);
-}
-
 std::chrono::system_clock::time_point Deadline() {
   return std::chrono::system_clock::now() + kRpcTimeout;
 }
-
-// Copies the touchstoned binary to `to` for this run's sole use, once it is complete. The build
-// tree's touchstoned can be relinked while this test runs (a build alongside ctest): spawning it
-// mid-link fails (EACCES: the linker makes it executable only when done), and a run would mix
-// server versions. A complete binary is executable and keeps its size and mtime across the copy;
-// waits up to `timeout` for one.
-absl::Status CopyServerBinary(const std::string& from, const std::string& to,
-                              milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  std::string last_problem;
-  for (;;) {
-    struct stat before, after;
-    if (::stat(from.c_str(), &before) != 0) {
-      last_problem = absl::StrCat("stat: ", std::strerror(errno));
-    } else if (!S_ISREG(before.st_mode) || (before.st_mode & S_IXUSR) == 0) {
-      last_problem = "not (yet) an executable file";
-    } else {
-      std::error_code ec;
-      std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
-      if (ec) {
-        last_problem = absl::StrCat("copying: ", ec.message());
-      } else if (::stat(from.c_str(), &after) != 0 || after.st_size != before.st_size ||
-                 after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                 after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-                 after.st_ino != before.st_ino || (after.st_mode & S_IXUSR) == 0) {
-        last_problem = "changed while being copied";
-      } else if (::chmod(to.c_str(), 0755) != 0) {
-        return absl::InternalError(absl::StrCat("chmod ", to, ": ", std::strerror(errno)));
-      } else {
-        return absl::OkStatus();
-      }
-    }
-    if (Clock::now() > deadline) {
-      return absl::UnavailableError(absl::StrCat("no complete touchstoned at ", from, " within ",
-                                                 timeout.count(), " ms: ", last_problem));
-    }
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-}
-
-// A touchstoned child process. SIGKILLed and reaped on destruction if still running, so a
-// failing test never leaves a server behind. Thread-compatible.
-class ServerProcess {
- public:
-  // Spawns the touchstoned binary `binary` on `data_dir`, listening on a free port of 127.0.0.1
-  // that it writes to `port_file` (removed first); its stdout and stderr are appended to
-  // `log_file`.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(const std::string& binary,
-                                                              const std::string& data_dir,
-                                                              const std::string& port_file,
-                                                              const std::string& log_file) {
-    std::remove(port_file.c_str());
-    std::vector<std::string> args = {binary,        "--data_dir",  data_dir, "--listen",
-                                     "127.0.0.1:0", "--port_file", port_file};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    pid_t pid = 0;
-    const int err = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (err != 0) {
-      return absl::InternalError(absl::StrCat("posix_spawn ", binary, ": ", std::strerror(err)));
-    }
-    return std::unique_ptr<ServerProcess>(new ServerProcess(pid, port_file));
-  }
-
-  ~ServerProcess() {
-    if (running_) {
-      ::kill(pid_, SIGKILL);
-      Reap(0);
-    }
-  }
-
-  // Waits until the server has written its port file and returns the port. FAILED_PRECONDITION
-  // if the server exits first, DEADLINE_EXCEEDED after `timeout`.
-  absl::StatusOr<int> WaitForPort(milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (int port = 0; std::ifstream(port_file_) >> port && port > 0) return port;
-      if (std::optional<std::string> exit = Reap(WNOHANG)) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("touchstoned ", *exit, " before serving"));
-      }
-      if (Clock::now() > deadline) {
-        return absl::DeadlineExceededError(
-            absl::StrCat("touchstoned wrote no port file in ", timeout.count(), " ms"));
-      }
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-  }
-
-  bool Serving() const { return std::ifstream(port_file_).good(); }
-
-  // SIGKILLs the server and reaps it. FAILED_PRECONDITION if it had already exited on its own.
-  absl::Status Kill() {
-    if (std::optional<std::string> exit = Reap(WNOHANG)) {
-      return absl::FailedPreconditionError(absl::StrCat("touchstoned ", *exit, " before SIGKILL"));
-    }
-    ::kill(pid_, SIGKILL);
-    const std::string exit = Reap(0).value_or("?");
-    if (WIFSIGNALED(status_) && WTERMSIG(status_) == SIGKILL) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat("touchstoned ", exit, " before SIGKILL"));
-  }
-
-  // Sends SIGTERM and waits up to `timeout` for a clean exit.
-  absl::Status Terminate(milliseconds timeout) {
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (std::optional<std::string> exit = Reap(WNOHANG)) {
-        if (WIFEXITED(status_) && WEXITSTATUS(status_) == 0) return absl::OkStatus();
-        return absl::InternalError(absl::StrCat("touchstoned ", *exit, " after SIGTERM"));
-      }
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return absl::DeadlineExceededError("touchstoned did not stop after SIGTERM");
-  }
-
- private:
-  ServerProcess(pid_t pid, std::string port_file) : pid_(pid), port_file_(std::move(port_file)) {}
-
-  // If the child has exited (waiting for that unless flags has WNOHANG), reaps it and says how.
-  std::optional<std::string> Reap(int flags) {
-    if (!running_) return "had already been reaped";
-    pid_t r;
-    do {
-      r = waitpid(pid_, &status_, flags);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) return std::nullopt;
-    running_ = false;
-    return DescribeWaitStatus(status_);
-  }
-
-  const pid_t pid_;
-  const std::string port_file_;
-  bool running_ = true;
-  int status_ = 0;
-};
 
 // One record the test sent, and what it learned about it.
 struct Sent {
@@ -394,6 +242,8 @@ class CrashTest : public ::testing::Test {
   void SetUp() override {
     // A closed stdout (crash_test | head) must not kill the test before it kills its server.
     std::signal(SIGPIPE, SIG_IGN);
+    // Inherited by every server this test spawns.
+    ::setenv("TOUCHSTONE_TEST_COMMIT_DELAY_MS", kCommitDelayMs, 1);
     // Every start of the run execs this private copy (see CopyServerBinary).
     const absl::Status copied = CopyServerBinary(TOUCHSTONED_PATH, binary_, kBinaryTimeout);
     ASSERT_TRUE(copied.ok()) << copied;

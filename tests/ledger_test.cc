@@ -2,9 +2,12 @@
 // idempotent retries, refusals that change nothing, and concurrency.
 #include "ledger/ledger.h"
 
+#include <sys/stat.h>
+
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
@@ -324,6 +327,97 @@ TEST_F(LedgerTest, BatchOverTheLimitIsRefusedWhole) {
     ASSERT_TRUE(results[i].ok()) << results[i].status();
     EXPECT_EQ(results[i]->index, size + i);  // a batch keeps its order
   }
+}
+
+TEST_F(LedgerTest, ARecordIdIsNeverAppendedTwiceAcrossReopens) {
+  Identity refiner = Register("refiner-1");
+  const auto first = Signed(refiner, LotRecord(refiner, "lot-1"));
+  const Receipt original = ledger_->Submit(first.first, first.second).value();
+  v1::Record other = LotRecord(refiner, "lot-1");
+  other.mutable_lot_created()->set_note("other bytes, same record id");
+  const auto changed = Signed(refiner, other);
+  // The same participant may reuse nobody's id but its own: another signer's "lot-1" is new.
+  Identity second = Register("refiner-2");
+  v1::Record theirs = LotRecord(second, "lot-1");
+  theirs.mutable_lot_created()->set_lot_id("lot-of-refiner-2");
+  const auto other_signer = Signed(second, theirs);
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    ledger_.reset();
+    LedgerOptions o;
+    o.data_dir = dir_.path();
+    ledger_ = Ledger::Open(o).value();
+    const uint64_t size = ledger_->Size();
+    auto again = ledger_->Submit(first.first, first.second);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->index, original.index);
+    EXPECT_EQ(again->leaf_hash, original.leaf_hash);
+    auto refused = ledger_->Submit(changed.first, changed.second);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+    EXPECT_THAT(refused.status().message(),
+                HasSubstr(absl::StrCat("already used by entry ", original.index)));
+    auto in_batch = ledger_->SubmitBatch({first, changed}).value();
+    ASSERT_TRUE(in_batch[0].ok()) << in_batch[0].status();
+    EXPECT_EQ(in_batch[0]->index, original.index);
+    EXPECT_EQ(in_batch[1].status().code(), absl::StatusCode::kAlreadyExists);
+    EXPECT_EQ(ledger_->Size(), size);
+    auto theirs_receipt = ledger_->Submit(other_signer.first, other_signer.second);
+    ASSERT_TRUE(theirs_receipt.ok()) << theirs_receipt.status();
+    EXPECT_EQ(theirs_receipt->duplicate, reopen > 0);
+  }
+  // Exactly one entry holds refiner-1's lot-1.
+  int holding = 0;
+  ASSERT_TRUE(ledger_
+                  ->ScanEntries(0, ledger_->Size(),
+                                [&](uint64_t, std::string_view bytes) {
+                                  v1::Record r;
+                                  const EntryView v = DecodeEntry(bytes).value();
+                                  r.ParseFromArray(v.record.data(), v.record.size());
+                                  if (r.signer() == "refiner-1" && r.record_id() == "lot-1") {
+                                    ++holding;
+                                  }
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  EXPECT_EQ(holding, 1);
+}
+
+TEST_F(LedgerTest, AnOperatorKeyFileOthersCanReadIsRefused) {
+  ledger_.reset();
+  const std::string key = dir_.path() + "/operator.pem";
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  LedgerOptions o;
+  o.data_dir = dir_.path();
+  auto refused = Ledger::Open(o);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("has mode 0644"));
+  ASSERT_EQ(::chmod(key.c_str(), 0400), 0);
+  EXPECT_TRUE(Ledger::Open(o).ok());
+}
+
+TEST_F(LedgerTest, TooLittleFreeSpaceRefusesAppendsWithResourceExhaustedAndChangesNothing) {
+  Identity refiner = Register("refiner-1");
+  const auto checkpoint = ledger_->LatestCheckpoint();
+  ledger_.reset();
+  LedgerOptions o;
+  o.data_dir = dir_.path();
+  o.min_free_bytes = uint64_t{1} << 62;  // more than any disk has
+  ledger_ = Ledger::Open(o).value();
+  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"));
+  for (int i = 0; i < 2; ++i) {
+    auto r = ledger_->Submit(bytes, sig);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_THAT(r.status().message(), HasSubstr("nothing was appended"));
+    EXPECT_THAT(r.status().message(), HasSubstr("disk full: "));
+    EXPECT_EQ(ledger_->LatestCheckpoint(), checkpoint);
+  }
+  EXPECT_TRUE(ledger_->GetEntry(checkpoint.first - 1).ok());
+  ledger_.reset();
+  o.min_free_bytes = 0;
+  ledger_ = Ledger::Open(o).value();
+  auto r = ledger_->Submit(bytes, sig);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->index, checkpoint.first);
 }
 
 }  // namespace

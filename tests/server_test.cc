@@ -13,6 +13,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
 #include "ledger/merkle.h"
+#include "proto/admin_service.grpc.pb.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "proto/provenance_service.grpc.pb.h"
 #include "tests/test_util.h"
@@ -422,6 +423,27 @@ TEST_F(ServerStreamLimitTest, AStreamEndsAtTheCallLimitAndSaysWhereToContinue) {
   EXPECT_THAT(s.error_message(),
               HasSubstr(absl::StrCat("stopped before entry ", got, "; ask again from there")));
   EXPECT_THAT(s.error_message(), HasSubstr("--max_call_seconds"));
+}
+
+TEST(AdminServiceTest, OnlyCallersOnTheServersOwnHostAreLocal) {
+  EXPECT_TRUE(IsLocalPeer("ipv4:127.0.0.1:40000"));
+  EXPECT_TRUE(IsLocalPeer("ipv4:127.1.2.3:40000"));
+  EXPECT_TRUE(IsLocalPeer("ipv6:[::1]:40000"));
+  EXPECT_TRUE(IsLocalPeer("ipv6:[::ffff:127.0.0.1]:40000"));
+  EXPECT_TRUE(IsLocalPeer("unix:/run/touchstone.sock"));
+  EXPECT_FALSE(IsLocalPeer("ipv4:10.0.0.7:40000"));
+  EXPECT_FALSE(IsLocalPeer("ipv4:128.0.0.1:40000"));
+  EXPECT_FALSE(IsLocalPeer("ipv6:[::1234]:40000"));
+  EXPECT_FALSE(IsLocalPeer("ipv6:[2001:db8::1]:40000"));
+  EXPECT_FALSE(IsLocalPeer(""));
+}
+
+TEST_F(ServerTest, BackupNeedsABackupDirectory) {
+  auto admin = v1::Admin::NewStub(channel_);
+  v1::BackupResponse resp;
+  const grpc::Status st = admin->Backup(Ctx().get(), {}, &resp);
+  EXPECT_EQ(st.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("--backup_dir"));
 }
 
 }  // namespace
