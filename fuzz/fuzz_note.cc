@@ -1,0 +1,43 @@
+// Fuzzes C2SP signed notes and verifier keys (ledger/note.h, ledger/cosignature.h).
+// Invariants: a parsed note has a text ending in '\n' and 1..100 signature lines;
+// VerifyNote under the fixture's log key returns only a text that key signed; a
+// parsed verifier key prints back to exactly its string.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz/fixture.h"
+#include "ledger/cosignature.h"
+#include "ledger/note.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace touchstone;
+  const fuzz::FixtureLog& log = fuzz::FixtureLog::Get();
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+
+  absl::StatusOr<ParsedNote> note = ParseNote(bytes);
+  if (note.ok()) {
+    if (note->text.empty() || note->text.back() != '\n') fuzz::Fail("note text without final \\n");
+    if (note->signatures.empty() || note->signatures.size() > 100) {
+      fuzz::Fail("note with no or too many signatures");
+    }
+    if (!bytes.starts_with(note->text)) fuzz::Fail("note text is not a prefix of the note");
+  }
+  absl::StatusOr<std::string> text = VerifyNote(bytes, log.verifier());
+  if (text.ok()) {
+    if (!note.ok()) fuzz::Fail("VerifyNote accepted a note ParseNote refuses");
+    bool known = false;
+    for (uint64_t s = 0; s <= log.size(); ++s) known = known || *text == log.CheckpointText(s);
+    if (!known) fuzz::Fail("VerifyNote accepted a text the log key never signed");
+  }
+
+  absl::StatusOr<NoteVerifier> vkey = NoteVerifier::Parse(bytes);
+  if (vkey.ok() && FormatVerifierKey(vkey->name, vkey->key) != bytes) {
+    fuzz::Fail("verifier key does not round-trip");
+  }
+  absl::StatusOr<NoteVerifier> wkey = ParseCosignatureVerifier(bytes);
+  if (wkey.ok() && FormatCosignatureVerifierKey(wkey->name, wkey->key) != bytes) {
+    fuzz::Fail("cosignature verifier key does not round-trip");
+  }
+  return 0;
+}
