@@ -7,13 +7,20 @@
 // fuzzer cannot forge them; ledger/rebuild.cc and the tests check them): the key
 // the signer registered under the record's key_id stands in for a verified one.
 //
+// A custom mutator (fuzz/proto_mutator.h) changes one field of one record, or the
+// order of records, or an entry's recorded-at time, and re-encodes the entries,
+// so that mutated records still parse and reach the rules with hostile values;
+// one mutation in four is libFuzzer's own, on the raw bytes.
+//
 // Invariants: ParseRecord accepts only what its header promises; a refused record
 // leaves the group's state as it was and fails with a documented code; every
 // state value parses and no lot holds more than it was made with or less than
 // nothing; and replaying the accepted records one commit at a time (as
 // ledger/rebuild.cc does) derives exactly the group's state.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +28,8 @@
 #include <vector>
 
 #include "fuzz/fixture.h"
+#include "fuzz/proto_mutator.h"
+#include "google/protobuf/stubs/logging.h"
 #include "ledger/entry_format.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
@@ -145,8 +154,80 @@ void CheckState(const std::map<std::string, std::string>& values) {
   }
 }
 
+// One structure-aware mutation of the entry bundle `bytes`; false if it is not one.
+bool MutateEntries(std::string_view bytes, uint64_t seed, std::string* out) {
+  absl::StatusOr<std::vector<std::string_view>> raw = DecodeEntryBundle(bytes);
+  if (!raw.ok() || raw->empty()) return false;
+  struct Entry {
+    EntryView view;
+    std::string record;
+  };
+  std::vector<Entry> entries;
+  fuzz::ProtoMutator mutator(seed);
+  for (std::string_view e : *raw) {
+    absl::StatusOr<EntryView> v = DecodeEntry(e);
+    if (!v.ok()) continue;
+    entries.push_back({*v, std::string(v->record)});
+    v1::Record r;
+    if (r.ParseFromString(entries.back().record)) mutator.CollectStrings(r);
+  }
+  if (entries.empty()) return false;
+  Entry& target = entries[mutator.Next(entries.size())];
+  switch (mutator.Next(8)) {
+    case 0:  // a record repeated later
+      entries.push_back(entries[mutator.Next(entries.size())]);
+      break;
+    case 1:  // a record dropped
+      entries.erase(entries.begin() + static_cast<long>(mutator.Next(entries.size())));
+      break;
+    case 2:  // two records swapped
+      std::swap(target, entries[mutator.Next(entries.size())]);
+      break;
+    case 3:  // another server clock
+      target.view.recorded_at_micros = mutator.Integer(target.view.recorded_at_micros);
+      break;
+    default: {  // one field of one record
+      v1::Record r;
+      if (!r.ParseFromString(target.record)) return false;
+      mutator.Mutate(&r);
+      target.record = r.SerializeAsString();
+    }
+  }
+  std::vector<std::string> encoded;
+  for (const Entry& e : entries) {
+    if (encoded.size() == kMaxRecords) break;
+    encoded.push_back(EncodeEntry(e.view.index, e.view.recorded_at_micros, e.view.prev_leaf_hash,
+                                  e.record, e.view.signature));
+  }
+  absl::StatusOr<std::string> bundle = EncodeEntryBundle(encoded);
+  if (!bundle.ok()) return false;
+  *out = *std::move(bundle);
+  return true;
+}
+
 }  // namespace
 }  // namespace touchstone
+
+// Records with invalid UTF-8 in string fields are refused; libprotobuf need not log each.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
+  std::string out;
+  if (seed % 4 == 0 ||
+      !touchstone::MutateEntries(std::string_view(reinterpret_cast<const char*>(data), size),
+                                 seed, &out) ||
+      out.size() > max_size) {
+    return LLVMFuzzerMutate(data, size, max_size);
+  }
+  std::memcpy(data, out.data(), out.size());
+  return out.size();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchstone;
