@@ -17,7 +17,11 @@ echo "fuzz build: $(( $(date +%s) - start )) s"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-read -r -a targets <<< "${FUZZ_TARGETS:-$(ls fuzz/corpus)}"
+if [[ -n "${FUZZ_TARGETS:-}" ]]; then
+  read -r -a targets <<< "$FUZZ_TARGETS"
+else
+  mapfile -t targets < <(ls fuzz/corpus)
+fi
 failed=()
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t" build-fuzz/logs
