@@ -25,6 +25,8 @@ const std::string& StatePath() {
                                                            : std::filesystem::temp_directory_path();
     std::string tmpl = base + "/touchstone-fuzz-witness-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) touchstone::fuzz::Fail("mkdtemp");
+    static std::string dir = tmpl;
+    std::atexit([] { std::filesystem::remove_all(dir); });
     return new std::string(tmpl + "/state");
   }();
   return *path;
