@@ -2,6 +2,8 @@
 #include "ledger/cosignature.h"
 
 #include <cstdint>
+#include <set>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -78,7 +80,10 @@ absl::StatusOr<size_t> CountCosignatures(std::string_view note,
                                          const std::vector<NoteVerifier>& witnesses) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   size_t count = 0;
+  std::set<std::pair<std::string_view, std::string_view>> counted;  // (name, public key)
   for (const NoteVerifier& w : witnesses) {
+    // A witness listed twice is one witness: it must not make a quorum of two alone.
+    if (!counted.emplace(w.name, w.key.raw()).second) continue;
     bool cosigned = false;
     for (const NoteSignature& sig : parsed.signatures) {
       if (sig.name != w.name || sig.key_id != w.key_id) continue;

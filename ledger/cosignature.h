@@ -39,7 +39,8 @@ absl::StatusOr<std::string> CosignatureLine(std::string_view name, const Private
                                             uint64_t timestamp, std::string_view checkpoint_text);
 
 // How many of `witnesses` (parsed by ParseCosignatureVerifier) cosigned `note`;
-// each witness counts at most once. PERMISSION_DENIED if a line that names a
+// each witness counts at most once, however many of its lines the note has and
+// however often it is listed. PERMISSION_DENIED if a line that names a
 // witness's key does not verify; INVALID_ARGUMENT if the note is malformed.
 // Lines of other keys are ignored.
 absl::StatusOr<size_t> CountCosignatures(std::string_view note,

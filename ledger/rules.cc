@@ -93,7 +93,9 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
   if (r.event_time_micros() <= 0) {
     return absl::InvalidArgumentError("event_time_micros is required");
   }
-  if (r.event_time_micros() > ctx.now_micros + options.max_future_micros) {
+  // Subtracting cannot overflow (event time > 0, slack >= 0); adding could, when
+  // now_micros is an entry's recorded-at time read back from storage (rebuild, audit).
+  if (r.event_time_micros() - options.max_future_micros > ctx.now_micros) {
     return absl::FailedPreconditionError(
         absl::StrCat("event time rule: the record's event time ",
                      absl::FormatTime(absl::FromUnixMicros(r.event_time_micros())),

@@ -196,13 +196,21 @@ absl::Status ApplyTransformation(const Env& env) {
   }
   const int64_t loss = t.declared_loss_fine();
   if (loss < 0) return absl::InvalidArgumentError("declared_loss_fine must not be negative");
+  // fine_in and fine_out are at most kMaxLots x kMaxQuantity x 1000 = 10^18, so once
+  // loss <= fine_in their sum cannot overflow; the tolerance products can, so they
+  // are compared in 128 bits.
+  if (loss > fine_in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mass conservation: inputs hold ", fine_in, " fine units of ", t.material(),
+                     "; the declared loss alone is ", loss));
+  }
   if (fine_out + loss != fine_in) {
     return absl::FailedPreconditionError(absl::StrCat(
         "mass conservation: inputs hold ", fine_in, " fine units of ", t.material(), "; outputs ",
         fine_out, " plus declared loss ", loss, " make ", fine_out + loss));
   }
   const int64_t tolerance = env.options.loss_tolerance_ppt[t.process()];
-  if (loss * 1000 > tolerance * fine_in) {
+  if (static_cast<__int128>(loss) * 1000 > static_cast<__int128>(tolerance) * fine_in) {
     return absl::FailedPreconditionError(absl::StrCat(
         "loss rule: a declared loss of ", loss, " of ", fine_in, " fine units exceeds the ",
         tolerance, " ppt allowed for ", v1::Process_Name(t.process())));

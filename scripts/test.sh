@@ -11,3 +11,7 @@ echo "build: $(( $(date +%s) - start )) s"
 start=$(date +%s)
 ctest --test-dir build -j"$(nproc)" --output-on-failure --timeout 900
 echo "tests: $(( $(date +%s) - start )) s"
+# Hostile input: the suite again under ASan + UBSan, then every fuzz target for
+# FUZZ_SECONDS each. TOUCHSTONE_SANITIZE=0 / TOUCHSTONE_FUZZ=0 skip them.
+if [[ "${TOUCHSTONE_SANITIZE:-1}" != 0 ]]; then bash scripts/sanitize.sh; fi
+if [[ "${TOUCHSTONE_FUZZ:-1}" != 0 ]]; then bash scripts/fuzz.sh; fi

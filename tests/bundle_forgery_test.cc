@@ -255,6 +255,11 @@ TEST_F(ForgeryTest, WitnessCosignaturesCountTowardsAQuorum) {
   // Both witnesses; a line repeated counts once; a forged line is refused.
   const std::string line2 = CosignatureLine("witness.two", k2, 1700000001, text).value();
   EXPECT_EQ(Verify({w1, w2}, 2, {line1, line2, line1})->witness_cosignatures, 2u);
+  // One witness listed twice is one witness (found by fuzz/fuzz_cosignature.cc): its
+  // cosignature alone does not make a quorum of two.
+  r = Verify({w1, w1}, 2, {line1});
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("cosigned by 1 of the 2 witnesses"));
   const std::string forged =
       CosignatureLine("witness.two", k2, 1700000001, "another checkpoint\n").value();
   r = Verify({w1, w2}, 1, {line1, forged});

@@ -2,6 +2,7 @@
 // path: one test per rule, each showing a record the rule accepts and every way
 // of breaking it refused with a precise code and message, with nothing appended.
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -540,6 +541,31 @@ TEST_F(RulesTest, FineWeightIsConservedWithinTheLossToleranceOfEachProcess) {
                 "allowed for PROCESS_CUT_AND_POLISH");
   EXPECT_EQ(GetLot("big").balance(), 1'000'000 - 1000 - 5 * 1000);
   EXPECT_EQ(GetLot("rough").balance(), 99'000);
+}
+
+// Found by fuzz/fuzz_records.cc under UBSan: fine-weight sums overflowed int64. A
+// declared loss near 2^63 overflowed "outputs + loss", and eleven lots of a tonne
+// merged with a loss of ten tonnes overflowed "loss x 1000" to a negative number,
+// which passed the merge's zero-loss tolerance.
+TEST_F(RulesTest, FineWeightArithmeticNeverOverflows) {
+  Identity refiner = Register("refiner-1", v1::ROLE_REFINER);
+  constexpr int64_t kTonne = 1'000'000'000'000;  // the largest lot, in mg
+  std::vector<Take> all;
+  for (int i = 0; i < 11; ++i) {
+    const std::string id = "tonne-" + std::to_string(i);
+    Accept(GoldLot(refiner, id, kPostConsumer, kTonne));
+    all.push_back({id, kTonne});
+  }
+  ExpectRefused(Transform(refiner, "t-huge-loss", v1::PROCESS_SPLIT, "gold", {{"tonne-0", 1000}},
+                          {{"huge", 1000, 1000}}, std::numeric_limits<int64_t>::max()),
+                Code::kFailedPrecondition, "mass conservation: inputs hold 1000000 fine units");
+  // 11e15 fine units in, 1e15 out, 1e16 declared lost: conserved, but a merge loses nothing.
+  ExpectRefused(Transform(refiner, "t-vanish", v1::PROCESS_MERGE, "gold", all,
+                          {{"merged", kTonne, 1000}}, 10 * kTonne * 1000),
+                Code::kFailedPrecondition,
+                "loss rule: a declared loss of 10000000000000000 of 11000000000000000 fine units "
+                "exceeds the 0 ppt allowed for PROCESS_MERGE");
+  EXPECT_EQ(GetLot("tonne-0").balance(), kTonne);
 }
 
 TEST_F(RulesTest, ALotNeverGivesOutMoreThanItHolds) {
