@@ -70,7 +70,8 @@ class DeployCheckTest(unittest.TestCase):
     def test_systemd_unit_verifies_and_its_arguments_serve(self):
         with open(os.path.join(DEPLOY, "touchstoned.service")) as f:
             unit = f.read()
-        exec_start = re.search(r"^ExecStart=(\S+)(.*)$", unit, re.M)
+        joined = unit.replace("\\\n", " ")  # systemd joins a line ending in a backslash
+        exec_start = re.search(r"^ExecStart=(\S+)(.*)$", joined, re.M)
         self.assertIsNotNone(exec_start)
         self.assertEqual(exec_start.group(1), "/usr/local/bin/touchstoned")
         for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "User=touchstone",
