@@ -23,31 +23,6 @@ constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-std::string EscapeHtml(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 int HttpStatusOf(const absl::Status& s) {
   switch (s.code()) {
@@ -101,8 +76,8 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
     }
     if (!piece.ok()) return SendError(res, piece.status());
     const std::string vkey = ledger.Info().verifier_key;
-    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml), {{"{{PIECE_ID}}", Sv(EscapeHtml(id))},
-                                                              {"{{VKEY}}", Sv(EscapeHtml(vkey))}}),
+    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml), {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
+                                                              {"{{VKEY}}", Sv(EscapeMarkup(vkey))}}),
                     "text/html; charset=utf-8");
   });
 

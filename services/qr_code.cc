@@ -31,7 +31,10 @@ void AppendChunk(std::string& out, std::string_view type, std::string_view data)
   AppendU32(out, static_cast<uint32_t>(crc));
 }
 
-std::string EscapeXml(std::string_view s) {
+
+}  // namespace
+
+std::string EscapeMarkup(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -47,14 +50,15 @@ std::string EscapeXml(std::string_view s) {
       case '"':
         out += "&quot;";
         break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         out.push_back(c);
     }
   }
   return out;
 }
-
-}  // namespace
 
 std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id) {
   std::string out = absl::StrCat(Sv(base_url), "/p/");
@@ -98,7 +102,7 @@ std::string QrToSvg(const QrCode& qr, std::string_view title, int module_px) {
   return absl::StrCat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", full, " ", full, "\" width=\"",
       full, "\" height=\"", full, "\" role=\"img\" shape-rendering=\"crispEdges\">", "<title>",
-      EscapeXml(title), "</title>", "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>",
+      EscapeMarkup(title), "</title>", "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>",
       "<path fill=\"#000\" d=\"", path, "\"/></svg>\n");
 }
 

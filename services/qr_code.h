@@ -15,6 +15,10 @@ namespace touchstone {
 // base_url + "/p/" + the id, percent-encoded but for [A-Za-z0-9._~-].
 std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id);
 
+// `s` with & < > " ' escaped as character references: safe inside HTML or SVG
+// text and quoted attribute values.
+std::string EscapeMarkup(std::string_view s);
+
 // A QR symbol: size x size modules, row-major, true = dark. Value type.
 struct QrCode {
   int size = 0;
