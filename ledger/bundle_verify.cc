@@ -377,7 +377,7 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
       return absl::DataLossError(
           absl::StrCat(at, ": record does not parse: ", record.status().message()));
     }
-    items.push_back(Item{e.index(), *view, *std::move(record)});
+    items.push_back(Item{e.index(), *view, *std::move(record), std::nullopt});
   }
 
   bundle::PreverifySignatures(items);
