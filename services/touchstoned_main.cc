@@ -78,7 +78,24 @@ int main(int argc, char** argv) {
                  "directory `touchstone backup` (Admin.Backup, local callers only) writes "
                  "backups into; none if unset")
       ->envname("TOUCHSTONE_BACKUP_DIR");
+  // One configuration file format: TOML, any option above as `name = value`.
+  // A flag on the command line wins over the file, the file over the option's
+  // environment variable (CLI11's order), and any of them over the default.
+  // An unknown name in the file is an error.
+  app.set_config("--config", "",
+                 "TOML file of options (`listen = \"0.0.0.0:50051\"`; see --print_config); "
+                 "flags override it, it overrides environment variables")
+      ->envname("TOUCHSTONE_CONFIG");
+  bool print_config = false;
+  app.add_flag("--print_config", print_config,
+               "print every option with its effective value as a TOML config file, and exit")
+      ->configurable(false);
+  app.allow_config_extras(CLI::config_extras_mode::error);
   CLI11_PARSE(app, argc, argv);
+  if (print_config) {
+    std::cout << app.config_to_str(/*default_also=*/true, /*write_description=*/true);
+    return 0;
+  }
   // Test hook (crash and shutdown tests): sleep this long inside every commit.
   if (const char* delay = std::getenv("TOUCHSTONE_TEST_COMMIT_DELAY_MS")) {
     options.ledger.commit_delay = absl::Milliseconds(std::atoi(delay));

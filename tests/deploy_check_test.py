@@ -15,6 +15,7 @@
 
 Paths and addresses are the only things changed before running anything.
 """
+import json
 import os
 import re
 import shlex
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import tomllib
 import unittest
 
 import yaml
@@ -206,6 +208,42 @@ class DeployCheckTest(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual(info["verifier_key"], log_vkey)  # the key the keys service published
         self.assertEqual(server.stop(), 0)
+
+
+    def test_one_config_file_format_with_every_option_flags_winning(self):
+        # --print_config writes every option with its value: valid TOML, fed back as is.
+        printed = subprocess.run([ARGS.touchstoned, "--print_config"], capture_output=True,
+                                 text=True, timeout=30)
+        self.assertEqual(printed.returncode, 0, printed.stderr)
+        defaults = tomllib.loads(printed.stdout)
+        help_text = subprocess.run([ARGS.touchstoned, "--help"], capture_output=True,
+                                   text=True, timeout=30).stdout
+        options = set(re.findall(r"^\s+--(\w+)", help_text, re.M)) - {"help", "config",
+                                                                       "print_config"}
+        self.assertEqual(set(defaults), options)
+        self.assertEqual(defaults["listen"], "127.0.0.1:50051")
+        data = os.path.join(self.tmp, "cfg-data")
+        config = os.path.join(self.tmp, "touchstoned.toml")
+        with open(config, "w") as f:
+            f.write('data_dir = "%s"\nlisten = "127.0.0.1:0"\nmax_batch = 7\n' % data)
+
+        def max_batch(*flags):
+            server = Server(ARGS.touchstoned, self.tmp, data, argv=["--config", config] +
+                            list(flags))
+            self.addCleanup(server.kill)
+            server.start()
+            info = json.loads(self.cli(server, "log", "info", "--json").stdout)
+            self.assertEqual(server.stop(), 0)
+            return info["max_batch"]
+
+        self.assertEqual(max_batch(), 7)                    # from the file
+        self.assertEqual(max_batch("--max_batch", "9"), 9)  # a flag wins over the file
+        with open(config, "a") as f:
+            f.write("no_such_option = 1\n")
+        bad = subprocess.run([ARGS.touchstoned, "--config", config], capture_output=True,
+                             text=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("no_such_option", bad.stderr)
 
 
 if __name__ == "__main__":
