@@ -382,10 +382,12 @@ Ledger::Ticket Ledger::Start(std::string record, std::string signature, absl::Ti
   absl::StatusOr<Prepared> prepared = Prepare(std::move(record), std::move(signature));
   if (!prepared.ok()) {
     ticket.refused = prepared.status();
+    metrics_.CountOutcome(ticket.refused, false);
     return ticket;
   }
   if (absl::Status late = PastDeadline(deadline); !late.ok()) {
     ticket.refused = late;
+    metrics_.CountOutcome(ticket.refused, false);
     return ticket;
   }
   std::vector<Prepared> one;
@@ -426,7 +428,11 @@ absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
   RETURN_IF_ERROR(PastDeadline(deadline));
   std::vector<Prepared> ok;
   for (auto& p : prepared) {
-    if (p.ok()) ok.push_back(std::move(*p));
+    if (p.ok()) {
+      ok.push_back(std::move(*p));
+    } else {
+      metrics_.CountOutcome(p.status(), false);
+    }
   }
   auto pending = Enqueue(std::move(ok));
   std::vector<absl::StatusOr<Receipt>> results;
@@ -462,11 +468,14 @@ void Ledger::SequencerLoop() {
 }
 
 void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
+  const absl::Time started = absl::Now();
   if (absl::Status writable = EnsureWritable(); !writable.ok()) {
     for (auto& sp : group) {
       sp->status = writable;
+      metrics_.CountOutcome(sp->status, false);
       sp->done.Notify();
     }
+    metrics_.CountCommit(group.size(), 0, absl::Now() - started, absl::Now());
     return;
   }
   const CompactRange saved_tree = tree_;
@@ -585,11 +594,14 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     retry->leaf_hash = original->leaf_hash;
   }
   const auto [size, latest] = LatestCheckpoint();
+  const absl::Time done = absl::Now();
+  metrics_.CountCommit(group.size(), commit.ok() ? appended.size() : 0, done - started, done);
   for (auto& sp : group) {
     if (sp->status.ok()) {
       sp->tree_size = size;
       sp->checkpoint = latest;
     }
+    metrics_.CountOutcome(sp->status, sp->duplicate);
     sp->done.Notify();
   }
 }

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "ledger/hash.h"
 #include "ledger/limits.h"
+#include "ledger/metrics.h"
 #include "ledger/node_cache.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
@@ -199,6 +200,8 @@ class Ledger {
   absl::StatusOr<BackupInfo> Backup(const std::string& root) const;
 
   const Store& store() const { return *store_; }
+  // What the ledger has done since it opened (ledger/metrics.h).
+  const LedgerMetrics& metrics() const { return metrics_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
   // The committed state value at a state key (ledger/state_view.h), if any.
@@ -243,6 +246,7 @@ class Ledger {
   Registry registry_;
   // Nodes of committed groups only: written by the sequencer after its commit.
   NodeCache node_cache_;
+  LedgerMetrics metrics_;
   WorkerPool verify_pool_;
 
   mutable absl::Mutex queue_mu_;

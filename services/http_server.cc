@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "httplib.h"
 #include "ledger/bundle_builder.h"
 #include "ledger/state_view.h"
@@ -63,6 +64,14 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
   SendAsset(server, "/static/page.js", web::kPageJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
+
+  // Prometheus metrics (ledger/metrics.h).
+  server.Get("/metrics", [&ledger](const httplib::Request&, httplib::Response& res) {
+    const auto cosigned = ledger.LatestCosigned();
+    res.set_content(ledger.metrics().Prometheus(ledger.Size(), cosigned ? cosigned->first : 0,
+                                                absl::Now()),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
 
   // No icon: an empty answer rather than a 404 in every browser's console.
   server.Get("/favicon.ico",

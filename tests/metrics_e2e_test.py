@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Prometheus metrics at /metrics on touchstoned's HTTP port, against what was done to it:
+records appended, a retry, refusals by reason, commit groups, the log size. Parsed as the
+Prometheus text format (every sample line `name{labels} value`, every family typed)."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from e2e_support import Server, clean_env, parse_binaries
+
+ARGS = None
+SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+|\+Inf)$')
+
+
+def scrape(base):
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+        text = r.read().decode()
+    samples, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            m = SAMPLE.match(line)
+            assert m, "not a sample line: %r" % line
+            samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    for key in samples:
+        family = re.sub(r"(_bucket|_sum|_count)$", "", key.split("{")[0])
+        assert family in types or key.split("{")[0] in types, "untyped sample " + key
+    return samples
+
+
+class MetricsTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="touchstone_metrics_")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.data = os.path.join(self.tmp, "data")
+        port_file = os.path.join(self.tmp, "http_port")
+        self.server = Server(ARGS.touchstoned, self.tmp, self.data,
+                             ["--http_listen", "127.0.0.1:0", "--http_port_file", port_file])
+        self.addCleanup(self.server.kill)
+        self.server.start()
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            self.assertLess(time.monotonic(), deadline, "no HTTP port file")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.base = "http://127.0.0.1:%d" % int(f.read())
+
+    def cli(self, *args):
+        return subprocess.run([ARGS.touchstone, "--server", self.server.addr] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=60,
+                              cwd=self.tmp)
+
+    def test_metrics_count_what_the_ledger_did(self):
+        before = scrape(self.base)
+        self.assertEqual(before["touchstone_log_size"], 1)  # the genesis entry
+        self.assertEqual(before["touchstone_appended_total"], 0)
+        op = os.path.join(self.data, "operator.pem")
+        key = os.path.join(self.tmp, "refiner.pem")
+        self.assertEqual(self.cli("keygen", "-o", key).returncode, 0)
+        register = ["participant", "register", "--as", "operator", "--key", op, "--id", "refiner",
+                    "--name", "Alpenrand Refining SA", "--role", "refiner", "--pubkey", key]
+        r = self.cli(*register)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # The same participant id again (other record id): a rule refuses it.
+        r = self.cli(*register)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ALREADY_EXISTS", r.stderr)
+        # A record signed by a key the signer does not have.
+        lot = os.path.join(self.tmp, "lot.json")
+        with open(lot, "w") as f:
+            f.write('{"lotCreated": {"lotId": "grain-1", "material": "gold", "form": "grain", '
+                    '"originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", "quantity": "1000", '
+                    '"unit": "UNIT_MILLIGRAM", "finenessPpt": 999}}')
+        other = os.path.join(self.tmp, "other.pem")
+        self.assertEqual(self.cli("keygen", "-o", other).returncode, 0)
+        r = self.cli("submit", "--as", "refiner", "--key", other, "--json", lot)
+        self.assertNotEqual(r.returncode, 0)
+        r = self.cli("submit", "--as", "refiner", "--key", key, "--json", lot)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        after = scrape(self.base)
+        self.assertEqual(after["touchstone_log_size"], 3)
+        self.assertEqual(after["touchstone_appended_total"], 2)
+        refused = {k: v for k, v in after.items() if k.startswith("touchstone_refused_total")}
+        self.assertEqual(sum(refused.values()), 2, refused)
+        self.assertEqual(after['touchstone_refused_total{code="ALREADY_EXISTS"}'], 1)
+        self.assertEqual(sum(v for k, v in refused.items() if "ALREADY_EXISTS" not in k), 1)
+        # Every submission that reached the sequencer ran in some commit group.
+        self.assertGreaterEqual(after["touchstone_commit_groups_total"], 3)
+        self.assertEqual(after["touchstone_commit_group_size_count"],
+                         after["touchstone_commit_groups_total"])
+        self.assertEqual(after['touchstone_commit_group_size_bucket{le="+Inf"}'],
+                         after["touchstone_commit_group_size_count"])
+        self.assertEqual(after["touchstone_commit_seconds_count"], 2)  # groups that appended
+        self.assertGreater(after["touchstone_commit_seconds_sum"], 0)
+        self.assertGreaterEqual(after["touchstone_checkpoint_age_seconds"], 0)
+        self.assertLess(after["touchstone_checkpoint_age_seconds"], 60)
+        self.assertEqual(after["touchstone_witnessed_size"], 0)
+
+
+if __name__ == "__main__":
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
