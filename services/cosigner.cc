@@ -2,6 +2,8 @@
 // consistency proof from the size that witness last cosigned.
 #include "services/cosigner.h"
 
+#include "services/log.h"
+
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -66,15 +68,18 @@ void Cosigner::CosignRound(uint64_t size, const std::string& note) {
       w.known_size = witness_size;
     }
     if (!line.ok()) {
-      std::cerr << "touchstoned: witness " << w.url << " did not cosign size " << size << ": "
-                << line.status().message() << std::endl;
+      Log(LogLevel::kWarning, "witness_refused",
+          absl::StrCat("witness ", w.url, " did not cosign size ", size, ": ",
+                       line.status().message()),
+          {{"witness", w.url}, {"size", size}});
       continue;
     }
     const std::string candidate = cosigned + *line;
     absl::StatusOr<size_t> n = CountCosignatures(candidate, {w.verifier});
     if (!n.ok() || *n != 1) {
-      std::cerr << "touchstoned: witness " << w.url << " returned a cosignature that does not "
-                << "verify with its key" << std::endl;
+      Log(LogLevel::kWarning, "witness_bad_cosignature",
+          absl::StrCat("witness ", w.url, " returned a cosignature that does not verify with its key"),
+          {{"witness", w.url}, {"size", size}});
       continue;
     }
     cosigned = candidate;
@@ -83,7 +88,8 @@ void Cosigner::CosignRound(uint64_t size, const std::string& note) {
   }
   if (got < quorum_) return;
   if (absl::Status s = ledger_->PublishCosigned(size, cosigned); !s.ok()) {
-    std::cerr << "touchstoned: cannot store the cosigned checkpoint: " << s.message() << std::endl;
+    Log(LogLevel::kError, "cosigned_not_stored",
+        absl::StrCat("cannot store the cosigned checkpoint: ", s.message()), {{"size", size}});
   }
 }
 

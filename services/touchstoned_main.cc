@@ -9,6 +9,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+#include "absl/strings/str_cat.h"
+#include "services/log.h"
 #include "services/server.h"
 
 int main(int argc, char** argv) {
@@ -86,6 +88,16 @@ int main(int argc, char** argv) {
                  "TOML file of options (`listen = \"0.0.0.0:50051\"`; see --print_config); "
                  "flags override it, it overrides environment variables")
       ->envname("TOUCHSTONE_CONFIG");
+  std::string log_format = "json", log_level = "info";
+  app.add_option("--log_format", log_format,
+                 "json: one JSON object per line (time, level, event, msg, fields); text: plain")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"json", "text"}))
+      ->envname("TOUCHSTONE_LOG_FORMAT");
+  app.add_option("--log_level", log_level, "least level logged: debug, info, warning, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
+      ->envname("TOUCHSTONE_LOG_LEVEL");
   bool print_config = false;
   app.add_flag("--print_config", print_config,
                "print every option with its effective value as a TOML config file, and exit")
@@ -95,6 +107,13 @@ int main(int argc, char** argv) {
   if (print_config) {
     std::cout << app.config_to_str(/*default_also=*/true, /*write_description=*/true);
     return 0;
+  }
+  using touchstone::Log;
+  using touchstone::LogLevel;
+  if (absl::Status s = touchstone::ConfigureLog(log_format, *touchstone::ParseLogLevel(log_level));
+      !s.ok()) {
+    std::cerr << "touchstoned: " << s << "\n";
+    return 1;
   }
   // Test hook (crash and shutdown tests): sleep this long inside every commit.
   if (const char* delay = std::getenv("TOUCHSTONE_TEST_COMMIT_DELAY_MS")) {
@@ -113,16 +132,24 @@ int main(int argc, char** argv) {
 
   auto server = touchstone::Server::Start(options);
   if (!server.ok()) {
-    std::cerr << "touchstoned: " << server.status() << "\n";
+    Log(LogLevel::kError, "start_failed", server.status().ToString(),
+        {{"code", absl::StatusCodeToString(server.status().code())}});
     return 1;
   }
   const touchstone::LogInfo info = (*server)->ledger().Info();
-  std::cerr << "touchstoned: serving " << info.origin << " (size " << info.size << ") on "
-            << options.listen.substr(0, options.listen.rfind(':')) << ":" << (*server)->port()
-            << (options.tls.cert.empty()         ? " (plaintext)"
-                : options.tls.client_ca.empty() ? " (TLS)"
-                                                : " (mutual TLS)")
-            << "\ntouchstoned: verifier key " << info.verifier_key << std::endl;
+  const std::string tls = options.tls.cert.empty()         ? "plaintext"
+                          : options.tls.client_ca.empty() ? "TLS"
+                                                          : "mutual TLS";
+  const std::string address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')),
+                                           ":", (*server)->port());
+  Log(LogLevel::kInfo, "serving",
+      absl::StrCat("serving ", info.origin, " (size ", info.size, ") on ", address, " (", tls,
+                   "); verifier key ", info.verifier_key),
+      {{"origin", info.origin},
+       {"size", info.size},
+       {"address", address},
+       {"tls", tls},
+       {"verifier_key", info.verifier_key}});
   if (!port_file.empty()) {
     const std::string tmp = port_file + ".tmp";
     std::ofstream(tmp) << (*server)->port() << "\n";
@@ -130,9 +157,11 @@ int main(int argc, char** argv) {
   }
 
   if ((*server)->http_port() != 0) {
-    std::cerr << "touchstoned: customer pages on http://"
-              << options.http.listen.substr(0, options.http.listen.rfind(':')) << ":"
-              << (*server)->http_port() << "/p/PIECE_ID" << std::endl;
+    const std::string pages =
+        absl::StrCat("http://", options.http.listen.substr(0, options.http.listen.rfind(':')), ":",
+                     (*server)->http_port(), "/p/PIECE_ID");
+    Log(LogLevel::kInfo, "http_serving", absl::StrCat("customer pages on ", pages),
+        {{"url", pages}});
     if (!http_port_file.empty()) {
       const std::string tmp = http_port_file + ".tmp";
       std::ofstream(tmp) << (*server)->http_port() << "\n";
@@ -143,7 +172,8 @@ int main(int argc, char** argv) {
   std::thread waiter([&signals, s = server->get()] {
     int sig = 0;
     sigwait(&signals, &sig);
-    std::cerr << "touchstoned: signal " << sig << ", draining and shutting down" << std::endl;
+    Log(LogLevel::kInfo, "stopping",
+        absl::StrCat("signal ", sig, ", draining and shutting down"), {{"signal", sig}});
     s->Shutdown();
   });
   (*server)->Wait();
@@ -152,7 +182,8 @@ int main(int argc, char** argv) {
   // its group: the latest one is the final checkpoint. Then close the database.
   const uint64_t size = (*server)->ledger().Size();
   server->reset();
-  std::cerr << "touchstoned: stopped at size " << size << " with its checkpoint stored; "
-            << "database closed" << std::endl;
+  Log(LogLevel::kInfo, "stopped",
+      absl::StrCat("stopped at size ", size, " with its checkpoint stored; database closed"),
+      {{"size", size}});
   return 0;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Prometheus metrics at /metrics on touchstoned's HTTP port, against what was done to it:
-records appended, a retry, refusals by reason, commit groups, the log size. Parsed as the
-Prometheus text format (every sample line `name{labels} value`, every family typed)."""
+records appended, refusals by reason, commit groups, the log size. Parsed as the Prometheus
+text format (every sample line `name{labels} value`, every family typed). And the server's
+log: one JSON object per line, with time, level, event and message, and no key material."""
+import json
 import os
 import re
 import shutil
@@ -104,6 +106,25 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(after["touchstone_checkpoint_age_seconds"], 0)
         self.assertLess(after["touchstone_checkpoint_age_seconds"], 60)
         self.assertEqual(after["touchstone_witnessed_size"], 0)
+
+
+    def test_the_log_is_one_json_object_per_line_without_key_material(self):
+        self.assertEqual(self.server.stop(), 0)
+        lines = [l for l in self.server.log().splitlines() if l.strip()]
+        events = [json.loads(l) for l in lines]  # every line parses
+        for e in events:
+            self.assertEqual(set(e) >= {"time", "level", "event", "msg"}, True, e)
+            self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        names = [e["event"] for e in events]
+        self.assertEqual(names[:2], ["serving", "http_serving"])
+        self.assertEqual(names[-2:], ["stopping", "stopped"])
+        serving = events[0]
+        self.assertEqual(serving["size"], 1)
+        self.assertEqual(serving["tls"], "plaintext")
+        with open(os.path.join(self.data, "operator.pem")) as f:
+            key_body = "".join(f.read().splitlines()[1:-1])
+        self.assertNotIn(key_body, self.server.log())
+        self.assertNotIn("PRIVATE KEY", self.server.log())
 
 
 if __name__ == "__main__":
