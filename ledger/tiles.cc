@@ -186,7 +186,9 @@ absl::StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view
   return out;
 }
 
-absl::StatusOr<ExportReport> ExportTiles(const Store& store, const std::string& dir) {
+absl::StatusOr<ExportReport> ExportTiles(
+    const Store& store, const std::string& dir,
+    const std::function<void(uint64_t done, uint64_t total)>& progress) {
   ExportReport report;
   ASSIGN_OR_RETURN(report.size, store.ReadTreeSize());
   if (report.size == 0) return absl::FailedPreconditionError("the log is empty");
@@ -198,8 +200,15 @@ absl::StatusOr<ExportReport> ExportTiles(const Store& store, const std::string& 
                                             " says size ", cp.size));
   }
   report.origin = cp.origin;
+  const std::vector<TileRef> bundles = EntryBundlesForSize(report.size);
+  const std::vector<TileRef> tiles = HashTilesForSize(report.size);
+  uint64_t done = 0;
+  auto step = [&] {
+    if (progress) progress(++done, bundles.size() + tiles.size());
+  };
 
-  for (const TileRef& t : EntryBundlesForSize(report.size)) {
+  for (const TileRef& t : bundles) {
+    step();
     const std::string path = absl::StrCat(Sv(dir), "/", Sv(t.Path()));
     if (t.width == kTileWidth && fs::exists(path)) {
       ++report.unchanged;
@@ -227,7 +236,8 @@ absl::StatusOr<ExportReport> ExportTiles(const Store& store, const std::string& 
     report.written.push_back(t.Path());
   }
 
-  for (const TileRef& t : HashTilesForSize(report.size)) {
+  for (const TileRef& t : tiles) {
+    step();
     const std::string path = absl::StrCat(Sv(dir), "/", Sv(t.Path()));
     if (t.width == kTileWidth && IsRegularFileOfSize(path, kTileWidth * 32)) {
       ++report.unchanged;

@@ -77,7 +77,11 @@ struct ExportReport {
 // whose tiles are missing. FAILED_PRECONDITION for an empty log or an entry
 // longer than 65535 bytes (the bundle format's limit); storage and file errors
 // as they are (UNAVAILABLE for I/O), DATA_LOSS if the store lacks a node.
-absl::StatusOr<ExportReport> ExportTiles(const Store& store, const std::string& dir);
+// `progress`, if set, is called after each entry bundle and each hash tile with
+// (files done, files in all).
+absl::StatusOr<ExportReport> ExportTiles(
+    const Store& store, const std::string& dir,
+    const std::function<void(uint64_t done, uint64_t total)>& progress = nullptr);
 
 struct TilesVerifyReport {
   std::string origin;

@@ -13,6 +13,7 @@
 #include "ledger/log_mirror.h"
 #include "ledger/status_macros.h"
 #include "ledger/tiles.h"
+#include "nlohmann/json.hpp"
 #include "services/cli.h"
 #include "services/status_convert.h"
 
@@ -24,6 +25,24 @@ absl::Status Failed(const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat("AUDIT FAILED: ", s.message()));
 }
 
+// How a passed audit is printed: its sentence, or (--json) one JSON object.
+struct Output {
+  bool json = false;
+  void Passed(const std::string& text, const AuditReport& r, nlohmann::json extra) const {
+    if (!json) {
+      std::cout << text;
+      return;
+    }
+    extra.update({{"passed", true},
+                  {"origin", r.origin},
+                  {"entries", r.entries},
+                  {"checkpoints", r.checkpoints},
+                  {"tree_nodes", r.tree_nodes},
+                  {"state_keys", r.state_keys}});
+    std::cout << extra.dump(2) << "\n";
+  }
+};
+
 AuditOptions WithProgress() {
   AuditOptions options;
   if (isatty(STDERR_FILENO)) {
@@ -34,7 +53,7 @@ AuditOptions WithProgress() {
   return options;
 }
 
-absl::Status Audit(const std::string& data_dir) {
+absl::Status Audit(const std::string& data_dir, const Output& out) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
@@ -42,17 +61,19 @@ absl::Status Audit(const std::string& data_dir) {
   absl::StatusOr<AuditReport> report = AuditStore(*store, options);
   if (options.progress) std::cerr << "\n";
   if (!report.ok()) return Failed(report.status());
-  std::cout << "audit passed: " << report->entries << " entries re-hashed, chained, signature-"
-            << "checked and re-applied through the rules; " << report->tree_nodes
-            << " tree nodes and " << report->checkpoints << " checkpoints match the entries; "
-            << report->state_keys << " state values match the rebuilt state\n"
-            << "log " << report->origin << ", key " << report->verifier_key << "\n";
+  out.Passed(absl::StrCat("audit passed: ", report->entries,
+                          " entries re-hashed, chained, signature-checked and re-applied through "
+                          "the rules; ", report->tree_nodes, " tree nodes and ",
+                          report->checkpoints, " checkpoints match the entries; ",
+                          report->state_keys, " state values match the rebuilt state\nlog ",
+                          report->origin, ", key ", report->verifier_key, "\n"),
+             *report, {{"source", "data_dir"}, {"verifier_key", report->verifier_key}});
   return absl::OkStatus();
 }
 
 // The export's files (checkpoint, tiles, entry bundles) and then every entry's
 // signature and rules, through a mirror.
-absl::Status AuditTiles(const std::string& dir, const std::string& vkey) {
+absl::Status AuditTiles(const std::string& dir, const std::string& vkey, const Output& out) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   absl::StatusOr<MirroredExport> exp = MirrorTiles(dir, verifier);
   if (!exp.ok()) return Failed(exp.status());
@@ -60,16 +81,19 @@ absl::Status AuditTiles(const std::string& dir, const std::string& vkey) {
   absl::StatusOr<AuditReport> report = AuditMirror(exp->mirror->store(), exp->checkpoint, options);
   if (options.progress) std::cerr << "\n";
   if (!report.ok()) return Failed(report.status());
-  std::cout << "tiles audit passed: checkpoint signed by " << vkey << " at size "
-            << exp->checkpoint.size << "; every entry bundle decoded and chained from genesis, "
-            << "every hash tile and the root match the entries; " << report->entries
-            << " entries signature-checked and re-applied through the rules ("
-            << report->state_keys << " state values rebuilt)\n";
+  out.Passed(absl::StrCat("tiles audit passed: checkpoint signed by ", vkey, " at size ",
+                          exp->checkpoint.size,
+                          "; every entry bundle decoded and chained from genesis, every hash "
+                          "tile and the root match the entries; ",
+                          report->entries,
+                          " entries signature-checked and re-applied through the rules (",
+                          report->state_keys, " state values rebuilt)\n"),
+             *report, {{"source", "tiles"}, {"size", exp->checkpoint.size}, {"verifier_key", vkey}});
   return absl::OkStatus();
 }
 
 // Mirrors every entry the server has, then audits the mirror.
-absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
+absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const Output& out) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   auto stub = ctx.Stub();
   v1::CheckpointResponse latest;
@@ -107,10 +131,11 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey) {
   absl::StatusOr<AuditReport> report = AuditMirror(mirror->store(), cp, options);
   if (options.progress) std::cerr << "\n";
   if (!report.ok()) return Failed(report.status());
-  std::cout << "audit passed: " << report->entries << " entries streamed from " << ctx.server
-            << ", re-hashed, chained, signature-checked and re-applied through the rules; "
-            << "their root is the root of the checkpoint at size " << cp.size << " signed by "
-            << vkey << "\n";
+  out.Passed(absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
+                          ", re-hashed, chained, signature-checked and re-applied through the "
+                          "rules; their root is the root of the checkpoint at size ", cp.size,
+                          " signed by ", vkey, "\n"),
+             *report, {{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}});
   return absl::OkStatus();
 }
 
@@ -129,20 +154,31 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
                             "stream the entries from --server and audit them");
   audit->add_option("--vkey", *vkey,
                     "the log's note verifier key (required with --tiles and --from_server)");
+  auto json = std::make_shared<bool>(false);
+  audit->add_flag("--json", *json,
+                  "print one JSON object: passed, and the counts or the reason it failed");
   d->excludes(t);
   f->excludes(d)->excludes(t);
-  audit->callback([&ctx, exit_code, data_dir, tiles, vkey, from_server] {
+  audit->callback([&ctx, exit_code, data_dir, tiles, vkey, from_server, json] {
+    const Output out{.json = *json};
     absl::Status s;
     if (*from_server) {
       s = vkey->empty() ? absl::InvalidArgumentError("--from_server needs --vkey")
-                        : AuditFromServer(ctx, *vkey);
+                        : AuditFromServer(ctx, *vkey, out);
     } else if (!tiles->empty()) {
       s = vkey->empty() ? absl::InvalidArgumentError("--tiles needs --vkey")
-                        : AuditTiles(*tiles, *vkey);
+                        : AuditTiles(*tiles, *vkey, out);
     } else if (!data_dir->empty()) {
-      s = Audit(*data_dir);
+      s = Audit(*data_dir, out);
     } else {
       s = absl::InvalidArgumentError("give --data_dir DIR or --tiles DIR --vkey KEY");
+    }
+    if (!s.ok() && *json) {
+      std::cout << nlohmann::json{{"passed", false},
+                                  {"code", absl::StatusCodeToString(s.code())},
+                                  {"reason", std::string(s.message())}}
+                       .dump(2)
+                << "\n";
     }
     if (!s.ok()) *exit_code = Fail(s);
   });

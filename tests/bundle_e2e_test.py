@@ -302,6 +302,18 @@ class BundleE2ETest(unittest.TestCase):
         rc, out, err = run("audit", "--tiles", self.tiles, "--vkey", self.vkey)
         self.assertEqual(rc, 0, out + err)
         self.assertIn("entries signature-checked and re-applied through the rules", out)
+        rc, out, err = run("audit", "--tiles", self.tiles, "--vkey", self.vkey, "--json")
+        self.assertEqual(rc, 0, out + err)
+        report = json.loads(out)
+        self.assertIs(report["passed"], True)
+        self.assertEqual((report["entries"], report["size"]), (self.size, self.size))
+        other = self.vkey.replace(self.vkey.split("+")[1], "%08x" % (int(self.vkey.split("+")[1], 16) ^ 1))
+        rc, out, err = run("audit", "--tiles", self.tiles, "--vkey", other, "--json")
+        self.assertNotEqual(rc, 0)
+        report = json.loads(out)
+        self.assertIs(report["passed"], False)
+        self.assertEqual(report["code"], "INVALID_ARGUMENT")
+        self.assertIn("verifier key ID does not match", report["reason"])
 
 
 def main():

@@ -133,8 +133,15 @@ class TilesExportTest : public ::testing::Test {
 };
 
 TEST_F(TilesExportTest, ExportedTilesHoldTheTreeNodesAndVerify) {
-  auto report = ExportTiles(ledger_->store(), Out());
+  std::vector<std::pair<uint64_t, uint64_t>> progress;
+  auto report = ExportTiles(ledger_->store(), Out(),
+                            [&](uint64_t done, uint64_t total) { progress.emplace_back(done, total); });
   ASSERT_TRUE(report.ok()) << report.status();
+  // One progress call per bundle and tile (9 here), counting up to the total.
+  ASSERT_EQ(progress.size(), 9u);
+  for (size_t i = 0; i < progress.size(); ++i) {
+    EXPECT_EQ(progress[i], std::make_pair(uint64_t{i + 1}, uint64_t{9}));
+  }
   EXPECT_EQ(report->size, 1000u);
   EXPECT_EQ(report->unchanged, 0u);
   EXPECT_THAT(report->written,
