@@ -63,6 +63,7 @@ using std::chrono::milliseconds;
 using testing::Clock;
 using testing::CopyServerBinary;
 using testing::Identity;
+using testing::FreshLedgerStub;
 using testing::ServerProcess;
 using testing::Tail;
 using testing::TempDir;
@@ -263,12 +264,7 @@ class CrashTest : public ::testing::Test {
     server_ = std::move(*spawned);
     absl::StatusOr<int> port = server_->WaitForPort(kStartTimeout);
     ASSERT_TRUE(port.ok()) << port.status() << "\n" << Tail(log_file_);
-    // A channel of its own subchannels: never one pooled from a channel to a killed server that
-    // had the same port, which may still be backing off and would fail the first calls at once.
-    grpc::ChannelArguments channel_args;
-    channel_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stub_ = v1::Ledger::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials(), channel_args));
+    stub_ = FreshLedgerStub(*port);
   }
 
   // Spawns touchstoned and SIGKILLs it `after` later, normally before it serves. Returns a

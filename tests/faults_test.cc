@@ -27,6 +27,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::Identity;
+using testing::FreshLedgerStub;
 using testing::ServerProcess;
 using testing::Signed;
 using testing::Tail;
@@ -58,10 +59,7 @@ class FaultsTest : public ::testing::Test {
     server_ = std::move(*spawned);
     absl::StatusOr<int> port = server_->WaitForPort(kStartTimeout);
     ASSERT_TRUE(port.ok()) << port.status() << "\n" << Tail(log_file_);
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stub_ = v1::Ledger::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials(), args));
+    stub_ = FreshLedgerStub(*port);
     v1::LogInfo info;
     grpc::ClientContext ctx;
     ASSERT_TRUE(stub_->GetLogInfo(&ctx, {}, &info).ok());
