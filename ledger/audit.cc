@@ -7,6 +7,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/compact_range.h"
 #include "ledger/entry_format.h"
+#include "ledger/key_handover.h"
 #include "ledger/note.h"
 #include "ledger/rebuild.h"
 #include "ledger/status_macros.h"
@@ -14,17 +15,10 @@
 namespace touchstone {
 namespace {
 
-// The log's identity as its genesis entry states it.
-absl::StatusOr<NoteVerifier> GenesisVerifier(const Store& store) {
+// The log's first checkpoint key, as its genesis entry states it.
+absl::StatusOr<CheckpointKeys> GenesisKeys(const Store& store) {
   ASSIGN_OR_RETURN(std::string bytes, store.GetEntry(0));
-  ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-  v1::Record r;
-  if (!r.ParseFromArray(e.record.data(), static_cast<int>(e.record.size())) || !r.has_genesis() ||
-      r.genesis().operator_().keys().empty()) {
-    return absl::DataLossError("entry 0: not a genesis record");
-  }
-  ASSIGN_OR_RETURN(PublicKey key, PublicKey::FromRaw(r.genesis().operator_().keys(0).ed25519()));
-  return NoteVerifier::Parse(FormatVerifierKey(r.genesis().origin(), key));
+  return CheckpointKeys::FromGenesisEntry(bytes);
 }
 
 }  // namespace
@@ -33,36 +27,33 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
   AuditReport report;
   ASSIGN_OR_RETURN(const uint64_t size, store.ReadTreeSize());
   if (size == 0) return absl::FailedPreconditionError("the log is empty");
-  ASSIGN_OR_RETURN(NoteVerifier verifier, GenesisVerifier(store));
-  report.origin = verifier.name;
-  report.verifier_key = FormatVerifierKey(verifier.name, verifier.key);
+  ASSIGN_OR_RETURN(CheckpointKeys keys, GenesisKeys(store));
+  report.origin = keys.Latest().name;
+  report.verifier_key = FormatVerifierKey(keys.Latest().name, keys.Latest().key);
 
-  // Every stored checkpoint, checked when the recomputed tree reaches its size.
-  std::map<uint64_t, Checkpoint> checkpoints;
+  // Every stored checkpoint, checked when the recomputed tree reaches its size:
+  // by then every handover before it has been followed.
+  std::map<uint64_t, std::string> notes;
   RETURN_IF_ERROR(store.ScanCheckpoints([&](uint64_t s, std::string_view note) -> absl::Status {
-    absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(note, verifier);
-    if (!cp.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("checkpoint at size ", s, ": ", cp.status().message()));
-    }
-    if (cp->size != s) {
-      return absl::DataLossError(
-          absl::StrCat("checkpoint stored at size ", s, " says size ", cp->size));
-    }
-    checkpoints.emplace(s, *std::move(cp));
+    notes.emplace(s, std::string(note));
     return absl::OkStatus();
   }));
-  if (!checkpoints.count(size)) {
+  if (!notes.count(size)) {
     return absl::DataLossError(absl::StrCat("no checkpoint at the log's size ", size));
   }
-  if (checkpoints.rbegin()->first > size) {
+  if (notes.rbegin()->first > size) {
     return absl::DataLossError(
-        absl::StrCat("a checkpoint claims size ", checkpoints.rbegin()->first, ", beyond the log"));
+        absl::StrCat("a checkpoint claims size ", notes.rbegin()->first, ", beyond the log"));
   }
 
   CompactRange tree;
   std::vector<NewNode> nodes;
-  auto on_entry = [&](uint64_t index, const Hash& leaf) -> absl::Status {
+  auto on_entry = [&](uint64_t index, const Hash& leaf, std::string_view entry,
+                      const v1::Record& record) -> absl::Status {
+    if (record.has_operator_key_rotated()) {
+      absl::Status followed = keys.Follow(index, entry);
+      if (!followed.ok()) return absl::DataLossError(followed.message());
+    }
     nodes.clear();
     tree.Append(leaf, &nodes);
     for (const NewNode& n : nodes) {
@@ -74,8 +65,19 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
       }
       ++report.tree_nodes;
     }
-    if (auto it = checkpoints.find(tree.size()); it != checkpoints.end()) {
-      if (it->second.root != tree.Root()) {
+    if (auto it = notes.find(tree.size()); it != notes.end()) {
+      const uint64_t s = tree.size();
+      absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(it->second, keys.ForSize(s));
+      if (!cp.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "checkpoint at size ", s, ": ", cp.status().message(), " (the checkpoint key for size ",
+            s, " is ", FormatVerifierKey(keys.ForSize(s).name, keys.ForSize(s).key), ")"));
+      }
+      if (cp->size != s) {
+        return absl::DataLossError(
+            absl::StrCat("checkpoint stored at size ", s, " says size ", cp->size));
+      }
+      if (cp->root != tree.Root()) {
         return absl::DataLossError(absl::StrCat("checkpoint at size ", tree.size(),
                                                 ": its root is not the root of the entries"));
       }
@@ -90,36 +92,57 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
   ASSIGN_OR_RETURN(MemoryState rebuilt, RebuildState(store, size, options.rules, on_entry));
   RETURN_IF_ERROR(CompareState(rebuilt, store));
   report.state_keys = rebuilt.values().size();
+  report.checkpoint_key = FormatVerifierKey(keys.Latest().name, keys.Latest().key);
+  report.key_handovers = keys.Handovers();
   return report;
 }
 
-absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& checkpoint,
-                                        const AuditOptions& options, MemoryState* rebuilt_out) {
+absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view note,
+                                        const NoteVerifier& pinned, const AuditOptions& options,
+                                        MemoryState* rebuilt_out) {
   AuditReport report;
-  ASSIGN_OR_RETURN(NoteVerifier genesis, GenesisVerifier(mirror));
-  if (genesis.name != checkpoint.origin) {
-    return absl::DataLossError(absl::StrCat("entry 0 starts log '", genesis.name,
-                                            "', the checkpoint is of '", checkpoint.origin, "'"));
+  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
+  ASSIGN_OR_RETURN(const Checkpoint claimed, Checkpoint::FromText(parsed.text));
+  ASSIGN_OR_RETURN(CheckpointKeys keys, GenesisKeys(mirror));
+  if (keys.Latest().name != claimed.origin) {
+    return absl::DataLossError(absl::StrCat("entry 0 starts log '", keys.Latest().name,
+                                            "', the checkpoint is of '", claimed.origin, "'"));
   }
-  report.origin = genesis.name;
-  report.verifier_key = FormatVerifierKey(genesis.name, genesis.key);
+  report.origin = keys.Latest().name;
+  report.verifier_key = FormatVerifierKey(keys.Latest().name, keys.Latest().key);
   CompactRange tree;
-  auto on_entry = [&](uint64_t, const Hash& leaf) -> absl::Status {
+  auto on_entry = [&](uint64_t index, const Hash& leaf, std::string_view entry,
+                      const v1::Record& record) -> absl::Status {
+    if (record.has_operator_key_rotated()) {
+      absl::Status followed = keys.Follow(index, entry);
+      if (!followed.ok()) return absl::DataLossError(followed.message());
+    }
     tree.Append(leaf, nullptr);
     ++report.entries;
     if (options.progress && report.entries % options.progress_every == 0) {
-      options.progress(report.entries, checkpoint.size);
+      options.progress(report.entries, claimed.size);
     }
     return absl::OkStatus();
   };
   ASSIGN_OR_RETURN(MemoryState rebuilt,
-                   RebuildState(mirror, checkpoint.size, options.rules, on_entry));
-  if (tree.Root() != checkpoint.root) {
-    return absl::DataLossError(absl::StrCat("the entries' root at size ", checkpoint.size,
+                   RebuildState(mirror, claimed.size, options.rules, on_entry));
+  const NoteVerifier& in_force = keys.ForSize(claimed.size);
+  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(note, in_force);
+  if (!cp.ok()) {
+    return absl::Status(cp.status().code(),
+                        absl::StrCat("checkpoint: ", cp.status().message(), " (the key in force at size ",
+                                     claimed.size, " is ", FormatVerifierKey(in_force.name, in_force.key), ")"));
+  }
+  RETURN_IF_ERROR(keys.RequirePinned(pinned, claimed.size));
+  if (tree.Root() != cp->root) {
+    return absl::DataLossError(absl::StrCat("the entries' root at size ", cp->size,
                                             " is not the checkpoint's root"));
   }
   report.checkpoints = 1;
   report.state_keys = rebuilt.values().size();
+  report.checkpoint_key = FormatVerifierKey(in_force.name, in_force.key);
+  report.key_handovers = keys.Handovers();
+  report.checkpoint = *std::move(cp);
   if (rebuilt_out != nullptr) *rebuilt_out = std::move(rebuilt);
   return report;
 }

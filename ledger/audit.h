@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/checkpoint.h"
+#include "ledger/note.h"
 #include "ledger/rules.h"
 #include "ledger/state_view.h"
 #include "ledger/store.h"
@@ -25,30 +28,39 @@ struct AuditOptions {
 
 struct AuditReport {
   std::string origin;
-  std::string verifier_key;  // derived from the genesis entry
+  std::string verifier_key;  // the genesis entry's checkpoint key
+  // The checkpoint key in force at the end and the handovers that led to it
+  // from the genesis key (ledger/key_handover.h).
+  std::string checkpoint_key;
+  std::vector<uint64_t> key_handovers;
   uint64_t entries = 0;
   uint64_t checkpoints = 0;
   uint64_t tree_nodes = 0;
   uint64_t state_keys = 0;
+  Checkpoint checkpoint;  // AuditMirror: the verified checkpoint
 };
 
 // Re-hashes every entry and checks its chain link, signature and rules
 // (RebuildState); recomputes the Merkle tree and compares every stored node and
-// every stored checkpoint (signature by the genesis operator key under the
-// genesis origin, and root) with it; and compares the rebuilt derived state with
+// every stored checkpoint (signature by the checkpoint key in force at its
+// size, following key handovers from the genesis key, and root) with it; and compares the rebuilt derived state with
 // the stored one. DATA_LOSS naming the first problem precisely (entry index,
 // tree node, checkpoint size or state key).
 absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& options);
 
-// Audits a mirror: a store holding only the entries [0, checkpoint.size) copied
-// from a server (e.g. with Ledger.GetEntries), against that server's latest
-// checkpoint, already verified with the log's key by the caller. Re-hashes,
-// chain-checks, signature-checks and re-applies the rules to every entry
-// (RebuildState) and checks the recomputed root equals the checkpoint's, and
-// that the genesis entry names the checkpoint's origin. DATA_LOSS as AuditStore.
+// Audits a mirror: a store holding only the entries [0, size) copied from a
+// server (e.g. with Ledger.GetEntries) or an export, against the checkpoint
+// `note` of that size. Re-hashes, chain-checks, signature-checks and re-applies
+// the rules to every entry (RebuildState); follows the key handovers from the
+// genesis entry's key and checks the note's signature by the key in force at
+// its size, and that `pinned` (the key the user trusts) is the genesis key or
+// one a handover named before it; checks the recomputed root is the note's
+// and the genesis entry names its origin. Sets `checkpoint` in the report.
+// PERMISSION_DENIED for the note's signature or an unknown pinned key,
+// INVALID_ARGUMENT for a malformed note, DATA_LOSS otherwise as AuditStore.
 // If `rebuilt` is set, the state rebuilt at the checkpoint's size is moved there.
-absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, const Checkpoint& checkpoint,
-                                        const AuditOptions& options,
+absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view note,
+                                        const NoteVerifier& pinned, const AuditOptions& options,
                                         MemoryState* rebuilt = nullptr);
 
 }  // namespace touchstone

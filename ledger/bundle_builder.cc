@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/checkpoint.h"
+#include "ledger/key_handover.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/state_view.h"
@@ -27,6 +28,14 @@ class GraphWalk {
     for (uint64_t i : piece.history()) AddIndex(i);
     for (const std::string& stone : piece.stone_lot_ids()) AddLot(stone);
     for (const auto& m : piece.metal_inputs()) AddLot(m.lot_id());
+    // Every checkpoint key handover: a verifier follows them from the genesis key.
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     source_.State().GetState(std::string(kCheckpointKeyStateKey)));
+    if (raw) {
+      v1::CheckpointKeyState keys;
+      if (!keys.ParseFromString(*raw)) return absl::DataLossError("stored checkpoint key state is corrupt");
+      for (uint64_t i : keys.handovers()) AddIndex(i);
+    }
     return Run();
   }
 

@@ -131,6 +131,14 @@ class Writer {
                                 ? absl::StrCat("; entry ", e.replacement_index(), " replaces it")
                                 : "");
       }
+      case v1::Record::kOperatorKeyRotated: {
+        absl::StatusOr<PublicKey> next =
+            PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
+        return absl::StrCat("hands the log's checkpoint key over from key ", r.key_id(),
+                            " to key ", next.ok() ? next->Fingerprint() : "(malformed)",
+                            r.operator_key_rotated().reason().empty() ? "" : ": ",
+                            r.operator_key_rotated().reason());
+      }
       case v1::Record::BODY_NOT_SET:
         break;
     }

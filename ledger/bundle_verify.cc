@@ -17,6 +17,7 @@
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature.h"
+#include "ledger/key_handover.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
@@ -35,6 +36,7 @@ std::vector<v1::Role> WriterRoles(const v1::Record& r) {
     case v1::Record::kRoleGranted:
     case v1::Record::kParticipantSuspended:
     case v1::Record::kParticipantReinstated:
+    case v1::Record::kOperatorKeyRotated:
       return {v1::ROLE_OPERATOR};
     case v1::Record::kCertificateIssued:
     case v1::Record::kCertificateStatusChanged:
@@ -121,6 +123,19 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
     case v1::Record::kRoleGranted:
       p.roles.insert(r.role_granted().role());
       break;
+    case v1::Record::kOperatorKeyRotated: {
+      // The signing key hands over to the new one (ledger/key_handover.h).
+      absl::StatusOr<PublicKey> key =
+          PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
+      if (!key.ok())
+        return absl::FailedPreconditionError(absl::StrCat(Where(item), " names a bad key"));
+      if (auto old = p.keys.find(r.key_id()); old != p.keys.end() && !old->second.revoked_index) {
+        old->second.revoked_index = item.index;
+      }
+      p.keys.emplace(key->Fingerprint(),
+                     Participant::Key{*key, item.index, r.event_time_micros(), {}});
+      break;
+    }
     case v1::Record::kParticipantSuspended:
       p.suspended = true;
       break;
@@ -210,6 +225,8 @@ const std::string* ParticipantTarget(const v1::Record& r) {
       return &r.participant_suspended().participant_id();
     case v1::Record::kParticipantReinstated:
       return &r.participant_reinstated().participant_id();
+    case v1::Record::kOperatorKeyRotated:
+      return &r.signer();
     default:
       return nullptr;
   }
@@ -236,6 +253,7 @@ void PreverifySignatures(std::vector<Item>& items) {
       for (const auto& k : r.participant_registered().keys()) learn(k);
     }
     if (r.has_key_added()) learn(r.key_added().key());
+    if (r.has_operator_key_rotated()) learn(r.operator_key_rotated().new_key());
   }
   // One Ed25519 verification per record is most of the time a bundle takes:
   // spread them over the cores (items are claimed one at a time).
@@ -296,6 +314,19 @@ std::string ClaimText(v1::Claim claim) {
   }
 }
 
+absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
+    const v1::PieceBundle& bundle, const NoteVerifier& log_key) {
+  std::vector<HandoverProof> handovers;
+  for (const v1::BundleEntry& e : bundle.entries()) {
+    absl::StatusOr<v1::Record> r = RecordOfEntry(e.index(), e.entry());
+    absl::StatusOr<TlogProof> proof = TlogProof::FromText(e.tlog_proof());
+    // A malformed entry or proof is reported by VerifyPieceBundle's entry checks.
+    if (!r.ok() || !r->has_operator_key_rotated() || !proof.ok()) continue;
+    handovers.push_back(HandoverProof{e.index(), e.entry(), proof->hashes});
+  }
+  return VerifyCheckpointWithHandovers(bundle.checkpoint(), log_key, handovers);
+}
+
 absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
                                                const NoteVerifier& log_key,
                                                const std::vector<NoteVerifier>& witnesses,
@@ -305,11 +336,15 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
     return absl::InvalidArgumentError(
         absl::StrCat("bundle format is '", bundle.format(), "', not '", kBundleFormat, "'"));
   }
-  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(bundle.checkpoint(), log_key);
-  if (!cp.ok()) {
-    return absl::Status(cp.status().code(), absl::StrCat("checkpoint: ", cp.status().message()));
+  absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> verified =
+      VerifyBundleCheckpoint(bundle, log_key);
+  if (!verified.ok()) {
+    return absl::Status(verified.status().code(),
+                        absl::StrCat("checkpoint: ", verified.status().message()));
   }
+  const Checkpoint* cp = &verified->first;
   BundleReport report;
+  report.checkpoint_key = FormatVerifierKey(verified->second.name, verified->second.key);
   report.piece_id = bundle.piece_id();
   report.origin = cp->origin;
   report.tree_size = cp->size;

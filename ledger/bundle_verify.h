@@ -3,8 +3,11 @@
 //
 // VerifyPieceBundle checks, in this order, and stops at the first failure:
 //  1. the format string is "touchstone-bundle/v1";
-//  2. the checkpoint is a note signed by `log_key` (and, if quorum > 0, cosigned
-//     by at least `quorum` of `witnesses`, c2sp.org/tlog-cosignature);
+//  2. the checkpoint is a note signed by `log_key`, or by the key that the
+//     bundle's checkpoint key handovers lead to from it (ledger/key_handover.h;
+//     a bundle holds every handover below its checkpoint's size), and, if
+//     quorum > 0, cosigned by at least `quorum` of `witnesses`
+//     (c2sp.org/tlog-cosignature);
 //  3. entries: indices strictly increase; each tlog_proof parses, holds the
 //     bundle's checkpoint byte for byte and the entry's index, and proves the
 //     entry bytes are in the log; the bytes decode, name the same index, chain to
@@ -36,9 +39,11 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/checkpoint.h"
 #include "ledger/hash.h"
 #include "ledger/note.h"
 #include "proto/bundle.pb.h"
@@ -73,6 +78,9 @@ struct BundleReport {
   uint64_t tree_size = 0;
   Hash root{};
   std::string log_key_name;
+  // The key that signed the checkpoint: the key given, or the one the bundle's
+  // checkpoint key handovers lead to from it (ledger/key_handover.h).
+  std::string checkpoint_key;
   size_t witness_cosignatures = 0;         // verified, when a quorum was asked for
   std::vector<v1::Claim> asserted_claims;  // as registered
   std::vector<v1::Claim> derived_claims;   // from the records, after any stone replacement
@@ -87,6 +95,13 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
                                                const NoteVerifier& log_key,
                                                const std::vector<NoteVerifier>& witnesses = {},
                                                size_t quorum = 0);
+
+// The bundle's checkpoint, verified with `log_key` or with the key that the
+// bundle's checkpoint key handover entries lead to from it (step 2 above,
+// without witnesses), and that key. Errors as VerifyCheckpointWithHandovers
+// (ledger/key_handover.h).
+absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
+    const v1::PieceBundle& bundle, const NoteVerifier& log_key);
 
 // "recycled metal", "lab-grown diamonds", "natural diamonds", "certified chain".
 std::string ClaimText(v1::Claim claim);

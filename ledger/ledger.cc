@@ -1,7 +1,9 @@
 // The ledger: opening, the append path with group commit, and reads.
 #include "ledger/ledger.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <utility>
@@ -15,6 +17,7 @@
 #include "ledger/big_endian.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/key_handover.h"
 #include "ledger/rules.h"
 #include "ledger/state_view.h"
 #include "ledger/status_macros.h"
@@ -29,6 +32,8 @@ struct Ledger::Prepared {
   std::string signature;
   v1::Record record;
   std::optional<PublicKey> key;
+  // A key handover: the key that signs checkpoints once it commits.
+  std::shared_ptr<const NoteSigner> rotate_to;
 };
 
 struct Ledger::Pending {
@@ -47,13 +52,73 @@ Ledger::Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner s
                NoteVerifier verifier)
     : options_(std::move(options)),
       store_(std::move(store)),
-      signer_(std::make_unique<NoteSigner>(std::move(signer))),
-      verifier_(std::move(verifier)),
       registry_(store_.get()),
       node_cache_(options_.cached_leaves),
       verify_pool_(options_.verify_threads != 0 ? options_.verify_threads
                                                 : std::max(1u, std::thread::hardware_concurrency()),
-                   "ts-verify") {}
+                   "ts-verify"),
+      signer_(std::make_shared<const NoteSigner>(std::move(signer))),
+      verifier_(std::move(verifier)) {}
+
+namespace {
+
+// The log's checkpoint key state; nullopt for an empty log.
+absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(const Store& store) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store.GetState(std::string(kCheckpointKeyStateKey)));
+  if (!raw) return std::nullopt;
+  v1::CheckpointKeyState state;
+  if (!state.ParseFromString(*raw)) return absl::DataLossError("the checkpoint key state is corrupt");
+  return state;
+}
+
+// Renames `from` over `to` and syncs the directory: the new key is in place or not.
+absl::Status InstallKeyFile(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot move the new operator key ", from, " to ", to, ": ", ec.message()));
+  }
+  const std::string dir = std::filesystem::path(to).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return absl::OkStatus();
+}
+
+// The operator key a log with checkpoint key state `ck` must be opened with:
+// `loaded` if it is the key in force; else the staged key of a rotation that
+// committed before its key file was replaced (installed now).
+absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck, PrivateKey loaded,
+                                      const std::string& path) {
+  const std::string staged = path + ".next";
+  std::error_code ec;
+  if (loaded.public_key().raw() == ck.ed25519()) {
+    std::filesystem::remove(staged, ec);  // a rotation that did not commit
+    return loaded;
+  }
+  if (std::filesystem::exists(staged, ec)) {
+    RETURN_IF_ERROR(CheckKeyFileIsPrivate(staged));
+    ASSIGN_OR_RETURN(PrivateKey next, PrivateKey::LoadPemFile(staged));
+    if (next.public_key().raw() == ck.ed25519()) {
+      RETURN_IF_ERROR(InstallKeyFile(staged, path));
+      return next;
+    }
+  }
+  ASSIGN_OR_RETURN(PublicKey in_force, PublicKey::FromRaw(ck.ed25519()));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the operator key in ", path, " (", loaded.public_key().Fingerprint(),
+      ") does not sign this log's checkpoints: its checkpoint key is ", in_force.Fingerprint(),
+      ck.handovers().empty() ? ""
+                             : absl::StrCat(" since the handover at entry ",
+                                            ck.handovers(ck.handovers_size() - 1)),
+      "; put that key's PEM file there"));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
@@ -99,6 +164,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
                                                         options.operator_key_path, " is missing"));
     }
     if (!key.ok()) return key.status();
+    ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store));
+    if (!ck) return absl::DataLossError("the log has entries but no checkpoint key state");
+    ASSIGN_OR_RETURN(key, KeyInForce(*ck, *std::move(key), options.operator_key_path));
   }
   ASSIGN_OR_RETURN(NoteSigner signer, NoteSigner::Create(origin, *key));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(signer.VerifierKey()));
@@ -132,13 +200,18 @@ absl::Status Ledger::Initialize() {
   }
   const std::string& op_id = record.genesis().operator_().participant_id();
   ASSIGN_OR_RETURN(auto op, registry_.Get(op_id));
-  const v1::KeyState* k = FindKey(*op, signer_->key().public_key().Fingerprint());
+  const v1::KeyState* k = FindKey(*op, signer()->key().public_key().Fingerprint());
   if (k == nullptr || k->revoked()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the operator key in ", options_.operator_key_path,
                      " is not an active key of this log's operator '", op_id, "'"));
   }
   RETURN_IF_ERROR(LoadHead());
+  ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store_));
+  if (ck) {
+    absl::MutexLock lock(&head_mu_);
+    key_handovers_.assign(ck->handovers().begin(), ck->handovers().end());
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> cosigned_size, store_->GetMeta("cosigned_size"));
   if (cosigned_size && cosigned_size->size() == 8) {
     const uint64_t s = LoadBE(cosigned_size->data(), 8);
@@ -162,7 +235,7 @@ absl::Status Ledger::LoadHead() {
                        }));
   ASSIGN_OR_RETURN(const Hash last_leaf, store_->GetNode(0, size - 1));
   ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(size));
-  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(note, verifier_));
+  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(note, verifier()));
   if (cp.size != size || cp.root != tree.Root()) {
     return absl::DataLossError(absl::StrCat("the latest checkpoint (size ", cp.size,
                                             ") does not match the stored tree of size ", size));
@@ -248,6 +321,7 @@ absl::Status Ledger::VerifyTail(uint64_t size) const {
 }
 
 absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
+  const std::shared_ptr<const NoteSigner> signer = this->signer();
   const int64_t now = options_.now_micros();
   v1::Record record;
   record.set_record_id("genesis");
@@ -255,7 +329,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   record.set_key_id(operator_key.public_key().Fingerprint());
   record.set_event_time_micros(now);
   v1::Genesis* g = record.mutable_genesis();
-  g->set_origin(signer_->name());
+  g->set_origin(signer->name());
   v1::ParticipantRegistered* op = g->mutable_operator_();
   op->set_participant_id(options_.operator_id);
   op->set_legal_name(options_.operator_name);
@@ -277,10 +351,10 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   batch.PutRecordId(record.signer(), record.record_id(), 0);
   for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
   for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
-  batch.PutMeta("origin", signer_->name());
+  batch.PutMeta("origin", signer->name());
   batch.PutTreeSize(1);
-  Checkpoint cp{.origin = signer_->name(), .size = 1, .root = tree_.Root(), .extensions = {}};
-  ASSIGN_OR_RETURN(std::string note, signer_->Sign(cp.ToText()));
+  Checkpoint cp{.origin = signer->name(), .size = 1, .root = tree_.Root(), .extensions = {}};
+  ASSIGN_OR_RETURN(std::string note, signer->Sign(cp.ToText()));
   batch.PutCheckpoint(1, note);
   RETURN_IF_ERROR(store_->Commit(batch));
   state.Publish(&registry_);
@@ -302,7 +376,8 @@ void Ledger::Shutdown() {
   if (sequencer_.joinable()) sequencer_.join();
 }
 
-absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string signature) const {
+absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string signature,
+                                                 bool internal) const {
   // Cheapest checks first: a malformed or oversized record costs a parse, not
   // a key lookup and an Ed25519 verification.
   if (signature.size() != kEd25519SignatureSize) {
@@ -312,6 +387,11 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
   ASSIGN_OR_RETURN(v1::Record parsed, ParseRecord(record, options_.max_record_bytes));
   if (parsed.has_genesis()) {
     return absl::InvalidArgumentError("a genesis record can only be entry 0");
+  }
+  if (parsed.has_operator_key_rotated() && !internal) {
+    return absl::FailedPreconditionError(
+        "a checkpoint key handover is appended by the ledger itself, with the new private key "
+        "at hand: run touchstoned --rotate_operator_key NEW.pem on the server");
   }
   RETURN_IF_ERROR(CheckFieldLimits(parsed, options_.field_limits));
   ASSIGN_OR_RETURN(PublicKey key, registry_.SigningKey(parsed.signer(), parsed.key_id()));
@@ -487,6 +567,9 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   // In-group record ids, and in-group retries of a record appended by this group.
   absl::flat_hash_map<std::string, Pending*> ids;
   std::vector<std::pair<Pending*, Pending*>> retries;
+  // Set when this group holds a key handover: its checkpoint is signed by both keys.
+  std::shared_ptr<const NoteSigner> rotate_to;
+  const std::shared_ptr<const NoteSigner> signer = this->signer();
   const int64_t now = options_.now_micros();
   // Earlier records, including those appended earlier in this group.
   const RecordReader record_at = [&](uint64_t index) -> absl::StatusOr<v1::Record> {
@@ -556,6 +639,7 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     p.leaf_hash = leaf;
     ids.emplace(std::move(id_key), &p);
     appended.push_back(&p);
+    if (p.in.rotate_to) rotate_to = p.in.rotate_to;
   }
 
   absl::Status commit = absl::OkStatus();
@@ -565,8 +649,17 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
     batch.PutTreeSize(tree_.size());
     Checkpoint cp{
-        .origin = signer_->name(), .size = tree_.size(), .root = tree_.Root(), .extensions = {}};
-    absl::StatusOr<std::string> signed_note = signer_->Sign(cp.ToText());
+        .origin = signer->name(), .size = tree_.size(), .root = tree_.Root(), .extensions = {}};
+    const std::string text = cp.ToText();
+    absl::StatusOr<std::string> signed_note = signer->Sign(text);
+    if (signed_note.ok() && rotate_to) {
+      absl::StatusOr<std::string> line = rotate_to->SignatureLine(text);
+      if (line.ok()) {
+        signed_note->append(*line);
+      } else {
+        signed_note = line.status();
+      }
+    }
     commit = signed_note.status();
     if (commit.ok()) {
       note = std::move(*signed_note);
@@ -581,6 +674,14 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
       absl::MutexLock lock(&head_mu_);
       size_ = tree_.size();
       checkpoint_ = note;
+      if (rotate_to) {
+        // Later checkpoints are signed by the new key only.
+        for (Pending* p : appended) {
+          if (p->in.rotate_to == rotate_to) key_handovers_.push_back(p->index);
+        }
+        verifier_ = *NoteVerifier::Parse(rotate_to->VerifierKey());
+        signer_ = std::move(rotate_to);
+      }
     } else {
       tree_ = saved_tree;
       last_leaf_hash_ = saved_last;
@@ -611,7 +712,68 @@ absl::StatusOr<v1::Record> Ledger::ReadRecord(uint64_t index) const {
   return RecordOfEntry(index, bytes);
 }
 
-LogInfo Ledger::Info() const { return LogInfo{signer_->name(), signer_->VerifierKey(), Size()}; }
+LogInfo Ledger::Info() const {
+  absl::MutexLock lock(&head_mu_);
+  return LogInfo{signer_->name(), signer_->VerifierKey(), size_, key_handovers_};
+}
+
+std::shared_ptr<const NoteSigner> Ledger::signer() const {
+  absl::MutexLock lock(&head_mu_);
+  return signer_;
+}
+
+NoteVerifier Ledger::verifier() const {
+  absl::MutexLock lock(&head_mu_);
+  return verifier_;
+}
+
+absl::StatusOr<Receipt> Ledger::RotateOperatorKey(const std::string& new_key_path,
+                                                  const std::string& reason) {
+  absl::MutexLock rotating(&rotate_mu_);
+  RETURN_IF_ERROR(CheckKeyFileIsPrivate(new_key_path));
+  ASSIGN_OR_RETURN(PrivateKey next_key, PrivateKey::LoadPemFile(new_key_path));
+  const std::shared_ptr<const NoteSigner> current = signer();
+  if (next_key.public_key().raw() == current->key().public_key().raw()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the key in ", new_key_path, " already signs this log's checkpoints"));
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store_));
+  if (!ck) return absl::DataLossError("the log has no checkpoint key state");
+  ASSIGN_OR_RETURN(NoteSigner next, NoteSigner::Create(current->name(), next_key));
+
+  // Staged beside the key file first: if the process dies once the handover is
+  // durable, Open installs it (KeyInForce).
+  const std::string staged = options_.operator_key_path + ".next";
+  std::error_code ec;
+  std::filesystem::remove(staged, ec);
+  RETURN_IF_ERROR(next_key.SavePemFile(staged));
+
+  v1::Record record;
+  record.set_record_id(absl::StrCat("checkpoint-key-", next_key.public_key().Fingerprint()));
+  record.set_signer(ck->operator_id());
+  record.set_key_id(current->key().public_key().Fingerprint());
+  record.set_event_time_micros(options_.now_micros());
+  record.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(next_key.public_key().raw());
+  record.mutable_operator_key_rotated()->set_reason(reason);
+  std::string bytes = SerializeRecord(record);
+  std::string signature = SignRecord(current->key(), bytes);
+  absl::StatusOr<Prepared> prepared = Prepare(std::move(bytes), std::move(signature), true);
+  absl::StatusOr<Receipt> receipt = absl::UnknownError("not submitted");
+  if (prepared.ok()) {
+    prepared->rotate_to = std::make_shared<const NoteSigner>(std::move(next));
+    std::vector<Prepared> one;
+    one.push_back(*std::move(prepared));
+    receipt = Await(*Enqueue(std::move(one))[0], absl::InfiniteFuture());
+  } else {
+    receipt = prepared.status();
+  }
+  if (!receipt.ok()) {
+    std::filesystem::remove(staged, ec);
+    return receipt.status();
+  }
+  RETURN_IF_ERROR(InstallKeyFile(staged, options_.operator_key_path));
+  return receipt;
+}
 
 uint64_t Ledger::Size() const {
   absl::MutexLock lock(&head_mu_);
@@ -647,7 +809,7 @@ absl::Status Ledger::PublishCosigned(uint64_t size, const std::string& cosigned)
 }
 
 absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& root) const {
-  return WriteBackup(*store_, signer_->key(), root, absl::Now());
+  return WriteBackup(*store_, signer()->key(), root, absl::Now());
 }
 
 absl::StatusOr<std::string> Ledger::GetEntry(uint64_t index) const {

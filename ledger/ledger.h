@@ -27,7 +27,6 @@
 #include "absl/time/time.h"
 #include "ledger/backup.h"
 #include "ledger/compact_range.h"
-#include "absl/time/time.h"
 #include "ledger/hash.h"
 #include "ledger/limits.h"
 #include "ledger/metrics.h"
@@ -104,8 +103,10 @@ struct Receipt {
 
 struct LogInfo {
   std::string origin;
-  std::string verifier_key;
+  std::string verifier_key;  // the checkpoint key in force
   uint64_t size = 0;
+  // Indices of the checkpoint key handovers (ledger/key_handover.h), in order.
+  std::vector<uint64_t> key_handovers;
 };
 
 // Thread-safe.
@@ -157,15 +158,29 @@ class Ledger {
       std::vector<std::pair<std::string, std::string>> records,
       absl::Time deadline = absl::InfiniteFuture());
 
+  // Hands the checkpoint key over to the Ed25519 key in the PEM file
+  // `new_key_path` (owner-only permissions): appends an OperatorKeyRotated
+  // record signed with the key in force (ledger/key_handover.h), signs the
+  // checkpoint it commits in with both keys and every later one with the new
+  // key, and replaces the operator key file with the new key. The new key is
+  // staged at <operator key path>.next before the append, so a crash after it
+  // is completed by the next Open. Returns the handover's receipt. Errors:
+  // FAILED_PRECONDITION if the file may be read by others or the key is the key
+  // in force; NOT_FOUND / INVALID_ARGUMENT for a missing or unreadable file;
+  // otherwise as Submit; UNAVAILABLE if the key file cannot be replaced (the
+  // handover is in the log then: restart, and Open completes it).
+  absl::StatusOr<Receipt> RotateOperatorKey(const std::string& new_key_path,
+                                            const std::string& reason);
+
   // Refuses new submissions, completes those queued, and stops the sequencer.
   void Shutdown();
 
   LogInfo Info() const;
   uint64_t Size() const;
   const LedgerOptions& options() const { return options_; }
-  const NoteSigner& signer() const { return *signer_; }
-  // The verifier for this log's checkpoints.
-  const NoteVerifier& verifier() const { return verifier_; }
+  // The key that signs this log's checkpoints now, and its verifier.
+  std::shared_ptr<const NoteSigner> signer() const;
+  NoteVerifier verifier() const;
 
   // Entry bytes at index; OUT_OF_RANGE if index >= Size().
   absl::StatusOr<std::string> GetEntry(uint64_t index) const;
@@ -228,8 +243,10 @@ class Ledger {
   // Re-hashes the newest entries and checks them against the tree and the chain.
   absl::Status VerifyTail(uint64_t size) const;
 
-  // Parses and verifies on the caller's thread.
-  absl::StatusOr<Prepared> Prepare(std::string record, std::string signature) const;
+  // Parses and verifies on the caller's thread. Key handovers are refused
+  // unless `internal` (RotateOperatorKey).
+  absl::StatusOr<Prepared> Prepare(std::string record, std::string signature,
+                                   bool internal = false) const;
   // Queues prepared submissions; returns their pending handles.
   std::vector<std::shared_ptr<Pending>> Enqueue(std::vector<Prepared> prepared);
   // Waits (until `deadline`) for a pending submission and builds its receipt.
@@ -241,8 +258,6 @@ class Ledger {
 
   const LedgerOptions options_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<NoteSigner> signer_;
-  NoteVerifier verifier_;
   Registry registry_;
   // Nodes of committed groups only: written by the sequencer after its commit.
   NodeCache node_cache_;
@@ -264,6 +279,12 @@ class Ledger {
   uint64_t size_ ABSL_GUARDED_BY(head_mu_) = 0;
   std::string checkpoint_ ABSL_GUARDED_BY(head_mu_);
   std::optional<std::pair<uint64_t, std::string>> cosigned_ ABSL_GUARDED_BY(head_mu_);
+  // The checkpoint key in force; replaced by the sequencer when a handover commits.
+  std::shared_ptr<const NoteSigner> signer_ ABSL_GUARDED_BY(head_mu_);
+  NoteVerifier verifier_ ABSL_GUARDED_BY(head_mu_);
+  std::vector<uint64_t> key_handovers_ ABSL_GUARDED_BY(head_mu_);
+  // One rotation at a time.
+  absl::Mutex rotate_mu_;
 
   std::thread sequencer_;
 };

@@ -85,7 +85,7 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
         for (const auto& [k, v] : state.changes()) memory.Put(k, v);
         state.Publish(&registry);
         ++replayed;
-        return on_entry ? on_entry(index, prev) : absl::OkStatus();
+        return on_entry ? on_entry(index, prev, bytes, record) : absl::OkStatus();
       });
   if (!scan.ok()) return scan;
   return memory;

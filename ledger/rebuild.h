@@ -19,8 +19,10 @@ namespace touchstone {
 // and applies the rules (with the entry's recorded time as the clock).
 // DATA_LOSS naming the first bad entry (index and what is wrong).
 // `on_entry`, if set, is called for each entry after its checks, with its leaf
-// hash; an error from it stops the replay and is returned as it is.
-using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash)>;
+// hash, its bytes and its record; an error from it stops the replay and is
+// returned as it is.
+using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash,
+                                                std::string_view entry, const v1::Record& record)>;
 absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
                                          const RuleOptions& options,
                                          const EntryVisitor& on_entry = nullptr);

@@ -115,6 +115,7 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
     case v1::Record::kRoleGranted:
     case v1::Record::kParticipantSuspended:
     case v1::Record::kParticipantReinstated:
+    case v1::Record::kOperatorKeyRotated:
       return rules::ApplyParticipantRecord(env);
     case v1::Record::kCertificateIssued:
     case v1::Record::kCertificateStatusChanged:

@@ -1,5 +1,6 @@
 // Rules for participant records: registration, keys, roles, suspension.
 #include "absl/strings/str_cat.h"
+#include "ledger/key_handover.h"
 #include "ledger/record.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
@@ -57,6 +58,18 @@ absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& s
   if (!HasRole(p, v1::ROLE_OPERATOR)) {
     return absl::InvalidArgumentError("the genesis participant must hold ROLE_OPERATOR");
   }
+  if (record.signer() != p.participant_id()) {
+    return absl::InvalidArgumentError("the genesis record must be signed by the operator it registers");
+  }
+  const v1::KeyState* signing = FindKey(p, record.key_id());
+  if (signing == nullptr) {
+    return absl::InvalidArgumentError("the genesis record must be signed by a key it registers");
+  }
+  // The key that signs genesis signs the checkpoints until a handover.
+  v1::CheckpointKeyState checkpoint_key;
+  checkpoint_key.set_operator_id(p.participant_id());
+  checkpoint_key.set_ed25519(signing->ed25519());
+  state.Put(std::string(kCheckpointKeyStateKey), checkpoint_key);
   state.PutParticipant(p);
   return absl::OkStatus();
 }
@@ -137,6 +150,14 @@ absl::Status ApplyParticipantRecord(const Env& env) {
             absl::StrCat("key ", rev.key_id(), " is already revoked"));
       }
       RETURN_IF_ERROR(RequireNotBefore(env, k->added_micros(), "the key's addition"));
+      // The key signing checkpoints leaves only through a handover, which names its successor.
+      ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck,
+                       env.state.Get<v1::CheckpointKeyState>(std::string(kCheckpointKeyStateKey)));
+      if (ck && ck->operator_id() == rev.participant_id() && ck->ed25519() == k->ed25519()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "key rule: key ", rev.key_id(),
+            " signs this log's checkpoints; rotate it with touchstoned --rotate_operator_key"));
+      }
       // A participant's last key may go (a stolen laptop); the operator adds a new
       // one. The operator's own last key may not: nobody could sign again.
       int active = 0;
@@ -183,6 +204,43 @@ absl::Status ApplyParticipantRecord(const Env& env) {
       }
       p.set_suspended(suspend);
       env.state.PutParticipant(p);
+      return absl::OkStatus();
+    }
+    case v1::Record::kOperatorKeyRotated: {
+      // The checkpoint key hands over to a new key (ledger/key_handover.h).
+      ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck,
+                       env.state.Get<v1::CheckpointKeyState>(std::string(kCheckpointKeyStateKey)));
+      if (!ck) return absl::DataLossError("the log's checkpoint key is not in its state");
+      if (r.signer() != ck->operator_id() || env.ctx.signer_key.raw() != ck->ed25519()) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "key rule: only the operator '", ck->operator_id(),
+            "' with the checkpoint key in force may hand it over; this record is signed by key ",
+            r.key_id(), " of '", r.signer(), "'"));
+      }
+      auto next = PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
+      if (!next.ok()) return absl::InvalidArgumentError("the new checkpoint key is not an Ed25519 key");
+      v1::ParticipantState p = env.signer;
+      p.add_history(env.index());
+      if (FindKey(p, next->Fingerprint()) != nullptr) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "key rule: key ", next->Fingerprint(), " is or was already a key of '", p.participant_id(),
+            "'; a checkpoint key is used once"));
+      }
+      for (auto& ks : *p.mutable_keys()) {
+        if (ks.key_id() != r.key_id()) continue;
+        ks.set_revoked(true);
+        ks.set_revoked_index(env.index());
+        ks.set_revoked_micros(env.t());
+      }
+      auto* ks = p.add_keys();
+      ks->set_key_id(next->Fingerprint());
+      ks->set_ed25519(next->raw());
+      ks->set_added_index(env.index());
+      ks->set_added_micros(env.t());
+      env.state.PutParticipant(p);
+      ck->set_ed25519(next->raw());
+      ck->add_handovers(env.index());
+      env.state.Put(std::string(kCheckpointKeyStateKey), *ck);
       return absl::OkStatus();
     }
     default:

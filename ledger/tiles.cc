@@ -14,6 +14,7 @@
 #include "ledger/big_endian.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/key_handover.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
@@ -82,12 +83,13 @@ bool IsRegularFileOfSize(const std::string& path, uintmax_t size) {
   return fs::is_regular_file(path, ec) && fs::file_size(path, ec) == size && !ec;
 }
 
-// Checks that entry 0 is the genesis of the log `verifier` names, signed by its key.
-absl::Status CheckGenesis(const EntryView& e, const NoteVerifier& verifier,
-                          const std::string& bundle) {
+// Checks that entry 0 is the genesis of the log `verifier` names, signed by
+// the key it registers; returns the log's checkpoint keys from there.
+absl::StatusOr<CheckpointKeys> CheckGenesis(std::string_view entry, const EntryView& e,
+                                            const NoteVerifier& verifier,
+                                            const std::string& bundle) {
   v1::Record r;
-  if (!r.ParseFromArray(e.record.data(), static_cast<int>(e.record.size())) || !r.has_genesis() ||
-      r.genesis().operator_().keys().empty()) {
+  if (!r.ParseFromArray(e.record.data(), static_cast<int>(e.record.size())) || !r.has_genesis()) {
     return absl::DataLossError(absl::StrCat(Sv(bundle), ": entry 0 is not a genesis record"));
   }
   if (r.genesis().origin() != verifier.name) {
@@ -95,15 +97,13 @@ absl::Status CheckGenesis(const EntryView& e, const NoteVerifier& verifier,
                                             r.genesis().origin(), "\", not of ",
                                             Sv(verifier.name)));
   }
-  if (r.genesis().operator_().keys(0).ed25519() != verifier.key.raw()) {
+  absl::StatusOr<CheckpointKeys> keys = CheckpointKeys::FromGenesisEntry(entry);
+  if (!keys.ok()) return absl::DataLossError(absl::StrCat(Sv(bundle), ": ", keys.status().message()));
+  if (!keys->Latest().key.Verify(RecordSigningMessage(e.record), e.signature)) {
     return absl::DataLossError(
-        absl::StrCat(Sv(bundle), ": entry 0 names an operator key other than the verifier key"));
+        absl::StrCat(Sv(bundle), ": entry 0 is not signed by the operator key it registers"));
   }
-  if (!verifier.key.Verify(RecordSigningMessage(e.record), e.signature)) {
-    return absl::DataLossError(
-        absl::StrCat(Sv(bundle), ": entry 0 is not signed by the operator key"));
-  }
-  return absl::OkStatus();
+  return keys;
 }
 
 }  // namespace
@@ -268,11 +268,20 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
                                                  const TilesEntryVisitor& on_entry) {
   TilesVerifyReport report;
   ASSIGN_OR_RETURN(const std::string note, ReadWholeFile(absl::StrCat(Sv(dir), "/checkpoint")));
-  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(note, verifier);
+  // Signed by the key in force at its size, known once the entries are read;
+  // parsed now, so that a malformed one or another log's is refused at once.
+  absl::StatusOr<ParsedNote> parsed = ParseNote(note);
+  absl::StatusOr<Checkpoint> cp =
+      parsed.ok() ? Checkpoint::FromText(parsed->text) : absl::StatusOr<Checkpoint>(parsed.status());
+  if (cp.ok() && cp->origin != verifier.name) {
+    cp = absl::PermissionDeniedError(absl::StrCat("the checkpoint is of log ", cp->origin,
+                                                  ", not of ", Sv(verifier.name)));
+  }
   if (!cp.ok()) {
     return absl::Status(cp.status().code(), absl::StrCat("checkpoint: ", cp.status().message()));
   }
   if (cp->size == 0) return absl::DataLossError("checkpoint: the tree is empty");
+  std::optional<CheckpointKeys> keys;
   report.origin = cp->origin;
   report.size = cp->size;
 
@@ -309,7 +318,14 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
             Sv(rel), ": entry ", index, ": prev_leaf_hash is not the leaf hash of entry ",
             index == 0 ? std::string("(none: zeros)") : absl::StrCat(index - 1)));
       }
-      if (index == 0) RETURN_IF_ERROR(CheckGenesis(*v, verifier, rel));
+      if (index == 0) {
+        ASSIGN_OR_RETURN(keys, CheckGenesis(e, *v, verifier, rel));
+      } else if (absl::StatusOr<v1::Record> r = RecordOfEntry(index, e);
+                 r.ok() && r->has_operator_key_rotated()) {
+        if (absl::Status s = keys->Follow(index, e); !s.ok()) {
+          return absl::DataLossError(absl::StrCat(Sv(rel), ": ", s.message()));
+        }
+      }
       if (on_entry) RETURN_IF_ERROR(on_entry(index, e));
       leaves.push_back(LeafHash(e));
     }
@@ -353,21 +369,34 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
     ++report.tiles;
   }
 
+  const NoteVerifier& in_force = keys->ForSize(cp->size);
+  if (absl::StatusOr<Checkpoint> v = VerifyCheckpoint(note, in_force); !v.ok()) {
+    return absl::Status(v.status().code(),
+                        absl::StrCat("checkpoint: ", v.status().message(), " (the key in force at size ",
+                                     cp->size, " is ", FormatVerifierKey(in_force.name, in_force.key), ")"));
+  }
+  if (absl::Status pinned = keys->RequirePinned(verifier, cp->size); !pinned.ok()) {
+    return absl::Status(pinned.code(), absl::StrCat("checkpoint: ", pinned.message()));
+  }
   if (RootFromLeafHashes(leaves) != cp->root) {
     return absl::DataLossError("checkpoint: its root is not the root of the entries");
   }
+  report.checkpoint_key = FormatVerifierKey(in_force.name, in_force.key);
+  report.key_handovers = keys->Handovers();
   return report;
 }
 
 absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir, const NoteVerifier& verifier) {
   MirroredExport out;
   ASSIGN_OR_RETURN(out.mirror, LogMirror::Create());
-  RETURN_IF_ERROR(VerifyTilesDir(dir, verifier, [&](uint64_t, std::string_view entry) {
-                    return out.mirror->Append(entry);
-                  }).status());
+  ASSIGN_OR_RETURN(const TilesVerifyReport report,
+                   VerifyTilesDir(dir, verifier, [&](uint64_t, std::string_view entry) {
+                     return out.mirror->Append(entry);
+                   }));
   RETURN_IF_ERROR(out.mirror->Flush());
   ASSIGN_OR_RETURN(out.note, ReadWholeFile(absl::StrCat(Sv(dir), "/checkpoint")));
-  ASSIGN_OR_RETURN(out.checkpoint, VerifyCheckpoint(out.note, verifier));
+  ASSIGN_OR_RETURN(const NoteVerifier in_force, NoteVerifier::Parse(report.checkpoint_key));
+  ASSIGN_OR_RETURN(out.checkpoint, VerifyCheckpoint(out.note, in_force));
   if (out.checkpoint.size != out.mirror->size()) {
     return absl::DataLossError("checkpoint: changed while the export was read");
   }

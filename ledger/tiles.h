@@ -89,12 +89,18 @@ struct TilesVerifyReport {
   uint64_t entries = 0;
   uint64_t bundles = 0;
   uint64_t tiles = 0;  // hash tiles compared
+  // The key that signed the checkpoint, reached from the genesis key through
+  // the handovers at these indices (ledger/key_handover.h).
+  std::string checkpoint_key;
+  std::vector<uint64_t> key_handovers;
 };
 
-// Verifies an export offline: the checkpoint's signature by `verifier`; every
-// entry bundle of the checkpoint's size (each entry decodes, has its index and
-// chains to its predecessor's leaf hash; entry 0 is the genesis of a log whose
-// origin and operator key are `verifier`'s, signed by that key); every level
+// Verifies an export offline: every entry bundle of the checkpoint's size
+// (each entry decodes, has its index and chains to its predecessor's leaf
+// hash; entry 0 is the genesis of the log `verifier` names, signed by the key
+// it registers); the checkpoint's signature by the key in force at its size,
+// following every key handover from the genesis key, where `verifier` must be
+// the genesis key or one a handover named; every level
 // 0..k hash tile equals the tree recomputed from the entries; the recomputed
 // root is the checkpoint's. The first problem is reported naming the file
 // ("checkpoint", "tile/entries/...", "tile/<L>/...") and the entry index or hash

@@ -9,12 +9,16 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ledger/key_handover.h"
 #include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "ledger/trusted_head.h"
@@ -150,7 +154,146 @@ absl::StatusOr<std::unique_ptr<Witness>> Witness::Create(CosignatureSigner signe
   std::unique_ptr<Witness> w(
       new Witness(std::move(signer), std::move(logs), std::move(state_path), std::move(clock)));
   RETURN_IF_ERROR(w->Load());
+  RETURN_IF_ERROR(w->LoadHandovers());
   return w;
+}
+
+std::vector<NoteVerifier> Witness::LogKeys(std::string_view origin) const {
+  absl::MutexLock lock(&keys_mu_);
+  auto it = logs_.find(origin);
+  return it == logs_.end() ? std::vector<NoteVerifier>() : it->second;
+}
+
+// Makes `adopted` the key trusted for its origin in place of `retired`.
+void Witness::Adopt(const NoteVerifier& adopted, const NoteVerifier& retired) {
+  std::vector<NoteVerifier>& keys = logs_[adopted.name];
+  std::erase_if(keys, [&](const NoteVerifier& k) { return k.key.raw() == retired.key.raw(); });
+  if (std::none_of(keys.begin(), keys.end(),
+                   [&](const NoteVerifier& k) { return k.key.raw() == adopted.key.raw(); })) {
+    keys.push_back(adopted);
+  }
+}
+
+absl::Status Witness::LoadHandovers() {
+  std::ifstream in(HandoversPath(), std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat("cannot read ", HandoversPath(), ": ", strerror(errno)));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text_value = buffer.str();
+  const std::string* text = &text_value;
+  absl::MutexLock lock(&keys_mu_);
+  const std::vector<std::string> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
+  for (const std::string& line : lines) {
+    const std::vector<std::string> f = absl::StrSplit(line, ' ');
+    absl::StatusOr<NoteVerifier> adopted =
+        f.size() == 2 ? NoteVerifier::Parse(f[0]) : absl::StatusOr<NoteVerifier>(absl::DataLossError(""));
+    absl::StatusOr<NoteVerifier> retired =
+        f.size() == 2 ? NoteVerifier::Parse(f[1]) : absl::StatusOr<NoteVerifier>(absl::DataLossError(""));
+    if (!adopted.ok() || !retired.ok()) {
+      return absl::DataLossError(absl::StrCat("witness key handovers ", HandoversPath(),
+                                              " are corrupt: '", line, "'"));
+    }
+    if (!logs_.count(adopted->name)) continue;  // a log no longer witnessed
+    Adopt(*adopted, *retired);
+    handovers_text_ += absl::StrCat(line, "\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Witness::AddKeyHandover(std::string_view body) {
+  ASSIGN_OR_RETURN(KeyHandoverRequest req, KeyHandoverRequest::FromText(body));
+  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(req.checkpoint_note));
+  ASSIGN_OR_RETURN(Checkpoint claimed, Checkpoint::FromText(parsed.text));
+  const std::vector<NoteVerifier> keys = LogKeys(claimed.origin);
+  if (keys.empty()) {
+    return absl::NotFoundError(absl::StrCat("unknown log origin '", claimed.origin, "'"));
+  }
+  absl::Status why = absl::PermissionDeniedError("no key");
+  for (const NoteVerifier& held : keys) {
+    absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> followed =
+        VerifyCheckpointWithHandovers(req.checkpoint_note, held, req.handovers);
+    if (!followed.ok()) {
+      why = followed.status();
+      continue;
+    }
+    const NoteVerifier& next = followed->second;
+    if (next.key.raw() == held.key.raw()) return absl::OkStatus();  // nothing to follow
+    absl::MutexLock lock(&keys_mu_);
+    const std::string line = absl::StrCat(FormatVerifierKey(next.name, next.key), " ",
+                                          FormatVerifierKey(held.name, held.key), "\n");
+    RETURN_IF_ERROR(ReplaceDurably(HandoversPath(), handovers_text_ + line));
+    handovers_text_ += line;
+    Adopt(next, held);
+    return absl::OkStatus();
+  }
+  return why;
+}
+
+int KeyHandoverHttpStatus(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kDataLoss:
+      return 422;
+    default:
+      return 500;
+  }
+}
+
+std::string KeyHandoverRequest::ToText() const {
+  std::string out;
+  for (const HandoverProof& h : handovers) {
+    absl::StrAppend(&out, "handover ", h.index, "\n", absl::Base64Escape(h.entry), "\n");
+    for (const Hash& p : h.proof) absl::StrAppend(&out, HashToBase64(p), "\n");
+  }
+  return absl::StrCat(out, "\n", checkpoint_note);
+}
+
+absl::StatusOr<KeyHandoverRequest> KeyHandoverRequest::FromText(std::string_view body) {
+  KeyHandoverRequest req;
+  auto bad = [](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed key handover request: ", Sv(why)));
+  };
+  for (;;) {
+    const size_t nl = body.find('\n');
+    if (nl == std::string_view::npos) return bad("no empty line before the checkpoint");
+    const std::string_view line = body.substr(0, nl);
+    body.remove_prefix(nl + 1);
+    if (line.empty()) break;
+    if (line.substr(0, 9) == "handover ") {
+      if (req.handovers.size() >= 64) return bad("more than 64 handovers");
+      HandoverProof h;
+      if (!ParseCanonicalU64(line.substr(9), &h.index)) return bad("bad handover index");
+      const size_t enl = body.find('\n');
+      std::string entry;
+      if (enl == std::string_view::npos || !absl::Base64Unescape(Sv(body.substr(0, enl)), &entry) ||
+          entry.empty()) {
+        return bad("the entry line after a handover line is not base64");
+      }
+      body.remove_prefix(enl + 1);
+      h.entry = std::move(entry);
+      req.handovers.push_back(std::move(h));
+      continue;
+    }
+    if (req.handovers.empty()) return bad("a proof line before any handover line");
+    if (req.handovers.back().proof.size() >= kMaxWitnessProofLines) return bad("too many proof lines");
+    absl::StatusOr<Hash> hash = HashFromBase64(line);
+    if (!hash.ok()) return bad("a proof line is not a base64 hash");
+    req.handovers.back().proof.push_back(*hash);
+  }
+  if (req.handovers.empty()) return bad("no handover");
+  if (body.empty()) return bad("no checkpoint");
+  req.checkpoint_note = std::string(body);
+  return req;
 }
 
 absl::Status Witness::Load() {
@@ -205,7 +348,11 @@ absl::Status Witness::Persist(const std::map<std::string, Checkpoint, std::less<
   for (const auto& [origin, cp] : state) {
     absl::StrAppend(&data, origin, " ", cp.size, " ", HashToBase64(cp.root), "\n");
   }
-  const std::string tmp = state_path_ + ".tmp";
+  return ReplaceDurably(state_path_, data);
+}
+
+absl::Status Witness::ReplaceDurably(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     return absl::UnavailableError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
@@ -216,13 +363,13 @@ absl::Status Witness::Persist(const std::map<std::string, Checkpoint, std::less<
   }
   ::close(fd);
   if (!s.ok()) return s;
-  if (::rename(tmp.c_str(), state_path_.c_str()) != 0) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", state_path_, ": ", strerror(errno)));
+        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", strerror(errno)));
   }
   // Make the rename durable: sync the directory.
-  const size_t slash = state_path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : state_path_.substr(0, slash + 1);
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
@@ -254,14 +401,14 @@ AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
   if (!unverified.ok()) {
     return Result(Kind::kMalformed, std::string(unverified.status().message()));
   }
-  auto log = logs_.find(unverified->origin);
-  if (log == logs_.end()) {
+  const std::vector<NoteVerifier> keys = LogKeys(unverified->origin);
+  if (keys.empty()) {
     return Result(Kind::kUnknownOrigin,
                   absl::StrCat("unknown log origin '", unverified->origin, "'"));
   }
   std::optional<Checkpoint> fresh;
   std::string why;
-  for (const NoteVerifier& v : log->second) {
+  for (const NoteVerifier& v : keys) {
     absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(req.checkpoint_note, v);
     if (cp.ok()) {
       fresh = std::move(*cp);

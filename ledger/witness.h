@@ -36,6 +36,15 @@
 //   "\n" "request" "\n" <the refused add-checkpoint request body, verbatim>
 // The two signed notes together prove the log signed two histories; a file
 // that cannot be written does not change the answer.
+//
+// Checkpoint key handovers (ledger/key_handover.h), touchstone's addition to
+// tlog-witness: when a log hands its checkpoint key over, its cosigner posts
+// the handovers and a checkpoint signed by the new key (KeyHandoverRequest).
+// The witness follows them from a key it trusts for that origin, as any
+// verifier does, and then trusts the new key instead, across restarts:
+// <state path>.keys holds one line per handover followed,
+//   <new verifier key> " " <retired verifier key> "\n"
+// replayed over the configured keys at start.
 #ifndef TOUCHSTONE_LEDGER_WITNESS_H_
 #define TOUCHSTONE_LEDGER_WITNESS_H_
 
@@ -54,6 +63,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature.h"
 #include "ledger/hash.h"
+#include "ledger/key_handover.h"
 #include "ledger/note.h"
 
 namespace touchstone {
@@ -72,6 +82,27 @@ struct AddCheckpointRequest {
   // hash length, more than 63 proof lines, no empty line, empty checkpoint).
   static absl::StatusOr<AddCheckpointRequest> FromText(std::string_view body);
 };
+
+// A key handover request body (POST /key-handover):
+//   per handover, in index order:
+//     "handover " <index, decimal> "\n"
+//     <base64 of the entry's bytes> "\n"
+//     zero to 63 lines: base64 inclusion-proof hash (in the checkpoint's tree) "\n"
+//   "\n"
+//   <a checkpoint note of the log, signed by the key the handovers lead to>
+struct KeyHandoverRequest {
+  std::vector<HandoverProof> handovers;
+  std::string checkpoint_note;
+
+  std::string ToText() const;
+  // INVALID_ARGUMENT if malformed (more than 64 handovers, a bad index or
+  // base64, more than 63 proof lines, no empty line, no checkpoint).
+  static absl::StatusOr<KeyHandoverRequest> FromText(std::string_view body);
+};
+
+// The HTTP status of a Witness::AddKeyHandover result: 200, 400 (INVALID_ARGUMENT),
+// 403 (PERMISSION_DENIED), 404 (NOT_FOUND), 422 (DATA_LOSS), else 500.
+int KeyHandoverHttpStatus(const absl::Status& s);
 
 // What a witness answered to one add-checkpoint request.
 struct AddCheckpointResult {
@@ -119,6 +150,15 @@ class Witness {
   AddCheckpointResult AddCheckpoint(std::string_view body);
   AddCheckpointResult AddCheckpoint(const AddCheckpointRequest& request);
 
+  // Follows a log's checkpoint key handovers (see the file comment): OK, and
+  // from then on the key they lead to is trusted for the checkpoint's origin in
+  // place of the key followed from, if they lead from a trusted key to the one
+  // that signed the checkpoint, each in its tree. Errors: INVALID_ARGUMENT
+  // (malformed), NOT_FOUND (unknown origin), PERMISSION_DENIED (no trusted key
+  // leads to the signer), DATA_LOSS (a handover is not in the tree),
+  // UNAVAILABLE (the new key could not be persisted: nothing changed).
+  absl::Status AddKeyHandover(std::string_view body);
+
   // The directory evidence files are written to.
   std::string EvidenceDir() const { return state_path_ + ".evidence"; }
   // The latest checkpoint cosigned for `origin`, if any.
@@ -130,10 +170,21 @@ class Witness {
   Witness(CosignatureSigner signer, std::vector<NoteVerifier> logs, std::string state_path,
           Clock clock);
   absl::Status Load();
+  absl::Status LoadHandovers();
   absl::Status Persist(const std::map<std::string, Checkpoint, std::less<>>& state) const;
+  // Writes `data` to a temporary file, syncs it, renames it to `path`, syncs the directory.
+  static absl::Status ReplaceDurably(const std::string& path, std::string_view data);
+  std::string HandoversPath() const { return state_path_ + ".keys"; }
+  // The keys trusted for `origin` now (empty if unknown).
+  std::vector<NoteVerifier> LogKeys(std::string_view origin) const;
+  void Adopt(const NoteVerifier& adopted, const NoteVerifier& retired)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(keys_mu_);
 
   const CosignatureSigner signer_;
-  std::map<std::string, std::vector<NoteVerifier>, std::less<>> logs_;  // by origin
+  mutable absl::Mutex keys_mu_;
+  std::map<std::string, std::vector<NoteVerifier>, std::less<>> logs_
+      ABSL_GUARDED_BY(keys_mu_);  // by origin
+  std::string handovers_text_ ABSL_GUARDED_BY(keys_mu_);  // the .keys file's content
   const std::string state_path_;
   const Clock clock_;
   mutable absl::Mutex mu_;

@@ -97,12 +97,16 @@ void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code);
 // A client's trusted head of a log and the verifier key pinned with it.
 struct TrustedHead {
   Checkpoint head;
-  std::string vkey;
+  std::string vkey;            // the key pinned with the first trusted head
+  std::string checkpoint_key;  // the key that signs the head: vkey, or one it handed over to
 };
 
 // Fetches the latest checkpoint and checks it against this client's trusted head
 // for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the
-// pinned key (or `vkey` the first time, which pins it), and consistent with the
+// key that signed the trusted head (the pinned key, or `vkey` the first time,
+// which pins it) or, when the log rotated its checkpoint key since, with the
+// key its handover records lead to (fetched with their inclusion proofs,
+// ledger/key_handover.h), which is kept from then on; and consistent with the
 // trusted head. Keeps it as the new head; *report says what happened. DATA_LOSS
 // ("LOG INCONSISTENT ...") if the log rewound or forked; FAILED_PRECONDITION if
 // `vkey` differs from the pinned key; INVALID_ARGUMENT if nothing is pinned and

@@ -38,10 +38,20 @@ struct Output {
                   {"entries", r.entries},
                   {"checkpoints", r.checkpoints},
                   {"tree_nodes", r.tree_nodes},
-                  {"state_keys", r.state_keys}});
+                  {"state_keys", r.state_keys},
+                  {"checkpoint_key", r.checkpoint_key},
+                  {"key_handovers", r.key_handovers}});
     std::cout << extra.dump(2) << "\n";
   }
 };
+
+// How the checkpoint key was reached from `pinned`: "" if it is the pinned key.
+std::string HandoverText(const AuditReport& r, const std::string& pinned) {
+  if (r.key_handovers.empty() && r.checkpoint_key == pinned) return "";
+  std::string text = " (reached from the genesis key through the key handovers at entries";
+  for (uint64_t h : r.key_handovers) absl::StrAppend(&text, " ", h);
+  return absl::StrCat(text, "; given key ", pinned, ")");
+}
 
 AuditOptions WithProgress() {
   AuditOptions options;
@@ -66,7 +76,12 @@ absl::Status Audit(const std::string& data_dir, const Output& out) {
                           "the rules; ", report->tree_nodes, " tree nodes and ",
                           report->checkpoints, " checkpoints match the entries; ",
                           report->state_keys, " state values match the rebuilt state\nlog ",
-                          report->origin, ", key ", report->verifier_key, "\n"),
+                          report->origin, ", key ", report->verifier_key,
+                          report->key_handovers.empty()
+                              ? std::string()
+                              : absl::StrCat(", handed over to ", report->checkpoint_key,
+                                             HandoverText(*report, report->verifier_key)),
+                          "\n"),
              *report, {{"source", "data_dir"}, {"verifier_key", report->verifier_key}});
   return absl::OkStatus();
 }
@@ -78,11 +93,12 @@ absl::Status AuditTiles(const std::string& dir, const std::string& vkey, const O
   absl::StatusOr<MirroredExport> exp = MirrorTiles(dir, verifier);
   if (!exp.ok()) return Failed(exp.status());
   const AuditOptions options = WithProgress();
-  absl::StatusOr<AuditReport> report = AuditMirror(exp->mirror->store(), exp->checkpoint, options);
+  absl::StatusOr<AuditReport> report =
+      AuditMirror(exp->mirror->store(), exp->note, verifier, options);
   if (options.progress) std::cerr << "\n";
   if (!report.ok()) return Failed(report.status());
-  out.Passed(absl::StrCat("tiles audit passed: checkpoint signed by ", vkey, " at size ",
-                          exp->checkpoint.size,
+  out.Passed(absl::StrCat("tiles audit passed: checkpoint signed by ", report->checkpoint_key,
+                          HandoverText(*report, vkey), " at size ", exp->checkpoint.size,
                           "; every entry bundle decoded and chained from genesis, every hash "
                           "tile and the root match the entries; ",
                           report->entries,
@@ -98,7 +114,10 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
   auto stub = ctx.Stub();
   v1::CheckpointResponse latest;
   RETURN_IF_ERROR(FromGrpc(stub->GetCheckpoint(ctx.Call().get(), {}, &latest)));
-  ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(latest.checkpoint(), verifier));
+  // Signed by the key in force at its size: checked once the entries (and any
+  // key handovers among them) are mirrored, by AuditMirror.
+  ASSIGN_OR_RETURN(ParsedNote latest_note, ParseNote(latest.checkpoint()));
+  ASSIGN_OR_RETURN(const Checkpoint cp, Checkpoint::FromText(latest_note.text));
 
   ASSIGN_OR_RETURN(std::unique_ptr<LogMirror> mirror, LogMirror::Create());
   // Pages of kAuditPage entries, each one call with the CLI's deadline (the
@@ -128,13 +147,15 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
   }
   RETURN_IF_ERROR(mirror->Flush());
   const AuditOptions options = WithProgress();
-  absl::StatusOr<AuditReport> report = AuditMirror(mirror->store(), cp, options);
+  absl::StatusOr<AuditReport> report =
+      AuditMirror(mirror->store(), latest.checkpoint(), verifier, options);
   if (options.progress) std::cerr << "\n";
   if (!report.ok()) return Failed(report.status());
   out.Passed(absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
                           ", re-hashed, chained, signature-checked and re-applied through the "
                           "rules; their root is the root of the checkpoint at size ", cp.size,
-                          " signed by ", vkey, "\n"),
+                          " signed by ", report->checkpoint_key, HandoverText(*report, vkey),
+                          "\n"),
              *report, {{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}});
   return absl::OkStatus();
 }

@@ -262,8 +262,8 @@ int Show(const Context& ctx, const std::string& piece_id, const VerifyFlags& fla
     absl::StatusOr<TrustedHead> head = UpdateTrustedHead(ctx, *vkey, flags.state_dir, &report);
     absl::Status s = head.status();
     if (s.ok()) {
-      if (absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(bundle->checkpoint(), *key); cp.ok()) {
-        s = CheckAgainstHead(ctx, *cp, head->head);
+      if (auto cp = VerifyBundleCheckpoint(*bundle, *key); cp.ok()) {
+        s = CheckAgainstHead(ctx, cp->first, head->head);
       }  // else VerifyAndPrint reports the bad checkpoint
     }
     if (!s.ok()) {
@@ -284,7 +284,7 @@ absl::StatusOr<v1::PieceBundle> BundleFromExport(const std::string& piece_id,
   ASSIGN_OR_RETURN(MirroredExport exp, MirrorTiles(dir, verifier));
   MemoryState state;
   RETURN_IF_ERROR(
-      AuditMirror(exp.mirror->store(), exp.checkpoint, AuditOptions(), &state).status());
+      AuditMirror(exp.mirror->store(), exp.note, verifier, AuditOptions(), &state).status());
   return BuildPieceBundle(MirrorBundleSource(*exp.mirror, state), piece_id, exp.checkpoint.size,
                           exp.note);
 }

@@ -1,12 +1,16 @@
 // touchstone log update: keep a trusted head per log (the newest checkpoint this
 // client verified) and accept a newer one only with a valid consistency proof.
-// State: <state_dir>/<origin id>.checkpoint (the note) and .vkey (its key).
+// State: <state_dir>/<origin id>.checkpoint (the note), .vkey (the key pinned
+// first) and .ckey (the key that signs the head, once the log handed its
+// checkpoint key over: ledger/key_handover.h).
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ledger/key_handover.h"
 #include "ledger/status_macros.h"
 #include "ledger/trusted_head.h"
 #include "services/cli.h"
@@ -39,6 +43,43 @@ absl::StatusOr<std::vector<Hash>> FetchConsistency(const Context& ctx, uint64_t 
     proof.push_back(hash);
   }
   return proof;
+}
+
+// Verifies the latest checkpoint `note` for a client holding `known`: with it,
+// or else through the log's checkpoint key handovers, each fetched with its
+// inclusion proof in that checkpoint's tree. Returns the checkpoint and its key.
+absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyLatest(const Context& ctx,
+                                                                  const std::string& note,
+                                                                  uint64_t size,
+                                                                  const NoteVerifier& known) {
+  absl::StatusOr<Checkpoint> direct = VerifyCheckpoint(note, known);
+  if (!absl::IsPermissionDenied(direct.status())) {
+    if (!direct.ok()) return direct.status();
+    return std::make_pair(*std::move(direct), known);
+  }
+  auto stub = ctx.Stub();
+  v1::LogInfo info;
+  RETURN_IF_ERROR(FromGrpc(stub->GetLogInfo(ctx.Call().get(), {}, &info)));
+  std::vector<HandoverProof> handovers;
+  for (uint64_t index : info.key_handovers()) {
+    if (index >= size) continue;
+    v1::GetEntryRequest ereq;
+    ereq.set_index(index);
+    v1::Entry entry;
+    RETURN_IF_ERROR(FromGrpc(stub->GetEntry(ctx.Call().get(), ereq, &entry)));
+    v1::GetInclusionProofRequest preq;
+    preq.set_index(index);
+    preq.set_tree_size(size);
+    v1::InclusionProofResponse proof;
+    RETURN_IF_ERROR(FromGrpc(stub->GetInclusionProof(ctx.Call().get(), preq, &proof)));
+    HandoverProof h{index, entry.data(), {}};
+    for (const std::string& bytes : proof.hashes()) {
+      ASSIGN_OR_RETURN(Hash hash, HashFromBytes(bytes));
+      h.proof.push_back(hash);
+    }
+    handovers.push_back(std::move(h));
+  }
+  return VerifyCheckpointWithHandovers(note, known, handovers);
 }
 
 }  // namespace
@@ -83,18 +124,41 @@ absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::str
         absl::StrCat("no trusted head for ", unverified.origin,
                      " yet: give the log's verifier key with --vkey (published by the operator)"));
   }
-  ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
-  ASSIGN_OR_RETURN(Checkpoint fresh, VerifyCheckpoint(latest.checkpoint(), verifier));
-
+  // The keys this client followed the log's checkpoint key to, newest first:
+  // the pinned one until a handover.
+  std::vector<std::string> followed = {vkey};
+  if (absl::StatusOr<std::string> ckey = ReadFile(base + ".ckey"); ckey.ok()) {
+    followed = absl::StrSplit(*ckey, '\n', absl::SkipEmpty());
+    followed.push_back(vkey);
+  }
+  const std::string held = followed.front();
+  ASSIGN_OR_RETURN(const NoteVerifier verifier, NoteVerifier::Parse(held));
   std::optional<Checkpoint> trusted;
   if (absl::StatusOr<std::string> note = ReadFile(base + ".checkpoint"); note.ok()) {
-    ASSIGN_OR_RETURN(trusted, VerifyCheckpoint(*note, verifier));
+    // Signed by one of them (the newest, unless the last update stopped between files).
+    absl::StatusOr<Checkpoint> head = absl::PermissionDeniedError("no key");
+    for (const std::string& k : followed) {
+      ASSIGN_OR_RETURN(const NoteVerifier v, NoteVerifier::Parse(k));
+      head = VerifyCheckpoint(*note, v);
+      if (head.ok()) break;
+    }
+    if (!head.ok()) return head.status();
+    trusted = *std::move(head);
   }
+  ASSIGN_OR_RETURN(const auto verified,
+                   VerifyLatest(ctx, latest.checkpoint(), unverified.size, verifier));
+  const Checkpoint& fresh = verified.first;
+  const std::string fresh_key = FormatVerifierKey(verified.second.name, verified.second.key);
   std::vector<Hash> proof;
   if (trusted && trusted->size > 0 && fresh.size > trusted->size) {
     ASSIGN_OR_RETURN(proof, FetchConsistency(ctx, trusted->size, fresh.size));
   }
   ASSIGN_OR_RETURN(Checkpoint head, AdvanceTrustedHead(trusted, fresh, proof));
+  // The keys first, then the head: a crash between leaves a head signed by a
+  // key still in the list.
+  if (fresh_key != held) {
+    RETURN_IF_ERROR(ReplaceFile(base + ".ckey", absl::StrCat(fresh_key, "\n", held, "\n")));
+  }
   RETURN_IF_ERROR(ReplaceFile(base + ".checkpoint", latest.checkpoint()));
   if (!pinned.ok()) RETURN_IF_ERROR(ReplaceFile(base + ".vkey", vkey));
   *report = !trusted ? absl::StrCat("first use: now trusting ", head.origin, " at size ", head.size)
@@ -102,7 +166,10 @@ absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::str
                 ? absl::StrCat("unchanged: ", head.origin, " at size ", head.size)
                 : absl::StrCat("advanced: ", head.origin, " from size ", trusted->size, " to ",
                                head.size, ", consistency proof verified");
-  return TrustedHead{.head = head, .vkey = vkey};
+  if (fresh_key != held) {
+    absl::StrAppend(report, "; followed the log's checkpoint key handover to ", fresh_key);
+  }
+  return TrustedHead{.head = head, .vkey = vkey, .checkpoint_key = fresh_key};
 }
 
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {

@@ -1,4 +1,5 @@
-// touchstone witness: a c2sp.org/tlog-witness HTTP server (POST /add-checkpoint)
+// touchstone witness: a c2sp.org/tlog-witness HTTP server (POST /add-checkpoint,
+// and POST /key-handover to follow a log's checkpoint key handover: ledger/witness.h)
 // cosigning the checkpoints of the logs it is given, only when each extends the
 // last one it cosigned. Also `witness-key` (print a witness verifier key) and
 // `witness-add` (ask a witness to cosign an add-checkpoint body).
@@ -71,6 +72,12 @@ absl::Status Serve(const ServeFlags& f) {
     AddCheckpointResult r = witness->AddCheckpoint(req.body);
     res.status = r.HttpStatus();
     res.set_content(r.HttpBody(), r.ContentType().c_str());
+  });
+  server.Post("/key-handover", [&witness](const httplib::Request& req, httplib::Response& res) {
+    const absl::Status s = witness->AddKeyHandover(req.body);
+    res.status = KeyHandoverHttpStatus(s);
+    res.set_content(s.ok() ? "followed\n" : absl::StrCat(s.message(), "\n"),
+                    "text/plain; charset=utf-8");
   });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     std::string first_line = req.body.substr(0, req.body.find('\n'));

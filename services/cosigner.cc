@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ledger/cosignature.h"
+#include "ledger/status_macros.h"
+#include "ledger/witness.h"
 #include "services/witness_client.h"
 
 namespace touchstone {
@@ -46,6 +48,25 @@ void Cosigner::Loop() {
   }
 }
 
+absl::Status Cosigner::SendKeyHandovers(const WitnessEndpoint& w, uint64_t size,
+                                        const std::string& note) {
+  KeyHandoverRequest req;
+  req.checkpoint_note = note;
+  for (uint64_t index : ledger_->Info().key_handovers) {
+    if (index >= size) break;
+    ASSIGN_OR_RETURN(std::string entry, ledger_->GetEntry(index));
+    ASSIGN_OR_RETURN(std::vector<Hash> proof, ledger_->InclusionProof(index, size));
+    req.handovers.push_back(HandoverProof{index, std::move(entry), std::move(proof)});
+  }
+  if (req.handovers.empty()) return absl::NotFoundError("the log has no key handover");
+  absl::Status s = PostKeyHandover(w.url, req.ToText());
+  Log(s.ok() ? LogLevel::kInfo : LogLevel::kWarning, "witness_key_handover",
+      s.ok() ? absl::StrCat("witness ", w.url, " followed the checkpoint key handover")
+             : absl::StrCat("witness ", w.url, " did not follow the key handover: ", s.message()),
+      {{"witness", w.url}, {"size", size}});
+  return s;
+}
+
 void Cosigner::CosignRound(uint64_t size, const std::string& note) {
   std::string cosigned = note;
   size_t got = 0;
@@ -63,6 +84,10 @@ void Cosigner::CosignRound(uint64_t size, const std::string& note) {
       }
       uint64_t witness_size = w.known_size;
       line = RequestCosignature(w.url, w.known_size, proof, note, &witness_size);
+      // 403: the witness may not know the key yet; show it the handovers once.
+      if (absl::IsPermissionDenied(line.status()) && attempt == 0) {
+        if (absl::Status followed = SendKeyHandovers(w, size, note); followed.ok()) continue;
+      }
       // 409: the witness last saw another size; it says which, so try once more from there.
       if (!absl::IsFailedPrecondition(line.status()) || witness_size == w.known_size) break;
       w.known_size = witness_size;

@@ -35,6 +35,10 @@ class Cosigner {
   // Asks every witness to cosign the checkpoint at `size`; publishes it if a
   // quorum did.
   void CosignRound(uint64_t size, const std::string& note);
+  // Posts the log's checkpoint key handovers below `size`, proven in the tree
+  // of `note`, to a witness that refused `note`'s signature
+  // (ledger/witness.h). OK if the witness followed them.
+  absl::Status SendKeyHandovers(const WitnessEndpoint& w, uint64_t size, const std::string& note);
 
   Ledger* ledger_;
   std::vector<WitnessEndpoint> witnesses_;

@@ -223,6 +223,7 @@ grpc::Status LedgerService::GetLogInfo(grpc::ServerContext*, const v1::GetLogInf
   const LogInfo info = ledger_->Info();
   resp->set_origin(info.origin);
   resp->set_verifier_key(info.verifier_key);
+  for (uint64_t h : info.key_handovers) resp->add_key_handovers(h);
   resp->set_size(info.size);
   resp->set_max_batch(static_cast<uint32_t>(ledger_->options().max_batch));
   resp->set_max_record_bytes(static_cast<uint32_t>(ledger_->options().max_record_bytes));

@@ -98,6 +98,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->envname("TOUCHSTONE_LOG_LEVEL");
+  std::string rotate_key, rotation_reason;
+  app.add_option("--rotate_operator_key", rotate_key,
+                 "hand the log's checkpoint key over to the Ed25519 key in this PEM file "
+                 "(mode 0600) with a signed handover record, replace the operator key file "
+                 "with it, print the new verifier key, and exit; run with the server stopped")
+      ->configurable(false);
+  app.add_option("--rotation_reason", rotation_reason,
+                 "why the key is rotated, recorded in the handover record")
+      ->configurable(false);
   bool print_config = false;
   app.add_flag("--print_config", print_config,
                "print every option with its effective value as a TOML config file, and exit")
@@ -122,6 +131,28 @@ int main(int argc, char** argv) {
   // Past a file size limit (RLIMIT_FSIZE), write() must fail with EFBIG so that
   // the append is refused, instead of SIGXFSZ killing the server.
   signal(SIGXFSZ, SIG_IGN);
+
+  if (!rotate_key.empty()) {
+    // Offline: the database admits one process, so a running server refuses this.
+    absl::StatusOr<std::unique_ptr<touchstone::Ledger>> ledger =
+        touchstone::Ledger::Open(options.ledger);
+    absl::StatusOr<touchstone::Receipt> handover =
+        ledger.ok() ? (*ledger)->RotateOperatorKey(rotate_key, rotation_reason)
+                    : absl::StatusOr<touchstone::Receipt>(ledger.status());
+    if (!handover.ok()) {
+      Log(LogLevel::kError, "rotation_failed", handover.status().ToString(),
+          {{"code", absl::StatusCodeToString(handover.status().code())}});
+      return 1;
+    }
+    const touchstone::LogInfo info = (*ledger)->Info();
+    Log(LogLevel::kInfo, "key_rotated",
+        absl::StrCat("checkpoint key handed over at entry ", handover->index,
+                     "; checkpoints are now signed by ", info.verifier_key,
+                     "; publish it beside the old key"),
+        {{"index", handover->index}, {"verifier_key", info.verifier_key}});
+    std::cout << info.verifier_key << "\n";
+    return 0;
+  }
 
   // Handle SIGTERM/SIGINT on a dedicated thread: block them everywhere first.
   sigset_t signals;

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
+#include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "ledger/witness.h"
 
@@ -22,8 +23,12 @@ absl::StatusOr<std::string> RequestCosignature(const std::string& url, uint64_t 
   return PostAddCheckpoint(url, req.ToText(), witness_size, timeout_seconds);
 }
 
-absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std::string& body,
-                                              uint64_t* witness_size, int timeout_seconds) {
+namespace {
+
+// POSTs `body` to <url><path>; the result, or UNAVAILABLE (malformed URL:
+// INVALID_ARGUMENT) if there is no answer.
+absl::StatusOr<httplib::Result> Post(const std::string& url, const std::string& path,
+                                     const std::string& body, int timeout_seconds) {
   const size_t scheme = url.find("://");
   if (scheme == std::string::npos || url.substr(0, scheme) != "http") {
     return absl::InvalidArgumentError(
@@ -38,11 +43,40 @@ absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std:
   client.set_connection_timeout(timeout_seconds, 0);
   client.set_read_timeout(timeout_seconds, 0);
   client.set_write_timeout(timeout_seconds, 0);
-  httplib::Result res = client.Post(prefix + "/add-checkpoint", body, "text/plain");
+  httplib::Result res = client.Post(prefix + path, body, "text/plain");
   if (!res) {
     return absl::UnavailableError(absl::StrCat("witness ", url, ": ",
                                                httplib::to_string(res.error())));
   }
+  return res;
+}
+
+}  // namespace
+
+absl::Status PostKeyHandover(const std::string& url, const std::string& body,
+                             int timeout_seconds) {
+  ASSIGN_OR_RETURN(httplib::Result res, Post(url, "/key-handover", body, timeout_seconds));
+  const std::string why = std::string(absl::StripTrailingAsciiWhitespace(res->body));
+  switch (res->status) {
+    case 200:
+      return absl::OkStatus();
+    case 400:
+      return absl::InvalidArgumentError(absl::StrCat("witness ", url, ": ", why));
+    case 403:
+      return absl::PermissionDeniedError(absl::StrCat("witness ", url, ": ", why));
+    case 404:
+      return absl::NotFoundError(absl::StrCat("witness ", url, ": ", why));
+    case 422:
+      return absl::DataLossError(absl::StrCat("witness ", url, ": ", why));
+    default:
+      return absl::UnavailableError(
+          absl::StrCat("witness ", url, " answered HTTP ", res->status, ": ", why));
+  }
+}
+
+absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std::string& body,
+                                              uint64_t* witness_size, int timeout_seconds) {
+  ASSIGN_OR_RETURN(httplib::Result res, Post(url, "/add-checkpoint", body, timeout_seconds));
   const std::string& text = res->body;
   const std::string why = std::string(absl::StripTrailingAsciiWhitespace(text));
   switch (res->status) {

@@ -32,6 +32,13 @@ absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std:
                                               uint64_t* witness_size = nullptr,
                                               int timeout_seconds = 10);
 
+// Posts a key handover request body (ledger/witness.h, KeyHandoverRequest) to
+// <url>/key-handover. OK if the witness followed it; errors by its answer:
+// 400 INVALID_ARGUMENT, 403 PERMISSION_DENIED, 404 NOT_FOUND, 422 DATA_LOSS,
+// no connection, a timeout or another status UNAVAILABLE.
+absl::Status PostKeyHandover(const std::string& url, const std::string& body,
+                             int timeout_seconds = 10);
+
 }  // namespace touchstone
 
 #endif  // TOUCHSTONE_SERVICES_WITNESS_CLIENT_H_

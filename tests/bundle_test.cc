@@ -241,7 +241,7 @@ TEST_F(BundleVerifyTest, AnExportOfTheLogCatchesAnyRecordABundleLeavesOut) {
   absl::StatusOr<MirroredExport> exp = MirrorTiles(tiles, ledger().verifier());
   ASSERT_TRUE(exp.ok()) << exp.status();
   MemoryState state;
-  ASSERT_TRUE(AuditMirror(exp->mirror->store(), exp->checkpoint, AuditOptions(), &state).ok());
+  ASSERT_TRUE(AuditMirror(exp->mirror->store(), exp->note, ledger().verifier(), AuditOptions(), &state).ok());
   const MirrorBundleSource source(*exp->mirror, state);
   for (const std::string piece : {"RING-1", "PENDANT-1", "BAND-1"}) {
     const v1::PieceBundle full = Bundle(piece);
@@ -332,6 +332,47 @@ TEST_F(BundleVerifyTest, ACheckpointSignedByAnotherKeyIsRefused) {
   // The genuine bundle checked against another log's key.
   r = VerifyPieceBundle(b, NoteVerifier::Parse(impostor.VerifierKey()).value());
   EXPECT_EQ(r.status().code(), Code::kPermissionDenied) << r.status();
+}
+
+TEST_F(BundleVerifyTest, AfterAKeyHandoverABundleVerifiesFromTheGenesisKeyOrTheNewOne) {
+  const NoteVerifier genesis = ledger().verifier();
+  testing::TempDir keys;
+  const PrivateKey next = PrivateKey::Generate().value();
+  ASSERT_TRUE(next.SavePemFile(keys.path() + "/next.pem").ok());
+  const Receipt handover = ledger().RotateOperatorKey(keys.path() + "/next.pem", "yearly").value();
+  // From now on the operator signs with the new key, and so does the log.
+  const Identity op_now{"operator", next};
+  LearnKey(op_now);
+  const uint64_t grant = Accept(RoleGranted(op_now, "jeweler", v1::ROLE_CUTTER)).index;
+  Accept(Lifecycle(jeweler_, "RING-1", v1::PIECE_EVENT_REPAIRED));
+  const NoteVerifier next_key =
+      NoteVerifier::Parse(FormatVerifierKey(genesis.name, next.public_key())).value();
+
+  const v1::PieceBundle b = Bundle("RING-1");
+  for (const NoteVerifier& pinned : {genesis, next_key}) {
+    absl::StatusOr<BundleReport> r = VerifyPieceBundle(b, pinned);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->checkpoint_key, FormatVerifierKey(genesis.name, next.public_key()));
+    EXPECT_THAT(At(*r, handover.index).description,
+                HasSubstr("hands the log's checkpoint key over"));
+    EXPECT_EQ(At(*r, grant).signer, "operator");
+  }
+  // Without the handover, neither key gets to the checkpoint's signer and the
+  // new key's records have no key.
+  v1::PieceBundle cut = b;
+  cut.clear_entries();
+  for (const v1::BundleEntry& e : b.entries()) {
+    if (e.index() != handover.index) *cut.add_entries() = e;
+  }
+  ASSERT_EQ(cut.entries_size() + 1, b.entries_size());
+  absl::StatusOr<BundleReport> r = VerifyPieceBundle(cut, genesis);
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("a handover is missing"));
+  EXPECT_FALSE(VerifyPieceBundle(cut, next_key).ok());
+  // A key that is none of the log's.
+  const NoteVerifier stranger = NoteVerifier::Parse(
+      FormatVerifierKey(genesis.name, PrivateKey::Generate()->public_key())).value();
+  EXPECT_EQ(VerifyPieceBundle(b, stranger).status().code(), Code::kPermissionDenied);
 }
 
 TEST_F(BundleVerifyTest, AProofWithAFlippedHashOrAnotherCheckpointIsRefused) {

@@ -1239,8 +1239,9 @@ TEST_F(RulesTest, APieceTakingNoMetalIsMalformed) {
 
 TEST_F(RulesTest, TheOperatorsLastActiveKeyIsNotRevokedButAParticipantsIs) {
   // Without an active operator key the log could never be extended again.
-  ExpectRefused(KeyRevoked(op(), "operator", op().key.public_key().Fingerprint()),
-                Code::kFailedPrecondition, "is the last active key of 'operator'");
+  Identity second_operator = Register("operator-2", v1::ROLE_OPERATOR);
+  ExpectRefused(KeyRevoked(op(), "operator-2", second_operator.key.public_key().Fingerprint()),
+                Code::kFailedPrecondition, "is the last active key of 'operator-2'");
   // A participant's only key can go at once (a stolen laptop); the operator then
   // gives it a new one.
   Identity refiner = Register("refiner-1", v1::ROLE_REFINER);
@@ -1250,6 +1251,17 @@ TEST_F(RulesTest, TheOperatorsLastActiveKeyIsNotRevokedButAParticipantsIs) {
   LearnKey(next);
   Accept(KeyAdded(op(), "refiner-1", next.key.public_key()));
   Accept(GoldLot(next, "with-new-key", kPostConsumer, 10));
+}
+
+TEST_F(RulesTest, TheCheckpointKeyIsRevokedOnlyThroughAHandover) {
+  // Even beside another active operator key: a revoked checkpoint key would
+  // leave the log with no key to sign its checkpoints.
+  Identity spare{"operator", PrivateKey::Generate().value()};
+  LearnKey(spare);
+  Accept(KeyAdded(op(), "operator", spare.key.public_key()));
+  ExpectRefused(KeyRevoked(spare, "operator", op().key.public_key().Fingerprint()),
+                Code::kFailedPrecondition, "signs this log's checkpoints");
+  Accept(KeyRevoked(op(), "operator", spare.key.public_key().Fingerprint()));
 }
 
 TEST_F(RulesTest, TransformationAndShipmentIdsAreUsedOnce) {

@@ -90,7 +90,7 @@ TEST(StoreTest, OpeningWithAnotherOperatorKeyIsRefused) {
   o.operator_key_path = key_path;
   auto l = Ledger::Open(o);
   EXPECT_EQ(l.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(l.status().message(), HasSubstr("not an active key"));
+  EXPECT_THAT(l.status().message(), HasSubstr("does not sign this log's checkpoints"));
 }
 
 TEST(StoreTest, OpeningWithAnotherOriginIsRefused) {
