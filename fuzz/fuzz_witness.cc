@@ -49,7 +49,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
+  // The key handover request (touchstone's addition): parsing, and following it.
+  // The fixture log has no handover, so no body may make the witness trust
+  // another key: afterwards it still cosigns only what the log key signed.
+  absl::StatusOr<KeyHandoverRequest> handover = KeyHandoverRequest::FromText(body);
+  if (handover.ok()) {
+    absl::StatusOr<KeyHandoverRequest> again = KeyHandoverRequest::FromText(handover->ToText());
+    if (!again.ok() || again->handovers.size() != handover->handovers.size() ||
+        again->checkpoint_note != handover->checkpoint_note) {
+      fuzz::Fail("key handover request does not survive print and parse");
+    }
+    for (size_t i = 0; i < handover->handovers.size(); ++i) {
+      if (again->handovers[i].index != handover->handovers[i].index ||
+          again->handovers[i].entry != handover->handovers[i].entry ||
+          again->handovers[i].proof != handover->handovers[i].proof) {
+        fuzz::Fail("key handover request does not survive print and parse");
+      }
+    }
+  }
+
   std::filesystem::remove(StatePath());
+  std::filesystem::remove(StatePath() + ".keys");
   std::unique_ptr<Witness> witness =
       fuzz::OrDie(Witness::Create(log.witness(), {log.verifier()}, StatePath(),
                                   [] { return fuzz::kCosignTimestamp; }),
@@ -57,6 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   AddCheckpointRequest first;
   first.checkpoint_note = log.CheckpointNote(fuzz::kOldSize);
   if (!witness->AddCheckpoint(first).ok()) fuzz::Fail("the witness refused the first checkpoint");
+  witness->AddKeyHandover(body).IgnoreError();
+  if (std::filesystem::exists(StatePath() + ".keys")) {
+    fuzz::Fail("the witness followed a key handover the log never made");
+  }
 
   const AddCheckpointResult r = witness->AddCheckpoint(body);
   const std::optional<Checkpoint> latest = witness->Latest(fuzz::kOrigin);
