@@ -41,9 +41,10 @@ std::string NextStep(const absl::Status& status) {
 }
 
 absl::Status MissingVkey(std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      std::string(what), ": give --vkey KEY, the key the log's operator publishes (`touchstone log info` "
-      "prints the key a server reports about itself, which proves nothing about it)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(what),
+                   ": give --vkey KEY, the key the log's operator publishes (`touchstone log info` "
+                   "prints the key a server reports about itself, which proves nothing about it)"));
 }
 
 }  // namespace touchstone::cli

@@ -103,10 +103,10 @@ absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::str
                 ? absl::StrCat("unchanged: ", head.origin, " at size ", head.size)
                 : absl::StrCat("advanced: ", head.origin, " from size ", trusted->size, " to ",
                                head.size, ", consistency proof verified");
-  return TrustedHead{.head = head,
-                     .vkey = vkey,
-                     .previous_size = trusted ? std::optional<uint64_t>(trusted->size)
-                                              : std::nullopt};
+  return TrustedHead{
+      .head = head,
+      .vkey = vkey,
+      .previous_size = trusted ? std::optional<uint64_t>(trusted->size) : std::nullopt};
 }
 
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
@@ -141,7 +141,7 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
       return;
     }
     const Checkpoint& cp = head->head;
-    const char* moved = !head->previous_size                 ? "first use"
+    const char* moved = !head->previous_size              ? "first use"
                         : *head->previous_size == cp.size ? "unchanged"
                                                           : "advanced";
     PrintJson({{"ok", true},
