@@ -16,6 +16,8 @@
 #include "grpcpp/security/credentials.h"
 #include "ledger/entry_format.h"
 #include "ledger/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "services/cli_hints.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -119,6 +121,9 @@ absl::Status ReplaceFile(const std::string& path, std::string_view data) {
 int Fail(const absl::Status& status) {
   std::cerr << "touchstone: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
             << "\n";
+  if (const std::string hint = NextStep(status); !hint.empty()) {
+    std::cerr << "touchstone: hint: " << hint << "\n";
+  }
   return 1;
 }
 
@@ -132,5 +137,7 @@ absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m) {
   }
   return json;
 }
+
+void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
 
 }  // namespace touchstone::cli

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
+#include "nlohmann/json_fwd.hpp"
 #include "ledger/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "services/tls.h"
@@ -48,12 +49,17 @@ absl::Status WriteFile(const std::string& path, std::string_view data);
 // (state files a client or witness keeps).
 absl::Status ReplaceFile(const std::string& path, std::string_view data);
 
-// The status a failed command exits with; prints "touchstone: <message>" to stderr.
+// The status a failed command exits with; prints "touchstone: <message>" to stderr,
+// and under it what to do next when there is a hint for it (cli_hints.h).
 int Fail(const absl::Status& status);
 
 // A protobuf message as JSON (proto field names, indented). INTERNAL if it
 // cannot be printed.
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m);
+
+// Prints the one JSON object a command's --json writes to stdout (indented, then
+// a newline). Every --json output goes through here.
+void PrintJson(const nlohmann::json& j);
 
 // A tlog-proof from the parts a gRPC reply carries. INVALID_ARGUMENT if a hash
 // is not 32 bytes.
@@ -99,6 +105,8 @@ struct TrustedHead {
   Checkpoint head;
   std::string vkey;            // the key pinned with the first trusted head
   std::string checkpoint_key;  // the key that signs the head: vkey, or one it handed over to
+  // The size of the head it replaced; nullopt on first use.
+  std::optional<uint64_t> previous_size;
 };
 
 // Fetches the latest checkpoint and checks it against this client's trusted head

@@ -3,8 +3,6 @@
 // touchstone audit --tiles DIR --vkey KEY: verify a tlog-tiles export (ledger/tiles.h); or
 // touchstone audit --from_server --vkey KEY: mirror the server's entries through
 // Ledger.GetEntries and re-verify them against its latest checkpoint.
-#include <unistd.h>
-
 #include <algorithm>
 #include <iostream>
 
@@ -15,6 +13,8 @@
 #include "ledger/tiles.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
+#include "services/cli_hints.h"
+#include "services/cli_progress.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -41,7 +41,7 @@ struct Output {
                   {"state_keys", r.state_keys},
                   {"checkpoint_key", r.checkpoint_key},
                   {"key_handovers", r.key_handovers}});
-    std::cout << extra.dump(2) << "\n";
+    PrintJson(extra);
   }
 };
 
@@ -53,13 +53,10 @@ std::string HandoverText(const AuditReport& r, const std::string& pinned) {
   return absl::StrCat(text, "; given key ", pinned, ")");
 }
 
-AuditOptions WithProgress() {
+// Audit options that draw `progress` (on a terminal only).
+AuditOptions WithProgress(Progress& progress) {
   AuditOptions options;
-  if (isatty(STDERR_FILENO)) {
-    options.progress = [](uint64_t done, uint64_t total) {
-      std::cerr << "\raudited " << done << " of " << total << " entries" << std::flush;
-    };
-  }
+  options.progress = progress.Callback();
   return options;
 }
 
@@ -67,9 +64,11 @@ absl::Status Audit(const std::string& data_dir, const Output& out) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
-  const AuditOptions options = WithProgress();
-  absl::StatusOr<AuditReport> report = AuditStore(*store, options);
-  if (options.progress) std::cerr << "\n";
+  absl::StatusOr<AuditReport> report;
+  {
+    Progress progress("audited", "entries");
+    report = AuditStore(*store, WithProgress(progress));
+  }
   if (!report.ok()) return Failed(report.status());
   out.Passed(absl::StrCat("audit passed: ", report->entries,
                           " entries re-hashed, chained, signature-checked and re-applied through "
@@ -92,10 +91,11 @@ absl::Status AuditTiles(const std::string& dir, const std::string& vkey, const O
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   absl::StatusOr<MirroredExport> exp = MirrorTiles(dir, verifier);
   if (!exp.ok()) return Failed(exp.status());
-  const AuditOptions options = WithProgress();
-  absl::StatusOr<AuditReport> report =
-      AuditMirror(exp->mirror->store(), exp->note, verifier, options);
-  if (options.progress) std::cerr << "\n";
+  absl::StatusOr<AuditReport> report;
+  {
+    Progress progress("audited", "entries");
+    report = AuditMirror(exp->mirror->store(), exp->note, verifier, WithProgress(progress));
+  }
   if (!report.ok()) return Failed(report.status());
   out.Passed(absl::StrCat("tiles audit passed: checkpoint signed by ", report->checkpoint_key,
                           HandoverText(*report, vkey), " at size ", exp->checkpoint.size,
@@ -123,6 +123,7 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
   // Pages of kAuditPage entries, each one call with the CLI's deadline (the
   // server also ends any stream at its --max_call_seconds).
   constexpr uint64_t kAuditPage = 10000;
+  Progress fetched("fetched", "entries", /*every=*/1000);
   while (mirror->size() < cp.size) {
     v1::GetEntriesRequest req;
     req.set_start(mirror->size());
@@ -137,6 +138,7 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
                                                        " where ", mirror->size(), " belongs")));
       }
       RETURN_IF_ERROR(mirror->Append(e.data()));
+      fetched.Update(mirror->size(), cp.size);
     }
     RETURN_IF_ERROR(FromGrpc(reader->Finish()));
     if (mirror->size() != page_end) break;  // reported below
@@ -145,11 +147,13 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
     return Failed(absl::DataLossError(absl::StrCat("the server streamed ", mirror->size(),
                                                    " entries for a checkpoint of size ", cp.size)));
   }
+  fetched.Clear();
   RETURN_IF_ERROR(mirror->Flush());
-  const AuditOptions options = WithProgress();
-  absl::StatusOr<AuditReport> report =
-      AuditMirror(mirror->store(), latest.checkpoint(), verifier, options);
-  if (options.progress) std::cerr << "\n";
+  absl::StatusOr<AuditReport> report;
+  {
+    Progress progress("audited", "entries");
+    report = AuditMirror(mirror->store(), latest.checkpoint(), verifier, WithProgress(progress));
+  }
   if (!report.ok()) return Failed(report.status());
   out.Passed(absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
                           ", re-hashed, chained, signature-checked and re-applied through the "
@@ -184,10 +188,10 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
     const Output out{.json = *json};
     absl::Status s;
     if (*from_server) {
-      s = vkey->empty() ? absl::InvalidArgumentError("--from_server needs --vkey")
+      s = vkey->empty() ? MissingVkey("--from_server needs --vkey")
                         : AuditFromServer(ctx, *vkey, out);
     } else if (!tiles->empty()) {
-      s = vkey->empty() ? absl::InvalidArgumentError("--tiles needs --vkey")
+      s = vkey->empty() ? MissingVkey("--tiles needs --vkey")
                         : AuditTiles(*tiles, *vkey, out);
     } else if (!data_dir->empty()) {
       s = Audit(*data_dir, out);
@@ -195,11 +199,9 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
       s = absl::InvalidArgumentError("give --data_dir DIR or --tiles DIR --vkey KEY");
     }
     if (!s.ok() && *json) {
-      std::cout << nlohmann::json{{"passed", false},
-                                  {"code", absl::StatusCodeToString(s.code())},
-                                  {"reason", std::string(s.message())}}
-                       .dump(2)
-                << "\n";
+      PrintJson({{"passed", false},
+                 {"code", absl::StatusCodeToString(s.code())},
+                 {"reason", std::string(s.message())}});
     }
     if (!s.ok()) *exit_code = Fail(s);
   });

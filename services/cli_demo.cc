@@ -33,6 +33,7 @@
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
 #include "services/cli.h"
+#include "services/cli_progress.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -71,6 +72,10 @@ std::string Desc(const std::string& material, const std::string& form, int64_t q
 std::string Lower(const std::string& enum_name, size_t prefix_len) {
   return absl::AsciiStrToLower(enum_name.substr(prefix_len));
 }
+
+// How many records Demo::Run appends (for the progress line; test_1 of
+// tests/demo_e2e_test.py checks the story has exactly this many).
+constexpr uint64_t kDemoRecords = 49;
 
 struct Out {
   std::string lot_id, form;
@@ -159,7 +164,9 @@ class Demo {
     }
     const v1::Receipt& receipt = checked->receipt;
     last_ = receipt.index();
+    progress_.Clear();
     std::cout << absl::StrFormat("%5d  %-17s %s\n", last_, party.id, what) << std::flush;
+    progress_.Update(count_, kDemoRecords);
     return absl::OkStatus();
   }
 
@@ -330,6 +337,7 @@ class Demo {
   std::optional<NoteVerifier> verifier_;
   std::map<std::string, Party> parties_;
   std::map<std::string, std::string> desc_;  // lot -> "250.000 g gold bar @651"
+  Progress progress_{"demo:", "records appended and checked"};
   int64_t last_t_ = 0;
   int count_ = 0;
   uint64_t last_ = 0, serial_ = 0;
@@ -442,6 +450,7 @@ absl::Status Demo::Run() {
                       absl::StrCat("declares entry ", wrong, " wrong (wrong piece); entry ", last_,
                                    " replaces it")));
 
+  progress_.Clear();
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(stub_->GetLogInfo(ctx_.Call().get(), {}, &info)));
   std::cout << count_ << " records appended, log size " << info.size()

@@ -1,8 +1,5 @@
 // touchstone export DIR --data_dir D: write the log's C2SP tlog-tiles layout
 // (checkpoint, hash tiles, entry bundles) from a data directory, read-only.
-#include <unistd.h>
-
-#include <functional>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +7,7 @@
 #include "ledger/store.h"
 #include "ledger/tiles.h"
 #include "services/cli.h"
+#include "services/cli_progress.h"
 
 namespace touchstone::cli {
 namespace {
@@ -18,18 +16,11 @@ absl::Status Export(const std::string& out_dir, const std::string& data_dir) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
-  // A progress line on a terminal only; quiet when piped or in scripts.
-  std::function<void(uint64_t, uint64_t)> progress;
-  if (isatty(STDERR_FILENO)) {
-    progress = [](uint64_t done, uint64_t total) {
-      if (done % 64 == 0 || done == total) {
-        std::cerr << "\rexported " << done << " of " << total << " tiles and bundles"
-                  << std::flush;
-      }
-    };
+  absl::StatusOr<ExportReport> exported;
+  {
+    Progress progress("exported", "tiles and bundles", /*every=*/64);
+    exported = ExportTiles(*store, out_dir, progress.Callback());
   }
-  absl::StatusOr<ExportReport> exported = ExportTiles(*store, out_dir, progress);
-  if (progress) std::cerr << "\n";
   ASSIGN_OR_RETURN(ExportReport report, std::move(exported));
   for (const std::string& path : report.written) std::cout << "wrote " << path << "\n";
   std::cout << "exported log " << report.origin << " at size " << report.size << " to "

@@ -13,6 +13,7 @@
 #include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "services/cli.h"
+#include "services/cli_hints.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -22,14 +23,12 @@ absl::Status LogInfoCmd(const Context& ctx, bool json) {
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
   if (json) {
-    std::cout << nlohmann::json{{"origin", info.origin()},
-                                {"verifier_key", info.verifier_key()},
-                                {"size", info.size()},
-                                {"witnessed_size", info.witnessed_size()},
-                                {"max_batch", info.max_batch()},
-                                {"max_record_bytes", info.max_record_bytes()}}
-                     .dump(2)
-              << "\n";
+    PrintJson({{"origin", info.origin()},
+               {"verifier_key", info.verifier_key()},
+               {"size", info.size()},
+               {"witnessed_size", info.witnessed_size()},
+               {"max_batch", info.max_batch()},
+               {"max_record_bytes", info.max_record_bytes()}});
     return absl::OkStatus();
   }
   std::cout << "origin " << info.origin() << "\n"
@@ -51,13 +50,11 @@ absl::Status CheckpointCmd(const Context& ctx, uint64_t size, bool json) {
   // Parsed, not verified: `log update` and `proof verify` check signatures.
   ASSIGN_OR_RETURN(ParsedNote note, ParseNote(resp.checkpoint()));
   ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::FromText(note.text));
-  std::cout << nlohmann::json{{"origin", cp.origin},
-                              {"size", cp.size},
-                              {"root", HashToBase64(cp.root)},
-                              {"note", resp.checkpoint()},
-                              {"signatures_verified", false}}
-                   .dump(2)
-            << "\n";
+  PrintJson({{"origin", cp.origin},
+             {"size", cp.size},
+             {"root", HashToBase64(cp.root)},
+             {"note", resp.checkpoint()},
+             {"signatures_verified", false}});
   return absl::OkStatus();
 }
 
@@ -71,38 +68,70 @@ absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw, bool json) {
     ASSIGN_OR_RETURN(EntryView view, DecodeEntry(e.data()));
     ASSIGN_OR_RETURN(v1::Record record, RecordOfEntry(index, e.data()));
     ASSIGN_OR_RETURN(std::string record_json, MessageToJson(record));
-    std::cout << nlohmann::json{{"index", view.index},
-                                {"recorded_at_micros", view.recorded_at_micros},
-                                {"prev_leaf_hash", HashToBase64(view.prev_leaf_hash)},
-                                {"leaf_hash", HashToBase64(LeafHash(e.data()))},
-                                {"kind", RecordKind(record)},
-                                {"record", nlohmann::json::parse(record_json)},
-                                {"record_base64", absl::Base64Escape(Sv(view.record))},
-                                {"signature_base64", absl::Base64Escape(Sv(view.signature))},
-                                {"entry_base64", absl::Base64Escape(e.data())}}
-                     .dump(2)
-              << "\n";
+    PrintJson({{"index", view.index},
+               {"recorded_at_micros", view.recorded_at_micros},
+               {"prev_leaf_hash", HashToBase64(view.prev_leaf_hash)},
+               {"leaf_hash", HashToBase64(LeafHash(e.data()))},
+               {"kind", RecordKind(record)},
+               {"record", nlohmann::json::parse(record_json)},
+               {"record_base64", absl::Base64Escape(Sv(view.record))},
+               {"signature_base64", absl::Base64Escape(Sv(view.signature))},
+               {"entry_base64", absl::Base64Escape(e.data())}});
     return absl::OkStatus();
   }
   std::cout << absl::Base64Escape(e.data()) << "\n";
   return absl::OkStatus();
 }
 
-absl::Status ProofCmd(const Context& ctx, uint64_t index) {
+// Proof hashes as base64 strings, in order.
+nlohmann::json Base64List(const google::protobuf::RepeatedPtrField<std::string>& hashes) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const std::string& h : hashes) list.push_back(absl::Base64Escape(h));
+  return list;
+}
+
+// The checkpoint note's fields, parsed but not verified (as `log checkpoint --json`).
+absl::StatusOr<Checkpoint> ParseUnverified(const std::string& note) {
+  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
+  return Checkpoint::FromText(parsed.text);
+}
+
+absl::Status ProofCmd(const Context& ctx, uint64_t index, bool json) {
   v1::GetInclusionProofRequest req;
   req.set_index(index);
   v1::InclusionProofResponse resp;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetInclusionProof(ctx.Call().get(), req, &resp)));
   ASSIGN_OR_RETURN(TlogProof proof, MakeTlogProof(resp.index(), resp.checkpoint(), resp.hashes()));
-  std::cout << proof.ToText();
+  if (!json) {
+    std::cout << proof.ToText();
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Checkpoint cp, ParseUnverified(resp.checkpoint()));
+  PrintJson({{"index", resp.index()},
+             {"size", cp.size},
+             {"root", HashToBase64(cp.root)},
+             {"hashes", Base64List(resp.hashes())},
+             {"checkpoint", resp.checkpoint()},
+             {"tlog_proof", proof.ToText()},
+             {"signatures_verified", false}});
   return absl::OkStatus();
 }
 
-absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size) {
+absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size, bool json) {
   v1::GetConsistencyProofRequest req;
   req.set_old_size(old_size);
   v1::ConsistencyProofResponse resp;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetConsistencyProof(ctx.Call().get(), req, &resp)));
+  if (json) {
+    ASSIGN_OR_RETURN(Checkpoint cp, ParseUnverified(resp.checkpoint()));
+    PrintJson({{"old_size", resp.old_size()},
+               {"size", cp.size},
+               {"root", HashToBase64(cp.root)},
+               {"hashes", Base64List(resp.hashes())},
+               {"checkpoint", resp.checkpoint()},
+               {"signatures_verified", false}});
+    return absl::OkStatus();
+  }
   std::cout << "old " << resp.old_size() << "\n";
   for (const std::string& h : resp.hashes()) std::cout << absl::Base64Escape(h) << "\n";
   std::cout << "\n" << resp.checkpoint();
@@ -111,7 +140,8 @@ absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size) {
 
 // Offline: no server is contacted.
 absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& entry_file,
-                            bool entry_base64, const std::string& vkey) {
+                            bool entry_base64, const std::string& vkey, bool json) {
+  if (vkey.empty()) return MissingVkey();
   ASSIGN_OR_RETURN(std::string proof_text, ReadFile(proof_file));
   ASSIGN_OR_RETURN(std::string entry, ReadFile(entry_file));
   if (entry_base64) {
@@ -129,6 +159,16 @@ absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& en
   if (view.index != proof.index) {
     return absl::FailedPreconditionError(absl::StrCat("the entry says it is index ", view.index,
                                                       ", the proof is for index ", proof.index));
+  }
+  if (json) {
+    PrintJson({{"valid", true},
+               {"index", proof.index},
+               {"leaf_hash", HashToBase64(LeafHash(entry))},
+               {"origin", cp.origin},
+               {"size", cp.size},
+               {"root", HashToBase64(cp.root)},
+               {"key_name", verifier.name}});
+    return absl::OkStatus();
   }
   std::cout << "valid: entry " << proof.index << " (leaf hash " << HashToBase64(LeafHash(entry))
             << ") is in " << cp.origin << " at size " << cp.size << ", checkpoint signed by "
@@ -170,14 +210,20 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* proof = log->add_subcommand(
       "proof", "a c2sp.org/tlog-proof@v1 of an entry against the latest checkpoint");
   proof->add_option("index", proof_index, "entry index")->required();
-  proof->callback([&ctx, run] { run(ProofCmd(ctx, proof_index)); });
+  static bool proof_json = false;
+  proof->add_flag("--json", proof_json,
+                  "print the proof's index, hashes and checkpoint (not verified) as JSON");
+  proof->callback([&ctx, run] { run(ProofCmd(ctx, proof_index, proof_json)); });
 
   static uint64_t old_size = 0;
   auto* cons = log->add_subcommand(
       "consistency",
       "consistency proof from OLD_SIZE to the latest checkpoint (tlog-witness body)");
   cons->add_option("old_size", old_size, "the older tree size")->required();
-  cons->callback([&ctx, run] { run(ConsistencyCmd(ctx, old_size)); });
+  static bool cons_json = false;
+  cons->add_flag("--json", cons_json,
+                 "print the sizes, hashes and checkpoint (not verified) as JSON");
+  cons->callback([&ctx, run] { run(ConsistencyCmd(ctx, old_size, cons_json)); });
 
   auto* verify = app.add_subcommand("proof", "offline checks");
   verify->require_subcommand(1);
@@ -188,8 +234,19 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   pv->add_option("proof", proof_file, "tlog-proof file")->required();
   pv->add_option("entry", entry_file, "entry bytes file (raw, or --base64)")->required();
   pv->add_flag("--base64", entry_b64, "the entry file holds base64");
-  pv->add_option("--vkey", vkey, "the log's note verifier key")->required();
-  pv->callback([run] { run(VerifyProofCmd(proof_file, entry_file, entry_b64, vkey)); });
+  pv->add_option("--vkey", vkey, "the log's note verifier key (required)");
+  static bool pv_json = false;
+  pv->add_flag("--json", pv_json,
+               "print one JSON object: valid, and what was proven or the reason it failed");
+  pv->callback([run] {
+    const absl::Status s = VerifyProofCmd(proof_file, entry_file, entry_b64, vkey, pv_json);
+    if (!s.ok() && pv_json) {
+      PrintJson({{"valid", false},
+                 {"code", absl::StatusCodeToString(s.code())},
+                 {"reason", std::string(s.message())}});
+    }
+    run(s);
+  });
 }
 
 }  // namespace touchstone::cli

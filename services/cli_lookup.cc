@@ -1,5 +1,6 @@
 // touchstone lookup participant|lot|certificate|piece ID: the state the ledger
-// derived for it, as JSON, with the log indices of the records behind it.
+// derived for it, as JSON (with or without --json), with the log indices of the
+// records behind it.
 #include <iostream>
 
 #include "grpcpp/channel.h"
@@ -11,7 +12,7 @@
 namespace touchstone::cli {
 namespace {
 
-absl::Status PrintJson(const google::protobuf::Message& m) {
+absl::Status PrintMessageJson(const google::protobuf::Message& m) {
   ASSIGN_OR_RETURN(std::string json, MessageToJson(m));
   std::cout << json << "\n";
   return absl::OkStatus();
@@ -24,7 +25,7 @@ absl::Status Lookup(const Context& ctx, const std::string& id, Method method) {
   req.set_id(id);
   Response resp;
   RETURN_IF_ERROR(FromGrpc(((*stub).*method)(ctx.Call().get(), req, &resp)));
-  return PrintJson(resp);
+  return PrintMessageJson(resp);
 }
 
 }  // namespace
@@ -37,6 +38,8 @@ void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto add = [&](const char* kind, auto run) {
     auto* cmd = lookup->add_subcommand(kind, std::string("look up a ") + kind);
     cmd->add_option("id", *id, "its id")->required();
+    // The output is always JSON; the flag is accepted so that every read command takes it.
+    cmd->add_flag("--json")->description("print JSON (the default and only format)");
     cmd->callback([&ctx, exit_code, id, run] {
       if (absl::Status s = run(ctx, *id); !s.ok()) *exit_code = Fail(s);
     });

@@ -17,7 +17,9 @@
 #include "ledger/cosignature.h"
 #include "ledger/status_macros.h"
 #include "proto/provenance_service.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "services/cli.h"
+#include "services/cli_hints.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -216,6 +218,7 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
 }
 
 int VerifyFile(const std::string& path, const VerifyFlags& flags) {
+  if (flags.vkey.empty()) return NotVerified(flags, MissingVkey());
   absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(flags.vkey);
   if (!key.ok()) return NotVerified(flags, key.status());
   absl::StatusOr<std::string> data = ReadFile(path);
@@ -290,18 +293,34 @@ absl::StatusOr<v1::PieceBundle> BundleFromExport(const std::string& piece_id,
 }
 
 absl::Status SaveBundle(const Context& ctx, const std::string& piece_id, const std::string& out,
-                        const std::string& tiles, const std::string& vkey) {
+                        const std::string& tiles, const std::string& vkey, bool json) {
+  if (json && out == "-") {
+    return absl::InvalidArgumentError(
+        "--json prints a summary on stdout, where -o - would write the bundle: give -o FILE");
+  }
   v1::PieceBundle bundle;
   if (tiles.empty()) {
     ASSIGN_OR_RETURN(bundle, FetchBundle(ctx, piece_id));
   } else if (vkey.empty()) {
-    return absl::InvalidArgumentError("--tiles needs --vkey: the export's log key");
+    return MissingVkey("--tiles needs --vkey");
   } else {
     ASSIGN_OR_RETURN(bundle, BundleFromExport(piece_id, tiles, vkey));
   }
   const std::string bytes = bundle.SerializeAsString();
   RETURN_IF_ERROR(WriteFile(out, bytes));
-  if (out != "-") {
+  if (json) {
+    ASSIGN_OR_RETURN(ParsedNote note, ParseNote(bundle.checkpoint()));
+    ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::FromText(note.text));
+    PrintJson({{"file", out},
+               {"piece_id", bundle.piece_id()},
+               {"entries", bundle.entries_size()},
+               {"bytes", bytes.size()},
+               {"source", tiles.empty() ? "server" : "tiles"},
+               {"origin", cp.origin},
+               {"size", cp.size},
+               {"root", HashToBase64(cp.root)},
+               {"verified", false}});
+  } else if (out != "-") {
     std::cout << "wrote " << out << ": piece " << piece_id << ", " << bundle.entries_size()
               << " entries, " << bytes.size()
               << " bytes; check it offline with: touchstone piece verify " << out
@@ -324,6 +343,7 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   piece->require_subcommand(1);
 
   static std::string bundle_id, bundle_out, bundle_tiles, bundle_vkey;
+  static bool bundle_json = false;
   auto* bundle = piece->add_subcommand(
       "bundle", "fetch a piece's provenance bundle (binary PieceBundle); never overwrites");
   bundle->add_option("piece_id", bundle_id, "the piece")->required();
@@ -331,8 +351,11 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   bundle->add_option("--tiles", bundle_tiles,
                      "build it from a tlog-tiles export (touchstone export) instead of a server");
   bundle->add_option("--vkey", bundle_vkey, "the log's verifier key (with --tiles)");
+  bundle->add_flag("--json", bundle_json,
+                   "print what was written (file, entries, bytes, checkpoint) as JSON");
   bundle->callback([&ctx, exit_code] {
-    if (absl::Status s = SaveBundle(ctx, bundle_id, bundle_out, bundle_tiles, bundle_vkey);
+    if (absl::Status s =
+            SaveBundle(ctx, bundle_id, bundle_out, bundle_tiles, bundle_vkey, bundle_json);
         !s.ok()) {
       *exit_code = Fail(s);
     }
@@ -343,7 +366,7 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* verify = piece->add_subcommand(
       "verify", "verify a bundle file with no network: signatures, proofs, graph and claims");
   verify->add_option("file", verify_file, "the bundle file")->required();
-  verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key")->required();
+  verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key (required)");
   verify->add_option("--tiles", verify_flags.tiles,
                      "a tlog-tiles export of the log: also check the bundle leaves nothing out");
   AddVerifyFlags(verify, verify_flags);

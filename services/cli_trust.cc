@@ -13,6 +13,7 @@
 #include "ledger/key_handover.h"
 #include "ledger/status_macros.h"
 #include "ledger/trusted_head.h"
+#include "nlohmann/json.hpp"
 #include "services/cli.h"
 #include "services/status_convert.h"
 
@@ -169,7 +170,11 @@ absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::str
   if (fresh_key != held) {
     absl::StrAppend(report, "; followed the log's checkpoint key handover to ", fresh_key);
   }
-  return TrustedHead{.head = head, .vkey = vkey, .checkpoint_key = fresh_key};
+  return TrustedHead{
+      .head = head,
+      .vkey = vkey,
+      .checkpoint_key = fresh_key,
+      .previous_size = trusted ? std::optional<uint64_t>(trusted->size) : std::nullopt};
 }
 
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
@@ -181,15 +186,40 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
   update->add_option("--vkey", *vkey, "the log's verifier key (needed the first time)");
   update->add_option("--state_dir", *state_dir,
                      "where trusted heads are kept (default ~/.touchstone/trusted)");
-  update->callback([&ctx, exit_code, vkey, state_dir] {
+  auto json = std::make_shared<bool>(false);
+  update->add_flag("--json", *json,
+                   "print one JSON object: ok, the trusted head and how it moved, or the reason");
+  update->callback([&ctx, exit_code, vkey, state_dir, json] {
     std::string report;
     absl::StatusOr<TrustedHead> head = UpdateTrustedHead(ctx, *vkey, *state_dir, &report);
     if (!head.ok()) {
+      const bool attack = absl::IsDataLoss(head.status());  // evidence of a rewind or fork
+      if (*json) {
+        PrintJson({{"ok", false},
+                   {"inconsistent", attack},
+                   {"code", absl::StatusCodeToString(head.status().code())},
+                   {"reason", std::string(head.status().message())}});
+      }
       *exit_code = Fail(head.status());
-      if (absl::IsDataLoss(head.status())) *exit_code = 2;  // evidence of an attack
+      if (attack) *exit_code = 2;
       return;
     }
-    std::cout << report << "\nroot " << HashToBase64(head->head.root) << "\n";
+    if (!*json) {
+      std::cout << report << "\nroot " << HashToBase64(head->head.root) << "\n";
+      return;
+    }
+    const Checkpoint& cp = head->head;
+    const char* moved = !head->previous_size              ? "first use"
+                        : *head->previous_size == cp.size ? "unchanged"
+                                                          : "advanced";
+    PrintJson({{"ok", true},
+               {"status", moved},
+               {"origin", cp.origin},
+               {"size", cp.size},
+               {"root", HashToBase64(cp.root)},
+               {"previous_size", head->previous_size ? nlohmann::json(*head->previous_size)
+                                                     : nlohmann::json(nullptr)},
+               {"verifier_key", head->vkey}});
   });
 }
 

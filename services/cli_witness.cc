@@ -13,11 +13,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "httplib.h"
 #include "ledger/cosignature.h"
 #include "ledger/keys.h"
 #include "ledger/status_macros.h"
 #include "ledger/witness.h"
+#include "nlohmann/json.hpp"
 #include "services/cli.h"
 #include "services/witness_client.h"
 
@@ -137,13 +139,21 @@ void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
   serve->callback([run] { run(Serve(flags)); });
 
   static std::string key_file, key_name;
+  static bool key_json = false;
   auto* key = app.add_subcommand("witness-key", "print a witness key's cosignature verifier key");
   key->add_option("key", key_file, "the witness's Ed25519 PEM key")->required();
   key->add_option("--name", key_name, "the witness's key name")->required();
+  key->add_flag("--json", key_json, "print the name, key ID and verifier key as JSON");
   key->callback([run] {
     absl::StatusOr<CosignatureSigner> signer = LoadSigner(key_file, key_name);
     if (!signer.ok()) return run(signer.status());
-    std::cout << signer->VerifierKey() << "\n";
+    if (!key_json) {
+      std::cout << signer->VerifierKey() << "\n";
+      return;
+    }
+    PrintJson({{"name", signer->name()},
+               {"key_id", absl::StrFormat("%08x", signer->key_id())},
+               {"verifier_key", signer->VerifierKey()}});
   });
 
   static std::string url, body_file;

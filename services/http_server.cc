@@ -60,7 +60,18 @@ std::string PieceIdOf(const httplib::Request& req) {
   return id;
 }
 
-void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string& public_url) {
+// One <meta> per pinned witness key, for the page's head.
+std::string WitnessKeyMeta(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const std::string& k : keys) {
+    absl::StrAppend(&out, "<meta name=\"touchstone-witness-key\" content=\"", Sv(EscapeMarkup(k)),
+                    "\">\n");
+  }
+  return out;
+}
+
+void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string& public_url,
+               const std::string& witness_meta) {
   SendAsset(server, "/static/page.js", web::kPageJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
@@ -77,7 +88,8 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
   server.Get("/favicon.ico",
              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
-  server.Get(R"(/p/([^/]+))", [&ledger](const httplib::Request& req, httplib::Response& res) {
+  server.Get(R"(/p/([^/]+))", [&ledger, witness_meta](const httplib::Request& req,
+                                                      httplib::Response& res) {
     const std::string id = PieceIdOf(req);
     absl::StatusOr<std::optional<std::string>> piece = ledger.GetState(PieceKey(id));
     if (id.empty() || (piece.ok() && !piece->has_value())) {
@@ -85,8 +97,10 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
     }
     if (!piece.ok()) return SendError(res, piece.status());
     const std::string vkey = ledger.Info().verifier_key;
-    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml), {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
-                                                              {"{{VKEY}}", Sv(EscapeMarkup(vkey))}}),
+    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml),
+                                        {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
+                                         {"{{VKEY}}", Sv(EscapeMarkup(vkey))},
+                                         {"{{WITNESS_KEY_META}}", Sv(witness_meta)}}),
                     "text/html; charset=utf-8");
   });
 
@@ -169,7 +183,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   }
   http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", host, ":", http->port_)
                                                  : options.public_url;
-  AddRoutes(*http->server_, ledger, http->public_url_);
+  AddRoutes(*http->server_, ledger, http->public_url_, WitnessKeyMeta(options.witness_keys));
   http->thread_ = std::thread([s = http->server_.get()] { s->listen_after_bind(); });
   // Stop() before the thread is listening would not stop it: wait until it is.
   for (int i = 0; i < 2000 && !http->server_->is_running(); ++i) {

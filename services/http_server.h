@@ -1,7 +1,7 @@
 // touchstoned's HTTP side: a piece's customer page, its bundle (the binary
 // .tsbundle and a JSON form for the page) and its QR codes.
 //
-//   GET /p/PIECE_ID              the page (HTML; the log's verifier key pinned in it)
+//   GET /p/PIECE_ID              the page (HTML; the log's and witnesses' keys pinned in it)
 //   GET /p/PIECE_ID/bundle       the PieceBundle, binary, as a download (PIECE_ID.tsbundle)
 //   GET /p/PIECE_ID/bundle.json  the same bundle as JSON (services/bundle_json.h)
 //   GET /p/PIECE_ID/qr.svg       a QR code of the page's URL (services/qr_code.h)
@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
@@ -33,6 +34,10 @@ struct HttpOptions {
   // The URL the pages are reached at from outside (scheme://host[:port], no final
   // '/'), used in QR codes. Default: "" (http://<listen host>:<bound port>)
   std::string public_url;
+  // Cosignature verifier keys of the witnesses the server asks (c2sp.org/
+  // tlog-cosignature), pinned in the page beside the log's key so that it checks
+  // their cosignatures. Default: none
+  std::vector<std::string> witness_keys;
 };
 
 // Thread-safe. The ledger must outlive the server.

@@ -10,6 +10,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/cosignature.h"
 #include "ledger/status_macros.h"
 
 namespace touchstone {
@@ -69,6 +70,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
   if (!options.http.listen.empty()) {
+    for (const WitnessEndpoint& w : witnesses) {  // pinned in the page (http_server.h)
+      options.http.witness_keys.push_back(
+          FormatCosignatureVerifierKey(w.verifier.name, w.verifier.key));
+    }
     ASSIGN_OR_RETURN(server->http_, HttpServer::Start(*server->ledger_, options.http));
   }
   if (!witnesses.empty()) {

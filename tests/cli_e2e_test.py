@@ -718,6 +718,87 @@ class LiveLedgerTest(LedgerCase):
             checked += 1
         self.assertGreaterEqual(checked, 3)  # at least sizes 1, 2 and 3 were issued
 
+    # -- --json on the read commands ---------------------------------------------------
+
+    def json_of(self, *args):
+        """The one JSON object a --json command prints on stdout (and nothing on stderr)."""
+        r = self.ts(*args, "--json")
+        self.assertEqual(r.err, "", r.describe())
+        return json.loads(r.text)
+
+    def test_log_proof_json_hashes_verify_and_its_size_is_log_info_size(self):
+        info = self.json_of("log", "info")
+        vkey = info["verifier_key"]
+        for i in (0, 2, info["size"] - 1):
+            p = self.json_of("log", "proof", str(i))
+            self.assertEqual(p["index"], i)
+            self.assertEqual(p["size"], info["size"])
+            size, root = self.verified_checkpoint(p["checkpoint"].encode(), vkey)
+            self.assertEqual((size, b64(root)), (p["size"], p["root"]))
+            hashes = [unb64(h) for h in p["hashes"]]
+            entry = unb64(self.json_of("log", "entry", str(i))["entry_base64"])
+            self.assertTrue(verify_inclusion(i, size, leaf_hash(entry), hashes, root), i)
+            # The same proof as the text form, byte for byte.
+            self.assertEqual(p["tlog_proof"], self.ts("log", "proof", str(i)).text)
+            self.assertEqual(parse_tlog_proof(p["tlog_proof"].encode()),
+                             (i, hashes, p["checkpoint"].encode()))
+
+    def test_log_consistency_json_proves_the_old_checkpoint_is_a_prefix(self):
+        latest = self.json_of("log", "checkpoint")
+        old = self.json_of("log", "checkpoint", "--size", "2")
+        c = self.json_of("log", "consistency", "2")
+        self.assertEqual((c["old_size"], c["size"], c["root"]),
+                         (2, latest["size"], latest["root"]))
+        proof = [unb64(h) for h in c["hashes"]]
+        self.assertTrue(verify_consistency(2, c["size"], unb64(old["root"]), unb64(c["root"]),
+                                           proof))
+        self.assertFalse(verify_consistency(2, c["size"], sha256(unb64(old["root"])),
+                                            unb64(c["root"]), proof))
+        # The add-checkpoint body of the text form carries the same proof and checkpoint.
+        self.assertEqual(parse_consistency_body(self.ts("log", "consistency", "2").out),
+                         (2, proof, c["checkpoint"].encode()))
+
+    def test_log_update_json_reports_first_use_then_the_head_as_it_moves(self):
+        state = self.path("trusted-json")
+        vkey = self.info()["verifier_key"]
+        first = self.json_of("log", "update", "--vkey", vkey, "--state_dir", state)
+        info = self.json_of("log", "info")
+        self.assertEqual((first["ok"], first["status"], first["previous_size"]),
+                         (True, "first use", None))
+        self.assertEqual((first["size"], first["verifier_key"]), (info["size"], vkey))
+        self.assertEqual(first["root"], self.json_of("log", "checkpoint")["root"])
+        same = self.json_of("log", "update", "--state_dir", state)
+        self.assertEqual((same["status"], same["previous_size"]), ("unchanged", first["size"]))
+        # Another key than the pinned one: ok false, the reason, exit status 1.
+        other = self.ts("log", "update", "--vkey", verifier_key_string(
+            "touchstone.local/ledger", self.stranger_pub), "--state_dir", state, "--json",
+            check=False)
+        self.assertEqual(other.rc, 1, other.describe())
+        j = json.loads(other.text)
+        self.assertEqual((j["ok"], j["inconsistent"], j["code"]),
+                         (False, False, "FAILED_PRECONDITION"))
+        self.assertIn("is pinned to " + vkey, j["reason"])
+
+    def test_lookup_piece_bundle_and_key_commands_take_json(self):
+        lot = self.json_of("lookup", "lot", "lot-1")
+        self.assertEqual(lot, json.loads(self.ts("lookup", "lot", "lot-1").text))
+        self.assertEqual((lot["lot_id"], lot["balance"]), ("lot-1", "1000000"))
+        k = self.json_of("key", self.refiner_key, "--name", "refiner-1")
+        self.assertEqual(unb64(k["public_key"]), self.refiner_pub)
+        self.assertEqual(k["key_id"], sha256(self.refiner_pub)[:8].hex())
+        self.assertEqual(k["verifier_key"], verifier_key_string("refiner-1", self.refiner_pub))
+        w = self.json_of("witness-key", self.refiner_key, "--name", "w.example/w")
+        self.assertEqual(w["verifier_key"],
+                         self.ts("witness-key", self.refiner_key, "--name", "w.example/w")
+                         .text.strip())
+        self.assertEqual((w["name"], w["key_id"]), ("w.example/w", w["verifier_key"].split("+")[1]))
+        # No piece on this log: the error and its exit code, nothing on stdout.
+        r = self.ts("piece", "bundle", "no-such-piece", "-o", self.path("np.tsbundle"), "--json",
+                    check=False)
+        self.assertEqual((r.rc, r.text), (1, ""))
+        self.assertIn("NOT_FOUND: no piece 'no-such-piece'", r.err)
+        self.assertIn("hint: piece ids are exact and case-sensitive", r.err)
+
     # -- idempotent retry --------------------------------------------------------------
 
     def test_identical_retry_is_a_duplicate_and_other_bytes_under_the_same_id_are_refused(self):
@@ -789,6 +870,51 @@ class OfflineProofTest(LedgerCase):
         self.assertIn("valid: entry %d (leaf hash %s) is in %s at size %d" %
                       (self.index, lh, self.origin, self.index + 1), r.text)
         self.assertEqual(lh, self.submit_out.field("leaf_hash"))
+
+    def test_offline_verify_json_says_what_was_proven_or_why_not(self):
+        r = touchstone("proof", "verify", self.path("r.tlog-proof"), self.entry_file, "--vkey",
+                       self.vkey, "--json", cwd=self.tmp)
+        j = json.loads(r.text)
+        with open(self.entry_file, "rb") as f:
+            entry = f.read()
+        index, hashes, note = parse_tlog_proof(self.proof)
+        _, size, root = parse_checkpoint_text(parse_note(note)[0])
+        self.assertEqual(j, {"valid": True, "index": self.index, "leaf_hash": b64(leaf_hash(entry)),
+                             "origin": self.origin, "size": size, "root": b64(root),
+                             "key_name": self.origin})
+        self.assertTrue(verify_inclusion(j["index"], j["size"], unb64(j["leaf_hash"]), hashes,
+                                         unb64(j["root"])))
+        flipped = bytearray(entry)
+        flipped[-1] ^= 1
+        bad = touchstone("proof", "verify", self.path("r.tlog-proof"),
+                         self.write("flipped-json.bin", bytes(flipped)), "--vkey", self.vkey,
+                         "--json", cwd=self.tmp, check=False)
+        self.assertEqual(bad.rc, 1, bad.describe())
+        j = json.loads(bad.text)
+        self.assertIs(j["valid"], False)
+        self.assertTrue(j["code"] and j["reason"], j)
+        self.assertIn(j["reason"], bad.err)
+
+    def test_errors_say_what_to_do_next(self):
+        # No server at the address: the error, then how to reach one.
+        r = touchstone("--timeout", "5", "log", "info", server=self.addr, check=False)
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("touchstone: UNAVAILABLE: ", r.err)
+        self.assertIn("touchstone: hint: is touchstoned running and listening there? ", r.err)
+        self.assertIn("--server HOST:PORT", r.err)
+        # No --vkey: where the key comes from.
+        r = touchstone("proof", "verify", self.path("r.tlog-proof"), self.entry_file,
+                       cwd=self.tmp, check=False)
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("INVALID_ARGUMENT: no log verifier key: give --vkey KEY, the key the "
+                      "log's operator publishes", r.err)
+        # A key file that is not there: how to fix the path or make a key.
+        r = touchstone("--timeout", "5", "submit", "--as", "refiner-1", "--key",
+                       self.path("no-such-key.pem"), "--json", self.path("lot.json"),
+                       server=self.addr, cwd=self.tmp, check=False)
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("NOT_FOUND: no key file " + self.path("no-such-key.pem"), r.err)
+        self.assertIn("create a key with `touchstone keygen -o FILE`", r.err)
 
     def test_offline_verify_accepts_the_entry_as_base64(self):
         with open(self.entry_file, "rb") as f:

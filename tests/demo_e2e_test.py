@@ -17,6 +17,7 @@ Python 3 standard library only.
 import base64
 import json
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -176,6 +177,39 @@ class DemoScenarioTest(unittest.TestCase):
                     "lab"):
             self.assertEqual(os.stat(self.key(who)).st_mode & 0o777, 0o600, who)
         self.assertIn("8 created, 0 reused", self.demo.out)
+
+    def test_1b_progress_goes_to_a_terminal_only(self):
+        # Captured (not a terminal): the story on stdout, nothing else anywhere.
+        self.assertEqual(self.demo.err, "")
+        self.assertNotIn("\r", self.demo.out)
+        self.assertNotIn("records appended and checked", self.demo.out)
+        # With stderr on a terminal (a pty), a progress line counts up to the last record
+        # there, and stdout stays the same story.
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen(
+                [TOUCHSTONE, "--server", self.server.addr, "demo", "--operator_key",
+                 self.operator_key, "--keys_dir", self.keys_dir, "--prefix", "dp"],
+                stdout=subprocess.PIPE, stderr=slave, cwd=self.tmp, env=clean_env())
+            os.close(slave)
+            tty = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                tty += chunk
+            out = proc.stdout.read().decode()
+            self.assertEqual(proc.wait(timeout=60), 0, out + tty.decode(errors="replace"))
+        finally:
+            os.close(master)
+        tty = tty.decode(errors="replace")
+        self.assertIn("\rdemo: 1 of 49 records appended and checked", tty)
+        self.assertIn("\rdemo: 49 of 49 records appended and checked", tty)
+        self.assertNotIn("\r", out)
+        self.assertIn("49 records appended", out)
 
     def test_2_every_record_is_signed_by_the_printed_participant_at_real_now_times(self):
         key_ids = {"operator": self.ok("key", self.operator_key).field("key_id")}

@@ -10,8 +10,12 @@ read back from --http_port_file); `touchstone demo --prefix w` seeds it. Then:
   same as `touchstone piece qr` writes; unknown pieces are 404;
 - in headless Chromium (tests/browser/page_test.mjs, playwright-core from npm,
   installed with `npm ci`): the page verifies the bundle itself and tells the
-  story, and refuses tampered bundles naming the check. Screenshots go to
-  --screenshots DIR.
+  story, checks the cosignature of the server's witness (a `touchstone witness`
+  on loopback; its key pinned in the page), and refuses tampered bundles naming
+  the check, among them two forged as a dishonest operator could
+  (tests/forge_bundle.py: a record validly re-signed, the tree and checkpoint
+  made again with the operator's key) that only the role or the custody check
+  catches. Screenshots go to --screenshots DIR.
 
 Usage: page_e2e_test.py --touchstoned PATH --touchstone PATH --screenshots DIR [unittest args]
 """
@@ -31,6 +35,7 @@ import urllib.error
 import urllib.request
 import zlib
 
+import forge_bundle
 from e2e_support import Server, clean_env, parse_binaries, proto_fields
 
 ARGS = None
@@ -93,8 +98,16 @@ class PageTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="touchstone-page-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         http_port_file = os.path.join(cls.tmp, "http_port")
+        # The operator key exists before the log, so that a witness can be told the log's key.
+        cls.operator_key = os.path.join(cls.tmp, "operator.pem")
+        code, out, err = run("keygen", "-o", cls.operator_key, "--name", "touchstone.local/ledger")
+        assert code == 0, err
+        log_vkey = re.search(r"^verifier_key (\S+)$", out, re.M).group(1)
+        cls.witness = cls.start_witness(log_vkey)
         cls.server = Server(ARGS.touchstoned, cls.tmp, os.path.join(cls.tmp, "data"),
-                            ["--http_listen", "127.0.0.1:0", "--http_port_file", http_port_file])
+                            ["--http_listen", "127.0.0.1:0", "--http_port_file", http_port_file,
+                             "--operator_key", cls.operator_key,
+                             "--witness", "%s=%s" % (cls.witness["url"], cls.witness["vkey"])])
         cls.addClassCleanup(cls.server.kill)
         cls.server.start()
         deadline = time.monotonic() + 20
@@ -103,13 +116,44 @@ class PageTest(unittest.TestCase):
             time.sleep(0.02)
         with open(http_port_file) as f:
             cls.base = "http://127.0.0.1:%d" % int(f.read())
+        cls.keys_dir = os.path.join(cls.tmp, "keys")
         code, out, err = run("--server", cls.server.addr, "demo", "--prefix", P,
-                             "--operator_key", os.path.join(cls.tmp, "data", "operator.pem"),
-                             "--keys_dir", os.path.join(cls.tmp, "keys"))
+                             "--operator_key", cls.operator_key, "--keys_dir", cls.keys_dir)
         assert code == 0, out + err
-        code, out, err = run("--server", cls.server.addr, "log", "info")
+        # Bundles carry the witness's cosignature once it has cosigned the whole log.
+        deadline = time.monotonic() + 30
+        while True:
+            code, out, err = run("--server", cls.server.addr, "log", "info", "--json")
+            assert code == 0, err
+            info = json.loads(out)
+            if info["witnessed_size"] == info["size"]:
+                break
+            assert time.monotonic() < deadline, "no cosignature in 30 s:\n" + cls.server.log()
+            time.sleep(0.1)
+        cls.vkey = info["verifier_key"]
+        assert cls.vkey == log_vkey
+
+    @classmethod
+    def start_witness(cls, log_vkey):
+        """A `touchstone witness` on loopback for the log: {name, vkey, url}."""
+        name, key = "w1.example/witness", os.path.join(cls.tmp, "witness.pem")
+        assert run("keygen", "-o", key)[0] == 0
+        code, vkey, err = run("witness-key", key, "--name", name)
         assert code == 0, err
-        cls.vkey = re.search(r"^verifier_key (\S+)$", out, re.M).group(1)
+        port_file = os.path.join(cls.tmp, "witness.port")
+        log = open(os.path.join(cls.tmp, "witness.log"), "wb")
+        cls.addClassCleanup(log.close)
+        proc = subprocess.Popen(
+            [ARGS.touchstone, "witness", "--listen", "127.0.0.1:0", "--key", key, "--name", name,
+             "--log", log_vkey, "--state", os.path.join(cls.tmp, "witness.state"),
+             "--port_file", port_file], stdout=log, stderr=log, env=clean_env())
+        cls.addClassCleanup(lambda: (proc.kill(), proc.wait()))
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            assert proc.poll() is None and time.monotonic() < deadline, "the witness did not start"
+            time.sleep(0.02)
+        with open(port_file) as f:
+            return {"name": name, "vkey": vkey.strip(), "url": "http://127.0.0.1:%d" % int(f.read())}
 
     @classmethod
     def tearDownClass(cls):
@@ -123,6 +167,8 @@ class PageTest(unittest.TestCase):
         self.assertTrue(headers["Content-Type"].startswith("text/html"))
         html = body.decode()
         self.assertIn('<meta name="touchstone-verifier-key" content="%s">' % self.vkey, html)
+        self.assertEqual(re.findall(r'<meta name="touchstone-witness-key" content="([^"]*)">', html),
+                         [self.witness["vkey"]])
         self.assertIn('data-piece-id="%s-RING-1"' % P, html)
         self.assertIn("script-src 'self'", headers["Content-Security-Policy"])
         for asset, kind in (("page.js", "text/javascript"), ("verify.js", "text/javascript"),
@@ -204,17 +250,77 @@ class PageTest(unittest.TestCase):
             self.assertEqual(status, 404, suffix)
             self.assertIn(b"no-such-piece", body, suffix)
 
+    def forge(self, piece, index, edit, signer):
+        """Forges piece's bundle with entry `index`'s record changed by `edit` (on its
+        fields) and signed by `signer`'s demo key (or the operator's); checks that the C++
+        verifier refuses the result, and returns (JSON file for the page, its verdict)."""
+        _, _, body = get(self.base + "/p/%s/bundle.json" % piece)
+        bundle = json.loads(body)
+        size = int(bundle["checkpoint"].split("\n")[1])
+        log = []
+        for i in range(size):
+            entry = subprocess.run([ARGS.touchstone, "--server", self.server.addr, "log", "entry",
+                                    str(i), "--raw"], capture_output=True, env=clean_env(),
+                                   check=True, timeout=60).stdout
+            log.append(entry)
+        self.assertIn(index, [e["index"] for e in bundle["entries"]])
+        record = forge_bundle.encode_fields(edit(forge_bundle.parse_fields(
+            forge_bundle.entry_parts(log[index])["record"])))
+        key = forge_bundle.load_key(signer or self.operator_key)
+        forged, binary = forge_bundle.forge(bundle, log, index, record, key,
+                                            forge_bundle.load_key(self.operator_key))
+        name = os.path.join(self.tmp, "forged-%s-%d" % (piece, index))
+        with open(name + ".tsbundle", "wb") as f:
+            f.write(binary)
+        with open(name + ".json", "w") as f:
+            json.dump(forged, f)
+        code, out, err = run("piece", "verify", name + ".tsbundle", "--vkey", self.vkey)
+        self.assertEqual(code, 1, out + err)
+        return name + ".json", out
+
+    def forged_bundles(self):
+        """Two forgeries of the ring's bundle, each breaking one rule the page now checks:
+        the recycler registered as a cutter (so its recycled lot breaks the role rule), and
+        the refiner's receipt of the melted bar signed by the maker instead (custody)."""
+        code, out, err = run("--server", self.server.addr, "lookup", "participant",
+                             P + "-recycler")
+        self.assertEqual(code, 0, err)
+        reg = int(json.loads(out)["registered_index"])
+
+        def cutter(fields):  # participant_registered (11): roles (4) = [ROLE_CUTTER]
+            body = forge_bundle.parse_fields(dict((n, v) for n, _, v in fields)[11])
+            body = [(n, w, v) for n, w, v in body if n != 4] + [(4, 2, bytes([6]))]
+            return forge_bundle.replace_field(fields, 11, forge_bundle.encode_fields(body))
+        roles, verdict = self.forge(P + "-RING-1", reg, cutter, None)
+        self.assertIn("does not hold the role it needs (ROLE_RECYCLER or ROLE_REFINER)", verdict)
+
+        code, out, err = run("--server", self.server.addr, "lookup", "lot", P + "-melt-1")
+        self.assertEqual(code, 0, err)
+        received = int(json.loads(out)["custody"][1])  # shipped, then received by the refiner
+        maker_key = os.path.join(self.keys_dir, P + "-maker.pem")
+
+        def by_maker(fields):  # signer (2) and key_id (3) of the maker
+            fields = forge_bundle.replace_field(fields, 2, (P + "-maker").encode())
+            return forge_bundle.replace_field(fields, 3, forge_bundle.key_id(
+                forge_bundle.load_key(maker_key)).encode())
+        custody, verdict = self.forge(P + "-RING-1", received, by_maker, maker_key)
+        self.assertIn("custody rule: entry %d (custody_received) receives lot '%s-melt-1'" %
+                      (received, P), verdict)
+        return roles, custody
+
     def test_the_page_verifies_in_a_browser_and_refuses_tampering(self):
         code, out, err = run("--server", self.server.addr, "lookup", "certificate",
                              P + "-report-1")
         self.assertEqual(code, 0, err)
         report = json.loads(out)["certificate"]["report_number"]
+        forged_roles, forged_custody = self.forged_bundles()
         npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
                              capture_output=True, timeout=300)
         self.assertEqual(npm.returncode, 0, npm.stderr.decode(errors="replace"))
         node = subprocess.run(
             ["node", "page_test.mjs", "--base", self.base, "--prefix", P, "--report", report,
-             "--screenshots", ARGS.screenshots],
+             "--screenshots", ARGS.screenshots, "--witness", self.witness["name"],
+             "--forged-roles", forged_roles, "--forged-custody", forged_custody],
             cwd=BROWSER_DIR, capture_output=True, timeout=300)
         output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")
         sys.stderr.write(output)

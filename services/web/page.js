@@ -6,6 +6,8 @@ import { verifyBundle } from './verify.js';
 const main = document.getElementById('main');
 const pieceId = main.dataset.pieceId;
 const vkey = document.querySelector('meta[name="touchstone-verifier-key"]').content;
+// Witnesses' cosignature keys, pinned in the page like the log's key (none if the server has no witnesses).
+const witnessKeys = [...document.querySelectorAll('meta[name="touchstone-witness-key"]')].map((m) => m.content);
 const base = `/p/${encodeURIComponent(pieceId)}`;
 
 function el(tag, attrs, ...children) {
@@ -195,10 +197,25 @@ function renderVerdict(result) {
     el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
     el('li', {}, `All ${n} record signatures are valid, each by a key its signer registered, and had not revoked, earlier in the ledger.`),
     el('li', {}, 'Every lot, certificate and piece a record names is among them.'),
+    el('li', {}, 'Every signer held a role that may write its record, and none was suspended.'),
+    el('li', {}, `Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the ${result.checks.custody.received} shipments was received by the participant it was sent to.`),
     result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
   );
-  box.append(el('p', { class: 'small' }, 'Not re-checked in your browser: custody hand-overs, weights and losses, the signers\' roles and the certified-chain claim. The command-line verifier checks those too (see the bottom of this page).'));
+  renderCosignatures(box, result.cosignatures);
+  box.append(el('p', { class: 'small' }, 'Not re-checked in your browser: weights and losses, certificates\' validity when used, and the certified-chain claim. The command-line verifier checks those too (see the bottom of this page).'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
+}
+
+// Witnesses that cosigned the checkpoint: checked with a pinned key, or said plainly not to be.
+function renderCosignatures(box, cosignatures) {
+  const items = cosignatures.map((c) => el('li', {},
+    c.checked
+      ? `Cosigned by witness ${c.name} on ${new Date(c.time * 1000).toISOString().slice(0, 10)}: signature checked with its pinned key.`
+      : `Cosigned by ${c.name} (not checked: key not pinned).`));
+  box.append(el('section', { class: 'witnesses', 'aria-labelledby': 'witnesses-title' },
+    el('h3', { id: 'witnesses-title' }, 'Witnesses'),
+    items.length ? el('ul', { id: 'witness-list' }, items)
+      : el('p', { id: 'witness-list' }, 'No witness has cosigned this checkpoint yet.')));
 }
 
 function section(id, title, ...content) {
@@ -282,7 +299,16 @@ function renderStory(result) {
   story.hidden = false;
 }
 
+// The pinned witness keys, shown beside the log's key for a careful customer to compare.
+function showWitnessKeys() {
+  const list = document.getElementById('witness-keys');
+  list.replaceChildren(...(witnessKeys.length
+    ? witnessKeys.map((k) => el('li', {}, el('code', { class: 'wrap' }, k)))
+    : [el('li', {}, 'none (this server names no witnesses)')]));
+}
+
 async function main_() {
+  showWitnessKeys();
   document.getElementById('bundle-link').href = `${base}/bundle`;
   document.getElementById('qr').src = `${base}/qr.svg`;
   document.getElementById('qr-svg').href = `${base}/qr.svg`;
@@ -291,7 +317,7 @@ async function main_() {
   try {
     const response = await fetch(`${base}/bundle.json`, { cache: 'no-store' });
     if (!response.ok) throw new Error(`the server answered ${response.status}: ${(await response.text()).trim()}`);
-    result = await verifyBundle(await response.json(), vkey);
+    result = await verifyBundle(await response.json(), vkey, witnessKeys);
   } catch (e) {
     result = { ok: false, check: 'fetching the bundle', detail: e.message };
   }

@@ -14,9 +14,16 @@
 //   5. every lot, certificate and piece a record names has its record in the bundle;
 //   6. the piece's origin claims (recycled metal, lab-grown or natural diamonds)
 //      follow from the origin classes re-derived through the transformations
-//      (as ledger/origin.h), with any stone replacement applied.
-// Not checked here (the command-line verifier checks them): custody hand-overs,
-// weights and losses, signers' roles and suspensions, the certified-chain claim.
+//      (as ledger/origin.h), with any stone replacement applied;
+//   7. every signer held a role that may write its record and was not suspended
+//      (as ledger/bundle_verify.cc), and records only its own pieces, keys and
+//      certificates;
+//   8. custody: each of the piece's lots was shipped, transformed or set only by
+//      its holder, and received only by the participant it was shipped to;
+//   9. witness cosignatures (c2sp.org/tlog-cosignature) on the checkpoint: each is
+//      verified if the page pins that witness's key, and listed as unchecked if not.
+// Not checked here (the command-line verifier checks them): weights and losses,
+// certificates' validity when used, the certified-chain claim.
 // verifyBundle() returns {ok: true, ...} or {ok: false, check, detail}; it never
 // trusts a verdict from the server.
 
@@ -303,23 +310,27 @@ async function keyIdOf(publicKey) { return hex((await sha256(publicKey)).slice(0
 // Verifies the JSON bundle against the verifier key string. Returns
 // {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}], participants, checks}
 // or {ok: false, check, detail}.
-export async function verifyBundle(bundle, vkey) {
+// `witnessKeys`: the cosignature verifier keys the page pins (may be empty).
+export async function verifyBundle(bundle, vkey, witnessKeys = []) {
   try {
-    return await verify(bundle, vkey);
+    return await verify(bundle, vkey, witnessKeys);
   } catch (e) {
     if (e instanceof CheckFailed) return { ok: false, check: e.check, detail: e.detail };
     return { ok: false, check: 'bundle', detail: `the bundle cannot be read: ${e.message}` };
   }
 }
 
-async function verify(bundle, vkey) {
+async function verify(bundle, vkey, witnessKeys) {
   if (!globalThis.crypto || !crypto.subtle) {
     fail('browser support', 'this page has no WebCrypto here (it must be opened over HTTPS or from localhost)');
   }
   const verifier = await parseVerifierKey(vkey);
+  const witnesses = [];
+  for (const w of witnessKeys) witnesses.push(await parseWitnessKey(w));
   if (bundle.format !== 'touchstone-bundle/v1') fail('bundle format', `unknown format "${bundle.format}"`);
   const text = await verifyNote(bundle.checkpoint, verifier, 'checkpoint signature');
   const checkpoint = parseCheckpoint(text, verifier);
+  const cosignatures = await checkCosignatures(bundle.checkpoint, text, verifier, witnesses);
 
   // Inclusion, entries, hash chain.
   const entries = [];
@@ -408,10 +419,12 @@ async function verify(bundle, vkey) {
   }
   if (!pieces.has(bundle.piece_id)) fail('completeness', `the piece ${bundle.piece_id} has no registration record in the bundle`);
 
+  checkSignerRights(entries, bundle.piece_id);
+  const custody = checkCustody(entries, bundle.piece_id);
   const claims = checkClaims(entries, bundle.piece_id);
   return {
-    ok: true, checkpoint, verifier, entries, participants, claims,
-    checks: { records: entries.length, links, signatures: entries.length },
+    ok: true, checkpoint, verifier, entries, participants, claims, cosignatures,
+    checks: { records: entries.length, links, signatures: entries.length, custody },
   };
 }
 
@@ -452,4 +465,196 @@ export function checkClaims(entries, pieceId) {
     if (claim === 3) need(3, stones, (o) => o === 1, 'natural diamonds');
   }
   return checked;
+}
+
+// ---------------------------------------------------------------- witness cosignatures
+
+const COSIGNATURE_CONTEXT = 'cosignature/v1\ntime ';
+
+// A witness's cosignature verifier key (ledger/cosignature.h):
+// "<name>+<8 hex key ID>+<base64(0x04 || 32-byte key)>", key ID = SHA-256(name || 0x0A || 0x04 || key)[0:4].
+export async function parseWitnessKey(vkey) {
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+(.*)$/.exec(vkey || '');
+  const raw = m ? b64decode(m[3]) : null;
+  if (!raw || raw.length !== 33 || raw[0] !== 4) fail('witness key', `a pinned witness key is malformed: "${vkey}"`);
+  const id = (await sha256(concat(enc.encode(m[1]), new Uint8Array([0x0a]), raw))).slice(0, 4);
+  if (hex(id) !== m[2]) fail('witness key', `the pinned witness key of ${m[1]} does not match its key ID`);
+  return { name: m[1], id: m[2], key: raw.slice(1) };
+}
+
+// The cosignature lines of the checkpoint note (every signature line not by the
+// log's key whose payload is key ID || 8-byte timestamp || 64-byte signature).
+// Each by a pinned witness is verified over "cosignature/v1\ntime <t>\n" || text
+// and fails the check if it does not verify; others are returned unchecked.
+// Returns [{name, keyId, time (unix seconds), checked}].
+export async function checkCosignatures(note, text, verifier, witnesses) {
+  const lines = note.slice(note.lastIndexOf('\n\n') + 2, -1).split('\n');
+  const found = [];
+  for (const line of lines) {
+    const [, name, b64] = /^\u2014 (\S+) (\S+)$/.exec(line);
+    const sig = b64decode(b64);
+    const keyId = hex(sig.slice(0, 4));
+    if ((name === verifier.name && keyId === verifier.id) || sig.length !== 4 + 8 + 64) continue;
+    const time = u64(sig, 4);
+    const witness = witnesses.find((w) => w.name === name && w.id === keyId);
+    if (witness) {
+      const message = concat(enc.encode(`${COSIGNATURE_CONTEXT}${time}\n`), enc.encode(text));
+      if (time >= 1n << 63n || !(await ed25519Verify(witness.key, sig.slice(12), message))) {
+        fail('witness cosignature', `the cosignature by ${name} (key ${keyId}) does not match the checkpoint`);
+      }
+    }
+    found.push({ name, keyId, time: Number(time), checked: Boolean(witness) });
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------- roles and suspensions
+
+// proto/record.proto Role numbers.
+const ROLE = { operator: 1, miner: 2, refiner: 3, recycler: 4, grower: 5, cutter: 6, manufacturer: 7, jeweler: 8, certifier: 9 };
+const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE).map(([k, v]) => [v, k]));
+
+// The roles that may write a record of this kind, as WriterRoles in
+// ledger/bundle_verify.cc; [] if the rule is not a role.
+function writerRoles(kind, body) {
+  switch (kind) {
+    case 'participant_registered': case 'role_granted': case 'participant_suspended': case 'participant_reinstated':
+      return [ROLE.operator];
+    case 'certificate_issued': case 'certificate_status_changed':
+      return [ROLE.certifier];
+    case 'lot_created':
+      switch (body.origin_class) {
+        case 1: return [ROLE.miner, ROLE.refiner];
+        case 2: case 3: return [ROLE.recycler, ROLE.refiner];
+        case 4: return [ROLE.grower];
+        default: return [0];  // nobody creates a lot of a derived class
+      }
+    case 'transformation':
+      return [ROLE.refiner, ROLE.recycler, ROLE.grower, ROLE.cutter, ROLE.manufacturer, ROLE.jeweler];
+    case 'piece_registered': case 'piece_lifecycle': case 'stone_replaced':
+      return [ROLE.jeweler];
+    default:
+      return [];
+  }
+}
+
+// The participant a participant record is about (ParticipantTarget in ledger/bundle_verify.cc).
+function participantTarget(kind, body) {
+  if (kind === 'genesis') return body.operator?.participant_id;
+  return ['participant_registered', 'key_added', 'key_revoked', 'role_granted', 'participant_suspended',
+    'participant_reinstated'].includes(kind) ? body.participant_id : undefined;
+}
+
+// Replays the bundle's participant records in index order and checks that each
+// record's signer was not suspended and held a role that may write it; that keys
+// change only by their participant or the operator; that a certificate's status
+// changes only by its issuer; that the piece's later records are by the jeweler
+// who registered it; and that an error is declared by the wrong record's signer
+// or the operator. Fails the check "roles" naming the record.
+export function checkSignerRights(entries, pieceId) {
+  const people = new Map();  // id -> {roles: Set, suspended: entry index or null}
+  const issuers = new Map(), signers = new Map(entries.map((e) => [e.index, e.record.signer]));
+  let jeweler = null;
+  const register = (reg) => people.set(reg.participant_id, { roles: new Set(reg.roles), suspended: null });
+  for (const { index, record: r, kind } of entries) {
+    const b = r[kind], where = `entry ${index} (${kind})`;
+    if (kind === 'genesis' && b.operator) register(b.operator);
+    const p = people.get(r.signer);
+    if (!p) fail('roles', `${where}: its signer ${r.signer} is not registered earlier in the bundle`);
+    if (p.suspended !== null) fail('roles', `${where}: its signer ${r.signer} was suspended at entry ${p.suspended} and not reinstated`);
+    const roles = writerRoles(kind, b);
+    if (roles.length && !roles.some((x) => p.roles.has(x))) {
+      fail('roles', `${where}: its signer ${r.signer} does not hold a role that may write it (${roles.map((x) => ROLE_NAMES[x] || 'none').join(' or ')})`);
+    }
+    const operator = p.roles.has(ROLE.operator);
+    if ((kind === 'key_added' || kind === 'key_revoked') && !operator && b.participant_id !== r.signer) {
+      fail('roles', `${where}: only ${b.participant_id} or the operator may change its keys, not ${r.signer}`);
+    }
+    if (kind === 'certificate_issued') issuers.set(b.certificate_id, r.signer);
+    if (kind === 'certificate_status_changed' && issuers.has(b.certificate_id) && issuers.get(b.certificate_id) !== r.signer) {
+      fail('roles', `${where}: only the issuer ${issuers.get(b.certificate_id)} changes the status of certificate ${b.certificate_id}, not ${r.signer}`);
+    }
+    if (kind === 'piece_registered' && b.piece_id === pieceId) jeweler = r.signer;
+    if ((kind === 'piece_lifecycle' || kind === 'stone_replaced') && b.piece_id === pieceId && jeweler !== null && r.signer !== jeweler) {
+      fail('roles', `${where}: only ${jeweler}, who registered the piece, records it, not ${r.signer}`);
+    }
+    if (kind === 'error_declared' && !operator && signers.get(Number(b.wrong_index)) !== r.signer) {
+      fail('roles', `${where}: only the signer of entry ${b.wrong_index} or the operator may declare it wrong, not ${r.signer}`);
+    }
+    // Then the record's effect on participants.
+    const target = people.get(participantTarget(kind, b));
+    if (kind === 'participant_registered') register(b);
+    if (kind === 'role_granted' && target) target.roles.add(b.role);
+    if (kind === 'participant_suspended' && target) target.suspended = index;
+    if (kind === 'participant_reinstated' && target) target.suspended = null;
+  }
+}
+
+// ---------------------------------------------------------------- custody
+
+// The lots the piece is made of, and every lot they came from.
+function pieceLots(entries, pieceId) {
+  const made = new Map();  // lot -> its transformation's input lots
+  const lots = new Set();
+  for (const { record: r, kind } of entries) {
+    const b = r[kind];
+    if (kind === 'transformation') b.outputs.forEach((o) => made.set(o.lot_id, b.inputs.map((i) => i.lot_id)));
+    if (kind === 'piece_registered' && b.piece_id === pieceId) {
+      b.stone_lot_ids.forEach((l) => lots.add(l));
+      b.metal_inputs.forEach((m) => lots.add(m.lot_id));
+    }
+    if (kind === 'stone_replaced' && b.piece_id === pieceId) [b.old_stone_lot_id, b.new_stone_lot_id].forEach((l) => lots.add(l));
+  }
+  const todo = [...lots];
+  while (todo.length) {
+    for (const input of made.get(todo.pop()) || []) if (!lots.has(input)) { lots.add(input); todo.push(input); }
+  }
+  return lots;
+}
+
+// Replays custody over the piece's lots, as ledger/bundle_graph.cc: a lot is
+// held by whoever created it, made it or received it; only its holder ships,
+// transforms or sets it, never while it is in transit; only the participant a
+// shipment names receives it, under that shipment's id. Fails the check
+// "custody" naming the record; returns how many shipments were received.
+export function checkCustody(entries, pieceId) {
+  const graph = pieceLots(entries, pieceId);
+  const lots = new Map();  // lot -> {holder, to, shipment}
+  let received = 0;
+  const hold = (where, signer, id) => {
+    const lot = lots.get(id);
+    if (!lot) return;  // not created in the bundle: the completeness check names it
+    if (lot.to !== null) fail('custody', `${where}: ${signer} uses lot ${id} while it is in transit to ${lot.to} (shipment ${lot.shipment})`);
+    if (lot.holder !== signer) fail('custody', `${where}: ${signer} uses lot ${id}, but ${lot.holder} holds it`);
+  };
+  for (const { index, record: r, kind } of entries) {
+    const b = r[kind], where = `entry ${index} (${kind})`;
+    if (kind === 'lot_created' && graph.has(b.lot_id)) lots.set(b.lot_id, { holder: r.signer, to: null, shipment: null });
+    if (kind === 'transformation' && b.inputs.some((i) => graph.has(i.lot_id))) {
+      b.inputs.forEach((i) => hold(where, r.signer, i.lot_id));
+      b.outputs.forEach((o) => lots.set(o.lot_id, { holder: r.signer, to: null, shipment: null }));
+    }
+    if (kind === 'custody_shipped' && lots.has(b.lot_id)) {
+      hold(where, r.signer, b.lot_id);
+      Object.assign(lots.get(b.lot_id), { to: b.to_participant, shipment: b.shipment_id });
+    }
+    if (kind === 'custody_received' && lots.has(b.lot_id)) {
+      const lot = lots.get(b.lot_id);
+      if (lot.shipment !== b.shipment_id || lot.to !== r.signer) {
+        fail('custody', `${where}: ${r.signer} receives lot ${b.lot_id} under shipment ${b.shipment_id}, which no earlier record ships to ${r.signer}` +
+          (lot.to !== null ? ` (it is in transit to ${lot.to}, shipment ${lot.shipment})` : ''));
+      }
+      Object.assign(lot, { holder: r.signer, to: null, shipment: null });
+      received++;
+    }
+    if (kind === 'piece_registered' && b.piece_id === pieceId) {
+      b.stone_lot_ids.forEach((l) => hold(where, r.signer, l));
+      b.metal_inputs.forEach((m) => hold(where, r.signer, m.lot_id));
+    }
+    if (kind === 'stone_replaced' && b.piece_id === pieceId) {
+      if (lots.has(b.old_stone_lot_id)) lots.get(b.old_stone_lot_id).holder = r.signer;  // released to the jeweler
+      hold(where, r.signer, b.new_stone_lot_id);
+    }
+  }
+  return { received };
 }

@@ -1,21 +1,27 @@
 // The customer page in headless Chromium (Debian's /usr/bin/chromium, driven by
-// playwright-core): a demo piece verifies in the browser and tells its story;
-// a bundle with one flipped entry byte, and one whose checkpoint is signed by
-// another key, are refused naming the check that failed. Screenshots go to
-// --screenshots DIR.
+// playwright-core): a demo piece verifies in the browser, with its witness's
+// cosignature checked, and tells its story; a bundle with one flipped entry
+// byte, one whose checkpoint is signed by another key, one with a bad witness
+// cosignature, and two forged by the operator (a signer without the role, a
+// receipt by someone the lot was not shipped to) are refused naming the check
+// that failed; a cosignature by a witness the page does not pin is shown as not
+// checked. Screenshots go to --screenshots DIR.
 //
 // Usage: node page_test.mjs --base http://127.0.0.1:PORT --prefix P --report NUMBER --screenshots DIR
-// (NUMBER: the grading report number of the ring's stone, as `touchstone lookup` shows it)
+//          --witness NAME --forged-roles FILE --forged-custody FILE
+// (NUMBER: the grading report number of the ring's stone, as `touchstone lookup` shows it;
+// NAME: the server's witness; FILEs: forged bundle JSON from tests/forge_bundle.py)
 // Run by tests/page_e2e_test.py against a real touchstoned seeded by `touchstone demo`.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const { values: args } = parseArgs({ options: { base: { type: 'string' }, prefix: { type: 'string' },
-  screenshots: { type: 'string' }, report: { type: 'string' }, chromium: { type: 'string', default: '/usr/bin/chromium' } } });
+  screenshots: { type: 'string' }, report: { type: 'string' }, chromium: { type: 'string', default: '/usr/bin/chromium' },
+  witness: { type: 'string' }, 'forged-roles': { type: 'string' }, 'forged-custody': { type: 'string' } } });
 const P = args.prefix;
 mkdirSync(args.screenshots, { recursive: true });
 
@@ -65,6 +71,12 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   assert.match(v, /All 38 records of this piece are in that ledger: 38 inclusion proofs/);
   assert.match(v, /All 38 record signatures are valid/);
   assert.match(v, /The claims recycled metal, lab-grown diamonds follow from the origins/);
+  assert.match(v, /Every signer held a role that may write its record, and none was suspended\./);
+  assert.match(v, /Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the \d+ shipments was received/);
+  assert.equal(await page.locator('#witness-list li').count(), 1);
+  assert.match(await page.locator('#witness-list').innerText(),
+    new RegExp(`^Cosigned by witness ${args.witness} on \\d{4}-\\d\\d-\\d\\d: signature checked with its pinned key\\.$`));
+  assert.match(await page.locator('#witness-keys').innerText(), new RegExp(`^${args.witness}\\+[0-9a-f]{8}\\+`));
   const text = await page.locator('main').innerText();
   assert.match(await page.locator('h1').innerText(), /18k solitaire ring/);
   assert.match(text, /Marlowe & Daughters Jewellers Ltd/);                      // the jeweler
@@ -158,6 +170,77 @@ await test('a bundle missing the recycler\'s lot fails completeness', async () =
   });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
   assert.match(await verdict(page), new RegExp(`The check "completeness" failed: entry \\d+: lot ${P}-scrap-14k is not in the bundle`));
+  await context.close();
+});
+
+// Replaces the bundle's checkpoint note, in the bundle and in every entry's proof.
+function withNote(bundle, note) {
+  for (const e of bundle.entries) e.tlog_proof = e.tlog_proof.replace(bundle.checkpoint, note);
+  bundle.checkpoint = note;
+}
+
+// A valid cosignature line (c2sp.org/tlog-cosignature) by a new witness key named `name`.
+function cosignatureLine(note, name) {
+  const text = note.slice(0, note.lastIndexOf('\n\n') + 1);
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const keyId = createHash('sha256').update(Buffer.concat([Buffer.from(`${name}\n`), Buffer.from([4]), raw])).digest().subarray(0, 4);
+  const time = Buffer.alloc(8);
+  time.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)));
+  const sig = sign(null, Buffer.concat([Buffer.from(`cosignature/v1\ntime ${time.readBigUInt64BE()}\n`), Buffer.from(text)]), privateKey);
+  return `\u2014 ${name} ${Buffer.concat([keyId, time, sig]).toString('base64')}\n`;
+}
+
+await test('a cosignature by a witness the page does not pin is shown, honestly unchecked', async () => {
+  const { page, context, errors } = await openPage(`${P}-RING-1`, {
+    tamper: (bundle) => withNote(bundle, bundle.checkpoint + cosignatureLine(bundle.checkpoint, 'other.example/witness')),
+  });
+  assert.equal(await page.locator('#verdict h2').innerText(), 'Verified', await verdict(page));
+  const list = await page.locator('#witness-list li').allInnerTexts();
+  assert.equal(list.length, 2);
+  assert.match(list[0], new RegExp(`^Cosigned by witness ${args.witness} on .*: signature checked with its pinned key\\.$`));
+  assert.equal(list[1], 'Cosigned by other.example/witness (not checked: key not pinned).');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+await test('a pinned witness\'s cosignature that does not match the checkpoint fails the witness check', async () => {
+  const { page, context } = await openPage(`${P}-RING-1`, {
+    tamper: (bundle) => {
+      const lines = bundle.checkpoint.split('\n');
+      const at = lines.findIndex((l) => l.startsWith(`\u2014 ${args.witness} `));
+      assert.ok(at > 0, 'the bundle carries the witness\'s cosignature');
+      const [dash, name, b64] = lines[at].split(' ');
+      const sig = Buffer.from(b64, 'base64');
+      sig[sig.length - 1] ^= 0x01;
+      lines[at] = `${dash} ${name} ${sig.toString('base64')}`;
+      withNote(bundle, lines.join('\n'));
+    },
+  });
+  assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
+  assert.match(await verdict(page), new RegExp(`The check "witness cosignature" failed: the cosignature by ${args.witness} \\(key [0-9a-f]{8}\\) does not match the checkpoint`));
+  assert.ok(await page.locator('#story').isHidden());
+  await context.close();
+});
+
+// A bundle the operator forged (tests/forge_bundle.py): every proof, signature and the
+// checkpoint signature are valid; one record breaks one rule.
+const forged = (file) => (bundle) => Object.assign(bundle, JSON.parse(readFileSync(file, 'utf8')));
+
+await test('a record by a signer without the role to write it fails the role check', async () => {
+  const { page, context } = await openPage(`${P}-RING-1`, { tamper: forged(args['forged-roles']) });
+  await page.screenshot({ path: join(args.screenshots, 'forged-role.png') });
+  assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified', await verdict(page));
+  assert.match(await verdict(page), new RegExp(`The check "roles" failed: entry \\d+ \\(lot_created\\): its signer ${P}-recycler does not hold a role that may write it \\(recycler or refiner\\)`));
+  assert.ok(await page.locator('#story').isHidden());
+  await context.close();
+});
+
+await test('a receipt signed by someone the lot was not shipped to fails the custody check', async () => {
+  const { page, context } = await openPage(`${P}-RING-1`, { tamper: forged(args['forged-custody']) });
+  assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified', await verdict(page));
+  assert.match(await verdict(page), new RegExp(`The check "custody" failed: entry \\d+ \\(custody_received\\): ${P}-maker receives lot ${P}-melt-1 under shipment ${P}-shp-\\d+, which no earlier record ships to ${P}-maker \\(it is in transit to ${P}-refiner`));
+  assert.ok(await page.locator('#story').isHidden());
   await context.close();
 });
 
