@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
 #include "ledger/record.h"
@@ -28,13 +29,18 @@ absl::Status LogInfoCmd(const Context& ctx, bool json) {
                {"size", info.size()},
                {"witnessed_size", info.witnessed_size()},
                {"max_batch", info.max_batch()},
-               {"max_record_bytes", info.max_record_bytes()}});
+               {"max_record_bytes", info.max_record_bytes()},
+               {"key_handovers", std::vector<uint64_t>(info.key_handovers().begin(),
+                                                       info.key_handovers().end())}});
     return absl::OkStatus();
   }
   std::cout << "origin " << info.origin() << "\n"
             << "verifier_key " << info.verifier_key() << "\n"
             << "size " << info.size() << "\n"
             << "witnessed_size " << info.witnessed_size() << "\n";
+  if (!info.key_handovers().empty()) {
+    std::cout << "key_handovers " << absl::StrJoin(info.key_handovers(), " ") << "\n";
+  }
   return absl::OkStatus();
 }
 

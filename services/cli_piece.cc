@@ -105,6 +105,7 @@ std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_s
       ", \"jeweler\": ", Quote(r->jeweler), ", \"stones\": ", Strings(r->stones),
       ",\n \"checkpoint\": {\"origin\": ", Quote(r->origin), ", \"size\": ", r->tree_size,
       ", \"root\": ", Quote(HashToBase64(r->root)), ", \"key_name\": ", Quote(r->log_key_name),
+      ", \"checkpoint_key\": ", Quote(r->checkpoint_key),
       ", \"witness_cosignatures\": ", r->witness_cosignatures,
       "},\n \"asserted_claims\": ", ClaimNames(r->asserted_claims),
       ", \"claims\": ", ClaimNames(r->derived_claims), ",\n \"timeline\": [\n",

@@ -219,7 +219,8 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
                {"root", HashToBase64(cp.root)},
                {"previous_size", head->previous_size ? nlohmann::json(*head->previous_size)
                                                      : nlohmann::json(nullptr)},
-               {"verifier_key", head->vkey}});
+               {"verifier_key", head->vkey},
+               {"checkpoint_key", head->checkpoint_key}});
   });
 }
 

@@ -129,6 +129,7 @@ function describe(m, e) {
         (b.identifiers.length ? `; ${b.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : '');
     case 'key_added': return `adds a signing key for ${m.name(b.participant_id)}`;
     case 'key_revoked': return `revokes signing key ${b.key_id} of ${m.name(b.participant_id)}: ${b.reason}`;
+    case 'operator_key_rotated': return `hands the log's checkpoint key over from key ${r.key_id} to a new key${b.reason ? ': ' + b.reason : ''}`;
     case 'role_granted': return `makes ${m.name(b.participant_id)} a ${ROLES[b.role] || b.role}`;
     case 'participant_suspended': return `suspends ${m.name(b.participant_id)}: ${b.reason}`;
     case 'participant_reinstated': return `reinstates ${m.name(b.participant_id)}: ${b.reason}`;
@@ -277,7 +278,8 @@ function renderStory(result) {
   parts.push(section('who-title', 'Who took part', el('ul', { class: 'certlist' }, who)));
 
   // Timeline, origin first.
-  const hidden = ['genesis', 'participant_registered', 'key_added', 'key_revoked', 'role_granted'];
+  const hidden = ['genesis', 'participant_registered', 'key_added', 'key_revoked', 'role_granted',
+    'operator_key_rotated'];
   const items = result.entries.filter((e) => !hidden.includes(e.kind)).map((e) => {
     const r = e.record, b = r[e.kind];
     const wrong = m.wrong.get(e.index);

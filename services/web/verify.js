@@ -195,7 +195,7 @@ const SCHEMA = {
     18: 'certificate_status_changed:CertificateStatusChanged', 20: 'lot_created:LotCreated',
     21: 'transformation:Transformation', 22: 'custody_shipped:CustodyShipped', 23: 'custody_received:CustodyReceived',
     24: 'piece_registered:PieceRegistered', 25: 'piece_lifecycle:PieceLifecycle', 26: 'stone_replaced:StoneReplaced',
-    27: 'error_declared:ErrorDeclared' },
+    27: 'error_declared:ErrorDeclared', 28: 'operator_key_rotated:OperatorKeyRotated' },
   Genesis: { 1: 'origin:string', 2: 'operator:ParticipantRegistered' },
   ParticipantRegistered: { 1: 'participant_id:string', 2: 'legal_name:string', 3: 'identifiers:Identifier[]',
     4: 'roles:enum[]', 5: 'keys:PublicKey[]' },
@@ -229,6 +229,7 @@ const SCHEMA = {
   PieceLifecycle: { 1: 'piece_id:string', 2: 'event:enum', 3: 'owner_salted_sha256:bytes', 4: 'note:string' },
   StoneReplaced: { 1: 'piece_id:string', 2: 'old_stone_lot_id:string', 3: 'new_stone_lot_id:string', 4: 'reason:string' },
   ErrorDeclared: { 1: 'wrong_index:int64', 2: 'replacement_index:int64', 3: 'reason:string' },
+  OperatorKeyRotated: { 1: 'new_key:PublicKey', 2: 'reason:string' },
 };
 const BODIES = Object.values(SCHEMA.Record).map((f) => f.split(':')[0]).filter((n) =>
   !['record_id', 'signer', 'key_id', 'event_time_micros'].includes(n));
@@ -391,6 +392,12 @@ async function verify(bundle, vkey, witnessKeys) {
       const k = participants.get(r.key_revoked.participant_id)?.keys.get(r.key_revoked.key_id);
       if (k) k.revokedAt = e.index;
     }
+    if (e.kind === 'operator_key_rotated' && r.operator_key_rotated.new_key) {
+      // The checkpoint key handover (ledger/key_handover.h): the signing key gives way to the new one.
+      key.revokedAt = e.index;
+      const next = r.operator_key_rotated.new_key.ed25519;
+      signer.keys.set(await keyIdOf(next), { key: next, revokedAt: null });
+    }
   }
 
   // References: everything a record names is in the bundle.
@@ -519,6 +526,7 @@ const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE).map(([k, v]) => [v, k
 function writerRoles(kind, body) {
   switch (kind) {
     case 'participant_registered': case 'role_granted': case 'participant_suspended': case 'participant_reinstated':
+    case 'operator_key_rotated':
       return [ROLE.operator];
     case 'certificate_issued': case 'certificate_status_changed':
       return [ROLE.certifier];
