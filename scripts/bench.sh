@@ -2,17 +2,17 @@
 # Builds the benchmarks (Release) and runs them all: micro_bench, append_bench,
 # scale_bench. Prints everything and keeps the raw output and JSON in $OUT.
 #
-#   scripts/bench.sh                          # about 20-40 min on 2 cores (10^6 log build)
+#   scripts/bench.sh                          # about 30-60 min on 2 cores (10^6 and 10^7 logs)
 #   SIZES=10000 WAIT_QUIET=0 scripts/bench.sh # quick pass
 #
 # Environment: OUT (default /tmp/touchstone-bench-<UTC time>), SIZES (scale_bench
-# log sizes, default 10000,1000000), WAIT_QUIET (append_bench --wait_quiet, default
+# log sizes, default 10000,1000000,10000000), WAIT_QUIET (append_bench --wait_quiet, default
 # 120), BUILD (build dir, default build). See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=${OUT:-/tmp/touchstone-bench-$(date -u +%Y%m%dT%H%M%SZ)}
-SIZES=${SIZES:-10000,1000000}
+SIZES=${SIZES:-10000,1000000,10000000}
 WAIT_QUIET=${WAIT_QUIET:-120}
 mkdir -p "$OUT"
 

@@ -47,11 +47,10 @@ inline constexpr int64_t kHourMicros = 3600LL * 1'000'000;
 class RulesFixture : public ::testing::Test {
  protected:
   explicit RulesFixture(RuleOptions rules = RuleOptions()) {
-    LedgerOptions o;
-    o.data_dir = dir_.path();
-    o.origin = "rules.test/ledger";
-    o.rules = rules;
-    ledger_ = Ledger::Open(o).value();
+    options_.data_dir = dir_.path();
+    options_.origin = "rules.test/ledger";
+    options_.rules = rules;
+    ledger_ = Ledger::Open(options_).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
     keys_.emplace(op_.key.public_key().Fingerprint(), op_.key);
   }
@@ -61,6 +60,8 @@ class RulesFixture : public ::testing::Test {
   const std::string& data_dir() const { return dir_.path(); }
   // Stops the ledger and closes its database (for tests that open the store themselves).
   void CloseLedger() { ledger_.reset(); }
+  // Opens the ledger again after CloseLedger.
+  void ReopenLedger() { ledger_ = Ledger::Open(options_).value(); }
 
   // ------------------------------------------------------------ time and ids
 
@@ -434,6 +435,7 @@ class RulesFixture : public ::testing::Test {
 
  private:
   TempDir dir_;
+  LedgerOptions options_;
   std::unique_ptr<Ledger> ledger_;
   Identity op_{"", PrivateKey::Generate().value()};
   absl::Mutex mu_;
