@@ -2,6 +2,7 @@
 #include "ledger/store.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <utility>
@@ -9,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/big_endian.h"
+#include "ledger/info_log.h"
 #include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "rocksdb/cache.h"
@@ -127,6 +129,21 @@ absl::Status Store::OpenLocked(bool read_only) {
   // at 10^6 entries) and every start replayed all of it (40 s). Past this size
   // RocksDB flushes the column families that pin the oldest WAL file.
   db_options.max_total_wal_size = 128 << 20;
+  // Never RocksDB's own info log: one failed write to it (a full disk, a file
+  // size limit) and Debian's RocksDB aborts at the next line it logs, e.g. when
+  // the database closes (info_log.h). Ours writes LOG line by line and drops a
+  // line it cannot write. A read-only store logs nothing: it may be reading a
+  // directory that a running server owns.
+  if (options_.read_only) {
+    db_options.info_log = NewDiscardingInfoLog();
+  } else {
+    if (info_log_ == nullptr || !info_log_->ok()) {
+      // RocksDB would create the directory only after we opened LOG in it.
+      if (options_.create_if_missing) ::mkdir(options_.path.c_str(), 0755);
+      info_log_ = InfoLogFile::Open(options_.path, rocksdb::InfoLogLevel::INFO_LEVEL);
+    }
+    db_options.info_log = info_log_;
+  }
 
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;

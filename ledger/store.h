@@ -17,6 +17,10 @@
 // Integrity: RocksDB runs with paranoid_checks (a corrupt file or write-ahead
 // log refuses the open instead of being skipped) and every read verifies the
 // checksums of the blocks it reads (a corrupt block is DATA_LOSS, never data).
+//
+// Full disk: RocksDB's own info log is replaced by ours (info_log.h), since a
+// failed write to it aborts the process at its next line; commits check for
+// room before writing (Commit).
 #ifndef TOUCHSTONE_LEDGER_STORE_H_
 #define TOUCHSTONE_LEDGER_STORE_H_
 
@@ -33,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/hash.h"
+#include "ledger/info_log.h"
 #include "ledger/state_reader.h"
 #include "rocksdb/db.h"
 
@@ -165,6 +170,10 @@ class Store : public StateReader {
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(db_mu_);
   std::vector<rocksdb::ColumnFamilyHandle*> handles_ ABSL_GUARDED_BY(db_mu_);
   bool opened_read_only_ ABSL_GUARDED_BY(db_mu_) = false;
+  // RocksDB's info log (LOG) of every instance a writable store opens, kept
+  // across Reopen so that retries during an outage do not rotate it. Null until
+  // the first open; null for a read-only store.
+  std::shared_ptr<InfoLogFile> info_log_ ABSL_GUARDED_BY(db_mu_);
   mutable absl::Mutex error_mu_;
   absl::Status write_error_ ABSL_GUARDED_BY(error_mu_);
 };

@@ -2,6 +2,9 @@
 // the operator key and origin.
 #include "ledger/store.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
@@ -143,6 +146,56 @@ TEST(StoreTest, ScanReportsAGapInTheEntries) {
   auto s = store->ScanEntries(0, 3, [](uint64_t, std::string_view) { return absl::OkStatus(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(s.message(), HasSubstr("entry 1 is missing"));
+}
+
+// While alive, no file of this process may grow past `bytes` (RLIMIT_FSIZE), and a
+// write past it fails with EFBIG instead of raising SIGXFSZ, as in touchstoned.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit limit = {bytes, saved_.rlim_max};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  struct rlimit saved_;
+  sighandler_t old_handler_;
+};
+
+// RocksDB's own info log aborted the process (Debian's RocksDB asserts) at the
+// first line it logged after one of its writes had failed: here, opening the
+// database again while no file can grow.
+TEST(StoreTest, ReopenWhileNoFileCanGrowKeepsReadsAndLosesNothing) {
+  TempDir dir;
+  auto store = Store::Open({.path = dir.path() + "/db"}).value();
+  StoreBatch b = store->NewBatch();
+  b.PutEntry(0, "zero");
+  ASSERT_TRUE(store->Commit(b).ok());
+  {
+    FileSizeLimit full(1);
+    const absl::Status reopened = store->Reopen();
+    EXPECT_FALSE(reopened.ok());
+    EXPECT_FALSE(store->WriteError().ok());
+    EXPECT_EQ(store->GetEntry(0).value(), "zero");
+    StoreBatch refused = store->NewBatch();
+    refused.PutEntry(1, "one");
+    EXPECT_FALSE(store->Commit(refused).ok());
+    EXPECT_FALSE(store->Reopen().ok());
+  }
+  ASSERT_TRUE(store->Reopen().ok());
+  StoreBatch next = store->NewBatch();
+  next.PutEntry(1, "one");
+  ASSERT_TRUE(store->Commit(next).ok());
+  store.reset();
+  store = Store::Open({.path = dir.path() + "/db"}).value();
+  EXPECT_EQ(store->GetEntry(0).value(), "zero");
+  EXPECT_EQ(store->GetEntry(1).value(), "one");
 }
 
 }  // namespace
