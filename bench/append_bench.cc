@@ -371,6 +371,7 @@ int main(int argc, char** argv) {
   int min_handler_threads = defaults.min_handler_threads;
   int max_handler_threads = defaults.max_handler_threads;
   uint64_t cached_leaves = defaults.ledger.cached_leaves;
+  int64_t group_linger_us = absl::ToInt64Microseconds(defaults.ledger.group_linger);
 
   CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
                "machine's Ed25519 and RocksDB limits measured in the same run"};
@@ -422,6 +423,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cached_leaves", cached_leaves,
                  "in-process server: LedgerOptions::cached_leaves (0 = receipts read storage)")
+      ->capture_default_str();
+  app.add_option("--group_linger_us", group_linger_us,
+                 "in-process server: LedgerOptions::group_linger in microseconds (0 = off)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (batch_seconds < 0) batch_seconds = seconds;
@@ -550,6 +554,7 @@ int main(int argc, char** argv) {
     ts::ServerOptions so;
     so.ledger.data_dir = data_dir;
     so.ledger.cached_leaves = cached_leaves;
+    so.ledger.group_linger = absl::Microseconds(group_linger_us);
     so.min_handler_threads = min_handler_threads;
     so.max_handler_threads = max_handler_threads;
     so.listen = "127.0.0.1:0";
@@ -564,7 +569,7 @@ int main(int argc, char** argv) {
               << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n"
               << "        gRPC handler threads min " << min_handler_threads << " max "
               << max_handler_threads << ", receipts from memory for the newest " << cached_leaves
-              << " leaves\n";
+              << " leaves, commit group linger " << group_linger_us << " us\n";
   } else {
     std::cout << "\nserver: " << target << " (remote; limits above are of this client machine)\n";
   }

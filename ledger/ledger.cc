@@ -400,10 +400,12 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
                                                    "' is not signed by key ", parsed.key_id(),
                                                    " of '", parsed.signer(), "'"));
   }
-  return Prepared{std::move(record), std::move(signature), std::move(parsed), std::move(key)};
+  return Prepared{std::move(record), std::move(signature), std::move(parsed), std::move(key),
+                  nullptr};
 }
 
-std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepared> prepared) {
+std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepared> prepared,
+                                                              int started) {
   std::vector<std::shared_ptr<Pending>> out;
   out.reserve(prepared.size());
   for (Prepared& p : prepared) {
@@ -412,6 +414,7 @@ std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepar
     out.push_back(std::move(pending));
   }
   absl::MutexLock lock(&queue_mu_);
+  preparing_ -= started;
   for (auto& p : out) {
     if (stopping_) {
       p->status = absl::UnavailableError("the ledger is shutting down");
@@ -459,20 +462,25 @@ absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature
 
 Ledger::Ticket Ledger::Start(std::string record, std::string signature, absl::Time deadline) {
   Ticket ticket;
-  absl::StatusOr<Prepared> prepared = Prepare(std::move(record), std::move(signature));
-  if (!prepared.ok()) {
-    ticket.refused = prepared.status();
-    metrics_.CountOutcome(ticket.refused, false);
-    return ticket;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    ++preparing_;  // the sequencer may wait for it (group_linger)
   }
-  if (absl::Status late = PastDeadline(deadline); !late.ok()) {
-    ticket.refused = late;
+  absl::StatusOr<Prepared> prepared = Prepare(std::move(record), std::move(signature));
+  absl::Status refused = prepared.status();
+  if (refused.ok()) refused = PastDeadline(deadline);
+  if (!refused.ok()) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      --preparing_;
+    }
+    ticket.refused = std::move(refused);
     metrics_.CountOutcome(ticket.refused, false);
     return ticket;
   }
   std::vector<Prepared> one;
   one.push_back(std::move(*prepared));
-  ticket.pending = std::move(Enqueue(std::move(one))[0]);
+  ticket.pending = std::move(Enqueue(std::move(one), /*started=*/1)[0]);
   return ticket;
 }
 
@@ -539,6 +547,18 @@ void Ledger::SequencerLoop() {
           },
           this));
       if (queue_.empty()) return;  // stopping, and drained
+      if (options_.group_linger > absl::ZeroDuration() && preparing_ > 0 && !stopping_ &&
+          queue_.size() < options_.max_group) {
+        // More single submissions are on their way: let them join this group.
+        queue_mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->queue_mu_) {
+                  return l->preparing_ == 0 || l->stopping_ ||
+                         l->queue_.size() >= l->options_.max_group;
+                },
+                this),
+            options_.group_linger);
+      }
       const size_t n = std::min(queue_.size(), options_.max_group);
       group.assign(queue_.begin(), queue_.begin() + n);
       queue_.erase(queue_.begin(), queue_.begin() + n);

@@ -71,6 +71,24 @@ class KeyHandoverTest : public ::testing::Test {
     return {r.ok() ? *r : Receipt{}, key};
   }
 
+  // A refiner's lot, a handover to k1, another lot, a handover to k2, a last lot.
+  struct TwoHandovers {
+    Receipt h1;
+    PrivateKey k1;
+    Receipt h2;
+    PrivateKey k2;
+    Receipt last;  // of the last lot
+  };
+  TwoHandovers RotateTwice() {
+    Identity refiner = RegisterRefiner(op(), "refiner-1");
+    auto [h1, k1] = Rotate("k1");
+    EXPECT_TRUE(SubmitLot(refiner, "a").ok());
+    auto [h2, k2] = Rotate("k2");
+    absl::StatusOr<Receipt> last = SubmitLot(refiner, "b");
+    EXPECT_TRUE(last.ok()) << last.status();
+    return TwoHandovers{h1, k1, h2, k2, last.value_or(Receipt{})};
+  }
+
   absl::StatusOr<Receipt> SubmitLot(const Identity& who, const std::string& id) {
     auto [bytes, sig] = Signed(who, LotRecord(who, id));
     return ledger_->Submit(bytes, sig);
@@ -217,12 +235,10 @@ TEST_F(KeyHandoverTest, ReopensWithTheNewKeyAndFinishesARotationCutShortByACrash
 }
 
 TEST_F(KeyHandoverTest, AClientFollowsTheHandoversFromTheKeyItHolds) {
-  Identity refiner = RegisterRefiner(op(), "refiner-1");
-  auto [h1, k1] = Rotate("k1");
-  ASSERT_TRUE(SubmitLot(refiner, "a").ok());
-  auto [h2, k2] = Rotate("k2");
-  absl::StatusOr<Receipt> last = SubmitLot(refiner, "b");
-  ASSERT_TRUE(last.ok());
+  const TwoHandovers t = RotateTwice();
+  ASSERT_FALSE(HasFailure());
+  const auto& [h1, k1, h2, k2, last_receipt] = t;
+  const Receipt* last = &last_receipt;
   const std::vector<HandoverProof> all = Handovers(last->tree_size);
   ASSERT_EQ(all.size(), 2u);
 
@@ -270,12 +286,10 @@ TEST_F(KeyHandoverTest, AClientFollowsTheHandoversFromTheKeyItHolds) {
 }
 
 TEST_F(KeyHandoverTest, TheAuditFollowsTheHandoversAndRefusesACheckpointByTheRetiredKey) {
-  Identity refiner = RegisterRefiner(op(), "refiner-1");
-  auto [h1, k1] = Rotate("k1");
-  ASSERT_TRUE(SubmitLot(refiner, "a").ok());
-  auto [h2, k2] = Rotate("k2");
-  absl::StatusOr<Receipt> last = SubmitLot(refiner, "b");
-  ASSERT_TRUE(last.ok());
+  const TwoHandovers t = RotateTwice();
+  ASSERT_FALSE(HasFailure());
+  const auto& [h1, k1, h2, k2, last_receipt] = t;
+  const Receipt* last = &last_receipt;
 
   absl::StatusOr<AuditReport> report = AuditStore(ledger_->store(), AuditOptions());
   ASSERT_TRUE(report.ok()) << report.status();
