@@ -72,6 +72,23 @@ absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(con
   return state;
 }
 
+// A log written before checkpoint key rotation existed has no CheckpointKeyState
+// and cannot have a handover: its state is the one its genesis entry gives
+// (ApplyGenesis), stored now so that the state stays what a rebuild produces.
+absl::StatusOr<std::optional<v1::CheckpointKeyState>> AddCheckpointKeyState(Store& store) {
+  ASSIGN_OR_RETURN(std::string entry, store.GetEntry(0));
+  ASSIGN_OR_RETURN(v1::Record genesis, RecordOfEntry(0, entry));
+  absl::StatusOr<NoteVerifier> key = GenesisCheckpointKey(genesis);
+  if (!key.ok()) return absl::DataLossError(absl::StrCat("entry 0: ", key.status().message()));
+  v1::CheckpointKeyState state;
+  state.set_operator_id(genesis.genesis().operator_().participant_id());
+  state.set_ed25519(key->key.raw());
+  StoreBatch batch = store.NewBatch();
+  batch.PutState(kCheckpointKeyStateKey, state.SerializeAsString());
+  RETURN_IF_ERROR(store.Commit(batch));
+  return state;
+}
+
 // Renames `from` over `to` and syncs the directory: the new key is in place or not.
 absl::Status InstallKeyFile(const std::string& from, const std::string& to) {
   std::error_code ec;
@@ -165,7 +182,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     }
     if (!key.ok()) return key.status();
     ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store));
-    if (!ck) return absl::DataLossError("the log has entries but no checkpoint key state");
+    if (!ck) {
+      ASSIGN_OR_RETURN(ck, AddCheckpointKeyState(*store));
+    }
     ASSIGN_OR_RETURN(key, KeyInForce(*ck, *std::move(key), options.operator_key_path));
   }
   ASSIGN_OR_RETURN(NoteSigner signer, NoteSigner::Create(origin, *key));

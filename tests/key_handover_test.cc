@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
+#include "ledger/strings.h"
 #include "ledger/tiles.h"
 #include "ledger/witness.h"
 #include "tests/test_util.h"
@@ -232,6 +234,28 @@ TEST_F(KeyHandoverTest, ReopensWithTheNewKeyAndFinishesARotationCutShortByACrash
   EXPECT_THAT(refused.status().message(),
               HasSubstr(absl::StrCat("its checkpoint key is ", k2.public_key().Fingerprint(),
                                      " since the handover at entry ", second.index)));
+}
+
+TEST_F(KeyHandoverTest, ALogFromBeforeRotationExistedGetsItsKeyStateFromGenesis) {
+  Identity refiner = RegisterRefiner(op(), "refiner-1");
+  ASSERT_TRUE(SubmitLot(refiner, "a").ok());
+  ledger_.reset();
+  // As such a log was stored: no checkpoint key state (removed with rocksdb-tools' ldb).
+  const std::string ldb = absl::StrCat("ldb --db=", dir_.path(), "/db --column_family=state delete ",
+                                       Sv(kCheckpointKeyStateKey), " >/dev/null 2>&1");
+  ASSERT_EQ(std::system(ldb.c_str()), 0) << ldb;
+  {
+    auto store = Store::Open({.path = dir_.path() + "/db", .read_only = true}).value();
+    ASSERT_FALSE(store->GetState(std::string(kCheckpointKeyStateKey)).value().has_value());
+    // The audit sees the state lacks what the log produces, until the ledger opens once.
+    EXPECT_EQ(AuditStore(*store, AuditOptions()).status().code(), Code::kDataLoss);
+  }
+  Open();
+  ASSERT_NE(ledger_, nullptr);
+  EXPECT_TRUE(AuditStore(ledger_->store(), AuditOptions()).ok());
+  auto [handover, next] = Rotate("next");
+  EXPECT_EQ(ledger_->verifier().key.raw(), next.public_key().raw());
+  EXPECT_TRUE(AuditStore(ledger_->store(), AuditOptions()).ok());
 }
 
 TEST_F(KeyHandoverTest, AClientFollowsTheHandoversFromTheKeyItHolds) {
