@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/files.h"
 #include "ledger/status_macros.h"
 
 namespace touchstone {
@@ -21,14 +22,6 @@ absl::Status FsError(const std::error_code& ec, const char* what, const std::str
   const bool full = ec.value() == ENOSPC || ec.value() == EFBIG || ec.value() == EDQUOT;
   const std::string msg = absl::StrCat(what, " ", path, ": ", ec.message());
   return full ? absl::ResourceExhaustedError(msg) : absl::UnavailableError(msg);
-}
-
-// Makes a rename or new file in `dir` durable.
-void SyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
 }
 
 // Removes a directory tree when it goes out of scope, unless released.

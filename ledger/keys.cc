@@ -18,6 +18,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/files.h"
 #include "ledger/hash.h"
 #include "ledger/strings.h"
 
@@ -276,14 +277,7 @@ absl::Status PrivateKey::SavePemFile(const std::string& path) const {
   }
   ::close(fd);
   ::unlink(tmp.c_str());
-  // Make the new directory entry durable too.
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  SyncParentDir(path);  // the new directory entry, durable too
   return absl::OkStatus();
 }
 

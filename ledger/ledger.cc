@@ -1,9 +1,7 @@
 // The ledger: opening, the append path with group commit, and reads.
 #include "ledger/ledger.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <utility>
@@ -17,6 +15,7 @@
 #include "ledger/big_endian.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/files.h"
 #include "ledger/key_handover.h"
 #include "ledger/rules.h"
 #include "ledger/state_view.h"
@@ -97,12 +96,7 @@ absl::Status InstallKeyFile(const std::string& from, const std::string& to) {
     return absl::UnavailableError(
         absl::StrCat("cannot move the new operator key ", from, " to ", to, ": ", ec.message()));
   }
-  const std::string dir = std::filesystem::path(to).parent_path().string();
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  SyncParentDir(to);
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include "ledger/big_endian.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/files.h"
 #include "ledger/key_handover.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
@@ -32,18 +33,6 @@ std::string WidthSuffix(uint64_t width) {
 
 absl::Status IoError(const std::string& what, const std::string& path) {
   return absl::UnavailableError(absl::StrCat(Sv(what), " ", Sv(path), ": ", strerror(errno)));
-}
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(Sv(path), ": missing"));
-    return IoError("cannot read", path);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError("cannot read", path);
-  return std::move(ss).str();
 }
 
 // Writes `data` to `path` atomically: a synced temporary file renamed over it.

@@ -9,8 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -18,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ledger/files.h"
 #include "ledger/key_handover.h"
 #include "ledger/status_macros.h"
 #include "ledger/strings.h"
@@ -175,15 +174,9 @@ void Witness::Adopt(const NoteVerifier& adopted, const NoteVerifier& retired) {
 }
 
 absl::Status Witness::LoadHandovers() {
-  std::ifstream in(HandoversPath(), std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return absl::UnavailableError(absl::StrCat("cannot read ", HandoversPath(), ": ", strerror(errno)));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text_value = buffer.str();
-  const std::string* text = &text_value;
+  absl::StatusOr<std::string> text = ReadWholeFile(HandoversPath());
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();
+  if (!text.ok()) return text.status();
   absl::MutexLock lock(&keys_mu_);
   const std::vector<std::string> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
   for (const std::string& line : lines) {
@@ -224,7 +217,7 @@ absl::Status Witness::AddKeyHandover(std::string_view body) {
     absl::MutexLock lock(&keys_mu_);
     const std::string line = absl::StrCat(FormatVerifierKey(next.name, next.key), " ",
                                           FormatVerifierKey(held.name, held.key), "\n");
-    RETURN_IF_ERROR(ReplaceDurably(HandoversPath(), handovers_text_ + line));
+    RETURN_IF_ERROR(ReplaceFileDurably(HandoversPath(), handovers_text_ + line, 0600));
     handovers_text_ += line;
     Adopt(next, held);
     return absl::OkStatus();
@@ -348,34 +341,7 @@ absl::Status Witness::Persist(const std::map<std::string, Checkpoint, std::less<
   for (const auto& [origin, cp] : state) {
     absl::StrAppend(&data, origin, " ", cp.size, " ", HashToBase64(cp.root), "\n");
   }
-  return ReplaceDurably(state_path_, data);
-}
-
-absl::Status Witness::ReplaceDurably(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
-  }
-  absl::Status s = WriteAll(fd, data, tmp);
-  if (s.ok() && ::fsync(fd) != 0) {
-    s = absl::UnavailableError(absl::StrCat("cannot sync ", tmp, ": ", strerror(errno)));
-  }
-  ::close(fd);
-  if (!s.ok()) return s;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, " to ", path, ": ", strerror(errno)));
-  }
-  // Make the rename durable: sync the directory.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return absl::OkStatus();
+  return ReplaceFileDurably(state_path_, data, 0600);
 }
 
 std::optional<Checkpoint> Witness::Latest(std::string_view origin) const {

@@ -172,8 +172,6 @@ class Witness {
   absl::Status Load();
   absl::Status LoadHandovers();
   absl::Status Persist(const std::map<std::string, Checkpoint, std::less<>>& state) const;
-  // Writes `data` to a temporary file, syncs it, renames it to `path`, syncs the directory.
-  static absl::Status ReplaceDurably(const std::string& path, std::string_view data);
   std::string HandoversPath() const { return state_path_ + ".keys"; }
   // The keys trusted for `origin` now (empty if unknown).
   std::vector<NoteVerifier> LogKeys(std::string_view origin) const;
