@@ -149,6 +149,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   ASSIGN_OR_RETURN(const uint64_t size, store->ReadTreeSize());
 
   std::string origin;
+  std::vector<uint64_t> key_handovers;  // from the checkpoint key state
   // A key file others can read is refused before it is read (and it is never logged).
   if (absl::Status mode = CheckKeyFileIsPrivate(options.operator_key_path);
       !mode.ok() && !absl::IsNotFound(mode)) {
@@ -180,6 +181,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
       ASSIGN_OR_RETURN(ck, AddCheckpointKeyState(*store));
     }
     ASSIGN_OR_RETURN(key, KeyInForce(*ck, *std::move(key), options.operator_key_path));
+    key_handovers.assign(ck->handovers().begin(), ck->handovers().end());
   }
   ASSIGN_OR_RETURN(NoteSigner signer, NoteSigner::Create(origin, *key));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(signer.VerifierKey()));
@@ -189,6 +191,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (size == 0) {
     RETURN_IF_ERROR(ledger->CreateGenesis(*key));
   } else {
+    {
+      absl::MutexLock lock(&ledger->head_mu_);
+      ledger->key_handovers_ = std::move(key_handovers);
+    }
     RETURN_IF_ERROR(ledger->Initialize());
   }
   ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
@@ -220,11 +226,6 @@ absl::Status Ledger::Initialize() {
                      " is not an active key of this log's operator '", op_id, "'"));
   }
   RETURN_IF_ERROR(LoadHead());
-  ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store_));
-  if (ck) {
-    absl::MutexLock lock(&head_mu_);
-    key_handovers_.assign(ck->handovers().begin(), ck->handovers().end());
-  }
   ASSIGN_OR_RETURN(std::optional<std::string> cosigned_size, store_->GetMeta("cosigned_size"));
   if (cosigned_size && cosigned_size->size() == 8) {
     const uint64_t s = LoadBE(cosigned_size->data(), 8);
