@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 
 def clean_env():
@@ -110,3 +112,79 @@ def parse_binaries(cli=True):
     if cli:
         args.touchstone = os.path.abspath(args.touchstone)
     return args, [sys.argv[0]] + rest
+
+
+class Witness:
+    """A `touchstone witness` process on 127.0.0.1, any free port."""
+
+    def __init__(self, touchstone, tmp, name, key, log_vkey, state):
+        self.touchstone = touchstone
+        self.tmp, self.name, self.key, self.log_vkey, self.state = tmp, name, key, log_vkey, state
+        self.proc = None
+        self.vkey = None  # its cosignature verifier key, once known (start_witness)
+
+    def start(self):
+        port_file = os.path.join(self.tmp, self.name.replace("/", "_") + ".port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        self.out_path = os.path.join(self.tmp, "%s.%d.out" % (self.name.replace("/", "_"),
+                                                              time.monotonic_ns()))
+        self.err_path = self.out_path + ".err"
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [self.touchstone, "witness", "--listen", "127.0.0.1:0", "--key", self.key,
+                 "--name", self.name, "--log", self.log_vkey, "--state", self.state,
+                 "--port_file", port_file], stdout=out, stderr=err, env=clean_env())
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None:
+                raise AssertionError("witness exited %d:\n%s" % (self.proc.returncode,
+                                                                self.stderr()))
+            if time.monotonic() > deadline:
+                raise AssertionError("witness wrote no port file in 20 s:\n" + self.stderr())
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.url = "http://127.0.0.1:%d" % int(f.read().strip())
+        return self
+
+    def stdout(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode()
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def add_checkpoint(self, body):
+        """POSTs an add-checkpoint body: (status, content type, body text)."""
+        req = urllib.request.Request(self.url + "/add-checkpoint", data=body.encode(),
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.headers.get("Content-Type", ""), resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_witness(touchstone, tmp, name, log_vkey):
+    """Makes a witness key (`touchstone keygen`, `witness-key`) and starts a
+    Witness named `name` for the log key `log_vkey`, its files in `tmp`. The
+    caller stops it (kill or stop)."""
+    base = os.path.join(tmp, name.replace("/", "_"))
+    for args in (["keygen", "-o", base + ".pem"], ["witness-key", base + ".pem", "--name", name]):
+        r = subprocess.run([touchstone] + args, capture_output=True, text=True, env=clean_env(),
+                           timeout=60, cwd=tmp)
+        if r.returncode != 0:
+            raise AssertionError("touchstone %s: %s" % (" ".join(args), r.stderr))
+    w = Witness(touchstone, tmp, name, base + ".pem", log_vkey, base + ".state").start()
+    w.vkey = r.stdout.strip()
+    return w

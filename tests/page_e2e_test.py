@@ -36,7 +36,7 @@ import urllib.request
 import zlib
 
 import forge_bundle
-from e2e_support import Server, clean_env, parse_binaries, proto_fields
+from e2e_support import Server, clean_env, parse_binaries, proto_fields, start_witness
 
 ARGS = None
 P = "w"
@@ -103,11 +103,12 @@ class PageTest(unittest.TestCase):
         code, out, err = run("keygen", "-o", cls.operator_key, "--name", "touchstone.local/ledger")
         assert code == 0, err
         log_vkey = re.search(r"^verifier_key (\S+)$", out, re.M).group(1)
-        cls.witness = cls.start_witness(log_vkey)
+        cls.witness = start_witness(ARGS.touchstone, cls.tmp, "w1.example/witness", log_vkey)
+        cls.addClassCleanup(cls.witness.kill)
         cls.server = Server(ARGS.touchstoned, cls.tmp, os.path.join(cls.tmp, "data"),
                             ["--http_listen", "127.0.0.1:0", "--http_port_file", http_port_file,
                              "--operator_key", cls.operator_key,
-                             "--witness", "%s=%s" % (cls.witness["url"], cls.witness["vkey"])])
+                             "--witness", "%s=%s" % (cls.witness.url, cls.witness.vkey)])
         cls.addClassCleanup(cls.server.kill)
         cls.server.start()
         deadline = time.monotonic() + 20
@@ -134,28 +135,6 @@ class PageTest(unittest.TestCase):
         assert cls.vkey == log_vkey
 
     @classmethod
-    def start_witness(cls, log_vkey):
-        """A `touchstone witness` on loopback for the log: {name, vkey, url}."""
-        name, key = "w1.example/witness", os.path.join(cls.tmp, "witness.pem")
-        assert run("keygen", "-o", key)[0] == 0
-        code, vkey, err = run("witness-key", key, "--name", name)
-        assert code == 0, err
-        port_file = os.path.join(cls.tmp, "witness.port")
-        log = open(os.path.join(cls.tmp, "witness.log"), "wb")
-        cls.addClassCleanup(log.close)
-        proc = subprocess.Popen(
-            [ARGS.touchstone, "witness", "--listen", "127.0.0.1:0", "--key", key, "--name", name,
-             "--log", log_vkey, "--state", os.path.join(cls.tmp, "witness.state"),
-             "--port_file", port_file], stdout=log, stderr=log, env=clean_env())
-        cls.addClassCleanup(lambda: (proc.kill(), proc.wait()))
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            assert proc.poll() is None and time.monotonic() < deadline, "the witness did not start"
-            time.sleep(0.02)
-        with open(port_file) as f:
-            return {"name": name, "vkey": vkey.strip(), "url": "http://127.0.0.1:%d" % int(f.read())}
-
-    @classmethod
     def tearDownClass(cls):
         # SIGTERM stops the HTTP side too, and the server exits cleanly.
         code = cls.server.stop()
@@ -168,7 +147,7 @@ class PageTest(unittest.TestCase):
         html = body.decode()
         self.assertIn('<meta name="touchstone-verifier-key" content="%s">' % self.vkey, html)
         self.assertEqual(re.findall(r'<meta name="touchstone-witness-key" content="([^"]*)">', html),
-                         [self.witness["vkey"]])
+                         [self.witness.vkey])
         self.assertIn('data-piece-id="%s-RING-1"' % P, html)
         self.assertIn("script-src 'self'", headers["Content-Security-Policy"])
         for asset, kind in (("page.js", "text/javascript"), ("verify.js", "text/javascript"),
@@ -319,7 +298,7 @@ class PageTest(unittest.TestCase):
         self.assertEqual(npm.returncode, 0, npm.stderr.decode(errors="replace"))
         node = subprocess.run(
             ["node", "page_test.mjs", "--base", self.base, "--prefix", P, "--report", report,
-             "--screenshots", ARGS.screenshots, "--witness", self.witness["name"],
+             "--screenshots", ARGS.screenshots, "--witness", self.witness.name,
              "--forged-roles", forged_roles, "--forged-custody", forged_custody],
             cwd=BROWSER_DIR, capture_output=True, timeout=300)
         output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")

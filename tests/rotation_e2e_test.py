@@ -19,7 +19,7 @@ import time
 import unittest
 import urllib.request
 
-from e2e_support import Server, clean_env, parse_binaries
+from e2e_support import Server, clean_env, parse_binaries, start_witness
 
 ARGS = None
 ORIGIN = "touchstone.local/ledger"
@@ -53,27 +53,6 @@ class RotationTest(unittest.TestCase):
 
     def start(self, *extra):
         self.server = Server(ARGS.touchstoned, self.tmp, self.data, list(extra)).start()
-
-    def start_witness(self, log_vkey):
-        key = os.path.join(self.tmp, "witness.pem")
-        self.ok("keygen", "-o", key)
-        vkey = self.ok("witness-key", key, "--name", "w.example/witness").strip()
-        port_file = os.path.join(self.tmp, "witness.port")
-        log = open(os.path.join(self.tmp, "witness.log"), "wb")
-        self.addCleanup(log.close)
-        proc = subprocess.Popen(
-            [ARGS.touchstone, "witness", "--listen", "127.0.0.1:0", "--key", key, "--name",
-             "w.example/witness", "--log", log_vkey, "--state",
-             os.path.join(self.tmp, "witness.state"), "--port_file", port_file],
-            stdout=log, stderr=log, env=clean_env())
-        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            self.assertIsNone(proc.poll(), "witness exited")
-            self.assertLess(time.monotonic(), deadline, "witness wrote no port file")
-            time.sleep(0.02)
-        with open(port_file) as f:
-            return "http://127.0.0.1:%d" % int(f.read()), vkey
 
     def wait_witnessed(self):
         deadline = time.monotonic() + 30
@@ -118,9 +97,10 @@ class RotationTest(unittest.TestCase):
         self.assertEqual(self.ok("key", op_key, "--json"), self.ok("key", new_key, "--json"))
 
         # Served again with a witness that knows only the genesis key.
-        witness_url, witness_vkey = self.start_witness(k0)
+        witness = start_witness(ARGS.touchstone, self.tmp, "w.example/witness", k0)
+        self.addCleanup(witness.kill)
         http_port_file = os.path.join(self.tmp, "http_port")
-        self.start("--witness", "%s=%s" % (witness_url, witness_vkey),
+        self.start("--witness", "%s=%s" % (witness.url, witness.vkey),
                    "--http_listen", "127.0.0.1:0", "--http_port_file", http_port_file)
         info = self.info()
         self.assertEqual(info["verifier_key"], k1)
@@ -129,8 +109,7 @@ class RotationTest(unittest.TestCase):
         # New records: the operator now signs with the new key (demo registers participants).
         self.at_server("demo", "--operator_key", op_key, "--keys_dir", keys, "--prefix", "b")
         info = self.wait_witnessed()
-        with open(os.path.join(self.tmp, "witness.log")) as f:
-            self.assertIn("POST /key-handover", f.read())
+        self.assertIn("POST /key-handover", witness.stderr())
         self.assertIn("\u2014 w.example/witness ",
                       self.at_server("log", "checkpoint", "--size", str(info["size"])))
 

@@ -18,69 +18,10 @@ import unittest
 import urllib.error
 import urllib.request
 
-from e2e_support import Server, clean_env, parse_binaries
+from e2e_support import Server, clean_env, parse_binaries, start_witness
 
 ARGS = None
 SPKI_ED25519_PREFIX = bytes.fromhex("302a300506032b6570032100")
-
-
-class Witness:
-    """A `touchstone witness` process on 127.0.0.1, any free port."""
-
-    def __init__(self, tmp, name, key, log_vkey, state):
-        self.tmp, self.name, self.key, self.log_vkey, self.state = tmp, name, key, log_vkey, state
-        self.proc = None
-
-    def start(self):
-        port_file = os.path.join(self.tmp, self.name.replace("/", "_") + ".port")
-        if os.path.exists(port_file):
-            os.remove(port_file)
-        self.out_path = os.path.join(self.tmp, "%s.%d.out" % (self.name.replace("/", "_"),
-                                                              time.monotonic_ns()))
-        self.err_path = self.out_path + ".err"
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [ARGS.touchstone, "witness", "--listen", "127.0.0.1:0", "--key", self.key,
-                 "--name", self.name, "--log", self.log_vkey, "--state", self.state,
-                 "--port_file", port_file], stdout=out, stderr=err, env=clean_env())
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None:
-                raise AssertionError("witness exited %d:\n%s" % (self.proc.returncode,
-                                                                self.stderr()))
-            if time.monotonic() > deadline:
-                raise AssertionError("witness wrote no port file in 20 s:\n" + self.stderr())
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.url = "http://127.0.0.1:%d" % int(f.read().strip())
-        return self
-
-    def stdout(self):
-        with open(self.out_path, "rb") as f:
-            return f.read().decode()
-
-    def stderr(self):
-        with open(self.err_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def add_checkpoint(self, body):
-        """POSTs an add-checkpoint body: (status, content type, body text)."""
-        req = urllib.request.Request(self.url + "/add-checkpoint", data=body.encode(),
-                                     method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, resp.headers.get("Content-Type", ""), resp.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers.get("Content-Type", ""), e.read().decode()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def parse_vkey(vkey):
@@ -183,14 +124,9 @@ class WitnessE2ETest(unittest.TestCase):
         return r.stdout
 
     def start_witness(self, name, log_vkey):
-        key = os.path.join(self.tmp, name.replace("/", "_") + ".pem")
-        self.ok_offline("keygen", "-o", key)
-        vkey = self.ok_offline("witness-key", key, "--name", name).strip()
-        w = Witness(self.tmp, name, key, log_vkey,
-                    os.path.join(self.tmp, name.replace("/", "_") + ".state")).start()
+        w = start_witness(ARGS.touchstone, self.tmp, name, log_vkey)
         self.addCleanup(w.kill)
-        self.assertIn("verifier_key " + vkey + "\n", w.stdout())
-        w.vkey = vkey
+        self.assertIn("verifier_key " + w.vkey + "\n", w.stdout())
         return w
 
     def check_cosignature(self, witness, checkpoint_text, line):
