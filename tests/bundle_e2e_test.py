@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import unittest
 
-from e2e_support import Server, clean_env, parse_binaries, proto_fields
+from e2e_support import Server, clean_env, encode_varint, parse_binaries, proto_fields
 
 TOUCHSTONED = None
 TOUCHSTONE = None
@@ -40,15 +40,6 @@ def run(*args, cwd=None):
                           env=clean_env(), timeout=60)
     return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(
         errors="replace")
-
-
-def encode_varint(n):
-    out = bytearray()
-    while True:
-        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not n:
-            return bytes(out)
 
 
 def without_entry(bundle, index):

@@ -16,9 +16,24 @@ def clean_env():
     return {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
 
 
-def proto_fields(data):
-    """Top-level fields of a protobuf message: {field number: [values]} (wire types 0, 2)."""
-    def varint(pos):
+def encode_varint(n):
+    """A protobuf base-128 varint."""
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def parse_fields(data):
+    """The fields of a protobuf message, in order: [(field number, wire type, value)];
+    wire types 0 (an int) and 2 (bytes) only."""
+    fields, pos = [], 0
+
+    def varint():
+        nonlocal pos
         value = shift = 0
         while True:
             b = data[pos]
@@ -26,18 +41,34 @@ def proto_fields(data):
             value |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
-                return value, pos
-    fields, pos = {}, 0
+                return value
     while pos < len(data):
-        key, pos = varint(pos)
+        key = varint()
         number, wire = key >> 3, key & 7
         if wire == 0:
-            value, pos = varint(pos)
+            fields.append((number, 0, varint()))
         elif wire == 2:
-            n, pos = varint(pos)
-            value, pos = data[pos:pos + n], pos + n
+            n = varint()
+            fields.append((number, 2, bytes(data[pos:pos + n])))
+            pos += n
         else:
             raise AssertionError("unexpected wire type %d" % wire)
+    return fields
+
+
+def encode_fields(fields):
+    """The bytes of [(field number, wire type, value)] (parse_fields' inverse)."""
+    out = bytearray()
+    for number, wire, value in fields:
+        out += encode_varint(number << 3 | wire)
+        out += encode_varint(value) if wire == 0 else encode_varint(len(value)) + value
+    return bytes(out)
+
+
+def proto_fields(data):
+    """Top-level fields of a protobuf message: {field number: [values]} (wire types 0, 2)."""
+    fields = {}
+    for number, _, value in parse_fields(data):
         fields.setdefault(number, []).append(value)
     return fields
 

@@ -11,6 +11,7 @@ proto/bundle.proto and services/bundle_json.h."""
 import base64
 import hashlib
 
+from e2e_support import encode_fields, parse_fields
 from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
                                                           load_pem_private_key)
 
@@ -22,55 +23,6 @@ def sha256(data):
 
 
 # ---------------------------------------------------------------- protobuf wire format
-
-def _varint(value):
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        out.append(b | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def parse_fields(data):
-    """[(field number, wire type, value)] in order; wire types 0 and 2 only."""
-    fields, pos = [], 0
-
-    def varint():
-        nonlocal pos
-        value = shift = 0
-        while True:
-            b = data[pos]
-            pos += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value
-    while pos < len(data):
-        key = varint()
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            fields.append((number, 0, varint()))
-        elif wire == 2:
-            n = varint()
-            fields.append((number, 2, bytes(data[pos:pos + n])))
-            pos += n
-        else:
-            raise ValueError("unexpected wire type %d" % wire)
-    return fields
-
-
-def encode_fields(fields):
-    out = bytearray()
-    for number, wire, value in fields:
-        out += _varint(number << 3 | wire)
-        if wire == 0:
-            out += _varint(value)
-        else:
-            out += _varint(len(value)) + value
-    return bytes(out)
-
 
 def replace_field(fields, number, value):
     """The fields with every `number` field (length-delimited) set to `value`."""

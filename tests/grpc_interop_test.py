@@ -8,19 +8,9 @@ import unittest
 
 import grpc
 
-from e2e_support import Server, parse_binaries, proto_fields
+from e2e_support import Server, encode_varint, parse_binaries, proto_fields
 
 ARGS = None
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 class GrpcInteropTest(unittest.TestCase):
@@ -72,7 +62,7 @@ class GrpcInteropTest(unittest.TestCase):
 
     def test_out_of_range_entry_is_a_precise_status(self):
         with self.assertRaises(grpc.RpcError) as err:
-            self.raw_unary("/touchstone.v1.Ledger/GetEntry", b"\x08" + varint(99))
+            self.raw_unary("/touchstone.v1.Ledger/GetEntry", b"\x08" + encode_varint(99))
         self.assertEqual(err.exception.code(), grpc.StatusCode.OUT_OF_RANGE)
         self.assertIn("beyond the log", err.exception.details())
 

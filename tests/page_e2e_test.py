@@ -36,7 +36,8 @@ import urllib.request
 import zlib
 
 import forge_bundle
-from e2e_support import Server, clean_env, parse_binaries, proto_fields, start_witness
+from e2e_support import (Server, clean_env, encode_fields, parse_binaries, parse_fields, proto_fields,
+                         start_witness)
 
 ARGS = None
 P = "w"
@@ -243,7 +244,7 @@ class PageTest(unittest.TestCase):
                                    check=True, timeout=60).stdout
             log.append(entry)
         self.assertIn(index, [e["index"] for e in bundle["entries"]])
-        record = forge_bundle.encode_fields(edit(forge_bundle.parse_fields(
+        record = encode_fields(edit(parse_fields(
             forge_bundle.entry_parts(log[index])["record"])))
         key = forge_bundle.load_key(signer or self.operator_key)
         forged, binary = forge_bundle.forge(bundle, log, index, record, key,
@@ -267,9 +268,9 @@ class PageTest(unittest.TestCase):
         reg = int(json.loads(out)["registered_index"])
 
         def cutter(fields):  # participant_registered (11): roles (4) = [ROLE_CUTTER]
-            body = forge_bundle.parse_fields(dict((n, v) for n, _, v in fields)[11])
+            body = parse_fields(dict((n, v) for n, _, v in fields)[11])
             body = [(n, w, v) for n, w, v in body if n != 4] + [(4, 2, bytes([6]))]
-            return forge_bundle.replace_field(fields, 11, forge_bundle.encode_fields(body))
+            return forge_bundle.replace_field(fields, 11, encode_fields(body))
         roles, verdict = self.forge(P + "-RING-1", reg, cutter, None)
         self.assertIn("does not hold the role it needs (ROLE_RECYCLER or ROLE_REFINER)", verdict)
 
