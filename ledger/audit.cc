@@ -50,10 +50,7 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
   std::vector<NewNode> nodes;
   auto on_entry = [&](uint64_t index, const Hash& leaf, std::string_view entry,
                       const v1::Record& record) -> absl::Status {
-    if (record.has_operator_key_rotated()) {
-      absl::Status followed = keys.Follow(index, entry);
-      if (!followed.ok()) return absl::DataLossError(followed.message());
-    }
+    RETURN_IF_ERROR(keys.FollowIfHandover(index, entry, record));
     nodes.clear();
     tree.Append(leaf, &nodes);
     for (const NewNode& n : nodes) {
@@ -67,11 +64,10 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
     }
     if (auto it = notes.find(tree.size()); it != notes.end()) {
       const uint64_t s = tree.size();
-      absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(it->second, keys.ForSize(s));
+      absl::StatusOr<Checkpoint> cp = keys.VerifyAtSize(it->second, s);
       if (!cp.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            "checkpoint at size ", s, ": ", cp.status().message(), " (the checkpoint key for size ",
-            s, " is ", FormatVerifierKey(keys.ForSize(s).name, keys.ForSize(s).key), ")"));
+        return absl::DataLossError(
+            absl::StrCat("checkpoint at size ", s, ": ", cp.status().message()));
       }
       if (cp->size != s) {
         return absl::DataLossError(
@@ -113,10 +109,7 @@ absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view no
   CompactRange tree;
   auto on_entry = [&](uint64_t index, const Hash& leaf, std::string_view entry,
                       const v1::Record& record) -> absl::Status {
-    if (record.has_operator_key_rotated()) {
-      absl::Status followed = keys.Follow(index, entry);
-      if (!followed.ok()) return absl::DataLossError(followed.message());
-    }
+    RETURN_IF_ERROR(keys.FollowIfHandover(index, entry, record));
     tree.Append(leaf, nullptr);
     ++report.entries;
     if (options.progress && report.entries % options.progress_every == 0) {
@@ -127,11 +120,9 @@ absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view no
   ASSIGN_OR_RETURN(MemoryState rebuilt,
                    RebuildState(mirror, claimed.size, options.rules, on_entry));
   const NoteVerifier& in_force = keys.ForSize(claimed.size);
-  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(note, in_force);
+  absl::StatusOr<Checkpoint> cp = keys.VerifyAtSize(note, claimed.size);
   if (!cp.ok()) {
-    return absl::Status(cp.status().code(),
-                        absl::StrCat("checkpoint: ", cp.status().message(), " (the key in force at size ",
-                                     claimed.size, " is ", FormatVerifierKey(in_force.name, in_force.key), ")"));
+    return absl::Status(cp.status().code(), absl::StrCat("checkpoint: ", cp.status().message()));
   }
   RETURN_IF_ERROR(keys.RequirePinned(pinned, claimed.size));
   if (tree.Root() != cp->root) {

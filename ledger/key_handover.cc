@@ -92,6 +92,23 @@ absl::Status CheckpointKeys::Follow(uint64_t index, std::string_view entry) {
   return absl::OkStatus();
 }
 
+absl::Status CheckpointKeys::FollowIfHandover(uint64_t index, std::string_view entry,
+                                              const v1::Record& record) {
+  if (!record.has_operator_key_rotated()) return absl::OkStatus();
+  absl::Status followed = Follow(index, entry);
+  return followed.ok() ? followed : absl::DataLossError(followed.message());
+}
+
+absl::StatusOr<Checkpoint> CheckpointKeys::VerifyAtSize(std::string_view note,
+                                                        uint64_t size) const {
+  const NoteVerifier& key = ForSize(size);
+  absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(note, key);
+  if (cp.ok()) return cp;
+  return absl::Status(cp.status().code(),
+                      absl::StrCat(cp.status().message(), " (the key in force at size ", size,
+                                   " is ", FormatVerifierKey(key.name, key.key), ")"));
+}
+
 const NoteVerifier& CheckpointKeys::ForSize(uint64_t size) const {
   for (auto it = keys_.rbegin(); it != keys_.rend(); ++it) {
     if (it->first <= size) return it->second;

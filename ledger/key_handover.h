@@ -72,6 +72,12 @@ class CheckpointKeys {
   // Follows the handover entry at `index`. INVALID_ARGUMENT if `index` is not
   // above every handover followed so far; otherwise errors as FollowHandoverEntry.
   absl::Status Follow(uint64_t index, std::string_view entry);
+  // For a walk over a stored log: follows `entry` if its `record` is a
+  // handover; OK for any other record. DATA_LOSS if the handover cannot be followed.
+  absl::Status FollowIfHandover(uint64_t index, std::string_view entry, const v1::Record& record);
+  // Verifies the checkpoint `note` of a tree of `size` entries with ForSize(size).
+  // Errors as VerifyCheckpoint, the message ending in the key in force at that size.
+  absl::StatusOr<Checkpoint> VerifyAtSize(std::string_view note, uint64_t size) const;
   // The key that signs the checkpoint of a tree of `size` entries.
   const NoteVerifier& ForSize(uint64_t size) const;
   // The key in force after every handover followed.

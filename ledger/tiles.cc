@@ -307,9 +307,8 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
       }
       if (index == 0) {
         ASSIGN_OR_RETURN(keys, CheckGenesis(e, *v, verifier, rel));
-      } else if (absl::StatusOr<v1::Record> r = RecordOfEntry(index, e);
-                 r.ok() && r->has_operator_key_rotated()) {
-        if (absl::Status s = keys->Follow(index, e); !s.ok()) {
+      } else if (absl::StatusOr<v1::Record> r = RecordOfEntry(index, e); r.ok()) {
+        if (absl::Status s = keys->FollowIfHandover(index, e, *r); !s.ok()) {
           return absl::DataLossError(absl::StrCat(Sv(rel), ": ", s.message()));
         }
       }
@@ -357,10 +356,8 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
   }
 
   const NoteVerifier& in_force = keys->ForSize(cp->size);
-  if (absl::StatusOr<Checkpoint> v = VerifyCheckpoint(note, in_force); !v.ok()) {
-    return absl::Status(v.status().code(),
-                        absl::StrCat("checkpoint: ", v.status().message(), " (the key in force at size ",
-                                     cp->size, " is ", FormatVerifierKey(in_force.name, in_force.key), ")"));
+  if (absl::StatusOr<Checkpoint> v = keys->VerifyAtSize(note, cp->size); !v.ok()) {
+    return absl::Status(v.status().code(), absl::StrCat("checkpoint: ", v.status().message()));
   }
   if (absl::Status pinned = keys->RequirePinned(verifier, cp->size); !pinned.ok()) {
     return absl::Status(pinned.code(), absl::StrCat("checkpoint: ", pinned.message()));
