@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/canonical.h"
 #include "ledger/checkpoint.h"
 #include "ledger/compact_range.h"
 #include "ledger/entry_format.h"
@@ -19,6 +20,15 @@ namespace {
 absl::StatusOr<CheckpointKeys> GenesisKeys(const Store& store) {
   ASSIGN_OR_RETURN(std::string bytes, store.GetEntry(0));
   return CheckpointKeys::FromGenesisEntry(bytes);
+}
+
+// Notes in `report` if entry `index` holds a record that is not canonically encoded.
+void CheckEncoding(uint64_t index, std::string_view entry, AuditReport& report) {
+  absl::StatusOr<EntryView> view = DecodeEntry(entry);
+  if (!view.ok()) return;  // the replay reports a malformed entry
+  if (absl::Status s = CheckCanonicalEncoding(*v1::Record::descriptor(), view->record); !s.ok()) {
+    report.non_canonical.push_back(absl::StrCat("entry ", index, ": ", s.message()));
+  }
 }
 
 }  // namespace
@@ -51,6 +61,7 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
   auto on_entry = [&](uint64_t index, const Hash& leaf, std::string_view entry,
                       const v1::Record& record) -> absl::Status {
     RETURN_IF_ERROR(keys.FollowIfHandover(index, entry, record));
+    CheckEncoding(index, entry, report);
     nodes.clear();
     tree.Append(leaf, &nodes);
     for (const NewNode& n : nodes) {
@@ -110,6 +121,7 @@ absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view no
   auto on_entry = [&](uint64_t index, const Hash& leaf, std::string_view entry,
                       const v1::Record& record) -> absl::Status {
     RETURN_IF_ERROR(keys.FollowIfHandover(index, entry, record));
+    CheckEncoding(index, entry, report);
     tree.Append(leaf, nullptr);
     ++report.entries;
     if (options.progress && report.entries % options.progress_every == 0) {

@@ -38,6 +38,11 @@ struct AuditReport {
   uint64_t tree_nodes = 0;
   uint64_t state_keys = 0;
   Checkpoint checkpoint;  // AuditMirror: the verified checkpoint
+  // Entries whose record is not canonically encoded (ledger/canonical.h), each
+  // "entry N: <first offence>". The ledger refuses such records since it checks
+  // the encoding; a log may hold some from before. They do not fail the audit,
+  // but every bundle verifier refuses a bundle that includes one.
+  std::vector<std::string> non_canonical;
 };
 
 // Re-hashes every entry and checks its chain link, signature and rules

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/claims.h"
+#include "ledger/bundle_rules.h"
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/origin.h"
 #include "ledger/rules.h"
@@ -81,15 +82,18 @@ class Replay {
     }
   }
 
-  static absl::Status Broken(const Item& item, std::string_view rule, std::string_view what) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Sv(rule), " rule: ", Where(item), " ", Sv(what)));
+  // FAILED_PRECONDITION "<label> rule: entry N (kind) <what>", tagged with `id`
+  // (ledger/bundle_rules.h).
+  static absl::Status Broken(const Item& item, std::string_view id, std::string_view label,
+                             std::string_view what) {
+    return rule::Tag(id, absl::FailedPreconditionError(
+                             absl::StrCat(Sv(label), " rule: ", Where(item), " ", Sv(what))));
   }
 
   absl::StatusOr<Lot*> GetLot(const Item& item, const std::string& id) {
     auto it = g_.lots.find(id);
     if (it == g_.lots.end()) {
-      return Broken(item, "reference",
+      return Broken(item, rule::kCompleteness, "reference",
                     absl::StrCat("names lot '", id, "', created by no earlier record"));
     }
     return &it->second;
@@ -98,12 +102,12 @@ class Replay {
   // The signer holds the lot and it is not in transit.
   absl::Status Hold(const Item& item, const std::string& id, Lot& lot) {
     if (!lot.in_transit_to.empty()) {
-      return Broken(item, "custody",
+      return Broken(item, rule::kCustody, "custody",
                     absl::StrCat("uses lot '", id, "', in transit to '", lot.in_transit_to,
                                  "' (shipment '", lot.shipment_id, "')"));
     }
     if (lot.custodian != item.record.signer()) {
-      return Broken(item, "custody",
+      return Broken(item, rule::kCustody, "custody",
                     absl::StrCat("is signed by '", item.record.signer(), "', but lot '", id,
                                  "' is held by '", lot.custodian, "'"));
     }
@@ -116,14 +120,14 @@ class Replay {
     for (const std::string& id : ids) {
       auto it = g_.certificates.find(id);
       if (it == g_.certificates.end()) {
-        return Broken(item, "certificate",
+        return Broken(item, rule::kCompleteness, "certificate",
                       absl::StrCat("cites certificate '", id, "', issued by no earlier record"));
       }
       const std::string then = CertificateStatusAt(it->second, item.record.event_time_micros());
       const std::string appended = CertificateStatusAt(it->second, item.view.recorded_at_micros);
       if (then != "valid" || appended == "suspended" || appended == "revoked") {
         return Broken(
-            item, "certificate",
+            item, rule::kCertificates, "certificate",
             absl::StrCat("relies on certificate '", id, "', ", then != "valid" ? then : appended,
                          then != "valid" ? " at its event time" : " when appended"));
       }
@@ -143,13 +147,13 @@ class Replay {
     s.set_issued_index(item.index);
     s.set_issued_micros(item.record.event_time_micros());
     if (!g_.certificates.emplace(c.certificate_id(), s).second) {
-      return Broken(item, "certificate", absl::StrCat("issues '", c.certificate_id(), "' again"));
+      return Broken(item, rule::kOnce, "certificate", absl::StrCat("issues '", c.certificate_id(), "' again"));
     }
     g_.issued[c.certificate_id()] = &c;
     if (!c.has_grading_report()) return absl::OkStatus();
     ASSIGN_OR_RETURN(Lot * lot, GetLot(item, c.subject_lot()));
     if (c.grading_report().origin() != StoneOriginOf(lot->origin)) {
-      return Broken(item, "origin",
+      return Broken(item, rule::kOrigin, "origin",
                     absl::StrCat("calls lot '", c.subject_lot(), "' ",
                                  v1::StoneOrigin_Name(c.grading_report().origin()),
                                  "; its records make it ", v1::OriginClass_Name(lot->origin)));
@@ -163,13 +167,14 @@ class Replay {
     const v1::CertificateStatusChanged& c = item.record.certificate_status_changed();
     auto it = g_.certificates.find(c.certificate_id());
     if (it == g_.certificates.end()) {
-      return Broken(item, "reference",
+      return Broken(item, rule::kCompleteness, "reference",
                     absl::StrCat("names certificate '", c.certificate_id(),
                                  "', issued by no earlier record"));
     }
     if (it->second.issuer() != item.record.signer()) {
-      return absl::PermissionDeniedError(absl::StrCat(Where(item), ": only the issuer '",
-                                                      it->second.issuer(), "' changes its status"));
+      return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(
+                                         Where(item), ": only the issuer '", it->second.issuer(),
+                                         "' changes its status")));
     }
     auto* change = it->second.add_changes();
     change->set_status(c.status());
@@ -196,7 +201,7 @@ class Replay {
     lot.custodian = item.record.signer();
     lot.created_index = item.index;
     if (!g_.lots.emplace(id, std::move(lot)).second) {
-      return Broken(item, "reference", absl::StrCat("creates lot '", id, "' again"));
+      return Broken(item, rule::kOnce, "reference", absl::StrCat("creates lot '", id, "' again"));
     }
     return absl::OkStatus();
   }
@@ -227,13 +232,13 @@ class Replay {
       } else if (t.process() == v1::PROCESS_ALLOY) {
         alloying.push_back(lot->origin);
       } else {
-        return Broken(item, "material",
+        return Broken(item, rule::kMaterial, "material",
                       absl::StrCat("takes lot '", in.lot_id(), "' of ", lot->material, ", not ",
                                    t.material()));
       }
       certified = certified && lot->certified;
     }
-    if (!origin) return Broken(item, "material", absl::StrCat("has no input of ", t.material()));
+    if (!origin) return Broken(item, rule::kMaterial, "material", absl::StrCat("has no input of ", t.material()));
     for (v1::OriginClass c : alloying) origin = CombineOrigins(*origin, c);
     RETURN_IF_ERROR(Rely(item, t.certificate_ids()));
     for (const v1::OutputLot& out : t.outputs()) {
@@ -257,7 +262,7 @@ class Replay {
     }
     if (lot->shipment_id != r.custody_received().shipment_id() ||
         lot->in_transit_to != r.signer()) {
-      return Broken(item, "custody",
+      return Broken(item, rule::kCustody, "custody",
                     absl::StrCat("receives lot '", id, "' under shipment '",
                                  r.custody_received().shipment_id(),
                                  "', which no earlier record ships to '", r.signer(), "'"));
@@ -272,7 +277,7 @@ class Replay {
   absl::Status TakeStone(const Item& item, const std::string& id) {
     ASSIGN_OR_RETURN(Lot * lot, GetLot(item, id));
     if (lot->unit != v1::UNIT_CARAT_THOUSANDTH || lot->grading_report.empty()) {
-      return Broken(item, "stone", absl::StrCat("sets lot '", id, "', not a graded stone"));
+      return Broken(item, rule::kMaterial, "stone", absl::StrCat("sets lot '", id, "', not a graded stone"));
     }
     RETURN_IF_ERROR(Hold(item, id, *lot));
     google::protobuf::RepeatedPtrField<std::string> report;
@@ -301,13 +306,13 @@ class Replay {
   absl::Status PieceRecord(const Item& item) {
     const v1::Record& r = item.record;
     if (r.has_piece_registered()) {
-      if (g_.piece != nullptr) return Broken(item, "piece", "registers the piece again");
+      if (g_.piece != nullptr) return Broken(item, rule::kOnce, "piece", "registers the piece again");
       const v1::PieceRegistered& p = r.piece_registered();
       for (const std::string& s : p.stone_lot_ids()) RETURN_IF_ERROR(TakeStone(item, s));
       for (const v1::MetalInput& m : p.metal_inputs()) {
         ASSIGN_OR_RETURN(Lot * lot, GetLot(item, m.lot_id()));
         if (lot->unit != v1::UNIT_MILLIGRAM) {
-          return Broken(item, "piece", absl::StrCat("takes lot '", m.lot_id(), "' as metal"));
+          return Broken(item, rule::kMaterial, "piece", absl::StrCat("takes lot '", m.lot_id(), "' as metal"));
         }
         RETURN_IF_ERROR(Hold(item, m.lot_id(), *lot));
         metal_.push_back(m.lot_id());
@@ -321,24 +326,25 @@ class Replay {
       g_.derived = Derive(&why_not);
       for (v1::Claim c : g_.asserted) {
         if (!g_.derived.count(c)) {
-          return Broken(item, "claim",
+          return Broken(item, rule::kClaims, "claim",
                         absl::StrCat("asserts ", v1::Claim_Name(c),
                                      ", which its records do not support: ", why_not[c]));
         }
       }
       return absl::OkStatus();
     }
-    if (g_.piece == nullptr) return Broken(item, "piece", "comes before the piece's registration");
+    if (g_.piece == nullptr) return Broken(item, rule::kCompleteness, "piece", "comes before the piece's registration");
     if (r.signer() != g_.jeweler) {
-      return absl::PermissionDeniedError(absl::StrCat(Where(item), ": only '", g_.jeweler,
-                                                      "', who registered the piece, records it"));
+      return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(
+                                         Where(item), ": only '", g_.jeweler,
+                                         "', who registered the piece, records it")));
     }
     if (!r.has_stone_replaced()) return absl::OkStatus();
     const v1::StoneReplaced& s = r.stone_replaced();
     auto old = std::find(g_.stones.begin(), g_.stones.end(), s.old_stone_lot_id());
     if (old == g_.stones.end()) {
       return Broken(
-          item, "stone",
+          item, rule::kMaterial, "stone",
           absl::StrCat("replaces '", s.old_stone_lot_id(), "', which is not in the piece"));
     }
     g_.lots.at(s.old_stone_lot_id()).custodian = r.signer();  // released to the jeweler
@@ -354,13 +360,14 @@ class Replay {
     auto wrong = std::find_if(items_.begin(), items_.end(),
                               [&](const Item& i) { return i.index == e.wrong_index(); });
     if (wrong == items_.end() || wrong->index >= item.index) {
-      return Broken(item, "error", "does not name an earlier record of the bundle");
+      return Broken(item, rule::kCompleteness, "error", "does not name an earlier record of the bundle");
     }
     const Participant& p = participants_.at(item.record.signer());
     if (wrong->record.signer() != item.record.signer() && !p.roles.count(v1::ROLE_OPERATOR)) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(Where(item), ": only '", wrong->record.signer(),
-                       "' or the operator may declare entry ", e.wrong_index(), " wrong"));
+      return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(
+                                         Where(item), ": only '", wrong->record.signer(),
+                                         "' or the operator may declare entry ", e.wrong_index(),
+                                         " wrong")));
     }
     return absl::OkStatus();
   }
@@ -381,8 +388,9 @@ absl::StatusOr<Graph> CheckGraph(const std::string& piece_id, const std::vector<
     return i.record.has_piece_registered() && AboutPiece(i.record, piece_id);
   });
   if (!registered) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the bundle holds no PieceRegistered record for piece '", piece_id, "'"));
+    return rule::Tag(rule::kCompleteness,
+                     absl::FailedPreconditionError(absl::StrCat(
+                         "the bundle holds no PieceRegistered record for piece '", piece_id, "'")));
   }
   ASSIGN_OR_RETURN(Links links, CheckComplete(piece_id, items, participants));
   return Replay(piece_id, participants, items, links).Run();

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/bundle_rules.h"
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/strings.h"
 
@@ -83,8 +84,8 @@ void Expand(const Item& item, const std::string& piece_id, Links& l) {
 }
 
 absl::Status Missing(std::string_view what, uint64_t by) {
-  return absl::FailedPreconditionError(
-      absl::StrCat(Sv(what), " is not in the bundle (entry ", by, " names it)"));
+  return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
+      absl::StrCat(Sv(what), " is not in the bundle (entry ", by, " names it)")));
 }
 
 }  // namespace
@@ -126,13 +127,13 @@ absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vect
     if (!item.record.has_error_declared()) continue;
     const v1::ErrorDeclared& e = item.record.error_declared();
     if (!indices.count(e.wrong_index())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          Where(item), " declares entry ", e.wrong_index(), " wrong, which is not in the bundle"));
+      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
+          Where(item), " declares entry ", e.wrong_index(), " wrong, which is not in the bundle")));
     }
     if (e.has_replacement_index() && !indices.count(e.replacement_index())) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
           Where(item), " names entry ", e.replacement_index(), " as the replacement of entry ",
-          e.wrong_index(), ", which is not in the bundle"));
+          e.wrong_index(), ", which is not in the bundle")));
     }
   }
   for (const auto& [lot, by] : l.lots) {
@@ -144,8 +145,8 @@ absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vect
   }
   for (const std::string& p : l.participants) {
     if (!participants.count(p)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("participant '", p, "' is not registered in the bundle"));
+      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
+          absl::StrCat("participant '", p, "' is not registered in the bundle")));
     }
   }
   for (const Item& item : items) {
@@ -165,9 +166,9 @@ absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vect
   }
   for (const Item& item : items) {
     if (!l.records.count(item.index)) {
-      return absl::FailedPreconditionError(
+      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
           absl::StrCat(Where(item), " is not linked to piece '", piece_id,
-                       "': a record that links it to the piece is missing from the bundle"));
+                       "': a record that links it to the piece is missing from the bundle")));
     }
   }
   return l;

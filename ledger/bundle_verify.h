@@ -1,17 +1,21 @@
 // Offline verification of a piece's provenance bundle (proto/bundle.proto):
 // what a customer runs with nothing but the log's verifier key.
 //
-// VerifyPieceBundle checks, in this order, and stops at the first failure:
-//  1. the format string is "touchstone-bundle/v1";
+// VerifyPieceBundle checks, in this order, and stops at the first failure
+// (each failure carries the rule it broke, ledger/bundle_rules.h; the page's
+// verifier, services/web/verify.js, makes the same checks in the same order):
+//  1. the format string is "touchstone-bundle/v1", and the bundle is about
+//     `expected_piece` when one is given;
 //  2. the checkpoint is a note signed by `log_key`, or by the key that the
 //     bundle's checkpoint key handovers lead to from it (ledger/key_handover.h;
-//     a bundle holds every handover below its checkpoint's size), and, if
-//     quorum > 0, cosigned by at least `quorum` of `witnesses`
-//     (c2sp.org/tlog-cosignature);
+//     a bundle holds every handover below its checkpoint's size), every
+//     cosignature by one of `witnesses` valid, and at least `quorum` of them
+//     there (c2sp.org/tlog-cosignature; a key listed twice counts once);
 //  3. entries: indices strictly increase; each tlog_proof parses, holds the
 //     bundle's checkpoint byte for byte and the entry's index, and proves the
 //     entry bytes are in the log; the bytes decode, name the same index, chain to
-//     an adjacent predecessor, and hold a parseable record;
+//     an adjacent predecessor, and hold a canonically encoded record
+//     (ledger/canonical.h);
 //  4. signatures: replaying the bundle's own genesis / ParticipantRegistered /
 //     KeyAdded / KeyRevoked / RoleGranted / suspension records in index order,
 //     each record is signed by a key of its signer added before it and not
@@ -39,6 +43,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -94,7 +99,8 @@ struct BundleReport {
 absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
                                                const NoteVerifier& log_key,
                                                const std::vector<NoteVerifier>& witnesses = {},
-                                               size_t quorum = 0);
+                                               size_t quorum = 0,
+                                               std::string_view expected_piece = {});
 
 // The bundle's checkpoint, verified with `log_key` or with the key that the
 // bundle's checkpoint key handover entries lead to from it (step 2 above,

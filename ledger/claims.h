@@ -30,6 +30,17 @@ struct DerivedClaims {
   std::map<v1::Claim, std::string> why_not;
 };
 
+// What each claim asks of one input: the table DeriveClaims applies, and that
+// the page's verifier gets generated from (services/web_tables_main.cc).
+// True if a metal input of origin class `c` keeps `claim` (claims about stones
+// ignore metal: true).
+bool MetalKeeps(v1::Claim claim, v1::OriginClass c);
+// True if a stone of origin `o` keeps `claim` (claims about metal: true).
+bool StoneKeeps(v1::Claim claim, v1::StoneOrigin o);
+// True if `claim` needs some metal (recycled metal) or some stone (diamond claims).
+bool NeedsMetal(v1::Claim claim);
+bool NeedsStones(v1::Claim claim);
+
 // Recycled metal: every metal input recycled (and some metal). Lab-grown /
 // natural diamonds: every stone so (and some stone). Certified chain: every
 // input certified. Pure; never fails.

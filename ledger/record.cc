@@ -1,13 +1,12 @@
 // Record signing message and structural validation.
 #include "ledger/record.h"
 
-#include <vector>
-
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/message.h"
+#include "ledger/canonical.h"
+#include "ledger/status_macros.h"
 #include "ledger/strings.h"
 
 namespace touchstone {
@@ -25,25 +24,6 @@ bool IsLowerHex(std::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-// True if `m` or any message inside it carries fields this build does not know.
-bool HasUnknownFields(const google::protobuf::Message& m) {
-  const auto* reflection = m.GetReflection();
-  if (!reflection->GetUnknownFields(m).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(m, &fields);
-  for (const auto* f : fields) {
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (f->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-        if (HasUnknownFields(reflection->GetRepeatedMessage(m, f, i))) return true;
-      }
-    } else if (HasUnknownFields(reflection->GetMessage(m, f))) {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -73,13 +53,13 @@ absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes, size_t max_bytes)
         absl::StrCat("record limit: the record is ", bytes.size(), " bytes; the limit is ",
                      max_bytes, " (max_record_bytes)"));
   }
+  // One reading only: the canonical bytes of what they parse to (ledger/canonical.h).
+  RETURN_IF_ERROR(CheckCanonicalEncoding(*v1::Record::descriptor(), bytes));
   v1::Record r;
   if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("record bytes are not a touchstone.v1.Record");
   }
-  if (HasUnknownFields(r)) {
-    return absl::InvalidArgumentError("record has fields this ledger does not know");
-  }
+  RETURN_IF_ERROR(CheckReserializesTo(r, bytes));
   if (r.record_id().empty() || r.record_id().size() > 128 || !IsPrintableAscii(r.record_id())) {
     return absl::InvalidArgumentError(
         "record_id must be 1 to 128 printable ASCII characters without spaces");

@@ -30,8 +30,9 @@ std::string SignRecord(const PrivateKey& key, std::string_view record_bytes);
 bool IsValidParticipantId(std::string_view id);
 
 // Parses and structurally validates record bytes. INVALID_ARGUMENT with a
-// precise message if: larger than max_bytes, not a Record, unknown fields
-// present (at any depth), record_id empty/longer than 128/non-printable, signer not a valid
+// precise message if: larger than max_bytes, not the canonical encoding of a
+// Record (ledger/canonical.h: one body, no field twice, no unknown field, fields
+// in order, no default written; the message names the first offence), record_id empty/longer than 128/non-printable, signer not a valid
 // participant id, key_id not 16 lowercase hex, negative event time, or no body.
 absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
                                        size_t max_bytes = kDefaultMaxRecordBytes);

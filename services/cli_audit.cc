@@ -31,6 +31,11 @@ struct Output {
   void Passed(const std::string& text, const AuditReport& r, nlohmann::json extra) const {
     if (!json) {
       std::cout << text;
+      for (const std::string& n : r.non_canonical) {
+        std::cout << "warning: " << n
+                  << " (stored before the ledger checked encodings; every verifier refuses a "
+                     "bundle that includes it)\n";
+      }
       return;
     }
     extra.update({{"passed", true},
@@ -40,7 +45,8 @@ struct Output {
                   {"tree_nodes", r.tree_nodes},
                   {"state_keys", r.state_keys},
                   {"checkpoint_key", r.checkpoint_key},
-                  {"key_handovers", r.key_handovers}});
+                  {"key_handovers", r.key_handovers},
+                  {"non_canonical_entries", r.non_canonical}});
     PrintJson(extra);
   }
 };

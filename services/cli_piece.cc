@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "ledger/audit.h"
 #include "ledger/bundle_builder.h"
+#include "ledger/bundle_rules.h"
 #include "ledger/bundle_verify.h"
 #include "ledger/rebuild.h"
 #include "ledger/tiles.h"
@@ -30,6 +31,7 @@ struct VerifyFlags {
   std::vector<std::string> witnesses;
   size_t quorum = 0;
   bool json = false;
+  std::string piece;      // verify: the piece the bundle must be about
   std::string tiles;      // verify: an export of the log, to check completeness against
   std::string state_dir;  // show: where the trusted heads are kept
 };
@@ -88,6 +90,7 @@ std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_s
     return absl::StrCat("{\"verdict\": false, \"reason\": ",
                         Quote(absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
                                            r.status().message())),
+                        ", \"rule\": ", Quote(rule::RuleOf(r.status())),
                         ", \"key_source\": ", Quote(key_source), "}\n");
   }
   std::vector<std::string> timeline;
@@ -195,7 +198,7 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     witnesses.push_back(*std::move(v));
   }
   absl::StatusOr<BundleReport> report =
-      VerifyPieceBundle(bundle, log_key, witnesses, flags.quorum);
+      VerifyPieceBundle(bundle, log_key, witnesses, flags.quorum, flags.piece);
   if (report.ok() && !flags.tiles.empty()) {
     if (absl::Status s = CheckCompleteAgainstExport(bundle, *report, log_key, flags.tiles);
         !s.ok()) {
@@ -209,6 +212,9 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
   } else {
     std::cout << "NOT VERIFIED: " << absl::StatusCodeToString(report.status().code()) << ": "
               << report.status().message() << "\n";
+    if (const std::string rule = rule::RuleOf(report.status()); !rule.empty()) {
+      std::cout << "rule broken: " << rule << "\n";
+    }
   }
   if (!flags.json && key_source == "server") {
     std::cout << "note: checked against the key the server itself reports (" << log_key.name
@@ -367,6 +373,8 @@ void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* verify = piece->add_subcommand(
       "verify", "verify a bundle file with no network: signatures, proofs, graph and claims");
   verify->add_option("file", verify_file, "the bundle file")->required();
+  verify->add_option("--piece", verify_flags.piece,
+                     "the piece the bundle must be about (refused if it is about another)");
   verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key (required)");
   verify->add_option("--tiles", verify_flags.tiles,
                      "a tlog-tiles export of the log: also check the bundle leaves nothing out");

@@ -60,9 +60,10 @@ std::string PieceIdOf(const httplib::Request& req) {
   return id;
 }
 
-// One <meta> per pinned witness key, for the page's head.
-std::string WitnessKeyMeta(const std::vector<std::string>& keys) {
-  std::string out;
+// One <meta> per pinned witness key, and the quorum, for the page's head.
+std::string WitnessKeyMeta(const std::vector<std::string>& keys, size_t quorum) {
+  std::string out = absl::StrCat("<meta name=\"touchstone-witness-quorum\" content=\"", quorum,
+                                 "\">\n");
   for (const std::string& k : keys) {
     absl::StrAppend(&out, "<meta name=\"touchstone-witness-key\" content=\"", Sv(EscapeMarkup(k)),
                     "\">\n");
@@ -74,6 +75,8 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
                const std::string& witness_meta) {
   SendAsset(server, "/static/page.js", web::kPageJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/verify_tables.js", web::kVerifyTablesJs,
+            "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
 
   // Prometheus metrics (ledger/metrics.h).
@@ -183,7 +186,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   }
   http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", host, ":", http->port_)
                                                  : options.public_url;
-  AddRoutes(*http->server_, ledger, http->public_url_, WitnessKeyMeta(options.witness_keys));
+  AddRoutes(*http->server_, ledger, http->public_url_, WitnessKeyMeta(options.witness_keys, options.witness_quorum));
   http->thread_ = std::thread([s = http->server_.get()] { s->listen_after_bind(); });
   // Stop() before the thread is listening would not stop it: wait until it is.
   for (int i = 0; i < 2000 && !http->server_->is_running(); ++i) {

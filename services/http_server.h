@@ -38,6 +38,9 @@ struct HttpOptions {
   // tlog-cosignature), pinned in the page beside the log's key so that it checks
   // their cosignatures. Default: none
   std::vector<std::string> witness_keys;
+  // How many of them must have cosigned a checkpoint for the page to say
+  // "Verified" (touchstoned's --witness_quorum, as in force). Default: 0
+  size_t witness_quorum = 0;
 };
 
 // Thread-safe. The ledger must outlive the server.

@@ -74,6 +74,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       options.http.witness_keys.push_back(
           FormatCosignatureVerifierKey(w.verifier.name, w.verifier.key));
     }
+    options.http.witness_quorum = witnesses.empty() ? 0 : quorum;
     ASSIGN_OR_RETURN(server->http_, HttpServer::Start(*server->ledger_, options.http));
   }
   if (!witnesses.empty()) {

@@ -1,13 +1,15 @@
 // The customer page: fetches the piece's bundle (exact bytes, as JSON),
 // verifies it in this browser (verify.js) and tells the piece's story from the
 // verified records only. Text is added with DOM calls, never parsed as HTML.
-import { verifyBundle } from './verify.js';
+import { certificateStatusAt, verifyBundle } from './verify.js';
 
 const main = document.getElementById('main');
 const pieceId = main.dataset.pieceId;
 const vkey = document.querySelector('meta[name="touchstone-verifier-key"]').content;
 // Witnesses' cosignature keys, pinned in the page like the log's key (none if the server has no witnesses).
 const witnessKeys = [...document.querySelectorAll('meta[name="touchstone-witness-key"]')].map((m) => m.content);
+// How many of them must have cosigned for "Verified" (touchstoned's --witness_quorum).
+const quorum = Number(document.querySelector('meta[name="touchstone-witness-quorum"]')?.content || 0);
 const base = `/p/${encodeURIComponent(pieceId)}`;
 
 function el(tag, attrs, ...children) {
@@ -35,6 +37,8 @@ const date = (micros) => new Date(micros / 1000);
 const dateText = (micros) => date(micros).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
 const timeEl = (micros) => el('time', { datetime: date(micros).toISOString() }, dateText(micros));
 const fixed3 = (n) => (n / 1000).toFixed(3);
+// A record dated more than this before the ledger recorded it is marked.
+const LATE_MICROS = 86400e6;
 
 function quantity(lot, q) {
   if (!lot) return String(q);
@@ -74,17 +78,8 @@ function model(result) {
       m.wrong.set(Number(b.wrong_index), { ...b, entry: e });
     }
   }
-  // A lot's origin class, derived through transformations from the lots it came from.
-  m.origin = (id, seen = new Set()) => {
-    const lot = m.lots.get(id);
-    if (!lot || seen.has(id)) return 0;
-    seen.add(id);
-    if (!lot.inputs.length) return lot.origin_class;
-    const classes = new Set(lot.inputs.map((i) => m.origin(i, seen)));
-    if (classes.size === 1) return [...classes][0];
-    if ([...classes].every((c) => c === 2 || c === 3 || c === 5)) return 5;
-    return 6;
-  };
+  // A lot's origin class, as the verifier derived it through the transformations.
+  m.origin = (id) => result.graph.lots.get(id)?.origin ?? 0;
   // The lots a lot came from with no inputs of their own (where it entered the ledger).
   m.sources = (id, seen = new Set()) => {
     const lot = m.lots.get(id);
@@ -92,18 +87,9 @@ function model(result) {
     seen.add(id);
     return lot.inputs.length ? lot.inputs.flatMap((i) => m.sources(i, seen)) : [lot];
   };
-  // A certificate's status at a time, from its status changes in the bundle.
-  m.statusAt = (cert, micros) => {
-    let status = 'valid';
-    if (micros < cert.valid_from_micros) status = 'not yet valid';
-    if (cert.valid_until_micros && micros >= cert.valid_until_micros) status = 'expired';
-    for (const c of [...cert.changes].sort((a, b) => a.effective_micros - b.effective_micros)) {
-      if (c.effective_micros <= micros && status !== 'expired' && status !== 'not yet valid') {
-        status = c.status === 3 ? 'valid' : STATUS[c.status];
-      }
-    }
-    return status;
-  };
+  // A certificate's status at a time, from its status changes in the bundle (the verifier's rule).
+  m.statusAt = (cert, micros) => certificateStatusAt({ validFrom: cert.valid_from_micros, validUntil: cert.valid_until_micros,
+    changes: cert.changes.map((c) => ({ status: c.status, effective: c.effective_micros })) }, micros);
   return m;
 }
 
@@ -196,25 +182,34 @@ function renderVerdict(result) {
     el('li', {}, `The ledger state (${c.origin}, ${c.size} records) is signed by the operator's key shown at the bottom of this page.`),
     el('li', {}, `All ${n} records of this piece are in that ledger: ${n} inclusion proofs lead to its signed root.`),
     el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
+    el('li', {}, `All ${n} records are encoded the one way the ledger accepts, so they read the same here as in the ledger.`),
     el('li', {}, `All ${n} record signatures are valid, each by a key its signer registered, and had not revoked, earlier in the ledger.`),
-    el('li', {}, 'Every lot, certificate and piece a record names is among them.'),
+    el('li', {}, 'Every lot, certificate and piece a record names is among them, each created once.'),
     el('li', {}, 'Every signer held a role that may write its record, and none was suspended.'),
     el('li', {}, `Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the ${result.checks.custody.received} shipments was received by the participant it was sent to.`),
+    el('li', {}, 'Every certificate a record relies on was in force at the record\'s date and when the ledger recorded it.'),
     result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
   );
-  renderCosignatures(box, result.cosignatures);
-  box.append(el('p', { class: 'small' }, 'Not re-checked in your browser: weights and losses, certificates\' validity when used, and the certified-chain claim. The command-line verifier checks those too (see the bottom of this page).'));
+  renderCosignatures(box, result);
+  box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
 }
 
 // Witnesses that cosigned the checkpoint: checked with a pinned key, or said plainly not to be.
-function renderCosignatures(box, cosignatures) {
-  const items = cosignatures.map((c) => el('li', {},
+function renderCosignatures(box, result) {
+  const items = result.cosignatures.map((c) => el('li', {},
     c.checked
       ? `Cosigned by witness ${c.name} on ${new Date(c.time * 1000).toISOString().slice(0, 10)}: signature checked with its pinned key.`
       : `Cosigned by ${c.name} (not checked: key not pinned).`));
+  const vouched = new Set(result.cosignatures.filter((c) => c.checked).map((c) => c.key)).size;
+  const summary = !witnessKeys.length
+    ? 'No witness vouched for this checkpoint: this server names none, so the ledger operator alone signs what this page checked.'
+    : quorum > 0
+      ? `${vouched} of the ${witnessKeys.length} witnesses this page pins cosigned this checkpoint; ${quorum} ${quorum === 1 ? 'is' : 'are'} required for "Verified".`
+      : `${vouched} of the ${witnessKeys.length} witnesses this page pins cosigned this checkpoint; none is required.`;
   box.append(el('section', { class: 'witnesses', 'aria-labelledby': 'witnesses-title' },
     el('h3', { id: 'witnesses-title' }, 'Witnesses'),
+    el('p', { id: 'witness-summary' }, summary),
     items.length ? el('ul', { id: 'witness-list' }, items)
       : el('p', { id: 'witness-list' }, 'No witness has cosigned this checkpoint yet.')));
 }
@@ -277,15 +272,22 @@ function renderStory(result) {
     x.identifiers.length ? `: ${x.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : ''));
   parts.push(section('who-title', 'Who took part', el('ul', { class: 'certlist' }, who)));
 
-  // Timeline, origin first.
+  // Timeline, origin first. Participants' own key records stay out of it; a key
+  // the operator added for someone else does not, nor does what was signed with it.
   const hidden = ['genesis', 'participant_registered', 'key_added', 'key_revoked', 'role_granted',
     'operator_key_rotated'];
-  const items = result.entries.filter((e) => !hidden.includes(e.kind)).map((e) => {
+  const byOperator = (e) => (e.kind === 'key_added' || e.kind === 'key_revoked') && e.body.participant_id !== e.record.signer;
+  const items = result.entries.filter((e) => !hidden.includes(e.kind) || byOperator(e)).map((e) => {
     const r = e.record, b = r[e.kind];
     const wrong = m.wrong.get(e.index);
-    return el('li', { class: wrong ? 'wrong' : '' },
-      el('p', { class: 'when' }, timeEl(r.event_time_micros), ` · entry ${e.index}`),
+    const late = e.recordedAt - r.event_time_micros;
+    const addedBy = e.signedWith?.addedBy && e.signedWith.addedBy !== r.signer ? e.signedWith.addedBy : null;
+    return el('li', { class: wrong || byOperator(e) || addedBy ? 'wrong' : '' },
+      el('p', { class: 'when' }, timeEl(r.event_time_micros), ` · recorded `, timeEl(e.recordedAt), ` · entry ${e.index}`),
+      late > LATE_MICROS && el('p', { class: 'note late' }, `Recorded ${Math.floor(late / 86400e6)} days after the date it gives: the date is the signer's word.`),
       el('p', {}, el('strong', {}, m.name(r.signer)), ` ${describe(m, e)}`),
+      byOperator(e) && el('p', { class: 'note operator-key' }, `The ledger operator, not ${m.name(b.participant_id)}, changed this participant's keys: records signed with such a key are theirs only on the operator's word.`),
+      addedBy && el('p', { class: 'note operator-key' }, `Signed with a key that ${m.name(addedBy)} added for ${m.name(r.signer)} (entry ${e.signedWith.addedIndex}), not one ${m.name(r.signer)} registered itself.`),
       (b.certificate_ids || []).length > 0 && el('ul', { class: 'certs' }, b.certificate_ids.map((c) => el('li', {}, certLine(m, c, r.event_time_micros)))),
       wrong && el('p', { class: 'note' }, `Declared wrong by entry ${wrong.entry.index}: ${wrong.reason}`));
   });
@@ -319,7 +321,7 @@ async function main_() {
   try {
     const response = await fetch(`${base}/bundle.json`, { cache: 'no-store' });
     if (!response.ok) throw new Error(`the server answered ${response.status}: ${(await response.text()).trim()}`);
-    result = await verifyBundle(await response.json(), vkey, witnessKeys);
+    result = await verifyBundle(await response.json(), vkey, { witnessKeys, quorum, pieceId });
   } catch (e) {
     result = { ok: false, check: 'fetching the bundle', detail: e.message };
   }
@@ -328,6 +330,7 @@ async function main_() {
     try { renderStory(result); } catch (e) { console.error(e); }
   }
   document.body.dataset.state = result.ok ? 'verified' : 'failed';
+  document.body.dataset.check = result.ok ? '' : result.check;  // the rule broken (ledger/bundle_rules.h)
 }
 
 main_();

@@ -1,31 +1,28 @@
 // Verifies a piece bundle (proto/bundle.proto, JSON form services/bundle_json.h)
-// in the browser with WebCrypto, trusting nothing but the log's verifier key:
-//   1. the checkpoint note is signed (Ed25519, C2SP signed-note) by the pinned key,
-//      and names the key's origin;
-//   2. every entry's tlog-proof holds that checkpoint byte for byte and its index,
-//      and its RFC 9162 inclusion proof leads from SHA-256(0x00 || entry bytes)
-//      to the checkpoint's root;
-//   3. every entry decodes (ledger/entry_format.h) with its own index, and where
-//      two entries are consecutive the later one's prev_leaf_hash is the
-//      earlier one's leaf hash (the hash chain);
-//   4. every record's Ed25519 signature over "touchstone.v1 record signature\n" ||
-//      record bytes is by a key its signer registered earlier in the bundle
-//      (genesis, participant registration, key added) and had not revoked;
-//   5. every lot, certificate and piece a record names has its record in the bundle;
-//   6. the piece's origin claims (recycled metal, lab-grown or natural diamonds)
-//      follow from the origin classes re-derived through the transformations
-//      (as ledger/origin.h), with any stone replacement applied;
-//   7. every signer held a role that may write its record and was not suspended
-//      (as ledger/bundle_verify.cc), and records only its own pieces, keys and
-//      certificates;
-//   8. custody: each of the piece's lots was shipped, transformed or set only by
-//      its holder, and received only by the participant it was shipped to;
-//   9. witness cosignatures (c2sp.org/tlog-cosignature) on the checkpoint: each is
-//      verified if the page pins that witness's key, and listed as unchecked if not.
-// Not checked here (the command-line verifier checks them): weights and losses,
-// certificates' validity when used, the certified-chain claim.
+// in the browser with WebCrypto, trusting nothing but the log's verifier key and
+// the witness keys the page pins. It is the C++ verifier (ledger/bundle_verify.cc,
+// bundle_links.cc, bundle_graph.cc) written again, check for check and in the
+// same order, and each failure names the same rule (ledger/bundle_rules.h):
+//   format, piece      the bundle's format, and that it is about the page's piece;
+//   checkpoint         the checkpoint note is signed by the pinned key;
+//   witnesses          a quorum of pinned witnesses cosigned it, every pinned one validly;
+//   entries, inclusion, chain
+//                      every entry is proven in the checkpoint's tree, decodes with
+//                      its own index, and chains to an adjacent predecessor;
+//   encoding           every record is canonically encoded (ledger/canonical.h);
+//   signature, roles   every record is signed by a key its signer held, unrevoked,
+//                      by a signer not suspended holding a role that may write it;
+//   once, completeness, custody, certificates, origin, material, claims
+//                      the provenance graph, replayed in index order.
+// What a record holds and who may write it is not written here: the record
+// schema and the rule tables are generated from proto/record.proto and
+// ledger/ at build time (verify_tables.js, by services/web_tables_main.cc). The
+// conformance corpus (tests/conformance/) holds a forged bundle per rule, which
+// this verifier and the C++ one must refuse for the same rule.
 // verifyBundle() returns {ok: true, ...} or {ok: false, check, detail}; it never
 // trusts a verdict from the server.
+
+import { CLAIMS, ENUMS, ORIGINS, SCHEMA, WRITER_ROLES } from './verify_tables.js';
 
 const enc = new TextEncoder();
 const RECORD_CONTEXT = enc.encode('touchstone.v1 record signature\n');
@@ -125,9 +122,9 @@ function parseCheckpoint(text, verifier) {
   const lines = text.split('\n');
   const root = b64decode(lines[2] || '');
   if (lines.length < 4 || !/^(0|[1-9][0-9]*)$/.test(lines[1]) || !root || root.length !== 32) {
-    fail('checkpoint signature', 'the checkpoint text is malformed');
+    fail('checkpoint', 'the checkpoint text is malformed');
   }
-  if (lines[0] !== verifier.name) fail('checkpoint signature', `the checkpoint is of log "${lines[0]}", not ${verifier.name}`);
+  if (lines[0] !== verifier.name) fail('checkpoint', `the checkpoint is of log "${lines[0]}", not ${verifier.name}`);
   return { origin: lines[0], size: BigInt(lines[1]), root, rootB64: lines[2] };
 }
 
@@ -135,19 +132,19 @@ function parseCheckpoint(text, verifier) {
 
 function parseTlogProof(text, where) {
   const lines = text.split('\n');
-  if (lines[0] !== 'c2sp.org/tlog-proof@v1') fail('inclusion proof', `${where}: not a c2sp.org/tlog-proof@v1`);
+  if (lines[0] !== 'c2sp.org/tlog-proof@v1') fail('inclusion', `${where}: not a c2sp.org/tlog-proof@v1`);
   let i = 1;
   if (lines[i] && lines[i].startsWith('extra ')) i++;
   const m = /^index (0|[1-9][0-9]*)$/.exec(lines[i] || '');
-  if (!m) fail('inclusion proof', `${where}: the proof has no index line`);
+  if (!m) fail('inclusion', `${where}: the proof has no index line`);
   i++;
   const hashes = [];
   for (; i < lines.length && lines[i] !== ''; i++) {
     const h = b64decode(lines[i]);
-    if (!h || h.length !== 32) fail('inclusion proof', `${where}: malformed proof hash`);
+    if (!h || h.length !== 32) fail('inclusion', `${where}: malformed proof hash`);
     hashes.push(h);
   }
-  if (i >= lines.length) fail('inclusion proof', `${where}: the proof holds no checkpoint`);
+  if (i >= lines.length) fail('inclusion', `${where}: the proof holds no checkpoint`);
   return { index: BigInt(m[1]), hashes, checkpoint: lines.slice(i + 1).join('\n') };
 }
 
@@ -186,292 +183,691 @@ function decodeEntry(b, where) {
 
 // ---------------------------------------------------------------- records (protobuf wire format)
 
-// Field numbers from proto/record.proto: number -> "name:type" ("[]" = repeated).
-const SCHEMA = {
-  Record: { 1: 'record_id:string', 2: 'signer:string', 3: 'key_id:string', 4: 'event_time_micros:int64',
-    10: 'genesis:Genesis', 11: 'participant_registered:ParticipantRegistered', 12: 'key_added:KeyAdded',
-    13: 'key_revoked:KeyRevoked', 14: 'role_granted:RoleGranted', 15: 'participant_suspended:Reason',
-    16: 'participant_reinstated:Reason', 17: 'certificate_issued:CertificateIssued',
-    18: 'certificate_status_changed:CertificateStatusChanged', 20: 'lot_created:LotCreated',
-    21: 'transformation:Transformation', 22: 'custody_shipped:CustodyShipped', 23: 'custody_received:CustodyReceived',
-    24: 'piece_registered:PieceRegistered', 25: 'piece_lifecycle:PieceLifecycle', 26: 'stone_replaced:StoneReplaced',
-    27: 'error_declared:ErrorDeclared', 28: 'operator_key_rotated:OperatorKeyRotated' },
-  Genesis: { 1: 'origin:string', 2: 'operator:ParticipantRegistered' },
-  ParticipantRegistered: { 1: 'participant_id:string', 2: 'legal_name:string', 3: 'identifiers:Identifier[]',
-    4: 'roles:enum[]', 5: 'keys:PublicKey[]' },
-  Identifier: { 1: 'scheme:string', 2: 'value:string' },
-  PublicKey: { 1: 'ed25519:bytes' },
-  KeyAdded: { 1: 'participant_id:string', 2: 'key:PublicKey' },
-  KeyRevoked: { 1: 'participant_id:string', 2: 'key_id:string', 3: 'reason:string' },
-  RoleGranted: { 1: 'participant_id:string', 2: 'role:enum' },
-  Reason: { 1: 'participant_id:string', 2: 'reason:string' },
-  GradingReport: { 1: 'lab:string', 2: 'report_number:string', 3: 'inscription:string', 4: 'origin:enum',
-    5: 'growth_method:enum', 6: 'treatment:string', 7: 'carats_thousandths:int64', 8: 'colour:string',
-    9: 'clarity:string', 10: 'cut:string', 11: 'measurements:string' },
-  KimberleyProcessCertificate: { 1: 'certificate_number:string', 2: 'country_of_origin:string', 3: 'exporter:string',
-    4: 'importer:string', 5: 'carats_thousandths:int64', 6: 'parcels:int64' },
-  CertificateIssued: { 1: 'certificate_id:string', 2: 'scheme:string', 3: 'subject_participant:string',
-    4: 'subject_lot:string', 5: 'subject_facility:string', 6: 'scope:string', 7: 'valid_from_micros:int64',
-    8: 'valid_until_micros:int64', 9: 'external_number:string', 10: 'document_sha256:bytes',
-    20: 'grading_report:GradingReport', 21: 'kimberley_process:KimberleyProcessCertificate' },
-  CertificateStatusChanged: { 1: 'certificate_id:string', 2: 'status:enum', 3: 'reason:string', 4: 'effective_micros:int64' },
-  LotCreated: { 1: 'lot_id:string', 2: 'material:string', 3: 'form:string', 4: 'origin_class:enum', 5: 'quantity:int64',
-    6: 'unit:enum', 7: 'fineness_ppt:int64', 8: 'facility:string', 9: 'certificate_ids:string[]', 10: 'note:string' },
-  LotQuantity: { 1: 'lot_id:string', 2: 'quantity:int64' },
-  OutputLot: { 1: 'lot_id:string', 2: 'form:string', 3: 'quantity:int64', 4: 'fineness_ppt:int64' },
-  Transformation: { 1: 'transformation_id:string', 2: 'process:enum', 3: 'material:string', 4: 'inputs:LotQuantity[]',
-    5: 'outputs:OutputLot[]', 6: 'declared_loss_fine:int64', 7: 'location:string', 8: 'certificate_ids:string[]', 9: 'note:string' },
-  CustodyShipped: { 1: 'shipment_id:string', 2: 'lot_id:string', 3: 'to_participant:string', 4: 'business_reference_sha256:bytes' },
-  CustodyReceived: { 1: 'shipment_id:string', 2: 'lot_id:string' },
-  MetalInput: { 1: 'lot_id:string', 2: 'quantity:int64' },
-  PieceRegistered: { 1: 'piece_id:string', 2: 'description:string', 3: 'stone_lot_ids:string[]',
-    4: 'metal_inputs:MetalInput[]', 5: 'hallmark:string', 6: 'claims:enum[]' },
-  PieceLifecycle: { 1: 'piece_id:string', 2: 'event:enum', 3: 'owner_salted_sha256:bytes', 4: 'note:string' },
-  StoneReplaced: { 1: 'piece_id:string', 2: 'old_stone_lot_id:string', 3: 'new_stone_lot_id:string', 4: 'reason:string' },
-  ErrorDeclared: { 1: 'wrong_index:int64', 2: 'replacement_index:int64', 3: 'reason:string' },
-  OperatorKeyRotated: { 1: 'new_key:PublicKey', 2: 'reason:string' },
-};
-const BODIES = Object.values(SCHEMA.Record).map((f) => f.split(':')[0]).filter((n) =>
-  !['record_id', 'signer', 'key_id', 'event_time_micros'].includes(n));
-const SCALAR = new Set(['int64', 'enum']);
+// The one encoding a record may have (ledger/canonical.h), walked as
+// ledger/canonical.cc walks it and named with the same words; SCHEMA is
+// generated from proto/record.proto (verify_tables.js).
+const BODIES = Object.values(SCHEMA.Record).filter((f) => f.oneof === 'body').map((f) => f.name);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const VALUE_WIRE = { double: 1, fixed64: 1, sfixed64: 1, float: 5, fixed32: 5, sfixed32: 5, string: 2, bytes: 2 };
+const valueWire = (f) => (f.type in VALUE_WIRE ? VALUE_WIRE[f.type] : SCHEMA[f.type] ? 2 : 0);
+const wireOf = (f) => (f.packed ? 2 : valueWire(f));
+const varintSize = (v) => { let n = 1; while (v >= 0x80n) { v >>= 7n; n++; } return n; };
+function canonicalVarint(f, v) {
+  if (f.type === 'int32' || f.type === 'enum') return BigInt.asUintN(64, BigInt.asIntN(32, v));
+  if (f.type === 'uint32' || f.type === 'sint32') return BigInt.asUintN(32, v);
+  if (f.type === 'bool') return v !== 0n ? 1n : 0n;
+  return v;
+}
+// A field's value as the page reads it.
+function valueOf(f, v) {
+  if (f.type === 'bool') return v !== 0n;
+  if (f.type === 'uint64') return Number(v);
+  if (f.type === 'enum' || f.type === 'int32') return Number(BigInt.asIntN(32, v));
+  return Number(BigInt.asIntN(64, v));
+}
 
-// Decodes protobuf bytes as message `type`; unknown fields are skipped. Throws Error if malformed.
-export function decodeMessage(bytes, type) {
+export class EncodingError extends Error {}
+
+// Reads a varint at bytes[pos]: [value (BigInt), next pos, length], or null if
+// truncated or longer than ten bytes.
+function readVarint(bytes, pos) {
+  let v = 0n;
+  for (let shift = 0n, len = 1; shift < 70n; shift += 7n, len++) {
+    if (pos >= bytes.length) return null;
+    const b = bytes[pos++];
+    if (shift === 63n && b > 1) return null;
+    v |= BigInt(b & 0x7f) << shift;
+    if (!(b & 0x80)) return [v, pos, len];
+  }
+  return null;
+}
+
+// Decodes canonical protobuf bytes as message `type` (a SCHEMA name). Throws
+// EncodingError "non-canonical encoding: <where>: <offence>" for anything but
+// the canonical encoding, with ledger/canonical.cc's words.
+export function decodeMessage(bytes, type, where = type, depth = 0) {
+  const offence = (at, what) => { throw new EncodingError(`non-canonical encoding: ${at}: ${what}`); };
+  if (depth > 64) offence(where, 'messages nested too deep');
   const schema = SCHEMA[type];
   const out = {};
-  for (const spec of Object.values(schema)) {
-    const [name, t] = spec.split(':');
-    if (t.endsWith('[]')) out[name] = [];
-    else if (t === 'string') out[name] = '';
-    else if (t === 'int64' || t === 'enum') out[name] = 0;
+  for (const f of Object.values(schema)) {
+    if (f.repeated) out[f.name] = [];
+    else if (f.type === 'string') out[f.name] = '';
+    else if (f.type === 'bool') out[f.name] = false;
+    else if (!SCHEMA[f.type] && f.type !== 'bytes' && !f.presence) out[f.name] = 0;
   }
-  let pos = 0;
-  const varint = () => {
-    let v = 0n, shift = 0n;
-    for (;;) {
-      if (pos >= bytes.length || shift > 63n) throw new Error('truncated varint');
-      const b = bytes[pos++];
-      v |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if (!(b & 0x80)) return v;
-    }
-  };
-  const num = (v) => Number(BigInt.asIntN(64, v));
+  const name = (f) => `${f.name} (${f.number})`;
+  const oneofs = new Map();
+  let last = null, pos = 0;
   while (pos < bytes.length) {
-    const key = varint();
-    const field = Number(key >> 3n), wire = Number(key & 7n);
-    const spec = schema[field];
-    let value;
-    if (wire === 0) value = varint();
-    else if (wire === 2) {
-      const n = Number(varint());
-      if (pos + n > bytes.length) throw new Error('truncated field');
-      value = bytes.subarray(pos, pos + n);
-      pos += n;
-    } else if (wire === 1 || wire === 5) {
-      pos += wire === 1 ? 8 : 4;
-      if (pos > bytes.length) throw new Error('truncated field');
-      continue;
-    } else throw new Error(`wire type ${wire}`);
-    if (!spec) continue;
-    const [name, t0] = spec.split(':');
-    const repeated = t0.endsWith('[]');
-    const t = repeated ? t0.slice(0, -2) : t0;
+    const key = readVarint(bytes, pos);
+    if (!key) offence(where, 'a field key is truncated');
+    if (key[2] !== varintSize(key[0])) offence(where, 'a field key is not in its shortest form');
+    pos = key[1];
+    const number = key[0] >> 3n, wire = Number(key[0] & 7n);
+    const spec = number <= 0x1fffffffn ? schema[String(number)] : undefined;
+    if (!spec) offence(where, `field ${number} is not in the schema of ${type}`);
+    const f = { ...spec, number: Number(number) };
+    const at = `${where}.${f.name}`;
+    if (last && f.number < last.number) {
+      offence(where, `${name(f)} comes after ${name(last)}; fields must be in increasing number order`);
+    }
+    if (last && last.number === f.number && (!f.repeated || f.packed)) offence(where, `${name(f)} appears more than once`);
+    if (f.oneof) {
+      const seen = oneofs.get(f.oneof);
+      if (seen && seen.number !== f.number) offence(where, `fields ${name(seen)} and ${name(f)} of oneof ${f.oneof} are both set`);
+      if (!seen) oneofs.set(f.oneof, f);
+    }
+    if (wire !== wireOf(f)) offence(at, `wire type ${wire}; its type is written with wire type ${wireOf(f)}`);
+    const implicit = !f.repeated && !f.presence;
     let values;
-    if (SCALAR.has(t)) {
-      if (wire === 2) {  // packed
-        const saved = [bytes, pos];
+    if (wire === 0) {
+      const r = readVarint(bytes, pos);
+      if (!r) offence(at, 'its value is truncated');
+      const [v, next, len] = r;
+      pos = next;
+      if (canonicalVarint(f, v) !== v || len !== varintSize(v)) offence(at, 'its value is not in its shortest form');
+      if (implicit && v === 0n) offence(at, 'holds its default value, which the canonical encoding leaves out');
+      values = [valueOf(f, v)];
+    } else if (wire === 1 || wire === 5) {
+      const n = wire === 1 ? 8 : 4;
+      if (bytes.length - pos < n) offence(at, 'its value is truncated');
+      if (implicit && bytes.subarray(pos, pos + n).every((b) => b === 0)) {
+        offence(at, 'holds its default value, which the canonical encoding leaves out');
+      }
+      pos += n;
+      values = [];  // no fixed-width field in the schema is read
+    } else {
+      const r = readVarint(bytes, pos);
+      if (!r) offence(at, 'its length is truncated');
+      const [n, next, len] = r;
+      pos = next;
+      if (len !== varintSize(n)) offence(at, 'its length is not in its shortest form');
+      if (n > BigInt(bytes.length - pos)) offence(at, 'its value is truncated');
+      const value = bytes.subarray(pos, pos + Number(n));
+      pos += Number(n);
+      if (f.packed) {
+        if (!value.length) offence(at, 'an empty packed run, which the canonical encoding leaves out');
+        const vw = valueWire(f);
+        if (vw !== 0 && value.length % (vw === 1 ? 8 : 4) !== 0) offence(at, 'a packed value is truncated');
         values = [];
-        const inner = value;
-        let p = 0;
-        while (p < inner.length) {
-          let v = 0n, shift = 0n, b;
-          do { b = inner[p++]; v |= BigInt(b & 0x7f) << shift; shift += 7n; } while (b & 0x80 && p < inner.length);
-          values.push(num(v));
+        for (let p = 0; vw === 0 && p < value.length;) {
+          const e = readVarint(value, p);
+          if (!e) offence(at, 'a packed value is truncated');
+          if (canonicalVarint(f, e[0]) !== e[0] || e[2] !== varintSize(e[0])) offence(at, 'a packed value is not in its shortest form');
+          values.push(valueOf(f, e[0]));
+          p = e[1];
         }
-        [bytes, pos] = saved;
-      } else values = [num(value)];
-    } else if (wire !== 2) throw new Error(`field ${name} has the wrong wire type`);
-    else if (t === 'string') values = [utf8.decode(value)];
-    else if (t === 'bytes') values = [value.slice()];
-    else values = [decodeMessage(value, t)];
-    if (repeated) out[name].push(...values);
-    else out[name] = values[values.length - 1];
+      } else if (SCHEMA[f.type]) {
+        values = [decodeMessage(value, f.type, at, depth + 1)];
+      } else {
+        let s;
+        if (f.type === 'string') {
+          try { s = utf8.decode(value); } catch (e) { offence(at, 'is not valid UTF-8'); }
+        }
+        if (implicit && !value.length) offence(at, 'holds its default value, which the canonical encoding leaves out');
+        values = [f.type === 'string' ? s : value.slice()];
+      }
+    }
+    if (f.repeated) out[f.name].push(...values);
+    else out[f.name] = values[0];
+    last = f;
   }
   return out;
 }
 
 export function recordKind(record) { return BODIES.find((b) => record[b] !== undefined) || 'empty record'; }
 
+// ---------------------------------------------------------------- enums
+
+// Names of enum values, and numbers by name, from proto/record.proto (verify_tables.js).
+const NAME = (e, n) => ENUMS[e][String(n)] ?? '';
+const NUMBER = Object.fromEntries(Object.entries(ENUMS).map(([e, values]) =>
+  [e, Object.fromEntries(Object.entries(values).map(([n, name]) => [name, Number(n)]))]));
+const ROLE_OPERATOR = NUMBER.Role.ROLE_OPERATOR;
+const UNIT_MILLIGRAM = NUMBER.Unit.UNIT_MILLIGRAM;
+const UNIT_CARAT_THOUSANDTH = NUMBER.Unit.UNIT_CARAT_THOUSANDTH;
+const PROCESS_ALLOY = NUMBER.Process.PROCESS_ALLOY;
+
 // ---------------------------------------------------------------- the bundle
 
 async function keyIdOf(publicKey) { return hex((await sha256(publicKey)).slice(0, 8)); }
 
-// Verifies the JSON bundle against the verifier key string. Returns
-// {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}], participants, checks}
-// or {ok: false, check, detail}.
-// `witnessKeys`: the cosignature verifier keys the page pins (may be empty).
-export async function verifyBundle(bundle, vkey, witnessKeys = []) {
+// Verifies the JSON bundle against the verifier key string. Options:
+//   witnessKeys: the cosignature verifier keys the page pins (default none);
+//   quorum: how many of them must have cosigned (default 0: none required);
+//   pieceId: the piece the bundle must be about (the page's URL names it).
+// Returns {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}],
+// participants, claims, cosignatures, checks} or {ok: false, check, detail},
+// `check` being the rule broken (ledger/bundle_rules.h).
+export async function verifyBundle(bundle, vkey, options = {}) {
   try {
-    return await verify(bundle, vkey, witnessKeys);
+    return await verify(bundle, vkey, options);
   } catch (e) {
     if (e instanceof CheckFailed) return { ok: false, check: e.check, detail: e.detail };
     return { ok: false, check: 'bundle', detail: `the bundle cannot be read: ${e.message}` };
   }
 }
 
-async function verify(bundle, vkey, witnessKeys) {
+async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = {}) {
   if (!globalThis.crypto || !crypto.subtle) {
     fail('browser support', 'this page has no WebCrypto here (it must be opened over HTTPS or from localhost)');
   }
   const verifier = await parseVerifierKey(vkey);
   const witnesses = [];
   for (const w of witnessKeys) witnesses.push(await parseWitnessKey(w));
-  if (bundle.format !== 'touchstone-bundle/v1') fail('bundle format', `unknown format "${bundle.format}"`);
-  const text = await verifyNote(bundle.checkpoint, verifier, 'checkpoint signature');
+  if (bundle.format !== 'touchstone-bundle/v1') fail('format', `bundle format is '${bundle.format}', not 'touchstone-bundle/v1'`);
+  if (pieceId !== undefined && bundle.piece_id !== pieceId) {
+    fail('piece', `this bundle is about piece '${bundle.piece_id}', not '${pieceId}', the piece this page is for`);
+  }
+  const text = await verifyNote(bundle.checkpoint, verifier, 'checkpoint');
   const checkpoint = parseCheckpoint(text, verifier);
   const cosignatures = await checkCosignatures(bundle.checkpoint, text, verifier, witnesses);
-
-  // Inclusion, entries, hash chain.
-  const entries = [];
-  let previous = null, links = 0;
-  for (const e of bundle.entries || []) {
-    const where = `entry ${e.index}`;
-    const index = BigInt(e.index);
-    if (previous && index <= previous.index) fail('entries', `${where}: entries are not in increasing index order`);
-    const bytes = b64decode(e.entry);
-    if (!bytes) fail('entries', `${where}: its bytes are not base64`);
-    const proof = parseTlogProof(e.tlog_proof || '', where);
-    if (proof.checkpoint !== bundle.checkpoint) fail('inclusion proof', `${where}: its proof is against another checkpoint than the bundle's`);
-    if (proof.index !== index) fail('inclusion proof', `${where}: its proof is for entry ${proof.index}`);
-    const leaf = await leafHash(bytes);
-    const root = await inclusionRoot(index, checkpoint.size, leaf, proof.hashes);
-    if (!root || !equal(root, checkpoint.root)) {
-      fail('inclusion proof', `${where}: its inclusion proof does not lead to the checkpoint's root (the bytes are not what the log holds)`);
-    }
-    const entry = decodeEntry(bytes, where);
-    if (entry.index !== index) fail('entries', `${where}: the entry says it is entry ${entry.index}`);
-    if (previous && previous.index + 1n === index) {
-      if (!equal(entry.prev, previous.leaf)) fail('hash chain', `${where}: its previous-entry hash is not entry ${previous.index}'s leaf hash`);
-      links++;
-    }
-    let record;
-    try { record = decodeMessage(entry.record, 'Record'); } catch (err) { fail('entries', `${where}: its record cannot be decoded (${err.message})`); }
-    const item = { index: Number(index), recordedAt: entry.recordedAt, record, kind: recordKind(record),
-      recordBytes: entry.record, signature: entry.signature, leaf };
-    entries.push(item);
-    previous = { index, leaf };
-  }
-  if (!entries.length) fail('entries', 'the bundle holds no records');
-
-  // Record signatures, replaying the bundle's own key records.
-  const participants = new Map();  // id -> {name, roles, identifiers, keys: Map(keyId -> {key, revokedAt})}
-  const register = async (reg, at) => {
-    const p = { id: reg.participant_id, name: reg.legal_name, roles: reg.roles, identifiers: reg.identifiers, keys: new Map(), at };
-    for (const k of reg.keys) p.keys.set(await keyIdOf(k.ed25519), { key: k.ed25519, revokedAt: null });
-    participants.set(p.id, p);
-  };
-  for (const e of entries) {
-    const r = e.record, where = `entry ${e.index}`;
-    if (e.kind === 'genesis' && r.genesis.operator) await register(r.genesis.operator, e.index);
-    const signer = participants.get(r.signer);
-    if (!signer) fail('record signatures', `${where}: its signer "${r.signer}" is not registered earlier in the bundle`);
-    const key = signer.keys.get(r.key_id);
-    if (!key) fail('record signatures', `${where}: ${r.signer} has no key ${r.key_id} registered earlier in the bundle`);
-    if (key.revokedAt !== null) fail('record signatures', `${where}: ${r.signer}'s key ${r.key_id} was revoked at entry ${key.revokedAt}`);
-    if (e.signature.length !== 64 || !(await ed25519Verify(key.key, e.signature, concat(RECORD_CONTEXT, e.recordBytes)))) {
-      fail('record signatures', `${where}: the signature is not ${r.signer}'s (key ${r.key_id})`);
-    }
-    if (e.kind === 'participant_registered') await register(r.participant_registered, e.index);
-    if (e.kind === 'key_added') {
-      const p = participants.get(r.key_added.participant_id);
-      if (p && r.key_added.key) p.keys.set(await keyIdOf(r.key_added.key.ed25519), { key: r.key_added.key.ed25519, revokedAt: null });
-    }
-    if (e.kind === 'key_revoked') {
-      const k = participants.get(r.key_revoked.participant_id)?.keys.get(r.key_revoked.key_id);
-      if (k) k.revokedAt = e.index;
-    }
-    if (e.kind === 'operator_key_rotated' && r.operator_key_rotated.new_key) {
-      // The checkpoint key handover (ledger/key_handover.h): the signing key gives way to the new one.
-      key.revokedAt = e.index;
-      const next = r.operator_key_rotated.new_key.ed25519;
-      signer.keys.set(await keyIdOf(next), { key: next, revokedAt: null });
-    }
-  }
-
-  // References: everything a record names is in the bundle.
-  const lots = new Set(), certs = new Set(), pieces = new Set();
-  for (const { record: r, kind } of entries) {
-    if (kind === 'lot_created') lots.add(r.lot_created.lot_id);
-    if (kind === 'transformation') r.transformation.outputs.forEach((o) => lots.add(o.lot_id));
-    if (kind === 'certificate_issued') certs.add(r.certificate_issued.certificate_id);
-    if (kind === 'piece_registered') pieces.add(r.piece_registered.piece_id);
-  }
-  const indices = new Set(entries.map((e) => e.index));
-  const need = (ok, where, what) => { if (!ok) fail('completeness', `entry ${where}: ${what} is not in the bundle`); };
-  for (const { index, record: r, kind } of entries) {
-    const b = r[kind];
-    for (const c of b.certificate_ids || []) need(certs.has(c), index, `certificate ${c}`);
-    if (kind === 'transformation') b.inputs.forEach((i) => need(lots.has(i.lot_id), index, `lot ${i.lot_id}`));
-    if (kind === 'piece_registered') {
-      b.stone_lot_ids.forEach((l) => need(lots.has(l), index, `stone ${l}`));
-      b.metal_inputs.forEach((m) => need(lots.has(m.lot_id), index, `lot ${m.lot_id}`));
-    }
-    if (kind === 'stone_replaced') need(lots.has(b.new_stone_lot_id), index, `stone ${b.new_stone_lot_id}`);
-    if (kind === 'custody_shipped' || kind === 'custody_received') need(lots.has(b.lot_id), index, `lot ${b.lot_id}`);
-    if (kind === 'certificate_status_changed') need(certs.has(b.certificate_id), index, `certificate ${b.certificate_id}`);
-    if (kind === 'piece_lifecycle' || kind === 'stone_replaced') need(pieces.has(b.piece_id), index, `piece ${b.piece_id}`);
-    if (kind === 'error_declared') need(indices.has(Number(b.wrong_index)), index, `the record it declares wrong (entry ${b.wrong_index})`);
-  }
-  if (!pieces.has(bundle.piece_id)) fail('completeness', `the piece ${bundle.piece_id} has no registration record in the bundle`);
-
-  checkSignerRights(entries, bundle.piece_id);
-  const custody = checkCustody(entries, bundle.piece_id);
-  const claims = checkClaims(entries, bundle.piece_id);
+  const vouched = new Set(cosignatures.filter((c) => c.checked).map((c) => c.key)).size;
+  if (quorum > witnesses.length) fail('witnesses', `a quorum of ${quorum} needs at least ${quorum} witness keys; ${witnesses.length} given`);
+  if (vouched < quorum) fail('witnesses', `checkpoint: cosigned by ${vouched} of the ${witnesses.length} witnesses given; ${quorum} required`);
+  const items = await readEntries(bundle, checkpoint);
+  const participants = await checkSigners(items);
+  const graph = checkGraph(bundle.piece_id, items, participants);
   return {
-    ok: true, checkpoint, verifier, entries, participants, claims, cosignatures,
-    checks: { records: entries.length, links, signatures: entries.length, custody },
+    ok: true, checkpoint, verifier, entries: items, participants: pageParticipants(participants), cosignatures,
+    quorum, claims: [...graph.asserted].sort((a, b) => a - b), graph,
+    checks: { records: items.length, links: items.links, signatures: items.length, custody: { received: graph.received } },
   };
 }
 
-// ---------------------------------------------------------------- claims
-
-const RECYCLED = new Set([2, 3, 5]);
-const combineOrigins = (a, b) => (a === b ? a : RECYCLED.has(a) && RECYCLED.has(b) ? 5 : 6);
-const ORIGIN_WORDS = ['unspecified', 'mined', 'recycled pre-consumer', 'recycled post-consumer', 'lab-grown', 'recycled mixed', 'mixed'];
-
-// Re-derives origin classes in index order and checks the piece's origin claims.
-// Returns the claims checked (numbers, proto/record.proto Claim).
-export function checkClaims(entries, pieceId) {
-  const origin = new Map();
-  let piece = null, stones = [];
-  for (const { record: r, kind } of entries) {
-    const b = r[kind];
-    if (kind === 'lot_created') origin.set(b.lot_id, b.origin_class);
-    if (kind === 'transformation') {
-      const o = b.inputs.map((i) => origin.get(i.lot_id) ?? 0).reduce(combineOrigins);
-      b.outputs.forEach((out) => origin.set(out.lot_id, o));
+// Every entry proven in the checkpoint's tree, decoded, chained and its record
+// canonical (bundle_verify.cc's entry loop). Returns the items in index order
+// (with .links: how many hash-chain links were checked).
+async function readEntries(bundle, checkpoint) {
+  if (!(bundle.entries || []).length) fail('entries', 'the bundle has no entries');
+  const items = [];
+  let previous = null, links = 0;
+  for (const e of bundle.entries) {
+    const at = `entry ${e.index}`;
+    const index = BigInt(e.index);
+    if (previous && index <= previous.index) {
+      fail('entries', `entries out of order: ${at} follows entry ${previous.index}; indices must strictly increase`);
     }
-    if (kind === 'piece_registered' && b.piece_id === pieceId) { piece = b; stones = [...b.stone_lot_ids]; }
-    if (kind === 'stone_replaced' && b.piece_id === pieceId) {
-      stones = stones.map((x) => (x === b.old_stone_lot_id ? b.new_stone_lot_id : x));
+    const proof = parseTlogProof(e.tlog_proof || '', at);
+    if (proof.checkpoint !== bundle.checkpoint) fail('inclusion', `${at}: its tlog_proof is against another checkpoint than the bundle's`);
+    if (proof.index !== index) fail('inclusion', `${at}: its tlog_proof is for index ${proof.index}`);
+    const bytes = b64decode(e.entry);
+    if (!bytes) fail('entries', `${at}: its bytes are not base64`);
+    const leaf = await leafHash(bytes);
+    const root = await inclusionRoot(index, checkpoint.size, leaf, proof.hashes);
+    if (!root || !equal(root, checkpoint.root)) {
+      fail('inclusion', `${at} is not in the log under the checkpoint (size ${checkpoint.size}): its inclusion proof does not lead to the checkpoint's root`);
+    }
+    const entry = decodeEntry(bytes, at);
+    if (entry.index !== index) fail('entries', `${at}: its bytes say index ${entry.index}`);
+    if (previous && previous.index + 1n === index) {
+      if (!equal(entry.prev, previous.leaf)) fail('chain', `${at} does not chain to entry ${previous.index}`);
+      links++;
+    }
+    let record;
+    try {
+      record = decodeMessage(entry.record, 'Record');
+      validateRecord(record);
+    } catch (err) {
+      if (!(err instanceof EncodingError)) throw err;
+      fail('encoding', `${at}: record does not parse: ${err.message}`);
+    }
+    const kind = recordKind(record);
+    items.push({ index: Number(index), recordedAt: entry.recordedAt, record, kind, body: record[kind],
+      recordBytes: entry.record, signature: entry.signature, leaf, where: `entry ${index} (${kind})` });
+    previous = { index, leaf };
+  }
+  items.links = links;
+  return items;
+}
+
+// The structure every record has (ledger/record.cc ParseRecord), with its words.
+function validateRecord(r) {
+  const bad = (what) => { throw new EncodingError(what); };
+  if (!r.record_id.length || r.record_id.length > 128 || !/^[\x21-\x7e]+$/.test(r.record_id)) {
+    bad('record_id must be 1 to 128 printable ASCII characters without spaces');
+  }
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(r.signer)) {
+    bad(`signer '${r.signer}' is not a participant id ([a-z0-9][a-z0-9._-]{0,63})`);
+  }
+  if (!/^[0-9a-f]{16}$/.test(r.key_id)) bad('key_id must be 16 lowercase hex characters');
+  if (r.event_time_micros < 0) bad('event_time_micros must not be negative');
+  if (recordKind(r) === 'empty record') bad('record has no body');
+}
+
+// ---------------------------------------------------------------- signers (bundle_verify.cc)
+
+// The roles that may write this record (ledger/writer_roles.h, generated).
+function writerRoles(kind, body) {
+  const roles = WRITER_ROLES[kind] || [];
+  return Array.isArray(roles) ? roles : roles.by_origin_class[String(body.origin_class)] || [0];
+}
+const roleNames = (roles) => roles.map((r) => (r === 0 ? 'none' : NAME('Role', r))).join(' or ');
+
+// The participant a genesis or participant record is about (bundle_verify.cc ParticipantTarget).
+function participantTarget(item) {
+  const { kind, body, record } = item;
+  if (kind === 'genesis') return body.operator?.participant_id ?? '';
+  if (kind === 'operator_key_rotated') return record.signer;
+  return ['participant_registered', 'key_added', 'key_revoked', 'role_granted', 'participant_suspended',
+    'participant_reinstated'].includes(kind) ? body.participant_id : undefined;
+}
+
+async function register(item, reg, participants) {
+  if (participants.has(reg.participant_id)) {
+    fail('once', `${item.where} registers '${reg.participant_id}', registered before in the bundle`);
+  }
+  const p = { name: reg.legal_name, identifiers: reg.identifiers, roles: new Set(reg.roles), keys: new Map(),
+    suspended: false, registeredIndex: item.index };
+  for (const k of reg.keys) {
+    if (k.ed25519.length !== 32) fail('signature', `${item.where} registers a bad key`);
+    const id = await keyIdOf(k.ed25519);
+    if (!p.keys.has(id)) p.keys.set(id, newKey(k.ed25519, item, null));
+  }
+  participants.set(reg.participant_id, p);
+}
+
+function newKey(key, item, addedBy) {
+  return { key, addedIndex: item.index, addedMicros: item.record.event_time_micros, revokedIndex: null, addedBy };
+}
+
+// Every record's signature under the key of the bundle its record names, all
+// at once (bundle_verify.cc PreverifySignatures). Only a speed-up.
+async function preverify(items) {
+  const keys = new Map();
+  const learn = async (k) => { if (k && k.ed25519.length === 32) keys.set(await keyIdOf(k.ed25519), k.ed25519); };
+  for (const { kind, body } of items) {
+    if (kind === 'genesis') for (const k of body.operator?.keys || []) await learn(k);
+    if (kind === 'participant_registered') for (const k of body.keys) await learn(k);
+    if (kind === 'key_added') await learn(body.key);
+    if (kind === 'operator_key_rotated') await learn(body.new_key);
+  }
+  await Promise.all(items.map(async (item) => {
+    const key = keys.get(item.record.key_id);
+    if (key && await signatureValid(key, item)) item.validUnder = key;
+  }));
+}
+
+async function signatureValid(key, item) {
+  return item.signature.length === 64 && ed25519Verify(key, item.signature, concat(RECORD_CONTEXT, item.recordBytes));
+}
+
+async function checkSigner(item, participants) {
+  const r = item.record, where = item.where;
+  const p = participants.get(r.signer);
+  if (!p) fail('signature', `${where} is signed by '${r.signer}', who is not registered in the bundle (its registration record is missing)`);
+  const key = p.keys.get(r.key_id);
+  if (!key) fail('signature', `${where} is signed with key ${r.key_id} of '${r.signer}', which the bundle never adds (its KeyAdded record is missing)`);
+  if (key.revokedIndex !== null && key.revokedIndex < item.index) {
+    fail('signature', `${where} is signed with key ${r.key_id} of '${r.signer}', revoked at entry ${key.revokedIndex}`);
+  }
+  if (r.event_time_micros < key.addedMicros) {
+    fail('signature', `${where} is dated before key ${r.key_id} of '${r.signer}' was added (entry ${key.addedIndex})`);
+  }
+  if (!(item.validUnder && equal(item.validUnder, key.key)) && !(await signatureValid(key.key, item))) {
+    fail('signature', `${where}: the signature is not by key ${r.key_id} of '${r.signer}'`);
+  }
+  if (p.suspended) fail('roles', `${where} is signed by '${r.signer}', suspended at the time`);
+  const roles = writerRoles(item.kind, item.body);
+  if (roles.length && !roles.some((x) => p.roles.has(x))) {
+    fail('roles', `${where}: '${r.signer}' does not hold the role it needs (${roleNames(roles)})`);
+  }
+  const target = participantTarget(item);
+  if ((item.kind === 'key_added' || item.kind === 'key_revoked') && !p.roles.has(ROLE_OPERATOR) && target !== r.signer) {
+    fail('roles', `${where}: only '${target}' or the operator may change its keys`);
+  }
+  item.signedWith = key;
+}
+
+async function applyParticipantRecord(item, participants) {
+  const { kind, body, where } = item;
+  if (kind === 'participant_registered') return register(item, body, participants);
+  const target = participantTarget(item);
+  if (target === undefined) return;
+  const p = participants.get(target);
+  if (!p) fail('completeness', `${where} is about participant '${target}', who is not registered in the bundle`);
+  if (kind === 'key_added') {
+    const key = body.key?.ed25519 ?? new Uint8Array(0);
+    if (key.length !== 32) fail('signature', `${where} adds a bad key`);
+    const id = await keyIdOf(key);
+    if (!p.keys.has(id)) p.keys.set(id, newKey(key, item, item.record.signer));
+  } else if (kind === 'key_revoked') {
+    const k = p.keys.get(body.key_id);
+    if (!k) fail('completeness', `${where} revokes key ${body.key_id} of '${target}', which the bundle never adds`);
+    if (k.revokedIndex === null) k.revokedIndex = item.index;
+  } else if (kind === 'role_granted') {
+    p.roles.add(body.role);
+  } else if (kind === 'operator_key_rotated') {
+    // The signing key hands over to the new one (ledger/key_handover.h).
+    const key = body.new_key?.ed25519 ?? new Uint8Array(0);
+    if (key.length !== 32) fail('signature', `${where} names a bad key`);
+    const old = p.keys.get(item.record.key_id);
+    if (old && old.revokedIndex === null) old.revokedIndex = item.index;
+    const id = await keyIdOf(key);
+    if (!p.keys.has(id)) p.keys.set(id, newKey(key, item, null));
+  } else if (kind === 'participant_suspended') {
+    p.suspended = true;
+  } else if (kind === 'participant_reinstated') {
+    p.suspended = false;
+  }
+}
+
+async function checkSigners(items) {
+  await preverify(items);
+  const participants = new Map();
+  for (const item of items) {
+    if ((item.index === 0) !== (item.kind === 'genesis')) {
+      fail('entries', item.index === 0 ? 'entry 0 is not a genesis record' : `entry ${item.index} is a genesis record`);
+    }
+    if (item.kind === 'genesis') {
+      const operator = item.body.operator ?? { participant_id: '', legal_name: '', identifiers: [], roles: [], keys: [] };
+      if (operator.participant_id !== item.record.signer) fail('signature', 'the genesis record is not signed by its operator');
+      await register(item, operator, participants);
+    }
+    await checkSigner(item, participants);
+    await applyParticipantRecord(item, participants);
+  }
+  return participants;
+}
+
+// The participants as the page shows them: roles as a list, and the keys the
+// operator (not the participant) added, which vouch for nothing but the operator's word.
+function pageParticipants(participants) {
+  const out = new Map();
+  for (const [id, p] of participants) {
+    out.set(id, { id, name: p.name, identifiers: p.identifiers, roles: [...p.roles], at: p.registeredIndex,
+      operatorAddedKeys: [...p.keys].filter(([, k]) => k.addedBy && k.addedBy !== id).map(([kid, k]) => ({ keyId: kid, by: k.addedBy, index: k.addedIndex })) });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the graph (bundle_links.cc)
+
+const aboutPiece = ({ kind, body }, pieceId) =>
+  ['piece_registered', 'piece_lifecycle', 'stone_replaced'].includes(kind) && body.piece_id === pieceId;
+
+function linked(item, l, pieceId) {
+  const { kind, body } = item;
+  if (kind === 'operator_key_rotated') return true;
+  const target = participantTarget(item);
+  if (target !== undefined) return l.participants.has(target);
+  switch (kind) {
+    case 'certificate_issued': return l.certificates.has(body.certificate_id) || (Boolean(body.grading_report) && l.lots.has(body.subject_lot ?? ''));
+    case 'certificate_status_changed': return l.certificates.has(body.certificate_id);
+    case 'lot_created': return l.lots.has(body.lot_id);
+    case 'transformation': return body.outputs.some((o) => l.lots.has(o.lot_id));
+    case 'custody_shipped': case 'custody_received': return l.lots.has(body.lot_id);
+    case 'error_declared': return l.records.has(body.wrong_index);
+    default: return aboutPiece(item, pieceId);
+  }
+}
+
+function expand(item, pieceId, l) {
+  const { kind, body } = item;
+  l.participants.add(item.record.signer);
+  const lot = (id) => { if (!l.lots.has(id)) l.lots.set(id, item.index); };
+  const certs = (ids) => ids.forEach((id) => { if (!l.certificates.has(id)) l.certificates.set(id, item.index); });
+  if (kind === 'lot_created') certs(body.certificate_ids);
+  if (kind === 'transformation') { body.inputs.forEach((i) => lot(i.lot_id)); certs(body.certificate_ids); }
+  if (kind === 'certificate_issued') {
+    certs([body.certificate_id]);
+    if (body.subject_participant !== undefined) l.participants.add(body.subject_participant);
+  }
+  if (kind === 'piece_registered' && aboutPiece(item, pieceId)) {
+    body.stone_lot_ids.forEach(lot);
+    body.metal_inputs.forEach((m) => lot(m.lot_id));
+  }
+  if (kind === 'stone_replaced' && aboutPiece(item, pieceId)) { lot(body.old_stone_lot_id); lot(body.new_stone_lot_id); }
+  if (kind === 'error_declared' && body.replacement_index !== undefined) l.records.add(body.replacement_index);
+}
+
+const sorted = (keys) => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+// Everything named is there, and every record is linked to the piece.
+function checkComplete(pieceId, items, participants) {
+  const indices = new Set(items.map((i) => i.index));
+  const created = new Set(), issued = new Set(), graded = new Set();
+  for (const { kind, body } of items) {
+    if (kind === 'lot_created') created.add(body.lot_id);
+    if (kind === 'transformation') body.outputs.forEach((o) => created.add(o.lot_id));
+    if (kind === 'certificate_issued') {
+      issued.add(body.certificate_id);
+      if (body.grading_report) graded.add(body.subject_lot ?? '');
     }
   }
-  const checked = [];
-  const need = (claim, lots, ok, words) => {
-    for (const lot of lots) {
-      const o = origin.get(lot) ?? 0;
-      if (!ok(o)) fail('claims', `the piece claims ${words}, but ${lot} is ${ORIGIN_WORDS[o] || o}`);
+  const l = { records: new Set(), lots: new Map(), certificates: new Map(), participants: new Set() };
+  const expanded = new Set();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const item of items) {
+      if (expanded.has(item.index)) continue;
+      if (!l.records.has(item.index) && !linked(item, l, pieceId)) continue;
+      l.records.add(item.index);
+      expanded.add(item.index);
+      expand(item, pieceId, l);
+      changed = true;
     }
-    checked.push(claim);
+  }
+  for (const item of items) {
+    if (item.kind !== 'error_declared') continue;
+    const e = item.body;
+    if (!indices.has(e.wrong_index)) fail('completeness', `${item.where} declares entry ${e.wrong_index} wrong, which is not in the bundle`);
+    if (e.replacement_index !== undefined && !indices.has(e.replacement_index)) {
+      fail('completeness', `${item.where} names entry ${e.replacement_index} as the replacement of entry ${e.wrong_index}, which is not in the bundle`);
+    }
+  }
+  const missing = (what, by) => fail('completeness', `${what} is not in the bundle (entry ${by} names it)`);
+  for (const id of sorted(l.lots.keys())) if (!created.has(id)) missing(`the record creating lot '${id}'`, l.lots.get(id));
+  for (const id of sorted(l.certificates.keys())) if (!issued.has(id)) missing(`certificate '${id}'`, l.certificates.get(id));
+  for (const p of sorted(l.participants)) if (!participants.has(p)) fail('completeness', `participant '${p}' is not registered in the bundle`);
+  for (const item of items) {
+    const stones = [];
+    if (aboutPiece(item, pieceId) && item.kind === 'piece_registered') stones.push(...item.body.stone_lot_ids);
+    if (aboutPiece(item, pieceId) && item.kind === 'stone_replaced') stones.push(item.body.new_stone_lot_id);
+    for (const s of stones) if (!graded.has(s)) missing(`the grading report of stone '${s}'`, item.index);
+  }
+  for (const item of items) {
+    if (!l.records.has(item.index)) {
+      fail('completeness', `${item.where} is not linked to piece '${pieceId}': a record that links it to the piece is missing from the bundle`);
+    }
+  }
+  return l;
+}
+
+// ---------------------------------------------------------------- the replay (bundle_graph.cc)
+
+// A certificate's status at time t (ledger/rules_certificates.cc CertificateStatusAt).
+export function certificateStatusAt(cert, t) {
+  if (t < cert.validFrom) return 'not yet valid';
+  let status = 0;
+  for (const c of cert.changes) {
+    if (c.effective > t) break;
+    status = c.status;
+  }
+  if (status === NUMBER.CertificateStatus.CERTIFICATE_STATUS_REVOKED) return 'revoked';
+  if (status === NUMBER.CertificateStatus.CERTIFICATE_STATUS_SUSPENDED) return 'suspended';
+  if (cert.validUntil !== 0 && t > cert.validUntil) return 'expired';
+  return 'valid';
+}
+
+// The claims a piece's inputs support (ledger/claims.h DeriveClaims, its table generated).
+export function deriveClaims(metal, stones) {
+  const whyNot = new Map();
+  const add = (claim, why) => { if (!whyNot.has(claim)) whyNot.set(claim, why); };
+  const origins = Object.keys(CLAIMS).map(Number);
+  for (const c of origins) {
+    if (CLAIMS[c].needs_metal && !metal.length) add(c, 'the piece has no metal');
+    if (CLAIMS[c].needs_stones && !stones.length) add(c, 'the piece has no stones');
+  }
+  const CERTIFIED = NUMBER.Claim.CLAIM_CERTIFIED_CHAIN;
+  for (const m of metal) {
+    for (const c of origins) if (!CLAIMS[c].metal_keeps.includes(m.origin)) add(c, `lot '${m.lotId}' is ${NAME('OriginClass', m.origin)}`);
+    if (!m.certified) add(CERTIFIED, `lot '${m.lotId}' is not certified all the way back`);
+  }
+  for (const s of stones) {
+    const is = `stone '${s.lotId}' is ${NAME('StoneOrigin', s.stoneOrigin)}`;
+    for (const c of origins) if (!CLAIMS[c].stone_keeps.includes(s.stoneOrigin)) add(c, is);
+    if (!s.certified) add(CERTIFIED, `stone '${s.lotId}' is not certified all the way back`);
+  }
+  const held = new Set([...origins, CERTIFIED].filter((c) => !whyNot.has(c)));
+  return { held, whyNot };
+}
+
+const combineOrigins = (a, b) => ORIGINS.combine[String(a)]?.[String(b)] ?? NUMBER.OriginClass.ORIGIN_CLASS_MIXED;
+const stoneOriginOf = (c) => ORIGINS.stone_origin_of[String(c)] ?? 0;
+
+// Replays the records in index order with the ledger's rules for what a bundle shows.
+function replay(pieceId, items, participants, links) {
+  const g = { lots: new Map(), certificates: new Map(), piece: null, pieceIndex: 0, jeweler: '', stones: [],
+    asserted: new Set(), derived: new Set(), uses: new Map(), received: 0 };
+  const metal = [];
+  const broken = (item, id, label, what) => fail(id, `${label} rule: ${item.where} ${what}`);
+  const getLot = (item, id) => g.lots.get(id) || broken(item, 'completeness', 'reference', `names lot '${id}', created by no earlier record`);
+  const hold = (item, id, lot) => {
+    if (lot.inTransitTo) broken(item, 'custody', 'custody', `uses lot '${id}', in transit to '${lot.inTransitTo}' (shipment '${lot.shipmentId}')`);
+    if (lot.custodian !== item.record.signer) broken(item, 'custody', 'custody', `is signed by '${item.record.signer}', but lot '${id}' is held by '${lot.custodian}'`);
   };
-  for (const claim of piece.claims) {
-    if (claim === 1) need(1, piece.metal_inputs.map((m) => m.lot_id), (o) => RECYCLED.has(o), 'recycled metal');
-    if (claim === 2) need(2, stones, (o) => o === 4, 'lab-grown diamonds');
-    if (claim === 3) need(3, stones, (o) => o === 1, 'natural diamonds');
+  const rely = (item, ids) => {
+    for (const id of ids) {
+      const cert = g.certificates.get(id);
+      if (!cert) broken(item, 'completeness', 'certificate', `cites certificate '${id}', issued by no earlier record`);
+      const then = certificateStatusAt(cert, item.record.event_time_micros);
+      const appended = certificateStatusAt(cert, item.recordedAt);
+      if (then !== 'valid' || appended === 'suspended' || appended === 'revoked') {
+        broken(item, 'certificates', 'certificate', `relies on certificate '${id}', ${then !== 'valid' ? then : appended}${then !== 'valid' ? ' at its event time' : ' when appended'}`);
+      }
+      if (!g.uses.has(item.index)) g.uses.set(item.index, []);
+      g.uses.get(item.index).push({ certificateId: id, then });
+    }
+  };
+  const makeLot = (material, form, unit, fineness, origin, certified) =>
+    ({ material, form, unit, fineness, origin, certified, stoneOrigin: stoneOriginOf(origin), gradingReport: '',
+      custodian: '', inTransitTo: '', shipmentId: '', createdIndex: 0 });
+  const newLot = (item, id, lot) => {
+    lot.custodian = item.record.signer;
+    lot.createdIndex = item.index;
+    if (g.lots.has(id)) broken(item, 'once', 'reference', `creates lot '${id}' again`);
+    g.lots.set(id, lot);
+  };
+  const takeStone = (item, id) => {
+    const lot = getLot(item, id);
+    if (lot.unit !== UNIT_CARAT_THOUSANDTH || !lot.gradingReport) broken(item, 'material', 'stone', `sets lot '${id}', not a graded stone`);
+    hold(item, id, lot);
+    rely(item, [lot.gradingReport]);
+  };
+  const derive = () => deriveClaims(
+    metal.map((id) => ({ lotId: id, origin: g.lots.get(id).origin, certified: g.lots.get(id).certified })),
+    g.stones.map((id) => ({ lotId: id, stoneOrigin: g.lots.get(id).stoneOrigin, certified: g.lots.get(id).certified })));
+  const inLotGraph = ({ kind, body }) => {
+    const has = (id) => links.lots.has(id);
+    if (kind === 'lot_created') return has(body.lot_id);
+    if (kind === 'transformation') return body.inputs.some((i) => has(i.lot_id));
+    if (kind === 'custody_shipped' || kind === 'custody_received') return has(body.lot_id);
+    if (kind === 'certificate_issued') return !body.grading_report || has(body.subject_lot ?? '');
+    return true;
+  };
+
+  for (const item of items) {
+    if (!inLotGraph(item)) continue;
+    const { kind, body, record: r } = item;
+    if (kind === 'certificate_issued') {
+      const cert = { id: body.certificate_id, issuer: r.signer, scheme: body.scheme, validFrom: body.valid_from_micros,
+        validUntil: body.valid_until_micros, issuedIndex: item.index, changes: [] };
+      if (g.certificates.has(body.certificate_id)) broken(item, 'once', 'certificate', `issues '${body.certificate_id}' again`);
+      g.certificates.set(body.certificate_id, cert);
+      if (!body.grading_report) continue;
+      const lot = getLot(item, body.subject_lot ?? '');
+      if (body.grading_report.origin !== stoneOriginOf(lot.origin)) {
+        broken(item, 'origin', 'origin', `calls lot '${body.subject_lot ?? ''}' ${NAME('StoneOrigin', body.grading_report.origin)}; its records make it ${NAME('OriginClass', lot.origin)}`);
+      }
+      lot.gradingReport = body.certificate_id;
+      lot.stoneOrigin = body.grading_report.origin;
+    } else if (kind === 'certificate_status_changed') {
+      const cert = g.certificates.get(body.certificate_id);
+      if (!cert) broken(item, 'completeness', 'reference', `names certificate '${body.certificate_id}', issued by no earlier record`);
+      if (cert.issuer !== r.signer) fail('roles', `${item.where}: only the issuer '${cert.issuer}' changes its status`);
+      cert.changes.push({ status: body.status, effective: body.effective_micros, index: item.index, reason: body.reason });
+    } else if (kind === 'lot_created') {
+      rely(item, body.certificate_ids);
+      newLot(item, body.lot_id, makeLot(body.material, body.form, body.unit, body.fineness_ppt, body.origin_class, body.certificate_ids.length > 0));
+    } else if (kind === 'transformation') {
+      let origin, unit = 0, certified = true;
+      const alloying = [];
+      for (const input of body.inputs) {
+        const lot = getLot(item, input.lot_id);
+        hold(item, input.lot_id, lot);
+        if (lot.material === body.material) {
+          unit = lot.unit;
+          origin = origin === undefined ? lot.origin : combineOrigins(origin, lot.origin);
+        } else if (body.process === PROCESS_ALLOY) {
+          alloying.push(lot.origin);
+        } else {
+          broken(item, 'material', 'material', `takes lot '${input.lot_id}' of ${lot.material}, not ${body.material}`);
+        }
+        certified = certified && lot.certified;
+      }
+      if (origin === undefined) broken(item, 'material', 'material', `has no input of ${body.material}`);
+      for (const c of alloying) origin = combineOrigins(origin, c);
+      rely(item, body.certificate_ids);
+      for (const out of body.outputs) newLot(item, out.lot_id, makeLot(body.material, out.form, unit, out.fineness_ppt, origin, certified));
+    } else if (kind === 'custody_shipped') {
+      const lot = getLot(item, body.lot_id);
+      hold(item, body.lot_id, lot);
+      lot.inTransitTo = body.to_participant;
+      lot.shipmentId = body.shipment_id;
+    } else if (kind === 'custody_received') {
+      const lot = getLot(item, body.lot_id);
+      if (lot.shipmentId !== body.shipment_id || lot.inTransitTo !== r.signer) {
+        broken(item, 'custody', 'custody', `receives lot '${body.lot_id}' under shipment '${body.shipment_id}', which no earlier record ships to '${r.signer}'`);
+      }
+      Object.assign(lot, { custodian: r.signer, inTransitTo: '', shipmentId: '' });
+      g.received++;
+    } else if (aboutPiece(item, pieceId)) {
+      if (kind === 'piece_registered') {
+        if (g.piece) broken(item, 'once', 'piece', 'registers the piece again');
+        for (const s of body.stone_lot_ids) takeStone(item, s);
+        for (const m of body.metal_inputs) {
+          const lot = getLot(item, m.lot_id);
+          if (lot.unit !== UNIT_MILLIGRAM) broken(item, 'material', 'piece', `takes lot '${m.lot_id}' as metal`);
+          hold(item, m.lot_id, lot);
+          metal.push(m.lot_id);
+        }
+        Object.assign(g, { piece: body, pieceIndex: item.index, jeweler: r.signer, stones: [...body.stone_lot_ids] });
+        body.claims.forEach((c) => g.asserted.add(c));
+        const { held, whyNot } = derive();
+        g.derived = held;
+        for (const c of sorted(g.asserted)) {
+          if (!held.has(c)) broken(item, 'claims', 'claim', `asserts ${NAME('Claim', c)}, which its records do not support: ${whyNot.get(c) ?? ''}`);
+        }
+        continue;
+      }
+      if (!g.piece) broken(item, 'completeness', 'piece', 'comes before the piece\'s registration');
+      if (r.signer !== g.jeweler) fail('roles', `${item.where}: only '${g.jeweler}', who registered the piece, records it`);
+      if (kind !== 'stone_replaced') continue;
+      const at = g.stones.indexOf(body.old_stone_lot_id);
+      if (at < 0) broken(item, 'material', 'stone', `replaces '${body.old_stone_lot_id}', which is not in the piece`);
+      g.lots.get(body.old_stone_lot_id).custodian = r.signer;  // released to the jeweler
+      takeStone(item, body.new_stone_lot_id);
+      g.stones[at] = body.new_stone_lot_id;
+      g.derived = derive().held;
+    } else if (kind === 'error_declared') {
+      const wrong = items.find((i) => i.index === body.wrong_index);
+      if (!wrong || wrong.index >= item.index) broken(item, 'completeness', 'error', 'does not name an earlier record of the bundle');
+      if (wrong.record.signer !== r.signer && !participants.get(r.signer).roles.has(ROLE_OPERATOR)) {
+        fail('roles', `${item.where}: only '${wrong.record.signer}' or the operator may declare entry ${body.wrong_index} wrong`);
+      }
+    }
   }
-  return checked;
+  return g;
+}
+
+function checkGraph(pieceId, items, participants) {
+  if (!items.some((i) => i.kind === 'piece_registered' && aboutPiece(i, pieceId))) {
+    fail('completeness', `the bundle holds no PieceRegistered record for piece '${pieceId}'`);
+  }
+  const links = checkComplete(pieceId, items, participants);
+  return replay(pieceId, items, participants, links);
 }
 
 // ---------------------------------------------------------------- witness cosignatures
@@ -492,8 +888,8 @@ export async function parseWitnessKey(vkey) {
 // The cosignature lines of the checkpoint note (every signature line not by the
 // log's key whose payload is key ID || 8-byte timestamp || 64-byte signature).
 // Each by a pinned witness is verified over "cosignature/v1\ntime <t>\n" || text
-// and fails the check if it does not verify; others are returned unchecked.
-// Returns [{name, keyId, time (unix seconds), checked}].
+// and fails the check "witnesses" if it does not verify; others are returned
+// unchecked. Returns [{name, keyId, key (hex of the pinned key, if checked), time (unix seconds), checked}].
 export async function checkCosignatures(note, text, verifier, witnesses) {
   const lines = note.slice(note.lastIndexOf('\n\n') + 2, -1).split('\n');
   const found = [];
@@ -507,162 +903,10 @@ export async function checkCosignatures(note, text, verifier, witnesses) {
     if (witness) {
       const message = concat(enc.encode(`${COSIGNATURE_CONTEXT}${time}\n`), enc.encode(text));
       if (time >= 1n << 63n || !(await ed25519Verify(witness.key, sig.slice(12), message))) {
-        fail('witness cosignature', `the cosignature by ${name} (key ${keyId}) does not match the checkpoint`);
+        fail('witnesses', `the cosignature by ${name} (key ${keyId}) does not match the checkpoint`);
       }
     }
-    found.push({ name, keyId, time: Number(time), checked: Boolean(witness) });
+    found.push({ name, keyId, key: witness ? hex(witness.key) : null, time: Number(time), checked: Boolean(witness) });
   }
   return found;
-}
-
-// ---------------------------------------------------------------- roles and suspensions
-
-// proto/record.proto Role numbers.
-const ROLE = { operator: 1, miner: 2, refiner: 3, recycler: 4, grower: 5, cutter: 6, manufacturer: 7, jeweler: 8, certifier: 9 };
-const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE).map(([k, v]) => [v, k]));
-
-// The roles that may write a record of this kind, as WriterRoles in
-// ledger/bundle_verify.cc; [] if the rule is not a role.
-function writerRoles(kind, body) {
-  switch (kind) {
-    case 'participant_registered': case 'role_granted': case 'participant_suspended': case 'participant_reinstated':
-    case 'operator_key_rotated':
-      return [ROLE.operator];
-    case 'certificate_issued': case 'certificate_status_changed':
-      return [ROLE.certifier];
-    case 'lot_created':
-      switch (body.origin_class) {
-        case 1: return [ROLE.miner, ROLE.refiner];
-        case 2: case 3: return [ROLE.recycler, ROLE.refiner];
-        case 4: return [ROLE.grower];
-        default: return [0];  // nobody creates a lot of a derived class
-      }
-    case 'transformation':
-      return [ROLE.refiner, ROLE.recycler, ROLE.grower, ROLE.cutter, ROLE.manufacturer, ROLE.jeweler];
-    case 'piece_registered': case 'piece_lifecycle': case 'stone_replaced':
-      return [ROLE.jeweler];
-    default:
-      return [];
-  }
-}
-
-// The participant a participant record is about (ParticipantTarget in ledger/bundle_verify.cc).
-function participantTarget(kind, body) {
-  if (kind === 'genesis') return body.operator?.participant_id;
-  return ['participant_registered', 'key_added', 'key_revoked', 'role_granted', 'participant_suspended',
-    'participant_reinstated'].includes(kind) ? body.participant_id : undefined;
-}
-
-// Replays the bundle's participant records in index order and checks that each
-// record's signer was not suspended and held a role that may write it; that keys
-// change only by their participant or the operator; that a certificate's status
-// changes only by its issuer; that the piece's later records are by the jeweler
-// who registered it; and that an error is declared by the wrong record's signer
-// or the operator. Fails the check "roles" naming the record.
-export function checkSignerRights(entries, pieceId) {
-  const people = new Map();  // id -> {roles: Set, suspended: entry index or null}
-  const issuers = new Map(), signers = new Map(entries.map((e) => [e.index, e.record.signer]));
-  let jeweler = null;
-  const register = (reg) => people.set(reg.participant_id, { roles: new Set(reg.roles), suspended: null });
-  for (const { index, record: r, kind } of entries) {
-    const b = r[kind], where = `entry ${index} (${kind})`;
-    if (kind === 'genesis' && b.operator) register(b.operator);
-    const p = people.get(r.signer);
-    if (!p) fail('roles', `${where}: its signer ${r.signer} is not registered earlier in the bundle`);
-    if (p.suspended !== null) fail('roles', `${where}: its signer ${r.signer} was suspended at entry ${p.suspended} and not reinstated`);
-    const roles = writerRoles(kind, b);
-    if (roles.length && !roles.some((x) => p.roles.has(x))) {
-      fail('roles', `${where}: its signer ${r.signer} does not hold a role that may write it (${roles.map((x) => ROLE_NAMES[x] || 'none').join(' or ')})`);
-    }
-    const operator = p.roles.has(ROLE.operator);
-    if ((kind === 'key_added' || kind === 'key_revoked') && !operator && b.participant_id !== r.signer) {
-      fail('roles', `${where}: only ${b.participant_id} or the operator may change its keys, not ${r.signer}`);
-    }
-    if (kind === 'certificate_issued') issuers.set(b.certificate_id, r.signer);
-    if (kind === 'certificate_status_changed' && issuers.has(b.certificate_id) && issuers.get(b.certificate_id) !== r.signer) {
-      fail('roles', `${where}: only the issuer ${issuers.get(b.certificate_id)} changes the status of certificate ${b.certificate_id}, not ${r.signer}`);
-    }
-    if (kind === 'piece_registered' && b.piece_id === pieceId) jeweler = r.signer;
-    if ((kind === 'piece_lifecycle' || kind === 'stone_replaced') && b.piece_id === pieceId && jeweler !== null && r.signer !== jeweler) {
-      fail('roles', `${where}: only ${jeweler}, who registered the piece, records it, not ${r.signer}`);
-    }
-    if (kind === 'error_declared' && !operator && signers.get(Number(b.wrong_index)) !== r.signer) {
-      fail('roles', `${where}: only the signer of entry ${b.wrong_index} or the operator may declare it wrong, not ${r.signer}`);
-    }
-    // Then the record's effect on participants.
-    const target = people.get(participantTarget(kind, b));
-    if (kind === 'participant_registered') register(b);
-    if (kind === 'role_granted' && target) target.roles.add(b.role);
-    if (kind === 'participant_suspended' && target) target.suspended = index;
-    if (kind === 'participant_reinstated' && target) target.suspended = null;
-  }
-}
-
-// ---------------------------------------------------------------- custody
-
-// The lots the piece is made of, and every lot they came from.
-function pieceLots(entries, pieceId) {
-  const made = new Map();  // lot -> its transformation's input lots
-  const lots = new Set();
-  for (const { record: r, kind } of entries) {
-    const b = r[kind];
-    if (kind === 'transformation') b.outputs.forEach((o) => made.set(o.lot_id, b.inputs.map((i) => i.lot_id)));
-    if (kind === 'piece_registered' && b.piece_id === pieceId) {
-      b.stone_lot_ids.forEach((l) => lots.add(l));
-      b.metal_inputs.forEach((m) => lots.add(m.lot_id));
-    }
-    if (kind === 'stone_replaced' && b.piece_id === pieceId) [b.old_stone_lot_id, b.new_stone_lot_id].forEach((l) => lots.add(l));
-  }
-  const todo = [...lots];
-  while (todo.length) {
-    for (const input of made.get(todo.pop()) || []) if (!lots.has(input)) { lots.add(input); todo.push(input); }
-  }
-  return lots;
-}
-
-// Replays custody over the piece's lots, as ledger/bundle_graph.cc: a lot is
-// held by whoever created it, made it or received it; only its holder ships,
-// transforms or sets it, never while it is in transit; only the participant a
-// shipment names receives it, under that shipment's id. Fails the check
-// "custody" naming the record; returns how many shipments were received.
-export function checkCustody(entries, pieceId) {
-  const graph = pieceLots(entries, pieceId);
-  const lots = new Map();  // lot -> {holder, to, shipment}
-  let received = 0;
-  const hold = (where, signer, id) => {
-    const lot = lots.get(id);
-    if (!lot) return;  // not created in the bundle: the completeness check names it
-    if (lot.to !== null) fail('custody', `${where}: ${signer} uses lot ${id} while it is in transit to ${lot.to} (shipment ${lot.shipment})`);
-    if (lot.holder !== signer) fail('custody', `${where}: ${signer} uses lot ${id}, but ${lot.holder} holds it`);
-  };
-  for (const { index, record: r, kind } of entries) {
-    const b = r[kind], where = `entry ${index} (${kind})`;
-    if (kind === 'lot_created' && graph.has(b.lot_id)) lots.set(b.lot_id, { holder: r.signer, to: null, shipment: null });
-    if (kind === 'transformation' && b.inputs.some((i) => graph.has(i.lot_id))) {
-      b.inputs.forEach((i) => hold(where, r.signer, i.lot_id));
-      b.outputs.forEach((o) => lots.set(o.lot_id, { holder: r.signer, to: null, shipment: null }));
-    }
-    if (kind === 'custody_shipped' && lots.has(b.lot_id)) {
-      hold(where, r.signer, b.lot_id);
-      Object.assign(lots.get(b.lot_id), { to: b.to_participant, shipment: b.shipment_id });
-    }
-    if (kind === 'custody_received' && lots.has(b.lot_id)) {
-      const lot = lots.get(b.lot_id);
-      if (lot.shipment !== b.shipment_id || lot.to !== r.signer) {
-        fail('custody', `${where}: ${r.signer} receives lot ${b.lot_id} under shipment ${b.shipment_id}, which no earlier record ships to ${r.signer}` +
-          (lot.to !== null ? ` (it is in transit to ${lot.to}, shipment ${lot.shipment})` : ''));
-      }
-      Object.assign(lot, { holder: r.signer, to: null, shipment: null });
-      received++;
-    }
-    if (kind === 'piece_registered' && b.piece_id === pieceId) {
-      b.stone_lot_ids.forEach((l) => hold(where, r.signer, l));
-      b.metal_inputs.forEach((m) => hold(where, r.signer, m.lot_id));
-    }
-    if (kind === 'stone_replaced' && b.piece_id === pieceId) {
-      if (lots.has(b.old_stone_lot_id)) lots.get(b.old_stone_lot_id).holder = r.signer;  // released to the jeweler
-      hold(where, r.signer, b.new_stone_lot_id);
-    }
-  }
-  return { received };
 }
