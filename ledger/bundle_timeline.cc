@@ -263,6 +263,16 @@ void BuildTimeline(const std::vector<Item>& items, const Participants& participa
     t.signer_name = participants.count(t.signer) ? participants.at(t.signer).legal_name : "";
     t.kind = KindOf(item.record);
     t.description = w.Describe(item);
+    if (auto p = participants.find(t.signer); p != participants.end()) {
+      if (auto k = p->second.keys.find(item.record.key_id());
+          k != p->second.keys.end() && !k->second.added_by.empty()) {
+        t.key_added_by_other = absl::StrCat("signed with key ", item.record.key_id(), ", which '",
+                                            k->second.added_by, "' added for '", t.signer,
+                                            "' at entry ", k->second.added_index);
+        report->warnings.push_back(absl::StrCat("entry ", item.index, " is ", t.key_added_by_other,
+                                                ": it is theirs only on that word"));
+      }
+    }
     if (auto it = graph.uses.find(item.index); it != graph.uses.end()) {
       for (const CertificateUse& use : it->second) {
         const v1::CertificateStatusEntry* why = nullptr;

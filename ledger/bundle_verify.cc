@@ -46,7 +46,7 @@ absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
       return rule::Tag(rule::kSignature, absl::FailedPreconditionError(absl::StrCat(Where(item), " registers a bad key")));
     }
     p.keys.emplace(key->Fingerprint(),
-                   Participant::Key{*key, item.index, item.record.event_time_micros(), {}});
+                   Participant::Key{*key, item.index, item.record.event_time_micros(), {}, {}});
   }
   participants.emplace(reg.participant_id(), std::move(p));
   return absl::OkStatus();
@@ -71,7 +71,8 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
       if (!key.ok())
         return rule::Tag(rule::kSignature, absl::FailedPreconditionError(absl::StrCat(Where(item), " adds a bad key")));
       p.keys.emplace(key->Fingerprint(),
-                     Participant::Key{*key, item.index, r.event_time_micros(), {}});
+                     Participant::Key{*key, item.index, r.event_time_micros(), {},
+                                      r.signer() == *target ? "" : r.signer()});
       break;
     }
     case v1::Record::kKeyRevoked: {
@@ -97,7 +98,7 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
         old->second.revoked_index = item.index;
       }
       p.keys.emplace(key->Fingerprint(),
-                     Participant::Key{*key, item.index, r.event_time_micros(), {}});
+                     Participant::Key{*key, item.index, r.event_time_micros(), {}, {}});
       break;
     }
     case v1::Record::kParticipantSuspended:

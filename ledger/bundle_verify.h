@@ -71,6 +71,9 @@ struct TimelineEntry {
   // Error declarations marking this record wrong:
   // "declared wrong by entry 48: <reason>; entry 47 replaces it".
   std::vector<std::string> declared_wrong;
+  // Set when the record is signed with a key someone else (the operator) added
+  // for its signer: "signed with key K, which 'op' added for 'x' at entry N".
+  std::string key_added_by_other;
 };
 
 // What a verified bundle shows. Value type.

@@ -51,6 +51,10 @@ struct Participant {
     uint64_t added_index = 0;
     int64_t added_micros = 0;
     std::optional<uint64_t> revoked_index;
+    // Who added the key, when not the participant itself (the operator, by
+    // KeyAdded): records signed with it are the participant's only on the
+    // operator's word. Empty for keys the participant registered or added.
+    std::string added_by;
   };
   std::string legal_name;
   std::vector<v1::Identifier> identifiers;

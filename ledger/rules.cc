@@ -8,25 +8,21 @@
 #include "ledger/origin.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
+#include "ledger/writer_roles.h"
 
 namespace touchstone {
 namespace rules {
-
-bool HasRoleIn(const v1::ParticipantState& p, std::initializer_list<v1::Role> roles) {
-  for (v1::Role r : roles) {
-    if (HasRole(p, r)) return true;
-  }
-  return false;
-}
 
 std::string RoleName(v1::Role role) {
   std::string name = v1::Role_Name(role);
   return name.size() > 5 ? absl::AsciiStrToLower(name.substr(5)) : name;
 }
 
-absl::Status RequireRole(const Env& env, std::initializer_list<v1::Role> roles,
-                         std::string_view what) {
-  if (HasRoleIn(env.signer, roles)) return absl::OkStatus();
+absl::Status RequireRole(const Env& env, std::string_view what) {
+  const std::vector<v1::Role> roles = WriterRoles(env.record());
+  for (v1::Role r : roles) {
+    if (HasRole(env.signer, r)) return absl::OkStatus();
+  }
   std::string names;
   for (v1::Role r : roles) absl::StrAppend(&names, names.empty() ? "" : " or ", RoleName(r));
   return absl::PermissionDeniedError(absl::StrCat("role rule: ", Sv(what), " needs the role ",

@@ -26,12 +26,11 @@ struct Env {
   uint64_t index() const { return ctx.index; }
 };
 
-bool HasRoleIn(const v1::ParticipantState& p, std::initializer_list<v1::Role> roles);
 std::string RoleName(v1::Role role);
 
-// PERMISSION_DENIED unless the signer holds one of `roles`.
-absl::Status RequireRole(const Env& env, std::initializer_list<v1::Role> roles,
-                         std::string_view what);
+// PERMISSION_DENIED unless the signer holds one of the roles that may write
+// the record (ledger/writer_roles.h, the one table the verifiers read too).
+absl::Status RequireRole(const Env& env, std::string_view what);
 // FAILED_PRECONDITION if the record's event time is before `earliest` (the
 // event time of something it refers to).
 absl::Status RequireNotBefore(const Env& env, int64_t earliest, std::string_view what);

@@ -46,14 +46,14 @@ absl::Status ApplyLotCreated(const Env& env) {
   const v1::LotCreated& c = env.record().lot_created();
   switch (c.origin_class()) {
     case v1::ORIGIN_CLASS_MINED:
-      RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_MINER, v1::ROLE_REFINER}, "a mined lot"));
+      RETURN_IF_ERROR(RequireRole(env, "a mined lot"));
       break;
     case v1::ORIGIN_CLASS_RECYCLED_PRE_CONSUMER:
     case v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER:
-      RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_RECYCLER, v1::ROLE_REFINER}, "a recycled lot"));
+      RETURN_IF_ERROR(RequireRole(env, "a recycled lot"));
       break;
     case v1::ORIGIN_CLASS_LAB_GROWN:
-      RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_GROWER}, "a lab-grown lot"));
+      RETURN_IF_ERROR(RequireRole(env, "a lab-grown lot"));
       break;
     default:
       return absl::InvalidArgumentError(
@@ -89,10 +89,7 @@ absl::Status ApplyLotCreated(const Env& env) {
 
 absl::Status ApplyTransformation(const Env& env) {
   const v1::Transformation& t = env.record().transformation();
-  RETURN_IF_ERROR(RequireRole(env,
-                              {v1::ROLE_REFINER, v1::ROLE_RECYCLER, v1::ROLE_GROWER,
-                               v1::ROLE_CUTTER, v1::ROLE_MANUFACTURER, v1::ROLE_JEWELER},
-                              "a transformation"));
+  RETURN_IF_ERROR(RequireRole(env, "a transformation"));
   RETURN_IF_ERROR(ValidId(t.transformation_id(), "transformation_id"));
   RETURN_IF_ERROR(UseIdOnce(env, "transformation", t.transformation_id()));
   if (t.process() == v1::PROCESS_UNSPECIFIED || !v1::Process_IsValid(t.process())) {

@@ -90,7 +90,7 @@ absl::Status SetDerivedClaims(const Env& env, v1::PieceState& piece,
 
 absl::Status ApplyPieceRegistered(const Env& env) {
   const v1::PieceRegistered& p = env.record().piece_registered();
-  RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_JEWELER}, "registering a piece"));
+  RETURN_IF_ERROR(RequireRole(env, "registering a piece"));
   if (!IsValidPieceId(p.piece_id())) {
     return absl::InvalidArgumentError(
         "piece_id must be 1 to 64 characters of A-Z a-z 0-9 - . _ ~ (it goes in a URL)");
@@ -149,7 +149,7 @@ absl::Status ApplyPieceRegistered(const Env& env) {
 }
 
 absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& id) {
-  RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_JEWELER}, "a piece record"));
+  RETURN_IF_ERROR(RequireRole(env, "a piece record"));
   ASSIGN_OR_RETURN(v1::PieceState piece, GetPiece(env, id));
   if (piece.jeweler() != env.record().signer()) {
     return absl::PermissionDeniedError(absl::StrCat("piece '", id, "' was registered by '",

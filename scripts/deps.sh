@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Touchstone builds and tests with, if any are missing.
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config git
+PKGS=(build-essential cmake ninja-build pkg-config git ccache
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       librocksdb-dev rocksdb-tools libssl-dev openssl libabsl-dev
       libgtest-dev libgmock-dev libbenchmark-dev

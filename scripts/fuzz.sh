@@ -10,8 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 start=$(date +%s)
+# shellcheck source=scripts/ccache.sh
+source scripts/ccache.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
-      -DTOUCHSTONE_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+      -DTOUCHSTONE_FUZZ=ON -DBUILD_TESTING=OFF "${LAUNCHER[@]}" >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzzers
 echo "fuzz build: $(( $(date +%s) - start )) s"
 

@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# shellcheck source=scripts/ccache.sh
+source scripts/ccache.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" >/dev/null
 cmake --build build -j"$(nproc)" --target touchstoned touchstone
 exec build/services/touchstoned \
   --data_dir "${TOUCHSTONE_DATA_DIR:-/var/lib/touchstone}" \

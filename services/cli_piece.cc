@@ -100,7 +100,8 @@ std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_s
         ", \"event_time\": ", Quote(Time(t.event_time_micros)), ", \"signer\": ", Quote(t.signer),
         ", \"signer_name\": ", Quote(t.signer_name), ", \"kind\": ", Quote(t.kind),
         ", \"description\": ", Quote(t.description), ", \"certificates\": ",
-        Strings(t.certificates), ", \"declared_wrong\": ", Strings(t.declared_wrong), "}"));
+        Strings(t.certificates), ", \"declared_wrong\": ", Strings(t.declared_wrong),
+        ", \"key_added_by_other\": ", Quote(t.key_added_by_other), "}"));
   }
   return absl::StrCat(
       "{\"verdict\": true, \"reason\": \"\", \"key_source\": ", Quote(key_source),
@@ -131,6 +132,7 @@ std::string Text(const BundleReport& r) {
     for (const std::string& c : t.certificates)
       absl::StrAppend(&out, "      certificate ", c, "\n");
     for (const std::string& d : t.declared_wrong) absl::StrAppend(&out, "      ! ", d, "\n");
+    if (!t.key_added_by_other.empty()) absl::StrAppend(&out, "      ! ", t.key_added_by_other, "\n");
   }
   if (!r.warnings.empty()) {
     absl::StrAppend(&out, "\nWarnings:\n");

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,10 +31,11 @@ class FakeLog {
  public:
   static constexpr char kOrigin[] = "fake.test/log";
 
-  // A log whose entry 0 is the genesis of `op` (participant id "operator").
+  // A log whose entry 0 is the genesis of `op` (participant id "operator"),
+  // whose key also signs the checkpoints, as a real log's operator key does.
   FakeLog()
-      : signer_(NoteSigner::Create(kOrigin, PrivateKey::Generate().value()).value()),
-        op_(NewIdentity("operator")) {
+      : op_(NewIdentity("operator")),
+        signer_(NoteSigner::Create(kOrigin, PrivateKey::FromSeed(op_.key.Seed()).value()).value()) {
     v1::Record g;
     g.mutable_genesis()->set_origin(kOrigin);
     auto* o = g.mutable_genesis()->mutable_operator_();
@@ -47,15 +49,18 @@ class FakeLog {
   const Identity& op() const { return op_; }
   NoteVerifier verifier() const { return NoteVerifier::Parse(signer_.VerifierKey()).value(); }
   uint64_t size() const { return entries_.size(); }
+  const std::string& entry(uint64_t index) const { return entries_.at(index); }
 
   // Appends `r` as `who` (record id, signer, key id and an increasing event time
-  // filled in), signed by `key` (default: who's own key). Returns its index.
-  uint64_t Append(const Identity& who, v1::Record r, const PrivateKey* key = nullptr) {
+  // filled in), signed by `key` (default: who's own key), with `extra` appended
+  // to its serialized bytes (to forge another encoding). Returns its index.
+  uint64_t Append(const Identity& who, v1::Record r, const PrivateKey* key = nullptr,
+                  std::string_view extra = {}) {
     r.set_record_id("fake-" + std::to_string(entries_.size()));
     r.set_signer(who.id);
     r.set_key_id((key ? *key : who.key).public_key().Fingerprint());
     r.set_event_time_micros(time_ += 1000);
-    const std::string bytes = SerializeRecord(r);
+    const std::string bytes = SerializeRecord(r) + std::string(extra);
     const std::string entry =
         EncodeEntry(entries_.size(), time_, prev_, bytes, SignRecord(key ? *key : who.key, bytes));
     prev_ = LeafHash(entry);
@@ -114,8 +119,8 @@ class FakeLog {
   }
 
  private:
+  Identity op_;  // before signer_, which is made from its key
   NoteSigner signer_;
-  Identity op_;
   std::vector<std::string> entries_;
   Hash prev_{};
   CompactRange tree_;

@@ -166,7 +166,7 @@ TEST_F(LedgerTest, RefusalsAreNamedPreciselyAndAppendNothing) {
       {"altered record", flipped_record, good.second, absl::StatusCode::kInvalidArgument, ""},
       {"short signature", good.first, "abc", absl::StatusCode::kInvalidArgument, "64 bytes"},
       {"garbage bytes", "\xff\xff\xff", good.second, absl::StatusCode::kInvalidArgument,
-       "not a touchstone.v1.Record"},
+       "non-canonical encoding: Record: a field key is truncated"},
       {"empty record", "", good.second, absl::StatusCode::kInvalidArgument, "empty"},
       {"unknown signer", stranger_lot.first, stranger_lot.second, absl::StatusCode::kNotFound,
        "unknown signer"},

@@ -270,6 +270,7 @@ class PageTest(unittest.TestCase):
         def cutter(fields):  # participant_registered (11): roles (4) = [ROLE_CUTTER]
             body = parse_fields(dict((n, v) for n, _, v in fields)[11])
             body = [(n, w, v) for n, w, v in body if n != 4] + [(4, 2, bytes([6]))]
+            body.sort(key=lambda f: f[0])  # canonical: fields in number order
             return forge_bundle.replace_field(fields, 11, encode_fields(body))
         roles, verdict = self.forge(P + "-RING-1", reg, cutter, None)
         self.assertIn("does not hold the role it needs (ROLE_RECYCLER or ROLE_REFINER)", verdict)

@@ -148,8 +148,9 @@ class RotationTest(unittest.TestCase):
         with urllib.request.urlopen(base + "/p/b-RING-1/bundle.json", timeout=10) as resp:
             with open(bundle_json, "wb") as f:
                 f.write(resp.read())
-        verify_js = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "services",
-                                 "web", "verify.js")
+        # The page's files as served, beside the binaries (build/services/web).
+        verify_js = os.path.join(os.path.dirname(os.path.abspath(ARGS.touchstone)), "web",
+                                 "verify.js")
         script = ("import { verifyBundle } from %s; import { readFileSync } from 'node:fs';"
                   "const r = await verifyBundle(JSON.parse(readFileSync(process.argv[1])),"
                   " process.argv[2]); console.log(JSON.stringify({ok: r.ok, check: r.check,"

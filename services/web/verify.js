@@ -230,11 +230,15 @@ export function decodeMessage(bytes, type, where = type, depth = 0) {
   if (depth > 64) offence(where, 'messages nested too deep');
   const schema = SCHEMA[type];
   const out = {};
+  // Absent fields read as protobuf's defaults, except those with presence
+  // (messages, oneof members, optional fields): absent, they stay undefined.
   for (const f of Object.values(schema)) {
     if (f.repeated) out[f.name] = [];
+    else if (f.presence) continue;
     else if (f.type === 'string') out[f.name] = '';
     else if (f.type === 'bool') out[f.name] = false;
-    else if (!SCHEMA[f.type] && f.type !== 'bytes' && !f.presence) out[f.name] = 0;
+    else if (f.type === 'bytes') out[f.name] = new Uint8Array(0);
+    else out[f.name] = 0;
   }
   const name = (f) => `${f.name} (${f.number})`;
   const oneofs = new Map();

@@ -73,6 +73,8 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   assert.match(v, /The claims recycled metal, lab-grown diamonds follow from the origins/);
   assert.match(v, /Every signer held a role that may write its record, and none was suspended\./);
   assert.match(v, /Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the \d+ shipments was received/);
+  assert.match(v, /All 38 records are encoded the one way the ledger accepts/);
+  assert.match(await page.locator('#witness-summary').innerText(), /^1 of the 1 witnesses this page pins cosigned this checkpoint; 1 is required for "Verified"\.$/);
   assert.equal(await page.locator('#witness-list li').count(), 1);
   assert.match(await page.locator('#witness-list').innerText(),
     new RegExp(`^Cosigned by witness ${args.witness} on \\d{4}-\\d\\d-\\d\\d: signature checked with its pinned key\\.$`));
@@ -91,7 +93,33 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   const steps = await page.locator('ol.timeline > li').allInnerTexts();
   assert.ok(steps.findIndex((s) => /creates lot .*-scrap-14k/.test(s)) < steps.findIndex((s) => /makes piece/.test(s)));
   assert.match(await page.locator('#vkey').innerText(), /^touchstone\.local\/ledger\+[0-9a-f]{8}\+/);
+  // Each step shows the date it gives and the date the ledger recorded it.
+  assert.ok(steps.every((s) => / · recorded .* · entry \d+/.test(s)), steps[0]);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+await test('the wedding band, whose story an error declaration touches, verifies', async () => {
+  const { page, context, errors } = await openPage(`${P}-BAND-1`);
+  assert.equal(await page.locator('body').getAttribute('data-state'), 'verified', await verdict(page));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+await test('the genuine bundle of another piece served for this page fails the piece check', async () => {
+  const pendant = await (await fetch(`${args.base}/p/${P}-PENDANT-1/bundle.json`)).json();
+  const { page, context } = await openPage(`${P}-RING-1`, { tamper: (bundle) => Object.assign(bundle, pendant) });
+  assert.equal(await page.locator('body').getAttribute('data-check'), 'piece');
+  assert.match(await verdict(page), new RegExp(`The check "piece" failed: this bundle is about piece '${P}-PENDANT-1', not '${P}-RING-1', the piece this page is for`));
+  await context.close();
+});
+
+await test('a checkpoint no pinned witness cosigned is not Verified: the quorum is demanded', async () => {
+  const { page, context } = await openPage(`${P}-RING-1`, {
+    tamper: (bundle) => withNote(bundle, bundle.checkpoint.split('\n').filter((l) => !l.startsWith(`\u2014 ${args.witness} `)).join('\n')),
+  });
+  assert.equal(await page.locator('body').getAttribute('data-check'), 'witnesses');
+  assert.match(await verdict(page), /The check "witnesses" failed: checkpoint: cosigned by 0 of the 1 witnesses given; 1 required/);
   await context.close();
 });
 
@@ -131,7 +159,7 @@ await test('one flipped byte in one entry fails the inclusion proof of that entr
   assert.equal(await page.locator('body').getAttribute('data-state'), 'failed');
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
   const v = await verdict(page);
-  assert.match(v, new RegExp(`The check "inclusion proof" failed: entry ${flipped}: its inclusion proof does not lead to the checkpoint's root`));
+  assert.match(v, new RegExp(`The check "inclusion" failed: entry ${flipped} is not in the log under the checkpoint \\(size \\d+\\): its inclusion proof does not lead to the checkpoint's root`));
   assert.ok(await page.locator('#story').isHidden(), 'a failed bundle\'s story is not shown');
   await context.close();
 });
@@ -154,7 +182,7 @@ await test('a checkpoint signed by another key under the log\'s name fails the c
   });
   await page.screenshot({ path: join(args.screenshots, 'other-key.png') });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
-  assert.match(await verdict(page), /The check "checkpoint signature" failed: the signature by touchstone\.local\/ledger does not match the checkpoint/);
+  assert.match(await verdict(page), /The check "checkpoint" failed: the signature by touchstone\.local\/ledger does not match the checkpoint/);
   assert.ok(await page.locator('#story').isHidden());
   await context.close();
 });
@@ -169,7 +197,7 @@ await test('a bundle missing the recycler\'s lot fails completeness', async () =
     },
   });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
-  assert.match(await verdict(page), new RegExp(`The check "completeness" failed: entry \\d+: lot ${P}-scrap-14k is not in the bundle`));
+  assert.match(await verdict(page), new RegExp(`The check "completeness" failed: the record creating lot '${P}-scrap-14k' is not in the bundle \\(entry \\d+ names it\\)`));
   await context.close();
 });
 
@@ -218,7 +246,7 @@ await test('a pinned witness\'s cosignature that does not match the checkpoint f
     },
   });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified');
-  assert.match(await verdict(page), new RegExp(`The check "witness cosignature" failed: the cosignature by ${args.witness} \\(key [0-9a-f]{8}\\) does not match the checkpoint`));
+  assert.match(await verdict(page), new RegExp(`The check "witnesses" failed: the cosignature by ${args.witness} \\(key [0-9a-f]{8}\\) does not match the checkpoint`));
   assert.ok(await page.locator('#story').isHidden());
   await context.close();
 });
@@ -231,7 +259,7 @@ await test('a record by a signer without the role to write it fails the role che
   const { page, context } = await openPage(`${P}-RING-1`, { tamper: forged(args['forged-roles']) });
   await page.screenshot({ path: join(args.screenshots, 'forged-role.png') });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified', await verdict(page));
-  assert.match(await verdict(page), new RegExp(`The check "roles" failed: entry \\d+ \\(lot_created\\): its signer ${P}-recycler does not hold a role that may write it \\(recycler or refiner\\)`));
+  assert.match(await verdict(page), new RegExp(`The check "roles" failed: entry \\d+ \\(lot_created\\): '${P}-recycler' does not hold the role it needs \\(ROLE_RECYCLER or ROLE_REFINER\\)`));
   assert.ok(await page.locator('#story').isHidden());
   await context.close();
 });
@@ -239,7 +267,7 @@ await test('a record by a signer without the role to write it fails the role che
 await test('a receipt signed by someone the lot was not shipped to fails the custody check', async () => {
   const { page, context } = await openPage(`${P}-RING-1`, { tamper: forged(args['forged-custody']) });
   assert.equal(await page.locator('#verdict h2').innerText(), 'Not verified', await verdict(page));
-  assert.match(await verdict(page), new RegExp(`The check "custody" failed: entry \\d+ \\(custody_received\\): ${P}-maker receives lot ${P}-melt-1 under shipment ${P}-shp-\\d+, which no earlier record ships to ${P}-maker \\(it is in transit to ${P}-refiner`));
+  assert.match(await verdict(page), new RegExp(`The check "custody" failed: custody rule: entry \\d+ \\(custody_received\\) receives lot '${P}-melt-1' under shipment '${P}-shp-\\d+', which no earlier record ships to '${P}-maker'`));
   assert.ok(await page.locator('#story').isHidden());
   await context.close();
 });

@@ -1,15 +1,21 @@
-// Unit tests of the page's verifier (services/web/verify.js) under Node's
+// Unit tests of the page's verifier (services/web/verify.js, as served from the
+// build's services/web/ with its generated verify_tables.js) under Node's
 // WebCrypto: the C2SP signed-note known answers, every transparency-dev/merkle
-// inclusion vector (tampered ones refused), and the protobuf reader.
+// inclusion vector (tampered ones refused), the canonical-encoding vectors the
+// C++ walk reads too (tests/canonical_test.cc), and the claim table.
 //
-// Usage: node verify_test.mjs --vectors DIR   (DIR: ../shared/testdata/merkle)
+// Usage: node verify_test.mjs --vectors DIR --web DIR --canonical FILE
+//   (--vectors: ../shared/testdata/merkle; --web: build/services/web;
+//    --canonical: tests/testdata/canonical_encoding.json)
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { b64decode, CheckFailed, checkClaims, decodeMessage, inclusionRoot, parseVerifierKey, verifyNote } from '../../services/web/verify.js';
 
-const { values: args } = parseArgs({ options: { vectors: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { vectors: { type: 'string' }, web: { type: 'string' }, canonical: { type: 'string' } } });
+const { b64decode, CheckFailed, deriveClaims, decodeMessage, EncodingError, inclusionRoot, parseVerifierKey, verifyNote } =
+  await import(pathToFileURL(resolve(args.web, 'verify.js')).href);
 let failures = 0;
 async function test(name, fn) {
   try { await fn(); console.log(`ok   ${name}`); } catch (e) { failures++; console.log(`FAIL ${name}\n${e.stack}`); }
@@ -59,37 +65,49 @@ await test('every transparency-dev/merkle inclusion vector: valid ones verify, t
   console.log(`     (${valid} valid and ${invalid} tampered vectors)`);
 });
 
-await test('the protobuf reader decodes packed enums, nested messages and skips unknown fields', async () => {
-  // ParticipantRegistered{participant_id:"a", roles:[3,4] packed, keys:[{ed25519:0x01 0x02}]} + unknown field 9 (fixed64)
-  const bytes = new Uint8Array([0x0a, 1, 0x61, 0x22, 2, 3, 4, 0x2a, 4, 0x0a, 2, 1, 2, 0x49, 1, 2, 3, 4, 5, 6, 7, 8]);
-  const m = decodeMessage(bytes, 'ParticipantRegistered');
+await test('every canonical-encoding vector gets the verdict and the words the C++ walk gives', async () => {
+  const { vectors } = JSON.parse(readFileSync(args.canonical, 'utf8'));
+  assert.ok(vectors.length >= 15);
+  for (const v of vectors) {
+    const bytes = Uint8Array.from(Buffer.from(v.hex, 'hex'));
+    let got = '';
+    try { decodeMessage(bytes, v.type); } catch (e) {
+      assert.ok(e instanceof EncodingError, `${v.name}: ${e.stack}`);
+      got = e.message;
+    }
+    assert.equal(got, v.error, v.name);
+  }
+});
+
+await test('the protobuf reader decodes packed enums and nested messages, and leaves absent oneof members out', async () => {
+  // ParticipantRegistered{participant_id:"a", roles:[3,4] packed, keys:[{ed25519:0x01 0x02}]}
+  const m = decodeMessage(new Uint8Array([0x0a, 1, 0x61, 0x22, 2, 3, 4, 0x2a, 4, 0x0a, 2, 1, 2]), 'ParticipantRegistered');
   assert.equal(m.participant_id, 'a');
   assert.deepEqual(m.roles, [3, 4]);
   assert.deepEqual(Array.from(m.keys[0].ed25519), [1, 2]);
   assert.deepEqual(m.identifiers, []);
-  assert.throws(() => decodeMessage(new Uint8Array([0x0a, 5, 0x61]), 'ParticipantRegistered'), /truncated/);
+  // CertificateIssued{certificate_id:"c", subject_lot:"l"}: the other subjects are absent, not "".
+  const c = decodeMessage(new Uint8Array([0x0a, 1, 0x63, 0x22, 1, 0x6c]), 'CertificateIssued');
+  assert.equal(c.subject_lot, 'l');
+  assert.equal(c.subject_participant, undefined);
   // A negative int64 (10 varint bytes) decodes as a negative number.
   const neg = decodeMessage(new Uint8Array([0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 'Record');
   assert.equal(neg.event_time_micros, -1);
 });
 
-await test('origin claims are re-derived through transformations and stone replacements', async () => {
-  const e = (kind, body) => ({ kind, record: { [kind]: body } });
-  const lot = (id, o) => e('lot_created', { lot_id: id, origin_class: o });
-  const chain = [
-    lot('scrap', 3), lot('agcu', 2), lot('rough', 4), lot('mined', 1),
-    e('transformation', { inputs: [{ lot_id: 'scrap' }, { lot_id: 'agcu' }], outputs: [{ lot_id: 'alloy' }] }),
-    e('transformation', { inputs: [{ lot_id: 'rough' }], outputs: [{ lot_id: 's1' }, { lot_id: 's2' }] }),
-  ];
-  const piece = (claims, stones) => e('piece_registered', { piece_id: 'p', claims, stone_lot_ids: stones, metal_inputs: [{ lot_id: 'alloy' }] });
-  assert.deepEqual(checkClaims([...chain, piece([1, 2, 4], ['s1'])], 'p'), [1, 2]);
-  assert.throws(() => checkClaims([...chain, piece([3], ['s1'])], 'p'), (x) => x.check === 'claims' && /natural diamonds, but s1 is lab-grown/.test(x.detail));
-  // A stone swapped for a mined one no longer supports "lab-grown diamonds".
-  const swapped = [...chain, lot('m1', 1), piece([2], ['s1']), e('stone_replaced', { piece_id: 'p', old_stone_lot_id: 's1', new_stone_lot_id: 'm1' })];
-  assert.throws(() => checkClaims(swapped, 'p'), (x) => x.check === 'claims' && /m1 is mined/.test(x.detail));
-  // Mined metal mixed in: not recycled.
-  const mixed = [lot('scrap', 3), lot('gold', 1), e('transformation', { inputs: [{ lot_id: 'scrap' }, { lot_id: 'gold' }], outputs: [{ lot_id: 'alloy' }] }), piece([1], [])];
-  assert.throws(() => checkClaims(mixed, 'p'), (x) => x.check === 'claims' && /recycled metal, but alloy is mixed/.test(x.detail));
+await test('claims follow the generated table: every input must keep them, and each needs its inputs', async () => {
+  const lot = (lotId, origin) => ({ lotId, origin, certified: true });
+  const stone = (lotId, stoneOrigin) => ({ lotId, stoneOrigin, certified: true });
+  const held = (metal, stones) => [...deriveClaims(metal, stones).held].sort();
+  assert.deepEqual(held([lot('scrap', 3), lot('grain', 2)], [stone('s1', 2)]), [1, 2, 4]);
+  assert.deepEqual(held([lot('scrap', 3), lot('mined', 1)], [stone('s1', 1)]), [3, 4]);
+  // No metal: no recycled-metal claim; no stones: no diamond claim (an empty list supports nothing).
+  const none = deriveClaims([], []);
+  assert.deepEqual([...none.held], [4]);
+  assert.equal(none.whyNot.get(1), 'the piece has no metal');
+  assert.equal(none.whyNot.get(2), 'the piece has no stones');
+  assert.equal(deriveClaims([lot('mixed', 6)], []).whyNot.get(1), "lot 'mixed' is ORIGIN_CLASS_MIXED");
+  assert.equal(deriveClaims([{ ...lot('x', 3), certified: false }], []).whyNot.get(4), "lot 'x' is not certified all the way back");
 });
 
 if (failures) { console.log(`${failures} test(s) failed`); process.exit(1); }
