@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "google/protobuf/descriptor.h"
 #include "ledger/claims.h"
@@ -38,7 +39,9 @@ std::string TypeOf(const FieldDescriptor& f) {
 // Every message reachable from `d`: {Name: {number: {name, type, repeated, packed, presence, oneof}}}.
 void AddMessage(const Descriptor& d, ordered_json& schema) {
   if (schema.contains(d.name())) return;
-  ordered_json& fields = schema[d.name()] = ordered_json::object();
+  schema[d.name()] = ordered_json::object();  // claimed before recursing
+  ordered_json fields = ordered_json::object();
+  std::vector<const Descriptor*> nested;
   for (int i = 0; i < d.field_count(); ++i) {
     const FieldDescriptor& f = *d.field(i);
     ordered_json spec = {{"name", f.name()},
@@ -48,8 +51,10 @@ void AddMessage(const Descriptor& d, ordered_json& schema) {
                          {"presence", f.has_presence()}};
     if (f.real_containing_oneof() != nullptr) spec["oneof"] = f.real_containing_oneof()->name();
     fields[std::to_string(f.number())] = spec;
-    if (f.type() == FieldDescriptor::TYPE_MESSAGE) AddMessage(*f.message_type(), schema);
+    if (f.type() == FieldDescriptor::TYPE_MESSAGE) nested.push_back(f.message_type());
   }
+  schema[d.name()] = std::move(fields);  // (a reference into `schema` would not survive inserts)
+  for (const Descriptor* n : nested) AddMessage(*n, schema);
 }
 
 // {number: name} of an enum's values.
