@@ -28,7 +28,8 @@ def verify(touchstone, corpus, manifest, e):
         return {"ok": False, "rule": "?", "detail": "exit %d, no JSON: %s%s" % (
             proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))}
     if out["verdict"] != (proc.returncode == 0):
-        return {"ok": False, "rule": "?", "detail": "exit %d with verdict %s" % (proc.returncode, out["verdict"])}
+        return {"ok": False, "rule": "?",
+                "detail": "exit %d with verdict %s" % (proc.returncode, out["verdict"])}
     return {"ok": out["verdict"], "rule": out.get("rule", ""), "detail": out["reason"]}
 
 

@@ -109,7 +109,8 @@ def control(f):
     record = f.edit(sold, lambda b: fb.set_field(b, LIFECYCLE_NOTE, b"sold in the Bath shop, gift-wrapped"))
     return [entry("control-reforged", "RING-1", "",
                   "the forger's machinery breaking no rule: the sale's note reworded, re-signed by "
-                  "the jeweler, log, proofs, checkpoint and cosignature made again", f.forge("RING-1", sold, record))]
+                  "the jeweler, log, proofs, checkpoint and cosignature made again",
+                  f.forge("RING-1", sold, record))]
 
 
 # ---------------------------------------------------------------- format, piece, checkpoint, witnesses
@@ -168,7 +169,8 @@ def witnesses(f):
                   fb.with_checkpoint(bundle, text + "\n" + line)),
             entry("witnesses-stale", "RING-1", "witnesses",
                   "the control's forged log with the witness's honest cosignature (of the true "
-                  "checkpoint) copied onto it", fb.with_checkpoint(reforged, reforged["checkpoint"] + cosignatures))]
+                  "checkpoint) copied onto it",
+                  fb.with_checkpoint(reforged, reforged["checkpoint"] + cosignatures))]
 
 
 # ---------------------------------------------------------------- entries, inclusion, chain
@@ -232,7 +234,8 @@ def encoding(f):
     fake = encode_fields([(1, 2, f.id("RING-1")), (2, 2, b"1.00 ct NATURAL diamond, recycled gold"),
                           (CLAIMS, 2, bytes([CLAIM_RECYCLED_METAL, CLAIM_NATURAL]))])
     two_bodies = head + [(fb.BODY["piece_registered"], 2, fake), (fb.BODY["piece_lifecycle"], 2, lifecycle)]
-    twice = head + [(fb.BODY["piece_lifecycle"], 2, lifecycle + encode_fields([(LIFECYCLE_NOTE, 2, b"again")]))]
+    twice = head + [(fb.BODY["piece_lifecycle"], 2,
+                     lifecycle + encode_fields([(LIFECYCLE_NOTE, 2, b"again")]))]
     default = head + [(fb.BODY["piece_lifecycle"], 2, encode_fields(
         [(x, w, v) for x, w, v in fb.parse_fields(lifecycle) if x < 3] + [(3, 2, b"")] +
         [(x, w, v) for x, w, v in fb.parse_fields(lifecycle) if x > 3]))]
@@ -250,11 +253,14 @@ def encoding(f):
             entry("encoding-field-twice", "RING-1", "encoding", where + " its note written twice",
                   f.forge("RING-1", repaired, twice)),
             entry("encoding-default-written", "RING-1", "encoding",
-                  where + " with an empty owner_salted_sha256 written out", f.forge("RING-1", repaired, default)),
+                  where + " with an empty owner_salted_sha256 written out",
+                  f.forge("RING-1", repaired, default)),
             entry("encoding-out-of-order", "RING-1", "encoding",
-                  where + " its signer written before its record_id", f.forge("RING-1", repaired, out_of_order)),
+                  where + " its signer written before its record_id",
+                  f.forge("RING-1", repaired, out_of_order)),
             entry("encoding-long-varint", "RING-1", "encoding",
-                  where + " its event time a varint one byte longer than needed", f.forge("RING-1", repaired, padded))]
+                  where + " its event time a varint one byte longer than needed",
+                  f.forge("RING-1", repaired, padded))]
 
 
 # ---------------------------------------------------------------- signature, roles, once
@@ -292,7 +298,8 @@ def roles(f):
                   f.forge("RING-1", sold, maker)),
             entry("roles-revoked-by-scheme", "PENDANT-1", "roles",
                   "the revocation of report c-report-2 (entry %d) signed by the scheme, a certifier "
-                  "but not its issuer" % revoked, f.forge("PENDANT-1", revoked, f.as_signer(revoked, "scheme"))),
+                  "but not its issuer" % revoked,
+                  f.forge("PENDANT-1", revoked, f.as_signer(revoked, "scheme"))),
             entry("roles-error-by-maker", "BAND-1", "roles",
                   "the band's error declaration (entry %d) signed by the maker, who wrote neither "
                   "record" % declared, f.forge("BAND-1", declared, f.as_signer(declared, "maker")))]

@@ -92,7 +92,8 @@ def material(f):
     return [entry("material-cast-silver-copper", "RING-1", "material",
                   "the maker's alloying (entry %d) re-signed as a casting, which then takes the "
                   "silver-copper lot c-agcu-1 as gold" % alloy,
-                  f.forge("RING-1", alloy, f.edit(alloy, lambda b: fb.set_field(b, 2, PROCESS_CAST, wire=0)))),
+                  f.forge("RING-1", alloy,
+                          f.edit(alloy, lambda b: fb.set_field(b, 2, PROCESS_CAST, wire=0)))),
             entry("material-stone-as-metal", "RING-1", "material",
                   "the ring's registration (entry %d) also taking its stone c-stone-1 as a metal input"
                   % ring, f.forge("RING-1", ring, f.edit(ring, stone_as_metal)))]
