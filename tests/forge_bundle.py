@@ -29,6 +29,43 @@ def replace_field(fields, number, value):
     return [(n, w, value if n == number else v) for n, w, v in fields]
 
 
+def field(fields, number, default=None):
+    """The value of the (last) `number` field, or `default`."""
+    values = [v for n, _, v in fields if n == number]
+    return values[-1] if values else default
+
+
+def set_field(fields, number, value, wire=2):
+    """The fields with `number` set to `value` the canonical way (ledger/canonical.h):
+    in increasing field order, and left out if `value` is the default (0, b"")."""
+    kept = [f for f in fields if f[0] != number]
+    if value in (0, b""):
+        return kept
+    at = next((i for i, f in enumerate(kept) if f[0] > number), len(kept))
+    return kept[:at] + [(number, wire, value)] + kept[at:]
+
+
+# Record body fields (proto/record.proto, the oneof body of Record).
+BODY = {"genesis": 10, "participant_registered": 11, "key_added": 12, "key_revoked": 13,
+        "role_granted": 14, "participant_suspended": 15, "participant_reinstated": 16,
+        "certificate_issued": 17, "certificate_status_changed": 18, "lot_created": 20,
+        "transformation": 21, "custody_shipped": 22, "custody_received": 23,
+        "piece_registered": 24, "piece_lifecycle": 25, "stone_replaced": 26,
+        "error_declared": 27, "operator_key_rotated": 28}
+
+
+def body_of(record):
+    """(field number, fields) of a record's body (record: parse_fields of its bytes)."""
+    number = next(n for n, _, _ in record if n in BODY.values())
+    return number, parse_fields(field(record, number))
+
+
+def edit_body(record, edit):
+    """The record (fields) with its body's fields replaced by edit(body fields)."""
+    number, body = body_of(record)
+    return replace_field(record, number, encode_fields(edit(body)))
+
+
 # ---------------------------------------------------------------- keys and records
 
 def load_key(pem_file):
@@ -97,30 +134,71 @@ def sign_note(text, name, key):
     return "%s\n\u2014 %s %s\n" % (text, name, base64.b64encode(kid + sig).decode())
 
 
-def forge(bundle, log_entries, index, new_record, signer_key, operator_key):
+def note_text(note):
+    """The text of a signed note (with its final newline)."""
+    return note[:note.index("\n\n") + 1]
+
+
+def cosign(note, name, key, timestamp):
+    """`note` with a cosignature/v1 line (c2sp.org/tlog-cosignature, ledger/cosignature.h)
+    by witness `name` holding `key`, cosigned at `timestamp` (unix seconds)."""
+    kid = sha256(name.encode() + b"\n\x04" + raw_public_key(key))[:4]
+    t = timestamp.to_bytes(8, "big")
+    sig = key.sign(b"cosignature/v1\ntime %d\n" % timestamp + note_text(note).encode())
+    return "%s\u2014 %s %s\n" % (note, name, base64.b64encode(kid + t + sig).decode())
+
+
+def with_checkpoint(bundle, note):
+    """The JSON bundle with its checkpoint note replaced by `note`, in the bundle and
+    in every entry's tlog proof (which ends with the checkpoint)."""
+    old = bundle["checkpoint"]
+    entries = []
+    for e in bundle["entries"]:
+        assert e["tlog_proof"].endswith(old)
+        entries.append(dict(e, tlog_proof=e["tlog_proof"][:-len(old)] + note))
+    return dict(bundle, checkpoint=note, entries=entries)
+
+
+def encode_bundle(bundle):
+    """The binary PieceBundle (proto/bundle.proto) of a JSON bundle; no created_micros
+    (informational, and not in what the JSON of a forged bundle says)."""
+    entries = [encode_fields(([(1, 0, e["index"])] if e["index"] else []) +
+                             [(2, 2, base64.b64decode(e["entry"])),
+                              (3, 2, e["tlog_proof"].encode())]) for e in bundle["entries"]]
+    return encode_fields([(1, 2, bundle["format"].encode()), (2, 2, bundle["piece_id"].encode()),
+                          (3, 2, bundle["checkpoint"].encode())] + [(4, 2, b) for b in entries])
+
+
+def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witnesses=(),
+          prev=None, claimed_index=None):
     """The JSON bundle (dict, as /p/ID/bundle.json) and the binary PieceBundle of
     `bundle` after entry `index` of the log `log_entries` (every entry of the log
     at the bundle's size, bytes) is replaced by `new_record` signed with
     `signer_key`; the chain, tree, proofs and checkpoint are made again, the
-    checkpoint signed with `operator_key` (any witness cosignatures dropped)."""
+    checkpoint signed with `operator_key` and cosigned by each (name, key,
+    timestamp) of `witnesses` (the bundle's own cosignatures are dropped).
+    `prev` (bytes), if given, is entry `index`'s previous-leaf hash instead of the
+    true one; `claimed_index`, if given, the index its bytes say."""
     entries = list(log_entries)
     for i in range(index, len(entries)):
         p = entry_parts(entries[i])
-        record, signature = p["record"], p["signature"]
+        record, signature, at = p["record"], p["signature"], i
+        chained = leaf_hash(entries[i - 1]) if i > 0 else p["prev"]
         if i == index:
             record = new_record
             signature = signer_key.sign(RECORD_SIGNING_CONTEXT + record)
-        prev = leaf_hash(entries[i - 1]) if i > 0 else p["prev"]
-        entries[i] = make_entry(i, p["recorded_at"], prev, record, signature)
+            chained = prev if prev is not None else chained
+            at = claimed_index if claimed_index is not None else i
+        entries[i] = make_entry(at, p["recorded_at"], chained, record, signature)
     leaves = [leaf_hash(e) for e in entries]
-    note = bundle["checkpoint"]
-    text_lines = note[:note.index("\n\n") + 1].split("\n")
+    text_lines = note_text(bundle["checkpoint"]).split("\n")
     origin = text_lines[0]
     assert int(text_lines[1]) == len(entries), "give every entry of the bundle's checkpoint"
     text_lines[2] = base64.b64encode(tree_hash(leaves)).decode()
     checkpoint = sign_note("\n".join(text_lines), origin, operator_key)
+    for name, key, timestamp in witnesses:
+        checkpoint = cosign(checkpoint, name, key, timestamp)
     forged = dict(bundle, checkpoint=checkpoint, entries=[])
-    binary_entries = []
     for e in bundle["entries"]:
         i = e["index"]
         proof = "c2sp.org/tlog-proof@v1\nindex %d\n%s\n%s" % (
@@ -128,8 +206,4 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key):
             checkpoint)
         forged["entries"].append(dict(e, entry=base64.b64encode(entries[i]).decode(),
                                       tlog_proof=proof))
-        binary_entries.append(encode_fields(([(1, 0, i)] if i else []) +
-                                            [(2, 2, entries[i]), (3, 2, proof.encode())]))
-    binary = encode_fields([(1, 2, bundle["format"].encode()), (2, 2, bundle["piece_id"].encode()),
-                            (3, 2, checkpoint.encode())] + [(4, 2, b) for b in binary_entries])
-    return forged, binary
+    return forged, encode_bundle(forged)
