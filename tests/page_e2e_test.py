@@ -247,14 +247,18 @@ class PageTest(unittest.TestCase):
         record = encode_fields(edit(parse_fields(
             forge_bundle.entry_parts(log[index])["record"])))
         key = forge_bundle.load_key(signer or self.operator_key)
+        # Cosigned by the real witness too: the page demands its quorum of one.
+        witness = (self.witness.name, forge_bundle.load_key(self.witness.key), int(time.time()))
         forged, binary = forge_bundle.forge(bundle, log, index, record, key,
-                                            forge_bundle.load_key(self.operator_key))
+                                            forge_bundle.load_key(self.operator_key),
+                                            witnesses=[witness])
         name = os.path.join(self.tmp, "forged-%s-%d" % (piece, index))
         with open(name + ".tsbundle", "wb") as f:
             f.write(binary)
         with open(name + ".json", "w") as f:
             json.dump(forged, f)
-        code, out, err = run("piece", "verify", name + ".tsbundle", "--vkey", self.vkey)
+        code, out, err = run("piece", "verify", name + ".tsbundle", "--vkey", self.vkey,
+                             "--witness", self.witness.vkey, "--quorum", "1")
         self.assertEqual(code, 1, out + err)
         return name + ".json", out
 

