@@ -351,9 +351,10 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
   report.root = cp->root;
   report.log_key_name = log_key.name;
   if (quorum > 0) {
-    if (quorum > witnesses.size()) {
+    const size_t keys = CountWitnessKeys(witnesses);  // one key under two names is one witness
+    if (quorum > keys) {
       return absl::InvalidArgumentError(absl::StrCat("a quorum of ", quorum, " needs at least ",
-                                                     quorum, " witness keys; ", witnesses.size(),
+                                                     quorum, " distinct witness keys; ", keys,
                                                      " given"));
     }
     absl::StatusOr<size_t> n = CountCosignatures(bundle.checkpoint(), witnesses);
@@ -362,8 +363,8 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
     }
     if (*n < quorum) {
       return absl::PermissionDeniedError(absl::StrCat("checkpoint: cosigned by ", *n, " of the ",
-                                                      witnesses.size(), " witnesses given; ",
-                                                      quorum, " required"));
+                                                      keys, " witnesses given; ", quorum,
+                                                      " required"));
     }
     report.witness_cosignatures = *n;
   }

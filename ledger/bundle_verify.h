@@ -7,7 +7,8 @@
 //     bundle's checkpoint key handovers lead to from it (ledger/key_handover.h;
 //     a bundle holds every handover below its checkpoint's size), and, if
 //     quorum > 0, cosigned by at least `quorum` of `witnesses`
-//     (c2sp.org/tlog-cosignature);
+//     (c2sp.org/tlog-cosignature), counted by distinct key (one key under two
+//     names is one witness);
 //  3. entries: indices strictly increase; each tlog_proof parses, holds the
 //     bundle's checkpoint byte for byte and the entry's index, and proves the
 //     entry bytes are in the log; the bytes decode, name the same index, chain to
