@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/cosignature.h"
 #include "ledger/status_macros.h"
+#include "services/malformed_request.h"
 
 namespace touchstone {
 
@@ -67,6 +68,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                               options.min_handler_threads);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.max_handler_threads);
+  // A request body that is not the method's request message: INVALID_ARGUMENT
+  // naming the type, not gRPC's INTERNAL with no message (malformed_request.h).
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->provenance_.get());
   builder.RegisterService(server->admin_.get());
