@@ -13,7 +13,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "ledger/bundle_builder.h"
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature.h"

@@ -52,6 +52,10 @@
 
 namespace touchstone {
 
+// The format string of a bundle (PieceBundle.format), which the builder writes
+// and the verifier requires.
+inline constexpr char kBundleFormat[] = "touchstone-bundle/v1";
+
 // One record of the bundle as a customer reads it. Value type.
 struct TimelineEntry {
   uint64_t index = 0;
