@@ -15,14 +15,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/bundle_verify.h"  // kBundleFormat
 #include "ledger/ledger.h"
 #include "ledger/log_mirror.h"
 #include "ledger/state_reader.h"
 #include "proto/bundle.pb.h"
 
 namespace touchstone {
-
-inline constexpr char kBundleFormat[] = "touchstone-bundle/v1";
 
 // What a bundle is built from: a log's derived state as of some tree size,
 // its entries, and inclusion proofs. Implementations say their thread safety.

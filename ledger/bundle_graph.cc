@@ -5,11 +5,11 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/claims.h"
 #include "ledger/bundle_rules.h"
 #include "ledger/bundle_verify_internal.h"
+#include "ledger/certificate_status.h"
+#include "ledger/claims.h"
 #include "ledger/origin.h"
-#include "ledger/rules.h"
 #include "ledger/status_macros.h"
 #include "ledger/strings.h"
 

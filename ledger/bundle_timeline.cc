@@ -9,7 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "ledger/bundle_verify_internal.h"
-#include "ledger/rules.h"
+#include "ledger/certificate_status.h"
 
 namespace touchstone::bundle {
 namespace {

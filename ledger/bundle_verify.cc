@@ -13,7 +13,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "ledger/bundle_builder.h"
 #include "ledger/bundle_rules.h"
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/checkpoint.h"
@@ -317,10 +316,12 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
   report.root = cp->root;
   report.log_key_name = log_key.name;
   if (quorum > 0 || !witnesses.empty()) {
-    if (quorum > witnesses.size()) {
-      return rule::Tag(rule::kWitnesses, absl::InvalidArgumentError(absl::StrCat("a quorum of ", quorum, " needs at least ",
-                                                     quorum, " witness keys; ", witnesses.size(),
-                                                     " given")));
+    const size_t keys = CountWitnessKeys(witnesses);  // one key under two names is one witness
+    if (quorum > keys) {
+      return rule::Tag(rule::kWitnesses,
+                       absl::InvalidArgumentError(absl::StrCat(
+                           "a quorum of ", quorum, " needs at least ", quorum,
+                           " distinct witness keys; ", keys, " given")));
     }
     absl::StatusOr<size_t> n = CountCosignatures(bundle.checkpoint(), witnesses);
     if (!n.ok()) {
@@ -329,9 +330,11 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
                                     absl::StrCat("checkpoint: ", n.status().message())));
     }
     if (*n < quorum) {
-      return rule::Tag(rule::kWitnesses, absl::PermissionDeniedError(absl::StrCat("checkpoint: cosigned by ", *n, " of the ",
-                                                      witnesses.size(), " witnesses given; ",
-                                                      quorum, " required")));
+      return rule::Tag(rule::kWitnesses,
+                       absl::PermissionDeniedError(absl::StrCat("checkpoint: cosigned by ", *n,
+                                                                " of the ", keys,
+                                                                " witnesses given; ", quorum,
+                                                                " required")));
     }
     report.witness_cosignatures = *n;
   }

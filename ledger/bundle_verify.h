@@ -10,7 +10,8 @@
 //     bundle's checkpoint key handovers lead to from it (ledger/key_handover.h;
 //     a bundle holds every handover below its checkpoint's size), every
 //     cosignature by one of `witnesses` valid, and at least `quorum` of them
-//     there (c2sp.org/tlog-cosignature; a key listed twice counts once);
+//     there (c2sp.org/tlog-cosignature), counted by distinct key (one key under
+//     two names is one witness);
 //  3. entries: indices strictly increase; each tlog_proof parses, holds the
 //     bundle's checkpoint byte for byte and the entry's index, and proves the
 //     entry bytes are in the log; the bytes decode, name the same index, chain to
@@ -55,6 +56,10 @@
 #include "proto/record.pb.h"
 
 namespace touchstone {
+
+// The format string of a bundle (PieceBundle.format), which the builder writes
+// and the verifier requires.
+inline constexpr char kBundleFormat[] = "touchstone-bundle/v1";
 
 // One record of the bundle as a customer reads it. Value type.
 struct TimelineEntry {

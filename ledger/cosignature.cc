@@ -79,11 +79,8 @@ absl::StatusOr<std::string> CosignatureLine(std::string_view name, const Private
 absl::StatusOr<size_t> CountCosignatures(std::string_view note,
                                          const std::vector<NoteVerifier>& witnesses) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
-  size_t count = 0;
-  std::set<std::pair<std::string_view, std::string_view>> counted;  // (name, public key)
+  std::set<std::string_view> cosigned_keys;  // raw public keys
   for (const NoteVerifier& w : witnesses) {
-    // A witness listed twice is one witness: it must not make a quorum of two alone.
-    if (!counted.emplace(w.name, w.key.raw()).second) continue;
     bool cosigned = false;
     for (const NoteSignature& sig : parsed.signatures) {
       if (sig.name != w.name || sig.key_id != w.key_id) continue;
@@ -102,9 +99,17 @@ absl::StatusOr<size_t> CountCosignatures(std::string_view note,
       }
       cosigned = true;
     }
-    if (cosigned) ++count;
+    // One key is one witness, whatever names it is listed under: every line of
+    // it is verified above, but it counts once.
+    if (cosigned) cosigned_keys.insert(w.key.raw());
   }
-  return count;
+  return cosigned_keys.size();
+}
+
+size_t CountWitnessKeys(const std::vector<NoteVerifier>& witnesses) {
+  std::set<std::string_view> keys;
+  for (const NoteVerifier& w : witnesses) keys.insert(w.key.raw());
+  return keys.size();
 }
 
 CosignatureSigner::CosignatureSigner(std::string name, PrivateKey key)

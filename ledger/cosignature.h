@@ -38,13 +38,19 @@ std::string FormatCosignatureVerifierKey(std::string_view name, const PublicKey&
 absl::StatusOr<std::string> CosignatureLine(std::string_view name, const PrivateKey& key,
                                             uint64_t timestamp, std::string_view checkpoint_text);
 
-// How many of `witnesses` (parsed by ParseCosignatureVerifier) cosigned `note`;
-// each witness counts at most once, however many of its lines the note has and
-// however often it is listed. PERMISSION_DENIED if a line that names a
-// witness's key does not verify; INVALID_ARGUMENT if the note is malformed.
+// How many distinct witness keys of `witnesses` (parsed by
+// ParseCosignatureVerifier) cosigned `note`. A witness is its public key: each
+// key counts at most once, however many of its lines the note has, however
+// often it is listed and under however many names (one key under two names
+// must not make a quorum of two alone). PERMISSION_DENIED if a line that names
+// a witness's key does not verify; INVALID_ARGUMENT if the note is malformed.
 // Lines of other keys are ignored.
 absl::StatusOr<size_t> CountCosignatures(std::string_view note,
                                          const std::vector<NoteVerifier>& witnesses);
+
+// How many distinct public keys `witnesses` holds: the largest quorum they can
+// make. Never fails.
+size_t CountWitnessKeys(const std::vector<NoteVerifier>& witnesses);
 
 // A witness's cosigning key: name + Ed25519 key, cosignature/v1 key ID (type 0x04).
 // Thread-safe (immutable).

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "absl/status/status.h"
+#include "ledger/certificate_status.h"  // CertificateStatusAt, which the rules use
 #include "ledger/keys.h"
 #include "ledger/state_view.h"
 #include "proto/record.pb.h"
@@ -50,10 +51,6 @@ struct RecordContext {
 //   INVALID_ARGUMENT   the record is malformed (missing or out-of-range fields)
 // Each message names the rule and the record or object involved.
 absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options, StateView& state);
-
-// A certificate's status at time t: "valid", "not yet valid", "expired",
-// "suspended" or "revoked" (status changes effective at or before t count).
-std::string CertificateStatusAt(const v1::CertificateState& cert, int64_t t);
 
 // Applies the genesis record (entry 0) to empty state.
 absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state);

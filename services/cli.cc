@@ -109,7 +109,9 @@ absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::St
 }
 
 absl::Status ReplaceFile(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
+  // A temporary of this process's own: commands run at once (parallel `submit`s
+  // keeping one trusted head) must not remove or rename each other's.
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   std::filesystem::remove(tmp);
   RETURN_IF_ERROR(WriteFile(tmp, data));
   std::error_code ec;

@@ -46,7 +46,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // ALREADY_EXISTS (an output path that names a key file must not destroy it).
 absl::Status WriteFile(const std::string& path, std::string_view data);
 // Writes a file through a temporary and a rename, replacing it if it exists
-// (state files a client or witness keeps).
+// (state files a client or witness keeps). Processes replacing the same file at
+// once each write their own temporary; the last rename wins.
 absl::Status ReplaceFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr,

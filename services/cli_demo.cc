@@ -4,7 +4,10 @@
 // cutter and a grading lab to the same jeweler, who makes and sells pieces.
 // Every record is signed by the participant it speaks for, with an event time
 // of now, and its receipt is checked (checkpoint signature, inclusion proof, the
-// exact bytes signed) before the next record is sent.
+// exact bytes signed) before the next record is sent. A sale records its owner
+// only as SHA-256(salt || owner) with a fresh random salt per sale, so two sales
+// to one customer do not link; the jeweler keeps each salt and owner in
+// <keys_dir>/<prefix>-jeweler-sales.txt, as a jeweler must to prove a sale later.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -28,10 +31,12 @@
 #include "google/protobuf/text_format.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/files.h"
 #include "ledger/hash.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
+#include "openssl/rand.h"
 #include "services/cli.h"
 #include "services/cli_progress.h"
 #include "services/status_convert.h"
@@ -75,7 +80,7 @@ std::string Lower(const std::string& enum_name, size_t prefix_len) {
 
 // How many records Demo::Run appends (for the progress line; test_1 of
 // tests/demo_e2e_test.py checks the story has exactly this many).
-constexpr uint64_t kDemoRecords = 49;
+constexpr uint64_t kDemoRecords = 50;
 
 struct Out {
   std::string lot_id, form;
@@ -120,6 +125,8 @@ class Demo {
       created += exists ? 0 : 1;
       parties_.emplace(info.who, Party{id, key});
     }
+    sales_path_ = (std::filesystem::path(dir) / (p_ + "-jeweler-sales.txt")).string();
+    if (absl::StatusOr<std::string> kept = ReadWholeFile(sales_path_); kept.ok()) sales_ = *kept;
     std::cout << "keys in " << dir << " (<participant>.pem, mode 0600): " << created << " created, "
               << std::size(kParties) - created << " reused\n"
               << "index  signer            what\n";
@@ -318,22 +325,38 @@ class Demo {
 
   absl::Status Lifecycle(const std::string& piece, const std::string& event,
                          const std::string& note, const std::string& what) {
-    // A sale records the owner only as SHA-256(salt || owner); the jeweler keeps both.
-    const std::string owner =
-        event != "SOLD"
-            ? ""
-            : absl::StrCat("owner_salted_sha256: \"",
-                           absl::CEscape(Sha(absl::StrCat(salt_, "customer ", serial_))), "\"");
-    return Put("jeweler",
-               absl::Substitute(
-                   R"(piece_lifecycle { piece_id: "$0" event: PIECE_EVENT_$1 note: "$2" $3 })",
-                   Id(piece), event, note, owner),
-               what);
+    return Put(
+        "jeweler",
+        absl::Substitute(R"(piece_lifecycle { piece_id: "$0" event: PIECE_EVENT_$1 note: "$2" })",
+                         Id(piece), event, note),
+        what);
+  }
+
+  // The jeweler sells `piece` to `owner`. The log gets only SHA-256(salt ||
+  // owner) with a salt of 16 random bytes drawn for this sale alone: a salt
+  // shared between sales would let anyone who learns one owner's hash find the
+  // owner's other purchases. The jeweler keeps the salt and the owner
+  // (sales_path_, mode 0600: "<index> <piece> <salt hex> <owner>" a line).
+  absl::Status Sell(const std::string& piece, const std::string& owner, const std::string& note,
+                    const std::string& what) {
+    std::string salt(16, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), salt.size()) != 1) {
+      return absl::InternalError("no random bytes for an owner salt (OpenSSL RAND_bytes)");
+    }
+    RETURN_IF_ERROR(Put("jeweler",
+                        absl::Substitute(R"(piece_lifecycle { piece_id: "$0" event: PIECE_EVENT_SOLD
+                                            note: "$1" owner_salted_sha256: "$2" })",
+                                         Id(piece), note, absl::CEscape(Sha(salt + owner))),
+                        what));
+    absl::StrAppend(&sales_, last_, " ", Id(piece), " ", absl::BytesToHexString(salt), " ", owner,
+                    "\n");
+    return ReplaceFileDurably(sales_path_, sales_, 0600);
   }
 
   const Context& ctx_;
   std::unique_ptr<v1::Ledger::Stub> stub_;
-  std::string p_, vkey_, salt_;
+  std::string p_, vkey_;
+  std::string sales_path_, sales_;  // the jeweler's record of its sales' salts and owners
   std::optional<NoteVerifier> verifier_;
   std::map<std::string, Party> parties_;
   std::map<std::string, std::string> desc_;  // lot -> "250.000 g gold bar @651"
@@ -346,7 +369,6 @@ class Demo {
 absl::Status Demo::Run() {
   std::random_device rd;
   serial_ = 100000000 + rd() % 800000000;  // 9-digit report and certificate numbers
-  for (int i = 0; i < 16; ++i) salt_.push_back(static_cast<char>(rd()));
 
   // 1. The operator registers everyone; the scheme body certifies the suppliers.
   for (const PartyInfo& info : kParties) RETURN_IF_ERROR(Register(info));
@@ -416,8 +438,12 @@ absl::Status Demo::Run() {
                         {v1::CLAIM_RECYCLED_METAL, v1::CLAIM_LAB_GROWN_DIAMONDS}));
   RETURN_IF_ERROR(Piece("BAND-1", "18k wedding band, 4 mm", {}, {{"cast-1", 5600}},
                         {v1::CLAIM_RECYCLED_METAL}));
-  RETURN_IF_ERROR(Lifecycle("RING-1", "SOLD", "sold in the Bath shop",
-                            "sells " + Id("RING-1") + "; owner recorded only as a salted SHA-256"));
+  const std::string customer = absl::StrCat("customer ", serial_);
+  RETURN_IF_ERROR(Sell("RING-1", customer, "sold in the Bath shop",
+                       "sells " + Id("RING-1") + "; owner recorded only as a salted SHA-256"));
+  RETURN_IF_ERROR(Sell("BAND-1", customer, "sold in the Bath shop",
+                       absl::StrCat("sells ", Id("BAND-1"), " to the same customer; a fresh ",
+                                    "salt, so the two sales do not link")));
   // The lab re-examines stone 2 after it was set: its report is revoked from now
   // on; the pendant's registration stays valid (the report was valid then).
   const int64_t t = Now();
@@ -460,8 +486,11 @@ absl::Status Demo::Run() {
                                Id("RING-1"), Id("stone-1"))
             << absl::StrFormat("  piece %-16s pendant; stone %s replaced by %s\n", Id("PENDANT-1"),
                                Id("stone-2"), Id("stone-3"))
-            << absl::StrFormat("  piece %-16s wedding band; a repair booked on it declared wrong\n",
-                               Id("BAND-1"))
+            << absl::StrFormat(
+                   "  piece %-16s wedding band; sold to the same customer (another "
+                   "owner hash), a repair booked on it declared wrong\n",
+                   Id("BAND-1"))
+            << "owner salts the jeweler keeps: " << sales_path_ << "\n"
             << "revoked certificate: " << Id("report-2") << " (grading report of " << Id("stone-2")
             << ", revoked after it was used in " << Id("PENDANT-1") << ")\n";
   return absl::OkStatus();

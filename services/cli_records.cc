@@ -2,6 +2,7 @@
 // key, submit it, and check the receipt that comes back.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -30,6 +31,7 @@ struct Signer {
   std::string record_id;
   std::string receipt_out;
   std::string vkey;
+  std::string state_dir;  // trusted heads, where the log's key is pinned on first use
 };
 
 void AddSignerOptions(CLI::App* cmd, Signer& s) {
@@ -47,8 +49,58 @@ void AddSignerOptions(CLI::App* cmd, Signer& s) {
                   "write the receipt as a c2sp tlog-proof file (never overwrites)");
   cmd->add_option("--vkey", s.vkey,
                   "the log's verifier key to check the receipt against (env TOUCHSTONE_VKEY); "
-                  "without it the key the server reports is used")
+                  "without it, the key pinned with this client's trusted head of the log (the "
+                  "first time: the key the server reports, pinned on first use)")
       ->envname("TOUCHSTONE_VKEY");
+  cmd->add_option("--state_dir", s.state_dir,
+                  "without --vkey: where trusted heads and their pinned keys are kept "
+                  "(default ~/.touchstone/trusted, as `log update`)");
+}
+
+// The key receipts are checked against, as a verifier key string. With --vkey:
+// that key (nothing is stored). Without: the key pinned with this client's
+// trusted head of the log, the head advanced to the latest checkpoint as `log
+// update` does (following checkpoint key handovers); the key the server reports
+// must be the one the head is signed with now. With no trusted head yet, the key
+// the server reports is trusted on first use and pinned, and stderr says so.
+// Errors: FAILED_PRECONDITION if the server reports a key other than the pinned
+// one (a man in the middle, or another log under the same origin); DATA_LOSS if
+// the log rewound or forked; the server's errors as they are.
+absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
+  if (!s.vkey.empty()) return s.vkey;
+  v1::LogInfo info;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
+  const std::optional<std::string> pinned = PinnedKey(s.state_dir, info.origin());
+  std::string report;
+  absl::StatusOr<TrustedHead> head =
+      UpdateTrustedHead(ctx, pinned ? "" : info.verifier_key(), s.state_dir, &report);
+  const auto refused = [&](const std::string& why) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the server reports the log key ", info.verifier_key(), " for ", info.origin(),
+        ", but this client pinned ", *pinned, " on first use: refusing its receipts (a man in "
+        "the middle, or another log under the same origin); give --vkey to check against another "
+        "key", why.empty() ? "" : " (", why, why.empty() ? "" : ")"));
+  };
+  if (!head.ok()) {
+    if (pinned && *pinned != info.verifier_key() && !absl::IsDataLoss(head.status())) {
+      return refused(std::string(head.status().message()));
+    }
+    return head.status();
+  }
+  if (head->checkpoint_key != info.verifier_key()) {
+    if (pinned) return refused("");
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the server reports the log key ", info.verifier_key(), " but its checkpoint is signed by ",
+        head->checkpoint_key));
+  }
+  if (!pinned) {
+    std::cerr << "touchstone: WARNING: trusting the server's key " << info.verifier_key()
+              << " for " << info.origin()
+              << " on first use; pass --vkey to pin it. It is pinned from now on "
+              << "(with this client's trusted head of the log, --state_dir); receipts under "
+              << "another key will be refused.\n";
+  }
+  return head->checkpoint_key;
 }
 
 std::string RandomRecordId() {
@@ -85,12 +137,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   req.set_signature(SignRecord(key, bytes));
 
   auto stub = ctx.Stub();
-  std::string vkey = s.vkey;
-  if (vkey.empty()) {
-    v1::LogInfo info;
-    RETURN_IF_ERROR(FromGrpc(stub->GetLogInfo(ctx.Call().get(), {}, &info)));
-    vkey = info.verifier_key();
-  }
+  ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, s));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   ASSIGN_OR_RETURN(CheckedReceipt checked, SubmitAndCheck(ctx, *stub, req, verifier));
   const v1::Receipt& receipt = checked.receipt;
@@ -100,7 +147,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
             << "tree_size " << checked.checkpoint.size << "\n"
             << (receipt.duplicate() ? "duplicate true (idempotent retry)\n" : "")
             << "receipt verified: included under a checkpoint signed by " << vkey
-            << (s.vkey.empty() ? " (as the server reports it; pin it with --vkey)" : "") << "\n";
+            << (s.vkey.empty() ? " (the key pinned with this client's trusted head)" : "") << "\n";
   if (!s.receipt_out.empty()) {
     RETURN_IF_ERROR(WriteFile(s.receipt_out, checked.proof.ToText()));
   }

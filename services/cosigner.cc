@@ -5,6 +5,7 @@
 #include "services/log.h"
 
 #include <iostream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -69,7 +70,9 @@ absl::Status Cosigner::SendKeyHandovers(const WitnessEndpoint& w, uint64_t size,
 
 void Cosigner::CosignRound(uint64_t size, const std::string& note) {
   std::string cosigned = note;
-  size_t got = 0;
+  // The keys that cosigned: one witness key listed under two names or URLs
+  // counts once towards the quorum.
+  std::set<std::string> got;
   for (WitnessEndpoint& w : witnesses_) {
     absl::StatusOr<std::string> line;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -109,9 +112,9 @@ void Cosigner::CosignRound(uint64_t size, const std::string& note) {
     }
     cosigned = candidate;
     w.known_size = size;
-    ++got;
+    got.insert(w.verifier.key.raw());
   }
-  if (got < quorum_) return;
+  if (got.size() < quorum_) return;
   if (absl::Status s = ledger_->PublishCosigned(size, cosigned); !s.ok()) {
     Log(LogLevel::kError, "cosigned_not_stored",
         absl::StrCat("cannot store the cosigned checkpoint: ", s.message()), {{"size", size}});

@@ -24,7 +24,9 @@ struct WitnessEndpoint {
 // Parses "URL=VKEY". INVALID_ARGUMENT if malformed.
 absl::StatusOr<WitnessEndpoint> ParseWitnessFlag(const std::string& flag);
 
-// Thread-compatible construction; runs its own thread until destroyed.
+// Thread-compatible construction; runs its own thread until destroyed. A
+// checkpoint is published once witnesses with `quorum` distinct keys cosigned
+// it: one key listed twice (under two names or URLs) counts once.
 class Cosigner {
  public:
   Cosigner(Ledger* ledger, std::vector<WitnessEndpoint> witnesses, size_t quorum);

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/status_macros.h"
 #include "services/call_deadline.h"
+#include "services/malformed_request.h"
 #include "services/status_convert.h"
 
 namespace touchstone {
@@ -101,7 +102,8 @@ grpc::Status LedgerService::SubmitStream(
     }
   });
   v1::SubmitRequest req;
-  while (stream->Read(&req)) {
+  StreamRequestReader<v1::SubmitRequest> reader("/touchstone.v1.Ledger/SubmitStream");
+  while (reader.Next(*stream, &req)) {
     Ledger::Ticket ticket =
         ledger_->Start(std::move(*req.mutable_record()), std::move(*req.mutable_signature()));
     absl::MutexLock lock(&t.mu);
@@ -113,7 +115,7 @@ grpc::Status LedgerService::SubmitStream(
     t.reading_done = true;
   }
   writer.join();
-  return grpc::Status::OK;
+  return reader.status();  // OK, or INVALID_ARGUMENT for a message that is not a request
 }
 
 grpc::Status LedgerService::GetEntry(grpc::ServerContext*, const v1::GetEntryRequest* req,

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/cosignature.h"
 #include "ledger/status_macros.h"
+#include "services/malformed_request.h"
 
 namespace touchstone {
 
@@ -33,10 +34,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     ASSIGN_OR_RETURN(WitnessEndpoint w, ParseWitnessFlag(flag));
     witnesses.push_back(std::move(w));
   }
-  const size_t quorum = options.witness_quorum == 0 ? witnesses.size() : options.witness_quorum;
-  if (quorum > witnesses.size()) {
+  // A witness is its key: one key under two names or URLs counts once (cosigner.h).
+  std::vector<NoteVerifier> witness_keys;
+  for (const WitnessEndpoint& w : witnesses) witness_keys.push_back(w.verifier);
+  const size_t distinct = CountWitnessKeys(witness_keys);
+  const size_t quorum = options.witness_quorum == 0 ? distinct : options.witness_quorum;
+  if (quorum > distinct) {
     return absl::InvalidArgumentError(
-        absl::StrCat("a witness quorum of ", quorum, " needs at least ", quorum, " witnesses"));
+        absl::StrCat("a witness quorum of ", quorum, " needs at least ", quorum,
+                     " witnesses with distinct keys; the --witness flags name ", distinct));
   }
   server->service_ = std::make_unique<LedgerService>(server->ledger_.get(),
                                                      absl::Seconds(options.max_call_seconds));
@@ -62,6 +68,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                               options.min_handler_threads);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.max_handler_threads);
+  // A request body that is not the method's request message: INVALID_ARGUMENT
+  // naming the type, not gRPC's INTERNAL with no message (malformed_request.h).
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->provenance_.get());
   builder.RegisterService(server->admin_.get());

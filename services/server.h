@@ -34,8 +34,8 @@ struct ServerOptions {
   ServerTlsFiles tls;
   // Witnesses to obtain checkpoint cosignatures from, "URL=VKEY" each. Default: none
   std::vector<std::string> witnesses;
-  // How many witnesses must cosign a checkpoint before it is served as
-  // witnessed. Default: all of them
+  // How many witnesses (distinct keys: one key under two names counts once)
+  // must cosign a checkpoint before it is served as witnessed. Default: all of them
   size_t witness_quorum = 0;
   // The customer pages over HTTP (services/http_server.h). Default: off
   HttpOptions http;

@@ -67,7 +67,7 @@ class BackupTest(unittest.TestCase):
         taken.append(backup(server))
         sizes = [size for _, size, _ in taken]
         self.assertEqual(sizes, sorted(sizes))
-        self.assertEqual(sizes[-1], 50)  # genesis + the demo's 49 records
+        self.assertEqual(sizes[-1], 51)  # genesis + the demo's 50 records
         self.assertGreater(len(set(sizes)), 1, "no backup was taken while the demo appended")
         self.assertEqual(oct(os.stat(self.backups).st_mode & 0o777), "0o700")
 
@@ -95,11 +95,11 @@ class BackupTest(unittest.TestCase):
                      "b2")
         out, err = again.communicate(timeout=180)
         self.assertEqual(again.returncode, 0, err)
-        self.assertIn("log size 99", out)
+        self.assertIn("log size 101", out)
         self.assertEqual(copy.stop(), 0)
         a = run("audit", "--data_dir", os.path.join(self.tmp, "restored-%d" % (len(taken) - 1)))
         self.assertEqual(a.returncode, 0, a.stderr)
-        self.assertIn("audit passed: 99 entries", a.stdout)
+        self.assertIn("audit passed: 101 entries", a.stdout)
 
     def test_no_backup_dir_means_no_backups(self):
         server = self.start(self.data)

@@ -255,11 +255,13 @@ TEST_F(ForgeryTest, WitnessCosignaturesCountTowardsAQuorum) {
   // Both witnesses; a line repeated counts once; a forged line is refused.
   const std::string line2 = CosignatureLine("witness.two", k2, 1700000001, text).value();
   EXPECT_EQ(Verify({w1, w2}, 2, {line1, line2, line1})->witness_cosignatures, 2u);
-  // One witness listed twice is one witness (found by fuzz/fuzz_cosignature.cc): its
-  // cosignature alone does not make a quorum of two.
+  // One witness listed twice is one witness (found by fuzz/fuzz_cosignature.cc): it
+  // cannot make a quorum of two, and its cosignature counts once.
   r = Verify({w1, w1}, 2, {line1});
-  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("cosigned by 1 of the 2 witnesses"));
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("a quorum of 2 needs at least 2 distinct witness keys; 1 given"));
+  EXPECT_EQ(Verify({w1, w1, w2}, 1, {line1})->witness_cosignatures, 1u);
   const std::string forged =
       CosignatureLine("witness.two", k2, 1700000001, "another checkpoint\n").value();
   r = Verify({w1, w2}, 1, {line1, forged});
@@ -268,6 +270,47 @@ TEST_F(ForgeryTest, WitnessCosignaturesCountTowardsAQuorum) {
   EXPECT_FALSE(ParseCosignatureVerifier(log_.verifier().name + "+" + "00000000+AAAA").ok());
   EXPECT_EQ(ParseCosignatureVerifier(FormatVerifierKey("w", k1.public_key())).status().code(),
             Code::kInvalidArgument);
+}
+
+// A witness is its key: the same key configured under a second name (so with a
+// second key ID, and a second line on the note) is still one witness, and its two
+// lines do not make a quorum of two.
+TEST_F(ForgeryTest, OneWitnessKeyUnderTwoNamesCountsOnce) {
+  GoldLot("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  Ship(refiner_, jeweler_, "gold-1");
+  Piece({}, "gold-1", {});
+  const PrivateKey k1 = PrivateKey::Generate().value(), k2 = PrivateKey::Generate().value();
+  const auto witness = [](std::string_view name, const PrivateKey& k) {
+    return ParseCosignatureVerifier(FormatCosignatureVerifierKey(name, k.public_key())).value();
+  };
+  const NoteVerifier w1 = witness("witness.one", k1), alias = witness("witness.alias", k1);
+  const NoteVerifier w2 = witness("witness.two", k2);
+  ASSERT_NE(w1.key_id, alias.key_id);
+  const std::string note = log_.Checkpoint();
+  const std::string text = ParseNote(note).value().text;
+  const std::string line1 = CosignatureLine("witness.one", k1, 1700000000, text).value();
+  const std::string line_alias = CosignatureLine("witness.alias", k1, 1700000001, text).value();
+  const std::string line2 = CosignatureLine("witness.two", k2, 1700000002, text).value();
+  EXPECT_EQ(CountWitnessKeys({w1, alias}), 1u);
+  EXPECT_EQ(CountWitnessKeys({w1, alias, w2}), 2u);
+  EXPECT_EQ(CountCosignatures(note + line1 + line_alias, {w1, alias}).value(), 1u);
+  EXPECT_EQ(CountCosignatures(note + line1 + line_alias + line2, {w1, alias, w2}).value(), 2u);
+  // Each line of the key is still checked: a bad one under the alias is refused.
+  const std::string forged =
+      CosignatureLine("witness.alias", k1, 1700000001, "another checkpoint\n").value();
+  EXPECT_EQ(CountCosignatures(note + line1 + forged, {w1, alias}).status().code(),
+            Code::kPermissionDenied);
+  // The bundle verifier: a quorum of two over one key is not possible, and one
+  // key's two lines with a third witness silent is one cosignature of two needed.
+  absl::StatusOr<BundleReport> r = Verify({w1, alias}, 2, {line1, line_alias});
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("2 distinct witness keys; 1 given"));
+  r = Verify({w1, alias, w2}, 2, {line1, line_alias});
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("cosigned by 1 of the 2 witnesses"));
+  r = Verify({w1, alias, w2}, 2, {line1, line_alias, line2});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->witness_cosignatures, 2u);
 }
 
 }  // namespace

@@ -466,10 +466,12 @@ class LiveLedgerTest(LedgerCase):
         for i in range(n):
             f = cls.lot_json("%s-%d.json" % (prefix, i), "%s-%d" % (prefix, i),
                              quantity=str(1000 + i))
+            # All at once, keeping one trusted head (the key pinned on first use).
             procs.append(subprocess.Popen(
                 [TOUCHSTONE, "--server", cls.server.addr, "submit", "--as", "refiner-1",
-                 "--key", cls.refiner_key, "--json", f], stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE))
+                 "--key", cls.refiner_key, "--json", f, "--state_dir",
+                 os.path.join(cls.tmp, "burst-trusted")], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=clean_env()))
         for p in procs:
             out, err = p.communicate(timeout=60)
             assert p.returncode == 0, err.decode()

@@ -15,6 +15,7 @@ Python 3 standard library only.
 """
 
 import base64
+import hashlib
 import json
 import os
 import pty
@@ -146,9 +147,9 @@ class DemoScenarioTest(unittest.TestCase):
         self.assertEqual(self.demo.rc, 0, self.demo.describe())
         self.assertEqual(self.pieces, [P + "-RING-1", P + "-PENDANT-1", P + "-BAND-1"])
         self.assertEqual(self.revoked, [P + "-report-2"])
-        # One line per record, indexes 1..49 in order, the log holds exactly them.
-        self.assertEqual([i for i, _, _ in self.steps], list(range(1, 50)))
-        self.assertIn("49 records appended, log size 50", self.demo.out)
+        # One line per record, indexes 1..50 in order, the log holds exactly them.
+        self.assertEqual([i for i, _, _ in self.steps], list(range(1, 51)))
+        self.assertIn("50 records appended, log size 51", self.demo.out)
         self.assertLess(self.finished - self.started, 30)
         # Who signs what: each record by the participant it speaks for.
         expect = [("operator", "registers %s-recycler (recycler)" % P),
@@ -167,6 +168,7 @@ class DemoScenarioTest(unittest.TestCase):
                   (P + "-lab", "grades %s-stone-1: report %s-report-1" % (P, P)),
                   (P + "-jeweler", "registers piece %s-RING-1" % P),
                   (P + "-jeweler", "sells %s-RING-1" % P),
+                  (P + "-jeweler", "sells %s-BAND-1 to the same customer" % P),
                   (P + "-lab", "revokes report %s-report-2" % P),
                   (P + "-jeweler", "replaces %s-stone-2 in %s-PENDANT-1" % (P, P)),
                   (P + "-jeweler", "declares entry ")]
@@ -206,14 +208,38 @@ class DemoScenarioTest(unittest.TestCase):
         finally:
             os.close(master)
         tty = tty.decode(errors="replace")
-        self.assertIn("\rdemo: 1 of 49 records appended and checked", tty)
-        self.assertIn("\rdemo: 49 of 49 records appended and checked", tty)
+        self.assertIn("\rdemo: 1 of 50 records appended and checked", tty)
+        self.assertIn("\rdemo: 50 of 50 records appended and checked", tty)
         self.assertNotIn("\r", out)
-        self.assertIn("49 records appended", out)
+        self.assertIn("50 records appended", out)
+
+    def test_1b_two_sales_to_one_customer_do_not_link(self):
+        # The jeweler keeps each sale's salt and owner; the log holds only the hash.
+        sales_path = os.path.join(self.keys_dir, P + "-jeweler-sales.txt")
+        self.assertIn("owner salts the jeweler keeps: " + sales_path, self.demo.out)
+        self.assertEqual(os.stat(sales_path).st_mode & 0o777, 0o600)
+        with open(sales_path) as f:
+            sales = [line.rstrip("\n").split(" ", 3) for line in f]
+        self.assertEqual([piece for _, piece, _, _ in sales], [P + "-RING-1", P + "-BAND-1"])
+        (ring_index, _, ring_salt, ring_owner), (band_index, _, band_salt, band_owner) = sales
+        self.assertEqual(ring_owner, band_owner)  # one customer bought both
+        self.assertRegex(ring_owner, r"^customer \d+$")
+        self.assertEqual(len(bytes.fromhex(ring_salt)), 16)
+        self.assertNotEqual(ring_salt, band_salt)  # a fresh salt per sale
+        hashes = []
+        for index, piece, salt, owner in sales:
+            self.assertEqual(int(index), self.step(P + "-jeweler", "sells " + piece)[0])
+            sold = proto_fields(self.record_at(int(index))[25][0])  # piece_lifecycle
+            self.assertEqual(sold[1], [piece.encode()])
+            self.assertEqual(sold[2], [1])  # PIECE_EVENT_SOLD
+            self.assertEqual(sold[3], [hashlib.sha256(bytes.fromhex(salt) +
+                                                      owner.encode()).digest()])
+            hashes.append(sold[3][0])
+        self.assertNotEqual(hashes[0], hashes[1])  # nothing in the log links the two sales
 
     def test_2_every_record_is_signed_by_the_printed_participant_at_real_now_times(self):
         key_ids = {"operator": self.ok("key", self.operator_key).field("key_id")}
-        for name in os.listdir(self.keys_dir):
+        for name in (n for n in os.listdir(self.keys_dir) if n.endswith(".pem")):
             key_ids[name[:-4]] = self.ok("key", os.path.join(self.keys_dir, name)).field("key_id")
         last = 0
         for index, signer, what in self.steps:
@@ -342,7 +368,7 @@ class DemoScenarioTest(unittest.TestCase):
         again = self.run_demo("d2")
         self.assertEqual(again.rc, 0, again.describe())
         self.assertIn("8 created, 0 reused", again.out)
-        self.assertIn("49 records appended, log size %d" % (before + 49), again.out)
+        self.assertIn("50 records appended, log size %d" % (before + 50), again.out)
         self.assertEqual(re.findall(r"^  piece (\S+)", again.out, re.M),
                          ["d2-RING-1", "d2-PENDANT-1", "d2-BAND-1"])
         self.assertEqual(re.findall(r"^\s*(\d+)  ", again.out, re.M)[0], str(before))
@@ -352,7 +378,7 @@ class DemoScenarioTest(unittest.TestCase):
         self.assertIn("0 created, 8 reused", same.out)
         self.assertIn("ALREADY_EXISTS: step 1 (operator registers %s-recycler" % P, same.err)
         self.assertIn("participant '%s-recycler' is already registered" % P, same.err)
-        self.assertEqual(self.size(), before + 49)
+        self.assertEqual(self.size(), before + 50)
 
     def test_9_a_restart_keeps_the_log_and_the_state_the_demo_built(self):
         info = self.ok("log", "info").out

@@ -2,18 +2,34 @@
 and a protobuf wire-format reader that needs no generated code (so these tests
 check the server with code independent of ours)."""
 import argparse
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 
 
+_HOMES = None  # where each command's own HOME is made; removed when the tests exit
+
+
 def clean_env():
-    """The environment without TOUCHSTONE_* variables that would change a command."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
+    """The environment without TOUCHSTONE_* variables that would change a command,
+    and with a fresh, empty HOME of its own: what a command keeps there (the
+    trusted heads and keys `submit` pins on first use, ~/.touchstone/trusted)
+    neither leaks into the next command nor touches the real home. A test that
+    wants state kept between commands passes --state_dir."""
+    global _HOMES
+    if _HOMES is None:
+        _HOMES = tempfile.mkdtemp(prefix="touchstone_homes_")
+        atexit.register(shutil.rmtree, _HOMES, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHSTONE_")}
+    env["HOME"] = tempfile.mkdtemp(dir=_HOMES)
+    return env
 
 
 def encode_varint(n):

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/bundle_builder.h"
+#include "ledger/bundle_verify.h"
 #include "ledger/checkpoint.h"
 #include "ledger/compact_range.h"
 #include "ledger/entry_format.h"

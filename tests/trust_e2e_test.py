@@ -2,7 +2,9 @@
 """A client that cannot be fooled: `touchstone log update` and `touchstone piece
 show` keep a trusted head and report a server that rewinds its log (restored from
 an old copy) or forks it (the same key signing a different history) as LOG
-INCONSISTENT, exit code 2."""
+INCONSISTENT, exit code 2; `touchstone submit` without --vkey pins the log's key
+on first use (saying so) and refuses a server that reports another."""
+import json
 import os
 import shutil
 import subprocess
@@ -105,6 +107,60 @@ class TrustedHeadTest(unittest.TestCase):
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn("from size 7 to 8", again.stdout)
 
+
+    def test_submit_pins_the_log_key_on_first_use_and_refuses_another(self):
+        def submit(data, record_id, *extra):
+            """Registers participant p-<record_id> (a fresh key) as the operator of `data`."""
+            out = self.cli("keygen", "-o", os.path.join(self.tmp, record_id + ".pem")).stdout
+            public = dict(l.split(" ", 1) for l in out.splitlines())["public_key"]
+            record = os.path.join(self.tmp, record_id + ".json")
+            with open(record, "w") as f:
+                json.dump({"participantRegistered": {
+                    "participantId": "p-" + record_id, "legalName": "P",
+                    "roles": ["ROLE_REFINER"], "keys": [{"ed25519": public}]}}, f)
+            return self.cli("submit", "--as", "operator", "--key",
+                            os.path.join(data, "operator.pem"), "--json", record, "--record_id",
+                            record_id, "--state_dir", self.state, *extra)
+
+        def size():
+            return int(dict(l.split(" ", 1) for l in self.cli("log", "info").stdout.splitlines())
+                       ["size"])
+
+        self.start(self.data)
+        vkey = self.vkey()
+        first = submit(self.data, "r1")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("touchstone: WARNING: trusting the server's key %s for "
+                      "touchstone.local/ledger on first use; pass --vkey to pin it" % vkey,
+                      first.stderr)
+        self.assertIn("receipt verified: included under a checkpoint signed by " + vkey,
+                      first.stdout)
+        # Pinned with a trusted head, as `log update` keeps it.
+        pinned = self.update("--json")
+        self.assertEqual(pinned.returncode, 0, pinned.stderr)
+        self.assertIn('"verifier_key": "%s"' % vkey, pinned.stdout)
+        again = submit(self.data, "r2")
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertNotIn("WARNING", again.stderr)
+        self.assertEqual(self.server.stop(), 0)
+
+        # Another server under the same origin with another key (a man in the middle, or
+        # another log): refused before the record is sent.
+        other_data = os.path.join(self.tmp, "other-data")
+        self.start(other_data)
+        other_vkey = self.vkey()
+        self.assertNotEqual(other_vkey, vkey)
+        refused = submit(other_data, "r3")
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn("FAILED_PRECONDITION: the server reports the log key %s for "
+                      "touchstone.local/ledger, but this client pinned %s on first use: "
+                      "refusing its receipts" % (other_vkey, vkey), refused.stderr)
+        self.assertNotIn("receipt verified", refused.stdout)
+        self.assertEqual(size(), 1)  # nothing was submitted
+        # Checked against a key given explicitly, the same submission goes through.
+        given = submit(other_data, "r4", "--vkey", other_vkey)
+        self.assertEqual(given.returncode, 0, given.stderr)
+        self.assertEqual(size(), 2)
 
     def test_piece_show_keeps_the_trusted_head_and_reports_a_fork(self):
         self.start(self.data)

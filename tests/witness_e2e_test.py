@@ -18,7 +18,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from e2e_support import Server, clean_env, parse_binaries, start_witness
+from e2e_support import Server, Witness, clean_env, parse_binaries, start_witness
 
 ARGS = None
 SPKI_ED25519_PREFIX = bytes.fromhex("302a300506032b6570032100")
@@ -116,6 +116,49 @@ class WitnessE2ETest(unittest.TestCase):
         short = verify("--witness", w1.vkey, "--quorum", "2")
         self.assertNotEqual(short.returncode, 0)
         self.assertIn("NOT VERIFIED", short.stdout + short.stderr)
+
+    def test_one_witness_key_under_two_names_counts_once_towards_the_quorum(self):
+        op_key = os.path.join(self.tmp, "op.pem")
+        out = self.ok_offline("keygen", "-o", op_key, "--name", "touchstone.local/ledger")
+        log_vkey = [l.split(" ", 1)[1] for l in out.splitlines()
+                    if l.startswith("verifier_key ")][0]
+        w1 = self.start_witness("w1.example/witness", log_vkey)
+        # The same key again, as a second witness under another name (so another key ID).
+        alias = Witness(ARGS.touchstone, self.tmp, "alias.example/witness", w1.key, log_vkey,
+                        os.path.join(self.tmp, "alias.state")).start()
+        self.addCleanup(alias.kill)
+        alias.vkey = self.ok_offline("witness-key", w1.key, "--name", alias.name).strip()
+        self.assertNotEqual(alias.vkey, w1.vkey)
+        w2 = self.start_witness("w2.example/witness", log_vkey)
+        self.assertEqual(w2.stop(), 0)  # a real, distinct witness that is down
+        flags = lambda *ws: [a for w in ws for a in ("--witness", "%s=%s" % (w.url, w.vkey))]
+        data = os.path.join(self.tmp, "alias-data")
+        # A quorum of two over one key cannot be configured.
+        with self.assertRaises(AssertionError) as refused:
+            Server(ARGS.touchstoned, self.tmp, data, ["--operator_key", op_key] +
+                   flags(w1, alias) + ["--witness_quorum", "2"]).start()
+        self.assertIn("a witness quorum of 2 needs at least 2 witnesses with distinct keys; "
+                      "the --witness flags name 1", str(refused.exception))
+        # With the down witness there are two keys; the one key's two cosignatures are one.
+        server = Server(ARGS.touchstoned, self.tmp, data, ["--operator_key", op_key] +
+                        flags(w1, alias, w2) + ["--witness_quorum", "2"]).start()
+        self.addCleanup(server.kill)
+        # The first round (size 1) ends with w2 refused; both names of w1's key cosign before.
+        deadline = time.monotonic() + 30
+        while not ('"witness_refused"' in server.log() and w2.url in server.log()):
+            self.assertLess(time.monotonic(), deadline, "no round within 30 s: " + server.log())
+            time.sleep(0.05)
+        time.sleep(1)  # a checkpoint published at the end of that round would be there now
+        self.assertEqual(w1.stop(), 0)
+        self.assertEqual(alias.stop(), 0)
+        self.assertIn("-> 200", w1.stderr())  # both cosigned: the quorum was tempted
+        self.assertIn("-> 200", alias.stderr())
+        info = dict(l.split(" ", 1) for l in subprocess.run(
+            [ARGS.touchstone, "--server", server.addr, "log", "info"], capture_output=True,
+            text=True, env=clean_env(), timeout=60).stdout.splitlines())
+        self.assertEqual(info["size"], "1")
+        self.assertEqual(info["witnessed_size"], "0", server.log())
+        self.assertEqual(server.stop(), 0)
 
     def ok_offline(self, *args):
         r = subprocess.run([ARGS.touchstone] + list(args), capture_output=True, text=True,
