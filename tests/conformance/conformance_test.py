@@ -20,6 +20,7 @@ corpus is written to --corpus. --verify_js: a verify.js to use in Node and the
 page instead of the built one, beside a copy of verify_tables.js, to check that
 a verifier with a check taken out fails this test.)"""
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -35,7 +36,9 @@ sys.path.insert(0, os.path.dirname(HERE))  # tests/: e2e_support, forge_bundle
 import cli_runner  # noqa: E402
 import demo_log  # noqa: E402
 import generate_corpus  # noqa: E402
-from e2e_support import parse_binaries  # noqa: E402
+import forge_bundle  # noqa: E402
+import grpc  # noqa: E402
+from e2e_support import encode_fields, parse_binaries  # noqa: E402
 
 BROWSER_DIR = os.path.join(os.path.dirname(HERE), "browser")
 ARGS = None
@@ -73,6 +76,7 @@ class ConformanceTest(unittest.TestCase):
         self.addCleanup(log.kill)
         log.start()
         manifest = generate_corpus.generate(log, ARGS.corpus)
+        self.replay_the_two_body_record(log)
         generated = time.monotonic()
         verify_js = os.path.join(ARGS.web_dir, "verify.js")
         page_args = []
@@ -115,6 +119,30 @@ class ConformanceTest(unittest.TestCase):
                   timings["C++"] - generated, timings["Node"] - timings["C++"],
                   timings["Chromium"] - timings["Node"]), file=sys.stderr)
         self.assertEqual([e["name"] for e, _ in failed], [], "the verifiers disagree with the corpus")
+
+    def replay_the_two_body_record(self, log):
+        """The forged record of issue 12 (a fake piece_registered then the genuine
+        piece_lifecycle, one record), under a fresh record id and signed by the
+        jeweler's real key, submitted to the running server: refused with
+        INVALID_ARGUMENT naming both bodies, and the log does not grow."""
+        with open(os.path.join(ARGS.corpus, "encoding-two-bodies.json")) as f:
+            bundle = json.load(f)
+        forged = [base64.b64decode(e["entry"]) for e in bundle["entries"]
+                  if base64.b64decode(e["entry"]) != log.log[e["index"]]]
+        self.assertEqual(len(forged), 1)
+        fields = forge_bundle.parse_fields(forge_bundle.entry_parts(forged[0])["record"])
+        self.assertEqual([n for n, _, _ in fields if n >= 10], [24, 25])  # both bodies
+        record = encode_fields(forge_bundle.replace_field(fields, 1, b"replay-two-bodies"))
+        signature = log.key("jeweler").sign(forge_bundle.RECORD_SIGNING_CONTEXT + record)
+        request = encode_fields([(1, 2, record), (2, 2, signature)])
+        with grpc.insecure_channel(log.server.addr) as channel:
+            submit = channel.unary_unary("/touchstone.v1.Ledger/Submit")
+            with self.assertRaises(grpc.RpcError) as refused:
+                submit(request, timeout=30)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("fields piece_registered (24) and piece_lifecycle (25) of oneof body are "
+                      "both set", refused.exception.details())
+        self.assertEqual(int(log.cli("log", "info", "--json")["size"]), log.size)
 
 
 if __name__ == "__main__":
