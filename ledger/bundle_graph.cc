@@ -5,8 +5,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/claims.h"
 #include "ledger/bundle_verify_internal.h"
+#include "ledger/claims.h"
+#include "ledger/log_policy.h"
 #include "ledger/origin.h"
 #include "ledger/rules.h"
 #include "ledger/status_macros.h"
@@ -110,9 +111,12 @@ class Replay {
     return absl::OkStatus();
   }
 
-  // Each certificate was issued earlier and valid at the record's event time
-  // (and not suspended or revoked when the log appended the record).
+  // Each certificate was issued earlier and valid at the record's event time,
+  // and, when the log appended the record, valid too under a log policy unless
+  // the record is an import of history, or else at least not suspended or
+  // revoked (ledger/log_policy.h; as CertificateInForce in rules_certificates.cc).
   absl::Status Rely(const Item& item, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+    const bool when_recorded = CertificatesCheckedWhenRecorded(item.record, item.policy);
     for (const std::string& id : ids) {
       auto it = g_.certificates.find(id);
       if (it == g_.certificates.end()) {
@@ -121,7 +125,8 @@ class Replay {
       }
       const std::string then = CertificateStatusAt(it->second, item.record.event_time_micros());
       const std::string appended = CertificateStatusAt(it->second, item.view.recorded_at_micros);
-      if (then != "valid" || appended == "suspended" || appended == "revoked") {
+      if (then != "valid" || appended == "suspended" || appended == "revoked" ||
+          (when_recorded && appended != "valid")) {
         return Broken(
             item, "certificate",
             absl::StrCat("relies on certificate '", id, "', ", then != "valid" ? then : appended,

@@ -11,12 +11,9 @@ proto/bundle.proto and services/bundle_json.h."""
 import base64
 import hashlib
 
-from e2e_support import encode_fields, parse_fields
+from e2e_support import encode_fields, parse_fields, record_signing_message
 from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
                                                           load_pem_private_key)
-
-RECORD_SIGNING_CONTEXT = b"touchstone.v1 record signature\n"
-
 
 def sha256(data):
     return hashlib.sha256(data).digest()
@@ -104,18 +101,18 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key):
     `signer_key`; the chain, tree, proofs and checkpoint are made again, the
     checkpoint signed with `operator_key` (any witness cosignatures dropped)."""
     entries = list(log_entries)
+    note = bundle["checkpoint"]
+    text_lines = note[:note.index("\n\n") + 1].split("\n")
+    origin = text_lines[0]
     for i in range(index, len(entries)):
         p = entry_parts(entries[i])
         record, signature = p["record"], p["signature"]
         if i == index:
             record = new_record
-            signature = signer_key.sign(RECORD_SIGNING_CONTEXT + record)
+            signature = signer_key.sign(record_signing_message(origin, record))
         prev = leaf_hash(entries[i - 1]) if i > 0 else p["prev"]
         entries[i] = make_entry(i, p["recorded_at"], prev, record, signature)
     leaves = [leaf_hash(e) for e in entries]
-    note = bundle["checkpoint"]
-    text_lines = note[:note.index("\n\n") + 1].split("\n")
-    origin = text_lines[0]
     assert int(text_lines[1]) == len(entries), "give every entry of the bundle's checkpoint"
     text_lines[2] = base64.b64encode(tree_hash(leaves)).decode()
     checkpoint = sign_note("\n".join(text_lines), origin, operator_key)
