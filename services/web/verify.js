@@ -8,8 +8,11 @@
 //   3. every entry decodes (ledger/entry_format.h) with its own index, and where
 //      two entries are consecutive the later one's prev_leaf_hash is the
 //      earlier one's leaf hash (the hash chain);
-//   4. every record's Ed25519 signature over "touchstone.v1 record signature\n" ||
-//      record bytes is by a key its signer registered earlier in the bundle
+//   4. every record's Ed25519 signature, over "touchstone.v1 record signature for
+//      log\n" || origin || "\n" || record bytes where the log's policy in force
+//      binds signatures to the origin (the genesis's or a log_policy entry's;
+//      ledger/record.h), else over "touchstone.v1 record signature\n" || record
+//      bytes, is by a key its signer registered earlier in the bundle
 //      (genesis, participant registration, key added) and had not revoked;
 //   5. every lot, certificate and piece a record names has its record in the bundle;
 //   6. the piece's origin claims (recycled metal, lab-grown or natural diamonds)
@@ -22,13 +25,17 @@
 //      its holder, and received only by the participant it was shipped to;
 //   9. witness cosignatures (c2sp.org/tlog-cosignature) on the checkpoint: each is
 //      verified if the page pins that witness's key, and listed as unchecked if not.
+//  10. times (checkTimes, as ledger/log_policy.h): no record dated further before
+//      its recording than the log's policy allows, only allowed imports of
+//      history marked, and certificates in force when used.
 // Not checked here (the command-line verifier checks them): weights and losses,
-// certificates' validity when used, the certified-chain claim.
+// the certified-chain claim.
 // verifyBundle() returns {ok: true, ...} or {ok: false, check, detail}; it never
 // trusts a verdict from the server.
 
 const enc = new TextEncoder();
 const RECORD_CONTEXT = enc.encode('touchstone.v1 record signature\n');
+const RECORD_CONTEXT_FOR_LOG = 'touchstone.v1 record signature for log\n';
 
 export class CheckFailed extends Error {
   constructor(check, detail) {
@@ -195,8 +202,10 @@ const SCHEMA = {
     18: 'certificate_status_changed:CertificateStatusChanged', 20: 'lot_created:LotCreated',
     21: 'transformation:Transformation', 22: 'custody_shipped:CustodyShipped', 23: 'custody_received:CustodyReceived',
     24: 'piece_registered:PieceRegistered', 25: 'piece_lifecycle:PieceLifecycle', 26: 'stone_replaced:StoneReplaced',
-    27: 'error_declared:ErrorDeclared', 28: 'operator_key_rotated:OperatorKeyRotated' },
-  Genesis: { 1: 'origin:string', 2: 'operator:ParticipantRegistered' },
+    27: 'error_declared:ErrorDeclared', 28: 'operator_key_rotated:OperatorKeyRotated',
+    5: 'history_import:enum', 29: 'log_policy:LogPolicy' },
+  Genesis: { 1: 'origin:string', 2: 'operator:ParticipantRegistered', 3: 'policy:LogPolicy' },
+  LogPolicy: { 1: 'record_signature_version:int64', 2: 'max_backdate_micros:int64', 3: 'history_import_allowed:enum' },
   ParticipantRegistered: { 1: 'participant_id:string', 2: 'legal_name:string', 3: 'identifiers:Identifier[]',
     4: 'roles:enum[]', 5: 'keys:PublicKey[]' },
   Identifier: { 1: 'scheme:string', 2: 'value:string' },
@@ -232,7 +241,7 @@ const SCHEMA = {
   OperatorKeyRotated: { 1: 'new_key:PublicKey', 2: 'reason:string' },
 };
 const BODIES = Object.values(SCHEMA.Record).map((f) => f.split(':')[0]).filter((n) =>
-  !['record_id', 'signer', 'key_id', 'event_time_micros'].includes(n));
+  !['record_id', 'signer', 'key_id', 'event_time_micros', 'history_import'].includes(n));
 const SCALAR = new Set(['int64', 'enum']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -372,16 +381,19 @@ async function verify(bundle, vkey, witnessKeys) {
     for (const k of reg.keys) p.keys.set(await keyIdOf(k.ed25519), { key: k.ed25519, revokedAt: null });
     participants.set(p.id, p);
   };
+  let policy = null;  // the log's policy in force (ledger/log_policy.h)
   for (const e of entries) {
     const r = e.record, where = `entry ${e.index}`;
+    policy = r.log_policy || r.genesis?.policy || policy;
     if (e.kind === 'genesis' && r.genesis.operator) await register(r.genesis.operator, e.index);
     const signer = participants.get(r.signer);
     if (!signer) fail('record signatures', `${where}: its signer "${r.signer}" is not registered earlier in the bundle`);
     const key = signer.keys.get(r.key_id);
     if (!key) fail('record signatures', `${where}: ${r.signer} has no key ${r.key_id} registered earlier in the bundle`);
     if (key.revokedAt !== null) fail('record signatures', `${where}: ${r.signer}'s key ${r.key_id} was revoked at entry ${key.revokedAt}`);
-    if (e.signature.length !== 64 || !(await ed25519Verify(key.key, e.signature, concat(RECORD_CONTEXT, e.recordBytes)))) {
-      fail('record signatures', `${where}: the signature is not ${r.signer}'s (key ${r.key_id})`);
+    const context = policy?.record_signature_version === 2 ? enc.encode(`${RECORD_CONTEXT_FOR_LOG}${checkpoint.origin}\n`) : RECORD_CONTEXT;
+    if (e.signature.length !== 64 || !(await ed25519Verify(key.key, e.signature, concat(context, e.recordBytes)))) {
+      fail('record signatures', `${where}: the signature is not ${r.signer}'s (key ${r.key_id}) for log ${checkpoint.origin}`);
     }
     if (e.kind === 'participant_registered') await register(r.participant_registered, e.index);
     if (e.kind === 'key_added') {
@@ -427,6 +439,7 @@ async function verify(bundle, vkey, witnessKeys) {
   if (!pieces.has(bundle.piece_id)) fail('completeness', `the piece ${bundle.piece_id} has no registration record in the bundle`);
 
   checkSignerRights(entries, bundle.piece_id);
+  checkTimes(entries);
   const custody = checkCustody(entries, bundle.piece_id);
   const claims = checkClaims(entries, bundle.piece_id);
   return {
@@ -526,7 +539,7 @@ const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE).map(([k, v]) => [v, k
 function writerRoles(kind, body) {
   switch (kind) {
     case 'participant_registered': case 'role_granted': case 'participant_suspended': case 'participant_reinstated':
-    case 'operator_key_rotated':
+    case 'operator_key_rotated': case 'log_policy':
       return [ROLE.operator];
     case 'certificate_issued': case 'certificate_status_changed':
       return [ROLE.certifier];
@@ -665,4 +678,59 @@ export function checkCustody(entries, pieceId) {
     }
   }
   return { received };
+}
+
+// ---------------------------------------------------------------- times
+
+// The log policy's time rules (ledger/log_policy.h), replayed in index order
+// over entries [{index, recordedAt, record, kind}]: the policy in force at an
+// entry is the one it carries (genesis.policy, log_policy) or the newest before.
+// A record marked history_import needs a policy allowing imports; under a
+// policy, any other record is dated at most max_backdate_micros before its
+// recordedAt. Every certificate a record relies on (certificate_ids, and the
+// grading report of each stone a piece sets or a replacement brings) is valid
+// (within valid_from/valid_until, not suspended or revoked by a status change
+// effective by then) at its event time; at its recordedAt it is not suspended
+// or revoked, and, under a policy and unless the record is an import, valid.
+// Fails the check "time" naming the entry.
+export function checkTimes(entries) {
+  const certs = new Map(), reports = new Map();  // id -> {from, until, changes: [{status, at}]}; stone lot -> report id
+  const statusAt = (c, t) => {
+    if (t < c.from) return 'not yet valid';
+    let status = 0;
+    for (const ch of c.changes) if (ch.at <= t) status = ch.status;
+    if (status === 2) return 'revoked';
+    if (status === 1) return 'suspended';
+    return c.until !== 0 && t > c.until ? 'expired' : 'valid';
+  };
+  const span = (us) => (us >= 86400e6 ? `${(us / 86400e6).toFixed(1)} days` : us >= 3600e6 ? `${(us / 3600e6).toFixed(1)} h` : `${Math.round(us / 1e6)} s`);
+  let policy = null;
+  for (const { index, recordedAt, record: r, kind } of entries) {
+    const b = r[kind], where = `entry ${index} (${kind})`, t = r.event_time_micros;
+    policy = r.log_policy || r.genesis?.policy || policy;
+    const imported = Boolean(r.history_import);
+    if (imported && !policy?.history_import_allowed) {
+      fail('time', `${where} is marked as an import of history, which the log's policy ${policy ? 'does not allow' : '(none yet) does not allow'}`);
+    }
+    if (!imported && policy && t < recordedAt - policy.max_backdate_micros) {
+      fail('time', `${where} is dated ${span(recordedAt - t)} before the log recorded it; the log's policy allows at most ${span(policy.max_backdate_micros)}`);
+    }
+    if (kind === 'certificate_issued') {
+      certs.set(b.certificate_id, { from: b.valid_from_micros, until: b.valid_until_micros, changes: [] });
+      if (b.grading_report && b.subject_lot) reports.set(b.subject_lot, b.certificate_id);
+    }
+    if (kind === 'certificate_status_changed') certs.get(b.certificate_id)?.changes.push({ status: b.status, at: b.effective_micros });
+    const relied = [...(b.certificate_ids || [])];
+    if (kind === 'piece_registered') b.stone_lot_ids.forEach((l) => reports.has(l) && relied.push(reports.get(l)));
+    if (kind === 'stone_replaced' && reports.has(b.new_stone_lot_id)) relied.push(reports.get(b.new_stone_lot_id));
+    for (const id of relied) {
+      const c = certs.get(id);
+      if (!c) continue;  // not in the bundle: the completeness check names it
+      const then = statusAt(c, t), recorded = statusAt(c, recordedAt);
+      if (then !== 'valid') fail('time', `${where} relies on certificate ${id}, ${then} at its event time`);
+      if (recorded === 'suspended' || recorded === 'revoked' || (policy && !imported && recorded !== 'valid')) {
+        fail('time', `${where} relies on certificate ${id}, ${recorded} when the log recorded it`);
+      }
+    }
+  }
 }
