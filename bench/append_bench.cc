@@ -498,8 +498,9 @@ int main(int argc, char** argv) {
   lim.all_cores = ncpu;
   // A record of the benchmark's size, its signing message and signature.
   const std::string full = factory.Signed(7).record();
-  const std::string msg = ts::RecordSigningMessage(full);
-  const std::string sig = ts::SignRecord(ids[7 % ids.size()].key, full);
+  const std::string msg =
+      ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, factory.origin(), full);
+  const std::string sig = ts::SignRecord(ids[7 % ids.size()].key, factory.origin(), full);
   const ts::PublicKey& pub = ids[7 % ids.size()].key.public_key();
   if (!skip_limits) {
     std::cout << "\n-- limits of this machine (measured now, " << limit_seconds << " s each)\n";
@@ -517,7 +518,7 @@ int main(int argc, char** argv) {
     } else {
       lim.verify_all = lim.verify2;
     }
-    lim.sign1 = SignRate(limit_seconds, ids[0].key, full);
+    lim.sign1 = SignRate(limit_seconds, ids[0].key, factory.origin(), full);
     std::cout << absl::StrFormat("  Ed25519 sign, 1 thread:          %9.0f /s\n", lim.sign1);
     const std::string rocks_dir = work_dir + "/rocks-limit";
     lim.rocks = MeasureRocks(rocks_dir, limit_seconds);
@@ -585,6 +586,7 @@ int main(int argc, char** argv) {
   auto info_stub = v1::Ledger::NewStub(info_channel);
   const uint64_t log_start = LogSize(*info_stub);
 
+  factory.set_origin(LogOrigin(*info_stub));
   RegisterParticipants(*info_stub, op, ids, nonce);
   std::cout << "registered " << ids.size() << " participants; log size at start " << log_start
             << "\n";

@@ -100,12 +100,15 @@ inline double VerifyRate(int threads, double seconds, const ts::PublicKey& pub,
   });
 }
 
-inline double SignRate(double seconds, const ts::PrivateKey& key, const std::string& record_bytes) {
+inline double SignRate(double seconds, const ts::PrivateKey& key, const std::string& origin,
+                       const std::string& record_bytes) {
   return RateOnThreads(1, seconds, "bench-sign", [&](int, std::atomic<bool>& stop) {
     uint64_t n = 0;
     while (!stop.load(std::memory_order_relaxed)) {
       for (int i = 0; i < 16; ++i) {
-        if (ts::SignRecord(key, record_bytes).size() != ts::kEd25519SignatureSize) Die("sign");
+        if (ts::SignRecord(key, origin, record_bytes).size() != ts::kEd25519SignatureSize) {
+          Die("sign");
+        }
       }
       n += 16;
     }
@@ -146,13 +149,17 @@ class RecordFactory {
 
   size_t record_bytes() const { return record_bytes_; }
   const std::vector<Identity>& participants() const { return participants_; }
+  // The log the records are signed for (ledger/record.h): set it to the
+  // server's origin (LogOrigin) before signing records it is to accept.
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
+  const std::string& origin() const { return origin_; }
 
   // Record number `seq` (run-unique), serialized and signed.
   v1::SubmitRequest Signed(uint64_t seq) const {
     const auto& who = participants_[seq % participants_.size()];
     const std::string bytes = ts::SerializeRecord(Build(seq, note_len_));
     v1::SubmitRequest req;
-    req.set_signature(ts::SignRecord(who.key, bytes));
+    req.set_signature(ts::SignRecord(who.key, origin_, bytes));
     req.set_record(bytes);
     return req;
   }
@@ -211,6 +218,7 @@ class RecordFactory {
   std::vector<Identity> participants_;
   size_t note_len_ = 0;
   size_t record_bytes_ = 0;
+  std::string origin_ = "touchstone.local/ledger";
 };
 
 // Signs records [first, first + n) on every core; returns them in order.
@@ -247,15 +255,20 @@ inline std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::strin
   return out;
 }
 
-inline uint64_t LogSize(v1::Ledger::Stub& stub) {
+inline v1::LogInfo GetLogInfo(v1::Ledger::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::GetLogInfoRequest req;
   v1::LogInfo info;
   grpc::Status s = stub.GetLogInfo(&ctx, req, &info);
   if (!s.ok()) Die("GetLogInfo: " + s.error_message());
-  return info.size();
+  return info;
 }
+
+inline uint64_t LogSize(v1::Ledger::Stub& stub) { return GetLogInfo(stub).size(); }
+
+// The server's log origin, which record signatures bind (ledger/record.h).
+inline std::string LogOrigin(v1::Ledger::Stub& stub) { return GetLogInfo(stub).origin(); }
 
 inline grpc::ClientContext* Deadline(grpc::ClientContext& ctx) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -271,12 +284,13 @@ inline uint32_t MicrosSince(Clock::time_point a, Clock::time_point b) {
 // up to 500); dies if any is refused. Record ids: register-<nonce>-NNN.
 inline void RegisterParticipants(v1::Ledger::Stub& stub, const Identity& op,
                                  const std::vector<Identity>& ids, const std::string& nonce) {
+  const std::string origin = LogOrigin(stub);
   std::vector<v1::SubmitRequest> regs;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string bytes = ts::SerializeRecord(RegisterRecord(
         op, ids[i], v1::ROLE_REFINER, absl::StrFormat("register-%s-%03d", nonce, i)));
     v1::SubmitRequest r;
-    r.set_signature(ts::SignRecord(op.key, bytes));
+    r.set_signature(ts::SignRecord(op.key, origin, bytes));
     r.set_record(bytes);
     regs.push_back(std::move(r));
   }

@@ -261,12 +261,14 @@ int main(int argc, char** argv) {
   }
   RecordFactory factory(nonce, ids, record_bytes);
   const std::string sample = factory.Signed(0).record();
-  const double verify1 =
-      VerifyRate(1, limit_seconds, ids[0].key.public_key(), ts::RecordSigningMessage(sample),
-                 ts::SignRecord(ids[0].key, sample));
-  const double verify_all =
-      VerifyRate(OnlineCpus(), limit_seconds, ids[0].key.public_key(),
-                 ts::RecordSigningMessage(sample), ts::SignRecord(ids[0].key, sample));
+  const double verify1 = VerifyRate(
+      1, limit_seconds, ids[0].key.public_key(),
+      ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, factory.origin(), sample),
+      ts::SignRecord(ids[0].key, factory.origin(), sample));
+  const double verify_all = VerifyRate(
+      OnlineCpus(), limit_seconds, ids[0].key.public_key(),
+      ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, factory.origin(), sample),
+      ts::SignRecord(ids[0].key, factory.origin(), sample));
   std::cout << absl::StrFormat(
       "Ed25519 verify of a %d B record: %.0f/s on 1 thread (%.1f us each), %.0f/s on %d threads\n",
       factory.record_bytes(), verify1, 1e6 / verify1, verify_all, OnlineCpus());
@@ -289,6 +291,7 @@ int main(int argc, char** argv) {
   auto op_key = ts::PrivateKey::LoadPemFile(so.ledger.data_dir + "/operator.pem");
   if (!op_key.ok()) Die(op_key.status().ToString());
   auto stub = v1::Ledger::NewStub(MakeChannels(target, 1)[0]);
+  factory.set_origin(LogOrigin(*stub));
   RegisterParticipants(*stub, Identity{"operator", *op_key}, ids, nonce);
   std::cout << "server: in-process touchstoned on " << target
             << " (shares the cores with the clients), sync on; " << cfg.clients

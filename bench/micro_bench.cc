@@ -62,14 +62,14 @@ void BM_NodeHash(benchmark::State& state) {
 BENCHMARK(BM_NodeHash);
 
 void BM_EncodeEntry(benchmark::State& state) {
-  const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"));
+  const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"), kDefaultOrigin);
   const Hash prev = Sha256("prev");
   for (auto _ : state) benchmark::DoNotOptimize(EncodeEntry(12345, 1700000000000000, prev, bytes, sig));
 }
 BENCHMARK(BM_EncodeEntry);
 
 void BM_DecodeEntry(benchmark::State& state) {
-  const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"));
+  const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"), kDefaultOrigin);
   const std::string entry = EncodeEntry(12345, 1700000000000000, Sha256("prev"), bytes, sig);
   for (auto _ : state) benchmark::DoNotOptimize(DecodeEntry(entry));
 }
@@ -84,14 +84,15 @@ BENCHMARK(BM_ParseRecord700);
 // ---------------------------------------------------------------- signatures, notes
 
 void BM_Ed25519Sign(benchmark::State& state) {
-  const std::string msg = RecordSigningMessage(SerializeRecord(Record700(Signer(), "r1")));
+  const std::string msg = RecordSigningMessage(kOriginBoundRecordSignatures, kDefaultOrigin,
+                                               SerializeRecord(Record700(Signer(), "r1")));
   for (auto _ : state) benchmark::DoNotOptimize(Signer().key.Sign(msg));
 }
 BENCHMARK(BM_Ed25519Sign);
 
 void BM_Ed25519Verify(benchmark::State& state) {
-  const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"));
-  const std::string msg = RecordSigningMessage(bytes);
+  const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"), kDefaultOrigin);
+  const std::string msg = RecordSigningMessage(kOriginBoundRecordSignatures, kDefaultOrigin, bytes);
   const PublicKey& key = Signer().key.public_key();
   for (auto _ : state) {
     if (!key.Verify(msg, sig)) state.SkipWithError("verify failed");
@@ -212,13 +213,14 @@ struct DiskLedger {
     o.data_dir = dir.path();
     ledger = Ledger::Open(o).value();
     const Identity op{"operator", PrivateKey::LoadPemFile(dir.path() + "/operator.pem").value()};
-    const auto [rb, rs] =
-        testing::Signed(op, testing::RegisterRecord(op, Signer(), v1::ROLE_REFINER, "reg"));
+    const auto [rb, rs] = testing::Signed(
+        op, testing::RegisterRecord(op, Signer(), v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ledger->Submit(rb, rs).value();
     for (uint64_t done = 0; done < entries;) {
       std::vector<std::pair<std::string, std::string>> batch;
       for (; batch.size() < 1000 && done < entries; ++done) {
-        batch.push_back(testing::Signed(Signer(), Record700(Signer(), "f" + std::to_string(done))));
+        batch.push_back(testing::Signed(Signer(), Record700(Signer(), "f" + std::to_string(done)),
+                                        kDefaultOrigin));
       }
       ledger->SubmitBatch(std::move(batch)).value();
     }

@@ -119,9 +119,10 @@ class Story : public testing::RulesFixture {
   }
 
   using RulesFixture::CloseLedger;
-  using RulesFixture::ReopenLedger;
   using RulesFixture::data_dir;
   using RulesFixture::ledger;
+  using RulesFixture::origin;
+  using RulesFixture::ReopenLedger;
 
   std::vector<Identity> fillers;
 };
@@ -270,7 +271,7 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
     std::vector<std::pair<std::string, std::string>> batch(k);
     pool.ParallelFor(k, [&](size_t i) {
       const Identity& who = story.fillers[(n + i) % story.fillers.size()];
-      batch[i] = testing::Signed(who, Filler(who, n + i));
+      batch[i] = testing::Signed(who, Filler(who, n + i), story.origin());
     });
     for (const auto& [rec, sig] : batch) entry_bytes += kEntryHeaderSize + rec.size() + sig.size();
     const uint64_t before = ledger.Size();

@@ -238,7 +238,9 @@ class FixtureLog {
     r.set_key_id(who.key.public_key().Fingerprint());
     r.set_event_time_micros(t);
     const std::string bytes = SerializeRecord(r);
-    const std::string entry = EncodeEntry(index, t, prev_, bytes, SignRecord(who.key, bytes));
+    // A log as versions before LogPolicy made them: legacy signatures
+    // (ledger/record.h), so the checked-in corpus stays valid.
+    const std::string entry = EncodeEntry(index, t, prev_, bytes, SignLegacyRecord(who.key, bytes));
     prev_ = LeafHash(entry);
     std::vector<NewNode> nodes;
     tree_.Append(prev_, &nodes);

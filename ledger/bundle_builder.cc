@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "ledger/checkpoint.h"
 #include "ledger/key_handover.h"
+#include "ledger/log_policy.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/state_view.h"
@@ -35,6 +36,17 @@ class GraphWalk {
       v1::CheckpointKeyState keys;
       if (!keys.ParseFromString(*raw)) return absl::DataLossError("stored checkpoint key state is corrupt");
       for (uint64_t i : keys.handovers()) AddIndex(i);
+    }
+    // Every entry that set the log's policy (ledger/log_policy.h): a verifier
+    // needs each to know which signature form and time bound apply where.
+    ASSIGN_OR_RETURN(std::optional<std::string> policy,
+                     source_.State().GetState(std::string(kLogPolicyStateKey)));
+    if (policy) {
+      v1::LogPolicyState state;
+      if (!state.ParseFromString(*policy))
+        return absl::DataLossError("stored log policy state is corrupt");
+      AddIndex(0);  // the genesis, which carries a new log's first policy
+      for (uint64_t i : state.changes()) AddIndex(i);
     }
     return Run();
   }

@@ -5,7 +5,9 @@
 // back to origin (the record that created each lot, the transformation inputs
 // it came from, its custody transfers, its grading report); every certificate
 // those records cite, with its status changes; every signer's registration and
-// key records; and every error declaration about any of these records.
+// key records; every error declaration about any of these records; and, for
+// the whole log, every checkpoint key handover and every entry that set the
+// log's policy (the genesis and the LogPolicy entries: ledger/log_policy.h).
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 

@@ -9,6 +9,7 @@
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/certificate_status.h"
 #include "ledger/claims.h"
+#include "ledger/log_policy.h"
 #include "ledger/origin.h"
 #include "ledger/status_macros.h"
 #include "ledger/strings.h"
@@ -114,9 +115,12 @@ class Replay {
     return absl::OkStatus();
   }
 
-  // Each certificate was issued earlier and valid at the record's event time
-  // (and not suspended or revoked when the log appended the record).
+  // Each certificate was issued earlier and valid at the record's event time,
+  // and, when the log appended the record, valid too under a log policy unless
+  // the record is an import of history, or else at least not suspended or
+  // revoked (ledger/log_policy.h; as CertificateInForce in rules_certificates.cc).
   absl::Status Rely(const Item& item, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+    const bool when_recorded = CertificatesCheckedWhenRecorded(item.record, item.policy);
     for (const std::string& id : ids) {
       auto it = g_.certificates.find(id);
       if (it == g_.certificates.end()) {
@@ -125,7 +129,8 @@ class Replay {
       }
       const std::string then = CertificateStatusAt(it->second, item.record.event_time_micros());
       const std::string appended = CertificateStatusAt(it->second, item.view.recorded_at_micros);
-      if (then != "valid" || appended == "suspended" || appended == "revoked") {
+      if (then != "valid" || appended == "suspended" || appended == "revoked" ||
+          (when_recorded && appended != "valid")) {
         return Broken(
             item, rule::kCertificates, "certificate",
             absl::StrCat("relies on certificate '", id, "', ", then != "valid" ? then : appended,

@@ -14,8 +14,8 @@ namespace {
 // Whether a record belongs to the piece's graph, given what is linked so far
 // (the relations ledger/bundle_builder.cc walks).
 bool Linked(const v1::Record& r, const Links& l, const std::string& piece_id) {
-  // Checkpoint key handovers vouch for the whole log, so for every piece.
-  if (r.has_operator_key_rotated()) return true;
+  // Checkpoint key handovers and log policies vouch for the whole log, so for every piece.
+  if (r.has_operator_key_rotated() || r.has_log_policy()) return true;
   if (const std::string* p = ParticipantTarget(r)) return l.participants.count(*p) > 0;
   switch (r.body_case()) {
     case v1::Record::kCertificateIssued: {

@@ -43,6 +43,9 @@ inline constexpr std::string_view kSignature = "signature";
 inline constexpr std::string_view kRoles = "roles";
 // A participant, lot, certificate or piece is created once.
 inline constexpr std::string_view kOnce = "once";
+// The log policy in force at an entry allows its date and any import mark
+// (ledger/log_policy.h: the backdating and history import rules).
+inline constexpr std::string_view kTime = "time";
 // Everything a record names is in the bundle, and every record is linked to the piece.
 inline constexpr std::string_view kCompleteness = "completeness";
 // Only a lot's holder ships, transforms or sets it, never in transit; only the addressee receives.

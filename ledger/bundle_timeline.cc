@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "ledger/bundle_verify_internal.h"
 #include "ledger/certificate_status.h"
+#include "ledger/log_policy.h"
 
 namespace touchstone::bundle {
 namespace {
@@ -59,7 +60,12 @@ class Writer {
     switch (r.body_case()) {
       case v1::Record::kGenesis:
         return absl::StrCat("starts the log ", r.genesis().origin(), " and registers ",
-                            Name(r.signer()), " as its operator");
+                            Name(r.signer()), " as its operator",
+                            r.genesis().has_policy()
+                                ? absl::StrCat("; its policy: ", PolicyText(r.genesis().policy()))
+                                : "");
+      case v1::Record::kLogPolicy:
+        return absl::StrCat("sets the log's policy: ", PolicyText(r.log_policy()));
       case v1::Record::kParticipantRegistered: {
         const v1::ParticipantRegistered& p = r.participant_registered();
         std::vector<std::string> roles, ids;
@@ -259,6 +265,8 @@ void BuildTimeline(const std::vector<Item>& items, const Participants& participa
     TimelineEntry t;
     t.index = item.index;
     t.event_time_micros = item.record.event_time_micros();
+    t.recorded_at_micros = item.view.recorded_at_micros;
+    t.recorded_late = RecordedLate(item);
     t.signer = item.record.signer();
     t.signer_name = participants.count(t.signer) ? participants.at(t.signer).legal_name : "";
     t.kind = KindOf(item.record);

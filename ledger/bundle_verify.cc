@@ -18,6 +18,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature.h"
 #include "ledger/key_handover.h"
+#include "ledger/log_policy.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
@@ -112,7 +113,8 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
   return absl::OkStatus();
 }
 
-absl::Status CheckSigner(const Item& item, const Participants& participants) {
+absl::Status CheckSigner(const Item& item, const Participants& participants,
+                         std::string_view origin) {
   const v1::Record& r = item.record;
   auto it = participants.find(r.signer());
   if (it == participants.end()) {
@@ -138,10 +140,13 @@ absl::Status CheckSigner(const Item& item, const Participants& participants) {
                      "' was added (entry ", key->second.added_index, ")")));
   }
   const bool prechecked = item.valid_under_key && *item.valid_under_key == key->second.key.raw();
-  if (!prechecked &&
-      !key->second.key.Verify(RecordSigningMessage(item.view.record), item.view.signature)) {
-    return rule::Tag(rule::kSignature, absl::PermissionDeniedError(absl::StrCat(Where(item), ": the signature is not by key ",
-                                                    r.key_id(), " of '", r.signer(), "'")));
+  if (!prechecked && !key->second.key.Verify(SigningMessage(item, origin), item.view.signature)) {
+    return rule::Tag(rule::kSignature,
+                     absl::PermissionDeniedError(absl::StrCat(
+                         Where(item), ": the signature is not by key ", r.key_id(), " of '",
+                         r.signer(), "'",
+                         SignatureMismatch(key->second.key, SignatureVersion(item.policy), origin,
+                                           item.view.record, item.view.signature))));
   }
   if (p.suspended) {
     return rule::Tag(rule::kRoles, absl::PermissionDeniedError(
@@ -196,7 +201,11 @@ std::string Where(const Item& item) {
   return absl::StrCat("entry ", item.index, " (", KindOf(item.record), ")");
 }
 
-void PreverifySignatures(std::vector<Item>& items) {
+std::string SigningMessage(const Item& item, std::string_view origin) {
+  return RecordSigningMessage(SignatureVersion(item.policy), origin, item.view.record);
+}
+
+void PreverifySignatures(std::vector<Item>& items, std::string_view origin) {
   std::map<std::string, PublicKey> keys;  // by fingerprint
   auto learn = [&](const v1::PublicKey& k) {
     absl::StatusOr<PublicKey> key = PublicKey::FromRaw(k.ed25519());
@@ -221,7 +230,7 @@ void PreverifySignatures(std::vector<Item>& items) {
       Item& item = items[i];
       auto key = keys.find(item.record.key_id());
       if (key != keys.end() &&
-          key->second.Verify(RecordSigningMessage(item.view.record), item.view.signature)) {
+          key->second.Verify(SigningMessage(item, origin), item.view.signature)) {
         item.valid_under_key = key->second.raw();
       }
     }
@@ -234,7 +243,7 @@ void PreverifySignatures(std::vector<Item>& items) {
   for (std::thread& t : threads) t.join();
 }
 
-absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items) {
+absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items, std::string_view origin) {
   Participants participants;
   for (const Item& item : items) {
     const v1::Record& r = item.record;
@@ -249,7 +258,7 @@ absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items) {
       }
       RETURN_IF_ERROR(Register(item, r.genesis().operator_(), participants));
     }
-    RETURN_IF_ERROR(CheckSigner(item, participants));
+    RETURN_IF_ERROR(CheckSigner(item, participants, origin));
     RETURN_IF_ERROR(ApplyParticipantRecord(item, participants));
   }
   return participants;
@@ -386,8 +395,10 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
     items.push_back(Item{e.index(), *view, *std::move(record), std::nullopt});
   }
 
-  bundle::PreverifySignatures(items);
-  ASSIGN_OR_RETURN(bundle::Participants participants, bundle::CheckSigners(items));
+  bundle::AssignPolicies(items);
+  bundle::PreverifySignatures(items, cp->origin);
+  ASSIGN_OR_RETURN(bundle::Participants participants, bundle::CheckSigners(items, cp->origin));
+  RETURN_IF_ERROR(bundle::CheckTimes(items));
   ASSIGN_OR_RETURN(bundle::Graph graph, bundle::CheckGraph(bundle.piece_id(), items, participants));
   report.piece_description = graph.piece->description();
   report.jeweler = graph.jeweler;

@@ -20,10 +20,19 @@
 //  4. signatures: replaying the bundle's own genesis / ParticipantRegistered /
 //     KeyAdded / KeyRevoked / RoleGranted / suspension records in index order,
 //     each record is signed by a key of its signer added before it and not
-//     revoked before it, by a signer not suspended, holding a role that may write it;
+//     revoked before it, by a signer not suspended, holding a role that may
+//     write it; the signature is in the form the log's policy in force at the
+//     entry sets, for the checkpoint's origin (ledger/record.h; the policy from
+//     the bundle's genesis and LogPolicy entries: a bundle holds every
+//     LogPolicy entry below its checkpoint's size);
+//  4b. times (ledger/log_policy.h): no record is dated further before its
+//     recording than the policy in force allows, and only allowed imports of
+//     history are marked as such;
 //  5. the graph: the piece's PieceRegistered is there; every lot the piece, a
 //     StoneReplaced or a transformation names has its creating record; every
-//     certificate cited and every stone's grading report is there; every record
+//     certificate cited and every stone's grading report is there, in force at
+//     the citing record's event time and, under a policy and unless the record
+//     is an import, when it was recorded; every record
 //     is linked to the piece (an unlinked record means a linking one is missing);
 //     custody passes from custodian to custodian as the records say;
 //  6. origin classes are re-derived through the transformations (ledger/origin.h)
@@ -32,13 +41,16 @@
 //   INVALID_ARGUMENT    format, malformed proof, entries out of order, bad quorum
 //   PERMISSION_DENIED   checkpoint or record signature, revoked key, role, witnesses
 //   DATA_LOSS           an entry's bytes or proof do not match the signed log
-//   FAILED_PRECONDITION the graph is incomplete or a provenance rule is broken
+//   FAILED_PRECONDITION the graph is incomplete or a provenance or time rule is broken
 //
 // What it cannot see: a record that nothing else in the bundle refers to (a
 // certificate's status change, a piece's lifecycle event, a key revocation) can
 // be left out of a bundle without a trace; the bundle format carries no
 // commitment to the set of records about an object. Such statuses are reported
-// "as of the bundle".
+// "as of the bundle". A LogPolicy entry left out makes the verifier check the
+// entries after it under the policy before it: origin-bound signatures then
+// fail (so leaving out the first policy cannot pass), and a later change of
+// the bound or of imports is not seen.
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_VERIFY_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_VERIFY_H_
 
@@ -65,6 +77,11 @@ inline constexpr char kBundleFormat[] = "touchstone-bundle/v1";
 struct TimelineEntry {
   uint64_t index = 0;
   int64_t event_time_micros = 0;
+  // When the log recorded it (the entry's recorded_at: server time).
+  int64_t recorded_at_micros = 0;
+  // Set when the event time is far before the recording: "recorded 40 days
+  // after its event time (an import of history)"; empty otherwise.
+  std::string recorded_late;
   std::string signer;       // participant id
   std::string signer_name;  // legal name, as registered in the bundle
   std::string kind;         // the record's body field, e.g. "lot_created"

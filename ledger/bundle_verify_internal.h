@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,12 +31,36 @@ struct Item {
   // parallel pre-check (PreverifySignatures), if any. Only a speed-up: the
   // signer checks still decide which key must have signed.
   std::optional<std::string> valid_under_key;
+  // The log's policy in force at this entry (ledger/log_policy.h), as the
+  // bundle's policy entries set it (AssignPolicies): points into this item's
+  // record or an earlier item's; nullptr before the log's first policy.
+  const v1::LogPolicy* policy = nullptr;
 };
 
-// Verifies every item's signature, on all cores, under the key of the bundle
-// whose fingerprint the record names (if the bundle holds one), and records
-// the key in valid_under_key when the signature is valid.
-void PreverifySignatures(std::vector<Item>& items);
+// Sets each item's policy from the policies the items carry, in index order
+// (bundle_times.cc). The items must not be moved afterwards.
+void AssignPolicies(std::vector<Item>& items);
+
+// The log policy's time rules for every item (ledger/log_policy.h): the
+// history import and backdating rules (bundle_times.cc). FAILED_PRECONDITION
+// naming the first entry that breaks one. The certificate part is checked with
+// the graph (bundle_graph.cc).
+absl::Status CheckTimes(const std::vector<Item>& items);
+
+// For the timeline: "recorded 45 days after its event time (an import of
+// history)" if the item is an import or was recorded more than the policy's
+// bound (or, before any policy, the default bound) after its event time;
+// empty otherwise (bundle_times.cc).
+std::string RecordedLate(const Item& item);
+
+// The signature message of `item` for the log `origin`, in the form its policy sets.
+std::string SigningMessage(const Item& item, std::string_view origin);
+
+// Verifies every item's signature (in the form its policy sets, for the log
+// `origin`), on all cores, under the key of the bundle whose fingerprint the
+// record names (if the bundle holds one), and records the key in
+// valid_under_key when the signature is valid.
+void PreverifySignatures(std::vector<Item>& items, std::string_view origin);
 
 // "lot_created", "transformation", ...
 std::string KindOf(const v1::Record& r);
@@ -65,9 +90,10 @@ struct Participant {
 };
 using Participants = std::map<std::string, Participant>;
 
-// Replays the participant records and checks every record's signature, signer
-// and role (bundle_verify.cc). `items` are in index order.
-absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items);
+// Replays the participant records and checks every record's signature (for
+// the log `origin`, in the form its policy sets), signer and role
+// (bundle_verify.cc). `items` are in index order.
+absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items, std::string_view origin);
 
 // What is linked to the piece: records, and the objects they name with the
 // first record that named each.

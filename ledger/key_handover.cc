@@ -22,7 +22,15 @@ absl::StatusOr<NoteVerifier> FollowHandover(const NoteVerifier& current, const v
         absl::StrCat("key handover signed by key ", record.key_id(),
                      ", not by the checkpoint key in force (", current_id, ")"));
   }
-  if (!current.key.Verify(RecordSigningMessage(record_bytes), signature)) {
+  // Either signature form, for the log the key names (ledger/record.h): which
+  // form an entry needs is the log's policy's business, checked by the
+  // verifiers that replay it (rebuild, bundle verifier); here what matters is
+  // that the key in force signed the handover of this log.
+  if (!current.key.Verify(
+          RecordSigningMessage(kOriginBoundRecordSignatures, current.name, record_bytes),
+          signature) &&
+      !current.key.Verify(RecordSigningMessage(kLegacyRecordSignatures, "", record_bytes),
+                          signature)) {
     return absl::PermissionDeniedError(absl::StrCat(
         "key handover: bad signature by the checkpoint key in force (", current_id, ")"));
   }

@@ -11,7 +11,9 @@
 //
 // A handover entry is followed from key K when its record is an
 // OperatorKeyRotated, its key_id is K's record key id (Record.key_id form), its
-// record signature verifies with K, and its new key is not K. Each link of a
+// record signature verifies with K (in either form of ledger/record.h, for the
+// origin K is named by: which form the entry needs is checked by the verifiers
+// that know the log's policy), and its new key is not K. Each link of a
 // chain is signed by the key before it, so no link can be forged or skipped:
 // a verifier that pinned the genesis key reaches the key in force only through
 // every handover in between.

@@ -17,6 +17,7 @@
 #include "ledger/entry_format.h"
 #include "ledger/files.h"
 #include "ledger/key_handover.h"
+#include "ledger/log_policy.h"
 #include "ledger/rules.h"
 #include "ledger/state_view.h"
 #include "ledger/status_macros.h"
@@ -24,13 +25,13 @@
 
 namespace touchstone {
 
-inline constexpr char kDefaultOrigin[] = "touchstone.local/ledger";
-
 struct Ledger::Prepared {
   std::string record_bytes;
   std::string signature;
   v1::Record record;
   std::optional<PublicKey> key;
+  // The record signature version the signature was verified in (ledger/record.h).
+  uint32_t signature_version = kOriginBoundRecordSignatures;
   // A key handover: the key that signs checkpoints once it commits.
   std::shared_ptr<const NoteSigner> rotate_to;
 };
@@ -50,6 +51,7 @@ struct Ledger::Pending {
 Ledger::Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner signer,
                NoteVerifier verifier)
     : options_(std::move(options)),
+      origin_(signer.name()),
       store_(std::move(store)),
       registry_(store_.get()),
       node_cache_(options_.cached_leaves),
@@ -139,6 +141,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (!options.now_micros) {
     options.now_micros = [] { return absl::ToUnixMicros(absl::Now()); };
   }
+  if (options.max_backdate <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("max_backdate must be above zero, not ",
+                                                   absl::FormatDuration(options.max_backdate)));
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
@@ -197,8 +203,59 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     }
     RETURN_IF_ERROR(ledger->Initialize());
   }
+  // An existing log whose recorded policy is not the one asked for (or that has
+  // none yet: the first start of a version with LogPolicy) gets it appended.
+  const v1::LogPolicy wanted = ledger->WantedPolicy();
+  const bool append_policy =
+      !ledger->options_.legacy_log &&
+      (!ledger->policy_ || ledger->policy_->SerializeAsString() != wanted.SerializeAsString());
   ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
+  if (append_policy) RETURN_IF_ERROR(ledger->AppendPolicy(wanted));
   return ledger;
+}
+
+v1::LogPolicy Ledger::WantedPolicy() const {
+  v1::LogPolicy policy;
+  policy.set_record_signature_version(kOriginBoundRecordSignatures);
+  policy.set_max_backdate_micros(absl::ToInt64Microseconds(options_.max_backdate));
+  policy.set_history_import_allowed(options_.allow_history_import);
+  return policy;
+}
+
+absl::Status Ledger::LoadPolicy() {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(kLogPolicyStateKey));
+  policy_.reset();
+  if (raw) {
+    v1::LogPolicyState state;
+    if (!state.ParseFromString(*raw)) return absl::DataLossError("the log policy state is corrupt");
+    policy_ = state.policy();
+  }
+  signature_version_ = SignatureVersion(policy_ ? &*policy_ : nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::AppendPolicy(const v1::LogPolicy& policy) {
+  ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store_));
+  if (!ck) return absl::DataLossError("the log has no checkpoint key state");
+  const std::shared_ptr<const NoteSigner> key = signer();
+  v1::Record record;
+  record.set_record_id(absl::StrCat("log-policy-", Size()));
+  record.set_signer(ck->operator_id());
+  record.set_key_id(key->key().public_key().Fingerprint());
+  record.set_event_time_micros(options_.now_micros());
+  *record.mutable_log_policy() = policy;
+  std::string bytes = SerializeRecord(record);
+  std::string signature = SignRecord(key->key(), origin_, bytes);
+  ASSIGN_OR_RETURN(Prepared prepared, Prepare(std::move(bytes), std::move(signature), true));
+  std::vector<Prepared> one;
+  one.push_back(std::move(prepared));
+  absl::StatusOr<Receipt> receipt = Await(*Enqueue(std::move(one))[0], absl::InfiniteFuture());
+  if (!receipt.ok()) {
+    return absl::Status(receipt.status().code(),
+                        absl::StrCat("cannot record the log's policy (", PolicyText(policy),
+                                     "): ", receipt.status().message()));
+  }
+  return absl::OkStatus();
 }
 
 NodeReader Ledger::Reader() const {
@@ -254,6 +311,7 @@ absl::Status Ledger::LoadHead() {
     return absl::DataLossError(absl::StrCat("the latest checkpoint (size ", cp.size,
                                             ") does not match the stored tree of size ", size));
   }
+  RETURN_IF_ERROR(LoadPolicy());
   tree_ = std::move(tree);
   last_leaf_hash_ = last_leaf;
   absl::MutexLock lock(&head_mu_);
@@ -349,8 +407,12 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   op->set_legal_name(options_.operator_name);
   op->add_roles(v1::ROLE_OPERATOR);
   op->add_keys()->set_ed25519(operator_key.public_key().raw());
+  if (!options_.legacy_log) *g->mutable_policy() = WantedPolicy();
   const std::string record_bytes = SerializeRecord(record);
-  const std::string signature = SignRecord(operator_key, record_bytes);
+  // Signed in the form its own policy sets (ledger/log_policy.h).
+  const std::string signature = options_.legacy_log
+                                    ? SignLegacyRecord(operator_key, record_bytes)
+                                    : SignRecord(operator_key, origin_, record_bytes);
 
   StateView state(store_.get(), &registry_);
   RETURN_IF_ERROR(ApplyGenesis(record, 0, state));
@@ -374,6 +436,8 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   state.Publish(&registry_);
   for (const NewNode& n : nodes) node_cache_.Put(n.level, n.index, n.hash);
   last_leaf_hash_ = leaf;
+  if (record.genesis().has_policy()) policy_ = record.genesis().policy();
+  signature_version_ = SignatureVersion(policy_ ? &*policy_ : nullptr);
   absl::MutexLock lock(&head_mu_);
   size_ = 1;
   checkpoint_ = std::move(note);
@@ -407,15 +471,26 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
         "a checkpoint key handover is appended by the ledger itself, with the new private key "
         "at hand: run touchstoned --rotate_operator_key NEW.pem on the server");
   }
+  if (parsed.has_log_policy() && !internal) {
+    return absl::FailedPreconditionError(
+        "the log's policy is appended by the ledger itself: start touchstoned with the "
+        "policy's options (--max_backdate, --allow_history_import)");
+  }
   RETURN_IF_ERROR(CheckFieldLimits(parsed, options_.field_limits));
   ASSIGN_OR_RETURN(PublicKey key, registry_.SigningKey(parsed.signer(), parsed.key_id()));
-  if (!key.Verify(RecordSigningMessage(record), signature)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad signature: record '", parsed.record_id(),
-                                                   "' is not signed by key ", parsed.key_id(),
-                                                   " of '", parsed.signer(), "'"));
+  // The form the policy in force at the entry sets (ledger/log_policy.h): a
+  // policy entry's own, else the log's (after Open, always the origin-bound form).
+  const v1::LogPolicy* carried = CarriedPolicy(parsed);
+  const uint32_t version =
+      carried != nullptr ? SignatureVersion(carried) : signature_version_.load();
+  if (!key.Verify(RecordSigningMessage(version, origin_, record), signature)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad signature: record '", parsed.record_id(), "' is not signed by key ",
+                     parsed.key_id(), " of '", parsed.signer(), "'",
+                     SignatureMismatch(key, version, origin_, record, signature)));
   }
-  return Prepared{std::move(record), std::move(signature), std::move(parsed), std::move(key),
-                  nullptr};
+  return Prepared{
+      std::move(record), std::move(signature), std::move(parsed), std::move(key), version, nullptr};
 }
 
 std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepared> prepared,
@@ -605,6 +680,8 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   std::shared_ptr<const NoteSigner> rotate_to;
   const std::shared_ptr<const NoteSigner> signer = this->signer();
   const int64_t now = options_.now_micros();
+  // The log's policy as this group changes it (a LogPolicy entry takes effect at once).
+  std::optional<v1::LogPolicy> policy = policy_;
   // Earlier records, including those appended earlier in this group.
   const RecordReader record_at = [&](uint64_t index) -> absl::StatusOr<v1::Record> {
     if (index >= saved_tree.size()) {
@@ -653,7 +730,15 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
       continue;
     }
     const uint64_t index = tree_.size();
-    const RecordContext ctx{rec, *p.in.key, index, now, record_at};
+    const v1::LogPolicy* before = policy ? &*policy : nullptr;
+    if (p.in.signature_version != SignatureVersion(PolicyInForce(rec, before))) {
+      // Cannot happen while the policy changes only in Open, before any submission.
+      p.status = absl::FailedPreconditionError(
+          "the log's record signature policy changed while the record was being verified; "
+          "sign it again for this log's policy and submit it again");
+      continue;
+    }
+    const RecordContext ctx{rec, *p.in.key, index, now, record_at, before};
     absl::Status st = CheckAndApply(ctx, options_.rules, state);
     if (!st.ok()) {
       state.RollbackRecord();
@@ -661,6 +746,7 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
       continue;
     }
     state.CommitRecord();
+    if (const v1::LogPolicy* carried = CarriedPolicy(rec)) policy = *carried;
     const std::string entry =
         EncodeEntry(index, now, last_leaf_hash_, p.in.record_bytes, p.in.signature);
     const Hash leaf = LeafHash(entry);
@@ -705,6 +791,8 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     if (commit.ok()) {
       state.Publish(&registry_);
       for (const NewNode& n : nodes) node_cache_.Put(n.level, n.index, n.hash);
+      policy_ = std::move(policy);
+      signature_version_ = SignatureVersion(policy_ ? &*policy_ : nullptr);
       absl::MutexLock lock(&head_mu_);
       size_ = tree_.size();
       checkpoint_ = note;
@@ -790,7 +878,7 @@ absl::StatusOr<Receipt> Ledger::RotateOperatorKey(const std::string& new_key_pat
   record.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(next_key.public_key().raw());
   record.mutable_operator_key_rotated()->set_reason(reason);
   std::string bytes = SerializeRecord(record);
-  std::string signature = SignRecord(current->key(), bytes);
+  std::string signature = SignRecord(current->key(), origin_, bytes);
   absl::StatusOr<Prepared> prepared = Prepare(std::move(bytes), std::move(signature), true);
   absl::StatusOr<Receipt> receipt = absl::UnknownError("not submitted");
   if (prepared.ok()) {

@@ -11,6 +11,7 @@
 #ifndef TOUCHSTONE_LEDGER_LEDGER_H_
 #define TOUCHSTONE_LEDGER_LEDGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -39,6 +40,9 @@
 #include "ledger/worker_pool.h"
 
 namespace touchstone {
+
+// The origin of a new log when none is given (LedgerOptions::origin).
+inline constexpr char kDefaultOrigin[] = "touchstone.local/ledger";
 
 struct LedgerOptions {
   // Directory holding the database ("db/") and, by default, the operator key.
@@ -74,6 +78,20 @@ struct LedgerOptions {
   std::function<int64_t()> now_micros;
   // Tolerances of the provenance rules. Default: see RuleOptions.
   RuleOptions rules;
+  // The log's policy (ledger/log_policy.h): how far before the time the log
+  // records it a record may be dated. A new log's genesis carries the policy;
+  // when an existing log's recorded policy differs (or it has none, being older
+  // than LogPolicy), Open appends a LogPolicy entry. Must be above zero.
+  // Default: 3 days
+  absl::Duration max_backdate = absl::Hours(72);
+  // Whether the log's policy accepts records marked history_import (exempt
+  // from max_backdate), for importing history; recorded like max_backdate.
+  // Default: false
+  bool allow_history_import = false;
+  // Test hook: create a new log as versions before LogPolicy did (a genesis
+  // without a policy, legacy record signatures: ledger/record.h), and append no
+  // policy when opening one. Default: false
+  bool legacy_log = false;
   // On open, how many of the newest entries are re-hashed and chain-checked
   // against the stored tree before the log may be extended. Default: 1000
   uint64_t verify_tail_entries = 1000;
@@ -121,9 +139,12 @@ class Ledger {
 
  public:
   // Opens the log in options.data_dir, creating it (operator key and genesis
-  // entry) if new. FAILED_PRECONDITION if the operator key does not match the
-  // log's genesis, its file may be read by group or others, or the origin
-  // differs; storage errors as Store::Open.
+  // entry, with the log's policy) if new; an existing log whose recorded policy
+  // differs from the options' gets a LogPolicy entry first (ledger/log_policy.h).
+  // FAILED_PRECONDITION if the operator key does not match the log's genesis,
+  // its file may be read by group or others, or the origin differs;
+  // INVALID_ARGUMENT if max_backdate is not above zero; storage errors as
+  // Store::Open; errors of appending the policy as Submit.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerOptions options);
   // Stops the sequencer after draining queued submissions.
   ~Ledger();
@@ -246,11 +267,20 @@ class Ledger {
   // REQUIRES: on the sequencer thread.
   absl::Status EnsureWritable();
   absl::Status CreateGenesis(const PrivateKey& operator_key);
+  // The LogPolicy the options ask for (record signature version 2).
+  v1::LogPolicy WantedPolicy() const;
+  // Reads the log's policy from the store into policy_ and signature_version_.
+  // REQUIRES: on the sequencer thread, or before it starts.
+  absl::Status LoadPolicy();
+  // Appends `policy` as a LogPolicy entry signed with the checkpoint key in
+  // force, and waits for it. Errors as Submit.
+  absl::Status AppendPolicy(const v1::LogPolicy& policy);
   // Re-hashes the newest entries and checks them against the tree and the chain.
   absl::Status VerifyTail(uint64_t size) const;
 
-  // Parses and verifies on the caller's thread. Key handovers are refused
-  // unless `internal` (RotateOperatorKey).
+  // Parses and verifies on the caller's thread (the signature in the form of
+  // the log's policy in force: ledger/record.h). Key handovers and log policies
+  // are refused unless `internal` (RotateOperatorKey, AppendPolicy).
   absl::StatusOr<Prepared> Prepare(std::string record, std::string signature,
                                    bool internal = false) const;
   // Queues prepared submissions; returns their pending handles. `started`
@@ -265,6 +295,7 @@ class Ledger {
   NodeReader Reader() const;
 
   const LedgerOptions options_;
+  const std::string origin_;  // the log's origin, which record signatures bind
   std::unique_ptr<Store> store_;
   Registry registry_;
   // Nodes of committed groups only: written by the sequencer after its commit.
@@ -281,9 +312,15 @@ class Ledger {
   // Owned by the sequencer thread (and by Open before it starts).
   CompactRange tree_;
   Hash last_leaf_hash_{};
+  // The log's policy in force (ledger/log_policy.h); nullopt before the first.
+  std::optional<v1::LogPolicy> policy_;
   absl::Time next_storage_retry_ = absl::InfinitePast();
   // Why appends are refused, until the head is reloaded after a failed write.
   absl::Status storage_error_;
+
+  // The record signature version Prepare verifies with: that of policy_.
+  // Changes only in Open, before any submission (AppendPolicy).
+  std::atomic<uint32_t> signature_version_{kOriginBoundRecordSignatures};
 
   mutable absl::Mutex head_mu_;
   uint64_t size_ ABSL_GUARDED_BY(head_mu_) = 0;

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/entry_format.h"
+#include "ledger/log_policy.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/status_macros.h"
@@ -28,6 +29,10 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
   Hash prev{};
   std::set<std::pair<std::string, std::string>> record_ids;
   uint64_t replayed = 0;
+  // The log's origin (from its genesis), which record signatures bind, and its
+  // policy as the entries so far set it (ledger/log_policy.h).
+  std::string origin;
+  std::optional<v1::LogPolicy> policy;
   // Earlier records (for error declarations), read back from the store.
   const RecordReader record_at = [&](uint64_t index) -> absl::StatusOr<v1::Record> {
     if (index >= replayed) return absl::NotFoundError(absl::StrCat("no entry ", index));
@@ -57,13 +62,17 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
                                          record.signer(), "' appears twice"));
         }
         StateView state(&memory, &registry);
+        const v1::LogPolicy* before = policy ? &*policy : nullptr;
+        const uint32_t version = SignatureVersion(PolicyInForce(record, before));
         if (index == 0) {
+          origin = record.genesis().origin();
           absl::Status s = ApplyGenesis(record, 0, state);
           if (!s.ok()) return Bad(index, s.message());
           const auto& keys = record.genesis().operator_().keys();
           auto key = keys.empty() ? absl::StatusOr<PublicKey>(absl::DataLossError("no key"))
                                   : PublicKey::FromRaw(keys[0].ed25519());
-          if (!key.ok() || !key->Verify(RecordSigningMessage(e->record), e->signature)) {
+          if (!key.ok() ||
+              !key->Verify(RecordSigningMessage(version, origin, e->record), e->signature)) {
             return Bad(index, "the genesis record is not signed by the operator key it registers");
           }
         } else {
@@ -73,15 +82,20 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
           const v1::KeyState* ks = FindKey(**signer, record.key_id());
           if (ks == nullptr) return Bad(index, absl::StrCat("unknown key ", record.key_id()));
           absl::StatusOr<PublicKey> key = PublicKey::FromRaw(ks->ed25519());
-          if (!key.ok() || !key->Verify(RecordSigningMessage(e->record), e->signature)) {
+          if (!key.ok() ||
+              !key->Verify(RecordSigningMessage(version, origin, e->record), e->signature)) {
             return Bad(index, absl::StrCat("bad signature by key ", record.key_id(), " of '",
-                                           record.signer(), "'"));
+                                           record.signer(), "'",
+                                           key.ok() ? SignatureMismatch(*key, version, origin,
+                                                                        e->record, e->signature)
+                                                    : ""));
           }
-          const RecordContext ctx{record, *key, index, e->recorded_at_micros, record_at};
+          const RecordContext ctx{record, *key, index, e->recorded_at_micros, record_at, before};
           absl::Status s = CheckAndApply(ctx, options, state);
           if (!s.ok()) return Bad(index, absl::StrCat("breaks a rule: ", s.message()));
         }
         state.CommitRecord();
+        if (const v1::LogPolicy* carried = CarriedPolicy(record)) policy = *carried;
         for (const auto& [k, v] : state.changes()) memory.Put(k, v);
         state.Publish(&registry);
         ++replayed;

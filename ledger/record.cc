@@ -28,12 +28,42 @@ bool IsLowerHex(std::string_view s) {
 
 }  // namespace
 
-std::string RecordSigningMessage(std::string_view record_bytes) {
-  return absl::StrCat(Sv(kRecordSigningContext), Sv(record_bytes));
+std::string RecordSigningMessage(uint32_t version, std::string_view origin,
+                                 std::string_view record_bytes) {
+  if (version == kOriginBoundRecordSignatures) {
+    return absl::StrCat(Sv(kRecordSigningContext), Sv(origin), "\n", Sv(record_bytes));
+  }
+  return absl::StrCat(Sv(kLegacyRecordSigningContext), Sv(record_bytes));
 }
 
-std::string SignRecord(const PrivateKey& key, std::string_view record_bytes) {
-  return key.Sign(RecordSigningMessage(record_bytes));
+std::string SignRecord(const PrivateKey& key, std::string_view origin,
+                       std::string_view record_bytes) {
+  return key.Sign(RecordSigningMessage(kOriginBoundRecordSignatures, origin, record_bytes));
+}
+
+std::string SignLegacyRecord(const PrivateKey& key, std::string_view record_bytes) {
+  return key.Sign(RecordSigningMessage(kLegacyRecordSignatures, "", record_bytes));
+}
+
+std::string SignatureMismatch(const PublicKey& key, uint32_t version, std::string_view origin,
+                              std::string_view record_bytes, std::string_view signature) {
+  if (version != kOriginBoundRecordSignatures) {
+    if (key.Verify(RecordSigningMessage(kOriginBoundRecordSignatures, origin, record_bytes),
+                   signature)) {
+      return "; it is an origin-bound signature, but the entry comes before the log's first "
+             "LogPolicy and needs the legacy form";
+    }
+    return "; the entry needs the legacy form (no origin), and the signature does not verify in it";
+  }
+  if (key.Verify(RecordSigningMessage(kLegacyRecordSignatures, "", record_bytes), signature)) {
+    return absl::StrCat(" for log '", Sv(origin),
+                        "': it is signed in the legacy form, without the log's origin, which "
+                        "this log no longer accepts: sign \"touchstone.v1 record signature for "
+                        "log\\n\" || origin || \"\\n\" || record bytes (ledger/record.h)");
+  }
+  return absl::StrCat(" for log '", Sv(origin),
+                      "' (a record signed for another log, or by another key, does not verify "
+                      "here; record signatures bind the log's origin: ledger/record.h)");
 }
 
 bool IsValidParticipantId(std::string_view id) {

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ledger/log_policy.h"
 #include "ledger/origin.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
@@ -98,6 +99,8 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
                      " is in the future (server time ",
                      absl::FormatTime(absl::FromUnixMicros(ctx.now_micros)), ")"));
   }
+  // The log policy's backdating and history import rules (ledger/log_policy.h).
+  RETURN_IF_ERROR(CheckRecordTime(r, ctx.now_micros, PolicyInForce(r, ctx.policy)));
   RETURN_IF_ERROR(CheckSignerKey(ctx, **signer));
   const Env env{ctx, options, state, **signer};
   RETURN_IF_ERROR(
@@ -113,6 +116,8 @@ absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
     case v1::Record::kParticipantReinstated:
     case v1::Record::kOperatorKeyRotated:
       return rules::ApplyParticipantRecord(env);
+    case v1::Record::kLogPolicy:
+      return rules::ApplyLogPolicy(env);
     case v1::Record::kCertificateIssued:
     case v1::Record::kCertificateStatusChanged:
       return rules::ApplyCertificateRecord(env);

@@ -37,8 +37,11 @@ struct RecordContext {
   const v1::Record& record;
   const PublicKey& signer_key;    // the key its signature was verified with
   uint64_t index;                 // the index it gets if accepted
-  int64_t now_micros;             // server clock
+  int64_t now_micros;             // server clock: the entry's recorded_at
   const RecordReader& record_at;  // earlier records (for error declarations)
+  // The log's policy in force at the entry before this one (ledger/log_policy.h);
+  // nullptr if none (entries of an old log before its first LogPolicy).
+  const v1::LogPolicy* policy = nullptr;
 };
 
 // Checks `record` against `state` and stages its effects there. On error the
@@ -47,12 +50,14 @@ struct RecordContext {
 //   NOT_FOUND          a referenced participant, key, lot, certificate or piece is unknown
 //   ALREADY_EXISTS     an id that must be new is taken
 //   FAILED_PRECONDITION a rule of the domain (custody, balance, conservation,
-//                      claims, certificate validity, event time) is broken
+//                      claims, certificate validity, event time, the log policy's
+//                      backdating and history import rules) is broken
 //   INVALID_ARGUMENT   the record is malformed (missing or out-of-range fields)
 // Each message names the rule and the record or object involved.
 absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options, StateView& state);
 
-// Applies the genesis record (entry 0) to empty state.
+// Applies the genesis record (entry 0) to empty state. INVALID_ARGUMENT if it
+// is not a well-formed genesis (or carries an invalid policy).
 absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state);
 
 }  // namespace touchstone

@@ -211,12 +211,24 @@ absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
 
 absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert) {
   RETURN_IF_ERROR(CertificateValidAt(cert, env.t()));
+  const int64_t now = env.ctx.now_micros;
+  // Under a log policy a record relies only on certificates in force when it is
+  // recorded too, so backdating within the bound cannot reach back to a window
+  // that has closed (ledger/log_policy.h); an allowed import of history is exempt.
+  if (CertificatesCheckedWhenRecorded(env.record(), env.policy())) {
+    absl::Status recorded = CertificateValidAt(cert, now);
+    if (recorded.ok()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        recorded.message(), ", and the log records this record at ", Time(now),
+        ": a certificate a record relies on must be in force then too (only an import of "
+        "history, while the log's policy allows imports, is exempt)"));
+  }
   // A record cannot rely on a certificate already suspended or revoked in the log
   // by backdating its event time.
-  const std::string now = CertificateStatusAt(cert, env.ctx.now_micros);
-  if (now == "suspended" || now == "revoked") {
-    return absl::FailedPreconditionError(absl::StrCat("certificate rule: certificate '",
-                                                      cert.certificate_id(), "' is ", now, " now"));
+  const std::string status = CertificateStatusAt(cert, now);
+  if (status == "suspended" || status == "revoked") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "certificate rule: certificate '", cert.certificate_id(), "' is ", status, " now"));
   }
   return absl::OkStatus();
 }

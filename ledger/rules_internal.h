@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/log_policy.h"
 #include "ledger/rules.h"
 #include "ledger/status_macros.h"
 
@@ -22,6 +23,8 @@ struct Env {
   const v1::ParticipantState& signer;
 
   const v1::Record& record() const { return ctx.record; }
+  // The log policy in force at this record's entry (ledger/log_policy.h); nullptr if none.
+  const v1::LogPolicy* policy() const { return PolicyInForce(ctx.record, ctx.policy); }
   int64_t t() const { return ctx.record.event_time_micros(); }
   uint64_t index() const { return ctx.index; }
 };
@@ -57,13 +60,15 @@ struct CertificateSubjects {
   std::set<std::string> lots;
 };
 
-// Checks each id exists, is about one of `subjects` (PERMISSION_DENIED), is valid
-// at the record's event time and not suspended or revoked in the log by now
-// (FAILED_PRECONDITION), and that the record is not older than its issuance.
+// Checks each id exists, is about one of `subjects` (PERMISSION_DENIED), is in
+// force as CertificateInForce says (FAILED_PRECONDITION), and that the record is
+// not older than its issuance.
 absl::Status RequireValidCertificates(const Env& env,
                                       const google::protobuf::RepeatedPtrField<std::string>& ids,
                                       const CertificateSubjects& subjects);
-// CertificateValidAt at the record's event time, and not suspended or revoked now.
+// CertificateValidAt at the record's event time, and at the time the log records
+// it (now) unless no policy is in force or the record is an import of history
+// (ledger/log_policy.h); then only not suspended or revoked now.
 absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert);
 
 bool IsRecycled(v1::OriginClass c);
@@ -71,6 +76,8 @@ bool IsRecycled(v1::OriginClass c);
 // Record families (rules_participants.cc, rules_certificates.cc, rules_material.cc,
 // rules_pieces.cc).
 absl::Status ApplyParticipantRecord(const Env& env);
+// A LogPolicy record: by the operator, a valid policy (rules_participants.cc).
+absl::Status ApplyLogPolicy(const Env& env);
 absl::Status ApplyCertificateRecord(const Env& env);
 absl::Status ApplyMaterialRecord(const Env& env);
 absl::Status ApplyPieceRecord(const Env& env);

@@ -1,6 +1,7 @@
 // Rules for participant records: registration, keys, roles, suspension.
 #include "absl/strings/str_cat.h"
 #include "ledger/key_handover.h"
+#include "ledger/log_policy.h"
 #include "ledger/record.h"
 #include "ledger/rules_internal.h"
 #include "ledger/strings.h"
@@ -70,6 +71,14 @@ absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& s
   checkpoint_key.set_operator_id(p.participant_id());
   checkpoint_key.set_ed25519(signing->ed25519());
   state.Put(std::string(kCheckpointKeyStateKey), checkpoint_key);
+  // A new log's policy is in force from entry 0 on (ledger/log_policy.h).
+  if (record.genesis().has_policy()) {
+    RETURN_IF_ERROR(ValidatePolicy(record.genesis().policy()));
+    v1::LogPolicyState policy;
+    *policy.mutable_policy() = record.genesis().policy();
+    policy.set_since_index(index);
+    state.Put(std::string(kLogPolicyStateKey), policy);
+  }
   state.PutParticipant(p);
   return absl::OkStatus();
 }
@@ -246,6 +255,19 @@ absl::Status ApplyParticipantRecord(const Env& env) {
     default:
       return absl::InternalError("not a participant record");
   }
+}
+
+absl::Status ApplyLogPolicy(const Env& env) {
+  RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_OPERATOR}, "setting the log's policy"));
+  RETURN_IF_ERROR(ValidatePolicy(env.record().log_policy()));
+  ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> state,
+                   env.state.Get<v1::LogPolicyState>(std::string(kLogPolicyStateKey)));
+  v1::LogPolicyState next = state.value_or(v1::LogPolicyState());
+  *next.mutable_policy() = env.record().log_policy();
+  next.set_since_index(env.index());
+  next.add_changes(env.index());
+  env.state.Put(std::string(kLogPolicyStateKey), next);
+  return absl::OkStatus();
 }
 
 }  // namespace rules

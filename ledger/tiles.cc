@@ -14,6 +14,7 @@
 #include "ledger/entry_format.h"
 #include "ledger/files.h"
 #include "ledger/key_handover.h"
+#include "ledger/log_policy.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "ledger/status_macros.h"
@@ -86,7 +87,10 @@ absl::StatusOr<CheckpointKeys> CheckGenesis(std::string_view entry, const EntryV
   }
   absl::StatusOr<CheckpointKeys> keys = CheckpointKeys::FromGenesisEntry(entry);
   if (!keys.ok()) return absl::DataLossError(absl::StrCat(Sv(bundle), ": ", keys.status().message()));
-  if (!keys->Latest().key.Verify(RecordSigningMessage(e.record), e.signature)) {
+  // In the form its own policy sets (ledger/log_policy.h).
+  if (!keys->Latest().key.Verify(
+          RecordSigningMessage(SignatureVersion(CarriedPolicy(r)), r.genesis().origin(), e.record),
+          e.signature)) {
     return absl::DataLossError(
         absl::StrCat(Sv(bundle), ": entry 0 is not signed by the operator key it registers"));
   }

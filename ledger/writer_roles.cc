@@ -12,6 +12,7 @@ std::vector<v1::Role> WriterRoles(const v1::Record& r) {
     case v1::Record::kParticipantSuspended:
     case v1::Record::kParticipantReinstated:
     case v1::Record::kOperatorKeyRotated:
+    case v1::Record::kLogPolicy:
       return {v1::ROLE_OPERATOR};
     case v1::Record::kCertificateIssued:
     case v1::Record::kCertificateStatusChanged:

@@ -162,7 +162,7 @@ class Demo {
     const std::string bytes = SerializeRecord(r);
     v1::SubmitRequest req;
     req.set_record(bytes);
-    req.set_signature(SignRecord(party.key, bytes));
+    req.set_signature(SignRecord(party.key, verifier_->name, bytes));  // for this log's origin
     absl::StatusOr<CheckedReceipt> checked = SubmitAndCheck(ctx_, *stub_, req, *verifier_);
     if (!checked.ok()) {
       return absl::Status(checked.status().code(),

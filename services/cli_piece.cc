@@ -97,7 +97,9 @@ std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_s
   for (const TimelineEntry& t : r->timeline) {
     timeline.push_back(absl::StrCat(
         "    {\"index\": ", t.index, ", \"event_time_micros\": ", t.event_time_micros,
-        ", \"event_time\": ", Quote(Time(t.event_time_micros)), ", \"signer\": ", Quote(t.signer),
+        ", \"event_time\": ", Quote(Time(t.event_time_micros)), ", \"recorded_at_micros\": ",
+        t.recorded_at_micros, ", \"recorded_at\": ", Quote(Time(t.recorded_at_micros)),
+        ", \"recorded_late\": ", Quote(t.recorded_late), ", \"signer\": ", Quote(t.signer),
         ", \"signer_name\": ", Quote(t.signer_name), ", \"kind\": ", Quote(t.kind),
         ", \"description\": ", Quote(t.description), ", \"certificates\": ",
         Strings(t.certificates), ", \"declared_wrong\": ", Strings(t.declared_wrong),
@@ -126,9 +128,12 @@ std::string Text(const BundleReport& r) {
       Claims(r.derived_claims), "\n", "  log             ", r.origin, " at size ", r.tree_size,
       ", root ", HashToBase64(r.root), "\n\n", "Timeline (", r.timeline.size(), " records):\n");
   for (const TimelineEntry& t : r.timeline) {
-    absl::StrAppend(&out, absl::StrFormat("  entry %-5d %s  %s (%s)\n", t.index,
-                                          Time(t.event_time_micros), t.signer_name, t.signer));
+    // The event time the record claims, and when the log recorded it.
+    absl::StrAppend(&out, absl::StrFormat("  entry %-5d %s (recorded %s)  %s (%s)\n", t.index,
+                                          Time(t.event_time_micros), Time(t.recorded_at_micros),
+                                          t.signer_name, t.signer));
     absl::StrAppend(&out, "      ", t.description, "\n");
+    if (!t.recorded_late.empty()) absl::StrAppend(&out, "      ! ", t.recorded_late, "\n");
     for (const std::string& c : t.certificates)
       absl::StrAppend(&out, "      certificate ", c, "\n");
     for (const std::string& d : t.declared_wrong) absl::StrAppend(&out, "      ! ", d, "\n");

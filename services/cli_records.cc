@@ -110,8 +110,9 @@ std::string RandomRecordId() {
   return absl::BytesToHexString(bytes);
 }
 
-// Signs and submits `record` (filling signer, key id, record id and event time
-// when empty), then verifies the receipt against the log's checkpoint key.
+// Signs `record` (filling signer, key id, record id and event time when empty)
+// for the log's origin, submits it, then verifies the receipt against the log's
+// checkpoint key.
 absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
   if (!s.receipt_out.empty() && std::filesystem::exists(s.receipt_out)) {
     return absl::AlreadyExistsError(
@@ -131,14 +132,15 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   if (record.event_time_micros() == 0) {
     record.set_event_time_micros(absl::ToUnixMicros(absl::Now()));
   }
-  const std::string bytes = SerializeRecord(record);
-  v1::SubmitRequest req;
-  req.set_record(bytes);
-  req.set_signature(SignRecord(key, bytes));
-
   auto stub = ctx.Stub();
   ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, s));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  // The signature binds the log's origin, the name of its key (ledger/record.h):
+  // with --vkey, a record is signed only for the log the user pinned.
+  const std::string bytes = SerializeRecord(record);
+  v1::SubmitRequest req;
+  req.set_record(bytes);
+  req.set_signature(SignRecord(key, verifier.name, bytes));
   ASSIGN_OR_RETURN(CheckedReceipt checked, SubmitAndCheck(ctx, *stub, req, verifier));
   const v1::Receipt& receipt = checked.receipt;
   std::cout << "record_id " << record.record_id() << "\n"

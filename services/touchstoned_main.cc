@@ -60,6 +60,17 @@ int main(int argc, char** argv) {
                  "refuse appends (RESOURCE_EXHAUSTED) while the data directory's disk has less "
                  "free")
       ->capture_default_str();
+  std::string max_backdate = absl::FormatDuration(options.ledger.max_backdate);
+  app.add_option("--max_backdate", max_backdate,
+                 "how far before the time the log records it a record may be dated (a "
+                 "duration: 72h, 90m); recorded in the log as its policy (a LogPolicy entry "
+                 "when it changes)")
+      ->capture_default_str()
+      ->envname("TOUCHSTONE_MAX_BACKDATE");
+  app.add_flag("--allow_history_import", options.ledger.allow_history_import,
+               "accept records marked history_import (dated further back, certificates checked "
+               "at their event time only), for importing history; recorded in the log's policy")
+      ->envname("TOUCHSTONE_ALLOW_HISTORY_IMPORT");
   app.add_option("--port_file", port_file, "write the bound port to this file once serving");
   app.add_option("--witness", options.witnesses,
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");
@@ -116,6 +127,12 @@ int main(int argc, char** argv) {
   if (print_config) {
     std::cout << app.config_to_str(/*default_also=*/true, /*write_description=*/true);
     return 0;
+  }
+  if (!absl::ParseDuration(max_backdate, &options.ledger.max_backdate) ||
+      options.ledger.max_backdate <= absl::ZeroDuration()) {
+    std::cerr << "touchstoned: --max_backdate: '" << max_backdate
+              << "' is not a positive duration (e.g. 72h, 90m)\n";
+    return 1;
   }
   using touchstone::Log;
   using touchstone::LogLevel;

@@ -28,7 +28,7 @@ class BundleBuilderTest : public ::testing::Test {
     r.set_signer(who.id);
     r.set_key_id(who.key.public_key().Fingerprint());
     r.set_event_time_micros(testing::NowMicros());
-    auto [bytes, sig] = Signed(who, r);
+    auto [bytes, sig] = Signed(who, r, kDefaultOrigin);
     auto receipt = ledger_->Submit(bytes, sig);
     EXPECT_TRUE(receipt.ok()) << receipt.status();
     return receipt.ok() ? receipt->index : 0;

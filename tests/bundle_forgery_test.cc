@@ -3,7 +3,10 @@
 // verifier trusts, so each refusal here is for what the records say: a key
 // revoked before it signed, a claim the inputs do not support, a grading report
 // contradicting the stone's origin, a custody gap, a certificate revoked before
-// use, a role the signer lacks. Also witness cosignatures and quorums.
+// use, a role the signer lacks, a record dated past the log policy's bound, an
+// import the policy does not allow, a certificate expired when a record was
+// recorded, a signature without the log's origin or for another log. Also
+// witness cosignatures and quorums.
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "ledger/bundle_verify.h"
 #include "ledger/cosignature.h"
+#include "ledger/log_policy.h"
 #include "tests/fake_log.h"
 
 namespace touchstone {
@@ -31,8 +35,8 @@ class ForgeryTest : public ::testing::Test {
     log_.Register(jeweler_, {v1::ROLE_JEWELER});
   }
 
-  uint64_t GoldLot(const std::string& id, v1::OriginClass origin,
-                   std::vector<std::string> certificates = {}) {
+  static v1::Record GoldLotRecord(const std::string& id, v1::OriginClass origin,
+                                  std::vector<std::string> certificates = {}) {
     v1::Record r;
     auto* l = r.mutable_lot_created();
     l->set_lot_id(id);
@@ -44,7 +48,11 @@ class ForgeryTest : public ::testing::Test {
     l->set_fineness_ppt(999);
     l->set_facility("refinery");
     for (const std::string& c : certificates) l->add_certificate_ids(c);
-    return log_.Append(refiner_, r);
+    return r;
+  }
+  uint64_t GoldLot(const std::string& id, v1::OriginClass origin,
+                   std::vector<std::string> certificates = {}) {
+    return log_.Append(refiner_, GoldLotRecord(id, origin, std::move(certificates)));
   }
   void Ship(const Identity& from, const Identity& to, const std::string& lot) {
     v1::Record s;
@@ -57,8 +65,8 @@ class ForgeryTest : public ::testing::Test {
     r.mutable_custody_received()->set_lot_id(lot);
     log_.Append(to, r);
   }
-  uint64_t Piece(const std::vector<std::string>& stones, const std::string& metal,
-                 std::vector<v1::Claim> claims, const PrivateKey* key = nullptr) {
+  static v1::Record PieceRecord(const std::vector<std::string>& stones, const std::string& metal,
+                                std::vector<v1::Claim> claims) {
     v1::Record r;
     auto* p = r.mutable_piece_registered();
     p->set_piece_id("RING-F");
@@ -70,7 +78,23 @@ class ForgeryTest : public ::testing::Test {
       m->set_quantity(3000);
     }
     for (v1::Claim c : claims) p->add_claims(c);
-    return log_.Append(jeweler_, r, key);
+    return r;
+  }
+  uint64_t Piece(const std::vector<std::string>& stones, const std::string& metal,
+                 std::vector<v1::Claim> claims, const PrivateKey* key = nullptr) {
+    return log_.Append(jeweler_, PieceRecord(stones, metal, std::move(claims)), key);
+  }
+  // A certificate about the refiner, valid from the epoch until `until`.
+  void SchemeCertificate(const std::string& id, int64_t until) {
+    const Identity scheme = NewIdentity("scheme");
+    log_.Register(scheme, {v1::ROLE_CERTIFIER});
+    v1::Record cert;
+    cert.mutable_certificate_issued()->set_certificate_id(id);
+    cert.mutable_certificate_issued()->set_scheme("rjc-coc");
+    cert.mutable_certificate_issued()->set_subject_participant(refiner_.id);
+    cert.mutable_certificate_issued()->set_valid_from_micros(1);
+    cert.mutable_certificate_issued()->set_valid_until_micros(until);
+    log_.Append(scheme, cert);
   }
   absl::StatusOr<BundleReport> Verify(const std::vector<NoteVerifier>& witnesses = {},
                                       size_t quorum = 0, std::vector<std::string> lines = {}) {
@@ -228,6 +252,179 @@ TEST_F(ForgeryTest, ARoleTheSignerLacksIsRefused) {
   ExpectRefused(Code::kPermissionDenied, "entry " + std::to_string(grown) +
                                              " (lot_created): 'refiner' does not hold the role "
                                              "it needs (ROLE_GROWER)");
+}
+
+// ---------------------------------------------------------------- the log policy's rules
+
+constexpr int64_t kDay = 24 * 3600 * int64_t{1'000'000};
+
+TEST_F(ForgeryTest, TheTimelineShowsWhenEachRecordWasRecorded) {
+  log_.AdvanceClock(10 * kDay);
+  GoldLot("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  Ship(refiner_, jeweler_, "gold-1");
+  log_.AppendForged(jeweler_, PieceRecord({}, "gold-1", {}),
+                    {.event_time = log_.now() + 1000 - 2 * kDay});  // two days back: within
+  absl::StatusOr<BundleReport> r = Verify();
+  ASSERT_TRUE(r.ok()) << r.status();
+  const TimelineEntry& piece = r->timeline.back();
+  EXPECT_EQ(piece.recorded_at_micros, log_.now());
+  EXPECT_EQ(piece.recorded_at_micros - piece.event_time_micros, 2 * kDay);
+  EXPECT_EQ(piece.recorded_late, "");
+  EXPECT_EQ(r->timeline.front().recorded_at_micros, r->timeline.front().event_time_micros);
+}
+
+TEST_F(ForgeryTest, ARecordDatedFurtherBackThanThePolicyAllowsIsRefused) {
+  log_.AdvanceClock(10 * kDay);
+  const uint64_t lot =
+      log_.AppendForged(refiner_, GoldLotRecord("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER),
+                        {.event_time = log_.now() + 1000 - 4 * kDay});
+  Ship(refiner_, jeweler_, "gold-1");
+  Piece({}, "gold-1", {});
+  ExpectRefused(
+      Code::kFailedPrecondition,
+      "entry " + std::to_string(lot) + " (lot_created): backdating rule: the record's event time");
+  ExpectRefused(Code::kFailedPrecondition, "is 4 days before the log records it");
+}
+
+TEST_F(ForgeryTest, AnImportOfHistoryPassesOnlyWhereThePolicyAllowsIt) {
+  log_.AdvanceClock(60 * kDay);
+  FakeLog allowing = log_;
+  v1::LogPolicy imports = FakeLog::DefaultPolicy();
+  imports.set_history_import_allowed(true);
+  allowing.AppendPolicy(imports);
+  v1::Record old = GoldLotRecord("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  old.set_history_import(true);
+  const uint64_t lot =
+      log_.AppendForged(refiner_, old, {.event_time = log_.now() + 1000 - 40 * kDay});
+  Ship(refiner_, jeweler_, "gold-1");
+  Piece({}, "gold-1", {});
+  ExpectRefused(Code::kFailedPrecondition,
+                "entry " + std::to_string(lot) +
+                    " (lot_created): history import rule: the record is marked history_import");
+  // The same record under a policy allowing imports verifies, marked in the timeline.
+  log_ = allowing;
+  const uint64_t imported =
+      log_.AppendForged(refiner_, old, {.event_time = log_.now() + 1000 - 40 * kDay});
+  Ship(refiner_, jeweler_, "gold-1");
+  Piece({}, "gold-1", {});
+  absl::StatusOr<BundleReport> r = Verify();
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const TimelineEntry& t : r->timeline) {
+    EXPECT_EQ(t.recorded_late.empty(), t.index != imported) << t.index;
+    if (t.index == imported) {
+      EXPECT_EQ(t.recorded_late, "recorded 40 days after its event time (an import of history)");
+    }
+  }
+}
+
+TEST_F(ForgeryTest, ACertificateExpiredWhenTheRecordWasRecordedIsRefused) {
+  log_.AdvanceClock(kDay);
+  // Expires 30 s before the lot is recorded; the lot claims an event time 45 s back.
+  SchemeCertificate("coc-1", log_.now() + 3000 - 30'000'000);
+  const uint64_t lot = log_.AppendForged(
+      refiner_, GoldLotRecord("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, {"coc-1"}),
+      {.event_time = log_.now() + 1000 - 45'000'000});
+  Ship(refiner_, jeweler_, "gold-1");
+  Piece({}, "gold-1", {});
+  ExpectRefused(Code::kFailedPrecondition,
+                "certificate rule: entry " + std::to_string(lot) +
+                    " (lot_created) relies on certificate 'coc-1', expired when appended");
+}
+
+TEST_F(ForgeryTest, ARecordSignedWithoutTheOriginOrForAnotherLogIsRefused) {
+  GoldLot("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  Ship(refiner_, jeweler_, "gold-1");
+  FakeLog control = log_;
+  const uint64_t legacy = log_.AppendForged(jeweler_, PieceRecord({}, "gold-1", {}),
+                                            {.signature_version = kLegacyRecordSignatures});
+  ExpectRefused(Code::kPermissionDenied,
+                "entry " + std::to_string(legacy) +
+                    " (piece_registered): the signature is not by key " +
+                    jeweler_.key.public_key().Fingerprint() +
+                    " of 'jeweler' for log 'fake.test/log': it is signed in the legacy form");
+  log_ = control;
+  log_.AppendForged(jeweler_, PieceRecord({}, "gold-1", {}), {.origin = "staging.test/log"});
+  ExpectRefused(Code::kPermissionDenied,
+                "of 'jeweler' for log 'fake.test/log' (a record signed "
+                "for another log");
+  log_ = control;
+  Piece({}, "gold-1", {});
+  EXPECT_TRUE(Verify().ok()) << Verify().status();
+}
+
+// A log made before LogPolicy: legacy signatures until its first policy entry,
+// origin-bound ones from that entry on, no backdating bound before it.
+TEST(LegacyLogForgeryTest, LegacyEntriesVerifyAndThePolicyEntryTakesEffectFromItself) {
+  FakeLog log(std::nullopt);
+  const Identity refiner = NewIdentity("refiner"), jeweler = NewIdentity("jeweler"),
+                 scheme = NewIdentity("scheme");
+  log.Register(refiner, {v1::ROLE_REFINER});
+  log.Register(jeweler, {v1::ROLE_JEWELER});
+  log.Register(scheme, {v1::ROLE_CERTIFIER});
+  log.AdvanceClock(60 * kDay);
+  v1::Record cert;
+  cert.mutable_certificate_issued()->set_certificate_id("coc-1");
+  cert.mutable_certificate_issued()->set_scheme("rjc-coc");
+  cert.mutable_certificate_issued()->set_subject_participant(refiner.id);
+  cert.mutable_certificate_issued()->set_valid_from_micros(1);
+  cert.mutable_certificate_issued()->set_valid_until_micros(log.now() + 2000 - 30'000'000);
+  log.Append(scheme, cert);
+  v1::Record lot;
+  auto* l = lot.mutable_lot_created();
+  l->set_lot_id("gold-1");
+  l->set_material("gold");
+  l->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  l->set_quantity(10000);
+  l->set_unit(v1::UNIT_MILLIGRAM);
+  l->set_fineness_ppt(999);
+  l->add_certificate_ids("coc-1");
+  // Before any policy: 45 s back, relying on a certificate expired when recorded,
+  // passes as it did then; so does a record 40 days back, marked as recorded late.
+  log.AppendForged(refiner, lot, {.event_time = log.now() + 1000 - 45'000'000});
+  v1::Record ship;
+  ship.mutable_custody_shipped()->set_shipment_id("s1");
+  ship.mutable_custody_shipped()->set_lot_id("gold-1");
+  ship.mutable_custody_shipped()->set_to_participant(jeweler.id);
+  const uint64_t old =
+      log.AppendForged(refiner, ship, {.event_time = log.now() + 1000 - 40 * kDay});
+  v1::Record receive;
+  receive.mutable_custody_received()->set_shipment_id("s1");
+  receive.mutable_custody_received()->set_lot_id("gold-1");
+  log.Append(jeweler, receive);
+  FakeLog before_policy = log;
+  const uint64_t policy = log.AppendPolicy(FakeLog::DefaultPolicy());
+  v1::Record piece;
+  piece.mutable_piece_registered()->set_piece_id("RING-L");
+  piece.mutable_piece_registered()->set_description("a ring");
+  piece.mutable_piece_registered()->add_metal_inputs()->set_lot_id("gold-1");
+  piece.mutable_piece_registered()->mutable_metal_inputs(0)->set_quantity(3000);
+  FakeLog at_policy = log;
+  log.Append(jeweler, piece);
+  absl::StatusOr<BundleReport> r = VerifyPieceBundle(log.Bundle("RING-L"), log.verifier());
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const TimelineEntry& t : r->timeline) {
+    if (t.index == old) {
+      EXPECT_EQ(t.recorded_late,
+                "recorded 40 days after its event time (before the log had a backdating bound)");
+    } else {
+      EXPECT_EQ(t.recorded_late, "") << t.index;
+    }
+  }
+  EXPECT_THAT(r->timeline[policy].description,
+              HasSubstr("sets the log's policy: record signatures bind the log's origin; a record "
+                        "may be dated at most 3 days before it is recorded"));
+  // After the policy entry a legacy signature is refused ...
+  log = at_policy;
+  log.AppendForged(jeweler, piece, {.signature_version = kLegacyRecordSignatures});
+  absl::StatusOr<BundleReport> refused = VerifyPieceBundle(log.Bundle("RING-L"), log.verifier());
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("signed in the legacy form"));
+  // ... and before it an origin-bound one.
+  log = before_policy;
+  log.AppendForged(jeweler, piece, {.signature_version = kOriginBoundRecordSignatures});
+  refused = VerifyPieceBundle(log.Bundle("RING-L"), log.verifier());
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("it is an origin-bound signature"));
 }
 
 TEST_F(ForgeryTest, WitnessCosignaturesCountTowardsAQuorum) {

@@ -149,7 +149,7 @@ TEST(CanonicalTest, TheAuditListsAStoredNonCanonicalEntryByIndexAndEveryBundleWi
   p->add_roles(v1::ROLE_REFINER);
   p->add_keys()->set_ed25519(testing::NewIdentity("refiner-2").key.public_key().raw());
   const std::string record_id = std::string("\x0a\x06", 2) + "fake-2";
-  ASSERT_EQ(log.Append(log.op(), r, nullptr, record_id), 2u);
+  ASSERT_EQ(log.AppendForged(log.op(), r, {.extra = record_id}), 2u);
 
   absl::StatusOr<std::unique_ptr<LogMirror>> mirror = LogMirror::Create();
   ASSERT_TRUE(mirror.ok()) << mirror.status();

@@ -23,15 +23,14 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import Server, clean_env, parse_binaries, proto_fields
+from e2e_support import (LEGACY_RECORD_SIGNING_CONTEXT, Server, clean_env, parse_binaries,
+                         proto_fields, record_signing_message)
 
 TOUCHSTONED = None
 TOUCHSTONE = None
 HERE = os.path.dirname(os.path.abspath(__file__))
 MERKLE_VECTORS = os.path.join(HERE, "..", "..", "shared", "testdata", "merkle")
 
-# ledger/record.h kRecordSigningContext.
-RECORD_SIGNING_CONTEXT = b"touchstone.v1 record signature\n"
 # ASN.1 SubjectPublicKeyInfo prefix of a raw Ed25519 public key.
 ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 EM_DASH = "\u2014".encode()
@@ -657,8 +656,15 @@ class LiveLedgerTest(LedgerCase):
             signer, pub = keys[fields[3][0].decode()]
             self.assertEqual(fields[2], [signer.encode()], "entry %d signer" % i)
             self.assertEqual(len(e["signature"]), 64)
-            self.assertTrue(openssl_verify(self.tmp, pub, RECORD_SIGNING_CONTEXT + e["record"],
+            # Origin-bound (ledger/record.h): valid for this log only, and only in that form.
+            origin = vkey.split("+", 1)[0]
+            self.assertTrue(openssl_verify(self.tmp, pub, record_signing_message(origin, e["record"]),
                                            e["signature"]), "entry %d signature" % i)
+            self.assertFalse(openssl_verify(self.tmp, pub,
+                                            record_signing_message("other.example/log", e["record"]),
+                                            e["signature"]), "signature is not bound to the origin")
+            self.assertFalse(openssl_verify(self.tmp, pub, LEGACY_RECORD_SIGNING_CONTEXT + e["record"],
+                                            e["signature"]), "signature is in the legacy form")
             self.assertFalse(openssl_verify(self.tmp, pub, e["record"], e["signature"]),
                              "signature is not domain-separated")
             if i == 0:

@@ -59,6 +59,10 @@
 namespace touchstone {
 namespace {
 
+// The origin touchstoned gives a new log without --origin (LedgerOptions), which
+// record signatures bind.
+constexpr char kServerOrigin[] = "touchstone.local/ledger";
+
 using std::chrono::milliseconds;
 using testing::Clock;
 using testing::CopyServerBinary;
@@ -109,7 +113,7 @@ struct Sent {
 };
 
 Sent SignedSent(const Identity& who, const v1::Record& record) {
-  auto [bytes, signature] = testing::Signed(who, record);
+  auto [bytes, signature] = testing::Signed(who, record, kServerOrigin);
   Sent s;
   s.record_id = record.record_id();
   s.record = std::move(bytes);

@@ -32,6 +32,18 @@ def clean_env():
     return env
 
 
+# ledger/record.h: a record signature covers this context, the log's origin, a
+# newline and the record bytes (the legacy form, before a log's first LogPolicy
+# entry, covered LEGACY_RECORD_SIGNING_CONTEXT and the record bytes).
+RECORD_SIGNING_CONTEXT = b"touchstone.v1 record signature for log\n"
+LEGACY_RECORD_SIGNING_CONTEXT = b"touchstone.v1 record signature\n"
+
+
+def record_signing_message(origin, record):
+    """The exact bytes a record signature for the log `origin` covers."""
+    return RECORD_SIGNING_CONTEXT + origin.encode() + b"\n" + record
+
+
 def encode_varint(n):
     """A protobuf base-128 varint."""
     out = bytearray()

@@ -47,11 +47,28 @@ TEST(EntryFormatTest, DecodeRejectsEveryMalformedEntry) {
   EXPECT_EQ(DecodeEntry(long_record).status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST(RecordTest, SignatureIsDomainSeparated) {
+TEST(RecordTest, SignatureBindsTheLogsOriginAndIsDomainSeparated) {
   auto key = PrivateKey::Generate().value();
-  const std::string sig = SignRecord(key, "abc");
-  EXPECT_TRUE(key.public_key().Verify(std::string(kRecordSigningContext) + "abc", sig));
-  EXPECT_FALSE(key.public_key().Verify("abc", sig));
+  const PublicKey& pub = key.public_key();
+  const std::string sig = SignRecord(key, "log.a/x", "abc");
+  // The exact bytes ledger/record.h documents.
+  EXPECT_TRUE(pub.Verify("touchstone.v1 record signature for log\nlog.a/x\nabc", sig));
+  EXPECT_EQ(RecordSigningMessage(kOriginBoundRecordSignatures, "log.a/x", "abc"),
+            "touchstone.v1 record signature for log\nlog.a/x\nabc");
+  EXPECT_FALSE(
+      pub.Verify(RecordSigningMessage(kOriginBoundRecordSignatures, "log.b/x", "abc"), sig));
+  EXPECT_FALSE(pub.Verify(RecordSigningMessage(kLegacyRecordSignatures, "log.a/x", "abc"), sig));
+  EXPECT_FALSE(pub.Verify("abc", sig));
+  // The legacy form: the context and the record, no origin.
+  const std::string legacy = SignLegacyRecord(key, "abc");
+  EXPECT_TRUE(pub.Verify("touchstone.v1 record signature\nabc", legacy));
+  EXPECT_FALSE(
+      pub.Verify(RecordSigningMessage(kOriginBoundRecordSignatures, "log.a/x", "abc"), legacy));
+  // A refusal names the origin checked for, and recognizes the legacy form.
+  EXPECT_THAT(SignatureMismatch(pub, kOriginBoundRecordSignatures, "log.b/x", "abc", sig),
+              ::testing::HasSubstr("for log 'log.b/x'"));
+  EXPECT_THAT(SignatureMismatch(pub, kOriginBoundRecordSignatures, "log.a/x", "abc", legacy),
+              ::testing::HasSubstr("signed in the legacy form, without the log's origin"));
 }
 
 TEST(RecordTest, ParseRecordRejectsStructuralProblems) {

@@ -3,11 +3,14 @@
 // rule being checked, hashed into an RFC 9162 tree (CompactRange), and the
 // checkpoint is signed with a note key the test owns. A verifier given that key
 // sees a perfectly well-proven log, so whatever it refuses, it refuses for what
-// the records say, not for how they were proven.
+// the records say, not for how they were proven. Its genesis carries a log
+// policy (ledger/log_policy.h) and records are signed in the form the policy in
+// force sets, unless the test bends that (Forge).
 #ifndef TOUCHSTONE_TESTS_FAKE_LOG_H_
 #define TOUCHSTONE_TESTS_FAKE_LOG_H_
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -18,6 +21,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/compact_range.h"
 #include "ledger/entry_format.h"
+#include "ledger/log_policy.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
@@ -31,9 +35,20 @@ class FakeLog {
  public:
   static constexpr char kOrigin[] = "fake.test/log";
 
+  // The policy a FakeLog's genesis carries by default: origin-bound
+  // signatures, records dated at most 3 days back, no imports.
+  static v1::LogPolicy DefaultPolicy() {
+    v1::LogPolicy p;
+    p.set_record_signature_version(kOriginBoundRecordSignatures);
+    p.set_max_backdate_micros(kDefaultMaxBackdateMicros);
+    return p;
+  }
+
   // A log whose entry 0 is the genesis of `op` (participant id "operator"),
-  // whose key also signs the checkpoints, as a real log's operator key does.
-  FakeLog()
+  // carrying `policy`; without one, a log as versions before LogPolicy made
+  // them (legacy signatures until a policy entry: AppendPolicy).
+  // The operator's key also signs the checkpoints, as a real log's does.
+  explicit FakeLog(std::optional<v1::LogPolicy> policy = DefaultPolicy())
       : op_(NewIdentity("operator")),
         signer_(NoteSigner::Create(kOrigin, PrivateKey::FromSeed(op_.key.Seed()).value()).value()) {
     v1::Record g;
@@ -43,8 +58,23 @@ class FakeLog {
     o->set_legal_name("Fake operator");
     o->add_roles(v1::ROLE_OPERATOR);
     o->add_keys()->set_ed25519(op_.key.public_key().raw());
+    if (policy) *g.mutable_genesis()->mutable_policy() = *policy;
     Append(op_, std::move(g));
   }
+
+  // How a test bends one entry (AppendForged).
+  struct Forge {
+    const PrivateKey* key = nullptr;  // sign with this key (default: who's own)
+    // The event time the record claims (default: the log's clock when it
+    // records the entry, which is the entry's recorded_at).
+    std::optional<int64_t> event_time;
+    // Sign in this form and for this origin (default: the form the policy in
+    // force sets, for kOrigin: ledger/record.h).
+    std::optional<uint32_t> signature_version;
+    std::string origin = kOrigin;
+    // Bytes appended to the serialized record (to forge another encoding).
+    std::string extra;
+  };
 
   const Identity& op() const { return op_; }
   NoteVerifier verifier() const { return NoteVerifier::Parse(signer_.VerifierKey()).value(); }
@@ -52,17 +82,25 @@ class FakeLog {
   const std::string& entry(uint64_t index) const { return entries_.at(index); }
 
   // Appends `r` as `who` (record id, signer, key id and an increasing event time
-  // filled in), signed by `key` (default: who's own key), with `extra` appended
-  // to its serialized bytes (to forge another encoding). Returns its index.
-  uint64_t Append(const Identity& who, v1::Record r, const PrivateKey* key = nullptr,
-                  std::string_view extra = {}) {
+  // filled in), signed by `key` (default: who's own key). Returns its index.
+  uint64_t Append(const Identity& who, v1::Record r, const PrivateKey* key = nullptr) {
+    return AppendForged(who, std::move(r), Forge{.key = key});
+  }
+
+  // Appends `r` as `who` the way `forge` says. Returns its index.
+  uint64_t AppendForged(const Identity& who, v1::Record r, const Forge& forge) {
+    const PrivateKey& key = forge.key ? *forge.key : who.key;
     r.set_record_id("fake-" + std::to_string(entries_.size()));
     r.set_signer(who.id);
-    r.set_key_id((key ? *key : who.key).public_key().Fingerprint());
-    r.set_event_time_micros(time_ += 1000);
-    const std::string bytes = SerializeRecord(r) + std::string(extra);
-    const std::string entry =
-        EncodeEntry(entries_.size(), time_, prev_, bytes, SignRecord(key ? *key : who.key, bytes));
+    r.set_key_id(key.public_key().Fingerprint());
+    time_ += 1000;
+    r.set_event_time_micros(forge.event_time.value_or(time_));
+    const v1::LogPolicy* in_force = PolicyInForce(r, policy_ ? &*policy_ : nullptr);
+    if (in_force != nullptr) policy_ = *in_force;
+    const std::string bytes = SerializeRecord(r) + forge.extra;
+    const std::string signature = key.Sign(RecordSigningMessage(
+        forge.signature_version.value_or(SignatureVersion(in_force)), forge.origin, bytes));
+    const std::string entry = EncodeEntry(entries_.size(), time_, prev_, bytes, signature);
     prev_ = LeafHash(entry);
     std::vector<NewNode> nodes;
     tree_.Append(prev_, &nodes);
@@ -70,6 +108,18 @@ class FakeLog {
     entries_.push_back(entry);
     return entries_.size() - 1;
   }
+
+  // Appends a LogPolicy entry (signed by the operator), in force from itself on.
+  uint64_t AppendPolicy(const v1::LogPolicy& policy) {
+    v1::Record r;
+    *r.mutable_log_policy() = policy;
+    return Append(op_, std::move(r));
+  }
+
+  // The log's clock: the recorded_at of the newest entry.
+  int64_t now() const { return time_; }
+  // Moves the log's clock ahead (the next entries are recorded that much later).
+  void AdvanceClock(int64_t micros) { time_ += micros; }
 
   // Registers `who` (signed by the operator) with `roles`.
   uint64_t Register(const Identity& who, std::vector<v1::Role> roles) {
@@ -126,6 +176,7 @@ class FakeLog {
   CompactRange tree_;
   std::map<std::pair<int, uint64_t>, Hash> nodes_;
   int64_t time_ = NowMicros() - 3600LL * 1'000'000;
+  std::optional<v1::LogPolicy> policy_;  // in force after the newest entry
 };
 
 }  // namespace touchstone::testing

@@ -24,6 +24,10 @@
 namespace touchstone {
 namespace {
 
+// The origin touchstoned gives a new log without --origin (LedgerOptions), which
+// record signatures bind.
+constexpr char kServerOrigin[] = "touchstone.local/ledger";
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::Identity;
@@ -92,8 +96,9 @@ class FaultsTest : public ::testing::Test {
     const Identity op{"operator", PrivateKey::LoadPemFile(data_dir_ + "/operator.pem").value()};
     Identity who = testing::NewIdentity(id);
     v1::Receipt r;
-    const grpc::Status st =
-        Submit(Signed(op, testing::RegisterRecord(op, who, v1::ROLE_REFINER, "reg-" + id)), &r);
+    const grpc::Status st = Submit(
+        Signed(op, testing::RegisterRecord(op, who, v1::ROLE_REFINER, "reg-" + id), kServerOrigin),
+        &r);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return who;
   }
@@ -167,7 +172,8 @@ TEST_F(FaultsTest, SigtermAnswersEverySubmissionInFlightKeepsThemAndExitsZero) {
   constexpr int kSingles = 12, kBatches = 2, kPerBatch = 10;
   std::vector<std::pair<std::string, std::string>> records;
   for (int i = 0; i < kSingles + kBatches * kPerBatch; ++i) {
-    records.push_back(Signed(refiner, testing::LotRecord(refiner, absl::StrCat("inflight-", i))));
+    records.push_back(
+        Signed(refiner, testing::LotRecord(refiner, absl::StrCat("inflight-", i)), kServerOrigin));
   }
   std::vector<grpc::Status> status(kSingles + kBatches);
   std::vector<v1::Receipt> receipts(records.size());
@@ -259,7 +265,7 @@ TEST_F(FaultsTest, FullDiskRefusesAppendsChangesNothingKeepsReadsAndResumes) {
   std::vector<std::pair<std::string, std::string>> acked_records;
   std::vector<v1::Receipt> acked;
   auto lot = [&](const std::string& id) {
-    return Signed(refiner, testing::LotRecord(refiner, id));
+    return Signed(refiner, testing::LotRecord(refiner, id), kServerOrigin);
   };
 
   // A limit a little above the write-ahead log's size: an append soon has no room.

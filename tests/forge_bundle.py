@@ -11,12 +11,9 @@ proto/bundle.proto and services/bundle_json.h."""
 import base64
 import hashlib
 
-from e2e_support import encode_fields, parse_fields
+from e2e_support import encode_fields, parse_fields, record_signing_message
 from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
                                                           load_pem_private_key)
-
-RECORD_SIGNING_CONTEXT = b"touchstone.v1 record signature\n"
-
 
 def sha256(data):
     return hashlib.sha256(data).digest()
@@ -180,19 +177,19 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witn
     `prev` (bytes), if given, is entry `index`'s previous-leaf hash instead of the
     true one; `claimed_index`, if given, the index its bytes say."""
     entries = list(log_entries)
+    text_lines = note_text(bundle["checkpoint"]).split("\n")
+    origin = text_lines[0]
     for i in range(index, len(entries)):
         p = entry_parts(entries[i])
         record, signature, at = p["record"], p["signature"], i
         chained = leaf_hash(entries[i - 1]) if i > 0 else p["prev"]
         if i == index:
             record = new_record
-            signature = signer_key.sign(RECORD_SIGNING_CONTEXT + record)
+            signature = signer_key.sign(record_signing_message(origin, record))
             chained = prev if prev is not None else chained
             at = claimed_index if claimed_index is not None else i
         entries[i] = make_entry(at, p["recorded_at"], chained, record, signature)
     leaves = [leaf_hash(e) for e in entries]
-    text_lines = note_text(bundle["checkpoint"]).split("\n")
-    origin = text_lines[0]
     assert int(text_lines[1]) == len(entries), "give every entry of the bundle's checkpoint"
     text_lines[2] = base64.b64encode(tree_hash(leaves)).decode()
     checkpoint = sign_note("\n".join(text_lines), origin, operator_key)

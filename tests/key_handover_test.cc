@@ -25,6 +25,9 @@
 namespace touchstone {
 namespace {
 
+// The origin of the test log, which record signatures bind.
+constexpr char kOrigin[] = "test.example/ledger";
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::Identity;
@@ -45,7 +48,7 @@ class KeyHandoverTest : public ::testing::Test {
   void Open() {
     LedgerOptions o;
     o.data_dir = dir_.path();
-    o.origin = "test.example/ledger";
+    o.origin = kOrigin;
     absl::StatusOr<std::unique_ptr<Ledger>> l = Ledger::Open(o);
     ASSERT_TRUE(l.ok()) << l.status();
     ledger_ = *std::move(l);
@@ -92,13 +95,13 @@ class KeyHandoverTest : public ::testing::Test {
   }
 
   absl::StatusOr<Receipt> SubmitLot(const Identity& who, const std::string& id) {
-    auto [bytes, sig] = Signed(who, LotRecord(who, id));
+    auto [bytes, sig] = Signed(who, LotRecord(who, id), kOrigin);
     return ledger_->Submit(bytes, sig);
   }
 
   Identity RegisterRefiner(const Identity& op, const std::string& id) {
     Identity who = testing::NewIdentity(id);
-    auto [bytes, sig] = Signed(op, RegisterRecord(op, who, v1::ROLE_REFINER, "reg-" + id));
+    auto [bytes, sig] = Signed(op, RegisterRecord(op, who, v1::ROLE_REFINER, "reg-" + id), kOrigin);
     absl::StatusOr<Receipt> r = ledger_->Submit(bytes, sig);
     EXPECT_TRUE(r.ok()) << r.status();
     return who;
@@ -165,7 +168,8 @@ TEST_F(KeyHandoverTest, TheRetiredKeySignsNothingMoreAndTheNewKeySignsForTheOper
   auto [handover, next] = Rotate("next");
   {
     Identity who = testing::NewIdentity("late");
-    auto [bytes, sig] = Signed(op(), RegisterRecord(op(), who, v1::ROLE_REFINER, "reg-late"));
+    auto [bytes, sig] =
+        Signed(op(), RegisterRecord(op(), who, v1::ROLE_REFINER, "reg-late"), kOrigin);
     absl::StatusOr<Receipt> r = ledger_->Submit(bytes, sig);
     EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
     EXPECT_THAT(r.status().message(), HasSubstr(absl::StrCat("revoked at index ", handover.index)));
@@ -184,7 +188,7 @@ TEST_F(KeyHandoverTest, AHandoverSubmittedFromOutsideIsRefusedAndChangesNothing)
   r.set_event_time_micros(testing::NowMicros());
   r.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(
       PrivateKey::Generate()->public_key().raw());
-  auto [bytes, sig] = Signed(op(), r);
+  auto [bytes, sig] = Signed(op(), r, kOrigin);
   absl::StatusOr<Receipt> refused = ledger_->Submit(bytes, sig);
   EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
   EXPECT_THAT(refused.status().message(), HasSubstr("--rotate_operator_key"));
@@ -290,7 +294,7 @@ TEST_F(KeyHandoverTest, AClientFollowsTheHandoversFromTheKeyItHolds) {
   r.set_event_time_micros(testing::NowMicros());
   r.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(
       forger.key.public_key().raw());
-  auto [bytes, sig] = Signed(forger, r);
+  auto [bytes, sig] = Signed(forger, r, kOrigin);
   absl::StatusOr<NoteVerifier> forged = FollowHandover(genesis_key(), r, bytes, sig);
   EXPECT_EQ(forged.status().code(), Code::kPermissionDenied);
   // The real one, signed by the genesis key, with a flipped signature byte.

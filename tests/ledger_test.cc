@@ -12,11 +12,15 @@
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_format.h"
+#include "ledger/log_policy.h"
 #include "ledger/merkle.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
 namespace {
+
+// The origin of the test log, which record signatures bind.
+constexpr char kOrigin[] = "test.example/ledger";
 
 using ::testing::HasSubstr;
 using testing::Identity;
@@ -30,7 +34,7 @@ class LedgerTest : public ::testing::Test {
   void SetUp() override {
     LedgerOptions o;
     o.data_dir = dir_.path();
-    o.origin = "test.example/ledger";
+    o.origin = kOrigin;
     ledger_ = Ledger::Open(o).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
   }
@@ -38,7 +42,7 @@ class LedgerTest : public ::testing::Test {
   // Registers a participant with one role and returns it.
   Identity Register(const std::string& id, v1::Role role = v1::ROLE_REFINER) {
     Identity who = testing::NewIdentity(id);
-    auto [bytes, sig] = Signed(op_, RegisterRecord(op_, who, role, "reg-" + id));
+    auto [bytes, sig] = Signed(op_, RegisterRecord(op_, who, role, "reg-" + id), kOrigin);
     EXPECT_TRUE(ledger_->Submit(bytes, sig).ok());
     return who;
   }
@@ -78,12 +82,20 @@ TEST_F(LedgerTest, NewLogHasGenesisUnderASignedCheckpoint) {
   ASSERT_TRUE(genesis.ParseFromArray(v.record.data(), v.record.size()));
   ASSERT_TRUE(genesis.has_genesis());
   EXPECT_EQ(genesis.genesis().operator_().keys(0).ed25519(), op_.key.public_key().raw());
-  EXPECT_TRUE(op_.key.public_key().Verify(RecordSigningMessage(v.record), v.signature));
+  // The genesis carries the log's policy and is signed in its origin-bound form.
+  ASSERT_TRUE(genesis.genesis().has_policy());
+  EXPECT_EQ(genesis.genesis().policy().record_signature_version(), kOriginBoundRecordSignatures);
+  EXPECT_EQ(genesis.genesis().policy().max_backdate_micros(), kDefaultMaxBackdateMicros);
+  EXPECT_FALSE(genesis.genesis().policy().history_import_allowed());
+  EXPECT_TRUE(op_.key.public_key().Verify(
+      RecordSigningMessage(kOriginBoundRecordSignatures, kOrigin, v.record), v.signature));
+  EXPECT_FALSE(op_.key.public_key().Verify(
+      RecordSigningMessage(kLegacyRecordSignatures, kOrigin, v.record), v.signature));
 }
 
 TEST_F(LedgerTest, RegisteredParticipantGetsAVerifiableReceipt) {
   Identity refiner = Register("refiner-1");
-  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"));
+  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"), kOrigin);
   auto r = ledger_->Submit(bytes, sig);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->index, 2u);
@@ -93,7 +105,7 @@ TEST_F(LedgerTest, RegisteredParticipantGetsAVerifiableReceipt) {
 
 TEST_F(LedgerTest, SameSignedBytesAgainReturnTheOriginalReceipt) {
   Identity refiner = Register("refiner-1");
-  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"));
+  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"), kOrigin);
   auto first = ledger_->Submit(bytes, sig).value();
   auto second = ledger_->Submit(bytes, sig);
   ASSERT_TRUE(second.ok()) << second.status();
@@ -106,11 +118,11 @@ TEST_F(LedgerTest, SameSignedBytesAgainReturnTheOriginalReceipt) {
 
 TEST_F(LedgerTest, OtherBytesUnderAUsedRecordIdAreAlreadyExists) {
   Identity refiner = Register("refiner-1");
-  const auto first = Signed(refiner, LotRecord(refiner, "lot-1"));
+  const auto first = Signed(refiner, LotRecord(refiner, "lot-1"), kOrigin);
   ASSERT_TRUE(ledger_->Submit(first.first, first.second).ok());
   v1::Record other = LotRecord(refiner, "lot-1");
   other.mutable_lot_created()->set_quantity(5);
-  auto [bytes, sig] = Signed(refiner, other);
+  auto [bytes, sig] = Signed(refiner, other, kOrigin);
   auto r = ledger_->Submit(bytes, sig);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(r.status().message(), HasSubstr("lot-1"));
@@ -119,10 +131,10 @@ TEST_F(LedgerTest, OtherBytesUnderAUsedRecordIdAreAlreadyExists) {
 
 TEST_F(LedgerTest, DuplicatesInsideOneBatchAppendOnce) {
   Identity refiner = Register("refiner-1");
-  auto a = Signed(refiner, LotRecord(refiner, "lot-a"));
+  auto a = Signed(refiner, LotRecord(refiner, "lot-a"), kOrigin);
   v1::Record conflicting = LotRecord(refiner, "lot-a");
   conflicting.mutable_lot_created()->set_note("different bytes");
-  auto results = ledger_->SubmitBatch({a, a, Signed(refiner, conflicting)}).value();
+  auto results = ledger_->SubmitBatch({a, a, Signed(refiner, conflicting, kOrigin)}).value();
   ASSERT_EQ(results.size(), 3u);
   ASSERT_TRUE(results[0].ok()) << results[0].status();
   ASSERT_TRUE(results[1].ok()) << results[1].status();
@@ -136,7 +148,7 @@ TEST_F(LedgerTest, RefusalsAreNamedPreciselyAndAppendNothing) {
   Identity refiner = Register("refiner-1");
   const uint64_t size = ledger_->Size();
   const auto checkpoint = ledger_->LatestCheckpoint();
-  auto good = Signed(refiner, LotRecord(refiner, "lot-1"));
+  auto good = Signed(refiner, LotRecord(refiner, "lot-1"), kOrigin);
 
   struct Case {
     std::string name;
@@ -156,7 +168,7 @@ TEST_F(LedgerTest, RefusalsAreNamedPreciselyAndAppendNothing) {
   v1::Record huge = LotRecord(refiner, "huge");
   huge.mutable_lot_created()->set_note(std::string(70 * 1024, 'x'));
   v1::Record reg_by_refiner = RegisterRecord(refiner, stranger, v1::ROLE_JEWELER, "r");
-  const auto stranger_lot = Signed(stranger, LotRecord(stranger, "s"));
+  const auto stranger_lot = Signed(stranger, LotRecord(stranger, "s"), kOrigin);
   v1::Record genesis = LotRecord(op_, "g");
   genesis.mutable_genesis()->set_origin("x");
 
@@ -170,16 +182,16 @@ TEST_F(LedgerTest, RefusalsAreNamedPreciselyAndAppendNothing) {
       {"empty record", "", good.second, absl::StatusCode::kInvalidArgument, "empty"},
       {"unknown signer", stranger_lot.first, stranger_lot.second, absl::StatusCode::kNotFound,
        "unknown signer"},
-      {"unknown key", Signed(refiner, bad_key_id).first, Signed(refiner, bad_key_id).second,
-       absl::StatusCode::kNotFound, "unknown key"},
-      {"no body", Signed(refiner, no_body).first, Signed(refiner, no_body).second,
+      {"unknown key", Signed(refiner, bad_key_id, kOrigin).first,
+       Signed(refiner, bad_key_id, kOrigin).second, absl::StatusCode::kNotFound, "unknown key"},
+      {"no body", Signed(refiner, no_body, kOrigin).first, Signed(refiner, no_body, kOrigin).second,
        absl::StatusCode::kInvalidArgument, "no body"},
-      {"oversized", Signed(refiner, huge).first, Signed(refiner, huge).second,
+      {"oversized", Signed(refiner, huge, kOrigin).first, Signed(refiner, huge, kOrigin).second,
        absl::StatusCode::kInvalidArgument, "limit"},
-      {"non-operator registers", Signed(refiner, reg_by_refiner).first,
-       Signed(refiner, reg_by_refiner).second, absl::StatusCode::kPermissionDenied,
+      {"non-operator registers", Signed(refiner, reg_by_refiner, kOrigin).first,
+       Signed(refiner, reg_by_refiner, kOrigin).second, absl::StatusCode::kPermissionDenied,
        "only the operator"},
-      {"second genesis", Signed(op_, genesis).first, Signed(op_, genesis).second,
+      {"second genesis", Signed(op_, genesis, kOrigin).first, Signed(op_, genesis, kOrigin).second,
        absl::StatusCode::kInvalidArgument, "genesis"},
   };
   for (const Case& c : cases) {
@@ -201,7 +213,7 @@ TEST_F(LedgerTest, RevokedKeyCanNoLongerSignButAnAddedKeyCan) {
   add.set_event_time_micros(testing::NowMicros());
   add.mutable_key_added()->set_participant_id("refiner-1");
   add.mutable_key_added()->mutable_key()->set_ed25519(second.key.public_key().raw());
-  auto [ab, as] = Signed(refiner, add);
+  auto [ab, as] = Signed(refiner, add, kOrigin);
   ASSERT_TRUE(ledger_->Submit(ab, as).ok());
 
   v1::Record revoke;
@@ -211,24 +223,24 @@ TEST_F(LedgerTest, RevokedKeyCanNoLongerSignButAnAddedKeyCan) {
   revoke.set_event_time_micros(testing::NowMicros());
   revoke.mutable_key_revoked()->set_participant_id("refiner-1");
   revoke.mutable_key_revoked()->set_key_id(refiner.key.public_key().Fingerprint());
-  auto [rb, rs] = Signed(second, revoke);
+  auto [rb, rs] = Signed(second, revoke, kOrigin);
   ASSERT_TRUE(ledger_->Submit(rb, rs).ok());
 
   const uint64_t size = ledger_->Size();
-  auto [lb, ls] = Signed(refiner, LotRecord(refiner, "after-revoke"));
+  auto [lb, ls] = Signed(refiner, LotRecord(refiner, "after-revoke"), kOrigin);
   auto refused = ledger_->Submit(lb, ls);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
   EXPECT_THAT(refused.status().message(), HasSubstr("revoked"));
   EXPECT_EQ(ledger_->Size(), size);
 
-  auto [nb, ns] = Signed(second, LotRecord(second, "with-new-key"));
+  auto [nb, ns] = Signed(second, LotRecord(second, "with-new-key"), kOrigin);
   EXPECT_TRUE(ledger_->Submit(nb, ns).ok());
 }
 
 TEST_F(LedgerTest, ParticipantCannotBeRegisteredTwice) {
   Register("refiner-1");
   Identity again = testing::NewIdentity("refiner-1");
-  auto [b, s] = Signed(op_, RegisterRecord(op_, again, v1::ROLE_REFINER, "reg-again"));
+  auto [b, s] = Signed(op_, RegisterRecord(op_, again, v1::ROLE_REFINER, "reg-again"), kOrigin);
   auto r = ledger_->Submit(b, s);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists);
 }
@@ -245,7 +257,8 @@ TEST_F(LedgerTest, ConcurrentSubmittersEachAppearExactlyOnceWithDenseIndices) {
     threads.emplace_back([&, t] {
       const Identity& me = who[t % who.size()];
       for (int i = 0; i < kPerThread; ++i) {
-        auto [b, s] = Signed(me, LotRecord(me, "t" + std::to_string(t) + "-" + std::to_string(i)));
+        auto [b, s] =
+            Signed(me, LotRecord(me, "t" + std::to_string(t) + "-" + std::to_string(i)), kOrigin);
         auto r = ledger_->Submit(b, s);
         ASSERT_TRUE(r.ok()) << r.status();
         got[t].emplace_back(b, *r);
@@ -284,7 +297,7 @@ TEST_F(LedgerTest, ConcurrentSubmittersEachAppearExactlyOnceWithDenseIndices) {
 TEST_F(LedgerTest, EveryCheckpointIsConsistentWithTheLatest) {
   Identity refiner = Register("refiner-1");
   for (int i = 0; i < 20; ++i) {
-    auto [b, s] = Signed(refiner, LotRecord(refiner, "lot-" + std::to_string(i)));
+    auto [b, s] = Signed(refiner, LotRecord(refiner, "lot-" + std::to_string(i)), kOrigin);
     ASSERT_TRUE(ledger_->Submit(b, s).ok());
   }
   auto [size, note] = ledger_->LatestCheckpoint();
@@ -316,7 +329,7 @@ TEST_F(LedgerTest, BatchOverTheLimitIsRefusedWhole) {
   Identity refiner = Register("refiner-1");
   std::vector<std::pair<std::string, std::string>> many;
   for (size_t i = 0; i <= ledger_->options().max_batch; ++i) {
-    many.push_back(Signed(refiner, LotRecord(refiner, "b" + std::to_string(i))));
+    many.push_back(Signed(refiner, LotRecord(refiner, "b" + std::to_string(i)), kOrigin));
   }
   const uint64_t size = ledger_->Size();
   EXPECT_EQ(ledger_->SubmitBatch(many).status().code(), absl::StatusCode::kInvalidArgument);
@@ -331,16 +344,16 @@ TEST_F(LedgerTest, BatchOverTheLimitIsRefusedWhole) {
 
 TEST_F(LedgerTest, ARecordIdIsNeverAppendedTwiceAcrossReopens) {
   Identity refiner = Register("refiner-1");
-  const auto first = Signed(refiner, LotRecord(refiner, "lot-1"));
+  const auto first = Signed(refiner, LotRecord(refiner, "lot-1"), kOrigin);
   const Receipt original = ledger_->Submit(first.first, first.second).value();
   v1::Record other = LotRecord(refiner, "lot-1");
   other.mutable_lot_created()->set_note("other bytes, same record id");
-  const auto changed = Signed(refiner, other);
+  const auto changed = Signed(refiner, other, kOrigin);
   // The same participant may reuse nobody's id but its own: another signer's "lot-1" is new.
   Identity second = Register("refiner-2");
   v1::Record theirs = LotRecord(second, "lot-1");
   theirs.mutable_lot_created()->set_lot_id("lot-of-refiner-2");
-  const auto other_signer = Signed(second, theirs);
+  const auto other_signer = Signed(second, theirs, kOrigin);
   for (int reopen = 0; reopen < 2; ++reopen) {
     ledger_.reset();
     LedgerOptions o;
@@ -403,7 +416,7 @@ TEST_F(LedgerTest, TooLittleFreeSpaceRefusesAppendsWithResourceExhaustedAndChang
   o.data_dir = dir_.path();
   o.min_free_bytes = uint64_t{1} << 62;  // more than any disk has
   ledger_ = Ledger::Open(o).value();
-  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"));
+  auto [bytes, sig] = Signed(refiner, LotRecord(refiner, "lot-1"), kOrigin);
   for (int i = 0; i < 2; ++i) {
     auto r = ledger_->Submit(bytes, sig);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);

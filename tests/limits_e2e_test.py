@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The limits as operators set them on the real touchstoned (--max_message_bytes,
---max_batch, --max_record_bytes), seen by python3-grpcio and the touchstone CLI,
-and the CLI's own per-call deadline against a server that never answers."""
+--max_batch, --max_record_bytes, and the log policy's --max_backdate and
+--allow_history_import), seen by python3-grpcio and the touchstone CLI, and the
+CLI's own per-call deadline against a server that never answers."""
+import json
 import os
 import socket
 import subprocess
@@ -99,6 +101,50 @@ class LimitsTest(unittest.TestCase):
                              env=clean_env(), capture_output=True, text=True, timeout=60)
         self.assertEqual(run.returncode, 1)
         self.assertIn("max_call_seconds must be more than 0", run.stderr)
+
+    def test_the_backdating_bound_is_recorded_in_the_log_and_enforced(self):
+        work = tempfile.mkdtemp(dir=self.tmp.name)
+        data = os.path.join(work, "data")
+
+        def touchstone(server, *args):
+            return subprocess.run([ARGS.touchstone, "--server", server.addr] + list(args),
+                                  env=clean_env(), capture_output=True, text=True, timeout=60)
+
+        def submit(server, name, event_time_micros):
+            path = os.path.join(work, name + ".json")
+            with open(path, "w") as f:
+                json.dump({"eventTimeMicros": str(event_time_micros),
+                           "roleGranted": {"participantId": "operator", "role": "ROLE_AUDITOR"}}, f)
+            return touchstone(server, "submit", "--as", "operator", "--key",
+                              os.path.join(data, "operator.pem"), "--json", path)
+
+        server = Server(ARGS.touchstoned, work, data).start()
+        try:
+            genesis = json.loads(touchstone(server, "log", "entry", "0", "--json").stdout)
+            self.assertEqual(genesis["record"]["genesis"]["policy"],
+                             {"record_signature_version": 2, "max_backdate_micros": str(72 * 3600 * 10**6)})
+        finally:
+            self.assertEqual(server.stop(), 0)
+        # Restarted with another bound: the ledger records it as entry 1 before serving.
+        server = Server(ARGS.touchstoned, work, data, ["--max_backdate", "90m"]).start()
+        try:
+            policy = json.loads(touchstone(server, "log", "entry", "1", "--json").stdout)
+            self.assertEqual(policy["kind"], "log_policy")
+            self.assertEqual(policy["record"]["log_policy"]["max_backdate_micros"], str(90 * 60 * 10**6))
+            now = time.time_ns() // 1000
+            run = submit(server, "old", now - 2 * 3600 * 10**6)
+            self.assertEqual(run.returncode, 1, run.stdout)
+            self.assertIn("FAILED_PRECONDITION: backdating rule: the record's event time", run.stderr)
+            self.assertIn("the log's policy allows at most 1 h 30 min", run.stderr)
+            run = submit(server, "current", time.time_ns() // 1000)
+            self.assertEqual(run.returncode, 0, run.stderr)
+        finally:
+            self.assertEqual(server.stop(), 0)
+        run = subprocess.run([ARGS.touchstoned, "--listen", "127.0.0.1:0", "--data_dir", data,
+                              "--max_backdate", "0s"],
+                             env=clean_env(), capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("--max_backdate: '0s' is not a positive duration", run.stderr)
 
     def test_a_call_the_handlers_cannot_end_is_cut_off_with_its_connection(self):
         # A health Watch stays open as long as the client likes; with a call limit of 1 s its

@@ -106,7 +106,8 @@ class LedgerLimitsTest : public ::testing::Test {
     ledger_ = Ledger::Open(o).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
     refiner_ = testing::NewIdentity("refiner-1");
-    auto [bytes, sig] = Signed(op_, RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg"));
+    auto [bytes, sig] =
+        Signed(op_, RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ASSERT_TRUE(ledger_->Submit(bytes, sig).ok());
   }
   void TearDown() override { clock_.Stall(false); }
@@ -122,7 +123,7 @@ TEST_F(LedgerLimitsTest, ARecordOverAFieldLimitIsRefusedBeforeItsSignatureIsChec
   const uint64_t size = ledger_->Size();
   v1::Record long_note = LotRecord(refiner_, "long");
   long_note.mutable_lot_created()->set_note(std::string(4097, 'n'));
-  auto [bytes, sig] = Signed(refiner_, long_note);
+  auto [bytes, sig] = Signed(refiner_, long_note, kDefaultOrigin);
   absl::StatusOr<Receipt> r = ledger_->Submit(bytes, sig);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("record limit: field lot_created.note"));
@@ -131,7 +132,7 @@ TEST_F(LedgerLimitsTest, ARecordOverAFieldLimitIsRefusedBeforeItsSignatureIsChec
   EXPECT_EQ(ledger_->Size(), size);
 
   long_note.mutable_lot_created()->set_note(std::string(4096, 'n'));  // at the limit
-  auto [ok_bytes, ok_sig] = Signed(refiner_, long_note);
+  auto [ok_bytes, ok_sig] = Signed(refiner_, long_note, kDefaultOrigin);
   EXPECT_TRUE(ledger_->Submit(ok_bytes, ok_sig).ok());
   EXPECT_EQ(ledger_->Size(), size + 1);
 }
@@ -140,7 +141,7 @@ TEST_F(LedgerLimitsTest, ABatchOverMaxBatchIsRefusedWhole) {
   const uint64_t size = ledger_->Size();
   std::vector<std::pair<std::string, std::string>> batch;
   for (int i = 0; i < 4; ++i)
-    batch.push_back(Signed(refiner_, LotRecord(refiner_, absl::StrCat("b", i))));
+    batch.push_back(Signed(refiner_, LotRecord(refiner_, absl::StrCat("b", i)), kDefaultOrigin));
   auto refused = ledger_->SubmitBatch(batch);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(),
@@ -155,7 +156,7 @@ TEST_F(LedgerLimitsTest, ABatchOverMaxBatchIsRefusedWhole) {
 
 TEST_F(LedgerLimitsTest, ASubmissionWaitsNoLongerThanItsDeadlineAndARetryGetsItsReceipt) {
   const uint64_t size = ledger_->Size();
-  auto [bytes, sig] = Signed(refiner_, LotRecord(refiner_, "slow"));
+  auto [bytes, sig] = Signed(refiner_, LotRecord(refiner_, "slow"), kDefaultOrigin);
   // A deadline already past: refused before anything is queued.
   absl::StatusOr<Receipt> late = ledger_->Submit(bytes, sig, absl::Now() - absl::Seconds(1));
   EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);

@@ -147,7 +147,7 @@ class RebuildTest : public testing::RulesFixture {
         {10, &RebuildTest::NewPiece},     {6, &RebuildTest::PieceEvent},
         {3, &RebuildTest::StoneSwap},     {3, &RebuildTest::Error},
         {1, &RebuildTest::Suspension},    {1, &RebuildTest::KeyRotation},
-        {2, &RebuildTest::Replay},
+        {2, &RebuildTest::Replay},        {1, &RebuildTest::OutOfTime},
     };
     int total = 0;
     for (const Op& op : ops) total += op.weight;
@@ -833,6 +833,23 @@ class RebuildTest : public testing::RulesFixture {
       LearnKey(next);
       Plan(KeyAdded(a.who, a.who.id, next.key.public_key()), Code::kOk, "a key addition");
       a.new_key = next;
+    }
+    return true;
+  }
+
+  // The log policy's time rules (ledger/log_policy.h): a lot dated further back
+  // than the bound, or marked as an import of history the policy does not allow.
+  bool OutOfTime() {
+    const auto who = Signers({v1::ROLE_MINER, v1::ROLE_REFINER});
+    if (who.empty()) return false;
+    const Actor& a = actors_.at(Pick(who));
+    v1::Record r = GoldLot(a.who, NewId("lot"), v1::ORIGIN_CLASS_MINED, 100);
+    if (Chance(0.5)) {
+      r.set_event_time_micros(r.event_time_micros() - 4 * kDayMicros);
+      Plan(r, Code::kFailedPrecondition, "a lot dated past the backdating bound");
+    } else {
+      r.set_history_import(true);
+      Plan(r, Code::kFailedPrecondition, "a lot marked as an import the policy does not allow");
     }
     return true;
   }

@@ -885,7 +885,8 @@ TEST_F(RulesTest, ACertificateARecordReliesOnIsValidAtTheRecordsEventTime) {
   v1::Record backdated = GoldLot(refiner, "backdated", kPostConsumer, 1000, 1000, {"c-back"});
   backdated.set_event_time_micros(suspend_back.event_time_micros() - 1);
   ExpectRefused(backdated, Code::kFailedPrecondition,
-                "certificate rule: certificate 'c-back' is suspended now");
+                "certificate rule: certificate 'c-back' was suspended at");
+  ExpectRefused(backdated, Code::kFailedPrecondition, "and the log records this record at");
 
   // A certificate backs what it is about: the signer, its facility, or a lot the
   // record uses; not someone else.

@@ -5,7 +5,9 @@
 #define TOUCHSTONE_TESTS_RULES_TEST_UTIL_H_
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,10 +48,14 @@ inline constexpr int64_t kHourMicros = 3600LL * 1'000'000;
 // registering is not.
 class RulesFixture : public ::testing::Test {
  protected:
-  explicit RulesFixture(RuleOptions rules = RuleOptions()) {
+  // `configure`, if set, changes the ledger's options before it is created.
+  explicit RulesFixture(RuleOptions rules = RuleOptions(),
+                        const std::function<void(LedgerOptions&)>& configure = nullptr) {
     options_.data_dir = dir_.path();
     options_.origin = "rules.test/ledger";
     options_.rules = rules;
+    options_.now_micros = [this] { return NowMicros() + server_clock_offset_.load(); };
+    if (configure) configure(options_);
     ledger_ = Ledger::Open(options_).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
     keys_.emplace(op_.key.public_key().Fingerprint(), op_.key);
@@ -58,10 +64,24 @@ class RulesFixture : public ::testing::Test {
   Ledger& ledger() { return *ledger_; }
   const Identity& op() const { return op_; }
   const std::string& data_dir() const { return dir_.path(); }
+  // The log's origin, which record signatures bind (ledger/record.h).
+  const std::string& origin() const { return options_.origin; }
   // Stops the ledger and closes its database (for tests that open the store themselves).
   void CloseLedger() { ledger_.reset(); }
   // Opens the ledger again after CloseLedger.
   void ReopenLedger() { ledger_ = Ledger::Open(options_).value(); }
+  // Closes the ledger and opens it again with options changed by `change`.
+  void ReopenLedger(const std::function<void(LedgerOptions&)>& change) {
+    ledger_.reset();
+    change(options_);
+    ledger_ = Ledger::Open(options_).value();
+  }
+  // Moves the ledger's clock (recorded_at of new entries) `micros` ahead of
+  // the real clock, which event times (NextTime) follow: records then claim
+  // event times that far before the log records them.
+  void AdvanceServerClock(int64_t micros) { server_clock_offset_ += micros; }
+  // The ledger's clock now.
+  int64_t ServerNow() const { return NowMicros() + server_clock_offset_.load(); }
 
   // ------------------------------------------------------------ time and ids
 
@@ -95,7 +115,8 @@ class RulesFixture : public ::testing::Test {
     keys_.emplace(who.key.public_key().Fingerprint(), who.key);
   }
 
-  // Serialized bytes and signature, signed with the key the record names.
+  // Serialized bytes and signature, signed with the key the record names for
+  // this log's origin (or in the legacy form: SignLegacy).
   std::pair<std::string, std::string> Sign(const v1::Record& r) {
     absl::MutexLock lock(&mu_);
     auto it = keys_.find(r.key_id());
@@ -103,7 +124,18 @@ class RulesFixture : public ::testing::Test {
       ADD_FAILURE() << "no private key for key id " << r.key_id();
       return {SerializeRecord(r), std::string(64, '\0')};
     }
-    return Signed(Identity{r.signer(), it->second}, r);
+    if (legacy_signatures_) {
+      std::string bytes = SerializeRecord(r);
+      std::string sig = SignLegacyRecord(it->second, bytes);
+      return {std::move(bytes), std::move(sig)};
+    }
+    return Signed(Identity{r.signer(), it->second}, r, options_.origin);
+  }
+  // From now on Sign signs in the legacy form (ledger/record.h), as clients of
+  // logs made before LogPolicy did; or again in the origin-bound form.
+  void SignLegacy(bool on) {
+    absl::MutexLock lock(&mu_);
+    legacy_signatures_ = on;
   }
 
   absl::StatusOr<Receipt> Submit(const v1::Record& r) {
@@ -435,12 +467,14 @@ class RulesFixture : public ::testing::Test {
 
  private:
   TempDir dir_;
+  std::atomic<int64_t> server_clock_offset_{0};
   LedgerOptions options_;
   std::unique_ptr<Ledger> ledger_;
   Identity op_{"", PrivateKey::Generate().value()};
   absl::Mutex mu_;
   int64_t last_time_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t record_counter_ ABSL_GUARDED_BY(mu_) = 0;
+  bool legacy_signatures_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, PrivateKey> keys_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -64,9 +64,10 @@ class ServerTest : public ::testing::Test {
   Identity Register(const std::string& id) {
     Identity who = testing::NewIdentity(id);
     v1::Receipt r;
-    EXPECT_TRUE(
-        Submit(Signed(op_, testing::RegisterRecord(op_, who, v1::ROLE_REFINER, "reg-" + id)), &r)
-            .ok());
+    EXPECT_TRUE(Submit(Signed(op_, testing::RegisterRecord(op_, who, v1::ROLE_REFINER, "reg-" + id),
+                              kDefaultOrigin),
+                       &r)
+                    .ok());
     return who;
   }
 
@@ -86,7 +87,7 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, SubmitReturnsAReceiptThatVerifiesAgainstTheSignedCheckpoint) {
   Identity refiner = Register("refiner-1");
-  auto rec = Signed(refiner, testing::LotRecord(refiner, "lot-1"));
+  auto rec = Signed(refiner, testing::LotRecord(refiner, "lot-1"), kDefaultOrigin);
   v1::Receipt receipt;
   ASSERT_TRUE(Submit(rec, &receipt).ok());
   Checkpoint cp = VerifyCheckpoint(receipt.checkpoint(), *verifier_).value();
@@ -108,7 +109,8 @@ TEST_F(ServerTest, StreamedSubmissionsGetOneResultEachInOrderWithVerifyingReceip
   Identity refiner = Register("refiner-1");
   std::vector<std::pair<std::string, std::string>> recs;
   for (int i = 0; i < 40; ++i) {
-    recs.push_back(Signed(refiner, testing::LotRecord(refiner, "lot-" + std::to_string(i))));
+    recs.push_back(
+        Signed(refiner, testing::LotRecord(refiner, "lot-" + std::to_string(i)), kDefaultOrigin));
   }
   recs[17].second[3] ^= 0x01;  // a bad signature in the middle
   recs.push_back(recs[3]);     // an idempotent retry
@@ -154,7 +156,7 @@ TEST_F(ServerTest, StreamedSubmissionsGetOneResultEachInOrderWithVerifyingReceip
 TEST_F(ServerTest, BadRequestsGetPreciseCodesAndChangeNothing) {
   Identity refiner = Register("refiner-1");
   const uint64_t size = Size();
-  auto good = Signed(refiner, testing::LotRecord(refiner, "lot-1"));
+  auto good = Signed(refiner, testing::LotRecord(refiner, "lot-1"), kDefaultOrigin);
   v1::Receipt r;
   EXPECT_EQ(Submit({"not a record", good.second}, &r).error_code(), grpc::INVALID_ARGUMENT);
   std::string sig = good.second;
@@ -163,8 +165,9 @@ TEST_F(ServerTest, BadRequestsGetPreciseCodesAndChangeNothing) {
   EXPECT_EQ(bad_sig.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(bad_sig.error_message(), HasSubstr("bad signature"));
   Identity stranger = testing::NewIdentity("stranger");
-  EXPECT_EQ(Submit(Signed(stranger, testing::LotRecord(stranger, "x")), &r).error_code(),
-            grpc::NOT_FOUND);
+  EXPECT_EQ(
+      Submit(Signed(stranger, testing::LotRecord(stranger, "x"), kDefaultOrigin), &r).error_code(),
+      grpc::NOT_FOUND);
   // Bigger than the server's gRPC message limit (1 MiB here).
   EXPECT_EQ(Submit({std::string(2 << 20, 'x'), good.second}, &r).error_code(),
             grpc::RESOURCE_EXHAUSTED);
@@ -197,8 +200,10 @@ TEST_F(ServerTest, ProofsByIndexAndByLeafHashAtOldSizesVerify) {
   std::vector<v1::Receipt> receipts;
   for (int i = 0; i < 12; ++i) {
     v1::Receipt r;
-    ASSERT_TRUE(
-        Submit(Signed(refiner, testing::LotRecord(refiner, "l" + std::to_string(i))), &r).ok());
+    ASSERT_TRUE(Submit(Signed(refiner, testing::LotRecord(refiner, "l" + std::to_string(i)),
+                              kDefaultOrigin),
+                       &r)
+                    .ok());
     receipts.push_back(r);
   }
   for (const v1::Receipt& old : receipts) {
@@ -233,7 +238,8 @@ TEST_F(ServerTest, StreamedEntriesMirrorTheWholeLog) {
   Identity refiner = Register("refiner-1");
   v1::SubmitBatchRequest batch;
   for (int i = 0; i < 50; ++i) {
-    auto rec = Signed(refiner, testing::LotRecord(refiner, "b" + std::to_string(i)));
+    auto rec =
+        Signed(refiner, testing::LotRecord(refiner, "b" + std::to_string(i)), kDefaultOrigin);
     auto* r = batch.add_records();
     r->set_record(rec.first);
     r->set_signature(rec.second);
@@ -275,7 +281,8 @@ TEST_F(ServerTest, StreamedEntriesMirrorTheWholeLog) {
 TEST_F(ServerTest, ProvenanceLookupsReturnDerivedStateWithTheRecordsBehindIt) {
   Identity refiner = Register("refiner-1");
   v1::Receipt r;
-  ASSERT_TRUE(Submit(Signed(refiner, testing::LotRecord(refiner, "lot-1")), &r).ok());
+  ASSERT_TRUE(
+      Submit(Signed(refiner, testing::LotRecord(refiner, "lot-1"), kDefaultOrigin), &r).ok());
   auto provenance = v1::Provenance::NewStub(channel_);
   v1::LookupRequest req;
   req.set_id("lot-lot-1");
@@ -338,7 +345,7 @@ TEST_F(ServerTest, RecordsBatchesAndMessagesOverTheLimitsAreRefusedNamingTheLimi
   v1::Receipt r;
   v1::Record long_note = testing::LotRecord(refiner, "long");
   long_note.mutable_lot_created()->set_note(std::string(5000, 'n'));
-  grpc::Status field = Submit(Signed(refiner, long_note), &r);
+  grpc::Status field = Submit(Signed(refiner, long_note, kDefaultOrigin), &r);
   EXPECT_EQ(field.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(field.error_message(),
               HasSubstr("record limit: field lot_created.note is 5000 bytes; the limit for free "
@@ -379,7 +386,7 @@ class ServerCallLimitTest : public ServerTest {
 TEST_F(ServerCallLimitTest, ASubmitEndsAtTheServersCallLimitEvenIfTheClientWouldWait) {
   Identity refiner = Register("refiner-1");
   const uint64_t size = Size();
-  auto rec = Signed(refiner, testing::LotRecord(refiner, "stuck"));
+  auto rec = Signed(refiner, testing::LotRecord(refiner, "stuck"), kDefaultOrigin);
   clock_.Stall(true);
   v1::Receipt r;
   const auto start = std::chrono::steady_clock::now();
@@ -403,11 +410,13 @@ class ServerStreamLimitTest : public ServerTest {
 
 TEST_F(ServerStreamLimitTest, AStreamEndsAtTheCallLimitAndSaysWhereToContinue) {
   Identity refiner = testing::NewIdentity("refiner-1");
-  auto reg = Signed(op_, testing::RegisterRecord(op_, refiner, v1::ROLE_REFINER, "reg"));
+  auto reg =
+      Signed(op_, testing::RegisterRecord(op_, refiner, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
   ASSERT_TRUE(server_->ledger().Submit(reg.first, reg.second).ok());  // not through the cap
   std::vector<std::pair<std::string, std::string>> batch;
   for (int i = 0; i < 1000; ++i) {
-    batch.push_back(Signed(refiner, testing::LotRecord(refiner, "s" + std::to_string(i))));
+    batch.push_back(
+        Signed(refiner, testing::LotRecord(refiner, "s" + std::to_string(i)), kDefaultOrigin));
   }
   ASSERT_TRUE(server_->ledger().SubmitBatch(batch).ok());
   const uint64_t size = server_->ledger().Size();

@@ -35,10 +35,12 @@ TEST(StoreTest, ReopenPreservesSizeRootChainAndCheckpoints) {
     auto ledger = Ledger::Open(Options(dir)).value();
     Identity op{"operator", PrivateKey::LoadPemFile(dir.path() + "/operator.pem").value()};
     Identity refiner = testing::NewIdentity("refiner-1");
-    auto reg = Signed(op, testing::RegisterRecord(op, refiner, v1::ROLE_REFINER, "reg"));
+    auto reg =
+        Signed(op, testing::RegisterRecord(op, refiner, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ASSERT_TRUE(ledger->Submit(reg.first, reg.second).ok());
     for (int i = 0; i < 37; ++i) {
-      auto lot = Signed(refiner, testing::LotRecord(refiner, "lot-" + std::to_string(i)));
+      auto lot =
+          Signed(refiner, testing::LotRecord(refiner, "lot-" + std::to_string(i)), kDefaultOrigin);
       ASSERT_TRUE(ledger->Submit(lot.first, lot.second).ok());
     }
     for (uint64_t i = 0; i < ledger->Size(); ++i) entries.push_back(ledger->GetEntry(i).value());
@@ -77,7 +79,8 @@ TEST(StoreTest, ReopenPreservesSizeRootChainAndCheckpoints) {
   // It keeps appending where it left off, chained to the last entry.
   Identity op{"operator", PrivateKey::LoadPemFile(dir.path() + "/operator.pem").value()};
   Identity more = testing::NewIdentity("jeweler-1");
-  auto reg = Signed(op, testing::RegisterRecord(op, more, v1::ROLE_JEWELER, "reg-j"));
+  auto reg =
+      Signed(op, testing::RegisterRecord(op, more, v1::ROLE_JEWELER, "reg-j"), kDefaultOrigin);
   auto r = ledger->Submit(reg.first, reg.second).value();
   EXPECT_EQ(r.index, entries.size());
   EXPECT_EQ(DecodeEntry(ledger->GetEntry(r.index).value())->prev_leaf_hash, prev);

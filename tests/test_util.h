@@ -83,10 +83,12 @@ inline v1::Record RegisterRecord(const Identity& op, const Identity& who, v1::Ro
   return r;
 }
 
-// Serialized bytes and signature of a record signed by `who`.
-inline std::pair<std::string, std::string> Signed(const Identity& who, const v1::Record& r) {
+// Serialized bytes and signature of a record signed by `who` for the log
+// `origin` (ledger/record.h; a new log's default origin is kDefaultOrigin).
+inline std::pair<std::string, std::string> Signed(const Identity& who, const v1::Record& r,
+                                                  std::string_view origin) {
   std::string bytes = SerializeRecord(r);
-  std::string sig = SignRecord(who.key, bytes);
+  std::string sig = SignRecord(who.key, origin, bytes);
   return {std::move(bytes), std::move(sig)};
 }
 

@@ -18,6 +18,9 @@
 namespace touchstone {
 namespace {
 
+// The origin of the test log, which record signatures bind.
+constexpr char kOrigin[] = "test.example/tiles";
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::Identity;
@@ -101,12 +104,12 @@ class TilesExportTest : public ::testing::Test {
   void SetUp() override {
     LedgerOptions o;
     o.data_dir = dir_.path() + "/data";
-    o.origin = "test.example/tiles";
+    o.origin = kOrigin;
     ledger_ = Ledger::Open(o).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(o.data_dir + "/operator.pem").value()};
     refiner_ = testing::NewIdentity("refiner");
     auto [bytes, sig] =
-        Signed(op_, RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg-refiner"));
+        Signed(op_, RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg-refiner"), kOrigin);
     ASSERT_TRUE(ledger_->Submit(bytes, sig).ok());
     AppendLots(1000 - ledger_->Size());
     ASSERT_EQ(ledger_->Size(), 1000u);
@@ -115,7 +118,8 @@ class TilesExportTest : public ::testing::Test {
   void AppendLots(uint64_t n) {
     std::vector<std::pair<std::string, std::string>> batch;
     for (uint64_t i = 0; i < n; ++i) {
-      batch.push_back(Signed(refiner_, LotRecord(refiner_, absl::StrCat("lot-", next_lot_++))));
+      batch.push_back(
+          Signed(refiner_, LotRecord(refiner_, absl::StrCat("lot-", next_lot_++)), kOrigin));
     }
     auto results = ledger_->SubmitBatch(std::move(batch));
     ASSERT_TRUE(results.ok()) << results.status();

@@ -10,8 +10,9 @@ into a temporary directory.
      a certification body and a refinery, each with a new Ed25519 key.
   2. The certification body issues a recycled-content certificate to the refinery.
   3. The refinery records a lot of recycled gold grain citing that certificate. Each record is
-     serialized once, signed as "touchstone.v1 record signature\\n" + those exact bytes, and
-     submitted; the receipt's inclusion proof is checked at once.
+     serialized once, signed as "touchstone.v1 record signature for log\\n" + the log's origin
+     (the name in VKEY) + "\\n" + those exact bytes, so the signature is valid in this log only,
+     and submitted; the receipt's inclusion proof is checked at once.
   4. A customer, who trusts only the log's verifier key (VKEY, published by the operator),
      looks the lot up, fetches the entry that created it and an inclusion proof, and checks:
      the checkpoint's Ed25519 signature, the RFC 9162 inclusion proof, the entry's record
@@ -33,7 +34,13 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONTEXT = b"touchstone.v1 record signature\n"
+CONTEXT = b"touchstone.v1 record signature for log\n"
+
+
+def signing_message(origin, record_bytes):
+    """What a record signature covers (ledger/record.h): the context, the log's origin
+    (the name of its verifier key), a newline, and the record's exact bytes."""
+    return CONTEXT + origin.encode() + b"\n" + record_bytes
 
 
 def generate_stubs(out_dir):
@@ -148,7 +155,7 @@ class Client:
         """Serializes once, signs those bytes, submits, and checks the receipt's proof."""
         from proto import ledger_service_pb2
         raw = record.SerializeToString()
-        signature = key.sign(CONTEXT + raw)
+        signature = key.sign(signing_message(vkey.split("+", 1)[0], raw))
         receipt = self.ledger.Submit(
             ledger_service_pb2.SubmitRequest(record=raw, signature=signature), timeout=30)
         _, size, root = verify_checkpoint(receipt.checkpoint, vkey)
@@ -251,7 +258,7 @@ def main():
     keys = {key_id(k.ed25519): k.ed25519 for k in registration.keys}
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     Ed25519PublicKey.from_public_bytes(keys[created.key_id]).verify(signature,
-                                                                    CONTEXT + record_bytes)
+                                                                    signing_message(origin, record_bytes))
     print("customer: the record is signed by %s (%s), key %s registered at entry %d"
           % (registration.legal_name, created.signer, created.key_id, signer.registered_index))
     lc = created.lot_created

@@ -12,6 +12,9 @@
 //   encoding           every record is canonically encoded (ledger/canonical.h);
 //   signature, roles   every record is signed by a key its signer held, unrevoked,
 //                      by a signer not suspended holding a role that may write it;
+//   time               the log policy in force at each entry (ledger/log_policy.h):
+//                      no record dated further back than it allows, imports only
+//                      where it allows them;
 //   once, completeness, custody, certificates, origin, material, claims
 //                      the provenance graph, replayed in index order.
 // What a record holds and who may write it is not written here: the record
@@ -26,6 +29,7 @@ import { CLAIMS, ENUMS, ORIGINS, SCHEMA, WRITER_ROLES } from './verify_tables.js
 
 const enc = new TextEncoder();
 const RECORD_CONTEXT = enc.encode('touchstone.v1 record signature\n');
+const RECORD_CONTEXT_FOR_LOG = 'touchstone.v1 record signature for log\n';
 
 export class CheckFailed extends Error {
   constructor(check, detail) {
@@ -372,6 +376,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
   if (vouched < quorum) fail('witnesses', `checkpoint: cosigned by ${vouched} of the ${witnesses.length} witnesses given; ${quorum} required`);
   const items = await readEntries(bundle, checkpoint);
   const participants = await checkSigners(items);
+  checkTimes(items);
   const graph = checkGraph(bundle.piece_id, items, participants);
   return {
     ok: true, checkpoint, verifier, entries: items, participants: pageParticipants(participants), cosignatures,
@@ -386,7 +391,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
 async function readEntries(bundle, checkpoint) {
   if (!(bundle.entries || []).length) fail('entries', 'the bundle has no entries');
   const items = [];
-  let previous = null, links = 0;
+  let previous = null, links = 0, policy = null;
   for (const e of bundle.entries) {
     const at = `entry ${e.index}`;
     const index = BigInt(e.index);
@@ -418,8 +423,11 @@ async function readEntries(bundle, checkpoint) {
       fail('encoding', `${at}: record does not parse: ${err.message}`);
     }
     const kind = recordKind(record);
+    // The log policy in force (ledger/log_policy.h): the one this entry carries, or the newest earlier one.
+    policy = record.log_policy ?? record.genesis?.policy ?? policy;
     items.push({ index: Number(index), recordedAt: entry.recordedAt, record, kind, body: record[kind],
-      recordBytes: entry.record, signature: entry.signature, leaf, where: `entry ${index} (${kind})` });
+      recordBytes: entry.record, signature: entry.signature, leaf, where: `entry ${index} (${kind})`,
+      policy, signedMessage: signingMessage(policy, checkpoint.origin, entry.record) });
     previous = { index, leaf };
   }
   items.links = links;
@@ -493,8 +501,16 @@ async function preverify(items) {
   }));
 }
 
+// What a record's signature covers under the policy in force (ledger/record.h):
+// origin-bound from a policy with version 2 on, the legacy form before any policy.
+function signingMessage(policy, origin, recordBytes) {
+  return policy?.record_signature_version === 2
+    ? concat(enc.encode(`${RECORD_CONTEXT_FOR_LOG}${origin}\n`), recordBytes)
+    : concat(RECORD_CONTEXT, recordBytes);
+}
+
 async function signatureValid(key, item) {
-  return item.signature.length === 64 && ed25519Verify(key, item.signature, concat(RECORD_CONTEXT, item.recordBytes));
+  return item.signature.length === 64 && ed25519Verify(key, item.signature, item.signedMessage);
 }
 
 async function checkSigner(item, participants) {
@@ -738,7 +754,8 @@ function replay(pieceId, items, participants, links) {
       if (!cert) broken(item, 'completeness', 'certificate', `cites certificate '${id}', issued by no earlier record`);
       const then = certificateStatusAt(cert, item.record.event_time_micros);
       const appended = certificateStatusAt(cert, item.recordedAt);
-      if (then !== 'valid' || appended === 'suspended' || appended === 'revoked') {
+      const whenRecorded = Boolean(item.policy) && !item.record.history_import;  // ledger/log_policy.h
+      if (then !== 'valid' || appended === 'suspended' || appended === 'revoked' || (whenRecorded && appended !== 'valid')) {
         broken(item, 'certificates', 'certificate', `relies on certificate '${id}', ${then !== 'valid' ? then : appended}${then !== 'valid' ? ' at its event time' : ' when appended'}`);
       }
       if (!g.uses.has(item.index)) g.uses.set(item.index, []);
@@ -872,6 +889,37 @@ function checkGraph(pieceId, items, participants) {
   }
   const links = checkComplete(pieceId, items, participants);
   return replay(pieceId, items, participants, links);
+}
+
+// ---------------------------------------------------------------- times (bundle_times.cc)
+
+// A duration in words (ledger/log_policy.cc DurationText).
+function durationText(micros) {
+  const m = Math.abs(micros), s = Math.floor(m / 1e6);
+  let text;
+  if (s >= 86400) { const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600); text = `${d} ${d === 1 ? 'day' : 'days'}${h ? ` ${h} h` : ''}`; }
+  else if (s >= 3600) { const h = Math.floor(s / 3600), min = Math.floor((s % 3600) / 60); text = `${h} h${min ? ` ${min} min` : ''}`; }
+  else if (s >= 60) text = `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  else text = s > 0 ? `${s} s` : `${m} us`;
+  return micros < 0 ? `-${text}` : text;
+}
+const isoTime = (micros) => new Date(micros / 1000).toISOString();
+
+// The history import and backdating rules of the policy in force at each entry
+// (ledger/log_policy.cc CheckRecordTime); fails the check "time".
+export function checkTimes(items) {
+  for (const { where, record: r, recordedAt, policy } of items) {
+    if (r.history_import) {
+      if (policy?.history_import_allowed) continue;
+      fail('time', `${where}: history import rule: the record is marked history_import, and the log's policy ${
+        policy ? 'does not allow imports of history' : '(none: the entry comes before the log\'s first LogPolicy)'
+      }; the operator allows them for an import with touchstoned --allow_history_import`);
+    }
+    if (!policy) continue;
+    const bound = policy.max_backdate_micros, t = r.event_time_micros;
+    if (recordedAt < bound || t >= recordedAt - bound) continue;
+    fail('time', `${where}: backdating rule: the record's event time ${isoTime(t)} is ${durationText(recordedAt - t)} before the log records it (${isoTime(recordedAt)}); the log's policy allows at most ${durationText(bound)} (an import of history must be marked history_import, while the operator allows imports)`);
+  }
 }
 
 // ---------------------------------------------------------------- witness cosignatures

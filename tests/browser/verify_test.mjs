@@ -2,7 +2,8 @@
 // build's services/web/ with its generated verify_tables.js) under Node's
 // WebCrypto: the C2SP signed-note known answers, every transparency-dev/merkle
 // inclusion vector (tampered ones refused), the canonical-encoding vectors the
-// C++ walk reads too (tests/canonical_test.cc), and the claim table.
+// C++ walk reads too (tests/canonical_test.cc), the claim table and the log
+// policy's time rules.
 //
 // Usage: node verify_test.mjs --vectors DIR --web DIR --canonical FILE
 //   (--vectors: ../shared/testdata/merkle; --web: build/services/web;
@@ -14,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({ options: { vectors: { type: 'string' }, web: { type: 'string' }, canonical: { type: 'string' } } });
-const { b64decode, CheckFailed, deriveClaims, decodeMessage, EncodingError, inclusionRoot, parseVerifierKey, verifyNote } =
+const { b64decode, CheckFailed, checkTimes, deriveClaims, decodeMessage, EncodingError, inclusionRoot, parseVerifierKey, verifyNote } =
   await import(pathToFileURL(resolve(args.web, 'verify.js')).href);
 let failures = 0;
 async function test(name, fn) {
@@ -108,6 +109,56 @@ await test('claims follow the generated table: every input must keep them, and e
   assert.equal(none.whyNot.get(2), 'the piece has no stones');
   assert.equal(deriveClaims([lot('mixed', 6)], []).whyNot.get(1), "lot 'mixed' is ORIGIN_CLASS_MIXED");
   assert.equal(deriveClaims([{ ...lot('x', 3), certified: false }], []).whyNot.get(4), "lot 'x' is not certified all the way back");
+});
+
+// ---------------------------------------------------------------- times (ledger/log_policy.h)
+
+const DAY = 86400e6, T = 1_700_000_000_000_000;
+const POLICY = { record_signature_version: 2, max_backdate_micros: 3 * DAY, history_import_allowed: false };
+// An entry recorded at `recordedAt` whose record claims event time `t`.
+const at = (index, kind, body, t, recordedAt = t, extra = {}) =>
+  ({ index, kind, recordedAt, record: { [kind]: body, event_time_micros: t, history_import: false, ...extra } });
+const genesis = (policy) => at(0, 'genesis', policy ? { policy } : {}, T - 10 * DAY);
+const lotAt = (index, t, recordedAt, certs = [], extra = {}) =>
+  at(index, 'lot_created', { lot_id: `lot-${index}`, certificate_ids: certs }, t, recordedAt, extra);
+const timeFailure = (pattern) => (x) => x instanceof CheckFailed && x.check === 'time' && pattern.test(x.detail);
+// The items as verify() hands them to checkTimes: each with the policy in force and where it is.
+const times = (entries) => {
+  let policy = null;
+  return checkTimes(entries.map((e) => {
+    policy = e.record.log_policy ?? e.record.genesis?.policy ?? policy;
+    return { ...e, policy, where: `entry ${e.index} (${e.kind})` };
+  }));
+};
+
+await test('the protobuf reader decodes a log policy in the genesis and the import mark', async () => {
+  // Record{history_import: true, genesis: {policy: {record_signature_version: 2, max_backdate_micros: 5, history_import_allowed: true}}}
+  const bytes = new Uint8Array([0x28, 1, 0x52, 8, 0x1a, 6, 0x08, 2, 0x10, 5, 0x18, 1]);
+  const r = decodeMessage(bytes, 'Record');
+  assert.equal(r.history_import, true);
+  assert.deepEqual(r.genesis.policy, { record_signature_version: 2, max_backdate_micros: 5, history_import_allowed: true });
+  // LogPolicy entry (field 29): the record's kind.
+  const p = decodeMessage(new Uint8Array([0xea, 0x01, 2, 0x08, 2]), 'Record');
+  assert.equal(p.log_policy.record_signature_version, 2);
+});
+
+await test('a record dated further back than the policy allows is refused, within it accepted', async () => {
+  times([genesis(POLICY), lotAt(1, T - 2 * DAY, T)]);
+  assert.throws(() => times([genesis(POLICY), lotAt(1, T - 4 * DAY, T)]),
+    timeFailure(/^entry 1 \(lot_created\): backdating rule: the record's event time .* is 4 days before the log records it \(.*\); the log's policy allows at most 3 days/));
+  // Before the log's first policy there is no bound; a log_policy entry sets one from itself on.
+  times([genesis(null), lotAt(1, T - 40 * DAY, T)]);
+  assert.throws(() => times([genesis(null), at(1, 'log_policy', POLICY, T - 1000), lotAt(2, T - 4 * DAY, T)]), timeFailure(/^entry 2/));
+});
+
+await test('an import of history passes only while the policy allows imports', async () => {
+  const imported = (index) => lotAt(index, T - 40 * DAY, T, [], { history_import: true });
+  assert.throws(() => times([genesis(POLICY), imported(1)]), timeFailure(/^entry 1 \(lot_created\): history import rule: the record is marked history_import, and the log's policy does not allow imports of history/));
+  assert.throws(() => times([genesis(null), imported(1)]), timeFailure(/none: the entry comes before the log's first LogPolicy/));
+  const allowing = at(1, 'log_policy', { ...POLICY, history_import_allowed: true }, T - 1000);
+  times([genesis(POLICY), allowing, imported(2)]);
+  // Turned off again: refused after that entry.
+  assert.throws(() => times([genesis(POLICY), allowing, at(2, 'log_policy', POLICY, T - 500), imported(3)]), timeFailure(/^entry 3/));
 });
 
 if (failures) { console.log(`${failures} test(s) failed`); process.exit(1); }

@@ -38,7 +38,7 @@ import demo_log  # noqa: E402
 import generate_corpus  # noqa: E402
 import forge_bundle  # noqa: E402
 import grpc  # noqa: E402
-from e2e_support import encode_fields, parse_binaries  # noqa: E402
+from e2e_support import encode_fields, parse_binaries, record_signing_message  # noqa: E402
 
 BROWSER_DIR = os.path.join(os.path.dirname(HERE), "browser")
 ARGS = None
@@ -133,7 +133,8 @@ class ConformanceTest(unittest.TestCase):
         fields = forge_bundle.parse_fields(forge_bundle.entry_parts(forged[0])["record"])
         self.assertEqual([n for n, _, _ in fields if n >= 10], [24, 25])  # both bodies
         record = encode_fields(forge_bundle.replace_field(fields, 1, b"replay-two-bodies"))
-        signature = log.key("jeweler").sign(forge_bundle.RECORD_SIGNING_CONTEXT + record)
+        origin = bundle["checkpoint"].split("\n")[0]
+        signature = log.key("jeweler").sign(record_signing_message(origin, record))
         request = encode_fields([(1, 2, record), (2, 2, signature)])
         with grpc.insecure_channel(log.server.addr) as channel:
             submit = channel.unary_unary("/touchstone.v1.Ledger/Submit")
