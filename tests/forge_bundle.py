@@ -48,7 +48,7 @@ BODY = {"genesis": 10, "participant_registered": 11, "key_added": 12, "key_revok
         "certificate_issued": 17, "certificate_status_changed": 18, "lot_created": 20,
         "transformation": 21, "custody_shipped": 22, "custody_received": 23,
         "piece_registered": 24, "piece_lifecycle": 25, "stone_replaced": 26,
-        "error_declared": 27, "operator_key_rotated": 28}
+        "error_declared": 27, "operator_key_rotated": 28, "log_policy": 29}
 
 
 def body_of(record):

@@ -6,7 +6,10 @@ import forge_bundle as fb
 from e2e_support import encode_fields
 from forgeries import (CLAIM_LAB_GROWN, CLAIM_NATURAL, CLAIM_RECYCLED_METAL, CLAIMS,
                        EVENT_TIME, GRADING_REPORT, METAL_INPUTS, PROCESS_CAST,
-                       STONE_ORIGIN_NATURAL, VALID_FROM, VALID_UNTIL, corpus_entries, entry)
+                       SOLD, STONE_ORIGIN_NATURAL, VALID_FROM, VALID_UNTIL, corpus_entries,
+                       entry)
+
+HISTORY_IMPORT = 5  # Record.history_import
 
 
 def without(bundle, *indices):
@@ -59,12 +62,37 @@ def certificates(f):
 
     def late(body):  # valid only from after the ring was made
         return fb.set_field(body, VALID_FROM, ring_time + 1, wire=0)
-    return [entry("certificates-expired", "RING-1", "certificates",
+    # The first lot citing the recycler's certificate: its event time, and the
+    # later time the log recorded it (entry header, ledger/entry_format.h).
+    in_ring = [e["index"] for e in f.honest("RING-1")["entries"]]
+    first = min(i for i in in_ring if i != scheme and f.id("cert-recycler").encode() in
+                fb.entry_parts(f.log.log[i])["record"])
+    lot_time = fb.field(f.log.record(first), EVENT_TIME)
+    recorded = int.from_bytes(fb.entry_parts(f.log.log[first])["recorded_at"], "big", signed=True)
+    assert recorded > lot_time, "the lot was recorded in the microsecond it claims"
+
+    def until_the_lot(body):  # in force at the lot's event time, expired when the log recorded it
+        return fb.set_field(body, VALID_UNTIL, lot_time, wire=0)
+    return [entry("certificates-expired-when-recorded", "RING-1", "certificates",
+                  "c-cert-recycler (entry %d) re-issued by the scheme valid until the event time of "
+                  "the first lot citing it (entry %d), so expired when the log recorded that lot"
+                  % (scheme, first), f.forge("RING-1", scheme, f.edit(scheme, until_the_lot))),
+            entry("certificates-expired", "RING-1", "certificates",
                   "c-cert-recycler (entry %d) re-issued by the scheme valid for 1 us, expired before "
                   "the recycler's lots cite it" % scheme, f.forge("RING-1", scheme, f.edit(scheme, expired))),
             entry("certificates-not-yet-valid", "RING-1", "certificates",
                   "c-report-1 (entry %d) re-issued by the lab valid only from after the ring was made"
                   % report, f.forge("RING-1", report, f.edit(report, late)))]
+
+
+@corpus_entries
+def time(f):
+    sold = f.find("piece_lifecycle", f1=f.id("RING-1"), f2=SOLD)
+    imported = fb.set_field(f.log.record(sold), HISTORY_IMPORT, 1, wire=0)
+    return [entry("time-import-not-allowed", "RING-1", "time",
+                  "the ring's sale (entry %d) marked history_import, re-signed by the jeweler, in a "
+                  "log whose policy allows no imports of history" % sold,
+                  f.forge("RING-1", sold, imported))]
 
 
 @corpus_entries
