@@ -258,7 +258,7 @@ absl::Status ApplyParticipantRecord(const Env& env) {
 }
 
 absl::Status ApplyLogPolicy(const Env& env) {
-  RETURN_IF_ERROR(RequireRole(env, {v1::ROLE_OPERATOR}, "setting the log's policy"));
+  RETURN_IF_ERROR(RequireRole(env, "setting the log's policy"));
   RETURN_IF_ERROR(ValidatePolicy(env.record().log_policy()));
   ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> state,
                    env.state.Get<v1::LogPolicyState>(std::string(kLogPolicyStateKey)));
