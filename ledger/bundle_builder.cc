@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "ledger/checkpoint.h"
 #include "ledger/key_handover.h"
 #include "ledger/log_policy.h"
@@ -184,13 +185,14 @@ absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
 
 absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
                                                  const std::string& piece_id, uint64_t size,
-                                                 const std::string& note) {
+                                                 const std::string& note, size_t max_bytes) {
   ASSIGN_OR_RETURN(const std::set<uint64_t> indices, PieceGraphIndices(source, piece_id));
   v1::PieceBundle bundle;
   bundle.set_format(kBundleFormat);
   bundle.set_piece_id(piece_id);
   bundle.set_checkpoint(note);
   bundle.set_created_micros(absl::ToUnixMicros(absl::Now()));
+  size_t bytes = bundle.ByteSizeLong();  // the serialized size so far
   for (uint64_t index : indices) {
     if (index >= size) continue;
     ASSIGN_OR_RETURN(std::string entry, source.Entry(index));
@@ -201,12 +203,19 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
     e->set_index(index);
     e->set_entry(std::move(entry));
     e->set_tlog_proof(tlog.ToText());
+    const size_t entry_bytes = e->ByteSizeLong();
+    bytes += 1 + google::protobuf::io::CodedOutputStream::VarintSize64(entry_bytes) + entry_bytes;
+    if (max_bytes != 0 && bytes > max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the bundle of piece '", piece_id, "' is more than ", max_bytes,
+                       " bytes (its first ", bundle.entries_size(), " records already are)"));
+    }
   }
   return bundle;
 }
 
-absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
-                                                 const std::string& piece_id) {
+absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger, const std::string& piece_id,
+                                                 size_t max_bytes) {
   const LedgerBundleSource source(ledger);
   ASSIGN_OR_RETURN(const std::set<uint64_t> indices, PieceGraphIndices(source, piece_id));
   // The checkpoint after the walk covers every record the walk saw, except one
@@ -218,7 +227,7 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
       cosigned && !indices.empty() && *indices.rbegin() < cosigned->first) {
     std::tie(size, note) = *cosigned;
   }
-  return BuildPieceBundle(source, piece_id, size, note);
+  return BuildPieceBundle(source, piece_id, size, note, max_bytes);
 }
 
 absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,

@@ -72,15 +72,18 @@ absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
 
 // The bundle for `piece_id` against the checkpoint `note` of tree `size`:
 // records of the graph at indices below `size`, each with its proof.
-// Errors as PieceGraphIndices, and the source's.
+// RESOURCE_EXHAUSTED, as soon as it is known, if `max_bytes` is not 0 and the
+// serialized bundle would be bigger (the building stops there). Otherwise
+// errors as PieceGraphIndices, and the source's.
 absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
                                                  const std::string& piece_id, uint64_t size,
-                                                 const std::string& note);
+                                                 const std::string& note, size_t max_bytes = 0);
 
 // The bundle for `piece_id` against the ledger's latest checkpoint (or its
-// newest cosigned one when that covers the graph). Errors as PieceGraphIndices.
+// newest cosigned one when that covers the graph). Errors as the one above.
 absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
-                                                 const std::string& piece_id);
+                                                 const std::string& piece_id,
+                                                 size_t max_bytes = 0);
 
 // Checks that `bundle` holds every record of its piece's graph as of its
 // checkpoint, against `source`, whose state must be that of the first

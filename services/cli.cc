@@ -36,6 +36,11 @@ std::shared_ptr<grpc::Channel> Context::Channel() const {
 
 std::unique_ptr<v1::Ledger::Stub> Context::Stub() const { return v1::Ledger::NewStub(Channel()); }
 
+std::shared_ptr<grpc::Channel> Context::AdminChannel() const {
+  return grpc::CreateChannel(admin.starts_with("unix:") ? admin : "unix:" + admin,
+                             grpc::InsecureChannelCredentials());
+}
+
 std::unique_ptr<grpc::ClientContext> Context::Call() const {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_seconds));

@@ -26,6 +26,10 @@ struct Context {
   // TLS to the server (env TOUCHSTONE_TLS_CA, _CERT, _KEY, _SERVER_NAME).
   // Default: plaintext
   ClientTlsFiles tls;
+  // The Unix socket of touchstoned's Admin service (backups): unix:PATH or
+  // PATH. Default: unix:/var/lib/touchstone/admin.sock, touchstoned's default
+  // (env TOUCHSTONE_ADMIN).
+  std::string admin = "unix:/var/lib/touchstone/admin.sock";
 
   // Reads the TLS files; call once the options are parsed, before Channel().
   // Errors as LoadClientTls.
@@ -33,6 +37,9 @@ struct Context {
   // The one way the CLI connects to touchstoned (TLS if configured).
   std::shared_ptr<grpc::Channel> Channel() const;
   std::unique_ptr<v1::Ledger::Stub> Stub() const;
+  // The one way the CLI connects to the Admin service: its Unix socket, with
+  // no TLS (the socket's file mode decides who may connect).
+  std::shared_ptr<grpc::Channel> AdminChannel() const;
   // A client context with the deadline set.
   std::unique_ptr<grpc::ClientContext> Call() const;
 

@@ -1,8 +1,9 @@
 // touchstone backup: ask the running touchstoned for a consistent backup (into
-// its --backup_dir; local callers only). touchstone restore BACKUP --data_dir D:
+// its --backup_dir), over its Admin socket (--admin). touchstone restore BACKUP --data_dir D:
 // audit a backup from genesis and make it the data directory D.
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/backup.h"
 #include "ledger/status_macros.h"
@@ -14,9 +15,15 @@ namespace touchstone::cli {
 namespace {
 
 absl::Status Backup(const Context& ctx) {
-  auto stub = v1::Admin::NewStub(ctx.Channel());
+  auto stub = v1::Admin::NewStub(ctx.AdminChannel());
   v1::BackupResponse resp;
-  RETURN_IF_ERROR(FromGrpc(stub->Backup(ctx.Call().get(), v1::BackupRequest(), &resp)));
+  const grpc::Status st = stub->Backup(ctx.Call().get(), v1::BackupRequest(), &resp);
+  if (st.error_code() == grpc::UNAVAILABLE &&
+      absl::StrContains(st.error_message(), "failed to connect")) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the Admin socket ", ctx.admin, ": ", st.error_message()));
+  }
+  RETURN_IF_ERROR(FromGrpc(st));
   std::cout << "backup written: " << resp.path() << "\n"
             << "size " << resp.size() << "\n"
             << "checkpoint\n"
@@ -39,8 +46,8 @@ absl::Status Restore(const std::string& backup, const std::string& data_dir) {
 void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* backup = app.add_subcommand(
       "backup",
-      "have the running server write a consistent backup into its --backup_dir "
-      "(from the server's own host only)");
+      "have the running server write a consistent backup into its --backup_dir, asked over "
+      "its Admin socket (--admin; as the server's user)");
   backup->callback([&ctx, exit_code] {
     if (absl::Status s = Backup(ctx); !s.ok()) *exit_code = Fail(s);
   });

@@ -12,6 +12,11 @@ std::string NextStep(const absl::Status& status) {
   const auto has = [&message](const char* s) { return absl::StrContains(message, s); };
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
+      if (absl::StartsWith(message, "cannot reach the admin socket")) {
+        return "run it on the server's host as the server's user (the socket is mode 0600), "
+               "with --admin unix:PATH naming touchstoned's --admin_socket (default "
+               "<data_dir>/admin.sock)";
+      }
       if (has("handshake") || has("ssl") || has("tls")) {
         return "does the server use TLS? Give its CA with --tls_ca (and --tls_cert/--tls_key "
                "if it asks for a client certificate), or leave them out for a plaintext server";

@@ -1,8 +1,6 @@
 // touchstoned's HTTP side (see http_server.h): routes over cpp-httplib.
 #include "services/http_server.h"
 
-#include <chrono>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +9,7 @@
 #include "httplib.h"
 #include "ledger/bundle_builder.h"
 #include "ledger/state_view.h"
+#include "ledger/status_macros.h"
 #include "ledger/strings.h"
 #include "services/bundle_json.h"
 #include "services/qr_code.h"
@@ -33,6 +32,8 @@ int HttpStatusOf(const absl::Status& s) {
       return 400;
     case absl::StatusCode::kUnavailable:
       return 503;
+    case absl::StatusCode::kResourceExhausted:  // too big to serve (gRPC's own mapping)
+      return 429;
     default:
       return 500;
   }
@@ -71,26 +72,72 @@ std::string WitnessKeyMeta(const std::vector<std::string>& keys, size_t quorum) 
   return out;
 }
 
-void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string& public_url,
-               const std::string& witness_meta) {
+}  // namespace
+
+void HttpServer::AddMetricsRoute(httplib::Server& server) {
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    const auto cosigned = ledger_.LatestCosigned();
+    res.set_content(absl::StrCat(ledger_.metrics().Prometheus(ledger_.Size(),
+                                                              cosigned ? cosigned->first : 0,
+                                                              absl::Now()),
+                                 CacheMetrics()),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+std::string HttpServer::CacheMetrics() const {
+  const BundleCache::Stats s = cache_.stats();
+  return absl::StrCat(
+      "# HELP touchstone_http_bundle_cache_hits_total Bundle requests answered from the cache.\n"
+      "# TYPE touchstone_http_bundle_cache_hits_total counter\n"
+      "touchstone_http_bundle_cache_hits_total ", s.hits, "\n",
+      "# HELP touchstone_http_bundle_cache_misses_total Bundle requests that built the bundle.\n"
+      "# TYPE touchstone_http_bundle_cache_misses_total counter\n"
+      "touchstone_http_bundle_cache_misses_total ", s.misses, "\n",
+      "# HELP touchstone_http_bundle_cache_evictions_total Bundles dropped to stay within "
+      "--http_bundle_cache_bytes.\n"
+      "# TYPE touchstone_http_bundle_cache_evictions_total counter\n"
+      "touchstone_http_bundle_cache_evictions_total ", s.evictions, "\n",
+      "# HELP touchstone_http_bundle_cache_bytes Bytes of bundles the cache holds.\n"
+      "# TYPE touchstone_http_bundle_cache_bytes gauge\n"
+      "touchstone_http_bundle_cache_bytes ", s.bytes, "\n",
+      "# HELP touchstone_http_bundles_too_big_total Bundle requests refused: the bundle is "
+      "bigger than --http_max_bundle_bytes.\n"
+      "# TYPE touchstone_http_bundles_too_big_total counter\n"
+      "touchstone_http_bundles_too_big_total ", bundles_too_big_.load(), "\n");
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> HttpServer::Bundle(
+    const std::string& piece_id) {
+  const auto cosigned = ledger_.LatestCosigned();
+  const BundleKey key{piece_id, ledger_.LatestCheckpoint().first,
+                      cosigned ? cosigned->first : 0};
+  if (std::shared_ptr<const std::string> cached = cache_.Get(key)) return cached;
+  absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(ledger_, piece_id, max_bundle_bytes_);
+  if (bundle.status().code() == absl::StatusCode::kResourceExhausted) {
+    bundles_too_big_.fetch_add(1, std::memory_order_relaxed);
+    return absl::ResourceExhaustedError(
+        absl::StrCat(bundle.status().message(), ", more than this server serves over HTTP "
+                     "(--http_max_bundle_bytes)"));
+  }
+  if (!bundle.ok()) return bundle.status();
+  auto bytes = std::make_shared<const std::string>(bundle->SerializeAsString());
+  cache_.Put(key, bytes);
+  return bytes;
+}
+
+void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witness_meta) {
   SendAsset(server, "/static/page.js", web::kPageJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify_tables.js", web::kVerifyTablesJs,
             "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
 
-  // Prometheus metrics (ledger/metrics.h).
-  server.Get("/metrics", [&ledger](const httplib::Request&, httplib::Response& res) {
-    const auto cosigned = ledger.LatestCosigned();
-    res.set_content(ledger.metrics().Prometheus(ledger.Size(), cosigned ? cosigned->first : 0,
-                                                absl::Now()),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  });
-
   // No icon: an empty answer rather than a 404 in every browser's console.
   server.Get("/favicon.ico",
              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
+  const Ledger& ledger = ledger_;
   server.Get(R"(/p/([^/]+))", [&ledger, witness_meta](const httplib::Request& req,
                                                       httplib::Response& res) {
     const std::string id = PieceIdOf(req);
@@ -107,15 +154,19 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
                     "text/html; charset=utf-8");
   });
 
-  auto bundle_route = [&server, &ledger](const char* pattern, bool json) {
-    server.Get(pattern, [&ledger, json](const httplib::Request& req, httplib::Response& res) {
+  auto bundle_route = [this, &server](const char* pattern, bool json) {
+    server.Get(pattern, [this, json](const httplib::Request& req, httplib::Response& res) {
       const std::string id = PieceIdOf(req);
       if (id.empty()) return SendError(res, absl::NotFoundError("no such piece"));
-      absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(ledger, id);
-      if (!bundle.ok()) return SendError(res, bundle.status());
+      absl::StatusOr<std::shared_ptr<const std::string>> bytes = Bundle(id);
+      if (!bytes.ok()) return SendError(res, bytes.status());
       res.set_header("Cache-Control", "no-store");
       if (json) {
-        res.set_content(BundleToJson(*bundle), "application/json");
+        v1::PieceBundle bundle;
+        if (!bundle.ParseFromString(**bytes)) {
+          return SendError(res, absl::InternalError("a cached bundle does not parse"));
+        }
+        res.set_content(BundleToJson(bundle), "application/json");
         return;
       }
       std::string file_name;
@@ -123,12 +174,13 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
         file_name.push_back(absl::ascii_isalnum(c) || c == '-' || c == '.' ? c : '_');
       res.set_header("Content-Disposition",
                      absl::StrCat("attachment; filename=\"", file_name, ".tsbundle\""));
-      res.set_content(bundle->SerializeAsString(), "application/octet-stream");
+      res.set_content(**bytes, "application/octet-stream");
     });
   };
   bundle_route(R"(/p/([^/]+)/bundle)", false);
   bundle_route(R"(/p/([^/]+)/bundle\.json)", true);
 
+  const std::string public_url = public_url_;
   auto qr_route = [&server, &ledger, public_url](const char* pattern, bool png) {
     server.Get(pattern,
                [&ledger, public_url, png](const httplib::Request& req, httplib::Response& res) {
@@ -158,18 +210,11 @@ void AddRoutes(httplib::Server& server, const Ledger& ledger, const std::string&
   });
 }
 
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledger,
                                                               const HttpOptions& options) {
-  const size_t colon = options.listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(Sv(options.listen.substr(colon + 1)), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the HTTP listen address must be host:port, not '", options.listen, "'"));
+  if (options.listen.empty() && options.metrics_listen.empty()) {
+    return absl::InvalidArgumentError("no HTTP address to listen on");
   }
-  const std::string host = options.listen.substr(0, colon);
   if (!options.public_url.empty() &&
       (!(options.public_url.starts_with("http://") || options.public_url.starts_with("https://")) ||
        options.public_url.ends_with("/"))) {
@@ -177,29 +222,31 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
         absl::StrCat("the public URL must be http(s)://host[:port] with no final '/', not '",
                      options.public_url, "'"));
   }
-  auto http = std::unique_ptr<HttpServer>(new HttpServer());
-  http->server_ = std::make_unique<httplib::Server>();
-  http->port_ = port == 0 ? http->server_->bind_to_any_port(host)
-                          : (http->server_->bind_to_port(host, port) ? port : -1);
-  if (http->port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.listen));
+  auto http = std::unique_ptr<HttpServer>(new HttpServer(ledger, options));
+  if (!options.listen.empty()) {
+    ASSIGN_OR_RETURN(http->pages_, HttpListener::Bind(options.listen, options.limits));
+    http->public_url_ = options.public_url.empty()
+                            ? absl::StrCat("http://", http->pages_->host(), ":", http->pages_->port())
+                            : options.public_url;
+    http->AddPageRoutes(http->pages_->server(),
+                        WitnessKeyMeta(options.witness_keys, options.witness_quorum));
   }
-  http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", host, ":", http->port_)
-                                                 : options.public_url;
-  AddRoutes(*http->server_, ledger, http->public_url_, WitnessKeyMeta(options.witness_keys, options.witness_quorum));
-  http->thread_ = std::thread([s = http->server_.get()] { s->listen_after_bind(); });
-  // Stop() before the thread is listening would not stop it: wait until it is.
-  for (int i = 0; i < 2000 && !http->server_->is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!options.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(http->metrics_, HttpListener::Bind(options.metrics_listen, options.limits));
+    http->AddMetricsRoute(http->metrics_->server());
+  } else {
+    http->AddMetricsRoute(http->pages_->server());
   }
+  if (http->pages_) http->pages_->Start();
+  if (http->metrics_) http->metrics_->Start();
   return http;
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (pages_) pages_->Stop();
+  if (metrics_) metrics_->Stop();
 }
 
 }  // namespace touchstone

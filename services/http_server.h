@@ -8,29 +8,46 @@
 //   GET /p/PIECE_ID/qr.png       the same QR code as PNG
 //   GET /static/{page.js,verify.js,style.css}   the page's assets (embedded in the binary)
 //   GET /favicon.ico             204, no content
+//   GET /metrics                 Prometheus metrics: the ledger's (ledger/metrics.h)
+//                                and the bundle cache's; on their own port instead
+//                                if metrics_listen is set
 //
 // The server computes no verdict: the page verifies the bundle's exact bytes in
 // the browser (services/web/verify.js) and trusts only the verifier key.
+//
+// Bundles are built once per piece and checkpoint and kept in a cache bounded
+// by bytes (services/bundle_cache.h); one bigger than max_bundle_bytes is not
+// built past that size and is answered 429 (gRPC's RESOURCE_EXHAUSTED). Both
+// ports have the limits of services/http_listener.h: no request bodies, a
+// fixed thread pool, a bound on connections, keep-alive limits.
 #ifndef TOUCHSTONE_SERVICES_HTTP_SERVER_H_
 #define TOUCHSTONE_SERVICES_HTTP_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
-
-namespace httplib {
-class Server;
-}
+#include "services/bundle_cache.h"
+#include "services/http_listener.h"
 
 namespace touchstone {
 
 struct HttpOptions {
-  // host:port to serve HTTP on; port 0 picks a free port. Default: "" (no HTTP)
+  // host:port to serve the pages on; port 0 picks a free port. Default: "" (no pages)
   std::string listen;
+  // host:port to serve /metrics on instead of `listen` (which then has no
+  // /metrics); port 0 picks a free port. Default: "" (/metrics on `listen`)
+  std::string metrics_listen;
+  // Threads, connections, keep-alive and request size, for each port.
+  HttpLimits limits;
+  // Bytes of bundles the cache keeps. Default: 64 MiB
+  size_t bundle_cache_bytes = size_t{64} << 20;
+  // Largest bundle served, serialized (its JSON form is about 4/3 of that).
+  // Default: 8 MiB (the gRPC port's default --max_message_bytes)
+  size_t max_bundle_bytes = size_t{8} << 20;
   // The URL the pages are reached at from outside (scheme://host[:port], no final
   // '/'), used in QR codes. Default: "" (http://<listen host>:<bound port>)
   std::string public_url;
@@ -46,25 +63,43 @@ struct HttpOptions {
 // Thread-safe. The ledger must outlive the server.
 class HttpServer {
  public:
-  // Binds options.listen and serves on a thread of its own. INVALID_ARGUMENT if
-  // listen is not host:port or public_url is malformed; UNAVAILABLE if it cannot bind.
+  // Binds options.listen and options.metrics_listen (those set; at least one
+  // must be) and serves each on threads of its own. INVALID_ARGUMENT if an
+  // address is not host:port, a limit is out of range (HttpListener::Bind) or
+  // public_url is malformed; UNAVAILABLE if it cannot bind.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const Ledger& ledger,
                                                            const HttpOptions& options);
   ~HttpServer();
 
-  // The port actually bound.
-  int port() const { return port_; }
+  // The pages' port actually bound, or 0 if none.
+  int port() const { return pages_ ? pages_->port() : 0; }
+  // The metrics port actually bound, or 0 if /metrics is on port().
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // The base URL used in QR codes.
   const std::string& public_url() const { return public_url_; }
-  // Stops serving and waits for the serving thread. Idempotent.
+  // Stops serving and waits for the serving threads. Idempotent.
   void Stop();
 
  private:
-  HttpServer() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  HttpServer(const Ledger& ledger, const HttpOptions& options)
+      : ledger_(ledger),
+        max_bundle_bytes_(options.max_bundle_bytes),
+        cache_(options.bundle_cache_bytes) {}
+  void AddPageRoutes(httplib::Server& server, const std::string& witness_meta);
+  void AddMetricsRoute(httplib::Server& server);
+  // The serialized bundle of `piece_id`, from the cache or built (and cached).
+  // Errors as BuildPieceBundle.
+  absl::StatusOr<std::shared_ptr<const std::string>> Bundle(const std::string& piece_id);
+  // The cache's counters in the Prometheus text format.
+  std::string CacheMetrics() const;
+
+  const Ledger& ledger_;
+  const size_t max_bundle_bytes_;
+  BundleCache cache_;
+  std::atomic<uint64_t> bundles_too_big_{0};
+  std::unique_ptr<HttpListener> pages_;
+  std::unique_ptr<HttpListener> metrics_;
   std::string public_url_;
-  int port_ = 0;
 };
 
 }  // namespace touchstone

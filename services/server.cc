@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -75,12 +76,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->provenance_.get());
-  builder.RegisterService(server->admin_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
-  if (!options.http.listen.empty()) {
+  server->admin_socket_ =
+      options.admin_socket.empty()
+          ? (std::filesystem::path(options.ledger.data_dir) / "admin.sock").string()
+          : options.admin_socket;
+  ASSIGN_OR_RETURN(server->admin_server_,
+                   ServeAdminOnUnixSocket(server->admin_.get(), server->admin_socket_));
+  if (!options.http.listen.empty() || !options.http.metrics_listen.empty()) {
     for (const WitnessEndpoint& w : witnesses) {  // pinned in the page (http_server.h)
       options.http.witness_keys.push_back(
           FormatCosignatureVerifierKey(w.verifier.name, w.verifier.key));
@@ -106,6 +112,12 @@ void Server::Shutdown() {
   cosigner_.reset();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  }
+  if (admin_server_) {
+    admin_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    admin_server_.reset();
+    std::error_code ignored;  // gone already if gRPC removed it
+    std::filesystem::remove(admin_socket_, ignored);
   }
   if (ledger_) ledger_->Shutdown();
 }

@@ -1,5 +1,6 @@
-// A running touchstoned: the ledger plus its gRPC server (ledger service,
-// health checking, reflection). Used by the binary and by integration tests.
+// A running touchstoned: the ledger plus its gRPC server (ledger and provenance
+// services, health checking, reflection), its Admin service on a Unix socket
+// of its own, and its HTTP pages. Used by the binary and by integration tests.
 #ifndef TOUCHSTONE_SERVICES_SERVER_H_
 #define TOUCHSTONE_SERVICES_SERVER_H_
 
@@ -37,7 +38,8 @@ struct ServerOptions {
   // How many witnesses (distinct keys: one key under two names counts once)
   // must cosign a checkpoint before it is served as witnessed. Default: all of them
   size_t witness_quorum = 0;
-  // The customer pages over HTTP (services/http_server.h). Default: off
+  // The customer pages and /metrics over HTTP (services/http_server.h); on if
+  // http.listen or http.metrics_listen is set. Default: off
   HttpOptions http;
   // Handler threads of the gRPC sync server kept waiting for calls. A Submit
   // holds its thread until the commit is durable, so fewer idle threads than
@@ -47,21 +49,33 @@ struct ServerOptions {
   int max_handler_threads = 256;
   // Directory Admin.Backup writes backups into; empty: no backups. Default: empty
   std::string backup_dir;
+  // The Unix socket the Admin service (backups) is served on, by a gRPC server
+  // of its own: the TCP port does not serve Admin at all. Made mode 0600 (only
+  // the server's user may connect), replacing a stale socket left there.
+  // Default: "" (<data_dir>/admin.sock)
+  std::string admin_socket;
 };
 
 // Thread-safe.
 class Server {
  public:
-  // Opens the ledger and starts serving. UNAVAILABLE if the address cannot be bound;
-  // INVALID_ARGUMENT / NOT_FOUND for bad TLS files (MakeServerCredentials) or a
-  // max_call_seconds not above 0; ledger errors as Ledger::Open.
+  // Opens the ledger and starts serving. UNAVAILABLE if an address or the admin
+  // socket cannot be bound; INVALID_ARGUMENT / NOT_FOUND for bad TLS files
+  // (MakeServerCredentials), a max_call_seconds not above 0, an admin socket
+  // path too long for a Unix socket, or bad HTTP options (HttpServer::Start);
+  // ALREADY_EXISTS if something not a socket is at the admin socket's path;
+  // ledger errors as Ledger::Open.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
 
   // The port actually bound.
   int port() const { return port_; }
-  // The HTTP port actually bound, or 0 if HTTP is off.
+  // The HTTP pages' port actually bound, or 0 if they are off.
   int http_port() const { return http_ ? http_->port() : 0; }
+  // The HTTP metrics port actually bound, or 0 if /metrics has no port of its own.
+  int metrics_port() const { return http_ ? http_->metrics_port() : 0; }
+  // The path of the Admin service's Unix socket.
+  const std::string& admin_socket() const { return admin_socket_; }
   Ledger& ledger() { return *ledger_; }
 
   // Blocks until Shutdown() is called from another thread.
@@ -78,7 +92,9 @@ class Server {
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<Cosigner> cosigner_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> admin_server_;
   std::unique_ptr<HttpServer> http_;
+  std::string admin_socket_;
   int port_ = 0;
 };
 

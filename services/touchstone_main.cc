@@ -6,10 +6,15 @@
 int main(int argc, char** argv) {
   touchstone::cli::Context ctx;
   if (const char* s = std::getenv("TOUCHSTONE_SERVER")) ctx.server = s;
+  if (const char* s = std::getenv("TOUCHSTONE_ADMIN")) ctx.admin = s;
   int exit_code = 0;
   CLI::App app{"touchstone: submit signed records to a Touchstone ledger and verify what it says"};
   app.require_subcommand(1);
   app.add_option("--server", ctx.server, "touchstoned gRPC address (env TOUCHSTONE_SERVER)")
+      ->capture_default_str();
+  app.add_option("--admin", ctx.admin,
+                 "touchstoned's Admin socket, for `backup`: unix:PATH, as its --admin_socket "
+                 "(env TOUCHSTONE_ADMIN)")
       ->capture_default_str();
   app.add_option("--timeout", ctx.timeout_seconds, "per-call deadline in seconds")
       ->capture_default_str()

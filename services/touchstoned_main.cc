@@ -87,10 +87,40 @@ int main(int argc, char** argv) {
       ->envname("TOUCHSTONE_HTTP_PUBLIC_URL");
   app.add_option("--http_port_file", http_port_file,
                  "write the bound HTTP port to this file once serving");
+  std::string metrics_port_file;
+  app.add_option("--metrics_listen", options.http.metrics_listen,
+                 "address to serve /metrics on instead of the --http_listen port (which then "
+                 "has no /metrics), e.g. 127.0.0.1:9090; default: on --http_listen")
+      ->envname("TOUCHSTONE_METRICS_LISTEN");
+  app.add_option("--metrics_port_file", metrics_port_file,
+                 "write the bound --metrics_listen port to this file once serving");
+  app.add_option("--http_threads", options.http.limits.threads,
+                 "threads serving HTTP requests, per port (each serves one connection at a time)")
+      ->capture_default_str();
+  app.add_option("--http_max_connections", options.http.limits.max_connections,
+                 "HTTP connections held at once per port, served or waiting for a thread; "
+                 "past it new ones wait in the kernel's backlog (at least --http_threads)")
+      ->capture_default_str();
+  app.add_option("--http_keep_alive_requests", options.http.limits.keep_alive_requests,
+                 "HTTP requests served on one connection before it is closed")
+      ->capture_default_str();
+  app.add_option("--http_keep_alive_seconds", options.http.limits.keep_alive_seconds,
+                 "seconds an idle HTTP connection is kept, and a read or write may stall")
+      ->capture_default_str();
+  app.add_option("--http_bundle_cache_bytes", options.http.bundle_cache_bytes,
+                 "bytes of piece bundles the HTTP pages keep built (least recently used out)")
+      ->capture_default_str();
+  app.add_option("--http_max_bundle_bytes", options.http.max_bundle_bytes,
+                 "largest piece bundle served over HTTP; a bigger one is refused (429)")
+      ->capture_default_str();
   app.add_option("--backup_dir", options.backup_dir,
-                 "directory `touchstone backup` (Admin.Backup, local callers only) writes "
+                 "directory `touchstone backup` (Admin.Backup, over --admin_socket) writes "
                  "backups into; none if unset")
       ->envname("TOUCHSTONE_BACKUP_DIR");
+  app.add_option("--admin_socket", options.admin_socket,
+                 "Unix socket (made mode 0600) serving the Admin service (backups); the gRPC "
+                 "port does not serve it. Default: <data_dir>/admin.sock")
+      ->envname("TOUCHSTONE_ADMIN_SOCKET");
   // One configuration file format: TOML, any option above as `name = value`.
   // A flag on the command line wins over the file, the file over the option's
   // environment variable (CLI11's order), and any of them over the default.
@@ -192,17 +222,22 @@ int main(int argc, char** argv) {
                                            ":", (*server)->port());
   Log(LogLevel::kInfo, "serving",
       absl::StrCat("serving ", info.origin, " (size ", info.size, ") on ", address, " (", tls,
-                   "); verifier key ", info.verifier_key),
+                   "), Admin on ", (*server)->admin_socket(), "; verifier key ",
+                   info.verifier_key),
       {{"origin", info.origin},
        {"size", info.size},
        {"address", address},
        {"tls", tls},
+       {"admin_socket", (*server)->admin_socket()},
        {"verifier_key", info.verifier_key}});
-  if (!port_file.empty()) {
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << (*server)->port() << "\n";
-    std::rename(tmp.c_str(), port_file.c_str());
-  }
+  // A port file appears (renamed into place) only once its port serves.
+  auto write_port_file = [](const std::string& path, int port) {
+    if (path.empty()) return;
+    const std::string tmp = path + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), path.c_str());
+  };
+  write_port_file(port_file, (*server)->port());
 
   if ((*server)->http_port() != 0) {
     const std::string pages =
@@ -210,11 +245,15 @@ int main(int argc, char** argv) {
                      (*server)->http_port(), "/p/PIECE_ID");
     Log(LogLevel::kInfo, "http_serving", absl::StrCat("customer pages on ", pages),
         {{"url", pages}});
-    if (!http_port_file.empty()) {
-      const std::string tmp = http_port_file + ".tmp";
-      std::ofstream(tmp) << (*server)->http_port() << "\n";
-      std::rename(tmp.c_str(), http_port_file.c_str());
-    }
+    write_port_file(http_port_file, (*server)->http_port());
+  }
+  if ((*server)->metrics_port() != 0) {
+    const std::string metrics = absl::StrCat(
+        "http://", options.http.metrics_listen.substr(0, options.http.metrics_listen.rfind(':')),
+        ":", (*server)->metrics_port(), "/metrics");
+    Log(LogLevel::kInfo, "metrics_serving", absl::StrCat("metrics on ", metrics),
+        {{"url", metrics}});
+    write_port_file(metrics_port_file, (*server)->metrics_port());
   }
 
   std::thread waiter([&signals, s = server->get()] {

@@ -3,22 +3,50 @@
 `touchstone demo` appends, each restored with `touchstone restore` into a new data
 directory that audits clean from genesis, holds exactly the original's checkpoint at
 its size, and continues appending under a server started on it. Backups go only into
-the server's --backup_dir, and restores never overwrite a data directory."""
+the server's --backup_dir, and restores never overwrite a data directory.
+
+Admin is served only on its Unix socket (<data_dir>/admin.sock, mode 0600): over the
+gRPC port (python3-grpcio) it is UNIMPLEMENTED, whatever the caller's address; as
+another user (when the test runs as root) the socket cannot be opened."""
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import unittest
 
-from e2e_support import Server, clean_env, parse_binaries
+import grpc
+
+from e2e_support import Server, clean_env, parse_binaries, proto_fields
 
 ARGS = None
+BACKUP = "/touchstone.v1.Admin/Backup"
+NOBODY = 65534
 
 
-def run(*args, server=None):
-    cmd = [ARGS.touchstone] + (["--server", server.addr] if server else []) + list(args)
-    return subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=180)
+def admin_socket(server):
+    return os.path.join(server.data_dir, "admin.sock")
+
+
+def run(*args, server=None, as_nobody=False):
+    """The CLI with --server and --admin naming `server`'s gRPC port and Admin socket."""
+    cmd = [ARGS.touchstone] + (["--server", server.addr, "--admin",
+                                "unix:" + admin_socket(server)] if server else []) + list(args)
+    drop = (lambda: (os.setgroups([]), os.setgid(NOBODY), os.setuid(NOBODY))) if as_nobody else None
+    return subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=180,
+                          preexec_fn=drop)
+
+
+def grpc_backup(target):
+    """Admin.Backup through python3-grpcio (no generated code): its BackupResponse fields,
+    or the grpc.RpcError."""
+    with grpc.insecure_channel(target) as channel:
+        call = channel.unary_unary(BACKUP, request_serializer=None, response_deserializer=None)
+        try:
+            return proto_fields(call(b"", timeout=60))
+        except grpc.RpcError as e:
+            return e
 
 
 def demo(server, data, keys, prefix):
@@ -100,6 +128,45 @@ class BackupTest(unittest.TestCase):
         a = run("audit", "--data_dir", os.path.join(self.tmp, "restored-%d" % (len(taken) - 1)))
         self.assertEqual(a.returncode, 0, a.stderr)
         self.assertIn("audit passed: 101 entries", a.stdout)
+
+    def test_admin_is_served_only_on_its_socket_which_only_its_user_may_open(self):
+        server = self.start(self.data, "--backup_dir", self.backups)
+        st = os.lstat(admin_socket(server))
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(oct(st.st_mode & 0o7777), "0o600")
+        # The gRPC port does not serve Admin at all, to a caller on loopback too.
+        refused = grpc_backup(server.addr)
+        self.assertIsInstance(refused, grpc.RpcError)
+        self.assertEqual(refused.code(), grpc.StatusCode.UNIMPLEMENTED, refused.details())
+        self.assertEqual(os.listdir(self.backups) if os.path.exists(self.backups) else [], [])
+        # The socket does (here through python3-grpcio, above and below through the CLI).
+        fields = grpc_backup("unix:" + admin_socket(server))
+        self.assertNotIsInstance(fields, grpc.RpcError)
+        self.assertEqual(os.path.dirname(fields[1][0].decode()), self.backups)
+        self.assertEqual(fields[2][0], 1)
+        # A CLI pointed at a socket that is not there says where it looked and what to do.
+        r = run("--admin", "unix:" + os.path.join(self.tmp, "nope.sock"), "backup")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("UNAVAILABLE: cannot reach the Admin socket unix:%s" %
+                      os.path.join(self.tmp, "nope.sock"), r.stderr)
+        self.assertIn("hint: run it on the server's host as the server's user", r.stderr)
+        if os.geteuid() == 0:
+            # Another user reaches the socket's directory but may not open the socket: only
+            # its mode stands in the way (opened up, the same call goes through).
+            for d in (self.tmp, self.data):
+                os.chmod(d, 0o755)
+            r = run("backup", server=server, as_nobody=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("UNAVAILABLE: cannot reach the Admin socket", r.stderr)
+            self.assertIn("Permission denied", r.stderr)
+            os.chmod(admin_socket(server), 0o666)
+            r = run("backup", server=server, as_nobody=True)
+            os.chmod(admin_socket(server), 0o600)
+            self.assertNotIn("cannot reach the Admin socket", r.stderr)
+        else:
+            print("note: not root: the other-user check needs root to switch users")
+        self.assertEqual(server.stop(), 0)
+        self.assertFalse(os.path.exists(admin_socket(server)), "the socket outlived the server")
 
     def test_no_backup_dir_means_no_backups(self):
         server = self.start(self.data)

@@ -2,6 +2,7 @@
 // proven against the bundle's checkpoint.
 #include "ledger/bundle_builder.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
@@ -104,6 +105,46 @@ TEST_F(BundleBuilderTest, BundleHoldsThePiecesGraphAndNothingUnrelated) {
     EXPECT_EQ(proof->checkpoint_note, bundle->checkpoint());
     EXPECT_TRUE(VerifyTlogProof(*proof, e.entry(), ledger_->verifier()).ok()) << e.index();
   }
+}
+
+TEST_F(BundleBuilderTest, MaxBytesRefusesABundleBiggerThanItAndAdmitsOneOfExactlyIt) {
+  Identity refiner = Register("refiner-1", v1::ROLE_REFINER);
+  Identity jeweler = Register("jeweler-1", v1::ROLE_JEWELER);
+  v1::Record lot = testing::LotRecord(refiner, "");
+  lot.mutable_lot_created()->set_lot_id("gold");
+  Append(refiner, lot);
+  v1::Record ship;
+  ship.mutable_custody_shipped()->set_shipment_id("s1");
+  ship.mutable_custody_shipped()->set_lot_id("gold");
+  ship.mutable_custody_shipped()->set_to_participant("jeweler-1");
+  Append(refiner, ship);
+  v1::Record receive;
+  receive.mutable_custody_received()->set_shipment_id("s1");
+  receive.mutable_custody_received()->set_lot_id("gold");
+  Append(jeweler, receive);
+  v1::Record piece;
+  piece.mutable_piece_registered()->set_piece_id("RING-1");
+  auto* m = piece.mutable_piece_registered()->add_metal_inputs();
+  m->set_lot_id("gold");
+  m->set_quantity(3000);
+  Append(jeweler, piece);
+  const auto [size, note] = ledger_->LatestCheckpoint();
+  const LedgerBundleSource source(*ledger_);
+  auto whole = BuildPieceBundle(source, "RING-1", size, note);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_EQ(whole->entries_size(), 7);  // genesis, two registrations, the lot's three, the piece
+  const size_t bytes = whole->ByteSizeLong();
+  auto fits = BuildPieceBundle(source, "RING-1", size, note, bytes);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->ByteSizeLong(), bytes);
+  auto over = BuildPieceBundle(source, "RING-1", size, note, bytes - 1);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(over.status().message(),
+            absl::StrCat("the bundle of piece 'RING-1' is more than ", bytes - 1,
+                         " bytes (its first ", whole->entries_size(), " records already are)"));
+  // Through the ledger, against its latest checkpoint, likewise.
+  EXPECT_EQ(BuildPieceBundle(*ledger_, "RING-1", bytes - 1).status().code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST_F(BundleBuilderTest, UnknownPieceIsNotFound) {

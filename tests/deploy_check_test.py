@@ -13,6 +13,10 @@
   server's commands, run for real (paths and ports moved to a temp dir and loopback): the
   server obtains the witness's cosignature (`log info` shows witnessed_size).
 
+Every file sets a backup directory (--backup_dir) on storage of its own (a state directory, an
+image volume, a volume claim, a compose volume), and a backup taken over the Admin socket with
+the file's arguments lands there.
+
 Paths and addresses are the only things changed before running anything.
 """
 import json
@@ -47,6 +51,12 @@ def localize(args, data_dir):
     return out
 
 
+def backup_dir_of(args):
+    """The --backup_dir an argument list sets."""
+    assert "--backup_dir" in args, "no --backup_dir in %s" % args
+    return args[args.index("--backup_dir") + 1]
+
+
 class DeployCheckTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="touchstone_deploy_")
@@ -66,8 +76,19 @@ class DeployCheckTest(unittest.TestCase):
         r = self.cli(server, "log", "info")
         self.assertEqual(r.returncode, 0, r.stderr + server.log())
         self.assertIn("size 1", r.stdout)
+        self.takes_backup(server, localize(args, data))
         self.assertEqual(server.stop(), 0, server.log())
         return server
+
+    def takes_backup(self, server, args):
+        """`touchstone backup` over the server's Admin socket writes into the --backup_dir of
+        its (localized) arguments."""
+        r = subprocess.run([ARGS.touchstone, "--admin",
+                            "unix:" + os.path.join(server.data_dir, "admin.sock"), "backup"],
+                           capture_output=True, text=True, env=clean_env(), timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr + server.log())
+        path = re.match(r"backup written: (\S+)\n", r.stdout).group(1)
+        self.assertEqual(os.path.dirname(path), backup_dir_of(args))
 
     def test_systemd_unit_verifies_and_its_arguments_serve(self):
         with open(os.path.join(DEPLOY, "touchstoned.service")) as f:
@@ -79,6 +100,10 @@ class DeployCheckTest(unittest.TestCase):
         for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "User=touchstone",
                           "StateDirectoryMode=0700", "UMask=0077", "KillSignal=SIGTERM"]:
             self.assertIn(hardening, unit)
+        # Backups go to a state directory of their own (writable under ProtectSystem=strict).
+        backups = backup_dir_of(shlex.split(exec_start.group(2)))
+        self.assertEqual(backups, "/var/lib/touchstone-backups")
+        self.assertRegex(unit, r"(?m)^StateDirectory=.*\btouchstone-backups\b")
         local = os.path.join(self.tmp, "touchstoned.service")
         with open(local, "w") as f:
             f.write(unit.replace("/usr/local/bin/touchstoned", ARGS.touchstoned))
@@ -127,6 +152,12 @@ class DeployCheckTest(unittest.TestCase):
         entrypoint = re.search(r'^ENTRYPOINT \["touchstoned"\]$', final, re.M)
         self.assertIsNotNone(entrypoint)
         cmd = yaml.safe_load(re.search(r"^CMD (\[.*\])$", final, re.M).group(1))
+        # Backups go to a volume of their own, a directory the service user owns.
+        backups = backup_dir_of(cmd)
+        self.assertNotEqual(backups, "/var/lib/touchstone")
+        self.assertIn('VOLUME ["%s"]' % backups, final)
+        self.assertRegex(final, r"install -d -o touchstone -g touchstone -m 0700 [^&]*%s" %
+                         re.escape(backups))
         self.serves_with(cmd, "docker")
 
     def test_kubernetes_statefulset_and_service(self):
@@ -150,6 +181,11 @@ class DeployCheckTest(unittest.TestCase):
         self.assertEqual(svc["spec"]["selector"], sts["spec"]["selector"]["matchLabels"])
         self.assertEqual(svc["spec"]["ports"][0]["targetPort"], "grpc")
         self.assertIn("0.0.0.0:%d" % port, container["args"])
+        # Backups go to a volume claim of their own.
+        backups = backup_dir_of(container["args"])
+        [backup_volume] = [n for n, path in mounts.items() if path == backups]
+        self.assertIn(backup_volume, claims)
+        self.assertNotEqual(backup_volume, claims[0])
         self.serves_with(container["args"], "k8s")
 
     def test_compose_keys_witness_and_server_work_together(self):
@@ -202,9 +238,16 @@ class DeployCheckTest(unittest.TestCase):
                                  .replace("$(cat %s/witness.vkey)" % keys,
                                           witness_vkey))
         self.assertEqual(server_cmd[0], "touchstoned")
+        # Backups go to a compose volume of their own.
+        backups = backup_dir_of(shlex.split(services["touchstoned"]["command"][0]))
+        [backup_volume] = [v.split(":")[0] for v in services["touchstoned"]["volumes"]
+                           if v.split(":")[1] == backups]
+        self.assertIn(backup_volume, compose["volumes"])
+        self.assertNotEqual(backup_volume, "data")
         server = Server(ARGS.touchstoned, self.tmp, data, argv=localize(server_cmd[1:], data))
         self.addCleanup(server.kill)
         server.start()
+        self.takes_backup(server, localize(server_cmd[1:], data))
         deadline = time.monotonic() + 20
         while True:
             info = dict(l.split(" ", 1) for l in self.cli(server, "log", "info").stdout.splitlines())

@@ -4,6 +4,7 @@ check the server with code independent of ours)."""
 import argparse
 import atexit
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -157,6 +158,44 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+METRIC_SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+|\+Inf)$')
+
+
+def scrape_metrics(base):
+    """GETs base/metrics and parses it as the Prometheus text format (every sample line
+    `name{labels} value`, every family typed): {name{labels}: value}."""
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+        text = r.read().decode()
+    samples, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            m = METRIC_SAMPLE.match(line)
+            assert m, "not a sample line: %r" % line
+            samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    for key in samples:
+        family = re.sub(r"(_bucket|_sum|_count)$", "", key.split("{")[0])
+        assert family in types or key.split("{")[0] in types, "untyped sample " + key
+    return samples
+
+
+def read_port_file(path, server, timeout=20):
+    """The port a running `server` (a Server) writes to `path` (its --http_port_file,
+    --metrics_port_file) once that port serves."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if server.proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError("no port file %s:\n%s" % (path, server.log()))
+        time.sleep(0.02)
+    with open(path) as f:
+        port = int(f.read().strip())
+    assert 0 < port < 65536
+    return port
 
 
 def parse_binaries(cli=True):

@@ -1,41 +1,21 @@
 #!/usr/bin/python3
 """Prometheus metrics at /metrics on touchstoned's HTTP port, against what was done to it:
-records appended, refusals by reason, commit groups, the log size. Parsed as the Prometheus
+records appended, refusals by reason, commit groups, the log size; with --metrics_listen, on a
+port of their own and no longer on the pages' port. Parsed as the Prometheus
 text format (every sample line `name{labels} value`, every family typed). And the server's
 log: one JSON object per line, with time, level, event and message, and no key material."""
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
+import urllib.error
 import urllib.request
 
-from e2e_support import Server, clean_env, parse_binaries
+from e2e_support import Server, clean_env, parse_binaries, read_port_file, scrape_metrics as scrape
 
 ARGS = None
-SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+|\+Inf)$')
-
-
-def scrape(base):
-    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
-        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
-        text = r.read().decode()
-    samples, types = {}, {}
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            types[name] = kind
-        elif line and not line.startswith("#"):
-            m = SAMPLE.match(line)
-            assert m, "not a sample line: %r" % line
-            samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-    for key in samples:
-        family = re.sub(r"(_bucket|_sum|_count)$", "", key.split("{")[0])
-        assert family in types or key.split("{")[0] in types, "untyped sample " + key
-    return samples
 
 
 class MetricsTest(unittest.TestCase):
@@ -48,12 +28,7 @@ class MetricsTest(unittest.TestCase):
                              ["--http_listen", "127.0.0.1:0", "--http_port_file", port_file])
         self.addCleanup(self.server.kill)
         self.server.start()
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            self.assertLess(time.monotonic(), deadline, "no HTTP port file")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.base = "http://127.0.0.1:%d" % int(f.read())
+        self.base = "http://127.0.0.1:%d" % read_port_file(port_file, self.server)
 
     def cli(self, *args):
         return subprocess.run([ARGS.touchstone, "--server", self.server.addr] + list(args),
@@ -107,6 +82,31 @@ class MetricsTest(unittest.TestCase):
         self.assertLess(after["touchstone_checkpoint_age_seconds"], 60)
         self.assertEqual(after["touchstone_witnessed_size"], 0)
 
+
+    def test_metrics_listen_serves_metrics_on_their_own_port_and_not_on_the_pages_port(self):
+        self.assertEqual(self.server.stop(), 0)
+        pages_file, metrics_file = (os.path.join(self.tmp, n) for n in ("pages", "metrics"))
+        server = Server(ARGS.touchstoned, self.tmp, self.data,
+                        ["--http_listen", "127.0.0.1:0", "--http_port_file", pages_file,
+                         "--metrics_listen", "127.0.0.1:0", "--metrics_port_file", metrics_file])
+        self.addCleanup(server.kill)
+        server.start()
+        pages = "http://127.0.0.1:%d" % read_port_file(pages_file, server)
+        metrics = "http://127.0.0.1:%d" % read_port_file(metrics_file, server)
+        self.assertNotEqual(pages, metrics)
+        samples = scrape(metrics)
+        self.assertEqual(samples["touchstone_log_size"], 1)
+        self.assertEqual(samples["touchstone_http_bundle_cache_hits_total"], 0)
+        for base, path in ((pages, "/metrics"), (metrics, "/p/anything"), (metrics, "/")):
+            with self.assertRaises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=10)
+            self.assertEqual(refused.exception.code, 404, base + path)
+        # The pages' port still serves the pages.
+        with urllib.request.urlopen(pages + "/static/verify.js", timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        self.assertEqual(server.stop(), 0)
+        events = [json.loads(l)["event"] for l in server.log().splitlines() if l.strip()]
+        self.assertEqual(events[:3], ["serving", "http_serving", "metrics_serving"])
 
     def test_the_log_is_one_json_object_per_line_without_key_material(self):
         self.assertEqual(self.server.stop(), 0)

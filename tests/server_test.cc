@@ -2,7 +2,14 @@
 // (port 0, read back) and a client stub, as any other client would talk to it.
 #include "services/server.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <condition_variable>
+#include <cstring>
+#include <fstream>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -434,25 +441,62 @@ TEST_F(ServerStreamLimitTest, AStreamEndsAtTheCallLimitAndSaysWhereToContinue) {
   EXPECT_THAT(s.error_message(), HasSubstr("--max_call_seconds"));
 }
 
-TEST(AdminServiceTest, OnlyCallersOnTheServersOwnHostAreLocal) {
-  EXPECT_TRUE(IsLocalPeer("ipv4:127.0.0.1:40000"));
-  EXPECT_TRUE(IsLocalPeer("ipv4:127.1.2.3:40000"));
-  EXPECT_TRUE(IsLocalPeer("ipv6:[::1]:40000"));
-  EXPECT_TRUE(IsLocalPeer("ipv6:[::ffff:127.0.0.1]:40000"));
-  EXPECT_TRUE(IsLocalPeer("unix:/run/touchstone.sock"));
-  EXPECT_FALSE(IsLocalPeer("ipv4:10.0.0.7:40000"));
-  EXPECT_FALSE(IsLocalPeer("ipv4:128.0.0.1:40000"));
-  EXPECT_FALSE(IsLocalPeer("ipv6:[::1234]:40000"));
-  EXPECT_FALSE(IsLocalPeer("ipv6:[2001:db8::1]:40000"));
-  EXPECT_FALSE(IsLocalPeer(""));
-}
-
-TEST_F(ServerTest, BackupNeedsABackupDirectory) {
+TEST_F(ServerTest, AdminIsNotServedOnTheTcpPort) {
   auto admin = v1::Admin::NewStub(channel_);
   v1::BackupResponse resp;
   const grpc::Status st = admin->Backup(Ctx().get(), {}, &resp);
-  EXPECT_EQ(st.error_code(), grpc::FAILED_PRECONDITION);
-  EXPECT_THAT(st.error_message(), HasSubstr("--backup_dir"));
+  EXPECT_EQ(st.error_code(), grpc::UNIMPLEMENTED) << st.error_message();
+}
+
+TEST_F(ServerTest, AdminIsServedOnAUnixSocketOnlyItsOwnerMayOpen) {
+  EXPECT_EQ(server_->admin_socket(), dir_.path() + "/admin.sock");
+  struct stat st;
+  ASSERT_EQ(lstat(server_->admin_socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  auto admin = v1::Admin::NewStub(
+      grpc::CreateChannel("unix:" + server_->admin_socket(), grpc::InsecureChannelCredentials()));
+  v1::BackupResponse resp;
+  const grpc::Status s = admin->Backup(Ctx().get(), {}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("--backup_dir"));
+}
+
+// A Unix socket at `path` that nothing listens on, as a server that died leaves it.
+void MakeStaleSocket(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  close(fd);
+}
+
+TEST(AdminSocketTest, AStaleSocketIsReplacedAndAnythingElseIsLeftAlone) {
+  TempDir dir;
+  AdminService service(nullptr, "");
+  const std::string path = dir.path() + "/admin.sock";
+  MakeStaleSocket(path);
+  auto first = ServeAdminOnUnixSocket(&service, path);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // While it serves, a second server may not take the socket over.
+  auto second = ServeAdminOnUnixSocket(&service, path);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(second.status().message(), HasSubstr("another process serves"));
+  (*first)->Shutdown();
+
+  const std::string file = dir.path() + "/not-a-socket";
+  { std::ofstream(file) << "keep me"; }
+  auto on_file = ServeAdminOnUnixSocket(&service, file);
+  EXPECT_EQ(on_file.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(on_file.status().message(), HasSubstr("is not a socket"));
+  std::ifstream in(file);
+  std::string kept;
+  std::getline(in, kept);
+  EXPECT_EQ(kept, "keep me");
+
+  EXPECT_EQ(ServeAdminOnUnixSocket(&service, "/" + std::string(200, 'x')).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
