@@ -84,8 +84,9 @@ void Expand(const Item& item, const std::string& piece_id, Links& l) {
 }
 
 absl::Status Missing(std::string_view what, uint64_t by) {
-  return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
-      absl::StrCat(Sv(what), " is not in the bundle (entry ", by, " names it)")));
+  return rule::Tag(rule::kCompleteness,
+                   absl::FailedPreconditionError(
+                       absl::StrCat(Sv(what), " is not in the bundle (entry ", by, " names it)")));
 }
 
 }  // namespace
@@ -128,12 +129,14 @@ absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vect
     const v1::ErrorDeclared& e = item.record.error_declared();
     if (!indices.count(e.wrong_index())) {
       return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
-          Where(item), " declares entry ", e.wrong_index(), " wrong, which is not in the bundle")));
+                                                Where(item), " declares entry ", e.wrong_index(),
+                                                " wrong, which is not in the bundle")));
     }
     if (e.has_replacement_index() && !indices.count(e.replacement_index())) {
       return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
-          Where(item), " names entry ", e.replacement_index(), " as the replacement of entry ",
-          e.wrong_index(), ", which is not in the bundle")));
+                                                Where(item), " names entry ", e.replacement_index(),
+                                                " as the replacement of entry ", e.wrong_index(),
+                                                ", which is not in the bundle")));
     }
   }
   for (const auto& [lot, by] : l.lots) {
@@ -145,8 +148,9 @@ absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vect
   }
   for (const std::string& p : l.participants) {
     if (!participants.count(p)) {
-      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
-          absl::StrCat("participant '", p, "' is not registered in the bundle")));
+      return rule::Tag(rule::kCompleteness,
+                       absl::FailedPreconditionError(
+                           absl::StrCat("participant '", p, "' is not registered in the bundle")));
     }
   }
   for (const Item& item : items) {
@@ -166,9 +170,10 @@ absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vect
   }
   for (const Item& item : items) {
     if (!l.records.count(item.index)) {
-      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
-          absl::StrCat(Where(item), " is not linked to piece '", piece_id,
-                       "': a record that links it to the piece is missing from the bundle")));
+      return rule::Tag(rule::kCompleteness,
+                       absl::FailedPreconditionError(absl::StrCat(
+                           Where(item), " is not linked to piece '", piece_id,
+                           "': a record that links it to the piece is missing from the bundle")));
     }
   }
   return l;

@@ -70,8 +70,7 @@ inline absl::Status Tag(std::string_view rule, absl::Status s) {
 
 // The rule a verification failure broke; "" if none is attached.
 inline std::string RuleOf(const absl::Status& s) {
-  auto p =
-      s.GetPayload(absl::string_view(kPayloadUrl.data(), kPayloadUrl.size()));
+  auto p = s.GetPayload(absl::string_view(kPayloadUrl.data(), kPayloadUrl.size()));
   return p ? std::string(*p) : std::string();
 }
 

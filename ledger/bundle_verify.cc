@@ -33,7 +33,8 @@ absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
                       Participants& participants) {
   if (participants.count(reg.participant_id())) {
     return rule::Tag(rule::kOnce, absl::FailedPreconditionError(absl::StrCat(
-        Where(item), " registers '", reg.participant_id(), "', registered before in the bundle")));
+                                      Where(item), " registers '", reg.participant_id(),
+                                      "', registered before in the bundle")));
   }
   Participant p;
   p.legal_name = reg.legal_name();
@@ -43,7 +44,8 @@ absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
   for (const v1::PublicKey& k : reg.keys()) {
     absl::StatusOr<PublicKey> key = PublicKey::FromRaw(k.ed25519());
     if (!key.ok()) {
-      return rule::Tag(rule::kSignature, absl::FailedPreconditionError(absl::StrCat(Where(item), " registers a bad key")));
+      return rule::Tag(rule::kSignature, absl::FailedPreconditionError(
+                                             absl::StrCat(Where(item), " registers a bad key")));
     }
     p.keys.emplace(key->Fingerprint(),
                    Participant::Key{*key, item.index, item.record.event_time_micros(), {}, {}});
@@ -62,25 +64,30 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
   auto it = participants.find(*target);
   if (it == participants.end()) {
     return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
-        Where(item), " is about participant '", *target, "', who is not registered in the bundle")));
+                                              Where(item), " is about participant '", *target,
+                                              "', who is not registered in the bundle")));
   }
   Participant& p = it->second;
   switch (r.body_case()) {
     case v1::Record::kKeyAdded: {
       absl::StatusOr<PublicKey> key = PublicKey::FromRaw(r.key_added().key().ed25519());
       if (!key.ok())
-        return rule::Tag(rule::kSignature, absl::FailedPreconditionError(absl::StrCat(Where(item), " adds a bad key")));
-      p.keys.emplace(key->Fingerprint(),
-                     Participant::Key{*key, item.index, r.event_time_micros(), {},
-                                      r.signer() == *target ? "" : r.signer()});
+        return rule::Tag(rule::kSignature, absl::FailedPreconditionError(
+                                               absl::StrCat(Where(item), " adds a bad key")));
+      p.keys.emplace(key->Fingerprint(), Participant::Key{*key,
+                                                          item.index,
+                                                          r.event_time_micros(),
+                                                          {},
+                                                          r.signer() == *target ? "" : r.signer()});
       break;
     }
     case v1::Record::kKeyRevoked: {
       auto k = p.keys.find(r.key_revoked().key_id());
       if (k == p.keys.end()) {
-        return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(
-            absl::StrCat(Where(item), " revokes key ", r.key_revoked().key_id(), " of '", *target,
-                         "', which the bundle never adds")));
+        return rule::Tag(rule::kCompleteness,
+                         absl::FailedPreconditionError(
+                             absl::StrCat(Where(item), " revokes key ", r.key_revoked().key_id(),
+                                          " of '", *target, "', which the bundle never adds")));
       }
       if (!k->second.revoked_index) k->second.revoked_index = item.index;
       break;
@@ -93,7 +100,8 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
       absl::StatusOr<PublicKey> key =
           PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
       if (!key.ok())
-        return rule::Tag(rule::kSignature, absl::FailedPreconditionError(absl::StrCat(Where(item), " names a bad key")));
+        return rule::Tag(rule::kSignature, absl::FailedPreconditionError(
+                                               absl::StrCat(Where(item), " names a bad key")));
       if (auto old = p.keys.find(r.key_id()); old != p.keys.end() && !old->second.revoked_index) {
         old->second.revoked_index = item.index;
       }
@@ -118,39 +126,45 @@ absl::Status CheckSigner(const Item& item, const Participants& participants,
   const v1::Record& r = item.record;
   auto it = participants.find(r.signer());
   if (it == participants.end()) {
-    return rule::Tag(rule::kSignature, absl::FailedPreconditionError(absl::StrCat(
-        Where(item), " is signed by '", r.signer(),
-        "', who is not registered in the bundle (its registration record is missing)")));
+    return rule::Tag(
+        rule::kSignature,
+        absl::FailedPreconditionError(absl::StrCat(
+            Where(item), " is signed by '", r.signer(),
+            "', who is not registered in the bundle (its registration record is missing)")));
   }
   const Participant& p = it->second;
   auto key = p.keys.find(r.key_id());
   if (key == p.keys.end()) {
-    return rule::Tag(rule::kSignature, absl::FailedPreconditionError(
-        absl::StrCat(Where(item), " is signed with key ", r.key_id(), " of '", r.signer(),
-                     "', which the bundle never adds (its KeyAdded record is missing)")));
+    return rule::Tag(rule::kSignature,
+                     absl::FailedPreconditionError(absl::StrCat(
+                         Where(item), " is signed with key ", r.key_id(), " of '", r.signer(),
+                         "', which the bundle never adds (its KeyAdded record is missing)")));
   }
   if (key->second.revoked_index && *key->second.revoked_index < item.index) {
-    return rule::Tag(rule::kSignature, absl::PermissionDeniedError(absl::StrCat(Where(item), " is signed with key ", r.key_id(),
-                                                    " of '", r.signer(), "', revoked at entry ",
-                                                    *key->second.revoked_index)));
+    return rule::Tag(rule::kSignature,
+                     absl::PermissionDeniedError(absl::StrCat(
+                         Where(item), " is signed with key ", r.key_id(), " of '", r.signer(),
+                         "', revoked at entry ", *key->second.revoked_index)));
   }
   if (r.event_time_micros() < key->second.added_micros) {
-    return rule::Tag(rule::kSignature, absl::PermissionDeniedError(
-        absl::StrCat(Where(item), " is dated before key ", r.key_id(), " of '", r.signer(),
-                     "' was added (entry ", key->second.added_index, ")")));
+    return rule::Tag(rule::kSignature,
+                     absl::PermissionDeniedError(absl::StrCat(
+                         Where(item), " is dated before key ", r.key_id(), " of '", r.signer(),
+                         "' was added (entry ", key->second.added_index, ")")));
   }
   const bool prechecked = item.valid_under_key && *item.valid_under_key == key->second.key.raw();
   if (!prechecked && !key->second.key.Verify(SigningMessage(item, origin), item.view.signature)) {
-    return rule::Tag(rule::kSignature,
-                     absl::PermissionDeniedError(absl::StrCat(
-                         Where(item), ": the signature is not by key ", r.key_id(), " of '",
-                         r.signer(), "'",
-                         SignatureMismatch(key->second.key, SignatureVersion(item.policy), origin,
-                                           item.view.record, item.view.signature))));
+    return rule::Tag(
+        rule::kSignature,
+        absl::PermissionDeniedError(absl::StrCat(
+            Where(item), ": the signature is not by key ", r.key_id(), " of '", r.signer(), "'",
+            SignatureMismatch(key->second.key, SignatureVersion(item.policy), origin,
+                              item.view.record, item.view.signature))));
   }
   if (p.suspended) {
-    return rule::Tag(rule::kRoles, absl::PermissionDeniedError(
-        absl::StrCat(Where(item), " is signed by '", r.signer(), "', suspended at the time")));
+    return rule::Tag(rule::kRoles,
+                     absl::PermissionDeniedError(absl::StrCat(
+                         Where(item), " is signed by '", r.signer(), "', suspended at the time")));
   }
   const bool is_operator = p.roles.count(v1::ROLE_OPERATOR) > 0;
   const std::vector<v1::Role> roles = WriterRoles(r);
@@ -158,13 +172,15 @@ absl::Status CheckSigner(const Item& item, const Participants& participants,
                          return p.roles.count(x) > 0;
                        });
   if (!role_ok) {
-    return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(Where(item), ": '", r.signer(),
-                                                    "' does not hold the role it needs (",
-                                                    RoleNames(roles), ")")));
+    return rule::Tag(rule::kRoles,
+                     absl::PermissionDeniedError(absl::StrCat(Where(item), ": '", r.signer(),
+                                                              "' does not hold the role it needs (",
+                                                              RoleNames(roles), ")")));
   }
   if ((r.has_key_added() || r.has_key_revoked()) && !is_operator &&
       *ParticipantTarget(r) != r.signer()) {
-    return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(Where(item), ": only '", *ParticipantTarget(r),
+    return rule::Tag(rule::kRoles, absl::PermissionDeniedError(
+                                       absl::StrCat(Where(item), ": only '", *ParticipantTarget(r),
                                                     "' or the operator may change its keys")));
   }
   return absl::OkStatus();
@@ -249,12 +265,14 @@ absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items, std::s
     const v1::Record& r = item.record;
     if ((item.index == 0) != r.has_genesis()) {
       return rule::Tag(rule::kEntries, absl::FailedPreconditionError(
-          item.index == 0 ? "entry 0 is not a genesis record"
-                          : absl::StrCat("entry ", item.index, " is a genesis record")));
+                                           item.index == 0 ? "entry 0 is not a genesis record"
+                                                           : absl::StrCat("entry ", item.index,
+                                                                          " is a genesis record")));
     }
     if (r.has_genesis()) {
       if (r.genesis().operator_().participant_id() != r.signer()) {
-        return rule::Tag(rule::kSignature, absl::FailedPreconditionError("the genesis record is not signed by its operator"));
+        return rule::Tag(rule::kSignature, absl::FailedPreconditionError(
+                                               "the genesis record is not signed by its operator"));
       }
       RETURN_IF_ERROR(Register(item, r.genesis().operator_(), participants));
     }
@@ -300,14 +318,14 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
                                                size_t quorum, std::string_view expected_piece) {
   using bundle::Item;
   if (bundle.format() != kBundleFormat) {
-    return rule::Tag(rule::kFormat, absl::InvalidArgumentError(
-        absl::StrCat("bundle format is '", bundle.format(), "', not '", kBundleFormat, "'")));
+    return rule::Tag(rule::kFormat,
+                     absl::InvalidArgumentError(absl::StrCat("bundle format is '", bundle.format(),
+                                                             "', not '", kBundleFormat, "'")));
   }
   if (!expected_piece.empty() && bundle.piece_id() != expected_piece) {
-    return rule::Tag(rule::kPiece,
-                     absl::FailedPreconditionError(absl::StrCat(
-                         "this bundle is about piece '", bundle.piece_id(), "', not '",
-                         Sv(expected_piece), "', the piece asked for")));
+    return rule::Tag(rule::kPiece, absl::FailedPreconditionError(absl::StrCat(
+                                       "this bundle is about piece '", bundle.piece_id(),
+                                       "', not '", Sv(expected_piece), "', the piece asked for")));
   }
   absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> verified =
       VerifyBundleCheckpoint(bundle, log_key);
@@ -327,70 +345,77 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
   if (quorum > 0 || !witnesses.empty()) {
     const size_t keys = CountWitnessKeys(witnesses);  // one key under two names is one witness
     if (quorum > keys) {
-      return rule::Tag(rule::kWitnesses,
-                       absl::InvalidArgumentError(absl::StrCat(
-                           "a quorum of ", quorum, " needs at least ", quorum,
-                           " distinct witness keys; ", keys, " given")));
+      return rule::Tag(rule::kWitnesses, absl::InvalidArgumentError(absl::StrCat(
+                                             "a quorum of ", quorum, " needs at least ", quorum,
+                                             " distinct witness keys; ", keys, " given")));
     }
     absl::StatusOr<size_t> n = CountCosignatures(bundle.checkpoint(), witnesses);
     if (!n.ok()) {
-      return rule::Tag(rule::kWitnesses,
-                       absl::Status(n.status().code(),
-                                    absl::StrCat("checkpoint: ", n.status().message())));
+      return rule::Tag(
+          rule::kWitnesses,
+          absl::Status(n.status().code(), absl::StrCat("checkpoint: ", n.status().message())));
     }
     if (*n < quorum) {
-      return rule::Tag(rule::kWitnesses,
-                       absl::PermissionDeniedError(absl::StrCat("checkpoint: cosigned by ", *n,
-                                                                " of the ", keys,
-                                                                " witnesses given; ", quorum,
-                                                                " required")));
+      return rule::Tag(rule::kWitnesses, absl::PermissionDeniedError(absl::StrCat(
+                                             "checkpoint: cosigned by ", *n, " of the ", keys,
+                                             " witnesses given; ", quorum, " required")));
     }
     report.witness_cosignatures = *n;
   }
-  if (bundle.entries().empty()) return rule::Tag(rule::kEntries, absl::FailedPreconditionError("the bundle has no entries"));
+  if (bundle.entries().empty())
+    return rule::Tag(rule::kEntries, absl::FailedPreconditionError("the bundle has no entries"));
 
   std::vector<Item> items;
   items.reserve(bundle.entries_size());
   for (const v1::BundleEntry& e : bundle.entries()) {
     const std::string at = absl::StrCat("entry ", e.index());
     if (!items.empty() && e.index() <= items.back().index) {
-      return rule::Tag(rule::kEntries, absl::InvalidArgumentError(absl::StrCat("entries out of order: ", at,
-                                                     " follows entry ", items.back().index,
-                                                     "; indices must strictly increase")));
+      return rule::Tag(rule::kEntries,
+                       absl::InvalidArgumentError(
+                           absl::StrCat("entries out of order: ", at, " follows entry ",
+                                        items.back().index, "; indices must strictly increase")));
     }
     absl::StatusOr<TlogProof> proof = TlogProof::FromText(e.tlog_proof());
     if (!proof.ok()) {
-      return rule::Tag(rule::kInclusion, absl::InvalidArgumentError(
-          absl::StrCat(at, ": tlog_proof: ", proof.status().message())));
+      return rule::Tag(rule::kInclusion, absl::InvalidArgumentError(absl::StrCat(
+                                             at, ": tlog_proof: ", proof.status().message())));
     }
     if (proof->checkpoint_note != bundle.checkpoint()) {
-      return rule::Tag(rule::kInclusion, absl::FailedPreconditionError(
-          absl::StrCat(at, ": its tlog_proof is against another checkpoint than the bundle's")));
+      return rule::Tag(
+          rule::kInclusion,
+          absl::FailedPreconditionError(absl::StrCat(
+              at, ": its tlog_proof is against another checkpoint than the bundle's")));
     }
     if (proof->index != e.index()) {
-      return rule::Tag(rule::kInclusion, absl::InvalidArgumentError(
-          absl::StrCat(at, ": its tlog_proof is for index ", proof->index)));
+      return rule::Tag(rule::kInclusion, absl::InvalidArgumentError(absl::StrCat(
+                                             at, ": its tlog_proof is for index ", proof->index)));
     }
     if (absl::Status s =
             VerifyInclusion(e.index(), cp->size, LeafHash(e.entry()), proof->hashes, cp->root);
         !s.ok()) {
-      return rule::Tag(rule::kInclusion, absl::DataLossError(absl::StrCat(at, " is not in the log under the checkpoint (size ",
-                                              cp->size, "): inclusion proof: ", s.message())));
+      return rule::Tag(rule::kInclusion, absl::DataLossError(absl::StrCat(
+                                             at, " is not in the log under the checkpoint (size ",
+                                             cp->size, "): inclusion proof: ", s.message())));
     }
     absl::StatusOr<EntryView> view = DecodeEntry(e.entry());
-    if (!view.ok()) return rule::Tag(rule::kEntries, absl::DataLossError(absl::StrCat(at, ": ", view.status().message())));
+    if (!view.ok())
+      return rule::Tag(rule::kEntries,
+                       absl::DataLossError(absl::StrCat(at, ": ", view.status().message())));
     if (view->index != e.index()) {
-      return rule::Tag(rule::kEntries, absl::DataLossError(absl::StrCat(at, ": its bytes say index ", view->index)));
+      return rule::Tag(rule::kEntries, absl::DataLossError(absl::StrCat(
+                                           at, ": its bytes say index ", view->index)));
     }
     if (!items.empty() && items.back().index + 1 == e.index() &&
         view->prev_leaf_hash != LeafHash(bundle.entries(items.size() - 1).entry())) {
-      return rule::Tag(rule::kChain, absl::DataLossError(absl::StrCat(at, " does not chain to entry ", items.back().index)));
+      return rule::Tag(rule::kChain, absl::DataLossError(absl::StrCat(
+                                         at, " does not chain to entry ", items.back().index)));
     }
     // No size limit of its own: the log already took these bytes.
     absl::StatusOr<v1::Record> record = ParseRecord(view->record, view->record.size());
     if (!record.ok()) {
-      return rule::Tag(rule::kEncoding, absl::DataLossError(
-          absl::StrCat(at, ": record does not parse: ", record.status().message())));
+      return rule::Tag(rule::kEncoding,
+                       absl::DataLossError(absl::StrCat(
+                           at, ": record does not parse: ", record.status().message())));
     }
     items.push_back(Item{e.index(), *view, *std::move(record), std::nullopt});
   }

@@ -123,8 +123,7 @@ absl::Status Offence(std::string_view where, std::string_view what) {
       absl::StrCat("non-canonical encoding: ", Sv(where), ": ", Sv(what)));
 }
 
-absl::Status Walk(const Descriptor& type, std::string_view b, const std::string& where,
-                  int depth) {
+absl::Status Walk(const Descriptor& type, std::string_view b, const std::string& where, int depth) {
   if (depth > kMaxDepth) return Offence(where, "messages nested too deep");
   const FieldDescriptor* last = nullptr;
   std::map<const OneofDescriptor*, const FieldDescriptor*> oneofs;
@@ -139,8 +138,8 @@ absl::Status Walk(const Descriptor& type, std::string_view b, const std::string&
     const FieldDescriptor* f =
         number > 0x1fffffff ? nullptr : type.FindFieldByNumber(static_cast<int>(number));
     if (f == nullptr) {
-      return Offence(where, absl::StrCat("field ", number, " is not in the schema of ",
-                                         type.name()));
+      return Offence(where,
+                     absl::StrCat("field ", number, " is not in the schema of ", type.name()));
     }
     const std::string at = absl::StrCat(where, ".", f->name());
     if (last != nullptr && f->number() < last->number()) {

@@ -8,10 +8,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "services/malformed_request.h"
 #include "services/status_convert.h"
 
 namespace touchstone {
@@ -67,6 +70,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> ServeAdminOnUnixSocket(AdminServic
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
   builder.RegisterService(service);
+  // A request body that is not the request message: INVALID_ARGUMENT, as on the TCP port.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // The umask is the process's: tightened for the instant the socket is made,
   // so that it is never open to others, not even before the chmod below. Files
   // other threads create meanwhile come out private too, which they are anyway.

@@ -36,7 +36,8 @@ std::string TypeOf(const FieldDescriptor& f) {
   }
 }
 
-// Every message reachable from `d`: {Name: {number: {name, type, repeated, packed, presence, oneof}}}.
+// Every message reachable from `d`: {Name: {number: {name, type, repeated, packed, presence,
+// oneof}}}.
 void AddMessage(const Descriptor& d, ordered_json& schema) {
   if (schema.contains(d.name())) return;
   schema[d.name()] = ordered_json::object();  // claimed before recursing
@@ -60,17 +61,21 @@ void AddMessage(const Descriptor& d, ordered_json& schema) {
 // {number: name} of an enum's values.
 ordered_json EnumNames(const google::protobuf::EnumDescriptor& e) {
   ordered_json out = ordered_json::object();
-  for (int i = 0; i < e.value_count(); ++i) out[std::to_string(e.value(i)->number())] = e.value(i)->name();
+  for (int i = 0; i < e.value_count(); ++i)
+    out[std::to_string(e.value(i)->number())] = e.value(i)->name();
   return out;
 }
 
-std::vector<int> Numbers(const std::vector<v1::Role>& roles) { return {roles.begin(), roles.end()}; }
+std::vector<int> Numbers(const std::vector<v1::Role>& roles) {
+  return {roles.begin(), roles.end()};
+}
 
 // {body: [roles]} or, where the roles depend on the lot's origin class,
 // {body: {"by_origin_class": {class: [roles]}}}.
 ordered_json WriterRoleTable() {
   ordered_json table = ordered_json::object();
-  const google::protobuf::OneofDescriptor& body = *v1::Record::descriptor()->FindOneofByName("body");
+  const google::protobuf::OneofDescriptor& body =
+      *v1::Record::descriptor()->FindOneofByName("body");
   for (int i = 0; i < body.field_count(); ++i) {
     const FieldDescriptor& f = *body.field(i);
     v1::Record r;
@@ -111,8 +116,8 @@ ordered_json OriginTables() {
 // {claim: {needs_metal, needs_stones, metal_keeps: [classes], stone_keeps: [origins]}}.
 ordered_json ClaimTable() {
   ordered_json table = ordered_json::object();
-  for (v1::Claim claim : {v1::CLAIM_RECYCLED_METAL, v1::CLAIM_LAB_GROWN_DIAMONDS,
-                          v1::CLAIM_NATURAL_DIAMONDS}) {
+  for (v1::Claim claim :
+       {v1::CLAIM_RECYCLED_METAL, v1::CLAIM_LAB_GROWN_DIAMONDS, v1::CLAIM_NATURAL_DIAMONDS}) {
     ordered_json metal = ordered_json::array(), stones = ordered_json::array();
     for (int i = 0; i < v1::OriginClass_descriptor()->value_count(); ++i) {
       const int c = v1::OriginClass_descriptor()->value(i)->number();

@@ -26,7 +26,7 @@ UNARY = {"/touchstone.v1.Ledger/Submit": "SubmitRequest",
          "/touchstone.v1.Provenance/GetCertificate": "LookupRequest",
          "/touchstone.v1.Provenance/GetPiece": "LookupRequest",
          "/touchstone.v1.Provenance/GetPieceBundle": "LookupRequest",
-         "/touchstone.v1.Admin/Backup": "BackupRequest"}
+         "/touchstone.v1.Admin/Backup": "BackupRequest"}  # on the Admin socket, not the TCP port
 # Bytes that are no protobuf message: field 1, length-delimited, 100 bytes long, but
 # 3 bytes follow; and wire type 7, which does not exist.
 GARBAGE = [b"\x0a\x64abc", b"\x0f"]
@@ -39,17 +39,19 @@ class GrpcInteropTest(unittest.TestCase):
         cls.server = Server(ARGS.touchstoned, cls.tmp.name,
                             os.path.join(cls.tmp.name, "data")).start()
         cls.channel = grpc.insecure_channel(cls.server.addr)
+        cls.admin = grpc.insecure_channel("unix:" + os.path.join(cls.tmp.name, "data", "admin.sock"))
 
     @classmethod
     def tearDownClass(cls):
         cls.channel.close()
+        cls.admin.close()
         rc = cls.server.stop()
         cls.tmp.cleanup()
         assert rc == 0, "touchstoned exited %d on SIGTERM" % rc
 
     def raw_unary(self, method, request):
-        call = self.channel.unary_unary(method, request_serializer=None,
-                                        response_deserializer=None)
+        channel = self.admin if method.startswith("/touchstone.v1.Admin/") else self.channel
+        call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
         return call(request, timeout=10)
 
     def test_health_check_reports_serving(self):

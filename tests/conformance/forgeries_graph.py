@@ -62,21 +62,20 @@ def certificates(f):
 
     def late(body):  # valid only from after the ring was made
         return fb.set_field(body, VALID_FROM, ring_time + 1, wire=0)
-    # The first lot citing the recycler's certificate: its event time, and the
-    # later time the log recorded it (entry header, ledger/entry_format.h).
-    in_ring = [e["index"] for e in f.honest("RING-1")["entries"]]
-    first = min(i for i in in_ring if i != scheme and f.id("cert-recycler").encode() in
-                fb.entry_parts(f.log.log[i])["record"])
-    lot_time = fb.field(f.log.record(first), EVENT_TIME)
-    recorded = int.from_bytes(fb.entry_parts(f.log.log[first])["recorded_at"], "big", signed=True)
-    assert recorded > lot_time, "the lot was recorded in the microsecond it claims"
+    # The ring's registration relies on its stone's grading report, and nothing
+    # else in the ring's bundle does: its event time, and the later time the log
+    # recorded it (entry header, ledger/entry_format.h).
+    registered = f.find("piece_registered", f1=f.id("RING-1"))
+    recorded = int.from_bytes(fb.entry_parts(f.log.log[registered])["recorded_at"], "big",
+                              signed=True)
+    assert recorded > ring_time, "the ring was recorded in the microsecond it claims"
 
-    def until_the_lot(body):  # in force at the lot's event time, expired when the log recorded it
-        return fb.set_field(body, VALID_UNTIL, lot_time, wire=0)
+    def until_the_ring(body):  # in force when the ring was made, expired when the log recorded it
+        return fb.set_field(body, VALID_UNTIL, ring_time, wire=0)
     return [entry("certificates-expired-when-recorded", "RING-1", "certificates",
-                  "c-cert-recycler (entry %d) re-issued by the scheme valid until the event time of "
-                  "the first lot citing it (entry %d), so expired when the log recorded that lot"
-                  % (scheme, first), f.forge("RING-1", scheme, f.edit(scheme, until_the_lot))),
+                  "c-report-1 (entry %d) re-issued by the lab valid until the ring's event time, "
+                  "so expired when the log recorded the ring (entry %d), which relies on it"
+                  % (report, registered), f.forge("RING-1", report, f.edit(report, until_the_ring))),
             entry("certificates-expired", "RING-1", "certificates",
                   "c-cert-recycler (entry %d) re-issued by the scheme valid for 1 us, expired before "
                   "the recycler's lots cite it" % scheme, f.forge("RING-1", scheme, f.edit(scheme, expired))),

@@ -42,10 +42,12 @@ def rules():
 def generate(log, out):
     """Writes the corpus of a started demo_log.DemoLog into directory `out` (emptied
     first if it holds a corpus; it must be new, empty or a corpus); returns the manifest."""
+    marker = os.path.join(out, ".touchstone-corpus")  # written first: a run cut short leaves it
     if os.path.isdir(out) and os.listdir(out):
-        assert os.path.exists(os.path.join(out, "manifest.json")), "%s is not a corpus" % out
+        assert os.path.exists(marker), "%s is not a corpus" % out
         shutil.rmtree(out)
     os.makedirs(out, exist_ok=True)
+    open(marker, "w").close()
     forger = forgeries.Forger(log)
     honest_binary = {id(bundle): binary for bundle, binary in log.honest.values()}
     manifest = {"vkey": log.vkey, "witness_keys": [log.witness.vkey], "quorum": 1,
