@@ -372,6 +372,7 @@ int main(int argc, char** argv) {
   int max_handler_threads = defaults.max_handler_threads;
   uint64_t cached_leaves = defaults.ledger.cached_leaves;
   int64_t group_linger_us = absl::ToInt64Microseconds(defaults.ledger.group_linger);
+  double scrub_rate = defaults.ledger.scrub_entries_per_second;
 
   CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
                "machine's Ed25519 and RocksDB limits measured in the same run"};
@@ -423,6 +424,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cached_leaves", cached_leaves,
                  "in-process server: LedgerOptions::cached_leaves (0 = receipts read storage)")
+      ->capture_default_str();
+  app.add_option("--scrub_entries_per_second", scrub_rate,
+                 "in-process server: LedgerOptions::scrub_entries_per_second (0 = no scrub)")
       ->capture_default_str();
   app.add_option("--group_linger_us", group_linger_us,
                  "in-process server: LedgerOptions::group_linger in microseconds (0 = off)")
@@ -556,6 +560,7 @@ int main(int argc, char** argv) {
     so.ledger.data_dir = data_dir;
     so.ledger.cached_leaves = cached_leaves;
     so.ledger.group_linger = absl::Microseconds(group_linger_us);
+    so.ledger.scrub_entries_per_second = scrub_rate;
     so.min_handler_threads = min_handler_threads;
     so.max_handler_threads = max_handler_threads;
     so.listen = "127.0.0.1:0";
@@ -570,7 +575,8 @@ int main(int argc, char** argv) {
               << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n"
               << "        gRPC handler threads min " << min_handler_threads << " max "
               << max_handler_threads << ", receipts from memory for the newest " << cached_leaves
-              << " leaves, commit group linger " << group_linger_us << " us\n";
+              << " leaves, commit group linger " << group_linger_us << " us, scrub "
+              << scrub_rate << " entries/s\n";
   } else {
     std::cout << "\nserver: " << target << " (remote; limits above are of this client machine)\n";
   }

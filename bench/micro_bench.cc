@@ -22,6 +22,7 @@
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/rules.h"
+#include "ledger/scrub.h"
 #include "ledger/state_view.h"
 #include "tests/test_util.h"
 
@@ -120,6 +121,17 @@ void BM_CheckpointVerify(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckpointVerify);
 
+// What a served proof's check adds besides hashing: reading the root out of
+// the checkpoint note it is served with (no signature check).
+void BM_ParseCheckpointNote(benchmark::State& state) {
+  const NoteSigner signer = NoteSigner::Create("bench.example/log", Signer().key).value();
+  const Checkpoint cp{.origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"),
+                      .extensions = {}};
+  const std::string note = signer.Sign(cp.ToText()).value();
+  for (auto _ : state) benchmark::DoNotOptimize(ParseCheckpointNote(note));
+}
+BENCHMARK(BM_ParseCheckpointNote);
+
 // ---------------------------------------------------------------- Merkle proofs
 
 // Every complete node of a tree of `size` leaves, in memory.
@@ -184,6 +196,23 @@ void BM_ConsistencyProofFromMemory(benchmark::State& state) {
 }
 BENCHMARK(BM_ConsistencyProofFromMemory);
 
+// The check every served consistency proof passes (proof_check.h), on the proof above.
+void BM_VerifyConsistency(benchmark::State& state) {
+  const MemoryTree& tree = Tree();
+  const uint64_t size = tree.levels[0].size();
+  const uint64_t old_size = size / 2 + 1;
+  const std::vector<Hash> proof = ConsistencyProof(old_size, size, tree.Reader()).value();
+  std::vector<Hash> leaves(tree.levels[0].begin(), tree.levels[0].begin() + old_size);
+  const Hash old_root = RootFromLeafHashes(leaves);
+  for (auto _ : state) {
+    if (!VerifyConsistency(old_size, size, old_root, tree.root, proof).ok()) {
+      state.SkipWithError("proof failed");
+    }
+  }
+  state.counters["proof_hashes"] = static_cast<double>(proof.size());
+}
+BENCHMARK(BM_VerifyConsistency);
+
 // Proof length grows with log n: the same proof at tree sizes 2^10 .. 2^20.
 void BM_InclusionProofBySize(benchmark::State& state) {
   const MemoryTree& tree = Tree();
@@ -211,6 +240,7 @@ struct DiskLedger {
   explicit DiskLedger(uint64_t entries) {
     LedgerOptions o;
     o.data_dir = dir.path();
+    o.scrub_entries_per_second = 0;  // no background reads beside the timed ones
     ledger = Ledger::Open(o).value();
     const Identity op{"operator", PrivateKey::LoadPemFile(dir.path() + "/operator.pem").value()};
     const auto [rb, rs] = testing::Signed(
@@ -234,25 +264,46 @@ DiskLedger& Disk() {
   return d;
 }
 
-// The receipt proof of an old entry: log2(n) RocksDB reads (block cache warm).
+// Making the proof of an old entry alone: log2(n) RocksDB reads (block cache warm).
 void BM_InclusionProofFromRocksDb(benchmark::State& state) {
   Ledger& ledger = *Disk().ledger;
   const uint64_t size = ledger.Size();
+  const NodeReader read = [&ledger](int level, uint64_t index) {
+    return ledger.store().GetNode(level, index);
+  };
   uint64_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ledger.InclusionProof(i, size));
+    benchmark::DoNotOptimize(InclusionProof(i, size, read));
     i = (i + 7919) % (size / 2);  // the older half: outside the node cache
   }
 }
 BENCHMARK(BM_InclusionProofFromRocksDb);
 
-// The receipt proof of one of the newest entries: from the node cache.
-void BM_InclusionProofNewest(benchmark::State& state) {
+// The same proof as GetInclusionProof serves it (Ledger::InclusionProof): the
+// entry read for its leaf hash, the proof, and its check against the checkpoint.
+void BM_ServedInclusionProofFromRocksDb(benchmark::State& state) {
   Ledger& ledger = *Disk().ledger;
-  const uint64_t size = ledger.Size();
+  const auto [size, note] = ledger.LatestCheckpoint();
   uint64_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ledger.InclusionProof(size - 1 - i, size));
+    benchmark::DoNotOptimize(ledger.InclusionProof(i, note));
+    i = (i + 7919) % (size / 2);
+  }
+}
+BENCHMARK(BM_ServedInclusionProofFromRocksDb);
+
+// The proof of one of the newest entries, from the node cache, with a leaf
+// hash in hand, as a receipt's and a bundle's: the proof and its check.
+void BM_InclusionProofNewest(benchmark::State& state) {
+  Ledger& ledger = *Disk().ledger;
+  const auto [size, note] = ledger.LatestCheckpoint();
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    leaves.push_back(LeafHash(ledger.GetEntry(size - 1 - i).value()));
+  }
+  uint64_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ledger.InclusionProof(size - 1 - i, leaves[i], note));
     i = (i + 1) % 1000;
   }
 }
@@ -282,6 +333,24 @@ void BM_FindRecordIdMiss(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(store.FindRecordId("refiner", "new-" + std::to_string(i++)));
 }
 BENCHMARK(BM_FindRecordIdMiss);
+
+// The background scrub's work per entry (ledger/scrub.h): re-hash, leaf and
+// interior node reads, chain link, and the checkpoints it passes (one per
+// commit group here: 1000 entries), in steps of 256 entries as its thread takes them.
+void BM_ScrubEntries(benchmark::State& state) {
+  Ledger& ledger = *Disk().ledger;
+  LedgerMetrics metrics;
+  ScrubPass pass(ScrubSource{.store = &ledger.store(),
+                             .size = [&ledger] { return ledger.Size(); },
+                             .key_handovers = [] { return std::vector<uint64_t>(); },
+                             .report = [&state](const Damage& d,
+                                                uint64_t) { state.SkipWithError(d.what.c_str()); },
+                             .metrics = &metrics});
+  uint64_t entries = 0;
+  for (auto _ : state) entries += pass.Step(256).value();
+  state.SetItemsProcessed(static_cast<int64_t>(entries));
+}
+BENCHMARK(BM_ScrubEntries);
 
 }  // namespace
 }  // namespace touchstone

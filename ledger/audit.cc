@@ -108,8 +108,7 @@ absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view no
                                         const NoteVerifier& pinned, const AuditOptions& options,
                                         MemoryState* rebuilt_out) {
   AuditReport report;
-  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
-  ASSIGN_OR_RETURN(const Checkpoint claimed, Checkpoint::FromText(parsed.text));
+  ASSIGN_OR_RETURN(const Checkpoint claimed, ParseCheckpointNote(note));
   ASSIGN_OR_RETURN(CheckpointKeys keys, GenesisKeys(mirror));
   if (keys.Latest().name != claimed.origin) {
     return absl::DataLossError(absl::StrCat("entry 0 starts log '", keys.Latest().name,

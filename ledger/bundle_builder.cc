@@ -10,6 +10,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/key_handover.h"
 #include "ledger/log_policy.h"
+#include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/state_view.h"
@@ -164,16 +165,27 @@ absl::StatusOr<std::string> LedgerBundleSource::Entry(uint64_t index) const {
   return ledger_.GetEntry(index);
 }
 
-absl::StatusOr<std::vector<Hash>> LedgerBundleSource::Proof(uint64_t index, uint64_t size) const {
-  return ledger_.InclusionProof(index, size);
+absl::StatusOr<std::vector<Hash>> LedgerBundleSource::Proof(uint64_t index, std::string_view entry,
+                                                            uint64_t, std::string_view note) const {
+  return ledger_.InclusionProof(index, LeafHash(entry), note);
 }
 
 absl::StatusOr<std::string> MirrorBundleSource::Entry(uint64_t index) const {
   return mirror_.store().GetEntry(index);
 }
 
-absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, uint64_t size) const {
-  return mirror_.InclusionProof(index, size);
+absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, std::string_view entry,
+                                                            uint64_t size,
+                                                            std::string_view note) const {
+  ASSIGN_OR_RETURN(std::vector<Hash> proof, mirror_.InclusionProof(index, size));
+  ASSIGN_OR_RETURN(const Checkpoint cp, ParseCheckpointNote(note));
+  if (absl::Status s = VerifyInclusion(index, size, LeafHash(entry), proof, cp.root); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("the mirror's inclusion proof of entry ", index,
+                                            " at tree size ", size,
+                                            " does not verify against the checkpoint: ",
+                                            s.message()));
+  }
+  return proof;
 }
 
 absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
@@ -196,7 +208,7 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
   for (uint64_t index : indices) {
     if (index >= size) continue;
     ASSIGN_OR_RETURN(std::string entry, source.Entry(index));
-    ASSIGN_OR_RETURN(std::vector<Hash> proof, source.Proof(index, size));
+    ASSIGN_OR_RETURN(std::vector<Hash> proof, source.Proof(index, entry, size, note));
     TlogProof tlog{
         .extra = std::nullopt, .index = index, .hashes = std::move(proof), .checkpoint_note = note};
     v1::BundleEntry* e = bundle.add_entries();

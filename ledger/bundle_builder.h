@@ -34,17 +34,23 @@ class BundleSource {
   virtual const StateReader& State() const = 0;
   // The entry bytes at index; NOT_FOUND / OUT_OF_RANGE if absent.
   virtual absl::StatusOr<std::string> Entry(uint64_t index) const = 0;
-  // Inclusion proof of index in the tree of `size`; OUT_OF_RANGE if impossible.
-  virtual absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, uint64_t size) const = 0;
+  // Inclusion proof of `entry` (the bytes at `index`, as the bundle holds
+  // them) in the tree of the checkpoint `note` (of `size` entries), verified
+  // against that checkpoint's root before it is returned: DATA_LOSS if it does
+  // not verify; OUT_OF_RANGE if impossible.
+  virtual absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry,
+                                                  uint64_t size, std::string_view note) const = 0;
 };
 
-// A running ledger as a source: its committed state. Thread-safe (as Ledger).
+// A running ledger as a source: its committed state, and its proofs, each
+// checked by the ledger (Ledger::InclusionProof). Thread-safe (as Ledger).
 class LedgerBundleSource : public BundleSource {
  public:
   explicit LedgerBundleSource(const Ledger& ledger) : ledger_(ledger) {}
   const StateReader& State() const override { return ledger_.store(); }
   absl::StatusOr<std::string> Entry(uint64_t index) const override;
-  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, uint64_t size) const override;
+  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry, uint64_t size,
+                                          std::string_view note) const override;
 
  private:
   const Ledger& ledger_;
@@ -58,7 +64,8 @@ class MirrorBundleSource : public BundleSource {
       : mirror_(mirror), state_(state) {}
   const StateReader& State() const override { return state_; }
   absl::StatusOr<std::string> Entry(uint64_t index) const override;
-  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, uint64_t size) const override;
+  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry, uint64_t size,
+                                          std::string_view note) const override;
 
  private:
   const LogMirror& mirror_;
@@ -71,16 +78,18 @@ absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
                                                      const std::string& piece_id);
 
 // The bundle for `piece_id` against the checkpoint `note` of tree `size`:
-// records of the graph at indices below `size`, each with its proof.
-// RESOURCE_EXHAUSTED, as soon as it is known, if `max_bytes` is not 0 and the
-// serialized bundle would be bigger (the building stops there). Otherwise
-// errors as PieceGraphIndices, and the source's.
+// records of the graph at indices below `size`, each with its proof (checked
+// by the source against `note`). RESOURCE_EXHAUSTED, as soon as it is known, if
+// `max_bytes` is not 0 and the serialized bundle would be bigger (the building
+// stops there). Otherwise errors as PieceGraphIndices, and the source's:
+// DATA_LOSS for a proof that does not verify.
 absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
                                                  const std::string& piece_id, uint64_t size,
                                                  const std::string& note, size_t max_bytes = 0);
 
 // The bundle for `piece_id` against the ledger's latest checkpoint (or its
-// newest cosigned one when that covers the graph). Errors as the one above.
+// newest cosigned one when that covers the graph). Errors as PieceGraphIndices;
+// DATA_LOSS for a proof that fails its check (Ledger::InclusionProof).
 absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
                                                  const std::string& piece_id,
                                                  size_t max_bytes = 0);

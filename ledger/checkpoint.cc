@@ -88,6 +88,11 @@ absl::StatusOr<Checkpoint> Checkpoint::FromText(std::string_view text) {
   return cp;
 }
 
+absl::StatusOr<Checkpoint> ParseCheckpointNote(std::string_view note) {
+  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
+  return Checkpoint::FromText(parsed.text);
+}
+
 absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note, const NoteVerifier& verifier) {
   ASSIGN_OR_RETURN(std::string text, VerifyNote(note, verifier));
   ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::FromText(text));

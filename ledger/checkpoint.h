@@ -46,6 +46,10 @@ struct Checkpoint {
 // PERMISSION_DENIED if origin and key name differ.
 absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note, const NoteVerifier& verifier);
 
+// Parses a checkpoint note without checking any signature: for a note this
+// process signed or has verified. Errors as ParseNote and Checkpoint::FromText.
+absl::StatusOr<Checkpoint> ParseCheckpointNote(std::string_view note);
+
 // A parsed tlog-proof.
 struct TlogProof {
   std::optional<std::string> extra;  // decoded bytes of the "extra" line

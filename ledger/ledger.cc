@@ -45,6 +45,7 @@ struct Ledger::Pending {
   Hash leaf_hash{};
   uint64_t tree_size = 0;
   std::string checkpoint;
+  Hash root{};  // the root `checkpoint` states, which the receipt's proof is checked against
   bool duplicate = false;
 };
 
@@ -211,6 +212,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
       (!ledger->policy_ || ledger->policy_->SerializeAsString() != wanted.SerializeAsString());
   ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
   if (append_policy) RETURN_IF_ERROR(ledger->AppendPolicy(wanted));
+  ledger->StartScrub();
   return ledger;
 }
 
@@ -447,6 +449,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
 Ledger::~Ledger() { Shutdown(); }
 
 void Ledger::Shutdown() {
+  if (scrub_) scrub_->Stop();
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
@@ -529,7 +532,8 @@ absl::StatusOr<Receipt> Ledger::Await(Pending& p, absl::Time deadline) const {
   r.tree_size = p.tree_size;
   r.checkpoint = p.checkpoint;
   r.duplicate = p.duplicate;
-  ASSIGN_OR_RETURN(r.inclusion_proof, touchstone::InclusionProof(p.index, p.tree_size, Reader()));
+  // Checked against the checkpoint's root before it is handed out (ledger_proofs.cc).
+  ASSIGN_OR_RETURN(r.inclusion_proof, ProveInclusion(p.index, p.tree_size, p.leaf_hash, p.root));
   return r;
 }
 
@@ -817,12 +821,15 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     retry->leaf_hash = original->leaf_hash;
   }
   const auto [size, latest] = LatestCheckpoint();
+  // Read back from the note every receipt carries: what its proof is checked against.
+  const absl::StatusOr<Checkpoint> latest_cp = ParseCheckpointNote(latest);
   const absl::Time done = absl::Now();
   metrics_.CountCommit(group.size(), commit.ok() ? appended.size() : 0, done - started, done);
   for (auto& sp : group) {
     if (sp->status.ok()) {
       sp->tree_size = size;
       sp->checkpoint = latest;
+      if (latest_cp.ok()) sp->root = latest_cp->root;
     }
     metrics_.CountOutcome(sp->status, sp->duplicate);
     sp->done.Notify();
@@ -963,35 +970,12 @@ absl::StatusOr<std::string> Ledger::GetCheckpoint(uint64_t size) const {
   return store_->GetCheckpoint(size);
 }
 
-absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index, uint64_t tree_size) const {
-  const uint64_t current = Size();
-  if (tree_size > current || index >= tree_size) {
-    return absl::OutOfRangeError(absl::StrCat("no leaf ", index, " in a tree of size ", tree_size,
-                                              " (log size ", current, ")"));
-  }
-  return touchstone::InclusionProof(index, tree_size, Reader());
-}
-
 absl::StatusOr<uint64_t> Ledger::FindLeaf(const Hash& leaf_hash) const {
   ASSIGN_OR_RETURN(std::optional<uint64_t> index, store_->FindLeaf(leaf_hash));
   if (!index || *index >= Size()) {
     return absl::NotFoundError(absl::StrCat("no entry has leaf hash ", HashToHex(leaf_hash)));
   }
   return *index;
-}
-
-absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t old_size,
-                                                           uint64_t new_size) const {
-  const uint64_t current = Size();
-  if (new_size > current) {
-    return absl::OutOfRangeError(
-        absl::StrCat("size ", new_size, " is beyond the log (size ", current, ")"));
-  }
-  if (old_size == 0 || old_size > new_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a consistency proof needs 0 < old_size <= new_size, got ", old_size, " and ", new_size));
-  }
-  return touchstone::ConsistencyProof(old_size, new_size, Reader());
 }
 
 }  // namespace touchstone

@@ -8,6 +8,13 @@
 // state and one signed checkpoint in one synced WriteBatch, and only then
 // completes each submission. The caller then builds its receipt (inclusion
 // proof against that checkpoint) on its own thread.
+//
+// Read path: every inclusion proof (a receipt's included) and consistency
+// proof the ledger returns is verified against the checkpoint it is served
+// with before it leaves (ledger_proofs.cc, proof_check.h): one that fails is
+// DATA_LOSS naming the damaged stored value, counted in metrics() and reported
+// to LedgerOptions::on_damage, never returned. A background scrub (scrub.h)
+// re-checks the whole stored log at a bounded rate and reports the same way.
 #ifndef TOUCHSTONE_LEDGER_LEDGER_H_
 #define TOUCHSTONE_LEDGER_LEDGER_H_
 
@@ -18,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,7 +35,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/backup.h"
+#include "ledger/checkpoint.h"
 #include "ledger/compact_range.h"
+#include "ledger/damage.h"
 #include "ledger/hash.h"
 #include "ledger/limits.h"
 #include "ledger/metrics.h"
@@ -36,6 +46,7 @@
 #include "ledger/record.h"
 #include "ledger/registry.h"
 #include "ledger/rules.h"
+#include "ledger/scrub.h"
 #include "ledger/store.h"
 #include "ledger/worker_pool.h"
 
@@ -109,6 +120,15 @@ struct LedgerOptions {
   // until the storage is reopened; an append tries that at most this often.
   // Default: 1 second
   absl::Duration storage_retry_interval = absl::Seconds(1);
+  // Called for every damaged stored value the ledger finds: a proof that
+  // failed its check and was refused, or a finding of the scrub. On the thread
+  // that found it; must be thread-safe. touchstoned logs it as an error
+  // (event "data_loss"). Default: none (findings are still counted in metrics())
+  DamageSink on_damage;
+  // The background scrub (ledger/scrub.h) re-checks this many entries a second,
+  // with their tree nodes and checkpoints, pass after pass; 0 turns it off.
+  // Default: 200 (a pass over 10^7 entries in under 14 hours)
+  double scrub_entries_per_second = 200;
   // Test hook: every commit sleeps this long between signing its checkpoint and
   // writing its batch, so that a kill or a shutdown can be made to land there.
   // Default: 0
@@ -227,14 +247,31 @@ class Ledger {
   // The checkpoint issued at `size`; NOT_FOUND if none was issued at that size,
   // OUT_OF_RANGE if size > Size().
   absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
-  // Inclusion proof of `index` at `tree_size` (which must have a checkpoint).
-  // OUT_OF_RANGE if index >= tree_size or tree_size > Size().
-  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
+  // Inclusion proof of the entry at `index`, whose leaf hash is `leaf_hash`
+  // (that of the entry bytes served with it), in the tree of `checkpoint`: a
+  // checkpoint note of this log (LatestCheckpoint, LatestCosigned,
+  // GetCheckpoint) that the caller serves with the proof. The proof is
+  // verified against the checkpoint's root before it is returned. Errors:
+  // INVALID_ARGUMENT if `checkpoint` is not a checkpoint note; OUT_OF_RANGE if
+  // index >= its size or its size > Size(); DATA_LOSS if the proof cannot be
+  // made or does not verify, naming the damaged stored value (counted in
+  // metrics(), reported to options().on_damage); UNAVAILABLE from storage.
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, const Hash& leaf_hash,
+                                                   std::string_view checkpoint) const;
+  // The same for the entry stored at `index` (its leaf hash is computed from
+  // the stored bytes, which GetEntry serves).
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
+                                                   std::string_view checkpoint) const;
   // The index of the entry with this leaf hash; NOT_FOUND if none.
   absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
-  // Consistency proof; INVALID_ARGUMENT unless 0 < old_size <= new_size,
-  // OUT_OF_RANGE if new_size > Size().
-  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
+  // Consistency proof from old_size to the tree of `checkpoint` (as for
+  // InclusionProof), verified before it is returned from the root of the
+  // checkpoint issued at old_size (for a size none was issued at, the stored
+  // tree's root there) to the checkpoint's root. Errors: INVALID_ARGUMENT
+  // unless 0 < old_size <= the checkpoint's size, or if `checkpoint` is not a
+  // checkpoint note; otherwise as InclusionProof.
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size,
+                                                     std::string_view checkpoint) const;
 
   // Writes a consistent backup of the log and the operator key into a new
   // directory under `root` while appends continue (ledger/backup.h). Errors as
@@ -242,7 +279,7 @@ class Ledger {
   absl::StatusOr<BackupInfo> Backup(const std::string& root) const;
 
   const Store& store() const { return *store_; }
-  // What the ledger has done since it opened (ledger/metrics.h).
+  // What the ledger has done and found since it opened (ledger/metrics.h).
   const LedgerMetrics& metrics() const { return metrics_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
@@ -290,6 +327,23 @@ class Ledger {
   // Waits (until `deadline`) for a pending submission and builds its receipt.
   absl::StatusOr<Receipt> Await(Pending& pending, absl::Time deadline) const;
 
+  // Reads `note` (a checkpoint this log issued) for serving a proof with it.
+  // INVALID_ARGUMENT if it is not a checkpoint note, OUT_OF_RANGE beyond Size().
+  absl::StatusOr<Checkpoint> ServedCheckpoint(std::string_view note) const;
+  // The inclusion proof of leaf_hash at index in the tree of `size` with
+  // `root`, checked (InclusionProof's errors).
+  absl::StatusOr<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size,
+                                                   const Hash& leaf_hash, const Hash& root) const;
+  // Counts and reports a refused proof; returns DATA_LOSS with `message`.
+  // `source` is "inclusion_proof" or "consistency_proof".
+  absl::Status RefuseProof(const std::string& source, Damage damage, uint64_t tree_size,
+                           std::string message) const;
+  // Hands a finding to options_.on_damage, if set.
+  void ReportDamage(const std::string& source, Damage damage, uint64_t tree_size,
+                    std::string message) const;
+  // Starts the background scrub (a no-op thread-less Scrub if its rate is 0).
+  void StartScrub();
+
   void SequencerLoop();
   void CommitGroup(std::vector<std::shared_ptr<Pending>>& group);
   NodeReader Reader() const;
@@ -300,7 +354,8 @@ class Ledger {
   Registry registry_;
   // Nodes of committed groups only: written by the sequencer after its commit.
   NodeCache node_cache_;
-  LedgerMetrics metrics_;
+  // Counted into by const reads too (refused proofs).
+  mutable LedgerMetrics metrics_;
   WorkerPool verify_pool_;
 
   mutable absl::Mutex queue_mu_;
@@ -334,6 +389,8 @@ class Ledger {
   absl::Mutex rotate_mu_;
 
   std::thread sequencer_;
+  // Started by Open after the sequencer; stopped first by Shutdown.
+  std::unique_ptr<Scrub> scrub_;
 };
 
 }  // namespace touchstone

@@ -51,6 +51,23 @@ void LedgerMetrics::CountCommit(size_t group_size, size_t appended, absl::Durati
   }
 }
 
+void LedgerMetrics::CountProofVerifyFailure(bool consistency) {
+  proof_failures_[consistency ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+}
+
+void LedgerMetrics::ScrubChecked(uint64_t entries, uint64_t next, uint64_t pass_size) {
+  scrub_entries_.fetch_add(entries, std::memory_order_relaxed);
+  scrub_next_.store(next, std::memory_order_relaxed);
+  scrub_pass_size_.store(pass_size, std::memory_order_relaxed);
+}
+
+void LedgerMetrics::ScrubPassDone(absl::Time at) {
+  scrub_last_pass_micros_.store(absl::ToUnixMicros(at), std::memory_order_relaxed);
+  scrub_passes_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LedgerMetrics::CountScrubDamage() { scrub_damage_.fetch_add(1, std::memory_order_relaxed); }
+
 std::string LedgerMetrics::Prometheus(uint64_t log_size, uint64_t witnessed_size,
                                       absl::Time now) const {
   std::string out;
@@ -99,6 +116,41 @@ std::string LedgerMetrics::Prometheus(uint64_t log_size, uint64_t witnessed_size
                             : absl::StrFormat("%.3f", absl::ToDoubleSeconds(
                                                           now - absl::FromUnixMicros(last))),
                   "\n");
+  absl::StrAppend(&out,
+                  "# HELP touchstone_proof_verify_failures_total Proofs that failed verification "
+                  "against the checkpoint they were to be served with, refused with DATA_LOSS "
+                  "(damaged storage), by kind.\n"
+                  "# TYPE touchstone_proof_verify_failures_total counter\n"
+                  "touchstone_proof_verify_failures_total{kind=\"inclusion\"} ",
+                  proof_failures_[0].load(), "\n",
+                  "touchstone_proof_verify_failures_total{kind=\"consistency\"} ",
+                  proof_failures_[1].load(), "\n");
+  const int64_t scrubbed = scrub_last_pass_micros_.load();
+  absl::StrAppend(&out,
+                  "# HELP touchstone_scrub_entries_total Entries the background scrub re-hashed "
+                  "and checked with their tree nodes and checkpoints.\n"
+                  "# TYPE touchstone_scrub_entries_total counter\n"
+                  "touchstone_scrub_entries_total ", scrub_entries_.load(), "\n",
+                  "# HELP touchstone_scrub_damage_total Damaged stored values the scrub found "
+                  "(each logged once, as an error).\n"
+                  "# TYPE touchstone_scrub_damage_total counter\n"
+                  "touchstone_scrub_damage_total ", scrub_damage_.load(), "\n",
+                  "# HELP touchstone_scrub_passes_total Full passes of the scrub over the log.\n"
+                  "# TYPE touchstone_scrub_passes_total counter\n"
+                  "touchstone_scrub_passes_total ", scrub_passes_.load(), "\n",
+                  "# HELP touchstone_scrub_position Entries checked so far by the scrub's "
+                  "current pass.\n"
+                  "# TYPE touchstone_scrub_position gauge\n"
+                  "touchstone_scrub_position ", scrub_next_.load(), "\n",
+                  "# HELP touchstone_scrub_pass_size Entries the scrub's current pass checks "
+                  "(the log's size when it began).\n"
+                  "# TYPE touchstone_scrub_pass_size gauge\n"
+                  "touchstone_scrub_pass_size ", scrub_pass_size_.load(), "\n",
+                  "# HELP touchstone_scrub_last_full_pass_timestamp_seconds When the scrub last "
+                  "finished a full pass, in Unix seconds (0: not since start).\n"
+                  "# TYPE touchstone_scrub_last_full_pass_timestamp_seconds gauge\n"
+                  "touchstone_scrub_last_full_pass_timestamp_seconds ",
+                  absl::StrFormat("%.3f", static_cast<double>(scrubbed) / 1e6), "\n");
   return out;
 }
 

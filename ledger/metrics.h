@@ -1,5 +1,6 @@
 // The ledger's counters and histograms (submissions appended, refused by
-// reason, commit group sizes, commit latency, checkpoint time), and their
+// reason, commit group sizes, commit latency, checkpoint time, proofs refused
+// for failing their check, the background scrub's progress and findings), and their
 // Prometheus text exposition (format 0.0.4), served by touchstoned's HTTP port
 // at /metrics. No dependencies: plain atomics and strings.
 #ifndef TOUCHSTONE_LEDGER_METRICS_H_
@@ -32,6 +33,24 @@ class LedgerMetrics {
   // and was durable after `took` (signing, writing and syncing included).
   void CountCommit(size_t group_size, size_t appended, absl::Duration took, absl::Time at);
 
+  // A proof that failed its check against its checkpoint and was refused
+  // with DATA_LOSS (ledger/proof_check.h): a consistency or an inclusion proof.
+  void CountProofVerifyFailure(bool consistency);
+  // The scrub (ledger/scrub.h) checked `entries` more entries and is at entry
+  // `next` of a pass over `pass_size` entries.
+  void ScrubChecked(uint64_t entries, uint64_t next, uint64_t pass_size);
+  // The scrub finished a pass at `at`.
+  void ScrubPassDone(absl::Time at);
+  // The scrub found a damaged value (each one once).
+  void CountScrubDamage();
+
+  uint64_t proof_verify_failures(bool consistency) const {
+    return proof_failures_[consistency ? 1 : 0].load();
+  }
+  uint64_t scrub_entries() const { return scrub_entries_.load(); }
+  uint64_t scrub_passes() const { return scrub_passes_.load(); }
+  uint64_t scrub_damage() const { return scrub_damage_.load(); }
+
   // The exposition: every metric above, plus the gauges given (the log's size,
   // the newest witnessed size).
   std::string Prometheus(uint64_t log_size, uint64_t witnessed_size, absl::Time now) const;
@@ -54,6 +73,13 @@ class LedgerMetrics {
   std::atomic<int64_t> last_commit_micros_{0};
   Histogram<kGroupSizeBuckets.size()> group_size_;
   Histogram<kCommitSecondsBuckets.size()> commit_seconds_;
+  std::array<std::atomic<uint64_t>, 2> proof_failures_{};  // inclusion, consistency
+  std::atomic<uint64_t> scrub_entries_{0};
+  std::atomic<uint64_t> scrub_passes_{0};
+  std::atomic<uint64_t> scrub_damage_{0};
+  std::atomic<uint64_t> scrub_next_{0};
+  std::atomic<uint64_t> scrub_pass_size_{0};
+  std::atomic<int64_t> scrub_last_pass_micros_{0};
 };
 
 }  // namespace touchstone

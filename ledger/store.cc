@@ -31,15 +31,6 @@ enum Cf : int { kEntries = 1, kTree = 2, kCheckpoints = 3, kIndex = 4, kState = 
 // Pairs a scan reads under the lock before handing them to its callback.
 constexpr size_t kScanChunk = 256;
 
-std::string NodeKey(int level, uint64_t index) {
-  std::string k(9, '\0');
-  k[0] = static_cast<char>(level);
-  StoreBE(k.data() + 1, index, 8);
-  return k;
-}
-
-std::string LeafKey(const Hash& h) { return absl::StrCat("leaf/", HashBytes(h)); }
-
 std::string RecordIdKey(std::string_view signer, std::string_view record_id) {
   return absl::StrCat("rid/", Sv(signer), absl::string_view("\0", 1), Sv(record_id));
 }
@@ -60,6 +51,21 @@ rocksdb::ReadOptions Reading() {
 absl::Status Closed() { return absl::UnavailableError("the database is not open"); }
 
 }  // namespace
+
+std::string EntryKey(uint64_t index) { return EncodeU64(index); }
+
+std::string TreeNodeKey(int level, uint64_t index) {
+  std::string k(9, '\0');
+  k[0] = static_cast<char>(level);
+  StoreBE(k.data() + 1, index, 8);
+  return k;
+}
+
+std::string CheckpointKey(uint64_t size) { return EncodeU64(size); }
+
+std::string LeafIndexKey(const Hash& leaf_hash) {
+  return absl::StrCat("leaf/", HashBytes(leaf_hash));
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
@@ -83,16 +89,16 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
 }
 
 void StoreBatch::PutEntry(uint64_t index, std::string_view entry) {
-  puts_.push_back({kEntries, EncodeU64(index), std::string(entry)});
+  puts_.push_back({kEntries, EntryKey(index), std::string(entry)});
 }
 void StoreBatch::PutNode(int level, uint64_t index, const Hash& hash) {
-  puts_.push_back({kTree, NodeKey(level, index), HashBytes(hash)});
+  puts_.push_back({kTree, TreeNodeKey(level, index), HashBytes(hash)});
 }
 void StoreBatch::PutCheckpoint(uint64_t size, std::string_view note) {
-  puts_.push_back({kCheckpoints, EncodeU64(size), std::string(note)});
+  puts_.push_back({kCheckpoints, CheckpointKey(size), std::string(note)});
 }
 void StoreBatch::PutLeafIndex(const Hash& leaf_hash, uint64_t index) {
-  puts_.push_back({kIndex, LeafKey(leaf_hash), EncodeU64(index)});
+  puts_.push_back({kIndex, LeafIndexKey(leaf_hash), EncodeU64(index)});
 }
 void StoreBatch::PutRecordId(std::string_view signer, std::string_view record_id, uint64_t index) {
   puts_.push_back({kIndex, RecordIdKey(signer, record_id), EncodeU64(index)});
@@ -323,7 +329,7 @@ absl::StatusOr<uint64_t> Store::ReadTreeSize() const {
 }
 
 absl::StatusOr<std::string> Store::GetEntry(uint64_t index) const {
-  auto v = Get(kEntries, EncodeU64(index));
+  auto v = Get(kEntries, EntryKey(index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return absl::NotFoundError(absl::StrCat("no entry at index ", index));
   return std::move(**v);
@@ -335,7 +341,7 @@ absl::Status Store::ScanEntries(
   if (start >= end) return absl::OkStatus();
   uint64_t expected = start;
   bool failed_in_fn = false;
-  absl::Status s = Scan(kEntries, EncodeU64(start), EncodeU64(end),
+  absl::Status s = Scan(kEntries, EntryKey(start), EntryKey(end),
                         [&](std::string_view key, std::string_view value) -> absl::Status {
                           if (key.size() != 8) {
                             return absl::DataLossError("an entry key is not 8 bytes");
@@ -365,7 +371,7 @@ absl::Status Store::ScanEntries(
 }
 
 absl::StatusOr<Hash> Store::GetNode(int level, uint64_t index) const {
-  auto v = Get(kTree, NodeKey(level, index));
+  auto v = Get(kTree, TreeNodeKey(level, index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no tree node at level ", level, " index ", index));
@@ -378,7 +384,7 @@ absl::StatusOr<Hash> Store::GetNode(int level, uint64_t index) const {
 }
 
 absl::StatusOr<std::string> Store::GetCheckpoint(uint64_t size) const {
-  auto v = Get(kCheckpoints, EncodeU64(size));
+  auto v = Get(kCheckpoints, CheckpointKey(size));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no checkpoint was issued at size ", size));
@@ -395,8 +401,19 @@ absl::Status Store::ScanCheckpoints(
               });
 }
 
+absl::Status Store::ScanCheckpoints(
+    uint64_t start, uint64_t end,
+    const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
+  if (start >= end) return absl::OkStatus();
+  return Scan(kCheckpoints, CheckpointKey(start), CheckpointKey(end),
+              [&](std::string_view key, std::string_view value) -> absl::Status {
+                if (key.size() != 8) return absl::DataLossError("checkpoint key is not 8 bytes");
+                return fn(LoadBE(key.data(), 8), value);
+              });
+}
+
 absl::StatusOr<std::optional<uint64_t>> Store::FindLeaf(const Hash& leaf_hash) const {
-  auto v = Get(kIndex, LeafKey(leaf_hash));
+  auto v = Get(kIndex, LeafIndexKey(leaf_hash));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return std::nullopt;
   auto i = DecodeIndexValue(**v);

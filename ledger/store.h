@@ -135,6 +135,10 @@ class Store : public StateReader {
   // Calls fn(size, note) for every stored checkpoint, in increasing size.
   absl::Status ScanCheckpoints(
       const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  // The same for the checkpoints issued at sizes in [start, end).
+  absl::Status ScanCheckpoints(
+      uint64_t start, uint64_t end,
+      const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The index of the entry whose leaf hash is `leaf_hash`, if any.
   absl::StatusOr<std::optional<uint64_t>> FindLeaf(const Hash& leaf_hash) const;
   // The index of signer's record with that id, if any.
@@ -177,6 +181,12 @@ class Store : public StateReader {
   mutable absl::Mutex error_mu_;
   absl::Status write_error_ ABSL_GUARDED_BY(error_mu_);
 };
+
+// The keys of the layout above (raw bytes), for naming where a stored value is.
+std::string EntryKey(uint64_t index);
+std::string TreeNodeKey(int level, uint64_t index);
+std::string CheckpointKey(uint64_t size);
+std::string LeafIndexKey(const Hash& leaf_hash);
 
 // Maps a RocksDB status to an absl::Status with the same meaning (disk full ->
 // RESOURCE_EXHAUSTED, corruption -> DATA_LOSS, I/O -> UNAVAILABLE, ...).

@@ -56,7 +56,8 @@ absl::Status Cosigner::SendKeyHandovers(const WitnessEndpoint& w, uint64_t size,
   for (uint64_t index : ledger_->Info().key_handovers) {
     if (index >= size) break;
     ASSIGN_OR_RETURN(std::string entry, ledger_->GetEntry(index));
-    ASSIGN_OR_RETURN(std::vector<Hash> proof, ledger_->InclusionProof(index, size));
+    ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                     ledger_->InclusionProof(index, LeafHash(entry), note));
     req.handovers.push_back(HandoverProof{index, std::move(entry), std::move(proof)});
   }
   if (req.handovers.empty()) return absl::NotFoundError("the log has no key handover");
@@ -78,7 +79,7 @@ void Cosigner::CosignRound(uint64_t size, const std::string& note) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::vector<Hash> proof;
       if (w.known_size > 0 && w.known_size < size) {
-        absl::StatusOr<std::vector<Hash>> p = ledger_->ConsistencyProof(w.known_size, size);
+        absl::StatusOr<std::vector<Hash>> p = ledger_->ConsistencyProof(w.known_size, note);
         if (!p.ok()) {
           line = p.status();
           break;

@@ -182,9 +182,11 @@ grpc::Status LedgerService::GetInclusionProof(grpc::ServerContext*,
   auto cp = CheckpointFor(*ledger_, req->tree_size());
   if (!cp.ok()) return ToGrpc(cp.status());
   uint64_t index = 0;
+  absl::StatusOr<std::vector<Hash>> proof;
   switch (req->leaf_case()) {
     case v1::GetInclusionProofRequest::kIndex:
       index = req->index();
+      proof = ledger_->InclusionProof(index, cp->second);
       break;
     case v1::GetInclusionProofRequest::kLeafHash: {
       absl::StatusOr<Hash> h = HashFromBytes(req->leaf_hash());
@@ -192,12 +194,12 @@ grpc::Status LedgerService::GetInclusionProof(grpc::ServerContext*,
       absl::StatusOr<uint64_t> found = ledger_->FindLeaf(*h);
       if (!found.ok()) return ToGrpc(found.status());
       index = *found;
+      proof = ledger_->InclusionProof(index, *h, cp->second);
       break;
     }
     case v1::GetInclusionProofRequest::LEAF_NOT_SET:
       return grpc::Status(grpc::INVALID_ARGUMENT, "give a leaf index or a leaf hash");
   }
-  auto proof = ledger_->InclusionProof(index, cp->first);
   if (!proof.ok()) return ToGrpc(proof.status());
   resp->set_index(index);
   resp->set_tree_size(cp->first);
@@ -211,7 +213,7 @@ grpc::Status LedgerService::GetConsistencyProof(grpc::ServerContext*,
                                                 v1::ConsistencyProofResponse* resp) {
   auto cp = CheckpointFor(*ledger_, req->new_size());
   if (!cp.ok()) return ToGrpc(cp.status());
-  auto proof = ledger_->ConsistencyProof(req->old_size(), cp->first);
+  auto proof = ledger_->ConsistencyProof(req->old_size(), cp->second);
   if (!proof.ok()) return ToGrpc(proof.status());
   resp->set_old_size(req->old_size());
   resp->set_new_size(cp->first);

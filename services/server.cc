@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/cosignature.h"
 #include "ledger/status_macros.h"
+#include "services/log.h"
 #include "services/malformed_request.h"
 
 namespace touchstone {
@@ -29,6 +30,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials(options.tls));
   auto server = std::unique_ptr<Server>(new Server());
+  if (!options.ledger.on_damage) {
+    // Damaged storage is an alert: a proof was refused, or the scrub found it.
+    options.ledger.on_damage = [](const DamageReport& r) {
+      Log(LogLevel::kError, "data_loss", r.message,
+          {{"source", r.source},
+           {"column_family", r.damage.column_family},
+           {"key", r.damage.key.empty() ? "" : KeyHex(r.damage.key)},
+           {"entry_index", r.damage.entry_index},
+           {"tree_size", r.tree_size}});
+    };
+  }
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
   std::vector<WitnessEndpoint> witnesses;
   for (const std::string& flag : options.witnesses) {

@@ -71,6 +71,12 @@ int main(int argc, char** argv) {
                "accept records marked history_import (dated further back, certificates checked "
                "at their event time only), for importing history; recorded in the log's policy")
       ->envname("TOUCHSTONE_ALLOW_HISTORY_IMPORT");
+  app.add_option("--scrub_entries_per_second", options.ledger.scrub_entries_per_second,
+                 "the background scrub re-hashes this many stored entries a second, with their "
+                 "tree nodes and checkpoints, pass after pass, and logs damage (event "
+                 "data_loss); 0 turns it off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--port_file", port_file, "write the bound port to this file once serving");
   app.add_option("--witness", options.witnesses,
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");

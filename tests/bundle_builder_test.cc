@@ -147,6 +147,54 @@ TEST_F(BundleBuilderTest, MaxBytesRefusesABundleBiggerThanItAndAdmitsOneOfExactl
             absl::StatusCode::kResourceExhausted);
 }
 
+TEST_F(BundleBuilderTest, ABundleIsRefusedWhenOneOfItsProofsRestsOnAnAlteredTreeNode) {
+  Identity refiner = Register("refiner-1", v1::ROLE_REFINER);  // 1
+  Identity jeweler = Register("jeweler-1", v1::ROLE_JEWELER);  // 2
+  v1::Record lot = testing::LotRecord(refiner, "");
+  lot.mutable_lot_created()->set_lot_id("gold");
+  Append(refiner, lot);  // 3
+  v1::Record ship;
+  ship.mutable_custody_shipped()->set_shipment_id("s1");
+  ship.mutable_custody_shipped()->set_lot_id("gold");
+  ship.mutable_custody_shipped()->set_to_participant("jeweler-1");
+  Append(refiner, ship);  // 4
+  v1::Record receive;
+  receive.mutable_custody_received()->set_shipment_id("s1");
+  receive.mutable_custody_received()->set_lot_id("gold");
+  Append(jeweler, receive);  // 5
+  v1::Record piece;
+  piece.mutable_piece_registered()->set_piece_id("RING-1");
+  auto* m = piece.mutable_piece_registered()->add_metal_inputs();
+  m->set_lot_id("gold");
+  m->set_quantity(3000);
+  piece.mutable_piece_registered()->add_claims(v1::CLAIM_RECYCLED_METAL);
+  ASSERT_EQ(Append(jeweler, piece), 6u);
+  for (int i = 0; i < 3; ++i) {  // 7, 8, 9
+    v1::Record other = testing::LotRecord(refiner, "");
+    other.mutable_lot_created()->set_lot_id("other-" + std::to_string(i));
+    Append(refiner, other);
+  }
+  ASSERT_TRUE(BuildPieceBundle(*ledger_, "RING-1").ok());
+
+  // Node (1, 2), the hash of leaves 4 and 5, is on the proof of entry 6.
+  ledger_.reset();
+  {
+    std::unique_ptr<Store> store = Store::Open({.path = dir_.path() + "/db"}).value();
+    StoreBatch batch = store->NewBatch();
+    batch.PutNode(1, 2, LeafHash("altered"));
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  LedgerOptions o;
+  o.data_dir = dir_.path();
+  ledger_ = Ledger::Open(o).value();
+  absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(*ledger_, "RING-1");
+  EXPECT_EQ(bundle.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(bundle.status().message()),
+              ::testing::AllOf(::testing::HasSubstr("inclusion proof of entry 6 at tree size 10"),
+                               ::testing::HasSubstr("tree node level 1 index 2 (entries 4 to 5)")));
+  EXPECT_EQ(ledger_->metrics().proof_verify_failures(/*consistency=*/false), 1u);
+}
+
 TEST_F(BundleBuilderTest, UnknownPieceIsNotFound) {
   EXPECT_EQ(BuildPieceBundle(*ledger_, "nope").status().code(), absl::StatusCode::kNotFound);
 }

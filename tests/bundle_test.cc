@@ -392,7 +392,10 @@ TEST_F(BundleVerifyTest, AProofWithAFlippedHashOrAnotherCheckpointIsRefused) {
   const uint64_t old_size = ledger().Size() - 1;
   TlogProof older{.extra = std::nullopt,
                   .index = b.entries(2).index(),
-                  .hashes = ledger().InclusionProof(b.entries(2).index(), old_size).value(),
+                  .hashes = ledger()
+                                .InclusionProof(b.entries(2).index(),
+                                                ledger().GetCheckpoint(old_size).value())
+                                .value(),
                   .checkpoint_note = ledger().GetCheckpoint(old_size).value()};
   b.mutable_entries(2)->set_tlog_proof(older.ToText());
   r = Verify(b);

@@ -117,8 +117,9 @@ class KeyHandoverTest : public ::testing::Test {
     std::vector<HandoverProof> out;
     for (uint64_t h : ledger_->Info().key_handovers) {
       if (h >= size) continue;
-      out.push_back(HandoverProof{h, ledger_->GetEntry(h).value(),
-                                  ledger_->InclusionProof(h, size).value()});
+      out.push_back(HandoverProof{
+          h, ledger_->GetEntry(h).value(),
+          ledger_->InclusionProof(h, ledger_->GetCheckpoint(size).value()).value()});
     }
     return out;
   }
@@ -381,7 +382,7 @@ TEST_F(KeyHandoverTest, AWitnessFollowsTheHandoverAndKeepsTheNewKeyAcrossRestart
   auto [handover, next] = Rotate("next");
   ASSERT_TRUE(SubmitLot(refiner, "after").ok());
   const auto [size, note] = ledger_->LatestCheckpoint();
-  const AddCheckpointRequest add{before_size, ledger_->ConsistencyProof(before_size, size).value(),
+  const AddCheckpointRequest add{before_size, ledger_->ConsistencyProof(before_size, note).value(),
                                  note};
   EXPECT_EQ(w->AddCheckpoint(add).kind, AddCheckpointResult::Kind::kBadSignature);
 
@@ -408,7 +409,7 @@ TEST_F(KeyHandoverTest, AWitnessFollowsTheHandoverAndKeepsTheNewKeyAcrossRestart
   ASSERT_TRUE(SubmitLot(refiner, "later").ok());
   const auto [later_size, later] = ledger_->LatestCheckpoint();
   EXPECT_TRUE(w->AddCheckpoint(AddCheckpointRequest{
-                  size, ledger_->ConsistencyProof(size, later_size).value(), later})
+                  size, ledger_->ConsistencyProof(size, later).value(), later})
                   .ok());
   const std::string by_retired_key =
       NoteSigner::Create(genesis_key().name, op().key)

@@ -307,7 +307,7 @@ TEST_F(LedgerTest, EveryCheckpointIsConsistentWithTheLatest) {
                   .ScanCheckpoints([&](uint64_t s, std::string_view n) {
                     Checkpoint old = VerifyCheckpoint(n, ledger_->verifier()).value();
                     EXPECT_EQ(old.size, s);
-                    auto proof = ledger_->ConsistencyProof(s, size).value();
+                    auto proof = ledger_->ConsistencyProof(s, note).value();
                     EXPECT_TRUE(VerifyConsistency(s, size, old.root, latest.root, proof).ok()) << s;
                     ++checked;
                     return absl::OkStatus();
@@ -319,9 +319,17 @@ TEST_F(LedgerTest, EveryCheckpointIsConsistentWithTheLatest) {
 TEST_F(LedgerTest, ReadsOutsideTheLogAreOutOfRange) {
   EXPECT_EQ(ledger_->GetEntry(1).status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(ledger_->GetCheckpoint(2).status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(ledger_->InclusionProof(1, 1).status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(ledger_->ConsistencyProof(1, 5).status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(ledger_->ConsistencyProof(0, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string note = ledger_->LatestCheckpoint().second;  // size 1
+  EXPECT_EQ(ledger_->InclusionProof(1, note).status().code(), absl::StatusCode::kOutOfRange);
+  // A checkpoint of a size the log has not reached.
+  const Checkpoint beyond{.origin = "test.example/ledger", .size = 5, .root = Hash{}, .extensions = {}};
+  EXPECT_EQ(ledger_->ConsistencyProof(1, ledger_->signer()->Sign(beyond.ToText()).value())
+                .status()
+                .code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ledger_->ConsistencyProof(0, note).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->InclusionProof(0, "not a note").status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ledger_->FindLeaf(Hash{}).status().code(), absl::StatusCode::kNotFound);
 }
 
