@@ -26,6 +26,7 @@ using testing::LotRecord;
 using testing::Signed;
 
 constexpr uint64_t kSize = 40;
+constexpr char kOrigin[] = "test.example/ledger";
 
 class ProofCheckTest : public ::testing::Test {
  protected:
@@ -33,11 +34,11 @@ class ProofCheckTest : public ::testing::Test {
     Open();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
     refiner_ = testing::NewIdentity("refiner-1");
-    auto reg = Signed(op_, testing::RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg"));
+    auto reg = Signed(op_, testing::RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg"), kOrigin);
     ASSERT_TRUE(ledger_->Submit(reg.first, reg.second).ok());
     while (ledger_->Size() < kSize) {  // one checkpoint per size
       records_.push_back(
-          Signed(refiner_, LotRecord(refiner_, "lot-" + std::to_string(ledger_->Size()))));
+          Signed(refiner_, LotRecord(refiner_, "lot-" + std::to_string(ledger_->Size())), kOrigin));
       ASSERT_TRUE(ledger_->Submit(records_.back().first, records_.back().second).ok());
     }
   }
@@ -45,7 +46,7 @@ class ProofCheckTest : public ::testing::Test {
   void Open() {
     LedgerOptions o;
     o.data_dir = dir_.path();
-    o.origin = "test.example/ledger";
+    o.origin = kOrigin;
     o.scrub_entries_per_second = 0;  // scrub_test.cc tests the scrub
     // The start-up check re-hashes the newest entries against their leaf hashes:
     // keep it off the entries these tests alter (20, 21), as it is off a long log's old ones.
@@ -162,7 +163,7 @@ TEST_F(ProofCheckTest, TheReceiptOfARetryOverAnAlteredNodeIsRefusedNewReceiptsAr
   EXPECT_EQ(retry.status().code(), absl::StatusCode::kDataLoss) << retry.status();
   EXPECT_THAT(retry.status().message(),
               AllOf(HasSubstr("inclusion proof of entry 26"), HasSubstr("level 1 index 12")));
-  auto fresh = Signed(refiner_, LotRecord(refiner_, "fresh"));
+  auto fresh = Signed(refiner_, LotRecord(refiner_, "fresh"), kOrigin);
   absl::StatusOr<Receipt> r = ledger_->Submit(fresh.first, fresh.second);
   ASSERT_TRUE(r.ok()) << r.status();
   const Checkpoint cp = VerifyCheckpoint(r->checkpoint, ledger_->verifier()).value();
