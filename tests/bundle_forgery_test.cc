@@ -145,6 +145,31 @@ TEST_F(ForgeryTest, ARecordSignedWithAKeyRevokedBeforeItIsRefused) {
   EXPECT_TRUE(Verify().ok()) << Verify().status();
 }
 
+TEST_F(ForgeryTest, ARecordSignedWithAKeyTheOperatorAddedIsFlaggedNotHidden) {
+  // The operator may add a key to any participant and then sign as it: the
+  // bundle verifies (the operator may), but the timeline says whose word it is.
+  GoldLot("gold-1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  Ship(refiner_, jeweler_, "gold-1");
+  const PrivateKey added = PrivateKey::Generate().value();
+  v1::Record add;
+  add.mutable_key_added()->set_participant_id(jeweler_.id);
+  add.mutable_key_added()->mutable_key()->set_ed25519(added.public_key().raw());
+  const uint64_t added_at = log_.Append(log_.op(), add);
+  const uint64_t piece = Piece({}, "gold-1", {v1::CLAIM_RECYCLED_METAL}, &added);
+  absl::StatusOr<BundleReport> r = Verify();
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string flag = "signed with key " + added.public_key().Fingerprint() +
+                           ", which 'operator' added for 'jeweler' at entry " +
+                           std::to_string(added_at);
+  EXPECT_EQ(r->timeline.at(piece).key_added_by_other, flag);
+  EXPECT_THAT(r->warnings, ::testing::Contains("entry " + std::to_string(piece) + " is " + flag +
+                                               ": it is theirs only on that word"));
+  // No record signed with a key its own signer registered is flagged.
+  for (const TimelineEntry& t : r->timeline) {
+    if (t.index != piece) EXPECT_EQ(t.key_added_by_other, "") << t.index;
+  }
+}
+
 TEST_F(ForgeryTest, AClaimTheRecordsDoNotSupportIsRefused) {
   GoldLot("mined", v1::ORIGIN_CLASS_MINED);
   GoldLot("recycled", v1::ORIGIN_CLASS_RECYCLED_PRE_CONSUMER, {});
