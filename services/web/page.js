@@ -284,7 +284,7 @@ function renderStory(result) {
     const addedBy = e.signedWith?.addedBy && e.signedWith.addedBy !== r.signer ? e.signedWith.addedBy : null;
     return el('li', { class: wrong || byOperator(e) || addedBy ? 'wrong' : '' },
       el('p', { class: 'when' }, timeEl(r.event_time_micros), ` · recorded `, timeEl(e.recordedAt), ` · entry ${e.index}`),
-      late > LATE_MICROS && el('p', { class: 'note late' }, `Recorded ${Math.floor(late / 86400e6)} days after the date it gives: the date is the signer's word.`),
+      late > LATE_MICROS && el('p', { class: 'note late' }, `Recorded ${Math.floor(late / 86400e6)} day${late >= 2 * 86400e6 ? 's' : ''} after the date it gives: the date is the signer's word.`),
       el('p', {}, el('strong', {}, m.name(r.signer)), ` ${describe(m, e)}`),
       byOperator(e) && el('p', { class: 'note operator-key' }, `The ledger operator, not ${m.name(b.participant_id)}, changed this participant's keys: records signed with such a key are theirs only on the operator's word.`),
       addedBy && el('p', { class: 'note operator-key' }, `Signed with a key that ${m.name(addedBy)} added for ${m.name(r.signer)} (entry ${e.signedWith.addedIndex}), not one ${m.name(r.signer)} registered itself.`),
