@@ -37,7 +37,7 @@ import zlib
 
 import forge_bundle
 from e2e_support import (Server, clean_env, encode_fields, parse_binaries, parse_fields, proto_fields,
-                         start_witness)
+                         read_port_file, start_witness)
 
 ARGS = None
 P = "w"
@@ -112,12 +112,7 @@ class PageTest(unittest.TestCase):
                              "--witness", "%s=%s" % (cls.witness.url, cls.witness.vkey)])
         cls.addClassCleanup(cls.server.kill)
         cls.server.start()
-        deadline = time.monotonic() + 20
-        while not os.path.exists(http_port_file):
-            assert time.monotonic() < deadline, "no HTTP port file:\n" + cls.server.log()
-            time.sleep(0.02)
-        with open(http_port_file) as f:
-            cls.base = "http://127.0.0.1:%d" % int(f.read())
+        cls.base = "http://127.0.0.1:%d" % read_port_file(http_port_file, cls.server)
         cls.keys_dir = os.path.join(cls.tmp, "keys")
         code, out, err = run("--server", cls.server.addr, "demo", "--prefix", P,
                              "--operator_key", cls.operator_key, "--keys_dir", cls.keys_dir)

@@ -14,7 +14,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import forge_bundle  # noqa: E402
-from e2e_support import Server, clean_env, parse_fields, start_witness  # noqa: E402
+from e2e_support import (Server, clean_env, parse_fields, read_port_file,  # noqa: E402
+                         start_witness)
 
 PREFIX = "c"
 # Every piece `touchstone demo` makes (services/cli_demo.cc), by its short name.
@@ -56,12 +57,7 @@ class DemoLog:
                               "--operator_key", self.operator_pem, "--witness",
                               "%s=%s" % (self.witness.url, self.witness.vkey),
                               "--witness_quorum", "1"]).start()
-        deadline = time.monotonic() + 20
-        while not os.path.exists(http_port_file):
-            assert time.monotonic() < deadline, "no HTTP port file:\n" + self.server.log()
-            time.sleep(0.02)
-        with open(http_port_file) as f:
-            self.base = "http://127.0.0.1:%d" % int(f.read())
+        self.base = "http://127.0.0.1:%d" % read_port_file(http_port_file, self.server)
         self.keys_dir = os.path.join(self.tmp, "keys")
         self.run("--server", self.server.addr, "demo", "--prefix", PREFIX,
                  "--operator_key", self.operator_pem, "--keys_dir", self.keys_dir)
