@@ -20,8 +20,8 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_machine.h"
 #include "grpcpp/grpcpp.h"
-#include "ledger/keys.h"
-#include "ledger/record.h"
+#include "ledger/log/keys.h"
+#include "ledger/provenance/record.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "proto/record.pb.h"
 #include "tests/test_util.h"
@@ -149,7 +149,7 @@ class RecordFactory {
 
   size_t record_bytes() const { return record_bytes_; }
   const std::vector<Identity>& participants() const { return participants_; }
-  // The log the records are signed for (ledger/record.h): set it to the
+  // The log the records are signed for (ledger/provenance/record.h): set it to the
   // server's origin (LogOrigin) before signing records it is to accept.
   void set_origin(std::string origin) { origin_ = std::move(origin); }
   const std::string& origin() const { return origin_; }
@@ -267,7 +267,7 @@ inline v1::LogInfo GetLogInfo(v1::Ledger::Stub& stub) {
 
 inline uint64_t LogSize(v1::Ledger::Stub& stub) { return GetLogInfo(stub).size(); }
 
-// The server's log origin, which record signatures bind (ledger/record.h).
+// The server's log origin, which record signatures bind (ledger/provenance/record.h).
 inline std::string LogOrigin(v1::Ledger::Stub& stub) { return GetLogInfo(stub).origin(); }
 
 inline grpc::ClientContext* Deadline(grpc::ClientContext& ctx) {

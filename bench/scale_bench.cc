@@ -21,7 +21,7 @@
 //     exec to the first answered GetLogInfo, and the server's RSS.
 //  5. GetPieceBundle("RING-1") from --clients clients for --seconds: bundles/s and
 //     latency; GetInclusionProof of random leaves the same way.
-//  6. Offline verification (ledger/bundle_verify.h) of the fetched bundle,
+//  6. Offline verification (ledger/bundle/bundle_verify.h) of the fetched bundle,
 //     in-process: time per bundle.
 // See bench/README.md.
 #include <signal.h>
@@ -44,11 +44,11 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
 #include "grpcpp/grpcpp.h"
-#include "ledger/bundle_verify.h"
-#include "ledger/checkpoint.h"
-#include "ledger/compact_range.h"
-#include "ledger/entry_format.h"
-#include "ledger/store.h"
+#include "ledger/bundle/bundle_verify.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/store/store.h"
 #include "ledger/worker_pool.h"
 #include "nlohmann/json.hpp"
 #include "proto/ledger_service.grpc.pb.h"

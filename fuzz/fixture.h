@@ -22,15 +22,15 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/bundle_builder.h"
-#include "ledger/checkpoint.h"
-#include "ledger/compact_range.h"
-#include "ledger/cosignature.h"
-#include "ledger/entry_format.h"
-#include "ledger/hash.h"
-#include "ledger/keys.h"
-#include "ledger/merkle.h"
-#include "ledger/note.h"
-#include "ledger/record.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/log/hash.h"
+#include "ledger/log/keys.h"
+#include "ledger/log/merkle.h"
+#include "ledger/log/note.h"
+#include "ledger/provenance/record.h"
 #include "ledger/tiles.h"
 #include "ledger/witness.h"
 #include "proto/bundle.pb.h"
@@ -239,7 +239,7 @@ class FixtureLog {
     r.set_event_time_micros(t);
     const std::string bytes = SerializeRecord(r);
     // A log as versions before LogPolicy made them: legacy signatures
-    // (ledger/record.h), so the checked-in corpus stays valid.
+    // (ledger/provenance/record.h), so the checked-in corpus stays valid.
     const std::string entry = EncodeEntry(index, t, prev_, bytes, SignLegacyRecord(who.key, bytes));
     prev_ = LeafHash(entry);
     std::vector<NewNode> nodes;

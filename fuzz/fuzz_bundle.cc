@@ -1,4 +1,4 @@
-// Fuzzes offline piece-bundle verification (ledger/bundle_verify.h): what a
+// Fuzzes offline piece-bundle verification (ledger/bundle/bundle_verify.h): what a
 // customer runs on a file anyone could have made. The input is a serialized
 // touchstone.v1.PieceBundle, verified with the fixture's log key and a quorum of
 // one witness. Invariant: an accepted bundle is the fixture's own piece under the
@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "fuzz/fixture.h"
-#include "ledger/bundle_verify.h"
+#include "ledger/bundle/bundle_verify.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchstone;

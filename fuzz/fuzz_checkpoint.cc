@@ -1,4 +1,4 @@
-// Fuzzes checkpoint text parsing and checkpoint verification (ledger/checkpoint.h).
+// Fuzzes checkpoint text parsing and checkpoint verification (ledger/log/checkpoint.h).
 // Invariants: a parsed checkpoint prints back to exactly its text (one encoding);
 // VerifyCheckpoint under the fixture's log key accepts only a checkpoint that key
 // signed (the fixture's, at some size), never a mutation of one.
@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz/fixture.h"
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchstone;

@@ -1,4 +1,4 @@
-// Fuzzes witness cosignature counting (ledger/cosignature.h, c2sp.org/tlog-cosignature).
+// Fuzzes witness cosignature counting (ledger/log/cosignature.h, c2sp.org/tlog-cosignature).
 // Invariants: the count never exceeds the number of distinct witness keys (the
 // fixture's witness listed twice and its key under a second name are one); a note
 // counted as cosigned by it carries the one checkpoint text it cosigned.
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "fuzz/fixture.h"
-#include "ledger/cosignature.h"
-#include "ledger/note.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/log/note.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchstone;

@@ -1,4 +1,4 @@
-// Fuzzes entry decoding (ledger/entry_format.h), which reads every stored entry,
+// Fuzzes entry decoding (ledger/log/entry_format.h), which reads every stored entry,
 // every entry in a bundle and every entry of a tiles export. Invariant: a decoded
 // entry re-encodes to exactly the bytes it came from (the format has one
 // encoding), and its views lie inside those bytes.
@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz/fixture.h"
-#include "ledger/entry_format.h"
+#include "ledger/log/entry_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchstone;

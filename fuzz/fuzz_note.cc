@@ -1,4 +1,4 @@
-// Fuzzes C2SP signed notes and verifier keys (ledger/note.h, ledger/cosignature.h).
+// Fuzzes C2SP signed notes and verifier keys (ledger/log/note.h, ledger/log/cosignature.h).
 // Invariants: a parsed note has a text ending in '\n' and 1..100 signature lines;
 // VerifyNote under the fixture's log key returns only a text that key signed; a
 // parsed verifier key prints back to exactly its string (but for the case of
@@ -11,8 +11,8 @@
 #include "absl/strings/ascii.h"
 
 #include "fuzz/fixture.h"
-#include "ledger/cosignature.h"
-#include "ledger/note.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/log/note.h"
 
 namespace {
 

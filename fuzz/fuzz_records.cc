@@ -1,10 +1,10 @@
-// Fuzzes record decoding and the provenance rules (ledger/record.h, ledger/rules.h)
+// Fuzzes record decoding and the provenance rules (ledger/provenance/record.h, ledger/provenance/rules.h)
 // on a fresh in-memory state. The input is a tlog-tiles entry bundle (u16 length
 // || entry bytes, ...; the seeds are the fixture's log): each entry is decoded,
 // its record parsed, and the first genesis record and every record after it run
 // through the rules as one commit group (ApplyGenesis, CheckAndApply), with the
 // entry's recorded-at time as the server clock. Signatures are not checked (a
-// fuzzer cannot forge them; ledger/rebuild.cc and the tests check them): the key
+// fuzzer cannot forge them; ledger/provenance/rebuild.cc and the tests check them): the key
 // the signer registered under the record's key_id stands in for a verified one.
 //
 // A custom mutator (fuzz/proto_mutator.h) changes one field of one record, or the
@@ -16,7 +16,7 @@
 // leaves the group's state as it was and fails with a documented code; every
 // state value parses and no lot holds more than it was made with or less than
 // nothing; and replaying the accepted records one commit at a time (as
-// ledger/rebuild.cc does) derives exactly the group's state.
+// ledger/provenance/rebuild.cc does) derives exactly the group's state.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -30,11 +30,11 @@
 #include "fuzz/fixture.h"
 #include "fuzz/proto_mutator.h"
 #include "google/protobuf/stubs/logging.h"
-#include "ledger/entry_format.h"
-#include "ledger/record.h"
-#include "ledger/registry.h"
-#include "ledger/rules.h"
-#include "ledger/state_view.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/provenance/record.h"
+#include "ledger/provenance/registry.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
 #include "ledger/tiles.h"
 
 namespace touchstone {

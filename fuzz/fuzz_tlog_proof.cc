@@ -1,4 +1,4 @@
-// Fuzzes c2sp.org/tlog-proof@v1 files (ledger/checkpoint.h: TlogProof), the
+// Fuzzes c2sp.org/tlog-proof@v1 files (ledger/log/checkpoint.h: TlogProof), the
 // receipts clients keep and bundles carry. Invariants: a parsed proof prints back
 // to exactly its text; VerifyTlogProof under the fixture's log key accepts an
 // entry only at its own index in a tree the key signed, and never the entry next
@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "fuzz/fixture.h"
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchstone;

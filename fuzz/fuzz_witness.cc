@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "fuzz/fixture.h"
-#include "ledger/cosignature.h"
+#include "ledger/log/cosignature.h"
 #include "ledger/witness.h"
 
 namespace {

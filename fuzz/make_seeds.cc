@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fuzz/fixture.h"
-#include "ledger/bundle_verify.h"
+#include "ledger/bundle/bundle_verify.h"
 
 namespace {
 

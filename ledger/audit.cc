@@ -4,14 +4,14 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/canonical.h"
-#include "ledger/checkpoint.h"
-#include "ledger/compact_range.h"
-#include "ledger/entry_format.h"
-#include "ledger/key_handover.h"
-#include "ledger/note.h"
-#include "ledger/rebuild.h"
-#include "ledger/status_macros.h"
+#include "ledger/provenance/canonical.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/log/note.h"
+#include "ledger/provenance/rebuild.h"
+#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 namespace {

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "ledger/checkpoint.h"
-#include "ledger/note.h"
-#include "ledger/rules.h"
-#include "ledger/state_view.h"
-#include "ledger/store.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/note.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
+#include "ledger/store/store.h"
 
 namespace touchstone {
 
@@ -30,7 +30,7 @@ struct AuditReport {
   std::string origin;
   std::string verifier_key;  // the genesis entry's checkpoint key
   // The checkpoint key in force at the end and the handovers that led to it
-  // from the genesis key (ledger/key_handover.h).
+  // from the genesis key (ledger/provenance/key_handover.h).
   std::string checkpoint_key;
   std::vector<uint64_t> key_handovers;
   uint64_t entries = 0;
@@ -38,7 +38,7 @@ struct AuditReport {
   uint64_t tree_nodes = 0;
   uint64_t state_keys = 0;
   Checkpoint checkpoint;  // AuditMirror: the verified checkpoint
-  // Entries whose record is not canonically encoded (ledger/canonical.h), each
+  // Entries whose record is not canonically encoded (ledger/provenance/canonical.h), each
   // "entry N: <first offence>". The ledger refuses such records since it checks
   // the encoding; a log may hold some from before. They do not fail the audit,
   // but every bundle verifier refuses a bundle that includes one.

@@ -10,8 +10,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/files.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/files.h"
+#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 namespace {

@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ledger/audit.h"
-#include "ledger/keys.h"
-#include "ledger/store.h"
+#include "ledger/log/keys.h"
+#include "ledger/store/store.h"
 
 namespace touchstone {
 

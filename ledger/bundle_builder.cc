@@ -7,15 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "ledger/checkpoint.h"
-#include "ledger/key_handover.h"
-#include "ledger/log_policy.h"
-#include "ledger/merkle.h"
-#include "ledger/record.h"
-#include "ledger/registry.h"
-#include "ledger/state_view.h"
-#include "ledger/status_macros.h"
-#include "ledger/strings.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/log/merkle.h"
+#include "ledger/provenance/record.h"
+#include "ledger/provenance/registry.h"
+#include "ledger/provenance/state_view.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {
@@ -39,7 +39,7 @@ class GraphWalk {
       if (!keys.ParseFromString(*raw)) return absl::DataLossError("stored checkpoint key state is corrupt");
       for (uint64_t i : keys.handovers()) AddIndex(i);
     }
-    // Every entry that set the log's policy (ledger/log_policy.h): a verifier
+    // Every entry that set the log's policy (ledger/provenance/log_policy.h): a verifier
     // needs each to know which signature form and time bound apply where.
     ASSIGN_OR_RETURN(std::optional<std::string> policy,
                      source_.State().GetState(std::string(kLogPolicyStateKey)));

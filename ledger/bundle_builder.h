@@ -7,7 +7,7 @@
 // those records cite, with its status changes; every signer's registration and
 // key records; every error declaration about any of these records; and, for
 // the whole log, every checkpoint key handover and every entry that set the
-// log's policy (the genesis and the LogPolicy entries: ledger/log_policy.h).
+// log's policy (the genesis and the LogPolicy entries: ledger/provenance/log_policy.h).
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 
@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "ledger/bundle_verify.h"  // kBundleFormat
+#include "ledger/bundle/bundle_verify.h"  // kBundleFormat
 #include "ledger/ledger.h"
 #include "ledger/log_mirror.h"
-#include "ledger/state_reader.h"
+#include "ledger/store/state_reader.h"
 #include "proto/bundle.pb.h"
 
 namespace touchstone {
@@ -30,7 +30,7 @@ namespace touchstone {
 class BundleSource {
  public:
   virtual ~BundleSource() = default;
-  // The derived state (ledger/state_view.h keys) the graph walk reads.
+  // The derived state (ledger/provenance/state_view.h keys) the graph walk reads.
   virtual const StateReader& State() const = 0;
   // The entry bytes at index; NOT_FOUND / OUT_OF_RANGE if absent.
   virtual absl::StatusOr<std::string> Entry(uint64_t index) const = 0;

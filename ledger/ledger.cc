@@ -12,16 +12,16 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "ledger/big_endian.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
-#include "ledger/files.h"
-#include "ledger/key_handover.h"
-#include "ledger/log_policy.h"
-#include "ledger/rules.h"
-#include "ledger/state_view.h"
-#include "ledger/status_macros.h"
-#include "ledger/strings.h"
+#include "ledger/base/big_endian.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/base/files.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 
 namespace touchstone {
 
@@ -30,7 +30,7 @@ struct Ledger::Prepared {
   std::string signature;
   v1::Record record;
   std::optional<PublicKey> key;
-  // The record signature version the signature was verified in (ledger/record.h).
+  // The record signature version the signature was verified in (ledger/provenance/record.h).
   uint32_t signature_version = kOriginBoundRecordSignatures;
   // A key handover: the key that signs checkpoints once it commits.
   std::shared_ptr<const NoteSigner> rotate_to;
@@ -411,7 +411,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   op->add_keys()->set_ed25519(operator_key.public_key().raw());
   if (!options_.legacy_log) *g->mutable_policy() = WantedPolicy();
   const std::string record_bytes = SerializeRecord(record);
-  // Signed in the form its own policy sets (ledger/log_policy.h).
+  // Signed in the form its own policy sets (ledger/provenance/log_policy.h).
   const std::string signature = options_.legacy_log
                                     ? SignLegacyRecord(operator_key, record_bytes)
                                     : SignRecord(operator_key, origin_, record_bytes);
@@ -481,7 +481,7 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
   }
   RETURN_IF_ERROR(CheckFieldLimits(parsed, options_.field_limits));
   ASSIGN_OR_RETURN(PublicKey key, registry_.SigningKey(parsed.signer(), parsed.key_id()));
-  // The form the policy in force at the entry sets (ledger/log_policy.h): a
+  // The form the policy in force at the entry sets (ledger/provenance/log_policy.h): a
   // policy entry's own, else the log's (after Open, always the origin-bound form).
   const v1::LogPolicy* carried = CarriedPolicy(parsed);
   const uint32_t version =

@@ -35,19 +35,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/backup.h"
-#include "ledger/checkpoint.h"
-#include "ledger/compact_range.h"
-#include "ledger/damage.h"
-#include "ledger/hash.h"
-#include "ledger/limits.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/store/damage.h"
+#include "ledger/log/hash.h"
+#include "ledger/provenance/limits.h"
 #include "ledger/metrics.h"
-#include "ledger/node_cache.h"
-#include "ledger/note.h"
-#include "ledger/record.h"
-#include "ledger/registry.h"
-#include "ledger/rules.h"
+#include "ledger/store/node_cache.h"
+#include "ledger/log/note.h"
+#include "ledger/provenance/record.h"
+#include "ledger/provenance/registry.h"
+#include "ledger/provenance/rules.h"
 #include "ledger/scrub.h"
-#include "ledger/store.h"
+#include "ledger/store/store.h"
 #include "ledger/worker_pool.h"
 
 namespace touchstone {
@@ -78,18 +78,18 @@ struct LedgerOptions {
   // costs ~340 us of CPU here: bench/RESULTS.md). A lone submission never
   // waits. Default: 500 us; zero turns it off.
   absl::Duration group_linger = absl::Microseconds(500);
-  // Most records one SubmitBatch call takes. Default: 1000 (ledger/limits.h)
+  // Most records one SubmitBatch call takes. Default: 1000 (ledger/provenance/limits.h)
   size_t max_batch = kDefaultMaxBatchRecords;
-  // Largest record accepted, in bytes. Default: 64 KiB (ledger/limits.h)
+  // Largest record accepted, in bytes. Default: 64 KiB (ledger/provenance/limits.h)
   size_t max_record_bytes = kDefaultMaxRecordBytes;
   // Length limits on the fields of submitted records, checked before the
-  // signature is. Default: see FieldLimits (ledger/limits.h)
+  // signature is. Default: see FieldLimits (ledger/provenance/limits.h)
   FieldLimits field_limits;
   // Clock for recorded_at, in microseconds since the epoch. Default: the system clock.
   std::function<int64_t()> now_micros;
   // Tolerances of the provenance rules. Default: see RuleOptions.
   RuleOptions rules;
-  // The log's policy (ledger/log_policy.h): how far before the time the log
+  // The log's policy (ledger/provenance/log_policy.h): how far before the time the log
   // records it a record may be dated. A new log's genesis carries the policy;
   // when an existing log's recorded policy differs (or it has none, being older
   // than LogPolicy), Open appends a LogPolicy entry. Must be above zero.
@@ -100,14 +100,14 @@ struct LedgerOptions {
   // Default: false
   bool allow_history_import = false;
   // Test hook: create a new log as versions before LogPolicy did (a genesis
-  // without a policy, legacy record signatures: ledger/record.h), and append no
+  // without a policy, legacy record signatures: ledger/provenance/record.h), and append no
   // policy when opening one. Default: false
   bool legacy_log = false;
   // On open, how many of the newest entries are re-hashed and chain-checked
   // against the stored tree before the log may be extended. Default: 1000
   uint64_t verify_tail_entries = 1000;
   // Receipts of the newest this many entries are proven from tree nodes kept in
-  // memory (ledger/node_cache.h) instead of storage reads; about 64 bytes each.
+  // memory (ledger/store/node_cache.h) instead of storage reads; about 64 bytes each.
   // Default: 16384
   uint64_t cached_leaves = uint64_t{1} << 14;
   // Threads that verify the signatures of one SubmitBatch call in parallel,
@@ -149,7 +149,7 @@ struct LogInfo {
   std::string origin;
   std::string verifier_key;  // the checkpoint key in force
   uint64_t size = 0;
-  // Indices of the checkpoint key handovers (ledger/key_handover.h), in order.
+  // Indices of the checkpoint key handovers (ledger/provenance/key_handover.h), in order.
   std::vector<uint64_t> key_handovers;
 };
 
@@ -160,7 +160,7 @@ class Ledger {
  public:
   // Opens the log in options.data_dir, creating it (operator key and genesis
   // entry, with the log's policy) if new; an existing log whose recorded policy
-  // differs from the options' gets a LogPolicy entry first (ledger/log_policy.h).
+  // differs from the options' gets a LogPolicy entry first (ledger/provenance/log_policy.h).
   // FAILED_PRECONDITION if the operator key does not match the log's genesis,
   // its file may be read by group or others, or the origin differs;
   // INVALID_ARGUMENT if max_backdate is not above zero; storage errors as
@@ -207,7 +207,7 @@ class Ledger {
 
   // Hands the checkpoint key over to the Ed25519 key in the PEM file
   // `new_key_path` (owner-only permissions): appends an OperatorKeyRotated
-  // record signed with the key in force (ledger/key_handover.h), signs the
+  // record signed with the key in force (ledger/provenance/key_handover.h), signs the
   // checkpoint it commits in with both keys and every later one with the new
   // key, and replaces the operator key file with the new key. The new key is
   // staged at <operator key path>.next before the append, so a crash after it
@@ -283,7 +283,7 @@ class Ledger {
   const LedgerMetrics& metrics() const { return metrics_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
-  // The committed state value at a state key (ledger/state_view.h), if any.
+  // The committed state value at a state key (ledger/provenance/state_view.h), if any.
   absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const {
     return store_->GetState(key);
   }
@@ -316,7 +316,7 @@ class Ledger {
   absl::Status VerifyTail(uint64_t size) const;
 
   // Parses and verifies on the caller's thread (the signature in the form of
-  // the log's policy in force: ledger/record.h). Key handovers and log policies
+  // the log's policy in force: ledger/provenance/record.h). Key handovers and log policies
   // are refused unless `internal` (RotateOperatorKey, AppendPolicy).
   absl::StatusOr<Prepared> Prepare(std::string record, std::string signature,
                                    bool internal = false) const;
@@ -367,7 +367,7 @@ class Ledger {
   // Owned by the sequencer thread (and by Open before it starts).
   CompactRange tree_;
   Hash last_leaf_hash_{};
-  // The log's policy in force (ledger/log_policy.h); nullopt before the first.
+  // The log's policy in force (ledger/provenance/log_policy.h); nullopt before the first.
   std::optional<v1::LogPolicy> policy_;
   absl::Time next_storage_retry_ = absl::InfinitePast();
   // Why appends are refused, until the head is reloaded after a failed write.

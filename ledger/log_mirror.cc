@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 namespace {

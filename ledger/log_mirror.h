@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "ledger/compact_range.h"
-#include "ledger/hash.h"
-#include "ledger/store.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/hash.h"
+#include "ledger/store/store.h"
 
 namespace touchstone {
 

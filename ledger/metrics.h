@@ -34,7 +34,7 @@ class LedgerMetrics {
   void CountCommit(size_t group_size, size_t appended, absl::Duration took, absl::Time at);
 
   // A proof that failed its check against its checkpoint and was refused
-  // with DATA_LOSS (ledger/proof_check.h): a consistency or an inclusion proof.
+  // with DATA_LOSS (ledger/store/proof_check.h): a consistency or an inclusion proof.
   void CountProofVerifyFailure(bool consistency);
   // The scrub (ledger/scrub.h) checked `entries` more entries and is at entry
   // `next` of a pass over `pass_size` entries.

@@ -32,11 +32,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/compact_range.h"
-#include "ledger/damage.h"
-#include "ledger/key_handover.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/store/damage.h"
+#include "ledger/provenance/key_handover.h"
 #include "ledger/metrics.h"
-#include "ledger/store.h"
+#include "ledger/store/store.h"
 
 namespace touchstone {
 
@@ -45,7 +45,7 @@ struct ScrubSource {
   const Store* store = nullptr;
   // The committed size: every entry, node and checkpoint below it is durable.
   std::function<uint64_t()> size;
-  // Indices of the checkpoint key handovers (ledger/key_handover.h), in order.
+  // Indices of the checkpoint key handovers (ledger/provenance/key_handover.h), in order.
   std::function<std::vector<uint64_t>()> key_handovers;
   // A damaged value found, with the size the pass checks up to.
   std::function<void(const Damage&, uint64_t pass_size)> report;

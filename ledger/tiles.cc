@@ -9,16 +9,16 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/big_endian.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
-#include "ledger/files.h"
-#include "ledger/key_handover.h"
-#include "ledger/log_policy.h"
-#include "ledger/merkle.h"
-#include "ledger/record.h"
-#include "ledger/status_macros.h"
-#include "ledger/strings.h"
+#include "ledger/base/big_endian.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/base/files.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/log/merkle.h"
+#include "ledger/provenance/record.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "proto/record.pb.h"
 
 namespace touchstone {
@@ -87,7 +87,7 @@ absl::StatusOr<CheckpointKeys> CheckGenesis(std::string_view entry, const EntryV
   }
   absl::StatusOr<CheckpointKeys> keys = CheckpointKeys::FromGenesisEntry(entry);
   if (!keys.ok()) return absl::DataLossError(absl::StrCat(Sv(bundle), ": ", keys.status().message()));
-  // In the form its own policy sets (ledger/log_policy.h).
+  // In the form its own policy sets (ledger/provenance/log_policy.h).
   if (!keys->Latest().key.Verify(
           RecordSigningMessage(SignatureVersion(CarriedPolicy(r)), r.genesis().origin(), e.record),
           e.signature)) {

@@ -11,7 +11,7 @@
 // but the last prefixed with "x": 1234067 -> x001/x234/067, 5 -> 005.
 // Hash i of tile N at level L is tree node (height 8*L, index N*256 + i); level 0
 // tiles hold leaf hashes. An entry bundle is each entry as a big-endian uint16
-// length followed by the entry bytes (ledger/entry_format.h), in index order;
+// length followed by the entry bytes (ledger/log/entry_format.h), in index order;
 // entry i of bundle N hashes (RFC 9162 leaf hash) to hash i of tile/0/N.
 // Full tiles and bundles never change; partial ones are superseded as the log grows.
 #ifndef TOUCHSTONE_LEDGER_TILES_H_
@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 #include "ledger/log_mirror.h"
-#include "ledger/note.h"
-#include "ledger/store.h"
+#include "ledger/log/note.h"
+#include "ledger/store/store.h"
 
 namespace touchstone {
 
@@ -90,7 +90,7 @@ struct TilesVerifyReport {
   uint64_t bundles = 0;
   uint64_t tiles = 0;  // hash tiles compared
   // The key that signed the checkpoint, reached from the genesis key through
-  // the handovers at these indices (ledger/key_handover.h).
+  // the handovers at these indices (ledger/provenance/key_handover.h).
   std::string checkpoint_key;
   std::vector<uint64_t> key_handovers;
 };

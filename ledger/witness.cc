@@ -16,11 +16,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "ledger/files.h"
-#include "ledger/key_handover.h"
-#include "ledger/status_macros.h"
-#include "ledger/strings.h"
-#include "ledger/trusted_head.h"
+#include "ledger/base/files.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
+#include "ledger/log/trusted_head.h"
 
 namespace touchstone {
 namespace {

@@ -37,7 +37,7 @@
 // The two signed notes together prove the log signed two histories; a file
 // that cannot be written does not change the answer.
 //
-// Checkpoint key handovers (ledger/key_handover.h), touchstone's addition to
+// Checkpoint key handovers (ledger/provenance/key_handover.h), touchstone's addition to
 // tlog-witness: when a log hands its checkpoint key over, its cosigner posts
 // the handovers and a checkpoint signed by the new key (KeyHandoverRequest).
 // The witness follows them from a key it trusts for that origin, as any
@@ -60,11 +60,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/checkpoint.h"
-#include "ledger/cosignature.h"
-#include "ledger/hash.h"
-#include "ledger/key_handover.h"
-#include "ledger/note.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/log/hash.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/log/note.h"
 
 namespace touchstone {
 

@@ -11,7 +11,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "nlohmann/json_fwd.hpp"
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "services/tls.h"
 
@@ -122,7 +122,7 @@ struct TrustedHead {
 // key that signed the trusted head (the pinned key, or `vkey` the first time,
 // which pins it) or, when the log rotated its checkpoint key since, with the
 // key its handover records lead to (fetched with their inclusion proofs,
-// ledger/key_handover.h), which is kept from then on; and consistent with the
+// ledger/provenance/key_handover.h), which is kept from then on; and consistent with the
 // trusted head. Keeps it as the new head; *report says what happened. DATA_LOSS
 // ("LOG INCONSISTENT ...") if the log rewound or forked; FAILED_PRECONDITION if
 // `vkey` differs from the pinned key; INVALID_ARGUMENT if nothing is pinned and

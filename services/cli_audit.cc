@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/audit.h"
 #include "ledger/log_mirror.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/tiles.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"

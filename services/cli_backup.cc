@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/backup.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/status_macros.h"
 #include "proto/admin_service.grpc.pb.h"
 #include "services/cli.h"
 #include "services/status_convert.h"

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/status_macros.h"
-#include "ledger/store.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/store/store.h"
 #include "ledger/tiles.h"
 #include "services/cli.h"
 #include "services/cli_progress.h"

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "absl/strings/escaping.h"
-#include "ledger/keys.h"
-#include "ledger/note.h"
+#include "ledger/log/keys.h"
+#include "ledger/log/note.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
 

@@ -7,12 +7,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
-#include "ledger/record.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/provenance/record.h"
 #include "nlohmann/json.hpp"
-#include "ledger/status_macros.h"
-#include "ledger/strings.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "services/cli.h"
 #include "services/cli_hints.h"
 #include "services/status_convert.h"
@@ -70,7 +70,7 @@ absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw, bool json) {
   v1::Entry e;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetEntry(ctx.Call().get(), req, &e)));
   if (raw) return WriteFile("-", e.data());
-  if (json) {  // the entry decoded (ledger/entry_format.h), its record as protobuf JSON
+  if (json) {  // the entry decoded (ledger/log/entry_format.h), its record as protobuf JSON
     ASSIGN_OR_RETURN(EntryView view, DecodeEntry(e.data()));
     ASSIGN_OR_RETURN(v1::Record record, RecordOfEntry(index, e.data()));
     ASSIGN_OR_RETURN(std::string record_json, MessageToJson(record));

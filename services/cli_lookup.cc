@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "grpcpp/channel.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/status_macros.h"
 #include "proto/provenance_service.grpc.pb.h"
 #include "services/cli.h"
 #include "services/status_convert.h"

@@ -1,6 +1,6 @@
 // touchstone piece bundle|verify|show: a piece's provenance bundle
 // (proto/bundle.proto), fetched from the server, and verified offline with
-// nothing but the log's verifier key (ledger/bundle_verify.h).
+// nothing but the log's verifier key (ledger/bundle/bundle_verify.h).
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -11,12 +11,12 @@
 #include "absl/time/time.h"
 #include "ledger/audit.h"
 #include "ledger/bundle_builder.h"
-#include "ledger/bundle_rules.h"
-#include "ledger/bundle_verify.h"
-#include "ledger/rebuild.h"
+#include "ledger/bundle/bundle_rules.h"
+#include "ledger/bundle/bundle_verify.h"
+#include "ledger/provenance/rebuild.h"
 #include "ledger/tiles.h"
-#include "ledger/cosignature.h"
-#include "ledger/status_macros.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/base/status_macros.h"
 #include "proto/provenance_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"

@@ -12,11 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
-#include "ledger/merkle.h"
-#include "ledger/record.h"
-#include "ledger/status_macros.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/log/merkle.h"
+#include "ledger/provenance/record.h"
+#include "ledger/base/status_macros.h"
 #include "services/cli.h"
 #include "services/status_convert.h"
 
@@ -135,7 +135,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   auto stub = ctx.Stub();
   ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, s));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
-  // The signature binds the log's origin, the name of its key (ledger/record.h):
+  // The signature binds the log's origin, the name of its key (ledger/provenance/record.h):
   // with --vkey, a record is signed only for the log the user pinned.
   const std::string bytes = SerializeRecord(record);
   v1::SubmitRequest req;

@@ -2,7 +2,7 @@
 // client verified) and accept a newer one only with a valid consistency proof.
 // State: <state_dir>/<origin id>.checkpoint (the note), .vkey (the key pinned
 // first) and .ckey (the key that signs the head, once the log handed its
-// checkpoint key over: ledger/key_handover.h).
+// checkpoint key over: ledger/provenance/key_handover.h).
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,9 +10,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "ledger/key_handover.h"
-#include "ledger/status_macros.h"
-#include "ledger/trusted_head.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/log/trusted_head.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
 #include "services/status_convert.h"

@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "ledger/cosignature.h"
-#include "ledger/status_macros.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/witness.h"
 #include "services/witness_client.h"
 

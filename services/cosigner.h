@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "ledger/ledger.h"
-#include "ledger/note.h"
+#include "ledger/log/note.h"
 
 namespace touchstone {
 

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "httplib.h"
-#include "ledger/strings.h"
+#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/status_macros.h"
 #include "services/call_deadline.h"
 #include "services/malformed_request.h"
 #include "services/status_convert.h"

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/descriptor.h"
-#include "ledger/strings.h"
+#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {

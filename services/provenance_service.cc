@@ -4,9 +4,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/bundle_builder.h"
-#include "ledger/registry.h"
-#include "ledger/rules.h"
-#include "ledger/state_view.h"
+#include "ledger/provenance/registry.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
 #include "services/status_convert.h"
 
 namespace touchstone {

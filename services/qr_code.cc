@@ -9,7 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/strings.h"
+#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {

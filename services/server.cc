@@ -11,8 +11,8 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/cosignature.h"
-#include "ledger/status_macros.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/base/status_macros.h"
 #include "services/log.h"
 #include "services/malformed_request.h"
 

@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/status_macros.h"
+#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 namespace {

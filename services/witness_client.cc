@@ -6,8 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
-#include "ledger/status_macros.h"
-#include "ledger/strings.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/witness.h"
 
 namespace touchstone {

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "ledger/hash.h"
+#include "ledger/log/hash.h"
 
 namespace touchstone {
 

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 #include "tests/test_util.h"
 
 namespace touchstone {

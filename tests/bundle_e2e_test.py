@@ -58,7 +58,7 @@ def without_entry(bundle, index):
 
 
 def entry_offsets(data):
-    """Offsets of the entries (ledger/entry_format.h) inside a bundle file: "TSE1",
+    """Offsets of the entries (ledger/log/entry_format.h) inside a bundle file: "TSE1",
     an index, and a 64-byte signature right after the record."""
     found, at = [], data.find(b"TSE1")
     while at >= 0:

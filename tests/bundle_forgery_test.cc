@@ -12,9 +12,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/bundle_verify.h"
-#include "ledger/cosignature.h"
-#include "ledger/log_policy.h"
+#include "ledger/bundle/bundle_verify.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/provenance/log_policy.h"
 #include "tests/fake_log.h"
 
 namespace touchstone {

@@ -1,4 +1,4 @@
-// Tests of offline bundle verification (ledger/bundle_verify.h) on bundles the
+// Tests of offline bundle verification (ledger/bundle/bundle_verify.h) on bundles the
 // ledger builds (ledger/bundle_builder.h) for a realistic story: recycled gold
 // from scrap to castings and a lab-grown diamond from rough to graded stones,
 // three pieces, a sale, a revoked grading report, a stone replaced and a repair
@@ -13,8 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/bundle_builder.h"
-#include "ledger/bundle_verify.h"
-#include "ledger/checkpoint.h"
+#include "ledger/bundle/bundle_verify.h"
+#include "ledger/log/checkpoint.h"
 #include "ledger/audit.h"
 #include "ledger/tiles.h"
 #include "tests/test_util.h"
@@ -203,7 +203,7 @@ TEST_F(BundleVerifyTest, TheBandShowsTheErrorDeclarationBesideTheWrongRecord) {
 }
 
 // Records nothing else in a bundle refers to can be left out without a trace
-// (see ledger/bundle_verify.h); every other removal is caught and named.
+// (see ledger/bundle/bundle_verify.h); every other removal is caught and named.
 TEST_F(BundleVerifyTest, RemovingAnySingleRecordIsRefusedUnlessNothingRefersToIt) {
   std::set<std::string> undetected;
   for (const std::string piece : {"RING-1", "PENDANT-1", "BAND-1"}) {

@@ -1,8 +1,8 @@
-// The one encoding the ledger accepts (ledger/canonical.h): the shared vectors in
+// The one encoding the ledger accepts (ledger/provenance/canonical.h): the shared vectors in
 // tests/testdata/canonical_encoding.json, which the page's verifier must read
 // with the same verdict and words (tests/browser/verify_test.mjs), and the
 // ledger refusing a record in any other encoding, naming the first offence.
-#include "ledger/canonical.h"
+#include "ledger/provenance/canonical.h"
 
 #include <fstream>
 #include <sstream>
@@ -11,10 +11,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/audit.h"
-#include "ledger/bundle_rules.h"
-#include "ledger/bundle_verify.h"
+#include "ledger/bundle/bundle_rules.h"
+#include "ledger/bundle/bundle_verify.h"
 #include "ledger/log_mirror.h"
-#include "ledger/record.h"
+#include "ledger/provenance/record.h"
 #include "nlohmann/json.hpp"
 #include "proto/record.pb.h"
 #include "tests/fake_log.h"

@@ -1,6 +1,6 @@
 // Tests for C2SP checkpoints and tlog-proof files, including offline
 // verification against small trees whose roots and proofs are built by hand.
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 
 #include <string>
 #include <vector>
@@ -8,8 +8,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "ledger/hash.h"
-#include "ledger/note.h"
+#include "ledger/log/hash.h"
+#include "ledger/log/note.h"
 
 namespace touchstone {
 namespace {

@@ -188,7 +188,7 @@ def parse_consistency_body(data):
 
 
 def parse_entry(data):
-    """Entry v1 (ledger/entry_format.h), big-endian."""
+    """Entry v1 (ledger/log/entry_format.h), big-endian."""
     assert data[:4] == b"TSE1", "bad magic %r" % data[:4]
     r = int.from_bytes(data[52:56], "big")
     s = int.from_bytes(data[56 + r:58 + r], "big")
@@ -656,7 +656,7 @@ class LiveLedgerTest(LedgerCase):
             signer, pub = keys[fields[3][0].decode()]
             self.assertEqual(fields[2], [signer.encode()], "entry %d signer" % i)
             self.assertEqual(len(e["signature"]), 64)
-            # Origin-bound (ledger/record.h): valid for this log only, and only in that form.
+            # Origin-bound (ledger/provenance/record.h): valid for this log only, and only in that form.
             origin = vkey.split("+", 1)[0]
             self.assertTrue(openssl_verify(self.tmp, pub, record_signing_message(origin, e["record"]),
                                            e["signature"]), "entry %d signature" % i)

@@ -1,6 +1,6 @@
-// Tests for ledger/compact_range.h: appends report exactly the complete nodes,
+// Tests for ledger/log/compact_range.h: appends report exactly the complete nodes,
 // the root matches a naive RFC 9162 computation, and FromNodes rebuilds the frontier.
-#include "ledger/compact_range.h"
+#include "ledger/log/compact_range.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "ledger/hash.h"
+#include "ledger/log/hash.h"
 
 namespace touchstone {
 namespace {

@@ -51,7 +51,7 @@ class Result:
 
 
 def parse_entry(data):
-    """Entry v1 (ledger/entry_format.h): the record bytes inside."""
+    """Entry v1 (ledger/log/entry_format.h): the record bytes inside."""
     assert data[:4] == b"TSE1", "bad magic %r" % data[:4]
     r = int.from_bytes(data[52:56], "big")
     return {"index": int.from_bytes(data[4:12], "big"), "record": data[56:56 + r]}

@@ -33,7 +33,7 @@ def clean_env():
     return env
 
 
-# ledger/record.h: a record signature covers this context, the log's origin, a
+# ledger/provenance/record.h: a record signature covers this context, the log's origin, a
 # newline and the record bytes (the legacy form, before a log's first LogPolicy
 # entry, covered LEGACY_RECORD_SIGNING_CONTEXT and the record bytes).
 RECORD_SIGNING_CONTEXT = b"touchstone.v1 record signature for log\n"

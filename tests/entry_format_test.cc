@@ -1,9 +1,9 @@
-// Tests of the entry byte layout (ledger/entry_format.h) and record validation.
-#include "ledger/entry_format.h"
+// Tests of the entry byte layout (ledger/log/entry_format.h) and record validation.
+#include "ledger/log/entry_format.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/record.h"
+#include "ledger/provenance/record.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -51,7 +51,7 @@ TEST(RecordTest, SignatureBindsTheLogsOriginAndIsDomainSeparated) {
   auto key = PrivateKey::Generate().value();
   const PublicKey& pub = key.public_key();
   const std::string sig = SignRecord(key, "log.a/x", "abc");
-  // The exact bytes ledger/record.h documents.
+  // The exact bytes ledger/provenance/record.h documents.
   EXPECT_TRUE(pub.Verify("touchstone.v1 record signature for log\nlog.a/x\nabc", sig));
   EXPECT_EQ(RecordSigningMessage(kOriginBoundRecordSignatures, "log.a/x", "abc"),
             "touchstone.v1 record signature for log\nlog.a/x\nabc");

@@ -1,10 +1,10 @@
 // A log the test controls end to end, for bundles the real ledger would never
-// produce: records are encoded as entries (ledger/entry_format.h) without any
+// produce: records are encoded as entries (ledger/log/entry_format.h) without any
 // rule being checked, hashed into an RFC 9162 tree (CompactRange), and the
 // checkpoint is signed with a note key the test owns. A verifier given that key
 // sees a perfectly well-proven log, so whatever it refuses, it refuses for what
 // the records say, not for how they were proven. Its genesis carries a log
-// policy (ledger/log_policy.h) and records are signed in the form the policy in
+// policy (ledger/provenance/log_policy.h) and records are signed in the form the policy in
 // force sets, unless the test bends that (Forge).
 #ifndef TOUCHSTONE_TESTS_FAKE_LOG_H_
 #define TOUCHSTONE_TESTS_FAKE_LOG_H_
@@ -17,14 +17,14 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/bundle_verify.h"
-#include "ledger/checkpoint.h"
-#include "ledger/compact_range.h"
-#include "ledger/entry_format.h"
-#include "ledger/log_policy.h"
-#include "ledger/merkle.h"
-#include "ledger/note.h"
-#include "ledger/record.h"
+#include "ledger/bundle/bundle_verify.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/log/merkle.h"
+#include "ledger/log/note.h"
+#include "ledger/provenance/record.h"
 #include "proto/bundle.pb.h"
 #include "tests/test_util.h"
 
@@ -69,7 +69,7 @@ class FakeLog {
     // records the entry, which is the entry's recorded_at).
     std::optional<int64_t> event_time;
     // Sign in this form and for this origin (default: the form the policy in
-    // force sets, for kOrigin: ledger/record.h).
+    // force sets, for kOrigin: ledger/provenance/record.h).
     std::optional<uint32_t> signature_version;
     std::string origin = kOrigin;
     // Bytes appended to the serialized record (to forge another encoding).

@@ -5,7 +5,7 @@ signed again with the operator's real key. Everything but the one rule the new
 record breaks then checks out, so a verifier that reports that rule is the one
 catching it. For tests only; /usr/bin/python3 with python3-cryptography.
 
-Formats: entries as ledger/entry_format.h, records as proto/record.proto,
+Formats: entries as ledger/log/entry_format.h, records as proto/record.proto,
 checkpoints as C2SP signed notes, proofs as c2sp.org/tlog-proof@v1, bundles as
 proto/bundle.proto and services/bundle_json.h."""
 import base64
@@ -33,7 +33,7 @@ def field(fields, number, default=None):
 
 
 def set_field(fields, number, value, wire=2):
-    """The fields with `number` set to `value` the canonical way (ledger/canonical.h):
+    """The fields with `number` set to `value` the canonical way (ledger/provenance/canonical.h):
     in increasing field order, and left out if `value` is the default (0, b"")."""
     kept = [f for f in fields if f[0] != number]
     if value in (0, b""):
@@ -137,7 +137,7 @@ def note_text(note):
 
 
 def cosign(note, name, key, timestamp):
-    """`note` with a cosignature/v1 line (c2sp.org/tlog-cosignature, ledger/cosignature.h)
+    """`note` with a cosignature/v1 line (c2sp.org/tlog-cosignature, ledger/log/cosignature.h)
     by witness `name` holding `key`, cosigned at `timestamp` (unix seconds)."""
     kid = sha256(name.encode() + b"\n\x04" + raw_public_key(key))[:4]
     t = timestamp.to_bytes(8, "big")

@@ -1,8 +1,8 @@
-// Tests of the checkpoint key handover (ledger/key_handover.h): the ledger
+// Tests of the checkpoint key handover (ledger/provenance/key_handover.h): the ledger
 // rotates its key with a signed record, signs with the new key from then on,
 // survives a crash in the middle, and every verifier (client, audit, tiles)
 // follows the handovers from the genesis key, witnesses included.
-#include "ledger/key_handover.h"
+#include "ledger/provenance/key_handover.h"
 
 #include <sys/stat.h>
 
@@ -13,11 +13,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/audit.h"
-#include "ledger/entry_format.h"
+#include "ledger/log/entry_format.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
-#include "ledger/record.h"
-#include "ledger/strings.h"
+#include "ledger/log/merkle.h"
+#include "ledger/provenance/record.h"
+#include "ledger/base/strings.h"
 #include "ledger/tiles.h"
 #include "ledger/witness.h"
 #include "tests/test_util.h"

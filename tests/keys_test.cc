@@ -1,6 +1,6 @@
 // Tests for Ed25519 keys: RFC 8032 vectors, PEM files, and interop with the
 // `openssl` command line in both directions.
-#include "ledger/keys.h"
+#include "ledger/log/keys.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -17,7 +17,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "ledger/hash.h"
+#include "ledger/log/hash.h"
 
 namespace touchstone {
 namespace {

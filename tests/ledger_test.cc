@@ -10,10 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
-#include "ledger/log_policy.h"
-#include "ledger/merkle.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/log/merkle.h"
 #include "tests/test_util.h"
 
 namespace touchstone {

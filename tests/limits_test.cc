@@ -1,14 +1,14 @@
-// The limits of ledger/limits.h through the ledger: field lengths at any depth,
+// The limits of ledger/provenance/limits.h through the ledger: field lengths at any depth,
 // record size, batch size and the deadline a submission waits to, each refused
 // with a message naming the limit and changing nothing.
-#include "ledger/limits.h"
+#include "ledger/provenance/limits.h"
 
 #include <chrono>
 #include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/entry_format.h"
+#include "ledger/log/entry_format.h"
 #include "ledger/ledger.h"
 #include "tests/test_util.h"
 

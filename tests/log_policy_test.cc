@@ -1,10 +1,10 @@
-// The log policy through the append path (ledger/log_policy.h): records dated
+// The log policy through the append path (ledger/provenance/log_policy.h): records dated
 // further back than the bound are refused, a certificate a record relies on
 // must be in force when the log records it too, imports of history pass only
 // while the recorded policy allows them, signatures bind the log's origin, and
 // a log made before LogPolicy keeps its legacy entries valid after the policy
 // entry its first start with this version appends.
-#include "ledger/log_policy.h"
+#include "ledger/provenance/log_policy.h"
 
 #include <string>
 
@@ -12,10 +12,10 @@
 #include "gtest/gtest.h"
 #include "ledger/audit.h"
 #include "ledger/bundle_builder.h"
-#include "ledger/bundle_verify.h"
+#include "ledger/bundle/bundle_verify.h"
 #include "ledger/ledger.h"
-#include "ledger/rebuild.h"
-#include "ledger/record.h"
+#include "ledger/provenance/rebuild.h"
+#include "ledger/provenance/record.h"
 #include "tests/rules_test_util.h"
 
 namespace touchstone {

@@ -1,6 +1,6 @@
-// Tests for ledger/merkle.h: the transparency-dev/merkle vectors, the RFC 6962
+// Tests for ledger/log/merkle.h: the transparency-dev/merkle vectors, the RFC 6962
 // known answers, and generated trees checked against a naive RFC 9162 reference.
-#include "ledger/merkle.h"
+#include "ledger/log/merkle.h"
 
 #include <gtest/gtest.h>
 
@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "ledger/compact_range.h"
-#include "ledger/hash.h"
-#include "ledger/status_macros.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/hash.h"
+#include "ledger/base/status_macros.h"
 
 #ifndef TOUCHSTONE_MERKLE_VECTORS
 #error "TOUCHSTONE_MERKLE_VECTORS must name the transparency-dev/merkle vector directory"

@@ -1,13 +1,13 @@
-// Tests of the node cache (ledger/node_cache.h) and the worker pool
+// Tests of the node cache (ledger/store/node_cache.h) and the worker pool
 // (ledger/worker_pool.h) that the append path uses.
-#include "ledger/node_cache.h"
+#include "ledger/store/node_cache.h"
 
 #include <atomic>
 #include <map>
 
 #include "gtest/gtest.h"
-#include "ledger/compact_range.h"
-#include "ledger/merkle.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/merkle.h"
 #include "ledger/worker_pool.h"
 
 namespace touchstone {

@@ -1,6 +1,6 @@
 // Tests for C2SP signed notes: the public known-answer vectors byte for byte,
 // key strings, and rejection of malformed or wrongly signed notes.
-#include "ledger/note.h"
+#include "ledger/log/note.h"
 
 #include <string>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "ledger/hash.h"
+#include "ledger/log/hash.h"
 
 namespace touchstone {
 namespace {

@@ -2,7 +2,7 @@
 // checkpoint it is served with: one stored value is altered under a closed
 // ledger (as `ldb` would), and every proof that rests on it is DATA_LOSS naming
 // that value, counted and reported, while every other proof is served and verifies.
-#include "ledger/proof_check.h"
+#include "ledger/store/proof_check.h"
 
 #include <string>
 #include <vector>
@@ -10,10 +10,10 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/log/merkle.h"
 #include "tests/test_util.h"
 
 namespace touchstone {

@@ -2,7 +2,7 @@
 // kind of record (some invalid on purpose, each checked against a model of what
 // the rules should decide), state rebuilt from the entries equals the state the
 // ledger kept, and a key altered or added behind the ledger's back is named.
-#include "ledger/rebuild.h"
+#include "ledger/provenance/rebuild.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
-#include "ledger/store.h"
+#include "ledger/store/store.h"
 #include "tests/rules_test_util.h"
 
 namespace touchstone {
@@ -837,7 +837,7 @@ class RebuildTest : public testing::RulesFixture {
     return true;
   }
 
-  // The log policy's time rules (ledger/log_policy.h): a lot dated further back
+  // The log policy's time rules (ledger/provenance/log_policy.h): a lot dated further back
   // than the bound, or marked as an import of history the policy does not allow.
   bool OutOfTime() {
     const auto who = Signers({v1::ROLE_MINER, v1::ROLE_REFINER});

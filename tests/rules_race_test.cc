@@ -192,7 +192,9 @@ TEST_F(RulesRaceTest, RacersWithMixedTakesAcceptExactlyThoseThatFit) {
   // The balance only ever shrank, so a refused take that would fit in what is
   // left now would have fit when it was checked: none may exist.
   for (const Attempt& a : attempts) {
-    if (!a.result.ok()) EXPECT_GT(a.take, balance) << "a take that fits was refused";
+    if (!a.result.ok()) {
+      EXPECT_GT(a.take, balance) << "a take that fits was refused";
+    }
   }
   // The lot's history holds exactly the accepted takes, in log order.
   std::vector<uint64_t> sorted = accepted;

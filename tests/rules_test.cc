@@ -1,4 +1,4 @@
-// Tests of the provenance rules (ledger/rules.h) through the ledger's append
+// Tests of the provenance rules (ledger/provenance/rules.h) through the ledger's append
 // path: one test per rule, each showing a record the rule accepts and every way
 // of breaking it refused with a precise code and message, with nothing appended.
 #include <functional>
@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
-#include "ledger/state_view.h"
+#include "ledger/provenance/state_view.h"
 #include "tests/rules_test_util.h"
 
 namespace touchstone {

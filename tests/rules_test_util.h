@@ -23,7 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
-#include "ledger/state_view.h"
+#include "ledger/provenance/state_view.h"
 #include "proto/record.pb.h"
 #include "proto/state.pb.h"
 #include "tests/test_util.h"
@@ -64,7 +64,7 @@ class RulesFixture : public ::testing::Test {
   Ledger& ledger() { return *ledger_; }
   const Identity& op() const { return op_; }
   const std::string& data_dir() const { return dir_.path(); }
-  // The log's origin, which record signatures bind (ledger/record.h).
+  // The log's origin, which record signatures bind (ledger/provenance/record.h).
   const std::string& origin() const { return options_.origin; }
   // Stops the ledger and closes its database (for tests that open the store themselves).
   void CloseLedger() { ledger_.reset(); }
@@ -131,7 +131,7 @@ class RulesFixture : public ::testing::Test {
     }
     return Signed(Identity{r.signer(), it->second}, r, options_.origin);
   }
-  // From now on Sign signs in the legacy form (ledger/record.h), as clients of
+  // From now on Sign signs in the legacy form (ledger/provenance/record.h), as clients of
   // logs made before LogPolicy did; or again in the origin-bound form.
   void SignLegacy(bool on) {
     absl::MutexLock lock(&mu_);

@@ -1,16 +1,16 @@
 // Tests that a log survives close and reopen intact, and that opening checks
 // the operator key and origin.
-#include "ledger/store.h"
+#include "ledger/store/store.h"
 
 #include <signal.h>
 #include <sys/resource.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_format.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "ledger/log/merkle.h"
 #include "tests/test_util.h"
 
 namespace touchstone {

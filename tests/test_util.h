@@ -11,8 +11,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "ledger/keys.h"
-#include "ledger/record.h"
+#include "ledger/log/keys.h"
+#include "ledger/provenance/record.h"
 #include "proto/record.pb.h"
 
 namespace touchstone::testing {
@@ -84,7 +84,7 @@ inline v1::Record RegisterRecord(const Identity& op, const Identity& who, v1::Ro
 }
 
 // Serialized bytes and signature of a record signed by `who` for the log
-// `origin` (ledger/record.h; a new log's default origin is kDefaultOrigin).
+// `origin` (ledger/provenance/record.h; a new log's default origin is kDefaultOrigin).
 inline std::pair<std::string, std::string> Signed(const Identity& who, const v1::Record& r,
                                                   std::string_view origin) {
   std::string bytes = SerializeRecord(r);

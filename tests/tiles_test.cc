@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/checkpoint.h"
+#include "ledger/log/checkpoint.h"
 #include "ledger/ledger.h"
 #include "tests/test_util.h"
 

@@ -1,11 +1,11 @@
 // Tests of the client's trusted head: a newer checkpoint is accepted only with a
 // valid consistency proof; a rewound or forked log is reported as such.
-#include "ledger/trusted_head.h"
+#include "ledger/log/trusted_head.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/compact_range.h"
-#include "ledger/merkle.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/merkle.h"
 
 namespace touchstone {
 namespace {

@@ -16,9 +16,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/compact_range.h"
-#include "ledger/cosignature.h"
-#include "ledger/merkle.h"
+#include "ledger/log/compact_range.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/log/merkle.h"
 
 namespace touchstone {
 namespace {

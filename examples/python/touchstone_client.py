@@ -38,7 +38,7 @@ CONTEXT = b"touchstone.v1 record signature for log\n"
 
 
 def signing_message(origin, record_bytes):
-    """What a record signature covers (ledger/record.h): the context, the log's origin
+    """What a record signature covers (ledger/provenance/record.h): the context, the log's origin
     (the name of its verifier key), a newline, and the record's exact bytes."""
     return CONTEXT + origin.encode() + b"\n" + record_bytes
 
@@ -127,7 +127,7 @@ def verify_checkpoint(note, vkey):
 
 
 def decode_entry(entry):
-    """ledger/entry_format.h: "TSE1" | index u64 | recorded_at i64 | prev leaf hash 32 |
+    """ledger/log/entry_format.h: "TSE1" | index u64 | recorded_at i64 | prev leaf hash 32 |
     u32 record length | record | u16 signature length | signature (all big-endian)."""
     if entry[:4] != b"TSE1":
         raise ValueError("not a v1 entry")

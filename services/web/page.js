@@ -330,7 +330,7 @@ async function main_() {
     try { renderStory(result); } catch (e) { console.error(e); }
   }
   document.body.dataset.state = result.ok ? 'verified' : 'failed';
-  document.body.dataset.check = result.ok ? '' : result.check;  // the rule broken (ledger/bundle_rules.h)
+  document.body.dataset.check = result.ok ? '' : result.check;  // the rule broken (ledger/bundle/bundle_rules.h)
 }
 
 main_();

@@ -1,18 +1,18 @@
 // Verifies a piece bundle (proto/bundle.proto, JSON form services/bundle_json.h)
 // in the browser with WebCrypto, trusting nothing but the log's verifier key and
-// the witness keys the page pins. It is the C++ verifier (ledger/bundle_verify.cc,
+// the witness keys the page pins. It is the C++ verifier (ledger/bundle/bundle_verify.cc,
 // bundle_links.cc, bundle_graph.cc) written again, check for check and in the
-// same order, and each failure names the same rule (ledger/bundle_rules.h):
+// same order, and each failure names the same rule (ledger/bundle/bundle_rules.h):
 //   format, piece      the bundle's format, and that it is about the page's piece;
 //   checkpoint         the checkpoint note is signed by the pinned key;
 //   witnesses          a quorum of pinned witnesses cosigned it, every pinned one validly;
 //   entries, inclusion, chain
 //                      every entry is proven in the checkpoint's tree, decodes with
 //                      its own index, and chains to an adjacent predecessor;
-//   encoding           every record is canonically encoded (ledger/canonical.h);
+//   encoding           every record is canonically encoded (ledger/provenance/canonical.h);
 //   signature, roles   every record is signed by a key its signer held, unrevoked,
 //                      by a signer not suspended holding a role that may write it;
-//   time               the log policy in force at each entry (ledger/log_policy.h):
+//   time               the log policy in force at each entry (ledger/provenance/log_policy.h):
 //                      no record dated further back than it allows, imports only
 //                      where it allows them;
 //   once, completeness, custody, certificates, origin, material, claims
@@ -171,7 +171,7 @@ export async function inclusionRoot(index, size, leaf, proof) {
 
 function u64(b, at) { let v = 0n; for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(b[at + i]); return v; }
 
-// ledger/entry_format.h
+// ledger/log/entry_format.h
 function decodeEntry(b, where) {
   const bad = (what) => fail('entries', `${where}: ${what}`);
   if (b.length < 58 || !equal(b.slice(0, 4), enc.encode('TSE1'))) bad('not a TSE1 entry');
@@ -187,8 +187,8 @@ function decodeEntry(b, where) {
 
 // ---------------------------------------------------------------- records (protobuf wire format)
 
-// The one encoding a record may have (ledger/canonical.h), walked as
-// ledger/canonical.cc walks it and named with the same words; SCHEMA is
+// The one encoding a record may have (ledger/provenance/canonical.h), walked as
+// ledger/provenance/canonical.cc walks it and named with the same words; SCHEMA is
 // generated from proto/record.proto (verify_tables.js).
 const BODIES = Object.values(SCHEMA.Record).filter((f) => f.oneof === 'body').map((f) => f.name);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -228,7 +228,7 @@ function readVarint(bytes, pos) {
 
 // Decodes canonical protobuf bytes as message `type` (a SCHEMA name). Throws
 // EncodingError "non-canonical encoding: <where>: <offence>" for anything but
-// the canonical encoding, with ledger/canonical.cc's words.
+// the canonical encoding, with ledger/provenance/canonical.cc's words.
 export function decodeMessage(bytes, type, where = type, depth = 0) {
   const offence = (at, what) => { throw new EncodingError(`non-canonical encoding: ${at}: ${what}`); };
   if (depth > 64) offence(where, 'messages nested too deep');
@@ -347,7 +347,7 @@ async function keyIdOf(publicKey) { return hex((await sha256(publicKey)).slice(0
 //   pieceId: the piece the bundle must be about (the page's URL names it).
 // Returns {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}],
 // participants, claims, cosignatures, checks} or {ok: false, check, detail},
-// `check` being the rule broken (ledger/bundle_rules.h).
+// `check` being the rule broken (ledger/bundle/bundle_rules.h).
 export async function verifyBundle(bundle, vkey, options = {}) {
   try {
     return await verify(bundle, vkey, options);
@@ -423,7 +423,7 @@ async function readEntries(bundle, checkpoint) {
       fail('encoding', `${at}: record does not parse: ${err.message}`);
     }
     const kind = recordKind(record);
-    // The log policy in force (ledger/log_policy.h): the one this entry carries, or the newest earlier one.
+    // The log policy in force (ledger/provenance/log_policy.h): the one this entry carries, or the newest earlier one.
     policy = record.log_policy ?? record.genesis?.policy ?? policy;
     items.push({ index: Number(index), recordedAt: entry.recordedAt, record, kind, body: record[kind],
       recordBytes: entry.record, signature: entry.signature, leaf, where: `entry ${index} (${kind})`,
@@ -434,7 +434,7 @@ async function readEntries(bundle, checkpoint) {
   return items;
 }
 
-// The structure every record has (ledger/record.cc ParseRecord), with its words.
+// The structure every record has (ledger/provenance/record.cc ParseRecord), with its words.
 function validateRecord(r) {
   const bad = (what) => { throw new EncodingError(what); };
   if (!r.record_id.length || r.record_id.length > 128 || !/^[\x21-\x7e]+$/.test(r.record_id)) {
@@ -450,7 +450,7 @@ function validateRecord(r) {
 
 // ---------------------------------------------------------------- signers (bundle_verify.cc)
 
-// The roles that may write this record (ledger/writer_roles.h, generated).
+// The roles that may write this record (ledger/provenance/writer_roles.h, generated).
 function writerRoles(kind, body) {
   const roles = WRITER_ROLES[kind] || [];
   return Array.isArray(roles) ? roles : roles.by_origin_class[String(body.origin_class)] || [0];
@@ -501,7 +501,7 @@ async function preverify(items) {
   }));
 }
 
-// What a record's signature covers under the policy in force (ledger/record.h):
+// What a record's signature covers under the policy in force (ledger/provenance/record.h):
 // origin-bound from a policy with version 2 on, the legacy form before any policy.
 function signingMessage(policy, origin, recordBytes) {
   return policy?.record_signature_version === 2
@@ -559,7 +559,7 @@ async function applyParticipantRecord(item, participants) {
   } else if (kind === 'role_granted') {
     p.roles.add(body.role);
   } else if (kind === 'operator_key_rotated') {
-    // The signing key hands over to the new one (ledger/key_handover.h).
+    // The signing key hands over to the new one (ledger/provenance/key_handover.h).
     const key = body.new_key?.ed25519 ?? new Uint8Array(0);
     if (key.length !== 32) fail('signature', `${where} names a bad key`);
     const old = p.keys.get(item.record.key_id);
@@ -697,7 +697,7 @@ function checkComplete(pieceId, items, participants) {
 
 // ---------------------------------------------------------------- the replay (bundle_graph.cc)
 
-// A certificate's status at time t (ledger/rules_certificates.cc CertificateStatusAt).
+// A certificate's status at time t (ledger/provenance/rules_certificates.cc CertificateStatusAt).
 export function certificateStatusAt(cert, t) {
   if (t < cert.validFrom) return 'not yet valid';
   let status = 0;
@@ -711,7 +711,7 @@ export function certificateStatusAt(cert, t) {
   return 'valid';
 }
 
-// The claims a piece's inputs support (ledger/claims.h DeriveClaims, its table generated).
+// The claims a piece's inputs support (ledger/provenance/claims.h DeriveClaims, its table generated).
 export function deriveClaims(metal, stones) {
   const whyNot = new Map();
   const add = (claim, why) => { if (!whyNot.has(claim)) whyNot.set(claim, why); };
@@ -754,7 +754,7 @@ function replay(pieceId, items, participants, links) {
       if (!cert) broken(item, 'completeness', 'certificate', `cites certificate '${id}', issued by no earlier record`);
       const then = certificateStatusAt(cert, item.record.event_time_micros);
       const appended = certificateStatusAt(cert, item.recordedAt);
-      const whenRecorded = Boolean(item.policy) && !item.record.history_import;  // ledger/log_policy.h
+      const whenRecorded = Boolean(item.policy) && !item.record.history_import;  // ledger/provenance/log_policy.h
       if (then !== 'valid' || appended === 'suspended' || appended === 'revoked' || (whenRecorded && appended !== 'valid')) {
         broken(item, 'certificates', 'certificate', `relies on certificate '${id}', ${then !== 'valid' ? then : appended}${then !== 'valid' ? ' at its event time' : ' when appended'}`);
       }
@@ -893,7 +893,7 @@ function checkGraph(pieceId, items, participants) {
 
 // ---------------------------------------------------------------- times (bundle_times.cc)
 
-// A duration in words (ledger/log_policy.cc DurationText).
+// A duration in words (ledger/provenance/log_policy.cc DurationText).
 function durationText(micros) {
   const m = Math.abs(micros), s = Math.floor(m / 1e6);
   let text;
@@ -906,7 +906,7 @@ function durationText(micros) {
 const isoTime = (micros) => new Date(micros / 1000).toISOString();
 
 // The history import and backdating rules of the policy in force at each entry
-// (ledger/log_policy.cc CheckRecordTime); fails the check "time".
+// (ledger/provenance/log_policy.cc CheckRecordTime); fails the check "time".
 export function checkTimes(items) {
   for (const { where, record: r, recordedAt, policy } of items) {
     if (r.history_import) {
@@ -926,7 +926,7 @@ export function checkTimes(items) {
 
 const COSIGNATURE_CONTEXT = 'cosignature/v1\ntime ';
 
-// A witness's cosignature verifier key (ledger/cosignature.h):
+// A witness's cosignature verifier key (ledger/log/cosignature.h):
 // "<name>+<8 hex key ID>+<base64(0x04 || 32-byte key)>", key ID = SHA-256(name || 0x0A || 0x04 || key)[0:4].
 export async function parseWitnessKey(vkey) {
   const m = /^([^+\s]+)\+([0-9a-f]{8})\+(.*)$/.exec(vkey || '');

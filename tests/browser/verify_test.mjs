@@ -111,7 +111,7 @@ await test('claims follow the generated table: every input must keep them, and e
   assert.equal(deriveClaims([{ ...lot('x', 3), certified: false }], []).whyNot.get(4), "lot 'x' is not certified all the way back");
 });
 
-// ---------------------------------------------------------------- times (ledger/log_policy.h)
+// ---------------------------------------------------------------- times (ledger/provenance/log_policy.h)
 
 const DAY = 86400e6, T = 1_700_000_000_000_000;
 const POLICY = { record_signature_version: 2, max_backdate_micros: 3 * DAY, history_import_allowed: false };

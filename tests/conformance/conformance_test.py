@@ -2,7 +2,7 @@
 """Conformance: "Verified" must never lie (issue 12). The corpus of
 generate_corpus.py (the honest bundle of every demo piece, a control forged
 without breaking a rule, and forged bundles breaking each rule of
-ledger/bundle_rules.h, valid in every other respect) is generated from a real
+ledger/bundle/bundle_rules.h, valid in every other respect) is generated from a real
 touchstoned seeded by `touchstone demo` and cosigned by a real witness, then
 checked by three verifiers:
   C++       `touchstone piece verify --json` (cli_runner.py);
@@ -113,7 +113,7 @@ class ConformanceTest(unittest.TestCase):
                 e["name"], e["description"], e["piece"], e["rule"] or "verified"), file=sys.stderr)
             for v, r in zip(VERIFIERS, got):
                 print("  %-8s %s: %s" % (v, verdict(r), r["detail"]), file=sys.stderr)
-        print("\n%d passed, %d failed (corpus of %d entries, every rule of ledger/bundle_rules.h; "
+        print("\n%d passed, %d failed (corpus of %d entries, every rule of ledger/bundle/bundle_rules.h; "
               "generated in %.1f s; C++ %.1f s, Node %.1f s, Chromium %.1f s)" % (
                   len(rows) - len(failed), len(failed), len(rows), generated - started,
                   timings["C++"] - generated, timings["Node"] - timings["C++"],

@@ -1,6 +1,6 @@
 """The conformance corpus's bundles: the honest bundle of every demo piece, a
 control forged with the same machinery but breaking no rule, and, for every rule
-of ledger/bundle_rules.h, bundles that break that rule and nothing else. Each
+of ledger/bundle/bundle_rules.h, bundles that break that rule and nothing else. Each
 forged record is signed by a participant's real key (the one its signer field
 names, unless the forgery is the signature); the chain, tree, proofs and
 checkpoint are made again and signed by the operator's real key, and the

@@ -1,6 +1,6 @@
 """The conformance corpus's forgeries of the provenance graph's rules
 (completeness, custody, certificates, origin, material, claims), replayed by the
-verifiers in index order (ledger/bundle_links.cc, bundle_graph.cc). Same
+verifiers in index order (ledger/bundle/bundle_links.cc, bundle_graph.cc). Same
 machinery and entry form as forgeries.py."""
 import forge_bundle as fb
 from e2e_support import encode_fields
@@ -64,7 +64,7 @@ def certificates(f):
         return fb.set_field(body, VALID_FROM, ring_time + 1, wire=0)
     # The ring's registration relies on its stone's grading report, and nothing
     # else in the ring's bundle does: its event time, and the later time the log
-    # recorded it (entry header, ledger/entry_format.h).
+    # recorded it (entry header, ledger/log/entry_format.h).
     registered = f.find("piece_registered", f1=f.id("RING-1"))
     recorded = int.from_bytes(fb.entry_parts(f.log.log[registered])["recorded_at"], "big",
                               signed=True)

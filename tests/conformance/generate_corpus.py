@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the conformance corpus (ledger/bundle_rules.h, issue 12): the honest
+"""Writes the conformance corpus (ledger/bundle/bundle_rules.h, issue 12): the honest
 bundle of every demo piece and bundles forged to break one rule each
 (forgeries.py, forgeries_graph.py), from a real touchstoned seeded by
 `touchstone demo` and cosigned by a real witness (demo_log.py).
@@ -34,7 +34,7 @@ RULES_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 
 
 def rules():
-    """The rule names ledger/bundle_rules.h declares (a new rule needs a forgery here)."""
+    """The rule names ledger/bundle/bundle_rules.h declares (a new rule needs a forgery here)."""
     with open(RULES_H) as f:
         return re.findall(r'inline constexpr std::string_view k\w+ = "(\w+)";', f.read())
 

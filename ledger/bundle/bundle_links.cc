@@ -1,0 +1,182 @@
+// The bundle's graph: which records are linked to the piece (the relations
+// ledger/bundle_builder.cc walks), and whether everything a linked record names
+// is in the bundle.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/bundle/bundle_rules.h"
+#include "ledger/bundle/bundle_verify_internal.h"
+#include "ledger/base/strings.h"
+
+namespace touchstone::bundle {
+namespace {
+
+// Whether a record belongs to the piece's graph, given what is linked so far
+// (the relations ledger/bundle_builder.cc walks).
+bool Linked(const v1::Record& r, const Links& l, const std::string& piece_id) {
+  // Checkpoint key handovers and log policies vouch for the whole log, so for every piece.
+  if (r.has_operator_key_rotated() || r.has_log_policy()) return true;
+  if (const std::string* p = ParticipantTarget(r)) return l.participants.count(*p) > 0;
+  switch (r.body_case()) {
+    case v1::Record::kCertificateIssued: {
+      const v1::CertificateIssued& c = r.certificate_issued();
+      return l.certificates.count(c.certificate_id()) ||
+             (c.has_grading_report() && l.lots.count(c.subject_lot()));
+    }
+    case v1::Record::kCertificateStatusChanged:
+      return l.certificates.count(r.certificate_status_changed().certificate_id()) > 0;
+    case v1::Record::kLotCreated:
+      return l.lots.count(r.lot_created().lot_id()) > 0;
+    case v1::Record::kTransformation:
+      return std::any_of(r.transformation().outputs().begin(), r.transformation().outputs().end(),
+                         [&](const v1::OutputLot& o) { return l.lots.count(o.lot_id()) > 0; });
+    case v1::Record::kCustodyShipped:
+      return l.lots.count(r.custody_shipped().lot_id()) > 0;
+    case v1::Record::kCustodyReceived:
+      return l.lots.count(r.custody_received().lot_id()) > 0;
+    case v1::Record::kErrorDeclared:
+      return l.records.count(r.error_declared().wrong_index()) > 0;
+    default:
+      return AboutPiece(r, piece_id);
+  }
+}
+
+// What a linked record links in turn.
+void Expand(const Item& item, const std::string& piece_id, Links& l) {
+  const v1::Record& r = item.record;
+  l.participants.insert(r.signer());
+  auto lot = [&](const std::string& id) { l.lots.emplace(id, item.index); };
+  auto certs = [&](const auto& ids) {
+    for (const std::string& id : ids) l.certificates.emplace(id, item.index);
+  };
+  switch (r.body_case()) {
+    case v1::Record::kLotCreated:
+      certs(r.lot_created().certificate_ids());
+      break;
+    case v1::Record::kTransformation:
+      for (const v1::LotQuantity& in : r.transformation().inputs()) lot(in.lot_id());
+      certs(r.transformation().certificate_ids());
+      break;
+    case v1::Record::kCertificateIssued:
+      l.certificates.emplace(r.certificate_issued().certificate_id(), item.index);
+      if (r.certificate_issued().has_subject_participant()) {
+        l.participants.insert(r.certificate_issued().subject_participant());
+      }
+      break;
+    case v1::Record::kPieceRegistered:
+      if (!AboutPiece(r, piece_id)) break;
+      for (const std::string& s : r.piece_registered().stone_lot_ids()) lot(s);
+      for (const v1::MetalInput& m : r.piece_registered().metal_inputs()) lot(m.lot_id());
+      break;
+    case v1::Record::kStoneReplaced:
+      if (!AboutPiece(r, piece_id)) break;
+      lot(r.stone_replaced().old_stone_lot_id());
+      lot(r.stone_replaced().new_stone_lot_id());
+      break;
+    case v1::Record::kErrorDeclared:
+      if (r.error_declared().has_replacement_index()) {
+        l.records.insert(r.error_declared().replacement_index());
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+absl::Status Missing(std::string_view what, uint64_t by) {
+  return rule::Tag(rule::kCompleteness,
+                   absl::FailedPreconditionError(
+                       absl::StrCat(Sv(what), " is not in the bundle (entry ", by, " names it)")));
+}
+
+}  // namespace
+
+bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
+  return (r.has_piece_registered() && r.piece_registered().piece_id() == piece_id) ||
+         (r.has_piece_lifecycle() && r.piece_lifecycle().piece_id() == piece_id) ||
+         (r.has_stone_replaced() && r.stone_replaced().piece_id() == piece_id);
+}
+
+// Everything named is there, and every record is linked to the piece.
+absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vector<Item>& items,
+                                    const Participants& participants) {
+  std::set<uint64_t> indices;
+  std::set<std::string> created, issued, graded;
+  for (const Item& item : items) {
+    indices.insert(item.index);
+    const v1::Record& r = item.record;
+    if (r.has_lot_created()) created.insert(r.lot_created().lot_id());
+    for (const v1::OutputLot& o : r.transformation().outputs()) created.insert(o.lot_id());
+    if (r.has_certificate_issued()) issued.insert(r.certificate_issued().certificate_id());
+    if (r.certificate_issued().has_grading_report())
+      graded.insert(r.certificate_issued().subject_lot());
+  }
+  Links l;
+  std::set<uint64_t> expanded;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const Item& item : items) {
+      if (expanded.count(item.index)) continue;
+      if (!l.records.count(item.index) && !Linked(item.record, l, piece_id)) continue;
+      l.records.insert(item.index);
+      expanded.insert(item.index);
+      Expand(item, piece_id, l);
+      changed = true;
+    }
+  }
+  for (const Item& item : items) {
+    if (!item.record.has_error_declared()) continue;
+    const v1::ErrorDeclared& e = item.record.error_declared();
+    if (!indices.count(e.wrong_index())) {
+      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
+                                                Where(item), " declares entry ", e.wrong_index(),
+                                                " wrong, which is not in the bundle")));
+    }
+    if (e.has_replacement_index() && !indices.count(e.replacement_index())) {
+      return rule::Tag(rule::kCompleteness, absl::FailedPreconditionError(absl::StrCat(
+                                                Where(item), " names entry ", e.replacement_index(),
+                                                " as the replacement of entry ", e.wrong_index(),
+                                                ", which is not in the bundle")));
+    }
+  }
+  for (const auto& [lot, by] : l.lots) {
+    if (!created.count(lot))
+      return Missing(absl::StrCat("the record creating lot '", lot, "'"), by);
+  }
+  for (const auto& [id, by] : l.certificates) {
+    if (!issued.count(id)) return Missing(absl::StrCat("certificate '", id, "'"), by);
+  }
+  for (const std::string& p : l.participants) {
+    if (!participants.count(p)) {
+      return rule::Tag(rule::kCompleteness,
+                       absl::FailedPreconditionError(
+                           absl::StrCat("participant '", p, "' is not registered in the bundle")));
+    }
+  }
+  for (const Item& item : items) {
+    const v1::Record& r = item.record;
+    std::vector<std::string> stones;
+    if (AboutPiece(r, piece_id) && r.has_piece_registered()) {
+      stones.assign(r.piece_registered().stone_lot_ids().begin(),
+                    r.piece_registered().stone_lot_ids().end());
+    }
+    if (AboutPiece(r, piece_id) && r.has_stone_replaced()) {
+      stones.push_back(r.stone_replaced().new_stone_lot_id());
+    }
+    for (const std::string& s : stones) {
+      if (!graded.count(s))
+        return Missing(absl::StrCat("the grading report of stone '", s, "'"), item.index);
+    }
+  }
+  for (const Item& item : items) {
+    if (!l.records.count(item.index)) {
+      return rule::Tag(rule::kCompleteness,
+                       absl::FailedPreconditionError(absl::StrCat(
+                           Where(item), " is not linked to piece '", piece_id,
+                           "': a record that links it to the piece is missing from the bundle")));
+    }
+  }
+  return l;
+}
+
+}  // namespace touchstone::bundle

@@ -1,0 +1,321 @@
+// The verified bundle as a customer reads it: one plain-English line per record,
+// the certificates each relied on (status then and now), and what was declared wrong.
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
+#include "ledger/bundle/bundle_verify_internal.h"
+#include "ledger/provenance/certificate_status.h"
+#include "ledger/provenance/log_policy.h"
+
+namespace touchstone::bundle {
+namespace {
+
+std::string Time(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMicros(micros),
+                          absl::UTCTimeZone());
+}
+
+// "ORIGIN_CLASS_RECYCLED_POST_CONSUMER" -> "recycled post-consumer"
+std::string EnumText(const std::string& name, size_t prefix) {
+  return absl::StrReplaceAll(
+      absl::AsciiStrToLower(name.substr(std::min(prefix, name.size()))),
+      {{"post_", "post-"}, {"pre_", "pre-"}, {"lab_grown", "lab-grown"}, {"_", " "}});
+}
+std::string OriginText(v1::OriginClass c) { return EnumText(v1::OriginClass_Name(c), 13); }
+
+std::string Amount(v1::Unit unit, int64_t q) {
+  const char* u = unit == v1::UNIT_CARAT_THOUSANDTH ? "ct" : "g";
+  return absl::StrFormat("%d.%03d %s", q / 1000, q % 1000, u);
+}
+
+class Writer {
+ public:
+  Writer(const Participants& participants, const Graph& graph)
+      : participants_(participants), graph_(graph) {}
+
+  // "Greenloop Metals Recovery Ltd (d1-recycler)"
+  std::string Name(const std::string& id) const {
+    auto it = participants_.find(id);
+    return it == participants_.end() ? absl::StrCat("'", id, "'")
+                                     : absl::StrCat(it->second.legal_name, " (", id, ")");
+  }
+
+  // "d1-melt-1 (250.000 g gold bar @651, recycled post-consumer)"
+  std::string LotText(const std::string& id) const {
+    auto it = graph_.lots.find(id);
+    if (it == graph_.lots.end()) return id;
+    const Lot& l = it->second;
+    return absl::StrCat(id, " (", l.material, " ", l.form,
+                        l.unit == v1::UNIT_MILLIGRAM ? absl::StrCat(" @", l.fineness_ppt) : "",
+                        ", ", OriginText(l.origin), ")");
+  }
+
+  std::string Describe(const Item& item) const {
+    const v1::Record& r = item.record;
+    switch (r.body_case()) {
+      case v1::Record::kGenesis:
+        return absl::StrCat("starts the log ", r.genesis().origin(), " and registers ",
+                            Name(r.signer()), " as its operator",
+                            r.genesis().has_policy()
+                                ? absl::StrCat("; its policy: ", PolicyText(r.genesis().policy()))
+                                : "");
+      case v1::Record::kLogPolicy:
+        return absl::StrCat("sets the log's policy: ", PolicyText(r.log_policy()));
+      case v1::Record::kParticipantRegistered: {
+        const v1::ParticipantRegistered& p = r.participant_registered();
+        std::vector<std::string> roles, ids;
+        for (int role : p.roles()) roles.push_back(EnumText(v1::Role_Name(role), 5));
+        for (const auto& i : p.identifiers()) ids.push_back(i.scheme() + " " + i.value());
+        return absl::StrCat("registers ", p.legal_name(), " (", p.participant_id(), ") as ",
+                            absl::StrJoin(roles, ", "), ids.empty() ? "" : "; ",
+                            absl::StrJoin(ids, ", "));
+      }
+      case v1::Record::kKeyAdded:
+        return absl::StrCat("adds a signing key for ", Name(r.key_added().participant_id()));
+      case v1::Record::kKeyRevoked:
+        return absl::StrCat("revokes key ", r.key_revoked().key_id(), " of ",
+                            Name(r.key_revoked().participant_id()), ": ", r.key_revoked().reason());
+      case v1::Record::kRoleGranted:
+        return absl::StrCat("grants ", Name(r.role_granted().participant_id()), " the role ",
+                            EnumText(v1::Role_Name(r.role_granted().role()), 5));
+      case v1::Record::kParticipantSuspended:
+        return absl::StrCat("suspends ", Name(r.participant_suspended().participant_id()), ": ",
+                            r.participant_suspended().reason());
+      case v1::Record::kParticipantReinstated:
+        return absl::StrCat("reinstates ", Name(r.participant_reinstated().participant_id()), ": ",
+                            r.participant_reinstated().reason());
+      case v1::Record::kCertificateIssued:
+        return Certificate(r.certificate_issued());
+      case v1::Record::kCertificateStatusChanged: {
+        const v1::CertificateStatusChanged& c = r.certificate_status_changed();
+        const char* verb = c.status() == v1::CERTIFICATE_STATUS_REVOKED     ? "revokes"
+                           : c.status() == v1::CERTIFICATE_STATUS_SUSPENDED ? "suspends"
+                                                                            : "reinstates";
+        return absl::StrCat(verb, " certificate ", c.certificate_id(), " from ",
+                            Time(c.effective_micros()), ": ", c.reason());
+      }
+      case v1::Record::kLotCreated: {
+        const v1::LotCreated& c = r.lot_created();
+        return absl::StrCat("creates lot ", LotText(c.lot_id()), ", ",
+                            Amount(c.unit(), c.quantity()), " at ", c.facility(),
+                            c.note().empty() ? "" : " (" + c.note() + ")",
+                            Citing(c.certificate_ids()));
+      }
+      case v1::Record::kTransformation:
+        return Transformation(r.transformation());
+      case v1::Record::kCustodyShipped:
+        return absl::StrCat("ships lot ", LotText(r.custody_shipped().lot_id()), " to ",
+                            Name(r.custody_shipped().to_participant()), ", shipment ",
+                            r.custody_shipped().shipment_id());
+      case v1::Record::kCustodyReceived:
+        return absl::StrCat("receives lot ", r.custody_received().lot_id(), " (shipment ",
+                            r.custody_received().shipment_id(), ")");
+      case v1::Record::kPieceRegistered:
+        return Piece(r.piece_registered());
+      case v1::Record::kPieceLifecycle: {
+        const v1::PieceLifecycle& l = r.piece_lifecycle();
+        return absl::StrCat(
+            "records piece ", l.piece_id(), " ", EnumText(v1::PieceEvent_Name(l.event()), 12),
+            l.event() == v1::PIECE_EVENT_SOLD ? " (the owner is kept only as a salted hash)" : "",
+            l.note().empty() ? "" : ": " + l.note());
+      }
+      case v1::Record::kStoneReplaced: {
+        const v1::StoneReplaced& s = r.stone_replaced();
+        return absl::StrCat("replaces stone ", s.old_stone_lot_id(), " with ",
+                            LotText(s.new_stone_lot_id()), " in piece ", s.piece_id(), ": ",
+                            s.reason());
+      }
+      case v1::Record::kErrorDeclared: {
+        const v1::ErrorDeclared& e = r.error_declared();
+        return absl::StrCat("declares entry ", e.wrong_index(), " wrong: ", e.reason(),
+                            e.has_replacement_index()
+                                ? absl::StrCat("; entry ", e.replacement_index(), " replaces it")
+                                : "");
+      }
+      case v1::Record::kOperatorKeyRotated: {
+        absl::StatusOr<PublicKey> next =
+            PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
+        return absl::StrCat("hands the log's checkpoint key over from key ", r.key_id(),
+                            " to key ", next.ok() ? next->Fingerprint() : "(malformed)",
+                            r.operator_key_rotated().reason().empty() ? "" : ": ",
+                            r.operator_key_rotated().reason());
+      }
+      case v1::Record::BODY_NOT_SET:
+        break;
+    }
+    return "an empty record";
+  }
+
+  // "d1-report-2 (grading-report): valid then; revoked now (entry 45)"
+  std::string Status(const CertificateUse& use, int64_t now,
+                     const v1::CertificateStatusEntry** why) const {
+    const v1::CertificateState& c = graph_.certificates.at(use.certificate_id);
+    const std::string status = CertificateStatusAt(c, now);
+    *why = nullptr;
+    for (const auto& change : c.changes()) {
+      if (change.effective_micros() <= now) *why = &change;
+    }
+    std::string text = absl::StrCat(use.certificate_id, " (", c.scheme(), "): ", use.status_then,
+                                    " then; ", status, " now");
+    if ((status == "suspended" || status == "revoked") && *why != nullptr) {
+      absl::StrAppend(&text, " (entry ", (*why)->index(), ")");
+    }
+    for (const auto& change : c.changes()) {
+      if (change.effective_micros() > now) {
+        absl::StrAppend(&text, "; ", EnumText(v1::CertificateStatus_Name(change.status()), 19),
+                        " from ", Time(change.effective_micros()), " (entry ", change.index(), ")");
+      }
+    }
+    return text;
+  }
+
+ private:
+  template <typename Ids>
+  static std::string Citing(const Ids& ids) {
+    if (ids.empty()) return "";
+    return absl::StrCat(", citing ", absl::StrJoin(ids, ", "));
+  }
+
+  std::string Certificate(const v1::CertificateIssued& c) const {
+    if (c.has_grading_report()) {
+      const v1::GradingReport& g = c.grading_report();
+      return absl::StrCat(
+          "issues grading report ", c.certificate_id(), " for stone ", c.subject_lot(), ": ",
+          g.lab(), " report ", g.report_number(),
+          g.inscription().empty() ? "" : ", inscription \"" + g.inscription() + "\"", ", ",
+          EnumText(v1::StoneOrigin_Name(g.origin()), 13),
+          g.growth_method() ? " (" + v1::GrowthMethod_Name(g.growth_method()).substr(14) + ")" : "",
+          ", treatment ", g.treatment(), ", ",
+          Amount(v1::UNIT_CARAT_THOUSANDTH, g.carats_thousandths()), " ", g.colour(), " ",
+          g.clarity(), " ", g.cut(), g.measurements().empty() ? "" : ", " + g.measurements());
+    }
+    const std::string subject = c.has_subject_participant() ? Name(c.subject_participant())
+                                : c.has_subject_lot()
+                                    ? absl::StrCat("lot ", c.subject_lot())
+                                    : absl::StrCat("facility ", c.subject_facility());
+    std::string text =
+        absl::StrCat("issues ", c.scheme(), " certificate ", c.certificate_id(), " about ", subject,
+                     c.scope().empty() ? "" : " (" + c.scope() + ")", ", valid from ",
+                     Time(c.valid_from_micros()));
+    absl::StrAppend(
+        &text, c.valid_until_micros() ? " to " + Time(c.valid_until_micros()) : " without expiry");
+    if (!c.external_number().empty()) absl::StrAppend(&text, ", number ", c.external_number());
+    if (c.has_kimberley_process()) {
+      absl::StrAppend(&text, ", Kimberley Process ", c.kimberley_process().certificate_number(),
+                      " from ", c.kimberley_process().country_of_origin());
+    }
+    return text;
+  }
+
+  std::string Transformation(const v1::Transformation& t) const {
+    std::vector<std::string> in, out;
+    v1::Unit unit = v1::UNIT_MILLIGRAM;
+    for (const v1::LotQuantity& q : t.inputs()) {
+      auto it = graph_.lots.find(q.lot_id());
+      const v1::Unit u = it == graph_.lots.end() ? v1::UNIT_MILLIGRAM : it->second.unit;
+      in.push_back(absl::StrCat(Amount(u, q.quantity()), " of ", q.lot_id()));
+    }
+    for (const v1::OutputLot& o : t.outputs()) {
+      auto it = graph_.lots.find(o.lot_id());
+      if (it != graph_.lots.end()) unit = it->second.unit;
+      out.push_back(absl::StrCat(LotText(o.lot_id()), " ", Amount(unit, o.quantity())));
+    }
+    return absl::StrCat(EnumText(v1::Process_Name(t.process()), 8), " ", t.material(), " at ",
+                        t.location(), ": ", absl::StrJoin(in, " + "), " -> ",
+                        absl::StrJoin(out, ", "),
+                        t.declared_loss_fine() == 0
+                            ? "; no loss"
+                            : absl::StrCat("; declared loss ",
+                                           Amount(unit, t.declared_loss_fine() / 1000), " fine"),
+                        Citing(t.certificate_ids()));
+  }
+
+  std::string Piece(const v1::PieceRegistered& p) const {
+    std::vector<std::string> parts, claims;
+    for (const std::string& s : p.stone_lot_ids()) parts.push_back(LotText(s));
+    for (const v1::MetalInput& m : p.metal_inputs()) {
+      parts.push_back(
+          absl::StrCat(Amount(v1::UNIT_MILLIGRAM, m.quantity()), " of ", LotText(m.lot_id())));
+    }
+    for (int c : p.claims()) claims.push_back(ClaimText(static_cast<v1::Claim>(c)));
+    return absl::StrCat("registers piece ", p.piece_id(), ": ", p.description(), "; made of ",
+                        absl::StrJoin(parts, " + "),
+                        p.hallmark().empty() ? "" : "; hallmark " + p.hallmark(), "; claims ",
+                        claims.empty() ? "none" : absl::StrJoin(claims, ", "));
+  }
+
+  const Participants& participants_;
+  const Graph& graph_;
+};
+
+}  // namespace
+
+void BuildTimeline(const std::vector<Item>& items, const Participants& participants,
+                   const Graph& graph, int64_t now_micros, BundleReport* report) {
+  const Writer w(participants, graph);
+  std::map<uint64_t, size_t> position;
+  std::map<std::string, std::vector<uint64_t>> warned;  // certificate -> records relying on it
+  std::map<std::string, std::string> warning;           // certificate -> why
+  for (const Item& item : items) {
+    TimelineEntry t;
+    t.index = item.index;
+    t.event_time_micros = item.record.event_time_micros();
+    t.recorded_at_micros = item.view.recorded_at_micros;
+    t.recorded_late = RecordedLate(item);
+    t.signer = item.record.signer();
+    t.signer_name = participants.count(t.signer) ? participants.at(t.signer).legal_name : "";
+    t.kind = KindOf(item.record);
+    t.description = w.Describe(item);
+    if (auto p = participants.find(t.signer); p != participants.end()) {
+      if (auto k = p->second.keys.find(item.record.key_id());
+          k != p->second.keys.end() && !k->second.added_by.empty()) {
+        t.key_added_by_other = absl::StrCat("signed with key ", item.record.key_id(), ", which '",
+                                            k->second.added_by, "' added for '", t.signer,
+                                            "' at entry ", k->second.added_index);
+        report->warnings.push_back(absl::StrCat("entry ", item.index, " is ", t.key_added_by_other,
+                                                ": it is theirs only on that word"));
+      }
+    }
+    if (auto it = graph.uses.find(item.index); it != graph.uses.end()) {
+      for (const CertificateUse& use : it->second) {
+        const v1::CertificateStatusEntry* why = nullptr;
+        t.certificates.push_back(w.Status(use, now_micros, &why));
+        const std::string now =
+            CertificateStatusAt(graph.certificates.at(use.certificate_id), now_micros);
+        if ((now == "suspended" || now == "revoked") && why != nullptr) {
+          warned[use.certificate_id].push_back(item.index);
+          warning[use.certificate_id] =
+              absl::StrCat(now, " now (entry ", why->index(), ": ", why->reason(), ")");
+        }
+      }
+    }
+    position[item.index] = report->timeline.size();
+    report->timeline.push_back(std::move(t));
+  }
+  for (const auto& [cert, indices] : warned) {
+    report->warnings.push_back(absl::StrCat(
+        "certificate ", cert, ", relied on by entr", indices.size() == 1 ? "y " : "ies ",
+        absl::StrJoin(indices, ", "), " while it was valid, is ", warning[cert]));
+  }
+  for (const Item& item : items) {
+    if (!item.record.has_error_declared()) continue;
+    const v1::ErrorDeclared& e = item.record.error_declared();
+    auto it = position.find(e.wrong_index());
+    if (it == position.end()) continue;
+    TimelineEntry& wrong = report->timeline[it->second];
+    const std::string what = absl::StrCat(
+        "declared wrong by entry ", item.index, ": ", e.reason(),
+        e.has_replacement_index() ? absl::StrCat("; entry ", e.replacement_index(), " replaces it")
+                                  : "");
+    wrong.declared_wrong.push_back(what);
+    report->warnings.push_back(
+        absl::StrCat("entry ", wrong.index, " (", wrong.kind, ") was ", what));
+  }
+}
+
+}  // namespace touchstone::bundle

@@ -1,0 +1,142 @@
+// Offline verification of a piece's provenance bundle (proto/bundle.proto):
+// what a customer runs with nothing but the log's verifier key.
+//
+// VerifyPieceBundle checks, in this order, and stops at the first failure
+// (each failure carries the rule it broke, ledger/bundle/bundle_rules.h; the page's
+// verifier, services/web/verify.js, makes the same checks in the same order):
+//  1. the format string is "touchstone-bundle/v1", and the bundle is about
+//     `expected_piece` when one is given;
+//  2. the checkpoint is a note signed by `log_key`, or by the key that the
+//     bundle's checkpoint key handovers lead to from it (ledger/provenance/key_handover.h;
+//     a bundle holds every handover below its checkpoint's size), every
+//     cosignature by one of `witnesses` valid, and at least `quorum` of them
+//     there (c2sp.org/tlog-cosignature), counted by distinct key (one key under
+//     two names is one witness);
+//  3. entries: indices strictly increase; each tlog_proof parses, holds the
+//     bundle's checkpoint byte for byte and the entry's index, and proves the
+//     entry bytes are in the log; the bytes decode, name the same index, chain to
+//     an adjacent predecessor, and hold a canonically encoded record
+//     (ledger/provenance/canonical.h);
+//  4. signatures: replaying the bundle's own genesis / ParticipantRegistered /
+//     KeyAdded / KeyRevoked / RoleGranted / suspension records in index order,
+//     each record is signed by a key of its signer added before it and not
+//     revoked before it, by a signer not suspended, holding a role that may
+//     write it; the signature is in the form the log's policy in force at the
+//     entry sets, for the checkpoint's origin (ledger/provenance/record.h; the policy from
+//     the bundle's genesis and LogPolicy entries: a bundle holds every
+//     LogPolicy entry below its checkpoint's size);
+//  4b. times (ledger/provenance/log_policy.h): no record is dated further before its
+//     recording than the policy in force allows, and only allowed imports of
+//     history are marked as such;
+//  5. the graph: the piece's PieceRegistered is there; every lot the piece, a
+//     StoneReplaced or a transformation names has its creating record; every
+//     certificate cited and every stone's grading report is there, in force at
+//     the citing record's event time and, under a policy and unless the record
+//     is an import, when it was recorded; every record
+//     is linked to the piece (an unlinked record means a linking one is missing);
+//     custody passes from custodian to custodian as the records say;
+//  6. origin classes are re-derived through the transformations (ledger/provenance/origin.h)
+//     and every claim the piece asserts must follow from them.
+// Errors (the message names the entry index and what is wrong):
+//   INVALID_ARGUMENT    format, malformed proof, entries out of order, bad quorum
+//   PERMISSION_DENIED   checkpoint or record signature, revoked key, role, witnesses
+//   DATA_LOSS           an entry's bytes or proof do not match the signed log
+//   FAILED_PRECONDITION the graph is incomplete or a provenance or time rule is broken
+//
+// What it cannot see: a record that nothing else in the bundle refers to (a
+// certificate's status change, a piece's lifecycle event, a key revocation) can
+// be left out of a bundle without a trace; the bundle format carries no
+// commitment to the set of records about an object. Such statuses are reported
+// "as of the bundle". A LogPolicy entry left out makes the verifier check the
+// entries after it under the policy before it: origin-bound signatures then
+// fail (so leaving out the first policy cannot pass), and a later change of
+// the bound or of imports is not seen.
+#ifndef TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_H_
+#define TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/hash.h"
+#include "ledger/log/note.h"
+#include "proto/bundle.pb.h"
+#include "proto/record.pb.h"
+
+namespace touchstone {
+
+// The format string of a bundle (PieceBundle.format), which the builder writes
+// and the verifier requires.
+inline constexpr char kBundleFormat[] = "touchstone-bundle/v1";
+
+// One record of the bundle as a customer reads it. Value type.
+struct TimelineEntry {
+  uint64_t index = 0;
+  int64_t event_time_micros = 0;
+  // When the log recorded it (the entry's recorded_at: server time).
+  int64_t recorded_at_micros = 0;
+  // Set when the event time is far before the recording: "recorded 40 days
+  // after its event time (an import of history)"; empty otherwise.
+  std::string recorded_late;
+  std::string signer;       // participant id
+  std::string signer_name;  // legal name, as registered in the bundle
+  std::string kind;         // the record's body field, e.g. "lot_created"
+  // Who did what, where, with which certificate, in plain English.
+  std::string description;
+  // Each certificate the record relies on, its status then (at the record's
+  // event time) and now: "d1-report-2 (grading-report): valid then; revoked now (entry 45)".
+  std::vector<std::string> certificates;
+  // Error declarations marking this record wrong:
+  // "declared wrong by entry 48: <reason>; entry 47 replaces it".
+  std::vector<std::string> declared_wrong;
+  // Set when the record is signed with a key someone else (the operator) added
+  // for its signer: "signed with key K, which 'op' added for 'x' at entry N".
+  std::string key_added_by_other;
+};
+
+// What a verified bundle shows. Value type.
+struct BundleReport {
+  std::string piece_id;
+  std::string piece_description;
+  std::string jeweler;              // participant id of the piece's registrant
+  std::vector<std::string> stones;  // stone lots set in the piece now
+  std::string origin;               // the checkpoint's
+  uint64_t tree_size = 0;
+  Hash root{};
+  std::string log_key_name;
+  // The key that signed the checkpoint: the key given, or the one the bundle's
+  // checkpoint key handovers lead to from it (ledger/provenance/key_handover.h).
+  std::string checkpoint_key;
+  size_t witness_cosignatures = 0;         // verified, when a quorum was asked for
+  std::vector<v1::Claim> asserted_claims;  // as registered
+  std::vector<v1::Claim> derived_claims;   // from the records, after any stone replacement
+  std::vector<TimelineEntry> timeline;     // one entry per record, in index order
+  // Certificates relied on that are suspended or revoked now, records declared wrong.
+  std::vector<std::string> warnings;
+};
+
+// Verifies `bundle` offline. See the file comment for the checks and errors.
+// Certificate statuses "now" use the local clock and every status record in the bundle.
+absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
+                                               const NoteVerifier& log_key,
+                                               const std::vector<NoteVerifier>& witnesses = {},
+                                               size_t quorum = 0,
+                                               std::string_view expected_piece = {});
+
+// The bundle's checkpoint, verified with `log_key` or with the key that the
+// bundle's checkpoint key handover entries lead to from it (step 2 above,
+// without witnesses), and that key. Errors as VerifyCheckpointWithHandovers
+// (ledger/provenance/key_handover.h).
+absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
+    const v1::PieceBundle& bundle, const NoteVerifier& log_key);
+
+// "recycled metal", "lab-grown diamonds", "natural diamonds", "certified chain".
+std::string ClaimText(v1::Claim claim);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_H_

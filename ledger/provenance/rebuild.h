@@ -1,0 +1,38 @@
+// Rebuilding the derived state from the log alone, and comparing it with the
+// state the ledger keeps: the proof that state is only ever a function of the log.
+#ifndef TOUCHSTONE_LEDGER_PROVENANCE_REBUILD_H_
+#define TOUCHSTONE_LEDGER_PROVENANCE_REBUILD_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
+#include "ledger/store/store.h"
+
+namespace touchstone {
+
+// Replays entries [0, size) of `store`: decodes each entry, checks its chain
+// link, verifies its record's signature with the key the state holds for it
+// (in the form the log's policy in force at the entry sets, for the genesis's
+// origin: ledger/provenance/log_policy.h), and applies the rules (with the entry's
+// recorded time as the clock, and that policy).
+// DATA_LOSS naming the first bad entry (index and what is wrong).
+// `on_entry`, if set, is called for each entry after its checks, with its leaf
+// hash, its bytes and its record; an error from it stops the replay and is
+// returned as it is.
+using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash,
+                                                std::string_view entry, const v1::Record& record)>;
+absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
+                                         const RuleOptions& options,
+                                         const EntryVisitor& on_entry = nullptr);
+
+// OK if `rebuilt` and the store's state column family hold exactly the same
+// keys and values; DATA_LOSS naming the first key that differs otherwise.
+absl::Status CompareState(const MemoryState& rebuilt, const Store& store);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_PROVENANCE_REBUILD_H_

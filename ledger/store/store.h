@@ -1,0 +1,197 @@
+// RocksDB storage of the log: entries, tree hashes, checkpoints, indexes,
+// derived state and metadata, each in its own column family.
+//
+// Key layout (integers are 8-byte big-endian, so keys sort numerically):
+//   CF "entries"      index                         -> entry bytes (entry_format.h)
+//   CF "tree"         level (1 byte) || index       -> 32-byte hash of complete node
+//                                                      (level, index); level 0 = leaf hashes
+//   CF "checkpoints"  tree size                     -> signed checkpoint note, verbatim
+//   CF "index"        "leaf/" || leaf hash (32)     -> index of the entry with that hash
+//                     "rid/" || signer || 0x00 || record_id -> index of that record
+//   CF "state"        "participant/" || id          -> serialized v1.ParticipantState
+//   CF "meta"         "tree_size"                   -> size committed (8 bytes)
+//                     "origin"                      -> the log's origin
+// Everything one group commit writes goes into one WriteBatch, written with
+// sync=true: either all of it is durable or none of it is.
+//
+// Integrity: RocksDB runs with paranoid_checks (a corrupt file or write-ahead
+// log refuses the open instead of being skipped) and every read verifies the
+// checksums of the blocks it reads (a corrupt block is DATA_LOSS, never data).
+//
+// Full disk: RocksDB's own info log is replaced by ours (info_log.h), since a
+// failed write to it aborts the process at its next line; commits check for
+// room before writing (Commit).
+#ifndef TOUCHSTONE_LEDGER_STORE_STORE_H_
+#define TOUCHSTONE_LEDGER_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "ledger/log/hash.h"
+#include "ledger/store/info_log.h"
+#include "ledger/store/state_reader.h"
+#include "rocksdb/db.h"
+
+namespace touchstone {
+
+struct StoreOptions {
+  // Directory of the RocksDB database. Required.
+  std::string path;
+  // Create the database if it does not exist. Default: true.
+  bool create_if_missing = true;
+  // Open read-only (for audits of a data directory; no writes allowed). Default: false.
+  bool read_only = false;
+  // RocksDB block cache size in bytes. Default: 64 MiB.
+  size_t block_cache_bytes = 64 << 20;
+  // Commits are refused (RESOURCE_EXHAUSTED) while the database's filesystem has
+  // less than this many bytes free for it, so that RocksDB itself never runs out
+  // of space mid-write. Default: 16 MiB.
+  uint64_t min_free_bytes = 16 << 20;
+};
+
+// The writes of one commit, applied by Store::Commit as one atomic WriteBatch.
+// Thread-compatible.
+class StoreBatch {
+ public:
+  void PutEntry(uint64_t index, std::string_view entry);
+  void PutNode(int level, uint64_t index, const Hash& hash);
+  void PutCheckpoint(uint64_t size, std::string_view note);
+  void PutLeafIndex(const Hash& leaf_hash, uint64_t index);
+  void PutRecordId(std::string_view signer, std::string_view record_id, uint64_t index);
+  void PutState(std::string_view key, std::string_view value);
+  void PutTreeSize(uint64_t size);
+  void PutMeta(std::string_view key, std::string_view value);
+
+ private:
+  friend class Store;
+  struct Put {
+    int cf;  // index into Store's column families
+    std::string key;
+    std::string value;
+  };
+  StoreBatch() = default;
+  // Column families are named by index, not handle: a handle does not survive
+  // Store::Reopen, and a batch may be built before one.
+  std::vector<Put> puts_;
+};
+
+// Thread-safe: reads may run concurrently with each other and with Commit;
+// Reopen waits for them and makes them wait.
+class Store : public StateReader {
+ public:
+  // Opens (or creates) the database. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
+  // from RocksDB with its message.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+
+  StoreBatch NewBatch() { return StoreBatch(); }
+  // Writes the batch atomically with sync=true. RESOURCE_EXHAUSTED, before
+  // anything is written, when the filesystem has less than min_free_bytes free
+  // or the write-ahead log would pass the process's file size limit
+  // (RLIMIT_FSIZE): Debian's RocksDB is built with assertions, and a failed
+  // write-ahead log append aborts the process there, so a write must not be
+  // tried without room for it. RESOURCE_EXHAUSTED / UNAVAILABLE for I/O errors
+  // that happen anyway, FAILED_PRECONDITION if read-only. After a failed write the
+  // store refuses every write (returning WriteError()) until Reopen succeeds:
+  // RocksDB stops writing after an I/O error, and only a reopen (which replays
+  // the write-ahead log up to its last complete write, into a new one) is sure
+  // to leave no partly written batch in front of later ones.
+  absl::Status Commit(StoreBatch& batch);
+  // OK, or why writes are refused since a write failed.
+  absl::Status WriteError() const;
+  // Closes and reopens the database, as a restart after a crash would. OK if it
+  // is writable again (WriteError() is then OK). If it cannot be opened for
+  // writing (the disk is still full), opens it read-only so that reads keep
+  // working, and returns why (RESOURCE_EXHAUSTED / UNAVAILABLE).
+  absl::Status Reopen();
+  // Writes a consistent copy of the whole database (a RocksDB checkpoint:
+  // hard links to its immutable files where possible) to `dir`, which must not
+  // exist. Commits may run meanwhile; the copy holds every commit up to one
+  // point and none after it. Errors as Commit, INVALID_ARGUMENT if `dir` exists.
+  absl::Status CreateCheckpoint(const std::string& dir) const;
+
+  // The committed tree size (0 for a new store).
+  absl::StatusOr<uint64_t> ReadTreeSize() const;
+  // The entry bytes at index; NOT_FOUND if absent.
+  absl::StatusOr<std::string> GetEntry(uint64_t index) const;
+  // Calls fn(index, bytes) for entries [start, end) in order; stops early (returning
+  // fn's status) when fn returns non-OK. DATA_LOSS naming the first missing index
+  // if the entries are not dense.
+  absl::Status ScanEntries(uint64_t start, uint64_t end,
+                           const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  // The hash of complete node (level, index); NOT_FOUND if absent.
+  absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
+  // The checkpoint note issued at `size`; NOT_FOUND if none was.
+  absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
+  // Calls fn(size, note) for every stored checkpoint, in increasing size.
+  absl::Status ScanCheckpoints(
+      const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  // The same for the checkpoints issued at sizes in [start, end).
+  absl::Status ScanCheckpoints(
+      uint64_t start, uint64_t end,
+      const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  // The index of the entry whose leaf hash is `leaf_hash`, if any.
+  absl::StatusOr<std::optional<uint64_t>> FindLeaf(const Hash& leaf_hash) const;
+  // The index of signer's record with that id, if any.
+  absl::StatusOr<std::optional<uint64_t>> FindRecordId(std::string_view signer,
+                                                       std::string_view record_id) const;
+  // A state value; nullopt if absent.
+  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const override;
+  // Calls fn(key, value) for every state value, in key order.
+  absl::Status ScanState(
+      const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
+  // A metadata value; nullopt if absent.
+  absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) const;
+
+ private:
+  explicit Store(StoreOptions options) : options_(std::move(options)) {}
+  // Opens the database into db_ and handles_. REQUIRES: db_mu_ held exclusively, db_ null.
+  absl::Status OpenLocked(bool read_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Closes db_ if open. REQUIRES: db_mu_ held exclusively.
+  void CloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::StatusOr<std::optional<std::string>> Get(int cf, std::string_view key) const;
+  // OK if a write of about `bytes` fits: free space and the file size limit.
+  // REQUIRES: db_mu_ held, db_ open.
+  absl::Status CheckRoom(uint64_t bytes) const ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  // Calls fn for each (key, value) of column family cf from `start` (inclusive)
+  // to `upper` (exclusive; empty = to the end), in key order. Reads a chunk at
+  // a time under db_mu_ and calls fn without holding it.
+  absl::Status Scan(int cf, std::string start, std::string upper,
+                    const std::function<absl::Status(std::string_view, std::string_view)>& fn)
+      const;
+
+  const StoreOptions options_;
+  mutable absl::Mutex db_mu_;
+  std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(db_mu_);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_ ABSL_GUARDED_BY(db_mu_);
+  bool opened_read_only_ ABSL_GUARDED_BY(db_mu_) = false;
+  // RocksDB's info log (LOG) of every instance a writable store opens, kept
+  // across Reopen so that retries during an outage do not rotate it. Null until
+  // the first open; null for a read-only store.
+  std::shared_ptr<InfoLogFile> info_log_ ABSL_GUARDED_BY(db_mu_);
+  mutable absl::Mutex error_mu_;
+  absl::Status write_error_ ABSL_GUARDED_BY(error_mu_);
+};
+
+// The keys of the layout above (raw bytes), for naming where a stored value is.
+std::string EntryKey(uint64_t index);
+std::string TreeNodeKey(int level, uint64_t index);
+std::string CheckpointKey(uint64_t size);
+std::string LeafIndexKey(const Hash& leaf_hash);
+
+// Maps a RocksDB status to an absl::Status with the same meaning (disk full ->
+// RESOURCE_EXHAUSTED, corruption -> DATA_LOSS, I/O -> UNAVAILABLE, ...).
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view context);
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_STORE_STORE_H_
