@@ -8,7 +8,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git ccache
       libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
       python3 python3-grpcio python3-protobuf python3-cryptography python3-yaml
       libqrencode-dev zlib1g-dev chromium
-      clang libclang-rt-14-dev llvm)  # fuzzing (libFuzzer) and symbolized sanitizer reports
+      clang-format clang libclang-rt-14-dev llvm)  # the format gate; fuzzing (libFuzzer), symbolized sanitizer reports
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

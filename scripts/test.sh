@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# The cheap gates first (clang-format, layering); -Werror is the build's own.
+bash scripts/gates.sh
 start=$(date +%s)
 # shellcheck source=scripts/ccache.sh
 source scripts/ccache.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTOUCHSTONE_WERROR=ON "${LAUNCHER[@]}" >/dev/null
 cmake --build build -j"$(nproc)"
 echo "build: $(( $(date +%s) - start )) s"
 start=$(date +%s)
