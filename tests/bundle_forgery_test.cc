@@ -166,7 +166,9 @@ TEST_F(ForgeryTest, ARecordSignedWithAKeyTheOperatorAddedIsFlaggedNotHidden) {
                                                ": it is theirs only on that word"));
   // No record signed with a key its own signer registered is flagged.
   for (const TimelineEntry& t : r->timeline) {
-    if (t.index != piece) EXPECT_EQ(t.key_added_by_other, "") << t.index;
+    if (t.index != piece) {
+      EXPECT_EQ(t.key_added_by_other, "") << t.index;
+    }
   }
 }
 

@@ -272,7 +272,9 @@ TEST_F(BundleVerifyTest, AnExportOfTheLogCatchesAnyRecordABundleLeavesOut) {
       left_out += Verify(b).ok();
     }
     // The ring's bundle holds records only the export can vouch for.
-    if (piece == "RING-1") EXPECT_GE(left_out, 2);
+    if (piece == "RING-1") {
+      EXPECT_GE(left_out, 2);
+    }
   }
 }
 
