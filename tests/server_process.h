@@ -1,6 +1,7 @@
 // A touchstoned child process for tests that drive the real server binary
-// (crash_test, faults_test): spawn it on a loopback port 0, read the port back,
-// SIGKILL or SIGTERM it, reap it; and a private copy of the binary per run.
+// (crash_test, faults_test, through tests/support/server_fixture.h): spawn it on a
+// loopback port 0, read the port back, SIGKILL or SIGTERM it, reap it; and a private
+// copy of the binary per run.
 #ifndef TOUCHSTONE_TESTS_SERVER_PROCESS_H_
 #define TOUCHSTONE_TESTS_SERVER_PROCESS_H_
 
@@ -151,6 +152,11 @@ class ServerProcess {
 
   bool Serving() const { return std::ifstream(port_file_).good(); }
   pid_t pid() const { return pid_; }
+
+  // Sends `signal` to the server (nothing once it has been reaped).
+  void Signal(int signal) const {
+    if (running_) ::kill(pid_, signal);
+  }
 
   // Waits up to `timeout` for the server to exit on its own and returns its exit status (-1 if a
   // signal ended it). DEADLINE_EXCEEDED if it is still running.
