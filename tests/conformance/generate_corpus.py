@@ -29,7 +29,7 @@ import forge_bundle  # noqa: E402
 import forgeries  # noqa: E402
 import forgeries_graph  # noqa: E402,F401  (registers its forgeries)
 
-RULES_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ledger",
+RULES_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ledger", "bundle",
                        "bundle_rules.h")
 
 
