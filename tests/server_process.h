@@ -29,7 +29,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/ledger_service.grpc.pb.h"
 
 extern char** environ;
 
@@ -218,14 +217,14 @@ class ServerProcess {
   int status_ = 0;
 };
 
-// A Ledger stub to 127.0.0.1:port on a channel of its own subchannels: never one
-// pooled from a channel to a killed server that had the same port, which may
-// still be backing off and would fail the first calls at once.
-inline std::unique_ptr<v1::Ledger::Stub> FreshLedgerStub(int port) {
+// A channel to 127.0.0.1:port with subchannels of its own: never one pooled
+// from a channel to a killed server that had the same port, which may still be
+// backing off and would fail the first calls at once.
+inline std::shared_ptr<grpc::Channel> FreshChannel(int port) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return v1::Ledger::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace touchstone::testing

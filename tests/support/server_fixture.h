@@ -48,15 +48,11 @@ inline constexpr char kServerOrigin[] = "touchstone.local/ledger";
 
 class ServerClientTest : public ::testing::Test {
  protected:
-  // Connects channel_ and stub_ to 127.0.0.1:`port` on a channel with subchannels of its own
-  // (never one pooled from a channel to a killed server that had the same port: see
-  // FreshLedgerStub), and reads the log's verifier key into verifier_ unless `read_verifier`
-  // is false. Fails the test if the key cannot be read.
+  // Connects channel_ and stub_ to 127.0.0.1:`port` (FreshChannel: subchannels of its own),
+  // and reads the log's verifier key into verifier_ unless `read_verifier` is false. Fails the
+  // test if the key cannot be read.
   void ConnectTo(int port, bool read_verifier = true) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                         grpc::InsecureChannelCredentials(), args);
+    channel_ = FreshChannel(port);
     stub_ = v1::Ledger::NewStub(channel_);
     if (!read_verifier) return;
     v1::LogInfo info;
