@@ -355,177 +355,233 @@ void PrintPoint(const PointResult& r, const char* unit) {
   std::cout << std::flush;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  SetThreadName("append_bench");
+// The command line: every flag, its default and its help.
+struct Flags {
   std::vector<int> client_counts = {1, 8, 32, 128};
   double seconds = 5, warmup = 0.5, limit_seconds = 2, pool_factor = 1.15;
   size_t record_bytes = 700, batch = 500;
-  int batch_clients = 4, stream_clients = 2, participants = 16, clients_per_channel = 8, floor_clients = 32;
+  int batch_clients = 4, stream_clients = 2, participants = 16, clients_per_channel = 8,
+      floor_clients = 32;
   double batch_seconds = -1, floor_seconds = 2;
   std::string data_dir, server_addr, operator_key_path, operator_id = "operator", json_path;
   bool keep_data = false, skip_limits = false;
   double wait_quiet = 0;
-  ts::ServerOptions defaults;
-  int min_handler_threads = defaults.min_handler_threads;
-  int max_handler_threads = defaults.max_handler_threads;
-  uint64_t cached_leaves = defaults.ledger.cached_leaves;
-  int64_t group_linger_us = absl::ToInt64Microseconds(defaults.ledger.group_linger);
-  double scrub_rate = defaults.ledger.scrub_entries_per_second;
+  int min_handler_threads = ts::ServerOptions().min_handler_threads;
+  int max_handler_threads = ts::ServerOptions().max_handler_threads;
+  uint64_t cached_leaves = ts::ServerOptions().ledger.cached_leaves;
+  int64_t group_linger_us = absl::ToInt64Microseconds(ts::ServerOptions().ledger.group_linger);
+  double scrub_rate = ts::ServerOptions().ledger.scrub_entries_per_second;
+};
 
-  CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
-               "machine's Ed25519 and RocksDB limits measured in the same run"};
-  app.add_option("--clients", client_counts, "concurrent Submit clients per point")
+void AddFlags(CLI::App& app, Flags& f) {
+  app.add_option("--clients", f.client_counts, "concurrent Submit clients per point")
       ->delimiter(',')->capture_default_str();
-  app.add_option("--seconds", seconds, "measured seconds per point")->capture_default_str();
-  app.add_option("--warmup", warmup, "unmeasured seconds before each point")->capture_default_str();
-  app.add_option("--record_bytes", record_bytes, "serialized record size to pad to")
+  app.add_option("--seconds", f.seconds, "measured seconds per point")->capture_default_str();
+  app.add_option("--warmup", f.warmup, "unmeasured seconds before each point")
       ->capture_default_str();
-  app.add_option("--batch", batch, "records per SubmitBatch call (0 = skip)")->capture_default_str();
-  app.add_option("--batch_clients", batch_clients, "concurrent SubmitBatch clients")
+  app.add_option("--record_bytes", f.record_bytes, "serialized record size to pad to")
       ->capture_default_str();
-  app.add_option("--stream_clients", stream_clients,
+  app.add_option("--batch", f.batch, "records per SubmitBatch call (0 = skip)")
+      ->capture_default_str();
+  app.add_option("--batch_clients", f.batch_clients, "concurrent SubmitBatch clients")
+      ->capture_default_str();
+  app.add_option("--stream_clients", f.stream_clients,
                  "concurrent SubmitStream clients, --batch records per stream call (0 = skip)")
       ->capture_default_str();
-  app.add_option("--batch_seconds", batch_seconds, "measured seconds of the batch point "
+  app.add_option("--batch_seconds", f.batch_seconds, "measured seconds of the batch point "
                  "(default: --seconds)");
-  app.add_option("--floor_clients", floor_clients,
+  app.add_option("--floor_clients", f.floor_clients,
                  "clients for the refused-Submit reference points (0 = skip)")
       ->capture_default_str();
-  app.add_option("--floor_seconds", floor_seconds, "measured seconds per reference point")
+  app.add_option("--floor_seconds", f.floor_seconds, "measured seconds per reference point")
       ->capture_default_str();
-  app.add_option("--participants", participants, "participants registered to sign records")
+  app.add_option("--participants", f.participants, "participants registered to sign records")
       ->capture_default_str();
-  app.add_option("--clients_per_channel", clients_per_channel, "clients sharing one channel")
+  app.add_option("--clients_per_channel", f.clients_per_channel, "clients sharing one channel")
       ->capture_default_str();
-  app.add_option("--limit_seconds", limit_seconds, "seconds per limit measurement")
+  app.add_option("--limit_seconds", f.limit_seconds, "seconds per limit measurement")
       ->capture_default_str();
-  app.add_option("--pool_factor", pool_factor,
+  app.add_option("--pool_factor", f.pool_factor,
                  "pre-signed records per point = all-core verify rate x point time x this")
       ->capture_default_str();
-  app.add_option("--data_dir", data_dir,
+  app.add_option("--data_dir", f.data_dir,
                  "data directory of the in-process server (default: a temp dir, removed)");
-  app.add_option("--server", server_addr, "benchmark a running touchstoned at ADDR instead");
-  app.add_option("--operator_key", operator_key_path,
+  app.add_option("--server", f.server_addr, "benchmark a running touchstoned at ADDR instead");
+  app.add_option("--operator_key", f.operator_key_path,
                  "operator key PEM (default: <data_dir>/operator.pem)");
-  app.add_option("--operator_id", operator_id, "operator participant id")->capture_default_str();
-  app.add_option("--json", json_path, "also write the results as JSON to this file");
-  app.add_flag("--keep_data", keep_data, "keep the temp data directory");
-  app.add_option("--wait_quiet", wait_quiet,
+  app.add_option("--operator_id", f.operator_id, "operator participant id")
+      ->capture_default_str();
+  app.add_option("--json", f.json_path, "also write the results as JSON to this file");
+  app.add_flag("--keep_data", f.keep_data, "keep the temp data directory");
+  app.add_option("--wait_quiet", f.wait_quiet,
                  "wait up to this many seconds for other processes to use < 0.2 cores "
                  "(shared machines) before measuring")->capture_default_str();
-  app.add_flag("--skip_limits", skip_limits, "skip measuring the limits (ratios become 0)");
-  app.add_option("--min_handler_threads", min_handler_threads,
+  app.add_flag("--skip_limits", f.skip_limits, "skip measuring the limits (ratios become 0)");
+  app.add_option("--min_handler_threads", f.min_handler_threads,
                  "in-process server: gRPC sync-server MIN_POLLERS (gRPC's default: 1)")
       ->capture_default_str();
-  app.add_option("--max_handler_threads", max_handler_threads,
+  app.add_option("--max_handler_threads", f.max_handler_threads,
                  "in-process server: gRPC sync-server MAX_POLLERS (gRPC's default: 2)")
       ->capture_default_str();
-  app.add_option("--cached_leaves", cached_leaves,
+  app.add_option("--cached_leaves", f.cached_leaves,
                  "in-process server: LedgerOptions::cached_leaves (0 = receipts read storage)")
       ->capture_default_str();
-  app.add_option("--scrub_entries_per_second", scrub_rate,
+  app.add_option("--scrub_entries_per_second", f.scrub_rate,
                  "in-process server: LedgerOptions::scrub_entries_per_second (0 = no scrub)")
       ->capture_default_str();
-  app.add_option("--group_linger_us", group_linger_us,
+  app.add_option("--group_linger_us", f.group_linger_us,
                  "in-process server: LedgerOptions::group_linger in microseconds (0 = off)")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  if (batch_seconds < 0) batch_seconds = seconds;
-  if (clients_per_channel < 1) clients_per_channel = 1;
-  if (participants < 1) participants = 1;
+}
 
-  const int ncpu = OnlineCpus();
+// One run's state, filled in by the scenarios below in the order main calls them.
+struct Run {
+  Flags f;
+  int ncpu = 0;
   json out;
-  out["machine"] = {{"nproc", ncpu},
-                    {"cpu_model", CpuModel()},
-                    {"cpu_flags", CpuFlagsOfInterest()},
-                    {"kernel", Kernel()},
-                    {"date_utc", NowUtc()},
-                    {"loadavg_start", LoadAvg()}};
+  bool own_dir = false;
+  std::string work_dir;  // for the data and the RocksDB limit measurement
+  std::string nonce;
+  std::vector<Identity> ids;
+  std::unique_ptr<RecordFactory> factory;
+  Limits lim;
+  // A record of the benchmark's size, its signing message and signature, and the key.
+  std::string full, msg, sig;
+  const ts::PublicKey* pub = nullptr;
+  double verify2 = 0;  // final value: the larger of start and end of run
+  std::unique_ptr<ts::Server> server;
+  std::string target;
+  std::shared_ptr<grpc::Channel> info_channel;
+  std::unique_ptr<v1::Ledger::Stub> info_stub;
+  uint64_t log_start = 0, log_end = 0;
+  int sign_threads = 0;
+  uint64_t next_seq = 0;
+  // Records a point may use: bounded by the all-core verify rate (the server
+  // verifies each one) and, after the first point, by the best rate so far scaled
+  // by the growth in clients. Unused records carry over to the next point.
+  double best_rate = 0;
+  int best_clients = 0;
+  std::vector<v1::SubmitRequest> spare;
+  std::vector<PointResult> submit_results, floor_results;
+  std::optional<PointResult> batch_result, stream_result;
+
+  size_t PoolFor(double point_seconds, int clients) const {
+    double bound = lim.verify_all > 0 ? lim.verify_all : 40000;
+    if (best_rate > 0) {
+      bound = std::min(bound, best_rate * 1.5 *
+                                  std::max(2.0, double(clients) / std::max(1, best_clients)));
+    }
+    return static_cast<size_t>(bound * (point_seconds + f.warmup) * f.pool_factor) + 2 * clients;
+  }
+
+  std::vector<v1::SubmitRequest> Presign(size_t n) {
+    const auto t0 = Clock::now();
+    std::vector<v1::SubmitRequest> pool;
+    const size_t reuse = std::min(n, spare.size());
+    pool.reserve(n);
+    for (size_t i = 0; i < reuse; ++i) pool.push_back(std::move(spare[i]));
+    spare.erase(spare.begin(), spare.begin() + reuse);
+    auto fresh = SignPool(*factory, next_seq, n - reuse, sign_threads);
+    next_seq += n - reuse;
+    for (auto& r : fresh) pool.push_back(std::move(r));
+    std::cout << absl::StrFormat("  (pre-signed %zu records in %.1f s, %zu more left from before; untimed)\n",
+                                 n - reuse, Secs(Clock::now() - t0), reuse)
+              << std::flush;
+    return pool;
+  }
+};
+
+// The machine, and how busy other processes keep it (waiting up to --wait_quiet for quiet).
+void DescribeMachine(Run& run) {
+  run.ncpu = OnlineCpus();
+  run.out["machine"] = {{"nproc", run.ncpu},
+                        {"cpu_model", CpuModel()},
+                        {"cpu_flags", CpuFlagsOfInterest()},
+                        {"kernel", Kernel()},
+                        {"date_utc", NowUtc()},
+                        {"loadavg_start", LoadAvg()}};
   std::cout << "== append_bench " << NowUtc() << "\n"
-            << "machine: nproc=" << ncpu << "  cpu=\"" << CpuModel() << "\"  flags: "
+            << "machine: nproc=" << run.ncpu << "  cpu=\"" << CpuModel() << "\"  flags: "
             << CpuFlagsOfInterest() << "\n"
             << "         " << Kernel() << "  loadavg at start " << LoadAvg() << "\n";
 
-  {  // How busy is the machine with other work?
-    double others = 0;
-    const auto give_up = Clock::now() + std::chrono::duration<double>(wait_quiet);
-    for (;;) {
-      const CpuSnap a = TakeCpuSnap();
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      others = CpuBetween(a, TakeCpuSnap()).others_cores;
-      if (others < 0.2 || Clock::now() >= give_up) break;
-    }
-    std::cout << absl::StrFormat("         other processes busy at start: %.2f cores%s\n", others,
-                                 others >= 0.2 ? "  (WARNING: shared machine, figures depressed)"
-                                               : "");
-    out["machine"]["other_processes_cores_at_start"] = others;
+  double others = 0;
+  const auto give_up = Clock::now() + std::chrono::duration<double>(run.f.wait_quiet);
+  for (;;) {
+    const CpuSnap a = TakeCpuSnap();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    others = CpuBetween(a, TakeCpuSnap()).others_cores;
+    if (others < 0.2 || Clock::now() >= give_up) break;
   }
+  std::cout << absl::StrFormat("         other processes busy at start: %.2f cores%s\n", others,
+                               others >= 0.2 ? "  (WARNING: shared machine, figures depressed)"
+                                             : "");
+  run.out["machine"]["other_processes_cores_at_start"] = others;
+}
 
-  // Temp dir for the data and the RocksDB limit measurement.
-  bool own_dir = false;
-  std::string work_dir;
-  if (data_dir.empty() && server_addr.empty()) {
+// The work directory: --data_dir, or a temporary one (removed at the end unless --keep_data).
+void MakeWorkDir(Run& run) {
+  if (run.f.data_dir.empty() && run.f.server_addr.empty()) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
-    work_dir = tmpl;
-    data_dir = work_dir + "/data";
-    own_dir = true;
-  } else if (!data_dir.empty()) {
-    work_dir = data_dir;
+    run.work_dir = tmpl;
+    run.f.data_dir = run.work_dir + "/data";
+    run.own_dir = true;
+  } else if (!run.f.data_dir.empty()) {
+    run.work_dir = run.f.data_dir;
   } else {
     std::string tmpl = (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
-    work_dir = tmpl;
-    own_dir = true;
+    run.work_dir = tmpl;
+    run.own_dir = true;
   }
-  std::filesystem::create_directories(work_dir);
+  std::filesystem::create_directories(run.work_dir);
+}
 
-  // ------------------------------------------------------------ limits
-  // A sample record of the benchmark's size for the verify/sign measurements.
-  std::string nonce;
+// The participants and the records they sign, and a sample record for the limits.
+void MakeRecords(Run& run) {
   {
     std::random_device rd;
-    nonce = absl::StrFormat("%08x", rd());
+    run.nonce = absl::StrFormat("%08x", rd());
   }
-  std::vector<Identity> ids;
-  for (int i = 0; i < participants; ++i) {
-    ids.push_back(NewIdentity(absl::StrFormat("bench-%s-p%03d", nonce, i)));
+  for (int i = 0; i < run.f.participants; ++i) {
+    run.ids.push_back(NewIdentity(absl::StrFormat("bench-%s-p%03d", run.nonce, i)));
   }
-  RecordFactory factory(nonce, ids, record_bytes);
-  std::cout << "records: LotCreated, " << factory.record_bytes() << " B serialized (target "
-            << record_bytes << "), signed by " << participants << " participants\n";
+  run.factory = std::make_unique<RecordFactory>(run.nonce, run.ids, run.f.record_bytes);
+  std::cout << "records: LotCreated, " << run.factory->record_bytes() << " B serialized (target "
+            << run.f.record_bytes << "), signed by " << run.f.participants << " participants\n";
+  run.full = run.factory->Signed(7).record();
+  run.msg = ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, run.factory->origin(),
+                                     run.full);
+  run.sig = ts::SignRecord(run.ids[7 % run.ids.size()].key, run.factory->origin(), run.full);
+  run.pub = &run.ids[7 % run.ids.size()].key.public_key();
+}
 
-  Limits lim;
-  lim.all_cores = ncpu;
-  // A record of the benchmark's size, its signing message and signature.
-  const std::string full = factory.Signed(7).record();
-  const std::string msg =
-      ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, factory.origin(), full);
-  const std::string sig = ts::SignRecord(ids[7 % ids.size()].key, factory.origin(), full);
-  const ts::PublicKey& pub = ids[7 % ids.size()].key.public_key();
-  if (!skip_limits) {
-    std::cout << "\n-- limits of this machine (measured now, " << limit_seconds << " s each)\n";
+// Scenario 1: the limits of this machine (Ed25519 verify and sign, RocksDB synced writes).
+void MeasureLimits(Run& run) {
+  Limits& lim = run.lim;
+  lim.all_cores = run.ncpu;
+  const double secs = run.f.limit_seconds;
+  if (!run.f.skip_limits) {
+    std::cout << "\n-- limits of this machine (measured now, " << secs << " s each)\n";
     const CpuSnap lim0 = TakeCpuSnap();
-    lim.verify1 = VerifyRate(1, limit_seconds, pub, msg, sig);
+    lim.verify1 = VerifyRate(1, secs, *run.pub, run.msg, run.sig);
     std::cout << absl::StrFormat("  Ed25519 verify, 1 thread:        %9.0f /s  (%.1f us each)\n",
                                  lim.verify1, 1e6 / lim.verify1);
-    lim.verify2 = VerifyRate(2, limit_seconds, pub, msg, sig);
+    lim.verify2 = VerifyRate(2, secs, *run.pub, run.msg, run.sig);
     std::cout << absl::StrFormat("  Ed25519 verify, 2 threads:       %9.0f /s  (verify2)\n",
                                  lim.verify2);
-    if (ncpu != 2) {
-      lim.verify_all = VerifyRate(ncpu, limit_seconds, pub, msg, sig);
+    if (run.ncpu != 2) {
+      lim.verify_all = VerifyRate(run.ncpu, secs, *run.pub, run.msg, run.sig);
       std::cout << absl::StrFormat("  Ed25519 verify, %d threads:       %9.0f /s  (all cores)\n",
-                                   ncpu, lim.verify_all);
+                                   run.ncpu, lim.verify_all);
     } else {
       lim.verify_all = lim.verify2;
     }
-    lim.sign1 = SignRate(limit_seconds, ids[0].key, factory.origin(), full);
+    lim.sign1 = SignRate(secs, run.ids[0].key, run.factory->origin(), run.full);
     std::cout << absl::StrFormat("  Ed25519 sign, 1 thread:          %9.0f /s\n", lim.sign1);
-    const std::string rocks_dir = work_dir + "/rocks-limit";
-    lim.rocks = MeasureRocks(rocks_dir, limit_seconds);
+    const std::string rocks_dir = run.work_dir + "/rocks-limit";
+    lim.rocks = MeasureRocks(rocks_dir, secs);
     std::error_code ec;
     std::filesystem::remove_all(rocks_dir, ec);
     std::cout << absl::StrFormat(
@@ -538,107 +594,84 @@ int main(int argc, char** argv) {
     const double others = CpuBetween(lim0, TakeCpuSnap()).others_cores;
     std::cout << absl::StrFormat("  (other processes used %.2f cores meanwhile%s)\n", others,
                                  others > 0.25 ? ": WARNING, limits are depressed" : "");
-    out["limits_other_processes_cores"] = others;
+    run.out["limits_other_processes_cores"] = others;
   }
-  out["limits"] = {{"ed25519_verify_1thread_per_s", lim.verify1},
-                   {"ed25519_verify_2threads_per_s", lim.verify2},
-                   {"ed25519_verify_allcores_per_s", lim.verify_all},
-                   {"all_cores", lim.all_cores},
-                   {"ed25519_sign_1thread_per_s", lim.sign1},
-                   {"rocksdb_sync_batch_size", lim.rocks.batch_size},
-                   {"rocksdb_value_bytes", lim.rocks.value_bytes},
-                   {"rocksdb_sync_batch_puts_per_s", lim.rocks.batch_puts_per_s},
-                   {"rocksdb_sync_batches_per_s", lim.rocks.batches_per_s},
-                   {"rocksdb_sync_single_puts_per_s", lim.rocks.single_puts_per_s}};
-  double verify2 = lim.verify2;  // final value: the larger of start and end of run
+  run.out["limits"] = {{"ed25519_verify_1thread_per_s", lim.verify1},
+                       {"ed25519_verify_2threads_per_s", lim.verify2},
+                       {"ed25519_verify_allcores_per_s", lim.verify_all},
+                       {"all_cores", lim.all_cores},
+                       {"ed25519_sign_1thread_per_s", lim.sign1},
+                       {"rocksdb_sync_batch_size", lim.rocks.batch_size},
+                       {"rocksdb_value_bytes", lim.rocks.value_bytes},
+                       {"rocksdb_sync_batch_puts_per_s", lim.rocks.batch_puts_per_s},
+                       {"rocksdb_sync_batches_per_s", lim.rocks.batches_per_s},
+                       {"rocksdb_sync_single_puts_per_s", lim.rocks.single_puts_per_s}};
+  run.verify2 = lim.verify2;
+}
 
-  // ------------------------------------------------------------ server
-  std::unique_ptr<ts::Server> server;
-  std::string target = server_addr;
-  if (server_addr.empty()) {
+// Scenario 2: the server (in-process, or --server), its operator, the participants registered.
+void ConnectServer(Run& run) {
+  const Flags& f = run.f;
+  run.target = f.server_addr;
+  if (f.server_addr.empty()) {
     ts::ServerOptions so;
-    so.ledger.data_dir = data_dir;
-    so.ledger.cached_leaves = cached_leaves;
-    so.ledger.group_linger = absl::Microseconds(group_linger_us);
-    so.ledger.scrub_entries_per_second = scrub_rate;
-    so.min_handler_threads = min_handler_threads;
-    so.max_handler_threads = max_handler_threads;
+    so.ledger.data_dir = f.data_dir;
+    so.ledger.cached_leaves = f.cached_leaves;
+    so.ledger.group_linger = absl::Microseconds(f.group_linger_us);
+    so.ledger.scrub_entries_per_second = f.scrub_rate;
+    so.min_handler_threads = f.min_handler_threads;
+    so.max_handler_threads = f.max_handler_threads;
     so.listen = "127.0.0.1:0";
     // Threads created while the ledger opens (its sequencer) inherit this name.
     SetThreadName("ts-sequencer");
     auto started = ts::Server::Start(so);
     SetThreadName("append_bench");
     if (!started.ok()) Die(absl::StrCat("starting the server: ", started.status().ToString()));
-    server = std::move(*started);
-    target = absl::StrCat("127.0.0.1:", server->port());
-    std::cout << "\nserver: in-process touchstoned on " << target << ", data dir " << data_dir
+    run.server = std::move(*started);
+    run.target = absl::StrCat("127.0.0.1:", run.server->port());
+    std::cout << "\nserver: in-process touchstoned on " << run.target << ", data dir "
+              << f.data_dir
               << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n"
-              << "        gRPC handler threads min " << min_handler_threads << " max "
-              << max_handler_threads << ", receipts from memory for the newest " << cached_leaves
-              << " leaves, commit group linger " << group_linger_us << " us, scrub "
-              << scrub_rate << " entries/s\n";
+              << "        gRPC handler threads min " << f.min_handler_threads << " max "
+              << f.max_handler_threads << ", receipts from memory for the newest "
+              << f.cached_leaves << " leaves, commit group linger " << f.group_linger_us
+              << " us, scrub " << f.scrub_rate << " entries/s\n";
   } else {
-    std::cout << "\nserver: " << target << " (remote; limits above are of this client machine)\n";
+    std::cout << "\nserver: " << run.target
+              << " (remote; limits above are of this client machine)\n";
   }
+  std::string operator_key_path = f.operator_key_path;
   if (operator_key_path.empty()) {
-    if (data_dir.empty()) Die("--server needs --operator_key or --data_dir");
-    operator_key_path = data_dir + "/operator.pem";
+    if (f.data_dir.empty()) Die("--server needs --operator_key or --data_dir");
+    operator_key_path = f.data_dir + "/operator.pem";
   }
   auto op_key = ts::PrivateKey::LoadPemFile(operator_key_path);
   if (!op_key.ok()) Die(absl::StrCat("operator key: ", op_key.status().ToString()));
-  Identity op{operator_id, *op_key};
+  Identity op{f.operator_id, *op_key};
 
-  auto info_channel = MakeChannels(target, 1)[0];
-  auto info_stub = v1::Ledger::NewStub(info_channel);
-  const uint64_t log_start = LogSize(*info_stub);
+  run.info_channel = MakeChannels(run.target, 1)[0];
+  run.info_stub = v1::Ledger::NewStub(run.info_channel);
+  run.log_start = LogSize(*run.info_stub);
 
-  factory.set_origin(LogOrigin(*info_stub));
-  RegisterParticipants(*info_stub, op, ids, nonce);
-  std::cout << "registered " << ids.size() << " participants; log size at start " << log_start
-            << "\n";
+  run.factory->set_origin(LogOrigin(*run.info_stub));
+  RegisterParticipants(*run.info_stub, op, run.ids, run.nonce);
+  std::cout << "registered " << run.ids.size() << " participants; log size at start "
+            << run.log_start << "\n";
+  run.sign_threads = run.ncpu;
+}
 
-  const int sign_threads = ncpu;
-  uint64_t next_seq = 0;
-  // Records a point may use: bounded by the all-core verify rate (the server
-  // verifies each one) and, after the first point, by the best rate so far scaled
-  // by the growth in clients. Unused records carry over to the next point.
-  double best_rate = 0;
-  int best_clients = 0;
-  std::vector<v1::SubmitRequest> spare;
-  auto pool_for = [&](double point_seconds, int clients) {
-    double bound = lim.verify_all > 0 ? lim.verify_all : 40000;
-    if (best_rate > 0) {
-      bound = std::min(bound, best_rate * 1.5 *
-                                  std::max(2.0, double(clients) / std::max(1, best_clients)));
-    }
-    return static_cast<size_t>(bound * (point_seconds + warmup) * pool_factor) + 2 * clients;
-  };
-  auto presign = [&](size_t n) {
-    const auto t0 = Clock::now();
-    std::vector<v1::SubmitRequest> pool;
-    const size_t reuse = std::min(n, spare.size());
-    pool.reserve(n);
-    for (size_t i = 0; i < reuse; ++i) pool.push_back(std::move(spare[i]));
-    spare.erase(spare.begin(), spare.begin() + reuse);
-    auto fresh = SignPool(factory, next_seq, n - reuse, sign_threads);
-    next_seq += n - reuse;
-    for (auto& r : fresh) pool.push_back(std::move(r));
-    std::cout << absl::StrFormat("  (pre-signed %zu records in %.1f s, %zu more left from before; untimed)\n",
-                                 n - reuse, Secs(Clock::now() - t0), reuse)
-              << std::flush;
-    return pool;
-  };
-
-  // ------------------------------------------------------------ single Submit
-  std::vector<PointResult> submit_results;
+// Scenario 3: single-record Submit at each --clients count.
+void RunSubmitPoints(Run& run) {
+  const Flags& f = run.f;
   std::cout << "\n-- Submit: one record per call, durable (acked after its group's synced "
                "commit); "
-            << seconds << " s per point after " << warmup << " s warmup\n";
-  for (int clients : client_counts) {
+            << f.seconds << " s per point after " << f.warmup << " s warmup\n";
+  for (int clients : f.client_counts) {
     if (clients < 1) continue;
-    auto pool = presign(pool_for(seconds, clients));
+    auto pool = run.Presign(run.PoolFor(f.seconds, clients));
     PointResult r = RunPoint(
-        target, clients, clients_per_channel, warmup, seconds, pool.size(), false, *info_stub,
+        run.target, clients, f.clients_per_channel, f.warmup, f.seconds, pool.size(), false,
+        *run.info_stub,
         [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
           grpc::ClientContext ctx;
           v1::Receipt receipt;
@@ -657,223 +690,232 @@ int main(int argc, char** argv) {
           }
         });
     r.kind = "submit";
-    for (size_t i = r.consumed; i < pool.size(); ++i) spare.push_back(std::move(pool[i]));
-    if (r.rate > best_rate) {
-      best_rate = r.rate;
-      best_clients = clients;
+    for (size_t i = r.consumed; i < pool.size(); ++i) run.spare.push_back(std::move(pool[i]));
+    if (r.rate > run.best_rate) {
+      run.best_rate = r.rate;
+      run.best_clients = clients;
     }
     PrintPoint(r, "acked");
-    submit_results.push_back(std::move(r));
+    run.submit_results.push_back(std::move(r));
   }
+}
 
-  // ------------------------------------------------------------ reference points
-  std::vector<PointResult> floor_results;
-  if (floor_clients > 0) {
-    std::cout << "\n-- reference: Submit refused by the server (nothing appended), "
-              << floor_clients << " clients, " << floor_seconds << " s each\n";
-    // Same bytes as real records; refused before verification (a key the signer
-    // does not have) or after it (a corrupted signature).
-    const size_t n = 2000;
-    auto base = SignPool(factory, next_seq, n, sign_threads);
-    next_seq += n;
-    const std::string bogus_key = ts::PrivateKey::Generate()->public_key().Fingerprint();
-    std::vector<v1::SubmitRequest> unknown_key(n), bad_sig(n);
-    for (size_t i = 0; i < n; ++i) {
-      v1::Record rec;
-      rec.ParseFromString(base[i].record());
-      rec.set_key_id(bogus_key);
-      unknown_key[i].set_record(ts::SerializeRecord(rec));
-      unknown_key[i].set_signature(base[i].signature());
-      bad_sig[i] = base[i];
-      std::string sig = base[i].signature();
-      sig[5] ^= 0x01;
-      bad_sig[i].set_signature(sig);
-    }
-    struct Ref {
-      const char* kind;
-      const char* label;
-      std::vector<v1::SubmitRequest>* pool;
-      int expect;
-    };
-    for (const Ref& ref :
-         {Ref{"floor_refused_before_verify", "refused before verify (gRPC + parse + key lookup)",
-              &unknown_key, grpc::NOT_FOUND},
-          Ref{"floor_refused_after_verify", "refused after verify (gRPC + parse + verify)",
-              &bad_sig, grpc::INVALID_ARGUMENT}}) {
-      auto& pool = *ref.pool;
-      std::atomic<uint64_t> unexpected{0};
-      PointResult r = RunPoint(
-          target, floor_clients, clients_per_channel, warmup, floor_seconds, pool.size(), true,
-          *info_stub, [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
-            grpc::ClientContext ctx;
-            v1::Receipt receipt;
-            const auto t1 = Clock::now();
-            grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
-            const auto t2 = Clock::now();
-            if (!in_window(t2)) return;
-            log.latency_us.push_back(MicrosSince(t1, t2));
-            if (s.error_code() == ref.expect) {
-              ++log.acked;  // "acked" = refused as expected
-            } else {
-              unexpected.fetch_add(1);
-              NoteError(log, s.error_code(), s.error_message());
-            }
-          });
-      r.kind = ref.kind;
-      std::cout << "  " << ref.label << ":\n";
-      PrintPoint(r, "calls");
-      if (unexpected.load() > 0) {
-        std::cout << "      WARNING: " << unexpected.load()
-                  << " calls did not fail as expected: " << r.first_error << "\n";
-      }
-      floor_results.push_back(std::move(r));
-    }
+// Scenario 4: the reference points, Submit refused before and after verification.
+void RunReferencePoints(Run& run) {
+  const Flags& f = run.f;
+  if (f.floor_clients <= 0) return;
+  std::cout << "\n-- reference: Submit refused by the server (nothing appended), "
+            << f.floor_clients << " clients, " << f.floor_seconds << " s each\n";
+  // Same bytes as real records; refused before verification (a key the signer
+  // does not have) or after it (a corrupted signature).
+  const size_t n = 2000;
+  auto base = SignPool(*run.factory, run.next_seq, n, run.sign_threads);
+  run.next_seq += n;
+  const std::string bogus_key = ts::PrivateKey::Generate()->public_key().Fingerprint();
+  std::vector<v1::SubmitRequest> unknown_key(n), bad_sig(n);
+  for (size_t i = 0; i < n; ++i) {
+    v1::Record rec;
+    rec.ParseFromString(base[i].record());
+    rec.set_key_id(bogus_key);
+    unknown_key[i].set_record(ts::SerializeRecord(rec));
+    unknown_key[i].set_signature(base[i].signature());
+    bad_sig[i] = base[i];
+    std::string sig = base[i].signature();
+    sig[5] ^= 0x01;
+    bad_sig[i].set_signature(sig);
   }
-
-  // ------------------------------------------------------------ SubmitBatch
-  std::optional<PointResult> batch_result;
-  if (batch > 0 && batch_clients > 0) {
-    std::cout << "\n-- SubmitBatch: " << batch << " records per call, " << batch_clients
-              << " clients, " << batch_seconds << " s after " << warmup << " s warmup\n";
-    best_rate = 0;  // a batch may go much faster than single submissions
-    const size_t nrec = pool_for(batch_seconds, batch_clients * static_cast<int>(batch));
-    auto records = presign(nrec);
-    std::vector<v1::SubmitBatchRequest> batches(nrec / batch);
-    for (size_t b = 0; b < batches.size(); ++b) {
-      for (size_t i = 0; i < batch; ++i) batches[b].add_records()->Swap(&records[b * batch + i]);
-    }
-    records.clear();
-    records.shrink_to_fit();
+  struct Ref {
+    const char* kind;
+    const char* label;
+    std::vector<v1::SubmitRequest>* pool;
+    int expect;
+  };
+  for (const Ref& ref :
+       {Ref{"floor_refused_before_verify", "refused before verify (gRPC + parse + key lookup)",
+            &unknown_key, grpc::NOT_FOUND},
+        Ref{"floor_refused_after_verify", "refused after verify (gRPC + parse + verify)",
+            &bad_sig, grpc::INVALID_ARGUMENT}}) {
+    auto& pool = *ref.pool;
+    std::atomic<uint64_t> unexpected{0};
     PointResult r = RunPoint(
-        target, batch_clients, clients_per_channel, warmup, batch_seconds, batches.size(), false,
-        *info_stub, [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+        run.target, f.floor_clients, f.clients_per_channel, f.warmup, f.floor_seconds,
+        pool.size(), true, *run.info_stub,
+        [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
           grpc::ClientContext ctx;
-          v1::SubmitBatchResponse resp;
+          v1::Receipt receipt;
           const auto t1 = Clock::now();
-          grpc::Status s = stub.SubmitBatch(Deadline(ctx), batches[i], &resp);
+          grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
           const auto t2 = Clock::now();
           if (!in_window(t2)) return;
           log.latency_us.push_back(MicrosSince(t1, t2));
-          if (!s.ok()) {
+          if (s.error_code() == ref.expect) {
+            ++log.acked;  // "acked" = refused as expected
+          } else {
+            unexpected.fetch_add(1);
             NoteError(log, s.error_code(), s.error_message());
-            return;
-          }
-          for (const auto& res : resp.results()) {
-            if (res.code() == 0) {
-              ++log.acked;
-              if (res.receipt().duplicate()) ++log.duplicates;
-              log.tree_sizes.push_back(res.receipt().tree_size());
-            } else {
-              NoteError(log, res.code(), res.message());
-            }
           }
         });
-    r.kind = "submit_batch";
-    r.batch = static_cast<int>(batch);
-    std::cout << "  (latency is per SubmitBatch call of " << batch << " records)\n";
-    PrintPoint(r, "records");
-    batch_result = std::move(r);
+    r.kind = ref.kind;
+    std::cout << "  " << ref.label << ":\n";
+    PrintPoint(r, "calls");
+    if (unexpected.load() > 0) {
+      std::cout << "      WARNING: " << unexpected.load()
+                << " calls did not fail as expected: " << r.first_error << "\n";
+    }
+    run.floor_results.push_back(std::move(r));
   }
+}
 
-  // ------------------------------------------------------------ SubmitStream
-  std::optional<PointResult> stream_result;
-  if (batch > 0 && stream_clients > 0) {
-    std::cout << "\n-- SubmitStream: " << batch << " records per stream call, " << stream_clients
-              << " clients, " << batch_seconds << " s after " << warmup << " s warmup\n";
-    best_rate = 0;
-    const size_t nrec = pool_for(batch_seconds, stream_clients * static_cast<int>(batch));
-    auto records = presign(nrec);
-    const size_t calls = nrec / batch;
-    PointResult r = RunPoint(
-        target, stream_clients, clients_per_channel, warmup, batch_seconds, calls, false,
-        *info_stub, [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
-          grpc::ClientContext ctx;
-          const auto t1 = Clock::now();
-          auto stream = stub.SubmitStream(Deadline(ctx));
-          std::thread writer([&] {
-            for (size_t k = 0; k < batch; ++k) {
-              if (!stream->Write(records[i * batch + k])) break;
-            }
-            stream->WritesDone();
-          });
-          std::vector<v1::SubmitResult> results;
-          results.reserve(batch);
-          for (v1::SubmitResult res; stream->Read(&res);) results.push_back(std::move(res));
-          writer.join();
-          grpc::Status s = stream->Finish();
-          const auto t2 = Clock::now();
-          if (!in_window(t2)) return;
-          log.latency_us.push_back(MicrosSince(t1, t2));
-          if (!s.ok()) {
-            NoteError(log, s.error_code(), s.error_message());
-            return;
+// Counts the per-record results of a SubmitBatch or SubmitStream call into `log`.
+template <typename Results>
+void CountResults(const Results& results, ClientLog& log) {
+  for (const auto& res : results) {
+    if (res.code() == 0) {
+      ++log.acked;
+      if (res.receipt().duplicate()) ++log.duplicates;
+      log.tree_sizes.push_back(res.receipt().tree_size());
+    } else {
+      NoteError(log, res.code(), res.message());
+    }
+  }
+}
+
+// Scenario 5: SubmitBatch of --batch records from --batch_clients clients.
+void RunBatchPoint(Run& run) {
+  const Flags& f = run.f;
+  if (f.batch == 0 || f.batch_clients <= 0) return;
+  const size_t batch = f.batch;
+  std::cout << "\n-- SubmitBatch: " << batch << " records per call, " << f.batch_clients
+            << " clients, " << f.batch_seconds << " s after " << f.warmup << " s warmup\n";
+  run.best_rate = 0;  // a batch may go much faster than single submissions
+  const size_t nrec = run.PoolFor(f.batch_seconds, f.batch_clients * static_cast<int>(batch));
+  auto records = run.Presign(nrec);
+  std::vector<v1::SubmitBatchRequest> batches(nrec / batch);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    for (size_t i = 0; i < batch; ++i) batches[b].add_records()->Swap(&records[b * batch + i]);
+  }
+  records.clear();
+  records.shrink_to_fit();
+  PointResult r = RunPoint(
+      run.target, f.batch_clients, f.clients_per_channel, f.warmup, f.batch_seconds,
+      batches.size(), false, *run.info_stub,
+      [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+        grpc::ClientContext ctx;
+        v1::SubmitBatchResponse resp;
+        const auto t1 = Clock::now();
+        grpc::Status s = stub.SubmitBatch(Deadline(ctx), batches[i], &resp);
+        const auto t2 = Clock::now();
+        if (!in_window(t2)) return;
+        log.latency_us.push_back(MicrosSince(t1, t2));
+        if (!s.ok()) {
+          NoteError(log, s.error_code(), s.error_message());
+          return;
+        }
+        CountResults(resp.results(), log);
+      });
+  r.kind = "submit_batch";
+  r.batch = static_cast<int>(batch);
+  std::cout << "  (latency is per SubmitBatch call of " << batch << " records)\n";
+  PrintPoint(r, "records");
+  run.batch_result = std::move(r);
+}
+
+// Scenario 6: SubmitStream, --batch records per stream call from --stream_clients clients.
+void RunStreamPoint(Run& run) {
+  const Flags& f = run.f;
+  if (f.batch == 0 || f.stream_clients <= 0) return;
+  const size_t batch = f.batch;
+  std::cout << "\n-- SubmitStream: " << batch << " records per stream call, " << f.stream_clients
+            << " clients, " << f.batch_seconds << " s after " << f.warmup << " s warmup\n";
+  run.best_rate = 0;
+  const size_t nrec = run.PoolFor(f.batch_seconds, f.stream_clients * static_cast<int>(batch));
+  auto records = run.Presign(nrec);
+  const size_t calls = nrec / batch;
+  PointResult r = RunPoint(
+      run.target, f.stream_clients, f.clients_per_channel, f.warmup, f.batch_seconds, calls,
+      false, *run.info_stub,
+      [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+        grpc::ClientContext ctx;
+        const auto t1 = Clock::now();
+        auto stream = stub.SubmitStream(Deadline(ctx));
+        std::thread writer([&] {
+          for (size_t k = 0; k < batch; ++k) {
+            if (!stream->Write(records[i * batch + k])) break;
           }
-          for (const auto& res : results) {
-            if (res.code() == 0) {
-              ++log.acked;
-              if (res.receipt().duplicate()) ++log.duplicates;
-              log.tree_sizes.push_back(res.receipt().tree_size());
-            } else {
-              NoteError(log, res.code(), res.message());
-            }
-          }
+          stream->WritesDone();
         });
-    r.kind = "submit_stream";
-    r.batch = static_cast<int>(batch);
-    std::cout << "  (latency is per stream call of " << batch << " records)\n";
-    PrintPoint(r, "records");
-    stream_result = std::move(r);
-  }
+        std::vector<v1::SubmitResult> results;
+        results.reserve(batch);
+        for (v1::SubmitResult res; stream->Read(&res);) results.push_back(std::move(res));
+        writer.join();
+        grpc::Status s = stream->Finish();
+        const auto t2 = Clock::now();
+        if (!in_window(t2)) return;
+        log.latency_us.push_back(MicrosSince(t1, t2));
+        if (!s.ok()) {
+          NoteError(log, s.error_code(), s.error_message());
+          return;
+        }
+        CountResults(results, log);
+      });
+  r.kind = "submit_stream";
+  r.batch = static_cast<int>(batch);
+  std::cout << "  (latency is per stream call of " << batch << " records)\n";
+  PrintPoint(r, "records");
+  run.stream_result = std::move(r);
+}
 
-  const uint64_t log_end = LogSize(*info_stub);
-
-  // ------------------------------------------------------------ limits again
-  // Other work on a shared machine depresses a limit as much as a result: measure
-  // verify again now and divide by the larger (least disturbed) of the two.
-  if (!skip_limits) {
+// Scenario 7: the verify limits again. Other work on a shared machine depresses a limit as
+// much as a result: measure verify again now and divide by the larger (least disturbed) of
+// the two.
+void MeasureLimitsAgain(Run& run) {
+  if (!run.f.skip_limits) {
     std::cout << "\n-- verify limits again (end of run)\n";
     const CpuSnap e0 = TakeCpuSnap();
-    const double v1 = VerifyRate(1, limit_seconds, pub, msg, sig);
-    const double v2 = VerifyRate(2, limit_seconds, pub, msg, sig);
+    const double v1 = VerifyRate(1, run.f.limit_seconds, *run.pub, run.msg, run.sig);
+    const double v2 = VerifyRate(2, run.f.limit_seconds, *run.pub, run.msg, run.sig);
     const double others = CpuBetween(e0, TakeCpuSnap()).others_cores;
     std::cout << absl::StrFormat(
         "  Ed25519 verify, 1 thread: %.0f /s; 2 threads: %.0f /s  (other processes %.2f cores%s)\n",
         v1, v2, others, others > 0.25 ? ": WARNING, depressed" : "");
-    out["limits"]["ed25519_verify_1thread_per_s_end"] = v1;
-    out["limits"]["ed25519_verify_2threads_per_s_end"] = v2;
-    out["limits_end_other_processes_cores"] = others;
-    verify2 = std::max(lim.verify2, v2);
+    run.out["limits"]["ed25519_verify_1thread_per_s_end"] = v1;
+    run.out["limits"]["ed25519_verify_2threads_per_s_end"] = v2;
+    run.out["limits_end_other_processes_cores"] = others;
+    run.verify2 = std::max(run.lim.verify2, v2);
     std::cout << absl::StrFormat("  verify2 used for the ratios: %.0f /s (the larger of start %.0f "
                                  "and end %.0f)\n",
-                                 verify2, lim.verify2, v2);
+                                 run.verify2, run.lim.verify2, v2);
   }
-  out["limits"]["verify2_used_for_ratios"] = verify2;
+  run.out["limits"]["verify2_used_for_ratios"] = run.verify2;
+}
 
-  // ------------------------------------------------------------ summary
+// The summary table, and the results as JSON (--json).
+void Report(Run& run) {
+  const double verify2 = run.verify2;
   std::cout << "\n== summary (verify2 = " << absl::StrFormat("%.0f", verify2)
-            << "/s; record " << factory.record_bytes() << " B; sync on; log " << log_start
-            << " -> " << log_end << " entries; nproc " << ncpu << ")\n";
-  for (const auto& r : submit_results) {
+            << "/s; record " << run.factory->record_bytes() << " B; sync on; log "
+            << run.log_start << " -> " << run.log_end << " entries; nproc " << run.ncpu << ")\n";
+  for (const auto& r : run.submit_results) {
     std::cout << absl::StrFormat("  Submit      %4d clients: %8.0f acked/s  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
                                  r.clients, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
                                  static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2),
                                  r.cpu.others_cores);
   }
-  for (const auto& r : floor_results) {
+  for (const auto& r : run.floor_results) {
     std::cout << absl::StrFormat("  %-28s %4d clients: %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  %s  (others %.2f cores)\n",
                                  r.kind, r.clients, r.rate, r.latency.p50, r.latency.p99,
                                  absl::StrFormat("calls/verify2 = %.3f", verify2 > 0 ? r.rate / verify2 : 0),
                                  r.cpu.others_cores);
   }
-  if (batch_result) {
-    const auto& r = *batch_result;
+  if (run.batch_result) {
+    const auto& r = *run.batch_result;
     std::cout << absl::StrFormat("  SubmitBatch %4d x %-4d:   %8.0f records/s  batch p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
                                  r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
                                  r.latency.p999, static_cast<unsigned long long>(r.errors),
                                  Ratio(r.rate, verify2), r.cpu.others_cores);
   }
-  if (stream_result) {
-    const auto& r = *stream_result;
+  if (run.stream_result) {
+    const auto& r = *run.stream_result;
     std::cout << absl::StrFormat("  SubmitStream %3d x %-4d:   %8.0f records/s  call  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
                                  r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
                                  r.latency.p999, static_cast<unsigned long long>(r.errors),
@@ -881,42 +923,75 @@ int main(int argc, char** argv) {
   }
   std::cout << "  loadavg at end " << LoadAvg() << "\n";
 
-  out["config"] = {{"server", server_addr.empty() ? "in-process" : server_addr},
-                   {"target", target},
-                   {"record_bytes", factory.record_bytes()},
-                   {"record_bytes_target", record_bytes},
+  const Flags& f = run.f;
+  json& out = run.out;
+  out["config"] = {{"server", f.server_addr.empty() ? "in-process" : f.server_addr},
+                   {"target", run.target},
+                   {"record_bytes", run.factory->record_bytes()},
+                   {"record_bytes_target", f.record_bytes},
                    {"record_type", "LotCreated"},
-                   {"participants", participants},
-                   {"seconds", seconds},
-                   {"warmup", warmup},
-                   {"clients_per_channel", clients_per_channel},
+                   {"participants", f.participants},
+                   {"seconds", f.seconds},
+                   {"warmup", f.warmup},
+                   {"clients_per_channel", f.clients_per_channel},
                    {"durability", "sync=true (one synced WriteBatch per commit group)"}};
-  out["log_size_start"] = log_start;
-  out["log_size_end"] = log_end;
+  out["log_size_start"] = run.log_start;
+  out["log_size_end"] = run.log_end;
   out["machine"]["loadavg_end"] = LoadAvg();
   out["submit"] = json::array();
-  for (const auto& r : submit_results) out["submit"].push_back(PointJson(r, verify2));
+  for (const auto& r : run.submit_results) out["submit"].push_back(PointJson(r, verify2));
   out["reference"] = json::array();
-  for (const auto& r : floor_results) out["reference"].push_back(PointJson(r, verify2));
-  if (batch_result) out["submit_batch"] = PointJson(*batch_result, verify2);
-  if (stream_result) out["submit_stream"] = PointJson(*stream_result, verify2);
+  for (const auto& r : run.floor_results) out["reference"].push_back(PointJson(r, verify2));
+  if (run.batch_result) out["submit_batch"] = PointJson(*run.batch_result, verify2);
+  if (run.stream_result) out["submit_stream"] = PointJson(*run.stream_result, verify2);
 
-  if (!json_path.empty()) {
-    std::ofstream f(json_path);
-    f << out.dump(2) << "\n";
-    if (!f) Die("cannot write " + json_path);
-    std::cout << "wrote " << json_path << "\n";
+  if (!f.json_path.empty()) {
+    std::ofstream file(f.json_path);
+    file << out.dump(2) << "\n";
+    if (!file) Die("cannot write " + f.json_path);
+    std::cout << "wrote " << f.json_path << "\n";
   }
+}
 
-  info_stub.reset();
-  info_channel.reset();
-  if (server) server->Shutdown();
-  server.reset();
-  if (own_dir && !keep_data) {
+// Stops the server and removes the temporary work directory (unless --keep_data).
+void CleanUp(Run& run) {
+  run.info_stub.reset();
+  run.info_channel.reset();
+  if (run.server) run.server->Shutdown();
+  run.server.reset();
+  if (run.own_dir && !run.f.keep_data) {
     std::error_code ec;
-    std::filesystem::remove_all(work_dir, ec);
-  } else if (own_dir) {
-    std::cout << "kept " << work_dir << "\n";
+    std::filesystem::remove_all(run.work_dir, ec);
+  } else if (run.own_dir) {
+    std::cout << "kept " << run.work_dir << "\n";
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetThreadName("append_bench");
+  Run run;
+  CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
+               "machine's Ed25519 and RocksDB limits measured in the same run"};
+  AddFlags(app, run.f);
+  CLI11_PARSE(app, argc, argv);
+  if (run.f.batch_seconds < 0) run.f.batch_seconds = run.f.seconds;
+  if (run.f.clients_per_channel < 1) run.f.clients_per_channel = 1;
+  if (run.f.participants < 1) run.f.participants = 1;
+
+  DescribeMachine(run);
+  MakeWorkDir(run);
+  MakeRecords(run);
+  MeasureLimits(run);
+  ConnectServer(run);
+  RunSubmitPoints(run);
+  RunReferencePoints(run);
+  RunBatchPoint(run);
+  RunStreamPoint(run);
+  run.log_end = LogSize(*run.info_stub);
+  MeasureLimitsAgain(run);
+  Report(run);
+  CleanUp(run);
   return 0;
 }

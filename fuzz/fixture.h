@@ -7,7 +7,8 @@
 // the log key signed exactly the checkpoints FixtureLog makes, the witness
 // cosigned exactly one, and only FixtureLog's entries are in the tree. Ed25519
 // is deterministic, so fuzz/make_seeds (which writes fuzz/corpus/) and the
-// targets see byte-identical notes, proofs and bundles.
+// targets see byte-identical notes, proofs and bundles. Entries, tree, proofs and
+// bundles are built by the tests' LogBuilder (tests/support/fake_log.h).
 #ifndef TOUCHSTONE_FUZZ_FIXTURE_H_
 #define TOUCHSTONE_FUZZ_FIXTURE_H_
 
@@ -23,7 +24,6 @@
 #include "absl/status/statusor.h"
 #include "ledger/bundle_builder.h"
 #include "ledger/log/checkpoint.h"
-#include "ledger/log/compact_range.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/hash.h"
@@ -35,6 +35,7 @@
 #include "ledger/witness.h"
 #include "proto/bundle.pb.h"
 #include "proto/record.pb.h"
+#include "tests/support/fake_log.h"
 
 namespace touchstone::fuzz {
 
@@ -73,14 +74,14 @@ class FixtureLog {
     return *log;
   }
 
-  const std::vector<std::string>& entries() const { return entries_; }
-  uint64_t size() const { return entries_.size(); }
+  const std::vector<std::string>& entries() const { return log_.entries(); }
+  uint64_t size() const { return log_.size(); }
   const NoteSigner& signer() const { return signer_; }
   const NoteVerifier& verifier() const { return verifier_; }
   const CosignatureSigner& witness() const { return witness_; }
   const NoteVerifier& witness_verifier() const { return witness_verifier_; }
 
-  Hash Root(uint64_t size) const { return roots_.at(size); }
+  Hash Root(uint64_t size) const { return log_.Root(size); }
   std::string CheckpointText(uint64_t size) const {
     return Checkpoint{kOrigin, size, Root(size), {}}.ToText();
   }
@@ -94,7 +95,7 @@ class FixtureLog {
            OrDie(witness_.SignatureLine(CheckpointText(size()), kCosignTimestamp), "cosign");
   }
   std::vector<Hash> Inclusion(uint64_t index, uint64_t size) const {
-    return OrDie(InclusionProof(index, size, Reader()), "inclusion proof");
+    return OrDie(log_.Inclusion(index, size), "inclusion proof");
   }
   // A c2sp.org/tlog-proof@v1 of entry `index` against the checkpoint at `size`.
   std::string ProofText(uint64_t index, uint64_t size) const {
@@ -109,31 +110,17 @@ class FixtureLog {
     AddCheckpointRequest r;
     r.old_size = old_size;
     if (old_size > 0 && old_size < size()) {
-      r.proof = OrDie(ConsistencyProof(old_size, size(), Reader()), "consistency proof");
+      r.proof = OrDie(log_.Consistency(old_size, size()), "consistency proof");
     }
     r.checkpoint_note = CheckpointNote(size());
     return r.ToText();
   }
   // The ring's bundle: every entry, proven against the cosigned checkpoint.
   v1::PieceBundle Bundle() const {
-    v1::PieceBundle b;
-    b.set_format(kBundleFormat);
-    b.set_piece_id(kPieceId);
-    b.set_checkpoint(CosignedNote());
-    for (uint64_t i = 0; i < size(); ++i) {
-      v1::BundleEntry* e = b.add_entries();
-      e->set_index(i);
-      e->set_entry(entries_[i]);
-      e->set_tlog_proof(TlogProof{.extra = std::nullopt,
-                                  .index = i,
-                                  .hashes = Inclusion(i, size()),
-                                  .checkpoint_note = b.checkpoint()}
-                            .ToText());
-    }
-    return b;
+    return OrDie(log_.Bundle(kPieceId, CosignedNote()), "bundle");
   }
   // Every entry as a tlog-tiles entry bundle (u16 length || entry, ...).
-  std::string EntryBundle() const { return OrDie(EncodeEntryBundle(entries_), "entry bundle"); }
+  std::string EntryBundle() const { return OrDie(EncodeEntryBundle(entries()), "entry bundle"); }
 
  private:
   struct Who {
@@ -148,7 +135,6 @@ class FixtureLog {
         witness_verifier_(witness_.Verifier()) {
     const Who op{"operator", FixedKey("operator")}, certifier{"certifier", FixedKey("certifier")},
         refiner{"refiner", FixedKey("refiner")}, jeweler{"jeweler", FixedKey("jeweler")};
-    roots_[0] = EmptyRoot();
 
     v1::Record g;
     g.mutable_genesis()->set_origin(kOrigin);
@@ -224,48 +210,24 @@ class FixtureLog {
 
   static void Participant(const Who& who, std::vector<v1::Role> roles,
                           v1::ParticipantRegistered* p) {
-    p->set_participant_id(who.id);
-    p->set_legal_name("Legal name of " + who.id);
-    for (v1::Role role : roles) p->add_roles(role);
-    p->add_keys()->set_ed25519(who.key.public_key().raw());
+    testing::FillParticipant(p, who.id, who.key, roles);
   }
 
   void Append(const Who& who, v1::Record r) {
-    const uint64_t index = entries_.size();
+    const uint64_t index = size();
     const int64_t t = kStartMicros + static_cast<int64_t>(index + 1) * 60'000'000;
-    r.set_record_id("fx-" + std::to_string(index));
-    r.set_signer(who.id);
-    r.set_key_id(who.key.public_key().Fingerprint());
-    r.set_event_time_micros(t);
+    testing::StampRecord(r, "fx-" + std::to_string(index), who.id, who.key, t);
     const std::string bytes = SerializeRecord(r);
     // A log as versions before LogPolicy made them: legacy signatures
     // (ledger/provenance/record.h), so the checked-in corpus stays valid.
-    const std::string entry = EncodeEntry(index, t, prev_, bytes, SignLegacyRecord(who.key, bytes));
-    prev_ = LeafHash(entry);
-    std::vector<NewNode> nodes;
-    tree_.Append(prev_, &nodes);
-    for (const NewNode& n : nodes) nodes_[{n.level, n.index}] = n.hash;
-    entries_.push_back(entry);
-    roots_[entries_.size()] = tree_.Root();
-  }
-
-  NodeReader Reader() const {
-    return [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
-      auto it = nodes_.find({level, index});
-      if (it == nodes_.end()) return absl::NotFoundError("no node");
-      return it->second;
-    };
+    log_.AppendEntry(t, bytes, SignLegacyRecord(who.key, bytes));
   }
 
   NoteSigner signer_;
   NoteVerifier verifier_;
   CosignatureSigner witness_;
   NoteVerifier witness_verifier_;
-  std::vector<std::string> entries_;
-  Hash prev_{};
-  CompactRange tree_;
-  std::map<std::pair<int, uint64_t>, Hash> nodes_;
-  std::map<uint64_t, Hash> roots_;
+  testing::LogBuilder log_;
 };
 
 }  // namespace touchstone::fuzz

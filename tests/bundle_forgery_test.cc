@@ -1,5 +1,5 @@
 // Bundles the ledger would never build, made with a log the test controls
-// (tests/fake_log.h): every entry is perfectly proven under a checkpoint the
+// (tests/support/fake_log.h): every entry is perfectly proven under a checkpoint the
 // verifier trusts, so each refusal here is for what the records say: a key
 // revoked before it signed, a claim the inputs do not support, a grading report
 // contradicting the stone's origin, a custody gap, a certificate revoked before
@@ -15,7 +15,7 @@
 #include "ledger/bundle/bundle_verify.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/provenance/log_policy.h"
-#include "tests/fake_log.h"
+#include "tests/support/fake_log.h"
 
 namespace touchstone {
 namespace {

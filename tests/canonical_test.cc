@@ -17,7 +17,7 @@
 #include "ledger/provenance/record.h"
 #include "nlohmann/json.hpp"
 #include "proto/record.pb.h"
-#include "tests/fake_log.h"
+#include "tests/support/fake_log.h"
 
 namespace touchstone {
 namespace {

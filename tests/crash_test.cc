@@ -54,21 +54,16 @@
 #include "ledger/log/note.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "tests/server_process.h"
+#include "tests/support/server_fixture.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
 namespace {
 
-// The origin touchstoned gives a new log without --origin (LedgerOptions), which
-// record signatures bind.
-constexpr char kServerOrigin[] = "touchstone.local/ledger";
-
 using std::chrono::milliseconds;
 using testing::Clock;
-using testing::CopyServerBinary;
 using testing::Identity;
-using testing::FreshLedgerStub;
-using testing::ServerProcess;
+using testing::kServerOrigin;
 using testing::Tail;
 using testing::TempDir;
 
@@ -78,8 +73,6 @@ constexpr int kClientThreads = 8;
 constexpr int kParticipants = 4;
 constexpr int kBatchSize = 20;
 constexpr int kPresignedPerClient = 400;
-constexpr milliseconds kStartTimeout{20'000};
-constexpr milliseconds kBinaryTimeout{120'000};  // for a relink of touchstoned to finish
 constexpr milliseconds kRpcTimeout{20'000};
 constexpr int kReportedFailures = 20;  // per kind and cycle; the rest are only counted
 
@@ -242,7 +235,9 @@ struct LogSnapshot {
   absl::flat_hash_map<std::string, uint64_t> index_of_record_id;
 };
 
-class CrashTest : public ::testing::Test {
+// The server process, its files and the client stub come from TouchstonedTest
+// (tests/support/server_fixture.h).
+class CrashTest : public testing::TouchstonedTest {
  protected:
   void SetUp() override {
     // A closed stdout (crash_test | head) must not kill the test before it kills its server.
@@ -250,32 +245,17 @@ class CrashTest : public ::testing::Test {
     // Inherited by every server this test spawns.
     ::setenv("TOUCHSTONE_TEST_COMMIT_DELAY_MS", kCommitDelayMs, 1);
     // Every start of the run execs this private copy (see CopyServerBinary).
-    const absl::Status copied = CopyServerBinary(TOUCHSTONED_PATH, binary_, kBinaryTimeout);
-    ASSERT_TRUE(copied.ok()) << copied;
-  }
-
-  void TearDown() override {
-    stub_.reset();
-    server_.reset();  // SIGKILLs a server still running
-    if (HasFailure()) std::cout << "touchstoned log (end):\n" << Tail(log_file_) << std::endl;
+    TouchstonedTest::SetUp();
   }
 
   // Spawns touchstoned, waits until it serves and connects a stub to it.
-  void StartServer() {
-    std::ofstream(log_file_, std::ios::app) << "=== crash_test: starting touchstoned\n";
-    auto spawned = ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_);
-    ASSERT_TRUE(spawned.ok()) << spawned.status();
-    server_ = std::move(*spawned);
-    absl::StatusOr<int> port = server_->WaitForPort(kStartTimeout);
-    ASSERT_TRUE(port.ok()) << port.status() << "\n" << Tail(log_file_);
-    stub_ = FreshLedgerStub(*port);
-  }
+  void StartServer() { TouchstonedTest::StartServer({}, /*read_verifier=*/false); }
 
   // Spawns touchstoned and SIGKILLs it `after` later, normally before it serves. Returns a
   // description for the summary.
   std::string KillDuringStartup(milliseconds after) {
     std::ofstream(log_file_, std::ios::app) << "=== crash_test: start, then SIGKILL\n";
-    auto spawned = ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_);
+    auto spawned = Spawn();
     EXPECT_TRUE(spawned.ok()) << spawned.status();
     if (!spawned.ok()) return "";
     std::this_thread::sleep_for(after);
@@ -618,13 +598,6 @@ class CrashTest : public ::testing::Test {
     stats->size_after_retries = info.size();
   }
 
-  TempDir dir_;
-  const std::string binary_ = dir_.path() + "/touchstoned";
-  const std::string data_dir_ = dir_.path() + "/data";
-  const std::string port_file_ = dir_.path() + "/port";
-  const std::string log_file_ = dir_.path() + "/touchstoned.log";
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<v1::Ledger::Stub> stub_;
   std::vector<Identity> participants_;
   // Every record sent, by record id (unique across the run).
   std::map<std::string, Sent> sent_;

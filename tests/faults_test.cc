@@ -19,96 +19,29 @@
 #include "ledger/log/note.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "tests/server_process.h"
+#include "tests/support/server_fixture.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
 namespace {
 
-// The origin touchstoned gives a new log without --origin (LedgerOptions), which
-// record signatures bind.
-constexpr char kServerOrigin[] = "touchstone.local/ledger";
-
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::Identity;
-using testing::FreshLedgerStub;
-using testing::ServerProcess;
+using testing::kServerOrigin;
 using testing::Signed;
 using testing::Tail;
-using testing::TempDir;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kStartTimeout{20'000};
-constexpr milliseconds kStopTimeout{30'000};
-
-class FaultsTest : public ::testing::Test {
+// The server process, its files, the client stub and the log's verifier come from
+// TouchstonedTest (tests/support/server_fixture.h).
+class FaultsTest : public testing::TouchstonedTest {
  protected:
-  void SetUp() override {
-    const absl::Status copied =
-        testing::CopyServerBinary(TOUCHSTONED_PATH, binary_, milliseconds(120'000));
-    ASSERT_TRUE(copied.ok()) << copied;
-  }
-
-  void TearDown() override {
-    stub_.reset();
-    server_.reset();  // SIGKILLs a server still running
-    if (HasFailure()) std::cout << "touchstoned log (end):\n" << Tail(log_file_) << std::endl;
-  }
-
   // Spawns touchstoned with `extra_args`, waits until it serves and connects a stub.
-  void Start(const std::vector<std::string>& extra_args = {}) {
-    auto spawned =
-        ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_, extra_args);
-    ASSERT_TRUE(spawned.ok()) << spawned.status();
-    server_ = std::move(*spawned);
-    absl::StatusOr<int> port = server_->WaitForPort(kStartTimeout);
-    ASSERT_TRUE(port.ok()) << port.status() << "\n" << Tail(log_file_);
-    stub_ = FreshLedgerStub(*port);
-    v1::LogInfo info;
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(stub_->GetLogInfo(&ctx, {}, &info).ok());
-    verifier_.emplace(NoteVerifier::Parse(info.verifier_key()).value());
-  }
+  void Start(const std::vector<std::string>& extra_args = {}) { StartServer(extra_args); }
 
   // SIGTERMs the server and returns its exit status.
-  int Stop() {
-    ::kill(server_->pid(), SIGTERM);
-    absl::StatusOr<int> code = server_->WaitForExit(kStopTimeout);
-    EXPECT_TRUE(code.ok()) << code.status();
-    stub_.reset();
-    return code.value_or(-2);
-  }
-
-  static std::unique_ptr<grpc::ClientContext> Ctx() {
-    auto c = std::make_unique<grpc::ClientContext>();
-    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return c;
-  }
-
-  grpc::Status Submit(const std::pair<std::string, std::string>& rec, v1::Receipt* out) {
-    v1::SubmitRequest req;
-    req.set_record(rec.first);
-    req.set_signature(rec.second);
-    return stub_->Submit(Ctx().get(), req, out);
-  }
-
-  Identity Register(const std::string& id) {
-    const Identity op{"operator", PrivateKey::LoadPemFile(data_dir_ + "/operator.pem").value()};
-    Identity who = testing::NewIdentity(id);
-    v1::Receipt r;
-    const grpc::Status st = Submit(
-        Signed(op, testing::RegisterRecord(op, who, v1::ROLE_REFINER, "reg-" + id), kServerOrigin),
-        &r);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return who;
-  }
-
-  v1::CheckpointResponse Latest() {
-    v1::CheckpointResponse cp;
-    const grpc::Status st = stub_->GetCheckpoint(Ctx().get(), {}, &cp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return cp;
-  }
+  int Stop() { return StopServer(SIGTERM); }
 
   // Streams the whole log: checks dense indices, the hash chain and that the latest
   // checkpoint's root is the root of the entries. Returns the entries.
@@ -150,14 +83,6 @@ class FaultsTest : public ::testing::Test {
     EXPECT_TRUE(VerifyInclusion(r.index(), cp.size, LeafHash(e.data()), proof, cp.root).ok());
   }
 
-  TempDir dir_;
-  const std::string binary_ = dir_.path() + "/touchstoned";
-  const std::string data_dir_ = dir_.path() + "/data";
-  const std::string port_file_ = dir_.path() + "/port";
-  const std::string log_file_ = dir_.path() + "/touchstoned.log";
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<v1::Ledger::Stub> stub_;
-  std::optional<NoteVerifier> verifier_;
 };
 
 TEST_F(FaultsTest, SigtermAnswersEverySubmissionInFlightKeepsThemAndExitsZero) {
@@ -203,7 +128,7 @@ TEST_F(FaultsTest, SigtermAnswersEverySubmissionInFlightKeepsThemAndExitsZero) {
   }
   // Every call has reached the server (the first commit is still sleeping) when SIGTERM comes.
   std::this_thread::sleep_for(milliseconds(1000));
-  ::kill(server_->pid(), SIGTERM);
+  server_->Signal(SIGTERM);
   for (std::thread& t : clients) t.join();
   absl::StatusOr<int> exit = server_->WaitForExit(kStopTimeout);
   ASSERT_TRUE(exit.ok()) << exit.status();
@@ -234,7 +159,7 @@ TEST_F(FaultsTest, SigtermAnswersEverySubmissionInFlightKeepsThemAndExitsZero) {
 TEST_F(FaultsTest, SigintAlsoStopsCleanly) {
   Start();
   ASSERT_FALSE(HasFatalFailure());
-  ::kill(server_->pid(), SIGINT);
+  server_->Signal(SIGINT);
   absl::StatusOr<int> exit = server_->WaitForExit(kStopTimeout);
   ASSERT_TRUE(exit.ok()) << exit.status();
   EXPECT_EQ(*exit, 0);
@@ -386,7 +311,7 @@ TEST_F(FaultsTest, OperatorKeyFileOthersCanReadIsRefusedAtStart) {
            {0640, "0640"}, {0604, "0604"}, {0644, "0644"}}) {
     ASSERT_EQ(::chmod(key.c_str(), mode), 0);
     std::ofstream(log_file_, std::ios::trunc).close();
-    auto spawned = ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_);
+    auto spawned = Spawn();
     ASSERT_TRUE(spawned.ok()) << spawned.status();
     absl::StatusOr<int> exit = (*spawned)->WaitForExit(kStartTimeout);
     ASSERT_TRUE(exit.ok()) << exit.status();

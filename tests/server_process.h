@@ -1,6 +1,7 @@
 // A touchstoned child process for tests that drive the real server binary
-// (crash_test, faults_test): spawn it on a loopback port 0, read the port back,
-// SIGKILL or SIGTERM it, reap it; and a private copy of the binary per run.
+// (crash_test, faults_test, through tests/support/server_fixture.h): spawn it on a
+// loopback port 0, read the port back, SIGKILL or SIGTERM it, reap it; and a private
+// copy of the binary per run.
 #ifndef TOUCHSTONE_TESTS_SERVER_PROCESS_H_
 #define TOUCHSTONE_TESTS_SERVER_PROCESS_H_
 
@@ -28,7 +29,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/ledger_service.grpc.pb.h"
 
 extern char** environ;
 
@@ -152,6 +152,11 @@ class ServerProcess {
   bool Serving() const { return std::ifstream(port_file_).good(); }
   pid_t pid() const { return pid_; }
 
+  // Sends `signal` to the server (nothing once it has been reaped).
+  void Signal(int signal) const {
+    if (running_) ::kill(pid_, signal);
+  }
+
   // Waits up to `timeout` for the server to exit on its own and returns its exit status (-1 if a
   // signal ended it). DEADLINE_EXCEEDED if it is still running.
   absl::StatusOr<int> WaitForExit(milliseconds timeout) {
@@ -212,14 +217,14 @@ class ServerProcess {
   int status_ = 0;
 };
 
-// A Ledger stub to 127.0.0.1:port on a channel of its own subchannels: never one
-// pooled from a channel to a killed server that had the same port, which may
-// still be backing off and would fail the first calls at once.
-inline std::unique_ptr<v1::Ledger::Stub> FreshLedgerStub(int port) {
+// A channel to 127.0.0.1:port with subchannels of its own: never one pooled
+// from a channel to a killed server that had the same port, which may still be
+// backing off and would fail the first calls at once.
+inline std::shared_ptr<grpc::Channel> FreshChannel(int port) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return v1::Ledger::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace touchstone::testing

@@ -23,6 +23,7 @@
 #include "proto/admin_service.grpc.pb.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "proto/provenance_service.grpc.pb.h"
+#include "tests/support/server_fixture.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -33,9 +34,12 @@ using testing::Identity;
 using testing::Signed;
 using testing::TempDir;
 
-class ServerTest : public ::testing::Test {
+// An in-process Server (ServerOptions, Configure) with the client side of
+// tests/support/server_fixture.h connected to it.
+class ServerTest : public testing::ServerClientTest {
  protected:
   void SetUp() override {
+    call_timeout_ = std::chrono::seconds(20);
     ServerOptions o;
     o.ledger.data_dir = dir_.path();
     o.listen = "127.0.0.1:0";
@@ -43,53 +47,21 @@ class ServerTest : public ::testing::Test {
     Configure(o);
     server_ = Server::Start(o).value();
     ASSERT_GT(server_->port(), 0);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = v1::Ledger::NewStub(channel_);
+    ASSERT_NO_FATAL_FAILURE(ConnectTo(server_->port()));
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
-    v1::LogInfo info;
-    ASSERT_TRUE(stub_->GetLogInfo(Ctx().get(), {}, &info).ok());
-    verifier_.emplace(NoteVerifier::Parse(info.verifier_key()).value());
   }
 
   // Lets a derived fixture change the server's options.
   virtual void Configure(ServerOptions&) {}
 
-  std::unique_ptr<grpc::ClientContext> Ctx() {
-    auto c = std::make_unique<grpc::ClientContext>();
-    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    return c;
-  }
-
-  grpc::Status Submit(const std::pair<std::string, std::string>& rec, v1::Receipt* out) {
-    v1::SubmitRequest req;
-    req.set_record(rec.first);
-    req.set_signature(rec.second);
-    return stub_->Submit(Ctx().get(), req, out);
-  }
-
+  // Registers a new refiner `id`, signed by the operator.
   Identity Register(const std::string& id) {
-    Identity who = testing::NewIdentity(id);
-    v1::Receipt r;
-    EXPECT_TRUE(Submit(Signed(op_, testing::RegisterRecord(op_, who, v1::ROLE_REFINER, "reg-" + id),
-                              kDefaultOrigin),
-                       &r)
-                    .ok());
-    return who;
-  }
-
-  uint64_t Size() {
-    v1::LogInfo info;
-    EXPECT_TRUE(stub_->GetLogInfo(Ctx().get(), {}, &info).ok());
-    return info.size();
+    return ServerClientTest::Register(op_, id, kDefaultOrigin);
   }
 
   TempDir dir_;
   std::unique_ptr<Server> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Ledger::Stub> stub_;
   Identity op_{"", PrivateKey::Generate().value()};
-  std::optional<NoteVerifier> verifier_;
 };
 
 TEST_F(ServerTest, SubmitReturnsAReceiptThatVerifiesAgainstTheSignedCheckpoint) {
