@@ -11,6 +11,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "nlohmann/json_fwd.hpp"
+#include "ledger/base/files.h"
 #include "ledger/log/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "services/tls.h"
@@ -47,15 +48,12 @@ struct Context {
   ClientTls loaded_tls_;
 };
 
-// Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
-// Writes a whole file ("-" = stdout). A file that exists is never overwritten:
-// ALREADY_EXISTS (an output path that names a key file must not destroy it).
+// Writes a command's output file ("-" = stdout) with mode 0644, durably
+// (ledger/base/files.h CreateFileDurably). A file that exists is never
+// overwritten: ALREADY_EXISTS (an output path that names a key file must not
+// destroy it). Files the CLI reads or keeps (trusted heads, port files) go
+// through ReadWholeFile and ReplaceFileDurably directly.
 absl::Status WriteFile(const std::string& path, std::string_view data);
-// Writes a file through a temporary and a rename, replacing it if it exists
-// (state files a client or witness keeps). Processes replacing the same file at
-// once each write their own temporary; the last rename wins.
-absl::Status ReplaceFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr,
 // and under it what to do next when there is a hint for it (cli_hints.h).

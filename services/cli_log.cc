@@ -148,8 +148,8 @@ absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size, bool json) {
 absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& entry_file,
                             bool entry_base64, const std::string& vkey, bool json) {
   if (vkey.empty()) return MissingVkey();
-  ASSIGN_OR_RETURN(std::string proof_text, ReadFile(proof_file));
-  ASSIGN_OR_RETURN(std::string entry, ReadFile(entry_file));
+  ASSIGN_OR_RETURN(std::string proof_text, ReadWholeFile(proof_file));
+  ASSIGN_OR_RETURN(std::string entry, ReadWholeFile(entry_file));
   if (entry_base64) {
     std::string raw;
     if (!absl::Base64Unescape(absl::StripAsciiWhitespace(entry), &raw)) {

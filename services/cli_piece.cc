@@ -235,7 +235,7 @@ int VerifyFile(const std::string& path, const VerifyFlags& flags) {
   if (flags.vkey.empty()) return NotVerified(flags, MissingVkey());
   absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(flags.vkey);
   if (!key.ok()) return NotVerified(flags, key.status());
-  absl::StatusOr<std::string> data = ReadFile(path);
+  absl::StatusOr<std::string> data = ReadWholeFile(path);
   if (!data.ok()) return NotVerified(flags, data.status());
   v1::PieceBundle bundle;
   if (!bundle.ParseFromString(*data)) {

@@ -157,7 +157,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
 }
 
 absl::StatusOr<std::string> PublicKeyFromPem(const std::string& file) {
-  ASSIGN_OR_RETURN(std::string pem, ReadFile(file));
+  ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(file));
   if (pem.find("PRIVATE KEY") != std::string::npos) {
     ASSIGN_OR_RETURN(PrivateKey k, PrivateKey::FromPem(pem));
     return k.public_key().raw();
@@ -261,7 +261,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
   submit->callback([&ctx, exit_code] {
     absl::StatusOr<std::string> json =
         json_file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
-                         : ReadFile(json_file);
+                         : ReadWholeFile(json_file);
     if (!json.ok()) {
       *exit_code = Fail(json.status());
       return;

@@ -107,7 +107,7 @@ absl::Status Serve(const ServeFlags& f) {
             << "verifier_key " << witness->VerifierKey() << "\n"
             << "listening " << host << ":" << bound << std::endl;
   absl::Status status = absl::OkStatus();
-  if (!f.port_file.empty()) status = ReplaceFile(f.port_file, absl::StrCat(bound, "\n"));
+  if (!f.port_file.empty()) status = ReplaceFileDurably(f.port_file, absl::StrCat(bound, "\n"), 0644);
   if (status.ok() && !server.listen_after_bind()) {
     status = absl::UnavailableError("the witness server failed");
   }
@@ -162,7 +162,7 @@ void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
   add->add_option("url", url, "the witness, http://host:port[/prefix]")->required();
   add->add_option("body", body_file, "add-checkpoint body file")->required();
   add->callback([run] {
-    absl::StatusOr<std::string> body = ReadFile(body_file);
+    absl::StatusOr<std::string> body = ReadWholeFile(body_file);
     if (!body.ok()) return run(body.status());
     uint64_t size = 0;
     absl::StatusOr<std::string> lines = PostAddCheckpoint(url, *body, &size);

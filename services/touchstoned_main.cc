@@ -1,15 +1,14 @@
 // touchstoned: the Touchstone ledger server.
 #include <signal.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/base/files.h"
 #include "services/log.h"
 #include "services/server.h"
 
@@ -239,9 +238,10 @@ int main(int argc, char** argv) {
   // A port file appears (renamed into place) only once its port serves.
   auto write_port_file = [](const std::string& path, int port) {
     if (path.empty()) return;
-    const std::string tmp = path + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), path.c_str());
+    if (absl::Status s = touchstone::ReplaceFileDurably(path, absl::StrCat(port, "\n"), 0644);
+        !s.ok()) {
+      Log(LogLevel::kWarning, "port_file_not_written", s.ToString(), {{"path", path}});
+    }
   };
   write_port_file(port_file, (*server)->port());
 
