@@ -104,6 +104,10 @@ absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m) {
   return json;
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const nlohmann::json& j) {
+  // Bytes that are not UTF-8 (a forged record's, quoted in a reason) print as
+  // U+FFFD instead of throwing.
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 }  // namespace touchstone::cli

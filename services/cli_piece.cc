@@ -20,6 +20,7 @@
 #include "proto/provenance_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
+#include "services/cli_log_reader.h"
 #include "services/cli_hints.h"
 #include "services/status_convert.h"
 
@@ -58,64 +59,56 @@ std::string Claims(const std::vector<v1::Claim>& claims) {
 
 // ------------------------------------------------------------------ JSON
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string Strings(const std::vector<std::string>& v) {
-  std::vector<std::string> q;
-  for (const std::string& s : v) q.push_back(Quote(s));
-  return absl::StrCat("[", absl::StrJoin(q, ", "), "]");
-}
-
-std::string ClaimNames(const std::vector<v1::Claim>& claims) {
+std::vector<std::string> ClaimNames(const std::vector<v1::Claim>& claims) {
   std::vector<std::string> names;
   for (v1::Claim c : claims) names.push_back(v1::Claim_Name(c));
-  return Strings(names);
+  return names;
 }
 
-std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_source) {
+// The verdict as `piece verify --json` prints it; the keys are read by
+// tests/bundle_e2e_test.py and the conformance runner.
+nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& key_source) {
   if (!r.ok()) {
-    return absl::StrCat("{\"verdict\": false, \"reason\": ",
-                        Quote(absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
-                                           r.status().message())),
-                        ", \"rule\": ", Quote(rule::RuleOf(r.status())),
-                        ", \"key_source\": ", Quote(key_source), "}\n");
+    return {{"verdict", false},
+            {"reason", absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
+                                    r.status().message())},
+            {"rule", rule::RuleOf(r.status())},
+            {"key_source", key_source}};
   }
-  std::vector<std::string> timeline;
+  nlohmann::json timeline = nlohmann::json::array();
   for (const TimelineEntry& t : r->timeline) {
-    timeline.push_back(absl::StrCat(
-        "    {\"index\": ", t.index, ", \"event_time_micros\": ", t.event_time_micros,
-        ", \"event_time\": ", Quote(Time(t.event_time_micros)), ", \"recorded_at_micros\": ",
-        t.recorded_at_micros, ", \"recorded_at\": ", Quote(Time(t.recorded_at_micros)),
-        ", \"recorded_late\": ", Quote(t.recorded_late), ", \"signer\": ", Quote(t.signer),
-        ", \"signer_name\": ", Quote(t.signer_name), ", \"kind\": ", Quote(t.kind),
-        ", \"description\": ", Quote(t.description), ", \"certificates\": ",
-        Strings(t.certificates), ", \"declared_wrong\": ", Strings(t.declared_wrong),
-        ", \"key_added_by_other\": ", Quote(t.key_added_by_other), "}"));
+    timeline.push_back({{"index", t.index},
+                        {"event_time_micros", t.event_time_micros},
+                        {"event_time", Time(t.event_time_micros)},
+                        {"recorded_at_micros", t.recorded_at_micros},
+                        {"recorded_at", Time(t.recorded_at_micros)},
+                        {"recorded_late", t.recorded_late},
+                        {"signer", t.signer},
+                        {"signer_name", t.signer_name},
+                        {"kind", t.kind},
+                        {"description", t.description},
+                        {"certificates", t.certificates},
+                        {"declared_wrong", t.declared_wrong},
+                        {"key_added_by_other", t.key_added_by_other}});
   }
-  return absl::StrCat(
-      "{\"verdict\": true, \"reason\": \"\", \"key_source\": ", Quote(key_source),
-      ",\n \"piece_id\": ", Quote(r->piece_id), ", \"description\": ", Quote(r->piece_description),
-      ", \"jeweler\": ", Quote(r->jeweler), ", \"stones\": ", Strings(r->stones),
-      ",\n \"checkpoint\": {\"origin\": ", Quote(r->origin), ", \"size\": ", r->tree_size,
-      ", \"root\": ", Quote(HashToBase64(r->root)), ", \"key_name\": ", Quote(r->log_key_name),
-      ", \"checkpoint_key\": ", Quote(r->checkpoint_key),
-      ", \"witness_cosignatures\": ", r->witness_cosignatures,
-      "},\n \"asserted_claims\": ", ClaimNames(r->asserted_claims),
-      ", \"claims\": ", ClaimNames(r->derived_claims), ",\n \"timeline\": [\n",
-      absl::StrJoin(timeline, ",\n"), "\n ],\n \"warnings\": ", Strings(r->warnings), "}\n");
+  return {{"verdict", true},
+          {"reason", ""},
+          {"key_source", key_source},
+          {"piece_id", r->piece_id},
+          {"description", r->piece_description},
+          {"jeweler", r->jeweler},
+          {"stones", r->stones},
+          {"checkpoint",
+           {{"origin", r->origin},
+            {"size", r->tree_size},
+            {"root", HashToBase64(r->root)},
+            {"key_name", r->log_key_name},
+            {"checkpoint_key", r->checkpoint_key},
+            {"witness_cosignatures", r->witness_cosignatures}}},
+          {"asserted_claims", ClaimNames(r->asserted_claims)},
+          {"claims", ClaimNames(r->derived_claims)},
+          {"timeline", std::move(timeline)},
+          {"warnings", r->warnings}};
 }
 
 // ------------------------------------------------------------------ text
@@ -161,7 +154,7 @@ std::string Verdict(const BundleReport& r) {
 // Prints "NOT VERIFIED: ..." (or its JSON) for a bundle that could not even be checked.
 int NotVerified(const VerifyFlags& flags, const absl::Status& s) {
   if (flags.json) {
-    std::cout << Json(s, flags.vkey.empty() ? "none" : "given");
+    PrintJson(Json(s, flags.vkey.empty() ? "none" : "given"));
   } else {
     std::cout << "NOT VERIFIED: " << absl::StatusCodeToString(s.code()) << ": " << s.message()
               << "\n";
@@ -213,7 +206,7 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     }
   }
   if (flags.json) {
-    std::cout << Json(report, key_source);
+    PrintJson(Json(report, key_source));
   } else if (report.ok()) {
     std::cout << Text(*report) << "\n" << Verdict(*report) << "\n";
   } else {
@@ -252,7 +245,7 @@ absl::StatusOr<std::string> ShowKey(const Context& ctx, const v1::PieceBundle& b
                                     const VerifyFlags& flags, std::string* source) {
   ASSIGN_OR_RETURN(ParsedNote note, ParseNote(bundle.checkpoint()));
   ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(note.text));
-  std::optional<std::string> pinned = PinnedKey(flags.state_dir, unverified.origin);
+  std::optional<std::string> pinned = TrustedHeads(flags.state_dir).PinnedKey(unverified.origin);
   if (!flags.vkey.empty() || pinned) {
     *source = flags.vkey.empty() ? "pinned" : "given";
     return flags.vkey.empty() ? *pinned : flags.vkey;
@@ -275,19 +268,19 @@ int Show(const Context& ctx, const std::string& piece_id, const VerifyFlags& fla
   absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(*vkey);
   if (!key.ok()) return NotVerified(flags, key.status());
   if (source != "server") {
-    std::string report;
-    absl::StatusOr<TrustedHead> head = UpdateTrustedHead(ctx, *vkey, flags.state_dir, &report);
+    GrpcLogReader log(ctx);
+    absl::StatusOr<TrustedHeadUpdate> head = TrustedHeads(flags.state_dir).Update(log, *vkey);
     absl::Status s = head.status();
     if (s.ok()) {
       if (auto cp = VerifyBundleCheckpoint(*bundle, *key); cp.ok()) {
-        s = CheckAgainstHead(ctx, cp->first, head->head);
+        s = CheckAgainstHead(log, cp->first, head->head);
       }  // else VerifyAndPrint reports the bad checkpoint
     }
     if (!s.ok()) {
       NotVerified(flags, s);
       return absl::IsDataLoss(s) ? 2 : 1;
     }
-    if (!flags.json) std::cout << "trusted head: " << report << "\n\n";
+    if (!flags.json) std::cout << "trusted head: " << head->report << "\n\n";
   }
   return VerifyAndPrint(*bundle, *key, flags, source);
 }

@@ -18,6 +18,7 @@
 #include "ledger/provenance/record.h"
 #include "ledger/base/status_macros.h"
 #include "services/cli.h"
+#include "services/cli_log_reader.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -70,10 +71,10 @@ absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
   if (!s.vkey.empty()) return s.vkey;
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
-  const std::optional<std::string> pinned = PinnedKey(s.state_dir, info.origin());
-  std::string report;
-  absl::StatusOr<TrustedHead> head =
-      UpdateTrustedHead(ctx, pinned ? "" : info.verifier_key(), s.state_dir, &report);
+  const TrustedHeadStore heads = TrustedHeads(s.state_dir);
+  const std::optional<std::string> pinned = heads.PinnedKey(info.origin());
+  GrpcLogReader log(ctx);
+  absl::StatusOr<TrustedHeadUpdate> head = heads.Update(log, pinned ? "" : info.verifier_key());
   const auto refused = [&](const std::string& why) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the server reports the log key ", info.verifier_key(), " for ", info.origin(),

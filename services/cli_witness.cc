@@ -3,15 +3,10 @@
 // cosigning the checkpoints of the logs it is given, only when each extends the
 // last one it cosigned. Also `witness-key` (print a witness verifier key) and
 // `witness-add` (ask a witness to cosign an add-checkpoint body).
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "httplib.h"
@@ -21,6 +16,8 @@
 #include "ledger/witness.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
+#include "services/host_port.h"
+#include "services/stop_signal.h"
 #include "services/witness_client.h"
 
 namespace touchstone::cli {
@@ -51,24 +48,14 @@ absl::Status Serve(const ServeFlags& f) {
   ASSIGN_OR_RETURN(std::unique_ptr<Witness> witness,
                    Witness::Create(std::move(signer), std::move(logs), f.state));
 
-  const size_t colon = f.listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(f.listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen must be host:port, not '", f.listen, "'"));
-  }
-  const std::string host = f.listen.substr(0, colon);
-
-  // SIGTERM / SIGINT are taken by a thread (sigwait) that stops the server; every
-  // other thread, the server's pool included, inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ASSIGN_OR_RETURN(const HostPort address, ParseHostPort(f.listen, "--listen"));
+  const std::string& host = address.host;
+  const int port = address.port;
 
   httplib::Server server;
+  // SIGTERM / SIGINT stop the server: blocked here, before the server's
+  // threads start (they inherit the mask).
+  StopSignalThread stopper;
   server.set_payload_max_length(1 << 20);
   server.Post("/add-checkpoint", [&witness](const httplib::Request& req, httplib::Response& res) {
     AddCheckpointResult r = witness->AddCheckpoint(req.body);
@@ -97,24 +84,20 @@ absl::Status Serve(const ServeFlags& f) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", f.listen));
   }
 
-  std::thread stopper([&server, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.stop();
-  });
+  stopper.Start([&server](int) { server.stop(); });
 
   std::cout << "witness " << witness->signer().name() << "\n"
             << "verifier_key " << witness->VerifierKey() << "\n"
             << "listening " << host << ":" << bound << std::endl;
   absl::Status status = absl::OkStatus();
-  if (!f.port_file.empty()) status = ReplaceFileDurably(f.port_file, absl::StrCat(bound, "\n"), 0644);
+  if (!f.port_file.empty()) {
+    status = ReplaceFileDurably(f.port_file, absl::StrCat(bound, "\n"), 0644);
+  }
   if (status.ok() && !server.listen_after_bind()) {
     status = absl::UnavailableError("the witness server failed");
   }
   if (!status.ok()) server.stop();
-  // Wake the stopper if the server ended for another reason.
-  pthread_kill(stopper.native_handle(), SIGTERM);
-  stopper.join();
+  stopper.Join();
   return status;
 }
 
