@@ -343,57 +343,69 @@ void AddVerifyFlags(CLI::App* cmd, VerifyFlags& f) {
   cmd->add_flag("--json", f.json, "print one JSON object: verdict, reason, claims, timeline");
 }
 
+// `piece bundle` options.
+struct BundleFlags {
+  std::string piece_id;
+  std::string out;    // "-" = stdout
+  std::string tiles;  // build from this export instead of a server
+  std::string vkey;   // with tiles
+  bool json = false;
+};
+
+// `piece verify` and `piece show` options: the bundle file or the piece, and
+// how to verify it.
+struct PieceFlags {
+  std::string target;
+  VerifyFlags verify;
+};
+
 }  // namespace
 
 void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* piece = app.add_subcommand("piece", "a piece's provenance bundle, verified offline");
   piece->require_subcommand(1);
 
-  static std::string bundle_id, bundle_out, bundle_tiles, bundle_vkey;
-  static bool bundle_json = false;
+  auto b = std::make_shared<BundleFlags>();
   auto* bundle = piece->add_subcommand(
       "bundle", "fetch a piece's provenance bundle (binary PieceBundle); never overwrites");
-  bundle->add_option("piece_id", bundle_id, "the piece")->required();
-  bundle->add_option("-o,--out", bundle_out, "output file (- for stdout)")->required();
-  bundle->add_option("--tiles", bundle_tiles,
+  bundle->add_option("piece_id", b->piece_id, "the piece")->required();
+  bundle->add_option("-o,--out", b->out, "output file (- for stdout)")->required();
+  bundle->add_option("--tiles", b->tiles,
                      "build it from a tlog-tiles export (touchstone export) instead of a server");
-  bundle->add_option("--vkey", bundle_vkey, "the log's verifier key (with --tiles)");
-  bundle->add_flag("--json", bundle_json,
+  bundle->add_option("--vkey", b->vkey, "the log's verifier key (with --tiles)");
+  bundle->add_flag("--json", b->json,
                    "print what was written (file, entries, bytes, checkpoint) as JSON");
-  bundle->callback([&ctx, exit_code] {
-    if (absl::Status s =
-            SaveBundle(ctx, bundle_id, bundle_out, bundle_tiles, bundle_vkey, bundle_json);
+  bundle->callback([&ctx, exit_code, b] {
+    if (absl::Status s = SaveBundle(ctx, b->piece_id, b->out, b->tiles, b->vkey, b->json);
         !s.ok()) {
       *exit_code = Fail(s);
     }
   });
 
-  static std::string verify_file;
-  static VerifyFlags verify_flags;
+  auto v = std::make_shared<PieceFlags>();
   auto* verify = piece->add_subcommand(
       "verify", "verify a bundle file with no network: signatures, proofs, graph and claims");
-  verify->add_option("file", verify_file, "the bundle file")->required();
-  verify->add_option("--piece", verify_flags.piece,
+  verify->add_option("file", v->target, "the bundle file")->required();
+  verify->add_option("--piece", v->verify.piece,
                      "the piece the bundle must be about (refused if it is about another)");
-  verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key (required)");
-  verify->add_option("--tiles", verify_flags.tiles,
+  verify->add_option("--vkey", v->verify.vkey, "the log's note verifier key (required)");
+  verify->add_option("--tiles", v->verify.tiles,
                      "a tlog-tiles export of the log: also check the bundle leaves nothing out");
-  AddVerifyFlags(verify, verify_flags);
-  verify->callback([exit_code] { *exit_code = VerifyFile(verify_file, verify_flags); });
+  AddVerifyFlags(verify, v->verify);
+  verify->callback([exit_code, v] { *exit_code = VerifyFile(v->target, v->verify); });
 
-  static std::string show_id;
-  static VerifyFlags show_flags;
+  auto sh = std::make_shared<PieceFlags>();
   auto* show =
       piece->add_subcommand("show", "fetch a piece's bundle and verify it as `piece verify` does");
-  show->add_option("piece_id", show_id, "the piece")->required();
-  show->add_option("--vkey", show_flags.vkey,
+  show->add_option("piece_id", sh->target, "the piece")->required();
+  show->add_option("--vkey", sh->verify.vkey,
                    "the log's note verifier key (default: the key pinned with this client's "
                    "trusted head of the log, else the key the server reports, which proves "
                    "nothing about the server)");
-  show->add_option("--state_dir", show_flags.state_dir,
+  show->add_option("--state_dir", sh->verify.state_dir,
                    "where trusted heads are kept (default ~/.touchstone/trusted)");
-  AddVerifyFlags(show, show_flags);
-  show->callback([&ctx, exit_code] { *exit_code = Show(ctx, show_id, show_flags); });
+  AddVerifyFlags(show, sh->verify);
+  show->callback([&ctx, exit_code, sh] { *exit_code = Show(ctx, sh->target, sh->verify); });
 }
 
 }  // namespace touchstone::cli

@@ -11,25 +11,34 @@
 #include "services/cli_log_reader.h"
 
 namespace touchstone::cli {
+namespace {
+
+// `log update` options.
+struct UpdateFlags {
+  std::string vkey;       // needed the first time
+  std::string state_dir;  // "" = ~/.touchstone/trusted
+  bool json = false;
+};
+
+}  // namespace
 
 void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
   CLI::App* log = app.get_subcommand("log");
   auto* update = log->add_subcommand(
       "update", "check the latest checkpoint against this client's trusted head and keep it");
-  auto vkey = std::make_shared<std::string>();
-  auto state_dir = std::make_shared<std::string>();
-  update->add_option("--vkey", *vkey, "the log's verifier key (needed the first time)");
-  update->add_option("--state_dir", *state_dir,
+  auto flags = std::make_shared<UpdateFlags>();
+  update->add_option("--vkey", flags->vkey, "the log's verifier key (needed the first time)");
+  update->add_option("--state_dir", flags->state_dir,
                      "where trusted heads are kept (default ~/.touchstone/trusted)");
-  auto json = std::make_shared<bool>(false);
-  update->add_flag("--json", *json,
+  update->add_flag("--json", flags->json,
                    "print one JSON object: ok, the trusted head and how it moved, or the reason");
-  update->callback([&ctx, exit_code, vkey, state_dir, json] {
+  update->callback([&ctx, exit_code, flags] {
     GrpcLogReader log(ctx);
-    absl::StatusOr<TrustedHeadUpdate> head = TrustedHeads(*state_dir).Update(log, *vkey);
+    absl::StatusOr<TrustedHeadUpdate> head =
+        TrustedHeads(flags->state_dir).Update(log, flags->vkey);
     if (!head.ok()) {
       const bool attack = absl::IsDataLoss(head.status());  // evidence of a rewind or fork
-      if (*json) {
+      if (flags->json) {
         PrintJson({{"ok", false},
                    {"inconsistent", attack},
                    {"code", absl::StatusCodeToString(head.status().code())},
@@ -39,7 +48,7 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code) {
       if (attack) *exit_code = 2;
       return;
     }
-    if (!*json) {
+    if (!flags->json) {
       std::cout << head->report << "\nroot " << HashToBase64(head->head.root) << "\n";
       return;
     }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -29,6 +30,20 @@ absl::StatusOr<CosignatureSigner> LoadSigner(const std::string& key_file,
   return CosignatureSigner::Create(name, std::move(key));
 }
 
+// `witness-key` options.
+struct WitnessKeyFlags {
+  std::string key_file;
+  std::string name;
+  bool json = false;
+};
+
+// `witness-add` options.
+struct WitnessAddFlags {
+  std::string url;
+  std::string body_file;
+};
+
+// `witness` options.
 struct ServeFlags {
   std::string listen = "127.0.0.1:0";
   std::string key_file;
@@ -108,29 +123,28 @@ void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
     if (!s.ok()) *exit_code = Fail(s) + (s.code() == absl::StatusCode::kDataLoss ? 1 : 0);
   };
 
-  static ServeFlags flags;
+  auto flags = std::make_shared<ServeFlags>();
   auto* serve = app.add_subcommand(
       "witness", "serve as a c2sp.org/tlog-witness witness (POST /add-checkpoint) for logs");
-  serve->add_option("--listen", flags.listen, "host:port (port 0: any free port)")
+  serve->add_option("--listen", flags->listen, "host:port (port 0: any free port)")
       ->capture_default_str();
-  serve->add_option("--key", flags.key_file, "the witness's Ed25519 PEM key")->required();
-  serve->add_option("--name", flags.name, "the witness's key name")->required();
-  serve->add_option("--log", flags.logs, "a log's note verifier key (repeatable)")->required();
-  serve->add_option("--state", flags.state, "state file: the latest cosigned checkpoints")
+  serve->add_option("--key", flags->key_file, "the witness's Ed25519 PEM key")->required();
+  serve->add_option("--name", flags->name, "the witness's key name")->required();
+  serve->add_option("--log", flags->logs, "a log's note verifier key (repeatable)")->required();
+  serve->add_option("--state", flags->state, "state file: the latest cosigned checkpoints")
       ->required();
-  serve->add_option("--port_file", flags.port_file, "write the bound port here when serving");
-  serve->callback([run] { run(Serve(flags)); });
+  serve->add_option("--port_file", flags->port_file, "write the bound port here when serving");
+  serve->callback([run, flags] { run(Serve(*flags)); });
 
-  static std::string key_file, key_name;
-  static bool key_json = false;
+  auto kf = std::make_shared<WitnessKeyFlags>();
   auto* key = app.add_subcommand("witness-key", "print a witness key's cosignature verifier key");
-  key->add_option("key", key_file, "the witness's Ed25519 PEM key")->required();
-  key->add_option("--name", key_name, "the witness's key name")->required();
-  key->add_flag("--json", key_json, "print the name, key ID and verifier key as JSON");
-  key->callback([run] {
-    absl::StatusOr<CosignatureSigner> signer = LoadSigner(key_file, key_name);
+  key->add_option("key", kf->key_file, "the witness's Ed25519 PEM key")->required();
+  key->add_option("--name", kf->name, "the witness's key name")->required();
+  key->add_flag("--json", kf->json, "print the name, key ID and verifier key as JSON");
+  key->callback([run, kf] {
+    absl::StatusOr<CosignatureSigner> signer = LoadSigner(kf->key_file, kf->name);
     if (!signer.ok()) return run(signer.status());
-    if (!key_json) {
+    if (!kf->json) {
       std::cout << signer->VerifierKey() << "\n";
       return;
     }
@@ -139,16 +153,16 @@ void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
                {"verifier_key", signer->VerifierKey()}});
   });
 
-  static std::string url, body_file;
+  auto wf = std::make_shared<WitnessAddFlags>();
   auto* add = app.add_subcommand(
       "witness-add", "ask a witness to cosign (body: `touchstone log consistency OLD` output)");
-  add->add_option("url", url, "the witness, http://host:port[/prefix]")->required();
-  add->add_option("body", body_file, "add-checkpoint body file")->required();
-  add->callback([run] {
-    absl::StatusOr<std::string> body = ReadWholeFile(body_file);
+  add->add_option("url", wf->url, "the witness, http://host:port[/prefix]")->required();
+  add->add_option("body", wf->body_file, "add-checkpoint body file")->required();
+  add->callback([run, wf] {
+    absl::StatusOr<std::string> body = ReadWholeFile(wf->body_file);
     if (!body.ok()) return run(body.status());
     uint64_t size = 0;
-    absl::StatusOr<std::string> lines = PostAddCheckpoint(url, *body, &size);
+    absl::StatusOr<std::string> lines = PostAddCheckpoint(wf->url, *body, &size);
     if (!lines.ok()) return run(lines.status());
     std::cout << *lines;
   });
