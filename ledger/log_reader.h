@@ -2,7 +2,7 @@
 // trusted_head_store.h) or to show a witness the log's checkpoint key
 // handovers: the latest checkpoint, consistency and inclusion proofs, entries
 // and where the handovers are. The CLI implements it over gRPC
-// (services/cli_trust.cc), the cosigner over the Ledger it runs beside
+// (services/cli_log_reader.h), the cosigner over the Ledger it runs beside
 // (services/cosigner.cc), tests over a log they control.
 #ifndef TOUCHSTONE_LEDGER_LOG_READER_H_
 #define TOUCHSTONE_LEDGER_LOG_READER_H_

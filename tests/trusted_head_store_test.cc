@@ -74,24 +74,30 @@ class TrustedHeadStoreTest : public ::testing::Test {
     ASSERT_TRUE(l.ok()) << l.status();
     ledger_ = *std::move(l);
     op_.emplace(Identity{"operator", PrivateKey::LoadPemFile(data_.path() + "/operator.pem").value()});
+    // A refiner registered by the operator, who records lots from then on.
+    refiner_.emplace(testing::NewIdentity("refiner-1"));
+    auto [bytes, sig] = testing::Signed(
+        *op_, testing::RegisterRecord(*op_, *refiner_, v1::ROLE_REFINER, "reg-refiner-1"),
+        kOrigin);
+    ASSERT_TRUE(ledger_->Submit(bytes, sig).ok());
     vkey_ = ledger_->Info().verifier_key;
     reader_ = std::make_unique<FakeReader>(*ledger_);
   }
 
-  // Appends one record (a registration by the operator); returns the new size.
+  // Appends one record (a lot of the refiner's); returns the new size.
   uint64_t Append() {
-    Identity who = testing::NewIdentity(absl::StrCat("p", ++appended_));
     auto [bytes, sig] = testing::Signed(
-        *op_, testing::RegisterRecord(*op_, who, v1::ROLE_REFINER, absl::StrCat("reg-", appended_)),
-        kOrigin);
-    EXPECT_TRUE(ledger_->Submit(bytes, sig).ok());
+        *refiner_, testing::LotRecord(*refiner_, absl::StrCat("lot-", ++appended_)), kOrigin);
+    absl::StatusOr<Receipt> r = ledger_->Submit(bytes, sig);
+    EXPECT_TRUE(r.ok()) << r.status();
     return ledger_->Size();
   }
 
   // Hands the checkpoint key over to a new key; returns its verifier key.
   std::string Rotate() {
     const std::string path = keys_.path() + "/next.pem";
-    EXPECT_TRUE(PrivateKey::Generate().value().SavePemFile(path).ok());
+    PrivateKey next = PrivateKey::Generate().value();
+    EXPECT_TRUE(next.SavePemFile(path).ok());
     absl::StatusOr<Receipt> r = ledger_->RotateOperatorKey(path, "scheduled rotation");
     EXPECT_TRUE(r.ok()) << r.status();
     return ledger_->Info().verifier_key;
@@ -118,6 +124,7 @@ class TrustedHeadStoreTest : public ::testing::Test {
   TempDir data_, keys_, state_;
   std::unique_ptr<Ledger> ledger_;
   std::optional<Identity> op_;
+  std::optional<Identity> refiner_;
   std::string vkey_;
   std::unique_ptr<FakeReader> reader_;
   int appended_ = 0;

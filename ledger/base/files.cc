@@ -2,11 +2,11 @@
 #include "ledger/base/files.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-#include <cstdlib>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -19,12 +19,21 @@ absl::Status IoError(std::string_view what, const std::string& path, int err) {
   return absl::UnavailableError(absl::StrCat(Sv(what), " ", path, ": ", strerror(err)));
 }
 
-// Writes `data` to a new temporary beside `path` (<path>.tmp-XXXXXX) with
-// `mode` and fsyncs it. Returns its name; on error nothing is left behind.
+// Writes `data` to a new temporary beside `path` (<path>.tmp-<pid>-<n>) with
+// `mode` (less the umask, as open() makes any file) and fsyncs it. Returns its
+// name; on error nothing is left behind.
 absl::StatusOr<std::string> WriteSyncedTemporary(const std::string& path, std::string_view data,
                                                  mode_t mode) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // mode 0600 until fchmod
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp;
+  int fd = -1;
+  // A name no other process or thread uses: the pid and a counter; one left
+  // by a crashed process of the same pid is skipped.
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    tmp = absl::StrCat(path, ".tmp-", ::getpid(), "-", counter++);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) return IoError("cannot create", tmp, errno);
   absl::Status s = absl::OkStatus();
   while (s.ok() && !data.empty()) {
@@ -36,7 +45,6 @@ absl::StatusOr<std::string> WriteSyncedTemporary(const std::string& path, std::s
       data.remove_prefix(static_cast<size_t>(n));
     }
   }
-  if (s.ok() && ::fchmod(fd, mode) != 0) s = IoError("cannot chmod", tmp, errno);
   if (s.ok() && ::fsync(fd) != 0) s = IoError("cannot sync", tmp, errno);
   if (::close(fd) != 0 && s.ok()) s = IoError("cannot write", tmp, errno);
   if (!s.ok()) {

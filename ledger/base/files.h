@@ -23,7 +23,7 @@ namespace touchstone {
 absl::StatusOr<std::string> ReadWholeFile(
     const std::string& path, size_t max_bytes = std::numeric_limits<size_t>::max());
 
-// Creates `path` holding `data` with `mode`, never overwriting: writes a
+// Creates `path` holding `data` with `mode` (less the umask), never overwriting: writes a
 // temporary beside it, fsyncs it, links it into place and syncs the directory,
 // so that after a crash `path` is absent or complete (never empty or partial).
 // ALREADY_EXISTS ("<path> exists; refusing to overwrite it") if `path` exists;
@@ -31,11 +31,11 @@ absl::StatusOr<std::string> ReadWholeFile(
 absl::Status CreateFileDurably(const std::string& path, std::string_view data, mode_t mode);
 
 // Replaces `path` with `data` (creating it if absent): writes a temporary of
-// its own beside it (<path>.tmp-XXXXXX, so that processes replacing one file
-// at once never touch each other's; the last rename wins) with `mode`, fsyncs
-// it, renames it over `path` and syncs the directory, so that after a crash
-// `path` holds the old bytes or the new ones. UNAVAILABLE naming the step
-// that failed; the temporary is removed.
+// its own beside it (<path>.tmp-<pid>-<n>: writers of one file at once never
+// touch each other's; the last rename wins) with `mode` (less the umask),
+// fsyncs it, renames it over `path` and syncs the directory, so that after a
+// crash `path` holds the old bytes or the new ones. UNAVAILABLE naming the
+// step that failed; the temporary is removed.
 absl::Status ReplaceFileDurably(const std::string& path, std::string_view data, mode_t mode);
 
 // Makes new entries of directory `dir` (files created or renamed into it)
