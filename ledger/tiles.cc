@@ -1,11 +1,6 @@
 // Writing and verifying a C2SP tlog-tiles export.
 #include "ledger/tiles.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -30,11 +25,7 @@ std::string WidthSuffix(uint64_t width) {
   return width < kTileWidth ? absl::StrCat(".p/", width) : std::string();
 }
 
-absl::Status IoError(const std::string& what, const std::string& path) {
-  return absl::UnavailableError(absl::StrCat(Sv(what), " ", Sv(path), ": ", strerror(errno)));
-}
-
-// Writes `data` to `path` atomically: a synced temporary file renamed over it.
+// Writes `data` to `path` durably (ledger/base/files.h), creating its directory.
 absl::Status WriteAtomically(const std::string& path, std::string_view data) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
@@ -42,28 +33,7 @@ absl::Status WriteAtomically(const std::string& path, std::string_view data) {
     return absl::UnavailableError(absl::StrCat("cannot create the directory of ", Sv(path), ": ",
                                                Sv(ec.message())));
   }
-  const std::string tmp = absl::StrCat(Sv(path), ".tmp");
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("cannot create", tmp);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status s = IoError("cannot write", tmp);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    absl::Status s = IoError("cannot sync", tmp);
-    ::close(fd);
-    return s;
-  }
-  if (::close(fd) != 0) return IoError("cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot rename to", path);
-  return absl::OkStatus();
+  return ReplaceFileDurably(path, data, 0644);
 }
 
 bool IsRegularFileOfSize(const std::string& path, uintmax_t size) {

@@ -1,12 +1,9 @@
 // A tlog-witness: add-checkpoint checks, cosigning and the persisted state.
 #include "ledger/witness.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -34,18 +31,6 @@ bool ParseCanonicalU64(std::string_view s, uint64_t* out) {
     if (c < '0' || c > '9') return false;
   }
   return absl::SimpleAtoi(Sv(s), out);
-}
-
-absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
 }
 
 AddCheckpointResult Result(AddCheckpointResult::Kind kind, std::string message) {
@@ -290,19 +275,12 @@ absl::StatusOr<KeyHandoverRequest> KeyHandoverRequest::FromText(std::string_view
 }
 
 absl::Status Witness::Load() {
-  FILE* f = std::fopen(state_path_.c_str(), "rb");
-  if (f == nullptr) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return absl::UnavailableError(
-        absl::StrCat("cannot read witness state ", state_path_, ": ", strerror(errno)));
+  absl::StatusOr<std::string> read = ReadWholeFile(state_path_);
+  if (absl::IsNotFound(read.status())) return absl::OkStatus();
+  if (!read.ok()) {
+    return absl::UnavailableError(absl::StrCat("witness state: ", read.status().message()));
   }
-  std::string data;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  const bool read_error = std::ferror(f) != 0;
-  std::fclose(f);
-  if (read_error) return absl::UnavailableError(absl::StrCat("cannot read ", state_path_));
+  const std::string data = *std::move(read);
 
   auto corrupt = [this](std::string_view why) {
     return absl::DataLossError(absl::StrCat("witness state ", state_path_, " is corrupt (",
@@ -461,16 +439,7 @@ absl::StatusOr<std::string> Witness::KeepEvidence(AddCheckpointResult::Kind kind
   const std::string path = absl::StrCat(dir, "/", clock_(), "-",
                                         HashToHex(Sha256(cosigned.origin)).substr(0, 16), "-",
                                         HashToHex(Sha256(req.checkpoint_note)).substr(0, 16));
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot create ", path, ": ", strerror(errno)));
-  }
-  absl::Status s = WriteAll(fd, data, path);
-  if (s.ok() && ::fsync(fd) != 0) {
-    s = absl::UnavailableError(absl::StrCat("cannot sync ", path, ": ", strerror(errno)));
-  }
-  ::close(fd);
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(ReplaceFileDurably(path, data, 0600));
   return path;
 }
 

@@ -1,19 +1,13 @@
 // Shared pieces of the touchstone command-line client.
 #include "services/cli.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "ledger/base/files.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/base/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -47,36 +41,13 @@ std::unique_ptr<grpc::ClientContext> Context::Call() const {
   return c;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 absl::Status WriteFile(const std::string& path, std::string_view data) {
   if (path == "-") {
     std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
     std::cout.flush();
     return absl::OkStatus();
   }
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == EEXIST) {
-    return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite it"));
-  }
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create ", path));
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) {
-      close(fd);
-      return absl::UnavailableError(absl::StrCat("cannot write ", path));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (close(fd) != 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  return CreateFileDurably(path, data, 0644);
 }
 
 absl::StatusOr<TlogProof> MakeTlogProof(
@@ -113,18 +84,6 @@ absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::St
   return out;
 }
 
-absl::Status ReplaceFile(const std::string& path, std::string_view data) {
-  // A temporary of this process's own: commands run at once (parallel `submit`s
-  // keeping one trusted head) must not remove or rename each other's.
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  std::filesystem::remove(tmp);
-  RETURN_IF_ERROR(WriteFile(tmp, data));
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
-  return absl::OkStatus();
-}
-
 int Fail(const absl::Status& status) {
   std::cerr << "touchstone: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
             << "\n";
@@ -145,6 +104,10 @@ absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m) {
   return json;
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const nlohmann::json& j) {
+  // Bytes that are not UTF-8 (a forged record's, quoted in a reason) print as
+  // U+FFFD instead of throwing.
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 }  // namespace touchstone::cli

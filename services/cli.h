@@ -11,6 +11,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "nlohmann/json_fwd.hpp"
+#include "ledger/base/files.h"
 #include "ledger/log/checkpoint.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "services/tls.h"
@@ -47,15 +48,12 @@ struct Context {
   ClientTls loaded_tls_;
 };
 
-// Reads a whole file. NOT_FOUND / UNAVAILABLE with the path in the message.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
-// Writes a whole file ("-" = stdout). A file that exists is never overwritten:
-// ALREADY_EXISTS (an output path that names a key file must not destroy it).
+// Writes a command's output file ("-" = stdout) with mode 0644, durably
+// (ledger/base/files.h CreateFileDurably). A file that exists is never
+// overwritten: ALREADY_EXISTS (an output path that names a key file must not
+// destroy it). Files the CLI reads or keeps (trusted heads, port files) go
+// through ReadWholeFile and ReplaceFileDurably directly.
 absl::Status WriteFile(const std::string& path, std::string_view data);
-// Writes a file through a temporary and a rename, replacing it if it exists
-// (state files a client or witness keeps). Processes replacing the same file at
-// once each write their own temporary; the last rename wins.
-absl::Status ReplaceFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr,
 // and under it what to do next when there is a hint for it (cli_hints.h).
@@ -107,37 +105,6 @@ void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddPieceQrCommand(CLI::App& app, int* exit_code);
 
 void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code);
-
-// A client's trusted head of a log and the verifier key pinned with it.
-struct TrustedHead {
-  Checkpoint head;
-  std::string vkey;            // the key pinned with the first trusted head
-  std::string checkpoint_key;  // the key that signs the head: vkey, or one it handed over to
-  // The size of the head it replaced; nullopt on first use.
-  std::optional<uint64_t> previous_size;
-};
-
-// Fetches the latest checkpoint and checks it against this client's trusted head
-// for the log (in state_dir; "" = ~/.touchstone/trusted): verified with the
-// key that signed the trusted head (the pinned key, or `vkey` the first time,
-// which pins it) or, when the log rotated its checkpoint key since, with the
-// key its handover records lead to (fetched with their inclusion proofs,
-// ledger/provenance/key_handover.h), which is kept from then on; and consistent with the
-// trusted head. Keeps it as the new head; *report says what happened. DATA_LOSS
-// ("LOG INCONSISTENT ...") if the log rewound or forked; FAILED_PRECONDITION if
-// `vkey` differs from the pinned key; INVALID_ARGUMENT if nothing is pinned and
-// `vkey` is empty.
-absl::StatusOr<TrustedHead> UpdateTrustedHead(const Context& ctx, const std::string& vkey,
-                                              std::string state_dir, std::string* report);
-
-// The verifier key pinned for the log named `origin` in state_dir ("" = the
-// default), or nullopt if this client has no trusted head for it.
-std::optional<std::string> PinnedKey(std::string state_dir, const std::string& origin);
-
-// Checks that `older` (verified, no newer than `head`) is a prefix of the
-// trusted head, with a consistency proof fetched from the server. DATA_LOSS
-// ("LOG INCONSISTENT ...") if it is not: the server shows another history.
-absl::Status CheckAgainstHead(const Context& ctx, const Checkpoint& older, const Checkpoint& head);
 
 }  // namespace touchstone::cli
 

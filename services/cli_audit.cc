@@ -170,41 +170,46 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
   return absl::OkStatus();
 }
 
+// `audit` options: one source (data_dir, tiles or from_server).
+struct AuditFlags {
+  std::string data_dir;
+  std::string tiles;
+  bool from_server = false;
+  std::string vkey;
+  bool json = false;
+};
+
 }  // namespace
 
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* audit = app.add_subcommand(
       "audit", "re-verify a whole log from genesis out of a data directory (read-only)");
-  auto data_dir = std::make_shared<std::string>();
-  auto tiles = std::make_shared<std::string>();
-  auto vkey = std::make_shared<std::string>();
-  auto* d = audit->add_option("--data_dir", *data_dir, "touchstoned's data directory");
-  auto* t = audit->add_option("--tiles", *tiles, "a tlog-tiles export (touchstone export)");
-  auto from_server = std::make_shared<bool>(false);
-  auto* f = audit->add_flag("--from_server", *from_server,
+  auto flags = std::make_shared<AuditFlags>();
+  auto* d = audit->add_option("--data_dir", flags->data_dir, "touchstoned's data directory");
+  auto* t = audit->add_option("--tiles", flags->tiles, "a tlog-tiles export (touchstone export)");
+  auto* f = audit->add_flag("--from_server", flags->from_server,
                             "stream the entries from --server and audit them");
-  audit->add_option("--vkey", *vkey,
+  audit->add_option("--vkey", flags->vkey,
                     "the log's note verifier key (required with --tiles and --from_server)");
-  auto json = std::make_shared<bool>(false);
-  audit->add_flag("--json", *json,
+  audit->add_flag("--json", flags->json,
                   "print one JSON object: passed, and the counts or the reason it failed");
   d->excludes(t);
   f->excludes(d)->excludes(t);
-  audit->callback([&ctx, exit_code, data_dir, tiles, vkey, from_server, json] {
-    const Output out{.json = *json};
+  audit->callback([&ctx, exit_code, flags] {
+    const Output out{.json = flags->json};
     absl::Status s;
-    if (*from_server) {
-      s = vkey->empty() ? MissingVkey("--from_server needs --vkey")
-                        : AuditFromServer(ctx, *vkey, out);
-    } else if (!tiles->empty()) {
-      s = vkey->empty() ? MissingVkey("--tiles needs --vkey")
-                        : AuditTiles(*tiles, *vkey, out);
-    } else if (!data_dir->empty()) {
-      s = Audit(*data_dir, out);
+    if (flags->from_server) {
+      s = flags->vkey.empty() ? MissingVkey("--from_server needs --vkey")
+                              : AuditFromServer(ctx, flags->vkey, out);
+    } else if (!flags->tiles.empty()) {
+      s = flags->vkey.empty() ? MissingVkey("--tiles needs --vkey")
+                              : AuditTiles(flags->tiles, flags->vkey, out);
+    } else if (!flags->data_dir.empty()) {
+      s = Audit(flags->data_dir, out);
     } else {
       s = absl::InvalidArgumentError("give --data_dir DIR or --tiles DIR --vkey KEY");
     }
-    if (!s.ok() && *json) {
+    if (!s.ok() && flags->json) {
       PrintJson({{"passed", false},
                  {"code", absl::StatusCodeToString(s.code())},
                  {"reason", std::string(s.message())}});

@@ -2,6 +2,8 @@
 // its --backup_dir), over its Admin socket (--admin). touchstone restore BACKUP --data_dir D:
 // audit a backup from genesis and make it the data directory D.
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +43,12 @@ absl::Status Restore(const std::string& backup, const std::string& data_dir) {
   return absl::OkStatus();
 }
 
+// `restore` options.
+struct RestoreFlags {
+  std::string from;  // the backup directory
+  std::string data_dir;
+};
+
 }  // namespace
 
 void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code) {
@@ -54,13 +62,14 @@ void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code) {
 
   auto* restore = app.add_subcommand(
       "restore", "audit a backup from genesis and make it a new data directory (offline)");
-  auto from = std::make_shared<std::string>();
-  auto data_dir = std::make_shared<std::string>();
-  restore->add_option("BACKUP", *from, "a backup directory (backup-...-size-N)")->required();
-  restore->add_option("--data_dir", *data_dir, "the data directory to create (new or empty)")
+  auto flags = std::make_shared<RestoreFlags>();
+  restore->add_option("BACKUP", flags->from, "a backup directory (backup-...-size-N)")
       ->required();
-  restore->callback([exit_code, from, data_dir] {
-    if (absl::Status s = Restore(*from, *data_dir); !s.ok()) *exit_code = Fail(s);
+  restore->add_option("--data_dir", flags->data_dir,
+                      "the data directory to create (new or empty)")
+      ->required();
+  restore->callback([exit_code, flags] {
+    if (absl::Status s = Restore(flags->from, flags->data_dir); !s.ok()) *exit_code = Fail(s);
   });
 }
 

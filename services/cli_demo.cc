@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -510,20 +511,28 @@ bool IsValidPrefix(const std::string& p) {
   });
 }
 
+// `demo` options.
+struct DemoFlags {
+  std::string operator_key;
+  std::string keys_dir;
+  std::string prefix;  // default: random
+};
+
 }  // namespace
 
 void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* demo = app.add_subcommand(
       "demo", "seed a running server with a small recycled-gold / lab-grown-diamond supply chain");
-  static std::string operator_key, keys_dir, prefix;
-  demo->add_option("--operator_key", operator_key, "the log operator's PEM key")->required();
-  demo->add_option("--keys_dir", keys_dir,
+  auto flags = std::make_shared<DemoFlags>();
+  demo->add_option("--operator_key", flags->operator_key, "the log operator's PEM key")->required();
+  demo->add_option("--keys_dir", flags->keys_dir,
                    "directory of the participants' keys, <participant>.pem (existing ones are "
                    "reused)")
       ->required();
-  demo->add_option("--prefix", prefix,
+  demo->add_option("--prefix", flags->prefix,
                    "prefix of every id: 1 to 16 of a-z 0-9 - (default: 4 random characters)");
-  demo->callback([&ctx, exit_code] {
+  demo->callback([&ctx, exit_code, flags] {
+    std::string& prefix = flags->prefix;
     if (prefix.empty()) prefix = RandomPrefix();
     if (!IsValidPrefix(prefix)) {
       *exit_code = Fail(absl::InvalidArgumentError(absl::StrCat(
@@ -531,7 +540,7 @@ void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code) {
       return;
     }
     Demo d(ctx, prefix);
-    absl::Status s = d.Start(operator_key, keys_dir);
+    absl::Status s = d.Start(flags->operator_key, flags->keys_dir);
     if (s.ok()) s = d.Run();
     if (absl::IsAlreadyExists(s)) {
       s = absl::AlreadyExistsError(absl::StrCat(s.message(), " (prefix '", prefix,

@@ -1,6 +1,8 @@
 // touchstone export DIR --data_dir D: write the log's C2SP tlog-tiles layout
 // (checkpoint, hash tiles, entry bundles) from a data directory, read-only.
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
@@ -29,17 +31,22 @@ absl::Status Export(const std::string& out_dir, const std::string& data_dir) {
   return absl::OkStatus();
 }
 
+// `export` options.
+struct ExportFlags {
+  std::string dir;  // output directory
+  std::string data_dir;
+};
+
 }  // namespace
 
 void AddExportCommands(CLI::App& app, Context&, int* exit_code) {
   auto* exp = app.add_subcommand(
       "export", "write the log as static C2SP tlog-tiles files (incremental; read-only store)");
-  auto dir = std::make_shared<std::string>();
-  auto data_dir = std::make_shared<std::string>();
-  exp->add_option("DIR", *dir, "output directory")->required();
-  exp->add_option("--data_dir", *data_dir, "touchstoned's data directory")->required();
-  exp->callback([exit_code, dir, data_dir] {
-    if (absl::Status s = Export(*dir, *data_dir); !s.ok()) *exit_code = Fail(s);
+  auto flags = std::make_shared<ExportFlags>();
+  exp->add_option("DIR", flags->dir, "output directory")->required();
+  exp->add_option("--data_dir", flags->data_dir, "touchstoned's data directory")->required();
+  exp->callback([exit_code, flags] {
+    if (absl::Status s = Export(flags->dir, flags->data_dir); !s.ok()) *exit_code = Fail(s);
   });
 }
 

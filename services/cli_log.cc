@@ -2,6 +2,7 @@
 // (C2SP checkpoints, tlog-proof, tlog-witness consistency bodies), and an
 // offline check of a tlog-proof.
 #include <iostream>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -148,8 +149,8 @@ absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size, bool json) {
 absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& entry_file,
                             bool entry_base64, const std::string& vkey, bool json) {
   if (vkey.empty()) return MissingVkey();
-  ASSIGN_OR_RETURN(std::string proof_text, ReadFile(proof_file));
-  ASSIGN_OR_RETURN(std::string entry, ReadFile(entry_file));
+  ASSIGN_OR_RETURN(std::string proof_text, ReadWholeFile(proof_file));
+  ASSIGN_OR_RETURN(std::string entry, ReadWholeFile(entry_file));
   if (entry_base64) {
     std::string raw;
     if (!absl::Base64Unescape(absl::StripAsciiWhitespace(entry), &raw)) {
@@ -182,6 +183,35 @@ absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& en
   return absl::OkStatus();
 }
 
+// Each command's options.
+struct InfoFlags {
+  bool json = false;
+};
+struct CheckpointFlags {
+  uint64_t size = 0;  // 0: the latest
+  bool json = false;
+};
+struct EntryFlags {
+  uint64_t index = 0;
+  bool raw = false;
+  bool json = false;
+};
+struct ProofFlags {
+  uint64_t index = 0;
+  bool json = false;
+};
+struct ConsistencyFlags {
+  uint64_t old_size = 0;
+  bool json = false;
+};
+struct VerifyProofFlags {
+  std::string proof_file;
+  std::string entry_file;
+  bool entry_base64 = false;
+  std::string vkey;
+  bool json = false;
+};
+
 }  // namespace
 
 void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
@@ -190,63 +220,61 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   };
   auto* log = app.add_subcommand("log", "read the log in its public formats");
   log->require_subcommand(1);
-  static bool info_json = false;
+  auto info_flags = std::make_shared<InfoFlags>();
   auto* info = log->add_subcommand("info", "origin, verifier key and size");
-  info->add_flag("--json", info_json, "print JSON");
-  info->callback([&ctx, run] { run(LogInfoCmd(ctx, info_json)); });
+  info->add_flag("--json", info_flags->json, "print JSON");
+  info->callback([&ctx, run, f = info_flags] { run(LogInfoCmd(ctx, f->json)); });
 
-  static uint64_t cp_size = 0;
+  auto cp_flags = std::make_shared<CheckpointFlags>();
   auto* cp = log->add_subcommand("checkpoint", "the signed checkpoint note, verbatim");
-  cp->add_option("--size", cp_size, "a checkpoint issued at this size (default: latest)");
-  static bool cp_json = false;
-  cp->add_flag("--json", cp_json, "print its fields (parsed, signatures not verified) as JSON");
-  cp->callback([&ctx, run] { run(CheckpointCmd(ctx, cp_size, cp_json)); });
+  cp->add_option("--size", cp_flags->size, "a checkpoint issued at this size (default: latest)");
+  cp->add_flag("--json", cp_flags->json,
+               "print its fields (parsed, signatures not verified) as JSON");
+  cp->callback([&ctx, run, f = cp_flags] { run(CheckpointCmd(ctx, f->size, f->json)); });
 
-  static uint64_t entry_index = 0;
-  static bool entry_raw = false;
+  auto entry_flags = std::make_shared<EntryFlags>();
   auto* entry = log->add_subcommand("entry", "an entry's stored bytes (base64, or --raw)");
-  entry->add_option("index", entry_index, "entry index")->required();
-  static bool entry_json = false;
-  auto* raw_flag = entry->add_flag("--raw", entry_raw, "write the raw bytes");
-  entry->add_flag("--json", entry_json, "print the entry decoded, its record as JSON")
+  entry->add_option("index", entry_flags->index, "entry index")->required();
+  auto* raw_flag = entry->add_flag("--raw", entry_flags->raw, "write the raw bytes");
+  entry->add_flag("--json", entry_flags->json, "print the entry decoded, its record as JSON")
       ->excludes(raw_flag);
-  entry->callback([&ctx, run] { run(EntryCmd(ctx, entry_index, entry_raw, entry_json)); });
+  entry->callback(
+      [&ctx, run, f = entry_flags] { run(EntryCmd(ctx, f->index, f->raw, f->json)); });
 
-  static uint64_t proof_index = 0;
+  auto proof_flags = std::make_shared<ProofFlags>();
   auto* proof = log->add_subcommand(
       "proof", "a c2sp.org/tlog-proof@v1 of an entry against the latest checkpoint");
-  proof->add_option("index", proof_index, "entry index")->required();
-  static bool proof_json = false;
-  proof->add_flag("--json", proof_json,
+  proof->add_option("index", proof_flags->index, "entry index")->required();
+  proof->add_flag("--json", proof_flags->json,
                   "print the proof's index, hashes and checkpoint (not verified) as JSON");
-  proof->callback([&ctx, run] { run(ProofCmd(ctx, proof_index, proof_json)); });
+  proof->callback([&ctx, run, f = proof_flags] { run(ProofCmd(ctx, f->index, f->json)); });
 
-  static uint64_t old_size = 0;
+  auto cons_flags = std::make_shared<ConsistencyFlags>();
   auto* cons = log->add_subcommand(
       "consistency",
       "consistency proof from OLD_SIZE to the latest checkpoint (tlog-witness body)");
-  cons->add_option("old_size", old_size, "the older tree size")->required();
-  static bool cons_json = false;
-  cons->add_flag("--json", cons_json,
+  cons->add_option("old_size", cons_flags->old_size, "the older tree size")->required();
+  cons->add_flag("--json", cons_flags->json,
                  "print the sizes, hashes and checkpoint (not verified) as JSON");
-  cons->callback([&ctx, run] { run(ConsistencyCmd(ctx, old_size, cons_json)); });
+  cons->callback(
+      [&ctx, run, f = cons_flags] { run(ConsistencyCmd(ctx, f->old_size, f->json)); });
 
   auto* verify = app.add_subcommand("proof", "offline checks");
   verify->require_subcommand(1);
-  static std::string proof_file, entry_file, vkey;
-  static bool entry_b64 = false;
+  auto pv_flags = std::make_shared<VerifyProofFlags>();
   auto* pv = verify->add_subcommand(
       "verify", "check a tlog-proof for an entry against a verifier key, with no network");
-  pv->add_option("proof", proof_file, "tlog-proof file")->required();
-  pv->add_option("entry", entry_file, "entry bytes file (raw, or --base64)")->required();
-  pv->add_flag("--base64", entry_b64, "the entry file holds base64");
-  pv->add_option("--vkey", vkey, "the log's note verifier key (required)");
-  static bool pv_json = false;
-  pv->add_flag("--json", pv_json,
+  pv->add_option("proof", pv_flags->proof_file, "tlog-proof file")->required();
+  pv->add_option("entry", pv_flags->entry_file, "entry bytes file (raw, or --base64)")
+      ->required();
+  pv->add_flag("--base64", pv_flags->entry_base64, "the entry file holds base64");
+  pv->add_option("--vkey", pv_flags->vkey, "the log's note verifier key (required)");
+  pv->add_flag("--json", pv_flags->json,
                "print one JSON object: valid, and what was proven or the reason it failed");
-  pv->callback([run] {
-    const absl::Status s = VerifyProofCmd(proof_file, entry_file, entry_b64, vkey, pv_json);
-    if (!s.ok() && pv_json) {
+  pv->callback([run, f = pv_flags] {
+    const absl::Status s =
+        VerifyProofCmd(f->proof_file, f->entry_file, f->entry_base64, f->vkey, f->json);
+    if (!s.ok() && f->json) {
       PrintJson({{"valid", false},
                  {"code", absl::StatusCodeToString(s.code())},
                  {"reason", std::string(s.message())}});

@@ -20,6 +20,7 @@
 #include "proto/provenance_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
+#include "services/cli_log_reader.h"
 #include "services/cli_hints.h"
 #include "services/status_convert.h"
 
@@ -58,64 +59,56 @@ std::string Claims(const std::vector<v1::Claim>& claims) {
 
 // ------------------------------------------------------------------ JSON
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string Strings(const std::vector<std::string>& v) {
-  std::vector<std::string> q;
-  for (const std::string& s : v) q.push_back(Quote(s));
-  return absl::StrCat("[", absl::StrJoin(q, ", "), "]");
-}
-
-std::string ClaimNames(const std::vector<v1::Claim>& claims) {
+std::vector<std::string> ClaimNames(const std::vector<v1::Claim>& claims) {
   std::vector<std::string> names;
   for (v1::Claim c : claims) names.push_back(v1::Claim_Name(c));
-  return Strings(names);
+  return names;
 }
 
-std::string Json(const absl::StatusOr<BundleReport>& r, const std::string& key_source) {
+// The verdict as `piece verify --json` prints it; the keys are read by
+// tests/bundle_e2e_test.py and the conformance runner.
+nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& key_source) {
   if (!r.ok()) {
-    return absl::StrCat("{\"verdict\": false, \"reason\": ",
-                        Quote(absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
-                                           r.status().message())),
-                        ", \"rule\": ", Quote(rule::RuleOf(r.status())),
-                        ", \"key_source\": ", Quote(key_source), "}\n");
+    return {{"verdict", false},
+            {"reason", absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
+                                    r.status().message())},
+            {"rule", rule::RuleOf(r.status())},
+            {"key_source", key_source}};
   }
-  std::vector<std::string> timeline;
+  nlohmann::json timeline = nlohmann::json::array();
   for (const TimelineEntry& t : r->timeline) {
-    timeline.push_back(absl::StrCat(
-        "    {\"index\": ", t.index, ", \"event_time_micros\": ", t.event_time_micros,
-        ", \"event_time\": ", Quote(Time(t.event_time_micros)), ", \"recorded_at_micros\": ",
-        t.recorded_at_micros, ", \"recorded_at\": ", Quote(Time(t.recorded_at_micros)),
-        ", \"recorded_late\": ", Quote(t.recorded_late), ", \"signer\": ", Quote(t.signer),
-        ", \"signer_name\": ", Quote(t.signer_name), ", \"kind\": ", Quote(t.kind),
-        ", \"description\": ", Quote(t.description), ", \"certificates\": ",
-        Strings(t.certificates), ", \"declared_wrong\": ", Strings(t.declared_wrong),
-        ", \"key_added_by_other\": ", Quote(t.key_added_by_other), "}"));
+    timeline.push_back({{"index", t.index},
+                        {"event_time_micros", t.event_time_micros},
+                        {"event_time", Time(t.event_time_micros)},
+                        {"recorded_at_micros", t.recorded_at_micros},
+                        {"recorded_at", Time(t.recorded_at_micros)},
+                        {"recorded_late", t.recorded_late},
+                        {"signer", t.signer},
+                        {"signer_name", t.signer_name},
+                        {"kind", t.kind},
+                        {"description", t.description},
+                        {"certificates", t.certificates},
+                        {"declared_wrong", t.declared_wrong},
+                        {"key_added_by_other", t.key_added_by_other}});
   }
-  return absl::StrCat(
-      "{\"verdict\": true, \"reason\": \"\", \"key_source\": ", Quote(key_source),
-      ",\n \"piece_id\": ", Quote(r->piece_id), ", \"description\": ", Quote(r->piece_description),
-      ", \"jeweler\": ", Quote(r->jeweler), ", \"stones\": ", Strings(r->stones),
-      ",\n \"checkpoint\": {\"origin\": ", Quote(r->origin), ", \"size\": ", r->tree_size,
-      ", \"root\": ", Quote(HashToBase64(r->root)), ", \"key_name\": ", Quote(r->log_key_name),
-      ", \"checkpoint_key\": ", Quote(r->checkpoint_key),
-      ", \"witness_cosignatures\": ", r->witness_cosignatures,
-      "},\n \"asserted_claims\": ", ClaimNames(r->asserted_claims),
-      ", \"claims\": ", ClaimNames(r->derived_claims), ",\n \"timeline\": [\n",
-      absl::StrJoin(timeline, ",\n"), "\n ],\n \"warnings\": ", Strings(r->warnings), "}\n");
+  return {{"verdict", true},
+          {"reason", ""},
+          {"key_source", key_source},
+          {"piece_id", r->piece_id},
+          {"description", r->piece_description},
+          {"jeweler", r->jeweler},
+          {"stones", r->stones},
+          {"checkpoint",
+           {{"origin", r->origin},
+            {"size", r->tree_size},
+            {"root", HashToBase64(r->root)},
+            {"key_name", r->log_key_name},
+            {"checkpoint_key", r->checkpoint_key},
+            {"witness_cosignatures", r->witness_cosignatures}}},
+          {"asserted_claims", ClaimNames(r->asserted_claims)},
+          {"claims", ClaimNames(r->derived_claims)},
+          {"timeline", std::move(timeline)},
+          {"warnings", r->warnings}};
 }
 
 // ------------------------------------------------------------------ text
@@ -161,7 +154,7 @@ std::string Verdict(const BundleReport& r) {
 // Prints "NOT VERIFIED: ..." (or its JSON) for a bundle that could not even be checked.
 int NotVerified(const VerifyFlags& flags, const absl::Status& s) {
   if (flags.json) {
-    std::cout << Json(s, flags.vkey.empty() ? "none" : "given");
+    PrintJson(Json(s, flags.vkey.empty() ? "none" : "given"));
   } else {
     std::cout << "NOT VERIFIED: " << absl::StatusCodeToString(s.code()) << ": " << s.message()
               << "\n";
@@ -213,7 +206,7 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     }
   }
   if (flags.json) {
-    std::cout << Json(report, key_source);
+    PrintJson(Json(report, key_source));
   } else if (report.ok()) {
     std::cout << Text(*report) << "\n" << Verdict(*report) << "\n";
   } else {
@@ -235,7 +228,7 @@ int VerifyFile(const std::string& path, const VerifyFlags& flags) {
   if (flags.vkey.empty()) return NotVerified(flags, MissingVkey());
   absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(flags.vkey);
   if (!key.ok()) return NotVerified(flags, key.status());
-  absl::StatusOr<std::string> data = ReadFile(path);
+  absl::StatusOr<std::string> data = ReadWholeFile(path);
   if (!data.ok()) return NotVerified(flags, data.status());
   v1::PieceBundle bundle;
   if (!bundle.ParseFromString(*data)) {
@@ -252,7 +245,7 @@ absl::StatusOr<std::string> ShowKey(const Context& ctx, const v1::PieceBundle& b
                                     const VerifyFlags& flags, std::string* source) {
   ASSIGN_OR_RETURN(ParsedNote note, ParseNote(bundle.checkpoint()));
   ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(note.text));
-  std::optional<std::string> pinned = PinnedKey(flags.state_dir, unverified.origin);
+  std::optional<std::string> pinned = TrustedHeads(flags.state_dir).PinnedKey(unverified.origin);
   if (!flags.vkey.empty() || pinned) {
     *source = flags.vkey.empty() ? "pinned" : "given";
     return flags.vkey.empty() ? *pinned : flags.vkey;
@@ -275,19 +268,19 @@ int Show(const Context& ctx, const std::string& piece_id, const VerifyFlags& fla
   absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(*vkey);
   if (!key.ok()) return NotVerified(flags, key.status());
   if (source != "server") {
-    std::string report;
-    absl::StatusOr<TrustedHead> head = UpdateTrustedHead(ctx, *vkey, flags.state_dir, &report);
+    GrpcLogReader log(ctx);
+    absl::StatusOr<TrustedHeadUpdate> head = TrustedHeads(flags.state_dir).Update(log, *vkey);
     absl::Status s = head.status();
     if (s.ok()) {
       if (auto cp = VerifyBundleCheckpoint(*bundle, *key); cp.ok()) {
-        s = CheckAgainstHead(ctx, cp->first, head->head);
+        s = CheckAgainstHead(log, cp->first, head->head);
       }  // else VerifyAndPrint reports the bad checkpoint
     }
     if (!s.ok()) {
       NotVerified(flags, s);
       return absl::IsDataLoss(s) ? 2 : 1;
     }
-    if (!flags.json) std::cout << "trusted head: " << report << "\n\n";
+    if (!flags.json) std::cout << "trusted head: " << head->report << "\n\n";
   }
   return VerifyAndPrint(*bundle, *key, flags, source);
 }
@@ -350,57 +343,69 @@ void AddVerifyFlags(CLI::App* cmd, VerifyFlags& f) {
   cmd->add_flag("--json", f.json, "print one JSON object: verdict, reason, claims, timeline");
 }
 
+// `piece bundle` options.
+struct BundleFlags {
+  std::string piece_id;
+  std::string out;    // "-" = stdout
+  std::string tiles;  // build from this export instead of a server
+  std::string vkey;   // with tiles
+  bool json = false;
+};
+
+// `piece verify` and `piece show` options: the bundle file or the piece, and
+// how to verify it.
+struct PieceFlags {
+  std::string target;
+  VerifyFlags verify;
+};
+
 }  // namespace
 
 void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* piece = app.add_subcommand("piece", "a piece's provenance bundle, verified offline");
   piece->require_subcommand(1);
 
-  static std::string bundle_id, bundle_out, bundle_tiles, bundle_vkey;
-  static bool bundle_json = false;
+  auto b = std::make_shared<BundleFlags>();
   auto* bundle = piece->add_subcommand(
       "bundle", "fetch a piece's provenance bundle (binary PieceBundle); never overwrites");
-  bundle->add_option("piece_id", bundle_id, "the piece")->required();
-  bundle->add_option("-o,--out", bundle_out, "output file (- for stdout)")->required();
-  bundle->add_option("--tiles", bundle_tiles,
+  bundle->add_option("piece_id", b->piece_id, "the piece")->required();
+  bundle->add_option("-o,--out", b->out, "output file (- for stdout)")->required();
+  bundle->add_option("--tiles", b->tiles,
                      "build it from a tlog-tiles export (touchstone export) instead of a server");
-  bundle->add_option("--vkey", bundle_vkey, "the log's verifier key (with --tiles)");
-  bundle->add_flag("--json", bundle_json,
+  bundle->add_option("--vkey", b->vkey, "the log's verifier key (with --tiles)");
+  bundle->add_flag("--json", b->json,
                    "print what was written (file, entries, bytes, checkpoint) as JSON");
-  bundle->callback([&ctx, exit_code] {
-    if (absl::Status s =
-            SaveBundle(ctx, bundle_id, bundle_out, bundle_tiles, bundle_vkey, bundle_json);
+  bundle->callback([&ctx, exit_code, b] {
+    if (absl::Status s = SaveBundle(ctx, b->piece_id, b->out, b->tiles, b->vkey, b->json);
         !s.ok()) {
       *exit_code = Fail(s);
     }
   });
 
-  static std::string verify_file;
-  static VerifyFlags verify_flags;
+  auto v = std::make_shared<PieceFlags>();
   auto* verify = piece->add_subcommand(
       "verify", "verify a bundle file with no network: signatures, proofs, graph and claims");
-  verify->add_option("file", verify_file, "the bundle file")->required();
-  verify->add_option("--piece", verify_flags.piece,
+  verify->add_option("file", v->target, "the bundle file")->required();
+  verify->add_option("--piece", v->verify.piece,
                      "the piece the bundle must be about (refused if it is about another)");
-  verify->add_option("--vkey", verify_flags.vkey, "the log's note verifier key (required)");
-  verify->add_option("--tiles", verify_flags.tiles,
+  verify->add_option("--vkey", v->verify.vkey, "the log's note verifier key (required)");
+  verify->add_option("--tiles", v->verify.tiles,
                      "a tlog-tiles export of the log: also check the bundle leaves nothing out");
-  AddVerifyFlags(verify, verify_flags);
-  verify->callback([exit_code] { *exit_code = VerifyFile(verify_file, verify_flags); });
+  AddVerifyFlags(verify, v->verify);
+  verify->callback([exit_code, v] { *exit_code = VerifyFile(v->target, v->verify); });
 
-  static std::string show_id;
-  static VerifyFlags show_flags;
+  auto sh = std::make_shared<PieceFlags>();
   auto* show =
       piece->add_subcommand("show", "fetch a piece's bundle and verify it as `piece verify` does");
-  show->add_option("piece_id", show_id, "the piece")->required();
-  show->add_option("--vkey", show_flags.vkey,
+  show->add_option("piece_id", sh->target, "the piece")->required();
+  show->add_option("--vkey", sh->verify.vkey,
                    "the log's note verifier key (default: the key pinned with this client's "
                    "trusted head of the log, else the key the server reports, which proves "
                    "nothing about the server)");
-  show->add_option("--state_dir", show_flags.state_dir,
+  show->add_option("--state_dir", sh->verify.state_dir,
                    "where trusted heads are kept (default ~/.touchstone/trusted)");
-  AddVerifyFlags(show, show_flags);
-  show->callback([&ctx, exit_code] { *exit_code = Show(ctx, show_id, show_flags); });
+  AddVerifyFlags(show, sh->verify);
+  show->callback([&ctx, exit_code, sh] { *exit_code = Show(ctx, sh->target, sh->verify); });
 }
 
 }  // namespace touchstone::cli

@@ -1,6 +1,7 @@
 // `touchstone piece qr`: a QR code of a piece's page URL, as an SVG or PNG file
 // (e.g. for a tag or a certificate card). Offline: it only encodes the URL.
 #include <iostream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "services/cli.h"
@@ -41,18 +42,18 @@ absl::Status WriteQr(const QrFlags& f) {
 }  // namespace
 
 void AddPieceQrCommand(CLI::App& app, int* exit_code) {
-  static QrFlags flags;
+  auto flags = std::make_shared<QrFlags>();
   CLI::App* piece = app.get_subcommand("piece");
   auto* qr = piece->add_subcommand("qr", "write a QR code of a piece's page URL (offline)");
-  qr->add_option("piece_id", flags.piece_id, "the piece")->required();
-  qr->add_option("--base_url", flags.base_url,
+  qr->add_option("piece_id", flags->piece_id, "the piece")->required();
+  qr->add_option("--base_url", flags->base_url,
                  "where touchstoned's pages are reached (its --http_public_url), e.g. "
                  "https://touchstone.example")
       ->required();
-  qr->add_option("-o,--out", flags.out, "output file, FILE.svg or FILE.png (never overwritten)")
+  qr->add_option("-o,--out", flags->out, "output file, FILE.svg or FILE.png (never overwritten)")
       ->required();
-  qr->callback([exit_code] {
-    if (absl::Status s = WriteQr(flags); !s.ok()) *exit_code = Fail(s);
+  qr->callback([exit_code, flags] {
+    if (absl::Status s = WriteQr(*flags); !s.ok()) *exit_code = Fail(s);
   });
 }
 

@@ -2,6 +2,7 @@
 // key, submit it, and check the receipt that comes back.
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -18,6 +19,7 @@
 #include "ledger/provenance/record.h"
 #include "ledger/base/status_macros.h"
 #include "services/cli.h"
+#include "services/cli_log_reader.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -70,10 +72,10 @@ absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
   if (!s.vkey.empty()) return s.vkey;
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
-  const std::optional<std::string> pinned = PinnedKey(s.state_dir, info.origin());
-  std::string report;
-  absl::StatusOr<TrustedHead> head =
-      UpdateTrustedHead(ctx, pinned ? "" : info.verifier_key(), s.state_dir, &report);
+  const TrustedHeadStore heads = TrustedHeads(s.state_dir);
+  const std::optional<std::string> pinned = heads.PinnedKey(info.origin());
+  GrpcLogReader log(ctx);
+  absl::StatusOr<TrustedHeadUpdate> head = heads.Update(log, pinned ? "" : info.verifier_key());
   const auto refused = [&](const std::string& why) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the server reports the log key ", info.verifier_key(), " for ", info.origin(),
@@ -157,7 +159,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
 }
 
 absl::StatusOr<std::string> PublicKeyFromPem(const std::string& file) {
-  ASSIGN_OR_RETURN(std::string pem, ReadFile(file));
+  ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(file));
   if (pem.find("PRIVATE KEY") != std::string::npos) {
     ASSIGN_OR_RETURN(PrivateKey k, PrivateKey::FromPem(pem));
     return k.public_key().raw();
@@ -166,6 +168,37 @@ absl::StatusOr<std::string> PublicKeyFromPem(const std::string& file) {
   return k.raw();
 }
 
+// `participant register` options.
+struct RegisterFlags {
+  Signer signer;
+  std::string id;
+  std::string legal_name;
+  std::vector<std::string> roles;
+  std::vector<std::string> pubkeys;  // key files
+  std::vector<std::string> identifiers;  // SCHEME=VALUE
+};
+
+// `participant add-key` options.
+struct AddKeyFlags {
+  Signer signer;
+  std::string id;
+  std::string pubkey;  // key file
+};
+
+// `participant revoke-key` options.
+struct RevokeKeyFlags {
+  Signer signer;
+  std::string id;
+  std::string key_id;
+  std::string reason;
+};
+
+// `submit` options.
+struct SubmitFlags {
+  Signer signer;
+  std::string json_file;  // "-" = stdin
+};
+
 }  // namespace
 
 void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
@@ -173,22 +206,21 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* participant = app.add_subcommand("participant", "participant records");
   participant->require_subcommand(1);
   auto* reg = participant->add_subcommand("register", "register a participant (operator only)");
-  static Signer reg_signer;
-  static std::string id, legal_name;
-  static std::vector<std::string> roles, pubkeys, identifiers;
-  AddSignerOptions(reg, reg_signer);
-  reg->add_option("--id", id, "new participant id")->required();
-  reg->add_option("--name", legal_name, "legal name")->required();
-  reg->add_option("--role", roles, "role(s): refiner, recycler, grower, ...")->required();
-  reg->add_option("--pubkey", pubkeys, "the participant's key file(s) (PEM, public or private)")
+  auto rf = std::make_shared<RegisterFlags>();
+  AddSignerOptions(reg, rf->signer);
+  reg->add_option("--id", rf->id, "new participant id")->required();
+  reg->add_option("--name", rf->legal_name, "legal name")->required();
+  reg->add_option("--role", rf->roles, "role(s): refiner, recycler, grower, ...")->required();
+  reg->add_option("--pubkey", rf->pubkeys,
+                  "the participant's key file(s) (PEM, public or private)")
       ->required();
-  reg->add_option("--identifier", identifiers, "SCHEME=VALUE, e.g. GLN=0614141000005");
-  reg->callback([&ctx, exit_code] {
+  reg->add_option("--identifier", rf->identifiers, "SCHEME=VALUE, e.g. GLN=0614141000005");
+  reg->callback([&ctx, exit_code, rf] {
     v1::Record r;
     auto* p = r.mutable_participant_registered();
-    p->set_participant_id(id);
-    p->set_legal_name(legal_name);
-    for (const std::string& role : roles) {
+    p->set_participant_id(rf->id);
+    p->set_legal_name(rf->legal_name);
+    for (const std::string& role : rf->roles) {
       v1::Role value;
       if (!v1::Role_Parse("ROLE_" + absl::AsciiStrToUpper(role), &value)) {
         *exit_code = Fail(absl::InvalidArgumentError(absl::StrCat("unknown role '", role, "'")));
@@ -196,7 +228,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
       }
       p->add_roles(value);
     }
-    for (const std::string& f : pubkeys) {
+    for (const std::string& f : rf->pubkeys) {
       auto raw = PublicKeyFromPem(f);
       if (!raw.ok()) {
         *exit_code = Fail(raw.status());
@@ -204,7 +236,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
       }
       p->add_keys()->set_ed25519(*raw);
     }
-    for (const std::string& ident : identifiers) {
+    for (const std::string& ident : rf->identifiers) {
       std::pair<std::string, std::string> kv = absl::StrSplit(ident, absl::MaxSplits('=', 1));
       if (kv.first.empty() || kv.second.empty()) {
         *exit_code = Fail(absl::InvalidArgumentError(
@@ -215,53 +247,50 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
       i->set_scheme(kv.first);
       i->set_value(kv.second);
     }
-    if (auto s = SignAndSubmit(ctx, reg_signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
+    if (auto s = SignAndSubmit(ctx, rf->signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
   });
 
   // touchstone participant add-key / revoke-key
   auto* add_key = participant->add_subcommand("add-key", "add a key to a participant");
-  static Signer add_signer;
-  static std::string add_id, add_pub;
-  AddSignerOptions(add_key, add_signer);
-  add_key->add_option("--id", add_id, "participant id")->required();
-  add_key->add_option("--pubkey", add_pub, "key file (PEM)")->required();
-  add_key->callback([&ctx, exit_code] {
+  auto af = std::make_shared<AddKeyFlags>();
+  AddSignerOptions(add_key, af->signer);
+  add_key->add_option("--id", af->id, "participant id")->required();
+  add_key->add_option("--pubkey", af->pubkey, "key file (PEM)")->required();
+  add_key->callback([&ctx, exit_code, af] {
     v1::Record r;
-    r.mutable_key_added()->set_participant_id(add_id);
-    auto raw = PublicKeyFromPem(add_pub);
+    r.mutable_key_added()->set_participant_id(af->id);
+    auto raw = PublicKeyFromPem(af->pubkey);
     if (!raw.ok()) {
       *exit_code = Fail(raw.status());
       return;
     }
     r.mutable_key_added()->mutable_key()->set_ed25519(*raw);
-    if (auto s = SignAndSubmit(ctx, add_signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
+    if (auto s = SignAndSubmit(ctx, af->signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
   });
   auto* revoke = participant->add_subcommand("revoke-key", "revoke a participant's key");
-  static Signer rev_signer;
-  static std::string rev_id, rev_key, rev_reason;
-  AddSignerOptions(revoke, rev_signer);
-  revoke->add_option("--id", rev_id, "participant id")->required();
-  revoke->add_option("--key_id", rev_key, "key id (16 hex) to revoke")->required();
-  revoke->add_option("--reason", rev_reason, "why");
-  revoke->callback([&ctx, exit_code] {
+  auto vf = std::make_shared<RevokeKeyFlags>();
+  AddSignerOptions(revoke, vf->signer);
+  revoke->add_option("--id", vf->id, "participant id")->required();
+  revoke->add_option("--key_id", vf->key_id, "key id (16 hex) to revoke")->required();
+  revoke->add_option("--reason", vf->reason, "why");
+  revoke->callback([&ctx, exit_code, vf] {
     v1::Record r;
-    r.mutable_key_revoked()->set_participant_id(rev_id);
-    r.mutable_key_revoked()->set_key_id(rev_key);
-    r.mutable_key_revoked()->set_reason(rev_reason);
-    if (auto s = SignAndSubmit(ctx, rev_signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
+    r.mutable_key_revoked()->set_participant_id(vf->id);
+    r.mutable_key_revoked()->set_key_id(vf->key_id);
+    r.mutable_key_revoked()->set_reason(vf->reason);
+    if (auto s = SignAndSubmit(ctx, vf->signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
   });
 
   // touchstone submit --json FILE
   auto* submit = app.add_subcommand(
       "submit", "sign and submit a record given as protobuf JSON (touchstone.v1.Record)");
-  static Signer sub_signer;
-  static std::string json_file;
-  AddSignerOptions(submit, sub_signer);
-  submit->add_option("--json", json_file, "record JSON file ('-' = stdin)")->required();
-  submit->callback([&ctx, exit_code] {
+  auto sf = std::make_shared<SubmitFlags>();
+  AddSignerOptions(submit, sf->signer);
+  submit->add_option("--json", sf->json_file, "record JSON file ('-' = stdin)")->required();
+  submit->callback([&ctx, exit_code, sf] {
     absl::StatusOr<std::string> json =
-        json_file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
-                         : ReadFile(json_file);
+        sf->json_file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {})
+                             : ReadWholeFile(sf->json_file);
     if (!json.ok()) {
       *exit_code = Fail(json.status());
       return;
@@ -275,7 +304,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
           absl::StrCat("record JSON: ", absl::StripAsciiWhitespace(why))));
       return;
     }
-    if (auto s = SignAndSubmit(ctx, sub_signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
+    if (auto s = SignAndSubmit(ctx, sf->signer, std::move(r)); !s.ok()) *exit_code = Fail(s);
   });
 }
 

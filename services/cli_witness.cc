@@ -3,15 +3,11 @@
 // cosigning the checkpoints of the logs it is given, only when each extends the
 // last one it cosigned. Also `witness-key` (print a witness verifier key) and
 // `witness-add` (ask a witness to cosign an add-checkpoint body).
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <thread>
+#include <memory>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "httplib.h"
@@ -21,6 +17,8 @@
 #include "ledger/witness.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
+#include "services/host_port.h"
+#include "services/stop_signal.h"
 #include "services/witness_client.h"
 
 namespace touchstone::cli {
@@ -32,6 +30,20 @@ absl::StatusOr<CosignatureSigner> LoadSigner(const std::string& key_file,
   return CosignatureSigner::Create(name, std::move(key));
 }
 
+// `witness-key` options.
+struct WitnessKeyFlags {
+  std::string key_file;
+  std::string name;
+  bool json = false;
+};
+
+// `witness-add` options.
+struct WitnessAddFlags {
+  std::string url;
+  std::string body_file;
+};
+
+// `witness` options.
 struct ServeFlags {
   std::string listen = "127.0.0.1:0";
   std::string key_file;
@@ -51,24 +63,14 @@ absl::Status Serve(const ServeFlags& f) {
   ASSIGN_OR_RETURN(std::unique_ptr<Witness> witness,
                    Witness::Create(std::move(signer), std::move(logs), f.state));
 
-  const size_t colon = f.listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(f.listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen must be host:port, not '", f.listen, "'"));
-  }
-  const std::string host = f.listen.substr(0, colon);
-
-  // SIGTERM / SIGINT are taken by a thread (sigwait) that stops the server; every
-  // other thread, the server's pool included, inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ASSIGN_OR_RETURN(const HostPort address, ParseHostPort(f.listen, "--listen"));
+  const std::string& host = address.host;
+  const int port = address.port;
 
   httplib::Server server;
+  // SIGTERM / SIGINT stop the server: blocked here, before the server's
+  // threads start (they inherit the mask).
+  StopSignalThread stopper;
   server.set_payload_max_length(1 << 20);
   server.Post("/add-checkpoint", [&witness](const httplib::Request& req, httplib::Response& res) {
     AddCheckpointResult r = witness->AddCheckpoint(req.body);
@@ -97,24 +99,20 @@ absl::Status Serve(const ServeFlags& f) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", f.listen));
   }
 
-  std::thread stopper([&server, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.stop();
-  });
+  stopper.Start([&server](int) { server.stop(); });
 
   std::cout << "witness " << witness->signer().name() << "\n"
             << "verifier_key " << witness->VerifierKey() << "\n"
             << "listening " << host << ":" << bound << std::endl;
   absl::Status status = absl::OkStatus();
-  if (!f.port_file.empty()) status = ReplaceFile(f.port_file, absl::StrCat(bound, "\n"));
+  if (!f.port_file.empty()) {
+    status = ReplaceFileDurably(f.port_file, absl::StrCat(bound, "\n"), 0644);
+  }
   if (status.ok() && !server.listen_after_bind()) {
     status = absl::UnavailableError("the witness server failed");
   }
   if (!status.ok()) server.stop();
-  // Wake the stopper if the server ended for another reason.
-  pthread_kill(stopper.native_handle(), SIGTERM);
-  stopper.join();
+  stopper.Join();
   return status;
 }
 
@@ -125,29 +123,28 @@ void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
     if (!s.ok()) *exit_code = Fail(s) + (s.code() == absl::StatusCode::kDataLoss ? 1 : 0);
   };
 
-  static ServeFlags flags;
+  auto flags = std::make_shared<ServeFlags>();
   auto* serve = app.add_subcommand(
       "witness", "serve as a c2sp.org/tlog-witness witness (POST /add-checkpoint) for logs");
-  serve->add_option("--listen", flags.listen, "host:port (port 0: any free port)")
+  serve->add_option("--listen", flags->listen, "host:port (port 0: any free port)")
       ->capture_default_str();
-  serve->add_option("--key", flags.key_file, "the witness's Ed25519 PEM key")->required();
-  serve->add_option("--name", flags.name, "the witness's key name")->required();
-  serve->add_option("--log", flags.logs, "a log's note verifier key (repeatable)")->required();
-  serve->add_option("--state", flags.state, "state file: the latest cosigned checkpoints")
+  serve->add_option("--key", flags->key_file, "the witness's Ed25519 PEM key")->required();
+  serve->add_option("--name", flags->name, "the witness's key name")->required();
+  serve->add_option("--log", flags->logs, "a log's note verifier key (repeatable)")->required();
+  serve->add_option("--state", flags->state, "state file: the latest cosigned checkpoints")
       ->required();
-  serve->add_option("--port_file", flags.port_file, "write the bound port here when serving");
-  serve->callback([run] { run(Serve(flags)); });
+  serve->add_option("--port_file", flags->port_file, "write the bound port here when serving");
+  serve->callback([run, flags] { run(Serve(*flags)); });
 
-  static std::string key_file, key_name;
-  static bool key_json = false;
+  auto kf = std::make_shared<WitnessKeyFlags>();
   auto* key = app.add_subcommand("witness-key", "print a witness key's cosignature verifier key");
-  key->add_option("key", key_file, "the witness's Ed25519 PEM key")->required();
-  key->add_option("--name", key_name, "the witness's key name")->required();
-  key->add_flag("--json", key_json, "print the name, key ID and verifier key as JSON");
-  key->callback([run] {
-    absl::StatusOr<CosignatureSigner> signer = LoadSigner(key_file, key_name);
+  key->add_option("key", kf->key_file, "the witness's Ed25519 PEM key")->required();
+  key->add_option("--name", kf->name, "the witness's key name")->required();
+  key->add_flag("--json", kf->json, "print the name, key ID and verifier key as JSON");
+  key->callback([run, kf] {
+    absl::StatusOr<CosignatureSigner> signer = LoadSigner(kf->key_file, kf->name);
     if (!signer.ok()) return run(signer.status());
-    if (!key_json) {
+    if (!kf->json) {
       std::cout << signer->VerifierKey() << "\n";
       return;
     }
@@ -156,16 +153,16 @@ void AddWitnessCommands(CLI::App& app, Context&, int* exit_code) {
                {"verifier_key", signer->VerifierKey()}});
   });
 
-  static std::string url, body_file;
+  auto wf = std::make_shared<WitnessAddFlags>();
   auto* add = app.add_subcommand(
       "witness-add", "ask a witness to cosign (body: `touchstone log consistency OLD` output)");
-  add->add_option("url", url, "the witness, http://host:port[/prefix]")->required();
-  add->add_option("body", body_file, "add-checkpoint body file")->required();
-  add->callback([run] {
-    absl::StatusOr<std::string> body = ReadFile(body_file);
+  add->add_option("url", wf->url, "the witness, http://host:port[/prefix]")->required();
+  add->add_option("body", wf->body_file, "add-checkpoint body file")->required();
+  add->callback([run, wf] {
+    absl::StatusOr<std::string> body = ReadWholeFile(wf->body_file);
     if (!body.ok()) return run(body.status());
     uint64_t size = 0;
-    absl::StatusOr<std::string> lines = PostAddCheckpoint(url, *body, &size);
+    absl::StatusOr<std::string> lines = PostAddCheckpoint(wf->url, *body, &size);
     if (!lines.ok()) return run(lines.status());
     std::cout << *lines;
   });

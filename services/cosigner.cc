@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log_reader.h"
 #include "ledger/witness.h"
 #include "services/witness_client.h"
 
@@ -49,17 +50,43 @@ void Cosigner::Loop() {
   }
 }
 
+namespace {
+
+// The ledger this server runs, as a LogReader (ledger/log_reader.h): what the
+// key handovers a witness is shown are fetched through. Only the handover
+// reads are used here.
+class LedgerReader final : public LogReader {
+ public:
+  explicit LedgerReader(const Ledger& ledger) : ledger_(ledger) {}
+
+  absl::StatusOr<std::string> GetCheckpoint() override { return ledger_.LatestCheckpoint().second; }
+  absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
+                                                        uint64_t new_size) override {
+    ASSIGN_OR_RETURN(const std::string note, ledger_.GetCheckpoint(new_size));
+    return ledger_.ConsistencyProof(old_size, note);
+  }
+  absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override {
+    return ledger_.Info().key_handovers;
+  }
+  absl::StatusOr<std::string> GetEntry(uint64_t index) override { return ledger_.GetEntry(index); }
+  absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
+                                                      uint64_t tree_size) override {
+    ASSIGN_OR_RETURN(const std::string note, ledger_.GetCheckpoint(tree_size));
+    return ledger_.InclusionProof(index, note);
+  }
+
+ private:
+  const Ledger& ledger_;
+};
+
+}  // namespace
+
 absl::Status Cosigner::SendKeyHandovers(const WitnessEndpoint& w, uint64_t size,
                                         const std::string& note) {
   KeyHandoverRequest req;
   req.checkpoint_note = note;
-  for (uint64_t index : ledger_->Info().key_handovers) {
-    if (index >= size) break;
-    ASSIGN_OR_RETURN(std::string entry, ledger_->GetEntry(index));
-    ASSIGN_OR_RETURN(std::vector<Hash> proof,
-                     ledger_->InclusionProof(index, LeafHash(entry), note));
-    req.handovers.push_back(HandoverProof{index, std::move(entry), std::move(proof)});
-  }
+  LedgerReader log(*ledger_);
+  ASSIGN_OR_RETURN(req.handovers, FetchKeyHandovers(log, size));
   if (req.handovers.empty()) return absl::NotFoundError("the log has no key handover");
   absl::Status s = PostKeyHandover(w.url, req.ToText());
   Log(s.ok() ? LogLevel::kInfo : LogLevel::kWarning, "witness_key_handover",

@@ -6,11 +6,12 @@
 #include <functional>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "httplib.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "services/host_port.h"
 
 namespace touchstone {
 namespace {
@@ -82,13 +83,7 @@ class BoundedThreadPool : public httplib::TaskQueue {
 
 absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::string& listen,
                                                                  const HttpLimits& limits) {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(Sv(listen.substr(colon + 1)), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("an HTTP listen address must be host:port, not '", listen, "'"));
-  }
+  ASSIGN_OR_RETURN(const HostPort address, ParseHostPort(listen, "an HTTP listen address"));
   if (limits.threads < 1 || limits.max_connections < limits.threads ||
       limits.keep_alive_requests < 1 || limits.keep_alive_seconds < 1) {
     return absl::InvalidArgumentError(
@@ -98,7 +93,7 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::stri
                      " and keep_alive_seconds ", limits.keep_alive_seconds, " (at least 1)"));
   }
   auto l = std::unique_ptr<HttpListener>(new HttpListener());
-  l->host_ = listen.substr(0, colon);
+  l->host_ = address.host;
   l->server_ = std::make_unique<httplib::Server>();
   httplib::Server& s = *l->server_;
   s.new_task_queue = [limits] {
@@ -132,6 +127,7 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::stri
                                  });
         return httplib::Server::HandlerResponse::Handled;
       });
+  const int port = address.port;
   l->port_ =
       port == 0 ? s.bind_to_any_port(l->host_) : (s.bind_to_port(l->host_, port) ? port : -1);
   if (l->port_ <= 0) {

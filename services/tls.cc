@@ -1,11 +1,9 @@
 // Server and channel credentials from PEM files.
 #include "services/tls.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/base/files.h"
 #include "ledger/base/status_macros.h"
 
 namespace touchstone {
@@ -13,17 +11,15 @@ namespace {
 
 // The contents of a PEM file; NOT_FOUND naming `what` and the path.
 absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::string> pem = ReadWholeFile(path);
+  if (!pem.ok()) {
     return absl::NotFoundError(absl::StrCat("cannot read the ", std::string(what), " ", path));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().find("-----BEGIN ") == std::string::npos) {
+  if (pem->find("-----BEGIN ") == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("the ", std::string(what), " ", path, " is not a PEM file"));
   }
-  return ss.str();
+  return pem;
 }
 
 }  // namespace

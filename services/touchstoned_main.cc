@@ -1,17 +1,27 @@
 // touchstoned: the Touchstone ledger server.
 #include <signal.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/base/files.h"
 #include "services/log.h"
+#include "services/host_port.h"
 #include "services/server.h"
+#include "services/stop_signal.h"
+
+namespace {
+
+// The host of a listen address the server bound (so it parses), for the log.
+std::string HostOf(const std::string& listen) {
+  absl::StatusOr<touchstone::HostPort> address = touchstone::ParseHostPort(listen, "listen");
+  return address.ok() ? address->host : listen;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   touchstone::ServerOptions options;
@@ -207,12 +217,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Handle SIGTERM/SIGINT on a dedicated thread: block them everywhere first.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGTERM / SIGINT drain and shut the server down: blocked before the server
+  // starts its threads, taken by a thread of their own once it serves.
+  touchstone::StopSignalThread stopper;
 
   auto server = touchstone::Server::Start(options);
   if (!server.ok()) {
@@ -224,8 +231,7 @@ int main(int argc, char** argv) {
   const std::string tls = options.tls.cert.empty()         ? "plaintext"
                           : options.tls.client_ca.empty() ? "TLS"
                                                           : "mutual TLS";
-  const std::string address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')),
-                                           ":", (*server)->port());
+  const std::string address = absl::StrCat(HostOf(options.listen), ":", (*server)->port());
   Log(LogLevel::kInfo, "serving",
       absl::StrCat("serving ", info.origin, " (size ", info.size, ") on ", address, " (", tls,
                    "), Admin on ", (*server)->admin_socket(), "; verifier key ",
@@ -239,38 +245,36 @@ int main(int argc, char** argv) {
   // A port file appears (renamed into place) only once its port serves.
   auto write_port_file = [](const std::string& path, int port) {
     if (path.empty()) return;
-    const std::string tmp = path + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), path.c_str());
+    if (absl::Status s = touchstone::ReplaceFileDurably(path, absl::StrCat(port, "\n"), 0644);
+        !s.ok()) {
+      Log(LogLevel::kWarning, "port_file_not_written", s.ToString(), {{"path", path}});
+    }
   };
   write_port_file(port_file, (*server)->port());
 
   if ((*server)->http_port() != 0) {
     const std::string pages =
-        absl::StrCat("http://", options.http.listen.substr(0, options.http.listen.rfind(':')), ":",
-                     (*server)->http_port(), "/p/PIECE_ID");
+        absl::StrCat("http://", HostOf(options.http.listen), ":", (*server)->http_port(),
+                     "/p/PIECE_ID");
     Log(LogLevel::kInfo, "http_serving", absl::StrCat("customer pages on ", pages),
         {{"url", pages}});
     write_port_file(http_port_file, (*server)->http_port());
   }
   if ((*server)->metrics_port() != 0) {
-    const std::string metrics = absl::StrCat(
-        "http://", options.http.metrics_listen.substr(0, options.http.metrics_listen.rfind(':')),
-        ":", (*server)->metrics_port(), "/metrics");
+    const std::string metrics = absl::StrCat("http://", HostOf(options.http.metrics_listen), ":",
+                                             (*server)->metrics_port(), "/metrics");
     Log(LogLevel::kInfo, "metrics_serving", absl::StrCat("metrics on ", metrics),
         {{"url", metrics}});
     write_port_file(metrics_port_file, (*server)->metrics_port());
   }
 
-  std::thread waiter([&signals, s = server->get()] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+  stopper.Start([s = server->get()](int sig) {
     Log(LogLevel::kInfo, "stopping",
         absl::StrCat("signal ", sig, ", draining and shutting down"), {{"signal", sig}});
     s->Shutdown();
   });
   (*server)->Wait();
-  waiter.join();
+  stopper.Join();  // Shutdown has returned
   // Every submission taken in was committed (or refused) under a checkpoint of
   // its group: the latest one is the final checkpoint. Then close the database.
   const uint64_t size = (*server)->ledger().Size();

@@ -3,13 +3,11 @@
 #include "ledger/log/keys.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -211,31 +209,15 @@ absl::StatusOr<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
 }
 
 absl::StatusOr<PrivateKey> PrivateKey::LoadPemFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return absl::NotFoundError(absl::StrCat("no key file ", path));
-    return ErrnoStatus(err, "cannot open", path);
+  absl::StatusOr<std::string> pem = ReadWholeFile(path, kMaxPemFileSize);
+  if (absl::IsNotFound(pem.status())) {
+    return absl::NotFoundError(absl::StrCat("no key file ", path));
   }
-  std::string pem;
-  char buf[4096];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoStatus(err, "cannot read", path);
-    }
-    if (n == 0) break;
-    pem.append(buf, static_cast<size_t>(n));
-    if (pem.size() > kMaxPemFileSize) {
-      ::close(fd);
-      return absl::InvalidArgumentError(absl::StrCat(path, " is too large for a key file"));
-    }
+  if (absl::IsOutOfRange(pem.status())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is too large for a key file"));
   }
-  ::close(fd);
-  absl::StatusOr<PrivateKey> key = FromPem(pem);
+  if (!pem.ok()) return pem.status();
+  absl::StatusOr<PrivateKey> key = FromPem(*pem);
   if (!key.ok()) {
     return absl::Status(key.status().code(), absl::StrCat(path, ": ", key.status().message()));
   }
@@ -243,42 +225,13 @@ absl::StatusOr<PrivateKey> PrivateKey::LoadPemFile(const std::string& path) {
 }
 
 absl::Status PrivateKey::SavePemFile(const std::string& path) const {
-  // Write a temporary file, make it durable, then link it into place: link()
-  // fails if `path` exists, so nothing is overwritten, and a crash at any point
+  // Created durably and never over an existing file: a crash at any point
   // leaves either no key file or a complete one (never an empty one).
-  const std::string pem = ToPem();
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());  // mode 0600
-  if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
-  auto fail = [&](int err, const char* what, const std::string& where) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, what, where);
-  };
-  size_t done = 0;
-  while (done < pem.size()) {
-    const ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(errno, "cannot write", tmp);
-    }
-    done += static_cast<size_t>(n);
+  absl::Status s = CreateFileDurably(path, ToPem(), 0600);
+  if (absl::IsAlreadyExists(s)) {
+    return absl::AlreadyExistsError(absl::StrCat("refusing to overwrite ", path));
   }
-  if (::fchmod(fd, 0600) != 0) return fail(errno, "cannot chmod", tmp);
-  if (::fsync(fd) != 0) return fail(errno, "cannot fsync", tmp);
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    if (err == EEXIST) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return absl::AlreadyExistsError(absl::StrCat("refusing to overwrite ", path));
-    }
-    return fail(err, "cannot create", path);
-  }
-  ::close(fd);
-  ::unlink(tmp.c_str());
-  SyncParentDir(path);  // the new directory entry, durable too
-  return absl::OkStatus();
+  return s;
 }
 
 std::string PrivateKey::ToPem() const {
