@@ -15,6 +15,13 @@
 // DATA_LOSS naming the damaged stored value, counted in metrics() and reported
 // to LedgerOptions::on_damage, never returned. A background scrub (scrub.h)
 // re-checks the whole stored log at a bounded rate and reports the same way.
+//
+// Where each job is: ledger_open.cc (Open, recovery, the tail check),
+// ledger_policy.cc (the log's policy), ledger_genesis.cc (a new log's first
+// entry), ledger_append.cc (Prepare, the queue, the sequencer loop),
+// ledger_commit.cc (the group commit and the one batch-writing path genesis
+// shares), ledger_keys.cc (the operator key and its rotation), ledger_reads.cc
+// and ledger_proofs.cc (reads and proofs). Storage layout: ledger/store/storage_map.h.
 #ifndef TOUCHSTONE_LEDGER_LEDGER_H_
 #define TOUCHSTONE_LEDGER_LEDGER_H_
 
