@@ -262,7 +262,7 @@ absl::Status Ledger::VerifyTail(uint64_t size) const {
     if (!e.ok()) return bad(e.status().message());
     // Entry `start`'s predecessor is unknown when the check starts at entry 0.
     if (absl::Status link = CheckEntryLink(*e, i, prev ? &*prev : nullptr); !link.ok()) {
-      return bad(link.message());
+      return absl::DataLossError(absl::StrCat(kRefusal, "entry ", i, link.message()));
     }
     prev = leaf;
     return absl::OkStatus();

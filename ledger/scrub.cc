@@ -102,7 +102,7 @@ absl::Status ScrubPass::CheckEntry(uint64_t index, std::string_view bytes) {
     Report(EntryDamage(
         index, absl::StrCat("entry ", index, " does not decode: ", view.status().message())));
   } else if (absl::Status link = CheckEntryLink(*view, index, &prev_leaf_); !link.ok()) {
-    Report(EntryDamage(index, absl::StrCat("entry ", index, " ", link.message())));
+    Report(EntryDamage(index, absl::StrCat("entry ", index, link.message())));
   }
   if (index == 0) {
     absl::StatusOr<CheckpointKeys> keys = CheckpointKeys::FromGenesisEntry(bytes);

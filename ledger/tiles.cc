@@ -301,7 +301,7 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
       }
       const Hash prev = index == 0 ? Hash{} : leaves.back();
       if (absl::Status link = CheckEntryLink(*v, index, &prev); !link.ok()) {
-        return absl::DataLossError(absl::StrCat(Sv(rel), ": entry ", index, " ", link.message()));
+        return absl::DataLossError(absl::StrCat(Sv(rel), ": entry ", index, link.message()));
       }
       if (index == 0) {
         ASSIGN_OR_RETURN(keys, CheckGenesis(e, *v, verifier, rel));

@@ -61,15 +61,14 @@ TEST(EntryFormatTest, ChainLinkChecksIndexAndPredecessor) {
 
   const absl::Status moved = CheckEntryLink(v1, 2, &first_leaf);
   EXPECT_EQ(moved.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(moved.message(), "says it is entry 1");
-  EXPECT_EQ(CheckEntryIndex(v1, 2).message(), "says it is entry 1");
+  EXPECT_EQ(moved.message(), " says it is entry 1");
+  EXPECT_EQ(CheckEntryIndex(v1, 2).message(), " says it is entry 1");
 
   const absl::Status broken = CheckEntryLink(v1, 1, &zeros);
   EXPECT_EQ(broken.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(broken.message(),
-            "does not chain to entry 0 (its prev_leaf_hash is not that entry's leaf hash)");
+  EXPECT_EQ(broken.message(), ": prev_leaf_hash is not the leaf hash of entry 0");
   EXPECT_EQ(CheckEntryChain(v0, 0, first_leaf).message(),
-            "has a prev_leaf_hash that is not zeros (no entry is before it)");
+            ": prev_leaf_hash is not the leaf hash of entry (none: zeros)");
 }
 
 TEST(RecordTest, SignatureBindsTheLogsOriginAndIsDomainSeparated) {

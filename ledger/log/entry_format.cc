@@ -49,16 +49,14 @@ absl::StatusOr<EntryView> DecodeEntry(std::string_view b) {
 
 absl::Status CheckEntryIndex(const EntryView& view, uint64_t index) {
   if (view.index == index) return absl::OkStatus();
-  return absl::DataLossError(absl::StrCat("says it is entry ", view.index));
+  return absl::DataLossError(absl::StrCat(" says it is entry ", view.index));
 }
 
 absl::Status CheckEntryChain(const EntryView& view, uint64_t index, const Hash& prev_leaf_hash) {
   if (view.prev_leaf_hash == prev_leaf_hash) return absl::OkStatus();
-  if (index == 0) {
-    return absl::DataLossError("has a prev_leaf_hash that is not zeros (no entry is before it)");
-  }
-  return absl::DataLossError(absl::StrCat("does not chain to entry ", index - 1,
-                                          " (its prev_leaf_hash is not that entry's leaf hash)"));
+  return absl::DataLossError(
+      absl::StrCat(": prev_leaf_hash is not the leaf hash of entry ",
+                   index == 0 ? std::string("(none: zeros)") : absl::StrCat(index - 1)));
 }
 
 absl::Status CheckEntryLink(const EntryView& view, uint64_t index, const Hash* prev_leaf_hash) {

@@ -50,15 +50,15 @@ absl::StatusOr<EntryView> DecodeEntry(std::string_view bytes);
 // The chain link of a decoded entry: the one copy of this check, used by
 // every reader that walks a log (the tail check on open, rebuild, scrub, tile
 // and bundle verification). Each returns DATA_LOSS with a message that
-// completes "entry <index> ", so that callers prefix where they read it.
+// completes "entry <index>" (it starts with its own separator), so that
+// callers prefix where they read it.
 //
 // OK if `view`, read at position `index`, says it is entry `index`; else
-// "says it is entry <N>".
+// " says it is entry <N>".
 absl::Status CheckEntryIndex(const EntryView& view, uint64_t index);
 // OK if `view`'s prev_leaf_hash is `prev_leaf_hash`: the leaf hash of entry
-// index - 1 (32 zero bytes for entry 0); else "does not chain to entry
-// <index - 1> (its prev_leaf_hash is not that entry's leaf hash)", or for
-// entry 0 "has a prev_leaf_hash that is not zeros (no entry is before it)".
+// index - 1 (32 zero bytes for entry 0); else ": prev_leaf_hash is not the
+// leaf hash of entry <index - 1>" ("... of entry (none: zeros)" for entry 0).
 absl::Status CheckEntryChain(const EntryView& view, uint64_t index, const Hash& prev_leaf_hash);
 // Both: the index, then the chain if `prev_leaf_hash` is given (a reader that
 // starts mid-log may not know the hash before its first entry).

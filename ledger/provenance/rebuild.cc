@@ -45,7 +45,7 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
         absl::StatusOr<EntryView> e = DecodeEntry(bytes);
         if (!e.ok()) return Bad(index, e.status().message());
         if (absl::Status link = CheckEntryLink(*e, index, &prev); !link.ok()) {
-          return Bad(index, link.message());
+          return absl::DataLossError(absl::StrCat("entry ", index, link.message()));
         }
         prev = LeafHash(bytes);
         ASSIGN_OR_RETURN(const v1::Record record, RecordOfEntry(index, bytes));
