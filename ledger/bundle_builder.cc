@@ -27,28 +27,23 @@ class GraphWalk {
   explicit GraphWalk(const BundleSource& source) : source_(source) {}
 
   absl::Status AddPiece(const std::string& id) {
-    ASSIGN_OR_RETURN(v1::PieceState piece, Load<v1::PieceState>(PieceKey(id), "piece", id));
+    ASSIGN_OR_RETURN(v1::PieceState piece, ReadPiece(source_.State(), id));
     for (uint64_t i : piece.history()) AddIndex(i);
     for (const std::string& stone : piece.stone_lot_ids()) AddLot(stone);
     for (const auto& m : piece.metal_inputs()) AddLot(m.lot_id());
     // Every checkpoint key handover: a verifier follows them from the genesis key.
-    ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                     source_.State().GetState(std::string(kCheckpointKeyStateKey)));
-    if (raw) {
-      v1::CheckpointKeyState keys;
-      if (!keys.ParseFromString(*raw)) return absl::DataLossError("stored checkpoint key state is corrupt");
-      for (uint64_t i : keys.handovers()) AddIndex(i);
+    ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> keys,
+                     ReadCheckpointKeyState(source_.State()));
+    if (keys) {
+      for (uint64_t i : keys->handovers()) AddIndex(i);
     }
     // Every entry that set the log's policy (ledger/provenance/log_policy.h): a verifier
     // needs each to know which signature form and time bound apply where.
-    ASSIGN_OR_RETURN(std::optional<std::string> policy,
-                     source_.State().GetState(std::string(kLogPolicyStateKey)));
+    ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> policy,
+                     ReadLogPolicyState(source_.State()));
     if (policy) {
-      v1::LogPolicyState state;
-      if (!state.ParseFromString(*policy))
-        return absl::DataLossError("stored log policy state is corrupt");
       AddIndex(0);  // the genesis, which carries a new log's first policy
-      for (uint64_t i : state.changes()) AddIndex(i);
+      for (uint64_t i : policy->changes()) AddIndex(i);
     }
     return Run();
   }
@@ -56,17 +51,6 @@ class GraphWalk {
   const std::set<uint64_t>& indices() const { return indices_; }
 
  private:
-  template <typename T>
-  absl::StatusOr<T> Load(const std::string& key, std::string_view kind, const std::string& id) {
-    ASSIGN_OR_RETURN(std::optional<std::string> raw, source_.State().GetState(key));
-    if (!raw) return absl::NotFoundError(absl::StrCat("no ", Sv(kind), " '", id, "'"));
-    T value;
-    if (!value.ParseFromString(*raw)) {
-      return absl::DataLossError(absl::StrCat("stored state '", key, "' is corrupt"));
-    }
-    return value;
-  }
-
   void AddIndex(uint64_t i) {
     if (indices_.insert(i).second) pending_.push_back(i);
   }
@@ -112,11 +96,9 @@ class GraphWalk {
         break;
     }
     // Error declarations about this record.
-    ASSIGN_OR_RETURN(std::optional<std::string> raw, source_.State().GetState(ErrorKey(index)));
-    if (raw) {
-      v1::ErrorState e;
-      if (!e.ParseFromString(*raw)) return absl::DataLossError("stored error state is corrupt");
-      for (uint64_t d : e.declared_at()) AddIndex(d);
+    ASSIGN_OR_RETURN(std::optional<v1::ErrorState> errors, ReadErrorState(source_.State(), index));
+    if (errors) {
+      for (uint64_t d : errors->declared_at()) AddIndex(d);
     }
     return absl::OkStatus();
   }
@@ -127,21 +109,19 @@ class GraphWalk {
       if (!lot_queue_.empty()) {
         const std::string id = lot_queue_.front();
         lot_queue_.pop_front();
-        ASSIGN_OR_RETURN(v1::LotState lot, Load<v1::LotState>(LotKey(id), "lot", id));
+        ASSIGN_OR_RETURN(v1::LotState lot, ReadLot(source_.State(), id));
         AddIndex(lot.created_index());
         for (uint64_t i : lot.custody()) AddIndex(i);
         AddCertificate(lot.grading_report_id());
       } else if (!cert_queue_.empty()) {
         const std::string id = cert_queue_.front();
         cert_queue_.pop_front();
-        ASSIGN_OR_RETURN(v1::CertificateState c,
-                         Load<v1::CertificateState>(CertificateKey(id), "certificate", id));
+        ASSIGN_OR_RETURN(v1::CertificateState c, ReadCertificate(source_.State(), id));
         for (uint64_t i : c.history()) AddIndex(i);
       } else if (!participant_queue_.empty()) {
         const std::string id = participant_queue_.front();
         participant_queue_.pop_front();
-        ASSIGN_OR_RETURN(v1::ParticipantState p,
-                         Load<v1::ParticipantState>(ParticipantStateKey(id), "participant", id));
+        ASSIGN_OR_RETURN(v1::ParticipantState p, ReadParticipant(source_.State(), id));
         for (uint64_t i : p.history()) AddIndex(i);
       } else {
         const uint64_t i = pending_.front();

@@ -15,6 +15,13 @@
 // DATA_LOSS naming the damaged stored value, counted in metrics() and reported
 // to LedgerOptions::on_damage, never returned. A background scrub (scrub.h)
 // re-checks the whole stored log at a bounded rate and reports the same way.
+//
+// Where each job is: ledger_open.cc (Open, recovery, the tail check),
+// ledger_policy.cc (the log's policy), ledger_genesis.cc (a new log's first
+// entry), ledger_append.cc (Prepare, the queue, the sequencer loop),
+// ledger_commit.cc (the group commit and the one batch-writing path genesis
+// shares), ledger_keys.cc (the operator key and its rotation), ledger_reads.cc
+// and ledger_proofs.cc (reads and proofs). Storage layout: ledger/store/storage_map.h.
 #ifndef TOUCHSTONE_LEDGER_LEDGER_H_
 #define TOUCHSTONE_LEDGER_LEDGER_H_
 
@@ -49,8 +56,11 @@
 #include "ledger/scrub.h"
 #include "ledger/store/store.h"
 #include "ledger/worker_pool.h"
+#include "proto/state.pb.h"
 
 namespace touchstone {
+
+class StateView;  // ledger/provenance/state_view.h
 
 // The origin of a new log when none is given (LedgerOptions::origin).
 inline constexpr char kDefaultOrigin[] = "touchstone.local/ledger";
@@ -155,7 +165,7 @@ struct LogInfo {
 
 // Thread-safe.
 class Ledger {
-  struct Pending;  // a queued submission (ledger.cc)
+  struct Pending;  // a queued submission (ledger_internal.h)
 
  public:
   // Opens the log in options.data_dir, creating it (operator key and genesis
@@ -283,10 +293,21 @@ class Ledger {
   const LedgerMetrics& metrics() const { return metrics_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
-  // The committed state value at a state key (ledger/provenance/state_view.h), if any.
+  // The committed state value at a state key (ledger/store/storage_map.h), if any.
   absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const {
     return store_->GetState(key);
   }
+  // Typed lookups of committed derived state (ledger/provenance/state_view.h):
+  // the object with that id, NOT_FOUND "no <kind> '<id>'" (kind: participant,
+  // lot, certificate, piece) if there is none, DATA_LOSS if its stored value
+  // does not parse, UNAVAILABLE / DATA_LOSS from storage.
+  absl::StatusOr<v1::ParticipantState> GetParticipant(std::string_view id) const;
+  absl::StatusOr<v1::LotState> GetLot(std::string_view id) const;
+  absl::StatusOr<v1::CertificateState> GetCertificate(std::string_view id) const;
+  absl::StatusOr<v1::PieceState> GetPiece(std::string_view id) const;
+  // Whether a piece with that id is recorded (its state is not parsed);
+  // storage errors.
+  absl::StatusOr<bool> HasPiece(std::string_view id) const;
 
  private:
   struct Prepared;
@@ -345,8 +366,59 @@ class Ledger {
   void StartScrub();
 
   void SequencerLoop();
-  void CommitGroup(std::vector<std::shared_ptr<Pending>>& group);
   NodeReader Reader() const;
+
+  // ---- The commit of one group (ledger_commit.cc), as named steps. ----
+  struct Group;  // what one group commit builds (ledger_commit.cc)
+  // Commits `group`: refuses it if the storage cannot be written, sequences
+  // each submission, writes what was appended in one synced batch with one
+  // checkpoint, settles in-group retries, and completes every submission.
+  void CommitGroup(std::vector<std::shared_ptr<Pending>>& group);
+  // Completes every submission of `group` with `why` (nothing was appended).
+  void RefuseGroup(std::vector<std::shared_ptr<Pending>>& group, const absl::Status& why,
+                   absl::Time started);
+  // One submission: a repeat (settled), a refusal by the rules (p.status), or
+  // an entry appended to the group.
+  void Sequence(Group& g, Pending& p);
+  // True if p repeats a record id appended earlier in this group: a retry of
+  // the same bytes (settled after the commit) or ALREADY_EXISTS.
+  bool SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key);
+  // True if p's record id is already in the log: a duplicate of the same
+  // bytes (its receipt), ALREADY_EXISTS, or a storage error.
+  bool SettleRepeatInLog(Pending& p);
+  // Checks p's record against the rules as entry `index`, and keeps its state
+  // changes and any policy it carries in the group. The refusal otherwise.
+  absl::Status ApplyRules(Group& g, Pending& p, uint64_t index);
+  // Seals and writes the group's batch (synced); on success publishes it as
+  // the new head, else restores the head and fails the appended submissions.
+  // OK or the reason nothing was appended.
+  absl::Status WriteGroup(Group& g);
+  // Completes every submission with its outcome and the latest checkpoint.
+  void CompleteGroup(std::vector<std::shared_ptr<Pending>>& group, const absl::Status& commit,
+                     size_t appended, absl::Time started);
+
+  // ---- The one batch-writing path, shared by genesis and the group commit. ----
+  // Encodes the record as entry tree_.size(), chained to last_leaf_hash_;
+  // stages the entry and its leaf and record id index keys in `batch`; appends
+  // its leaf to tree_ (new complete nodes into `nodes`) and makes it the last
+  // leaf. Returns its leaf hash. REQUIRES: on the sequencer thread (or in Open).
+  Hash AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t recorded_at,
+                   const v1::Record& record, std::string_view record_bytes,
+                   std::string_view signature);
+  // Stages `nodes`, the state's changes and the tree size, signs a checkpoint
+  // of tree_ with `signer` (adding a signature line by `also`, the new key of
+  // a handover in this batch, if set) and stages it. Returns the note, or the
+  // error of signing (nothing is written then).
+  absl::StatusOr<std::string> SealCheckpoint(StoreBatch& batch, const std::vector<NewNode>& nodes,
+                                             const StateView& state, const NoteSigner& signer,
+                                             const NoteSigner* also) const;
+  // After a sealed batch is durable: publishes its participants and nodes to
+  // the caches, makes `policy` the log's policy and (tree_.size(), note) the
+  // head; with `rotate_to`, records the `handovers` and makes it the key.
+  void PublishCommit(const StateView& state, const std::vector<NewNode>& nodes,
+                     std::optional<v1::LogPolicy> policy, std::string note,
+                     std::shared_ptr<const NoteSigner> rotate_to,
+                     const std::vector<uint64_t>& handovers);
 
   const LedgerOptions options_;
   const std::string origin_;  // the log's origin, which record signatures bind

@@ -101,11 +101,8 @@ absl::Status ScrubPass::CheckEntry(uint64_t index, std::string_view bytes) {
   if (!view.ok()) {
     Report(EntryDamage(
         index, absl::StrCat("entry ", index, " does not decode: ", view.status().message())));
-  } else if (view->index != index) {
-    Report(EntryDamage(index, absl::StrCat("entry ", index, " says it is entry ", view->index)));
-  } else if (view->prev_leaf_hash != prev_leaf_) {
-    Report(EntryDamage(index, absl::StrCat("entry ", index, " does not chain to entry ", index - 1,
-                                           "'s leaf hash")));
+  } else if (absl::Status link = CheckEntryLink(*view, index, &prev_leaf_); !link.ok()) {
+    Report(EntryDamage(index, absl::StrCat("entry ", index, link.message())));
   }
   if (index == 0) {
     absl::StatusOr<CheckpointKeys> keys = CheckpointKeys::FromGenesisEntry(bytes);

@@ -269,15 +269,9 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
         return absl::DataLossError(
             absl::StrCat(Sv(rel), ": entry ", index, ": ", v.status().message()));
       }
-      if (v->index != index) {
-        return absl::DataLossError(
-            absl::StrCat(Sv(rel), ": entry ", index, " says it is entry ", v->index));
-      }
       const Hash prev = index == 0 ? Hash{} : leaves.back();
-      if (v->prev_leaf_hash != prev) {
-        return absl::DataLossError(absl::StrCat(
-            Sv(rel), ": entry ", index, ": prev_leaf_hash is not the leaf hash of entry ",
-            index == 0 ? std::string("(none: zeros)") : absl::StrCat(index - 1)));
+      if (absl::Status link = CheckEntryLink(*v, index, &prev); !link.ok()) {
+        return absl::DataLossError(absl::StrCat(Sv(rel), ": entry ", index, link.message()));
       }
       if (index == 0) {
         ASSIGN_OR_RETURN(keys, CheckGenesis(e, *v, verifier, rel));

@@ -8,7 +8,6 @@
 #include "absl/time/clock.h"
 #include "httplib.h"
 #include "ledger/bundle_builder.h"
-#include "ledger/provenance/state_view.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "services/bundle_json.h"
@@ -141,8 +140,8 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
   server.Get(R"(/p/([^/]+))", [&ledger, witness_meta](const httplib::Request& req,
                                                       httplib::Response& res) {
     const std::string id = PieceIdOf(req);
-    absl::StatusOr<std::optional<std::string>> piece = ledger.GetState(PieceKey(id));
-    if (id.empty() || (piece.ok() && !piece->has_value())) {
+    absl::StatusOr<bool> piece = ledger.HasPiece(id);
+    if (id.empty() || (piece.ok() && !*piece)) {
       return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
     }
     if (!piece.ok()) return SendError(res, piece.status());
@@ -185,8 +184,8 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
     server.Get(pattern,
                [&ledger, public_url, png](const httplib::Request& req, httplib::Response& res) {
                  const std::string id = PieceIdOf(req);
-                 absl::StatusOr<std::optional<std::string>> piece = ledger.GetState(PieceKey(id));
-                 if (id.empty() || (piece.ok() && !piece->has_value())) {
+                 absl::StatusOr<bool> piece = ledger.HasPiece(id);
+                 if (id.empty() || (piece.ok() && !*piece)) {
                    return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
                  }
                  if (!piece.ok()) return SendError(res, piece.status());

@@ -47,6 +47,30 @@ TEST(EntryFormatTest, DecodeRejectsEveryMalformedEntry) {
   EXPECT_EQ(DecodeEntry(long_record).status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST(EntryFormatTest, ChainLinkChecksIndexAndPredecessor) {
+  const std::string first = EncodeEntry(0, 1, Hash{}, "R0", "S");
+  const Hash first_leaf = LeafHash(first);
+  const std::string second = EncodeEntry(1, 2, first_leaf, "R1", "S");
+  const EntryView v0 = DecodeEntry(first).value();
+  const EntryView v1 = DecodeEntry(second).value();
+  const Hash zeros{};
+  EXPECT_TRUE(CheckEntryLink(v0, 0, &zeros).ok());
+  EXPECT_TRUE(CheckEntryLink(v1, 1, &first_leaf).ok());
+  // Mid-log, the predecessor may be unknown: only the index is checked.
+  EXPECT_TRUE(CheckEntryLink(v1, 1, nullptr).ok());
+
+  const absl::Status moved = CheckEntryLink(v1, 2, &first_leaf);
+  EXPECT_EQ(moved.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(moved.message(), " says it is entry 1");
+  EXPECT_EQ(CheckEntryIndex(v1, 2).message(), " says it is entry 1");
+
+  const absl::Status broken = CheckEntryLink(v1, 1, &zeros);
+  EXPECT_EQ(broken.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(broken.message(), ": prev_leaf_hash is not the leaf hash of entry 0");
+  EXPECT_EQ(CheckEntryChain(v0, 0, first_leaf).message(),
+            ": prev_leaf_hash is not the leaf hash of entry (none: zeros)");
+}
+
 TEST(RecordTest, SignatureBindsTheLogsOriginAndIsDomainSeparated) {
   auto key = PrivateKey::Generate().value();
   const PublicKey& pub = key.public_key();

@@ -401,12 +401,16 @@ absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
     if (!view.ok())
       return rule::Tag(rule::kEntries,
                        absl::DataLossError(absl::StrCat(at, ": ", view.status().message())));
-    if (view->index != e.index()) {
+    // The checks are entry_format.h's; the words are those of the browser
+    // verifier (services/web/verify.js), which reports the same failures.
+    if (!CheckEntryIndex(*view, e.index()).ok()) {
       return rule::Tag(rule::kEntries, absl::DataLossError(absl::StrCat(
                                            at, ": its bytes say index ", view->index)));
     }
+    // Only consecutive entries of the bundle can be chain-checked.
     if (!items.empty() && items.back().index + 1 == e.index() &&
-        view->prev_leaf_hash != LeafHash(bundle.entries(items.size() - 1).entry())) {
+        !CheckEntryChain(*view, e.index(), LeafHash(bundle.entries(items.size() - 1).entry()))
+             .ok()) {
       return rule::Tag(rule::kChain, absl::DataLossError(absl::StrCat(
                                          at, " does not chain to entry ", items.back().index)));
     }

@@ -36,12 +36,12 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/hash.h"
 #include "ledger/log/note.h"
+#include "ledger/store/storage_map.h"
 #include "proto/record.pb.h"
 
 namespace touchstone {
 
-// State key of the CheckpointKeyState (proto/state.proto) the rules keep.
-inline constexpr std::string_view kCheckpointKeyStateKey = "log/checkpoint_key";
+// kCheckpointKeyStateKey, where the rules keep the CheckpointKeyState: ledger/store/storage_map.h.
 
 // Follows one handover from `current`: the verifier of the new key (same name)
 // if `record` (with its exact bytes and signature) is a handover from it.

@@ -32,12 +32,12 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "ledger/store/storage_map.h"
 #include "proto/record.pb.h"
 
 namespace touchstone {
 
-// State key of the LogPolicyState (proto/state.proto) the rules keep.
-inline constexpr std::string_view kLogPolicyStateKey = "log/policy";
+// kLogPolicyStateKey, where the rules keep the LogPolicyState: ledger/store/storage_map.h.
 
 // The default backdating bound of a new policy: 3 days.
 inline constexpr int64_t kDefaultMaxBackdateMicros = 3 * 24 * 3600 * int64_t{1'000'000};

@@ -37,26 +37,18 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
   const RecordReader record_at = [&](uint64_t index) -> absl::StatusOr<v1::Record> {
     if (index >= replayed) return absl::NotFoundError(absl::StrCat("no entry ", index));
     ASSIGN_OR_RETURN(std::string bytes, store.GetEntry(index));
-    ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-    v1::Record r;
-    if (!r.ParseFromArray(e.record.data(), static_cast<int>(e.record.size()))) {
-      return absl::DataLossError(absl::StrCat("entry ", index, ": its record does not parse"));
-    }
-    return r;
+    return RecordOfEntry(index, bytes);
   };
 
   absl::Status scan =
       store.ScanEntries(0, size, [&](uint64_t index, std::string_view bytes) -> absl::Status {
         absl::StatusOr<EntryView> e = DecodeEntry(bytes);
         if (!e.ok()) return Bad(index, e.status().message());
-        if (e->index != index) return Bad(index, absl::StrCat("says it is entry ", e->index));
-        if (e->prev_leaf_hash != prev)
-          return Bad(index, "its chain link does not match entry before");
-        prev = LeafHash(bytes);
-        v1::Record record;
-        if (!record.ParseFromArray(e->record.data(), static_cast<int>(e->record.size()))) {
-          return Bad(index, "its record does not parse");
+        if (absl::Status link = CheckEntryLink(*e, index, &prev); !link.ok()) {
+          return absl::DataLossError(absl::StrCat("entry ", index, link.message()));
         }
+        prev = LeafHash(bytes);
+        ASSIGN_OR_RETURN(const v1::Record record, RecordOfEntry(index, bytes));
         if (!record_ids.emplace(record.signer(), record.record_id()).second) {
           return Bad(index, absl::StrCat("record id '", record.record_id(), "' of '",
                                          record.signer(), "' appears twice"));

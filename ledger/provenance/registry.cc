@@ -6,10 +6,6 @@
 
 namespace touchstone {
 
-std::string ParticipantStateKey(std::string_view participant_id) {
-  return absl::StrCat("participant/", Sv(participant_id));
-}
-
 bool HasRole(const v1::ParticipantState& p, v1::Role role) {
   for (int r : p.roles()) {
     if (r == role) return true;

@@ -13,12 +13,10 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/log/keys.h"
 #include "ledger/store/state_reader.h"
+#include "ledger/store/storage_map.h"  // ParticipantStateKey
 #include "proto/state.pb.h"
 
 namespace touchstone {
-
-// The state key of a participant in the "state" column family.
-std::string ParticipantStateKey(std::string_view participant_id);
 
 // True if the participant holds `role`.
 bool HasRole(const v1::ParticipantState& p, v1::Role role);

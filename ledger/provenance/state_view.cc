@@ -3,18 +3,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base/big_endian.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 
 namespace touchstone {
-
-std::string CertificateKey(std::string_view id) { return absl::StrCat("cert/", Sv(id)); }
-std::string LotKey(std::string_view id) { return absl::StrCat("lot/", Sv(id)); }
-std::string PieceKey(std::string_view id) { return absl::StrCat("piece/", Sv(id)); }
-std::string ErrorKey(uint64_t index) { return absl::StrCat("error/", EncodeU64(index)); }
-std::string ReportNumberKey(std::string_view number) { return absl::StrCat("report/", Sv(number)); }
-std::string InscriptionKey(std::string_view inscription) {
-  return absl::StrCat("inscription/", Sv(inscription));
-}
 
 absl::StatusOr<std::optional<std::string>> MemoryState::GetState(std::string_view key) const {
   auto it = values_.find(std::string(key));
@@ -24,6 +16,65 @@ absl::StatusOr<std::optional<std::string>> MemoryState::GetState(std::string_vie
 
 absl::Status StateView::CorruptState(const std::string& key) {
   return absl::DataLossError(absl::StrCat("stored state '", key, "' is corrupt"));
+}
+
+namespace {
+
+// The state value at `key`, parsed; NOT_FOUND "no <kind> '<id>'" if absent.
+template <typename T>
+absl::StatusOr<T> ReadObject(const StateReader& state, std::string_view kind, std::string_view id,
+                             const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, state.GetState(key));
+  if (!raw) return absl::NotFoundError(absl::StrCat("no ", Sv(kind), " '", Sv(id), "'"));
+  T value;
+  if (!value.ParseFromString(*raw)) {
+    return absl::DataLossError(absl::StrCat("stored state '", key, "' is corrupt"));
+  }
+  return value;
+}
+
+// The state value at `key`, parsed; nullopt if absent; DATA_LOSS `corrupt`.
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadLogState(const StateReader& state, std::string_view key,
+                                              std::string_view corrupt) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, state.GetState(key));
+  if (!raw) return std::nullopt;
+  T value;
+  if (!value.ParseFromString(*raw)) return absl::DataLossError(Sv(corrupt));
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ParticipantState> ReadParticipant(const StateReader& state,
+                                                     std::string_view id) {
+  return ReadObject<v1::ParticipantState>(state, "participant", id, ParticipantStateKey(id));
+}
+absl::StatusOr<v1::LotState> ReadLot(const StateReader& state, std::string_view id) {
+  return ReadObject<v1::LotState>(state, "lot", id, LotKey(id));
+}
+absl::StatusOr<v1::CertificateState> ReadCertificate(const StateReader& state,
+                                                     std::string_view id) {
+  return ReadObject<v1::CertificateState>(state, "certificate", id, CertificateKey(id));
+}
+absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state, std::string_view id) {
+  return ReadObject<v1::PieceState>(state, "piece", id, PieceKey(id));
+}
+
+absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
+    const StateReader& state) {
+  return ReadLogState<v1::CheckpointKeyState>(state, kCheckpointKeyStateKey,
+                                              "the checkpoint key state is corrupt");
+}
+
+absl::StatusOr<std::optional<v1::ErrorState>> ReadErrorState(const StateReader& state,
+                                                             uint64_t index) {
+  return ReadLogState<v1::ErrorState>(state, ErrorKey(index), "stored error state is corrupt");
+}
+
+absl::StatusOr<std::optional<v1::LogPolicyState>> ReadLogPolicyState(const StateReader& state) {
+  return ReadLogState<v1::LogPolicyState>(state, kLogPolicyStateKey,
+                                          "the log policy state is corrupt");
 }
 
 absl::StatusOr<std::optional<std::string>> StateView::Raw(const std::string& key) const {
@@ -59,7 +110,7 @@ void StateView::CommitRecord() {
 }
 
 void StateView::Publish(Registry* registry) const {
-  const std::string prefix = ParticipantStateKey("");
+  const std::string prefix = ParticipantStateKeyPrefix();
   for (auto it = changed_.lower_bound(prefix); it != changed_.end(); ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
     auto p = std::make_shared<v1::ParticipantState>();

@@ -2,15 +2,7 @@
 // lots, pieces, error declarations), as one commit group sees it: committed
 // state plus the group's own changes, with per-record rollback.
 //
-// State keys in the "state" column family (values are serialized state protos,
-// proto/state.proto):
-//   "participant/" id  -> ParticipantState
-//   "cert/" id         -> CertificateState
-//   "lot/" id          -> LotState
-//   "piece/" id        -> PieceState
-//   "error/" index(8)  -> ErrorState   (index big-endian)
-//   "report/" number   -> StoneIdentity (a grading report number)
-//   "inscription/" text -> StoneIdentity (a laser inscription)
+// State keys and their layouts: ledger/store/storage_map.h (CF "state").
 #ifndef TOUCHSTONE_LEDGER_PROVENANCE_STATE_VIEW_H_
 #define TOUCHSTONE_LEDGER_PROVENANCE_STATE_VIEW_H_
 
@@ -27,16 +19,30 @@
 #include "absl/status/statusor.h"
 #include "ledger/provenance/registry.h"
 #include "ledger/store/state_reader.h"
+#include "ledger/store/storage_map.h"
 #include "proto/state.pb.h"
 
 namespace touchstone {
 
-std::string CertificateKey(std::string_view id);
-std::string LotKey(std::string_view id);
-std::string PieceKey(std::string_view id);
-std::string ErrorKey(uint64_t index);
-std::string ReportNumberKey(std::string_view number);
-std::string InscriptionKey(std::string_view inscription);
+// Typed reads of committed state (for the services' lookups and bundle
+// building), so that no caller builds a state key or parses a state value
+// itself. Each returns the stored value, or NOT_FOUND "no <kind> '<id>'"
+// (kind: participant, lot, certificate, piece); DATA_LOSS "stored state
+// '<key>' is corrupt" if it does not parse; the reader's errors otherwise.
+absl::StatusOr<v1::ParticipantState> ReadParticipant(const StateReader& state, std::string_view id);
+absl::StatusOr<v1::LotState> ReadLot(const StateReader& state, std::string_view id);
+absl::StatusOr<v1::CertificateState> ReadCertificate(const StateReader& state, std::string_view id);
+absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state, std::string_view id);
+// The log's checkpoint key state and policy state (ledger/provenance/key_handover.h,
+// log_policy.h); nullopt if none is stored. DATA_LOSS "the checkpoint key state
+// is corrupt" / "the log policy state is corrupt" if it does not parse.
+absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
+    const StateReader& state);
+absl::StatusOr<std::optional<v1::LogPolicyState>> ReadLogPolicyState(const StateReader& state);
+// The error declarations about entry `index`; nullopt if none. DATA_LOSS
+// "stored error state is corrupt" if it does not parse.
+absl::StatusOr<std::optional<v1::ErrorState>> ReadErrorState(const StateReader& state,
+                                                             uint64_t index);
 
 // State held in memory (for rebuilding state from the log). Thread-compatible.
 class MemoryState : public StateReader {

@@ -1,4 +1,4 @@
-// RocksDB-backed storage (layout in store.h).
+// RocksDB-backed storage (layout in storage_map.h).
 #include "ledger/store/store.h"
 
 #include <sys/resource.h>
@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base/big_endian.h"
 #include "ledger/store/info_log.h"
+#include "ledger/store/storage_map.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "rocksdb/cache.h"
@@ -23,23 +24,15 @@
 namespace touchstone {
 namespace {
 
-constexpr const char* kColumnFamilies[] = {"default", "entries", "tree", "checkpoints",
-                                           "index",   "state",   "meta"};
-// Indices into kColumnFamilies (and Store::handles_).
-enum Cf : int { kEntries = 1, kTree = 2, kCheckpoints = 3, kIndex = 4, kState = 5, kMeta = 6 };
-
 // Pairs a scan reads under the lock before handing them to its callback.
 constexpr size_t kScanChunk = 256;
-
-std::string RecordIdKey(std::string_view signer, std::string_view record_id) {
-  return absl::StrCat("rid/", Sv(signer), absl::string_view("\0", 1), Sv(record_id));
-}
 
 rocksdb::Slice S(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 absl::StatusOr<uint64_t> DecodeIndexValue(const std::string& v) {
-  if (v.size() != 8) return absl::DataLossError("index value is not 8 bytes");
-  return LoadBE(v.data(), 8);
+  const std::optional<uint64_t> i = DecodeU64Value(v);
+  if (!i) return absl::DataLossError("index value is not 8 bytes");
+  return *i;
 }
 
 rocksdb::ReadOptions Reading() {
@@ -51,21 +44,6 @@ rocksdb::ReadOptions Reading() {
 absl::Status Closed() { return absl::UnavailableError("the database is not open"); }
 
 }  // namespace
-
-std::string EntryKey(uint64_t index) { return EncodeU64(index); }
-
-std::string TreeNodeKey(int level, uint64_t index) {
-  std::string k(9, '\0');
-  k[0] = static_cast<char>(level);
-  StoreBE(k.data() + 1, index, 8);
-  return k;
-}
-
-std::string CheckpointKey(uint64_t size) { return EncodeU64(size); }
-
-std::string LeafIndexKey(const Hash& leaf_hash) {
-  return absl::StrCat("leaf/", HashBytes(leaf_hash));
-}
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
@@ -89,28 +67,28 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
 }
 
 void StoreBatch::PutEntry(uint64_t index, std::string_view entry) {
-  puts_.push_back({kEntries, EntryKey(index), std::string(entry)});
+  puts_.push_back({kEntriesFamily, EntryKey(index), std::string(entry)});
 }
 void StoreBatch::PutNode(int level, uint64_t index, const Hash& hash) {
-  puts_.push_back({kTree, TreeNodeKey(level, index), HashBytes(hash)});
+  puts_.push_back({kTreeFamily, TreeNodeKey(level, index), HashBytes(hash)});
 }
 void StoreBatch::PutCheckpoint(uint64_t size, std::string_view note) {
-  puts_.push_back({kCheckpoints, CheckpointKey(size), std::string(note)});
+  puts_.push_back({kCheckpointsFamily, CheckpointKey(size), std::string(note)});
 }
 void StoreBatch::PutLeafIndex(const Hash& leaf_hash, uint64_t index) {
-  puts_.push_back({kIndex, LeafIndexKey(leaf_hash), EncodeU64(index)});
+  puts_.push_back({kIndexFamily, LeafIndexKey(leaf_hash), EncodeU64(index)});
 }
 void StoreBatch::PutRecordId(std::string_view signer, std::string_view record_id, uint64_t index) {
-  puts_.push_back({kIndex, RecordIdKey(signer, record_id), EncodeU64(index)});
+  puts_.push_back({kIndexFamily, RecordIdKey(signer, record_id), EncodeU64(index)});
 }
 void StoreBatch::PutState(std::string_view key, std::string_view value) {
-  puts_.push_back({kState, std::string(key), std::string(value)});
+  puts_.push_back({kStateFamily, std::string(key), std::string(value)});
 }
 void StoreBatch::PutTreeSize(uint64_t size) {
-  puts_.push_back({kMeta, "tree_size", EncodeU64(size)});
+  puts_.push_back({kMetaFamily, std::string(kTreeSizeMetaKey), EncodeU64(size)});
 }
 void StoreBatch::PutMeta(std::string_view key, std::string_view value) {
-  puts_.push_back({kMeta, std::string(key), std::string(value)});
+  puts_.push_back({kMetaFamily, std::string(key), std::string(value)});
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -163,7 +141,7 @@ absl::Status Store::OpenLocked(bool read_only) {
   table.cache_index_and_filter_blocks = false;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : kColumnFamilies) {
+  for (const char* name : kColumnFamilyNames) {
     rocksdb::ColumnFamilyOptions cf;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.paranoid_file_checks = false;
@@ -322,14 +300,14 @@ absl::Status Store::Scan(
 }
 
 absl::StatusOr<uint64_t> Store::ReadTreeSize() const {
-  auto v = Get(kMeta, "tree_size");
+  auto v = Get(kMetaFamily, kTreeSizeMetaKey);
   if (!v.ok()) return v.status();
   if (!v->has_value()) return 0;
   return DecodeIndexValue(**v);
 }
 
 absl::StatusOr<std::string> Store::GetEntry(uint64_t index) const {
-  auto v = Get(kEntries, EntryKey(index));
+  auto v = Get(kEntriesFamily, EntryKey(index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return absl::NotFoundError(absl::StrCat("no entry at index ", index));
   return std::move(**v);
@@ -341,12 +319,11 @@ absl::Status Store::ScanEntries(
   if (start >= end) return absl::OkStatus();
   uint64_t expected = start;
   bool failed_in_fn = false;
-  absl::Status s = Scan(kEntries, EntryKey(start), EntryKey(end),
+  absl::Status s = Scan(kEntriesFamily, EntryKey(start), EntryKey(end),
                         [&](std::string_view key, std::string_view value) -> absl::Status {
-                          if (key.size() != 8) {
-                            return absl::DataLossError("an entry key is not 8 bytes");
-                          }
-                          const uint64_t index = LoadBE(key.data(), 8);
+                          const std::optional<uint64_t> parsed = ParseEntryKey(key);
+                          if (!parsed) return absl::DataLossError("an entry key is not 8 bytes");
+                          const uint64_t index = *parsed;
                           if (index != expected) {
                             return absl::DataLossError(
                                 absl::StrCat("entry ", expected, " is missing"));
@@ -371,7 +348,7 @@ absl::Status Store::ScanEntries(
 }
 
 absl::StatusOr<Hash> Store::GetNode(int level, uint64_t index) const {
-  auto v = Get(kTree, TreeNodeKey(level, index));
+  auto v = Get(kTreeFamily, TreeNodeKey(level, index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no tree node at level ", level, " index ", index));
@@ -384,7 +361,7 @@ absl::StatusOr<Hash> Store::GetNode(int level, uint64_t index) const {
 }
 
 absl::StatusOr<std::string> Store::GetCheckpoint(uint64_t size) const {
-  auto v = Get(kCheckpoints, CheckpointKey(size));
+  auto v = Get(kCheckpointsFamily, CheckpointKey(size));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no checkpoint was issued at size ", size));
@@ -394,10 +371,11 @@ absl::StatusOr<std::string> Store::GetCheckpoint(uint64_t size) const {
 
 absl::Status Store::ScanCheckpoints(
     const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
-  return Scan(kCheckpoints, "", "",
+  return Scan(kCheckpointsFamily, "", "",
               [&](std::string_view key, std::string_view value) -> absl::Status {
-                if (key.size() != 8) return absl::DataLossError("checkpoint key is not 8 bytes");
-                return fn(LoadBE(key.data(), 8), value);
+                const std::optional<uint64_t> size = ParseCheckpointKey(key);
+                if (!size) return absl::DataLossError("checkpoint key is not 8 bytes");
+                return fn(*size, value);
               });
 }
 
@@ -405,15 +383,16 @@ absl::Status Store::ScanCheckpoints(
     uint64_t start, uint64_t end,
     const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
   if (start >= end) return absl::OkStatus();
-  return Scan(kCheckpoints, CheckpointKey(start), CheckpointKey(end),
+  return Scan(kCheckpointsFamily, CheckpointKey(start), CheckpointKey(end),
               [&](std::string_view key, std::string_view value) -> absl::Status {
-                if (key.size() != 8) return absl::DataLossError("checkpoint key is not 8 bytes");
-                return fn(LoadBE(key.data(), 8), value);
+                const std::optional<uint64_t> size = ParseCheckpointKey(key);
+                if (!size) return absl::DataLossError("checkpoint key is not 8 bytes");
+                return fn(*size, value);
               });
 }
 
 absl::StatusOr<std::optional<uint64_t>> Store::FindLeaf(const Hash& leaf_hash) const {
-  auto v = Get(kIndex, LeafIndexKey(leaf_hash));
+  auto v = Get(kIndexFamily, LeafIndexKey(leaf_hash));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return std::nullopt;
   auto i = DecodeIndexValue(**v);
@@ -423,7 +402,7 @@ absl::StatusOr<std::optional<uint64_t>> Store::FindLeaf(const Hash& leaf_hash) c
 
 absl::StatusOr<std::optional<uint64_t>> Store::FindRecordId(std::string_view signer,
                                                             std::string_view record_id) const {
-  auto v = Get(kIndex, RecordIdKey(signer, record_id));
+  auto v = Get(kIndexFamily, RecordIdKey(signer, record_id));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return std::nullopt;
   auto i = DecodeIndexValue(**v);
@@ -432,16 +411,16 @@ absl::StatusOr<std::optional<uint64_t>> Store::FindRecordId(std::string_view sig
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetState(std::string_view key) const {
-  return Get(kState, key);
+  return Get(kStateFamily, key);
 }
 
 absl::Status Store::ScanState(
     const std::function<absl::Status(std::string_view, std::string_view)>& fn) const {
-  return Scan(kState, "", "", fn);
+  return Scan(kStateFamily, "", "", fn);
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(std::string_view key) const {
-  return Get(kMeta, key);
+  return Get(kMetaFamily, key);
 }
 
 }  // namespace touchstone

@@ -1,16 +1,8 @@
 // RocksDB storage of the log: entries, tree hashes, checkpoints, indexes,
-// derived state and metadata, each in its own column family.
+// derived state and metadata, each in its own column family. Every column
+// family and key layout is listed in ledger/store/storage_map.h, with the one
+// function that builds each key.
 //
-// Key layout (integers are 8-byte big-endian, so keys sort numerically):
-//   CF "entries"      index                         -> entry bytes (entry_format.h)
-//   CF "tree"         level (1 byte) || index       -> 32-byte hash of complete node
-//                                                      (level, index); level 0 = leaf hashes
-//   CF "checkpoints"  tree size                     -> signed checkpoint note, verbatim
-//   CF "index"        "leaf/" || leaf hash (32)     -> index of the entry with that hash
-//                     "rid/" || signer || 0x00 || record_id -> index of that record
-//   CF "state"        "participant/" || id          -> serialized v1.ParticipantState
-//   CF "meta"         "tree_size"                   -> size committed (8 bytes)
-//                     "origin"                      -> the log's origin
 // Everything one group commit writes goes into one WriteBatch, written with
 // sync=true: either all of it is durable or none of it is.
 //
@@ -39,6 +31,7 @@
 #include "ledger/log/hash.h"
 #include "ledger/store/info_log.h"
 #include "ledger/store/state_reader.h"
+#include "ledger/store/storage_map.h"
 #include "rocksdb/db.h"
 
 namespace touchstone {
@@ -181,12 +174,6 @@ class Store : public StateReader {
   mutable absl::Mutex error_mu_;
   absl::Status write_error_ ABSL_GUARDED_BY(error_mu_);
 };
-
-// The keys of the layout above (raw bytes), for naming where a stored value is.
-std::string EntryKey(uint64_t index);
-std::string TreeNodeKey(int level, uint64_t index);
-std::string CheckpointKey(uint64_t size);
-std::string LeafIndexKey(const Hash& leaf_hash);
 
 // Maps a RocksDB status to an absl::Status with the same meaning (disk full ->
 // RESOURCE_EXHAUSTED, corruption -> DATA_LOSS, I/O -> UNAVAILABLE, ...).

@@ -1,0 +1,268 @@
+// The group commit: the sequencer's work on one group of queued submissions,
+// as a sequence of named steps (CommitGroup), and the one batch-writing path
+// (AppendEntry, SealCheckpoint, PublishCommit) that genesis shares.
+//
+// Crash safety: everything a group appends (entries, their index keys, tree
+// nodes, state, the tree size and the checkpoint) goes into one WriteBatch,
+// written synced; nothing is published to readers or completed before it is
+// durable, and a failed write restores the in-memory head.
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
+
+namespace touchstone {
+
+// What one group commit builds, on the sequencer thread.
+struct Ledger::Group {
+  explicit Group(Ledger& ledger)
+      : saved_tree(ledger.tree_),
+        saved_last(ledger.last_leaf_hash_),
+        state(ledger.store_.get(), &ledger.registry_),
+        batch(ledger.store_->NewBatch()),
+        signer(ledger.signer()),
+        now(ledger.options_.now_micros()),
+        policy(ledger.policy_) {}
+
+  // The head before the group, restored if its write fails.
+  const CompactRange saved_tree;
+  const Hash saved_last;
+  StateView state;
+  StoreBatch batch;
+  std::vector<NewNode> nodes;
+  // Submissions appended, in index order.
+  std::vector<Pending*> appended;
+  // In-group record ids, and in-group retries of a record appended by this group.
+  absl::flat_hash_map<std::string, Pending*> ids;
+  std::vector<std::pair<Pending*, Pending*>> retries;
+  // Set when this group holds a key handover: its checkpoint is signed by both keys.
+  std::shared_ptr<const NoteSigner> rotate_to;
+  const std::shared_ptr<const NoteSigner> signer;
+  // recorded_at of every entry of the group.
+  const int64_t now;
+  // The log's policy as this group changes it (a LogPolicy entry takes effect at once).
+  std::optional<v1::LogPolicy> policy;
+  // Earlier records, including those appended earlier in this group.
+  RecordReader record_at;
+};
+
+void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
+  const absl::Time started = absl::Now();
+  if (absl::Status writable = EnsureWritable(); !writable.ok()) {
+    RefuseGroup(group, writable, started);
+    return;
+  }
+  Group g(*this);
+  g.record_at = [this, &g](uint64_t index) -> absl::StatusOr<v1::Record> {
+    if (index >= g.saved_tree.size()) {
+      const size_t i = index - g.saved_tree.size();
+      if (i < g.appended.size()) return g.appended[i]->in.record;
+      return absl::NotFoundError(absl::StrCat("no entry ", index));
+    }
+    return ReadRecord(index);
+  };
+  for (auto& sp : group) Sequence(g, *sp);
+  const absl::Status commit = g.appended.empty() ? absl::OkStatus() : WriteGroup(g);
+  for (auto& [retry, original] : g.retries) {
+    retry->status = original->status;
+    retry->duplicate = true;
+    retry->index = original->index;
+    retry->leaf_hash = original->leaf_hash;
+  }
+  CompleteGroup(group, commit, commit.ok() ? g.appended.size() : 0, started);
+}
+
+void Ledger::RefuseGroup(std::vector<std::shared_ptr<Pending>>& group, const absl::Status& why,
+                         absl::Time started) {
+  for (auto& sp : group) {
+    sp->status = why;
+    metrics_.CountOutcome(sp->status, false);
+    sp->done.Notify();
+  }
+  metrics_.CountCommit(group.size(), 0, absl::Now() - started, absl::Now());
+}
+
+void Ledger::Sequence(Group& g, Pending& p) {
+  const v1::Record& rec = p.in.record;
+  std::string id_key = absl::StrCat(rec.signer(), absl::string_view("\0", 1), rec.record_id());
+  if (SettleRepeatInGroup(g, p, id_key) || SettleRepeatInLog(p)) return;
+  const uint64_t index = tree_.size();
+  if (absl::Status refused = ApplyRules(g, p, index); !refused.ok()) {
+    p.status = std::move(refused);
+    return;
+  }
+  p.index = index;
+  p.leaf_hash = AppendEntry(g.batch, g.nodes, g.now, rec, p.in.record_bytes, p.in.signature);
+  g.ids.emplace(std::move(id_key), &p);
+  g.appended.push_back(&p);
+  if (p.in.rotate_to) g.rotate_to = p.in.rotate_to;
+}
+
+bool Ledger::SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key) {
+  const auto it = g.ids.find(id_key);
+  if (it == g.ids.end()) return false;
+  if (it->second->in.record_bytes == p.in.record_bytes) {
+    g.retries.emplace_back(&p, it->second);
+  } else {
+    p.status = absl::AlreadyExistsError(absl::StrCat("record id '", p.in.record.record_id(),
+                                                     "' of '", p.in.record.signer(),
+                                                     "' is already used"));
+  }
+  return true;
+}
+
+bool Ledger::SettleRepeatInLog(Pending& p) {
+  const v1::Record& rec = p.in.record;
+  absl::StatusOr<std::optional<uint64_t>> existing =
+      store_->FindRecordId(rec.signer(), rec.record_id());
+  if (!existing.ok()) {
+    p.status = existing.status();
+    return true;
+  }
+  if (!existing->has_value()) return false;
+  const uint64_t index = **existing;
+  absl::StatusOr<std::string> entry = store_->GetEntry(index);
+  absl::StatusOr<EntryView> view =
+      entry.ok() ? DecodeEntry(*entry) : absl::StatusOr<EntryView>(entry.status());
+  if (!view.ok()) {
+    p.status = view.status();
+  } else if (view->record == p.in.record_bytes) {
+    p.duplicate = true;
+    p.index = index;
+    p.leaf_hash = LeafHash(*entry);
+  } else {
+    p.status = absl::AlreadyExistsError(
+        absl::StrCat("record id '", rec.record_id(), "' of '", rec.signer(),
+                     "' is already used by entry ", index, " with other bytes"));
+  }
+  return true;
+}
+
+absl::Status Ledger::ApplyRules(Group& g, Pending& p, uint64_t index) {
+  const v1::Record& rec = p.in.record;
+  const v1::LogPolicy* before = g.policy ? &*g.policy : nullptr;
+  if (p.in.signature_version != SignatureVersion(PolicyInForce(rec, before))) {
+    // Cannot happen while the policy changes only in Open, before any submission.
+    return absl::FailedPreconditionError(
+        "the log's record signature policy changed while the record was being verified; "
+        "sign it again for this log's policy and submit it again");
+  }
+  const RecordContext ctx{rec, *p.in.key, index, g.now, g.record_at, before};
+  if (absl::Status st = CheckAndApply(ctx, options_.rules, g.state); !st.ok()) {
+    g.state.RollbackRecord();
+    return st;
+  }
+  g.state.CommitRecord();
+  if (const v1::LogPolicy* carried = CarriedPolicy(rec)) g.policy = *carried;
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::WriteGroup(Group& g) {
+  absl::StatusOr<std::string> note =
+      SealCheckpoint(g.batch, g.nodes, g.state, *g.signer, g.rotate_to.get());
+  absl::Status commit = note.status();
+  if (commit.ok()) {
+    if (options_.commit_delay > absl::ZeroDuration()) absl::SleepFor(options_.commit_delay);
+    commit = store_->Commit(g.batch);
+    if (!commit.ok()) commit = ledger_internal::NotAppended(commit);
+  }
+  if (!commit.ok()) {
+    tree_ = g.saved_tree;
+    last_leaf_hash_ = g.saved_last;
+    for (Pending* p : g.appended) p->status = commit;
+    return commit;
+  }
+  std::vector<uint64_t> handovers;
+  if (g.rotate_to) {
+    for (Pending* p : g.appended) {
+      if (p->in.rotate_to == g.rotate_to) handovers.push_back(p->index);
+    }
+  }
+  PublishCommit(g.state, g.nodes, std::move(g.policy), *std::move(note), std::move(g.rotate_to),
+                handovers);
+  return absl::OkStatus();
+}
+
+void Ledger::CompleteGroup(std::vector<std::shared_ptr<Pending>>& group,
+                           const absl::Status& commit, size_t appended, absl::Time started) {
+  const auto [size, latest] = LatestCheckpoint();
+  // Read back from the note every receipt carries: what its proof is checked against.
+  const absl::StatusOr<Checkpoint> latest_cp = ParseCheckpointNote(latest);
+  const absl::Time done = absl::Now();
+  metrics_.CountCommit(group.size(), commit.ok() ? appended : 0, done - started, done);
+  for (auto& sp : group) {
+    if (sp->status.ok()) {
+      sp->tree_size = size;
+      sp->checkpoint = latest;
+      if (latest_cp.ok()) sp->root = latest_cp->root;
+    }
+    metrics_.CountOutcome(sp->status, sp->duplicate);
+    sp->done.Notify();
+  }
+}
+
+Hash Ledger::AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t recorded_at,
+                         const v1::Record& record, std::string_view record_bytes,
+                         std::string_view signature) {
+  const uint64_t index = tree_.size();
+  const std::string entry = EncodeEntry(index, recorded_at, last_leaf_hash_, record_bytes, signature);
+  const Hash leaf = LeafHash(entry);
+  batch.PutEntry(index, entry);
+  batch.PutLeafIndex(leaf, index);
+  batch.PutRecordId(record.signer(), record.record_id(), index);
+  tree_.Append(leaf, &nodes);
+  last_leaf_hash_ = leaf;
+  return leaf;
+}
+
+absl::StatusOr<std::string> Ledger::SealCheckpoint(StoreBatch& batch,
+                                                   const std::vector<NewNode>& nodes,
+                                                   const StateView& state,
+                                                   const NoteSigner& signer,
+                                                   const NoteSigner* also) const {
+  for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
+  for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
+  batch.PutTreeSize(tree_.size());
+  const Checkpoint cp{
+      .origin = signer.name(), .size = tree_.size(), .root = tree_.Root(), .extensions = {}};
+  const std::string text = cp.ToText();
+  ASSIGN_OR_RETURN(std::string note, signer.Sign(text));
+  if (also != nullptr) {
+    ASSIGN_OR_RETURN(std::string line, also->SignatureLine(text));
+    note.append(line);
+  }
+  batch.PutCheckpoint(tree_.size(), note);
+  return note;
+}
+
+void Ledger::PublishCommit(const StateView& state, const std::vector<NewNode>& nodes,
+                           std::optional<v1::LogPolicy> policy, std::string note,
+                           std::shared_ptr<const NoteSigner> rotate_to,
+                           const std::vector<uint64_t>& handovers) {
+  state.Publish(&registry_);
+  for (const NewNode& n : nodes) node_cache_.Put(n.level, n.index, n.hash);
+  policy_ = std::move(policy);
+  signature_version_ = SignatureVersion(policy_ ? &*policy_ : nullptr);
+  absl::MutexLock lock(&head_mu_);
+  size_ = tree_.size();
+  checkpoint_ = std::move(note);
+  if (rotate_to) {
+    // Later checkpoints are signed by the new key only.
+    key_handovers_.insert(key_handovers_.end(), handovers.begin(), handovers.end());
+    verifier_ = *NoteVerifier::Parse(rotate_to->VerifierKey());
+    signer_ = std::move(rotate_to);
+  }
+}
+
+}  // namespace touchstone

@@ -1,0 +1,71 @@
+// What the files of the Ledger share and nothing else sees: a queued
+// submission's two halves (Prepared, Pending) and the helpers more than one of
+// ledger_open.cc, ledger_policy.cc, ledger_genesis.cc, ledger_append.cc,
+// ledger_commit.cc, ledger_keys.cc and ledger_reads.cc use.
+#ifndef TOUCHSTONE_LEDGER_LEDGER_INTERNAL_H_
+#define TOUCHSTONE_LEDGER_LEDGER_INTERNAL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "ledger/ledger.h"
+#include "ledger/log/hash.h"
+#include "ledger/log/keys.h"
+#include "ledger/log/note.h"
+#include "proto/record.pb.h"
+#include "proto/state.pb.h"
+
+namespace touchstone {
+
+// A submission parsed and verified on its caller's thread (Ledger::Prepare).
+struct Ledger::Prepared {
+  std::string record_bytes;
+  std::string signature;
+  v1::Record record;
+  std::optional<PublicKey> key;
+  // The record signature version the signature was verified in (ledger/provenance/record.h).
+  uint32_t signature_version = kOriginBoundRecordSignatures;
+  // A key handover: the key that signs checkpoints once it commits.
+  std::shared_ptr<const NoteSigner> rotate_to;
+};
+
+// A queued submission; the sequencer fills in its outcome, then notifies done.
+struct Ledger::Pending {
+  Prepared in;
+  absl::Notification done;
+  // Set by the sequencer before done is notified.
+  absl::Status status;
+  uint64_t index = 0;
+  Hash leaf_hash{};
+  uint64_t tree_size = 0;
+  std::string checkpoint;
+  Hash root{};  // the root `checkpoint` states, which the receipt's proof is checked against
+  bool duplicate = false;
+};
+
+namespace ledger_internal {
+
+// The status of appends refused because the storage cannot be written: the
+// cause's code, with a message saying nothing was appended and what to do.
+absl::Status NotAppended(const absl::Status& cause);
+
+// Renames `from` over `to` and syncs the directory: the new key is in place or
+// not. UNAVAILABLE if the rename fails.
+absl::Status InstallKeyFile(const std::string& from, const std::string& to);
+
+// The operator key a log with checkpoint key state `ck` must be opened with:
+// `loaded` if it is the key in force; else the staged key (<path>.next) of a
+// rotation that committed before its key file was replaced (installed now).
+// FAILED_PRECONDITION naming both keys otherwise.
+absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck, PrivateKey loaded,
+                                      const std::string& path);
+
+}  // namespace ledger_internal
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_LEDGER_INTERNAL_H_

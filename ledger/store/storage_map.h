@@ -1,0 +1,138 @@
+// The storage map: every column family of the database and every key layout in
+// it, each with the one function that builds that key (and parses it, where
+// something parses it). Nothing else builds or parses a stored key. The byte
+// layouts below are what existing logs hold: changing one orphans their data.
+//
+// Integers are 8-byte big-endian (EncodeU64, ledger/base/big_endian.h), so keys
+// sort numerically; "||" is concatenation; text is stored as its bytes.
+//
+//   CF "default"      (unused; RocksDB requires it)
+//   CF "entries"      EntryKey:       index                    -> entry bytes
+//                                                                 (ledger/log/entry_format.h)
+//   CF "tree"         TreeNodeKey:    level (1 byte) || index  -> 32-byte hash of the complete
+//                                                                 node (level, index); level 0
+//                                                                 holds the leaf hashes
+//   CF "checkpoints"  CheckpointKey:  tree size                -> signed checkpoint note,
+//                                                                 verbatim (a cosigned one
+//                                                                 replaces it: PublishCosigned)
+//   CF "index"        LeafIndexKey:   "leaf/" || leaf hash (32)                -> index (8)
+//                     RecordIdKey:    "rid/" || signer || 0x00 || record_id    -> index (8)
+//   CF "state"        derived state (values are serialized protos, proto/state.proto):
+//                     ParticipantStateKey: "participant/" || id      -> ParticipantState
+//                     CertificateKey:      "cert/" || id             -> CertificateState
+//                     LotKey:              "lot/" || id              -> LotState
+//                     PieceKey:            "piece/" || id            -> PieceState
+//                     ErrorKey:            "error/" || index (8)     -> ErrorState
+//                     ReportNumberKey:     "report/" || number       -> StoneIdentity (a
+//                                                                     grading report number)
+//                     InscriptionKey:      "inscription/" || text    -> StoneIdentity (a
+//                                                                     laser inscription)
+//                     kCheckpointKeyStateKey: "log/checkpoint_key"   -> CheckpointKeyState
+//                     kLogPolicyStateKey:     "log/policy"           -> LogPolicyState
+//   CF "meta"         kTreeSizeMetaKey:      "tree_size"     -> size committed (8)
+//                     kOriginMetaKey:        "origin"        -> the log's origin (text)
+//                     kCosignedSizeMetaKey:  "cosigned_size" -> size of the newest cosigned
+//                                                               checkpoint (8)
+//
+// Values marked (8) are EncodeU64 integers, read back with DecodeU64Value.
+// Header-only (no RocksDB): the storage-free rooms may name state keys too.
+#ifndef TOUCHSTONE_LEDGER_STORE_STORAGE_MAP_H_
+#define TOUCHSTONE_LEDGER_STORE_STORAGE_MAP_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/base/big_endian.h"
+#include "ledger/log/hash.h"
+
+namespace touchstone {
+
+// ---- Column families, in the order the store opens them (its handles' order).
+enum ColumnFamily : int {
+  kDefaultFamily = 0,
+  kEntriesFamily = 1,
+  kTreeFamily = 2,
+  kCheckpointsFamily = 3,
+  kIndexFamily = 4,
+  kStateFamily = 5,
+  kMetaFamily = 6,
+};
+inline constexpr const char* kColumnFamilyNames[] = {"default", "entries", "tree", "checkpoints",
+                                                     "index",   "state",   "meta"};
+inline constexpr int kColumnFamilyCount = 7;
+
+// ---- Integer values (8-byte big-endian): the index CF's values, meta sizes.
+// The integer in `value`; nullopt unless it is exactly 8 bytes.
+inline std::optional<uint64_t> DecodeU64Value(std::string_view value) {
+  if (value.size() != 8) return std::nullopt;
+  return LoadBE(value.data(), 8);
+}
+
+// ---- CF "entries".
+inline std::string EntryKey(uint64_t index) { return EncodeU64(index); }
+// The index an entry key names; nullopt unless it is 8 bytes.
+inline std::optional<uint64_t> ParseEntryKey(std::string_view key) { return DecodeU64Value(key); }
+
+// ---- CF "tree".
+inline std::string TreeNodeKey(int level, uint64_t index) {
+  std::string k(9, '\0');
+  k[0] = static_cast<char>(level);
+  StoreBE(k.data() + 1, index, 8);
+  return k;
+}
+
+// ---- CF "checkpoints".
+inline std::string CheckpointKey(uint64_t size) { return EncodeU64(size); }
+// The tree size a checkpoint key names; nullopt unless it is 8 bytes.
+inline std::optional<uint64_t> ParseCheckpointKey(std::string_view key) {
+  return DecodeU64Value(key);
+}
+
+// ---- CF "index".
+inline std::string LeafIndexKey(const Hash& leaf_hash) {
+  std::string k = "leaf/";
+  k.append(reinterpret_cast<const char*>(leaf_hash.data()), leaf_hash.size());
+  return k;
+}
+inline std::string RecordIdKey(std::string_view signer, std::string_view record_id) {
+  std::string k = "rid/";
+  k.append(signer);
+  k.push_back('\0');
+  k.append(record_id);
+  return k;
+}
+
+// ---- CF "state".
+inline std::string StateKey(std::string_view prefix, std::string_view id) {
+  std::string k(prefix);
+  k.append(id);
+  return k;
+}
+inline std::string ParticipantStateKey(std::string_view participant_id) {
+  return StateKey("participant/", participant_id);
+}
+// Every participant's key starts with this (StateView::Publish scans for them).
+inline std::string ParticipantStateKeyPrefix() { return ParticipantStateKey(""); }
+inline std::string CertificateKey(std::string_view id) { return StateKey("cert/", id); }
+inline std::string LotKey(std::string_view id) { return StateKey("lot/", id); }
+inline std::string PieceKey(std::string_view id) { return StateKey("piece/", id); }
+inline std::string ErrorKey(uint64_t index) { return StateKey("error/", EncodeU64(index)); }
+inline std::string ReportNumberKey(std::string_view number) { return StateKey("report/", number); }
+inline std::string InscriptionKey(std::string_view inscription) {
+  return StateKey("inscription/", inscription);
+}
+// The CheckpointKeyState the rules keep (ledger/provenance/key_handover.h).
+inline constexpr std::string_view kCheckpointKeyStateKey = "log/checkpoint_key";
+// The LogPolicyState the rules keep (ledger/provenance/log_policy.h).
+inline constexpr std::string_view kLogPolicyStateKey = "log/policy";
+
+// ---- CF "meta".
+inline constexpr std::string_view kTreeSizeMetaKey = "tree_size";
+inline constexpr std::string_view kOriginMetaKey = "origin";
+inline constexpr std::string_view kCosignedSizeMetaKey = "cosigned_size";
+
+}  // namespace touchstone
+
+#endif  // TOUCHSTONE_LEDGER_STORE_STORAGE_MAP_H_
