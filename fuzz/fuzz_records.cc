@@ -35,6 +35,7 @@
 #include "ledger/provenance/registry.h"
 #include "ledger/provenance/rules.h"
 #include "ledger/provenance/state_view.h"
+#include "ledger/store/storage_map.h"
 #include "ledger/tiles.h"
 
 namespace touchstone {
@@ -139,13 +140,13 @@ T ParseState(const std::string& key, const std::string& value) {
 
 void CheckState(const std::map<std::string, std::string>& values) {
   for (const auto& [k, v] : values) {
-    if (k.starts_with("participant/")) {
+    if (k.starts_with(ParticipantStateKeyPrefix())) {
       ParseState<v1::ParticipantState>(k, v);
-    } else if (k.starts_with("cert/")) {
+    } else if (k.starts_with(CertificateKey(""))) {
       ParseState<v1::CertificateState>(k, v);
-    } else if (k.starts_with("piece/")) {
+    } else if (k.starts_with(PieceKey(""))) {
       ParseState<v1::PieceState>(k, v);
-    } else if (k.starts_with("lot/")) {
+    } else if (k.starts_with(LotKey(""))) {
       const v1::LotState lot = ParseState<v1::LotState>(k, v);
       if (lot.balance() < 0 || lot.balance() > lot.quantity()) {
         fuzz::Fail("lot '" + lot.lot_id() + "' balance outside [0, quantity]");

@@ -105,8 +105,7 @@ class Demo {
     v1::GetEntryRequest req;
     v1::Entry entry;
     RETURN_IF_ERROR(FromGrpc(stub_->GetEntry(ctx_.Call().get(), req, &entry)));
-    ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry.data()));
-    ASSIGN_OR_RETURN(v1::Record genesis, ParseRecord(view.record));
+    ASSIGN_OR_RETURN(v1::Record genesis, RecordOfEntry(0, entry.data()));
     ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(operator_key));
     parties_.emplace("operator", Party{genesis.genesis().operator_().participant_id(), key});
     std::cout << "touchstone demo on " << ctx_.server << ": log " << info.origin() << ", size "
