@@ -44,6 +44,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_common.h"
+#include "bench/bench_machine.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/log/keys.h"
 #include "ledger/provenance/record.h"
@@ -52,8 +54,6 @@
 #include "proto/record.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
-#include "bench/bench_common.h"
-#include "bench/bench_machine.h"
 #include "services/server.h"
 #include "tests/test_util.h"
 
@@ -61,7 +61,6 @@ namespace {
 
 using namespace touchstone::bench;  // NOLINT: the shared bench helpers
 using json = nlohmann::json;
-
 
 json CpuJson(const CpuUse& u) {
   json g = json::object();
@@ -73,7 +72,10 @@ json CpuJson(const CpuUse& u) {
 }
 
 json PctJson(const Pct& p) {
-  return {{"p50_ms", p.p50}, {"p99_ms", p.p99}, {"p999_ms", p.p999}, {"max_ms", p.max},
+  return {{"p50_ms", p.p50},
+          {"p99_ms", p.p99},
+          {"p999_ms", p.p999},
+          {"max_ms", p.max},
           {"mean_ms", p.mean}};
 }
 
@@ -155,18 +157,18 @@ struct ClientLog {
 struct PointResult {
   std::string kind;  // "submit", "submit_batch", "floor_*"
   int clients = 0, channels = 0, batch = 1;
-  double seconds = 0;      // measured window
-  uint64_t acked = 0;      // records acked OK in the window
-  uint64_t calls = 0;      // calls completed in the window (batches for SubmitBatch)
-  uint64_t errors = 0;     // failed records (or calls) in the window
+  double seconds = 0;   // measured window
+  uint64_t acked = 0;   // records acked OK in the window
+  uint64_t calls = 0;   // calls completed in the window (batches for SubmitBatch)
+  uint64_t errors = 0;  // failed records (or calls) in the window
   uint64_t duplicates = 0;
   std::map<int, uint64_t> error_codes;
   std::string first_error;
-  double rate = 0;         // acked records/s (floor points: completed calls/s)
-  Pct latency;             // per call
-  uint64_t groups = 0;     // distinct commit groups seen in receipts
+  double rate = 0;      // acked records/s (floor points: completed calls/s)
+  Pct latency;          // per call
+  uint64_t groups = 0;  // distinct commit groups seen in receipts
   bool pool_exhausted = false;
-  size_t consumed = 0;     // pool entries taken (non-cyclic pools)
+  size_t consumed = 0;  // pool entries taken (non-cyclic pools)
   uint64_t log_before = 0, log_after = 0;
   CpuUse cpu;
   double client_thread_cores = 0;
@@ -176,9 +178,9 @@ struct PointResult {
 // request index from a shared counter and calls issue(stub, index, log, in_window).
 // Measures completions in [start + warmup, start + warmup + seconds].
 template <typename Issue>
-PointResult RunPoint(const std::string& target, int clients, int clients_per_channel,
-                     double warmup, double seconds, size_t pool_size, bool cyclic,
-                     v1::Ledger::Stub& info_stub, Issue issue) {
+PointResult RunPoint(const std::string& target, int clients, int clients_per_channel, double warmup,
+                     double seconds, size_t pool_size, bool cyclic, v1::Ledger::Stub& info_stub,
+                     Issue issue) {
   PointResult res;
   res.clients = clients;
   const int nch = std::max(1, (clients + clients_per_channel - 1) / clients_per_channel);
@@ -216,9 +218,8 @@ PointResult RunPoint(const std::string& target, int clients, int clients_per_cha
           }
           i %= pool_size;
         }
-        issue(*stub, i, log, [&](Clock::time_point done) {
-          return done >= t_warm && done <= t_end;
-        });
+        issue(*stub, i, log,
+              [&](Clock::time_point done) { return done >= t_warm && done <= t_end; });
       }
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
       log.cpu_seconds = (cpu1.tv_sec - cpu0.tv_sec) + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
@@ -227,8 +228,8 @@ PointResult RunPoint(const std::string& target, int clients, int clients_per_cha
   while (ready.load() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   t0 = Clock::now();
   t_warm = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
-  t_end = t_warm +
-          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  t_end =
+      t_warm + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   go.store(true);
   std::this_thread::sleep_until(t_warm);
   const CpuSnap c0 = TakeCpuSnap();
@@ -375,7 +376,8 @@ struct Flags {
 
 void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--clients", f.client_counts, "concurrent Submit clients per point")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--seconds", f.seconds, "measured seconds per point")->capture_default_str();
   app.add_option("--warmup", f.warmup, "unmeasured seconds before each point")
       ->capture_default_str();
@@ -388,7 +390,8 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--stream_clients", f.stream_clients,
                  "concurrent SubmitStream clients, --batch records per stream call (0 = skip)")
       ->capture_default_str();
-  app.add_option("--batch_seconds", f.batch_seconds, "measured seconds of the batch point "
+  app.add_option("--batch_seconds", f.batch_seconds,
+                 "measured seconds of the batch point "
                  "(default: --seconds)");
   app.add_option("--floor_clients", f.floor_clients,
                  "clients for the refused-Submit reference points (0 = skip)")
@@ -409,13 +412,13 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--server", f.server_addr, "benchmark a running touchstoned at ADDR instead");
   app.add_option("--operator_key", f.operator_key_path,
                  "operator key PEM (default: <data_dir>/operator.pem)");
-  app.add_option("--operator_id", f.operator_id, "operator participant id")
-      ->capture_default_str();
+  app.add_option("--operator_id", f.operator_id, "operator participant id")->capture_default_str();
   app.add_option("--json", f.json_path, "also write the results as JSON to this file");
   app.add_flag("--keep_data", f.keep_data, "keep the temp data directory");
   app.add_option("--wait_quiet", f.wait_quiet,
                  "wait up to this many seconds for other processes to use < 0.2 cores "
-                 "(shared machines) before measuring")->capture_default_str();
+                 "(shared machines) before measuring")
+      ->capture_default_str();
   app.add_flag("--skip_limits", f.skip_limits, "skip measuring the limits (ratios become 0)");
   app.add_option("--min_handler_threads", f.min_handler_threads,
                  "in-process server: gRPC sync-server MIN_POLLERS (gRPC's default: 1)")
@@ -468,8 +471,8 @@ struct Run {
   size_t PoolFor(double point_seconds, int clients) const {
     double bound = lim.verify_all > 0 ? lim.verify_all : 40000;
     if (best_rate > 0) {
-      bound = std::min(bound, best_rate * 1.5 *
-                                  std::max(2.0, double(clients) / std::max(1, best_clients)));
+      bound = std::min(
+          bound, best_rate * 1.5 * std::max(2.0, double(clients) / std::max(1, best_clients)));
     }
     return static_cast<size_t>(bound * (point_seconds + f.warmup) * f.pool_factor) + 2 * clients;
   }
@@ -484,8 +487,9 @@ struct Run {
     auto fresh = SignPool(*factory, next_seq, n - reuse, sign_threads);
     next_seq += n - reuse;
     for (auto& r : fresh) pool.push_back(std::move(r));
-    std::cout << absl::StrFormat("  (pre-signed %zu records in %.1f s, %zu more left from before; untimed)\n",
-                                 n - reuse, Secs(Clock::now() - t0), reuse)
+    std::cout << absl::StrFormat(
+                     "  (pre-signed %zu records in %.1f s, %zu more left from before; untimed)\n",
+                     n - reuse, Secs(Clock::now() - t0), reuse)
               << std::flush;
     return pool;
   }
@@ -494,15 +498,12 @@ struct Run {
 // The machine, and how busy other processes keep it (waiting up to --wait_quiet for quiet).
 void DescribeMachine(Run& run) {
   run.ncpu = OnlineCpus();
-  run.out["machine"] = {{"nproc", run.ncpu},
-                        {"cpu_model", CpuModel()},
-                        {"cpu_flags", CpuFlagsOfInterest()},
-                        {"kernel", Kernel()},
-                        {"date_utc", NowUtc()},
-                        {"loadavg_start", LoadAvg()}};
+  run.out["machine"] = {
+      {"nproc", run.ncpu},  {"cpu_model", CpuModel()}, {"cpu_flags", CpuFlagsOfInterest()},
+      {"kernel", Kernel()}, {"date_utc", NowUtc()},    {"loadavg_start", LoadAvg()}};
   std::cout << "== append_bench " << NowUtc() << "\n"
-            << "machine: nproc=" << run.ncpu << "  cpu=\"" << CpuModel() << "\"  flags: "
-            << CpuFlagsOfInterest() << "\n"
+            << "machine: nproc=" << run.ncpu << "  cpu=\"" << CpuModel()
+            << "\"  flags: " << CpuFlagsOfInterest() << "\n"
             << "         " << Kernel() << "  loadavg at start " << LoadAvg() << "\n";
 
   double others = 0;
@@ -513,16 +514,17 @@ void DescribeMachine(Run& run) {
     others = CpuBetween(a, TakeCpuSnap()).others_cores;
     if (others < 0.2 || Clock::now() >= give_up) break;
   }
-  std::cout << absl::StrFormat("         other processes busy at start: %.2f cores%s\n", others,
-                               others >= 0.2 ? "  (WARNING: shared machine, figures depressed)"
-                                             : "");
+  std::cout << absl::StrFormat(
+      "         other processes busy at start: %.2f cores%s\n", others,
+      others >= 0.2 ? "  (WARNING: shared machine, figures depressed)" : "");
   run.out["machine"]["other_processes_cores_at_start"] = others;
 }
 
 // The work directory: --data_dir, or a temporary one (removed at the end unless --keep_data).
 void MakeWorkDir(Run& run) {
   if (run.f.data_dir.empty() && run.f.server_addr.empty()) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
     run.work_dir = tmpl;
     run.f.data_dir = run.work_dir + "/data";
@@ -530,7 +532,8 @@ void MakeWorkDir(Run& run) {
   } else if (!run.f.data_dir.empty()) {
     run.work_dir = run.f.data_dir;
   } else {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "touchstone-bench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
     run.work_dir = tmpl;
     run.own_dir = true;
@@ -551,8 +554,8 @@ void MakeRecords(Run& run) {
   std::cout << "records: LotCreated, " << run.factory->record_bytes() << " B serialized (target "
             << run.f.record_bytes << "), signed by " << run.f.participants << " participants\n";
   run.full = run.factory->Signed(7).record();
-  run.msg = ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, run.factory->origin(),
-                                     run.full);
+  run.msg =
+      ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, run.factory->origin(), run.full);
   run.sig = ts::SignRecord(run.ids[7 % run.ids.size()].key, run.factory->origin(), run.full);
   run.pub = &run.ids[7 % run.ids.size()].key.public_key();
 }
@@ -629,8 +632,7 @@ void ConnectServer(Run& run) {
     if (!started.ok()) Die(absl::StrCat("starting the server: ", started.status().ToString()));
     run.server = std::move(*started);
     run.target = absl::StrCat("127.0.0.1:", run.server->port());
-    std::cout << "\nserver: in-process touchstoned on " << run.target << ", data dir "
-              << f.data_dir
+    std::cout << "\nserver: in-process touchstoned on " << run.target << ", data dir " << f.data_dir
               << ", durability: one synced RocksDB WriteBatch per commit group (sync=true)\n"
               << "        gRPC handler threads min " << f.min_handler_threads << " max "
               << f.max_handler_threads << ", receipts from memory for the newest "
@@ -669,26 +671,25 @@ void RunSubmitPoints(Run& run) {
   for (int clients : f.client_counts) {
     if (clients < 1) continue;
     auto pool = run.Presign(run.PoolFor(f.seconds, clients));
-    PointResult r = RunPoint(
-        run.target, clients, f.clients_per_channel, f.warmup, f.seconds, pool.size(), false,
-        *run.info_stub,
-        [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
-          grpc::ClientContext ctx;
-          v1::Receipt receipt;
-          const auto t1 = Clock::now();
-          grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
-          const auto t2 = Clock::now();
-          if (!in_window(t2)) return;
-          if (s.ok()) {
-            ++log.acked;
-            if (receipt.duplicate()) ++log.duplicates;
-            log.latency_us.push_back(MicrosSince(t1, t2));
-            log.tree_sizes.push_back(receipt.tree_size());
-          } else {
-            log.latency_us.push_back(MicrosSince(t1, t2));
-            NoteError(log, s.error_code(), s.error_message());
-          }
-        });
+    PointResult r = RunPoint(run.target, clients, f.clients_per_channel, f.warmup, f.seconds,
+                             pool.size(), false, *run.info_stub,
+                             [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+                               grpc::ClientContext ctx;
+                               v1::Receipt receipt;
+                               const auto t1 = Clock::now();
+                               grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
+                               const auto t2 = Clock::now();
+                               if (!in_window(t2)) return;
+                               if (s.ok()) {
+                                 ++log.acked;
+                                 if (receipt.duplicate()) ++log.duplicates;
+                                 log.latency_us.push_back(MicrosSince(t1, t2));
+                                 log.tree_sizes.push_back(receipt.tree_size());
+                               } else {
+                                 log.latency_us.push_back(MicrosSince(t1, t2));
+                                 NoteError(log, s.error_code(), s.error_message());
+                               }
+                             });
     r.kind = "submit";
     for (size_t i = r.consumed; i < pool.size(); ++i) run.spare.push_back(std::move(pool[i]));
     if (r.rate > run.best_rate) {
@@ -733,28 +734,27 @@ void RunReferencePoints(Run& run) {
   for (const Ref& ref :
        {Ref{"floor_refused_before_verify", "refused before verify (gRPC + parse + key lookup)",
             &unknown_key, grpc::NOT_FOUND},
-        Ref{"floor_refused_after_verify", "refused after verify (gRPC + parse + verify)",
-            &bad_sig, grpc::INVALID_ARGUMENT}}) {
+        Ref{"floor_refused_after_verify", "refused after verify (gRPC + parse + verify)", &bad_sig,
+            grpc::INVALID_ARGUMENT}}) {
     auto& pool = *ref.pool;
     std::atomic<uint64_t> unexpected{0};
-    PointResult r = RunPoint(
-        run.target, f.floor_clients, f.clients_per_channel, f.warmup, f.floor_seconds,
-        pool.size(), true, *run.info_stub,
-        [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
-          grpc::ClientContext ctx;
-          v1::Receipt receipt;
-          const auto t1 = Clock::now();
-          grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
-          const auto t2 = Clock::now();
-          if (!in_window(t2)) return;
-          log.latency_us.push_back(MicrosSince(t1, t2));
-          if (s.error_code() == ref.expect) {
-            ++log.acked;  // "acked" = refused as expected
-          } else {
-            unexpected.fetch_add(1);
-            NoteError(log, s.error_code(), s.error_message());
-          }
-        });
+    PointResult r = RunPoint(run.target, f.floor_clients, f.clients_per_channel, f.warmup,
+                             f.floor_seconds, pool.size(), true, *run.info_stub,
+                             [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+                               grpc::ClientContext ctx;
+                               v1::Receipt receipt;
+                               const auto t1 = Clock::now();
+                               grpc::Status s = stub.Submit(Deadline(ctx), pool[i], &receipt);
+                               const auto t2 = Clock::now();
+                               if (!in_window(t2)) return;
+                               log.latency_us.push_back(MicrosSince(t1, t2));
+                               if (s.error_code() == ref.expect) {
+                                 ++log.acked;  // "acked" = refused as expected
+                               } else {
+                                 unexpected.fetch_add(1);
+                                 NoteError(log, s.error_code(), s.error_message());
+                               }
+                             });
     r.kind = ref.kind;
     std::cout << "  " << ref.label << ":\n";
     PrintPoint(r, "calls");
@@ -796,23 +796,22 @@ void RunBatchPoint(Run& run) {
   }
   records.clear();
   records.shrink_to_fit();
-  PointResult r = RunPoint(
-      run.target, f.batch_clients, f.clients_per_channel, f.warmup, f.batch_seconds,
-      batches.size(), false, *run.info_stub,
-      [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
-        grpc::ClientContext ctx;
-        v1::SubmitBatchResponse resp;
-        const auto t1 = Clock::now();
-        grpc::Status s = stub.SubmitBatch(Deadline(ctx), batches[i], &resp);
-        const auto t2 = Clock::now();
-        if (!in_window(t2)) return;
-        log.latency_us.push_back(MicrosSince(t1, t2));
-        if (!s.ok()) {
-          NoteError(log, s.error_code(), s.error_message());
-          return;
-        }
-        CountResults(resp.results(), log);
-      });
+  PointResult r = RunPoint(run.target, f.batch_clients, f.clients_per_channel, f.warmup,
+                           f.batch_seconds, batches.size(), false, *run.info_stub,
+                           [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+                             grpc::ClientContext ctx;
+                             v1::SubmitBatchResponse resp;
+                             const auto t1 = Clock::now();
+                             grpc::Status s = stub.SubmitBatch(Deadline(ctx), batches[i], &resp);
+                             const auto t2 = Clock::now();
+                             if (!in_window(t2)) return;
+                             log.latency_us.push_back(MicrosSince(t1, t2));
+                             if (!s.ok()) {
+                               NoteError(log, s.error_code(), s.error_message());
+                               return;
+                             }
+                             CountResults(resp.results(), log);
+                           });
   r.kind = "submit_batch";
   r.batch = static_cast<int>(batch);
   std::cout << "  (latency is per SubmitBatch call of " << batch << " records)\n";
@@ -831,33 +830,33 @@ void RunStreamPoint(Run& run) {
   const size_t nrec = run.PoolFor(f.batch_seconds, f.stream_clients * static_cast<int>(batch));
   auto records = run.Presign(nrec);
   const size_t calls = nrec / batch;
-  PointResult r = RunPoint(
-      run.target, f.stream_clients, f.clients_per_channel, f.warmup, f.batch_seconds, calls,
-      false, *run.info_stub,
-      [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
-        grpc::ClientContext ctx;
-        const auto t1 = Clock::now();
-        auto stream = stub.SubmitStream(Deadline(ctx));
-        std::thread writer([&] {
-          for (size_t k = 0; k < batch; ++k) {
-            if (!stream->Write(records[i * batch + k])) break;
-          }
-          stream->WritesDone();
-        });
-        std::vector<v1::SubmitResult> results;
-        results.reserve(batch);
-        for (v1::SubmitResult res; stream->Read(&res);) results.push_back(std::move(res));
-        writer.join();
-        grpc::Status s = stream->Finish();
-        const auto t2 = Clock::now();
-        if (!in_window(t2)) return;
-        log.latency_us.push_back(MicrosSince(t1, t2));
-        if (!s.ok()) {
-          NoteError(log, s.error_code(), s.error_message());
-          return;
-        }
-        CountResults(results, log);
-      });
+  PointResult r = RunPoint(run.target, f.stream_clients, f.clients_per_channel, f.warmup,
+                           f.batch_seconds, calls, false, *run.info_stub,
+                           [&](v1::Ledger::Stub& stub, size_t i, ClientLog& log, auto in_window) {
+                             grpc::ClientContext ctx;
+                             const auto t1 = Clock::now();
+                             auto stream = stub.SubmitStream(Deadline(ctx));
+                             std::thread writer([&] {
+                               for (size_t k = 0; k < batch; ++k) {
+                                 if (!stream->Write(records[i * batch + k])) break;
+                               }
+                               stream->WritesDone();
+                             });
+                             std::vector<v1::SubmitResult> results;
+                             results.reserve(batch);
+                             for (v1::SubmitResult res; stream->Read(&res);)
+                               results.push_back(std::move(res));
+                             writer.join();
+                             grpc::Status s = stream->Finish();
+                             const auto t2 = Clock::now();
+                             if (!in_window(t2)) return;
+                             log.latency_us.push_back(MicrosSince(t1, t2));
+                             if (!s.ok()) {
+                               NoteError(log, s.error_code(), s.error_message());
+                               return;
+                             }
+                             CountResults(results, log);
+                           });
   r.kind = "submit_stream";
   r.batch = static_cast<int>(batch);
   std::cout << "  (latency is per stream call of " << batch << " records)\n";
@@ -882,9 +881,10 @@ void MeasureLimitsAgain(Run& run) {
     run.out["limits"]["ed25519_verify_2threads_per_s_end"] = v2;
     run.out["limits_end_other_processes_cores"] = others;
     run.verify2 = std::max(run.lim.verify2, v2);
-    std::cout << absl::StrFormat("  verify2 used for the ratios: %.0f /s (the larger of start %.0f "
-                                 "and end %.0f)\n",
-                                 run.verify2, run.lim.verify2, v2);
+    std::cout << absl::StrFormat(
+        "  verify2 used for the ratios: %.0f /s (the larger of start %.0f "
+        "and end %.0f)\n",
+        run.verify2, run.lim.verify2, v2);
   }
   run.out["limits"]["verify2_used_for_ratios"] = run.verify2;
 }
@@ -892,34 +892,38 @@ void MeasureLimitsAgain(Run& run) {
 // The summary table, and the results as JSON (--json).
 void Report(Run& run) {
   const double verify2 = run.verify2;
-  std::cout << "\n== summary (verify2 = " << absl::StrFormat("%.0f", verify2)
-            << "/s; record " << run.factory->record_bytes() << " B; sync on; log "
-            << run.log_start << " -> " << run.log_end << " entries; nproc " << run.ncpu << ")\n";
+  std::cout << "\n== summary (verify2 = " << absl::StrFormat("%.0f", verify2) << "/s; record "
+            << run.factory->record_bytes() << " B; sync on; log " << run.log_start << " -> "
+            << run.log_end << " entries; nproc " << run.ncpu << ")\n";
   for (const auto& r : run.submit_results) {
-    std::cout << absl::StrFormat("  Submit      %4d clients: %8.0f acked/s  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
-                                 r.clients, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
-                                 static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2),
-                                 r.cpu.others_cores);
+    std::cout << absl::StrFormat(
+        "  Submit      %4d clients: %8.0f acked/s  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  "
+        "errors %llu  %s  (others %.2f cores)\n",
+        r.clients, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
+        static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2), r.cpu.others_cores);
   }
   for (const auto& r : run.floor_results) {
-    std::cout << absl::StrFormat("  %-28s %4d clients: %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  %s  (others %.2f cores)\n",
-                                 r.kind, r.clients, r.rate, r.latency.p50, r.latency.p99,
-                                 absl::StrFormat("calls/verify2 = %.3f", verify2 > 0 ? r.rate / verify2 : 0),
-                                 r.cpu.others_cores);
+    std::cout << absl::StrFormat(
+        "  %-28s %4d clients: %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  %s  (others %.2f cores)\n",
+        r.kind, r.clients, r.rate, r.latency.p50, r.latency.p99,
+        absl::StrFormat("calls/verify2 = %.3f", verify2 > 0 ? r.rate / verify2 : 0),
+        r.cpu.others_cores);
   }
   if (run.batch_result) {
     const auto& r = *run.batch_result;
-    std::cout << absl::StrFormat("  SubmitBatch %4d x %-4d:   %8.0f records/s  batch p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
-                                 r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
-                                 r.latency.p999, static_cast<unsigned long long>(r.errors),
-                                 Ratio(r.rate, verify2), r.cpu.others_cores);
+    std::cout << absl::StrFormat(
+        "  SubmitBatch %4d x %-4d:   %8.0f records/s  batch p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f "
+        "ms  errors %llu  %s  (others %.2f cores)\n",
+        r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
+        static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2), r.cpu.others_cores);
   }
   if (run.stream_result) {
     const auto& r = *run.stream_result;
-    std::cout << absl::StrFormat("  SubmitStream %3d x %-4d:   %8.0f records/s  call  p50 %7.2f ms  p99 %7.2f ms  p999 %7.2f ms  errors %llu  %s  (others %.2f cores)\n",
-                                 r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99,
-                                 r.latency.p999, static_cast<unsigned long long>(r.errors),
-                                 Ratio(r.rate, verify2), r.cpu.others_cores);
+    std::cout << absl::StrFormat(
+        "  SubmitStream %3d x %-4d:   %8.0f records/s  call  p50 %7.2f ms  p99 %7.2f ms  p999 "
+        "%7.2f ms  errors %llu  %s  (others %.2f cores)\n",
+        r.clients, r.batch, r.rate, r.latency.p50, r.latency.p99, r.latency.p999,
+        static_cast<unsigned long long>(r.errors), Ratio(r.rate, verify2), r.cpu.others_cores);
   }
   std::cout << "  loadavg at end " << LoadAvg() << "\n";
 
@@ -972,8 +976,9 @@ void CleanUp(Run& run) {
 int main(int argc, char** argv) {
   SetThreadName("append_bench");
   Run run;
-  CLI::App app{"append_bench: durable append throughput of touchstoned over gRPC, beside this "
-               "machine's Ed25519 and RocksDB limits measured in the same run"};
+  CLI::App app{
+      "append_bench: durable append throughput of touchstoned over gRPC, beside this "
+      "machine's Ed25519 and RocksDB limits measured in the same run"};
   AddFlags(app, run.f);
   CLI11_PARSE(app, argc, argv);
   if (run.f.batch_seconds < 0) run.f.batch_seconds = run.f.seconds;

@@ -10,20 +10,20 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "ledger/ledger.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/compact_range.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/hash.h"
 #include "ledger/log/keys.h"
-#include "ledger/ledger.h"
 #include "ledger/log/merkle.h"
-#include "ledger/store/node_cache.h"
 #include "ledger/log/note.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
 #include "ledger/provenance/rules.h"
-#include "ledger/scrub.h"
 #include "ledger/provenance/state_view.h"
+#include "ledger/scrub.h"
+#include "ledger/store/node_cache.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -65,7 +65,8 @@ BENCHMARK(BM_NodeHash);
 void BM_EncodeEntry(benchmark::State& state) {
   const auto [bytes, sig] = testing::Signed(Signer(), Record700(Signer(), "r1"), kDefaultOrigin);
   const Hash prev = Sha256("prev");
-  for (auto _ : state) benchmark::DoNotOptimize(EncodeEntry(12345, 1700000000000000, prev, bytes, sig));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(EncodeEntry(12345, 1700000000000000, prev, bytes, sig));
 }
 BENCHMARK(BM_EncodeEntry);
 
@@ -103,8 +104,8 @@ BENCHMARK(BM_Ed25519Verify);
 
 void BM_CheckpointSign(benchmark::State& state) {
   const NoteSigner signer = NoteSigner::Create("bench.example/log", Signer().key).value();
-  const Checkpoint cp{.origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"),
-                      .extensions = {}};
+  const Checkpoint cp{
+      .origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"), .extensions = {}};
   for (auto _ : state) benchmark::DoNotOptimize(signer.Sign(cp.ToText()));
 }
 BENCHMARK(BM_CheckpointSign);
@@ -112,8 +113,8 @@ BENCHMARK(BM_CheckpointSign);
 void BM_CheckpointVerify(benchmark::State& state) {
   const NoteSigner signer = NoteSigner::Create("bench.example/log", Signer().key).value();
   const NoteVerifier verifier = NoteVerifier::Parse(signer.VerifierKey()).value();
-  const Checkpoint cp{.origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"),
-                      .extensions = {}};
+  const Checkpoint cp{
+      .origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"), .extensions = {}};
   const std::string note = signer.Sign(cp.ToText()).value();
   for (auto _ : state) {
     if (!VerifyCheckpoint(note, verifier).ok()) state.SkipWithError("verify failed");
@@ -125,8 +126,8 @@ BENCHMARK(BM_CheckpointVerify);
 // the checkpoint note it is served with (no signature check).
 void BM_ParseCheckpointNote(benchmark::State& state) {
   const NoteSigner signer = NoteSigner::Create("bench.example/log", Signer().key).value();
-  const Checkpoint cp{.origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"),
-                      .extensions = {}};
+  const Checkpoint cp{
+      .origin = "bench.example/log", .size = 10'000'000, .root = Sha256("root"), .extensions = {}};
   const std::string note = signer.Sign(cp.ToText()).value();
   for (auto _ : state) benchmark::DoNotOptimize(ParseCheckpointNote(note));
 }
@@ -150,9 +151,8 @@ struct MemoryTree {
     root = range.Root();
   }
   NodeReader Reader() const {
-    return [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
-      return levels[level][index];
-    };
+    return
+        [this](int level, uint64_t index) -> absl::StatusOr<Hash> { return levels[level][index]; };
   }
   std::vector<std::vector<Hash>> levels;
   Hash root;
@@ -192,7 +192,8 @@ BENCHMARK(BM_VerifyInclusion);
 void BM_ConsistencyProofFromMemory(benchmark::State& state) {
   const MemoryTree& tree = Tree();
   const uint64_t size = tree.levels[0].size();
-  for (auto _ : state) benchmark::DoNotOptimize(ConsistencyProof(size / 2 + 1, size, tree.Reader()));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(ConsistencyProof(size / 2 + 1, size, tree.Reader()));
 }
 BENCHMARK(BM_ConsistencyProofFromMemory);
 
@@ -319,8 +320,8 @@ void BM_RulesLotCreated(benchmark::State& state) {
   };
   for (auto _ : state) {
     StateView view(&ledger.store(), &registry);
-    const RecordContext ctx{rec, Signer().key.public_key(), ledger.Size(),
-                            testing::NowMicros(), none};
+    const RecordContext ctx{rec, Signer().key.public_key(), ledger.Size(), testing::NowMicros(),
+                            none};
     if (!CheckAndApply(ctx, RuleOptions(), view).ok()) state.SkipWithError("refused");
     view.RollbackRecord();
   }
@@ -330,7 +331,8 @@ BENCHMARK(BM_RulesLotCreated);
 void BM_FindRecordIdMiss(benchmark::State& state) {
   const Store& store = Disk().ledger->store();
   uint64_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(store.FindRecordId("refiner", "new-" + std::to_string(i++)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(store.FindRecordId("refiner", "new-" + std::to_string(i++)));
 }
 BENCHMARK(BM_FindRecordIdMiss);
 
@@ -340,12 +342,12 @@ BENCHMARK(BM_FindRecordIdMiss);
 void BM_ScrubEntries(benchmark::State& state) {
   Ledger& ledger = *Disk().ledger;
   LedgerMetrics metrics;
-  ScrubPass pass(ScrubSource{.store = &ledger.store(),
-                             .size = [&ledger] { return ledger.Size(); },
-                             .key_handovers = [] { return std::vector<uint64_t>(); },
-                             .report = [&state](const Damage& d,
-                                                uint64_t) { state.SkipWithError(d.what.c_str()); },
-                             .metrics = &metrics});
+  ScrubPass pass(ScrubSource{
+      .store = &ledger.store(),
+      .size = [&ledger] { return ledger.Size(); },
+      .key_handovers = [] { return std::vector<uint64_t>(); },
+      .report = [&state](const Damage& d, uint64_t) { state.SkipWithError(d.what.c_str()); },
+      .metrics = &metrics});
   uint64_t entries = 0;
   for (auto _ : state) entries += pass.Step(256).value();
   state.SetItemsProcessed(static_cast<int64_t>(entries));

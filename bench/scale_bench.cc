@@ -202,8 +202,8 @@ uint64_t DirectFill(const std::string& dir, const std::string& origin,
     const uint64_t k = std::min(kChunk, count - done);
     std::vector<std::string> records(k);
     pool.ParallelFor(k, [&](size_t i) {
-      records[i] = SerializeRecord(Filler(fillers[(first + done + i) % fillers.size()],
-                                          first + done + i));
+      records[i] =
+          SerializeRecord(Filler(fillers[(first + done + i) % fillers.size()], first + done + i));
     });
     StoreBatch batch = (*store)->NewBatch();
     for (uint64_t i = 0; i < k; ++i) {
@@ -231,8 +231,8 @@ uint64_t DirectFill(const std::string& dir, const std::string& origin,
   }
   auto signer = NoteSigner::Create(origin, PrivateKey::LoadPemFile(dir + "/operator.pem").value());
   StoreBatch batch = (*store)->NewBatch();
-  batch.PutCheckpoint(
-      size, signer->Sign(Checkpoint{origin, size, tree.Root(), {}}.ToText()).value());
+  batch.PutCheckpoint(size,
+                      signer->Sign(Checkpoint{origin, size, tree.Root(), {}}.ToText()).value());
   if (absl::Status st = (*store)->Commit(batch); !st.ok()) Die(st.ToString());
   return bytes;
 }
@@ -299,8 +299,7 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
   std::cout << absl::StrFormat(
       "  append (SubmitBatch of %d, in-process, sync on): overall %.0f/s over %d appends, first "
       "2e4 entries %.0f/s, last 2e4 entries %.0f/s (last/first %.2f); build wall time %.0f s\n",
-      chunk, appended / submit_s, appended, early, late, late / early,
-      Secs(Clock::now() - build0));
+      chunk, appended / submit_s, appended, early, late, late / early, Secs(Clock::now() - build0));
   if (filled > 0) {
     std::cout << absl::StrFormat(
         "  (entries %d..%d written straight into storage in %.0f s: not appends, see the file "
@@ -309,7 +308,8 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
   }
   out["size"] = size;
   out["direct_filled"] = filled;
-  out["append_per_s"] = {{"overall", appended / submit_s}, {"first_2e4", early}, {"last_2e4", late}};
+  out["append_per_s"] = {
+      {"overall", appended / submit_s}, {"first_2e4", early}, {"last_2e4", late}};
 
   // ---- proofs in-process
   {
@@ -341,7 +341,8 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
   std::cout << absl::StrFormat(
       "  disk: %.1f MiB, %.0f B per entry; mean entry %.0f B; target <= 1.5 x entry + 64 B of "
       "tree hashes = %.0f B -> %s\n",
-      disk / 1048576.0, per_entry, mean_entry, allowance, per_entry <= allowance ? "met" : "MISSED");
+      disk / 1048576.0, per_entry, mean_entry, allowance,
+      per_entry <= allowance ? "met" : "MISSED");
   out["disk"] = {{"bytes", disk}, {"per_entry", per_entry}, {"mean_entry_bytes", mean_entry}};
 
   // ---- touchstoned: start to serving, RSS
@@ -383,8 +384,8 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
     grpc::ChannelArguments args;
     args.SetInt("touchstone.channel", c);  // one connection per client
     args.SetMaxReceiveMessageSize(64 << 20);
-    auto ch = grpc::CreateCustomChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials(),
-                                        args);
+    auto ch =
+        grpc::CreateCustomChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials(), args);
     stubs.push_back(v1::Provenance::NewStub(ch));
     lstubs.push_back(v1::Ledger::NewStub(ch));
   }
@@ -415,8 +416,10 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
         "p99 %.2f ms\n",
         bundle.entries_size(), bundle.ByteSizeLong(), clients, rate, lat.Pct(0.5) / 1000,
         lat.Pct(0.99) / 1000);
-    out["bundle"] = {{"entries", bundle.entries_size()}, {"bytes", bundle.ByteSizeLong()},
-                     {"per_s", rate}, {"p50_ms", lat.Pct(0.5) / 1000},
+    out["bundle"] = {{"entries", bundle.entries_size()},
+                     {"bytes", bundle.ByteSizeLong()},
+                     {"per_s", rate},
+                     {"p50_ms", lat.Pct(0.5) / 1000},
                      {"p99_ms", lat.Pct(0.99) / 1000}};
   }
   next_client = 0;
@@ -432,8 +435,8 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
     std::cout << absl::StrFormat(
         "  GetInclusionProof random leaf, %d clients: %.0f/s  p50 %.2f ms  p99 %.2f ms\n", clients,
         rate, lat.Pct(0.5) / 1000, lat.Pct(0.99) / 1000);
-    out["proof_grpc"] = {{"per_s", rate}, {"p50_ms", lat.Pct(0.5) / 1000},
-                         {"p99_ms", lat.Pct(0.99) / 1000}};
+    out["proof_grpc"] = {
+        {"per_s", rate}, {"p50_ms", lat.Pct(0.5) / 1000}, {"p99_ms", lat.Pct(0.99) / 1000}};
   }
   const uint64_t rss_hwm = StatusKb(pid, "VmHWM");
   std::cout << absl::StrFormat("  touchstoned peak RSS (VmHWM) after the load: %.1f MiB\n",
@@ -477,8 +480,9 @@ int main(int argc, char** argv) {
   size_t chunk = 1000;
   uint64_t direct_fill_above = 2'000'000;
   std::string touchstoned, json_path;
-  CLI::App app{"scale_bench: append rate, proofs, disk, RSS, start time and piece bundles as "
-               "the log grows"};
+  CLI::App app{
+      "scale_bench: append rate, proofs, disk, RSS, start time and piece bundles as "
+      "the log grows"};
   app.add_option("--sizes", sizes, "log sizes to build")->delimiter(',')->capture_default_str();
   app.add_option("--clients", clients, "concurrent gRPC clients")->capture_default_str();
   app.add_option("--seconds", seconds, "seconds per gRPC load point")->capture_default_str();

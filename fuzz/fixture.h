@@ -116,9 +116,7 @@ class FixtureLog {
     return r.ToText();
   }
   // The ring's bundle: every entry, proven against the cosigned checkpoint.
-  v1::PieceBundle Bundle() const {
-    return OrDie(log_.Bundle(kPieceId, CosignedNote()), "bundle");
-  }
+  v1::PieceBundle Bundle() const { return OrDie(log_.Bundle(kPieceId, CosignedNote()), "bundle"); }
   // Every entry as a tlog-tiles entry bundle (u16 length || entry, ...).
   std::string EntryBundle() const { return OrDie(EncodeEntryBundle(entries()), "entry bundle"); }
 
@@ -140,9 +138,9 @@ class FixtureLog {
     g.mutable_genesis()->set_origin(kOrigin);
     Participant(op, {v1::ROLE_OPERATOR}, g.mutable_genesis()->mutable_operator_());
     Append(op, g);
-    for (const auto& [who, role] : {std::pair{&certifier, v1::ROLE_CERTIFIER},
-                                    std::pair{&refiner, v1::ROLE_REFINER},
-                                    std::pair{&jeweler, v1::ROLE_JEWELER}}) {
+    for (const auto& [who, role] :
+         {std::pair{&certifier, v1::ROLE_CERTIFIER}, std::pair{&refiner, v1::ROLE_REFINER},
+          std::pair{&jeweler, v1::ROLE_JEWELER}}) {
       v1::Record r;
       Participant(*who, {role}, r.mutable_participant_registered());
       Append(op, r);

@@ -16,10 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::FixtureLog& log = fuzz::FixtureLog::Get();
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   // The witness listed twice, and its key under another name, still count once.
-  static const NoteVerifier alias = fuzz::OrDie(
-      ParseCosignatureVerifier(
-          FormatCosignatureVerifierKey("alias.example/witness", log.witness_verifier().key)),
-      "alias witness key");
+  static const NoteVerifier alias =
+      fuzz::OrDie(ParseCosignatureVerifier(FormatCosignatureVerifierKey(
+                      "alias.example/witness", log.witness_verifier().key)),
+                  "alias witness key");
   const std::vector<NoteVerifier> witnesses = {log.witness_verifier(), log.witness_verifier(),
                                                alias};
   absl::StatusOr<size_t> n = CountCosignatures(bytes, witnesses);

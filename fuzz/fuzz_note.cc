@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "absl/strings/ascii.h"
-
 #include "fuzz/fixture.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/log/note.h"

@@ -1,5 +1,6 @@
-// Fuzzes record decoding and the provenance rules (ledger/provenance/record.h, ledger/provenance/rules.h)
-// on a fresh in-memory state. The input is a tlog-tiles entry bundle (u16 length
+// Fuzzes record decoding and the provenance rules (ledger/provenance/record.h,
+// ledger/provenance/rules.h) on a fresh in-memory state. The input is a tlog-tiles entry bundle
+// (u16 length
 // || entry bytes, ...; the seeds are the fixture's log): each entry is decoded,
 // its record parsed, and the first genesis record and every record after it run
 // through the rules as one commit group (ApplyGenesis, CheckAndApply), with the
@@ -221,8 +222,8 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
                                           unsigned int seed) {
   std::string out;
   if (seed % 4 == 0 ||
-      !touchstone::MutateEntries(std::string_view(reinterpret_cast<const char*>(data), size),
-                                 seed, &out) ||
+      !touchstone::MutateEntries(std::string_view(reinterpret_cast<const char*>(data), size), seed,
+                                 &out) ||
       out.size() > max_size) {
     return LLVMFuzzerMutate(data, size, max_size);
   }

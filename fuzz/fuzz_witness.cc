@@ -21,8 +21,8 @@ namespace {
 
 const std::string& StatePath() {
   static const std::string* path = [] {
-    std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm"
-                                                           : std::filesystem::temp_directory_path();
+    std::string base =
+        std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
     std::string tmpl = base + "/touchstone-fuzz-witness-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) touchstone::fuzz::Fail("mkdtemp");
     static std::string dir = tmpl;
@@ -105,9 +105,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (cp.size > fuzz::kOldSize && req->old_size != fuzz::kOldSize) {
     fuzz::Fail("cosigned a larger checkpoint without a proof from the cosigned size");
   }
-  if (latest->size != cp.size || latest->root != cp.root) fuzz::Fail("Latest is not what it cosigned");
-  if (fuzz::OrDie(CountCosignatures(req->checkpoint_note + r.cosignature,
-                                    {log.witness_verifier()}),
+  if (latest->size != cp.size || latest->root != cp.root)
+    fuzz::Fail("Latest is not what it cosigned");
+  if (fuzz::OrDie(CountCosignatures(req->checkpoint_note + r.cosignature, {log.witness_verifier()}),
                   "count cosignatures") != 1) {
     fuzz::Fail("the witness's cosignature does not verify");
   }

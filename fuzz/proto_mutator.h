@@ -67,12 +67,24 @@ inline void ProtoMutator::CollectStrings(const google::protobuf::Message& m) {
 }
 
 inline int64_t ProtoMutator::Integer(int64_t current) {
-  static constexpr int64_t kInteresting[] = {
-      0, 1, -1, 2, 999, 1000, 1001, 1'000'000, 1'000'000'000'000, 1'000'000'000'001,
-      std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(),
-      std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(),
-      std::numeric_limits<int64_t>::max() - 1, std::numeric_limits<int64_t>::max() / 1000 + 1,
-      int64_t{1} << 62, 1'767'225'600'000'000 /* 2026 in micros */};
+  static constexpr int64_t kInteresting[] = {0,
+                                             1,
+                                             -1,
+                                             2,
+                                             999,
+                                             1000,
+                                             1001,
+                                             1'000'000,
+                                             1'000'000'000'000,
+                                             1'000'000'000'001,
+                                             std::numeric_limits<int32_t>::max(),
+                                             std::numeric_limits<int32_t>::min(),
+                                             std::numeric_limits<int64_t>::max(),
+                                             std::numeric_limits<int64_t>::min(),
+                                             std::numeric_limits<int64_t>::max() - 1,
+                                             std::numeric_limits<int64_t>::max() / 1000 + 1,
+                                             int64_t{1} << 62,
+                                             1'767'225'600'000'000 /* 2026 in micros */};
   switch (Next(6)) {
     case 0:
     case 1:

@@ -4,20 +4,20 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/provenance/canonical.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/compact_range.h"
 #include "ledger/log/entry_format.h"
-#include "ledger/provenance/key_handover.h"
 #include "ledger/log/note.h"
+#include "ledger/provenance/canonical.h"
+#include "ledger/provenance/key_handover.h"
 #include "ledger/provenance/rebuild.h"
-#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 namespace {
 
 // The log's first checkpoint key, as its genesis entry states it.
-absl::StatusOr<CheckpointKeys> GenesisKeys(const Store& store) {
+[[nodiscard]] absl::StatusOr<CheckpointKeys> GenesisKeys(const Store& store) {
   ASSIGN_OR_RETURN(std::string bytes, store.GetEntry(0));
   return CheckpointKeys::FromGenesisEntry(bytes);
 }
@@ -33,7 +33,8 @@ void CheckEncoding(uint64_t index, std::string_view entry, AuditReport& report) 
 
 }  // namespace
 
-absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& options) {
+[[nodiscard]] absl::StatusOr<AuditReport> AuditStore(const Store& store,
+                                                     const AuditOptions& options) {
   AuditReport report;
   ASSIGN_OR_RETURN(const uint64_t size, store.ReadTreeSize());
   if (size == 0) return absl::FailedPreconditionError("the log is empty");
@@ -104,9 +105,10 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
   return report;
 }
 
-absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view note,
-                                        const NoteVerifier& pinned, const AuditOptions& options,
-                                        MemoryState* rebuilt_out) {
+[[nodiscard]] absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view note,
+                                                      const NoteVerifier& pinned,
+                                                      const AuditOptions& options,
+                                                      MemoryState* rebuilt_out) {
   AuditReport report;
   ASSIGN_OR_RETURN(const Checkpoint claimed, ParseCheckpointNote(note));
   ASSIGN_OR_RETURN(CheckpointKeys keys, GenesisKeys(mirror));
@@ -137,8 +139,8 @@ absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view no
   }
   RETURN_IF_ERROR(keys.RequirePinned(pinned, claimed.size));
   if (tree.Root() != cp->root) {
-    return absl::DataLossError(absl::StrCat("the entries' root at size ", cp->size,
-                                            " is not the checkpoint's root"));
+    return absl::DataLossError(
+        absl::StrCat("the entries' root at size ", cp->size, " is not the checkpoint's root"));
   }
   report.checkpoints = 1;
   report.state_keys = rebuilt.values().size();

@@ -48,10 +48,11 @@ struct AuditReport {
 // Re-hashes every entry and checks its chain link, signature and rules
 // (RebuildState); recomputes the Merkle tree and compares every stored node and
 // every stored checkpoint (signature by the checkpoint key in force at its
-// size, following key handovers from the genesis key, and root) with it; and compares the rebuilt derived state with
-// the stored one. DATA_LOSS naming the first problem precisely (entry index,
+// size, following key handovers from the genesis key, and root) with it; and compares the rebuilt
+// derived state with the stored one. DATA_LOSS naming the first problem precisely (entry index,
 // tree node, checkpoint size or state key).
-absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& options);
+[[nodiscard]] absl::StatusOr<AuditReport> AuditStore(const Store& store,
+                                                     const AuditOptions& options);
 
 // Audits a mirror: a store holding only the entries [0, size) copied from a
 // server (e.g. with Ledger.GetEntries) or an export, against the checkpoint
@@ -64,9 +65,10 @@ absl::StatusOr<AuditReport> AuditStore(const Store& store, const AuditOptions& o
 // PERMISSION_DENIED for the note's signature or an unknown pinned key,
 // INVALID_ARGUMENT for a malformed note, DATA_LOSS otherwise as AuditStore.
 // If `rebuilt` is set, the state rebuilt at the checkpoint's size is moved there.
-absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view note,
-                                        const NoteVerifier& pinned, const AuditOptions& options,
-                                        MemoryState* rebuilt = nullptr);
+[[nodiscard]] absl::StatusOr<AuditReport> AuditMirror(const Store& mirror, std::string_view note,
+                                                      const NoteVerifier& pinned,
+                                                      const AuditOptions& options,
+                                                      MemoryState* rebuilt = nullptr);
 
 }  // namespace touchstone
 

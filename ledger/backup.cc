@@ -18,7 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status FsError(const std::error_code& ec, const char* what, const std::string& path) {
+[[nodiscard]] absl::Status FsError(const std::error_code& ec, const char* what,
+                                   const std::string& path) {
   const bool full = ec.value() == ENOSPC || ec.value() == EFBIG || ec.value() == EDQUOT;
   const std::string msg = absl::StrCat(what, " ", path, ": ", ec.message());
   return full ? absl::ResourceExhaustedError(msg) : absl::UnavailableError(msg);
@@ -36,8 +37,9 @@ struct RemoveOnExit {
 
 }  // namespace
 
-absl::StatusOr<BackupInfo> WriteBackup(const Store& store, const PrivateKey& operator_key,
-                                       const std::string& root, absl::Time now) {
+[[nodiscard]] absl::StatusOr<BackupInfo> WriteBackup(const Store& store,
+                                                     const PrivateKey& operator_key,
+                                                     const std::string& root, absl::Time now) {
   std::error_code ec;
   if (!fs::exists(root, ec)) {
     fs::create_directories(root, ec);
@@ -54,15 +56,15 @@ absl::StatusOr<BackupInfo> WriteBackup(const Store& store, const PrivateKey& ope
   RETURN_IF_ERROR(operator_key.SavePemFile(partial + "/operator.pem"));
   BackupInfo info;
   {
-    ASSIGN_OR_RETURN(std::unique_ptr<Store> copy,
-                     Store::Open({.path = partial + "/db", .create_if_missing = false,
-                                  .read_only = true}));
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<Store> copy,
+        Store::Open({.path = partial + "/db", .create_if_missing = false, .read_only = true}));
     ASSIGN_OR_RETURN(info.size, copy->ReadTreeSize());
     ASSIGN_OR_RETURN(info.checkpoint, copy->GetCheckpoint(info.size));
   }
-  info.path = absl::StrCat(root, "/backup-",
-                           absl::FormatTime("%Y%m%dT%H%M%E3SZ", now, absl::UTCTimeZone()),
-                           "-size-", info.size);
+  info.path =
+      absl::StrCat(root, "/backup-", absl::FormatTime("%Y%m%dT%H%M%E3SZ", now, absl::UTCTimeZone()),
+                   "-size-", info.size);
   fs::rename(partial, info.path, ec);
   if (ec) return FsError(ec, "cannot rename the backup to", info.path);
   cleanup.path.clear();
@@ -70,8 +72,8 @@ absl::StatusOr<BackupInfo> WriteBackup(const Store& store, const PrivateKey& ope
   return info;
 }
 
-absl::StatusOr<AuditReport> RestoreBackup(const std::string& backup_dir,
-                                          const std::string& data_dir) {
+[[nodiscard]] absl::StatusOr<AuditReport> RestoreBackup(const std::string& backup_dir,
+                                                        const std::string& data_dir) {
   std::error_code ec;
   if (fs::exists(data_dir, ec) && !(fs::is_directory(data_dir, ec) && fs::is_empty(data_dir, ec))) {
     return absl::AlreadyExistsError(
@@ -84,7 +86,8 @@ absl::StatusOr<AuditReport> RestoreBackup(const std::string& backup_dir,
   }
   if (absl::Status s = CheckKeyFileIsPrivate(key); !s.ok()) {
     if (absl::IsNotFound(s)) {
-      return absl::NotFoundError(absl::StrCat(backup_dir, " is not a backup: it has no operator.pem"));
+      return absl::NotFoundError(
+          absl::StrCat(backup_dir, " is not a backup: it has no operator.pem"));
     }
     return s;
   }
@@ -94,9 +97,9 @@ absl::StatusOr<AuditReport> RestoreBackup(const std::string& backup_dir,
                      Store::Open({.path = db, .create_if_missing = false, .read_only = true}));
     absl::StatusOr<AuditReport> audit = AuditStore(*store, AuditOptions());
     if (!audit.ok()) {
-      return absl::Status(audit.status().code(),
-                          absl::StrCat("the backup fails its audit; nothing restored: ",
-                                       audit.status().message()));
+      return absl::Status(
+          audit.status().code(),
+          absl::StrCat("the backup fails its audit; nothing restored: ", audit.status().message()));
     }
     report = *std::move(audit);
   }

@@ -28,16 +28,17 @@ struct BackupInfo {
 // directory appears only once complete. RESOURCE_EXHAUSTED / UNAVAILABLE if it
 // cannot be written (nothing is left behind); DATA_LOSS if the copy does not
 // hold a checkpoint at its size.
-absl::StatusOr<BackupInfo> WriteBackup(const Store& store, const PrivateKey& operator_key,
-                                       const std::string& root, absl::Time now);
+[[nodiscard]] absl::StatusOr<BackupInfo> WriteBackup(const Store& store,
+                                                     const PrivateKey& operator_key,
+                                                     const std::string& root, absl::Time now);
 
 // Restores the backup in `backup_dir` as the data directory `data_dir`, which
 // must not exist or be empty (ALREADY_EXISTS otherwise): audits the backup from
 // genesis first (AuditStore; its DATA_LOSS if it fails, and nothing is written),
 // then copies it. NOT_FOUND if the backup lacks db/ or operator.pem;
 // FAILED_PRECONDITION if its key file is readable by others. Returns the audit.
-absl::StatusOr<AuditReport> RestoreBackup(const std::string& backup_dir,
-                                          const std::string& data_dir);
+[[nodiscard]] absl::StatusOr<AuditReport> RestoreBackup(const std::string& backup_dir,
+                                                        const std::string& data_dir);
 
 }  // namespace touchstone
 

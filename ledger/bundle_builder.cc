@@ -7,15 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/log/checkpoint.h"
+#include "ledger/log/merkle.h"
 #include "ledger/provenance/key_handover.h"
 #include "ledger/provenance/log_policy.h"
-#include "ledger/log/merkle.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
 #include "ledger/provenance/state_view.h"
-#include "ledger/base/status_macros.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {
@@ -26,7 +26,7 @@ class GraphWalk {
  public:
   explicit GraphWalk(const BundleSource& source) : source_(source) {}
 
-  absl::Status AddPiece(const std::string& id) {
+  [[nodiscard]] absl::Status AddPiece(const std::string& id) {
     ASSIGN_OR_RETURN(v1::PieceState piece, ReadPiece(source_.State(), id));
     for (uint64_t i : piece.history()) AddIndex(i);
     for (const std::string& stone : piece.stone_lot_ids()) AddLot(stone);
@@ -39,8 +39,7 @@ class GraphWalk {
     }
     // Every entry that set the log's policy (ledger/provenance/log_policy.h): a verifier
     // needs each to know which signature form and time bound apply where.
-    ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> policy,
-                     ReadLogPolicyState(source_.State()));
+    ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> policy, ReadLogPolicyState(source_.State()));
     if (policy) {
       AddIndex(0);  // the genesis, which carries a new log's first policy
       for (uint64_t i : policy->changes()) AddIndex(i);
@@ -65,7 +64,7 @@ class GraphWalk {
   }
 
   // What a record brings into the graph.
-  absl::Status ExpandRecord(uint64_t index) {
+  [[nodiscard]] absl::Status ExpandRecord(uint64_t index) {
     ASSIGN_OR_RETURN(const std::string entry, source_.Entry(index));
     ASSIGN_OR_RETURN(v1::Record r, RecordOfEntry(index, entry));
     AddParticipant(r.signer());
@@ -103,7 +102,7 @@ class GraphWalk {
     return absl::OkStatus();
   }
 
-  absl::Status Run() {
+  [[nodiscard]] absl::Status Run() {
     while (!pending_.empty() || !lot_queue_.empty() || !cert_queue_.empty() ||
            !participant_queue_.empty()) {
       if (!lot_queue_.empty()) {
@@ -160,24 +159,25 @@ absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, std:
   ASSIGN_OR_RETURN(std::vector<Hash> proof, mirror_.InclusionProof(index, size));
   ASSIGN_OR_RETURN(const Checkpoint cp, ParseCheckpointNote(note));
   if (absl::Status s = VerifyInclusion(index, size, LeafHash(entry), proof, cp.root); !s.ok()) {
-    return absl::DataLossError(absl::StrCat("the mirror's inclusion proof of entry ", index,
-                                            " at tree size ", size,
-                                            " does not verify against the checkpoint: ",
-                                            s.message()));
+    return absl::DataLossError(
+        absl::StrCat("the mirror's inclusion proof of entry ", index, " at tree size ", size,
+                     " does not verify against the checkpoint: ", s.message()));
   }
   return proof;
 }
 
-absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
-                                                     const std::string& piece_id) {
+[[nodiscard]] absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
+                                                                   const std::string& piece_id) {
   GraphWalk walk(source);
   RETURN_IF_ERROR(walk.AddPiece(piece_id));
   return walk.indices();
 }
 
-absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
-                                                 const std::string& piece_id, uint64_t size,
-                                                 const std::string& note, size_t max_bytes) {
+[[nodiscard]] absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
+                                                               const std::string& piece_id,
+                                                               uint64_t size,
+                                                               const std::string& note,
+                                                               size_t max_bytes) {
   ASSIGN_OR_RETURN(const std::set<uint64_t> indices, PieceGraphIndices(source, piece_id));
   v1::PieceBundle bundle;
   bundle.set_format(kBundleFormat);
@@ -206,8 +206,9 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
   return bundle;
 }
 
-absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger, const std::string& piece_id,
-                                                 size_t max_bytes) {
+[[nodiscard]] absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
+                                                               const std::string& piece_id,
+                                                               size_t max_bytes) {
   const LedgerBundleSource source(ledger);
   ASSIGN_OR_RETURN(const std::set<uint64_t> indices, PieceGraphIndices(source, piece_id));
   // The checkpoint after the walk covers every record the walk saw, except one
@@ -222,8 +223,8 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger, const std
   return BuildPieceBundle(source, piece_id, size, note, max_bytes);
 }
 
-absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,
-                                 const BundleSource& source) {
+[[nodiscard]] absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,
+                                               const BundleSource& source) {
   ASSIGN_OR_RETURN(const std::set<uint64_t> graph, PieceGraphIndices(source, bundle.piece_id()));
   std::set<uint64_t> have;
   for (const v1::BundleEntry& e : bundle.entries()) have.insert(e.index());

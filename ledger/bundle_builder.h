@@ -33,13 +33,15 @@ class BundleSource {
   // The derived state (ledger/provenance/state_view.h keys) the graph walk reads.
   virtual const StateReader& State() const = 0;
   // The entry bytes at index; NOT_FOUND / OUT_OF_RANGE if absent.
-  virtual absl::StatusOr<std::string> Entry(uint64_t index) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::string> Entry(uint64_t index) const = 0;
   // Inclusion proof of `entry` (the bytes at `index`, as the bundle holds
   // them) in the tree of the checkpoint `note` (of `size` entries), verified
   // against that checkpoint's root before it is returned: DATA_LOSS if it does
   // not verify; OUT_OF_RANGE if impossible.
-  virtual absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry,
-                                                  uint64_t size, std::string_view note) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Hash>> Proof(uint64_t index,
+                                                                std::string_view entry,
+                                                                uint64_t size,
+                                                                std::string_view note) const = 0;
 };
 
 // A running ledger as a source: its committed state, and its proofs, each
@@ -48,9 +50,10 @@ class LedgerBundleSource : public BundleSource {
  public:
   explicit LedgerBundleSource(const Ledger& ledger) : ledger_(ledger) {}
   const StateReader& State() const override { return ledger_.store(); }
-  absl::StatusOr<std::string> Entry(uint64_t index) const override;
-  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry, uint64_t size,
-                                          std::string_view note) const override;
+  [[nodiscard]] absl::StatusOr<std::string> Entry(uint64_t index) const override;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry,
+                                                        uint64_t size,
+                                                        std::string_view note) const override;
 
  private:
   const Ledger& ledger_;
@@ -63,9 +66,10 @@ class MirrorBundleSource : public BundleSource {
   MirrorBundleSource(const LogMirror& mirror, const StateReader& state)
       : mirror_(mirror), state_(state) {}
   const StateReader& State() const override { return state_; }
-  absl::StatusOr<std::string> Entry(uint64_t index) const override;
-  absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry, uint64_t size,
-                                          std::string_view note) const override;
+  [[nodiscard]] absl::StatusOr<std::string> Entry(uint64_t index) const override;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry,
+                                                        uint64_t size,
+                                                        std::string_view note) const override;
 
  private:
   const LogMirror& mirror_;
@@ -74,8 +78,8 @@ class MirrorBundleSource : public BundleSource {
 
 // The log indices of the piece's provenance graph in `source`'s state.
 // NOT_FOUND if there is no such piece; DATA_LOSS if the state is inconsistent.
-absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
-                                                     const std::string& piece_id);
+[[nodiscard]] absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
+                                                                   const std::string& piece_id);
 
 // The bundle for `piece_id` against the checkpoint `note` of tree `size`:
 // records of the graph at indices below `size`, each with its proof (checked
@@ -83,16 +87,18 @@ absl::StatusOr<std::set<uint64_t>> PieceGraphIndices(const BundleSource& source,
 // `max_bytes` is not 0 and the serialized bundle would be bigger (the building
 // stops there). Otherwise errors as PieceGraphIndices, and the source's:
 // DATA_LOSS for a proof that does not verify.
-absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
-                                                 const std::string& piece_id, uint64_t size,
-                                                 const std::string& note, size_t max_bytes = 0);
+[[nodiscard]] absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
+                                                               const std::string& piece_id,
+                                                               uint64_t size,
+                                                               const std::string& note,
+                                                               size_t max_bytes = 0);
 
 // The bundle for `piece_id` against the ledger's latest checkpoint (or its
 // newest cosigned one when that covers the graph). Errors as PieceGraphIndices;
 // DATA_LOSS for a proof that fails its check (Ledger::InclusionProof).
-absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
-                                                 const std::string& piece_id,
-                                                 size_t max_bytes = 0);
+[[nodiscard]] absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
+                                                               const std::string& piece_id,
+                                                               size_t max_bytes = 0);
 
 // Checks that `bundle` holds every record of its piece's graph as of its
 // checkpoint, against `source`, whose state must be that of the first
@@ -100,8 +106,8 @@ absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const Ledger& ledger,
 // has verified the bundle (VerifyPieceBundle) and that the source's root at the
 // bundle's size is the bundle checkpoint's root. FAILED_PRECONDITION naming
 // the first omitted index and its record kind; errors as PieceGraphIndices.
-absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,
-                                 const BundleSource& source);
+[[nodiscard]] absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,
+                                               const BundleSource& source);
 
 }  // namespace touchstone
 

@@ -44,16 +44,16 @@
 #include "ledger/backup.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/compact_range.h"
-#include "ledger/store/damage.h"
 #include "ledger/log/hash.h"
-#include "ledger/provenance/limits.h"
-#include "ledger/metrics.h"
-#include "ledger/store/node_cache.h"
 #include "ledger/log/note.h"
+#include "ledger/metrics.h"
+#include "ledger/provenance/limits.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
 #include "ledger/provenance/rules.h"
 #include "ledger/scrub.h"
+#include "ledger/store/damage.h"
+#include "ledger/store/node_cache.h"
 #include "ledger/store/store.h"
 #include "ledger/worker_pool.h"
 #include "proto/state.pb.h"
@@ -175,7 +175,7 @@ class Ledger {
   // its file may be read by group or others, or the origin differs;
   // INVALID_ARGUMENT if max_backdate is not above zero; storage errors as
   // Store::Open; errors of appending the policy as Submit.
-  static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerOptions options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerOptions options);
   // Stops the sequencer after draining queued submissions.
   ~Ledger();
 
@@ -184,8 +184,8 @@ class Ledger {
   // after Shutdown(); DEADLINE_EXCEEDED if the deadline passes first: nothing
   // was queued if it had passed on entry, otherwise the record may still be
   // appended and resubmitting the same bytes returns its receipt.
-  absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
-                                 absl::Time deadline = absl::InfiniteFuture());
+  [[nodiscard]] absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
+                                               absl::Time deadline = absl::InfiniteFuture());
   // A submission started and not yet finished. Move-only.
   class Ticket {
    public:
@@ -206,12 +206,12 @@ class Ledger {
   // should be finished.
   Ticket Start(std::string record, std::string signature,
                absl::Time deadline = absl::InfiniteFuture());
-  absl::StatusOr<Receipt> Finish(Ticket& ticket,
-                                 absl::Time deadline = absl::InfiniteFuture()) const;
+  [[nodiscard]] absl::StatusOr<Receipt> Finish(Ticket& ticket,
+                                               absl::Time deadline = absl::InfiniteFuture()) const;
 
   // Appends many records; one result per record, in order, each as Submit's.
   // INVALID_ARGUMENT (for the call) if there are more than max_batch.
-  absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
+  [[nodiscard]] absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
       std::vector<std::pair<std::string, std::string>> records,
       absl::Time deadline = absl::InfiniteFuture());
 
@@ -226,8 +226,8 @@ class Ledger {
   // in force; NOT_FOUND / INVALID_ARGUMENT for a missing or unreadable file;
   // otherwise as Submit; UNAVAILABLE if the key file cannot be replaced (the
   // handover is in the log then: restart, and Open completes it).
-  absl::StatusOr<Receipt> RotateOperatorKey(const std::string& new_key_path,
-                                            const std::string& reason);
+  [[nodiscard]] absl::StatusOr<Receipt> RotateOperatorKey(const std::string& new_key_path,
+                                                          const std::string& reason);
 
   // Refuses new submissions, completes those queued, and stops the sequencer.
   void Shutdown();
@@ -240,10 +240,11 @@ class Ledger {
   NoteVerifier verifier() const;
 
   // Entry bytes at index; OUT_OF_RANGE if index >= Size().
-  absl::StatusOr<std::string> GetEntry(uint64_t index) const;
+  [[nodiscard]] absl::StatusOr<std::string> GetEntry(uint64_t index) const;
   // Calls fn for each entry in [start, end); OUT_OF_RANGE if end > Size() or start > end.
-  absl::Status ScanEntries(uint64_t start, uint64_t end,
-                           const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  [[nodiscard]] absl::Status ScanEntries(
+      uint64_t start, uint64_t end,
+      const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The latest checkpoint note and its size.
   std::pair<uint64_t, std::string> LatestCheckpoint() const;
   // The newest checkpoint witnesses have cosigned (with their cosignature lines),
@@ -253,10 +254,10 @@ class Ledger {
   // lines) in place of the plain note at that size, durably, and makes it the
   // latest cosigned checkpoint if it is newer. FAILED_PRECONDITION unless it
   // extends the stored note at that size; storage errors as Store::Commit.
-  absl::Status PublishCosigned(uint64_t size, const std::string& cosigned);
+  [[nodiscard]] absl::Status PublishCosigned(uint64_t size, const std::string& cosigned);
   // The checkpoint issued at `size`; NOT_FOUND if none was issued at that size,
   // OUT_OF_RANGE if size > Size().
-  absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
   // Inclusion proof of the entry at `index`, whose leaf hash is `leaf_hash`
   // (that of the entry bytes served with it), in the tree of `checkpoint`: a
   // checkpoint note of this log (LatestCheckpoint, LatestCosigned,
@@ -266,99 +267,100 @@ class Ledger {
   // index >= its size or its size > Size(); DATA_LOSS if the proof cannot be
   // made or does not verify, naming the damaged stored value (counted in
   // metrics(), reported to options().on_damage); UNAVAILABLE from storage.
-  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, const Hash& leaf_hash,
-                                                   std::string_view checkpoint) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
+                                                                 const Hash& leaf_hash,
+                                                                 std::string_view checkpoint) const;
   // The same for the entry stored at `index` (its leaf hash is computed from
   // the stored bytes, which GetEntry serves).
-  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
-                                                   std::string_view checkpoint) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
+                                                                 std::string_view checkpoint) const;
   // The index of the entry with this leaf hash; NOT_FOUND if none.
-  absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
+  [[nodiscard]] absl::StatusOr<uint64_t> FindLeaf(const Hash& leaf_hash) const;
   // Consistency proof from old_size to the tree of `checkpoint` (as for
   // InclusionProof), verified before it is returned from the root of the
   // checkpoint issued at old_size (for a size none was issued at, the stored
   // tree's root there) to the checkpoint's root. Errors: INVALID_ARGUMENT
   // unless 0 < old_size <= the checkpoint's size, or if `checkpoint` is not a
   // checkpoint note; otherwise as InclusionProof.
-  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size,
-                                                     std::string_view checkpoint) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> ConsistencyProof(
+      uint64_t old_size, std::string_view checkpoint) const;
 
   // Writes a consistent backup of the log and the operator key into a new
   // directory under `root` while appends continue (ledger/backup.h). Errors as
   // WriteBackup.
-  absl::StatusOr<BackupInfo> Backup(const std::string& root) const;
+  [[nodiscard]] absl::StatusOr<BackupInfo> Backup(const std::string& root) const;
 
   const Store& store() const { return *store_; }
   // What the ledger has done and found since it opened (ledger/metrics.h).
   const LedgerMetrics& metrics() const { return metrics_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
-  absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
+  [[nodiscard]] absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
   // The committed state value at a state key (ledger/store/storage_map.h), if any.
-  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const {
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const {
     return store_->GetState(key);
   }
   // Typed lookups of committed derived state (ledger/provenance/state_view.h):
   // the object with that id, NOT_FOUND "no <kind> '<id>'" (kind: participant,
   // lot, certificate, piece) if there is none, DATA_LOSS if its stored value
   // does not parse, UNAVAILABLE / DATA_LOSS from storage.
-  absl::StatusOr<v1::ParticipantState> GetParticipant(std::string_view id) const;
-  absl::StatusOr<v1::LotState> GetLot(std::string_view id) const;
-  absl::StatusOr<v1::CertificateState> GetCertificate(std::string_view id) const;
-  absl::StatusOr<v1::PieceState> GetPiece(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<v1::ParticipantState> GetParticipant(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<v1::LotState> GetLot(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<v1::CertificateState> GetCertificate(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<v1::PieceState> GetPiece(std::string_view id) const;
   // Whether a piece with that id is recorded (its state is not parsed);
   // storage errors.
-  absl::StatusOr<bool> HasPiece(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<bool> HasPiece(std::string_view id) const;
 
  private:
   struct Prepared;
 
   Ledger(LedgerOptions options, std::unique_ptr<Store> store, NoteSigner signer,
          NoteVerifier verifier);
-  absl::Status Initialize();
+  [[nodiscard]] absl::Status Initialize();
   // Reads the size, frontier, last leaf hash and latest checkpoint from the
   // store and makes them the head. DATA_LOSS if they disagree.
   // REQUIRES: on the sequencer thread, or before it starts.
-  absl::Status LoadHead();
+  [[nodiscard]] absl::Status LoadHead();
   // OK if the store can be written. After a failed write, reopens it (at most
   // once per storage_retry_interval) and reloads the head from what is durable;
   // until that works, the reason, as the status refused appends get.
   // REQUIRES: on the sequencer thread.
-  absl::Status EnsureWritable();
-  absl::Status CreateGenesis(const PrivateKey& operator_key);
+  [[nodiscard]] absl::Status EnsureWritable();
+  [[nodiscard]] absl::Status CreateGenesis(const PrivateKey& operator_key);
   // The LogPolicy the options ask for (record signature version 2).
   v1::LogPolicy WantedPolicy() const;
   // Reads the log's policy from the store into policy_ and signature_version_.
   // REQUIRES: on the sequencer thread, or before it starts.
-  absl::Status LoadPolicy();
+  [[nodiscard]] absl::Status LoadPolicy();
   // Appends `policy` as a LogPolicy entry signed with the checkpoint key in
   // force, and waits for it. Errors as Submit.
-  absl::Status AppendPolicy(const v1::LogPolicy& policy);
+  [[nodiscard]] absl::Status AppendPolicy(const v1::LogPolicy& policy);
   // Re-hashes the newest entries and checks them against the tree and the chain.
-  absl::Status VerifyTail(uint64_t size) const;
+  [[nodiscard]] absl::Status VerifyTail(uint64_t size) const;
 
   // Parses and verifies on the caller's thread (the signature in the form of
   // the log's policy in force: ledger/provenance/record.h). Key handovers and log policies
   // are refused unless `internal` (RotateOperatorKey, AppendPolicy).
-  absl::StatusOr<Prepared> Prepare(std::string record, std::string signature,
-                                   bool internal = false) const;
+  [[nodiscard]] absl::StatusOr<Prepared> Prepare(std::string record, std::string signature,
+                                                 bool internal = false) const;
   // Queues prepared submissions; returns their pending handles. `started`
   // submissions were counted in preparing_ by Start and are uncounted here.
-  std::vector<std::shared_ptr<Pending>> Enqueue(std::vector<Prepared> prepared,
-                                                int started = 0);
+  std::vector<std::shared_ptr<Pending>> Enqueue(std::vector<Prepared> prepared, int started = 0);
   // Waits (until `deadline`) for a pending submission and builds its receipt.
-  absl::StatusOr<Receipt> Await(Pending& pending, absl::Time deadline) const;
+  [[nodiscard]] absl::StatusOr<Receipt> Await(Pending& pending, absl::Time deadline) const;
 
   // Reads `note` (a checkpoint this log issued) for serving a proof with it.
   // INVALID_ARGUMENT if it is not a checkpoint note, OUT_OF_RANGE beyond Size().
-  absl::StatusOr<Checkpoint> ServedCheckpoint(std::string_view note) const;
+  [[nodiscard]] absl::StatusOr<Checkpoint> ServedCheckpoint(std::string_view note) const;
   // The inclusion proof of leaf_hash at index in the tree of `size` with
   // `root`, checked (InclusionProof's errors).
-  absl::StatusOr<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size,
-                                                   const Hash& leaf_hash, const Hash& root) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size,
+                                                                 const Hash& leaf_hash,
+                                                                 const Hash& root) const;
   // Counts and reports a refused proof; returns DATA_LOSS with `message`.
   // `source` is "inclusion_proof" or "consistency_proof".
-  absl::Status RefuseProof(const std::string& source, Damage damage, uint64_t tree_size,
-                           std::string message) const;
+  [[nodiscard]] absl::Status RefuseProof(const std::string& source, Damage damage,
+                                         uint64_t tree_size, std::string message) const;
   // Hands a finding to options_.on_damage, if set.
   void ReportDamage(const std::string& source, Damage damage, uint64_t tree_size,
                     std::string message) const;
@@ -388,11 +390,11 @@ class Ledger {
   bool SettleRepeatInLog(Pending& p);
   // Checks p's record against the rules as entry `index`, and keeps its state
   // changes and any policy it carries in the group. The refusal otherwise.
-  absl::Status ApplyRules(Group& g, Pending& p, uint64_t index);
+  [[nodiscard]] absl::Status ApplyRules(Group& g, Pending& p, uint64_t index);
   // Seals and writes the group's batch (synced); on success publishes it as
   // the new head, else restores the head and fails the appended submissions.
   // OK or the reason nothing was appended.
-  absl::Status WriteGroup(Group& g);
+  [[nodiscard]] absl::Status WriteGroup(Group& g);
   // Completes every submission with its outcome and the latest checkpoint.
   void CompleteGroup(std::vector<std::shared_ptr<Pending>>& group, const absl::Status& commit,
                      size_t appended, absl::Time started);
@@ -409,9 +411,11 @@ class Ledger {
   // of tree_ with `signer` (adding a signature line by `also`, the new key of
   // a handover in this batch, if set) and stages it. Returns the note, or the
   // error of signing (nothing is written then).
-  absl::StatusOr<std::string> SealCheckpoint(StoreBatch& batch, const std::vector<NewNode>& nodes,
-                                             const StateView& state, const NoteSigner& signer,
-                                             const NoteSigner* also) const;
+  [[nodiscard]] absl::StatusOr<std::string> SealCheckpoint(StoreBatch& batch,
+                                                           const std::vector<NewNode>& nodes,
+                                                           const StateView& state,
+                                                           const NoteSigner& signer,
+                                                           const NoteSigner* also) const;
   // After a sealed batch is durable: publishes its participants and nodes to
   // the caches, makes `policy` the log's policy and (tree_.size(), note) the
   // head; with `rotate_to`, records the `handovers` and makes it the key.

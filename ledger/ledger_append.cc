@@ -99,7 +99,7 @@ absl::StatusOr<Receipt> Ledger::Await(Pending& p, absl::Time deadline) const {
 
 namespace {
 
-absl::Status PastDeadline(absl::Time deadline) {
+[[nodiscard]] absl::Status PastDeadline(absl::Time deadline) {
   if (absl::Now() < deadline) return absl::OkStatus();
   return absl::DeadlineExceededError(
       "the call's deadline passed before the submission was queued; nothing was appended");
@@ -203,14 +203,13 @@ void Ledger::SequencerLoop() {
       if (options_.group_linger > absl::ZeroDuration() && preparing_ > 0 && !stopping_ &&
           queue_.size() < options_.max_group) {
         // More single submissions are on their way: let them join this group.
-        queue_mu_.AwaitWithTimeout(
-            absl::Condition(
-                +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->queue_mu_) {
-                  return l->preparing_ == 0 || l->stopping_ ||
-                         l->queue_.size() >= l->options_.max_group;
-                },
-                this),
-            options_.group_linger);
+        queue_mu_.AwaitWithTimeout(absl::Condition(
+                                       +[](Ledger* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->queue_mu_) {
+                                         return l->preparing_ == 0 || l->stopping_ ||
+                                                l->queue_.size() >= l->options_.max_group;
+                                       },
+                                       this),
+                                   options_.group_linger);
       }
       const size_t n = std::min(queue_.size(), options_.max_group);
       group.assign(queue_.begin(), queue_.begin() + n);

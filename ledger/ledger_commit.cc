@@ -115,9 +115,9 @@ bool Ledger::SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key
   if (it->second->in.record_bytes == p.in.record_bytes) {
     g.retries.emplace_back(&p, it->second);
   } else {
-    p.status = absl::AlreadyExistsError(absl::StrCat("record id '", p.in.record.record_id(),
-                                                     "' of '", p.in.record.signer(),
-                                                     "' is already used"));
+    p.status =
+        absl::AlreadyExistsError(absl::StrCat("record id '", p.in.record.record_id(), "' of '",
+                                              p.in.record.signer(), "' is already used"));
   }
   return true;
 }
@@ -142,9 +142,9 @@ bool Ledger::SettleRepeatInLog(Pending& p) {
     p.index = index;
     p.leaf_hash = LeafHash(*entry);
   } else {
-    p.status = absl::AlreadyExistsError(
-        absl::StrCat("record id '", rec.record_id(), "' of '", rec.signer(),
-                     "' is already used by entry ", index, " with other bytes"));
+    p.status = absl::AlreadyExistsError(absl::StrCat("record id '", rec.record_id(), "' of '",
+                                                     rec.signer(), "' is already used by entry ",
+                                                     index, " with other bytes"));
   }
   return true;
 }
@@ -194,8 +194,8 @@ absl::Status Ledger::WriteGroup(Group& g) {
   return absl::OkStatus();
 }
 
-void Ledger::CompleteGroup(std::vector<std::shared_ptr<Pending>>& group,
-                           const absl::Status& commit, size_t appended, absl::Time started) {
+void Ledger::CompleteGroup(std::vector<std::shared_ptr<Pending>>& group, const absl::Status& commit,
+                           size_t appended, absl::Time started) {
   const auto [size, latest] = LatestCheckpoint();
   // Read back from the note every receipt carries: what its proof is checked against.
   const absl::StatusOr<Checkpoint> latest_cp = ParseCheckpointNote(latest);
@@ -216,7 +216,8 @@ Hash Ledger::AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t
                          const v1::Record& record, std::string_view record_bytes,
                          std::string_view signature) {
   const uint64_t index = tree_.size();
-  const std::string entry = EncodeEntry(index, recorded_at, last_leaf_hash_, record_bytes, signature);
+  const std::string entry =
+      EncodeEntry(index, recorded_at, last_leaf_hash_, record_bytes, signature);
   const Hash leaf = LeafHash(entry);
   batch.PutEntry(index, entry);
   batch.PutLeafIndex(leaf, index);
@@ -228,8 +229,7 @@ Hash Ledger::AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t
 
 absl::StatusOr<std::string> Ledger::SealCheckpoint(StoreBatch& batch,
                                                    const std::vector<NewNode>& nodes,
-                                                   const StateView& state,
-                                                   const NoteSigner& signer,
+                                                   const StateView& state, const NoteSigner& signer,
                                                    const NoteSigner* also) const {
   for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
   for (const auto& [key, value] : state.changes()) batch.PutState(key, value);

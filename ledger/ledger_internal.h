@@ -52,18 +52,18 @@ namespace ledger_internal {
 
 // The status of appends refused because the storage cannot be written: the
 // cause's code, with a message saying nothing was appended and what to do.
-absl::Status NotAppended(const absl::Status& cause);
+[[nodiscard]] absl::Status NotAppended(const absl::Status& cause);
 
 // Renames `from` over `to` and syncs the directory: the new key is in place or
 // not. UNAVAILABLE if the rename fails.
-absl::Status InstallKeyFile(const std::string& from, const std::string& to);
+[[nodiscard]] absl::Status InstallKeyFile(const std::string& from, const std::string& to);
 
 // The operator key a log with checkpoint key state `ck` must be opened with:
 // `loaded` if it is the key in force; else the staged key (<path>.next) of a
 // rotation that committed before its key file was replaced (installed now).
 // FAILED_PRECONDITION naming both keys otherwise.
-absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck, PrivateKey loaded,
-                                      const std::string& path);
+[[nodiscard]] absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck,
+                                                    PrivateKey loaded, const std::string& path);
 
 }  // namespace ledger_internal
 }  // namespace touchstone

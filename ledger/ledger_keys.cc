@@ -16,7 +16,7 @@
 namespace touchstone {
 namespace ledger_internal {
 
-absl::Status InstallKeyFile(const std::string& from, const std::string& to) {
+[[nodiscard]] absl::Status InstallKeyFile(const std::string& from, const std::string& to) {
   std::error_code ec;
   std::filesystem::rename(from, to, ec);
   if (ec) {
@@ -27,8 +27,8 @@ absl::Status InstallKeyFile(const std::string& from, const std::string& to) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck, PrivateKey loaded,
-                                      const std::string& path) {
+[[nodiscard]] absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck,
+                                                    PrivateKey loaded, const std::string& path) {
   const std::string staged = path + ".next";
   std::error_code ec;
   if (loaded.public_key().raw() == ck.ed25519()) {
@@ -47,9 +47,9 @@ absl::StatusOr<PrivateKey> KeyInForce(const v1::CheckpointKeyState& ck, PrivateK
   return absl::FailedPreconditionError(absl::StrCat(
       "the operator key in ", path, " (", loaded.public_key().Fingerprint(),
       ") does not sign this log's checkpoints: its checkpoint key is ", in_force.Fingerprint(),
-      ck.handovers().empty() ? ""
-                             : absl::StrCat(" since the handover at entry ",
-                                            ck.handovers(ck.handovers_size() - 1)),
+      ck.handovers().empty()
+          ? ""
+          : absl::StrCat(" since the handover at entry ", ck.handovers(ck.handovers_size() - 1)),
       "; put that key's PEM file there"));
 }
 
@@ -91,7 +91,8 @@ absl::StatusOr<Receipt> Ledger::RotateOperatorKey(const std::string& new_key_pat
   record.set_signer(ck->operator_id());
   record.set_key_id(current->key().public_key().Fingerprint());
   record.set_event_time_micros(options_.now_micros());
-  record.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(next_key.public_key().raw());
+  record.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(
+      next_key.public_key().raw());
   record.mutable_operator_key_rotated()->set_reason(reason);
   std::string bytes = SerializeRecord(record);
   std::string signature = SignRecord(current->key(), origin_, bytes);

@@ -43,7 +43,8 @@ namespace {
 // A log written before checkpoint key rotation existed has no CheckpointKeyState
 // and cannot have a handover: its state is the one its genesis entry gives
 // (ApplyGenesis), stored now so that the state stays what a rebuild produces.
-absl::StatusOr<std::optional<v1::CheckpointKeyState>> AddCheckpointKeyState(Store& store) {
+[[nodiscard]] absl::StatusOr<std::optional<v1::CheckpointKeyState>> AddCheckpointKeyState(
+    Store& store) {
   ASSIGN_OR_RETURN(std::string entry, store.GetEntry(0));
   ASSIGN_OR_RETURN(v1::Record genesis, RecordOfEntry(0, entry));
   absl::StatusOr<NoteVerifier> key = GenesisCheckpointKey(genesis);
@@ -61,7 +62,7 @@ absl::StatusOr<std::optional<v1::CheckpointKeyState>> AddCheckpointKeyState(Stor
 
 namespace ledger_internal {
 
-absl::Status NotAppended(const absl::Status& cause) {
+[[nodiscard]] absl::Status NotAppended(const absl::Status& cause) {
   const bool full = cause.code() == absl::StatusCode::kResourceExhausted;
   return absl::Status(
       cause.code(),
@@ -92,7 +93,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     return absl::UnavailableError(
         absl::StrCat("cannot create data directory ", options.data_dir, ": ", ec.message()));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({.path = options.data_dir + "/db", .min_free_bytes = options.min_free_bytes}));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Store> store,
+      Store::Open({.path = options.data_dir + "/db", .min_free_bytes = options.min_free_bytes}));
   ASSIGN_OR_RETURN(const uint64_t size, store->ReadTreeSize());
 
   std::string origin;
@@ -127,8 +130,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     if (!ck) {
       ASSIGN_OR_RETURN(ck, AddCheckpointKeyState(*store));
     }
-    ASSIGN_OR_RETURN(key, ledger_internal::KeyInForce(*ck, *std::move(key),
-                                                      options.operator_key_path));
+    ASSIGN_OR_RETURN(key,
+                     ledger_internal::KeyInForce(*ck, *std::move(key), options.operator_key_path));
     key_handovers.assign(ck->handovers().begin(), ck->handovers().end());
   }
   ASSIGN_OR_RETURN(NoteSigner signer, NoteSigner::Create(origin, *key));
@@ -178,10 +181,9 @@ absl::Status Ledger::Initialize() {
                      " is not an active key of this log's operator '", op_id, "'"));
   }
   RETURN_IF_ERROR(LoadHead());
-  ASSIGN_OR_RETURN(std::optional<std::string> cosigned_size,
-                   store_->GetMeta(kCosignedSizeMetaKey));
-  if (const std::optional<uint64_t> s = cosigned_size ? DecodeU64Value(*cosigned_size)
-                                                      : std::nullopt) {
+  ASSIGN_OR_RETURN(std::optional<std::string> cosigned_size, store_->GetMeta(kCosignedSizeMetaKey));
+  if (const std::optional<uint64_t> s =
+          cosigned_size ? DecodeU64Value(*cosigned_size) : std::nullopt) {
     ASSIGN_OR_RETURN(std::string cosigned, store_->GetCheckpoint(*s));
     absl::MutexLock lock(&head_mu_);
     cosigned_ = std::make_pair(*s, std::move(cosigned));
@@ -193,13 +195,13 @@ absl::Status Ledger::LoadHead() {
   ASSIGN_OR_RETURN(const uint64_t size, store_->ReadTreeSize());
   if (size == 0) return absl::DataLossError("the log has no entries");
   // The frontier is read from storage and kept in the cache: every receipt needs it.
-  ASSIGN_OR_RETURN(CompactRange tree,
-                   CompactRange::FromNodes(
-                       size, [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
-                         ASSIGN_OR_RETURN(Hash h, store_->GetNode(level, index));
-                         node_cache_.Put(level, index, h);
-                         return h;
-                       }));
+  ASSIGN_OR_RETURN(
+      CompactRange tree,
+      CompactRange::FromNodes(size, [this](int level, uint64_t index) -> absl::StatusOr<Hash> {
+        ASSIGN_OR_RETURN(Hash h, store_->GetNode(level, index));
+        node_cache_.Put(level, index, h);
+        return h;
+      }));
   ASSIGN_OR_RETURN(const Hash last_leaf, store_->GetNode(0, size - 1));
   ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(size));
   ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(note, verifier()));
@@ -250,23 +252,23 @@ absl::Status Ledger::VerifyTail(uint64_t size) const {
     ASSIGN_OR_RETURN(prev, store_->GetNode(0, start - 1));
   }
   constexpr absl::string_view kRefusal = "refusing to extend a damaged log: ";
-  absl::Status scanned = store_->ScanEntries(start, size, [&](uint64_t i, std::string_view bytes)
-                                                              -> absl::Status {
-    auto bad = [&](absl::string_view what) {
-      return absl::DataLossError(absl::StrCat(kRefusal, "entry ", i, " ", what));
-    };
-    const Hash leaf = LeafHash(bytes);
-    absl::StatusOr<Hash> stored = store_->GetNode(0, i);
-    if (!stored.ok() || *stored != leaf) return bad("does not match its leaf hash in the tree");
-    absl::StatusOr<EntryView> e = DecodeEntry(bytes);
-    if (!e.ok()) return bad(e.status().message());
-    // Entry `start`'s predecessor is unknown when the check starts at entry 0.
-    if (absl::Status link = CheckEntryLink(*e, i, prev ? &*prev : nullptr); !link.ok()) {
-      return absl::DataLossError(absl::StrCat(kRefusal, "entry ", i, link.message()));
-    }
-    prev = leaf;
-    return absl::OkStatus();
-  });
+  absl::Status scanned =
+      store_->ScanEntries(start, size, [&](uint64_t i, std::string_view bytes) -> absl::Status {
+        auto bad = [&](absl::string_view what) {
+          return absl::DataLossError(absl::StrCat(kRefusal, "entry ", i, " ", what));
+        };
+        const Hash leaf = LeafHash(bytes);
+        absl::StatusOr<Hash> stored = store_->GetNode(0, i);
+        if (!stored.ok() || *stored != leaf) return bad("does not match its leaf hash in the tree");
+        absl::StatusOr<EntryView> e = DecodeEntry(bytes);
+        if (!e.ok()) return bad(e.status().message());
+        // Entry `start`'s predecessor is unknown when the check starts at entry 0.
+        if (absl::Status link = CheckEntryLink(*e, i, prev ? &*prev : nullptr); !link.ok()) {
+          return absl::DataLossError(absl::StrCat(kRefusal, "entry ", i, link.message()));
+        }
+        prev = leaf;
+        return absl::OkStatus();
+      });
   // A missing entry or an unreadable (checksum-failing) block is refused the same way.
   if (!scanned.ok() && !absl::StartsWith(scanned.message(), kRefusal)) {
     return absl::Status(scanned.code(), absl::StrCat(kRefusal, scanned.message()));

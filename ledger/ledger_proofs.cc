@@ -6,11 +6,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/log/checkpoint.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/ledger.h"
+#include "ledger/log/checkpoint.h"
 #include "ledger/log/merkle.h"
 #include "ledger/store/proof_check.h"
-#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 namespace {

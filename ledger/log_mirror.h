@@ -27,25 +27,26 @@ class LogMirror {
  public:
   // An empty mirror in a new directory under the system temp dir, removed by
   // the destructor. UNAVAILABLE if the directory or store cannot be made.
-  static absl::StatusOr<std::unique_ptr<LogMirror>> Create();
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<LogMirror>> Create();
   ~LogMirror();
   LogMirror(const LogMirror&) = delete;
   LogMirror& operator=(const LogMirror&) = delete;
 
   // Appends the next entry (its index is size() before the call) and the tree
   // nodes it completes. Buffered; storage errors as Store::Commit.
-  absl::Status Append(std::string_view entry);
+  [[nodiscard]] absl::Status Append(std::string_view entry);
   // Writes what Append buffered. Storage errors as Store::Commit.
-  absl::Status Flush();
+  [[nodiscard]] absl::Status Flush();
 
   uint64_t size() const { return tree_.size(); }
   // The store: entries and complete tree nodes of [0, size()), no state.
   const Store& store() const { return *store_; }
   // The RFC 9162 root of the first `size` entries. OUT_OF_RANGE if size > size().
-  absl::StatusOr<Hash> RootAt(uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<Hash> RootAt(uint64_t size) const;
   // Inclusion proof of `index` in the tree of the first `size` entries.
   // OUT_OF_RANGE unless index < size <= size().
-  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index,
+                                                                 uint64_t size) const;
 
  private:
   LogMirror(std::string dir, std::unique_ptr<Store> store);

@@ -7,7 +7,8 @@
 
 namespace touchstone {
 
-absl::StatusOr<std::vector<HandoverProof>> FetchKeyHandovers(LogReader& log, uint64_t tree_size) {
+[[nodiscard]] absl::StatusOr<std::vector<HandoverProof>> FetchKeyHandovers(LogReader& log,
+                                                                           uint64_t tree_size) {
   ASSIGN_OR_RETURN(const std::vector<uint64_t> indices, log.GetKeyHandoverIndices());
   std::vector<HandoverProof> handovers;
   for (uint64_t index : indices) {

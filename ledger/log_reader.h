@@ -24,17 +24,17 @@ class LogReader {
   virtual ~LogReader() = default;
 
   // The latest checkpoint note, verbatim (not verified).
-  virtual absl::StatusOr<std::string> GetCheckpoint() = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::string> GetCheckpoint() = 0;
   // The consistency proof from old_size to new_size (0 < old_size < new_size).
-  virtual absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
-                                                                uint64_t new_size) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Hash>> GetConsistencyProof(
+      uint64_t old_size, uint64_t new_size) = 0;
   // The indices of the log's checkpoint key handover entries, ascending.
-  virtual absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() = 0;
   // The stored bytes of the entry at `index`.
-  virtual absl::StatusOr<std::string> GetEntry(uint64_t index) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::string> GetEntry(uint64_t index) = 0;
   // The inclusion proof of the entry at `index` in the tree of size `tree_size`.
-  virtual absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
-                                                              uint64_t tree_size) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
+                                                                            uint64_t tree_size) = 0;
 };
 
 // The log's checkpoint key handovers below `tree_size`, each with its entry and
@@ -42,7 +42,8 @@ class LogReader {
 // VerifyCheckpointWithHandovers (ledger/provenance/key_handover.h) and a
 // witness's key-handover request need. Empty if there is none. The reader's
 // errors as they are.
-absl::StatusOr<std::vector<HandoverProof>> FetchKeyHandovers(LogReader& log, uint64_t tree_size);
+[[nodiscard]] absl::StatusOr<std::vector<HandoverProof>> FetchKeyHandovers(LogReader& log,
+                                                                           uint64_t tree_size);
 
 }  // namespace touchstone
 

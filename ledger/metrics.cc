@@ -74,23 +74,26 @@ std::string LedgerMetrics::Prometheus(uint64_t log_size, uint64_t witnessed_size
   absl::StrAppend(&out,
                   "# HELP touchstone_appended_total Records appended to the log (receipts given).\n"
                   "# TYPE touchstone_appended_total counter\n"
-                  "touchstone_appended_total ", appended_.load(), "\n",
+                  "touchstone_appended_total ",
+                  appended_.load(), "\n",
                   "# HELP touchstone_duplicates_total Idempotent retries of records already "
                   "appended (answered with the original receipt).\n"
                   "# TYPE touchstone_duplicates_total counter\n"
-                  "touchstone_duplicates_total ", duplicates_.load(), "\n",
+                  "touchstone_duplicates_total ",
+                  duplicates_.load(), "\n",
                   "# HELP touchstone_refused_total Submissions refused, by gRPC status code.\n"
                   "# TYPE touchstone_refused_total counter\n");
   for (size_t code = 1; code < refused_.size(); ++code) {
-    absl::StrAppend(&out, "touchstone_refused_total{code=\"",
-                    absl::AsciiStrToUpper(absl::StatusCodeToString(
-                        static_cast<absl::StatusCode>(code))),
-                    "\"} ", refused_[code].load(), "\n");
+    absl::StrAppend(
+        &out, "touchstone_refused_total{code=\"",
+        absl::AsciiStrToUpper(absl::StatusCodeToString(static_cast<absl::StatusCode>(code))),
+        "\"} ", refused_[code].load(), "\n");
   }
   absl::StrAppend(&out,
                   "# HELP touchstone_commit_groups_total Commit groups the sequencer ran.\n"
                   "# TYPE touchstone_commit_groups_total counter\n"
-                  "touchstone_commit_groups_total ", groups_.load(), "\n",
+                  "touchstone_commit_groups_total ",
+                  groups_.load(), "\n",
                   "# HELP touchstone_commit_group_size Submissions per commit group.\n"
                   "# TYPE touchstone_commit_group_size histogram\n");
   group_size_.Render(&out, "touchstone_commit_group_size", kGroupSizeBuckets);
@@ -100,22 +103,24 @@ std::string LedgerMetrics::Prometheus(uint64_t log_size, uint64_t witnessed_size
                   "# TYPE touchstone_commit_seconds histogram\n");
   commit_seconds_.Render(&out, "touchstone_commit_seconds", kCommitSecondsBuckets);
   const int64_t last = last_commit_micros_.load();
-  absl::StrAppend(&out,
-                  "# HELP touchstone_log_size Entries in the log.\n"
-                  "# TYPE touchstone_log_size gauge\n"
-                  "touchstone_log_size ", log_size, "\n",
-                  "# HELP touchstone_witnessed_size Size of the newest checkpoint a witness "
-                  "quorum cosigned (0: none).\n"
-                  "# TYPE touchstone_witnessed_size gauge\n"
-                  "touchstone_witnessed_size ", witnessed_size, "\n",
-                  "# HELP touchstone_checkpoint_age_seconds Seconds since the newest checkpoint "
-                  "was signed by this process (-1: none since start).\n"
-                  "# TYPE touchstone_checkpoint_age_seconds gauge\n"
-                  "touchstone_checkpoint_age_seconds ",
-                  last == 0 ? std::string("-1")
-                            : absl::StrFormat("%.3f", absl::ToDoubleSeconds(
-                                                          now - absl::FromUnixMicros(last))),
-                  "\n");
+  absl::StrAppend(
+      &out,
+      "# HELP touchstone_log_size Entries in the log.\n"
+      "# TYPE touchstone_log_size gauge\n"
+      "touchstone_log_size ",
+      log_size, "\n",
+      "# HELP touchstone_witnessed_size Size of the newest checkpoint a witness "
+      "quorum cosigned (0: none).\n"
+      "# TYPE touchstone_witnessed_size gauge\n"
+      "touchstone_witnessed_size ",
+      witnessed_size, "\n",
+      "# HELP touchstone_checkpoint_age_seconds Seconds since the newest checkpoint "
+      "was signed by this process (-1: none since start).\n"
+      "# TYPE touchstone_checkpoint_age_seconds gauge\n"
+      "touchstone_checkpoint_age_seconds ",
+      last == 0 ? std::string("-1")
+                : absl::StrFormat("%.3f", absl::ToDoubleSeconds(now - absl::FromUnixMicros(last))),
+      "\n");
   absl::StrAppend(&out,
                   "# HELP touchstone_proof_verify_failures_total Proofs that failed verification "
                   "against the checkpoint they were to be served with, refused with DATA_LOSS "
@@ -130,22 +135,27 @@ std::string LedgerMetrics::Prometheus(uint64_t log_size, uint64_t witnessed_size
                   "# HELP touchstone_scrub_entries_total Entries the background scrub re-hashed "
                   "and checked with their tree nodes and checkpoints.\n"
                   "# TYPE touchstone_scrub_entries_total counter\n"
-                  "touchstone_scrub_entries_total ", scrub_entries_.load(), "\n",
+                  "touchstone_scrub_entries_total ",
+                  scrub_entries_.load(), "\n",
                   "# HELP touchstone_scrub_damage_total Damaged stored values the scrub found "
                   "(each logged once, as an error).\n"
                   "# TYPE touchstone_scrub_damage_total counter\n"
-                  "touchstone_scrub_damage_total ", scrub_damage_.load(), "\n",
+                  "touchstone_scrub_damage_total ",
+                  scrub_damage_.load(), "\n",
                   "# HELP touchstone_scrub_passes_total Full passes of the scrub over the log.\n"
                   "# TYPE touchstone_scrub_passes_total counter\n"
-                  "touchstone_scrub_passes_total ", scrub_passes_.load(), "\n",
+                  "touchstone_scrub_passes_total ",
+                  scrub_passes_.load(), "\n",
                   "# HELP touchstone_scrub_position Entries checked so far by the scrub's "
                   "current pass.\n"
                   "# TYPE touchstone_scrub_position gauge\n"
-                  "touchstone_scrub_position ", scrub_next_.load(), "\n",
+                  "touchstone_scrub_position ",
+                  scrub_next_.load(), "\n",
                   "# HELP touchstone_scrub_pass_size Entries the scrub's current pass checks "
                   "(the log's size when it began).\n"
                   "# TYPE touchstone_scrub_pass_size gauge\n"
-                  "touchstone_scrub_pass_size ", scrub_pass_size_.load(), "\n",
+                  "touchstone_scrub_pass_size ",
+                  scrub_pass_size_.load(), "\n",
                   "# HELP touchstone_scrub_last_full_pass_timestamp_seconds When the scrub last "
                   "finished a full pass, in Unix seconds (0: not since start).\n"
                   "# TYPE touchstone_scrub_last_full_pass_timestamp_seconds gauge\n"

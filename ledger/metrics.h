@@ -62,8 +62,8 @@ class LedgerMetrics {
     std::atomic<uint64_t> count{0};
     std::atomic<double> sum{0};
     void Observe(const std::array<double, N>& bounds, double v);
-    void Render(std::string* out, const std::string& name, const std::array<double, N>& bounds)
-        const;
+    void Render(std::string* out, const std::string& name,
+                const std::array<double, N>& bounds) const;
   };
 
   std::atomic<uint64_t> appended_{0};

@@ -12,9 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
-#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 

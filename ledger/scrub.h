@@ -33,9 +33,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/log/compact_range.h"
-#include "ledger/store/damage.h"
-#include "ledger/provenance/key_handover.h"
 #include "ledger/metrics.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/store/damage.h"
 #include "ledger/store/store.h"
 
 namespace touchstone {
@@ -63,7 +63,7 @@ class ScrubPass {
   // damaged. Returns how many entries it checked. Errors that are not damage
   // (the database closed or unavailable) end the step early; the pass resumes
   // from the same entry on the next one.
-  absl::StatusOr<uint64_t> Step(uint64_t max);
+  [[nodiscard]] absl::StatusOr<uint64_t> Step(uint64_t max);
 
   // The next entry to check and the size the pass checks up to (0: between passes).
   uint64_t next() const { return next_; }
@@ -71,11 +71,11 @@ class ScrubPass {
 
  private:
   // The checks of one entry; then the tree and checkpoint checks at size index + 1.
-  absl::Status CheckEntry(uint64_t index, std::string_view bytes);
+  [[nodiscard]] absl::Status CheckEntry(uint64_t index, std::string_view bytes);
   // An entry that cannot be read: reported, and the pass goes on from its stored leaf.
-  absl::Status SkipUnreadableEntry(uint64_t index, const absl::Status& why);
+  [[nodiscard]] absl::Status SkipUnreadableEntry(uint64_t index, const absl::Status& why);
   // Appends the leaf the log was built on and checks the interior nodes it completes.
-  absl::Status AddLeaf(const Hash& leaf);
+  [[nodiscard]] absl::Status AddLeaf(const Hash& leaf);
   void CheckCheckpoint(uint64_t size, std::string_view note);
   void Report(Damage damage);
 

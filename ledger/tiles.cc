@@ -5,15 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base/big_endian.h"
-#include "ledger/log/checkpoint.h"
-#include "ledger/log/entry_format.h"
 #include "ledger/base/files.h"
-#include "ledger/provenance/key_handover.h"
-#include "ledger/provenance/log_policy.h"
-#include "ledger/log/merkle.h"
-#include "ledger/provenance/record.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/log/checkpoint.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/log/merkle.h"
+#include "ledger/provenance/key_handover.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/record.h"
 #include "proto/record.pb.h"
 
 namespace touchstone {
@@ -26,12 +26,12 @@ std::string WidthSuffix(uint64_t width) {
 }
 
 // Writes `data` to `path` durably (ledger/base/files.h), creating its directory.
-absl::Status WriteAtomically(const std::string& path, std::string_view data) {
+[[nodiscard]] absl::Status WriteAtomically(const std::string& path, std::string_view data) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("cannot create the directory of ", Sv(path), ": ",
-                                               Sv(ec.message())));
+    return absl::UnavailableError(
+        absl::StrCat("cannot create the directory of ", Sv(path), ": ", Sv(ec.message())));
   }
   return ReplaceFileDurably(path, data, 0644);
 }
@@ -43,9 +43,10 @@ bool IsRegularFileOfSize(const std::string& path, uintmax_t size) {
 
 // Checks that entry 0 is the genesis of the log `verifier` names, signed by
 // the key it registers; returns the log's checkpoint keys from there.
-absl::StatusOr<CheckpointKeys> CheckGenesis(std::string_view entry, const EntryView& e,
-                                            const NoteVerifier& verifier,
-                                            const std::string& bundle) {
+[[nodiscard]] absl::StatusOr<CheckpointKeys> CheckGenesis(std::string_view entry,
+                                                          const EntryView& e,
+                                                          const NoteVerifier& verifier,
+                                                          const std::string& bundle) {
   v1::Record r;
   if (!r.ParseFromArray(e.record.data(), static_cast<int>(e.record.size())) || !r.has_genesis()) {
     return absl::DataLossError(absl::StrCat(Sv(bundle), ": entry 0 is not a genesis record"));
@@ -56,7 +57,8 @@ absl::StatusOr<CheckpointKeys> CheckGenesis(std::string_view entry, const EntryV
                                             Sv(verifier.name)));
   }
   absl::StatusOr<CheckpointKeys> keys = CheckpointKeys::FromGenesisEntry(entry);
-  if (!keys.ok()) return absl::DataLossError(absl::StrCat(Sv(bundle), ": ", keys.status().message()));
+  if (!keys.ok())
+    return absl::DataLossError(absl::StrCat(Sv(bundle), ": ", keys.status().message()));
   // In the form its own policy sets (ledger/provenance/log_policy.h).
   if (!keys->Latest().key.Verify(
           RecordSigningMessage(SignatureVersion(CarriedPolicy(r)), r.genesis().origin(), e.record),
@@ -113,7 +115,7 @@ std::vector<TileRef> EntryBundlesForSize(uint64_t size) {
   return out;
 }
 
-absl::StatusOr<std::string> EncodeEntryBundle(std::span<const std::string> entries) {
+[[nodiscard]] absl::StatusOr<std::string> EncodeEntryBundle(std::span<const std::string> entries) {
   std::string out;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].size() > kMaxBundledEntryBytes) {
@@ -129,7 +131,8 @@ absl::StatusOr<std::string> EncodeEntryBundle(std::span<const std::string> entri
   return out;
 }
 
-absl::StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view bundle) {
+[[nodiscard]] absl::StatusOr<std::vector<std::string_view>> DecodeEntryBundle(
+    std::string_view bundle) {
   std::vector<std::string_view> out;
   size_t pos = 0;
   while (pos < bundle.size()) {
@@ -147,7 +150,7 @@ absl::StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view
   return out;
 }
 
-absl::StatusOr<ExportReport> ExportTiles(
+[[nodiscard]] absl::StatusOr<ExportReport> ExportTiles(
     const Store& store, const std::string& dir,
     const std::function<void(uint64_t done, uint64_t total)>& progress) {
   ExportReport report;
@@ -157,8 +160,8 @@ absl::StatusOr<ExportReport> ExportTiles(
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::FromText(parsed.text));
   if (cp.size != report.size) {
-    return absl::DataLossError(absl::StrCat("the checkpoint stored at size ", report.size,
-                                            " says size ", cp.size));
+    return absl::DataLossError(
+        absl::StrCat("the checkpoint stored at size ", report.size, " says size ", cp.size));
   }
   report.origin = cp.origin;
   const std::vector<TileRef> bundles = EntryBundlesForSize(report.size);
@@ -177,14 +180,13 @@ absl::StatusOr<ExportReport> ExportTiles(
     }
     std::vector<std::string> entries;
     const uint64_t start = t.index * kTileWidth;
-    RETURN_IF_ERROR(
-        store.ScanEntries(start, start + t.width, [&](uint64_t i, std::string_view e) {
-          if (i != start + entries.size()) {
-            return absl::DataLossError(absl::StrCat("entry ", start + entries.size(), " is missing"));
-          }
-          entries.emplace_back(e);
-          return absl::OkStatus();
-        }));
+    RETURN_IF_ERROR(store.ScanEntries(start, start + t.width, [&](uint64_t i, std::string_view e) {
+      if (i != start + entries.size()) {
+        return absl::DataLossError(absl::StrCat("entry ", start + entries.size(), " is missing"));
+      }
+      entries.emplace_back(e);
+      return absl::OkStatus();
+    }));
     if (entries.size() != t.width) {
       return absl::DataLossError(absl::StrCat("entry ", start + entries.size(), " is missing"));
     }
@@ -224,19 +226,19 @@ absl::StatusOr<ExportReport> ExportTiles(
   return report;
 }
 
-absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
-                                                 const NoteVerifier& verifier,
-                                                 const TilesEntryVisitor& on_entry) {
+[[nodiscard]] absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
+                                                               const NoteVerifier& verifier,
+                                                               const TilesEntryVisitor& on_entry) {
   TilesVerifyReport report;
   ASSIGN_OR_RETURN(const std::string note, ReadWholeFile(absl::StrCat(Sv(dir), "/checkpoint")));
   // Signed by the key in force at its size, known once the entries are read;
   // parsed now, so that a malformed one or another log's is refused at once.
   absl::StatusOr<ParsedNote> parsed = ParseNote(note);
-  absl::StatusOr<Checkpoint> cp =
-      parsed.ok() ? Checkpoint::FromText(parsed->text) : absl::StatusOr<Checkpoint>(parsed.status());
+  absl::StatusOr<Checkpoint> cp = parsed.ok() ? Checkpoint::FromText(parsed->text)
+                                              : absl::StatusOr<Checkpoint>(parsed.status());
   if (cp.ok() && cp->origin != verifier.name) {
-    cp = absl::PermissionDeniedError(absl::StrCat("the checkpoint is of log ", cp->origin,
-                                                  ", not of ", Sv(verifier.name)));
+    cp = absl::PermissionDeniedError(
+        absl::StrCat("the checkpoint is of log ", cp->origin, ", not of ", Sv(verifier.name)));
   }
   if (!cp.ok()) {
     return absl::Status(cp.status().code(), absl::StrCat("checkpoint: ", cp.status().message()));
@@ -294,8 +296,8 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
     while (t.level > level) {
       std::vector<Hash> up;
       for (size_t i = 0; i + kTileWidth <= level_hashes.size(); i += kTileWidth) {
-        up.push_back(RootFromLeafHashes(
-            std::span<const Hash>(level_hashes).subspan(i, kTileWidth)));
+        up.push_back(
+            RootFromLeafHashes(std::span<const Hash>(level_hashes).subspan(i, kTileWidth)));
       }
       level_hashes = std::move(up);
       ++level;
@@ -338,7 +340,8 @@ absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
   return report;
 }
 
-absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir, const NoteVerifier& verifier) {
+[[nodiscard]] absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir,
+                                                         const NoteVerifier& verifier) {
   MirroredExport out;
   ASSIGN_OR_RETURN(out.mirror, LogMirror::Create());
   ASSIGN_OR_RETURN(const TilesVerifyReport report,

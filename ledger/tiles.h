@@ -26,8 +26,8 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/log/checkpoint.h"
-#include "ledger/log_mirror.h"
 #include "ledger/log/note.h"
+#include "ledger/log_mirror.h"
 #include "ledger/store/store.h"
 
 namespace touchstone {
@@ -59,9 +59,10 @@ std::vector<TileRef> EntryBundlesForSize(uint64_t size);
 
 // Encodes entries as an entry bundle. INVALID_ARGUMENT naming the entry (by
 // position) if one is longer than 65535 bytes.
-absl::StatusOr<std::string> EncodeEntryBundle(std::span<const std::string> entries);
+[[nodiscard]] absl::StatusOr<std::string> EncodeEntryBundle(std::span<const std::string> entries);
 // Splits an entry bundle. DATA_LOSS if truncated.
-absl::StatusOr<std::vector<std::string_view>> DecodeEntryBundle(std::string_view bundle);
+[[nodiscard]] absl::StatusOr<std::vector<std::string_view>> DecodeEntryBundle(
+    std::string_view bundle);
 
 struct ExportReport {
   std::string origin;
@@ -79,7 +80,7 @@ struct ExportReport {
 // as they are (UNAVAILABLE for I/O), DATA_LOSS if the store lacks a node.
 // `progress`, if set, is called after each entry bundle and each hash tile with
 // (files done, files in all).
-absl::StatusOr<ExportReport> ExportTiles(
+[[nodiscard]] absl::StatusOr<ExportReport> ExportTiles(
     const Store& store, const std::string& dir,
     const std::function<void(uint64_t done, uint64_t total)>& progress = nullptr);
 
@@ -110,9 +111,9 @@ struct TilesVerifyReport {
 // decoded and chained, in index order; an error from it stops the walk and is
 // returned as it is. This is how a client copies an export into a LogMirror.
 using TilesEntryVisitor = std::function<absl::Status(uint64_t index, std::string_view entry)>;
-absl::StatusOr<TilesVerifyReport> VerifyTilesDir(const std::string& dir,
-                                                 const NoteVerifier& verifier,
-                                                 const TilesEntryVisitor& on_entry = nullptr);
+[[nodiscard]] absl::StatusOr<TilesVerifyReport> VerifyTilesDir(
+    const std::string& dir, const NoteVerifier& verifier,
+    const TilesEntryVisitor& on_entry = nullptr);
 
 // An export copied into a client's mirror, with its verified checkpoint.
 struct MirroredExport {
@@ -124,7 +125,8 @@ struct MirroredExport {
 // Verifies the export as VerifyTilesDir does while copying every entry into a
 // new LogMirror, so that the caller can audit it (AuditMirror) or build and
 // check bundles from it. Errors as VerifyTilesDir and LogMirror.
-absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir, const NoteVerifier& verifier);
+[[nodiscard]] absl::StatusOr<MirroredExport> MirrorTiles(const std::string& dir,
+                                                         const NoteVerifier& verifier);
 
 }  // namespace touchstone
 

@@ -18,7 +18,7 @@ namespace touchstone {
 namespace {
 
 // The file's bytes, or nullopt if it does not exist; other read errors as they are.
-absl::StatusOr<std::optional<std::string>> ReadIfPresent(const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> ReadIfPresent(const std::string& path) {
   absl::StatusOr<std::string> data = ReadWholeFile(path);
   if (absl::IsNotFound(data.status())) return std::optional<std::string>();
   if (!data.ok()) return data.status();
@@ -35,8 +35,9 @@ struct KeptState {
   std::optional<Checkpoint> trusted;  // .checkpoint, verified
 };
 
-absl::StatusOr<KeptState> LoadState(const std::string& base, const std::string& origin,
-                                    const std::string& vkey_given) {
+[[nodiscard]] absl::StatusOr<KeptState> LoadState(const std::string& base,
+                                                  const std::string& origin,
+                                                  const std::string& vkey_given) {
   KeptState state;
   ASSIGN_OR_RETURN(state.pinned, ReadIfPresent(base + ".vkey"));
   // The key: pinned with the first trusted head; a different one later is refused.
@@ -77,10 +78,8 @@ absl::StatusOr<KeptState> LoadState(const std::string& base, const std::string& 
 // `known`: with it, or else through the log's checkpoint key handovers, each
 // fetched with its inclusion proof in that checkpoint's tree. Returns the
 // checkpoint and its key.
-absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyLatest(LogReader& log,
-                                                                  const std::string& note,
-                                                                  uint64_t size,
-                                                                  const NoteVerifier& known) {
+[[nodiscard]] absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyLatest(
+    LogReader& log, const std::string& note, uint64_t size, const NoteVerifier& known) {
   absl::StatusOr<Checkpoint> direct = VerifyCheckpoint(note, known);
   if (!absl::IsPermissionDenied(direct.status())) {
     if (!direct.ok()) return direct.status();
@@ -96,8 +95,8 @@ std::string Report(const std::optional<Checkpoint>& trusted, const Checkpoint& h
       !trusted ? absl::StrCat("first use: now trusting ", head.origin, " at size ", head.size)
       : trusted->size == head.size
           ? absl::StrCat("unchanged: ", head.origin, " at size ", head.size)
-          : absl::StrCat("advanced: ", head.origin, " from size ", trusted->size, " to ",
-                         head.size, ", consistency proof verified");
+          : absl::StrCat("advanced: ", head.origin, " from size ", trusted->size, " to ", head.size,
+                         ", consistency proof verified");
   if (followed_handover) {
     absl::StrAppend(&report, "; followed the log's checkpoint key handover to ", key);
   }
@@ -167,7 +166,8 @@ absl::StatusOr<TrustedHeadUpdate> TrustedHeadStore::Update(LogReader& log,
   return out;
 }
 
-absl::Status CheckAgainstHead(LogReader& log, const Checkpoint& older, const Checkpoint& head) {
+[[nodiscard]] absl::Status CheckAgainstHead(LogReader& log, const Checkpoint& older,
+                                            const Checkpoint& head) {
   std::vector<Hash> proof;
   if (older.size > 0 && older.size < head.size) {
     ASSIGN_OR_RETURN(proof, log.GetConsistencyProof(older.size, head.size));

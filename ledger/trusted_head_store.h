@@ -64,7 +64,8 @@ class TrustedHeadStore {
   // PERMISSION_DENIED if the checkpoint is not signed by the key held (nor
   // one its handovers lead to); UNAVAILABLE if a file cannot be read or
   // written; the log's errors as they are.
-  absl::StatusOr<TrustedHeadUpdate> Update(LogReader& log, const std::string& vkey) const;
+  [[nodiscard]] absl::StatusOr<TrustedHeadUpdate> Update(LogReader& log,
+                                                         const std::string& vkey) const;
 
   // The verifier key pinned for the log named `origin`, or nullopt if this
   // store has no trusted head for it (or cannot read it).
@@ -85,7 +86,8 @@ class TrustedHeadStore {
 // ("LOG INCONSISTENT ...") if it is not: the log shows another history;
 // otherwise as CheckPrefixOfHead (ledger/log/trusted_head.h) and the log's
 // errors.
-absl::Status CheckAgainstHead(LogReader& log, const Checkpoint& older, const Checkpoint& head);
+[[nodiscard]] absl::Status CheckAgainstHead(LogReader& log, const Checkpoint& older,
+                                            const Checkpoint& head);
 
 }  // namespace touchstone
 

@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ledger/base/files.h"
-#include "ledger/provenance/key_handover.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/log/trusted_head.h"
+#include "ledger/provenance/key_handover.h"
 
 namespace touchstone {
 namespace {
@@ -119,8 +119,8 @@ std::string AddCheckpointResult::ContentType() const {
   return "text/plain; charset=utf-8";
 }
 
-Witness::Witness(CosignatureSigner signer, std::vector<NoteVerifier> logs,
-                 std::string state_path, Clock clock)
+Witness::Witness(CosignatureSigner signer, std::vector<NoteVerifier> logs, std::string state_path,
+                 Clock clock)
     : signer_(std::move(signer)),
       state_path_(std::move(state_path)),
       clock_(clock ? std::move(clock) : Clock(SystemClock)) {
@@ -167,12 +167,14 @@ absl::Status Witness::LoadHandovers() {
   for (const std::string& line : lines) {
     const std::vector<std::string> f = absl::StrSplit(line, ' ');
     absl::StatusOr<NoteVerifier> adopted =
-        f.size() == 2 ? NoteVerifier::Parse(f[0]) : absl::StatusOr<NoteVerifier>(absl::DataLossError(""));
+        f.size() == 2 ? NoteVerifier::Parse(f[0])
+                      : absl::StatusOr<NoteVerifier>(absl::DataLossError(""));
     absl::StatusOr<NoteVerifier> retired =
-        f.size() == 2 ? NoteVerifier::Parse(f[1]) : absl::StatusOr<NoteVerifier>(absl::DataLossError(""));
+        f.size() == 2 ? NoteVerifier::Parse(f[1])
+                      : absl::StatusOr<NoteVerifier>(absl::DataLossError(""));
     if (!adopted.ok() || !retired.ok()) {
-      return absl::DataLossError(absl::StrCat("witness key handovers ", HandoversPath(),
-                                              " are corrupt: '", line, "'"));
+      return absl::DataLossError(
+          absl::StrCat("witness key handovers ", HandoversPath(), " are corrupt: '", line, "'"));
     }
     if (!logs_.count(adopted->name)) continue;  // a log no longer witnessed
     Adopt(*adopted, *retired);
@@ -263,7 +265,8 @@ absl::StatusOr<KeyHandoverRequest> KeyHandoverRequest::FromText(std::string_view
       continue;
     }
     if (req.handovers.empty()) return bad("a proof line before any handover line");
-    if (req.handovers.back().proof.size() >= kMaxWitnessProofLines) return bad("too many proof lines");
+    if (req.handovers.back().proof.size() >= kMaxWitnessProofLines)
+      return bad("too many proof lines");
     absl::StatusOr<Hash> hash = HashFromBase64(line);
     if (!hash.ok()) return bad("a proof line is not a base64 hash");
     req.handovers.back().proof.push_back(*hash);
@@ -283,8 +286,8 @@ absl::Status Witness::Load() {
   const std::string data = *std::move(read);
 
   auto corrupt = [this](std::string_view why) {
-    return absl::DataLossError(absl::StrCat("witness state ", state_path_, " is corrupt (",
-                                            Sv(why), "); refusing to start without it"));
+    return absl::DataLossError(absl::StrCat("witness state ", state_path_, " is corrupt (", Sv(why),
+                                            "); refusing to start without it"));
   };
   if (data.empty() || data.back() != '\n') return corrupt("no final newline");
   std::vector<std::string> lines =
@@ -296,8 +299,7 @@ absl::Status Witness::Load() {
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<std::string> parts = absl::StrSplit(lines[i], ' ');
     Checkpoint cp;
-    if (parts.size() != 3 || !IsValidKeyName(parts[0]) ||
-        !ParseCanonicalU64(parts[1], &cp.size)) {
+    if (parts.size() != 3 || !IsValidKeyName(parts[0]) || !ParseCanonicalU64(parts[1], &cp.size)) {
       return corrupt(absl::StrCat("line ", i + 1));
     }
     absl::StatusOr<Hash> root = HashFromBase64(parts[2]);
@@ -361,14 +363,13 @@ AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
     why = std::string(cp.status().message());
   }
   if (!fresh) {
-    return Result(Kind::kBadSignature,
-                  absl::StrCat("checkpoint not signed by a trusted key for '",
-                               unverified->origin, "': ", why));
+    return Result(Kind::kBadSignature, absl::StrCat("checkpoint not signed by a trusted key for '",
+                                                    unverified->origin, "': ", why));
   }
   if (req.old_size > fresh->size) {
-    return Result(Kind::kOldSizeTooLarge, absl::StrCat("old size ", req.old_size,
-                                                       " exceeds the checkpoint size ",
-                                                       fresh->size));
+    return Result(
+        Kind::kOldSizeTooLarge,
+        absl::StrCat("old size ", req.old_size, " exceeds the checkpoint size ", fresh->size));
   }
 
   absl::MutexLock lock(&mu_);
@@ -396,9 +397,9 @@ AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
       const Kind kind = fresh->size == prev->size ? Kind::kRootMismatch : Kind::kInconsistent;
       std::string why(advanced.status().message());
       absl::StatusOr<std::string> kept = KeepEvidence(kind, why, *prev, req);
-      absl::StrAppend(&why, kept.ok() ? absl::StrCat(" (evidence kept in ", *kept, ")")
-                                      : absl::StrCat(" (evidence not kept: ",
-                                                     kept.status().message(), ")"));
+      absl::StrAppend(
+          &why, kept.ok() ? absl::StrCat(" (evidence kept in ", *kept, ")")
+                          : absl::StrCat(" (evidence not kept: ", kept.status().message(), ")"));
       return Result(kind, why);
     }
   }
@@ -421,9 +422,8 @@ AddCheckpointResult Witness::AddCheckpoint(const AddCheckpointRequest& req) {
 }
 
 absl::StatusOr<std::string> Witness::KeepEvidence(AddCheckpointResult::Kind kind,
-                                                   std::string_view why,
-                                                   const Checkpoint& cosigned,
-                                                   const AddCheckpointRequest& req) const {
+                                                  std::string_view why, const Checkpoint& cosigned,
+                                                  const AddCheckpointRequest& req) const {
   const std::string dir = EvidenceDir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", strerror(errno)));
@@ -431,14 +431,13 @@ absl::StatusOr<std::string> Witness::KeepEvidence(AddCheckpointResult::Kind kind
   const auto note = latest_note_.find(cosigned.origin);
   const std::string data = absl::StrCat(
       "touchstone witness evidence v1\n", "kind ",
-      kind == AddCheckpointResult::Kind::kRootMismatch ? "fork" : "inconsistent", "\n",
-      "reason ", Sv(why), "\n", "cosigned ", cosigned.size, " ", HashToBase64(cosigned.root),
-      "\n\n", note == latest_note_.end() ? std::string() : note->second, "\nrequest\n",
-      req.ToText());
+      kind == AddCheckpointResult::Kind::kRootMismatch ? "fork" : "inconsistent", "\n", "reason ",
+      Sv(why), "\n", "cosigned ", cosigned.size, " ", HashToBase64(cosigned.root), "\n\n",
+      note == latest_note_.end() ? std::string() : note->second, "\nrequest\n", req.ToText());
   // Unique per refusal: the time, the origin and the refused note's hash.
-  const std::string path = absl::StrCat(dir, "/", clock_(), "-",
-                                        HashToHex(Sha256(cosigned.origin)).substr(0, 16), "-",
-                                        HashToHex(Sha256(req.checkpoint_note)).substr(0, 16));
+  const std::string path =
+      absl::StrCat(dir, "/", clock_(), "-", HashToHex(Sha256(cosigned.origin)).substr(0, 16), "-",
+                   HashToHex(Sha256(req.checkpoint_note)).substr(0, 16));
   RETURN_IF_ERROR(ReplaceFileDurably(path, data, 0600));
   return path;
 }

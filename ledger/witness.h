@@ -63,8 +63,8 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/log/hash.h"
-#include "ledger/provenance/key_handover.h"
 #include "ledger/log/note.h"
+#include "ledger/provenance/key_handover.h"
 
 namespace touchstone {
 
@@ -80,7 +80,7 @@ struct AddCheckpointRequest {
   std::string ToText() const;
   // INVALID_ARGUMENT if malformed (bad "old" line, leading zeros, bad base64 or
   // hash length, more than 63 proof lines, no empty line, empty checkpoint).
-  static absl::StatusOr<AddCheckpointRequest> FromText(std::string_view body);
+  [[nodiscard]] static absl::StatusOr<AddCheckpointRequest> FromText(std::string_view body);
 };
 
 // A key handover request body (POST /key-handover):
@@ -97,7 +97,7 @@ struct KeyHandoverRequest {
   std::string ToText() const;
   // INVALID_ARGUMENT if malformed (more than 64 handovers, a bad index or
   // base64, more than 63 proof lines, no empty line, no checkpoint).
-  static absl::StatusOr<KeyHandoverRequest> FromText(std::string_view body);
+  [[nodiscard]] static absl::StatusOr<KeyHandoverRequest> FromText(std::string_view body);
 };
 
 // The HTTP status of a Witness::AddKeyHandover result: 200, 400 (INVALID_ARGUMENT),
@@ -141,10 +141,9 @@ class Witness {
   // nothing cosigned yet). INVALID_ARGUMENT if `logs` is empty or the state path is
   // empty; DATA_LOSS if the state file is corrupt; UNAVAILABLE if it cannot be
   // read. `clock` defaults to the system clock.
-  static absl::StatusOr<std::unique_ptr<Witness>> Create(CosignatureSigner signer,
-                                                         std::vector<NoteVerifier> logs,
-                                                         std::string state_path,
-                                                         Clock clock = nullptr);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Witness>> Create(
+      CosignatureSigner signer, std::vector<NoteVerifier> logs, std::string state_path,
+      Clock clock = nullptr);
 
   // The tlog-witness add-checkpoint call.
   AddCheckpointResult AddCheckpoint(std::string_view body);
@@ -157,7 +156,7 @@ class Witness {
   // (malformed), NOT_FOUND (unknown origin), PERMISSION_DENIED (no trusted key
   // leads to the signer), DATA_LOSS (a handover is not in the tree),
   // UNAVAILABLE (the new key could not be persisted: nothing changed).
-  absl::Status AddKeyHandover(std::string_view body);
+  [[nodiscard]] absl::Status AddKeyHandover(std::string_view body);
 
   // The directory evidence files are written to.
   std::string EvidenceDir() const { return state_path_ + ".evidence"; }
@@ -169,9 +168,10 @@ class Witness {
  private:
   Witness(CosignatureSigner signer, std::vector<NoteVerifier> logs, std::string state_path,
           Clock clock);
-  absl::Status Load();
-  absl::Status LoadHandovers();
-  absl::Status Persist(const std::map<std::string, Checkpoint, std::less<>>& state) const;
+  [[nodiscard]] absl::Status Load();
+  [[nodiscard]] absl::Status LoadHandovers();
+  [[nodiscard]] absl::Status Persist(
+      const std::map<std::string, Checkpoint, std::less<>>& state) const;
   std::string HandoversPath() const { return state_path_ + ".keys"; }
   // The keys trusted for `origin` now (empty if unknown).
   std::vector<NoteVerifier> LogKeys(std::string_view origin) const;
@@ -181,7 +181,7 @@ class Witness {
   const CosignatureSigner signer_;
   mutable absl::Mutex keys_mu_;
   std::map<std::string, std::vector<NoteVerifier>, std::less<>> logs_
-      ABSL_GUARDED_BY(keys_mu_);  // by origin
+      ABSL_GUARDED_BY(keys_mu_);                          // by origin
   std::string handovers_text_ ABSL_GUARDED_BY(keys_mu_);  // the .keys file's content
   const std::string state_path_;
   const Clock clock_;
@@ -191,9 +191,10 @@ class Witness {
   std::map<std::string, std::string, std::less<>> latest_note_ ABSL_GUARDED_BY(mu_);
 
   // Writes an evidence file (see above); returns its path or the error.
-  absl::StatusOr<std::string> KeepEvidence(AddCheckpointResult::Kind kind, std::string_view why,
-                                           const Checkpoint& cosigned,
-                                           const AddCheckpointRequest& req) const
+  [[nodiscard]] absl::StatusOr<std::string> KeepEvidence(AddCheckpointResult::Kind kind,
+                                                         std::string_view why,
+                                                         const Checkpoint& cosigned,
+                                                         const AddCheckpointRequest& req) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 

@@ -48,8 +48,8 @@ grpc::Status AdminService::Backup(grpc::ServerContext*, const v1::BackupRequest*
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::unique_ptr<grpc::Server>> ServeAdminOnUnixSocket(AdminService* service,
-                                                                     const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::unique_ptr<grpc::Server>> ServeAdminOnUnixSocket(
+    AdminService* service, const std::string& path) {
   if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
     return absl::InvalidArgumentError(
         absl::StrCat("the admin socket path must be 1 to ", sizeof(sockaddr_un::sun_path) - 1,

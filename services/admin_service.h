@@ -38,8 +38,8 @@ class AdminService final : public v1::Admin::Service {
 // socket address; ALREADY_EXISTS if something other than a socket is there, or
 // another process listens on it; UNAVAILABLE if it cannot be bound or its mode
 // set.
-absl::StatusOr<std::unique_ptr<grpc::Server>> ServeAdminOnUnixSocket(AdminService* service,
-                                                                     const std::string& path);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<grpc::Server>> ServeAdminOnUnixSocket(
+    AdminService* service, const std::string& path);
 
 }  // namespace touchstone
 

@@ -8,8 +8,8 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "ledger/base/files.h"
-#include "ledger/log/entry_format.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log/entry_format.h"
 #include "nlohmann/json.hpp"
 #include "services/cli_hints.h"
 #include "services/status_convert.h"
@@ -41,7 +41,7 @@ std::unique_ptr<grpc::ClientContext> Context::Call() const {
   return c;
 }
 
-absl::Status WriteFile(const std::string& path, std::string_view data) {
+[[nodiscard]] absl::Status WriteFile(const std::string& path, std::string_view data) {
   if (path == "-") {
     std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
     std::cout.flush();
@@ -50,7 +50,7 @@ absl::Status WriteFile(const std::string& path, std::string_view data) {
   return CreateFileDurably(path, data, 0644);
 }
 
-absl::StatusOr<TlogProof> MakeTlogProof(
+[[nodiscard]] absl::StatusOr<TlogProof> MakeTlogProof(
     uint64_t index, const std::string& checkpoint,
     const google::protobuf::RepeatedPtrField<std::string>& hashes) {
   TlogProof proof;
@@ -63,9 +63,10 @@ absl::StatusOr<TlogProof> MakeTlogProof(
   return proof;
 }
 
-absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::Stub& stub,
-                                              const v1::SubmitRequest& req,
-                                              const NoteVerifier& verifier) {
+[[nodiscard]] absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx,
+                                                            v1::Ledger::Stub& stub,
+                                                            const v1::SubmitRequest& req,
+                                                            const NoteVerifier& verifier) {
   CheckedReceipt out;
   RETURN_IF_ERROR(FromGrpc(stub.Submit(ctx.Call().get(), req, &out.receipt)));
   v1::GetEntryRequest ereq;
@@ -93,7 +94,7 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m) {
+[[nodiscard]] absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;

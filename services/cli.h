@@ -10,9 +10,9 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
-#include "nlohmann/json_fwd.hpp"
 #include "ledger/base/files.h"
 #include "ledger/log/checkpoint.h"
+#include "nlohmann/json_fwd.hpp"
 #include "proto/ledger_service.grpc.pb.h"
 #include "services/tls.h"
 
@@ -34,7 +34,7 @@ struct Context {
 
   // Reads the TLS files; call once the options are parsed, before Channel().
   // Errors as LoadClientTls.
-  absl::Status LoadTls();
+  [[nodiscard]] absl::Status LoadTls();
   // The one way the CLI connects to touchstoned (TLS if configured).
   std::shared_ptr<grpc::Channel> Channel() const;
   std::unique_ptr<v1::Ledger::Stub> Stub() const;
@@ -53,7 +53,7 @@ struct Context {
 // overwritten: ALREADY_EXISTS (an output path that names a key file must not
 // destroy it). Files the CLI reads or keeps (trusted heads, port files) go
 // through ReadWholeFile and ReplaceFileDurably directly.
-absl::Status WriteFile(const std::string& path, std::string_view data);
+[[nodiscard]] absl::Status WriteFile(const std::string& path, std::string_view data);
 
 // The status a failed command exits with; prints "touchstone: <message>" to stderr,
 // and under it what to do next when there is a hint for it (cli_hints.h).
@@ -61,7 +61,7 @@ int Fail(const absl::Status& status);
 
 // A protobuf message as JSON (proto field names, indented). INTERNAL if it
 // cannot be printed.
-absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m);
+[[nodiscard]] absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& m);
 
 // Prints the one JSON object a command's --json writes to stdout (indented, then
 // a newline). Every --json output goes through here.
@@ -69,7 +69,7 @@ void PrintJson(const nlohmann::json& j);
 
 // A tlog-proof from the parts a gRPC reply carries. INVALID_ARGUMENT if a hash
 // is not 32 bytes.
-absl::StatusOr<TlogProof> MakeTlogProof(
+[[nodiscard]] absl::StatusOr<TlogProof> MakeTlogProof(
     uint64_t index, const std::string& checkpoint,
     const google::protobuf::RepeatedPtrField<std::string>& hashes);
 
@@ -84,9 +84,10 @@ struct CheckedReceipt {
 // exactly the submitted record and signature, and the inclusion proof places it
 // under a checkpoint `verifier` signed. The server's error as it is; DATA_LOSS /
 // PERMISSION_DENIED / FAILED_PRECONDITION if the receipt does not check out.
-absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx, v1::Ledger::Stub& stub,
-                                              const v1::SubmitRequest& req,
-                                              const NoteVerifier& verifier);
+[[nodiscard]] absl::StatusOr<CheckedReceipt> SubmitAndCheck(const Context& ctx,
+                                                            v1::Ledger::Stub& stub,
+                                                            const v1::SubmitRequest& req,
+                                                            const NoteVerifier& verifier);
 
 // Command groups; each adds its subcommands to `app`. The callbacks set
 // *exit_code.

@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/audit.h"
-#include "ledger/log_mirror.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log_mirror.h"
 #include "ledger/tiles.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
@@ -21,7 +21,7 @@ namespace touchstone::cli {
 namespace {
 
 // Reports an audit failure as such.
-absl::Status Failed(const absl::Status& s) {
+[[nodiscard]] absl::Status Failed(const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat("AUDIT FAILED: ", s.message()));
 }
 
@@ -66,7 +66,7 @@ AuditOptions WithProgress(Progress& progress) {
   return options;
 }
 
-absl::Status Audit(const std::string& data_dir, const Output& out) {
+[[nodiscard]] absl::Status Audit(const std::string& data_dir, const Output& out) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
@@ -78,10 +78,11 @@ absl::Status Audit(const std::string& data_dir, const Output& out) {
   if (!report.ok()) return Failed(report.status());
   out.Passed(absl::StrCat("audit passed: ", report->entries,
                           " entries re-hashed, chained, signature-checked and re-applied through "
-                          "the rules; ", report->tree_nodes, " tree nodes and ",
-                          report->checkpoints, " checkpoints match the entries; ",
-                          report->state_keys, " state values match the rebuilt state\nlog ",
-                          report->origin, ", key ", report->verifier_key,
+                          "the rules; ",
+                          report->tree_nodes, " tree nodes and ", report->checkpoints,
+                          " checkpoints match the entries; ", report->state_keys,
+                          " state values match the rebuilt state\nlog ", report->origin, ", key ",
+                          report->verifier_key,
                           report->key_handovers.empty()
                               ? std::string()
                               : absl::StrCat(", handed over to ", report->checkpoint_key,
@@ -93,7 +94,8 @@ absl::Status Audit(const std::string& data_dir, const Output& out) {
 
 // The export's files (checkpoint, tiles, entry bundles) and then every entry's
 // signature and rules, through a mirror.
-absl::Status AuditTiles(const std::string& dir, const std::string& vkey, const Output& out) {
+[[nodiscard]] absl::Status AuditTiles(const std::string& dir, const std::string& vkey,
+                                      const Output& out) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   absl::StatusOr<MirroredExport> exp = MirrorTiles(dir, verifier);
   if (!exp.ok()) return Failed(exp.status());
@@ -103,19 +105,20 @@ absl::Status AuditTiles(const std::string& dir, const std::string& vkey, const O
     report = AuditMirror(exp->mirror->store(), exp->note, verifier, WithProgress(progress));
   }
   if (!report.ok()) return Failed(report.status());
-  out.Passed(absl::StrCat("tiles audit passed: checkpoint signed by ", report->checkpoint_key,
-                          HandoverText(*report, vkey), " at size ", exp->checkpoint.size,
-                          "; every entry bundle decoded and chained from genesis, every hash "
-                          "tile and the root match the entries; ",
-                          report->entries,
-                          " entries signature-checked and re-applied through the rules (",
-                          report->state_keys, " state values rebuilt)\n"),
-             *report, {{"source", "tiles"}, {"size", exp->checkpoint.size}, {"verifier_key", vkey}});
+  out.Passed(
+      absl::StrCat("tiles audit passed: checkpoint signed by ", report->checkpoint_key,
+                   HandoverText(*report, vkey), " at size ", exp->checkpoint.size,
+                   "; every entry bundle decoded and chained from genesis, every hash "
+                   "tile and the root match the entries; ",
+                   report->entries, " entries signature-checked and re-applied through the rules (",
+                   report->state_keys, " state values rebuilt)\n"),
+      *report, {{"source", "tiles"}, {"size", exp->checkpoint.size}, {"verifier_key", vkey}});
   return absl::OkStatus();
 }
 
 // Mirrors every entry the server has, then audits the mirror.
-absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const Output& out) {
+[[nodiscard]] absl::Status AuditFromServer(const Context& ctx, const std::string& vkey,
+                                           const Output& out) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   auto stub = ctx.Stub();
   v1::CheckpointResponse latest;
@@ -163,9 +166,9 @@ absl::Status AuditFromServer(const Context& ctx, const std::string& vkey, const 
   if (!report.ok()) return Failed(report.status());
   out.Passed(absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
                           ", re-hashed, chained, signature-checked and re-applied through the "
-                          "rules; their root is the root of the checkpoint at size ", cp.size,
-                          " signed by ", report->checkpoint_key, HandoverText(*report, vkey),
-                          "\n"),
+                          "rules; their root is the root of the checkpoint at size ",
+                          cp.size, " signed by ", report->checkpoint_key,
+                          HandoverText(*report, vkey), "\n"),
              *report, {{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}});
   return absl::OkStatus();
 }

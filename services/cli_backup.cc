@@ -16,7 +16,7 @@
 namespace touchstone::cli {
 namespace {
 
-absl::Status Backup(const Context& ctx) {
+[[nodiscard]] absl::Status Backup(const Context& ctx) {
   auto stub = v1::Admin::NewStub(ctx.AdminChannel());
   v1::BackupResponse resp;
   const grpc::Status st = stub->Backup(ctx.Call().get(), v1::BackupRequest(), &resp);
@@ -33,12 +33,11 @@ absl::Status Backup(const Context& ctx) {
   return absl::OkStatus();
 }
 
-absl::Status Restore(const std::string& backup, const std::string& data_dir) {
+[[nodiscard]] absl::Status Restore(const std::string& backup, const std::string& data_dir) {
   ASSIGN_OR_RETURN(AuditReport report, RestoreBackup(backup, data_dir));
   std::cout << "restored " << backup << " to " << data_dir << ": log " << report.origin
-            << " at size " << report.entries << "; audit passed (" << report.entries
-            << " entries, " << report.checkpoints << " checkpoints, " << report.state_keys
-            << " state values)\n"
+            << " at size " << report.entries << "; audit passed (" << report.entries << " entries, "
+            << report.checkpoints << " checkpoints, " << report.state_keys << " state values)\n"
             << "start it with: touchstoned --data_dir " << data_dir << "\n";
   return absl::OkStatus();
 }
@@ -63,10 +62,8 @@ void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* restore = app.add_subcommand(
       "restore", "audit a backup from genesis and make it a new data directory (offline)");
   auto flags = std::make_shared<RestoreFlags>();
-  restore->add_option("BACKUP", flags->from, "a backup directory (backup-...-size-N)")
-      ->required();
-  restore->add_option("--data_dir", flags->data_dir,
-                      "the data directory to create (new or empty)")
+  restore->add_option("BACKUP", flags->from, "a backup directory (backup-...-size-N)")->required();
+  restore->add_option("--data_dir", flags->data_dir, "the data directory to create (new or empty)")
       ->required();
   restore->callback([exit_code, flags] {
     if (absl::Status s = Restore(flags->from, flags->data_dir); !s.ok()) *exit_code = Fail(s);

@@ -12,9 +12,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <memory>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <utility>
@@ -30,13 +30,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
+#include "ledger/base/files.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
-#include "ledger/base/files.h"
 #include "ledger/log/hash.h"
 #include "ledger/log/note.h"
 #include "ledger/provenance/record.h"
-#include "ledger/base/status_macros.h"
 #include "openssl/rand.h"
 #include "services/cli.h"
 #include "services/cli_progress.h"
@@ -95,7 +95,7 @@ class Demo {
   Demo(const Context& ctx, std::string prefix)
       : ctx_(ctx), stub_(ctx.Stub()), p_(std::move(prefix)) {}
 
-  absl::Status Start(const std::string& operator_key, const std::string& dir) {
+  [[nodiscard]] absl::Status Start(const std::string& operator_key, const std::string& dir) {
     v1::LogInfo info;
     RETURN_IF_ERROR(FromGrpc(stub_->GetLogInfo(ctx_.Call().get(), {}, &info)));
     ASSIGN_OR_RETURN(NoteVerifier v, NoteVerifier::Parse(info.verifier_key()));
@@ -133,7 +133,7 @@ class Demo {
     return absl::OkStatus();
   }
 
-  absl::Status Run();
+  [[nodiscard]] absl::Status Run();
 
  private:
   struct Party {
@@ -148,8 +148,8 @@ class Demo {
 
   // Signs a record (protobuf text of a touchstone.v1.Record body) as `who`, submits it,
   // checks the receipt and prints one line; last_ is then the record's index.
-  absl::Status Put(const std::string& who, const std::string& text, const std::string& what,
-                   int64_t t = 0) {
+  [[nodiscard]] absl::Status Put(const std::string& who, const std::string& text,
+                                 const std::string& what, int64_t t = 0) {
     const Party& party = parties_.at(who);
     v1::Record r;
     if (!google::protobuf::TextFormat::ParseFromString(text, &r)) {
@@ -177,7 +177,7 @@ class Demo {
     return absl::OkStatus();
   }
 
-  absl::Status Register(const PartyInfo& info) {
+  [[nodiscard]] absl::Status Register(const PartyInfo& info) {
     return Put("operator",
                absl::Substitute(R"(participant_registered { participant_id: "$0"
                                    legal_name: "$1" roles: $2 keys { ed25519: "$3" } identifiers
@@ -190,8 +190,8 @@ class Demo {
   }
 
   // The scheme body certifies a participant for three years: <prefix>-cert-<who>.
-  absl::Status Certify(const std::string& who, const std::string& scheme,
-                       const std::string& scope) {
+  [[nodiscard]] absl::Status Certify(const std::string& who, const std::string& scheme,
+                                     const std::string& scope) {
     const int64_t t = Now(), three_years = int64_t{3} * 365 * 86400 * 1'000'000;
     const std::string id = Id("cert-" + who);
     return Put("scheme",
@@ -208,8 +208,8 @@ class Demo {
   }
 
   // The lab grades polished stone n: report <prefix>-report-<n>, subject the stone's lot.
-  absl::Status Grade(int n, int64_t carats, const std::string& colour, const std::string& clarity,
-                     const std::string& measurements) {
+  [[nodiscard]] absl::Status Grade(int n, int64_t carats, const std::string& colour,
+                                   const std::string& clarity, const std::string& measurements) {
     const int64_t t = Now();
     const std::string id = Id(absl::StrCat("report-", n)), stone = Id(absl::StrCat("stone-", n)),
                       number = absl::StrCat("LG", serial_ + n);
@@ -229,10 +229,11 @@ class Demo {
                t);
   }
 
-  absl::Status Lot(const std::string& who, const std::string& lot, const std::string& material,
-                   const std::string& form, v1::OriginClass origin, int64_t quantity,
-                   int32_t fineness, const std::string& facility, const std::string& cert,
-                   const std::string& note) {
+  [[nodiscard]] absl::Status Lot(const std::string& who, const std::string& lot,
+                                 const std::string& material, const std::string& form,
+                                 v1::OriginClass origin, int64_t quantity, int32_t fineness,
+                                 const std::string& facility, const std::string& cert,
+                                 const std::string& note) {
     const bool stone = material == "diamond";
     desc_[lot] = Desc(material, form, quantity, fineness);
     return Put(
@@ -250,9 +251,10 @@ class Demo {
   }
 
   // Inputs become outputs; prints "PROCESS in -> out; loss". `loss` in fine units.
-  absl::Status Transform(const std::string& who, v1::Process process, const std::string& material,
-                         const Inputs& in, const std::vector<Out>& out, int64_t loss,
-                         const std::string& location, const std::string& cert = "") {
+  [[nodiscard]] absl::Status Transform(const std::string& who, v1::Process process,
+                                       const std::string& material, const Inputs& in,
+                                       const std::vector<Out>& out, int64_t loss,
+                                       const std::string& location, const std::string& cert = "") {
     const bool stone = material == "diamond";
     std::string text = absl::Substitute(
         R"(transformation_id: "$0" process: $1 material: "$2" declared_loss_fine: $3
@@ -283,7 +285,8 @@ class Demo {
   }
 
   // Both sides of a custody transfer: shipped by `from`, received by `to`.
-  absl::Status Ship(const std::string& from, const std::string& to, const std::string& lot) {
+  [[nodiscard]] absl::Status Ship(const std::string& from, const std::string& to,
+                                  const std::string& lot) {
     const std::string shipment = Id(absl::StrCat("shp-", count_ + 1));
     RETURN_IF_ERROR(Put(from,
                         absl::Substitute(R"(custody_shipped { shipment_id: "$0" lot_id: "$1"
@@ -299,9 +302,9 @@ class Demo {
                absl::StrCat("receives ", Id(lot), " (shipment ", shipment, ")"));
   }
 
-  absl::Status Piece(const std::string& piece, const std::string& description,
-                     const std::vector<std::string>& stones, const Inputs& metal,
-                     const std::vector<v1::Claim>& claims) {
+  [[nodiscard]] absl::Status Piece(const std::string& piece, const std::string& description,
+                                   const std::vector<std::string>& stones, const Inputs& metal,
+                                   const std::vector<v1::Claim>& claims) {
     std::string text = absl::Substitute(R"(piece_id: "$0" description: "$1" hallmark: "750")",
                                         Id(piece), description);
     std::vector<std::string> parts, names;
@@ -323,8 +326,8 @@ class Demo {
                             absl::StrJoin(names, ", ")));
   }
 
-  absl::Status Lifecycle(const std::string& piece, const std::string& event,
-                         const std::string& note, const std::string& what) {
+  [[nodiscard]] absl::Status Lifecycle(const std::string& piece, const std::string& event,
+                                       const std::string& note, const std::string& what) {
     return Put(
         "jeweler",
         absl::Substitute(R"(piece_lifecycle { piece_id: "$0" event: PIECE_EVENT_$1 note: "$2" })",
@@ -337,8 +340,8 @@ class Demo {
   // shared between sales would let anyone who learns one owner's hash find the
   // owner's other purchases. The jeweler keeps the salt and the owner
   // (sales_path_, mode 0600: "<index> <piece> <salt hex> <owner>" a line).
-  absl::Status Sell(const std::string& piece, const std::string& owner, const std::string& note,
-                    const std::string& what) {
+  [[nodiscard]] absl::Status Sell(const std::string& piece, const std::string& owner,
+                                  const std::string& note, const std::string& what) {
     std::string salt(16, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), salt.size()) != 1) {
       return absl::InternalError("no random bytes for an owner salt (OpenSSL RAND_bytes)");

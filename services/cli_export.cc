@@ -14,7 +14,7 @@
 namespace touchstone::cli {
 namespace {
 
-absl::Status Export(const std::string& out_dir, const std::string& data_dir) {
+[[nodiscard]] absl::Status Export(const std::string& out_dir, const std::string& data_dir) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
@@ -25,9 +25,9 @@ absl::Status Export(const std::string& out_dir, const std::string& data_dir) {
   }
   ASSIGN_OR_RETURN(ExportReport report, std::move(exported));
   for (const std::string& path : report.written) std::cout << "wrote " << path << "\n";
-  std::cout << "exported log " << report.origin << " at size " << report.size << " to "
-            << out_dir << ": " << report.written.size() << " files written, "
-            << report.unchanged << " full tiles and bundles unchanged\n";
+  std::cout << "exported log " << report.origin << " at size " << report.size << " to " << out_dir
+            << ": " << report.written.size() << " files written, " << report.unchanged
+            << " full tiles and bundles unchanged\n";
   return absl::OkStatus();
 }
 

@@ -45,7 +45,7 @@ std::string NextStep(const absl::Status& status) {
   }
 }
 
-absl::Status MissingVkey(std::string_view what) {
+[[nodiscard]] absl::Status MissingVkey(std::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat(std::string(what),
                    ": give --vkey KEY, the key the log's operator publishes (`touchstone log info` "

@@ -16,7 +16,7 @@ std::string NextStep(const absl::Status& status);
 
 // The error for a command run without the log's verifier key (--vkey); `what`
 // says what needed it.
-absl::Status MissingVkey(std::string_view what = "no log verifier key");
+[[nodiscard]] absl::Status MissingVkey(std::string_view what = "no log verifier key");
 
 }  // namespace touchstone::cli
 

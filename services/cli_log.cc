@@ -8,12 +8,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/provenance/record.h"
 #include "nlohmann/json.hpp"
-#include "ledger/base/status_macros.h"
-#include "ledger/base/strings.h"
 #include "services/cli.h"
 #include "services/cli_hints.h"
 #include "services/status_convert.h"
@@ -21,7 +21,7 @@
 namespace touchstone::cli {
 namespace {
 
-absl::Status LogInfoCmd(const Context& ctx, bool json) {
+[[nodiscard]] absl::Status LogInfoCmd(const Context& ctx, bool json) {
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
   if (json) {
@@ -31,8 +31,8 @@ absl::Status LogInfoCmd(const Context& ctx, bool json) {
                {"witnessed_size", info.witnessed_size()},
                {"max_batch", info.max_batch()},
                {"max_record_bytes", info.max_record_bytes()},
-               {"key_handovers", std::vector<uint64_t>(info.key_handovers().begin(),
-                                                       info.key_handovers().end())}});
+               {"key_handovers",
+                std::vector<uint64_t>(info.key_handovers().begin(), info.key_handovers().end())}});
     return absl::OkStatus();
   }
   std::cout << "origin " << info.origin() << "\n"
@@ -45,7 +45,7 @@ absl::Status LogInfoCmd(const Context& ctx, bool json) {
   return absl::OkStatus();
 }
 
-absl::Status CheckpointCmd(const Context& ctx, uint64_t size, bool json) {
+[[nodiscard]] absl::Status CheckpointCmd(const Context& ctx, uint64_t size, bool json) {
   v1::GetCheckpointRequest req;
   req.set_size(size);
   v1::CheckpointResponse resp;
@@ -65,7 +65,7 @@ absl::Status CheckpointCmd(const Context& ctx, uint64_t size, bool json) {
   return absl::OkStatus();
 }
 
-absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw, bool json) {
+[[nodiscard]] absl::Status EntryCmd(const Context& ctx, uint64_t index, bool raw, bool json) {
   v1::GetEntryRequest req;
   req.set_index(index);
   v1::Entry e;
@@ -98,12 +98,12 @@ nlohmann::json Base64List(const google::protobuf::RepeatedPtrField<std::string>&
 }
 
 // The checkpoint note's fields, parsed but not verified (as `log checkpoint --json`).
-absl::StatusOr<Checkpoint> ParseUnverified(const std::string& note) {
+[[nodiscard]] absl::StatusOr<Checkpoint> ParseUnverified(const std::string& note) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   return Checkpoint::FromText(parsed.text);
 }
 
-absl::Status ProofCmd(const Context& ctx, uint64_t index, bool json) {
+[[nodiscard]] absl::Status ProofCmd(const Context& ctx, uint64_t index, bool json) {
   v1::GetInclusionProofRequest req;
   req.set_index(index);
   v1::InclusionProofResponse resp;
@@ -124,7 +124,7 @@ absl::Status ProofCmd(const Context& ctx, uint64_t index, bool json) {
   return absl::OkStatus();
 }
 
-absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size, bool json) {
+[[nodiscard]] absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size, bool json) {
   v1::GetConsistencyProofRequest req;
   req.set_old_size(old_size);
   v1::ConsistencyProofResponse resp;
@@ -146,8 +146,9 @@ absl::Status ConsistencyCmd(const Context& ctx, uint64_t old_size, bool json) {
 }
 
 // Offline: no server is contacted.
-absl::Status VerifyProofCmd(const std::string& proof_file, const std::string& entry_file,
-                            bool entry_base64, const std::string& vkey, bool json) {
+[[nodiscard]] absl::Status VerifyProofCmd(const std::string& proof_file,
+                                          const std::string& entry_file, bool entry_base64,
+                                          const std::string& vkey, bool json) {
   if (vkey.empty()) return MissingVkey();
   ASSIGN_OR_RETURN(std::string proof_text, ReadWholeFile(proof_file));
   ASSIGN_OR_RETURN(std::string entry, ReadWholeFile(entry_file));
@@ -238,8 +239,7 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* raw_flag = entry->add_flag("--raw", entry_flags->raw, "write the raw bytes");
   entry->add_flag("--json", entry_flags->json, "print the entry decoded, its record as JSON")
       ->excludes(raw_flag);
-  entry->callback(
-      [&ctx, run, f = entry_flags] { run(EntryCmd(ctx, f->index, f->raw, f->json)); });
+  entry->callback([&ctx, run, f = entry_flags] { run(EntryCmd(ctx, f->index, f->raw, f->json)); });
 
   auto proof_flags = std::make_shared<ProofFlags>();
   auto* proof = log->add_subcommand(
@@ -256,8 +256,7 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   cons->add_option("old_size", cons_flags->old_size, "the older tree size")->required();
   cons->add_flag("--json", cons_flags->json,
                  "print the sizes, hashes and checkpoint (not verified) as JSON");
-  cons->callback(
-      [&ctx, run, f = cons_flags] { run(ConsistencyCmd(ctx, f->old_size, f->json)); });
+  cons->callback([&ctx, run, f = cons_flags] { run(ConsistencyCmd(ctx, f->old_size, f->json)); });
 
   auto* verify = app.add_subcommand("proof", "offline checks");
   verify->require_subcommand(1);
@@ -265,8 +264,7 @@ void AddLogCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* pv = verify->add_subcommand(
       "verify", "check a tlog-proof for an entry against a verifier key, with no network");
   pv->add_option("proof", pv_flags->proof_file, "tlog-proof file")->required();
-  pv->add_option("entry", pv_flags->entry_file, "entry bytes file (raw, or --base64)")
-      ->required();
+  pv->add_option("entry", pv_flags->entry_file, "entry bytes file (raw, or --base64)")->required();
   pv->add_flag("--base64", pv_flags->entry_base64, "the entry file holds base64");
   pv->add_option("--vkey", pv_flags->vkey, "the log's note verifier key (required)");
   pv->add_flag("--json", pv_flags->json,

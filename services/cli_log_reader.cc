@@ -10,7 +10,7 @@
 namespace touchstone::cli {
 namespace {
 
-absl::StatusOr<std::vector<Hash>> Hashes(
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> Hashes(
     const google::protobuf::RepeatedPtrField<std::string>& bytes) {
   std::vector<Hash> hashes;
   for (const std::string& h : bytes) {

@@ -20,13 +20,13 @@ class GrpcLogReader final : public LogReader {
   // `ctx` must outlive the reader.
   explicit GrpcLogReader(const Context& ctx);
 
-  absl::StatusOr<std::string> GetCheckpoint() override;
-  absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
-                                                        uint64_t new_size) override;
-  absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override;
-  absl::StatusOr<std::string> GetEntry(uint64_t index) override;
-  absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
-                                                      uint64_t tree_size) override;
+  [[nodiscard]] absl::StatusOr<std::string> GetCheckpoint() override;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
+                                                                      uint64_t new_size) override;
+  [[nodiscard]] absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override;
+  [[nodiscard]] absl::StatusOr<std::string> GetEntry(uint64_t index) override;
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
+                                                                    uint64_t tree_size) override;
 
  private:
   const Context& ctx_;

@@ -12,14 +12,14 @@
 namespace touchstone::cli {
 namespace {
 
-absl::Status PrintMessageJson(const google::protobuf::Message& m) {
+[[nodiscard]] absl::Status PrintMessageJson(const google::protobuf::Message& m) {
   ASSIGN_OR_RETURN(std::string json, MessageToJson(m));
   std::cout << json << "\n";
   return absl::OkStatus();
 }
 
 template <typename Response, typename Method>
-absl::Status Lookup(const Context& ctx, const std::string& id, Method method) {
+[[nodiscard]] absl::Status Lookup(const Context& ctx, const std::string& id, Method method) {
   auto stub = v1::Provenance::NewStub(ctx.Channel());
   v1::LookupRequest req;
   req.set_id(id);

@@ -10,18 +10,18 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "ledger/audit.h"
-#include "ledger/bundle_builder.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify.h"
+#include "ledger/bundle_builder.h"
+#include "ledger/log/cosignature.h"
 #include "ledger/provenance/rebuild.h"
 #include "ledger/tiles.h"
-#include "ledger/log/cosignature.h"
-#include "ledger/base/status_macros.h"
-#include "proto/provenance_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "proto/provenance_service.grpc.pb.h"
 #include "services/cli.h"
-#include "services/cli_log_reader.h"
 #include "services/cli_hints.h"
+#include "services/cli_log_reader.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
@@ -37,7 +37,8 @@ struct VerifyFlags {
   std::string state_dir;  // show: where the trusted heads are kept
 };
 
-absl::StatusOr<v1::PieceBundle> FetchBundle(const Context& ctx, const std::string& piece_id) {
+[[nodiscard]] absl::StatusOr<v1::PieceBundle> FetchBundle(const Context& ctx,
+                                                          const std::string& piece_id) {
   auto stub = v1::Provenance::NewStub(ctx.Channel());
   v1::LookupRequest req;
   req.set_id(piece_id);
@@ -70,8 +71,8 @@ std::vector<std::string> ClaimNames(const std::vector<v1::Claim>& claims) {
 nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& key_source) {
   if (!r.ok()) {
     return {{"verdict", false},
-            {"reason", absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
-                                    r.status().message())},
+            {"reason",
+             absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ", r.status().message())},
             {"rule", rule::RuleOf(r.status())},
             {"key_source", key_source}};
   }
@@ -130,7 +131,8 @@ std::string Text(const BundleReport& r) {
     for (const std::string& c : t.certificates)
       absl::StrAppend(&out, "      certificate ", c, "\n");
     for (const std::string& d : t.declared_wrong) absl::StrAppend(&out, "      ! ", d, "\n");
-    if (!t.key_added_by_other.empty()) absl::StrAppend(&out, "      ! ", t.key_added_by_other, "\n");
+    if (!t.key_added_by_other.empty())
+      absl::StrAppend(&out, "      ! ", t.key_added_by_other, "\n");
   }
   if (!r.warnings.empty()) {
     absl::StrAppend(&out, "\nWarnings:\n");
@@ -165,8 +167,10 @@ int NotVerified(const VerifyFlags& flags, const absl::Status& s) {
 // Checks, from a tlog-tiles export of the same log, that the bundle's
 // checkpoint is part of the exported log and that the bundle leaves out no
 // record of the piece's graph as of that checkpoint (a later revocation, say).
-absl::Status CheckCompleteAgainstExport(const v1::PieceBundle& bundle, const BundleReport& report,
-                                        const NoteVerifier& log_key, const std::string& dir) {
+[[nodiscard]] absl::Status CheckCompleteAgainstExport(const v1::PieceBundle& bundle,
+                                                      const BundleReport& report,
+                                                      const NoteVerifier& log_key,
+                                                      const std::string& dir) {
   ASSIGN_OR_RETURN(MirroredExport exp, MirrorTiles(dir, log_key));
   if (exp.checkpoint.size < report.tree_size) {
     return absl::FailedPreconditionError(
@@ -241,8 +245,8 @@ int VerifyFile(const std::string& path, const VerifyFlags& flags) {
 // The verifier key `piece show` checks with: --vkey, else the key pinned with
 // this client's trusted head of the bundle's log, else (proving nothing) the
 // key the server reports. *source says which.
-absl::StatusOr<std::string> ShowKey(const Context& ctx, const v1::PieceBundle& bundle,
-                                    const VerifyFlags& flags, std::string* source) {
+[[nodiscard]] absl::StatusOr<std::string> ShowKey(const Context& ctx, const v1::PieceBundle& bundle,
+                                                  const VerifyFlags& flags, std::string* source) {
   ASSIGN_OR_RETURN(ParsedNote note, ParseNote(bundle.checkpoint()));
   ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(note.text));
   std::optional<std::string> pinned = TrustedHeads(flags.state_dir).PinnedKey(unverified.origin);
@@ -288,8 +292,9 @@ int Show(const Context& ctx, const std::string& piece_id, const VerifyFlags& fla
 // The bundle built here from a tlog-tiles export alone: the export is verified
 // and audited (signatures, rules) on the way, then the graph is walked in the
 // rebuilt state. No server involved.
-absl::StatusOr<v1::PieceBundle> BundleFromExport(const std::string& piece_id,
-                                                 const std::string& dir, const std::string& vkey) {
+[[nodiscard]] absl::StatusOr<v1::PieceBundle> BundleFromExport(const std::string& piece_id,
+                                                               const std::string& dir,
+                                                               const std::string& vkey) {
   ASSIGN_OR_RETURN(const NoteVerifier verifier, NoteVerifier::Parse(vkey));
   ASSIGN_OR_RETURN(MirroredExport exp, MirrorTiles(dir, verifier));
   MemoryState state;
@@ -299,8 +304,9 @@ absl::StatusOr<v1::PieceBundle> BundleFromExport(const std::string& piece_id,
                           exp.note);
 }
 
-absl::Status SaveBundle(const Context& ctx, const std::string& piece_id, const std::string& out,
-                        const std::string& tiles, const std::string& vkey, bool json) {
+[[nodiscard]] absl::Status SaveBundle(const Context& ctx, const std::string& piece_id,
+                                      const std::string& out, const std::string& tiles,
+                                      const std::string& vkey, bool json) {
   if (json && out == "-") {
     return absl::InvalidArgumentError(
         "--json prints a summary on stdout, where -o - would write the bundle: give -o FILE");

@@ -16,7 +16,7 @@ struct QrFlags {
   std::string out;
 };
 
-absl::Status WriteQr(const QrFlags& f) {
+[[nodiscard]] absl::Status WriteQr(const QrFlags& f) {
   if (!(f.base_url.starts_with("http://") || f.base_url.starts_with("https://"))) {
     return absl::InvalidArgumentError(
         absl::StrCat("--base_url must start with http:// or https://, not '", f.base_url, "'"));

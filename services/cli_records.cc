@@ -13,11 +13,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/merkle.h"
 #include "ledger/provenance/record.h"
-#include "ledger/base/status_macros.h"
 #include "services/cli.h"
 #include "services/cli_log_reader.h"
 #include "services/status_convert.h"
@@ -68,7 +68,7 @@ void AddSignerOptions(CLI::App* cmd, Signer& s) {
 // Errors: FAILED_PRECONDITION if the server reports a key other than the pinned
 // one (a man in the middle, or another log under the same origin); DATA_LOSS if
 // the log rewound or forked; the server's errors as they are.
-absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
+[[nodiscard]] absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
   if (!s.vkey.empty()) return s.vkey;
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
@@ -79,9 +79,11 @@ absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
   const auto refused = [&](const std::string& why) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the server reports the log key ", info.verifier_key(), " for ", info.origin(),
-        ", but this client pinned ", *pinned, " on first use: refusing its receipts (a man in "
+        ", but this client pinned ", *pinned,
+        " on first use: refusing its receipts (a man in "
         "the middle, or another log under the same origin); give --vkey to check against another "
-        "key", why.empty() ? "" : " (", why, why.empty() ? "" : ")"));
+        "key",
+        why.empty() ? "" : " (", why, why.empty() ? "" : ")"));
   };
   if (!head.ok()) {
     if (pinned && *pinned != info.verifier_key() && !absl::IsDataLoss(head.status())) {
@@ -91,14 +93,13 @@ absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
   }
   if (head->checkpoint_key != info.verifier_key()) {
     if (pinned) return refused("");
-    return absl::PermissionDeniedError(absl::StrCat(
-        "the server reports the log key ", info.verifier_key(), " but its checkpoint is signed by ",
-        head->checkpoint_key));
+    return absl::PermissionDeniedError(
+        absl::StrCat("the server reports the log key ", info.verifier_key(),
+                     " but its checkpoint is signed by ", head->checkpoint_key));
   }
   if (!pinned) {
-    std::cerr << "touchstone: WARNING: trusting the server's key " << info.verifier_key()
-              << " for " << info.origin()
-              << " on first use; pass --vkey to pin it. It is pinned from now on "
+    std::cerr << "touchstone: WARNING: trusting the server's key " << info.verifier_key() << " for "
+              << info.origin() << " on first use; pass --vkey to pin it. It is pinned from now on "
               << "(with this client's trusted head of the log, --state_dir); receipts under "
               << "another key will be refused.\n";
   }
@@ -115,7 +116,7 @@ std::string RandomRecordId() {
 // Signs `record` (filling signer, key id, record id and event time when empty)
 // for the log's origin, submits it, then verifies the receipt against the log's
 // checkpoint key.
-absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
+[[nodiscard]] absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
   if (!s.receipt_out.empty() && std::filesystem::exists(s.receipt_out)) {
     return absl::AlreadyExistsError(
         absl::StrCat(s.receipt_out, " exists; refusing to overwrite it with the receipt"));
@@ -158,7 +159,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> PublicKeyFromPem(const std::string& file) {
+[[nodiscard]] absl::StatusOr<std::string> PublicKeyFromPem(const std::string& file) {
   ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(file));
   if (pem.find("PRIVATE KEY") != std::string::npos) {
     ASSIGN_OR_RETURN(PrivateKey k, PrivateKey::FromPem(pem));
@@ -174,7 +175,7 @@ struct RegisterFlags {
   std::string id;
   std::string legal_name;
   std::vector<std::string> roles;
-  std::vector<std::string> pubkeys;  // key files
+  std::vector<std::string> pubkeys;      // key files
   std::vector<std::string> identifiers;  // SCHEME=VALUE
 };
 
@@ -211,8 +212,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
   reg->add_option("--id", rf->id, "new participant id")->required();
   reg->add_option("--name", rf->legal_name, "legal name")->required();
   reg->add_option("--role", rf->roles, "role(s): refiner, recycler, grower, ...")->required();
-  reg->add_option("--pubkey", rf->pubkeys,
-                  "the participant's key file(s) (PEM, public or private)")
+  reg->add_option("--pubkey", rf->pubkeys, "the participant's key file(s) (PEM, public or private)")
       ->required();
   reg->add_option("--identifier", rf->identifiers, "SCHEME=VALUE, e.g. GLN=0614141000005");
   reg->callback([&ctx, exit_code, rf] {

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "httplib.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/log/keys.h"
-#include "ledger/base/status_macros.h"
 #include "ledger/witness.h"
 #include "nlohmann/json.hpp"
 #include "services/cli.h"
@@ -24,8 +24,8 @@
 namespace touchstone::cli {
 namespace {
 
-absl::StatusOr<CosignatureSigner> LoadSigner(const std::string& key_file,
-                                             const std::string& name) {
+[[nodiscard]] absl::StatusOr<CosignatureSigner> LoadSigner(const std::string& key_file,
+                                                           const std::string& name) {
   ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(key_file));
   return CosignatureSigner::Create(name, std::move(key));
 }
@@ -53,7 +53,7 @@ struct ServeFlags {
   std::string port_file;
 };
 
-absl::Status Serve(const ServeFlags& f) {
+[[nodiscard]] absl::Status Serve(const ServeFlags& f) {
   ASSIGN_OR_RETURN(CosignatureSigner signer, LoadSigner(f.key_file, f.name));
   std::vector<NoteVerifier> logs;
   for (const std::string& vkey : f.logs) {

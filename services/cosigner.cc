@@ -2,22 +2,21 @@
 // consistency proof from the size that witness last cosigned.
 #include "services/cosigner.h"
 
-#include "services/log.h"
-
 #include <iostream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "ledger/log/cosignature.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log/cosignature.h"
 #include "ledger/log_reader.h"
 #include "ledger/witness.h"
+#include "services/log.h"
 #include "services/witness_client.h"
 
 namespace touchstone {
 
-absl::StatusOr<WitnessEndpoint> ParseWitnessFlag(const std::string& flag) {
+[[nodiscard]] absl::StatusOr<WitnessEndpoint> ParseWitnessFlag(const std::string& flag) {
   const size_t eq = flag.find('=');
   if (eq == std::string::npos || eq == 0) {
     return absl::InvalidArgumentError(absl::StrCat("--witness '", flag, "' is not URL=VKEY"));
@@ -59,18 +58,22 @@ class LedgerReader final : public LogReader {
  public:
   explicit LedgerReader(const Ledger& ledger) : ledger_(ledger) {}
 
-  absl::StatusOr<std::string> GetCheckpoint() override { return ledger_.LatestCheckpoint().second; }
-  absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
-                                                        uint64_t new_size) override {
+  [[nodiscard]] absl::StatusOr<std::string> GetCheckpoint() override {
+    return ledger_.LatestCheckpoint().second;
+  }
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
+                                                                      uint64_t new_size) override {
     ASSIGN_OR_RETURN(const std::string note, ledger_.GetCheckpoint(new_size));
     return ledger_.ConsistencyProof(old_size, note);
   }
-  absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override {
+  [[nodiscard]] absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override {
     return ledger_.Info().key_handovers;
   }
-  absl::StatusOr<std::string> GetEntry(uint64_t index) override { return ledger_.GetEntry(index); }
-  absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
-                                                      uint64_t tree_size) override {
+  [[nodiscard]] absl::StatusOr<std::string> GetEntry(uint64_t index) override {
+    return ledger_.GetEntry(index);
+  }
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
+                                                                    uint64_t tree_size) override {
     ASSIGN_OR_RETURN(const std::string note, ledger_.GetCheckpoint(tree_size));
     return ledger_.InclusionProof(index, note);
   }
@@ -134,7 +137,8 @@ void Cosigner::CosignRound(uint64_t size, const std::string& note) {
     absl::StatusOr<size_t> n = CountCosignatures(candidate, {w.verifier});
     if (!n.ok() || *n != 1) {
       Log(LogLevel::kWarning, "witness_bad_cosignature",
-          absl::StrCat("witness ", w.url, " returned a cosignature that does not verify with its key"),
+          absl::StrCat("witness ", w.url,
+                       " returned a cosignature that does not verify with its key"),
           {{"witness", w.url}, {"size", size}});
       continue;
     }

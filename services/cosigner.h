@@ -22,7 +22,7 @@ struct WitnessEndpoint {
 };
 
 // Parses "URL=VKEY". INVALID_ARGUMENT if malformed.
-absl::StatusOr<WitnessEndpoint> ParseWitnessFlag(const std::string& flag);
+[[nodiscard]] absl::StatusOr<WitnessEndpoint> ParseWitnessFlag(const std::string& flag);
 
 // Thread-compatible construction; runs its own thread until destroyed. A
 // checkpoint is published once witnesses with `quorum` distinct keys cosigned
@@ -40,7 +40,8 @@ class Cosigner {
   // Posts the log's checkpoint key handovers below `size`, proven in the tree
   // of `note`, to a witness that refused `note`'s signature
   // (ledger/witness.h). OK if the witness followed them.
-  absl::Status SendKeyHandovers(const WitnessEndpoint& w, uint64_t size, const std::string& note);
+  [[nodiscard]] absl::Status SendKeyHandovers(const WitnessEndpoint& w, uint64_t size,
+                                              const std::string& note);
 
   Ledger* ledger_;
   std::vector<WitnessEndpoint> witnesses_;

@@ -7,7 +7,8 @@
 
 namespace touchstone {
 
-absl::StatusOr<HostPort> ParseHostPort(std::string_view address, std::string_view what) {
+[[nodiscard]] absl::StatusOr<HostPort> ParseHostPort(std::string_view address,
+                                                     std::string_view what) {
   const size_t colon = address.rfind(':');
   HostPort out;
   if (colon == std::string_view::npos || colon == 0 ||

@@ -18,7 +18,8 @@ struct HostPort {
 // Splits `address` at its last colon. INVALID_ARGUMENT "<what> must be
 // host:port, not '<address>'" if there is no colon, the host is empty or the
 // port is not a number in 0..65535.
-absl::StatusOr<HostPort> ParseHostPort(std::string_view address, std::string_view what);
+[[nodiscard]] absl::StatusOr<HostPort> ParseHostPort(std::string_view address,
+                                                     std::string_view what);
 
 }  // namespace touchstone
 

@@ -49,8 +49,8 @@ class HttpListener {
   // Start. INVALID_ARGUMENT if `listen` is not host:port or a limit is out of
   // range (threads < 1, max_connections < threads, keep-alive values < 1);
   // UNAVAILABLE if it cannot bind.
-  static absl::StatusOr<std::unique_ptr<HttpListener>> Bind(const std::string& listen,
-                                                            const HttpLimits& limits);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpListener>> Bind(const std::string& listen,
+                                                                          const HttpLimits& limits);
   ~HttpListener();
 
   // Where to add routes, before Start.

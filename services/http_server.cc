@@ -7,9 +7,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "httplib.h"
-#include "ledger/bundle_builder.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/bundle_builder.h"
 #include "services/bundle_json.h"
 #include "services/qr_code.h"
 #include "services/web_assets.h"
@@ -21,7 +21,6 @@ namespace {
 constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
 
 int HttpStatusOf(const absl::Status& s) {
   switch (s.code()) {
@@ -62,8 +61,8 @@ std::string PieceIdOf(const httplib::Request& req) {
 
 // One <meta> per pinned witness key, and the quorum, for the page's head.
 std::string WitnessKeyMeta(const std::vector<std::string>& keys, size_t quorum) {
-  std::string out = absl::StrCat("<meta name=\"touchstone-witness-quorum\" content=\"", quorum,
-                                 "\">\n");
+  std::string out =
+      absl::StrCat("<meta name=\"touchstone-witness-quorum\" content=\"", quorum, "\">\n");
   for (const std::string& k : keys) {
     absl::StrAppend(&out, "<meta name=\"touchstone-witness-key\" content=\"", Sv(EscapeMarkup(k)),
                     "\">\n");
@@ -76,9 +75,8 @@ std::string WitnessKeyMeta(const std::vector<std::string>& keys, size_t quorum) 
 void HttpServer::AddMetricsRoute(httplib::Server& server) {
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const auto cosigned = ledger_.LatestCosigned();
-    res.set_content(absl::StrCat(ledger_.metrics().Prometheus(ledger_.Size(),
-                                                              cosigned ? cosigned->first : 0,
-                                                              absl::Now()),
+    res.set_content(absl::StrCat(ledger_.metrics().Prometheus(
+                                     ledger_.Size(), cosigned ? cosigned->first : 0, absl::Now()),
                                  CacheMetrics()),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -89,35 +87,38 @@ std::string HttpServer::CacheMetrics() const {
   return absl::StrCat(
       "# HELP touchstone_http_bundle_cache_hits_total Bundle requests answered from the cache.\n"
       "# TYPE touchstone_http_bundle_cache_hits_total counter\n"
-      "touchstone_http_bundle_cache_hits_total ", s.hits, "\n",
+      "touchstone_http_bundle_cache_hits_total ",
+      s.hits, "\n",
       "# HELP touchstone_http_bundle_cache_misses_total Bundle requests that built the bundle.\n"
       "# TYPE touchstone_http_bundle_cache_misses_total counter\n"
-      "touchstone_http_bundle_cache_misses_total ", s.misses, "\n",
+      "touchstone_http_bundle_cache_misses_total ",
+      s.misses, "\n",
       "# HELP touchstone_http_bundle_cache_evictions_total Bundles dropped to stay within "
       "--http_bundle_cache_bytes.\n"
       "# TYPE touchstone_http_bundle_cache_evictions_total counter\n"
-      "touchstone_http_bundle_cache_evictions_total ", s.evictions, "\n",
+      "touchstone_http_bundle_cache_evictions_total ",
+      s.evictions, "\n",
       "# HELP touchstone_http_bundle_cache_bytes Bytes of bundles the cache holds.\n"
       "# TYPE touchstone_http_bundle_cache_bytes gauge\n"
-      "touchstone_http_bundle_cache_bytes ", s.bytes, "\n",
+      "touchstone_http_bundle_cache_bytes ",
+      s.bytes, "\n",
       "# HELP touchstone_http_bundles_too_big_total Bundle requests refused: the bundle is "
       "bigger than --http_max_bundle_bytes.\n"
       "# TYPE touchstone_http_bundles_too_big_total counter\n"
-      "touchstone_http_bundles_too_big_total ", bundles_too_big_.load(), "\n");
+      "touchstone_http_bundles_too_big_total ",
+      bundles_too_big_.load(), "\n");
 }
 
-absl::StatusOr<std::shared_ptr<const std::string>> HttpServer::Bundle(
-    const std::string& piece_id) {
+absl::StatusOr<std::shared_ptr<const std::string>> HttpServer::Bundle(const std::string& piece_id) {
   const auto cosigned = ledger_.LatestCosigned();
-  const BundleKey key{piece_id, ledger_.LatestCheckpoint().first,
-                      cosigned ? cosigned->first : 0};
+  const BundleKey key{piece_id, ledger_.LatestCheckpoint().first, cosigned ? cosigned->first : 0};
   if (std::shared_ptr<const std::string> cached = cache_.Get(key)) return cached;
   absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(ledger_, piece_id, max_bundle_bytes_);
   if (bundle.status().code() == absl::StatusCode::kResourceExhausted) {
     bundles_too_big_.fetch_add(1, std::memory_order_relaxed);
-    return absl::ResourceExhaustedError(
-        absl::StrCat(bundle.status().message(), ", more than this server serves over HTTP "
-                     "(--http_max_bundle_bytes)"));
+    return absl::ResourceExhaustedError(absl::StrCat(bundle.status().message(),
+                                                     ", more than this server serves over HTTP "
+                                                     "(--http_max_bundle_bytes)"));
   }
   if (!bundle.ok()) return bundle.status();
   auto bytes = std::make_shared<const std::string>(bundle->SerializeAsString());
@@ -137,21 +138,21 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
   const Ledger& ledger = ledger_;
-  server.Get(R"(/p/([^/]+))", [&ledger, witness_meta](const httplib::Request& req,
-                                                      httplib::Response& res) {
-    const std::string id = PieceIdOf(req);
-    absl::StatusOr<bool> piece = ledger.HasPiece(id);
-    if (id.empty() || (piece.ok() && !*piece)) {
-      return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
-    }
-    if (!piece.ok()) return SendError(res, piece.status());
-    const std::string vkey = ledger.Info().verifier_key;
-    res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml),
-                                        {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
-                                         {"{{VKEY}}", Sv(EscapeMarkup(vkey))},
-                                         {"{{WITNESS_KEY_META}}", Sv(witness_meta)}}),
-                    "text/html; charset=utf-8");
-  });
+  server.Get(R"(/p/([^/]+))",
+             [&ledger, witness_meta](const httplib::Request& req, httplib::Response& res) {
+               const std::string id = PieceIdOf(req);
+               absl::StatusOr<bool> piece = ledger.HasPiece(id);
+               if (id.empty() || (piece.ok() && !*piece)) {
+                 return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
+               }
+               if (!piece.ok()) return SendError(res, piece.status());
+               const std::string vkey = ledger.Info().verifier_key;
+               res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml),
+                                                   {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
+                                                    {"{{VKEY}}", Sv(EscapeMarkup(vkey))},
+                                                    {"{{WITNESS_KEY_META}}", Sv(witness_meta)}}),
+                               "text/html; charset=utf-8");
+             });
 
   auto bundle_route = [this, &server](const char* pattern, bool json) {
     server.Get(pattern, [this, json](const httplib::Request& req, httplib::Response& res) {
@@ -224,9 +225,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   auto http = std::unique_ptr<HttpServer>(new HttpServer(ledger, options));
   if (!options.listen.empty()) {
     ASSIGN_OR_RETURN(http->pages_, HttpListener::Bind(options.listen, options.limits));
-    http->public_url_ = options.public_url.empty()
-                            ? absl::StrCat("http://", http->pages_->host(), ":", http->pages_->port())
-                            : options.public_url;
+    http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", http->pages_->host(),
+                                                                  ":", http->pages_->port())
+                                                   : options.public_url;
     http->AddPageRoutes(http->pages_->server(),
                         WitnessKeyMeta(options.witness_keys, options.witness_quorum));
   }

@@ -67,8 +67,8 @@ class HttpServer {
   // must be) and serves each on threads of its own. INVALID_ARGUMENT if an
   // address is not host:port, a limit is out of range (HttpListener::Bind) or
   // public_url is malformed; UNAVAILABLE if it cannot bind.
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const Ledger& ledger,
-                                                           const HttpOptions& options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const Ledger& ledger, const HttpOptions& options);
   ~HttpServer();
 
   // The pages' port actually bound, or 0 if none.
@@ -89,7 +89,8 @@ class HttpServer {
   void AddMetricsRoute(httplib::Server& server);
   // The serialized bundle of `piece_id`, from the cache or built (and cached).
   // Errors as BuildPieceBundle.
-  absl::StatusOr<std::shared_ptr<const std::string>> Bundle(const std::string& piece_id);
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const std::string>> Bundle(
+      const std::string& piece_id);
   // The cache's counters in the Prometheus text format.
   std::string CacheMetrics() const;
 

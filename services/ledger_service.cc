@@ -46,8 +46,7 @@ grpc::Status LedgerService::Submit(grpc::ServerContext* ctx, const v1::SubmitReq
   return grpc::Status::OK;
 }
 
-grpc::Status LedgerService::SubmitBatch(grpc::ServerContext* ctx,
-                                        const v1::SubmitBatchRequest* req,
+grpc::Status LedgerService::SubmitBatch(grpc::ServerContext* ctx, const v1::SubmitBatchRequest* req,
                                         v1::SubmitBatchResponse* resp) {
   const CallDeadline deadline(*ctx, max_call_);
   std::vector<std::pair<std::string, std::string>> records;
@@ -67,7 +66,9 @@ struct StreamTickets {
   bool WriterHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return !in_flight.empty() || reading_done;
   }
-  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return in_flight.size() < max_in_flight; }
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return in_flight.size() < max_in_flight;
+  }
 
   const size_t max_in_flight;
   absl::Mutex mu;
@@ -136,8 +137,8 @@ grpc::Status LedgerService::GetEntries(grpc::ServerContext* ctx, const v1::GetEn
       req->start(), end, [&](uint64_t index, std::string_view data) -> absl::Status {
         if (ctx->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
         if (deadline.Expired()) {
-          return absl::DeadlineExceededError(absl::StrCat(
-              "GetEntries stopped before entry ", index, "; ask again from there"));
+          return absl::DeadlineExceededError(
+              absl::StrCat("GetEntries stopped before entry ", index, "; ask again from there"));
         }
         v1::Entry e;
         e.set_index(index);
@@ -167,8 +168,8 @@ grpc::Status LedgerService::GetCheckpoint(grpc::ServerContext*, const v1::GetChe
 namespace {
 
 // The tree size a proof request asks for (0 = latest) and its checkpoint.
-absl::StatusOr<std::pair<uint64_t, std::string>> CheckpointFor(const Ledger& ledger,
-                                                               uint64_t size) {
+[[nodiscard]] absl::StatusOr<std::pair<uint64_t, std::string>> CheckpointFor(const Ledger& ledger,
+                                                                             uint64_t size) {
   if (size == 0) return ledger.LatestCheckpoint();
   ASSIGN_OR_RETURN(std::string note, ledger.GetCheckpoint(size));
   return std::make_pair(size, std::move(note));

@@ -20,7 +20,7 @@ constexpr const char* kLevelNames[] = {"debug", "info", "warning", "error"};
 
 }  // namespace
 
-absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
+[[nodiscard]] absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
   for (int i = 0; i < 4; ++i) {
     if (name == kLevelNames[i]) return static_cast<LogLevel>(i);
   }
@@ -28,7 +28,7 @@ absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
                                                  "' is not one of debug, info, warning, error"));
 }
 
-absl::Status ConfigureLog(std::string_view format, LogLevel min_level) {
+[[nodiscard]] absl::Status ConfigureLog(std::string_view format, LogLevel min_level) {
   if (format != "json" && format != "text") {
     return absl::InvalidArgumentError(
         absl::StrCat("log format '", std::string(format), "' is not json or text"));

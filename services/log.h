@@ -18,11 +18,11 @@ namespace touchstone {
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // "debug", "info", "warning", "error"; INVALID_ARGUMENT otherwise.
-absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name);
+[[nodiscard]] absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name);
 
 // Process-wide settings; call before any Log (not thread-safe with Log).
 // `format` is "json" or "text" (INVALID_ARGUMENT otherwise).
-absl::Status ConfigureLog(std::string_view format, LogLevel min_level);
+[[nodiscard]] absl::Status ConfigureLog(std::string_view format, LogLevel min_level);
 
 // Writes one event if `level` is at least the configured minimum. `fields`
 // (a JSON object) are added to a JSON line and ignored in text. Thread-safe:

@@ -35,8 +35,7 @@ grpc::Status ProvenanceService::GetLot(grpc::ServerContext*, const v1::LookupReq
   return Reply(ledger_->GetLot(req->id()), resp);
 }
 
-grpc::Status ProvenanceService::GetCertificate(grpc::ServerContext*,
-                                               const v1::LookupRequest* req,
+grpc::Status ProvenanceService::GetCertificate(grpc::ServerContext*, const v1::LookupRequest* req,
                                                v1::CertificateLookup* resp) {
   if (req->id().empty()) return NoId();
   grpc::Status s = Reply(ledger_->GetCertificate(req->id()), resp->mutable_certificate());
@@ -51,8 +50,7 @@ grpc::Status ProvenanceService::GetPiece(grpc::ServerContext*, const v1::LookupR
   return Reply(ledger_->GetPiece(req->id()), resp);
 }
 
-grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*,
-                                               const v1::LookupRequest* req,
+grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*, const v1::LookupRequest* req,
                                                v1::PieceBundle* resp) {
   if (req->id().empty()) return grpc::Status(grpc::INVALID_ARGUMENT, "give a piece id");
   absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(*ledger_, req->id());

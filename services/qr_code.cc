@@ -31,7 +31,6 @@ void AppendChunk(std::string& out, std::string_view type, std::string_view data)
   AppendU32(out, static_cast<uint32_t>(crc));
 }
 
-
 }  // namespace
 
 std::string EscapeMarkup(std::string_view s) {
@@ -72,7 +71,7 @@ std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id) {
   return out;
 }
 
-absl::StatusOr<QrCode> EncodeQr(std::string_view text) {
+[[nodiscard]] absl::StatusOr<QrCode> EncodeQr(std::string_view text) {
   if (text.empty()) return absl::InvalidArgumentError("nothing to encode in a QR code");
   std::unique_ptr<QRcode, decltype(&QRcode_free)> code(
       QRcode_encodeData(static_cast<int>(text.size()),

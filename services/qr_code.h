@@ -28,7 +28,7 @@ struct QrCode {
 
 // Encodes `text` (8-bit mode, error correction level M, smallest version that
 // fits). INVALID_ARGUMENT if text is empty or too long for a QR code.
-absl::StatusOr<QrCode> EncodeQr(std::string_view text);
+[[nodiscard]] absl::StatusOr<QrCode> EncodeQr(std::string_view text);
 
 // An SVG image of the code: each module `module_px` user units, with the
 // 4-module quiet zone the standard asks for; black on white; `title` (escaped)

@@ -6,13 +6,13 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
-#include "absl/synchronization/mutex.h"
-#include "ledger/log/cosignature.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log/cosignature.h"
 #include "services/log.h"
 #include "services/malformed_request.h"
 

@@ -65,7 +65,7 @@ class Server {
   // path too long for a Unix socket, or bad HTTP options (HttpServer::Start);
   // ALREADY_EXISTS if something not a socket is at the admin socket's path;
   // ledger errors as Ledger::Open.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
   ~Server();
 
   // The port actually bound.

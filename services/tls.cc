@@ -10,7 +10,7 @@ namespace touchstone {
 namespace {
 
 // The contents of a PEM file; NOT_FOUND naming `what` and the path.
-absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
+[[nodiscard]] absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
   absl::StatusOr<std::string> pem = ReadWholeFile(path);
   if (!pem.ok()) {
     return absl::NotFoundError(absl::StrCat("cannot read the ", std::string(what), " ", path));
@@ -24,7 +24,7 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view wh
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsFiles& files) {
   if (files.cert.empty() != files.key.empty()) {
     return absl::InvalidArgumentError(
@@ -49,7 +49,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-absl::StatusOr<ClientTls> LoadClientTls(const ClientTlsFiles& files) {
+[[nodiscard]] absl::StatusOr<ClientTls> LoadClientTls(const ClientTlsFiles& files) {
   ClientTls out;
   out.server_name = files.server_name;
   if (!files.enabled()) return out;

@@ -48,7 +48,7 @@ struct ClientTlsFiles {
 // verified) with client_ca as well. INVALID_ARGUMENT if only one of cert and key
 // is given, or client_ca without them, or a file is not PEM; NOT_FOUND if a
 // file cannot be read.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsFiles& files);
 
 // What a client needs to connect with TLS, read from ClientTlsFiles. Holding it
@@ -69,7 +69,7 @@ struct ClientTls {
 
 // Reads the files. INVALID_ARGUMENT if only one of cert and key is given or a
 // file is not PEM; NOT_FOUND if a file cannot be read.
-absl::StatusOr<ClientTls> LoadClientTls(const ClientTlsFiles& files);
+[[nodiscard]] absl::StatusOr<ClientTls> LoadClientTls(const ClientTlsFiles& files);
 
 }  // namespace touchstone
 

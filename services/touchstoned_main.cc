@@ -5,11 +5,11 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
-#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "ledger/base/files.h"
-#include "services/log.h"
 #include "services/host_port.h"
+#include "services/log.h"
 #include "services/server.h"
 #include "services/stop_signal.h"
 
@@ -228,14 +228,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const touchstone::LogInfo info = (*server)->ledger().Info();
-  const std::string tls = options.tls.cert.empty()         ? "plaintext"
+  const std::string tls = options.tls.cert.empty()        ? "plaintext"
                           : options.tls.client_ca.empty() ? "TLS"
                                                           : "mutual TLS";
   const std::string address = absl::StrCat(HostOf(options.listen), ":", (*server)->port());
   Log(LogLevel::kInfo, "serving",
       absl::StrCat("serving ", info.origin, " (size ", info.size, ") on ", address, " (", tls,
-                   "), Admin on ", (*server)->admin_socket(), "; verifier key ",
-                   info.verifier_key),
+                   "), Admin on ", (*server)->admin_socket(), "; verifier key ", info.verifier_key),
       {{"origin", info.origin},
        {"size", info.size},
        {"address", address},
@@ -253,9 +252,8 @@ int main(int argc, char** argv) {
   write_port_file(port_file, (*server)->port());
 
   if ((*server)->http_port() != 0) {
-    const std::string pages =
-        absl::StrCat("http://", HostOf(options.http.listen), ":", (*server)->http_port(),
-                     "/p/PIECE_ID");
+    const std::string pages = absl::StrCat("http://", HostOf(options.http.listen), ":",
+                                           (*server)->http_port(), "/p/PIECE_ID");
     Log(LogLevel::kInfo, "http_serving", absl::StrCat("customer pages on ", pages),
         {{"url", pages}});
     write_port_file(http_port_file, (*server)->http_port());
@@ -269,8 +267,8 @@ int main(int argc, char** argv) {
   }
 
   stopper.Start([s = server->get()](int sig) {
-    Log(LogLevel::kInfo, "stopping",
-        absl::StrCat("signal ", sig, ", draining and shutting down"), {{"signal", sig}});
+    Log(LogLevel::kInfo, "stopping", absl::StrCat("signal ", sig, ", draining and shutting down"),
+        {{"signal", sig}});
     s->Shutdown();
   });
   (*server)->Wait();

@@ -2,8 +2,8 @@
 // the record schema and the ledger's rule tables, at build time. Nothing in
 // services/web/verify.js that says what a record holds or who may write it is
 // written by hand: the field table comes from proto/record.proto's descriptors,
-// the roles from ledger/provenance/writer_roles.h, origin classes from ledger/provenance/origin.h and
-// what claims ask of inputs from ledger/provenance/claims.h.
+// the roles from ledger/provenance/writer_roles.h, origin classes from ledger/provenance/origin.h
+// and what claims ask of inputs from ledger/provenance/claims.h.
 //
 // Usage: touchstone_web_tables OUT.js   (exit 1 if OUT.js cannot be written)
 #include <fstream>

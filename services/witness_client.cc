@@ -12,10 +12,9 @@
 
 namespace touchstone {
 
-absl::StatusOr<std::string> RequestCosignature(const std::string& url, uint64_t old_size,
-                                               std::span<const Hash> proof,
-                                               std::string_view checkpoint_note,
-                                               uint64_t* witness_size, int timeout_seconds) {
+[[nodiscard]] absl::StatusOr<std::string> RequestCosignature(
+    const std::string& url, uint64_t old_size, std::span<const Hash> proof,
+    std::string_view checkpoint_note, uint64_t* witness_size, int timeout_seconds) {
   if (proof.size() > kMaxWitnessProofLines) {
     return absl::InvalidArgumentError("a consistency proof has at most 63 hashes");
   }
@@ -27,8 +26,8 @@ namespace {
 
 // POSTs `body` to <url><path>; the result, or UNAVAILABLE (malformed URL:
 // INVALID_ARGUMENT) if there is no answer.
-absl::StatusOr<httplib::Result> Post(const std::string& url, const std::string& path,
-                                     const std::string& body, int timeout_seconds) {
+[[nodiscard]] absl::StatusOr<httplib::Result> Post(const std::string& url, const std::string& path,
+                                                   const std::string& body, int timeout_seconds) {
   const size_t scheme = url.find("://");
   if (scheme == std::string::npos || url.substr(0, scheme) != "http") {
     return absl::InvalidArgumentError(
@@ -45,16 +44,16 @@ absl::StatusOr<httplib::Result> Post(const std::string& url, const std::string& 
   client.set_write_timeout(timeout_seconds, 0);
   httplib::Result res = client.Post(prefix + path, body, "text/plain");
   if (!res) {
-    return absl::UnavailableError(absl::StrCat("witness ", url, ": ",
-                                               httplib::to_string(res.error())));
+    return absl::UnavailableError(
+        absl::StrCat("witness ", url, ": ", httplib::to_string(res.error())));
   }
   return res;
 }
 
 }  // namespace
 
-absl::Status PostKeyHandover(const std::string& url, const std::string& body,
-                             int timeout_seconds) {
+[[nodiscard]] absl::Status PostKeyHandover(const std::string& url, const std::string& body,
+                                           int timeout_seconds) {
   ASSIGN_OR_RETURN(httplib::Result res, Post(url, "/key-handover", body, timeout_seconds));
   const std::string why = std::string(absl::StripTrailingAsciiWhitespace(res->body));
   switch (res->status) {
@@ -74,8 +73,10 @@ absl::Status PostKeyHandover(const std::string& url, const std::string& body,
   }
 }
 
-absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std::string& body,
-                                              uint64_t* witness_size, int timeout_seconds) {
+[[nodiscard]] absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url,
+                                                            const std::string& body,
+                                                            uint64_t* witness_size,
+                                                            int timeout_seconds) {
   ASSIGN_OR_RETURN(httplib::Result res, Post(url, "/add-checkpoint", body, timeout_seconds));
   const std::string& text = res->body;
   const std::string why = std::string(absl::StripTrailingAsciiWhitespace(text));
@@ -95,8 +96,7 @@ absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std:
               absl::StrCat("witness ", url, " answered 409 with a malformed size"));
         }
         if (witness_size != nullptr) *witness_size = size;
-        return absl::FailedPreconditionError(
-            absl::StrCat("witness ", url, " is at size ", size));
+        return absl::FailedPreconditionError(absl::StrCat("witness ", url, " is at size ", size));
       }
       return absl::DataLossError(
           absl::StrCat("witness ", url, " cosigned another tree of this size: ", why));

@@ -21,23 +21,22 @@ namespace touchstone {
 //   422                  -> DATA_LOSS (the proof does not connect: a fork)
 //   403 PERMISSION_DENIED, 404 NOT_FOUND, 400 INVALID_ARGUMENT,
 //   no connection, a timeout or another status -> UNAVAILABLE.
-absl::StatusOr<std::string> RequestCosignature(const std::string& url, uint64_t old_size,
-                                               std::span<const Hash> proof,
-                                               std::string_view checkpoint_note,
-                                               uint64_t* witness_size = nullptr,
-                                               int timeout_seconds = 10);
+[[nodiscard]] absl::StatusOr<std::string> RequestCosignature(
+    const std::string& url, uint64_t old_size, std::span<const Hash> proof,
+    std::string_view checkpoint_note, uint64_t* witness_size = nullptr, int timeout_seconds = 10);
 
 // The same with a ready add-checkpoint body ("old N\n", proof lines, "\n", note).
-absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url, const std::string& body,
-                                              uint64_t* witness_size = nullptr,
-                                              int timeout_seconds = 10);
+[[nodiscard]] absl::StatusOr<std::string> PostAddCheckpoint(const std::string& url,
+                                                            const std::string& body,
+                                                            uint64_t* witness_size = nullptr,
+                                                            int timeout_seconds = 10);
 
 // Posts a key handover request body (ledger/witness.h, KeyHandoverRequest) to
 // <url>/key-handover. OK if the witness followed it; errors by its answer:
 // 400 INVALID_ARGUMENT, 403 PERMISSION_DENIED, 404 NOT_FOUND, 422 DATA_LOSS,
 // no connection, a timeout or another status UNAVAILABLE.
-absl::Status PostKeyHandover(const std::string& url, const std::string& body,
-                             int timeout_seconds = 10);
+[[nodiscard]] absl::Status PostKeyHandover(const std::string& url, const std::string& body,
+                                           int timeout_seconds = 10);
 
 }  // namespace touchstone
 

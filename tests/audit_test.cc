@@ -24,8 +24,8 @@ namespace touchstone {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using testing::Identity;
+using ::testing::IsEmpty;
 using testing::LotRecord;
 using testing::Signed;
 
@@ -40,8 +40,8 @@ class AuditTest : public ::testing::Test {
     std::unique_ptr<Ledger> ledger = Ledger::Open(o).value();
     const Identity op = Operator();
     const Identity refiner = testing::NewIdentity("refiner-1");
-    auto reg = Signed(op, testing::RegisterRecord(op, refiner, v1::ROLE_REFINER, "reg"),
-                      kDefaultOrigin);
+    auto reg =
+        Signed(op, testing::RegisterRecord(op, refiner, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ASSERT_TRUE(ledger->Submit(reg.first, reg.second).ok());
     while (ledger->Size() < kSize) {
       auto [b, s] = Signed(refiner, LotRecord(refiner, "lot-" + std::to_string(ledger->Size())),
@@ -65,7 +65,9 @@ class AuditTest : public ::testing::Test {
     ASSERT_TRUE(store->Commit(batch).ok());
   }
 
-  absl::StatusOr<AuditReport> Audit() { return AuditStore(*OpenStore(), AuditOptions()); }
+  [[nodiscard]] absl::StatusOr<AuditReport> Audit() {
+    return AuditStore(*OpenStore(), AuditOptions());
+  }
 
   // A checkpoint note at `size` over `root`, signed with the operator's (checkpoint) key.
   std::string OperatorSignedNote(uint64_t size, const Hash& root) {
@@ -183,9 +185,9 @@ TEST_F(AuditTest, AMirrorAuditsAgainstTheNoteAtItsSizeAndThePinnedKey) {
   // The whole log's state is the one the ledger stored.
   absl::StatusOr<AuditReport> full = Audit();
   ASSERT_TRUE(full.ok());
-  EXPECT_EQ(AuditMirror(Mirror(kSize)->store(), Note(kSize), *verifier_, AuditOptions())
-                ->state_keys,
-            full->state_keys);
+  EXPECT_EQ(
+      AuditMirror(Mirror(kSize)->store(), Note(kSize), *verifier_, AuditOptions())->state_keys,
+      full->state_keys);
 }
 
 TEST_F(AuditTest, AMirrorIsRefusedForAnotherKeyAMalformedNoteOrAnotherRoot) {
@@ -199,11 +201,10 @@ TEST_F(AuditTest, AMirrorIsRefusedForAnotherKeyAMalformedNoteOrAnotherRoot) {
   EXPECT_THAT(r.status().message(), HasSubstr("is not one of this log's checkpoint keys"));
 
   // The note signed by another key than the log's.
-  r = AuditMirror(mirror->store(),
-                  other.Sign(Checkpoint{kDefaultOrigin, kSize, *mirror->RootAt(kSize), {}}
-                                 .ToText())
-                      .value(),
-                  *verifier_, AuditOptions());
+  r = AuditMirror(
+      mirror->store(),
+      other.Sign(Checkpoint{kDefaultOrigin, kSize, *mirror->RootAt(kSize), {}}.ToText()).value(),
+      *verifier_, AuditOptions());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("checkpoint: no signature by"));
 

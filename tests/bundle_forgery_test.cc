@@ -96,8 +96,9 @@ class ForgeryTest : public ::testing::Test {
     cert.mutable_certificate_issued()->set_valid_until_micros(until);
     log_.Append(scheme, cert);
   }
-  absl::StatusOr<BundleReport> Verify(const std::vector<NoteVerifier>& witnesses = {},
-                                      size_t quorum = 0, std::vector<std::string> lines = {}) {
+  [[nodiscard]] absl::StatusOr<BundleReport> Verify(const std::vector<NoteVerifier>& witnesses = {},
+                                                    size_t quorum = 0,
+                                                    std::vector<std::string> lines = {}) {
     return VerifyPieceBundle(log_.Bundle("RING-F", {}, lines), log_.verifier(), witnesses, quorum);
   }
   void ExpectRefused(Code code, const std::string& message) {

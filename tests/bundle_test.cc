@@ -12,13 +12,13 @@
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/bundle_builder.h"
-#include "ledger/bundle/bundle_verify.h"
-#include "ledger/log/checkpoint.h"
 #include "ledger/audit.h"
+#include "ledger/bundle/bundle_verify.h"
+#include "ledger/bundle_builder.h"
+#include "ledger/log/checkpoint.h"
 #include "ledger/tiles.h"
-#include "tests/test_util.h"
 #include "tests/rules_test_util.h"
+#include "tests/test_util.h"
 
 namespace touchstone {
 namespace {
@@ -105,7 +105,7 @@ class BundleVerifyTest : public testing::RulesFixture {
     EXPECT_TRUE(b.ok()) << b.status();
     return b.value_or(v1::PieceBundle());
   }
-  absl::StatusOr<BundleReport> Verify(const v1::PieceBundle& b) {
+  [[nodiscard]] absl::StatusOr<BundleReport> Verify(const v1::PieceBundle& b) {
     return VerifyPieceBundle(b, ledger().verifier());
   }
   static const TimelineEntry& At(const BundleReport& r, uint64_t index) {
@@ -241,7 +241,9 @@ TEST_F(BundleVerifyTest, AnExportOfTheLogCatchesAnyRecordABundleLeavesOut) {
   absl::StatusOr<MirroredExport> exp = MirrorTiles(tiles, ledger().verifier());
   ASSERT_TRUE(exp.ok()) << exp.status();
   MemoryState state;
-  ASSERT_TRUE(AuditMirror(exp->mirror->store(), exp->note, ledger().verifier(), AuditOptions(), &state).ok());
+  ASSERT_TRUE(
+      AuditMirror(exp->mirror->store(), exp->note, ledger().verifier(), AuditOptions(), &state)
+          .ok());
   const MirrorBundleSource source(*exp->mirror, state);
   for (const std::string piece : {"RING-1", "PENDANT-1", "BAND-1"}) {
     const v1::PieceBundle full = Bundle(piece);
@@ -266,8 +268,7 @@ TEST_F(BundleVerifyTest, AnExportOfTheLogCatchesAnyRecordABundleLeavesOut) {
       const uint64_t index = full.entries(i).index();
       const absl::Status s = CheckBundleComplete(b, size, source);
       EXPECT_EQ(s.code(), Code::kFailedPrecondition) << piece << " without entry " << index;
-      EXPECT_THAT(std::string(s.message()),
-                  HasSubstr(absl::StrCat("has entry ", index, " (")))
+      EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat("has entry ", index, " (")))
           << piece << " without entry " << index;
       left_out += Verify(b).ok();
     }
@@ -372,8 +373,9 @@ TEST_F(BundleVerifyTest, AfterAKeyHandoverABundleVerifiesFromTheGenesisKeyOrTheN
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("a handover is missing"));
   EXPECT_FALSE(VerifyPieceBundle(cut, next_key).ok());
   // A key that is none of the log's.
-  const NoteVerifier stranger = NoteVerifier::Parse(
-      FormatVerifierKey(genesis.name, PrivateKey::Generate()->public_key())).value();
+  const NoteVerifier stranger =
+      NoteVerifier::Parse(FormatVerifierKey(genesis.name, PrivateKey::Generate()->public_key()))
+          .value();
   EXPECT_EQ(VerifyPieceBundle(b, stranger).status().code(), Code::kPermissionDenied);
 }
 
@@ -392,13 +394,13 @@ TEST_F(BundleVerifyTest, AProofWithAFlippedHashOrAnotherCheckpointIsRefused) {
 
   b = full;  // a proof against an older checkpoint of the same log
   const uint64_t old_size = ledger().Size() - 1;
-  TlogProof older{.extra = std::nullopt,
-                  .index = b.entries(2).index(),
-                  .hashes = ledger()
-                                .InclusionProof(b.entries(2).index(),
-                                                ledger().GetCheckpoint(old_size).value())
-                                .value(),
-                  .checkpoint_note = ledger().GetCheckpoint(old_size).value()};
+  TlogProof older{
+      .extra = std::nullopt,
+      .index = b.entries(2).index(),
+      .hashes = ledger()
+                    .InclusionProof(b.entries(2).index(), ledger().GetCheckpoint(old_size).value())
+                    .value(),
+      .checkpoint_note = ledger().GetCheckpoint(old_size).value()};
   b.mutable_entries(2)->set_tlog_proof(older.ToText());
   r = Verify(b);
   EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);

@@ -115,7 +115,7 @@ Sent SignedSent(const Identity& who, const v1::Record& record) {
 }
 
 // Fills in `s` from a receipt. DATA_LOSS if the receipt is malformed.
-absl::Status Acknowledge(const v1::Receipt& r, Sent* s) {
+[[nodiscard]] absl::Status Acknowledge(const v1::Receipt& r, Sent* s) {
   absl::StatusOr<Hash> leaf = HashFromBytes(r.leaf_hash());
   if (!leaf.ok()) return absl::DataLossError("receipt has a malformed leaf hash");
   std::vector<Hash> proof;
@@ -474,9 +474,9 @@ class CrashTest : public testing::TouchstonedTest {
 
   // Verifies `note` (a checkpoint a client was given), checks that the server still returns
   // exactly it for its size and proves it consistent with the latest checkpoint. Returns it.
-  absl::StatusOr<Checkpoint> CheckConsistentWithLatest(const std::string& note,
-                                                       const NoteVerifier& verifier,
-                                                       const LogSnapshot& latest) {
+  [[nodiscard]] absl::StatusOr<Checkpoint> CheckConsistentWithLatest(const std::string& note,
+                                                                     const NoteVerifier& verifier,
+                                                                     const LogSnapshot& latest) {
     absl::StatusOr<Checkpoint> old = VerifyCheckpoint(note, verifier);
     if (!old.ok()) return old.status();
     const std::string what = absl::StrCat("checkpoint of size ", old->size);

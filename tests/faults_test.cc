@@ -25,13 +25,13 @@
 namespace touchstone {
 namespace {
 
+using std::chrono::milliseconds;
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::Identity;
 using testing::kServerOrigin;
+using ::testing::Not;
 using testing::Signed;
 using testing::Tail;
-using std::chrono::milliseconds;
 
 // The server process, its files, the client stub and the log's verifier come from
 // TouchstonedTest (tests/support/server_fixture.h).
@@ -82,7 +82,6 @@ class FaultsTest : public testing::TouchstonedTest {
     for (const auto& h : r.inclusion_proof()) proof.push_back(HashFromBytes(h).value());
     EXPECT_TRUE(VerifyInclusion(r.index(), cp.size, LeafHash(e.data()), proof, cp.root).ok());
   }
-
 };
 
 TEST_F(FaultsTest, SigtermAnswersEverySubmissionInFlightKeepsThemAndExitsZero) {
@@ -281,8 +280,7 @@ TEST_F(FaultsTest, FullDiskRefusesAppendsChangesNothingKeepsReadsAndResumes) {
   for (const auto& h : cresp.hashes()) proof.push_back(HashFromBytes(h).value());
   const Checkpoint old_cp = VerifyCheckpoint(before.checkpoint(), *verifier_).value();
   const Checkpoint new_cp = VerifyCheckpoint(after.checkpoint(), *verifier_).value();
-  EXPECT_TRUE(
-      VerifyConsistency(old_cp.size, new_cp.size, old_cp.root, new_cp.root, proof).ok());
+  EXPECT_TRUE(VerifyConsistency(old_cp.size, new_cp.size, old_cp.root, new_cp.root, proof).ok());
 
   // And all of it is durable: after a clean stop and a restart every receipt holds.
   EXPECT_EQ(Stop(), 0);

@@ -13,11 +13,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/audit.h"
-#include "ledger/log/entry_format.h"
+#include "ledger/base/strings.h"
 #include "ledger/ledger.h"
+#include "ledger/log/entry_format.h"
 #include "ledger/log/merkle.h"
 #include "ledger/provenance/record.h"
-#include "ledger/base/strings.h"
 #include "ledger/tiles.h"
 #include "ledger/witness.h"
 #include "tests/test_util.h"
@@ -94,7 +94,7 @@ class KeyHandoverTest : public ::testing::Test {
     return TwoHandovers{h1, k1, h2, k2, last.value_or(Receipt{})};
   }
 
-  absl::StatusOr<Receipt> SubmitLot(const Identity& who, const std::string& id) {
+  [[nodiscard]] absl::StatusOr<Receipt> SubmitLot(const Identity& who, const std::string& id) {
     auto [bytes, sig] = Signed(who, LotRecord(who, id), kOrigin);
     return ledger_->Submit(bytes, sig);
   }
@@ -117,9 +117,9 @@ class KeyHandoverTest : public ::testing::Test {
     std::vector<HandoverProof> out;
     for (uint64_t h : ledger_->Info().key_handovers) {
       if (h >= size) continue;
-      out.push_back(HandoverProof{
-          h, ledger_->GetEntry(h).value(),
-          ledger_->InclusionProof(h, ledger_->GetCheckpoint(size).value()).value()});
+      out.push_back(
+          HandoverProof{h, ledger_->GetEntry(h).value(),
+                        ledger_->InclusionProof(h, ledger_->GetCheckpoint(size).value()).value()});
     }
     return out;
   }
@@ -246,8 +246,9 @@ TEST_F(KeyHandoverTest, ALogFromBeforeRotationExistedGetsItsKeyStateFromGenesis)
   ASSERT_TRUE(SubmitLot(refiner, "a").ok());
   ledger_.reset();
   // As such a log was stored: no checkpoint key state (removed with rocksdb-tools' ldb).
-  const std::string ldb = absl::StrCat("ldb --db=", dir_.path(), "/db --column_family=state delete ",
-                                       Sv(kCheckpointKeyStateKey), " >/dev/null 2>&1");
+  const std::string ldb =
+      absl::StrCat("ldb --db=", dir_.path(), "/db --column_family=state delete ",
+                   Sv(kCheckpointKeyStateKey), " >/dev/null 2>&1");
   ASSERT_EQ(std::system(ldb.c_str()), 0) << ldb;
   {
     auto store = Store::Open({.path = dir_.path() + "/db", .read_only = true}).value();
@@ -293,8 +294,7 @@ TEST_F(KeyHandoverTest, AClientFollowsTheHandoversFromTheKeyItHolds) {
   r.set_signer("operator");
   r.set_key_id(forger.key.public_key().Fingerprint());
   r.set_event_time_micros(testing::NowMicros());
-  r.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(
-      forger.key.public_key().raw());
+  r.mutable_operator_key_rotated()->mutable_new_key()->set_ed25519(forger.key.public_key().raw());
   auto [bytes, sig] = Signed(forger, r, kOrigin);
   absl::StatusOr<NoteVerifier> forged = FollowHandover(genesis_key(), r, bytes, sig);
   EXPECT_EQ(forged.status().code(), Code::kPermissionDenied);
@@ -310,8 +310,9 @@ TEST_F(KeyHandoverTest, AClientFollowsTheHandoversFromTheKeyItHolds) {
   // A wrong inclusion proof for a handover.
   std::vector<HandoverProof> tampered = all;
   tampered[1].proof[0][0] ^= 1;
-  EXPECT_EQ(VerifyCheckpointWithHandovers(last->checkpoint, genesis_key(), tampered).status().code(),
-            Code::kDataLoss);
+  EXPECT_EQ(
+      VerifyCheckpointWithHandovers(last->checkpoint, genesis_key(), tampered).status().code(),
+      Code::kDataLoss);
 }
 
 TEST_F(KeyHandoverTest, TheAuditFollowsTheHandoversAndRefusesACheckpointByTheRetiredKey) {
@@ -409,7 +410,7 @@ TEST_F(KeyHandoverTest, AWitnessFollowsTheHandoverAndKeepsTheNewKeyAcrossRestart
   ASSERT_TRUE(SubmitLot(refiner, "later").ok());
   const auto [later_size, later] = ledger_->LatestCheckpoint();
   EXPECT_TRUE(w->AddCheckpoint(AddCheckpointRequest{
-                  size, ledger_->ConsistencyProof(size, later).value(), later})
+                                   size, ledger_->ConsistencyProof(size, later).value(), later})
                   .ok());
   const std::string by_retired_key =
       NoteSigner::Create(genesis_key().name, op().key)

@@ -12,8 +12,8 @@
 #include "gtest/gtest.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
-#include "ledger/provenance/log_policy.h"
 #include "ledger/log/merkle.h"
+#include "ledger/provenance/log_policy.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -322,7 +322,8 @@ TEST_F(LedgerTest, ReadsOutsideTheLogAreOutOfRange) {
   const std::string note = ledger_->LatestCheckpoint().second;  // size 1
   EXPECT_EQ(ledger_->InclusionProof(1, note).status().code(), absl::StatusCode::kOutOfRange);
   // A checkpoint of a size the log has not reached.
-  const Checkpoint beyond{.origin = "test.example/ledger", .size = 5, .root = Hash{}, .extensions = {}};
+  const Checkpoint beyond{
+      .origin = "test.example/ledger", .size = 5, .root = Hash{}, .extensions = {}};
   EXPECT_EQ(ledger_->ConsistencyProof(1, ledger_->signer()->Sign(beyond.ToText()).value())
                 .status()
                 .code(),

@@ -8,8 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/log/entry_format.h"
 #include "ledger/ledger.h"
+#include "ledger/log/entry_format.h"
 #include "tests/test_util.h"
 
 namespace touchstone {

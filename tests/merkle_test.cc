@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/compact_range.h"
 #include "ledger/log/hash.h"
-#include "ledger/base/status_macros.h"
 
 #ifndef TOUCHSTONE_MERKLE_VECTORS
 #error "TOUCHSTONE_MERKLE_VECTORS must name the transparency-dev/merkle vector directory"
@@ -162,13 +162,13 @@ bool AllowMissingShared() {
   return v != nullptr && std::string(v) == "1";
 }
 
-absl::StatusOr<uint64_t> ParseSize(const Json& j) {
+[[nodiscard]] absl::StatusOr<uint64_t> ParseSize(const Json& j) {
   if (!j.is_number_unsigned()) return absl::InvalidArgumentError("not an unsigned integer");
   return j.get<uint64_t>();
 }
 
 // A leaf or proof hash: exactly 32 bytes of standard base64, or a parse failure.
-absl::StatusOr<Hash> ParseHash(const Json& j) {
+[[nodiscard]] absl::StatusOr<Hash> ParseHash(const Json& j) {
   if (!j.is_string()) return absl::InvalidArgumentError("hash is not a string");
   return HashFromBase64(j.get<std::string>());
 }
@@ -177,7 +177,7 @@ absl::StatusOr<Hash> ParseHash(const Json& j) {
 // use short placeholders ("don't care"; one of them, sizes-are-equal-one-and-
 // proof-is-empty, must verify). Such a root maps to SHA-256 of its bytes, which
 // keeps equal placeholders equal and matches no real root.
-absl::StatusOr<Hash> ParseRoot(const Json& j) {
+[[nodiscard]] absl::StatusOr<Hash> ParseRoot(const Json& j) {
   std::string raw;
   if (!j.is_string() || !absl::Base64Unescape(j.get<std::string>(), &raw)) {
     return absl::InvalidArgumentError("root is not base64");
@@ -185,7 +185,7 @@ absl::StatusOr<Hash> ParseRoot(const Json& j) {
   return raw.size() == 32 ? *HashFromBytes(raw) : Sha256(raw);
 }
 
-absl::StatusOr<std::vector<Hash>> ParseProof(const Json& j) {
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> ParseProof(const Json& j) {
   std::vector<Hash> proof;
   if (j.is_null()) return proof;
   if (!j.is_array()) return absl::InvalidArgumentError("proof is not an array");
@@ -203,7 +203,7 @@ struct VectorCounts {
   int matched_generated = 0;  // accepted vectors whose proof we also generated
 };
 
-absl::Status CheckInclusionVector(const Json& v, VectorCounts* counts) {
+[[nodiscard]] absl::Status CheckInclusionVector(const Json& v, VectorCounts* counts) {
   ASSIGN_OR_RETURN(const uint64_t index, ParseSize(v.value("leafIdx", Json())));
   ASSIGN_OR_RETURN(const uint64_t size, ParseSize(v.value("treeSize", Json())));
   ASSIGN_OR_RETURN(const Hash root, ParseRoot(v.value("root", Json())));
@@ -218,7 +218,7 @@ absl::Status CheckInclusionVector(const Json& v, VectorCounts* counts) {
   return status;
 }
 
-absl::Status CheckConsistencyVector(const Json& v, VectorCounts* counts) {
+[[nodiscard]] absl::Status CheckConsistencyVector(const Json& v, VectorCounts* counts) {
   ASSIGN_OR_RETURN(const uint64_t size1, ParseSize(v.value("size1", Json())));
   ASSIGN_OR_RETURN(const uint64_t size2, ParseSize(v.value("size2", Json())));
   ASSIGN_OR_RETURN(const Hash root1, ParseRoot(v.value("root1", Json())));

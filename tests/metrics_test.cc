@@ -45,17 +45,16 @@ TEST(MetricsTest, AFreshSetCountsNothingAndHasNoCheckpointAge) {
   EXPECT_THAT(s, Contains("touchstone_scrub_last_full_pass_timestamp_seconds 0.000"));
   // One refused counter per gRPC status code but OK, each zero.
   for (const char* code : {"CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                           "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-                           "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-                           "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-                           "UNAUTHENTICATED"}) {
+                           "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                           "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                           "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"}) {
     EXPECT_THAT(s, Contains(absl::StrCat("touchstone_refused_total{code=\"", code, "\"} 0")));
   }
   EXPECT_THAT(text, Not(HasSubstr("code=\"OK\"")));
   // Every sample has its HELP and TYPE.
-  for (const char* name : {"touchstone_appended_total", "touchstone_refused_total",
-                           "touchstone_commit_seconds", "touchstone_log_size",
-                           "touchstone_scrub_position"}) {
+  for (const char* name :
+       {"touchstone_appended_total", "touchstone_refused_total", "touchstone_commit_seconds",
+        "touchstone_log_size", "touchstone_scrub_position"}) {
     EXPECT_THAT(text, HasSubstr(absl::StrCat("# HELP ", name, " ")));
     EXPECT_THAT(text, HasSubstr(absl::StrCat("# TYPE ", name, " ")));
   }

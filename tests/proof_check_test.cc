@@ -10,9 +10,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/ledger.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
-#include "ledger/ledger.h"
 #include "ledger/log/merkle.h"
 #include "tests/test_util.h"
 
@@ -34,7 +34,8 @@ class ProofCheckTest : public ::testing::Test {
     Open();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
     refiner_ = testing::NewIdentity("refiner-1");
-    auto reg = Signed(op_, testing::RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg"), kOrigin);
+    auto reg =
+        Signed(op_, testing::RegisterRecord(op_, refiner_, v1::ROLE_REFINER, "reg"), kOrigin);
     ASSERT_TRUE(ledger_->Submit(reg.first, reg.second).ok());
     while (ledger_->Size() < kSize) {  // one checkpoint per size
       records_.push_back(
@@ -81,7 +82,7 @@ class ProofCheckTest : public ::testing::Test {
 
   // The inclusion proof of entry `index` at the latest checkpoint: served and
   // verified as a client would, or the status it was refused with.
-  absl::Status ServedInclusion(uint64_t index) {
+  [[nodiscard]] absl::Status ServedInclusion(uint64_t index) {
     const std::string note = ledger_->LatestCheckpoint().second;
     absl::StatusOr<std::vector<Hash>> proof = ledger_->InclusionProof(index, note);
     if (!proof.ok()) return proof.status();

@@ -149,8 +149,7 @@ TEST_F(RulesTest, OnlyTheRolesARecordTypeNamesMayWriteIt) {
   const std::vector<Case> cases = {
       // Participants: the operator registers, grants, suspends and reinstates;
       // keys are changed by the participant itself or the operator.
-      {"operator registers", [&] { return Registration(op(), newcomer, {v1::ROLE_JEWELER}); },
-       ""},
+      {"operator registers", [&] { return Registration(op(), newcomer, {v1::ROLE_JEWELER}); }, ""},
       {"refiner registers",
        [&] { return Registration(refiner, refused_newcomer, {v1::ROLE_JEWELER}); },
        "only the operator may register participants; 'refiner-1' is not"},
@@ -170,8 +169,7 @@ TEST_F(RulesTest, OnlyTheRolesARecordTypeNamesMayWriteIt) {
        },
        ""},
       {"operator revokes a key",
-       [&] { return KeyRevoked(op(), "miner-1", miner_key2.key.public_key().Fingerprint()); },
-       ""},
+       [&] { return KeyRevoked(op(), "miner-1", miner_key2.key.public_key().Fingerprint()); }, ""},
       {"jeweler grants a role", [&] { return RoleGranted(jeweler, "jeweler-1", v1::ROLE_REFINER); },
        "only the operator may grant roles, not 'jeweler-1'"},
       {"operator grants a role", [&] { return RoleGranted(op(), "newcomer-1", v1::ROLE_CUTTER); },
@@ -204,8 +202,7 @@ TEST_F(RulesTest, OnlyTheRolesARecordTypeNamesMayWriteIt) {
       // Lots: mined by miners and refiners, recycled by recyclers and
       // refiners, lab-grown by growers.
       {"miner creates a mined lot", [&] { return GoldLot(miner, "m-1", kMined, 100); }, ""},
-      {"refiner creates a mined lot", [&] { return GoldLot(refiner, "m-2", kMined, 100); },
-       ""},
+      {"refiner creates a mined lot", [&] { return GoldLot(refiner, "m-2", kMined, 100); }, ""},
       {"recycler creates a mined lot", [&] { return GoldLot(recycler, "m-3", kMined, 100); },
        "a mined lot needs the role miner or refiner; 'recycler-1' does not hold it"},
       {"grower creates a mined lot", [&] { return StoneLot(grower, "m-4", kMined, 100); },
@@ -239,8 +236,7 @@ TEST_F(RulesTest, OnlyTheRolesARecordTypeNamesMayWriteIt) {
       {"operator transforms", [&] { return split(op(), "g-refiner"); }, kTransformRoles},
 
       // Custody: any role ships what it holds and receives what is addressed to it.
-      {"miner ships its lot", [&] { return Ship(miner, "ship-m", "g-miner", "refiner-1"); },
-       ""},
+      {"miner ships its lot", [&] { return Ship(miner, "ship-m", "g-miner", "refiner-1"); }, ""},
       {"refiner receives it", [&] { return Receive(refiner, "ship-m", "g-miner"); }, ""},
 
       // Pieces: jewelers register them and record what happens to them.
@@ -260,13 +256,15 @@ TEST_F(RulesTest, OnlyTheRolesARecordTypeNamesMayWriteIt) {
       {"jeweler records a sale",
        [&] { return Lifecycle(jeweler, "ring-1", v1::PIECE_EVENT_SOLD, kOwnerHash); }, ""},
       {"manufacturer replaces a stone",
-       [&] { return ReplaceStone(maker, "ring-1", "stone-1", "stone-2"); }, "a piece record needs the role jeweler"},
+       [&] { return ReplaceStone(maker, "ring-1", "stone-1", "stone-2"); },
+       "a piece record needs the role jeweler"},
       {"jeweler replaces a stone",
        [&] { return ReplaceStone(jeweler, "ring-1", "stone-1", "stone-2"); }, ""},
 
       // Error declarations: the wrong record's signer or the operator.
       {"another participant declares a record wrong",
-       [&] { return DeclareError(jeweler, refiner_record); }, "only 'refiner-1' (who signed entry " + std::to_string(refiner_record) +
+       [&] { return DeclareError(jeweler, refiner_record); },
+       "only 'refiner-1' (who signed entry " + std::to_string(refiner_record) +
            ") or the operator may declare it wrong"},
       {"its signer declares a record wrong", [&] { return DeclareError(refiner, refiner_record); },
        ""},
@@ -1164,7 +1162,6 @@ TEST_F(RulesTest, AnIdThatMustBeNewIsNeverTakenTwice) {
                 "record id '" + once.record_id() + "' of 'refiner-1' is already used by entry " +
                     std::to_string(first.index));
 }
-
 
 TEST_F(RulesTest, AMissingEventTimeIsInvalid) {
   Identity refiner = Register("refiner-1", v1::ROLE_REFINER);

@@ -138,7 +138,7 @@ class RulesFixture : public ::testing::Test {
     legacy_signatures_ = on;
   }
 
-  absl::StatusOr<Receipt> Submit(const v1::Record& r) {
+  [[nodiscard]] absl::StatusOr<Receipt> Submit(const v1::Record& r) {
     auto [bytes, sig] = Sign(r);
     return ledger_->Submit(std::move(bytes), std::move(sig));
   }

@@ -11,8 +11,8 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/log/checkpoint.h"
 #include "ledger/ledger.h"
+#include "ledger/log/checkpoint.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -32,10 +32,12 @@ class ScrubTest : public ::testing::Test {
     std::unique_ptr<Ledger> ledger = OpenLedger(0);
     const Identity op{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
     refiner_ = testing::NewIdentity("refiner-1");
-    auto reg = Signed(op, testing::RegisterRecord(op, refiner_, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
+    auto reg =
+        Signed(op, testing::RegisterRecord(op, refiner_, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ASSERT_TRUE(ledger->Submit(reg.first, reg.second).ok());
     while (ledger->Size() < kSize) {
-      auto [b, s] = Signed(refiner_, LotRecord(refiner_, "lot-" + std::to_string(ledger->Size())), kDefaultOrigin);
+      auto [b, s] = Signed(refiner_, LotRecord(refiner_, "lot-" + std::to_string(ledger->Size())),
+                           kDefaultOrigin);
       ASSERT_TRUE(ledger->Submit(b, s).ok());
     }
   }
@@ -149,7 +151,8 @@ TEST_F(ScrubTest, TheLedgersScrubReportsThroughOnDamageAndMetrics) {
   std::unique_ptr<Ledger> ledger = OpenLedger(1e6);
   // Appends go on while it scrubs.
   for (int i = 0; i < 20; ++i) {
-    auto [b, s] = Signed(refiner_, LotRecord(refiner_, "more-" + std::to_string(i)), kDefaultOrigin);
+    auto [b, s] =
+        Signed(refiner_, LotRecord(refiner_, "more-" + std::to_string(i)), kDefaultOrigin);
     ASSERT_TRUE(ledger->Submit(b, s).ok());
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(60);

@@ -58,8 +58,8 @@ inline std::string Tail(const std::string& path, size_t n = 3000) {
 // mid-link fails (EACCES: the linker makes it executable only when done), and a run would mix
 // server versions. A complete binary is executable and keeps its size and mtime across the copy;
 // waits up to `timeout` for one.
-inline absl::Status CopyServerBinary(const std::string& from, const std::string& to,
-                                     milliseconds timeout) {
+[[nodiscard]] inline absl::Status CopyServerBinary(const std::string& from, const std::string& to,
+                                                   milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   std::string last_problem;
   for (;;) {
@@ -75,8 +75,8 @@ inline absl::Status CopyServerBinary(const std::string& from, const std::string&
         last_problem = absl::StrCat("copying: ", ec.message());
       } else if (::stat(from.c_str(), &after) != 0 || after.st_size != before.st_size ||
                  after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                 after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-                 after.st_ino != before.st_ino || (after.st_mode & S_IXUSR) == 0) {
+                 after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || after.st_ino != before.st_ino ||
+                 (after.st_mode & S_IXUSR) == 0) {
         last_problem = "changed while being copied";
       } else if (::chmod(to.c_str(), 0755) != 0) {
         return absl::InternalError(absl::StrCat("chmod ", to, ": ", std::strerror(errno)));
@@ -99,7 +99,7 @@ class ServerProcess {
   // Spawns the touchstoned binary `binary` on `data_dir`, listening on a free port of 127.0.0.1
   // that it writes to `port_file` (removed first), with `extra_args` after those; its stdout and
   // stderr are appended to `log_file`. It inherits this process's environment.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(
       const std::string& binary, const std::string& data_dir, const std::string& port_file,
       const std::string& log_file, const std::vector<std::string>& extra_args = {}) {
     std::remove(port_file.c_str());
@@ -133,7 +133,7 @@ class ServerProcess {
 
   // Waits until the server has written its port file and returns the port. FAILED_PRECONDITION
   // if the server exits first, DEADLINE_EXCEEDED after `timeout`.
-  absl::StatusOr<int> WaitForPort(milliseconds timeout) {
+  [[nodiscard]] absl::StatusOr<int> WaitForPort(milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
       if (int port = 0; std::ifstream(port_file_) >> port && port > 0) return port;
@@ -159,7 +159,7 @@ class ServerProcess {
 
   // Waits up to `timeout` for the server to exit on its own and returns its exit status (-1 if a
   // signal ended it). DEADLINE_EXCEEDED if it is still running.
-  absl::StatusOr<int> WaitForExit(milliseconds timeout) {
+  [[nodiscard]] absl::StatusOr<int> WaitForExit(milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
       if (Reap(WNOHANG)) return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
@@ -172,7 +172,7 @@ class ServerProcess {
   }
 
   // SIGKILLs the server and reaps it. FAILED_PRECONDITION if it had already exited on its own.
-  absl::Status Kill() {
+  [[nodiscard]] absl::Status Kill() {
     if (std::optional<std::string> exit = Reap(WNOHANG)) {
       return absl::FailedPreconditionError(absl::StrCat("touchstoned ", *exit, " before SIGKILL"));
     }
@@ -183,7 +183,7 @@ class ServerProcess {
   }
 
   // Sends SIGTERM and waits up to `timeout` for a clean exit.
-  absl::Status Terminate(milliseconds timeout) {
+  [[nodiscard]] absl::Status Terminate(milliseconds timeout) {
     ::kill(pid_, SIGTERM);
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {

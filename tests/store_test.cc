@@ -7,9 +7,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/ledger.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
-#include "ledger/ledger.h"
 #include "ledger/log/merkle.h"
 #include "tests/test_util.h"
 

@@ -98,7 +98,8 @@ class StallableClock {
  public:
   int64_t Now() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](bool* s) { return !*s; }, &stalled_));
+    mu_.Await(absl::Condition(
+        +[](bool* s) { return !*s; }, &stalled_));
     return NowMicros();
   }
   void Stall(bool on) {

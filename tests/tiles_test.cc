@@ -8,11 +8,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
-#include "ledger/log/checkpoint.h"
 #include "ledger/ledger.h"
+#include "ledger/log/checkpoint.h"
 #include "tests/test_util.h"
 
 namespace touchstone {
@@ -89,7 +89,9 @@ TEST(TilesPathTest, TreeOf70000HasTheTilesTheSpecLists) {
 TEST(TilesPathTest, EntryBundleIsUint16LengthPrefixedEntries) {
   std::vector<std::string> entries = {"ab", "", std::string(300, 'x')};
   std::string bundle = EncodeEntryBundle(entries).value();
-  EXPECT_EQ(bundle.substr(0, 4), std::string("\x00\x02" "ab", 4));
+  EXPECT_EQ(bundle.substr(0, 4), std::string("\x00\x02"
+                                             "ab",
+                                             4));
   EXPECT_EQ(bundle.substr(4, 2), std::string("\x00\x00", 2));
   EXPECT_EQ(bundle.substr(6, 2), std::string("\x01\x2c", 2));
   auto decoded = DecodeEntryBundle(bundle).value();
@@ -138,8 +140,9 @@ class TilesExportTest : public ::testing::Test {
 
 TEST_F(TilesExportTest, ExportedTilesHoldTheTreeNodesAndVerify) {
   std::vector<std::pair<uint64_t, uint64_t>> progress;
-  auto report = ExportTiles(ledger_->store(), Out(),
-                            [&](uint64_t done, uint64_t total) { progress.emplace_back(done, total); });
+  auto report = ExportTiles(ledger_->store(), Out(), [&](uint64_t done, uint64_t total) {
+    progress.emplace_back(done, total);
+  });
   ASSERT_TRUE(report.ok()) << report.status();
   // One progress call per bundle and tile (9 here), counting up to the total.
   ASSERT_EQ(progress.size(), 9u);
@@ -194,10 +197,9 @@ TEST_F(TilesExportTest, ReExportRewritesOnlyWhatChanged) {
   ASSERT_TRUE(grown.ok()) << grown.status();
   EXPECT_EQ(grown->size, 1300u);
   EXPECT_EQ(grown->unchanged, 6u);
-  EXPECT_THAT(grown->written,
-              ElementsAre("tile/entries/003", "tile/entries/004", "tile/entries/005.p/20",
-                          "tile/0/003", "tile/0/004", "tile/0/005.p/20", "tile/1/000.p/5",
-                          "checkpoint"));
+  EXPECT_THAT(grown->written, ElementsAre("tile/entries/003", "tile/entries/004",
+                                          "tile/entries/005.p/20", "tile/0/003", "tile/0/004",
+                                          "tile/0/005.p/20", "tile/1/000.p/5", "checkpoint"));
   EXPECT_EQ(IdOf(At("tile/0/001")), full_tile);
   EXPECT_EQ(IdOf(At("tile/entries/002")), full_bundle);
   EXPECT_EQ(Slurp(At("checkpoint")), ledger_->LatestCheckpoint().second);

@@ -27,9 +27,9 @@ namespace {
 constexpr char kOrigin[] = "test.example/ledger";
 
 using ::testing::HasSubstr;
+using testing::Identity;
 using ::testing::Not;
 using ::testing::StartsWith;
-using testing::Identity;
 using testing::TempDir;
 
 // The test's log as a client reads it. It serves the ledger's latest
@@ -40,21 +40,23 @@ class FakeReader final : public LogReader {
 
   std::optional<std::string> serve;
 
-  absl::StatusOr<std::string> GetCheckpoint() override {
+  [[nodiscard]] absl::StatusOr<std::string> GetCheckpoint() override {
     return serve ? *serve : ledger_.LatestCheckpoint().second;
   }
-  absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
-                                                        uint64_t new_size) override {
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetConsistencyProof(uint64_t old_size,
+                                                                      uint64_t new_size) override {
     absl::StatusOr<std::string> note = ledger_.GetCheckpoint(new_size);
     if (!note.ok()) return note.status();
     return ledger_.ConsistencyProof(old_size, *note);
   }
-  absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override {
+  [[nodiscard]] absl::StatusOr<std::vector<uint64_t>> GetKeyHandoverIndices() override {
     return ledger_.Info().key_handovers;
   }
-  absl::StatusOr<std::string> GetEntry(uint64_t index) override { return ledger_.GetEntry(index); }
-  absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
-                                                      uint64_t tree_size) override {
+  [[nodiscard]] absl::StatusOr<std::string> GetEntry(uint64_t index) override {
+    return ledger_.GetEntry(index);
+  }
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> GetInclusionProof(uint64_t index,
+                                                                    uint64_t tree_size) override {
     absl::StatusOr<std::string> note = ledger_.GetCheckpoint(tree_size);
     if (!note.ok()) return note.status();
     return ledger_.InclusionProof(index, *note);
@@ -73,12 +75,12 @@ class TrustedHeadStoreTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Ledger>> l = Ledger::Open(o);
     ASSERT_TRUE(l.ok()) << l.status();
     ledger_ = *std::move(l);
-    op_.emplace(Identity{"operator", PrivateKey::LoadPemFile(data_.path() + "/operator.pem").value()});
+    op_.emplace(
+        Identity{"operator", PrivateKey::LoadPemFile(data_.path() + "/operator.pem").value()});
     // A refiner registered by the operator, who records lots from then on.
     refiner_.emplace(testing::NewIdentity("refiner-1"));
     auto [bytes, sig] = testing::Signed(
-        *op_, testing::RegisterRecord(*op_, *refiner_, v1::ROLE_REFINER, "reg-refiner-1"),
-        kOrigin);
+        *op_, testing::RegisterRecord(*op_, *refiner_, v1::ROLE_REFINER, "reg-refiner-1"), kOrigin);
     ASSERT_TRUE(ledger_->Submit(bytes, sig).ok());
     vkey_ = ledger_->Info().verifier_key;
     reader_ = std::make_unique<FakeReader>(*ledger_);
@@ -149,8 +151,7 @@ TEST_F(TrustedHeadStoreTest, FirstUsePinsTheKeyAndLaterUpdatesUseIt) {
   absl::StatusOr<TrustedHeadUpdate> again = store.Update(*reader_, "");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_THAT(again->report, StartsWith("unchanged: "));
-  const std::string other =
-      FormatVerifierKey(kOrigin, PrivateKey::Generate().value().public_key());
+  const std::string other = FormatVerifierKey(kOrigin, PrivateKey::Generate().value().public_key());
   absl::StatusOr<TrustedHeadUpdate> refused = store.Update(*reader_, other);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("is pinned to " + vkey_));
@@ -166,8 +167,8 @@ TEST_F(TrustedHeadStoreTest, AConsistentNewerHeadAdvances) {
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->previous_size, before);
   EXPECT_EQ(next->head.size, size);
-  EXPECT_EQ(next->head.root, VerifyCheckpoint(ledger_->LatestCheckpoint().second,
-                                              ledger_->verifier()).value().root);
+  EXPECT_EQ(next->head.root,
+            VerifyCheckpoint(ledger_->LatestCheckpoint().second, ledger_->verifier()).value().root);
   EXPECT_EQ(next->report, absl::StrCat("advanced: ", kOrigin, " from size ", before, " to ", size,
                                        ", consistency proof verified"));
 }

@@ -6,10 +6,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -69,7 +69,9 @@ NoteSigner MakeSigner(const std::string& name) {
   return NoteSigner::Create(name, PrivateKey::Generate().value()).value();
 }
 
-NoteVerifier VerifierOf(const NoteSigner& s) { return NoteVerifier::Parse(s.VerifierKey()).value(); }
+NoteVerifier VerifierOf(const NoteSigner& s) {
+  return NoteVerifier::Parse(s.VerifierKey()).value();
+}
 
 class WitnessTest : public ::testing::Test {
  protected:
@@ -129,9 +131,8 @@ TEST_F(WitnessTest, TheCosignatureIsTimestampedCosignatureV1) {
   AddCheckpointResult r = w->AddCheckpoint(log.Body(0, 3));
   ASSERT_TRUE(r.ok()) << r.message;
   // The same line CosignatureLine makes (Ed25519 is deterministic).
-  EXPECT_EQ(r.cosignature, CosignatureLine("witness.example/w1", witness_key_, now_,
-                                           log.At(3).ToText())
-                               .value());
+  EXPECT_EQ(r.cosignature,
+            CosignatureLine("witness.example/w1", witness_key_, now_, log.At(3).ToText()).value());
   // Another timestamp gives another line; a changed text does not verify.
   const NoteVerifier wv = ParseCosignatureVerifier(w->VerifierKey()).value();
   std::string tampered = log.Note(3);
@@ -210,8 +211,8 @@ TEST_F(WitnessTest, RefusesARewindAndAStaleOldSizeWithItsSize) {
   ASSERT_TRUE(w->AddCheckpoint(log.Body(0, 30)).ok());
 
   // A smaller tree, claiming the old size the witness has: old > checkpoint size.
-  AddCheckpointResult rewind = w->AddCheckpoint(
-      AddCheckpointRequest{30, {}, log.Note(20)}.ToText());
+  AddCheckpointResult rewind =
+      w->AddCheckpoint(AddCheckpointRequest{30, {}, log.Note(20)}.ToText());
   EXPECT_EQ(rewind.kind, Kind::kOldSizeTooLarge);
   EXPECT_EQ(rewind.HttpStatus(), 400);
   // A smaller tree from an honest-looking old size: 409, the witness is at 30.
@@ -246,8 +247,8 @@ TEST_F(WitnessTest, FirstContactNeedsOldSizeZeroAndNoProof) {
                 .HttpStatus(),
             422);
   Checkpoint empty{kOrigin, 0, EmptyRoot(), {}};
-  EXPECT_TRUE(w->AddCheckpoint(AddCheckpointRequest{0, {}, log_key.Sign(empty.ToText()).value()})
-                  .ok());
+  EXPECT_TRUE(
+      w->AddCheckpoint(AddCheckpointRequest{0, {}, log_key.Sign(empty.ToText()).value()}).ok());
   EXPECT_TRUE(w->AddCheckpoint(log.Body(0, 10)).ok());
 }
 
@@ -284,10 +285,9 @@ TEST_F(WitnessTest, MalformedBodiesAre400) {
   auto w = Start({VerifierOf(log_key)});
   const std::string note = log.Note(10);
   for (const std::string& body : std::vector<std::string>{
-           "", "old 0\n", "old 0\n\n", "old 00\n\n" + note, "old -1\n\n" + note,
-           "old x\n\n" + note, "Old 0\n\n" + note, "old 0\nnotbase64!\n\n" + note,
-           "old 0\nAAAA\n\n" + note, "old 0\n\n" + log.At(10).ToText(),
-           "old 0\n\n" + note.substr(0, note.size() - 1)}) {
+           "", "old 0\n", "old 0\n\n", "old 00\n\n" + note, "old -1\n\n" + note, "old x\n\n" + note,
+           "Old 0\n\n" + note, "old 0\nnotbase64!\n\n" + note, "old 0\nAAAA\n\n" + note,
+           "old 0\n\n" + log.At(10).ToText(), "old 0\n\n" + note.substr(0, note.size() - 1)}) {
     AddCheckpointResult r = w->AddCheckpoint(body);
     EXPECT_EQ(r.HttpStatus(), 400) << body;
   }
@@ -331,7 +331,8 @@ TEST_F(WitnessTest, StateSurvivesARestart) {
   auto w = Start({VerifierOf(log_key), VerifierOf(log2_key)});
   EXPECT_EQ(w->Latest("second.example/log")->size, 8u);
   // No temporary of the durable replacement is left beside the state file.
-  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(state_).parent_path())) {
+  for (const auto& f :
+       std::filesystem::directory_iterator(std::filesystem::path(state_).parent_path())) {
     EXPECT_EQ(f.path().string().find(state_ + ".tmp"), std::string::npos) << f.path();
   }
 }

@@ -15,15 +15,15 @@
 namespace touchstone {
 namespace {
 
-absl::Status IoError(std::string_view what, const std::string& path, int err) {
+[[nodiscard]] absl::Status IoError(std::string_view what, const std::string& path, int err) {
   return absl::UnavailableError(absl::StrCat(Sv(what), " ", path, ": ", strerror(err)));
 }
 
 // Writes `data` to a new temporary beside `path` (<path>.tmp-<pid>-<n>) with
 // `mode` (less the umask, as open() makes any file) and fsyncs it. Returns its
 // name; on error nothing is left behind.
-absl::StatusOr<std::string> WriteSyncedTemporary(const std::string& path, std::string_view data,
-                                                 mode_t mode) {
+[[nodiscard]] absl::StatusOr<std::string> WriteSyncedTemporary(const std::string& path,
+                                                               std::string_view data, mode_t mode) {
   static std::atomic<uint64_t> counter{0};
   std::string tmp;
   int fd = -1;
@@ -56,7 +56,7 @@ absl::StatusOr<std::string> WriteSyncedTemporary(const std::string& path, std::s
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
+[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(const std::string& path, size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": missing"));
@@ -83,7 +83,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, size_t max_by
   return data;
 }
 
-absl::Status CreateFileDurably(const std::string& path, std::string_view data, mode_t mode) {
+[[nodiscard]] absl::Status CreateFileDurably(const std::string& path, std::string_view data,
+                                             mode_t mode) {
   absl::StatusOr<std::string> tmp = WriteSyncedTemporary(path, data, mode);
   if (!tmp.ok()) return tmp.status();
   // link() fails if `path` exists: nothing is ever overwritten.
@@ -100,7 +101,8 @@ absl::Status CreateFileDurably(const std::string& path, std::string_view data, m
   return absl::OkStatus();
 }
 
-absl::Status ReplaceFileDurably(const std::string& path, std::string_view data, mode_t mode) {
+[[nodiscard]] absl::Status ReplaceFileDurably(const std::string& path, std::string_view data,
+                                              mode_t mode) {
   absl::StatusOr<std::string> tmp = WriteSyncedTemporary(path, data, mode);
   if (!tmp.ok()) return tmp.status();
   if (::rename(tmp->c_str(), path.c_str()) != 0) {

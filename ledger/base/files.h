@@ -20,7 +20,7 @@ namespace touchstone {
 // OUT_OF_RANGE ("<path> is larger than N bytes") if it holds more than
 // `max_bytes` (read no further: a file of any size, or a device, is safe to
 // name); UNAVAILABLE if it cannot be read.
-absl::StatusOr<std::string> ReadWholeFile(
+[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(
     const std::string& path, size_t max_bytes = std::numeric_limits<size_t>::max());
 
 // Creates `path` holding `data` with `mode` (less the umask), never overwriting: writes a
@@ -28,7 +28,8 @@ absl::StatusOr<std::string> ReadWholeFile(
 // so that after a crash `path` is absent or complete (never empty or partial).
 // ALREADY_EXISTS ("<path> exists; refusing to overwrite it") if `path` exists;
 // UNAVAILABLE naming the step that failed.
-absl::Status CreateFileDurably(const std::string& path, std::string_view data, mode_t mode);
+[[nodiscard]] absl::Status CreateFileDurably(const std::string& path, std::string_view data,
+                                             mode_t mode);
 
 // Replaces `path` with `data` (creating it if absent): writes a temporary of
 // its own beside it (<path>.tmp-<pid>-<n>: writers of one file at once never
@@ -36,7 +37,8 @@ absl::Status CreateFileDurably(const std::string& path, std::string_view data, m
 // fsyncs it, renames it over `path` and syncs the directory, so that after a
 // crash `path` holds the old bytes or the new ones. UNAVAILABLE naming the
 // step that failed; the temporary is removed.
-absl::Status ReplaceFileDurably(const std::string& path, std::string_view data, mode_t mode);
+[[nodiscard]] absl::Status ReplaceFileDurably(const std::string& path, std::string_view data,
+                                              mode_t mode);
 
 // Makes new entries of directory `dir` (files created or renamed into it)
 // durable: fsync of the directory. Best effort: a directory that cannot be

@@ -5,14 +5,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify_internal.h"
 #include "ledger/provenance/certificate_status.h"
 #include "ledger/provenance/claims.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/origin.h"
-#include "ledger/base/status_macros.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone::bundle {
 namespace {
@@ -24,7 +24,7 @@ class Replay {
          const std::vector<Item>& items, const Links& links)
       : piece_id_(piece_id), participants_(participants), items_(items), links_(links) {}
 
-  absl::StatusOr<Graph> Run() {
+  [[nodiscard]] absl::StatusOr<Graph> Run() {
     for (const Item& item : items_) {
       const v1::Record& r = item.record;
       if (!InLotGraph(r)) continue;
@@ -85,13 +85,13 @@ class Replay {
 
   // FAILED_PRECONDITION "<label> rule: entry N (kind) <what>", tagged with `id`
   // (ledger/bundle/bundle_rules.h).
-  static absl::Status Broken(const Item& item, std::string_view id, std::string_view label,
-                             std::string_view what) {
+  [[nodiscard]] static absl::Status Broken(const Item& item, std::string_view id,
+                                           std::string_view label, std::string_view what) {
     return rule::Tag(id, absl::FailedPreconditionError(
                              absl::StrCat(Sv(label), " rule: ", Where(item), " ", Sv(what))));
   }
 
-  absl::StatusOr<Lot*> GetLot(const Item& item, const std::string& id) {
+  [[nodiscard]] absl::StatusOr<Lot*> GetLot(const Item& item, const std::string& id) {
     auto it = g_.lots.find(id);
     if (it == g_.lots.end()) {
       return Broken(item, rule::kCompleteness, "reference",
@@ -101,7 +101,7 @@ class Replay {
   }
 
   // The signer holds the lot and it is not in transit.
-  absl::Status Hold(const Item& item, const std::string& id, Lot& lot) {
+  [[nodiscard]] absl::Status Hold(const Item& item, const std::string& id, Lot& lot) {
     if (!lot.in_transit_to.empty()) {
       return Broken(item, rule::kCustody, "custody",
                     absl::StrCat("uses lot '", id, "', in transit to '", lot.in_transit_to,
@@ -119,7 +119,8 @@ class Replay {
   // and, when the log appended the record, valid too under a log policy unless
   // the record is an import of history, or else at least not suspended or
   // revoked (ledger/provenance/log_policy.h; as CertificateInForce in rules_certificates.cc).
-  absl::Status Rely(const Item& item, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  [[nodiscard]] absl::Status Rely(const Item& item,
+                                  const google::protobuf::RepeatedPtrField<std::string>& ids) {
     const bool when_recorded = CertificatesCheckedWhenRecorded(item.record, item.policy);
     for (const std::string& id : ids) {
       auto it = g_.certificates.find(id);
@@ -141,7 +142,7 @@ class Replay {
     return absl::OkStatus();
   }
 
-  absl::Status Issued(const Item& item) {
+  [[nodiscard]] absl::Status Issued(const Item& item) {
     const v1::CertificateIssued& c = item.record.certificate_issued();
     v1::CertificateState s;
     s.set_certificate_id(c.certificate_id());
@@ -152,7 +153,8 @@ class Replay {
     s.set_issued_index(item.index);
     s.set_issued_micros(item.record.event_time_micros());
     if (!g_.certificates.emplace(c.certificate_id(), s).second) {
-      return Broken(item, rule::kOnce, "certificate", absl::StrCat("issues '", c.certificate_id(), "' again"));
+      return Broken(item, rule::kOnce, "certificate",
+                    absl::StrCat("issues '", c.certificate_id(), "' again"));
     }
     g_.issued[c.certificate_id()] = &c;
     if (!c.has_grading_report()) return absl::OkStatus();
@@ -168,7 +170,7 @@ class Replay {
     return absl::OkStatus();
   }
 
-  absl::Status StatusChanged(const Item& item) {
+  [[nodiscard]] absl::Status StatusChanged(const Item& item) {
     const v1::CertificateStatusChanged& c = item.record.certificate_status_changed();
     auto it = g_.certificates.find(c.certificate_id());
     if (it == g_.certificates.end()) {
@@ -202,7 +204,7 @@ class Replay {
     return lot;
   }
 
-  absl::Status NewLot(const Item& item, const std::string& id, Lot lot) {
+  [[nodiscard]] absl::Status NewLot(const Item& item, const std::string& id, Lot lot) {
     lot.custodian = item.record.signer();
     lot.created_index = item.index;
     if (!g_.lots.emplace(id, std::move(lot)).second) {
@@ -211,7 +213,7 @@ class Replay {
     return absl::OkStatus();
   }
 
-  absl::Status Created(const Item& item) {
+  [[nodiscard]] absl::Status Created(const Item& item) {
     const v1::LotCreated& c = item.record.lot_created();
     RETURN_IF_ERROR(Rely(item, c.certificate_ids()));
     return NewLot(item, c.lot_id(),
@@ -222,7 +224,7 @@ class Replay {
   // Mirrors the ledger (rules_material.cc): inputs of the conserved material
   // combine their origin classes, an alloy's other metals count too, and the
   // outputs are certified iff every input is.
-  absl::Status Transformed(const Item& item) {
+  [[nodiscard]] absl::Status Transformed(const Item& item) {
     const v1::Transformation& t = item.record.transformation();
     std::optional<v1::OriginClass> origin;
     v1::Unit unit = v1::UNIT_UNSPECIFIED;
@@ -243,7 +245,9 @@ class Replay {
       }
       certified = certified && lot->certified;
     }
-    if (!origin) return Broken(item, rule::kMaterial, "material", absl::StrCat("has no input of ", t.material()));
+    if (!origin)
+      return Broken(item, rule::kMaterial, "material",
+                    absl::StrCat("has no input of ", t.material()));
     for (v1::OriginClass c : alloying) origin = CombineOrigins(*origin, c);
     RETURN_IF_ERROR(Rely(item, t.certificate_ids()));
     for (const v1::OutputLot& out : t.outputs()) {
@@ -254,7 +258,7 @@ class Replay {
     return absl::OkStatus();
   }
 
-  absl::Status Custody(const Item& item) {
+  [[nodiscard]] absl::Status Custody(const Item& item) {
     const v1::Record& r = item.record;
     const bool shipped = r.has_custody_shipped();
     const std::string& id = shipped ? r.custody_shipped().lot_id() : r.custody_received().lot_id();
@@ -279,10 +283,11 @@ class Replay {
   }
 
   // A graded stone the signer holds, its report valid at the record's event time.
-  absl::Status TakeStone(const Item& item, const std::string& id) {
+  [[nodiscard]] absl::Status TakeStone(const Item& item, const std::string& id) {
     ASSIGN_OR_RETURN(Lot * lot, GetLot(item, id));
     if (lot->unit != v1::UNIT_CARAT_THOUSANDTH || lot->grading_report.empty()) {
-      return Broken(item, rule::kMaterial, "stone", absl::StrCat("sets lot '", id, "', not a graded stone"));
+      return Broken(item, rule::kMaterial, "stone",
+                    absl::StrCat("sets lot '", id, "', not a graded stone"));
     }
     RETURN_IF_ERROR(Hold(item, id, *lot));
     google::protobuf::RepeatedPtrField<std::string> report;
@@ -300,24 +305,26 @@ class Replay {
     }
     for (const std::string& id : g_.stones) {
       const Lot& lot = g_.lots.at(id);
-      stones.push_back({.lot_id = id, .stone_origin = lot.stone_origin,
-                        .certified = lot.certified});
+      stones.push_back(
+          {.lot_id = id, .stone_origin = lot.stone_origin, .certified = lot.certified});
     }
     DerivedClaims c = DeriveClaims(metal, stones);
     *why_not = std::move(c.why_not);
     return c.held;
   }
 
-  absl::Status PieceRecord(const Item& item) {
+  [[nodiscard]] absl::Status PieceRecord(const Item& item) {
     const v1::Record& r = item.record;
     if (r.has_piece_registered()) {
-      if (g_.piece != nullptr) return Broken(item, rule::kOnce, "piece", "registers the piece again");
+      if (g_.piece != nullptr)
+        return Broken(item, rule::kOnce, "piece", "registers the piece again");
       const v1::PieceRegistered& p = r.piece_registered();
       for (const std::string& s : p.stone_lot_ids()) RETURN_IF_ERROR(TakeStone(item, s));
       for (const v1::MetalInput& m : p.metal_inputs()) {
         ASSIGN_OR_RETURN(Lot * lot, GetLot(item, m.lot_id()));
         if (lot->unit != v1::UNIT_MILLIGRAM) {
-          return Broken(item, rule::kMaterial, "piece", absl::StrCat("takes lot '", m.lot_id(), "' as metal"));
+          return Broken(item, rule::kMaterial, "piece",
+                        absl::StrCat("takes lot '", m.lot_id(), "' as metal"));
         }
         RETURN_IF_ERROR(Hold(item, m.lot_id(), *lot));
         metal_.push_back(m.lot_id());
@@ -338,11 +345,12 @@ class Replay {
       }
       return absl::OkStatus();
     }
-    if (g_.piece == nullptr) return Broken(item, rule::kCompleteness, "piece", "comes before the piece's registration");
+    if (g_.piece == nullptr)
+      return Broken(item, rule::kCompleteness, "piece", "comes before the piece's registration");
     if (r.signer() != g_.jeweler) {
-      return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(
-                                         Where(item), ": only '", g_.jeweler,
-                                         "', who registered the piece, records it")));
+      return rule::Tag(rule::kRoles, absl::PermissionDeniedError(
+                                         absl::StrCat(Where(item), ": only '", g_.jeweler,
+                                                      "', who registered the piece, records it")));
     }
     if (!r.has_stone_replaced()) return absl::OkStatus();
     const v1::StoneReplaced& s = r.stone_replaced();
@@ -360,19 +368,20 @@ class Replay {
     return absl::OkStatus();
   }
 
-  absl::Status Declared(const Item& item) {
+  [[nodiscard]] absl::Status Declared(const Item& item) {
     const v1::ErrorDeclared& e = item.record.error_declared();
     auto wrong = std::find_if(items_.begin(), items_.end(),
                               [&](const Item& i) { return i.index == e.wrong_index(); });
     if (wrong == items_.end() || wrong->index >= item.index) {
-      return Broken(item, rule::kCompleteness, "error", "does not name an earlier record of the bundle");
+      return Broken(item, rule::kCompleteness, "error",
+                    "does not name an earlier record of the bundle");
     }
     const Participant& p = participants_.at(item.record.signer());
     if (wrong->record.signer() != item.record.signer() && !p.roles.count(v1::ROLE_OPERATOR)) {
-      return rule::Tag(rule::kRoles, absl::PermissionDeniedError(absl::StrCat(
-                                         Where(item), ": only '", wrong->record.signer(),
-                                         "' or the operator may declare entry ", e.wrong_index(),
-                                         " wrong")));
+      return rule::Tag(rule::kRoles,
+                       absl::PermissionDeniedError(absl::StrCat(
+                           Where(item), ": only '", wrong->record.signer(),
+                           "' or the operator may declare entry ", e.wrong_index(), " wrong")));
     }
     return absl::OkStatus();
   }
@@ -387,8 +396,9 @@ class Replay {
 
 }  // namespace
 
-absl::StatusOr<Graph> CheckGraph(const std::string& piece_id, const std::vector<Item>& items,
-                                 const Participants& participants) {
+[[nodiscard]] absl::StatusOr<Graph> CheckGraph(const std::string& piece_id,
+                                               const std::vector<Item>& items,
+                                               const Participants& participants) {
   const bool registered = std::any_of(items.begin(), items.end(), [&](const Item& i) {
     return i.record.has_piece_registered() && AboutPiece(i.record, piece_id);
   });

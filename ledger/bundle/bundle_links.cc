@@ -4,9 +4,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/base/strings.h"
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify_internal.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone::bundle {
 namespace {
@@ -83,7 +83,7 @@ void Expand(const Item& item, const std::string& piece_id, Links& l) {
   }
 }
 
-absl::Status Missing(std::string_view what, uint64_t by) {
+[[nodiscard]] absl::Status Missing(std::string_view what, uint64_t by) {
   return rule::Tag(rule::kCompleteness,
                    absl::FailedPreconditionError(
                        absl::StrCat(Sv(what), " is not in the bundle (entry ", by, " names it)")));
@@ -98,8 +98,9 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
 }
 
 // Everything named is there, and every record is linked to the piece.
-absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vector<Item>& items,
-                                    const Participants& participants) {
+[[nodiscard]] absl::StatusOr<Links> CheckComplete(const std::string& piece_id,
+                                                  const std::vector<Item>& items,
+                                                  const Participants& participants) {
   std::set<uint64_t> indices;
   std::set<std::string> created, issued, graded;
   for (const Item& item : items) {

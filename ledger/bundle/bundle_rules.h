@@ -60,7 +60,7 @@ inline constexpr std::string_view kMaterial = "material";
 inline constexpr std::string_view kClaims = "claims";
 
 // `s` with its rule attached (OK stays OK).
-inline absl::Status Tag(std::string_view rule, absl::Status s) {
+[[nodiscard]] inline absl::Status Tag(std::string_view rule, absl::Status s) {
   if (!s.ok()) {
     s.SetPayload(absl::string_view(kPayloadUrl.data(), kPayloadUrl.size()),
                  absl::Cord(absl::string_view(rule.data(), rule.size())));

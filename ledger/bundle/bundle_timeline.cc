@@ -140,8 +140,8 @@ class Writer {
       case v1::Record::kOperatorKeyRotated: {
         absl::StatusOr<PublicKey> next =
             PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
-        return absl::StrCat("hands the log's checkpoint key over from key ", r.key_id(),
-                            " to key ", next.ok() ? next->Fingerprint() : "(malformed)",
+        return absl::StrCat("hands the log's checkpoint key over from key ", r.key_id(), " to key ",
+                            next.ok() ? next->Fingerprint() : "(malformed)",
                             r.operator_key_rotated().reason().empty() ? "" : ": ",
                             r.operator_key_rotated().reason());
       }
@@ -274,9 +274,9 @@ void BuildTimeline(const std::vector<Item>& items, const Participants& participa
     if (auto p = participants.find(t.signer); p != participants.end()) {
       if (auto k = p->second.keys.find(item.record.key_id());
           k != p->second.keys.end() && !k->second.added_by.empty()) {
-        t.key_added_by_other = absl::StrCat("signed with key ", item.record.key_id(), ", which '",
-                                            k->second.added_by, "' added for '", t.signer,
-                                            "' at entry ", k->second.added_index);
+        t.key_added_by_other =
+            absl::StrCat("signed with key ", item.record.key_id(), ", which '", k->second.added_by,
+                         "' added for '", t.signer, "' at entry ", k->second.added_index);
         report->warnings.push_back(absl::StrCat("entry ", item.index, " is ", t.key_added_by_other,
                                                 ": it is theirs only on that word"));
       }

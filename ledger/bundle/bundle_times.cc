@@ -16,7 +16,7 @@ void AssignPolicies(std::vector<Item>& items) {
   }
 }
 
-absl::Status CheckTimes(const std::vector<Item>& items) {
+[[nodiscard]] absl::Status CheckTimes(const std::vector<Item>& items) {
   for (const Item& item : items) {
     absl::Status s = CheckRecordTime(item.record, item.view.recorded_at_micros, item.policy);
     if (!s.ok()) {

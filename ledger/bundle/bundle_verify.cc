@@ -13,24 +13,24 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify_internal.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/cosignature.h"
+#include "ledger/log/merkle.h"
 #include "ledger/provenance/key_handover.h"
 #include "ledger/provenance/log_policy.h"
-#include "ledger/log/merkle.h"
 #include "ledger/provenance/record.h"
-#include "ledger/base/status_macros.h"
-#include "ledger/base/strings.h"
 #include "ledger/provenance/writer_roles.h"
 
 namespace touchstone {
 namespace bundle {
 namespace {
 
-absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
-                      Participants& participants) {
+[[nodiscard]] absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
+                                    Participants& participants) {
   if (participants.count(reg.participant_id())) {
     return rule::Tag(rule::kOnce, absl::FailedPreconditionError(absl::StrCat(
                                       Where(item), " registers '", reg.participant_id(),
@@ -55,7 +55,7 @@ absl::Status Register(const Item& item, const v1::ParticipantRegistered& reg,
 }
 
 // Applies a participant record after its signature checked out.
-absl::Status ApplyParticipantRecord(const Item& item, Participants& participants) {
+[[nodiscard]] absl::Status ApplyParticipantRecord(const Item& item, Participants& participants) {
   const v1::Record& r = item.record;
   if (r.has_participant_registered())
     return Register(item, r.participant_registered(), participants);
@@ -121,8 +121,8 @@ absl::Status ApplyParticipantRecord(const Item& item, Participants& participants
   return absl::OkStatus();
 }
 
-absl::Status CheckSigner(const Item& item, const Participants& participants,
-                         std::string_view origin) {
+[[nodiscard]] absl::Status CheckSigner(const Item& item, const Participants& participants,
+                                       std::string_view origin) {
   const v1::Record& r = item.record;
   auto it = participants.find(r.signer());
   if (it == participants.end()) {
@@ -259,7 +259,8 @@ void PreverifySignatures(std::vector<Item>& items, std::string_view origin) {
   for (std::thread& t : threads) t.join();
 }
 
-absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items, std::string_view origin) {
+[[nodiscard]] absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items,
+                                                        std::string_view origin) {
   Participants participants;
   for (const Item& item : items) {
     const v1::Record& r = item.record;
@@ -299,7 +300,7 @@ std::string ClaimText(v1::Claim claim) {
   }
 }
 
-absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
+[[nodiscard]] absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
     const v1::PieceBundle& bundle, const NoteVerifier& log_key) {
   std::vector<HandoverProof> handovers;
   for (const v1::BundleEntry& e : bundle.entries()) {
@@ -312,10 +313,9 @@ absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
   return VerifyCheckpointWithHandovers(bundle.checkpoint(), log_key, handovers);
 }
 
-absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
-                                               const NoteVerifier& log_key,
-                                               const std::vector<NoteVerifier>& witnesses,
-                                               size_t quorum, std::string_view expected_piece) {
+[[nodiscard]] absl::StatusOr<BundleReport> VerifyPieceBundle(
+    const v1::PieceBundle& bundle, const NoteVerifier& log_key,
+    const std::vector<NoteVerifier>& witnesses, size_t quorum, std::string_view expected_piece) {
   using bundle::Item;
   if (bundle.format() != kBundleFormat) {
     return rule::Tag(rule::kFormat,

@@ -121,17 +121,16 @@ struct BundleReport {
 
 // Verifies `bundle` offline. See the file comment for the checks and errors.
 // Certificate statuses "now" use the local clock and every status record in the bundle.
-absl::StatusOr<BundleReport> VerifyPieceBundle(const v1::PieceBundle& bundle,
-                                               const NoteVerifier& log_key,
-                                               const std::vector<NoteVerifier>& witnesses = {},
-                                               size_t quorum = 0,
-                                               std::string_view expected_piece = {});
+[[nodiscard]] absl::StatusOr<BundleReport> VerifyPieceBundle(
+    const v1::PieceBundle& bundle, const NoteVerifier& log_key,
+    const std::vector<NoteVerifier>& witnesses = {}, size_t quorum = 0,
+    std::string_view expected_piece = {});
 
 // The bundle's checkpoint, verified with `log_key` or with the key that the
 // bundle's checkpoint key handover entries lead to from it (step 2 above,
 // without witnesses), and that key. Errors as VerifyCheckpointWithHandovers
 // (ledger/provenance/key_handover.h).
-absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
+[[nodiscard]] absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyBundleCheckpoint(
     const v1::PieceBundle& bundle, const NoteVerifier& log_key);
 
 // "recycled metal", "lab-grown diamonds", "natural diamonds", "certified chain".

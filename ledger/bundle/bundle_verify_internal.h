@@ -45,7 +45,7 @@ void AssignPolicies(std::vector<Item>& items);
 // history import and backdating rules (bundle_times.cc). FAILED_PRECONDITION
 // naming the first entry that breaks one. The certificate part is checked with
 // the graph (bundle_graph.cc).
-absl::Status CheckTimes(const std::vector<Item>& items);
+[[nodiscard]] absl::Status CheckTimes(const std::vector<Item>& items);
 
 // For the timeline: "recorded 45 days after its event time (an import of
 // history)" if the item is an import or was recorded more than the policy's
@@ -93,7 +93,8 @@ using Participants = std::map<std::string, Participant>;
 // Replays the participant records and checks every record's signature (for
 // the log `origin`, in the form its policy sets), signer and role
 // (bundle_verify.cc). `items` are in index order.
-absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items, std::string_view origin);
+[[nodiscard]] absl::StatusOr<Participants> CheckSigners(const std::vector<Item>& items,
+                                                        std::string_view origin);
 
 // What is linked to the piece: records, and the objects they name with the
 // first record that named each.
@@ -109,8 +110,9 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id);
 // Links every record to the piece and checks that everything linked records
 // name is in the bundle (bundle_links.cc). FAILED_PRECONDITION naming what is
 // missing, or the first record not linked to the piece.
-absl::StatusOr<Links> CheckComplete(const std::string& piece_id, const std::vector<Item>& items,
-                                    const Participants& participants);
+[[nodiscard]] absl::StatusOr<Links> CheckComplete(const std::string& piece_id,
+                                                  const std::vector<Item>& items,
+                                                  const Participants& participants);
 
 // A lot as derived from the bundle's records.
 struct Lot {
@@ -145,8 +147,9 @@ struct Graph {
 };
 
 // Checks the graph's completeness, custody, certificates and claims (bundle_graph.cc).
-absl::StatusOr<Graph> CheckGraph(const std::string& piece_id, const std::vector<Item>& items,
-                                 const Participants& participants);
+[[nodiscard]] absl::StatusOr<Graph> CheckGraph(const std::string& piece_id,
+                                               const std::vector<Item>& items,
+                                               const Participants& participants);
 
 // Fills report->timeline and report->warnings (bundle_timeline.cc).
 void BuildTimeline(const std::vector<Item>& items, const Participants& participants,

@@ -7,9 +7,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/log/merkle.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/log/merkle.h"
 
 namespace touchstone {
 namespace {
@@ -23,7 +23,8 @@ bool StrictBase64Decode(std::string_view b64, std::string* out) {
   return absl::Base64Unescape(Sv(b64), out) && absl::Base64Escape(*out) == b64;
 }
 
-absl::StatusOr<Hash> StrictHashFromBase64(std::string_view b64, std::string_view what) {
+[[nodiscard]] absl::StatusOr<Hash> StrictHashFromBase64(std::string_view b64,
+                                                        std::string_view what) {
   std::string raw;
   if (!StrictBase64Decode(b64, &raw) || raw.size() != 32) {
     return absl::InvalidArgumentError(absl::StrCat(Sv(what), " is not base64 of 32 bytes"));
@@ -32,7 +33,7 @@ absl::StatusOr<Hash> StrictHashFromBase64(std::string_view b64, std::string_view
 }
 
 // A decimal uint64 with no sign, no leading zeros (but "0") and no overflow.
-absl::StatusOr<uint64_t> ParseDecimal(std::string_view s, std::string_view what) {
+[[nodiscard]] absl::StatusOr<uint64_t> ParseDecimal(std::string_view s, std::string_view what) {
   if (s.empty() || (s.size() > 1 && s[0] == '0')) {
     return absl::InvalidArgumentError(
         absl::StrCat(Sv(what), " must be decimal without leading zeros"));
@@ -88,12 +89,13 @@ absl::StatusOr<Checkpoint> Checkpoint::FromText(std::string_view text) {
   return cp;
 }
 
-absl::StatusOr<Checkpoint> ParseCheckpointNote(std::string_view note) {
+[[nodiscard]] absl::StatusOr<Checkpoint> ParseCheckpointNote(std::string_view note) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   return Checkpoint::FromText(parsed.text);
 }
 
-absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note, const NoteVerifier& verifier) {
+[[nodiscard]] absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
+                                                          const NoteVerifier& verifier) {
   ASSIGN_OR_RETURN(std::string text, VerifyNote(note, verifier));
   ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::FromText(text));
   if (cp.origin != verifier.name) {
@@ -150,8 +152,9 @@ absl::StatusOr<TlogProof> TlogProof::FromText(std::string_view text) {
   return proof;
 }
 
-absl::StatusOr<Checkpoint> VerifyTlogProof(const TlogProof& proof, std::string_view leaf_bytes,
-                                           const NoteVerifier& verifier) {
+[[nodiscard]] absl::StatusOr<Checkpoint> VerifyTlogProof(const TlogProof& proof,
+                                                         std::string_view leaf_bytes,
+                                                         const NoteVerifier& verifier) {
   ASSIGN_OR_RETURN(Checkpoint cp, VerifyCheckpoint(proof.checkpoint_note, verifier));
   RETURN_IF_ERROR(
       VerifyInclusion(proof.index, cp.size, LeafHash(leaf_bytes), proof.hashes, cp.root));

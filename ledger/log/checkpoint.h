@@ -38,17 +38,18 @@ struct Checkpoint {
   // The note text.
   std::string ToText() const;
   // Parses a checkpoint text. INVALID_ARGUMENT if malformed.
-  static absl::StatusOr<Checkpoint> FromText(std::string_view text);
+  [[nodiscard]] static absl::StatusOr<Checkpoint> FromText(std::string_view text);
 };
 
 // Verifies the note's signature by `verifier`, whose name must equal the
 // checkpoint's origin, and parses it. Errors as VerifyNote and Checkpoint::FromText;
 // PERMISSION_DENIED if origin and key name differ.
-absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note, const NoteVerifier& verifier);
+[[nodiscard]] absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
+                                                          const NoteVerifier& verifier);
 
 // Parses a checkpoint note without checking any signature: for a note this
 // process signed or has verified. Errors as ParseNote and Checkpoint::FromText.
-absl::StatusOr<Checkpoint> ParseCheckpointNote(std::string_view note);
+[[nodiscard]] absl::StatusOr<Checkpoint> ParseCheckpointNote(std::string_view note);
 
 // A parsed tlog-proof.
 struct TlogProof {
@@ -59,15 +60,16 @@ struct TlogProof {
 
   std::string ToText() const;
   // INVALID_ARGUMENT if malformed.
-  static absl::StatusOr<TlogProof> FromText(std::string_view text);
+  [[nodiscard]] static absl::StatusOr<TlogProof> FromText(std::string_view text);
 };
 
 // Checks a tlog-proof for `leaf_bytes` (the entry bytes) against a verifier key:
 // checkpoint signature, then inclusion of LeafHash(leaf_bytes) at proof.index.
 // Returns the verified checkpoint. Errors: INVALID_ARGUMENT (malformed),
 // PERMISSION_DENIED (signature), FAILED_PRECONDITION (proof does not match root).
-absl::StatusOr<Checkpoint> VerifyTlogProof(const TlogProof& proof, std::string_view leaf_bytes,
-                                           const NoteVerifier& verifier);
+[[nodiscard]] absl::StatusOr<Checkpoint> VerifyTlogProof(const TlogProof& proof,
+                                                         std::string_view leaf_bytes,
+                                                         const NoteVerifier& verifier);
 
 }  // namespace touchstone
 

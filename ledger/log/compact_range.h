@@ -28,7 +28,8 @@ class CompactRange {
 
   // Rebuilds the frontier of a tree of `size` leaves from stored nodes:
   // popcount(size) reads. Errors from `read` are returned as they are.
-  static absl::StatusOr<CompactRange> FromNodes(uint64_t size, const NodeReader& read);
+  [[nodiscard]] static absl::StatusOr<CompactRange> FromNodes(uint64_t size,
+                                                              const NodeReader& read);
 
   uint64_t size() const { return size_; }
 

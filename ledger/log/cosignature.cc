@@ -31,7 +31,7 @@ std::string CosignatureMessage(uint64_t timestamp, std::string_view checkpoint_t
   return absl::StrCat("cosignature/v1\ntime ", timestamp, "\n", Sv(checkpoint_text));
 }
 
-absl::StatusOr<NoteVerifier> ParseCosignatureVerifier(std::string_view vkey) {
+[[nodiscard]] absl::StatusOr<NoteVerifier> ParseCosignatureVerifier(std::string_view vkey) {
   const size_t plus1 = vkey.find('+');
   const size_t plus2 = plus1 == std::string_view::npos ? plus1 : vkey.find('+', plus1 + 1);
   if (plus2 == std::string_view::npos) {
@@ -66,8 +66,9 @@ std::string FormatCosignatureVerifierKey(std::string_view name, const PublicKey&
                       "+", absl::Base64Escape(typed));
 }
 
-absl::StatusOr<std::string> CosignatureLine(std::string_view name, const PrivateKey& key,
-                                            uint64_t timestamp, std::string_view checkpoint_text) {
+[[nodiscard]] absl::StatusOr<std::string> CosignatureLine(std::string_view name,
+                                                          const PrivateKey& key, uint64_t timestamp,
+                                                          std::string_view checkpoint_text) {
   if (!IsValidKeyName(name)) return absl::InvalidArgumentError("invalid witness name");
   const uint32_t id = NoteKeyId(name, kNoteTypeCosignatureV1, key.public_key().raw());
   const std::string payload =
@@ -76,8 +77,8 @@ absl::StatusOr<std::string> CosignatureLine(std::string_view name, const Private
   return absl::StrCat("\xE2\x80\x94 ", Sv(name), " ", absl::Base64Escape(payload), "\n");
 }
 
-absl::StatusOr<size_t> CountCosignatures(std::string_view note,
-                                         const std::vector<NoteVerifier>& witnesses) {
+[[nodiscard]] absl::StatusOr<size_t> CountCosignatures(std::string_view note,
+                                                       const std::vector<NoteVerifier>& witnesses) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   std::set<std::string_view> cosigned_keys;  // raw public keys
   for (const NoteVerifier& w : witnesses) {

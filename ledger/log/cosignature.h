@@ -28,15 +28,16 @@ std::string CosignatureMessage(uint64_t timestamp, std::string_view checkpoint_t
 // Parses a witness verifier key "<name>+<hex id>+<base64(0x04||key)>". The result's
 // key_id is the cosignature key ID. INVALID_ARGUMENT if malformed, not type 0x04,
 // or the key ID does not match.
-absl::StatusOr<NoteVerifier> ParseCosignatureVerifier(std::string_view vkey);
+[[nodiscard]] absl::StatusOr<NoteVerifier> ParseCosignatureVerifier(std::string_view vkey);
 
 // The verifier key string of a witness key.
 std::string FormatCosignatureVerifierKey(std::string_view name, const PublicKey& key);
 
 // The signature line a witness `name` holding `key` adds to a checkpoint with
 // this text, cosigned at `timestamp`. INVALID_ARGUMENT if the name is not valid.
-absl::StatusOr<std::string> CosignatureLine(std::string_view name, const PrivateKey& key,
-                                            uint64_t timestamp, std::string_view checkpoint_text);
+[[nodiscard]] absl::StatusOr<std::string> CosignatureLine(std::string_view name,
+                                                          const PrivateKey& key, uint64_t timestamp,
+                                                          std::string_view checkpoint_text);
 
 // How many distinct witness keys of `witnesses` (parsed by
 // ParseCosignatureVerifier) cosigned `note`. A witness is its public key: each
@@ -45,8 +46,8 @@ absl::StatusOr<std::string> CosignatureLine(std::string_view name, const Private
 // must not make a quorum of two alone). PERMISSION_DENIED if a line that names
 // a witness's key does not verify; INVALID_ARGUMENT if the note is malformed.
 // Lines of other keys are ignored.
-absl::StatusOr<size_t> CountCosignatures(std::string_view note,
-                                         const std::vector<NoteVerifier>& witnesses);
+[[nodiscard]] absl::StatusOr<size_t> CountCosignatures(std::string_view note,
+                                                       const std::vector<NoteVerifier>& witnesses);
 
 // How many distinct public keys `witnesses` holds: the largest quorum they can
 // make. Never fails.
@@ -57,7 +58,7 @@ size_t CountWitnessKeys(const std::vector<NoteVerifier>& witnesses);
 class CosignatureSigner {
  public:
   // INVALID_ARGUMENT if name is not a valid key name.
-  static absl::StatusOr<CosignatureSigner> Create(std::string name, PrivateKey key);
+  [[nodiscard]] static absl::StatusOr<CosignatureSigner> Create(std::string name, PrivateKey key);
 
   const std::string& name() const { return name_; }
   uint32_t key_id() const { return key_id_; }
@@ -70,8 +71,8 @@ class CosignatureSigner {
   // The cosignature line on a checkpoint with this text at `timestamp` (unix
   // seconds). INVALID_ARGUMENT if the text is not a checkpoint note text (empty,
   // no final '\n') or the timestamp exceeds 2^63-1.
-  absl::StatusOr<std::string> SignatureLine(std::string_view checkpoint_text,
-                                            uint64_t timestamp) const;
+  [[nodiscard]] absl::StatusOr<std::string> SignatureLine(std::string_view checkpoint_text,
+                                                          uint64_t timestamp) const;
 
  private:
   CosignatureSigner(std::string name, PrivateKey key);

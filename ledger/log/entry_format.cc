@@ -24,7 +24,7 @@ std::string EncodeEntry(uint64_t index, int64_t recorded_at_micros, const Hash& 
   return out;
 }
 
-absl::StatusOr<EntryView> DecodeEntry(std::string_view b) {
+[[nodiscard]] absl::StatusOr<EntryView> DecodeEntry(std::string_view b) {
   if (b.size() < kEntryHeaderSize + 2) {
     return absl::DataLossError(absl::StrCat("entry truncated: ", b.size(), " bytes"));
   }
@@ -47,19 +47,21 @@ absl::StatusOr<EntryView> DecodeEntry(std::string_view b) {
   return v;
 }
 
-absl::Status CheckEntryIndex(const EntryView& view, uint64_t index) {
+[[nodiscard]] absl::Status CheckEntryIndex(const EntryView& view, uint64_t index) {
   if (view.index == index) return absl::OkStatus();
   return absl::DataLossError(absl::StrCat(" says it is entry ", view.index));
 }
 
-absl::Status CheckEntryChain(const EntryView& view, uint64_t index, const Hash& prev_leaf_hash) {
+[[nodiscard]] absl::Status CheckEntryChain(const EntryView& view, uint64_t index,
+                                           const Hash& prev_leaf_hash) {
   if (view.prev_leaf_hash == prev_leaf_hash) return absl::OkStatus();
   return absl::DataLossError(
       absl::StrCat(": prev_leaf_hash is not the leaf hash of entry ",
                    index == 0 ? std::string("(none: zeros)") : absl::StrCat(index - 1)));
 }
 
-absl::Status CheckEntryLink(const EntryView& view, uint64_t index, const Hash* prev_leaf_hash) {
+[[nodiscard]] absl::Status CheckEntryLink(const EntryView& view, uint64_t index,
+                                          const Hash* prev_leaf_hash) {
   if (absl::Status s = CheckEntryIndex(view, index); !s.ok()) return s;
   if (prev_leaf_hash == nullptr) return absl::OkStatus();
   return CheckEntryChain(view, index, *prev_leaf_hash);

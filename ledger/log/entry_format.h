@@ -45,7 +45,7 @@ std::string EncodeEntry(uint64_t index, int64_t recorded_at_micros, const Hash& 
 
 // Decodes entry bytes. DATA_LOSS if they are not a well-formed v1 entry
 // (wrong magic, truncated, trailing bytes), with a message saying what is wrong.
-absl::StatusOr<EntryView> DecodeEntry(std::string_view bytes);
+[[nodiscard]] absl::StatusOr<EntryView> DecodeEntry(std::string_view bytes);
 
 // The chain link of a decoded entry: the one copy of this check, used by
 // every reader that walks a log (the tail check on open, rebuild, scrub, tile
@@ -55,14 +55,16 @@ absl::StatusOr<EntryView> DecodeEntry(std::string_view bytes);
 //
 // OK if `view`, read at position `index`, says it is entry `index`; else
 // " says it is entry <N>".
-absl::Status CheckEntryIndex(const EntryView& view, uint64_t index);
+[[nodiscard]] absl::Status CheckEntryIndex(const EntryView& view, uint64_t index);
 // OK if `view`'s prev_leaf_hash is `prev_leaf_hash`: the leaf hash of entry
 // index - 1 (32 zero bytes for entry 0); else ": prev_leaf_hash is not the
 // leaf hash of entry <index - 1>" ("... of entry (none: zeros)" for entry 0).
-absl::Status CheckEntryChain(const EntryView& view, uint64_t index, const Hash& prev_leaf_hash);
+[[nodiscard]] absl::Status CheckEntryChain(const EntryView& view, uint64_t index,
+                                           const Hash& prev_leaf_hash);
 // Both: the index, then the chain if `prev_leaf_hash` is given (a reader that
 // starts mid-log may not know the hash before its first entry).
-absl::Status CheckEntryLink(const EntryView& view, uint64_t index, const Hash* prev_leaf_hash);
+[[nodiscard]] absl::Status CheckEntryLink(const EntryView& view, uint64_t index,
+                                          const Hash* prev_leaf_hash);
 
 }  // namespace touchstone
 

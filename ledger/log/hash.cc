@@ -58,7 +58,7 @@ std::string HashBytes(const Hash& h) {
   return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
-absl::StatusOr<Hash> HashFromBytes(std::string_view bytes) {
+[[nodiscard]] absl::StatusOr<Hash> HashFromBytes(std::string_view bytes) {
   if (bytes.size() != 32) {
     return absl::InvalidArgumentError(absl::StrCat("hash must be 32 bytes, got ", bytes.size()));
   }
@@ -69,7 +69,7 @@ absl::StatusOr<Hash> HashFromBytes(std::string_view bytes) {
 
 std::string HashToBase64(const Hash& h) { return absl::Base64Escape(HashBytes(h)); }
 
-absl::StatusOr<Hash> HashFromBase64(std::string_view b64) {
+[[nodiscard]] absl::StatusOr<Hash> HashFromBase64(std::string_view b64) {
   std::string raw;
   if (!absl::Base64Unescape(Sv(b64), &raw)) {
     return absl::InvalidArgumentError(absl::StrCat("hash is not valid base64: '", Sv(b64), "'"));

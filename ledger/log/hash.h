@@ -30,13 +30,13 @@ Hash EmptyRoot();
 std::string HashBytes(const Hash& h);
 
 // Returns the hash held in exactly 32 bytes; INVALID_ARGUMENT otherwise.
-absl::StatusOr<Hash> HashFromBytes(std::string_view bytes);
+[[nodiscard]] absl::StatusOr<Hash> HashFromBytes(std::string_view bytes);
 
 // Standard base64 (with padding) of the 32 bytes.
 std::string HashToBase64(const Hash& h);
 
 // Parses standard base64 of exactly 32 bytes; INVALID_ARGUMENT otherwise.
-absl::StatusOr<Hash> HashFromBase64(std::string_view b64);
+[[nodiscard]] absl::StatusOr<Hash> HashFromBase64(std::string_view b64);
 
 // Lowercase hex of the 32 bytes.
 std::string HashToHex(const Hash& h);

@@ -17,8 +17,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base/files.h"
-#include "ledger/log/hash.h"
 #include "ledger/base/strings.h"
+#include "ledger/log/hash.h"
 
 namespace touchstone {
 namespace {
@@ -81,7 +81,7 @@ std::string RawPublic(EVP_PKEY* pkey) {
   return raw;
 }
 
-absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
+[[nodiscard]] absl::Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
   return absl::ErrnoToStatus(err, absl::StrCat(Sv(what), " ", Sv(path)));
 }
 
@@ -158,7 +158,8 @@ PrivateKey::PrivateKey(std::shared_ptr<EVP_PKEY> pkey, PublicKey pub)
 namespace {
 
 // Wraps an Ed25519 private EVP_PKEY (taking ownership) with its public half.
-absl::StatusOr<std::pair<std::shared_ptr<EVP_PKEY>, PublicKey>> SplitPrivate(EVP_PKEY* pkey) {
+[[nodiscard]] absl::StatusOr<std::pair<std::shared_ptr<EVP_PKEY>, PublicKey>> SplitPrivate(
+    EVP_PKEY* pkey) {
   std::shared_ptr<EVP_PKEY> owned = WrapPkey(pkey);
   if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
     return absl::InvalidArgumentError("private key is not Ed25519");
@@ -267,7 +268,7 @@ std::string PrivateKey::Sign(std::string_view message) const {
   return sig;
 }
 
-absl::Status CheckKeyFileIsPrivate(const std::string& path) {
+[[nodiscard]] absl::Status CheckKeyFileIsPrivate(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;

@@ -22,9 +22,9 @@ inline constexpr size_t kEd25519SignatureSize = 64;
 class PublicKey {
  public:
   // From the raw 32 bytes; INVALID_ARGUMENT if not 32 bytes or OpenSSL rejects them.
-  static absl::StatusOr<PublicKey> FromRaw(std::string_view raw);
+  [[nodiscard]] static absl::StatusOr<PublicKey> FromRaw(std::string_view raw);
   // From a PEM "PUBLIC KEY" (SPKI) block, as `openssl pkey -pubout` writes.
-  static absl::StatusOr<PublicKey> FromPem(std::string_view pem);
+  [[nodiscard]] static absl::StatusOr<PublicKey> FromPem(std::string_view pem);
 
   // The raw 32 bytes.
   const std::string& raw() const { return raw_; }
@@ -48,17 +48,17 @@ class PublicKey {
 class PrivateKey {
  public:
   // A fresh random key. INTERNAL on an OpenSSL failure.
-  static absl::StatusOr<PrivateKey> Generate();
+  [[nodiscard]] static absl::StatusOr<PrivateKey> Generate();
   // From the raw 32-byte seed; INVALID_ARGUMENT otherwise.
-  static absl::StatusOr<PrivateKey> FromSeed(std::string_view seed);
+  [[nodiscard]] static absl::StatusOr<PrivateKey> FromSeed(std::string_view seed);
   // From a PEM "PRIVATE KEY" (PKCS#8) block, as `openssl genpkey -algorithm ed25519`
   // writes. INVALID_ARGUMENT if it is not an Ed25519 private key.
-  static absl::StatusOr<PrivateKey> FromPem(std::string_view pem);
+  [[nodiscard]] static absl::StatusOr<PrivateKey> FromPem(std::string_view pem);
   // Reads a PEM file. NOT_FOUND if missing, INVALID_ARGUMENT if not a key.
-  static absl::StatusOr<PrivateKey> LoadPemFile(const std::string& path);
+  [[nodiscard]] static absl::StatusOr<PrivateKey> LoadPemFile(const std::string& path);
 
   // Writes PEM to `path` with mode 0600, failing with ALREADY_EXISTS if the file exists.
-  absl::Status SavePemFile(const std::string& path) const;
+  [[nodiscard]] absl::Status SavePemFile(const std::string& path) const;
   // PKCS#8 PEM text.
   std::string ToPem() const;
   // The raw 32-byte seed.
@@ -79,7 +79,7 @@ class PrivateKey {
 // bit for group or others (mode 0600 or 0400). FAILED_PRECONDITION naming the
 // path and its mode otherwise; NOT_FOUND if it does not exist; other errno
 // statuses if it cannot be examined. Never reads the key.
-absl::Status CheckKeyFileIsPrivate(const std::string& path);
+[[nodiscard]] absl::Status CheckKeyFileIsPrivate(const std::string& path);
 
 }  // namespace touchstone
 

@@ -19,7 +19,8 @@ uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 // have `begin` aligned to a power of two >= size, so they split into one perfect
 // stored node per set bit of `size`, largest first: popcount(size) reads.
 // REQUIRES: size > 0.
-absl::StatusOr<Hash> SubtreeHash(uint64_t begin, uint64_t size, const NodeReader& read) {
+[[nodiscard]] absl::StatusOr<Hash> SubtreeHash(uint64_t begin, uint64_t size,
+                                               const NodeReader& read) {
   std::vector<Hash> parts;
   for (int level = std::bit_width(size) - 1; level >= 0; --level) {
     if (((size >> level) & 1) == 0) continue;
@@ -62,7 +63,7 @@ Hash ChainBorderRight(Hash seed, std::span<const Hash> proof) {
   return seed;
 }
 
-absl::Status RootMismatch(const Hash& computed, const Hash& expected) {
+[[nodiscard]] absl::Status RootMismatch(const Hash& computed, const Hash& expected) {
   return absl::FailedPreconditionError(absl::StrCat("root mismatch: computed ", HashToHex(computed),
                                                     ", expected ", HashToHex(expected)));
 }
@@ -77,7 +78,7 @@ Hash RootFromLeafHashes(std::span<const Hash> leaf_hashes) {
                   RootFromLeafHashes(leaf_hashes.subspan(k)));
 }
 
-absl::StatusOr<Hash> RootFromNodes(uint64_t size, const NodeReader& read) {
+[[nodiscard]] absl::StatusOr<Hash> RootFromNodes(uint64_t size, const NodeReader& read) {
   if (size == 0) return EmptyRoot();
   return SubtreeHash(0, size, read);
 }
@@ -85,8 +86,8 @@ absl::StatusOr<Hash> RootFromNodes(uint64_t size, const NodeReader& read) {
 // RFC 9162 PATH(m, D[n]), unrolled from the root down. Siblings are collected
 // top-down and reversed at the end. Once the path turns left its subtree is
 // perfect, so at most one sibling (the first right one) is a ragged subtree.
-absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,
-                                                 const NodeReader& read) {
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,
+                                                               const NodeReader& read) {
   if (index >= size) {
     return absl::InvalidArgumentError(
         absl::StrCat("leaf index ", index, " out of range for tree size ", size));
@@ -114,8 +115,9 @@ absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,
 }
 
 // RFC 9162 SUBPROOF(m, D[n], true), unrolled the same way as InclusionProof.
-absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size,
-                                                   const NodeReader& read) {
+[[nodiscard]] absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size,
+                                                                 uint64_t new_size,
+                                                                 const NodeReader& read) {
   if (old_size == 0 || old_size > new_size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "consistency proof needs 0 < old size <= new size, got ", old_size, ", ", new_size));
@@ -148,8 +150,9 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t n
   return proof;
 }
 
-absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size, const Hash& leaf_hash,
-                                            std::span<const Hash> proof) {
+[[nodiscard]] absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
+                                                          const Hash& leaf_hash,
+                                                          std::span<const Hash> proof) {
   if (index >= size) {
     return absl::InvalidArgumentError(
         absl::StrCat("leaf index ", index, " out of range for tree size ", size));
@@ -163,8 +166,8 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size, const
   return ChainBorderRight(hash, proof.subspan(inner));
 }
 
-absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
-                             std::span<const Hash> proof, const Hash& root) {
+[[nodiscard]] absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
+                                           std::span<const Hash> proof, const Hash& root) {
   ASSIGN_OR_RETURN(Hash computed, RootFromInclusionProof(index, size, leaf_hash, proof));
   if (computed != root) return RootMismatch(computed, root);
   return absl::OkStatus();
@@ -173,8 +176,9 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_has
 // RFC 9162 section 2.1.4.2, in the form used by transparency-dev/merkle: the
 // proof is an inclusion proof of leaf old_size - 1, shortened by the levels at
 // which the old tree is a perfect subtree, and it yields both roots.
-absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,
-                               const Hash& new_root, std::span<const Hash> proof) {
+[[nodiscard]] absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
+                                             const Hash& old_root, const Hash& new_root,
+                                             std::span<const Hash> proof) {
   if (old_size == 0 || old_size > new_size) {
     return absl::InvalidArgumentError(
         absl::StrCat("consistency needs 0 < old size <= new size, got ", old_size, ", ", new_size));

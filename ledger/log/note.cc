@@ -10,9 +10,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "ledger/log/hash.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/log/hash.h"
 
 namespace touchstone {
 namespace {
@@ -118,7 +118,7 @@ uint32_t KeyIdFromBytes(std::string_view b) {
          uint32_t{static_cast<unsigned char>(b[3])};
 }
 
-absl::Status CheckNoteText(std::string_view text) {
+[[nodiscard]] absl::Status CheckNoteText(std::string_view text) {
   if (text.empty() || text.back() != '\n') {
     return absl::InvalidArgumentError("note text must be non-empty and end in a newline");
   }
@@ -233,7 +233,7 @@ absl::StatusOr<std::string> NoteSigner::Sign(std::string_view text) const {
   return absl::StrCat(Sv(text), "\n", line);
 }
 
-absl::StatusOr<ParsedNote> ParseNote(std::string_view note) {
+[[nodiscard]] absl::StatusOr<ParsedNote> ParseNote(std::string_view note) {
   if (!IsValidNoteBytes(note)) {
     return absl::InvalidArgumentError(
         "malformed note: not UTF-8 or has control characters other than newline");
@@ -274,7 +274,8 @@ absl::StatusOr<ParsedNote> ParseNote(std::string_view note) {
   return parsed;
 }
 
-absl::StatusOr<std::string> VerifyNote(std::string_view note, const NoteVerifier& verifier) {
+[[nodiscard]] absl::StatusOr<std::string> VerifyNote(std::string_view note,
+                                                     const NoteVerifier& verifier) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   bool signed_by_verifier = false;
   for (const NoteSignature& sig : parsed.signatures) {

@@ -44,16 +44,16 @@ struct NoteVerifier {
 
   // Parses "<name>+<hex id>+<base64(0x01||key)>". INVALID_ARGUMENT if malformed,
   // not Ed25519, or the key ID does not match the name and key.
-  static absl::StatusOr<NoteVerifier> Parse(std::string_view vkey);
+  [[nodiscard]] static absl::StatusOr<NoteVerifier> Parse(std::string_view vkey);
 };
 
 // A named Ed25519 signing key. Thread-safe (immutable).
 class NoteSigner {
  public:
   // INVALID_ARGUMENT if name is not a valid key name.
-  static absl::StatusOr<NoteSigner> Create(std::string name, PrivateKey key);
+  [[nodiscard]] static absl::StatusOr<NoteSigner> Create(std::string name, PrivateKey key);
   // Parses "PRIVATE+KEY+<name>+<hex id>+<base64(0x01||seed)>".
-  static absl::StatusOr<NoteSigner> ParsePrivateKey(std::string_view skey);
+  [[nodiscard]] static absl::StatusOr<NoteSigner> ParsePrivateKey(std::string_view skey);
 
   const std::string& name() const { return name_; }
   uint32_t key_id() const { return key_id_; }
@@ -62,9 +62,9 @@ class NoteSigner {
 
   // The signature line ("— name base64\n") for `text`. INVALID_ARGUMENT if text is
   // not a valid note text (empty, no final '\n', control characters).
-  absl::StatusOr<std::string> SignatureLine(std::string_view text) const;
+  [[nodiscard]] absl::StatusOr<std::string> SignatureLine(std::string_view text) const;
   // text + "\n" + signature line: a complete signed note.
-  absl::StatusOr<std::string> Sign(std::string_view text) const;
+  [[nodiscard]] absl::StatusOr<std::string> Sign(std::string_view text) const;
 
  private:
   NoteSigner(std::string name, PrivateKey key);
@@ -88,12 +88,13 @@ struct ParsedNote {
 
 // Splits a note. INVALID_ARGUMENT if malformed (no blank line, bad line, bad
 // base64, control characters, more than 100 signature lines, no signature).
-absl::StatusOr<ParsedNote> ParseNote(std::string_view note);
+[[nodiscard]] absl::StatusOr<ParsedNote> ParseNote(std::string_view note);
 
 // Parses `note` and checks that `verifier` signed it. Returns the text on
 // success; INVALID_ARGUMENT if malformed; PERMISSION_DENIED ("no signature by
 // <name>" or "bad signature by <name>") otherwise. Unknown signers are ignored.
-absl::StatusOr<std::string> VerifyNote(std::string_view note, const NoteVerifier& verifier);
+[[nodiscard]] absl::StatusOr<std::string> VerifyNote(std::string_view note,
+                                                     const NoteVerifier& verifier);
 
 }  // namespace touchstone
 

@@ -6,9 +6,9 @@
 
 namespace touchstone {
 
-absl::StatusOr<Checkpoint> AdvanceTrustedHead(const std::optional<Checkpoint>& trusted,
-                                              const Checkpoint& fresh,
-                                              std::span<const Hash> proof) {
+[[nodiscard]] absl::StatusOr<Checkpoint> AdvanceTrustedHead(
+    const std::optional<Checkpoint>& trusted, const Checkpoint& fresh,
+    std::span<const Hash> proof) {
   if (!trusted) return fresh;
   if (trusted->origin != fresh.origin) {
     return absl::InvalidArgumentError(absl::StrCat("checkpoint is for log '", fresh.origin,
@@ -16,30 +16,29 @@ absl::StatusOr<Checkpoint> AdvanceTrustedHead(const std::optional<Checkpoint>& t
                                                    "'"));
   }
   if (fresh.size < trusted->size) {
-    return absl::DataLossError(absl::StrCat(
-        "LOG INCONSISTENT: the log presents size ", fresh.size, " after it was seen at size ",
-        trusted->size, " (root ", HashToBase64(trusted->root), "): it rewound"));
+    return absl::DataLossError(absl::StrCat("LOG INCONSISTENT: the log presents size ", fresh.size,
+                                            " after it was seen at size ", trusted->size, " (root ",
+                                            HashToBase64(trusted->root), "): it rewound"));
   }
   if (fresh.size == trusted->size) {
     if (fresh.root != trusted->root) {
-      return absl::DataLossError(absl::StrCat(
-          "LOG INCONSISTENT: two different trees of size ", fresh.size, " (roots ",
-          HashToBase64(trusted->root), " and ", HashToBase64(fresh.root), "): it forked"));
+      return absl::DataLossError(absl::StrCat("LOG INCONSISTENT: two different trees of size ",
+                                              fresh.size, " (roots ", HashToBase64(trusted->root),
+                                              " and ", HashToBase64(fresh.root), "): it forked"));
     }
     return fresh;
   }
   absl::Status s = VerifyConsistency(trusted->size, fresh.size, trusted->root, fresh.root, proof);
   if (!s.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "LOG INCONSISTENT: the checkpoint of size ", fresh.size,
-        " does not extend the trusted one of size ", trusted->size, " (", s.message(),
-        "): it forked"));
+    return absl::DataLossError(absl::StrCat("LOG INCONSISTENT: the checkpoint of size ", fresh.size,
+                                            " does not extend the trusted one of size ",
+                                            trusted->size, " (", s.message(), "): it forked"));
   }
   return fresh;
 }
 
-absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
-                               std::span<const Hash> proof) {
+[[nodiscard]] absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
+                                             std::span<const Hash> proof) {
   if (older.origin != head.origin) {
     return absl::InvalidArgumentError(absl::StrCat("checkpoint is for log '", older.origin,
                                                    "', the trusted head for '", head.origin, "'"));
@@ -53,11 +52,11 @@ absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
     s = VerifyConsistency(older.size, head.size, older.root, head.root, proof);
   }
   if (!s.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "LOG INCONSISTENT: the checkpoint of size ", older.size, " (root ",
-        HashToBase64(older.root), ") is not part of the trusted head of size ", head.size,
-        " (root ", HashToBase64(head.root), "): ", s.message(),
-        "; the log shows different histories, keep both checkpoints as evidence"));
+    return absl::DataLossError(
+        absl::StrCat("LOG INCONSISTENT: the checkpoint of size ", older.size, " (root ",
+                     HashToBase64(older.root), ") is not part of the trusted head of size ",
+                     head.size, " (root ", HashToBase64(head.root), "): ", s.message(),
+                     "; the log shows different histories, keep both checkpoints as evidence"));
   }
   return absl::OkStatus();
 }

@@ -19,9 +19,8 @@ namespace touchstone {
 // Errors: DATA_LOSS with a message starting "LOG INCONSISTENT" when the log
 // rewound (fresh is smaller), forked (same size, other root) or the proof fails;
 // INVALID_ARGUMENT if the origins differ.
-absl::StatusOr<Checkpoint> AdvanceTrustedHead(const std::optional<Checkpoint>& trusted,
-                                              const Checkpoint& fresh,
-                                              std::span<const Hash> proof);
+[[nodiscard]] absl::StatusOr<Checkpoint> AdvanceTrustedHead(
+    const std::optional<Checkpoint>& trusted, const Checkpoint& fresh, std::span<const Hash> proof);
 
 // Checks that `older` (signature-checked, e.g. the checkpoint inside a bundle)
 // is a prefix of the trusted head. `proof` is the consistency proof from
@@ -29,8 +28,8 @@ absl::StatusOr<Checkpoint> AdvanceTrustedHead(const std::optional<Checkpoint>& t
 // DATA_LOSS starting "LOG INCONSISTENT" if it is larger than the head, a
 // different tree at the same size, or the proof fails: the log shows
 // different histories. INVALID_ARGUMENT if the origins differ.
-absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
-                               std::span<const Hash> proof);
+[[nodiscard]] absl::Status CheckPrefixOfHead(const Checkpoint& older, const Checkpoint& head,
+                                             std::span<const Hash> proof);
 
 }  // namespace touchstone
 

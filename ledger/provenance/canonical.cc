@@ -118,12 +118,13 @@ uint64_t CanonicalVarint(const FieldDescriptor& f, uint64_t v) {
 
 std::string Name(const FieldDescriptor& f) { return absl::StrCat(f.name(), " (", f.number(), ")"); }
 
-absl::Status Offence(std::string_view where, std::string_view what) {
+[[nodiscard]] absl::Status Offence(std::string_view where, std::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat("non-canonical encoding: ", Sv(where), ": ", Sv(what)));
 }
 
-absl::Status Walk(const Descriptor& type, std::string_view b, const std::string& where, int depth) {
+[[nodiscard]] absl::Status Walk(const Descriptor& type, std::string_view b,
+                                const std::string& where, int depth) {
   if (depth > kMaxDepth) return Offence(where, "messages nested too deep");
   const FieldDescriptor* last = nullptr;
   std::map<const OneofDescriptor*, const FieldDescriptor*> oneofs;
@@ -218,11 +219,12 @@ absl::Status Walk(const Descriptor& type, std::string_view b, const std::string&
 
 }  // namespace
 
-absl::Status CheckCanonicalEncoding(const Descriptor& type, std::string_view bytes) {
+[[nodiscard]] absl::Status CheckCanonicalEncoding(const Descriptor& type, std::string_view bytes) {
   return Walk(type, bytes, type.name(), 0);
 }
 
-absl::Status CheckReserializesTo(const google::protobuf::Message& parsed, std::string_view bytes) {
+[[nodiscard]] absl::Status CheckReserializesTo(const google::protobuf::Message& parsed,
+                                               std::string_view bytes) {
   std::string again;
   if (!parsed.SerializePartialToString(&again)) {
     return absl::InvalidArgumentError("non-canonical encoding: the message does not serialize");

@@ -38,13 +38,14 @@ namespace touchstone {
 // INVALID_ARGUMENT "non-canonical encoding: <where>: <offence>" otherwise, e.g.
 // "non-canonical encoding: Record: fields piece_registered (24) and
 // piece_lifecycle (25) of oneof body are both set". Pure; never crashes on any input.
-absl::Status CheckCanonicalEncoding(const google::protobuf::Descriptor& type,
-                                    std::string_view bytes);
+[[nodiscard]] absl::Status CheckCanonicalEncoding(const google::protobuf::Descriptor& type,
+                                                  std::string_view bytes);
 
 // OK if `parsed` (parsed from `bytes`) serializes deterministically to exactly
 // `bytes`; INVALID_ARGUMENT naming the first differing byte otherwise. The
 // backstop behind CheckCanonicalEncoding.
-absl::Status CheckReserializesTo(const google::protobuf::Message& parsed, std::string_view bytes);
+[[nodiscard]] absl::Status CheckReserializesTo(const google::protobuf::Message& parsed,
+                                               std::string_view bytes);
 
 }  // namespace touchstone
 

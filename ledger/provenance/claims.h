@@ -18,7 +18,7 @@ namespace touchstone {
 // A lot a piece is made of, as far as claims care.
 struct ClaimInput {
   std::string lot_id;
-  v1::OriginClass origin = v1::ORIGIN_CLASS_UNSPECIFIED;  // metal
+  v1::OriginClass origin = v1::ORIGIN_CLASS_UNSPECIFIED;        // metal
   v1::StoneOrigin stone_origin = v1::STONE_ORIGIN_UNSPECIFIED;  // stones
   bool certified = false;  // backed by a valid certificate all the way back
 };

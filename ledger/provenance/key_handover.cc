@@ -2,25 +2,26 @@
 #include "ledger/provenance/key_handover.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/merkle.h"
 #include "ledger/provenance/record.h"
-#include "ledger/base/status_macros.h"
 
 namespace touchstone {
 
-absl::StatusOr<NoteVerifier> FollowHandover(const NoteVerifier& current, const v1::Record& record,
-                                            std::string_view record_bytes,
-                                            std::string_view signature) {
+[[nodiscard]] absl::StatusOr<NoteVerifier> FollowHandover(const NoteVerifier& current,
+                                                          const v1::Record& record,
+                                                          std::string_view record_bytes,
+                                                          std::string_view signature) {
   if (!record.has_operator_key_rotated()) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a key handover: the record is a ", RecordKind(record)));
   }
   const std::string current_id = current.key.Fingerprint();
   if (record.key_id() != current_id) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("key handover signed by key ", record.key_id(),
-                     ", not by the checkpoint key in force (", current_id, ")"));
+    return absl::PermissionDeniedError(absl::StrCat("key handover signed by key ", record.key_id(),
+                                                    ", not by the checkpoint key in force (",
+                                                    current_id, ")"));
   }
   // Either signature form, for the log the key names (ledger/provenance/record.h): which
   // form an entry needs is the log's policy's business, checked by the
@@ -34,22 +35,26 @@ absl::StatusOr<NoteVerifier> FollowHandover(const NoteVerifier& current, const v
     return absl::PermissionDeniedError(absl::StrCat(
         "key handover: bad signature by the checkpoint key in force (", current_id, ")"));
   }
-  absl::StatusOr<PublicKey> next = PublicKey::FromRaw(record.operator_key_rotated().new_key().ed25519());
-  if (!next.ok()) return absl::InvalidArgumentError("key handover: the new key is not an Ed25519 key");
+  absl::StatusOr<PublicKey> next =
+      PublicKey::FromRaw(record.operator_key_rotated().new_key().ed25519());
+  if (!next.ok())
+    return absl::InvalidArgumentError("key handover: the new key is not an Ed25519 key");
   if (next->raw() == current.key.raw()) {
     return absl::InvalidArgumentError("key handover: the new key is the key in force");
   }
   return NoteVerifier::Parse(FormatVerifierKey(current.name, *next));
 }
 
-absl::StatusOr<NoteVerifier> FollowHandoverEntry(const NoteVerifier& current, uint64_t index,
-                                                 std::string_view entry) {
+[[nodiscard]] absl::StatusOr<NoteVerifier> FollowHandoverEntry(const NoteVerifier& current,
+                                                               uint64_t index,
+                                                               std::string_view entry) {
   absl::StatusOr<EntryView> view = DecodeEntry(entry);
   if (!view.ok()) {
     return absl::DataLossError(absl::StrCat("entry ", index, ": ", view.status().message()));
   }
   ASSIGN_OR_RETURN(v1::Record record, RecordOfEntry(index, entry));
-  absl::StatusOr<NoteVerifier> next = FollowHandover(current, record, view->record, view->signature);
+  absl::StatusOr<NoteVerifier> next =
+      FollowHandover(current, record, view->record, view->signature);
   if (!next.ok()) {
     return absl::Status(next.status().code(),
                         absl::StrCat("entry ", index, ": ", next.status().message()));
@@ -57,7 +62,7 @@ absl::StatusOr<NoteVerifier> FollowHandoverEntry(const NoteVerifier& current, ui
   return next;
 }
 
-absl::StatusOr<NoteVerifier> GenesisCheckpointKey(const v1::Record& genesis) {
+[[nodiscard]] absl::StatusOr<NoteVerifier> GenesisCheckpointKey(const v1::Record& genesis) {
   if (!genesis.has_genesis()) return absl::InvalidArgumentError("not a genesis record");
   for (const v1::PublicKey& k : genesis.genesis().operator_().keys()) {
     absl::StatusOr<PublicKey> key = PublicKey::FromRaw(k.ed25519());
@@ -92,8 +97,9 @@ absl::Status CheckpointKeys::RequirePinned(const NoteVerifier& pinned, uint64_t 
 
 absl::Status CheckpointKeys::Follow(uint64_t index, std::string_view entry) {
   if (keys_.size() > 1 && index + 1 <= keys_.back().first) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "key handover at entry ", index, " is not after the one at entry ", keys_.back().first - 1));
+    return absl::InvalidArgumentError(absl::StrCat("key handover at entry ", index,
+                                                   " is not after the one at entry ",
+                                                   keys_.back().first - 1));
   }
   ASSIGN_OR_RETURN(NoteVerifier next, FollowHandoverEntry(Latest(), index, entry));
   keys_.emplace_back(index + 1, std::move(next));
@@ -130,7 +136,7 @@ std::vector<uint64_t> CheckpointKeys::Handovers() const {
   return out;
 }
 
-absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyCheckpointWithHandovers(
+[[nodiscard]] absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyCheckpointWithHandovers(
     std::string_view note, const NoteVerifier& known, std::span<const HandoverProof> handovers) {
   ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
   ASSIGN_OR_RETURN(Checkpoint claimed, Checkpoint::FromText(parsed.text));
@@ -149,16 +155,17 @@ absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyCheckpointWithHandover
   handovers = handovers.subspan(first);
   for (const HandoverProof& h : handovers) {
     if (h.index >= claimed.size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "key handover at entry ", h.index, " is not in the tree of size ", claimed.size));
+      return absl::InvalidArgumentError(absl::StrCat("key handover at entry ", h.index,
+                                                     " is not in the tree of size ", claimed.size));
     }
     RETURN_IF_ERROR(keys.Follow(h.index, h.entry));
   }
   absl::StatusOr<Checkpoint> verified = VerifyCheckpoint(note, keys.Latest());
   if (absl::IsPermissionDenied(verified.status())) {
     return absl::PermissionDeniedError(absl::StrCat(
-        verified.status().message(), " with key ", FormatVerifierKey(keys.Latest().name, keys.Latest().key),
-        ", the key in force after ", handovers.size(),
+        verified.status().message(), " with key ",
+        FormatVerifierKey(keys.Latest().name, keys.Latest().key), ", the key in force after ",
+        handovers.size(),
         " key handover(s): the checkpoint is not the log's, or a handover is missing"));
   }
   if (!verified.ok()) return verified.status();

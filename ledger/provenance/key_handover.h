@@ -48,19 +48,21 @@ namespace touchstone {
 // Errors: INVALID_ARGUMENT if the record is not an OperatorKeyRotated or its new
 // key is not an Ed25519 key or is `current`'s; PERMISSION_DENIED if it is not
 // signed by `current` (other key id, or the signature does not verify).
-absl::StatusOr<NoteVerifier> FollowHandover(const NoteVerifier& current, const v1::Record& record,
-                                            std::string_view record_bytes,
-                                            std::string_view signature);
+[[nodiscard]] absl::StatusOr<NoteVerifier> FollowHandover(const NoteVerifier& current,
+                                                          const v1::Record& record,
+                                                          std::string_view record_bytes,
+                                                          std::string_view signature);
 
 // The same for a stored entry (ledger/log/entry_format.h). DATA_LOSS if the entry
 // or its record does not decode; otherwise errors as above, naming `index`.
-absl::StatusOr<NoteVerifier> FollowHandoverEntry(const NoteVerifier& current, uint64_t index,
-                                                 std::string_view entry);
+[[nodiscard]] absl::StatusOr<NoteVerifier> FollowHandoverEntry(const NoteVerifier& current,
+                                                               uint64_t index,
+                                                               std::string_view entry);
 
 // The key that signs the checkpoints of a log until its first handover: the
 // key its genesis record is signed with, named by the genesis origin.
 // INVALID_ARGUMENT if `genesis` is not a genesis record signed by a key it registers.
-absl::StatusOr<NoteVerifier> GenesisCheckpointKey(const v1::Record& genesis);
+[[nodiscard]] absl::StatusOr<NoteVerifier> GenesisCheckpointKey(const v1::Record& genesis);
 
 // The checkpoint keys of one log as a verifier learns them, from its first key
 // on. Thread-compatible.
@@ -69,17 +71,18 @@ class CheckpointKeys {
   explicit CheckpointKeys(NoteVerifier first);
   // From the genesis entry's key (GenesisCheckpointKey); DATA_LOSS if entry 0
   // is not a well-formed genesis.
-  static absl::StatusOr<CheckpointKeys> FromGenesisEntry(std::string_view entry);
+  [[nodiscard]] static absl::StatusOr<CheckpointKeys> FromGenesisEntry(std::string_view entry);
 
   // Follows the handover entry at `index`. INVALID_ARGUMENT if `index` is not
   // above every handover followed so far; otherwise errors as FollowHandoverEntry.
-  absl::Status Follow(uint64_t index, std::string_view entry);
+  [[nodiscard]] absl::Status Follow(uint64_t index, std::string_view entry);
   // For a walk over a stored log: follows `entry` if its `record` is a
   // handover; OK for any other record. DATA_LOSS if the handover cannot be followed.
-  absl::Status FollowIfHandover(uint64_t index, std::string_view entry, const v1::Record& record);
+  [[nodiscard]] absl::Status FollowIfHandover(uint64_t index, std::string_view entry,
+                                              const v1::Record& record);
   // Verifies the checkpoint `note` of a tree of `size` entries with ForSize(size).
   // Errors as VerifyCheckpoint, the message ending in the key in force at that size.
-  absl::StatusOr<Checkpoint> VerifyAtSize(std::string_view note, uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<Checkpoint> VerifyAtSize(std::string_view note, uint64_t size) const;
   // The key that signs the checkpoint of a tree of `size` entries.
   const NoteVerifier& ForSize(uint64_t size) const;
   // The key in force after every handover followed.
@@ -89,7 +92,7 @@ class CheckpointKeys {
   // OK if `pinned` (a key a user trusts) is one of the keys in force at some
   // tree size up to `size`: the genesis key or one a handover before it named.
   // PERMISSION_DENIED naming the log's keys otherwise.
-  absl::Status RequirePinned(const NoteVerifier& pinned, uint64_t size) const;
+  [[nodiscard]] absl::Status RequirePinned(const NoteVerifier& pinned, uint64_t size) const;
 
  private:
   std::vector<std::pair<uint64_t, NoteVerifier>> keys_;  // (first tree size it signs, key)
@@ -111,7 +114,7 @@ struct HandoverProof {
 // the size); PERMISSION_DENIED (a handover not signed by the key before it, or
 // the note not signed by the key reached: a missing handover shows here);
 // DATA_LOSS (a handover's inclusion proof fails).
-absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyCheckpointWithHandovers(
+[[nodiscard]] absl::StatusOr<std::pair<Checkpoint, NoteVerifier>> VerifyCheckpointWithHandovers(
     std::string_view note, const NoteVerifier& known, std::span<const HandoverProof> handovers);
 
 }  // namespace touchstone

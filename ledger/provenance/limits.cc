@@ -22,14 +22,15 @@ bool IsIdentifier(const FieldDescriptor& f) {
          n == "to_participant" || n == "subject_participant" || n == "subject_lot";
 }
 
-absl::Status TooLong(const std::string& path, size_t size, std::string_view what, size_t limit) {
+[[nodiscard]] absl::Status TooLong(const std::string& path, size_t size, std::string_view what,
+                                   size_t limit) {
   return absl::InvalidArgumentError(absl::StrCat("record limit: field ", path, " is ", size,
                                                  " bytes; the limit for ", std::string(what),
                                                  " is ", limit));
 }
 
-absl::Status CheckString(const FieldDescriptor& f, const std::string& path, const std::string& v,
-                         const FieldLimits& limits) {
+[[nodiscard]] absl::Status CheckString(const FieldDescriptor& f, const std::string& path,
+                                       const std::string& v, const FieldLimits& limits) {
   if (f.type() == FieldDescriptor::TYPE_BYTES) {
     if (v.size() > limits.max_binary_bytes) {
       return TooLong(path, v.size(), "a bytes field", limits.max_binary_bytes);
@@ -44,7 +45,8 @@ absl::Status CheckString(const FieldDescriptor& f, const std::string& path, cons
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& m, const std::string& prefix, const FieldLimits& limits) {
+[[nodiscard]] absl::Status CheckMessage(const Message& m, const std::string& prefix,
+                                        const FieldLimits& limits) {
   const auto* reflection = m.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(m, &fields);
@@ -84,7 +86,7 @@ absl::Status CheckMessage(const Message& m, const std::string& prefix, const Fie
 
 }  // namespace
 
-absl::Status CheckFieldLimits(const v1::Record& record, const FieldLimits& limits) {
+[[nodiscard]] absl::Status CheckFieldLimits(const v1::Record& record, const FieldLimits& limits) {
   return CheckMessage(record, "", limits);
 }
 

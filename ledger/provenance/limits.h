@@ -56,7 +56,8 @@ struct FieldLimits {
 // OK if every field of `record`, at any depth, is within `limits`.
 // INVALID_ARGUMENT naming the field path (e.g. "transformation.inputs"), its
 // size and the limit otherwise.
-absl::Status CheckFieldLimits(const v1::Record& record, const FieldLimits& limits = {});
+[[nodiscard]] absl::Status CheckFieldLimits(const v1::Record& record,
+                                            const FieldLimits& limits = {});
 
 }  // namespace touchstone
 

@@ -22,7 +22,7 @@ uint32_t SignatureVersion(const v1::LogPolicy* policy) {
   return policy == nullptr ? kLegacyRecordSignatures : policy->record_signature_version();
 }
 
-absl::Status ValidatePolicy(const v1::LogPolicy& policy) {
+[[nodiscard]] absl::Status ValidatePolicy(const v1::LogPolicy& policy) {
   if (policy.record_signature_version() != kOriginBoundRecordSignatures) {
     return absl::InvalidArgumentError(absl::StrCat(
         "a log policy's record_signature_version must be ", kOriginBoundRecordSignatures,
@@ -34,8 +34,8 @@ absl::Status ValidatePolicy(const v1::LogPolicy& policy) {
   return absl::OkStatus();
 }
 
-absl::Status CheckRecordTime(const v1::Record& record, int64_t recorded_at,
-                             const v1::LogPolicy* policy) {
+[[nodiscard]] absl::Status CheckRecordTime(const v1::Record& record, int64_t recorded_at,
+                                           const v1::LogPolicy* policy) {
   if (record.history_import()) {
     if (policy != nullptr && policy->history_import_allowed()) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(

@@ -59,13 +59,13 @@ uint32_t SignatureVersion(const v1::LogPolicy* policy);
 
 // OK if `policy` may be put in force: record_signature_version 2 and
 // max_backdate_micros > 0. INVALID_ARGUMENT naming the field otherwise.
-absl::Status ValidatePolicy(const v1::LogPolicy& policy);
+[[nodiscard]] absl::Status ValidatePolicy(const v1::LogPolicy& policy);
 
 // The history import and backdating rules (file comment) for `record`
 // recorded at `recorded_at` under `policy` (nullptr: none). FAILED_PRECONDITION
 // with a message starting "history import rule" or "backdating rule".
-absl::Status CheckRecordTime(const v1::Record& record, int64_t recorded_at,
-                             const v1::LogPolicy* policy);
+[[nodiscard]] absl::Status CheckRecordTime(const v1::Record& record, int64_t recorded_at,
+                                           const v1::LogPolicy* policy);
 
 // True if the certificates `record` relies on must be in force at its
 // recorded time too: a policy is in force and the record is not an import.

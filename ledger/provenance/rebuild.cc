@@ -5,25 +5,25 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
-#include "ledger/base/status_macros.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {
 
-absl::Status Bad(uint64_t index, absl::string_view what) {
+[[nodiscard]] absl::Status Bad(uint64_t index, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("entry ", index, ": ", what));
 }
 
 }  // namespace
 
-absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
-                                         const RuleOptions& options,
-                                         const EntryVisitor& on_entry) {
+[[nodiscard]] absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
+                                                       const RuleOptions& options,
+                                                       const EntryVisitor& on_entry) {
   MemoryState memory;
   Registry registry(&memory);
   Hash prev{};
@@ -97,7 +97,7 @@ absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
   return memory;
 }
 
-absl::Status CompareState(const MemoryState& rebuilt, const Store& store) {
+[[nodiscard]] absl::Status CompareState(const MemoryState& rebuilt, const Store& store) {
   auto it = rebuilt.values().begin();
   auto printable = [](std::string_view k) { return absl::CHexEscape(Sv(k)); };
   RETURN_IF_ERROR(

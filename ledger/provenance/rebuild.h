@@ -25,13 +25,13 @@ namespace touchstone {
 // returned as it is.
 using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash,
                                                 std::string_view entry, const v1::Record& record)>;
-absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
-                                         const RuleOptions& options,
-                                         const EntryVisitor& on_entry = nullptr);
+[[nodiscard]] absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
+                                                       const RuleOptions& options,
+                                                       const EntryVisitor& on_entry = nullptr);
 
 // OK if `rebuilt` and the store's state column family hold exactly the same
 // keys and values; DATA_LOSS naming the first key that differs otherwise.
-absl::Status CompareState(const MemoryState& rebuilt, const Store& store);
+[[nodiscard]] absl::Status CompareState(const MemoryState& rebuilt, const Store& store);
 
 }  // namespace touchstone
 

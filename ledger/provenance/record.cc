@@ -5,9 +5,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
-#include "ledger/provenance/canonical.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/provenance/canonical.h"
 
 namespace touchstone {
 namespace {
@@ -56,10 +56,11 @@ std::string SignatureMismatch(const PublicKey& key, uint32_t version, std::strin
     return "; the entry needs the legacy form (no origin), and the signature does not verify in it";
   }
   if (key.Verify(RecordSigningMessage(kLegacyRecordSignatures, "", record_bytes), signature)) {
-    return absl::StrCat(" for log '", Sv(origin),
-                        "': it is signed in the legacy form, without the log's origin, which "
-                        "this log no longer accepts: sign \"touchstone.v1 record signature for "
-                        "log\\n\" || origin || \"\\n\" || record bytes (ledger/provenance/record.h)");
+    return absl::StrCat(
+        " for log '", Sv(origin),
+        "': it is signed in the legacy form, without the log's origin, which "
+        "this log no longer accepts: sign \"touchstone.v1 record signature for "
+        "log\\n\" || origin || \"\\n\" || record bytes (ledger/provenance/record.h)");
   }
   return absl::StrCat(" for log '", Sv(origin),
                       "' (a record signed for another log, or by another key, does not verify "
@@ -76,12 +77,12 @@ bool IsValidParticipantId(std::string_view id) {
   return true;
 }
 
-absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes, size_t max_bytes) {
+[[nodiscard]] absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes, size_t max_bytes) {
   if (bytes.empty()) return absl::InvalidArgumentError("record is empty");
   if (bytes.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("record limit: the record is ", bytes.size(), " bytes; the limit is ",
-                     max_bytes, " (max_record_bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat("record limit: the record is ", bytes.size(),
+                                                   " bytes; the limit is ", max_bytes,
+                                                   " (max_record_bytes)"));
   }
   // One reading only: the canonical bytes of what they parse to (ledger/provenance/canonical.h).
   RETURN_IF_ERROR(CheckCanonicalEncoding(*v1::Record::descriptor(), bytes));
@@ -117,7 +118,7 @@ std::string SerializeRecord(const v1::Record& record) {
   return out;
 }
 
-absl::StatusOr<v1::Record> RecordOfEntry(uint64_t index, std::string_view entry) {
+[[nodiscard]] absl::StatusOr<v1::Record> RecordOfEntry(uint64_t index, std::string_view entry) {
   absl::StatusOr<EntryView> view = DecodeEntry(entry);
   if (!view.ok()) {
     return absl::DataLossError(absl::StrCat("entry ", index, ": ", view.status().message()));

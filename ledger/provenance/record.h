@@ -69,15 +69,16 @@ bool IsValidParticipantId(std::string_view id);
 // Parses and structurally validates record bytes. INVALID_ARGUMENT with a
 // precise message if: larger than max_bytes, not the canonical encoding of a
 // Record (ledger/provenance/canonical.h: one body, no field twice, no unknown field, fields
-// in order, no default written; the message names the first offence), record_id empty/longer than 128/non-printable, signer not a valid
-// participant id, key_id not 16 lowercase hex, negative event time, or no body.
-absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
-                                       size_t max_bytes = kDefaultMaxRecordBytes);
+// in order, no default written; the message names the first offence), record_id empty/longer than
+// 128/non-printable, signer not a valid participant id, key_id not 16 lowercase hex, negative event
+// time, or no body.
+[[nodiscard]] absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
+                                                     size_t max_bytes = kDefaultMaxRecordBytes);
 
 // The record an entry holds (its exact bytes parsed, not validated: the
 // ledger validated them before storing). DATA_LOSS naming `index` if the entry
 // is malformed or holds no parsable record.
-absl::StatusOr<v1::Record> RecordOfEntry(uint64_t index, std::string_view entry);
+[[nodiscard]] absl::StatusOr<v1::Record> RecordOfEntry(uint64_t index, std::string_view entry);
 
 // The record's kind: its body's field name ("lot_created", "transformation",
 // ...), or "empty record".

@@ -32,12 +32,14 @@ class Registry {
 
   // The committed state of a participant; NOT_FOUND ("no participant 'x'") if
   // not registered.
-  absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Get(std::string_view id) const;
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Get(
+      std::string_view id) const;
 
   // The public key a record by (signer, key_id) must be verified with.
   // NOT_FOUND ("unknown signer" / "unknown key"). Whether the key may sign at
   // the record's event time (not yet added, revoked) is for the rules to say.
-  absl::StatusOr<PublicKey> SigningKey(std::string_view signer, std::string_view key_id) const;
+  [[nodiscard]] absl::StatusOr<PublicKey> SigningKey(std::string_view signer,
+                                                     std::string_view key_id) const;
 
   // Publishes committed state (call after the commit that wrote it is durable).
   void Publish(std::shared_ptr<const v1::ParticipantState> state);

@@ -5,10 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ledger/base/strings.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/origin.h"
 #include "ledger/provenance/rules_internal.h"
-#include "ledger/base/strings.h"
 #include "ledger/provenance/writer_roles.h"
 
 namespace touchstone {
@@ -19,7 +19,7 @@ std::string RoleName(v1::Role role) {
   return name.size() > 5 ? absl::AsciiStrToLower(name.substr(5)) : name;
 }
 
-absl::Status RequireRole(const Env& env, std::string_view what) {
+[[nodiscard]] absl::Status RequireRole(const Env& env, std::string_view what) {
   const std::vector<v1::Role> roles = WriterRoles(env.record());
   for (v1::Role r : roles) {
     if (HasRole(env.signer, r)) return absl::OkStatus();
@@ -31,16 +31,15 @@ absl::Status RequireRole(const Env& env, std::string_view what) {
                                                   "' does not hold it"));
 }
 
-absl::Status RequireNotBefore(const Env& env, int64_t earliest, std::string_view what) {
+[[nodiscard]] absl::Status RequireNotBefore(const Env& env, int64_t earliest,
+                                            std::string_view what) {
   if (env.t() >= earliest) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "event time rule: the record's event time ", absl::FormatTime(absl::FromUnixMicros(env.t())),
       " is before ", Sv(what), " (", absl::FormatTime(absl::FromUnixMicros(earliest)), ")"));
 }
 
-bool IsRecycled(v1::OriginClass c) {
-  return IsRecycledOrigin(c);
-}
+bool IsRecycled(v1::OriginClass c) { return IsRecycledOrigin(c); }
 
 }  // namespace rules
 
@@ -48,7 +47,8 @@ namespace {
 
 using rules::Env;
 
-absl::Status CheckSignerKey(const RecordContext& ctx, const v1::ParticipantState& signer) {
+[[nodiscard]] absl::Status CheckSignerKey(const RecordContext& ctx,
+                                          const v1::ParticipantState& signer) {
   const v1::Record& r = ctx.record;
   if (signer.suspended()) {
     return absl::PermissionDeniedError(
@@ -79,7 +79,8 @@ absl::Status CheckSignerKey(const RecordContext& ctx, const v1::ParticipantState
 
 }  // namespace
 
-absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options, StateView& state) {
+[[nodiscard]] absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
+                                         StateView& state) {
   const v1::Record& r = ctx.record;
   absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> signer =
       state.Participant(r.signer());

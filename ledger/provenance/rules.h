@@ -11,8 +11,8 @@
 #include <functional>
 
 #include "absl/status/status.h"
-#include "ledger/provenance/certificate_status.h"  // CertificateStatusAt, which the rules use
 #include "ledger/log/keys.h"
+#include "ledger/provenance/certificate_status.h"  // CertificateStatusAt, which the rules use
 #include "ledger/provenance/state_view.h"
 #include "proto/record.pb.h"
 #include "proto/state.pb.h"
@@ -54,11 +54,12 @@ struct RecordContext {
 //                      backdating and history import rules) is broken
 //   INVALID_ARGUMENT   the record is malformed (missing or out-of-range fields)
 // Each message names the rule and the record or object involved.
-absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options, StateView& state);
+[[nodiscard]] absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
+                                         StateView& state);
 
 // Applies the genesis record (entry 0) to empty state. INVALID_ARGUMENT if it
 // is not a well-formed genesis (or carries an invalid policy).
-absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state);
+[[nodiscard]] absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state);
 
 }  // namespace touchstone
 

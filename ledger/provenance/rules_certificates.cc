@@ -2,15 +2,15 @@
 // can never call a lab-grown stone natural), and their validity over time.
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "ledger/provenance/rules_internal.h"
 #include "ledger/base/strings.h"
+#include "ledger/provenance/rules_internal.h"
 
 namespace touchstone::rules {
 namespace {
 
 std::string Time(int64_t micros) { return absl::FormatTime(absl::FromUnixMicros(micros)); }
 
-absl::Status ApplyIssued(const Env& env) {
+[[nodiscard]] absl::Status ApplyIssued(const Env& env) {
   const v1::CertificateIssued& c = env.record().certificate_issued();
   RETURN_IF_ERROR(RequireRole(env, "issuing a certificate"));
   if (c.certificate_id().empty() || c.certificate_id().size() > 128) {
@@ -128,7 +128,7 @@ absl::Status ApplyIssued(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyStatusChanged(const Env& env) {
+[[nodiscard]] absl::Status ApplyStatusChanged(const Env& env) {
   const v1::CertificateStatusChanged& c = env.record().certificate_status_changed();
   RETURN_IF_ERROR(RequireRole(env, "changing a certificate's status"));
   ASSIGN_OR_RETURN(v1::CertificateState s, GetCertificate(env, c.certificate_id()));
@@ -172,7 +172,8 @@ absl::Status ApplyStatusChanged(const Env& env) {
 
 }  // namespace
 
-absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env, const std::string& id) {
+[[nodiscard]] absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env,
+                                                                  const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<v1::CertificateState> c,
                    env.state.Get<v1::CertificateState>(CertificateKey(id)));
   if (!c) return absl::NotFoundError(absl::StrCat("reference rule: no certificate '", id, "'"));
@@ -183,7 +184,7 @@ absl::StatusOr<v1::CertificateState> GetCertificate(const Env& env, const std::s
 
 namespace touchstone::rules {
 
-absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
+[[nodiscard]] absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
   if (t < cert.valid_from_micros()) {
     return absl::FailedPreconditionError(absl::StrCat("certificate rule: certificate '",
                                                       cert.certificate_id(), "' is valid from ",
@@ -209,7 +210,7 @@ absl::Status CertificateValidAt(const v1::CertificateState& cert, int64_t t) {
   return absl::OkStatus();
 }
 
-absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert) {
+[[nodiscard]] absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert) {
   RETURN_IF_ERROR(CertificateValidAt(cert, env.t()));
   const int64_t now = env.ctx.now_micros;
   // Under a log policy a record relies only on certificates in force when it is
@@ -233,9 +234,9 @@ absl::Status CertificateInForce(const Env& env, const v1::CertificateState& cert
   return absl::OkStatus();
 }
 
-absl::Status RequireValidCertificates(const Env& env,
-                                      const google::protobuf::RepeatedPtrField<std::string>& ids,
-                                      const CertificateSubjects& subjects) {
+[[nodiscard]] absl::Status RequireValidCertificates(
+    const Env& env, const google::protobuf::RepeatedPtrField<std::string>& ids,
+    const CertificateSubjects& subjects) {
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(v1::CertificateState c, GetCertificate(env, id));
     RETURN_IF_ERROR(RequireNotBefore(env, c.issued_micros(),
@@ -258,7 +259,7 @@ absl::Status RequireValidCertificates(const Env& env,
   return absl::OkStatus();
 }
 
-absl::Status ApplyCertificateRecord(const Env& env) {
+[[nodiscard]] absl::Status ApplyCertificateRecord(const Env& env) {
   if (env.record().has_certificate_issued()) return ApplyIssued(env);
   return ApplyStatusChanged(env);
 }

@@ -3,9 +3,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/base/strings.h"
 #include "ledger/provenance/origin.h"
 #include "ledger/provenance/rules_internal.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone::rules {
 namespace {
@@ -14,14 +14,15 @@ namespace {
 constexpr int64_t kMaxQuantity = 1'000'000'000'000;  // a thousand tonnes in mg
 constexpr size_t kMaxLots = 1000;
 
-absl::Status ValidId(const std::string& id, std::string_view what) {
+[[nodiscard]] absl::Status ValidId(const std::string& id, std::string_view what) {
   if (id.empty() || id.size() > 128) {
     return absl::InvalidArgumentError(absl::StrCat(Sv(what), " must be 1 to 128 bytes"));
   }
   return absl::OkStatus();
 }
 
-absl::Status ValidQuantity(int64_t q, int32_t fineness, v1::Unit unit, std::string_view what) {
+[[nodiscard]] absl::Status ValidQuantity(int64_t q, int32_t fineness, v1::Unit unit,
+                                         std::string_view what) {
   if (q <= 0 || q > kMaxQuantity) {
     return absl::InvalidArgumentError(
         absl::StrCat(Sv(what), ": quantity must be 1 to ", kMaxQuantity));
@@ -35,14 +36,14 @@ absl::Status ValidQuantity(int64_t q, int32_t fineness, v1::Unit unit, std::stri
   return absl::OkStatus();
 }
 
-absl::Status RequireNewLot(const Env& env, const std::string& id) {
+[[nodiscard]] absl::Status RequireNewLot(const Env& env, const std::string& id) {
   RETURN_IF_ERROR(ValidId(id, "lot_id"));
   ASSIGN_OR_RETURN(std::optional<v1::LotState> existing, env.state.Get<v1::LotState>(LotKey(id)));
   if (existing) return absl::AlreadyExistsError(absl::StrCat("lot '", id, "' already exists"));
   return absl::OkStatus();
 }
 
-absl::Status ApplyLotCreated(const Env& env) {
+[[nodiscard]] absl::Status ApplyLotCreated(const Env& env) {
   const v1::LotCreated& c = env.record().lot_created();
   switch (c.origin_class()) {
     case v1::ORIGIN_CLASS_MINED:
@@ -87,7 +88,7 @@ absl::Status ApplyLotCreated(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyTransformation(const Env& env) {
+[[nodiscard]] absl::Status ApplyTransformation(const Env& env) {
   const v1::Transformation& t = env.record().transformation();
   RETURN_IF_ERROR(RequireRole(env, "a transformation"));
   RETURN_IF_ERROR(ValidId(t.transformation_id(), "transformation_id"));
@@ -197,9 +198,9 @@ absl::Status ApplyTransformation(const Env& env) {
   // loss <= fine_in their sum cannot overflow; the tolerance products can, so they
   // are compared in 128 bits.
   if (loss > fine_in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("mass conservation: inputs hold ", fine_in, " fine units of ", t.material(),
-                     "; the declared loss alone is ", loss));
+    return absl::FailedPreconditionError(absl::StrCat("mass conservation: inputs hold ", fine_in,
+                                                      " fine units of ", t.material(),
+                                                      "; the declared loss alone is ", loss));
   }
   if (fine_out + loss != fine_in) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -215,7 +216,7 @@ absl::Status ApplyTransformation(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyShipped(const Env& env) {
+[[nodiscard]] absl::Status ApplyShipped(const Env& env) {
   const v1::CustodyShipped& s = env.record().custody_shipped();
   RETURN_IF_ERROR(ValidId(s.shipment_id(), "shipment_id"));
   ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, s.lot_id()));
@@ -247,7 +248,7 @@ absl::Status ApplyShipped(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyReceived(const Env& env) {
+[[nodiscard]] absl::Status ApplyReceived(const Env& env) {
   const v1::CustodyReceived& r = env.record().custody_received();
   ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, r.lot_id()));
   if (lot.shipment_id().empty() || lot.shipment_id() != r.shipment_id()) {
@@ -273,13 +274,14 @@ absl::Status ApplyReceived(const Env& env) {
 
 }  // namespace
 
-absl::StatusOr<v1::LotState> GetLot(const Env& env, const std::string& id) {
+[[nodiscard]] absl::StatusOr<v1::LotState> GetLot(const Env& env, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<v1::LotState> lot, env.state.Get<v1::LotState>(LotKey(id)));
   if (!lot) return absl::NotFoundError(absl::StrCat("reference rule: no lot '", id, "'"));
   return std::move(*lot);
 }
 
-absl::Status RequireCustody(const Env& env, const v1::LotState& lot, std::string_view action) {
+[[nodiscard]] absl::Status RequireCustody(const Env& env, const v1::LotState& lot,
+                                          std::string_view action) {
   if (!lot.shipment_id().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "custody rule: lot '", lot.lot_id(), "' is in transit to '", lot.in_transit_to(),
@@ -299,7 +301,7 @@ absl::Status RequireCustody(const Env& env, const v1::LotState& lot, std::string
                           absl::StrCat("the last event of lot '", lot.lot_id(), "'"));
 }
 
-absl::Status UseIdOnce(const Env& env, std::string_view kind, const std::string& id) {
+[[nodiscard]] absl::Status UseIdOnce(const Env& env, std::string_view kind, const std::string& id) {
   const std::string key = absl::StrCat(Sv(kind), "/", id);
   ASSIGN_OR_RETURN(std::optional<v1::IdUse> used, env.state.Get<v1::IdUse>(key));
   if (used) {
@@ -312,7 +314,7 @@ absl::Status UseIdOnce(const Env& env, std::string_view kind, const std::string&
   return absl::OkStatus();
 }
 
-absl::Status ApplyMaterialRecord(const Env& env) {
+[[nodiscard]] absl::Status ApplyMaterialRecord(const Env& env) {
   switch (env.record().body_case()) {
     case v1::Record::kLotCreated:
       return ApplyLotCreated(env);

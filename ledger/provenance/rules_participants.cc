@@ -1,16 +1,16 @@
 // Rules for participant records: registration, keys, roles, suspension.
 #include "absl/strings/str_cat.h"
+#include "ledger/base/strings.h"
 #include "ledger/provenance/key_handover.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/rules_internal.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone {
 namespace {
 
-absl::StatusOr<v1::ParticipantState> NewParticipant(const v1::ParticipantRegistered& reg,
-                                                    uint64_t index, int64_t event_micros) {
+[[nodiscard]] absl::StatusOr<v1::ParticipantState> NewParticipant(
+    const v1::ParticipantRegistered& reg, uint64_t index, int64_t event_micros) {
   if (!IsValidParticipantId(reg.participant_id())) {
     return absl::InvalidArgumentError(absl::StrCat("participant_id '", reg.participant_id(),
                                                    "' is not valid ([a-z0-9][a-z0-9._-]{0,63})"));
@@ -50,7 +50,8 @@ absl::StatusOr<v1::ParticipantState> NewParticipant(const v1::ParticipantRegiste
 
 }  // namespace
 
-absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& state) {
+[[nodiscard]] absl::Status ApplyGenesis(const v1::Record& record, uint64_t index,
+                                        StateView& state) {
   if (record.body_case() != v1::Record::kGenesis) {
     return absl::InvalidArgumentError("entry 0 must be a genesis record");
   }
@@ -60,7 +61,8 @@ absl::Status ApplyGenesis(const v1::Record& record, uint64_t index, StateView& s
     return absl::InvalidArgumentError("the genesis participant must hold ROLE_OPERATOR");
   }
   if (record.signer() != p.participant_id()) {
-    return absl::InvalidArgumentError("the genesis record must be signed by the operator it registers");
+    return absl::InvalidArgumentError(
+        "the genesis record must be signed by the operator it registers");
   }
   const v1::KeyState* signing = FindKey(p, record.key_id());
   if (signing == nullptr) {
@@ -88,8 +90,9 @@ namespace {
 
 // The participant a record targets; the signer must be it or the operator
 // (`self_allowed`), or the operator only.
-absl::StatusOr<v1::ParticipantState> Target(const Env& env, const std::string& id,
-                                            bool self_allowed, std::string_view what) {
+[[nodiscard]] absl::StatusOr<v1::ParticipantState> Target(const Env& env, const std::string& id,
+                                                          bool self_allowed,
+                                                          std::string_view what) {
   const bool is_operator = HasRole(env.signer, v1::ROLE_OPERATOR);
   if (!is_operator && !(self_allowed && env.record().signer() == id)) {
     return absl::PermissionDeniedError(
@@ -107,7 +110,7 @@ absl::StatusOr<v1::ParticipantState> Target(const Env& env, const std::string& i
 
 }  // namespace
 
-absl::Status ApplyParticipantRecord(const Env& env) {
+[[nodiscard]] absl::Status ApplyParticipantRecord(const Env& env) {
   const v1::Record& r = env.record();
   switch (r.body_case()) {
     case v1::Record::kParticipantRegistered: {
@@ -227,13 +230,14 @@ absl::Status ApplyParticipantRecord(const Env& env) {
             r.key_id(), " of '", r.signer(), "'"));
       }
       auto next = PublicKey::FromRaw(r.operator_key_rotated().new_key().ed25519());
-      if (!next.ok()) return absl::InvalidArgumentError("the new checkpoint key is not an Ed25519 key");
+      if (!next.ok())
+        return absl::InvalidArgumentError("the new checkpoint key is not an Ed25519 key");
       v1::ParticipantState p = env.signer;
       p.add_history(env.index());
       if (FindKey(p, next->Fingerprint()) != nullptr) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "key rule: key ", next->Fingerprint(), " is or was already a key of '", p.participant_id(),
-            "'; a checkpoint key is used once"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("key rule: key ", next->Fingerprint(), " is or was already a key of '",
+                         p.participant_id(), "'; a checkpoint key is used once"));
       }
       for (auto& ks : *p.mutable_keys()) {
         if (ks.key_id() != r.key_id()) continue;
@@ -257,7 +261,7 @@ absl::Status ApplyParticipantRecord(const Env& env) {
   }
 }
 
-absl::Status ApplyLogPolicy(const Env& env) {
+[[nodiscard]] absl::Status ApplyLogPolicy(const Env& env) {
   RETURN_IF_ERROR(RequireRole(env, "setting the log's policy"));
   RETURN_IF_ERROR(ValidatePolicy(env.record().log_policy()));
   ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> state,

@@ -3,9 +3,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/base/strings.h"
 #include "ledger/provenance/claims.h"
 #include "ledger/provenance/rules_internal.h"
-#include "ledger/base/strings.h"
 
 namespace touchstone::rules {
 namespace {
@@ -22,8 +22,8 @@ bool IsValidPieceId(const std::string& id) {
 
 // Takes a graded stone into `piece_id`: held by the signer, graded by a report
 // valid now, not set in another piece.
-absl::StatusOr<v1::LotState> TakeStone(const Env& env, const std::string& lot_id,
-                                       const std::string& piece_id) {
+[[nodiscard]] absl::StatusOr<v1::LotState> TakeStone(const Env& env, const std::string& lot_id,
+                                                     const std::string& piece_id) {
   ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, lot_id));
   if (!lot.active_piece().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -55,23 +55,24 @@ absl::StatusOr<v1::LotState> TakeStone(const Env& env, const std::string& lot_id
 }
 
 // The claims a piece's inputs support (ledger/provenance/claims.h), from the lots' state.
-absl::StatusOr<DerivedClaims> DeriveClaims(const Env& env, const v1::PieceState& piece) {
+[[nodiscard]] absl::StatusOr<DerivedClaims> DeriveClaims(const Env& env,
+                                                         const v1::PieceState& piece) {
   std::vector<ClaimInput> metal, stones;
   for (const v1::MetalInput& m : piece.metal_inputs()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, m.lot_id()));
-    metal.push_back({.lot_id = lot.lot_id(), .origin = lot.origin_class(),
-                     .certified = lot.certified()});
+    metal.push_back(
+        {.lot_id = lot.lot_id(), .origin = lot.origin_class(), .certified = lot.certified()});
   }
   for (const std::string& id : piece.stone_lot_ids()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, id));
-    stones.push_back({.lot_id = id, .stone_origin = lot.stone_origin(),
-                      .certified = lot.certified()});
+    stones.push_back(
+        {.lot_id = id, .stone_origin = lot.stone_origin(), .certified = lot.certified()});
   }
   return DeriveClaims(metal, stones);
 }
 
-absl::Status SetDerivedClaims(const Env& env, v1::PieceState& piece,
-                              const google::protobuf::RepeatedField<int>& asserted) {
+[[nodiscard]] absl::Status SetDerivedClaims(const Env& env, v1::PieceState& piece,
+                                            const google::protobuf::RepeatedField<int>& asserted) {
   ASSIGN_OR_RETURN(DerivedClaims c, DeriveClaims(env, piece));
   for (int claim : asserted) {
     const auto cl = static_cast<v1::Claim>(claim);
@@ -88,7 +89,7 @@ absl::Status SetDerivedClaims(const Env& env, v1::PieceState& piece,
   return absl::OkStatus();
 }
 
-absl::Status ApplyPieceRegistered(const Env& env) {
+[[nodiscard]] absl::Status ApplyPieceRegistered(const Env& env) {
   const v1::PieceRegistered& p = env.record().piece_registered();
   RETURN_IF_ERROR(RequireRole(env, "registering a piece"));
   if (!IsValidPieceId(p.piece_id())) {
@@ -148,7 +149,7 @@ absl::Status ApplyPieceRegistered(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& id) {
+[[nodiscard]] absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& id) {
   RETURN_IF_ERROR(RequireRole(env, "a piece record"));
   ASSIGN_OR_RETURN(v1::PieceState piece, GetPiece(env, id));
   if (piece.jeweler() != env.record().signer()) {
@@ -162,7 +163,7 @@ absl::StatusOr<v1::PieceState> JewelersPiece(const Env& env, const std::string& 
   return piece;
 }
 
-absl::Status RequireNotMissing(const v1::PieceState& piece) {
+[[nodiscard]] absl::Status RequireNotMissing(const v1::PieceState& piece) {
   if (piece.last_event() == v1::PIECE_EVENT_LOST || piece.last_event() == v1::PIECE_EVENT_STOLEN) {
     return absl::FailedPreconditionError(absl::StrCat("piece '", piece.piece_id(), "' is ",
                                                       v1::PieceEvent_Name(piece.last_event()),
@@ -171,7 +172,7 @@ absl::Status RequireNotMissing(const v1::PieceState& piece) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyLifecycle(const Env& env) {
+[[nodiscard]] absl::Status ApplyLifecycle(const Env& env) {
   const v1::PieceLifecycle& l = env.record().piece_lifecycle();
   ASSIGN_OR_RETURN(v1::PieceState piece, JewelersPiece(env, l.piece_id()));
   const bool missing =
@@ -210,7 +211,7 @@ absl::Status ApplyLifecycle(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyStoneReplaced(const Env& env) {
+[[nodiscard]] absl::Status ApplyStoneReplaced(const Env& env) {
   const v1::StoneReplaced& s = env.record().stone_replaced();
   ASSIGN_OR_RETURN(v1::PieceState piece, JewelersPiece(env, s.piece_id()));
   RETURN_IF_ERROR(RequireNotMissing(piece));
@@ -236,7 +237,7 @@ absl::Status ApplyStoneReplaced(const Env& env) {
   return absl::OkStatus();
 }
 
-absl::Status ApplyErrorDeclared(const Env& env) {
+[[nodiscard]] absl::Status ApplyErrorDeclared(const Env& env) {
   const v1::ErrorDeclared& e = env.record().error_declared();
   if (e.wrong_index() == 0 || e.wrong_index() >= env.index()) {
     return absl::InvalidArgumentError(
@@ -277,13 +278,13 @@ absl::Status ApplyErrorDeclared(const Env& env) {
 
 }  // namespace
 
-absl::StatusOr<v1::PieceState> GetPiece(const Env& env, const std::string& id) {
+[[nodiscard]] absl::StatusOr<v1::PieceState> GetPiece(const Env& env, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<v1::PieceState> p, env.state.Get<v1::PieceState>(PieceKey(id)));
   if (!p) return absl::NotFoundError(absl::StrCat("reference rule: no piece '", id, "'"));
   return std::move(*p);
 }
 
-absl::Status ApplyPieceRecord(const Env& env) {
+[[nodiscard]] absl::Status ApplyPieceRecord(const Env& env) {
   switch (env.record().body_case()) {
     case v1::Record::kPieceRegistered:
       return ApplyPieceRegistered(env);

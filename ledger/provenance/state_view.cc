@@ -22,8 +22,8 @@ namespace {
 
 // The state value at `key`, parsed; NOT_FOUND "no <kind> '<id>'" if absent.
 template <typename T>
-absl::StatusOr<T> ReadObject(const StateReader& state, std::string_view kind, std::string_view id,
-                             const std::string& key) {
+[[nodiscard]] absl::StatusOr<T> ReadObject(const StateReader& state, std::string_view kind,
+                                           std::string_view id, const std::string& key) {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, state.GetState(key));
   if (!raw) return absl::NotFoundError(absl::StrCat("no ", Sv(kind), " '", Sv(id), "'"));
   T value;
@@ -35,8 +35,9 @@ absl::StatusOr<T> ReadObject(const StateReader& state, std::string_view kind, st
 
 // The state value at `key`, parsed; nullopt if absent; DATA_LOSS `corrupt`.
 template <typename T>
-absl::StatusOr<std::optional<T>> ReadLogState(const StateReader& state, std::string_view key,
-                                              std::string_view corrupt) {
+[[nodiscard]] absl::StatusOr<std::optional<T>> ReadLogState(const StateReader& state,
+                                                            std::string_view key,
+                                                            std::string_view corrupt) {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, state.GetState(key));
   if (!raw) return std::nullopt;
   T value;
@@ -46,33 +47,35 @@ absl::StatusOr<std::optional<T>> ReadLogState(const StateReader& state, std::str
 
 }  // namespace
 
-absl::StatusOr<v1::ParticipantState> ReadParticipant(const StateReader& state,
-                                                     std::string_view id) {
+[[nodiscard]] absl::StatusOr<v1::ParticipantState> ReadParticipant(const StateReader& state,
+                                                                   std::string_view id) {
   return ReadObject<v1::ParticipantState>(state, "participant", id, ParticipantStateKey(id));
 }
-absl::StatusOr<v1::LotState> ReadLot(const StateReader& state, std::string_view id) {
+[[nodiscard]] absl::StatusOr<v1::LotState> ReadLot(const StateReader& state, std::string_view id) {
   return ReadObject<v1::LotState>(state, "lot", id, LotKey(id));
 }
-absl::StatusOr<v1::CertificateState> ReadCertificate(const StateReader& state,
-                                                     std::string_view id) {
+[[nodiscard]] absl::StatusOr<v1::CertificateState> ReadCertificate(const StateReader& state,
+                                                                   std::string_view id) {
   return ReadObject<v1::CertificateState>(state, "certificate", id, CertificateKey(id));
 }
-absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state, std::string_view id) {
+[[nodiscard]] absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state,
+                                                       std::string_view id) {
   return ReadObject<v1::PieceState>(state, "piece", id, PieceKey(id));
 }
 
-absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
+[[nodiscard]] absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
     const StateReader& state) {
   return ReadLogState<v1::CheckpointKeyState>(state, kCheckpointKeyStateKey,
                                               "the checkpoint key state is corrupt");
 }
 
-absl::StatusOr<std::optional<v1::ErrorState>> ReadErrorState(const StateReader& state,
-                                                             uint64_t index) {
+[[nodiscard]] absl::StatusOr<std::optional<v1::ErrorState>> ReadErrorState(const StateReader& state,
+                                                                           uint64_t index) {
   return ReadLogState<v1::ErrorState>(state, ErrorKey(index), "stored error state is corrupt");
 }
 
-absl::StatusOr<std::optional<v1::LogPolicyState>> ReadLogPolicyState(const StateReader& state) {
+[[nodiscard]] absl::StatusOr<std::optional<v1::LogPolicyState>> ReadLogPolicyState(
+    const StateReader& state) {
   return ReadLogState<v1::LogPolicyState>(state, kLogPolicyStateKey,
                                           "the log policy state is corrupt");
 }

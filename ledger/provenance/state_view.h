@@ -29,25 +29,30 @@ namespace touchstone {
 // itself. Each returns the stored value, or NOT_FOUND "no <kind> '<id>'"
 // (kind: participant, lot, certificate, piece); DATA_LOSS "stored state
 // '<key>' is corrupt" if it does not parse; the reader's errors otherwise.
-absl::StatusOr<v1::ParticipantState> ReadParticipant(const StateReader& state, std::string_view id);
-absl::StatusOr<v1::LotState> ReadLot(const StateReader& state, std::string_view id);
-absl::StatusOr<v1::CertificateState> ReadCertificate(const StateReader& state, std::string_view id);
-absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state, std::string_view id);
+[[nodiscard]] absl::StatusOr<v1::ParticipantState> ReadParticipant(const StateReader& state,
+                                                                   std::string_view id);
+[[nodiscard]] absl::StatusOr<v1::LotState> ReadLot(const StateReader& state, std::string_view id);
+[[nodiscard]] absl::StatusOr<v1::CertificateState> ReadCertificate(const StateReader& state,
+                                                                   std::string_view id);
+[[nodiscard]] absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state,
+                                                       std::string_view id);
 // The log's checkpoint key state and policy state (ledger/provenance/key_handover.h,
 // log_policy.h); nullopt if none is stored. DATA_LOSS "the checkpoint key state
 // is corrupt" / "the log policy state is corrupt" if it does not parse.
-absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
+[[nodiscard]] absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
     const StateReader& state);
-absl::StatusOr<std::optional<v1::LogPolicyState>> ReadLogPolicyState(const StateReader& state);
+[[nodiscard]] absl::StatusOr<std::optional<v1::LogPolicyState>> ReadLogPolicyState(
+    const StateReader& state);
 // The error declarations about entry `index`; nullopt if none. DATA_LOSS
 // "stored error state is corrupt" if it does not parse.
-absl::StatusOr<std::optional<v1::ErrorState>> ReadErrorState(const StateReader& state,
-                                                             uint64_t index);
+[[nodiscard]] absl::StatusOr<std::optional<v1::ErrorState>> ReadErrorState(const StateReader& state,
+                                                                           uint64_t index);
 
 // State held in memory (for rebuilding state from the log). Thread-compatible.
 class MemoryState : public StateReader {
  public:
-  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const override;
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(
+      std::string_view key) const override;
   void Put(std::string key, std::string value) { values_[std::move(key)] = std::move(value); }
   const std::map<std::string, std::string>& values() const { return values_; }
 
@@ -63,13 +68,13 @@ class StateView {
       : committed_(committed), registry_(registry) {}
 
   // A participant; NOT_FOUND ("unknown participant 'x'") if not registered.
-  absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Participant(
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> Participant(
       const std::string& id) const;
   void PutParticipant(const v1::ParticipantState& p);
 
   // Reads a state message; nullopt if absent. DATA_LOSS if it does not parse.
   template <typename T>
-  absl::StatusOr<std::optional<T>> Get(const std::string& key) const {
+  [[nodiscard]] absl::StatusOr<std::optional<T>> Get(const std::string& key) const {
     absl::StatusOr<std::optional<std::string>> raw = Raw(key);
     if (!raw.ok()) return raw.status();
     if (!raw->has_value()) return std::nullopt;
@@ -96,8 +101,8 @@ class StateView {
   }
 
  private:
-  absl::StatusOr<std::optional<std::string>> Raw(const std::string& key) const;
-  static absl::Status CorruptState(const std::string& key);
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> Raw(const std::string& key) const;
+  [[nodiscard]] static absl::Status CorruptState(const std::string& key);
 
   const StateReader* committed_;
   const Registry* registry_;

@@ -6,9 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/log/entry_format.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/log/entry_format.h"
 
 namespace touchstone {
 namespace {
@@ -56,8 +56,10 @@ Damage CheckpointDamage(uint64_t size, std::string what) {
                 .what = std::move(what)};
 }
 
-absl::StatusOr<LeafVerdict> JudgeLeafMismatch(const Store& store, uint64_t index, uint64_t log_size,
-                                              const Hash& entry_hash, const Hash& stored_leaf) {
+[[nodiscard]] absl::StatusOr<LeafVerdict> JudgeLeafMismatch(const Store& store, uint64_t index,
+                                                            uint64_t log_size,
+                                                            const Hash& entry_hash,
+                                                            const Hash& stored_leaf) {
   std::optional<Hash> chained;  // what entry index + 1 says entry index hashed to
   if (index + 1 < log_size) {
     absl::StatusOr<std::string> next = store.GetEntry(index + 1);
@@ -91,8 +93,9 @@ absl::StatusOr<LeafVerdict> JudgeLeafMismatch(const Store& store, uint64_t index
       stored_leaf};
 }
 
-absl::StatusOr<std::optional<Damage>> LocateNodeDamage(const Store& store, int level,
-                                                       uint64_t index, uint64_t log_size) {
+[[nodiscard]] absl::StatusOr<std::optional<Damage>> LocateNodeDamage(const Store& store, int level,
+                                                                     uint64_t index,
+                                                                     uint64_t log_size) {
   absl::StatusOr<Hash> stored = store.GetNode(level, index);
   if (!stored.ok()) {
     if (!IsDamageStatus(stored.status())) return stored.status();

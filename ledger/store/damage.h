@@ -69,16 +69,19 @@ struct LeafVerdict {
 // Decides between the entry and its leaf node by the hash entry index + 1
 // chains to (when index + 1 < log_size). Errors: the store's other than
 // NOT_FOUND and DATA_LOSS (a missing or undecodable next entry decides nothing).
-absl::StatusOr<LeafVerdict> JudgeLeafMismatch(const Store& store, uint64_t index, uint64_t log_size,
-                                              const Hash& entry_hash, const Hash& stored_leaf);
+[[nodiscard]] absl::StatusOr<LeafVerdict> JudgeLeafMismatch(const Store& store, uint64_t index,
+                                                            uint64_t log_size,
+                                                            const Hash& entry_hash,
+                                                            const Hash& stored_leaf);
 
 // The damaged value at or under the complete tree node (level, index) of a log
 // of `log_size` entries, or nullopt if the node agrees with its children (at
 // level 0: with its entry). Descends only into children that disagree, so
 // about 3 reads per level. A missing node or entry is damage. Errors: the
 // store's other than NOT_FOUND and DATA_LOSS.
-absl::StatusOr<std::optional<Damage>> LocateNodeDamage(const Store& store, int level,
-                                                       uint64_t index, uint64_t log_size);
+[[nodiscard]] absl::StatusOr<std::optional<Damage>> LocateNodeDamage(const Store& store, int level,
+                                                                     uint64_t index,
+                                                                     uint64_t log_size);
 
 // Named damage of entry `index`, of tree node (level, index), of the checkpoint stored at `size`.
 Damage EntryDamage(uint64_t index, std::string what);

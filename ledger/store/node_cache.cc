@@ -29,8 +29,7 @@ std::optional<Hash> NodeCache::Get(int level, uint64_t index) const {
 }
 
 NodeReader NodeCache::ReaderWithFallback(NodeReader fallback) const {
-  return [this, fallback = std::move(fallback)](int level,
-                                                uint64_t index) -> absl::StatusOr<Hash> {
+  return [this, fallback = std::move(fallback)](int level, uint64_t index) -> absl::StatusOr<Hash> {
     if (std::optional<Hash> h = Get(level, index)) return *h;
     return fallback(level, index);
   };

@@ -103,9 +103,10 @@ Damage LocateConsistencyDamage(const Store& store, uint64_t log_size, uint64_t o
                     "the stored tree: a tree node held in memory was wrong"};
 }
 
-absl::Status CheckInclusionProof(const Store& store, uint64_t log_size, uint64_t index,
-                                 uint64_t size, const Hash& leaf_hash, std::span<const Hash> proof,
-                                 const Hash& root, Damage* damage) {
+[[nodiscard]] absl::Status CheckInclusionProof(const Store& store, uint64_t log_size,
+                                               uint64_t index, uint64_t size, const Hash& leaf_hash,
+                                               std::span<const Hash> proof, const Hash& root,
+                                               Damage* damage) {
   if (VerifyInclusion(index, size, leaf_hash, proof, root).ok()) return absl::OkStatus();
   *damage = LocateInclusionDamage(store, log_size, index, size, leaf_hash, root);
   return absl::DataLossError(absl::StrCat(
@@ -113,9 +114,10 @@ absl::Status CheckInclusionProof(const Store& store, uint64_t log_size, uint64_t
       " does not verify against its checkpoint and was not served: ", damage->Describe()));
 }
 
-absl::Status CheckConsistencyProof(const Store& store, uint64_t log_size, uint64_t old_size,
-                                   uint64_t new_size, const Hash& old_root, const Hash& new_root,
-                                   std::span<const Hash> proof, Damage* damage) {
+[[nodiscard]] absl::Status CheckConsistencyProof(const Store& store, uint64_t log_size,
+                                                 uint64_t old_size, uint64_t new_size,
+                                                 const Hash& old_root, const Hash& new_root,
+                                                 std::span<const Hash> proof, Damage* damage) {
   if (VerifyConsistency(old_size, new_size, old_root, new_root, proof).ok()) {
     return absl::OkStatus();
   }

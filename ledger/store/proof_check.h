@@ -10,8 +10,8 @@
 #include <span>
 
 #include "absl/status/status.h"
-#include "ledger/store/damage.h"
 #include "ledger/log/hash.h"
+#include "ledger/store/damage.h"
 #include "ledger/store/store.h"
 
 namespace touchstone {
@@ -33,16 +33,18 @@ Damage LocateConsistencyDamage(const Store& store, uint64_t log_size, uint64_t o
 // OK if `proof` proves `leaf_hash` at `index` in the tree of `size` with
 // `root` (VerifyInclusion). Otherwise sets *damage (LocateInclusionDamage) and
 // returns DATA_LOSS saying which proof failed and what is damaged.
-absl::Status CheckInclusionProof(const Store& store, uint64_t log_size, uint64_t index,
-                                 uint64_t size, const Hash& leaf_hash, std::span<const Hash> proof,
-                                 const Hash& root, Damage* damage);
+[[nodiscard]] absl::Status CheckInclusionProof(const Store& store, uint64_t log_size,
+                                               uint64_t index, uint64_t size, const Hash& leaf_hash,
+                                               std::span<const Hash> proof, const Hash& root,
+                                               Damage* damage);
 
 // OK if `proof` proves the tree of old_size with old_root a prefix of the tree
 // of new_size with new_root (VerifyConsistency). Otherwise sets *damage
 // (LocateConsistencyDamage) and returns DATA_LOSS as above.
-absl::Status CheckConsistencyProof(const Store& store, uint64_t log_size, uint64_t old_size,
-                                   uint64_t new_size, const Hash& old_root, const Hash& new_root,
-                                   std::span<const Hash> proof, Damage* damage);
+[[nodiscard]] absl::Status CheckConsistencyProof(const Store& store, uint64_t log_size,
+                                                 uint64_t old_size, uint64_t new_size,
+                                                 const Hash& old_root, const Hash& new_root,
+                                                 std::span<const Hash> proof, Damage* damage);
 
 }  // namespace touchstone
 

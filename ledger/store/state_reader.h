@@ -15,7 +15,8 @@ class StateReader {
  public:
   virtual ~StateReader() = default;
   // The value at key, or nullopt.
-  virtual absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> GetState(
+      std::string_view key) const = 0;
 };
 
 }  // namespace touchstone

@@ -10,10 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base/big_endian.h"
-#include "ledger/store/info_log.h"
-#include "ledger/store/storage_map.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/store/info_log.h"
+#include "ledger/store/storage_map.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
@@ -29,7 +29,7 @@ constexpr size_t kScanChunk = 256;
 
 rocksdb::Slice S(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-absl::StatusOr<uint64_t> DecodeIndexValue(const std::string& v) {
+[[nodiscard]] absl::StatusOr<uint64_t> DecodeIndexValue(const std::string& v) {
   const std::optional<uint64_t> i = DecodeU64Value(v);
   if (!i) return absl::DataLossError("index value is not 8 bytes");
   return *i;
@@ -41,11 +41,11 @@ rocksdb::ReadOptions Reading() {
   return ro;
 }
 
-absl::Status Closed() { return absl::UnavailableError("the database is not open"); }
+[[nodiscard]] absl::Status Closed() { return absl::UnavailableError("the database is not open"); }
 
 }  // namespace
 
-absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+[[nodiscard]] absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
   const std::string msg = absl::StrCat(Sv(context), ": ", s.ToString());
   if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kNoSpace) {
@@ -209,9 +209,9 @@ absl::Status Store::CheckRoom(uint64_t bytes) const {
     std::unique_ptr<rocksdb::LogFile> wal;
     if (db_->GetCurrentWalFile(&wal).ok() && wal != nullptr &&
         wal->SizeFileBytes() + need > limit.rlim_cur) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the write-ahead log ", Sv(wal->PathName()), " (", wal->SizeFileBytes(),
-          " bytes) would pass the file size limit of ", limit.rlim_cur, " bytes"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the write-ahead log ", Sv(wal->PathName()), " (", wal->SizeFileBytes(),
+                       " bytes) would pass the file size limit of ", limit.rlim_cur, " bytes"));
     }
   }
   struct statvfs fs;
@@ -319,26 +319,26 @@ absl::Status Store::ScanEntries(
   if (start >= end) return absl::OkStatus();
   uint64_t expected = start;
   bool failed_in_fn = false;
-  absl::Status s = Scan(kEntriesFamily, EntryKey(start), EntryKey(end),
-                        [&](std::string_view key, std::string_view value) -> absl::Status {
-                          const std::optional<uint64_t> parsed = ParseEntryKey(key);
-                          if (!parsed) return absl::DataLossError("an entry key is not 8 bytes");
-                          const uint64_t index = *parsed;
-                          if (index != expected) {
-                            return absl::DataLossError(
-                                absl::StrCat("entry ", expected, " is missing"));
-                          }
-                          ++expected;
-                          absl::Status r = fn(index, value);
-                          failed_in_fn = !r.ok();
-                          return r;
-                        });
+  absl::Status s =
+      Scan(kEntriesFamily, EntryKey(start), EntryKey(end),
+           [&](std::string_view key, std::string_view value) -> absl::Status {
+             const std::optional<uint64_t> parsed = ParseEntryKey(key);
+             if (!parsed) return absl::DataLossError("an entry key is not 8 bytes");
+             const uint64_t index = *parsed;
+             if (index != expected) {
+               return absl::DataLossError(absl::StrCat("entry ", expected, " is missing"));
+             }
+             ++expected;
+             absl::Status r = fn(index, value);
+             failed_in_fn = !r.ok();
+             return r;
+           });
   if (!s.ok() && !failed_in_fn && !absl::StartsWith(s.message(), "entry ")) {
     // RocksDB could not read (e.g. a block failed its checksum) somewhere in the
     // chunk that starts here.
-    return absl::Status(s.code(), absl::StrCat("entry ", expected, " (or one of the ",
-                                               kScanChunk - 1, " after it) cannot be read: ",
-                                               s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat("entry ", expected, " (or one of the ", kScanChunk - 1,
+                                     " after it) cannot be read: ", s.message()));
   }
   if (!s.ok()) return s;
   if (expected != end) {

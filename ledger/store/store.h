@@ -24,8 +24,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/log/hash.h"
@@ -83,7 +83,7 @@ class Store : public StateReader {
  public:
   // Opens (or creates) the database. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
   // from RocksDB with its message.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
 
   StoreBatch NewBatch() { return StoreBatch(); }
@@ -98,69 +98,71 @@ class Store : public StateReader {
   // RocksDB stops writing after an I/O error, and only a reopen (which replays
   // the write-ahead log up to its last complete write, into a new one) is sure
   // to leave no partly written batch in front of later ones.
-  absl::Status Commit(StoreBatch& batch);
+  [[nodiscard]] absl::Status Commit(StoreBatch& batch);
   // OK, or why writes are refused since a write failed.
-  absl::Status WriteError() const;
+  [[nodiscard]] absl::Status WriteError() const;
   // Closes and reopens the database, as a restart after a crash would. OK if it
   // is writable again (WriteError() is then OK). If it cannot be opened for
   // writing (the disk is still full), opens it read-only so that reads keep
   // working, and returns why (RESOURCE_EXHAUSTED / UNAVAILABLE).
-  absl::Status Reopen();
+  [[nodiscard]] absl::Status Reopen();
   // Writes a consistent copy of the whole database (a RocksDB checkpoint:
   // hard links to its immutable files where possible) to `dir`, which must not
   // exist. Commits may run meanwhile; the copy holds every commit up to one
   // point and none after it. Errors as Commit, INVALID_ARGUMENT if `dir` exists.
-  absl::Status CreateCheckpoint(const std::string& dir) const;
+  [[nodiscard]] absl::Status CreateCheckpoint(const std::string& dir) const;
 
   // The committed tree size (0 for a new store).
-  absl::StatusOr<uint64_t> ReadTreeSize() const;
+  [[nodiscard]] absl::StatusOr<uint64_t> ReadTreeSize() const;
   // The entry bytes at index; NOT_FOUND if absent.
-  absl::StatusOr<std::string> GetEntry(uint64_t index) const;
+  [[nodiscard]] absl::StatusOr<std::string> GetEntry(uint64_t index) const;
   // Calls fn(index, bytes) for entries [start, end) in order; stops early (returning
   // fn's status) when fn returns non-OK. DATA_LOSS naming the first missing index
   // if the entries are not dense.
-  absl::Status ScanEntries(uint64_t start, uint64_t end,
-                           const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
+  [[nodiscard]] absl::Status ScanEntries(
+      uint64_t start, uint64_t end,
+      const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The hash of complete node (level, index); NOT_FOUND if absent.
-  absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
+  [[nodiscard]] absl::StatusOr<Hash> GetNode(int level, uint64_t index) const;
   // The checkpoint note issued at `size`; NOT_FOUND if none was.
-  absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
+  [[nodiscard]] absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
   // Calls fn(size, note) for every stored checkpoint, in increasing size.
-  absl::Status ScanCheckpoints(
+  [[nodiscard]] absl::Status ScanCheckpoints(
       const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The same for the checkpoints issued at sizes in [start, end).
-  absl::Status ScanCheckpoints(
+  [[nodiscard]] absl::Status ScanCheckpoints(
       uint64_t start, uint64_t end,
       const std::function<absl::Status(uint64_t, std::string_view)>& fn) const;
   // The index of the entry whose leaf hash is `leaf_hash`, if any.
-  absl::StatusOr<std::optional<uint64_t>> FindLeaf(const Hash& leaf_hash) const;
+  [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> FindLeaf(const Hash& leaf_hash) const;
   // The index of signer's record with that id, if any.
-  absl::StatusOr<std::optional<uint64_t>> FindRecordId(std::string_view signer,
-                                                       std::string_view record_id) const;
+  [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> FindRecordId(
+      std::string_view signer, std::string_view record_id) const;
   // A state value; nullopt if absent.
-  absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const override;
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(
+      std::string_view key) const override;
   // Calls fn(key, value) for every state value, in key order.
-  absl::Status ScanState(
+  [[nodiscard]] absl::Status ScanState(
       const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
   // A metadata value; nullopt if absent.
-  absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) const;
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) const;
 
  private:
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
   // Opens the database into db_ and handles_. REQUIRES: db_mu_ held exclusively, db_ null.
-  absl::Status OpenLocked(bool read_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  [[nodiscard]] absl::Status OpenLocked(bool read_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   // Closes db_ if open. REQUIRES: db_mu_ held exclusively.
   void CloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::StatusOr<std::optional<std::string>> Get(int cf, std::string_view key) const;
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> Get(int cf, std::string_view key) const;
   // OK if a write of about `bytes` fits: free space and the file size limit.
   // REQUIRES: db_mu_ held, db_ open.
-  absl::Status CheckRoom(uint64_t bytes) const ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
+  [[nodiscard]] absl::Status CheckRoom(uint64_t bytes) const ABSL_SHARED_LOCKS_REQUIRED(db_mu_);
   // Calls fn for each (key, value) of column family cf from `start` (inclusive)
   // to `upper` (exclusive; empty = to the end), in key order. Reads a chunk at
   // a time under db_mu_ and calls fn without holding it.
-  absl::Status Scan(int cf, std::string start, std::string upper,
-                    const std::function<absl::Status(std::string_view, std::string_view)>& fn)
-      const;
+  [[nodiscard]] absl::Status Scan(
+      int cf, std::string start, std::string upper,
+      const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
 
   const StoreOptions options_;
   mutable absl::Mutex db_mu_;
@@ -177,7 +179,7 @@ class Store : public StateReader {
 
 // Maps a RocksDB status to an absl::Status with the same meaning (disk full ->
 // RESOURCE_EXHAUSTED, corruption -> DATA_LOSS, I/O -> UNAVAILABLE, ...).
-absl::Status FromRocks(const rocksdb::Status& s, std::string_view context);
+[[nodiscard]] absl::Status FromRocks(const rocksdb::Status& s, std::string_view context);
 
 }  // namespace touchstone
 

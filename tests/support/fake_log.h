@@ -76,20 +76,21 @@ class LogBuilder {
   }
 
   // The inclusion proof of entry `index` in the tree at `size`; errors as InclusionProof's.
-  absl::StatusOr<std::vector<Hash>> Inclusion(uint64_t index, uint64_t size) const {
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> Inclusion(uint64_t index, uint64_t size) const {
     return InclusionProof(index, size, Reader());
   }
   // The consistency proof from `old_size` to `size`; errors as ConsistencyProof's.
-  absl::StatusOr<std::vector<Hash>> Consistency(uint64_t old_size, uint64_t size) const {
+  [[nodiscard]] absl::StatusOr<std::vector<Hash>> Consistency(uint64_t old_size,
+                                                              uint64_t size) const {
     return ConsistencyProof(old_size, size, Reader());
   }
 
   // A piece bundle of the entries `indices` (every entry when empty), each with its
   // c2sp.org/tlog-proof against `checkpoint_note`, which must be a checkpoint at size().
   // Errors as Inclusion's.
-  absl::StatusOr<v1::PieceBundle> Bundle(const std::string& piece_id,
-                                         const std::string& checkpoint_note,
-                                         std::set<uint64_t> indices = {}) const {
+  [[nodiscard]] absl::StatusOr<v1::PieceBundle> Bundle(const std::string& piece_id,
+                                                       const std::string& checkpoint_note,
+                                                       std::set<uint64_t> indices = {}) const {
     if (indices.empty()) {
       for (uint64_t i = 0; i < size(); ++i) indices.insert(i);
     }
@@ -164,8 +165,8 @@ class FakeLog {
         signer_(NoteSigner::Create(kOrigin, PrivateKey::FromSeed(op_.key.Seed()).value()).value()) {
     v1::Record g;
     g.mutable_genesis()->set_origin(kOrigin);
-    FillParticipant(g.mutable_genesis()->mutable_operator_(), op_.id, op_.key,
-                    {v1::ROLE_OPERATOR}, "Fake operator");
+    FillParticipant(g.mutable_genesis()->mutable_operator_(), op_.id, op_.key, {v1::ROLE_OPERATOR},
+                    "Fake operator");
     if (policy) *g.mutable_genesis()->mutable_policy() = *policy;
     Append(op_, std::move(g));
   }
@@ -199,8 +200,7 @@ class FakeLog {
   uint64_t AppendForged(const Identity& who, v1::Record r, const Forge& forge) {
     const PrivateKey& key = forge.key ? *forge.key : who.key;
     time_ += 1000;
-    StampRecord(r, "fake-" + std::to_string(size()), who.id, key,
-                forge.event_time.value_or(time_));
+    StampRecord(r, "fake-" + std::to_string(size()), who.id, key, forge.event_time.value_or(time_));
     const v1::LogPolicy* in_force = PolicyInForce(r, policy_ ? &*policy_ : nullptr);
     if (in_force != nullptr) policy_ = *in_force;
     const std::string bytes = SerializeRecord(r) + forge.extra;

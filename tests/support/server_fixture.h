@@ -138,7 +138,7 @@ class TouchstonedTest : public ServerClientTest {
 
   // Spawns touchstoned on data_dir_ with `extra_args` (tests/server_process.h), without waiting
   // for it; a line saying so goes to its log first. Errors as ServerProcess::Spawn's.
-  absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(
       const std::vector<std::string>& extra_args = {}) {
     std::ofstream(log_file_, std::ios::app) << "=== test: starting touchstoned\n";
     return ServerProcess::Spawn(binary_, data_dir_, port_file_, log_file_, extra_args);
