@@ -9,17 +9,10 @@ import subprocess
 import tempfile
 import unittest
 
-from e2e_support import Server, clean_env, parse_binaries
+from e2e_support import Server, clean_env, ldb, parse_binaries, run_demo
 
 ARGS = None
 P = "a1"
-
-
-def ldb(db, cf, *args):
-    r = subprocess.run(["ldb", "--db=" + db, "--column_family=" + cf] + list(args),
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, "ldb %s: %s" % (args, r.stdout + r.stderr)
-    return r.stdout.strip()
 
 
 def flip_stored_byte(db, cf, key, offset, key_hex=False):
@@ -37,11 +30,7 @@ class AuditTest(unittest.TestCase):
         cls.data = os.path.join(cls.tmp, "data")
         server = Server(ARGS.touchstoned, cls.tmp, cls.data).start()
         try:
-            r = subprocess.run([ARGS.touchstone, "--server", server.addr, "demo",
-                                "--operator_key", os.path.join(cls.data, "operator.pem"),
-                                "--keys_dir", os.path.join(cls.tmp, "keys"), "--prefix", P],
-                               capture_output=True, text=True, env=clean_env(), timeout=120)
-            assert r.returncode == 0, r.stderr
+            run_demo(ARGS.touchstone, server.addr, cls.data, os.path.join(cls.tmp, "keys"), P)
         finally:
             assert server.stop() == 0
 

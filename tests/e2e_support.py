@@ -184,6 +184,25 @@ def scrape_metrics(base):
     return samples
 
 
+def run_demo(touchstone, addr, data_dir, keys_dir, prefix, timeout=120):
+    """Seeds the server at addr with `touchstone demo` (the operator key from data_dir, the
+    participants' keys in keys_dir, ids prefixed with prefix); fails unless it exits 0."""
+    r = subprocess.run([touchstone, "--server", addr, "demo", "--prefix", prefix,
+                        "--operator_key", os.path.join(data_dir, "operator.pem"),
+                        "--keys_dir", keys_dir],
+                       capture_output=True, text=True, env=clean_env(), timeout=timeout)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def ldb(db, cf, *args):
+    """Runs rocksdb-tools' ldb on column family cf of the closed database db; its stdout."""
+    r = subprocess.run(["ldb", "--db=" + db, "--column_family=" + cf] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, "ldb %s: %s" % (args, r.stdout + r.stderr)
+    return r.stdout.strip()
+
+
 def read_port_file(path, server, timeout=20):
     """The port a running `server` (a Server) writes to `path` (its --http_port_file,
     --metrics_port_file) once that port serves."""

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 from e2e_support import (Server, clean_env, parse_binaries, proto_fields, read_port_file,
-                         scrape_metrics)
+                         run_demo, scrape_metrics)
 
 ARGS = None
 P = "h"  # the demo's id prefix
@@ -69,11 +69,8 @@ class HttpTest(unittest.TestCase):
         cls.data = os.path.join(cls.tmp, "data")
         server = Server(ARGS.touchstoned, cls.tmp, cls.data).start()
         cls.addClassCleanup(server.kill)
-        r = subprocess.run([ARGS.touchstone, "--server", server.addr, "demo", "--prefix", P,
-                            "--operator_key", os.path.join(cls.data, "operator.pem"),
-                            "--keys_dir", os.path.join(cls.tmp, "keys")],
-                           capture_output=True, text=True, env=clean_env(), timeout=240)
-        assert r.returncode == 0, r.stdout + r.stderr
+        run_demo(ARGS.touchstone, server.addr, cls.data, os.path.join(cls.tmp, "keys"), P,
+                 timeout=240)
         assert server.stop() == 0
 
     def start(self, *flags):

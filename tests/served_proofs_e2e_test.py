@@ -25,7 +25,8 @@ import grpc
 
 from cli_e2e_test import (leaf_hash, parse_checkpoint_text, parse_entry, parse_note,
                           parse_tlog_proof, verify_consistency, verify_inclusion)
-from e2e_support import Server, clean_env, encode_fields, parse_binaries, proto_fields
+from e2e_support import (Server, clean_env, encode_fields, ldb, parse_binaries, proto_fields,
+                          run_demo)
 
 ARGS = None
 P = "sp"
@@ -36,13 +37,6 @@ PIECES = [P + "-RING-1", P + "-PENDANT-1"]  # the demo's: their graphs hold entr
 NEW_PIECE = P + "-SMITH-1"  # made after the damage, of records far from it
 DATA_LOSS_PROOF = (NODE + " is not the hash of its children (level 0 indices 24 and 25) "
                    "(column family \"tree\", key " + NODE_KEY + ")")
-
-
-def ldb(db, cf, *args):
-    r = subprocess.run(["ldb", "--db=" + db, "--column_family=" + cf] + list(args),
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, "ldb %s: %s" % (args, r.stdout + r.stderr)
-    return r.stdout.strip()
 
 
 def checkpoint_root(note):
@@ -67,11 +61,7 @@ class ServedProofsTest(unittest.TestCase):
         cls.data = os.path.join(cls.tmp, "data")
         server = Server(ARGS.touchstoned, cls.tmp, cls.data).start()
         try:
-            r = subprocess.run([ARGS.touchstone, "--server", server.addr, "demo",
-                                "--operator_key", os.path.join(cls.data, "operator.pem"),
-                                "--keys_dir", os.path.join(cls.tmp, "keys"), "--prefix", P],
-                               capture_output=True, text=True, env=clean_env(), timeout=120)
-            assert r.returncode == 0, r.stderr
+            run_demo(ARGS.touchstone, server.addr, cls.data, os.path.join(cls.tmp, "keys"), P)
             # Which entries each piece's bundle holds, while the log is sound.
             with grpc.insecure_channel(server.addr) as channel:
                 for piece in PIECES:
