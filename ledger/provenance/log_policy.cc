@@ -31,6 +31,11 @@ uint32_t SignatureVersion(const v1::LogPolicy* policy) {
   if (policy.max_backdate_micros() <= 0) {
     return absl::InvalidArgumentError("a log policy's max_backdate_micros must be above 0");
   }
+  if (policy.rules_version() != 0 && policy.rules_version() != kTradeRulesVersion) {
+    return absl::InvalidArgumentError(absl::StrCat("a log policy's rules_version must be 0 or ",
+                                                   kTradeRulesVersion, ", not ",
+                                                   policy.rules_version()));
+  }
   return absl::OkStatus();
 }
 
@@ -86,7 +91,8 @@ std::string PolicyText(const v1::LogPolicy& policy) {
           : absl::StrCat("record signatures of version ", policy.record_signature_version()),
       "; a record may be dated at most ", DurationText(policy.max_backdate_micros()),
       " before it is recorded; imports of history are ",
-      policy.history_import_allowed() ? "allowed" : "not allowed");
+      policy.history_import_allowed() ? "allowed" : "not allowed",
+      TradeRules(&policy) ? "; the trade rules hold (rules version 2)" : "");
 }
 
 }  // namespace touchstone

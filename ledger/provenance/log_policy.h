@@ -53,12 +53,29 @@ inline const v1::LogPolicy* PolicyInForce(const v1::Record& record, const v1::Lo
   return own != nullptr ? own : before;
 }
 
+// The rules version of the trade rules (LogPolicy.rules_version): new logs
+// start under it, and an older log opened by this version gets a LogPolicy
+// entry that puts it in force from then on (entries before it keep the
+// legacy rules).
+inline constexpr uint32_t kTradeRulesVersion = 2;
+
+// The rules version in force under `policy`: its rules_version, 0 under none.
+inline uint32_t RulesVersion(const v1::LogPolicy* policy) {
+  return policy == nullptr ? 0 : policy->rules_version();
+}
+
+// True if the trade rules hold under `policy`.
+inline bool TradeRules(const v1::LogPolicy* policy) {
+  return RulesVersion(policy) >= kTradeRulesVersion;
+}
+
 // The record signature version under `policy` (ledger/provenance/record.h): its
 // record_signature_version, or the legacy version 1 under no policy.
 uint32_t SignatureVersion(const v1::LogPolicy* policy);
 
-// OK if `policy` may be put in force: record_signature_version 2 and
-// max_backdate_micros > 0. INVALID_ARGUMENT naming the field otherwise.
+// OK if `policy` may be put in force: record_signature_version 2,
+// max_backdate_micros > 0, and rules_version 0 or kTradeRulesVersion. INVALID_ARGUMENT naming the
+// field otherwise.
 [[nodiscard]] absl::Status ValidatePolicy(const v1::LogPolicy& policy);
 
 // The history import and backdating rules (file comment) for `record`

@@ -13,6 +13,7 @@ std::vector<v1::Role> WriterRoles(const v1::Record& r) {
     case v1::Record::kParticipantReinstated:
     case v1::Record::kOperatorKeyRotated:
     case v1::Record::kLogPolicy:
+    case v1::Record::kSchemeRegistered:
       return {v1::ROLE_OPERATOR};
     case v1::Record::kCertificateIssued:
     case v1::Record::kCertificateStatusChanged:
@@ -32,6 +33,10 @@ std::vector<v1::Role> WriterRoles(const v1::Record& r) {
     case v1::Record::kTransformation:
       return {v1::ROLE_REFINER, v1::ROLE_RECYCLER,     v1::ROLE_GROWER,
               v1::ROLE_CUTTER,  v1::ROLE_MANUFACTURER, v1::ROLE_JEWELER};
+    case v1::Record::kCreditAccountOpened:
+    case v1::Record::kCreditBooked:
+    case v1::Record::kCreditAllocated:
+      return {v1::ROLE_REFINER, v1::ROLE_MANUFACTURER};
     case v1::Record::kPieceRegistered:
     case v1::Record::kPieceLifecycle:
     case v1::Record::kStoneReplaced:
