@@ -164,8 +164,9 @@ class RecordFactory {
     return req;
   }
 
-  // A recycled gold lot recorded by a refiner (the rules let a refiner or a
-  // recycler create one), event time now, padded with a note. Every field but
+  // A mined gold lot recorded by a refiner (the rules let a miner or a refiner
+  // create one; a recycled lot would need a certificate under the trade rules),
+  // event time now, padded with a note. Every field but
   // the note has a fixed serialized size, so all records have the same size.
   v1::Record Build(uint64_t seq, size_t note_len) const {
     const auto& who = participants_[seq % participants_.size()];
@@ -178,10 +179,10 @@ class RecordFactory {
     lot->set_lot_id(absl::StrFormat("LOT-%s-%012d", nonce_, seq));
     lot->set_material("gold");
     lot->set_form("grain");
-    lot->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+    lot->set_origin_class(v1::ORIGIN_CLASS_MINED);
     lot->set_quantity(1'000'000 + static_cast<int64_t>(seq % 1'000'000));  // 3-byte varint
     lot->set_unit(v1::UNIT_MILLIGRAM);
-    lot->set_fineness_ppt(999);
+    lot->set_fineness_ptt(9990);  // 2-byte varint
     lot->set_facility("Refinery 7, Pforzheim, DE");
     if (note_len > 0) lot->set_note(Note(seq, note_len));
     return r;
