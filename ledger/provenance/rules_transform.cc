@@ -215,12 +215,19 @@ struct Inputs {
   if (t.declared_loss_fine() < 0) {
     return absl::InvalidArgumentError("declared_loss_fine must not be negative");
   }
-  ASSIGN_OR_RETURN(const int64_t loss, DeclaredLossPtt(t));
   // Legacy outputs (parts per thousand) are reported in their own units, as before.
   const int scale = legacy_form ? 10 : 1;
   auto units = [&](__int128 v) { return Int128Text(v / scale); };
   const __int128 fine_in = in.fine;
-  if (loss > fine_in) {
+  // A legacy loss larger than the inputs is refused as before, even where it
+  // would not fit in ptt units (DeclaredLossPtt refuses those as out of range).
+  if (legacy_form && static_cast<__int128>(t.declared_loss_fine()) * 10 > fine_in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mass conservation: inputs hold ", units(fine_in), " fine units of ",
+                     t.material(), "; the declared loss alone is ", t.declared_loss_fine()));
+  }
+  ASSIGN_OR_RETURN(const int64_t loss, DeclaredLossPtt(t));
+  if (loss > fine_in) {  // (stated in ptt)
     return absl::FailedPreconditionError(
         absl::StrCat("mass conservation: inputs hold ", units(fine_in), " fine units of ",
                      t.material(), "; the declared loss alone is ", units(loss)));
