@@ -64,6 +64,7 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/hash.h"
 #include "ledger/log/note.h"
+#include "ledger/provenance/material_trace.h"
 #include "proto/bundle.pb.h"
 #include "proto/record.pb.h"
 
@@ -98,6 +99,17 @@ struct TimelineEntry {
   std::string key_added_by_other;
 };
 
+// A material claim the piece registered, verified against the records, as a
+// customer reads it. Value type.
+struct MaterialClaimLine {
+  v1::MaterialClaim claim;
+  // MaterialClaimText (ledger/provenance/material_trace.h): "recycled gold,
+  // segregated, 100% (scs-recycled)"; a mass-balance claim names its account's
+  // site and period: "gold 62% recycled, mass balance, site S, 2026-10-01 to
+  // 2027-01-01 (rjc-coc)".
+  std::string text;
+};
+
 // What a verified bundle shows. Value type.
 struct BundleReport {
   std::string piece_id;
@@ -114,6 +126,13 @@ struct BundleReport {
   size_t witness_cosignatures = 0;         // verified, when a quorum was asked for
   std::vector<v1::Claim> asserted_claims;  // as registered
   std::vector<v1::Claim> derived_claims;   // from the records, after any stone replacement
+  // The piece's material claims as registered (each holds: the verifier
+  // refuses one the records do not support), in the order registered.
+  std::vector<MaterialClaimLine> material_claims;
+  // What the piece is made of, from the records (ComputePieceClaims): each
+  // metal's weight and share of the metal (an alloy's other metals as its
+  // records state them), then each stone material's weight and count.
+  std::vector<MaterialShare> composition;
   std::vector<TimelineEntry> timeline;     // one entry per record, in index order
   // Certificates relied on that are suspended or revoked now, records declared wrong.
   std::vector<std::string> warnings;
