@@ -116,11 +116,11 @@ class Replay {
     if (!c.has_grading_report()) return absl::OkStatus();
     ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, c.subject_lot()));
     if (c.grading_report().origin() != StoneOriginOf(lot->trace.origin)) {
-      return Broken(item, rule::kOrigin, "origin",
-                    absl::StrCat("calls lot '", c.subject_lot(), "' ",
-                                 v1::StoneOrigin_Name(c.grading_report().origin()),
-                                 "; its records make it ",
-                                 v1::OriginClass_Name(lot->trace.origin)));
+      return Broken(
+          item, rule::kOrigin, "origin",
+          absl::StrCat("calls lot '", c.subject_lot(), "' ",
+                       v1::StoneOrigin_Name(c.grading_report().origin()), "; its records make it ",
+                       v1::OriginClass_Name(lot->trace.origin)));
     }
     lot->grading_report = c.certificate_id();
     lot->trace.stone_origin = c.grading_report().origin();
@@ -219,9 +219,8 @@ class Replay {
     const LotTrace base = TraceOfOutputs(t, same, alloying, trade);
     std::vector<Lot> made;
     for (const v1::OutputLot& out : t.outputs()) {
-      absl::StatusOr<int32_t> ptt =
-          StatedFinenessPtt(out.fineness_ppt(), out.fineness_ptt(), trade,
-                            absl::StrCat("output '", out.lot_id(), "'"));
+      absl::StatusOr<int32_t> ptt = StatedFinenessPtt(out.fineness_ppt(), out.fineness_ptt(), trade,
+                                                      absl::StrCat("output '", out.lot_id(), "'"));
       if (!ptt.ok()) return Refused(item, rule::kMaterial, ptt.status());
       Lot lot;
       lot.trace = base;
@@ -302,6 +301,11 @@ class Replay {
       if (g_.piece != nullptr)
         return Broken(item, rule::kOnce, "piece", "registers the piece again");
       const v1::PieceRegistered& p = r.piece_registered();
+      if (TradeRules(item.policy) && p.claims_size() > 0) {
+        return Refused(item, rule::kClaims,
+                       absl::InvalidArgumentError("under the trade rules a piece states "
+                                                  "material_claims, not the legacy claims"));
+      }
       for (const std::string& s : p.stone_lot_ids()) RETURN_IF_ERROR(TakeStone(item, s));
       for (const v1::MetalInput& m : p.metal_inputs()) {
         ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, m.lot_id()));

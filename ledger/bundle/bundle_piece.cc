@@ -51,11 +51,11 @@ PieceClaims ComputeClaims(const Graph& g) {
     }
     RETURN_IF_ERROR(Hold(item, p.lot_id(), *lot));
     if (p.stones() != lot->parcel.stones || lot->parcel.weight <= 0) {
-      return Broken(item, rule::kParcel, "parcel",
-                    absl::StrCat("takes ", p.stones(), " stones of parcel '", p.lot_id(),
-                                 "', which holds ", lot->parcel.stones, " weighing ",
-                                 lot->parcel.weight,
-                                 "; a piece takes a whole parcel (split one off first)"));
+      return Broken(
+          item, rule::kParcel, "parcel",
+          absl::StrCat("takes ", p.stones(), " stones of parcel '", p.lot_id(), "', which holds ",
+                       lot->parcel.stones, " weighing ", lot->parcel.weight,
+                       "; a piece takes a whole parcel (split one off first)"));
     }
     g.parcel_stones.push_back({p.lot_id(), lot->parcel.weight, lot->parcel.stones});
     lot->parcel = {};  // used up
@@ -70,9 +70,9 @@ PieceClaims ComputeClaims(const Graph& g) {
   absl::StatusOr<int32_t> ptt = HallmarkFinenessPtt(mark);
   if (!ptt.ok()) return Refused(item, rule::kHallmark, ptt.status());
   if (g.metal.empty()) {
-    return Refused(item, rule::kHallmark,
-                   absl::InvalidArgumentError(
-                       absl::StrCat("hallmark '", mark, "' on a piece without metal")));
+    return Refused(
+        item, rule::kHallmark,
+        absl::InvalidArgumentError(absl::StrCat("hallmark '", mark, "' on a piece without metal")));
   }
   const Lot* lowest = nullptr;
   for (const std::string& id : g.metal) {
@@ -80,11 +80,11 @@ PieceClaims ComputeClaims(const Graph& g) {
     if (lowest == nullptr || lot.trace.fineness_ptt < lowest->trace.fineness_ptt) lowest = &lot;
   }
   if (*ptt > lowest->trace.fineness_ptt) {
-    return Broken(item, rule::kHallmark, "hallmark",
-                  absl::StrCat("marks the piece '", mark, "' (", FinenessText(*ptt),
-                               "); its lowest metal fineness is ",
-                               FinenessText(lowest->trace.fineness_ptt), " (lot '",
-                               lowest->trace.lot_id, "')"));
+    return Broken(
+        item, rule::kHallmark, "hallmark",
+        absl::StrCat("marks the piece '", mark, "' (", FinenessText(*ptt),
+                     "); its lowest metal fineness is ", FinenessText(lowest->trace.fineness_ptt),
+                     " (lot '", lowest->trace.lot_id, "')"));
   }
   return absl::OkStatus();
 }
@@ -147,14 +147,15 @@ absl::Status DrawFromParcels(const Item& item, Graph& g, bool full) {
     any_out = any_out || out.stones() > 0;
     all_out = all_out && out.stones() > 0;
   }
-  const bool split_or_merge =
-      t.process() == v1::PROCESS_SPLIT || t.process() == v1::PROCESS_MERGE;
+  const bool split_or_merge = t.process() == v1::PROCESS_SPLIT || t.process() == v1::PROCESS_MERGE;
   if (any_out && !(all_draws && split_or_merge && made == drawn) &&
       !(t.process() == v1::PROCESS_CUT_AND_POLISH && !any_parcel)) {
-    return Refused(item, rule::kParcel,
-                   absl::InvalidArgumentError(absl::StrCat(
-                       "its outputs hold ", made, " stones: only a split or merge of parcel draws "
-                       "(stone for stone: they draw ", drawn, ") or cutting rough makes a parcel")));
+    return Refused(
+        item, rule::kParcel,
+        absl::InvalidArgumentError(absl::StrCat("its outputs hold ", made,
+                                                " stones: only a split or merge of parcel draws "
+                                                "(stone for stone: they draw ",
+                                                drawn, ") or cutting rough makes a parcel")));
   }
   if (all_draws && !all_out) {
     return Refused(item, rule::kParcel,
@@ -167,11 +168,6 @@ absl::Status DrawFromParcels(const Item& item, Graph& g, bool full) {
 absl::Status CheckPieceTrade(const Item& item, Graph& g) {
   const bool trade = TradeRules(item.policy);
   RETURN_IF_ERROR(TakeParcels(item, g));
-  if (trade && g.piece->claims_size() > 0) {
-    return Refused(item, rule::kClaims,
-                   absl::InvalidArgumentError("under the trade rules a piece states "
-                                              "material_claims, not the legacy claims"));
-  }
   g.claims = ComputeClaims(g);
   RETURN_IF_ERROR(CheckClaims(item, g));
   if (!trade) return absl::OkStatus();

@@ -9,8 +9,8 @@
 #include "absl/time/time.h"
 #include "ledger/bundle/bundle_verify_internal.h"
 #include "ledger/provenance/certificate_status.h"
-#include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/fineness.h"
+#include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/material_trace.h"
 #include "ledger/provenance/units.h"
 
@@ -260,10 +260,10 @@ class Writer {
       loss = absl::StrCat("; declared loss ", Amount(unit, t.declared_loss_fine() / 1000), " fine");
     } else if (t.declared_loss_fine_ptt() != 0) {
       const int64_t fine = t.declared_loss_fine_ptt();
-      loss = absl::StrCat("; declared loss ",
-                          unit == v1::UNIT_MILLIGRAM ? FineMassText(fine)
-                                                     : CaratText(fine / kFullFinenessPtt),
-                          " fine");
+      loss = absl::StrCat(
+          "; declared loss ",
+          unit == v1::UNIT_MILLIGRAM ? FineMassText(fine) : CaratText(fine / kFullFinenessPtt),
+          " fine");
     } else {
       loss = "; no loss";
     }
@@ -289,9 +289,9 @@ class Writer {
     }
     for (int c : p.claims()) claims.push_back(ClaimText(static_cast<v1::Claim>(c)));
     for (const v1::MaterialClaim& c : p.material_claims()) {
-      claims.push_back(MaterialClaimText(
-          c, c.model() == v1::CUSTODY_MODEL_MASS_BALANCE ? AccountText(graph_, c.account_id())
-                                                         : ""));
+      claims.push_back(MaterialClaimText(c, c.model() == v1::CUSTODY_MODEL_MASS_BALANCE
+                                                ? AccountText(graph_, c.account_id())
+                                                : ""));
     }
     return absl::StrCat("registers piece ", p.piece_id(), ": ", p.description(), "; made of ",
                         absl::StrJoin(parts, " + "),

@@ -38,8 +38,9 @@ std::string Day(int64_t micros) {
                                                   const std::string& id) {
   auto it = g.accounts.find(id);
   if (it == g.accounts.end()) {
-    return Broken(item, rule::kCompleteness, "reference",
-                  absl::StrCat("names mass-balance account '", id, "', opened by no earlier record"));
+    return Broken(
+        item, rule::kCompleteness, "reference",
+        absl::StrCat("names mass-balance account '", id, "', opened by no earlier record"));
   }
   return &it->second;
 }
@@ -75,8 +76,8 @@ absl::Status RegisterScheme(const Item& item, const Participants& participants, 
   }
   if (s.kind() == v1::SCHEME_KIND_UNSPECIFIED || !v1::SchemeKind_IsValid(s.kind())) {
     return Refused(item, rule::kScheme,
-                   absl::InvalidArgumentError(absl::StrCat("scheme '", s.scheme(),
-                                                           "' is registered without a kind")));
+                   absl::InvalidArgumentError(
+                       absl::StrCat("scheme '", s.scheme(), "' is registered without a kind")));
   }
   auto issuer = participants.find(s.issuer());
   if (issuer == participants.end() || issuer->second.registered_index > item.index) {
@@ -106,12 +107,11 @@ absl::Status CheckCertificate(const Item& item, Graph& g) {
                                c.scheme(), "', which no earlier record of the bundle registers"));
   }
   if (scheme->second.issuer != item.record.signer()) {
-    return rule::Tag(rule::kScheme,
-                     absl::PermissionDeniedError(absl::StrCat(
-                         "scheme rule: ", Where(item), " certificate under scheme '", c.scheme(),
-                         "' is signed by '", item.record.signer(), "'; the log pins '",
-                         scheme->second.issuer, "' as its issuer (entry ", scheme->second.index,
-                         ")")));
+    return rule::Tag(rule::kScheme, absl::PermissionDeniedError(absl::StrCat(
+                                        "scheme rule: ", Where(item), " certificate under scheme '",
+                                        c.scheme(), "' is signed by '", item.record.signer(),
+                                        "'; the log pins '", scheme->second.issuer,
+                                        "' as its issuer (entry ", scheme->second.index, ")")));
   }
   if (absl::Status s = CheckSchemeMayIssue(scheme->second.kind, c); !s.ok()) {
     return Refused(item, rule::kScheme, s);
@@ -127,21 +127,22 @@ absl::Status CheckCertificate(const Item& item, Graph& g) {
   const v1::ParcelReport& r = c.parcel_report();
   ASSIGN_OR_RETURN(Lot * lot, GetLot(g, item, c.subject_lot()));
   if (lot->trace.stones == 0) {
-    return Broken(item, rule::kParcel, "parcel",
-                  absl::StrCat("reports on lot '", c.subject_lot(), "' as a parcel; it is not one"));
+    return Broken(
+        item, rule::kParcel, "parcel",
+        absl::StrCat("reports on lot '", c.subject_lot(), "' as a parcel; it is not one"));
   }
   if (r.origin() != StoneOriginOf(lot->trace.origin)) {
-    return Broken(item, rule::kOrigin, "origin",
-                  absl::StrCat("calls parcel '", c.subject_lot(), "' ",
-                               v1::StoneOrigin_Name(r.origin()), "; its records make it ",
-                               v1::OriginClass_Name(lot->trace.origin)));
+    return Broken(
+        item, rule::kOrigin, "origin",
+        absl::StrCat("calls parcel '", c.subject_lot(), "' ", v1::StoneOrigin_Name(r.origin()),
+                     "; its records make it ", v1::OriginClass_Name(lot->trace.origin)));
   }
   if (r.stone_count() != lot->trace.stones || r.carats_thousandths() != lot->quantity) {
-    return Broken(item, rule::kParcel, "parcel",
-                  absl::StrCat("reports ", r.stone_count(), " stones weighing ",
-                               r.carats_thousandths(), " in parcel '", c.subject_lot(),
-                               "'; it was made of ", lot->trace.stones, " weighing ",
-                               lot->quantity));
+    return Broken(
+        item, rule::kParcel, "parcel",
+        absl::StrCat("reports ", r.stone_count(), " stones weighing ", r.carats_thousandths(),
+                     " in parcel '", c.subject_lot(), "'; it was made of ", lot->trace.stones,
+                     " weighing ", lot->quantity));
   }
   return absl::OkStatus();
 }
@@ -177,8 +178,8 @@ absl::Status CheckLotEntry(const Item& item, const Graph& g) {
     }
     if (covered < c.quantity()) {
       return Broken(item, rule::kWarranty, "warranty",
-                    absl::StrCat("creates natural diamond lot '", c.lot_id(), "' of ",
-                                 c.quantity(), " thousandths of a carat; its Kimberley Process "
+                    absl::StrCat("creates natural diamond lot '", c.lot_id(), "' of ", c.quantity(),
+                                 " thousandths of a carat; its Kimberley Process "
                                  "certificates cover ",
                                  covered));
     }
@@ -234,9 +235,11 @@ absl::Status OpenAccount(const Item& item, Graph& g) {
     return invalid("account_id must be 1 to 128 bytes");
   }
   if (g.accounts.count(id)) {
-    return Broken(item, rule::kOnce, "mass balance", absl::StrCat("opens account '", id, "' again"));
+    return Broken(item, rule::kOnce, "mass balance",
+                  absl::StrCat("opens account '", id, "' again"));
   }
-  if (o.site().empty() || o.material().empty()) return invalid("an account needs a site and a material");
+  if (o.site().empty() || o.material().empty())
+    return invalid("an account needs a site and a material");
   if (o.attribute() != v1::ATTRIBUTE_RECYCLED) return invalid("only recycled credit is supported");
   if (o.period_start_micros() >= o.period_end_micros()) {
     return invalid("an account's period starts before it ends");
@@ -252,19 +255,19 @@ absl::Status OpenAccount(const Item& item, Graph& g) {
                                c.scheme(), "', which no earlier record of the bundle registers"));
   }
   if (!BacksMassBalance(scheme->second.kind)) {
-    return MassBalance(item, absl::StrCat("rests on certificate '", c.certificate_id(),
-                                          "' of scheme '", c.scheme(), "' (",
-                                          v1::SchemeKind_Name(scheme->second.kind),
-                                          "); only a chain-of-custody scheme backs an account"));
+    return MassBalance(item,
+                       absl::StrCat("rests on certificate '", c.certificate_id(), "' of scheme '",
+                                    c.scheme(), "' (", v1::SchemeKind_Name(scheme->second.kind),
+                                    "); only a chain-of-custody scheme backs an account"));
   }
   const bool about = c.subject_participant() == item.record.signer() ||
                      (c.has_subject_facility() && c.subject_facility() == o.site());
   if (!about) {
-    return rule::Tag(rule::kMassBalance,
-                     absl::PermissionDeniedError(absl::StrCat(
-                         "mass balance rule: ", Where(item), " rests on certificate '",
-                         c.certificate_id(), "', which is about neither '", item.record.signer(),
-                         "' nor site '", o.site(), "'")));
+    return rule::Tag(
+        rule::kMassBalance,
+        absl::PermissionDeniedError(absl::StrCat(
+            "mass balance rule: ", Where(item), " rests on certificate '", c.certificate_id(),
+            "', which is about neither '", item.record.signer(), "' nor site '", o.site(), "'")));
   }
   g.accounts[id] = Account{&o, item.record.signer(), c.scheme(), {}, item.index};
   return absl::OkStatus();
@@ -283,12 +286,12 @@ absl::Status BookCredit(const Item& item, Graph& g) {
                                           b.account_id(), "' of ", account->opened->material()));
   }
   if (!IsRecycledOrigin(t.origin) || t.credit_booked || !t.certified) {
-    return MassBalance(
-        item, absl::StrCat("books lot '", b.lot_id(), "', which is ",
-                           !IsRecycledOrigin(t.origin) ? v1::OriginClass_Name(t.origin)
-                           : t.credit_booked          ? "booked already"
-                                                      : "not certified all the way back",
-                           "; only certified recycled material earns credit"));
+    return MassBalance(item,
+                       absl::StrCat("books lot '", b.lot_id(), "', which is ",
+                                    !IsRecycledOrigin(t.origin) ? v1::OriginClass_Name(t.origin)
+                                    : t.credit_booked           ? "booked already"
+                                                                : "not certified all the way back",
+                                    "; only certified recycled material earns credit"));
   }
   if (b.fine() > LotFine(*lot)) {
     return MassBalance(item, absl::StrCat("books ", b.fine(), " fine units from lot '", b.lot_id(),
@@ -324,23 +327,23 @@ absl::Status AllocateCredit(const Item& item, Graph& g) {
     if (lot->created_micros < o.period_start_micros() ||
         lot->created_micros >= o.period_end_micros()) {
       return MassBalance(item, absl::StrCat("allocates to lot '", a.lot_id(), "', made on ",
-                                            Day(lot->created_micros), ", outside the period of "
+                                            Day(lot->created_micros),
+                                            ", outside the period of "
                                             "account '",
                                             a.account_id(), "' (", Day(o.period_start_micros()),
                                             " to ", Day(o.period_end_micros()), ")"));
     }
     if (t.mb_share_bp != 0) {
-      return rule::Tag(rule::kMassBalance,
-                       absl::AlreadyExistsError(absl::StrCat(
-                           "mass balance rule: ", Where(item), " lot '", a.lot_id(),
-                           "' already carries allocated credit")));
+      return rule::Tag(rule::kMassBalance, absl::AlreadyExistsError(absl::StrCat(
+                                               "mass balance rule: ", Where(item), " lot '",
+                                               a.lot_id(), "' already carries allocated credit")));
     }
     if (t.credit_booked || a.fine() > LotFine(*lot)) {
-      return MassBalance(item, absl::StrCat("allocates ", a.fine(), " fine units to lot '",
-                                            a.lot_id(), "', ",
-                                            t.credit_booked ? "which was booked as credit"
-                                                            : absl::StrCat("whose fine weight is ",
-                                                                           LotFine(*lot))));
+      return MassBalance(
+          item,
+          absl::StrCat("allocates ", a.fine(), " fine units to lot '", a.lot_id(), "', ",
+                       t.credit_booked ? "which was booked as credit"
+                                       : absl::StrCat("whose fine weight is ", LotFine(*lot))));
     }
   }
   absl::StatusOr<CreditBook> book =

@@ -71,19 +71,18 @@ std::string DescribeTradeRecord(const Item& item, const Participants& participan
       const v1::SchemeRegistered& s = r.scheme_registered();
       return absl::StrCat("registers scheme ", s.scheme(),
                           s.display_name().empty() ? "" : " (" + s.display_name() + ")", ", a ",
-                          EnumText(v1::SchemeKind_Name(s.kind()), 12), " scheme: ",
-                          ParticipantName(participants, s.issuer()),
+                          EnumText(v1::SchemeKind_Name(s.kind()), 12),
+                          " scheme: ", ParticipantName(participants, s.issuer()),
                           " signs its certificates with its own keys");
     }
     case v1::Record::kCreditAccountOpened: {
       const v1::CreditAccountOpened& o = r.credit_account_opened();
       auto cert = g.certificates.find(o.certificate_id());
-      return absl::StrCat(
-          "opens mass-balance account ", o.account_id(), " for ",
-          EnumText(v1::Attribute_Name(o.attribute()), 10), " ", o.material(), " at site ",
-          o.site(), ", ", Day(o.period_start_micros()), " to ", Day(o.period_end_micros()),
-          ", on certificate ", o.certificate_id(),
-          cert == g.certificates.end() ? "" : " (" + cert->second.scheme() + ")");
+      return absl::StrCat("opens mass-balance account ", o.account_id(), " for ",
+                          EnumText(v1::Attribute_Name(o.attribute()), 10), " ", o.material(),
+                          " at site ", o.site(), ", ", Day(o.period_start_micros()), " to ",
+                          Day(o.period_end_micros()), ", on certificate ", o.certificate_id(),
+                          cert == g.certificates.end() ? "" : " (" + cert->second.scheme() + ")");
     }
     case v1::Record::kCreditBooked: {
       const v1::CreditBooked& b = r.credit_booked();
@@ -95,9 +94,9 @@ std::string DescribeTradeRecord(const Item& item, const Participants& participan
       const v1::CreditAllocated& a = r.credit_allocated();
       auto lot = g.lots.find(a.lot_id());
       const std::string share =
-          lot == g.lots.end() ? ""
-                              : absl::StrCat(ShareText(lot->second.trace.mb_share_bp),
-                                             " of its fine weight; ");
+          lot == g.lots.end()
+              ? ""
+              : absl::StrCat(ShareText(lot->second.trace.mb_share_bp), " of its fine weight; ");
       return absl::StrCat("allocates ", FineMassText(a.fine()), " fine of recycled credit to lot ",
                           LotDescription(g, a.lot_id()), " (", share,
                           Record(a.account_id(), a.seq(), a.balance_after()), ")");

@@ -133,7 +133,7 @@ struct BundleReport {
   // metal's weight and share of the metal (an alloy's other metals as its
   // records state them), then each stone material's weight and count.
   std::vector<MaterialShare> composition;
-  std::vector<TimelineEntry> timeline;     // one entry per record, in index order
+  std::vector<TimelineEntry> timeline;  // one entry per record, in index order
   // Certificates relied on that are suspended or revoked now, records declared wrong.
   std::vector<std::string> warnings;
 };

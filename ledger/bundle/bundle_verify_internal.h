@@ -257,8 +257,7 @@ std::string LotDescription(const Graph& g, const std::string& id);
 std::string AccountText(const Graph& g, const std::string& id);
 // The timeline's description of a scheme registration, an account's opening,
 // a booking or an allocation; "" for any other record.
-std::string DescribeTradeRecord(const Item& item, const Participants& participants,
-                                const Graph& g);
+std::string DescribeTradeRecord(const Item& item, const Participants& participants, const Graph& g);
 // Fills report->material_claims and report->composition from the graph.
 void DescribeMaterialClaims(const Graph& g, BundleReport* report);
 

@@ -22,7 +22,6 @@ std::string Grouped(int64_t thousandths) {
   return absl::StrFormat("%s.%03d", whole, thousandths % 1000);
 }
 
-
 }  // namespace
 
 std::string MassText(int64_t milligrams) {
