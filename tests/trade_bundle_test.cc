@@ -26,8 +26,8 @@
 namespace touchstone {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeLog;
+using ::testing::HasSubstr;
 using testing::Identity;
 using testing::NewIdentity;
 using Code = absl::StatusCode;
@@ -176,8 +176,8 @@ class TradeBundleTest : public ::testing::Test {
   // and silver; `mined_gold` adds mined gold to the alloy.
   void EighteenKaratGold(bool mined_gold = false) {
     const Identity& refiner = Refiner();
-    Lot(refiner, LotRecord("gold-r", "gold", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 7501, 9999,
-                           {Scs()}));
+    Lot(refiner,
+        LotRecord("gold-r", "gold", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 7501, 9999, {Scs()}));
     Lot(refiner, LotRecord("copper-1", "copper", v1::ORIGIN_CLASS_MINED, 1700, 10000));
     Lot(refiner, LotRecord("silver-1", "silver", v1::ORIGIN_CLASS_MINED, 799, 9990));
     if (mined_gold) Lot(refiner, LotRecord("gold-m", "gold", v1::ORIGIN_CLASS_MINED, 1000, 9999));
@@ -236,9 +236,8 @@ class TradeBundleTest : public ::testing::Test {
   bool scs_ = false;
 };
 
-const v1::MaterialClaim kRecycledGold = Claim("gold", v1::ATTRIBUTE_RECYCLED,
-                                              v1::CUSTODY_MODEL_IDENTITY_PRESERVED, 10000,
-                                              "scs-recycled");
+const v1::MaterialClaim kRecycledGold = Claim(
+    "gold", v1::ATTRIBUTE_RECYCLED, v1::CUSTODY_MODEL_IDENTITY_PRESERVED, 10000, "scs-recycled");
 
 TEST(TradeUnitsTest, MassStonesAndFinenessReadAsTheTradeReadsThem) {
   EXPECT_EQ(MassText(1'000'000), "1,000.000 g (32.151 ozt, 643.015 dwt)");
@@ -259,8 +258,7 @@ TEST_F(TradeBundleTest, AnEighteenKaratPieceOfRecycledGoldVerifiesWithItsClaimAn
   absl::StatusOr<BundleReport> r = Verify("GOLD18-1");
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->material_claims.size(), 1u);
-  EXPECT_EQ(r->material_claims[0].text,
-            "recycled gold, identity preserved, 100% (scs-recycled)");
+  EXPECT_EQ(r->material_claims[0].text, "recycled gold, identity preserved, 100% (scs-recycled)");
   ASSERT_GE(r->composition.size(), 3u);
   EXPECT_EQ(r->composition[0].material, "copper");
   EXPECT_EQ(r->composition[0].share_ptt, 1701);
@@ -321,8 +319,8 @@ TEST_F(TradeBundleTest, ACertificateUnderASchemeSignedByAnyoneButItsIssuerIsRefu
 TEST_F(TradeBundleTest, ACertificateUnderASchemeTheBundleDoesNotRegisterIsIncomplete) {
   const Identity& other = Party("other-body", {v1::ROLE_CERTIFIER});
   Certificate(other, "x-1", "unknown-scheme", Refiner().id);
-  Lot(Refiner(), LotRecord("gold-r", "gold", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 5000, 9999,
-                           {"x-1"}));
+  Lot(Refiner(),
+      LotRecord("gold-r", "gold", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 5000, 9999, {"x-1"}));
   Ship(Refiner(), Jeweler(), "gold-r");
   Piece(PieceRecord("RING-1", {}, "gold-r"));
   ExpectRefused("RING-1", rule::kCompleteness, Code::kFailedPrecondition,
@@ -418,8 +416,8 @@ TEST_F(NaturalDiamondTest, ALaboratoryIssuingAKimberleyProcessCertificateIsRefus
 }
 
 TEST_F(TradeBundleTest, TheWarrantyStatementIsOnlyForNaturalDiamonds) {
-  Lot(Refiner(), LotRecord("gold-r", "gold", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 5000, 9999,
-                           {Scs()}));
+  Lot(Refiner(),
+      LotRecord("gold-r", "gold", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 5000, 9999, {Scs()}));
   Ship(Refiner(), Jeweler(), "gold-r", std::string(kSystemOfWarranties));
   Piece(PieceRecord("RING-1", {}, "gold-r"));
   ExpectRefused("RING-1", rule::kWarranty, Code::kInvalidArgument, "is not natural diamond");
@@ -502,11 +500,10 @@ class ParcelTest : public TradeBundleTest {
   // The pavé ring: the centre stone, `stones` of parcel `lot`, 18k gold.
   v1::Record Pave(const std::string& lot, int64_t stones,
                   const std::string& description = "ring with laboratory-grown diamonds") {
-    v1::Record r = PieceRecord(
-        "PAVE-1",
-        {kRecycledGold, Claim("diamond", v1::ATTRIBUTE_LAB_GROWN,
-                              v1::CUSTODY_MODEL_IDENTITY_PRESERVED, 10000)},
-        "g18", "750");
+    v1::Record r = PieceRecord("PAVE-1",
+                               {kRecycledGold, Claim("diamond", v1::ATTRIBUTE_LAB_GROWN,
+                                                     v1::CUSTODY_MODEL_IDENTITY_PRESERVED, 10000)},
+                               "g18", "750");
     auto* p = r.mutable_piece_registered();
     p->set_description(description);
     p->add_stone_lot_ids("centre");

@@ -27,6 +27,8 @@
 //                                                                     grading report number)
 //                     InscriptionKey:      "inscription/" || text    -> StoneIdentity (a
 //                                                                     laser inscription)
+//                     SchemeKey:           "scheme/" || name         -> SchemeState
+//                     CreditAccountKey:    "account/" || id          -> CreditAccountState
 //                     kCheckpointKeyStateKey: "log/checkpoint_key"   -> CheckpointKeyState
 //                     kLogPolicyStateKey:     "log/policy"           -> LogPolicyState
 //   CF "meta"         kTreeSizeMetaKey:      "tree_size"     -> size committed (8)
@@ -123,6 +125,8 @@ inline std::string ReportNumberKey(std::string_view number) { return StateKey("r
 inline std::string InscriptionKey(std::string_view inscription) {
   return StateKey("inscription/", inscription);
 }
+inline std::string SchemeKey(std::string_view name) { return StateKey("scheme/", name); }
+inline std::string CreditAccountKey(std::string_view id) { return StateKey("account/", id); }
 // The CheckpointKeyState the rules keep (ledger/provenance/key_handover.h).
 inline constexpr std::string_view kCheckpointKeyStateKey = "log/checkpoint_key";
 // The LogPolicyState the rules keep (ledger/provenance/log_policy.h).
