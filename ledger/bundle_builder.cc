@@ -152,6 +152,7 @@ class GraphWalk {
         AddCertificate(lot.grading_report_id());
         if (lot.stones() > 0) RETURN_IF_ERROR(AddDraws(lot));
         for (const std::string& a : lot.mb_accounts()) accounts_.insert(a);
+        if (lot.credit_booked()) RETURN_IF_ERROR(AddBookingAccount(lot));
       } else if (!cert_queue_.empty()) {
         const std::string id = cert_queue_.front();
         cert_queue_.pop_front();
@@ -197,9 +198,23 @@ class GraphWalk {
     return absl::OkStatus();
   }
 
-  // For each account a lot of the graph got credit from: its opening and its
-  // records 1..k, k the largest seq of an allocation to a lot of the graph
-  // (ledger/provenance/mass_balance.h), so a verifier replays its balance.
+  // The account a lot of the graph was booked into (the booking is in the
+  // lot's history): its records up to the booking show the lot lost the
+  // recycled attribute to credit.
+  [[nodiscard]] absl::Status AddBookingAccount(const v1::LotState& lot) {
+    for (uint64_t i : lot.history()) {
+      ASSIGN_OR_RETURN(v1::Record r, RecordAt(i));
+      if (r.has_credit_booked() && r.credit_booked().lot_id() == lot.lot_id()) {
+        accounts_.insert(r.credit_booked().account_id());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // For each account a lot of the graph got credit from or was booked into:
+  // its opening and its records 1..k, k the largest seq of an allocation to or
+  // a booking of a lot of the graph (ledger/provenance/mass_balance.h), so a
+  // verifier replays its balance.
   [[nodiscard]] absl::Status AddAccounts() {
     for (const std::string& id : accounts_) {
       ASSIGN_OR_RETURN(v1::CreditAccountState account, ReadCreditAccount(source_.State(), id));
@@ -208,7 +223,12 @@ class GraphWalk {
       for (uint64_t i : account.history()) {
         if (i == account.opened_index()) continue;
         ASSIGN_OR_RETURN(v1::Record r, RecordAt(i));
-        if (r.has_credit_booked()) records.emplace_back(r.credit_booked().seq(), i);
+        if (r.has_credit_booked()) {
+          records.emplace_back(r.credit_booked().seq(), i);
+          if (lots_.count(r.credit_booked().lot_id())) {
+            k = std::max<uint64_t>(k, r.credit_booked().seq());
+          }
+        }
         if (r.has_credit_allocated()) {
           records.emplace_back(r.credit_allocated().seq(), i);
           if (lots_.count(r.credit_allocated().lot_id())) {

@@ -12,8 +12,9 @@
 // of the graph names (and its issuer's records); every draw from a parcel of
 // the graph up to the piece's registration (the draw alone, unless its output
 // is in the graph); for every mass-balance account a lot of the graph got
-// credit from, its opening and its records 1..k (k: the largest seq of an
-// allocation to a lot of the graph), and the graph of each lot it booked.
+// credit from or was booked into, its opening and its records 1..k (k: the
+// largest seq of an allocation to or a booking of a lot of the graph), and the
+// graph of each lot it booked.
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 

@@ -724,5 +724,20 @@ TEST_F(MassBalanceTest, AnAllocationOfNothingIsRefused) {
                 "a booking or allocation needs fine units greater than 0");
 }
 
+TEST_F(MassBalanceTest, BookedScrapNoLongerCarriesTheRecycledAttribute) {
+  Jeweler();  // registered before the story's bar, which this bundle leaves out
+  const std::vector<uint64_t> records = Story({1'100'000}, kSixtyTwoPercent);
+  Ship(Refiner(), Jeweler(), "scrap-1");
+  Piece(PieceRecord("MB-2",
+                    {Claim("gold", v1::ATTRIBUTE_RECYCLED, v1::CUSTODY_MODEL_IDENTITY_PRESERVED,
+                           10000, "rjc-coc")},
+                    "scrap-1"));
+  // The bundle the builder makes: the account up to the booking, not the bar.
+  std::set<uint64_t> bar;
+  for (uint64_t i = records[1] + 1; i <= records[2] + 2; ++i) bar.insert(i);
+  ExpectRefused("MB-2", rule::kClaims, Code::kFailedPrecondition,
+                "lot 'scrap-1' was booked as mass-balance credit", AllBut(bar));
+}
+
 }  // namespace
 }  // namespace touchstone

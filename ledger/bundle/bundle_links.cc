@@ -4,8 +4,8 @@
 // registration of every scheme a certificate names (and its issuer); every
 // draw from a parcel of the graph (a transformation linked only by such a draw
 // brings in nothing else); every mass-balance account a record of the graph
-// allocates from, with its opening and its records, and each lot it booked
-// with that lot's own graph.
+// allocates from or books a lot of the graph into, with its opening and its
+// records, and each lot it booked with that lot's own graph.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -60,7 +60,8 @@ bool Linked(const v1::Record& r, const Links& l, const std::string& piece_id) {
     case v1::Record::kCreditAccountOpened:
       return l.accounts.count(r.credit_account_opened().account_id()) > 0;
     case v1::Record::kCreditBooked:
-      return l.accounts.count(r.credit_booked().account_id()) > 0;
+      return l.accounts.count(r.credit_booked().account_id()) > 0 ||
+             l.lots.count(r.credit_booked().lot_id()) > 0;
     case v1::Record::kCreditAllocated:
       return l.accounts.count(r.credit_allocated().account_id()) > 0 ||
              l.lots.count(r.credit_allocated().lot_id()) > 0;
@@ -101,6 +102,7 @@ void Expand(const Item& item, const std::string& piece_id, Links& l, bool* parti
       break;
     case v1::Record::kCreditBooked:
       lot(r.credit_booked().lot_id());
+      l.accounts.emplace(r.credit_booked().account_id(), item.index);
       break;
     case v1::Record::kCreditAllocated:
       l.accounts.emplace(r.credit_allocated().account_id(), item.index);

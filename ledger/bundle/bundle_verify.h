@@ -36,7 +36,26 @@
 //     is linked to the piece (an unlinked record means a linking one is missing);
 //     custody passes from custodian to custodian as the records say;
 //  6. origin classes are re-derived through the transformations (ledger/provenance/origin.h)
-//     and every claim the piece asserts must follow from them.
+//     and every claim the piece asserts must follow from them: each lot's trace
+//     (ledger/provenance/material_trace.h) is rebuilt, and the piece's material
+//     claims are checked against ComputePieceClaims;
+//  7. under the trade rules (ledger/provenance/log_policy.h TradeRules of the
+//     entry's policy; bundle_rules.h names each rule): a certificate's scheme is
+//     registered earlier in the bundle and its issuer signs it; recycled lots
+//     enter certified by a scheme that backs recycled material; natural rough
+//     enters with a Kimberley Process certificate and every shipment of natural
+//     diamonds carries the System of Warranties statement; parcels add up over
+//     every draw from their creation (parcels.h); mass-balance accounts replay
+//     from their opening over records 1..k with none missing (mass_balance.h);
+//     a piece takes parcels whole, its hallmark is no finer than its metal and a
+//     lab-grown piece says so (fineness.h, disclosure.h). Scheme registrations,
+//     accounts and material claims are checked under every version (their
+//     records and fields are new); the rest only under the trade rules.
+// What the trade rules' replay cannot see: a lot's remaining balance (a bundle
+// holds only the transformations that lead to the piece), so a booking is
+// checked against the booked lot's fine weight as made, not its remainder;
+// report and inscription numbers unique per laboratory, which needs the whole
+// log.
 // Errors (the message names the entry index and what is wrong):
 //   INVALID_ARGUMENT    format, malformed proof, entries out of order, bad quorum
 //   PERMISSION_DENIED   checkpoint or record signature, revoked key, role, witnesses
