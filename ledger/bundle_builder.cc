@@ -1,6 +1,7 @@
 // Walks a piece's provenance graph through the derived state and the records.
 #include "ledger/bundle_builder.h"
 
+#include <algorithm>
 #include <deque>
 #include <tuple>
 
@@ -28,9 +29,11 @@ class GraphWalk {
 
   [[nodiscard]] absl::Status AddPiece(const std::string& id) {
     ASSIGN_OR_RETURN(v1::PieceState piece, ReadPiece(source_.State(), id));
+    piece_index_ = piece.registered_index();
     for (uint64_t i : piece.history()) AddIndex(i);
     for (const std::string& stone : piece.stone_lot_ids()) AddLot(stone);
     for (const auto& m : piece.metal_inputs()) AddLot(m.lot_id());
+    for (const auto& p : piece.parcel_stones()) AddLot(p.lot_id());
     // Every checkpoint key handover: a verifier follows them from the genesis key.
     ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> keys,
                      ReadCheckpointKeyState(source_.State()));
@@ -44,7 +47,16 @@ class GraphWalk {
       AddIndex(0);  // the genesis, which carries a new log's first policy
       for (uint64_t i : policy->changes()) AddIndex(i);
     }
-    return Run();
+    // Until nothing new turns up: the graph, then what the accounts its lots
+    // got credit from bring (their records and booked lots' graphs), then the
+    // parcel draws whose outputs joined the graph since.
+    for (;;) {
+      RETURN_IF_ERROR(Run());
+      const size_t before = indices_.size();
+      RETURN_IF_ERROR(AddAccounts());
+      RETURN_IF_ERROR(ExpandDrawsNowInLineage());
+      if (indices_.size() == before && Idle()) return absl::OkStatus();
+    }
   }
 
   const std::set<uint64_t>& indices() const { return indices_; }
@@ -63,18 +75,40 @@ class GraphWalk {
     if (participants_.insert(id).second) participant_queue_.push_back(id);
   }
 
+  [[nodiscard]] absl::StatusOr<v1::Record> RecordAt(uint64_t index) const {
+    ASSIGN_OR_RETURN(const std::string entry, source_.Entry(index));
+    return RecordOfEntry(index, entry);
+  }
+
+  // True if an output of `t` is in the graph: `t` is part of its lineage.
+  bool InLineage(const v1::Transformation& t) const {
+    return std::any_of(t.outputs().begin(), t.outputs().end(),
+                       [&](const v1::OutputLot& o) { return lots_.count(o.lot_id()) > 0; });
+  }
+
   // What a record brings into the graph.
   [[nodiscard]] absl::Status ExpandRecord(uint64_t index) {
-    ASSIGN_OR_RETURN(const std::string entry, source_.Entry(index));
-    ASSIGN_OR_RETURN(v1::Record r, RecordOfEntry(index, entry));
+    ASSIGN_OR_RETURN(v1::Record r, RecordAt(index));
     AddParticipant(r.signer());
     switch (r.body_case()) {
       case v1::Record::kLotCreated:
         for (const auto& c : r.lot_created().certificate_ids()) AddCertificate(c);
         break;
       case v1::Record::kTransformation:
+        // A draw from a parcel of the graph for some other lot: the draw alone
+        // (ledger/bundle/bundle_links.cc links nothing else of it).
+        if (!InLineage(r.transformation())) {
+          draws_only_.insert(index);
+          break;
+        }
         for (const auto& in : r.transformation().inputs()) AddLot(in.lot_id());
         for (const auto& c : r.transformation().certificate_ids()) AddCertificate(c);
+        break;
+      case v1::Record::kCreditAccountOpened:
+        AddCertificate(r.credit_account_opened().certificate_id());
+        break;
+      case v1::Record::kCreditBooked:
+        AddLot(r.credit_booked().lot_id());  // its graph shows it was certified recycled
         break;
       case v1::Record::kStoneReplaced:
         AddLot(r.stone_replaced().old_stone_lot_id());
@@ -102,9 +136,13 @@ class GraphWalk {
     return absl::OkStatus();
   }
 
+  bool Idle() const {
+    return pending_.empty() && lot_queue_.empty() && cert_queue_.empty() &&
+           participant_queue_.empty();
+  }
+
   [[nodiscard]] absl::Status Run() {
-    while (!pending_.empty() || !lot_queue_.empty() || !cert_queue_.empty() ||
-           !participant_queue_.empty()) {
+    while (!Idle()) {
       if (!lot_queue_.empty()) {
         const std::string id = lot_queue_.front();
         lot_queue_.pop_front();
@@ -112,11 +150,23 @@ class GraphWalk {
         AddIndex(lot.created_index());
         for (uint64_t i : lot.custody()) AddIndex(i);
         AddCertificate(lot.grading_report_id());
+        if (lot.stones() > 0) RETURN_IF_ERROR(AddDraws(lot));
+        for (const std::string& a : lot.mb_accounts()) accounts_.insert(a);
+        if (lot.credit_booked()) RETURN_IF_ERROR(AddBookingAccount(lot));
       } else if (!cert_queue_.empty()) {
         const std::string id = cert_queue_.front();
         cert_queue_.pop_front();
         ASSIGN_OR_RETURN(v1::CertificateState c, ReadCertificate(source_.State(), id));
         for (uint64_t i : c.history()) AddIndex(i);
+        // The registration of its scheme, if one is registered (the trade rules'
+        // certificates; a legacy certificate's scheme may be registered by none).
+        absl::StatusOr<v1::SchemeState> scheme = ReadScheme(source_.State(), c.scheme());
+        if (scheme.ok()) {
+          AddIndex(scheme->registered_index());
+          AddParticipant(scheme->issuer());
+        } else if (!absl::IsNotFound(scheme.status())) {
+          return scheme.status();
+        }
       } else if (!participant_queue_.empty()) {
         const std::string id = participant_queue_.front();
         participant_queue_.pop_front();
@@ -131,9 +181,90 @@ class GraphWalk {
     return absl::OkStatus();
   }
 
+  // Every transformation that drew from `parcel` up to the piece's
+  // registration, so that a verifier replays the parcel's draws from its
+  // creation (ledger/provenance/parcels.h). Parcel draws are in its history.
+  [[nodiscard]] absl::Status AddDraws(const v1::LotState& parcel) {
+    for (uint64_t i : parcel.history()) {
+      if (i > piece_index_ || indices_.count(i)) continue;
+      ASSIGN_OR_RETURN(v1::Record r, RecordAt(i));
+      const auto& in = r.transformation().inputs();
+      if (std::any_of(in.begin(), in.end(), [&](const v1::LotQuantity& q) {
+            return q.lot_id() == parcel.lot_id() && q.stones() > 0;
+          })) {
+        AddIndex(i);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The account a lot of the graph was booked into (the booking is in the
+  // lot's history): its records up to the booking show the lot lost the
+  // recycled attribute to credit.
+  [[nodiscard]] absl::Status AddBookingAccount(const v1::LotState& lot) {
+    for (uint64_t i : lot.history()) {
+      ASSIGN_OR_RETURN(v1::Record r, RecordAt(i));
+      if (r.has_credit_booked() && r.credit_booked().lot_id() == lot.lot_id()) {
+        accounts_.insert(r.credit_booked().account_id());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // For each account a lot of the graph got credit from or was booked into:
+  // its opening and its records 1..k, k the largest seq of an allocation to or
+  // a booking of a lot of the graph (ledger/provenance/mass_balance.h), so a
+  // verifier replays its balance.
+  [[nodiscard]] absl::Status AddAccounts() {
+    for (const std::string& id : accounts_) {
+      ASSIGN_OR_RETURN(v1::CreditAccountState account, ReadCreditAccount(source_.State(), id));
+      std::vector<std::pair<uint64_t, uint64_t>> records;  // (seq, index)
+      uint64_t k = 0;
+      for (uint64_t i : account.history()) {
+        if (i == account.opened_index()) continue;
+        ASSIGN_OR_RETURN(v1::Record r, RecordAt(i));
+        if (r.has_credit_booked()) {
+          records.emplace_back(r.credit_booked().seq(), i);
+          if (lots_.count(r.credit_booked().lot_id())) {
+            k = std::max<uint64_t>(k, r.credit_booked().seq());
+          }
+        }
+        if (r.has_credit_allocated()) {
+          records.emplace_back(r.credit_allocated().seq(), i);
+          if (lots_.count(r.credit_allocated().lot_id())) {
+            k = std::max<uint64_t>(k, r.credit_allocated().seq());
+          }
+        }
+      }
+      if (k == 0) continue;
+      AddIndex(account.opened_index());
+      for (const auto& [seq, i] : records) {
+        if (seq <= k) AddIndex(i);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // A draw added for its parcel alone whose outputs have joined the graph
+  // since: now part of their lineage, it brings in what it takes.
+  [[nodiscard]] absl::Status ExpandDrawsNowInLineage() {
+    for (auto it = draws_only_.begin(); it != draws_only_.end();) {
+      ASSIGN_OR_RETURN(v1::Record r, RecordAt(*it));
+      if (!InLineage(r.transformation())) {
+        ++it;
+        continue;
+      }
+      const uint64_t index = *it;
+      it = draws_only_.erase(it);
+      RETURN_IF_ERROR(ExpandRecord(index));
+    }
+    return absl::OkStatus();
+  }
+
   const BundleSource& source_;
-  std::set<uint64_t> indices_;
-  std::set<std::string> lots_, certificates_, participants_;
+  uint64_t piece_index_ = 0;
+  std::set<uint64_t> indices_, draws_only_;
+  std::set<std::string> lots_, certificates_, participants_, accounts_;
   std::deque<uint64_t> pending_;
   std::deque<std::string> lot_queue_, cert_queue_, participant_queue_;
 };

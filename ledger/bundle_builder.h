@@ -8,6 +8,13 @@
 // key records; every error declaration about any of these records; and, for
 // the whole log, every checkpoint key handover and every entry that set the
 // log's policy (the genesis and the LogPolicy entries: ledger/provenance/log_policy.h).
+// Under the trade rules also: the registration of every scheme a certificate
+// of the graph names (and its issuer's records); every draw from a parcel of
+// the graph up to the piece's registration (the draw alone, unless its output
+// is in the graph); for every mass-balance account a lot of the graph got
+// credit from or was booked into, its opening and its records 1..k (k: the
+// largest seq of an allocation to or a booking of a lot of the graph), and the
+// graph of each lot it booked.
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 

@@ -1,16 +1,16 @@
 // The bundle's provenance graph: is every record linked to the piece, is
 // everything the piece relies on there, and do the records, replayed in index
-// order, keep the ledger's rules (custody, certificates valid when used, origin
-// classes through transformations, the piece's claims)?
+// order, keep the ledger's rules (custody, certificates valid when used, lot
+// traces and origin classes through transformations, the piece's claims)? The
+// trade rules' steps are in bundle_trade.cc and bundle_piece.cc.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
-#include "ledger/base/strings.h"
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify_internal.h"
-#include "ledger/provenance/certificate_status.h"
 #include "ledger/provenance/claims.h"
+#include "ledger/provenance/fineness.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/origin.h"
 
@@ -29,6 +29,9 @@ class Replay {
       const v1::Record& r = item.record;
       if (!InLotGraph(r)) continue;
       switch (r.body_case()) {
+        case v1::Record::kSchemeRegistered:
+          RETURN_IF_ERROR(RegisterScheme(item, participants_, g_));
+          break;
         case v1::Record::kCertificateIssued:
           RETURN_IF_ERROR(Issued(item));
           break;
@@ -44,6 +47,15 @@ class Replay {
         case v1::Record::kCustodyShipped:
         case v1::Record::kCustodyReceived:
           RETURN_IF_ERROR(Custody(item));
+          break;
+        case v1::Record::kCreditAccountOpened:
+          RETURN_IF_ERROR(OpenAccount(item, g_));
+          break;
+        case v1::Record::kCreditBooked:
+          RETURN_IF_ERROR(BookCredit(item, g_));
+          break;
+        case v1::Record::kCreditAllocated:
+          RETURN_IF_ERROR(AllocateCredit(item, g_));
           break;
         case v1::Record::kPieceRegistered:
         case v1::Record::kPieceLifecycle:
@@ -61,85 +73,28 @@ class Replay {
   }
 
  private:
+  bool Linked(const std::string& lot) const { return links_.lots.count(lot) > 0; }
+
   // False for a lot record about none of the piece's lots (a record that only
   // replaces one declared wrong): the bundle need not hold its lots' history.
   bool InLotGraph(const v1::Record& r) const {
-    auto in = [&](const std::string& id) { return links_.lots.count(id) > 0; };
     switch (r.body_case()) {
       case v1::Record::kLotCreated:
-        return in(r.lot_created().lot_id());
+        return Linked(r.lot_created().lot_id());
       case v1::Record::kTransformation:
         return std::any_of(r.transformation().inputs().begin(), r.transformation().inputs().end(),
-                           [&](const v1::LotQuantity& q) { return in(q.lot_id()); });
+                           [&](const v1::LotQuantity& q) { return Linked(q.lot_id()); });
       case v1::Record::kCustodyShipped:
-        return in(r.custody_shipped().lot_id());
+        return Linked(r.custody_shipped().lot_id());
       case v1::Record::kCustodyReceived:
-        return in(r.custody_received().lot_id());
+        return Linked(r.custody_received().lot_id());
       case v1::Record::kCertificateIssued:
-        return !r.certificate_issued().has_grading_report() ||
-               in(r.certificate_issued().subject_lot());
+        return !(r.certificate_issued().has_grading_report() ||
+                 r.certificate_issued().has_parcel_report()) ||
+               Linked(r.certificate_issued().subject_lot());
       default:
         return true;
     }
-  }
-
-  // FAILED_PRECONDITION "<label> rule: entry N (kind) <what>", tagged with `id`
-  // (ledger/bundle/bundle_rules.h).
-  [[nodiscard]] static absl::Status Broken(const Item& item, std::string_view id,
-                                           std::string_view label, std::string_view what) {
-    return rule::Tag(id, absl::FailedPreconditionError(
-                             absl::StrCat(Sv(label), " rule: ", Where(item), " ", Sv(what))));
-  }
-
-  [[nodiscard]] absl::StatusOr<Lot*> GetLot(const Item& item, const std::string& id) {
-    auto it = g_.lots.find(id);
-    if (it == g_.lots.end()) {
-      return Broken(item, rule::kCompleteness, "reference",
-                    absl::StrCat("names lot '", id, "', created by no earlier record"));
-    }
-    return &it->second;
-  }
-
-  // The signer holds the lot and it is not in transit.
-  [[nodiscard]] absl::Status Hold(const Item& item, const std::string& id, Lot& lot) {
-    if (!lot.in_transit_to.empty()) {
-      return Broken(item, rule::kCustody, "custody",
-                    absl::StrCat("uses lot '", id, "', in transit to '", lot.in_transit_to,
-                                 "' (shipment '", lot.shipment_id, "')"));
-    }
-    if (lot.custodian != item.record.signer()) {
-      return Broken(item, rule::kCustody, "custody",
-                    absl::StrCat("is signed by '", item.record.signer(), "', but lot '", id,
-                                 "' is held by '", lot.custodian, "'"));
-    }
-    return absl::OkStatus();
-  }
-
-  // Each certificate was issued earlier and valid at the record's event time,
-  // and, when the log appended the record, valid too under a log policy unless
-  // the record is an import of history, or else at least not suspended or
-  // revoked (ledger/provenance/log_policy.h; as CertificateInForce in rules_certificates.cc).
-  [[nodiscard]] absl::Status Rely(const Item& item,
-                                  const google::protobuf::RepeatedPtrField<std::string>& ids) {
-    const bool when_recorded = CertificatesCheckedWhenRecorded(item.record, item.policy);
-    for (const std::string& id : ids) {
-      auto it = g_.certificates.find(id);
-      if (it == g_.certificates.end()) {
-        return Broken(item, rule::kCompleteness, "certificate",
-                      absl::StrCat("cites certificate '", id, "', issued by no earlier record"));
-      }
-      const std::string then = CertificateStatusAt(it->second, item.record.event_time_micros());
-      const std::string appended = CertificateStatusAt(it->second, item.view.recorded_at_micros);
-      if (then != "valid" || appended == "suspended" || appended == "revoked" ||
-          (when_recorded && appended != "valid")) {
-        return Broken(
-            item, rule::kCertificates, "certificate",
-            absl::StrCat("relies on certificate '", id, "', ", then != "valid" ? then : appended,
-                         then != "valid" ? " at its event time" : " when appended"));
-      }
-      g_.uses[item.index].push_back({id, then});
-    }
-    return absl::OkStatus();
   }
 
   [[nodiscard]] absl::Status Issued(const Item& item) {
@@ -157,16 +112,19 @@ class Replay {
                     absl::StrCat("issues '", c.certificate_id(), "' again"));
     }
     g_.issued[c.certificate_id()] = &c;
+    if (TradeRules(item.policy)) RETURN_IF_ERROR(CheckCertificate(item, g_));
     if (!c.has_grading_report()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Lot * lot, GetLot(item, c.subject_lot()));
-    if (c.grading_report().origin() != StoneOriginOf(lot->origin)) {
-      return Broken(item, rule::kOrigin, "origin",
-                    absl::StrCat("calls lot '", c.subject_lot(), "' ",
-                                 v1::StoneOrigin_Name(c.grading_report().origin()),
-                                 "; its records make it ", v1::OriginClass_Name(lot->origin)));
+    ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, c.subject_lot()));
+    if (c.grading_report().origin() != StoneOriginOf(lot->trace.origin)) {
+      return Broken(
+          item, rule::kOrigin, "origin",
+          absl::StrCat("calls lot '", c.subject_lot(), "' ",
+                       v1::StoneOrigin_Name(c.grading_report().origin()), "; its records make it ",
+                       v1::OriginClass_Name(lot->trace.origin)));
     }
     lot->grading_report = c.certificate_id();
-    lot->stone_origin = c.grading_report().origin();
+    lot->trace.stone_origin = c.grading_report().origin();
+    lot->trace.graded = true;
     return absl::OkStatus();
   }
 
@@ -191,22 +149,11 @@ class Replay {
     return absl::OkStatus();
   }
 
-  static Lot MakeLot(const std::string& material, const std::string& form, v1::Unit unit,
-                     int32_t fineness_ppt, v1::OriginClass origin, bool certified) {
-    Lot lot;
-    lot.material = material;
-    lot.form = form;
-    lot.unit = unit;
-    lot.fineness_ppt = fineness_ppt;
-    lot.origin = origin;
-    lot.certified = certified;
-    lot.stone_origin = StoneOriginOf(origin);
-    return lot;
-  }
-
-  [[nodiscard]] absl::Status NewLot(const Item& item, const std::string& id, Lot lot) {
+  [[nodiscard]] absl::Status NewLot(const Item& item, Lot lot) {
     lot.custodian = item.record.signer();
     lot.created_index = item.index;
+    lot.created_micros = item.record.event_time_micros();
+    const std::string id = lot.trace.lot_id;
     if (!g_.lots.emplace(id, std::move(lot)).second) {
       return Broken(item, rule::kOnce, "reference", absl::StrCat("creates lot '", id, "' again"));
     }
@@ -215,46 +162,80 @@ class Replay {
 
   [[nodiscard]] absl::Status Created(const Item& item) {
     const v1::LotCreated& c = item.record.lot_created();
-    RETURN_IF_ERROR(Rely(item, c.certificate_ids()));
-    return NewLot(item, c.lot_id(),
-                  MakeLot(c.material(), c.form(), c.unit(), c.fineness_ppt(), c.origin_class(),
-                          !c.certificate_ids().empty()));
+    const bool trade = TradeRules(item.policy);
+    absl::StatusOr<int32_t> ptt = StatedFinenessPtt(c.fineness_ppt(), c.fineness_ptt(), trade,
+                                                    absl::StrCat("lot '", c.lot_id(), "'"));
+    if (!ptt.ok()) return Refused(item, rule::kMaterial, ptt.status());
+    RETURN_IF_ERROR(Rely(g_, item, c.certificate_ids()));
+    if (trade) RETURN_IF_ERROR(CheckLotEntry(item, g_));
+    std::vector<std::string> schemes;
+    bool kp = false;
+    for (const std::string& id : c.certificate_ids()) {
+      schemes.push_back(g_.certificates.at(id).scheme());
+      kp = kp || g_.issued.at(id)->has_kimberley_process();
+    }
+    Lot lot;
+    lot.trace = TraceOfCreated(c, *ptt, std::move(schemes), kp);
+    lot.form = c.form();
+    lot.fineness_ppt = c.fineness_ppt();
+    lot.quantity = c.quantity();
+    if (c.has_parcel()) lot.parcel = {c.parcel().stone_count(), c.quantity()};
+    return NewLot(item, std::move(lot));
   }
 
-  // Mirrors the ledger (rules_material.cc): inputs of the conserved material
-  // combine their origin classes, an alloy's other metals count too, and the
-  // outputs are certified iff every input is.
+  // Mirrors the ledger (rules_material.cc): the outputs' traces follow the
+  // inputs of the conserved material (TraceOfOutputs, OutputAlloy); under the
+  // legacy rules an alloy's other metals count for origin and certification
+  // too. A transformation that only draws from a parcel of the graph (none of
+  // its outputs is linked to the piece) replays those draws alone.
   [[nodiscard]] absl::Status Transformed(const Item& item) {
     const v1::Transformation& t = item.record.transformation();
-    std::optional<v1::OriginClass> origin;
-    v1::Unit unit = v1::UNIT_UNSPECIFIED;
-    bool certified = true;
-    std::vector<v1::OriginClass> alloying;
+    const bool trade = TradeRules(item.policy);
+    const bool full = std::any_of(t.outputs().begin(), t.outputs().end(),
+                                  [&](const v1::OutputLot& o) { return Linked(o.lot_id()); });
+    std::vector<TracedQuantity> same, alloying;
     for (const v1::LotQuantity& in : t.inputs()) {
-      ASSIGN_OR_RETURN(Lot * lot, GetLot(item, in.lot_id()));
+      if (!full && !g_.lots.count(in.lot_id())) continue;  // another lot of a draw
+      ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, in.lot_id()));
       RETURN_IF_ERROR(Hold(item, in.lot_id(), *lot));
-      if (lot->material == t.material()) {
-        unit = lot->unit;
-        origin = origin ? CombineOrigins(*origin, lot->origin) : lot->origin;
+      const TracedQuantity q{&lot->trace, in.quantity(), in.stones()};
+      if (lot->trace.material == t.material()) {
+        same.push_back(q);
       } else if (t.process() == v1::PROCESS_ALLOY) {
-        alloying.push_back(lot->origin);
+        alloying.push_back(q);
       } else {
         return Broken(item, rule::kMaterial, "material",
-                      absl::StrCat("takes lot '", in.lot_id(), "' of ", lot->material, ", not ",
-                                   t.material()));
+                      absl::StrCat("takes lot '", in.lot_id(), "' of ", lot->trace.material,
+                                   ", not ", t.material()));
       }
-      certified = certified && lot->certified;
     }
-    if (!origin)
+    RETURN_IF_ERROR(DrawFromParcels(item, g_, full));
+    if (!full) return absl::OkStatus();
+    if (same.empty()) {
       return Broken(item, rule::kMaterial, "material",
                     absl::StrCat("has no input of ", t.material()));
-    for (v1::OriginClass c : alloying) origin = CombineOrigins(*origin, c);
-    RETURN_IF_ERROR(Rely(item, t.certificate_ids()));
-    for (const v1::OutputLot& out : t.outputs()) {
-      RETURN_IF_ERROR(
-          NewLot(item, out.lot_id(),
-                 MakeLot(t.material(), out.form(), unit, out.fineness_ppt(), *origin, certified)));
     }
+    RETURN_IF_ERROR(Rely(g_, item, t.certificate_ids()));
+    const LotTrace base = TraceOfOutputs(t, same, alloying, trade);
+    std::vector<Lot> made;
+    for (const v1::OutputLot& out : t.outputs()) {
+      absl::StatusOr<int32_t> ptt = StatedFinenessPtt(out.fineness_ppt(), out.fineness_ptt(), trade,
+                                                      absl::StrCat("output '", out.lot_id(), "'"));
+      if (!ptt.ok()) return Refused(item, rule::kMaterial, ptt.status());
+      Lot lot;
+      lot.trace = base;
+      lot.trace.lot_id = out.lot_id();
+      lot.trace.fineness_ptt = *ptt;
+      lot.trace.stones = out.stones();
+      lot.trace.alloy = OutputAlloy(same, alloying, *ptt);
+      lot.form = out.form();
+      lot.fineness_ppt = out.fineness_ppt();
+      lot.quantity = out.quantity();
+      if (out.stones() > 0) lot.parcel = {out.stones(), out.quantity()};
+      made.push_back(std::move(lot));
+    }
+    // After every output's trace is made from the inputs' (they point into g_.lots).
+    for (Lot& lot : made) RETURN_IF_ERROR(NewLot(item, std::move(lot)));
     return absl::OkStatus();
   }
 
@@ -262,9 +243,10 @@ class Replay {
     const v1::Record& r = item.record;
     const bool shipped = r.has_custody_shipped();
     const std::string& id = shipped ? r.custody_shipped().lot_id() : r.custody_received().lot_id();
-    ASSIGN_OR_RETURN(Lot * lot, GetLot(item, id));
+    ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, id));
     if (shipped) {
       RETURN_IF_ERROR(Hold(item, id, *lot));
+      RETURN_IF_ERROR(CheckWarranty(item, *lot));
       lot->in_transit_to = r.custody_shipped().to_participant();
       lot->shipment_id = r.custody_shipped().shipment_id();
       return absl::OkStatus();
@@ -284,27 +266,27 @@ class Replay {
 
   // A graded stone the signer holds, its report valid at the record's event time.
   [[nodiscard]] absl::Status TakeStone(const Item& item, const std::string& id) {
-    ASSIGN_OR_RETURN(Lot * lot, GetLot(item, id));
-    if (lot->unit != v1::UNIT_CARAT_THOUSANDTH || lot->grading_report.empty()) {
+    ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, id));
+    if (lot->trace.unit != v1::UNIT_CARAT_THOUSANDTH || lot->grading_report.empty()) {
       return Broken(item, rule::kMaterial, "stone",
                     absl::StrCat("sets lot '", id, "', not a graded stone"));
     }
     RETURN_IF_ERROR(Hold(item, id, *lot));
     google::protobuf::RepeatedPtrField<std::string> report;
     report.Add(std::string(lot->grading_report));
-    return Rely(item, report);
+    return Rely(g_, item, report);
   }
 
-  // The claims the piece's stones and metal support (ledger/provenance/claims.h), from
-  // the lots as the bundle's records make them.
+  // The legacy claims the piece's stones and metal support
+  // (ledger/provenance/claims.h), from the lots as the bundle's records make them.
   std::set<v1::Claim> Derive(std::map<v1::Claim, std::string>* why_not) {
     std::vector<ClaimInput> metal, stones;
-    for (const std::string& id : metal_) {
-      const Lot& lot = g_.lots.at(id);
+    for (const std::string& id : g_.metal) {
+      const LotTrace& lot = g_.lots.at(id).trace;
       metal.push_back({.lot_id = id, .origin = lot.origin, .certified = lot.certified});
     }
     for (const std::string& id : g_.stones) {
-      const Lot& lot = g_.lots.at(id);
+      const LotTrace& lot = g_.lots.at(id).trace;
       stones.push_back(
           {.lot_id = id, .stone_origin = lot.stone_origin, .certified = lot.certified});
     }
@@ -319,15 +301,20 @@ class Replay {
       if (g_.piece != nullptr)
         return Broken(item, rule::kOnce, "piece", "registers the piece again");
       const v1::PieceRegistered& p = r.piece_registered();
+      if (TradeRules(item.policy) && p.claims_size() > 0) {
+        return Refused(item, rule::kClaims,
+                       absl::InvalidArgumentError("under the trade rules a piece states "
+                                                  "material_claims, not the legacy claims"));
+      }
       for (const std::string& s : p.stone_lot_ids()) RETURN_IF_ERROR(TakeStone(item, s));
       for (const v1::MetalInput& m : p.metal_inputs()) {
-        ASSIGN_OR_RETURN(Lot * lot, GetLot(item, m.lot_id()));
-        if (lot->unit != v1::UNIT_MILLIGRAM) {
+        ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, m.lot_id()));
+        if (lot->trace.unit != v1::UNIT_MILLIGRAM) {
           return Broken(item, rule::kMaterial, "piece",
                         absl::StrCat("takes lot '", m.lot_id(), "' as metal"));
         }
         RETURN_IF_ERROR(Hold(item, m.lot_id(), *lot));
-        metal_.push_back(m.lot_id());
+        g_.metal.push_back(m.lot_id());
       }
       g_.piece = &p;
       g_.piece_index = item.index;
@@ -343,7 +330,7 @@ class Replay {
                                      ", which its records do not support: ", why_not[c]));
         }
       }
-      return absl::OkStatus();
+      return CheckPieceTrade(item, g_);
     }
     if (g_.piece == nullptr)
       return Broken(item, rule::kCompleteness, "piece", "comes before the piece's registration");
@@ -365,7 +352,7 @@ class Replay {
     *old = s.new_stone_lot_id();
     std::map<v1::Claim, std::string> why_not;
     g_.derived = Derive(&why_not);
-    return absl::OkStatus();
+    return RecheckPieceClaims(item, g_);
   }
 
   [[nodiscard]] absl::Status Declared(const Item& item) {
@@ -390,7 +377,6 @@ class Replay {
   const Participants& participants_;
   const std::vector<Item>& items_;
   const Links& links_;
-  std::vector<std::string> metal_;
   Graph g_;
 };
 

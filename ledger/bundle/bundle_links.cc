@@ -1,6 +1,11 @@
 // The bundle's graph: which records are linked to the piece (the relations
 // ledger/bundle_builder.cc walks), and whether everything a linked record names
-// is in the bundle.
+// is in the bundle. Besides a lot's lineage, custody and certificates: the
+// registration of every scheme a certificate names (and its issuer); every
+// draw from a parcel of the graph (a transformation linked only by such a draw
+// brings in nothing else); every mass-balance account a record of the graph
+// allocates from or books a lot of the graph into, with its opening and its
+// records, and each lot it booked with that lot's own graph.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +15,21 @@
 
 namespace touchstone::bundle {
 namespace {
+
+// A transformation some of whose outputs are linked: it is part of a linked
+// lot's lineage, so everything it takes is linked too.
+bool InLineage(const v1::Transformation& t, const Links& l) {
+  return std::any_of(t.outputs().begin(), t.outputs().end(),
+                     [&](const v1::OutputLot& o) { return l.lots.count(o.lot_id()) > 0; });
+}
+
+// A transformation drawing stones from a linked lot (a parcel): a verifier
+// replays every draw from a parcel (ledger/provenance/parcels.h).
+bool DrawsFromGraph(const v1::Transformation& t, const Links& l) {
+  return std::any_of(t.inputs().begin(), t.inputs().end(), [&](const v1::LotQuantity& q) {
+    return q.stones() > 0 && l.lots.count(q.lot_id()) > 0;
+  });
+}
 
 // Whether a record belongs to the piece's graph, given what is linked so far
 // (the relations ledger/bundle_builder.cc walks).
@@ -21,28 +41,41 @@ bool Linked(const v1::Record& r, const Links& l, const std::string& piece_id) {
     case v1::Record::kCertificateIssued: {
       const v1::CertificateIssued& c = r.certificate_issued();
       return l.certificates.count(c.certificate_id()) ||
-             (c.has_grading_report() && l.lots.count(c.subject_lot()));
+             ((c.has_grading_report() || c.has_parcel_report()) && l.lots.count(c.subject_lot()));
     }
+    case v1::Record::kSchemeRegistered:
+      return l.schemes.count(r.scheme_registered().scheme()) > 0;
     case v1::Record::kCertificateStatusChanged:
       return l.certificates.count(r.certificate_status_changed().certificate_id()) > 0;
     case v1::Record::kLotCreated:
       return l.lots.count(r.lot_created().lot_id()) > 0;
     case v1::Record::kTransformation:
-      return std::any_of(r.transformation().outputs().begin(), r.transformation().outputs().end(),
-                         [&](const v1::OutputLot& o) { return l.lots.count(o.lot_id()) > 0; });
+      return InLineage(r.transformation(), l) || DrawsFromGraph(r.transformation(), l);
     case v1::Record::kCustodyShipped:
       return l.lots.count(r.custody_shipped().lot_id()) > 0;
     case v1::Record::kCustodyReceived:
       return l.lots.count(r.custody_received().lot_id()) > 0;
     case v1::Record::kErrorDeclared:
       return l.records.count(r.error_declared().wrong_index()) > 0;
+    case v1::Record::kCreditAccountOpened:
+      return l.accounts.count(r.credit_account_opened().account_id()) > 0;
+    case v1::Record::kCreditBooked:
+      return l.accounts.count(r.credit_booked().account_id()) > 0 ||
+             l.lots.count(r.credit_booked().lot_id()) > 0;
+    case v1::Record::kCreditAllocated:
+      return l.accounts.count(r.credit_allocated().account_id()) > 0 ||
+             l.lots.count(r.credit_allocated().lot_id()) > 0;
     default:
       return AboutPiece(r, piece_id);
   }
 }
 
-// What a linked record links in turn.
-void Expand(const Item& item, const std::string& piece_id, Links& l) {
+// What a linked record links in turn. A transformation only drawing from a
+// parcel of the graph (none of its outputs linked yet) links nothing more:
+// `partial` is set to tell the caller to expand it again if an output is
+// linked later.
+void Expand(const Item& item, const std::string& piece_id, Links& l, bool* partial) {
+  *partial = false;
   const v1::Record& r = item.record;
   l.participants.insert(r.signer());
   auto lot = [&](const std::string& id) { l.lots.emplace(id, item.index); };
@@ -54,11 +87,29 @@ void Expand(const Item& item, const std::string& piece_id, Links& l) {
       certs(r.lot_created().certificate_ids());
       break;
     case v1::Record::kTransformation:
+      if (!InLineage(r.transformation(), l)) {
+        *partial = true;
+        break;
+      }
       for (const v1::LotQuantity& in : r.transformation().inputs()) lot(in.lot_id());
       certs(r.transformation().certificate_ids());
       break;
+    case v1::Record::kSchemeRegistered:
+      l.participants.insert(r.scheme_registered().issuer());
+      break;
+    case v1::Record::kCreditAccountOpened:
+      certs(std::vector<std::string>{r.credit_account_opened().certificate_id()});
+      break;
+    case v1::Record::kCreditBooked:
+      lot(r.credit_booked().lot_id());
+      l.accounts.emplace(r.credit_booked().account_id(), item.index);
+      break;
+    case v1::Record::kCreditAllocated:
+      l.accounts.emplace(r.credit_allocated().account_id(), item.index);
+      break;
     case v1::Record::kCertificateIssued:
       l.certificates.emplace(r.certificate_issued().certificate_id(), item.index);
+      l.schemes.insert(r.certificate_issued().scheme());
       if (r.certificate_issued().has_subject_participant()) {
         l.participants.insert(r.certificate_issued().subject_participant());
       }
@@ -67,6 +118,7 @@ void Expand(const Item& item, const std::string& piece_id, Links& l) {
       if (!AboutPiece(r, piece_id)) break;
       for (const std::string& s : r.piece_registered().stone_lot_ids()) lot(s);
       for (const v1::MetalInput& m : r.piece_registered().metal_inputs()) lot(m.lot_id());
+      for (const v1::ParcelStones& p : r.piece_registered().parcel_stones()) lot(p.lot_id());
       break;
     case v1::Record::kStoneReplaced:
       if (!AboutPiece(r, piece_id)) break;
@@ -102,7 +154,7 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
                                                   const std::vector<Item>& items,
                                                   const Participants& participants) {
   std::set<uint64_t> indices;
-  std::set<std::string> created, issued, graded;
+  std::set<std::string> created, issued, graded, opened;
   for (const Item& item : items) {
     indices.insert(item.index);
     const v1::Record& r = item.record;
@@ -111,17 +163,23 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
     if (r.has_certificate_issued()) issued.insert(r.certificate_issued().certificate_id());
     if (r.certificate_issued().has_grading_report())
       graded.insert(r.certificate_issued().subject_lot());
+    if (r.has_credit_account_opened()) opened.insert(r.credit_account_opened().account_id());
   }
   Links l;
-  std::set<uint64_t> expanded;
+  std::set<uint64_t> expanded, partly;  // partly: draws only, so far
   for (bool changed = true; changed;) {
     changed = false;
     for (const Item& item : items) {
       if (expanded.count(item.index)) continue;
-      if (!l.records.count(item.index) && !Linked(item.record, l, piece_id)) continue;
+      if (partly.count(item.index)) {
+        if (!InLineage(item.record.transformation(), l)) continue;
+      } else if (!l.records.count(item.index) && !Linked(item.record, l, piece_id)) {
+        continue;
+      }
       l.records.insert(item.index);
-      expanded.insert(item.index);
-      Expand(item, piece_id, l);
+      bool partial = false;
+      Expand(item, piece_id, l, &partial);
+      (partial ? partly : expanded).insert(item.index);
       changed = true;
     }
   }
@@ -146,6 +204,11 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
   }
   for (const auto& [id, by] : l.certificates) {
     if (!issued.count(id)) return Missing(absl::StrCat("certificate '", id, "'"), by);
+  }
+  for (const auto& [id, by] : l.accounts) {
+    if (!opened.count(id)) {
+      return Missing(absl::StrCat("the record opening mass-balance account '", id, "'"), by);
+    }
   }
   for (const std::string& p : l.participants) {
     if (!participants.count(p)) {

@@ -2,15 +2,17 @@
 // the certificates each relied on (status then and now), and what was declared wrong.
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "ledger/bundle/bundle_verify_internal.h"
 #include "ledger/provenance/certificate_status.h"
+#include "ledger/provenance/fineness.h"
 #include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/material_trace.h"
+#include "ledger/provenance/units.h"
 
 namespace touchstone::bundle {
 namespace {
@@ -20,15 +22,10 @@ std::string Time(int64_t micros) {
                           absl::UTCTimeZone());
 }
 
-// "ORIGIN_CLASS_RECYCLED_POST_CONSUMER" -> "recycled post-consumer"
-std::string EnumText(const std::string& name, size_t prefix) {
-  return absl::StrReplaceAll(
-      absl::AsciiStrToLower(name.substr(std::min(prefix, name.size()))),
-      {{"post_", "post-"}, {"pre_", "pre-"}, {"lab_grown", "lab-grown"}, {"_", " "}});
-}
-std::string OriginText(v1::OriginClass c) { return EnumText(v1::OriginClass_Name(c), 13); }
-
-std::string Amount(v1::Unit unit, int64_t q) {
+// A quantity: in the trade's units (ledger/provenance/units.h) under the
+// trade rules (`trade`), else as before them ("250.000 g", "1.020 ct").
+std::string Amount(v1::Unit unit, int64_t q, bool trade = false) {
+  if (trade) return QuantityText(unit, q);
   const char* u = unit == v1::UNIT_CARAT_THOUSANDTH ? "ct" : "g";
   return absl::StrFormat("%d.%03d %s", q / 1000, q % 1000, u);
 }
@@ -39,24 +36,14 @@ class Writer {
       : participants_(participants), graph_(graph) {}
 
   // "Greenloop Metals Recovery Ltd (d1-recycler)"
-  std::string Name(const std::string& id) const {
-    auto it = participants_.find(id);
-    return it == participants_.end() ? absl::StrCat("'", id, "'")
-                                     : absl::StrCat(it->second.legal_name, " (", id, ")");
-  }
+  std::string Name(const std::string& id) const { return ParticipantName(participants_, id); }
 
-  // "d1-melt-1 (250.000 g gold bar @651, recycled post-consumer)"
-  std::string LotText(const std::string& id) const {
-    auto it = graph_.lots.find(id);
-    if (it == graph_.lots.end()) return id;
-    const Lot& l = it->second;
-    return absl::StrCat(id, " (", l.material, " ", l.form,
-                        l.unit == v1::UNIT_MILLIGRAM ? absl::StrCat(" @", l.fineness_ppt) : "",
-                        ", ", OriginText(l.origin), ")");
-  }
+  // "d1-melt-1 (gold bar @651, recycled post-consumer)"
+  std::string LotText(const std::string& id) const { return LotDescription(graph_, id); }
 
   std::string Describe(const Item& item) const {
     const v1::Record& r = item.record;
+    const bool trade = TradeRules(item.policy);
     switch (r.body_case()) {
       case v1::Record::kGenesis:
         return absl::StrCat("starts the log ", r.genesis().origin(), " and registers ",
@@ -90,7 +77,7 @@ class Writer {
         return absl::StrCat("reinstates ", Name(r.participant_reinstated().participant_id()), ": ",
                             r.participant_reinstated().reason());
       case v1::Record::kCertificateIssued:
-        return Certificate(r.certificate_issued());
+        return Certificate(r.certificate_issued(), trade);
       case v1::Record::kCertificateStatusChanged: {
         const v1::CertificateStatusChanged& c = r.certificate_status_changed();
         const char* verb = c.status() == v1::CERTIFICATE_STATUS_REVOKED     ? "revokes"
@@ -101,22 +88,34 @@ class Writer {
       }
       case v1::Record::kLotCreated: {
         const v1::LotCreated& c = r.lot_created();
-        return absl::StrCat("creates lot ", LotText(c.lot_id()), ", ",
-                            Amount(c.unit(), c.quantity()), " at ", c.facility(),
-                            c.note().empty() ? "" : " (" + c.note() + ")",
-                            Citing(c.certificate_ids()));
+        return absl::StrCat(
+            "creates lot ", LotText(c.lot_id()), ", ", Amount(c.unit(), c.quantity(), trade),
+            c.has_parcel() && !c.parcel().size_class().empty()
+                ? ", size class " + c.parcel().size_class()
+                : "",
+            c.has_gemstone() ? absl::StrCat(", ", c.gemstone().species(), ", treatment ",
+                                            c.gemstone().treatment(),
+                                            c.gemstone().country_of_origin().empty()
+                                                ? ""
+                                                : ", from " + c.gemstone().country_of_origin())
+                             : "",
+            " at ", c.facility(), c.note().empty() ? "" : " (" + c.note() + ")",
+            Citing(c.certificate_ids()));
       }
       case v1::Record::kTransformation:
-        return Transformation(r.transformation());
+        return Transformation(r.transformation(), trade);
       case v1::Record::kCustodyShipped:
         return absl::StrCat("ships lot ", LotText(r.custody_shipped().lot_id()), " to ",
                             Name(r.custody_shipped().to_participant()), ", shipment ",
-                            r.custody_shipped().shipment_id());
+                            r.custody_shipped().shipment_id(),
+                            r.custody_shipped().warranty_statement().empty()
+                                ? ""
+                                : ", with the System of Warranties statement");
       case v1::Record::kCustodyReceived:
         return absl::StrCat("receives lot ", r.custody_received().lot_id(), " (shipment ",
                             r.custody_received().shipment_id(), ")");
       case v1::Record::kPieceRegistered:
-        return Piece(r.piece_registered());
+        return Piece(r.piece_registered(), trade);
       case v1::Record::kPieceLifecycle: {
         const v1::PieceLifecycle& l = r.piece_lifecycle();
         return absl::StrCat(
@@ -145,6 +144,11 @@ class Writer {
                             r.operator_key_rotated().reason().empty() ? "" : ": ",
                             r.operator_key_rotated().reason());
       }
+      case v1::Record::kSchemeRegistered:
+      case v1::Record::kCreditAccountOpened:
+      case v1::Record::kCreditBooked:
+      case v1::Record::kCreditAllocated:
+        return DescribeTradeRecord(item, participants_, graph_);
       case v1::Record::BODY_NOT_SET:
         break;
     }
@@ -181,7 +185,15 @@ class Writer {
     return absl::StrCat(", citing ", absl::StrJoin(ids, ", "));
   }
 
-  std::string Certificate(const v1::CertificateIssued& c) const {
+  std::string Certificate(const v1::CertificateIssued& c, bool trade) const {
+    if (c.has_parcel_report()) {
+      const v1::ParcelReport& p = c.parcel_report();
+      return absl::StrCat("issues parcel report ", c.certificate_id(), " (", c.scheme(),
+                          ") for parcel ", c.subject_lot(), ": report ", p.report_number(), ", ",
+                          p.stone_count(), " stones, ", CaratText(p.carats_thousandths()),
+                          p.size_class().empty() ? "" : ", size class " + p.size_class(), ", ",
+                          EnumText(v1::StoneOrigin_Name(p.origin()), 13), Document(c));
+    }
     if (c.has_grading_report()) {
       const v1::GradingReport& g = c.grading_report();
       return absl::StrCat(
@@ -191,8 +203,9 @@ class Writer {
           EnumText(v1::StoneOrigin_Name(g.origin()), 13),
           g.growth_method() ? " (" + v1::GrowthMethod_Name(g.growth_method()).substr(14) + ")" : "",
           ", treatment ", g.treatment(), ", ",
-          Amount(v1::UNIT_CARAT_THOUSANDTH, g.carats_thousandths()), " ", g.colour(), " ",
-          g.clarity(), " ", g.cut(), g.measurements().empty() ? "" : ", " + g.measurements());
+          Amount(v1::UNIT_CARAT_THOUSANDTH, g.carats_thousandths(), trade), " ", g.colour(), " ",
+          g.clarity(), " ", g.cut(), g.measurements().empty() ? "" : ", " + g.measurements(),
+          Document(c));
     }
     const std::string subject = c.has_subject_participant() ? Name(c.subject_participant())
                                 : c.has_subject_lot()
@@ -208,41 +221,78 @@ class Writer {
     if (c.has_kimberley_process()) {
       absl::StrAppend(&text, ", Kimberley Process ", c.kimberley_process().certificate_number(),
                       " from ", c.kimberley_process().country_of_origin());
+      if (trade) {
+        absl::StrAppend(&text, ", ", CaratText(c.kimberley_process().carats_thousandths()));
+      }
     }
+    absl::StrAppend(&text, Document(c));
     return text;
   }
 
-  std::string Transformation(const v1::Transformation& t) const {
+  // "; document sha-256 0a1b2c3d... (application/pdf)" when the certificate
+  // names its document's hash algorithm (the trade rules' form).
+  static std::string Document(const v1::CertificateIssued& c) {
+    if (c.document_hash_algorithm().empty()) return "";
+    return absl::StrCat("; document ", c.document_hash_algorithm(), " ",
+                        absl::BytesToHexString(c.document_sha256()), " (", c.document_media_type(),
+                        ")");
+  }
+
+  std::string Transformation(const v1::Transformation& t, bool trade) const {
     std::vector<std::string> in, out;
     v1::Unit unit = v1::UNIT_MILLIGRAM;
     for (const v1::LotQuantity& q : t.inputs()) {
       auto it = graph_.lots.find(q.lot_id());
-      const v1::Unit u = it == graph_.lots.end() ? v1::UNIT_MILLIGRAM : it->second.unit;
-      in.push_back(absl::StrCat(Amount(u, q.quantity()), " of ", q.lot_id()));
+      const v1::Unit u = it == graph_.lots.end() ? v1::UNIT_MILLIGRAM : it->second.trace.unit;
+      const std::string draw =
+          q.stones() == 0 ? ""
+                          : absl::StrCat(" (", q.stones(), " stones, leaving ", q.stones_left(),
+                                         " weighing ", Amount(u, q.quantity_left(), trade), ")");
+      in.push_back(absl::StrCat(Amount(u, q.quantity(), trade), draw, " of ", q.lot_id()));
     }
     for (const v1::OutputLot& o : t.outputs()) {
       auto it = graph_.lots.find(o.lot_id());
-      if (it != graph_.lots.end()) unit = it->second.unit;
-      out.push_back(absl::StrCat(LotText(o.lot_id()), " ", Amount(unit, o.quantity())));
+      if (it != graph_.lots.end()) unit = it->second.trace.unit;
+      out.push_back(absl::StrCat(LotText(o.lot_id()), " ", Amount(unit, o.quantity(), trade)));
+    }
+    std::string loss;
+    if (t.declared_loss_fine() != 0) {
+      loss = absl::StrCat("; declared loss ", Amount(unit, t.declared_loss_fine() / 1000), " fine");
+    } else if (t.declared_loss_fine_ptt() != 0) {
+      const int64_t fine = t.declared_loss_fine_ptt();
+      loss = absl::StrCat(
+          "; declared loss ",
+          unit == v1::UNIT_MILLIGRAM ? FineMassText(fine) : CaratText(fine / kFullFinenessPtt),
+          " fine");
+    } else {
+      loss = "; no loss";
     }
     return absl::StrCat(EnumText(v1::Process_Name(t.process()), 8), " ", t.material(), " at ",
                         t.location(), ": ", absl::StrJoin(in, " + "), " -> ",
-                        absl::StrJoin(out, ", "),
-                        t.declared_loss_fine() == 0
-                            ? "; no loss"
-                            : absl::StrCat("; declared loss ",
-                                           Amount(unit, t.declared_loss_fine() / 1000), " fine"),
-                        Citing(t.certificate_ids()));
+                        absl::StrJoin(out, ", "), loss, Citing(t.certificate_ids()));
   }
 
-  std::string Piece(const v1::PieceRegistered& p) const {
+  std::string Piece(const v1::PieceRegistered& p, bool trade) const {
     std::vector<std::string> parts, claims;
     for (const std::string& s : p.stone_lot_ids()) parts.push_back(LotText(s));
-    for (const v1::MetalInput& m : p.metal_inputs()) {
+    for (const v1::ParcelStones& ps : p.parcel_stones()) {
+      std::string weight;
+      for (const PieceStone& taken : graph_.parcel_stones) {
+        if (taken.lot_id == ps.lot_id()) weight = ", " + CaratText(taken.weight);
+      }
       parts.push_back(
-          absl::StrCat(Amount(v1::UNIT_MILLIGRAM, m.quantity()), " of ", LotText(m.lot_id())));
+          absl::StrCat(ps.stones(), " stones", weight, " of parcel ", LotText(ps.lot_id())));
+    }
+    for (const v1::MetalInput& m : p.metal_inputs()) {
+      parts.push_back(absl::StrCat(Amount(v1::UNIT_MILLIGRAM, m.quantity(), trade), " of ",
+                                   LotText(m.lot_id())));
     }
     for (int c : p.claims()) claims.push_back(ClaimText(static_cast<v1::Claim>(c)));
+    for (const v1::MaterialClaim& c : p.material_claims()) {
+      claims.push_back(MaterialClaimText(c, c.model() == v1::CUSTODY_MODEL_MASS_BALANCE
+                                                ? AccountText(graph_, c.account_id())
+                                                : ""));
+    }
     return absl::StrCat("registers piece ", p.piece_id(), ": ", p.description(), "; made of ",
                         absl::StrJoin(parts, " + "),
                         p.hallmark().empty() ? "" : "; hallmark " + p.hallmark(), "; claims ",

@@ -434,6 +434,7 @@ std::string ClaimText(v1::Claim claim) {
   report.stones = graph.stones;
   report.asserted_claims.assign(graph.asserted.begin(), graph.asserted.end());
   report.derived_claims.assign(graph.derived.begin(), graph.derived.end());
+  bundle::DescribeMaterialClaims(graph, &report);
   bundle::BuildTimeline(items, participants, graph, absl::ToUnixMicros(absl::Now()), &report);
   return report;
 }

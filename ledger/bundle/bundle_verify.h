@@ -36,7 +36,26 @@
 //     is linked to the piece (an unlinked record means a linking one is missing);
 //     custody passes from custodian to custodian as the records say;
 //  6. origin classes are re-derived through the transformations (ledger/provenance/origin.h)
-//     and every claim the piece asserts must follow from them.
+//     and every claim the piece asserts must follow from them: each lot's trace
+//     (ledger/provenance/material_trace.h) is rebuilt, and the piece's material
+//     claims are checked against ComputePieceClaims;
+//  7. under the trade rules (ledger/provenance/log_policy.h TradeRules of the
+//     entry's policy; bundle_rules.h names each rule): a certificate's scheme is
+//     registered earlier in the bundle and its issuer signs it; recycled lots
+//     enter certified by a scheme that backs recycled material; natural rough
+//     enters with a Kimberley Process certificate and every shipment of natural
+//     diamonds carries the System of Warranties statement; parcels add up over
+//     every draw from their creation (parcels.h); mass-balance accounts replay
+//     from their opening over records 1..k with none missing (mass_balance.h);
+//     a piece takes parcels whole, its hallmark is no finer than its metal and a
+//     lab-grown piece says so (fineness.h, disclosure.h). Scheme registrations,
+//     accounts and material claims are checked under every version (their
+//     records and fields are new); the rest only under the trade rules.
+// What the trade rules' replay cannot see: a lot's remaining balance (a bundle
+// holds only the transformations that lead to the piece), so a booking is
+// checked against the booked lot's fine weight as made, not its remainder;
+// report and inscription numbers unique per laboratory, which needs the whole
+// log.
 // Errors (the message names the entry index and what is wrong):
 //   INVALID_ARGUMENT    format, malformed proof, entries out of order, bad quorum
 //   PERMISSION_DENIED   checkpoint or record signature, revoked key, role, witnesses
@@ -64,6 +83,7 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/hash.h"
 #include "ledger/log/note.h"
+#include "ledger/provenance/material_trace.h"
 #include "proto/bundle.pb.h"
 #include "proto/record.pb.h"
 
@@ -98,6 +118,17 @@ struct TimelineEntry {
   std::string key_added_by_other;
 };
 
+// A material claim the piece registered, verified against the records, as a
+// customer reads it. Value type.
+struct MaterialClaimLine {
+  v1::MaterialClaim claim;
+  // MaterialClaimText (ledger/provenance/material_trace.h): "recycled gold,
+  // segregated, 100% (scs-recycled)"; a mass-balance claim names its account's
+  // site and period: "gold 62% recycled, mass balance, site S, 2026-10-01 to
+  // 2027-01-01 (rjc-coc)".
+  std::string text;
+};
+
 // What a verified bundle shows. Value type.
 struct BundleReport {
   std::string piece_id;
@@ -114,7 +145,14 @@ struct BundleReport {
   size_t witness_cosignatures = 0;         // verified, when a quorum was asked for
   std::vector<v1::Claim> asserted_claims;  // as registered
   std::vector<v1::Claim> derived_claims;   // from the records, after any stone replacement
-  std::vector<TimelineEntry> timeline;     // one entry per record, in index order
+  // The piece's material claims as registered (each holds: the verifier
+  // refuses one the records do not support), in the order registered.
+  std::vector<MaterialClaimLine> material_claims;
+  // What the piece is made of, from the records (ComputePieceClaims): each
+  // metal's weight and share of the metal (an alloy's other metals as its
+  // records state them), then each stone material's weight and count.
+  std::vector<MaterialShare> composition;
+  std::vector<TimelineEntry> timeline;  // one entry per record, in index order
   // Certificates relied on that are suspended or revoked now, records declared wrong.
   std::vector<std::string> warnings;
 };

@@ -1,6 +1,9 @@
 // What the bundle verifier's stages share (bundle_verify.cc: proofs and
-// signatures; bundle_graph.cc: the provenance graph and claims;
-// bundle_timeline.cc: the readable timeline). Not part of the public API.
+// signatures; bundle_links.cc: what is linked to the piece; bundle_graph.cc:
+// the provenance graph replayed; bundle_trade.cc: the trade rules' schemes,
+// lot entries, parcels, warranties and mass-balance accounts;
+// bundle_piece.cc: the piece's inputs and claims; bundle_timeline.cc: the
+// readable timeline). Not part of the public API.
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_INTERNAL_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_INTERNAL_H_
 
@@ -17,6 +20,9 @@
 #include "ledger/bundle/bundle_verify.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/keys.h"
+#include "ledger/provenance/mass_balance.h"
+#include "ledger/provenance/material_trace.h"
+#include "ledger/provenance/parcels.h"
 #include "proto/record.pb.h"
 #include "proto/state.pb.h"
 
@@ -100,8 +106,8 @@ using Participants = std::map<std::string, Participant>;
 // first record that named each.
 struct Links {
   std::set<uint64_t> records;
-  std::map<std::string, uint64_t> lots, certificates;
-  std::set<std::string> participants;
+  std::map<std::string, uint64_t> lots, certificates, accounts;
+  std::set<std::string> participants, schemes;
 };
 
 // A record of the piece (its registration, lifecycle or a stone replacement).
@@ -116,15 +122,42 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id);
 
 // A lot as derived from the bundle's records.
 struct Lot {
-  std::string material, form;
-  v1::Unit unit = v1::UNIT_UNSPECIFIED;
-  int32_t fineness_ppt = 0;
-  v1::OriginClass origin = v1::ORIGIN_CLASS_UNSPECIFIED;
-  bool certified = false;
-  v1::StoneOrigin stone_origin = v1::STONE_ORIGIN_UNSPECIFIED;
+  // Material, unit, fineness (ptt), origin class, certified, stone origin,
+  // graded, parcel, site, natural chain, mass-balance credit, sources and
+  // alloy, as the ledger's rules keep them (ledger/provenance/material_trace.h).
+  LotTrace trace;
+  std::string form;
+  int32_t fineness_ppt = 0;  // as stated in the legacy form (0: stated in ptt)
+  int64_t quantity = 0;      // when made
+  int64_t created_micros = 0;
+  ParcelBalance parcel;        // a parcel (trace.stones > 0): what the bundle's draws leave
   std::string grading_report;  // certificate id, for a graded stone
   std::string custodian, in_transit_to, shipment_id;
   uint64_t created_index = 0;
+};
+
+// A registered scheme (SchemeRegistered), as the bundle registers it.
+struct Scheme {
+  std::string issuer;
+  v1::SchemeKind kind = v1::SCHEME_KIND_UNSPECIFIED;
+  std::string display_name;
+  uint64_t index = 0;
+};
+
+// A mass-balance account, replayed from the bundle's records of it.
+struct Account {
+  const v1::CreditAccountOpened* opened = nullptr;  // points into an Item
+  std::string owner;
+  std::string scheme;  // its certificate's
+  CreditBook book;
+  uint64_t opened_index = 0;
+};
+
+// Stones a piece takes, as its claims count them.
+struct PieceStone {
+  std::string lot_id;
+  int64_t weight = 0;  // thousandths of a carat
+  int64_t stones = 0;
 };
 
 // A certificate relied on by a record, and its status at the record's event time.
@@ -144,12 +177,89 @@ struct Graph {
   std::map<std::string, v1::CertificateState> certificates;  // with every status change
   std::map<std::string, const v1::CertificateIssued*> issued;
   std::map<uint64_t, std::vector<CertificateUse>> uses;  // by record index
+  std::map<std::string, Scheme> schemes;
+  std::map<std::string, Account> accounts;
+  std::vector<PieceStone> parcel_stones;  // whole parcels the piece took
+  std::vector<std::string> metal;         // lots of the piece's metal inputs
+  // What the piece's inputs support now (after any stone replacement).
+  PieceClaims claims;
 };
+
+// FAILED_PRECONDITION "<label> rule: entry N (kind) <what>", tagged with `rule`
+// (bundle_rules.h).
+[[nodiscard]] absl::Status Broken(const Item& item, std::string_view rule, std::string_view label,
+                                  std::string_view what);
+// `s` (not OK) with "entry N (kind): " before its message, tagged with `rule`.
+[[nodiscard]] absl::Status Refused(const Item& item, std::string_view rule, const absl::Status& s);
+// The lot `id`; FAILED_PRECONDITION (completeness) if no earlier record created it.
+[[nodiscard]] absl::StatusOr<Lot*> GetLot(Graph& g, const Item& item, const std::string& id);
+// OK if the item's signer holds lot `id` and it is not in transit (custody).
+[[nodiscard]] absl::Status Hold(const Item& item, const std::string& id, const Lot& lot);
+// Each certificate was issued earlier in the bundle and in force when the
+// record says and when it was recorded (completeness, certificates); records
+// each use in g.uses.
+[[nodiscard]] absl::Status Rely(Graph& g, const Item& item,
+                                const google::protobuf::RepeatedPtrField<std::string>& ids);
+
+// The trade rules' replay steps (bundle_trade.cc), each FAILED_PRECONDITION
+// (or the code its shared rule gives) tagged with the rule it breaks.
+// A SchemeRegistered: a valid name and kind, a certifier as issuer, once.
+[[nodiscard]] absl::Status RegisterScheme(const Item& item, const Participants& participants,
+                                          Graph& g);
+// A CertificateIssued under the trade rules: its scheme registered earlier,
+// signed by that scheme's issuer, of a kind it may issue, a document with its
+// hash algorithm and media type; a parcel report agrees with its parcel.
+[[nodiscard]] absl::Status CheckCertificate(const Item& item, Graph& g);
+// A LotCreated under the trade rules (after Rely on its certificates): recycled
+// lots certified by a scheme that backs recycled material, natural diamonds
+// with a Kimberley Process certificate, coloured gemstones disclosed, parcels
+// consistent.
+[[nodiscard]] absl::Status CheckLotEntry(const Item& item, const Graph& g);
+// A CustodyShipped of `lot`: the System of Warranties statement (trade rules:
+// refused without it on natural diamonds, or with it on anything else; legacy:
+// its absence breaks the lot's natural chain).
+[[nodiscard]] absl::Status CheckWarranty(const Item& item, Lot& lot);
+// CreditAccountOpened, CreditBooked, CreditAllocated (mass-balance).
+[[nodiscard]] absl::Status OpenAccount(const Item& item, Graph& g);
+[[nodiscard]] absl::Status BookCredit(const Item& item, Graph& g);
+[[nodiscard]] absl::Status AllocateCredit(const Item& item, Graph& g);
+
+// A Transformation's parcel draws and parcel outputs (bundle_trade.cc). `full`:
+// the transformation is in the piece's lineage (every input is in the
+// bundle); otherwise it only draws from parcels of the graph and only those
+// draws are replayed.
+[[nodiscard]] absl::Status DrawFromParcels(const Item& item, Graph& g, bool full);
+
+// The piece's parcel stones, material claims, hallmark and disclosure
+// (bundle_piece.cc), once its graded stones and metal are taken.
+[[nodiscard]] absl::Status CheckPieceTrade(const Item& item, Graph& g);
+// After a stone replacement: the piece's claims recomputed, and under the
+// trade rules its material claims re-checked.
+[[nodiscard]] absl::Status RecheckPieceClaims(const Item& item, Graph& g);
 
 // Checks the graph's completeness, custody, certificates and claims (bundle_graph.cc).
 [[nodiscard]] absl::StatusOr<Graph> CheckGraph(const std::string& piece_id,
                                                const std::vector<Item>& items,
                                                const Participants& participants);
+
+// Words for the timeline and the report (bundle_trade_text.cc).
+// "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", 13 -> "recycled post-consumer"
+std::string EnumText(const std::string& name, size_t prefix);
+// "Greenloop Metals Recovery Ltd (d1-recycler)", or "'id'" if not registered.
+std::string ParticipantName(const Participants& participants, const std::string& id);
+// "d1-melt-1 (gold bar @651, recycled post-consumer)" for a lot stated in the
+// legacy form; "m-1 (gold grain 750 (18k), recycled post-consumer)", "p-1
+// (diamond melee, parcel of 100 stones, lab-grown)" under the trade rules; the
+// id alone for a lot the graph does not hold.
+std::string LotDescription(const Graph& g, const std::string& id);
+// "site S, 2026-10-01 to 2027-01-01" for account `id` ("account <id>" if the
+// bundle does not open it).
+std::string AccountText(const Graph& g, const std::string& id);
+// The timeline's description of a scheme registration, an account's opening,
+// a booking or an allocation; "" for any other record.
+std::string DescribeTradeRecord(const Item& item, const Participants& participants, const Graph& g);
+// Fills report->material_claims and report->composition from the graph.
+void DescribeMaterialClaims(const Graph& g, BundleReport* report);
 
 // Fills report->timeline and report->warnings (bundle_timeline.cc).
 void BuildTimeline(const std::vector<Item>& items, const Participants& participants,

@@ -63,6 +63,16 @@ template <typename T>
   return ReadObject<v1::PieceState>(state, "piece", id, PieceKey(id));
 }
 
+[[nodiscard]] absl::StatusOr<v1::SchemeState> ReadScheme(const StateReader& state,
+                                                         std::string_view name) {
+  return ReadObject<v1::SchemeState>(state, "scheme", name, SchemeKey(name));
+}
+
+[[nodiscard]] absl::StatusOr<v1::CreditAccountState> ReadCreditAccount(const StateReader& state,
+                                                                       std::string_view id) {
+  return ReadObject<v1::CreditAccountState>(state, "account", id, CreditAccountKey(id));
+}
+
 [[nodiscard]] absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
     const StateReader& state) {
   return ReadLogState<v1::CheckpointKeyState>(state, kCheckpointKeyStateKey,

@@ -36,6 +36,12 @@ namespace touchstone {
                                                                    std::string_view id);
 [[nodiscard]] absl::StatusOr<v1::PieceState> ReadPiece(const StateReader& state,
                                                        std::string_view id);
+// A registered scheme (SchemeKey) and a mass-balance account
+// (CreditAccountKey): as above, NOT_FOUND "no scheme 'x'" / "no account 'x'".
+[[nodiscard]] absl::StatusOr<v1::SchemeState> ReadScheme(const StateReader& state,
+                                                         std::string_view name);
+[[nodiscard]] absl::StatusOr<v1::CreditAccountState> ReadCreditAccount(const StateReader& state,
+                                                                       std::string_view id);
 // The log's checkpoint key state and policy state (ledger/provenance/key_handover.h,
 // log_policy.h); nullopt if none is stored. DATA_LOSS "the checkpoint key state
 // is corrupt" / "the log policy state is corrupt" if it does not parse.
