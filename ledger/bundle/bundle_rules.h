@@ -56,8 +56,55 @@ inline constexpr std::string_view kCertificates = "certificates";
 inline constexpr std::string_view kOrigin = "origin";
 // A transformation takes its material; a piece takes graded stones and metal by weight.
 inline constexpr std::string_view kMaterial = "material";
-// Every claim the piece makes follows from its inputs.
+// Every claim the piece makes follows from its inputs: the legacy claims
+// (ledger/provenance/claims.h; refused under the trade rules) and the material
+// claims (ledger/provenance/material_trace.h CheckMaterialClaims), also after a
+// stone replacement under the trade rules.
 inline constexpr std::string_view kClaims = "claims";
+
+// The trade rules (LogPolicy.rules_version 2, ledger/provenance/log_policy.h).
+// Under them a recycled lot enters citing a certificate of a registered scheme
+// whose kind backs recycled material (ledger/provenance/schemes.h BacksRecycled),
+// and a certificate with a document names its hash algorithm "sha-256" and its
+// media type: both are broken as kCertificates.
+
+// A scheme is registered once, by the operator, naming a certifier as its
+// issuer, with a valid name and a kind; under the trade rules a certificate is
+// signed by its scheme's registered issuer and is of a kind that scheme may
+// issue (CheckSchemeMayIssue). A certificate whose scheme no earlier record of
+// the bundle registers breaks kCompleteness.
+inline constexpr std::string_view kScheme = "scheme";
+// Stone parcels (ledger/provenance/parcels.h): a new parcel is consistent
+// (CheckNewParcel; carats, fineness 10000); every draw from a parcel, replayed
+// in index order from its creation (DrawFromParcel), states the true
+// remainder, so a missing, misstated or excess draw does not add up; a
+// non-parcel input states no draw; parcel outputs come only from parcel draws
+// split or merged stone for stone, or from cutting rough; a piece takes a
+// parcel whole (its whole remaining count, some weight left).
+inline constexpr std::string_view kParcel = "parcel";
+// Mass-balance accounts (ledger/provenance/mass_balance.h): an account is
+// opened once with a site, a material, the recycled attribute, a period, and a
+// certificate of a chain-of-custody scheme about its owner or its site; only
+// its owner books and allocates, within its period; its records, replayed
+// from the opening (ApplyCredit), are numbered 1..k with none missing, each
+// states the true balance, and no allocation spends more than the balance; a
+// booked lot is certified recycled material of the account's material, not a
+// parcel, booked once and for at most its fine weight; an allocation goes to a
+// lot of the account's material made at the account's site within its
+// period, once, for at most its fine weight.
+inline constexpr std::string_view kMassBalance = "mass-balance";
+// Natural diamonds carry the trade's paperwork (ledger/provenance/disclosure.h):
+// natural rough enters citing a Kimberley Process certificate that covers its
+// weight, every shipment of natural diamonds carries the System of Warranties
+// statement word for word, and no other shipment carries one.
+inline constexpr std::string_view kWarranty = "warranty";
+// A piece's hallmark is a fineness mark (HallmarkFinenessPtt, fineness.h), the
+// piece has metal, and the mark is no finer than its lowest metal fineness.
+inline constexpr std::string_view kHallmark = "hallmark";
+// A piece with a lab-grown stone says so in its description
+// (HasLabGrownQualifier); a coloured gemstone lot discloses its species and
+// treatment (CheckGemstoneDisclosure).
+inline constexpr std::string_view kDisclosure = "disclosure";
 
 // `s` with its rule attached (OK stays OK).
 [[nodiscard]] inline absl::Status Tag(std::string_view rule, absl::Status s) {
