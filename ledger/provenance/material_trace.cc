@@ -217,9 +217,11 @@ PieceClaims ComputePieceClaims(std::span<const TracedQuantity> metal,
   }
   if (total > stated) metal_mass["other metals (not stated)"] += total - stated;
   for (const auto& [m, mass] : metal_mass) {
-    c.composition.push_back({.material = m,
-                             .amount = static_cast<int64_t>(mass / kFullFinenessPtt),
-                             .share_ptt = static_cast<int32_t>(mass * kFullFinenessPtt / total)});
+    c.composition.push_back(
+        {.material = m,
+         .amount = static_cast<int64_t>(mass / kFullFinenessPtt),
+         // No metal mass (a malformed record's 0 mg): no share.
+         .share_ptt = total > 0 ? static_cast<int32_t>(mass * kFullFinenessPtt / total) : 0});
   }
   std::map<std::string, std::pair<int64_t, int64_t>> stone_mass;
   for (const TracedQuantity& q : stones) {

@@ -277,6 +277,11 @@ export function decodeMessage(bytes, type, where = type, depth = 0) {
       if (canonicalVarint(f, v) !== v || len !== varintSize(v)) offence(at, 'its value is not in its shortest form');
       if (implicit && v === 0n) offence(at, 'holds its default value, which the canonical encoding leaves out');
       values = [valueOf(f, v)];
+      // A 64-bit value a Number cannot hold exactly is kept exact too (trade.js big()).
+      if (!f.repeated && !Number.isSafeInteger(values[0]) && typeof values[0] === 'number') {
+        if (!out.$big) Object.defineProperty(out, '$big', { value: {}, enumerable: false });
+        out.$big[f.name] = f.type === 'uint64' ? v : BigInt.asIntN(64, v);
+      }
     } else if (wire === 1 || wire === 5) {
       const n = wire === 1 ? 8 : 4;
       if (bytes.length - pos < n) offence(at, 'its value is truncated');
