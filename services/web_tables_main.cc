@@ -18,6 +18,7 @@
 #include "ledger/provenance/claims.h"
 #include "ledger/provenance/disclosure.h"
 #include "ledger/provenance/fineness.h"
+#include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/material_trace.h"
 #include "ledger/provenance/origin.h"
 #include "ledger/provenance/schemes.h"
@@ -143,8 +144,8 @@ ordered_json ClaimTable() {
 }
 
 // The trade's constants and scheme tables (fineness.h, disclosure.h, schemes.h,
-// material_trace.h). may_issue: {kind: {detail: true if CheckSchemeMayIssue
-// accepts a certificate with that detail ("none", "grading_report",
+// material_trace.h, log_policy.h's kTradeRulesVersion). may_issue: {kind: {detail: true if
+// CheckSchemeMayIssue accepts a certificate with that detail ("none", "grading_report",
 // "kimberley_process", "parcel_report")}}.
 ordered_json TradeTables() {
   ordered_json qualifiers = ordered_json::array();
@@ -166,7 +167,8 @@ ordered_json TradeTables() {
     if (BacksMassBalance(kind)) backs_mb.push_back(static_cast<int>(kind));
     if (BacksRecycled(kind)) backs_recycled.push_back(static_cast<int>(kind));
   }
-  return {{"full_fineness_ptt", kFullFinenessPtt},
+  return {{"trade_rules_version", kTradeRulesVersion},
+          {"full_fineness_ptt", kFullFinenessPtt},
           {"full_share_bp", kFullShareBp},
           {"max_sources", kMaxSources},
           {"system_of_warranties", std::string(kSystemOfWarranties)},
@@ -176,7 +178,8 @@ ordered_json TradeTables() {
           {"backs_recycled", backs_recycled}};
 }
 
-// {name: "rule"} of ledger/bundle/bundle_rules.h.
+// {name: "rule"} of ledger/bundle/bundle_rules.h (name: the constant's, kMassBalance ->
+// massBalance).
 ordered_json RuleNames() {
   ordered_json rules = ordered_json::object();
   auto add = [&](const char* name, std::string_view rule) { rules[name] = std::string(rule); };
@@ -200,7 +203,7 @@ ordered_json RuleNames() {
   add("claims", rule::kClaims);
   add("scheme", rule::kScheme);
   add("parcel", rule::kParcel);
-  add("mass-balance", rule::kMassBalance);
+  add("massBalance", rule::kMassBalance);
   add("warranty", rule::kWarranty);
   add("hallmark", rule::kHallmark);
   add("disclosure", rule::kDisclosure);

@@ -244,5 +244,68 @@ test('units: mass in g, ozt and dwt; carats', () => {
   return Object.values(V.units).reduce((n, list) => n + list.length, 0);
 });
 
+// ---------------------------------------------------------------- the replay's trade steps (verify_trade.js)
+
+const R = await load('verify_trade.js');
+const TRADE_POLICY = { rules_version: 2 };
+// The replay's context as verify.js makes it, failures thrown as {rule, detail}.
+function context() {
+  const g = { lots: new Map(), certificates: new Map(), issued: new Map(), schemes: new Map(), accounts: new Map(),
+    stones: [], metal: [], parcelStones: [], piece: null, claims: null };
+  const fail = (rule, detail) => { throw Object.assign(new Error(detail), { rule, detail }); };
+  return { g, fail, broken: (item, rule, label, what) => fail(rule, `${label} rule: ${item.where} ${what}`),
+    refused: (item, rule, e) => fail(rule, `${item.where}: ${e.message}`),
+    getLot: (item, id) => g.lots.get(id) ?? fail('completeness', id), hold: () => {}, rely: () => {} };
+}
+const entry = (index, kind, body, signer, fields = {}) => ({ index, kind, body: message(body, SCHEMA.Record[Object.keys(SCHEMA.Record).find((n) => SCHEMA.Record[n].name === kind)].type),
+  record: message({ signer, event_time_micros: fields.t ?? '1791000000000000' }, 'Record'), policy: TRADE_POLICY, where: `entry ${index} (${kind})` });
+function refusedFor(fn, rule, pattern) {
+  assert.throws(fn, (e) => e.rule === rule && pattern.test(e.detail), `want ${rule} ${pattern}`);
+}
+
+test('replay: a second draw past a parcel\'s count is refused (parcel)', () => {
+  const x = context();
+  x.g.lots.set('melee', { trace: T.lotTrace({ lotId: 'melee', stones: 100n }), parcel: { stones: 100n, weight: 1000n }, quantity: 1000n });
+  const draw = (i, stones, q, sl, ql) => entry(i, 'transformation', { process: 'PROCESS_SPLIT', material: 'diamond',
+    inputs: [{ lot_id: 'melee', quantity: q, stones, stones_left: sl, quantity_left: ql }], outputs: [{ lot_id: `o${i}`, quantity: q, fineness_ptt: 10000, stones }] }, 'cutter');
+  R.drawFromParcels(x, draw(5, 76, 760, 24, 240), true);
+  refusedFor(() => R.drawFromParcels(x, draw(6, 30, 200, 0, 40), true), 'parcel', /^entry 6 \(transformation\): parcel rule: parcel 'melee' holds 24 stones weighing 240; the draw takes 30 weighing 200$/);
+  return 1;
+});
+
+test('replay: over-allocated mass-balance credit is refused (mass-balance)', () => {
+  const x = context();
+  x.g.accounts.set('mb-s1', { opened: message({ account_id: 'mb-s1', site: 'S', material: 'gold', period_start_micros: '1790812800000000', period_end_micros: '1798761600000000' }, 'CreditAccountOpened'),
+    owner: 'refiner', scheme: 'rjc-coc', book: { seq: 1n, balance: 1000n } });
+  const alloc = entry(9, 'credit_allocated', { account_id: 'mb-s1', lot_id: 'elsewhere', fine: '1001', seq: '2', balance_after: '-1' }, 'refiner');
+  refusedFor(() => R.allocateCredit(x, alloc), 'mass-balance', /^entry 9 \(credit_allocated\): mass balance rule: account 'mb-s1' holds 1000 fine units of credit; the allocation spends 1001$/);
+  refusedFor(() => R.allocateCredit(x, { ...alloc, record: message({ signer: 'other', event_time_micros: '1791000000000000' }, 'Record') }), 'mass-balance', /only 'refiner', who opened account 'mb-s1'/);
+  refusedFor(() => R.allocateCredit(x, { ...alloc, record: message({ signer: 'refiner', event_time_micros: '1798761600000000' }, 'Record') }), 'mass-balance', /covers 2026-10-01 to 2027-01-01; the record is dated 2027-01-01/);
+  return 3;
+});
+
+test('replay: a certificate of a registered scheme signed by another participant is refused (scheme)', () => {
+  const x = context();
+  x.g.schemes.set('rjc-coc', { issuer: 'rjc', kind: num('SCHEME_KIND_CHAIN_OF_CUSTODY'), index: 3 });
+  const cert = (signer) => entry(7, 'certificate_issued', { certificate_id: 'c1', scheme: 'rjc-coc' }, signer);
+  R.checkCertificate(x, cert('rjc'));
+  refusedFor(() => R.checkCertificate(x, cert('mallory')), 'scheme', /^scheme rule: entry 7 \(certificate_issued\) certificate under scheme 'rjc-coc' is signed by 'mallory'; the log pins 'rjc' as its issuer \(entry 3\)$/);
+  refusedFor(() => R.checkCertificate(x, entry(8, 'certificate_issued', { certificate_id: 'c2', scheme: 'lbma' }, 'lbma')), 'completeness', /under scheme 'lbma', which no earlier record of the bundle registers/);
+  return 3;
+});
+
+test('replay: natural rough without a Kimberley Process certificate, a shipment without the SoW statement (warranty)', () => {
+  const x = context();
+  const rough = entry(4, 'lot_created', { lot_id: 'rough-1', material: 'diamond', origin_class: 'ORIGIN_CLASS_MINED', quantity: '5000', unit: 'UNIT_CARAT_THOUSANDTH', fineness_ptt: 10000 }, 'miner');
+  refusedFor(() => R.checkLotEntry(x, rough), 'warranty', /creates natural diamond lot 'rough-1' citing no Kimberley Process certificate/);
+  const lot = { trace: T.lotTrace({ lotId: 'd', material: 'diamond', origin: num('ORIGIN_CLASS_MINED'), naturalChain: true }) };
+  refusedFor(() => R.checkWarranty(x, entry(5, 'custody_shipped', { lot_id: 'd', shipment_id: 's' }, 'cutter'), lot), 'warranty', /ships natural diamonds \(lot 'd'\) without the System of Warranties statement/);
+  R.checkWarranty(x, entry(5, 'custody_shipped', { lot_id: 'd', shipment_id: 's', warranty_statement: T.SYSTEM_OF_WARRANTIES }, 'cutter'), lot);
+  // Legacy rules: never refused, the natural chain breaks.
+  R.checkWarranty(x, { ...entry(5, 'custody_shipped', { lot_id: 'd', shipment_id: 's' }, 'cutter'), policy: null }, lot);
+  assert.equal(lot.trace.naturalChain, false);
+  return 4;
+});
+
 if (failures) { console.log(`${failures} test(s) failed`); process.exit(1); }
 console.log(`all trade.js tests passed (${cases} vectors)`);
