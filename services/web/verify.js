@@ -919,6 +919,7 @@ function replay(pieceId, items, participants, links) {
     } else if (aboutPiece(item, pieceId)) {
       if (kind === 'piece_registered') {
         if (g.piece) broken(item, RULES.once, 'piece', 'registers the piece again');
+        trade.checkNoLegacyClaims(x, item);
         for (const s of body.stone_lot_ids) takeStone(item, s);
         for (const m of body.metal_inputs) {
           const lot = getLot(item, m.lot_id);

@@ -312,13 +312,17 @@ function checkDisclosure(x, item) {
   }
 }
 
+// Under the trade rules a piece states material claims, not the legacy ones (checked first).
+export function checkNoLegacyClaims(x, item) {
+  if (tradeRules(item.policy) && item.body.claims.length > 0) {
+    x.refused(item, RULES.claims, invalid('under the trade rules a piece states material_claims, not the legacy claims'));
+  }
+}
+
 // The piece's parcel stones, material claims, hallmark and disclosure, once its graded stones and metal are taken.
 export function checkPieceTrade(x, item) {
   const trade = tradeRules(item.policy);
   takeParcels(x, item);
-  if (trade && x.g.piece.claims.length > 0) {
-    x.refused(item, RULES.claims, invalid('under the trade rules a piece states material_claims, not the legacy claims'));
-  }
   x.g.claims = computeClaims(x.g);
   checkClaims(x, item);
   if (!trade) return;
