@@ -129,6 +129,9 @@ absl::StatusOr<std::shared_ptr<const std::string>> HttpServer::Bundle(const std:
 void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witness_meta) {
   SendAsset(server, "/static/page.js", web::kPageJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/trade.js", web::kTradeJs, "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/verify_trade.js", web::kVerifyTradeJs,
+            "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify_tables.js", web::kVerifyTablesJs,
             "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");

@@ -2,8 +2,10 @@
 // the record schema and the ledger's rule tables, at build time. Nothing in
 // services/web/verify.js that says what a record holds or who may write it is
 // written by hand: the field table comes from proto/record.proto's descriptors,
-// the roles from ledger/provenance/writer_roles.h, origin classes from ledger/provenance/origin.h
-// and what claims ask of inputs from ledger/provenance/claims.h.
+// the roles from ledger/provenance/writer_roles.h, origin classes from ledger/provenance/origin.h,
+// what claims ask of inputs from ledger/provenance/claims.h, the trade's constants (fineness,
+// disclosures, which scheme kinds may issue and back what: fineness.h, disclosure.h, schemes.h,
+// material_trace.h) and the bundle rules' names (ledger/bundle/bundle_rules.h).
 //
 // Usage: touchstone_web_tables OUT.js   (exit 1 if OUT.js cannot be written)
 #include <fstream>
@@ -12,8 +14,14 @@
 #include <vector>
 
 #include "google/protobuf/descriptor.h"
+#include "ledger/bundle/bundle_rules.h"
 #include "ledger/provenance/claims.h"
+#include "ledger/provenance/disclosure.h"
+#include "ledger/provenance/fineness.h"
+#include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/material_trace.h"
 #include "ledger/provenance/origin.h"
+#include "ledger/provenance/schemes.h"
 #include "ledger/provenance/writer_roles.h"
 #include "nlohmann/json.hpp"
 #include "proto/record.pb.h"
@@ -135,6 +143,73 @@ ordered_json ClaimTable() {
   return table;
 }
 
+// The trade's constants and scheme tables (fineness.h, disclosure.h, schemes.h,
+// material_trace.h, log_policy.h's kTradeRulesVersion). may_issue: {kind: {detail: true if
+// CheckSchemeMayIssue accepts a certificate with that detail ("none", "grading_report",
+// "kimberley_process", "parcel_report")}}.
+ordered_json TradeTables() {
+  ordered_json qualifiers = ordered_json::array();
+  for (std::string_view q : LabGrownQualifiers()) qualifiers.push_back(std::string(q));
+  ordered_json may_issue = ordered_json::object(), backs_mb = ordered_json::array(),
+               backs_recycled = ordered_json::array();
+  const auto& kinds = *v1::SchemeKind_descriptor();
+  for (int i = 0; i < kinds.value_count(); ++i) {
+    const auto kind = static_cast<v1::SchemeKind>(kinds.value(i)->number());
+    ordered_json row = ordered_json::object();
+    for (const char* detail : {"none", "grading_report", "kimberley_process", "parcel_report"}) {
+      v1::CertificateIssued cert;
+      if (const FieldDescriptor* f = v1::CertificateIssued::descriptor()->FindFieldByName(detail)) {
+        cert.GetReflection()->MutableMessage(&cert, f);
+      }
+      row[detail] = CheckSchemeMayIssue(kind, cert).ok();
+    }
+    may_issue[std::to_string(kind)] = row;
+    if (BacksMassBalance(kind)) backs_mb.push_back(static_cast<int>(kind));
+    if (BacksRecycled(kind)) backs_recycled.push_back(static_cast<int>(kind));
+  }
+  return {{"trade_rules_version", kTradeRulesVersion},
+          {"full_fineness_ptt", kFullFinenessPtt},
+          {"full_share_bp", kFullShareBp},
+          {"max_sources", kMaxSources},
+          {"system_of_warranties", std::string(kSystemOfWarranties)},
+          {"lab_grown_qualifiers", qualifiers},
+          {"scheme_may_issue", may_issue},
+          {"backs_mass_balance", backs_mb},
+          {"backs_recycled", backs_recycled}};
+}
+
+// {name: "rule"} of ledger/bundle/bundle_rules.h (name: the constant's, kMassBalance ->
+// massBalance).
+ordered_json RuleNames() {
+  ordered_json rules = ordered_json::object();
+  auto add = [&](const char* name, std::string_view rule) { rules[name] = std::string(rule); };
+  add("format", rule::kFormat);
+  add("piece", rule::kPiece);
+  add("checkpoint", rule::kCheckpoint);
+  add("witnesses", rule::kWitnesses);
+  add("entries", rule::kEntries);
+  add("inclusion", rule::kInclusion);
+  add("chain", rule::kChain);
+  add("encoding", rule::kEncoding);
+  add("signature", rule::kSignature);
+  add("roles", rule::kRoles);
+  add("once", rule::kOnce);
+  add("time", rule::kTime);
+  add("completeness", rule::kCompleteness);
+  add("custody", rule::kCustody);
+  add("certificates", rule::kCertificates);
+  add("origin", rule::kOrigin);
+  add("material", rule::kMaterial);
+  add("claims", rule::kClaims);
+  add("scheme", rule::kScheme);
+  add("parcel", rule::kParcel);
+  add("massBalance", rule::kMassBalance);
+  add("warranty", rule::kWarranty);
+  add("hallmark", rule::kHallmark);
+  add("disclosure", rule::kDisclosure);
+  return rules;
+}
+
 }  // namespace
 }  // namespace touchstone
 
@@ -162,6 +237,8 @@ int main(int argc, char** argv) {
   constant("WRITER_ROLES", WriterRoleTable());
   constant("ORIGINS", OriginTables());
   constant("CLAIMS", ClaimTable());
+  constant("TRADE", TradeTables());
+  constant("RULES", RuleNames());
   std::ofstream out(argv[1], std::ios::binary | std::ios::trunc);
   out << js;
   out.close();

@@ -1,6 +1,7 @@
 // Fineness in parts per ten thousand (see fineness.h).
 #include "ledger/provenance/fineness.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/numbers.h"
@@ -70,12 +71,16 @@ absl::StatusOr<int32_t> HallmarkFinenessPtt(std::string_view hallmark) {
         "' is not a fineness mark: use parts per thousand (\"750\", \"999.9\", \"PT950\") or "
         "karats (\"18K\")"));
   };
-  // Karats: digits then K.
+  // Karats: one or two digits then K (only digits: no sign, no spaces).
   if (letters == 0 && s.size() >= 2 && (s.back() == 'K' || s.back() == 'k')) {
-    int karats = 0;
-    if (!absl::SimpleAtoi(Sv(s.substr(0, s.size() - 1)), &karats) || karats < 1 || karats > 24) {
+    const std::string_view digits = s.substr(0, s.size() - 1);
+    if (digits.size() > 2 || !std::all_of(digits.begin(), digits.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        })) {
       return bad();
     }
+    int karats = 0;
+    if (!absl::SimpleAtoi(Sv(digits), &karats) || karats < 1 || karats > 24) return bad();
     return static_cast<int32_t>(karats * kFullFinenessPtt / 24);
   }
   if (letters > 3) return bad();

@@ -1,6 +1,7 @@
 // The customer page: fetches the piece's bundle (exact bytes, as JSON),
 // verifies it in this browser (verify.js) and tells the piece's story from the
 // verified records only. Text is added with DOM calls, never parsed as HTML.
+import { caratText, massText, metalFinenessText, quantityText, shareText, SYSTEM_OF_WARRANTIES } from './trade.js';
 import { certificateStatusAt, verifyBundle } from './verify.js';
 
 const main = document.getElementById('main');
@@ -36,14 +37,21 @@ const GROWTH = ['', 'CVD', 'HPHT'];
 const date = (micros) => new Date(micros / 1000);
 const dateText = (micros) => date(micros).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
 const timeEl = (micros) => el('time', { datetime: date(micros).toISOString() }, dateText(micros));
-const fixed3 = (n) => (n / 1000).toFixed(3);
 // A record dated more than this before the ledger recorded it is marked.
 const LATE_MICROS = 86400e6;
 
+// A quantity in the units the trade reads: "1,000.000 g (32.151 ozt, 643.015 dwt)", "1.250 ct".
 function quantity(lot, q) {
   if (!lot) return String(q);
-  return lot.unit === 2 ? `${fixed3(q)} ct` : `${fixed3(q)} g`;
+  return quantityText(lot.unit, BigInt(q));
 }
+// A lot's fineness in ptt (the legacy ppt x 10), as the trade states it: "750 (18k)", "950".
+const finenessPtt = (l) => l.fineness_ptt || l.fineness_ppt * 10;
+const finenessWords = (l) => (finenessPtt(l) && l.unit === 1 ? `${metalFinenessText(l.material, finenessPtt(l))} fine` : '');
+const SCHEME_KIND = ['', 'chain of custody', 'recycled content', 'responsible sourcing', 'grading laboratory', 'Kimberley Process authority'];
+const ATTRIBUTE = ['', 'recycled', 'lab-grown', 'natural'];
+// Fine units (milligrams x ptt) as grams of fine metal.
+const fineText = (fine) => massText(BigInt(fine) / 10000n);
 
 // ---------------------------------------------------------------- the story model
 
@@ -60,7 +68,7 @@ function model(result) {
       const first = m.lots.get(b.inputs[0]?.lot_id);
       for (const o of b.outputs) {
         m.lots.set(o.lot_id, { lot_id: o.lot_id, material: b.material, form: o.form, quantity: o.quantity,
-          fineness_ppt: o.fineness_ppt, unit: first ? first.unit : 1, by: r.signer, entry: e,
+          fineness_ppt: o.fineness_ppt, fineness_ptt: o.fineness_ptt, stones: o.stones, unit: first ? first.unit : 1, by: r.signer, entry: e,
           inputs: b.inputs.map((i) => i.lot_id), process: b.process });
       }
     } else if (e.kind === 'certificate_issued') {
@@ -79,7 +87,7 @@ function model(result) {
     }
   }
   // A lot's origin class, as the verifier derived it through the transformations.
-  m.origin = (id) => result.graph.lots.get(id)?.origin ?? 0;
+  m.origin = (id) => result.graph.lots.get(id)?.trace.origin ?? 0;
   // The lots a lot came from with no inputs of their own (where it entered the ledger).
   m.sources = (id, seen = new Set()) => {
     const lot = m.lots.get(id);
@@ -107,7 +115,7 @@ function certLine(m, id, atMicros) {
 function describe(m, e) {
   const r = e.record, b = r[e.kind];
   const lot = (id) => m.lots.get(id);
-  const lotWords = (l) => [l.material, l.form, l.fineness_ppt && l.unit === 1 ? `${l.fineness_ppt}/1000 fine` : ''].filter(Boolean).join(' ');
+  const lotWords = (l) => [l.material, l.form, finenessWords(l), l.parcel ? `(a parcel of ${l.parcel.stone_count} stones${l.parcel.size_class ? `, ${l.parcel.size_class}` : ''})` : ''].filter(Boolean).join(' ');
   switch (e.kind) {
     case 'genesis': return `starts the ledger ${b.origin}`;
     case 'participant_registered':
@@ -126,7 +134,7 @@ function describe(m, e) {
       if (b.grading_report) {
         const g = b.grading_report;
         text += `: ${m.name(g.lab)} report ${g.report_number}, ${STONE[g.origin] || ''} ${GROWTH[g.growth_method] || ''} diamond, ` +
-          `${fixed3(g.carats_thousandths)} ct, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}; inscription "${g.inscription}"`;
+          `${caratText(g.carats_thousandths)}, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}; inscription "${g.inscription}"`;
       }
       return text;
     }
@@ -140,12 +148,24 @@ function describe(m, e) {
       const outs = b.outputs.map((o) => `${o.lot_id} (${quantity(lot(o.lot_id), o.quantity)} ${o.form})`).join(', ');
       const unit = lot(b.outputs[0]?.lot_id)?.unit === 2 ? 'ct' : 'g fine';
       return `${PROCESS[b.process] || 'transformed'} ${b.material}` + (b.location ? ` at ${b.location}` : '') +
-        `: ${ins} into ${outs}` + (b.declared_loss_fine ? `; declared loss ${(b.declared_loss_fine / 1e6).toFixed(3)} ${unit}` : '');
+        `: ${ins} into ${outs}` + (b.declared_loss_fine ? `; declared loss ${(b.declared_loss_fine / 1e6).toFixed(3)} ${unit}` : '') +
+        (b.declared_loss_fine_ptt ? `; declared loss ${unit === 'ct' ? caratText(BigInt(b.declared_loss_fine_ptt) / 10000n) : fineText(b.declared_loss_fine_ptt)}${unit === 'ct' ? '' : ' fine'}` : '');
     }
-    case 'custody_shipped': return `ships lot ${b.lot_id} to ${m.name(b.to_participant)}`;
+    case 'custody_shipped':
+      return `ships lot ${b.lot_id} to ${m.name(b.to_participant)}` +
+        (b.warranty_statement === SYSTEM_OF_WARRANTIES ? ', with the System of Warranties statement on the invoice' : '');
+    case 'scheme_registered':
+      return `registers scheme ${b.scheme}${b.display_name ? ` (${b.display_name})` : ''}, a ${SCHEME_KIND[b.kind] || 'scheme'}: only ${m.name(b.issuer)} signs its certificates`;
+    case 'credit_account_opened':
+      return `opens mass-balance account ${b.account_id} for ${ATTRIBUTE[b.attribute] || ''} ${b.material} at ${b.site}, ${dateText(b.period_start_micros)} to ${dateText(b.period_end_micros)}, under certificate ${b.certificate_id}`;
+    case 'credit_booked':
+      return `books ${fineText(b.fine)} of fine ${m.lots.get(b.lot_id)?.material || 'metal'} from lot ${b.lot_id} as credit in account ${b.account_id} (record ${b.seq}; balance ${fineText(b.balance_after)})`;
+    case 'credit_allocated':
+      return `allocates ${fineText(b.fine)} of credit from account ${b.account_id} to lot ${b.lot_id} (record ${b.seq}; balance ${fineText(b.balance_after)})`;
     case 'custody_received': return `receives lot ${b.lot_id}`;
     case 'piece_registered':
       return `makes piece ${b.piece_id}: ${b.description}` + (b.hallmark ? `; hallmark ${b.hallmark}` : '') +
+        (b.parcel_stones.length ? `; sets ${b.parcel_stones.map((ps) => `${ps.stones} stones of parcel ${ps.lot_id}`).join(', ')}` : '') +
         (b.claims.length ? `; claims ${b.claims.map((c) => CLAIMS[c]).join(', ')}` : '');
     case 'piece_lifecycle':
       return `records the piece ${EVENTS[b.event] || 'event'}` + (b.event === 1 ? ' (the owner is kept only as a salted hash, never a name)' : '') +
@@ -189,6 +209,7 @@ function renderVerdict(result) {
     el('li', {}, `Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the ${result.checks.custody.received} shipments was received by the participant it was sent to.`),
     el('li', {}, 'Every certificate a record relies on was in force at the record\'s date and when the ledger recorded it.'),
     result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
+    result.materialClaims.length > 0 && el('li', {}, `Each material claim (${result.materialClaims.map((c) => c.text).join('; ')}) follows from the records: the origins and certificates of its material, and for mass balance the account's bookings and allocations, replayed.`),
   );
   renderCosignatures(box, result);
   box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
@@ -230,7 +251,9 @@ function renderStory(result) {
     el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
     el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
     p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
-    el('dt', {}, 'The jeweler claims'), el('dd', {}, p.claims.map((c) => `${CLAIMS[c]} (checked)`).join(', ') || 'nothing'),
+    el('dt', {}, 'The jeweler claims'), el('dd', {}, [...p.claims.map((c) => `${CLAIMS[c]} (checked)`), ...result.materialClaims.map((c) => `${c.text} (checked)`)].join('; ') || 'nothing'),
+    result.composition.length > 0 && [el('dt', {}, 'Made of'), el('dd', {}, el('ul', { id: 'composition', class: 'plain' }, result.composition.map((s) => el('li', {},
+      s.stone ? `${s.material}: ${s.stones} stone${s.stones === 1n ? '' : 's'}, ${caratText(s.amount)}` : `${s.material}: ${shareText(s.sharePtt)} of the metal, ${massText(s.amount)}`))))],
     latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
   );
   const parts = [section('piece-title', 'The piece', pieceFacts)];
@@ -244,7 +267,7 @@ function renderStory(result) {
     return el('li', { class: 'card' },
       el('h3', {}, `Stone ${id}`),
       el('dl', { class: 'facts' },
-        g && [el('dt', {}, 'Diamond'), el('dd', {}, `${STONE[g.origin] || ''} ${GROWTH[g.growth_method] ? `(${GROWTH[g.growth_method]})` : ''}, ${fixed3(g.carats_thousandths)} ct, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}`)],
+        g && [el('dt', {}, 'Diamond'), el('dd', {}, `${STONE[g.origin] || ''} ${GROWTH[g.growth_method] ? `(${GROWTH[g.growth_method]})` : ''}, ${caratText(g.carats_thousandths)}, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}`)],
         g && [el('dt', {}, 'Grading report'), el('dd', {}, `${m.name(g.lab)} report number ${g.report_number}`)],
         g && [el('dt', {}, 'Girdle inscription'), el('dd', {}, `"${g.inscription}"`)],
         report && [el('dt', {}, 'Report status'), el('dd', {}, certLine(m, report.certificate_id))],

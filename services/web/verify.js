@@ -25,7 +25,9 @@
 // verifyBundle() returns {ok: true, ...} or {ok: false, check, detail}; it never
 // trusts a verdict from the server.
 
-import { CLAIMS, ENUMS, ORIGINS, SCHEMA, WRITER_ROLES } from './verify_tables.js';
+import { CLAIMS, ENUMS, RULES, SCHEMA, WRITER_ROLES } from './verify_tables.js';
+import { accountText, big, lotTrace, materialClaimText, outputAlloy, statedFinenessPtt, StatusError, stoneOriginOf, traceOfCreated, traceOfOutputs } from './trade.js';
+import * as trade from './verify_trade.js';
 
 const enc = new TextEncoder();
 const RECORD_CONTEXT = enc.encode('touchstone.v1 record signature\n');
@@ -277,6 +279,11 @@ export function decodeMessage(bytes, type, where = type, depth = 0) {
       if (canonicalVarint(f, v) !== v || len !== varintSize(v)) offence(at, 'its value is not in its shortest form');
       if (implicit && v === 0n) offence(at, 'holds its default value, which the canonical encoding leaves out');
       values = [valueOf(f, v)];
+      // A 64-bit value a Number cannot hold exactly is kept exact too (trade.js big()).
+      if (!f.repeated && !Number.isSafeInteger(values[0]) && typeof values[0] === 'number') {
+        if (!out.$big) Object.defineProperty(out, '$big', { value: {}, enumerable: false });
+        out.$big[f.name] = f.type === 'uint64' ? v : BigInt.asIntN(64, v);
+      }
     } else if (wire === 1 || wire === 5) {
       const n = wire === 1 ? 8 : 4;
       if (bytes.length - pos < n) offence(at, 'its value is truncated');
@@ -346,7 +353,7 @@ async function keyIdOf(publicKey) { return hex((await sha256(publicKey)).slice(0
 //   quorum: how many of them must have cosigned (default 0: none required);
 //   pieceId: the piece the bundle must be about (the page's URL names it).
 // Returns {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}],
-// participants, claims, cosignatures, checks} or {ok: false, check, detail},
+// participants, claims, materialClaims: [{claim, text}], composition, cosignatures, checks} or {ok: false, check, detail},
 // `check` being the rule broken (ledger/bundle/bundle_rules.h).
 export async function verifyBundle(bundle, vkey, options = {}) {
   try {
@@ -381,6 +388,15 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
   return {
     ok: true, checkpoint, verifier, entries: items, participants: pageParticipants(participants), cosignatures,
     quorum, claims: [...graph.asserted].sort((a, b) => a - b), graph,
+    // The piece's material claims as registered, each held, in words (a mass-balance claim
+    // names its account's site and period), and what the piece is made of (bundle_trade_text.cc).
+    materialClaims: graph.piece.material_claims.map((claim) => {
+      const account = graph.accounts.get(claim.account_id);
+      const where = claim.model === NUMBER.CustodyModel.CUSTODY_MODEL_MASS_BALANCE && account
+        ? accountText(account.opened.site, big(account.opened, 'period_start_micros'), big(account.opened, 'period_end_micros')) : '';
+      return { claim, text: materialClaimText(claim, where) };
+    }),
+    composition: graph.claims?.composition ?? [],
     checks: { records: items.length, links: items.links, signatures: items.length, custody: { received: graph.received } },
   };
 }
@@ -607,39 +623,62 @@ function pageParticipants(participants) {
 const aboutPiece = ({ kind, body }, pieceId) =>
   ['piece_registered', 'piece_lifecycle', 'stone_replaced'].includes(kind) && body.piece_id === pieceId;
 
+// A transformation some of whose outputs are linked: part of a linked lot's lineage.
+const inLineage = (t, l) => t.outputs.some((o) => l.lots.has(o.lot_id));
+// A transformation drawing stones from a linked lot (a parcel): every draw is replayed.
+const drawsFromGraph = (t, l) => t.inputs.some((q) => big(q, 'stones') > 0n && l.lots.has(q.lot_id));
+
 function linked(item, l, pieceId) {
   const { kind, body } = item;
   if (kind === 'operator_key_rotated') return true;
   const target = participantTarget(item);
   if (target !== undefined) return l.participants.has(target);
   switch (kind) {
-    case 'certificate_issued': return l.certificates.has(body.certificate_id) || (Boolean(body.grading_report) && l.lots.has(body.subject_lot ?? ''));
+    case 'certificate_issued':
+      return l.certificates.has(body.certificate_id) ||
+        (Boolean(body.grading_report || body.parcel_report) && l.lots.has(body.subject_lot ?? ''));
+    case 'scheme_registered': return l.schemes.has(body.scheme);
     case 'certificate_status_changed': return l.certificates.has(body.certificate_id);
     case 'lot_created': return l.lots.has(body.lot_id);
-    case 'transformation': return body.outputs.some((o) => l.lots.has(o.lot_id));
+    case 'transformation': return inLineage(body, l) || drawsFromGraph(body, l);
     case 'custody_shipped': case 'custody_received': return l.lots.has(body.lot_id);
     case 'error_declared': return l.records.has(body.wrong_index);
+    case 'credit_account_opened': case 'credit_booked': return l.accounts.has(body.account_id);
+    case 'credit_allocated': return l.accounts.has(body.account_id) || l.lots.has(body.lot_id);
     default: return aboutPiece(item, pieceId);
   }
 }
 
+// What a linked record links in turn; false for a transformation only drawing
+// from a parcel of the graph (expanded again if an output is linked later).
 function expand(item, pieceId, l) {
   const { kind, body } = item;
   l.participants.add(item.record.signer);
   const lot = (id) => { if (!l.lots.has(id)) l.lots.set(id, item.index); };
   const certs = (ids) => ids.forEach((id) => { if (!l.certificates.has(id)) l.certificates.set(id, item.index); });
   if (kind === 'lot_created') certs(body.certificate_ids);
-  if (kind === 'transformation') { body.inputs.forEach((i) => lot(i.lot_id)); certs(body.certificate_ids); }
+  if (kind === 'transformation') {
+    if (!inLineage(body, l)) return false;
+    body.inputs.forEach((i) => lot(i.lot_id));
+    certs(body.certificate_ids);
+  }
+  if (kind === 'scheme_registered') l.participants.add(body.issuer);
+  if (kind === 'credit_account_opened') certs([body.certificate_id]);
+  if (kind === 'credit_booked') lot(body.lot_id);
+  if (kind === 'credit_allocated' && !l.accounts.has(body.account_id)) l.accounts.set(body.account_id, item.index);
   if (kind === 'certificate_issued') {
     certs([body.certificate_id]);
+    l.schemes.add(body.scheme);
     if (body.subject_participant !== undefined) l.participants.add(body.subject_participant);
   }
   if (kind === 'piece_registered' && aboutPiece(item, pieceId)) {
     body.stone_lot_ids.forEach(lot);
     body.metal_inputs.forEach((m) => lot(m.lot_id));
+    body.parcel_stones.forEach((p) => lot(p.lot_id));
   }
   if (kind === 'stone_replaced' && aboutPiece(item, pieceId)) { lot(body.old_stone_lot_id); lot(body.new_stone_lot_id); }
   if (kind === 'error_declared' && body.replacement_index !== undefined) l.records.add(body.replacement_index);
+  return true;
 }
 
 const sorted = (keys) => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -647,8 +686,9 @@ const sorted = (keys) => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 // Everything named is there, and every record is linked to the piece.
 function checkComplete(pieceId, items, participants) {
   const indices = new Set(items.map((i) => i.index));
-  const created = new Set(), issued = new Set(), graded = new Set();
+  const created = new Set(), issued = new Set(), graded = new Set(), opened = new Set();
   for (const { kind, body } of items) {
+    if (kind === 'credit_account_opened') opened.add(body.account_id);
     if (kind === 'lot_created') created.add(body.lot_id);
     if (kind === 'transformation') body.outputs.forEach((o) => created.add(o.lot_id));
     if (kind === 'certificate_issued') {
@@ -656,16 +696,19 @@ function checkComplete(pieceId, items, participants) {
       if (body.grading_report) graded.add(body.subject_lot ?? '');
     }
   }
-  const l = { records: new Set(), lots: new Map(), certificates: new Map(), participants: new Set() };
-  const expanded = new Set();
+  const l = { records: new Set(), lots: new Map(), certificates: new Map(), accounts: new Map(), participants: new Set(), schemes: new Set() };
+  const expanded = new Set(), partly = new Set();  // partly: draws only, so far
   for (let changed = true; changed;) {
     changed = false;
     for (const item of items) {
       if (expanded.has(item.index)) continue;
-      if (!l.records.has(item.index) && !linked(item, l, pieceId)) continue;
+      if (partly.has(item.index)) {
+        if (!inLineage(item.body, l)) continue;
+      } else if (!l.records.has(item.index) && !linked(item, l, pieceId)) {
+        continue;
+      }
       l.records.add(item.index);
-      expanded.add(item.index);
-      expand(item, pieceId, l);
+      (expand(item, pieceId, l) ? expanded : partly).add(item.index);
       changed = true;
     }
   }
@@ -680,6 +723,7 @@ function checkComplete(pieceId, items, participants) {
   const missing = (what, by) => fail('completeness', `${what} is not in the bundle (entry ${by} names it)`);
   for (const id of sorted(l.lots.keys())) if (!created.has(id)) missing(`the record creating lot '${id}'`, l.lots.get(id));
   for (const id of sorted(l.certificates.keys())) if (!issued.has(id)) missing(`certificate '${id}'`, l.certificates.get(id));
+  for (const id of sorted(l.accounts.keys())) if (!opened.has(id)) missing(`the record opening mass-balance account '${id}'`, l.accounts.get(id));
   for (const p of sorted(l.participants)) if (!participants.has(p)) fail('completeness', `participant '${p}' is not registered in the bundle`);
   for (const item of items) {
     const stones = [];
@@ -734,149 +778,180 @@ export function deriveClaims(metal, stones) {
   return { held, whyNot };
 }
 
-const combineOrigins = (a, b) => ORIGINS.combine[String(a)]?.[String(b)] ?? NUMBER.OriginClass.ORIGIN_CLASS_MIXED;
-const stoneOriginOf = (c) => ORIGINS.stone_origin_of[String(c)] ?? 0;
 
-// Replays the records in index order with the ledger's rules for what a bundle shows.
+// Replays the records in index order with the ledger's rules for what a bundle shows
+// (bundle_graph.cc; the trade rules' steps: verify_trade.js).
 function replay(pieceId, items, participants, links) {
-  const g = { lots: new Map(), certificates: new Map(), piece: null, pieceIndex: 0, jeweler: '', stones: [],
+  const g = { lots: new Map(), certificates: new Map(), issued: new Map(), schemes: new Map(), accounts: new Map(),
+    piece: null, pieceIndex: 0, jeweler: '', stones: [], metal: [], parcelStones: [], claims: null,
     asserted: new Set(), derived: new Set(), uses: new Map(), received: 0 };
-  const metal = [];
   const broken = (item, id, label, what) => fail(id, `${label} rule: ${item.where} ${what}`);
-  const getLot = (item, id) => g.lots.get(id) || broken(item, 'completeness', 'reference', `names lot '${id}', created by no earlier record`);
+  const refused = (item, id, e) => fail(id, `${item.where}: ${e.message}`);
+  const getLot = (item, id) => g.lots.get(id) || broken(item, RULES.completeness, 'reference', `names lot '${id}', created by no earlier record`);
   const hold = (item, id, lot) => {
-    if (lot.inTransitTo) broken(item, 'custody', 'custody', `uses lot '${id}', in transit to '${lot.inTransitTo}' (shipment '${lot.shipmentId}')`);
-    if (lot.custodian !== item.record.signer) broken(item, 'custody', 'custody', `is signed by '${item.record.signer}', but lot '${id}' is held by '${lot.custodian}'`);
+    if (lot.inTransitTo) broken(item, RULES.custody, 'custody', `uses lot '${id}', in transit to '${lot.inTransitTo}' (shipment '${lot.shipmentId}')`);
+    if (lot.custodian !== item.record.signer) broken(item, RULES.custody, 'custody', `is signed by '${item.record.signer}', but lot '${id}' is held by '${lot.custodian}'`);
   };
   const rely = (item, ids) => {
     for (const id of ids) {
       const cert = g.certificates.get(id);
-      if (!cert) broken(item, 'completeness', 'certificate', `cites certificate '${id}', issued by no earlier record`);
+      if (!cert) broken(item, RULES.completeness, 'certificate', `cites certificate '${id}', issued by no earlier record`);
       const then = certificateStatusAt(cert, item.record.event_time_micros);
       const appended = certificateStatusAt(cert, item.recordedAt);
       const whenRecorded = Boolean(item.policy) && !item.record.history_import;  // ledger/provenance/log_policy.h
       if (then !== 'valid' || appended === 'suspended' || appended === 'revoked' || (whenRecorded && appended !== 'valid')) {
-        broken(item, 'certificates', 'certificate', `relies on certificate '${id}', ${then !== 'valid' ? then : appended}${then !== 'valid' ? ' at its event time' : ' when appended'}`);
+        broken(item, RULES.certificates, 'certificate', `relies on certificate '${id}', ${then !== 'valid' ? then : appended}${then !== 'valid' ? ' at its event time' : ' when appended'}`);
       }
       if (!g.uses.has(item.index)) g.uses.set(item.index, []);
       g.uses.get(item.index).push({ certificateId: id, then });
     }
   };
-  const makeLot = (material, form, unit, fineness, origin, certified) =>
-    ({ material, form, unit, fineness, origin, certified, stoneOrigin: stoneOriginOf(origin), gradingReport: '',
-      custodian: '', inTransitTo: '', shipmentId: '', createdIndex: 0 });
-  const newLot = (item, id, lot) => {
-    lot.custodian = item.record.signer;
-    lot.createdIndex = item.index;
-    if (g.lots.has(id)) broken(item, 'once', 'reference', `creates lot '${id}' again`);
-    g.lots.set(id, lot);
+  const x = { g, broken, refused, getLot, hold, rely, fail };
+  // A StatusError of a shared definition fails `rule` with the entry named (C++'s Refused).
+  const refusing = (item, rule, fn) => {
+    try { return fn(); } catch (e) { if (e instanceof StatusError) refused(item, rule, e); throw e; }
+  };
+  // A lot of the graph: its trace (trade.js lotTrace) and what the replay keeps beside it.
+  const newLot = (item, trace, fields) => {
+    const lot = { trace, form: '', finenessPpt: 0, quantity: 0n, parcel: { stones: 0n, weight: 0n }, gradingReport: '',
+      custodian: item.record.signer, inTransitTo: '', shipmentId: '', createdIndex: item.index,
+      createdMicros: big(item.record, 'event_time_micros'), ...fields };
+    if (g.lots.has(trace.lotId)) broken(item, RULES.once, 'reference', `creates lot '${trace.lotId}' again`);
+    g.lots.set(trace.lotId, lot);
   };
   const takeStone = (item, id) => {
     const lot = getLot(item, id);
-    if (lot.unit !== UNIT_CARAT_THOUSANDTH || !lot.gradingReport) broken(item, 'material', 'stone', `sets lot '${id}', not a graded stone`);
+    if (lot.trace.unit !== UNIT_CARAT_THOUSANDTH || !lot.gradingReport) broken(item, RULES.material, 'stone', `sets lot '${id}', not a graded stone`);
     hold(item, id, lot);
     rely(item, [lot.gradingReport]);
   };
   const derive = () => deriveClaims(
-    metal.map((id) => ({ lotId: id, origin: g.lots.get(id).origin, certified: g.lots.get(id).certified })),
-    g.stones.map((id) => ({ lotId: id, stoneOrigin: g.lots.get(id).stoneOrigin, certified: g.lots.get(id).certified })));
+    g.metal.map((id) => ({ lotId: id, origin: g.lots.get(id).trace.origin, certified: g.lots.get(id).trace.certified })),
+    g.stones.map((id) => ({ lotId: id, stoneOrigin: g.lots.get(id).trace.stoneOrigin, certified: g.lots.get(id).trace.certified })));
+  const has = (id) => links.lots.has(id);
   const inLotGraph = ({ kind, body }) => {
-    const has = (id) => links.lots.has(id);
     if (kind === 'lot_created') return has(body.lot_id);
     if (kind === 'transformation') return body.inputs.some((i) => has(i.lot_id));
     if (kind === 'custody_shipped' || kind === 'custody_received') return has(body.lot_id);
-    if (kind === 'certificate_issued') return !body.grading_report || has(body.subject_lot ?? '');
+    if (kind === 'certificate_issued') return !(body.grading_report || body.parcel_report) || has(body.subject_lot ?? '');
     return true;
   };
 
   for (const item of items) {
     if (!inLotGraph(item)) continue;
     const { kind, body, record: r } = item;
-    if (kind === 'certificate_issued') {
+    const tradeRules = trade.tradeRules(item.policy);
+    if (kind === 'scheme_registered') {
+      trade.registerScheme(x, item, participants);
+    } else if (kind === 'certificate_issued') {
       const cert = { id: body.certificate_id, issuer: r.signer, scheme: body.scheme, validFrom: body.valid_from_micros,
         validUntil: body.valid_until_micros, issuedIndex: item.index, changes: [] };
-      if (g.certificates.has(body.certificate_id)) broken(item, 'once', 'certificate', `issues '${body.certificate_id}' again`);
+      if (g.certificates.has(body.certificate_id)) broken(item, RULES.once, 'certificate', `issues '${body.certificate_id}' again`);
       g.certificates.set(body.certificate_id, cert);
+      g.issued.set(body.certificate_id, body);
+      if (tradeRules) trade.checkCertificate(x, item);
       if (!body.grading_report) continue;
       const lot = getLot(item, body.subject_lot ?? '');
-      if (body.grading_report.origin !== stoneOriginOf(lot.origin)) {
-        broken(item, 'origin', 'origin', `calls lot '${body.subject_lot ?? ''}' ${NAME('StoneOrigin', body.grading_report.origin)}; its records make it ${NAME('OriginClass', lot.origin)}`);
+      if (body.grading_report.origin !== stoneOriginOf(lot.trace.origin)) {
+        broken(item, RULES.origin, 'origin', `calls lot '${body.subject_lot ?? ''}' ${NAME('StoneOrigin', body.grading_report.origin)}; its records make it ${NAME('OriginClass', lot.trace.origin)}`);
       }
       lot.gradingReport = body.certificate_id;
-      lot.stoneOrigin = body.grading_report.origin;
+      lot.trace.stoneOrigin = body.grading_report.origin;
+      lot.trace.graded = true;
     } else if (kind === 'certificate_status_changed') {
       const cert = g.certificates.get(body.certificate_id);
-      if (!cert) broken(item, 'completeness', 'reference', `names certificate '${body.certificate_id}', issued by no earlier record`);
-      if (cert.issuer !== r.signer) fail('roles', `${item.where}: only the issuer '${cert.issuer}' changes its status`);
+      if (!cert) broken(item, RULES.completeness, 'reference', `names certificate '${body.certificate_id}', issued by no earlier record`);
+      if (cert.issuer !== r.signer) fail(RULES.roles, `${item.where}: only the issuer '${cert.issuer}' changes its status`);
       cert.changes.push({ status: body.status, effective: body.effective_micros, index: item.index, reason: body.reason });
     } else if (kind === 'lot_created') {
+      const ptt = refusing(item, RULES.material, () => statedFinenessPtt(body.fineness_ppt, body.fineness_ptt, tradeRules, `lot '${body.lot_id}'`));
       rely(item, body.certificate_ids);
-      newLot(item, body.lot_id, makeLot(body.material, body.form, body.unit, body.fineness_ppt, body.origin_class, body.certificate_ids.length > 0));
+      if (tradeRules) trade.checkLotEntry(x, item);
+      const schemes = body.certificate_ids.map((id) => g.certificates.get(id).scheme);
+      const kp = body.certificate_ids.some((id) => g.issued.get(id).kimberley_process !== undefined);
+      newLot(item, traceOfCreated(body, ptt, schemes, kp), { form: body.form, finenessPpt: body.fineness_ppt, quantity: big(body, 'quantity'),
+        parcel: body.parcel ? { stones: big(body.parcel, 'stone_count'), weight: big(body, 'quantity') } : { stones: 0n, weight: 0n } });
     } else if (kind === 'transformation') {
-      let origin, unit = 0, certified = true;
-      const alloying = [];
+      // The outputs' traces follow the inputs of the conserved material (bundle_graph.cc Transformed).
+      const full = body.outputs.some((o) => has(o.lot_id));
+      const same = [], alloying = [];
       for (const input of body.inputs) {
+        if (!full && !g.lots.has(input.lot_id)) continue;  // another lot of a draw
         const lot = getLot(item, input.lot_id);
         hold(item, input.lot_id, lot);
-        if (lot.material === body.material) {
-          unit = lot.unit;
-          origin = origin === undefined ? lot.origin : combineOrigins(origin, lot.origin);
-        } else if (body.process === PROCESS_ALLOY) {
-          alloying.push(lot.origin);
-        } else {
-          broken(item, 'material', 'material', `takes lot '${input.lot_id}' of ${lot.material}, not ${body.material}`);
-        }
-        certified = certified && lot.certified;
+        const q = { lot: lot.trace, quantity: big(input, 'quantity'), stones: big(input, 'stones') };
+        if (lot.trace.material === body.material) same.push(q);
+        else if (body.process === PROCESS_ALLOY) alloying.push(q);
+        else broken(item, RULES.material, 'material', `takes lot '${input.lot_id}' of ${lot.trace.material}, not ${body.material}`);
       }
-      if (origin === undefined) broken(item, 'material', 'material', `has no input of ${body.material}`);
-      for (const c of alloying) origin = combineOrigins(origin, c);
+      trade.drawFromParcels(x, item, full);
+      if (!full) continue;
+      if (!same.length) broken(item, RULES.material, 'material', `has no input of ${body.material}`);
       rely(item, body.certificate_ids);
-      for (const out of body.outputs) newLot(item, out.lot_id, makeLot(body.material, out.form, unit, out.fineness_ppt, origin, certified));
+      const base = traceOfOutputs(body, same, alloying, tradeRules);
+      const made = body.outputs.map((out) => {
+        const ptt = refusing(item, RULES.material, () => statedFinenessPtt(out.fineness_ppt, out.fineness_ptt, tradeRules, `output '${out.lot_id}'`));
+        const stones = big(out, 'stones');
+        const trace = lotTrace({ ...base, lotId: out.lot_id, finenessPtt: ptt, stones, alloy: outputAlloy(same, alloying, ptt) });
+        return [trace, { form: out.form, finenessPpt: out.fineness_ppt, quantity: big(out, 'quantity'),
+          parcel: stones > 0n ? { stones, weight: big(out, 'quantity') } : { stones: 0n, weight: 0n } }];
+      });
+      for (const [trace, fields] of made) newLot(item, trace, fields);
     } else if (kind === 'custody_shipped') {
       const lot = getLot(item, body.lot_id);
       hold(item, body.lot_id, lot);
+      trade.checkWarranty(x, item, lot);
       lot.inTransitTo = body.to_participant;
       lot.shipmentId = body.shipment_id;
     } else if (kind === 'custody_received') {
       const lot = getLot(item, body.lot_id);
       if (lot.shipmentId !== body.shipment_id || lot.inTransitTo !== r.signer) {
-        broken(item, 'custody', 'custody', `receives lot '${body.lot_id}' under shipment '${body.shipment_id}', which no earlier record ships to '${r.signer}'`);
+        broken(item, RULES.custody, 'custody', `receives lot '${body.lot_id}' under shipment '${body.shipment_id}', which no earlier record ships to '${r.signer}'`);
       }
       Object.assign(lot, { custodian: r.signer, inTransitTo: '', shipmentId: '' });
       g.received++;
+    } else if (kind === 'credit_account_opened') {
+      trade.openAccount(x, item);
+    } else if (kind === 'credit_booked') {
+      trade.bookCredit(x, item);
+    } else if (kind === 'credit_allocated') {
+      trade.allocateCredit(x, item);
     } else if (aboutPiece(item, pieceId)) {
       if (kind === 'piece_registered') {
-        if (g.piece) broken(item, 'once', 'piece', 'registers the piece again');
+        if (g.piece) broken(item, RULES.once, 'piece', 'registers the piece again');
+        trade.checkNoLegacyClaims(x, item);
         for (const s of body.stone_lot_ids) takeStone(item, s);
         for (const m of body.metal_inputs) {
           const lot = getLot(item, m.lot_id);
-          if (lot.unit !== UNIT_MILLIGRAM) broken(item, 'material', 'piece', `takes lot '${m.lot_id}' as metal`);
+          if (lot.trace.unit !== UNIT_MILLIGRAM) broken(item, RULES.material, 'piece', `takes lot '${m.lot_id}' as metal`);
           hold(item, m.lot_id, lot);
-          metal.push(m.lot_id);
+          g.metal.push(m.lot_id);
         }
         Object.assign(g, { piece: body, pieceIndex: item.index, jeweler: r.signer, stones: [...body.stone_lot_ids] });
         body.claims.forEach((c) => g.asserted.add(c));
         const { held, whyNot } = derive();
         g.derived = held;
         for (const c of sorted(g.asserted)) {
-          if (!held.has(c)) broken(item, 'claims', 'claim', `asserts ${NAME('Claim', c)}, which its records do not support: ${whyNot.get(c) ?? ''}`);
+          if (!held.has(c)) broken(item, RULES.claims, 'claim', `asserts ${NAME('Claim', c)}, which its records do not support: ${whyNot.get(c) ?? ''}`);
         }
+        trade.checkPieceTrade(x, item);
         continue;
       }
-      if (!g.piece) broken(item, 'completeness', 'piece', 'comes before the piece\'s registration');
-      if (r.signer !== g.jeweler) fail('roles', `${item.where}: only '${g.jeweler}', who registered the piece, records it`);
+      if (!g.piece) broken(item, RULES.completeness, 'piece', 'comes before the piece\'s registration');
+      if (r.signer !== g.jeweler) fail(RULES.roles, `${item.where}: only '${g.jeweler}', who registered the piece, records it`);
       if (kind !== 'stone_replaced') continue;
       const at = g.stones.indexOf(body.old_stone_lot_id);
-      if (at < 0) broken(item, 'material', 'stone', `replaces '${body.old_stone_lot_id}', which is not in the piece`);
+      if (at < 0) broken(item, RULES.material, 'stone', `replaces '${body.old_stone_lot_id}', which is not in the piece`);
       g.lots.get(body.old_stone_lot_id).custodian = r.signer;  // released to the jeweler
       takeStone(item, body.new_stone_lot_id);
       g.stones[at] = body.new_stone_lot_id;
       g.derived = derive().held;
+      trade.recheckPieceClaims(x, item);
     } else if (kind === 'error_declared') {
       const wrong = items.find((i) => i.index === body.wrong_index);
-      if (!wrong || wrong.index >= item.index) broken(item, 'completeness', 'error', 'does not name an earlier record of the bundle');
+      if (!wrong || wrong.index >= item.index) broken(item, RULES.completeness, 'error', 'does not name an earlier record of the bundle');
       if (wrong.record.signer !== r.signer && !participants.get(r.signer).roles.has(ROLE_OPERATOR)) {
-        fail('roles', `${item.where}: only '${wrong.record.signer}' or the operator may declare entry ${body.wrong_index} wrong`);
+        fail(RULES.roles, `${item.where}: only '${wrong.record.signer}' or the operator may declare entry ${body.wrong_index} wrong`);
       }
     }
   }

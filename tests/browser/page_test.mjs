@@ -82,7 +82,8 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   const text = await page.locator('main').innerText();
   assert.match(await page.locator('h1').innerText(), /18k solitaire ring/);
   assert.match(text, /Marlowe & Daughters Jewellers Ltd/);                      // the jeweler
-  assert.match(text, /Greenloop Metals Recovery Ltd: 150\.000 g of gold scrap, recycled \(post-consumer\)/);  // the recycler
+  // the recycler, its quantity in grams, troy ounces and pennyweights (trade.js massText)
+  assert.match(text, /Greenloop Metals Recovery Ltd: 150\.000 g \(4\.823 ozt, 96\.452 dwt\) of gold scrap, recycled \(post-consumer\)/);
   assert.match(text, /Grown by\s+Kaveri Lab-Grown Diamonds Pvt Ltd, Kaveri reactor hall 2, Surat \(lab-grown\)/);
   assert.match(text, new RegExp(`Meridian Gem Grading Laboratory report number ${args.report}\n`));  // the grading report
   assert.match(text, new RegExp(`"MGL ${args.report}"`));                        // its inscription

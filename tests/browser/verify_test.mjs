@@ -136,7 +136,7 @@ await test('the protobuf reader decodes a log policy in the genesis and the impo
   const bytes = new Uint8Array([0x28, 1, 0x52, 8, 0x1a, 6, 0x08, 2, 0x10, 5, 0x18, 1]);
   const r = decodeMessage(bytes, 'Record');
   assert.equal(r.history_import, true);
-  assert.deepEqual(r.genesis.policy, { record_signature_version: 2, max_backdate_micros: 5, history_import_allowed: true });
+  assert.deepEqual(r.genesis.policy, { record_signature_version: 2, max_backdate_micros: 5, history_import_allowed: true, rules_version: 0 });
   // LogPolicy entry (field 29): the record's kind.
   const p = decodeMessage(new Uint8Array([0xea, 0x01, 2, 0x08, 2]), 'Record');
   assert.equal(p.log_policy.record_signature_version, 2);
