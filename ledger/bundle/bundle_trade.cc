@@ -338,12 +338,11 @@ absl::Status AllocateCredit(const Item& item, Graph& g) {
                                                "mass balance rule: ", Where(item), " lot '",
                                                a.lot_id(), "' already carries allocated credit")));
     }
-    if (t.credit_booked || a.fine() > LotFine(*lot)) {
-      return MassBalance(
-          item,
-          absl::StrCat("allocates ", a.fine(), " fine units to lot '", a.lot_id(), "', ",
-                       t.credit_booked ? "which was booked as credit"
-                                       : absl::StrCat("whose fine weight is ", LotFine(*lot))));
+    // A lot made from booked input may receive credit, as the rules allow
+    // (rules_trade.cc): it no longer carries the attribute physically.
+    if (a.fine() > LotFine(*lot)) {
+      return MassBalance(item, absl::StrCat("allocates ", a.fine(), " fine units to lot '",
+                                            a.lot_id(), "', whose fine weight is ", LotFine(*lot)));
     }
   }
   absl::StatusOr<CreditBook> book =

@@ -211,8 +211,9 @@ export function allocateCredit(x, item) {
       massBalance(x, item, `allocates to lot '${a.lot_id}', made on ${dateOfMicros(lot.createdMicros)}, outside the period of account '${a.account_id}' (${dateOfMicros(big(o, 'period_start_micros'))} to ${dateOfMicros(big(o, 'period_end_micros'))})`);
     }
     if (t.mbShareBp !== 0) x.fail(RULES.massBalance, `mass balance rule: ${item.where} lot '${a.lot_id}' already carries allocated credit`);
-    if (t.creditBooked || fine > lotFine(lot)) {
-      massBalance(x, item, `allocates ${fine} fine units to lot '${a.lot_id}', ${t.creditBooked ? 'which was booked as credit' : `whose fine weight is ${lotFine(lot)}`}`);
+    // A lot made from booked input may receive credit, as the rules allow (rules_trade.cc).
+    if (fine > lotFine(lot)) {
+      massBalance(x, item, `allocates ${fine} fine units to lot '${a.lot_id}', whose fine weight is ${lotFine(lot)}`);
     }
   }
   account.book = refusing(x, item, RULES.massBalance, () => applyCredit(account.book, true, fine, big(a, 'seq'), big(a, 'balance_after'), a.account_id));
