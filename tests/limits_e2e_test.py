@@ -122,7 +122,8 @@ class LimitsTest(unittest.TestCase):
         try:
             genesis = json.loads(touchstone(server, "log", "entry", "0", "--json").stdout)
             self.assertEqual(genesis["record"]["genesis"]["policy"],
-                             {"record_signature_version": 2, "max_backdate_micros": str(72 * 3600 * 10**6)})
+                             {"record_signature_version": 2, "max_backdate_micros": str(72 * 3600 * 10**6),
+                              "rules_version": 2})
         finally:
             self.assertEqual(server.stop(), 0)
         # Restarted with another bound: the ledger records it as entry 1 before serving.

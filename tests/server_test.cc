@@ -269,7 +269,8 @@ TEST_F(ServerTest, ProvenanceLookupsReturnDerivedStateWithTheRecordsBehindIt) {
   ASSERT_TRUE(provenance->GetLot(Ctx().get(), req, &lot).ok());
   EXPECT_EQ(lot.custodian(), "refiner-1");
   EXPECT_EQ(lot.balance(), 1'000'000);
-  EXPECT_EQ(lot.origin_class(), v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  EXPECT_EQ(lot.origin_class(), v1::ORIGIN_CLASS_MINED);  // testing::LotRecord's
+  EXPECT_EQ(lot.fineness_ptt(), 9999);
   ASSERT_EQ(lot.history_size(), 1);
   EXPECT_EQ(lot.history(0), r.index());
 
