@@ -72,6 +72,8 @@ class RulesFixture : public ::testing::Test {
   const std::string& origin() const { return options_.origin; }
   // Stops the ledger and closes its database (for tests that open the store themselves).
   void CloseLedger() { ledger_.reset(); }
+  // The options the ledger is opened with.
+  const LedgerOptions& options() const { return options_; }
   // Opens the ledger again after CloseLedger.
   void ReopenLedger() { ledger_ = Ledger::Open(options_).value(); }
   // Closes the ledger and opens it again with options changed by `change`.

@@ -66,7 +66,20 @@ TEST_F(TradeUpgradeTest, ALegacyLogStaysValidAndTheTradeRulesHoldAfterItsUpgrade
     ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
     EXPECT_TRUE(CompareState(*rebuilt, *store).ok()) << CompareState(*rebuilt, *store);
   }
+  // The rules version never goes down: asked for the legacy rules again, the
+  // ledger refuses to record that policy, and the log is unchanged.
+  LedgerOptions legacy = options();
+  legacy.rules_version = 0;
+  absl::StatusOr<std::unique_ptr<Ledger>> refused = Ledger::Open(legacy);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition) << refused.status();
+  EXPECT_NE(refused.status().message().find("rules version never goes down"),
+            std::string_view::npos)
+      << refused.status();
   ReopenLedger();
+  EXPECT_EQ(ledger().Size(), size);
+  EXPECT_EQ(State<v1::LogPolicyState>(std::string(kLogPolicyStateKey))->policy().rules_version(),
+            kTradeRulesVersion);
 }
 
 TEST_F(TradeUpgradeTest, StateAnOlderVersionWroteIsRebuiltWhenTheLogIsOpened) {

@@ -266,6 +266,12 @@ namespace {
   RETURN_IF_ERROR(ValidatePolicy(env.record().log_policy()));
   ASSIGN_OR_RETURN(std::optional<v1::LogPolicyState> state,
                    env.state.Get<v1::LogPolicyState>(std::string(kLogPolicyStateKey)));
+  if (state && state->policy().rules_version() > env.record().log_policy().rules_version()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("policy rule: a log's rules version never goes down (in force: ",
+                     state->policy().rules_version(),
+                     "; this policy: ", env.record().log_policy().rules_version(), ")"));
+  }
   v1::LogPolicyState next = state.value_or(v1::LogPolicyState());
   *next.mutable_policy() = env.record().log_policy();
   next.set_since_index(env.index());
