@@ -4,8 +4,8 @@
 //   GOLD18-1   18k: 999.9 recycled gold (SCS certified) alloyed with mined
 //              silver and copper; the gold is 100% recycled, the alloy is not;
 //   MB-1       a mass-balance refiner books certified recycled scrap as credit,
-//              refines it with mined gold and allocates credit to 62% of the
-//              output's fine weight;
+//              refines mined gold at the same site in the same period and
+//              allocates credit to 62% of the output's fine weight;
 //   NATURAL-1  a natural diamond that entered with a Kimberley Process
 //              certificate and travelled with the System of Warranties.
 #include "absl/strings/str_cat.h"
@@ -123,10 +123,13 @@ absl::Status Demo::RunTrade() {
                        .facility = mine,
                        .note = "doré bar"}));
   RETURN_IF_ERROR(Ship("miner", "refiner", "dore-1"));
-  // In 150000 x 7500 + 60000 x 9000 = 1 665 000 000; out 166500 x 9999 = 1 664 833 500.
-  RETURN_IF_ERROR(
-      Transform("refiner", v1::PROCESS_REFINE, "gold", {{"scrap-mb", 150000}, {"dore-1", 60000}},
-                {{"grain-mb", "grain", 166500, 9999}}, 166500, refinery, Id("cert-refiner")));
+  // The booked scrap no longer carries "recycled" itself (nor does anything made
+  // from it: the rules give it no credit either); the mined doré is refined and
+  // 62% of the grain's fine weight gets the credit: 54000 x 9999 = 539 946 000
+  // out of 60000 x 9000 = 540 000 000 in.
+  RETURN_IF_ERROR(Transform("refiner", v1::PROCESS_REFINE, "gold", {{"dore-1", 60000}},
+                            {{"grain-mb", "grain", 54000, 9999}}, 54000, refinery,
+                            Id("cert-refiner")));
   RETURN_IF_ERROR(Credit("refiner", "mb-account", "grain-mb", true, 6200));
   RETURN_IF_ERROR(Ship("refiner", "jeweler", "grain-mb"));
   RETURN_IF_ERROR(Piece({.piece = "MB-1",

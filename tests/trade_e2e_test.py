@@ -150,8 +150,8 @@ class TradeTest(unittest.TestCase):
         self.assertIn("76 of 100 stones left", melee)
         account = self.ok("account", "show", P + "-mb-account").out
         self.assertIn("records         2", account)
-        # 1 125 000 000 booked - 1 032 196 770 allocated = 92 803 230 fine units = 9.280 g.
-        self.assertIn("balance         9.280 g", account)
+        # 1 125 000 000 booked - 334 766 520 allocated = 790 233 480 fine units = 79.023 g.
+        self.assertIn("balance         79.023 g (2.541 ozt, 50.813 dwt) fine", account)
 
     # -- the refusals the issue names, through the CLI ---------------------------
 
@@ -179,16 +179,17 @@ class TradeTest(unittest.TestCase):
             "FAILED_PRECONDITION", "parcel rule")
 
     def test_6_over_allocated_mass_balance_credit_is_refused(self):
-        # The refiner makes a new lot at its site; the account holds 92 803 230 fine units.
+        # The refiner makes a new lot at its site; the account holds 790 233 480 fine units,
+        # the lot 999 900 000.
         self.ok("lot", "create", *self.signer("refiner"), "--id", P + "-mined-mb",
                 "--material", "gold", "--form", "grain", "--origin", "mined",
                 "--quantity", "100 g", "--fineness", "999.9", "--facility",
                 "Alpenrand, Mendrisio")
         self.refused(["account", "allocate", *self.signer("refiner"), "--account",
-                      P + "-mb-account", "--lot", P + "-mined-mb", "--share", "50"],
+                      P + "-mb-account", "--lot", P + "-mined-mb", "--share", "100"],
                      "FAILED_PRECONDITION", "would overdraw it")
         account = self.lookup("account", P + "-mb-account")
-        fine = 100000 * 9999 // 2
+        fine = 100000 * 9999
         self.refused(self.submit("refiner", {"creditAllocated": {
             "accountId": P + "-mb-account", "lotId": P + "-mined-mb", "fine": str(fine),
             "seq": str(int(account["seq"]) + 1),
@@ -210,17 +211,31 @@ class TradeTest(unittest.TestCase):
 
     def test_8_natural_diamonds_without_the_kimberley_process_are_refused(self):
         # Rough without a KP certificate does not enter...
-        r = self.refused(["lot", "create", *self.signer("miner"), "--id", P + "-rough-nokp",
-                          "--material", "diamond", "--form", "rough", "--origin", "mined",
-                          "--quantity", "1.500 ct", "--facility", "Tsodilo, Orapa"],
-                         "FAILED_PRECONDITION", "")
-        self.assertIn("Kimberley Process", r.err)
-        # ...and a shipment of natural stones without the System of Warranties is refused
-        # (`lot ship` adds the statement itself; a record without it is not accepted).
-        self.refused(self.submit("jeweler", {"custodyShipped": {
-            "shipmentId": P + "-nosow", "lotId": P + "-stone-5",
+        self.refused(["lot", "create", *self.signer("miner"), "--id", P + "-rough-nokp",
+                      "--material", "diamond", "--form", "rough", "--origin", "mined",
+                      "--quantity", "1.500 ct", "--facility", "Tsodilo, Orapa"],
+                     "FAILED_PRECONDITION", "kimberley process rule: natural diamond lot "
+                     "'%s-rough-nokp' must cite a Kimberley Process certificate" % P)
+        # With a KP certificate from the registered KP authority it enters...
+        self.ok(*self.submit("kp-bw", {"certificateIssued": {
+            "certificateId": P + "-kp-9", "scheme": "kp-bw", "subjectParticipant": P + "-miner",
+            "scope": "export of rough diamonds",
+            "validFromMicros": str(int(time.time() * 1e6) - 60_000_000),
+            "kimberleyProcess": {"certificateNumber": "BW-9", "countryOfOrigin": "BW",
+                                 "caratsThousandths": "1500", "parcels": 1}}}))
+        self.ok("lot", "create", *self.signer("miner"), "--id", P + "-rough-kp",
+                "--material", "diamond", "--form", "rough", "--origin", "mined",
+                "--quantity", "1.500 ct", "--facility", "Tsodilo, Orapa", "--cert", P + "-kp-9")
+        # ...a shipment of it without the System of Warranties statement is refused...
+        self.refused(self.submit("miner", {"custodyShipped": {
+            "shipmentId": P + "-nosow", "lotId": P + "-rough-kp",
             "toParticipant": P + "-cutter"}}),
-            "FAILED_PRECONDITION", "warranty rule")
+            "FAILED_PRECONDITION", "warranty rule: lot '%s-rough-kp' is natural diamond" % P)
+        # ...and `lot ship` adds the statement, word for word, and is accepted.
+        r = self.ok("lot", "ship", *self.signer("miner"), "--shipment", P + "-sow",
+                    "--lot", P + "-rough-kp", "--to", P + "-cutter")
+        self.assertIn("System of Warranties statement is added", r.err)
+        self.assertEqual(self.lookup("lot", P + "-rough-kp")["in_transit_to"], P + "-cutter")
 
     def test_9_flags_in_the_trades_units_are_checked_before_anything_is_sent(self):
         self.refused(["lot", "create", *self.signer("refiner"), "--id", P + "-bad",
