@@ -125,6 +125,16 @@ absl::StatusOr<v1::CreditAccountState> Ledger::GetCreditAccount(std::string_view
   return account;
 }
 
+absl::StatusOr<v1::SchemeState> Ledger::GetScheme(std::string_view name) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(StateKey("scheme/", name)));
+  if (!raw) return absl::NotFoundError(absl::StrCat("no scheme '", Sv(name), "'"));
+  v1::SchemeState scheme;
+  if (!scheme.ParseFromString(*raw)) {
+    return absl::DataLossError(absl::StrCat("the state of scheme '", Sv(name), "' does not parse"));
+  }
+  return scheme;
+}
+
 absl::StatusOr<bool> Ledger::HasPiece(std::string_view id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(PieceKey(id)));
   return raw.has_value();

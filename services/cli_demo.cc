@@ -115,6 +115,7 @@ absl::Status Demo::Start(const std::string& operator_key, const std::string& dir
     created += exists ? 0 : 1;
     parties_.emplace(party.who, Party{id, k});
   }
+  keys_dir_ = dir;
   sales_path_ = (std::filesystem::path(dir) / (p_ + "-jeweler-sales.txt")).string();
   if (absl::StatusOr<std::string> kept = ReadWholeFile(sales_path_); kept.ok()) sales_ = *kept;
   std::cout << "keys in " << dir << " (<participant>.pem, mode 0600): " << created << " created, "
@@ -143,7 +144,7 @@ absl::Status Demo::PutRecord(const std::string& who, v1::Record r, const std::st
   last_ = checked->receipt.index();
   progress_.Clear();
   std::cout << absl::StrFormat("%5d  %-17s %s\n", last_, party.id, what) << std::flush;
-  progress_.Update(count_, kDemoRecords);
+  progress_.Update(count_, kDemoRecords - skipped_);
   return absl::OkStatus();
 }
 
@@ -171,6 +172,26 @@ absl::Status Demo::Register(const std::string& who, const char* legal_name, v1::
 
 absl::Status Demo::RegisterScheme(const std::string& scheme, const std::string& issuer,
                                   v1::SchemeKind kind, const std::string& display_name) {
+  // A scheme is registered once per log: a later run signs its certificates
+  // with the issuer an earlier run registered, whose key is in the keys dir.
+  absl::StatusOr<v1::SchemeState> known = FetchScheme(ctx_, scheme);
+  if (known.ok()) {
+    const std::string path =
+        (std::filesystem::path(keys_dir_) / (known->issuer() + ".pem")).string();
+    absl::StatusOr<PrivateKey> key = PrivateKey::LoadPemFile(path);
+    if (!key.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("scheme '", scheme, "' is registered on this log already, signed for by '",
+                       known->issuer(), "', whose key ", path,
+                       " is not in --keys_dir: ", key.status().message()));
+    }
+    parties_.insert_or_assign(issuer, Party{known->issuer(), *std::move(key)});
+    ++skipped_;
+    std::cout << "       scheme " << scheme << " is registered already: " << known->issuer()
+              << " signs for it\n";
+    return absl::OkStatus();
+  }
+  if (!absl::IsNotFound(known.status())) return known.status();
   v1::Record r;
   v1::SchemeRegistered* s = r.mutable_scheme_registered();
   s->set_scheme(scheme);

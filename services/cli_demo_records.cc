@@ -121,7 +121,7 @@ absl::Status Demo::Lot(const DemoLot& l) {
       absl::StrCat(
           "creates lot ", Id(l.lot), ": ", desc_[l.lot], ", ",
           absl::StrReplaceAll(EnumWord(v1::OriginClass_descriptor(), "ORIGIN_CLASS_", l.origin),
-                              {{"-", " "}, {"post ", "post-"}, {"pre ", "pre-"}}),
+                              {{"recycled-", "recycled "}, {"lab-grown", "lab grown"}}),
           " (", l.note, ")", l.certs.empty() ? "" : ", cites " + absl::StrJoin(l.certs, ", ")));
 }
 

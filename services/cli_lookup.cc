@@ -60,6 +60,9 @@ void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code) {
   add("account", [](const Context& c, const std::string& i) {
     return Lookup<v1::CreditAccountState>(c, i, &v1::Provenance::Stub::GetCreditAccount);
   });
+  add("scheme", [](const Context& c, const std::string& i) {
+    return Lookup<v1::SchemeState>(c, i, &v1::Provenance::Stub::GetScheme);
+  });
 }
 
 }  // namespace touchstone::cli

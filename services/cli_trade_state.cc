@@ -41,6 +41,15 @@ absl::StatusOr<v1::CreditAccountState> FetchAccount(const Context& ctx, const st
   return account;
 }
 
+absl::StatusOr<v1::SchemeState> FetchScheme(const Context& ctx, const std::string& name) {
+  auto stub = v1::Provenance::NewStub(ctx.Channel());
+  v1::LookupRequest req;
+  req.set_id(name);
+  v1::SchemeState scheme;
+  RETURN_IF_ERROR(FromGrpc(stub->GetScheme(ctx.Call().get(), req, &scheme)));
+  return scheme;
+}
+
 absl::Status StateRemainder(const v1::LotState& parcel, v1::LotQuantity& draw) {
   if (parcel.stones() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -21,6 +21,10 @@ namespace touchstone::cli {
 [[nodiscard]] absl::StatusOr<v1::CreditAccountState> FetchAccount(const Context& ctx,
                                                                   const std::string& id);
 
+// The registered scheme `name`; NOT_FOUND "no scheme 'X'".
+[[nodiscard]] absl::StatusOr<v1::SchemeState> FetchScheme(const Context& ctx,
+                                                          const std::string& name);
+
 // Fills a parcel draw's stated remainder (stones_left, quantity_left) from the
 // parcel's state: what it holds now less what `draw` takes. INVALID_ARGUMENT
 // if the lot is not a parcel, or the draw takes more than it holds (the

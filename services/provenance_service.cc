@@ -56,6 +56,12 @@ grpc::Status ProvenanceService::GetCreditAccount(grpc::ServerContext*, const v1:
   return Reply(ledger_->GetCreditAccount(req->id()), resp);
 }
 
+grpc::Status ProvenanceService::GetScheme(grpc::ServerContext*, const v1::LookupRequest* req,
+                                          v1::SchemeState* resp) {
+  if (req->id().empty()) return NoId();
+  return Reply(ledger_->GetScheme(req->id()), resp);
+}
+
 grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*, const v1::LookupRequest* req,
                                                v1::PieceBundle* resp) {
   if (req->id().empty()) return grpc::Status(grpc::INVALID_ARGUMENT, "give a piece id");

@@ -117,7 +117,7 @@ class TradeTest(unittest.TestCase):
         self.assertIn("registers scheme rjc-coc (chain-of-custody): only %s-rjc signs" % P, out)
         self.assertIn("SPLIT %s-melee-1 0.240 ct (24 stones; 76 stones, 0.760 ct left)" % P, out)
         self.assertIn("the invoice carries the System of Warranties statement", out)
-        self.assertIn("(62% of its fine weight) to %s-grain-mb" % P, out)
+        self.assertIn("(62%% of its fine weight) to %s-grain-mb" % P, out)
 
     def test_2_each_new_piece_verifies_with_its_claims_as_stated(self):
         for piece, claims in CLAIMS.items():
@@ -156,27 +156,30 @@ class TradeTest(unittest.TestCase):
     # -- the refusals the issue names, through the CLI ---------------------------
 
     def test_5_a_second_draw_past_a_parcels_count_is_refused(self):
-        # The cutter draws the 76 stones left, then one more.
+        # The demo's SPLIT drew 24 of the parcel's 100 stones; a second draw of 80 goes past
+        # the 76 left. The CLI reads the parcel's state and will not state a remainder below
+        # zero...
+        self.refused(["lot", "transform", *self.signer("cutter"), "--id", P + "-draw-more",
+                      "--process", "split", "--material", "diamond", "--in",
+                      P + "-melee-1:0.700 ct:80", "--out", P + "-melee-x:melee:0.700 ct:1000:80",
+                      "--location", "Scheldt, Antwerp"],
+                     "INVALID_ARGUMENT", "parcel '%s-melee-1' holds 76 stones, 0.760 ct; the "
+                     "draw takes 80 stones, 0.700 ct" % P)
+        # ...and the ledger refuses the draw signed as it stands.
+        self.refused(self.submit("cutter", {"transformation": {
+            "transformationId": P + "-draw-more", "process": "PROCESS_SPLIT",
+            "material": "diamond", "location": "Scheldt, Antwerp",
+            "inputs": [{"lotId": P + "-melee-1", "quantity": "700", "stones": "80",
+                        "stonesLeft": "0", "quantityLeft": "60"}],
+            "outputs": [{"lotId": P + "-melee-x", "form": "melee", "quantity": "700",
+                         "finenessPtt": 10000, "stones": "80"}]}}),
+            "FAILED_PRECONDITION", "parcel rule: parcel '%s-melee-1' holds 76 stones" % P)
+        # The 76 stones left can still be drawn, and then the parcel is empty.
         self.ok("lot", "transform", *self.signer("cutter"), "--id", P + "-draw-all",
                 "--process", "split", "--material", "diamond", "--in",
                 P + "-melee-1:0.760 ct:76", "--out", P + "-melee-76:melee:0.760 ct:1000:76",
                 "--location", "Scheldt, Antwerp")
         self.assertIn("0 of 100 stones left", self.ok("lot", "show", P + "-melee-1").out)
-        # The CLI reads the parcel's state and will not state a remainder below zero...
-        self.refused(["lot", "transform", *self.signer("cutter"), "--id", P + "-draw-more",
-                      "--process", "split", "--material", "diamond", "--in",
-                      P + "-melee-1:0.010 ct:1", "--out", P + "-melee-x:melee:0.010 ct:1000:1",
-                      "--location", "Scheldt, Antwerp"],
-                     "INVALID_ARGUMENT", "parcel '%s-melee-1' holds 0 stones" % P)
-        # ...and the ledger refuses the draw signed as it stands.
-        self.refused(self.submit("cutter", {"transformation": {
-            "transformationId": P + "-draw-more", "process": "PROCESS_SPLIT",
-            "material": "diamond", "location": "Scheldt, Antwerp",
-            "inputs": [{"lotId": P + "-melee-1", "quantity": "10", "stones": "1",
-                        "stonesLeft": "0", "quantityLeft": "0"}],
-            "outputs": [{"lotId": P + "-melee-x", "form": "melee", "quantity": "10",
-                         "finenessPtt": 10000, "stones": "1"}]}}),
-            "FAILED_PRECONDITION", "parcel rule")
 
     def test_6_over_allocated_mass_balance_credit_is_refused(self):
         # The refiner makes a new lot at its site; the account holds 790 233 480 fine units,
