@@ -48,6 +48,7 @@
 #include "ledger/log/note.h"
 #include "ledger/metrics.h"
 #include "ledger/provenance/limits.h"
+#include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
 #include "ledger/provenance/rules.h"
@@ -109,6 +110,12 @@ struct LedgerOptions {
   // from max_backdate), for importing history; recorded like max_backdate.
   // Default: false
   bool allow_history_import = false;
+  // Which record rules the log's policy puts in force (LogPolicy.rules_version,
+  // ledger/provenance/log_policy.h): a new log starts under them, and an older
+  // log opened with a different one gets a LogPolicy entry (its earlier
+  // entries keep the rules they were appended under). 0 = the legacy rules
+  // (tests that build legacy records). Default: kTradeRulesVersion (2)
+  uint32_t rules_version = kTradeRulesVersion;
   // Test hook: create a new log as versions before LogPolicy did (a genesis
   // without a policy, legacy record signatures: ledger/provenance/record.h), and append no
   // policy when opening one. Default: false

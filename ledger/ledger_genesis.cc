@@ -58,6 +58,7 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
   std::vector<NewNode> nodes;
   AppendEntry(batch, nodes, now, record, record_bytes, signature);
   batch.PutMeta(kOriginMetaKey, signer->name());
+  batch.PutMeta(kStateFormatMetaKey, kStateFormat);
   ASSIGN_OR_RETURN(std::string note,
                    SealCheckpoint(batch, nodes, state, *signer, /*also=*/nullptr));
   RETURN_IF_ERROR(store_->Commit(batch));

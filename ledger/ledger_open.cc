@@ -17,6 +17,7 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/provenance/key_handover.h"
+#include "ledger/provenance/rebuild.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/state_view.h"
 #include "ledger/store/storage_map.h"
@@ -56,6 +57,31 @@ namespace {
   batch.PutState(kCheckpointKeyStateKey, state.SerializeAsString());
   RETURN_IF_ERROR(store.Commit(batch));
   return state;
+}
+
+// State written by a version older than this one (storage_map.h
+// kStateFormat) lacks what this version keeps (the lots' traces): it is
+// rebuilt from the log (rebuild.h) and replaced, keys the rebuild does not
+// produce removed, with the format marker in the same batch, so a reader
+// never sees a half-filled state. Nothing to do if the marker is current.
+[[nodiscard]] absl::Status UpgradeStateFormat(Store& store, uint64_t size,
+                                              const RuleOptions& rules) {
+  ASSIGN_OR_RETURN(std::optional<std::string> format, store.GetMeta(kStateFormatMetaKey));
+  if (format && *format == kStateFormat) return absl::OkStatus();
+  absl::StatusOr<MemoryState> rebuilt = RebuildState(store, size, rules);
+  if (!rebuilt.ok()) {
+    return absl::Status(rebuilt.status().code(),
+                        absl::StrCat("cannot rebuild the state an older version wrote: ",
+                                     rebuilt.status().message()));
+  }
+  StoreBatch batch = store.NewBatch();
+  RETURN_IF_ERROR(store.ScanState([&](std::string_view key, std::string_view) {
+    if (!rebuilt->values().contains(std::string(key))) batch.DeleteState(key);
+    return absl::OkStatus();
+  }));
+  for (const auto& [key, value] : rebuilt->values()) batch.PutState(key, value);
+  batch.PutMeta(kStateFormatMetaKey, kStateFormat);
+  return store.Commit(batch);
 }
 
 }  // namespace
@@ -126,6 +152,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
                                                         options.operator_key_path, " is missing"));
     }
     if (!key.ok()) return key.status();
+    RETURN_IF_ERROR(UpgradeStateFormat(*store, size, options.rules));
     ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck, ReadCheckpointKeyState(*store));
     if (!ck) {
       ASSIGN_OR_RETURN(ck, AddCheckpointKeyState(*store));

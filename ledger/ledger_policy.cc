@@ -17,6 +17,7 @@ v1::LogPolicy Ledger::WantedPolicy() const {
   policy.set_record_signature_version(kOriginBoundRecordSignatures);
   policy.set_max_backdate_micros(absl::ToInt64Microseconds(options_.max_backdate));
   policy.set_history_import_allowed(options_.allow_history_import);
+  policy.set_rules_version(options_.rules_version);
   return policy;
 }
 

@@ -20,6 +20,7 @@ class BundleBuilderTest : public ::testing::Test {
   void SetUp() override {
     LedgerOptions o;
     o.data_dir = dir_.path();
+    o.rules_version = 0;  // the pieces below make legacy claims
     ledger_ = Ledger::Open(o).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
   }
@@ -53,6 +54,7 @@ TEST_F(BundleBuilderTest, BundleHoldsThePiecesGraphAndNothingUnrelated) {
   Identity other = Register("jeweler-2", v1::ROLE_JEWELER);    // 3
   v1::Record lot = testing::LotRecord(refiner, "");
   lot.mutable_lot_created()->set_lot_id("gold");
+  lot.mutable_lot_created()->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
   const uint64_t created = Append(refiner, lot);  // 4
   v1::Record unrelated = testing::LotRecord(refiner, "");
   unrelated.mutable_lot_created()->set_lot_id("other-gold");
@@ -112,6 +114,7 @@ TEST_F(BundleBuilderTest, MaxBytesRefusesABundleBiggerThanItAndAdmitsOneOfExactl
   Identity jeweler = Register("jeweler-1", v1::ROLE_JEWELER);
   v1::Record lot = testing::LotRecord(refiner, "");
   lot.mutable_lot_created()->set_lot_id("gold");
+  lot.mutable_lot_created()->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
   Append(refiner, lot);
   v1::Record ship;
   ship.mutable_custody_shipped()->set_shipment_id("s1");
@@ -152,6 +155,7 @@ TEST_F(BundleBuilderTest, ABundleIsRefusedWhenOneOfItsProofsRestsOnAnAlteredTree
   Identity jeweler = Register("jeweler-1", v1::ROLE_JEWELER);  // 2
   v1::Record lot = testing::LotRecord(refiner, "");
   lot.mutable_lot_created()->set_lot_id("gold");
+  lot.mutable_lot_created()->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
   Append(refiner, lot);  // 3
   v1::Record ship;
   ship.mutable_custody_shipped()->set_shipment_id("s1");
@@ -186,6 +190,7 @@ TEST_F(BundleBuilderTest, ABundleIsRefusedWhenOneOfItsProofsRestsOnAnAlteredTree
   }
   LedgerOptions o;
   o.data_dir = dir_.path();
+  o.rules_version = 0;
   ledger_ = Ledger::Open(o).value();
   absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(*ledger_, "RING-1");
   EXPECT_EQ(bundle.status().code(), absl::StatusCode::kDataLoss);

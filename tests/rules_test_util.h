@@ -55,6 +55,10 @@ class RulesFixture : public ::testing::Test {
     options_.origin = "rules.test/ledger";
     options_.rules = rules;
     options_.now_micros = [this] { return NowMicros() + server_clock_offset_.load(); };
+    // The builders below make records in the legacy form (fineness_ppt, legacy
+    // claims): the fixture's log keeps the legacy rules unless `configure` puts
+    // the trade rules in force (tests/trade_test_util.h does).
+    options_.rules_version = 0;
     if (configure) configure(options_);
     ledger_ = Ledger::Open(options_).value();
     op_ = Identity{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};

@@ -47,8 +47,9 @@ inline Identity NewIdentity(std::string id) {
 // Now, as an event time.
 inline int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
-// A lot record of realistic size, unsigned, with event time now: a recycled
-// gold lot, which a refiner or recycler may record.
+// A lot record of realistic size, unsigned, with event time now: a mined gold
+// lot in parts per ten thousand, which a refiner may record under the legacy
+// rules and the trade rules alike (no certificate needed).
 inline v1::Record LotRecord(const Identity& who, const std::string& record_id) {
   v1::Record r;
   r.set_record_id(record_id);
@@ -59,12 +60,12 @@ inline v1::Record LotRecord(const Identity& who, const std::string& record_id) {
   lot->set_lot_id("lot-" + record_id);
   lot->set_material("gold");
   lot->set_form("grain");
-  lot->set_origin_class(v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER);
+  lot->set_origin_class(v1::ORIGIN_CLASS_MINED);
   lot->set_quantity(1'000'000);
   lot->set_unit(v1::UNIT_MILLIGRAM);
-  lot->set_fineness_ppt(999);
+  lot->set_fineness_ptt(9999);
   lot->set_facility("Refinery 7, Pforzheim, DE");
-  lot->set_note("Post-consumer jewelry scrap, melted and assayed");
+  lot->set_note("Mined gold from doré, refined and assayed");
   return r;
 }
 

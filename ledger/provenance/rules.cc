@@ -127,6 +127,11 @@ using rules::Env;
     case v1::Record::kCustodyShipped:
     case v1::Record::kCustodyReceived:
       return rules::ApplyMaterialRecord(env);
+    case v1::Record::kSchemeRegistered:
+    case v1::Record::kCreditAccountOpened:
+    case v1::Record::kCreditBooked:
+    case v1::Record::kCreditAllocated:
+      return rules::ApplyTradeRecord(env);
     case v1::Record::kPieceRegistered:
     case v1::Record::kPieceLifecycle:
     case v1::Record::kStoneReplaced:

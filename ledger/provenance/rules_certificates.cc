@@ -4,11 +4,77 @@
 #include "absl/time/time.h"
 #include "ledger/base/strings.h"
 #include "ledger/provenance/rules_internal.h"
+#include "ledger/provenance/schemes.h"
 
 namespace touchstone::rules {
 namespace {
 
 std::string Time(int64_t micros) { return absl::FormatTime(absl::FromUnixMicros(micros)); }
+
+// The trade rules' checks of who issues a certificate (schemes.h): its scheme
+// is registered, the record's signer is the scheme's pinned issuer, the
+// scheme's kind may issue it, and a document's hash names its algorithm and
+// the document its media type.
+[[nodiscard]] absl::Status CheckIssuer(const Env& env, const v1::CertificateIssued& c) {
+  ASSIGN_OR_RETURN(std::optional<v1::SchemeState> scheme, FindScheme(env, c.scheme()));
+  if (!scheme) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("scheme rule: scheme '", c.scheme(),
+                     "' is not registered in the log (SchemeRegistered, by the operator)"));
+  }
+  if (scheme->issuer() != env.record().signer()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "scheme rule: certificate under scheme '", c.scheme(), "' is signed by '",
+        env.record().signer(), "'; the log pins '", scheme->issuer(), "' as its issuer"));
+  }
+  RETURN_IF_ERROR(CheckSchemeMayIssue(scheme->kind(), c));
+  if (!c.document_sha256().empty() &&
+      (c.document_hash_algorithm() != "sha-256" || c.document_media_type().empty())) {
+    return absl::InvalidArgumentError(
+        "a certificate's document is anchored by document_sha256 with document_hash_algorithm "
+        "\"sha-256\" and its document_media_type (\"application/pdf\")");
+  }
+  return absl::OkStatus();
+}
+
+// Binds each identifier (report number, inscription: `keys`) to `lot`;
+// FAILED_PRECONDITION "stone rule: ..." if one identifies another lot.
+[[nodiscard]] absl::Status BindIdentities(
+    const Env& env, const std::vector<std::pair<std::string, const char*>>& keys,
+    const std::string& lot_id, const std::string& certificate_id, std::string_view prefix_of) {
+  for (const auto& [key, what] : keys) {
+    ASSIGN_OR_RETURN(std::optional<v1::StoneIdentity> bound, env.state.Get<v1::StoneIdentity>(key));
+    if (bound && bound->lot_id() != lot_id) {
+      const size_t name_at = key.find('/') + 1 + prefix_of.size();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "stone rule: ", what, " '", key.substr(name_at), "' already identifies lot '",
+          bound->lot_id(), "' (certificate '", bound->certificate_id(), "')"));
+    }
+    v1::StoneIdentity id;
+    id.set_lot_id(lot_id);
+    id.set_certificate_id(certificate_id);
+    env.state.Put(key, id);
+  }
+  return absl::OkStatus();
+}
+
+// A parcel report (subject: the parcel lot) agrees with the parcel.
+[[nodiscard]] absl::Status CheckParcelReport(const v1::ParcelReport& r,
+                                             const std::optional<v1::LotState>& lot) {
+  if (!lot || lot->stones() == 0) {
+    return absl::InvalidArgumentError("a parcel report's subject must be a parcel lot");
+  }
+  if (r.report_number().empty()) return absl::InvalidArgumentError("report_number is required");
+  if (r.origin() != lot->stone_origin() || r.stone_count() != lot->stones() ||
+      r.carats_thousandths() != lot->quantity()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "parcel rule: the report says ", r.stone_count(), " ", v1::StoneOrigin_Name(r.origin()),
+        " stones weighing ", r.carats_thousandths(), "; parcel '", lot->lot_id(), "' is ",
+        lot->stones(), " ", v1::StoneOrigin_Name(lot->stone_origin()), " stones weighing ",
+        lot->quantity()));
+  }
+  return absl::OkStatus();
+}
 
 [[nodiscard]] absl::Status ApplyIssued(const Env& env) {
   const v1::CertificateIssued& c = env.record().certificate_issued();
@@ -26,6 +92,7 @@ std::string Time(int64_t micros) { return absl::FormatTime(absl::FromUnixMicros(
   if (!c.document_sha256().empty() && c.document_sha256().size() != 32) {
     return absl::InvalidArgumentError("document_sha256 must be 32 bytes");
   }
+  if (env.trade()) RETURN_IF_ERROR(CheckIssuer(env, c));
   const std::string key = CertificateKey(c.certificate_id());
   ASSIGN_OR_RETURN(std::optional<v1::CertificateState> existing,
                    env.state.Get<v1::CertificateState>(key));
@@ -94,27 +161,34 @@ std::string Time(int64_t micros) { return absl::FormatTime(absl::FromUnixMicros(
           absl::StrCat("the report's weight ", g.carats_thousandths(), " differs from lot '",
                        lot->lot_id(), "' (", lot->quantity(), " thousandths of a carat)"));
     }
-    // A report number or inscription identifies one stone, never two.
-    for (const auto& [key, what] : {std::pair{ReportNumberKey(g.report_number()), "report number"},
-                                    std::pair{InscriptionKey(g.inscription()), "inscription"}}) {
-      if (key == InscriptionKey("")) continue;
-      ASSIGN_OR_RETURN(std::optional<v1::StoneIdentity> bound,
-                       env.state.Get<v1::StoneIdentity>(key));
-      if (bound && bound->lot_id() != lot->lot_id()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "stone rule: ", what, " '", key.substr(key.find('/') + 1), "' already identifies lot '",
-            bound->lot_id(), "' (certificate '", bound->certificate_id(), "')"));
-      }
-      v1::StoneIdentity id;
-      id.set_lot_id(lot->lot_id());
-      id.set_certificate_id(c.certificate_id());
-      env.state.Put(key, id);
+    // A report number or inscription identifies one stone, never two: in the
+    // whole log under the legacy rules, per laboratory (scheme) under the trade rules.
+    const std::string scheme = env.trade() ? c.scheme() : "";
+    const std::string prefix = env.trade() ? scheme + "/" : "";
+    std::vector<std::pair<std::string, const char*>> ids = {
+        {env.trade() ? ReportNumberKey(scheme, g.report_number())
+                     : ReportNumberKey(g.report_number()),
+         "report number"}};
+    if (!g.inscription().empty()) {
+      ids.push_back(
+          {env.trade() ? InscriptionKey(scheme, g.inscription()) : InscriptionKey(g.inscription()),
+           "inscription"});
     }
+    RETURN_IF_ERROR(BindIdentities(env, ids, lot->lot_id(), c.certificate_id(), prefix));
     s.set_stone_origin(g.origin());
     s.set_report_number(g.report_number());
     s.set_inscription(g.inscription());
     lot->set_grading_report_id(c.certificate_id());
     lot->set_stone_origin(g.origin());
+  } else if (c.has_parcel_report()) {
+    const v1::ParcelReport& r = c.parcel_report();
+    RETURN_IF_ERROR(CheckParcelReport(r, lot));
+    const std::string prefix = c.scheme() + "/";
+    RETURN_IF_ERROR(
+        BindIdentities(env, {{ReportNumberKey(c.scheme(), r.report_number()), "report number"}},
+                       lot->lot_id(), c.certificate_id(), prefix));
+    s.set_stone_origin(r.origin());
+    s.set_report_number(r.report_number());
   } else if (c.has_kimberley_process()) {
     if (c.kimberley_process().certificate_number().empty()) {
       return absl::InvalidArgumentError("a Kimberley Process certificate needs its number");

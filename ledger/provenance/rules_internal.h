@@ -3,6 +3,7 @@
 #define TOUCHSTONE_LEDGER_PROVENANCE_RULES_INTERNAL_H_
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -28,7 +29,27 @@ struct Env {
   const v1::LogPolicy* policy() const { return PolicyInForce(ctx.record, ctx.policy); }
   int64_t t() const { return ctx.record.event_time_micros(); }
   uint64_t index() const { return ctx.index; }
+  // True if the trade rules hold for this record (log_policy.h TradeRules).
+  bool trade() const { return TradeRules(policy()); }
 };
+
+// Bounds that keep fine-weight arithmetic (quantity x fineness) far from overflow.
+inline constexpr int64_t kMaxQuantity = 1'000'000'000'000;  // a thousand tonnes in mg
+inline constexpr size_t kMaxLots = 1000;
+
+// INVALID_ARGUMENT "<what> must be 1 to 128 bytes" unless 1..128 bytes.
+[[nodiscard]] absl::Status ValidId(const std::string& id, std::string_view what);
+// INVALID_ARGUMENT unless `q` is 1..kMaxQuantity and a stone (`unit` carats)
+// has full fineness (`fineness_ptt` 10000), naming `what`.
+[[nodiscard]] absl::Status ValidQuantity(int64_t q, int32_t fineness_ptt, v1::Unit unit,
+                                         std::string_view what);
+// A valid id of no lot yet; ALREADY_EXISTS otherwise.
+[[nodiscard]] absl::Status RequireNewLot(const Env& env, const std::string& id);
+// The registered scheme `name` (SchemeRegistered); nullopt if none.
+[[nodiscard]] absl::StatusOr<std::optional<v1::SchemeState>> FindScheme(const Env& env,
+                                                                        const std::string& name);
+// The record of the earlier entry `index` (RecordContext::record_at).
+[[nodiscard]] absl::StatusOr<v1::Record> RecordAt(const Env& env, uint64_t index);
 
 std::string RoleName(v1::Role role);
 
@@ -85,6 +106,23 @@ bool IsRecycled(v1::OriginClass c);
 [[nodiscard]] absl::Status ApplyCertificateRecord(const Env& env);
 [[nodiscard]] absl::Status ApplyMaterialRecord(const Env& env);
 [[nodiscard]] absl::Status ApplyPieceRecord(const Env& env);
+// LotCreated (rules_lots.cc) and Transformation (rules_transform.cc).
+[[nodiscard]] absl::Status ApplyLotCreated(const Env& env);
+[[nodiscard]] absl::Status ApplyTransformation(const Env& env);
+// SchemeRegistered and the mass-balance records (rules_trade.cc).
+[[nodiscard]] absl::Status ApplyTradeRecord(const Env& env);
+// The trade rules' checks of a piece's registration (rules_piece_trade.cc):
+// parcel_stones taken whole (the lots are updated in state), material claims
+// against its inputs, hallmark and lab-grown disclosure. Material claims are
+// checked under every rules version; the rest (and `claims` refused) under
+// the trade rules. Sets piece's material_claims and parcel_stones. Errors as
+// rules.h, with the rule's name.
+[[nodiscard]] absl::Status ApplyPieceTrade(const Env& env, const v1::PieceRegistered& p,
+                                           v1::PieceState& piece);
+// The material claims of `piece` (its registered material_claims) against
+// its inputs now: FAILED_PRECONDITION "claim rule: ..." if one no longer holds
+// (a stone replaced by one that breaks it).
+[[nodiscard]] absl::Status RecheckMaterialClaims(const Env& env, const v1::PieceState& piece);
 
 }  // namespace touchstone::rules
 

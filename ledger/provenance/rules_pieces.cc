@@ -101,7 +101,7 @@ bool IsValidPieceId(const std::string& id) {
   if (existing) {
     return absl::AlreadyExistsError(absl::StrCat("piece '", p.piece_id(), "' already exists"));
   }
-  if (p.stone_lot_ids().empty() && p.metal_inputs().empty()) {
+  if (p.stone_lot_ids().empty() && p.metal_inputs().empty() && p.parcel_stones().empty()) {
     return absl::InvalidArgumentError("a piece needs stones or metal");
   }
   std::set<std::string> seen;
@@ -144,6 +144,12 @@ bool IsValidPieceId(const std::string& id) {
   piece.set_registered_micros(env.t());
   piece.set_last_event_micros(env.t());
   piece.add_history(env.index());
+  for (const v1::ParcelStones& ps : p.parcel_stones()) {
+    if (!seen.insert(ps.lot_id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("lot '", ps.lot_id(), "' is listed twice"));
+    }
+  }
+  RETURN_IF_ERROR(ApplyPieceTrade(env, p, piece));
   RETURN_IF_ERROR(SetDerivedClaims(env, piece, p.claims()));
   env.state.Put(PieceKey(piece.piece_id()), piece);
   return absl::OkStatus();
@@ -232,6 +238,7 @@ bool IsValidPieceId(const std::string& id) {
   ASSIGN_OR_RETURN(v1::LotState new_stone, TakeStone(env, s.new_stone_lot_id(), s.piece_id()));
   env.state.Put(LotKey(new_stone.lot_id()), new_stone);
   piece.set_stone_lot_ids(at, s.new_stone_lot_id());
+  if (env.trade()) RETURN_IF_ERROR(RecheckMaterialClaims(env, piece));
   RETURN_IF_ERROR(SetDerivedClaims(env, piece, {}));
   env.state.Put(PieceKey(piece.piece_id()), piece);
   return absl::OkStatus();

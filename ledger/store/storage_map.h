@@ -27,12 +27,20 @@
 //                                                                     grading report number)
 //                     InscriptionKey:      "inscription/" || text    -> StoneIdentity (a
 //                                                                     laser inscription)
+//                     ReportNumberKey:     "report/" || scheme || "/" || number, and
+//                     InscriptionKey:      "inscription/" || scheme || "/" || text: the same
+//                                          per laboratory (entries under the trade rules)
+//                     SchemeKey:           "scheme/" || name         -> SchemeState
+//                     CreditAccountKey:    "account/" || id          -> CreditAccountState
 //                     kCheckpointKeyStateKey: "log/checkpoint_key"   -> CheckpointKeyState
 //                     kLogPolicyStateKey:     "log/policy"           -> LogPolicyState
 //   CF "meta"         kTreeSizeMetaKey:      "tree_size"     -> size committed (8)
 //                     kOriginMetaKey:        "origin"        -> the log's origin (text)
 //                     kCosignedSizeMetaKey:  "cosigned_size" -> size of the newest cosigned
 //                                                               checkpoint (8)
+//                     kStateFormatMetaKey:   "state_format"  -> kStateFormat (text): the
+//                                                               layout of CF "state" (absent:
+//                                                               written before the trade rules)
 //
 // Values marked (8) are EncodeU64 integers, read back with DecodeU64Value.
 // Header-only (no RocksDB): the storage-free rooms may name state keys too.
@@ -123,6 +131,21 @@ inline std::string ReportNumberKey(std::string_view number) { return StateKey("r
 inline std::string InscriptionKey(std::string_view inscription) {
   return StateKey("inscription/", inscription);
 }
+// Per laboratory (the certificate's scheme), as the trade rules keep them.
+inline std::string ReportNumberKey(std::string_view scheme, std::string_view number) {
+  std::string k = StateKey("report/", scheme);
+  k.push_back('/');
+  k.append(number);
+  return k;
+}
+inline std::string InscriptionKey(std::string_view scheme, std::string_view inscription) {
+  std::string k = StateKey("inscription/", scheme);
+  k.push_back('/');
+  k.append(inscription);
+  return k;
+}
+inline std::string SchemeKey(std::string_view name) { return StateKey("scheme/", name); }
+inline std::string CreditAccountKey(std::string_view id) { return StateKey("account/", id); }
 // The CheckpointKeyState the rules keep (ledger/provenance/key_handover.h).
 inline constexpr std::string_view kCheckpointKeyStateKey = "log/checkpoint_key";
 // The LogPolicyState the rules keep (ledger/provenance/log_policy.h).
@@ -132,6 +155,12 @@ inline constexpr std::string_view kLogPolicyStateKey = "log/policy";
 inline constexpr std::string_view kTreeSizeMetaKey = "tree_size";
 inline constexpr std::string_view kOriginMetaKey = "origin";
 inline constexpr std::string_view kCosignedSizeMetaKey = "cosigned_size";
+inline constexpr std::string_view kStateFormatMetaKey = "state_format";
+// The layout of CF "state" this version writes: "2" holds the trade rules'
+// lot traces (proto/state.proto LotState fields 23..36). A data directory
+// whose state was written by an older version (no state_format, or another
+// value) has its state rebuilt from the log when it is opened (ledger_open.cc).
+inline constexpr std::string_view kStateFormat = "2";
 
 }  // namespace touchstone
 

@@ -84,6 +84,9 @@ void StoreBatch::PutRecordId(std::string_view signer, std::string_view record_id
 void StoreBatch::PutState(std::string_view key, std::string_view value) {
   puts_.push_back({kStateFamily, std::string(key), std::string(value)});
 }
+void StoreBatch::DeleteState(std::string_view key) {
+  puts_.push_back({kStateFamily, std::string(key), std::string(), true});
+}
 void StoreBatch::PutTreeSize(uint64_t size) {
   puts_.push_back({kMetaFamily, std::string(kTreeSizeMetaKey), EncodeU64(size)});
 }
@@ -186,7 +189,8 @@ absl::Status Store::Commit(StoreBatch& batch) {
   }
   rocksdb::WriteBatch wb;
   for (const StoreBatch::Put& p : batch.puts_) {
-    const rocksdb::Status s = wb.Put(handles_[p.cf], S(p.key), S(p.value));
+    const rocksdb::Status s = p.erase ? wb.Delete(handles_[p.cf], S(p.key))
+                                      : wb.Put(handles_[p.cf], S(p.key), S(p.value));
     if (!s.ok()) return FromRocks(s, "building a commit");
   }
   // Nothing is tried, and nothing needs recovering, when there is no room.

@@ -61,6 +61,8 @@ class StoreBatch {
   void PutLeafIndex(const Hash& leaf_hash, uint64_t index);
   void PutRecordId(std::string_view signer, std::string_view record_id, uint64_t index);
   void PutState(std::string_view key, std::string_view value);
+  // Removes a state key (rebuilding the state of an older version: ledger_open.cc).
+  void DeleteState(std::string_view key);
   void PutTreeSize(uint64_t size);
   void PutMeta(std::string_view key, std::string_view value);
 
@@ -70,6 +72,7 @@ class StoreBatch {
     int cf;  // index into Store's column families
     std::string key;
     std::string value;
+    bool erase = false;  // delete `key` instead
   };
   StoreBatch() = default;
   // Column families are named by index, not handle: a handle does not survive
