@@ -116,7 +116,7 @@ absl::StatusOr<v1::PieceState> Ledger::GetPiece(std::string_view id) const {
 }
 
 absl::StatusOr<v1::CreditAccountState> Ledger::GetCreditAccount(std::string_view id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(StateKey("account/", id)));
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(CreditAccountKey(id)));
   if (!raw) return absl::NotFoundError(absl::StrCat("no account '", Sv(id), "'"));
   v1::CreditAccountState account;
   if (!account.ParseFromString(*raw)) {
@@ -126,7 +126,7 @@ absl::StatusOr<v1::CreditAccountState> Ledger::GetCreditAccount(std::string_view
 }
 
 absl::StatusOr<v1::SchemeState> Ledger::GetScheme(std::string_view name) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(StateKey("scheme/", name)));
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(SchemeKey(name)));
   if (!raw) return absl::NotFoundError(absl::StrCat("no scheme '", Sv(name), "'"));
   v1::SchemeState scheme;
   if (!scheme.ParseFromString(*raw)) {
