@@ -193,7 +193,7 @@ class BundleE2ETest(unittest.TestCase):
             self.assertIn("is not in the log", report["reason"])
 
     def test_4_another_key_under_the_logs_name_is_refused(self):
-        rc, out, err = run("key", os.path.join(self.keys_dir, P + "-lab.pem"), "--name",
+        rc, out, err = run("key", os.path.join(self.keys_dir, P + "-igi.pem"), "--name",
                            self.origin)
         self.assertEqual(rc, 0, err)
         other = dict(line.split(" ", 1) for line in out.splitlines())["verifier_key"]

@@ -313,8 +313,8 @@ class LedgerCase(unittest.TestCase):
     @classmethod
     def lot_json(cls, name, lot_id, quantity="1000000", event_time=None):
         record = {"lotCreated": {"lotId": lot_id, "material": "gold", "quantity": quantity,
-                                 "unit": "UNIT_MILLIGRAM", "finenessPpt": 999,
-                                 "originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER"}}
+                                 "unit": "UNIT_MILLIGRAM", "finenessPtt": 9990,
+                                 "originClass": "ORIGIN_CLASS_MINED"}}
         if event_time is not None:
             record["eventTimeMicros"] = event_time
         return cls.write(name, json.dumps(record))
@@ -514,8 +514,9 @@ class LiveLedgerTest(LedgerCase):
         self.assertEqual(fields[2], [b"refiner-1"])
         self.assertEqual(fields[3], [sha256(self.refiner_pub)[:8].hex().encode()])
         lot = proto_fields(fields[20][0])
-        self.assertEqual((lot[1], lot[2], lot[4], lot[5], lot[6], lot[7]),
-                         ([b"lot-1"], [b"gold"], [3], [1000000], [1], [999]))
+        # lot_id, material, origin (mined), quantity, unit (mg), fineness_ptt (field 11).
+        self.assertEqual((lot[1], lot[2], lot[4], lot[5], lot[6], lot[11]),
+                         ([b"lot-1"], [b"gold"], [1], [1000000], [1], [9990]))
         # The receipt file is a tlog-proof for index 2 under a signed size-3 checkpoint.
         with open(self.receipt, "rb") as f:
             index, hashes, note = parse_tlog_proof(f.read())
