@@ -16,6 +16,7 @@
 #include "ledger/bundle_builder.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/provenance/rebuild.h"
+#include "ledger/provenance/units.h"
 #include "ledger/tiles.h"
 #include "nlohmann/json.hpp"
 #include "proto/provenance_service.grpc.pb.h"
@@ -58,12 +59,58 @@ std::string Claims(const std::vector<v1::Claim>& claims) {
   return names.empty() ? "none" : absl::StrJoin(names, ", ");
 }
 
+// The claims a piece registered: its material claims (the trade rules), else
+// its legacy claims.
+std::string Claims(const BundleReport& r) {
+  if (r.material_claims.empty()) return Claims(r.asserted_claims);
+  std::vector<std::string> lines;
+  for (const MaterialClaimLine& c : r.material_claims) lines.push_back(c.text);
+  return absl::StrJoin(lines, "; ");
+}
+
+// "gold 75.0% (3.000 g (0.096 ozt, 1.929 dwt))", "diamond: 25 stones, 0.980 ct".
+std::string ShareLine(const MaterialShare& m) {
+  if (m.stone) {
+    return absl::StrCat(m.material, ": ", m.stones, m.stones == 1 ? " stone, " : " stones, ",
+                        CaratText(m.amount));
+  }
+  return absl::StrCat(m.material, " ", m.share_ptt / 100, ".", (m.share_ptt % 100) / 10, "% (",
+                      MassText(m.amount), ")");
+}
+
 // ------------------------------------------------------------------ JSON
 
 std::vector<std::string> ClaimNames(const std::vector<v1::Claim>& claims) {
   std::vector<std::string> names;
   for (v1::Claim c : claims) names.push_back(v1::Claim_Name(c));
   return names;
+}
+
+nlohmann::json MaterialClaimsJson(const BundleReport& r) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const MaterialClaimLine& c : r.material_claims) {
+    out.push_back({{"material", c.claim.material()},
+                   {"attribute", v1::Attribute_Name(c.claim.attribute())},
+                   {"model", v1::CustodyModel_Name(c.claim.model())},
+                   {"share_bp", c.claim.share_bp()},
+                   {"account_id", c.claim.account_id()},
+                   {"scheme", c.claim.scheme()},
+                   {"text", c.text}});
+  }
+  return out;
+}
+
+nlohmann::json CompositionJson(const BundleReport& r) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const MaterialShare& m : r.composition) {
+    out.push_back({{"material", m.material},
+                   {"stone", m.stone},
+                   {"amount", m.amount},
+                   {"stones", m.stones},
+                   {"share_ptt", m.share_ptt},
+                   {"text", ShareLine(m)}});
+  }
+  return out;
 }
 
 // The verdict as `piece verify --json` prints it; the keys are read by
@@ -108,6 +155,8 @@ nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& ke
             {"witness_cosignatures", r->witness_cosignatures}}},
           {"asserted_claims", ClaimNames(r->asserted_claims)},
           {"claims", ClaimNames(r->derived_claims)},
+          {"material_claims", MaterialClaimsJson(*r)},
+          {"composition", CompositionJson(*r)},
           {"timeline", std::move(timeline)},
           {"warnings", r->warnings}};
 }
@@ -115,12 +164,18 @@ nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& ke
 // ------------------------------------------------------------------ text
 
 std::string Text(const BundleReport& r) {
-  std::string out = absl::StrCat(
-      "Piece ", r.piece_id, ": ", r.piece_description, "\n", "  jeweler         ", r.jeweler, "\n",
-      "  stones now      ", r.stones.empty() ? "none" : absl::StrJoin(r.stones, ", "), "\n",
-      "  claims asserted ", Claims(r.asserted_claims), "\n", "  claims derived  ",
-      Claims(r.derived_claims), "\n", "  log             ", r.origin, " at size ", r.tree_size,
-      ", root ", HashToBase64(r.root), "\n\n", "Timeline (", r.timeline.size(), " records):\n");
+  std::string out = absl::StrCat("Piece ", r.piece_id, ": ", r.piece_description, "\n",
+                                 "  jeweler         ", r.jeweler, "\n", "  stones now      ",
+                                 r.stones.empty() ? "none" : absl::StrJoin(r.stones, ", "), "\n",
+                                 "  claims asserted ", Claims(r), "\n");
+  if (r.material_claims.empty()) {
+    absl::StrAppend(&out, "  claims derived  ", Claims(r.derived_claims), "\n");
+  }
+  for (const MaterialShare& m : r.composition) {
+    absl::StrAppend(&out, "  made of         ", ShareLine(m), "\n");
+  }
+  absl::StrAppend(&out, "  log             ", r.origin, " at size ", r.tree_size, ", root ",
+                  HashToBase64(r.root), "\n\n", "Timeline (", r.timeline.size(), " records):\n");
   for (const TimelineEntry& t : r.timeline) {
     // The event time the record claims, and when the log recorded it.
     absl::StrAppend(&out, absl::StrFormat("  entry %-5d %s (recorded %s)  %s (%s)\n", t.index,
@@ -149,7 +204,7 @@ std::string Verdict(const BundleReport& r) {
       r.witness_cosignatures
           ? absl::StrCat(" and cosigned by ", r.witness_cosignatures, " witnesses")
           : "",
-      "; no rule broken; claims ", Claims(r.asserted_claims), " follow from the records",
+      "; no rule broken; claims ", Claims(r), " follow from the records",
       r.warnings.empty() ? "" : absl::StrCat("; ", r.warnings.size(), " warning(s) above"));
 }
 

@@ -43,7 +43,7 @@ class PythonClientTest(unittest.TestCase):
         self.assertIn("customer: checkpoint of touchstone.local/ledger at size", r.stdout)
         self.assertIn("(RFC 9162 inclusion proof verified)", r.stdout)
         self.assertIn("signed by Alpenrand Refining SA (py-refiner)", r.stdout)
-        self.assertIn("VERIFIED: lot py-grain-1: 250.000 g of gold grain @999, "
+        self.assertIn("VERIFIED: lot py-grain-1: 250.000 g of gold grain @999.9, "
                       "ORIGIN_CLASS_RECYCLED_POST_CONSUMER, certificate py-cert-refiner", r.stdout)
         # What the example wrote is what the server holds (our own CLI agrees).
         lot = subprocess.run([ARGS.touchstone, "--server", self.server.addr, "lookup", "lot",

@@ -8,7 +8,8 @@ into a temporary directory.
 
   1. The operator (its key is the server's data_dir/operator.pem) registers two participants:
      a certification body and a refinery, each with a new Ed25519 key.
-  2. The certification body issues a recycled-content certificate to the refinery.
+  2. The operator registers the body's scheme; the body issues a recycled-content certificate
+     to the refinery.
   3. The refinery records a lot of recycled gold grain citing that certificate. Each record is
      serialized once, signed as "touchstone.v1 record signature for log\\n" + the log's origin
      (the name in VKEY) + "\\n" + those exact bytes, so the signature is valid in this log only,
@@ -207,13 +208,24 @@ def main():
                           operator, args.vkey)
         print("registered %s at entry %d" % (pid, r.index))
 
-    # 2. The certification body certifies the refinery's recycled content.
+    # 2. The operator pins the certification body as the one issuer of its scheme (the
+    #    trade rules accept a certificate only from its scheme's registered issuer), and the
+    #    body certifies the refinery's recycled content.
+    scheme = P + "-recycled"
+    reg = pb.SchemeRegistered(scheme=scheme, issuer=P + "-certifier",
+                              kind=pb.SCHEME_KIND_RECYCLED_CONTENT,
+                              display_name="Responsible Metals Scheme, recycled content")
+    r = client.submit(record(pb, op_id, operator, "scheme-" + scheme, scheme_registered=reg),
+                      operator, args.vkey)
+    print("scheme %s registered at entry %d" % (scheme, r.index))
     now = int(time.time() * 1e6)
-    cert = pb.CertificateIssued(certificate_id=P + "-cert-refiner", scheme="recycled-content",
+    cert = pb.CertificateIssued(certificate_id=P + "-cert-refiner", scheme=scheme,
                                 subject_participant=P + "-refiner",
                                 scope="recycled gold refining", valid_from_micros=now - 86_400_000_000,
                                 external_number="RMS-2026-0042",
-                                document_sha256=hashlib.sha256(b"certificate pdf").digest())
+                                document_sha256=hashlib.sha256(b"certificate pdf").digest(),
+                                document_hash_algorithm="sha-256",
+                                document_media_type="application/pdf")
     r = client.submit(record(pb, P + "-certifier", certifier, "cert-1", certificate_issued=cert),
                       certifier, args.vkey)
     print("certificate %s issued at entry %d" % (cert.certificate_id, r.index))
@@ -221,7 +233,7 @@ def main():
     # 3. The refinery records a lot of recycled gold grain, citing the certificate.
     lot = pb.LotCreated(lot_id=P + "-grain-1", material="gold", form="grain",
                         origin_class=pb.ORIGIN_CLASS_RECYCLED_POST_CONSUMER, quantity=250000,
-                        unit=pb.UNIT_MILLIGRAM, fineness_ppt=999, facility="Mendrisio",
+                        unit=pb.UNIT_MILLIGRAM, fineness_ptt=9999, facility="Mendrisio",
                         certificate_ids=[cert.certificate_id])
     r = client.submit(record(pb, P + "-refiner", refiner, "lot-1", lot_created=lot), refiner,
                       args.vkey)
@@ -262,8 +274,8 @@ def main():
     print("customer: the record is signed by %s (%s), key %s registered at entry %d"
           % (registration.legal_name, created.signer, created.key_id, signer.registered_index))
     lc = created.lot_created
-    print("VERIFIED: lot %s: %.3f g of %s %s @%d, %s, certificate %s"
-          % (lc.lot_id, lc.quantity / 1000, lc.material, lc.form, lc.fineness_ppt,
+    print("VERIFIED: lot %s: %.3f g of %s %s @%.1f, %s, certificate %s"
+          % (lc.lot_id, lc.quantity / 1000, lc.material, lc.form, lc.fineness_ptt / 10,
              pb.OriginClass.Name(lc.origin_class), ", ".join(lc.certificate_ids)))
 
 
