@@ -54,8 +54,8 @@ class MetricsTest(unittest.TestCase):
         lot = os.path.join(self.tmp, "lot.json")
         with open(lot, "w") as f:
             f.write('{"lotCreated": {"lotId": "grain-1", "material": "gold", "form": "grain", '
-                    '"originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", "quantity": "1000", '
-                    '"unit": "UNIT_MILLIGRAM", "finenessPpt": 999}}')
+                    '"originClass": "ORIGIN_CLASS_MINED", "quantity": "1000", '
+                    '"unit": "UNIT_MILLIGRAM", "finenessPtt": 9990}}')
         other = os.path.join(self.tmp, "other.pem")
         self.assertEqual(self.cli("keygen", "-o", other).returncode, 0)
         r = self.cli("submit", "--as", "refiner", "--key", other, "--json", lot)

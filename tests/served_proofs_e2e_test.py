@@ -106,8 +106,8 @@ class ServedProofsTest(unittest.TestCase):
                 "Smith & Daughters", "--role", "refiner", "--role", "jeweler", "--pubkey", key)
         records = {
             "lot.json": '{"lotCreated": {"lotId": "%s-grain", "material": "gold", "form": '
-                        '"grain", "originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", '
-                        '"quantity": "5000", "unit": "UNIT_MILLIGRAM", "finenessPpt": 750}}' % P,
+                        '"grain", "originClass": "ORIGIN_CLASS_MINED", '
+                        '"quantity": "5000", "unit": "UNIT_MILLIGRAM", "finenessPtt": 7500}}' % P,
             "piece.json": '{"pieceRegistered": {"pieceId": "%s", "description": "18k band", '
                           '"metalInputs": [{"lotId": "%s-grain", "quantity": "4000"}]}}' %
                           (NEW_PIECE, P),
