@@ -36,7 +36,7 @@ RULES_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 def rules():
     """The rule names ledger/bundle/bundle_rules.h declares (a new rule needs a forgery here)."""
     with open(RULES_H) as f:
-        return re.findall(r'inline constexpr std::string_view k\w+ = "(\w+)";', f.read())
+        return re.findall(r'inline constexpr std::string_view k\w+ = "([\w-]+)";', f.read())
 
 
 def generate(log, out):
