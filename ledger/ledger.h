@@ -314,6 +314,9 @@ class Ledger {
   [[nodiscard]] absl::StatusOr<v1::LotState> GetLot(std::string_view id) const;
   [[nodiscard]] absl::StatusOr<v1::CertificateState> GetCertificate(std::string_view id) const;
   [[nodiscard]] absl::StatusOr<v1::PieceState> GetPiece(std::string_view id) const;
+  // A mass-balance credit account (state key "account/<id>"): NOT_FOUND "no
+  // account '<id>'", DATA_LOSS if its value does not parse, storage errors.
+  [[nodiscard]] absl::StatusOr<v1::CreditAccountState> GetCreditAccount(std::string_view id) const;
   // Whether a piece with that id is recorded (its state is not parsed);
   // storage errors.
   [[nodiscard]] absl::StatusOr<bool> HasPiece(std::string_view id) const;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
 #include "ledger/provenance/record.h"
@@ -112,6 +113,16 @@ absl::StatusOr<v1::CertificateState> Ledger::GetCertificate(std::string_view id)
 
 absl::StatusOr<v1::PieceState> Ledger::GetPiece(std::string_view id) const {
   return ReadPiece(*store_, id);
+}
+
+absl::StatusOr<v1::CreditAccountState> Ledger::GetCreditAccount(std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(StateKey("account/", id)));
+  if (!raw) return absl::NotFoundError(absl::StrCat("no account '", Sv(id), "'"));
+  v1::CreditAccountState account;
+  if (!account.ParseFromString(*raw)) {
+    return absl::DataLossError(absl::StrCat("the state of account '", Sv(id), "' does not parse"));
+  }
+  return account;
 }
 
 absl::StatusOr<bool> Ledger::HasPiece(std::string_view id) const {

@@ -102,6 +102,9 @@ void AddTrustCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddWitnessCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddExportCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `scheme`, `lot`, `piece register`. Needs AddPieceCommands first (adds `piece`).
+void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddAccountCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `piece qr`. Needs AddPieceCommands first (adds `piece`).
 void AddPieceQrCommand(CLI::App& app, int* exit_code);
 

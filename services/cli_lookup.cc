@@ -1,4 +1,4 @@
-// touchstone lookup participant|lot|certificate|piece ID: the state the ledger
+// touchstone lookup participant|lot|certificate|piece|account ID: the state the ledger
 // derived for it, as JSON (with or without --json), with the log indices of the
 // records behind it.
 #include <iostream>
@@ -32,7 +32,8 @@ template <typename Response, typename Method>
 
 void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* lookup = app.add_subcommand(
-      "lookup", "what the ledger knows now about a participant, lot, certificate or piece");
+      "lookup",
+      "what the ledger knows now about a participant, lot, certificate, piece or account");
   lookup->require_subcommand(1);
   auto id = std::make_shared<std::string>();
   auto add = [&](const char* kind, auto run) {
@@ -55,6 +56,9 @@ void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code) {
   });
   add("piece", [](const Context& c, const std::string& i) {
     return Lookup<v1::PieceState>(c, i, &v1::Provenance::Stub::GetPiece);
+  });
+  add("account", [](const Context& c, const std::string& i) {
+    return Lookup<v1::CreditAccountState>(c, i, &v1::Provenance::Stub::GetCreditAccount);
   });
 }
 

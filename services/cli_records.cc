@@ -20,44 +20,11 @@
 #include "ledger/provenance/record.h"
 #include "services/cli.h"
 #include "services/cli_log_reader.h"
+#include "services/cli_sign.h"
 #include "services/status_convert.h"
 
 namespace touchstone::cli {
 namespace {
-
-// Who signs: the participant id and its key file.
-struct Signer {
-  std::string as;
-  std::string key_file;
-  std::string keys_dir;
-  std::string record_id;
-  std::string receipt_out;
-  std::string vkey;
-  std::string state_dir;  // trusted heads, where the log's key is pinned on first use
-};
-
-void AddSignerOptions(CLI::App* cmd, Signer& s) {
-  cmd->add_option("--as", s.as, "participant id that signs (env TOUCHSTONE_AS)")
-      ->envname("TOUCHSTONE_AS")
-      ->required();
-  cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
-      ->envname("TOUCHSTONE_KEY");
-  cmd->add_option("--keys_dir", s.keys_dir,
-                  "without --key, use <keys_dir>/<participant>.pem, as `touchstone demo` "
-                  "writes them (env TOUCHSTONE_KEYS_DIR)")
-      ->envname("TOUCHSTONE_KEYS_DIR");
-  cmd->add_option("--record_id", s.record_id, "record id (default: random)");
-  cmd->add_option("--receipt", s.receipt_out,
-                  "write the receipt as a c2sp tlog-proof file (never overwrites)");
-  cmd->add_option("--vkey", s.vkey,
-                  "the log's verifier key to check the receipt against (env TOUCHSTONE_VKEY); "
-                  "without it, the key pinned with this client's trusted head of the log (the "
-                  "first time: the key the server reports, pinned on first use)")
-      ->envname("TOUCHSTONE_VKEY");
-  cmd->add_option("--state_dir", s.state_dir,
-                  "without --vkey: where trusted heads and their pinned keys are kept "
-                  "(default ~/.touchstone/trusted, as `log update`)");
-}
 
 // The key receipts are checked against, as a verifier key string. With --vkey:
 // that key (nothing is stored). Without: the key pinned with this client's
@@ -113,10 +80,32 @@ std::string RandomRecordId() {
   return absl::BytesToHexString(bytes);
 }
 
-// Signs `record` (filling signer, key id, record id and event time when empty)
-// for the log's origin, submits it, then verifies the receipt against the log's
-// checkpoint key.
-[[nodiscard]] absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
+}  // namespace
+
+void AddSignerOptions(CLI::App* cmd, Signer& s) {
+  cmd->add_option("--as", s.as, "participant id that signs (env TOUCHSTONE_AS)")
+      ->envname("TOUCHSTONE_AS")
+      ->required();
+  cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
+      ->envname("TOUCHSTONE_KEY");
+  cmd->add_option("--keys_dir", s.keys_dir,
+                  "without --key, use <keys_dir>/<participant>.pem, as `touchstone demo` "
+                  "writes them (env TOUCHSTONE_KEYS_DIR)")
+      ->envname("TOUCHSTONE_KEYS_DIR");
+  cmd->add_option("--record_id", s.record_id, "record id (default: random)");
+  cmd->add_option("--receipt", s.receipt_out,
+                  "write the receipt as a c2sp tlog-proof file (never overwrites)");
+  cmd->add_option("--vkey", s.vkey,
+                  "the log's verifier key to check the receipt against (env TOUCHSTONE_VKEY); "
+                  "without it, the key pinned with this client's trusted head of the log (the "
+                  "first time: the key the server reports, pinned on first use)")
+      ->envname("TOUCHSTONE_VKEY");
+  cmd->add_option("--state_dir", s.state_dir,
+                  "without --vkey: where trusted heads and their pinned keys are kept "
+                  "(default ~/.touchstone/trusted, as `log update`)");
+}
+
+absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
   if (!s.receipt_out.empty() && std::filesystem::exists(s.receipt_out)) {
     return absl::AlreadyExistsError(
         absl::StrCat(s.receipt_out, " exists; refusing to overwrite it with the receipt"));
@@ -158,6 +147,8 @@ std::string RandomRecordId() {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 [[nodiscard]] absl::StatusOr<std::string> PublicKeyFromPem(const std::string& file) {
   ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(file));

@@ -50,6 +50,12 @@ grpc::Status ProvenanceService::GetPiece(grpc::ServerContext*, const v1::LookupR
   return Reply(ledger_->GetPiece(req->id()), resp);
 }
 
+grpc::Status ProvenanceService::GetCreditAccount(grpc::ServerContext*, const v1::LookupRequest* req,
+                                                 v1::CreditAccountState* resp) {
+  if (req->id().empty()) return NoId();
+  return Reply(ledger_->GetCreditAccount(req->id()), resp);
+}
+
 grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*, const v1::LookupRequest* req,
                                                v1::PieceBundle* resp) {
   if (req->id().empty()) return grpc::Status(grpc::INVALID_ARGUMENT, "give a piece id");

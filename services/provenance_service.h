@@ -21,6 +21,8 @@ class ProvenanceService final : public v1::Provenance::Service {
                               v1::CertificateLookup* resp) override;
   grpc::Status GetPiece(grpc::ServerContext*, const v1::LookupRequest* req,
                         v1::PieceState* resp) override;
+  grpc::Status GetCreditAccount(grpc::ServerContext*, const v1::LookupRequest* req,
+                                v1::CreditAccountState* resp) override;
   grpc::Status GetPieceBundle(grpc::ServerContext*, const v1::LookupRequest* req,
                               v1::PieceBundle* resp) override;
 

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   touchstone::cli::AddDemoCommands(app, ctx, &exit_code);
   touchstone::cli::AddLookupCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
+  touchstone::cli::AddTradeCommands(app, ctx, &exit_code);
+  touchstone::cli::AddAccountCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceQrCommand(app, &exit_code);
   touchstone::cli::AddTrustCommands(app, ctx, &exit_code);
   touchstone::cli::AddAuditCommands(app, ctx, &exit_code);

@@ -62,7 +62,13 @@ REC_SIGNER, REC_KEY_ID, REC_TIME = 2, 3, 4
 BODY = {11: "participant_registered", 17: "certificate_issued",
         18: "certificate_status_changed", 20: "lot_created", 21: "transformation",
         22: "custody_shipped", 23: "custody_received", 24: "piece_registered",
-        25: "piece_lifecycle", 26: "stone_replaced", 27: "error_declared"}
+        25: "piece_lifecycle", 26: "stone_replaced", 27: "error_declared",
+        30: "scheme_registered", 31: "credit_account_opened", 32: "credit_booked",
+        33: "credit_allocated"}
+N = 103  # records the demo appends (services/cli_demo.h kDemoRecords)
+PARTIES = ("recycler", "refiner", "grower", "cutter", "maker", "jeweler", "miner", "rjc", "scs",
+           "igi", "kp-bw")
+PIECES = ("RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1")
 STEP = re.compile(r"^\s*(\d+)  (\S+)\s+(.*)$")
 
 
@@ -145,40 +151,48 @@ class DemoScenarioTest(unittest.TestCase):
 
     def test_1_demo_exits_zero_and_tells_the_story_step_by_step(self):
         self.assertEqual(self.demo.rc, 0, self.demo.describe())
-        self.assertEqual(self.pieces, [P + "-RING-1", P + "-PENDANT-1", P + "-BAND-1"])
+        self.assertEqual(self.pieces, ["%s-%s" % (P, p) for p in PIECES])
         self.assertEqual(self.revoked, [P + "-report-2"])
-        # One line per record, indexes 1..50 in order, the log holds exactly them.
-        self.assertEqual([i for i, _, _ in self.steps], list(range(1, 51)))
-        self.assertIn("50 records appended, log size 51", self.demo.out)
+        # One line per record, indexes 1..N in order, the log holds exactly them.
+        self.assertEqual([i for i, _, _ in self.steps], list(range(1, N + 1)))
+        self.assertIn("%d records appended, log size %d" % (N, N + 1), self.demo.out)
         self.assertLess(self.finished - self.started, 30)
         # Who signs what: each record by the participant it speaks for.
         expect = [("operator", "registers %s-recycler (recycler)" % P),
-                  ("operator", "registers %s-lab (certifier)" % P),
-                  (P + "-scheme", "certifies %s-recycler: recycled-content" % P),
-                  (P + "-scheme", "certifies %s-refiner: rjc-coc" % P),
-                  (P + "-recycler", "creates lot %s-scrap-14k: 150.000 g gold scrap @585, "
-                                    "recycled post-consumer" % P),
+                  ("operator", "registers %s-igi (certifier)" % P),
+                  ("operator", "registers scheme rjc-coc (chain-of-custody): only %s-rjc "
+                               "signs its certificates" % P),
+                  (P + "-scs", "certifies %s-recycler: scs-recycled" % P),
+                  (P + "-rjc", "certifies %s-refiner: rjc-coc" % P),
+                  (P + "-recycler", "creates lot %s-scrap-14k: 150.000 g (4.823 ozt, 96.452 "
+                                    "dwt) gold scrap @585 (14k), recycled post-consumer" % P),
                   (P + "-recycler", "MERGE "), (P + "-recycler", "ships %s-melt-1" % P),
                   (P + "-refiner", "receives %s-melt-1" % P),
-                  (P + "-refiner", "REFINE %s-melt-1 250.000 g -> %s-grain-1 162.500 g grain "
-                                   "@999; declared loss 0.412 g fine" % (P, P)),
+                  (P + "-refiner", "REFINE %s-melt-1 250.000 g (8.038 ozt, 160.754 dwt) -> "
+                                   "%s-grain-1 162.500 g (5.224 ozt, 104.490 dwt) grain @999.9 "
+                                   "(24k); declared loss 0.266 g" % (P, P)),
                   (P + "-refiner", "SPLIT "), (P + "-maker", "ALLOY "), (P + "-maker", "CAST "),
                   (P + "-grower", "creates lot %s-rough-1: 3.420 ct rough diamond, lab grown" % P),
                   (P + "-cutter", "CUT_AND_POLISH "),
-                  (P + "-lab", "grades %s-stone-1: report %s-report-1" % (P, P)),
+                  (P + "-igi", "grades %s-stone-1: report %s-report-1" % (P, P)),
                   (P + "-jeweler", "registers piece %s-RING-1" % P),
                   (P + "-jeweler", "sells %s-RING-1" % P),
                   (P + "-jeweler", "sells %s-BAND-1 to the same customer" % P),
-                  (P + "-lab", "revokes report %s-report-2" % P),
+                  (P + "-igi", "revokes report %s-report-2" % P),
                   (P + "-jeweler", "replaces %s-stone-2 in %s-PENDANT-1" % (P, P)),
-                  (P + "-jeweler", "declares entry ")]
+                  (P + "-jeweler", "declares entry "),
+                  (P + "-cutter", "SPLIT %s-melee-1 0.240 ct (24 stones; 76 stones, 0.760 ct "
+                                  "left) -> %s-melee-24 24 stones, 0.240 ct" % (P, P)),
+                  (P + "-refiner", "opens mass-balance account %s-mb-account" % P),
+                  (P + "-refiner", "books "), (P + "-refiner", "allocates "),
+                  (P + "-kp-bw", "issues Kimberley Process certificate %s-kp-1" % P),
+                  (P + "-miner", "ships %s-rough-n1" % P)]
         for signer, what in expect:
             self.step(signer, what)
         # Keys: one PEM per participant, owner-only.
-        for who in ("recycler", "refiner", "grower", "cutter", "maker", "jeweler", "scheme",
-                    "lab"):
+        for who in PARTIES:
             self.assertEqual(os.stat(self.key(who)).st_mode & 0o777, 0o600, who)
-        self.assertIn("8 created, 0 reused", self.demo.out)
+        self.assertIn("%d created, 0 reused" % len(PARTIES), self.demo.out)
 
     def test_1b_progress_goes_to_a_terminal_only(self):
         # Captured (not a terminal): the story on stdout, nothing else anywhere.
@@ -208,10 +222,10 @@ class DemoScenarioTest(unittest.TestCase):
         finally:
             os.close(master)
         tty = tty.decode(errors="replace")
-        self.assertIn("\rdemo: 1 of 50 records appended and checked", tty)
-        self.assertIn("\rdemo: 50 of 50 records appended and checked", tty)
+        self.assertIn("\rdemo: 1 of %d records appended and checked" % N, tty)
+        self.assertIn("\rdemo: %d of %d records appended and checked" % (N, N), tty)
         self.assertNotIn("\r", out)
-        self.assertIn("50 records appended", out)
+        self.assertIn("%d records appended" % N, out)
 
     def test_1b_two_sales_to_one_customer_do_not_link(self):
         # The jeweler keeps each sale's salt and owner; the log holds only the hash.
@@ -253,7 +267,7 @@ class DemoScenarioTest(unittest.TestCase):
             self.assertEqual(len([f for f in rec if f in BODY]), 1, what)
 
     def test_3_claims_revocation_and_replacement_as_the_ledger_derives_them(self):
-        revoke_index, _ = self.step(P + "-lab", "revokes report")
+        revoke_index, _ = self.step(P + "-igi", "revokes report")
         # From the entry itself: CertificateStatusChanged{certificate_id, REVOKED}.
         body = proto_fields(self.record_at(revoke_index)[18][0])
         self.assertEqual(body[1], [(P + "-report-2").encode()])
@@ -262,13 +276,17 @@ class DemoScenarioTest(unittest.TestCase):
         ring = proto_fields(self.record_at(ring_index)[24][0])
         self.assertEqual(ring[3], [(P + "-stone-1").encode()])
         ring = self.lookup("piece", P + "-RING-1")
-        self.assertEqual(set(ring["claims"]), {"CLAIM_RECYCLED_METAL", "CLAIM_LAB_GROWN_DIAMONDS",
-                                               "CLAIM_CERTIFIED_CHAIN"})
+        # Per material, as the jeweler stated them and the ledger checked them.
+        self.assertEqual(ring["material_claims"], [
+            {"material": "gold", "attribute": "ATTRIBUTE_RECYCLED",
+             "model": "CUSTODY_MODEL_SEGREGATED", "share_bp": 10000, "scheme": "scs-recycled"},
+            {"material": "diamond", "attribute": "ATTRIBUTE_LAB_GROWN",
+             "model": "CUSTODY_MODEL_IDENTITY_PRESERVED", "share_bp": 10000}])
         self.assertEqual(len(base64.b64decode(ring["owner_salted_sha256"])), 32)
         self.assertEqual(ring["last_event"], "PIECE_EVENT_REPAIRED")
         pendant = self.lookup("piece", P + "-PENDANT-1")
         self.assertEqual(pendant["stone_lot_ids"], [P + "-stone-3"])
-        self.assertIn("CLAIM_LAB_GROWN_DIAMONDS", pendant["claims"])
+        self.assertEqual(len(pendant["material_claims"]), 2)  # they still hold after it
         cert = self.lookup("certificate", P + "-report-2")
         self.assertEqual(cert["status_now"], "revoked")
         change = cert["certificate"]["changes"][0]
@@ -281,10 +299,12 @@ class DemoScenarioTest(unittest.TestCase):
         self.assertNotIn("active_piece", stone2)  # released by the replacement
         self.assertEqual(stone2["custodian"], P + "-jeweler")
         cast = self.lookup("lot", P + "-cast-1")
-        self.assertEqual(int(cast["balance"]), 132900 - 3850 - 2100 - 5600)
-        # Post-consumer gold alloyed with pre-consumer silver-copper: the alloying
-        # metal's origin counts, so the casting is recycled, of mixed kinds.
-        self.assertEqual(cast["origin_class"], "ORIGIN_CLASS_RECYCLED_MIXED")
+        # RING-1, PENDANT-1, BAND-1, PAVE-1 and NATURAL-1 took their gold from it.
+        self.assertEqual(int(cast["balance"]), 133100 - 3850 - 2100 - 5600 - 4200 - 3600)
+        # Under the trade rules the gold's origin is the gold's: the pre-consumer
+        # silver-copper alloyed into it is listed apart, not mixed into the origin.
+        self.assertEqual(cast["origin_class"], "ORIGIN_CLASS_RECYCLED_POST_CONSUMER")
+        self.assertEqual([a["material"] for a in cast["alloy"]], ["silver-copper"])
 
     # -- what the rules refuse on the live demo state -------------------------
 
@@ -297,7 +317,7 @@ class DemoScenarioTest(unittest.TestCase):
             "transformationId": P + "-again", "process": "PROCESS_REFINE", "material": "gold",
             "inputs": [{"lotId": P + "-scrap-14k", "quantity": "150000"}],
             "outputs": [{"lotId": P + "-grain-x", "form": "grain", "quantity": "87000",
-                         "finenessPpt": 999}], "declaredLossFine": "837000"}},
+                         "finenessPtt": 9990}], "declaredLossFinePtt": "8370000"}},
             "FAILED_PRECONDITION",
             "balance rule: lot '%s-scrap-14k' holds 0; the transformation takes 150000" % P)
 
@@ -318,7 +338,8 @@ class DemoScenarioTest(unittest.TestCase):
             json.dump({"lotCreated": {
                 "lotId": P + "-keysdir-1", "material": "gold", "form": "grain",
                 "originClass": "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", "quantity": "500",
-                "unit": "UNIT_MILLIGRAM", "finenessPpt": 999}}, f)
+                "unit": "UNIT_MILLIGRAM", "finenessPtt": 9990,
+                "certificateIds": [P + "-cert-recycler"]}}, f)
         keys_dir = os.path.dirname(self.key("recycler"))
         r = self.ts("submit", "--as", P + "-recycler", "--keys_dir", keys_dir, "--json", path)
         self.assertEqual(r.rc, 0, r.describe())
@@ -333,24 +354,30 @@ class DemoScenarioTest(unittest.TestCase):
         mined = P + "-mined-1"
         self.assertEqual(self.submit("refiner", {"lotCreated": {
             "lotId": mined, "material": "gold", "form": "grain", "originClass": "ORIGIN_CLASS_MINED",
-            "quantity": "10000", "unit": "UNIT_MILLIGRAM", "finenessPpt": 999}}).rc, 0)
+            "quantity": "10000", "unit": "UNIT_MILLIGRAM", "finenessPtt": 9990}}).rc, 0)
         self.assertEqual(self.submit("refiner", {"custodyShipped": {
             "shipmentId": P + "-mined-shp", "lotId": mined, "toParticipant": P + "-jeweler"}}).rc, 0)
         self.assertEqual(self.submit("jeweler", {"custodyReceived": {
             "shipmentId": P + "-mined-shp", "lotId": mined}}).rc, 0)
-        piece = {"pieceId": P + "-BAND-2", "metalInputs": [
-            {"lotId": P + "-cast-1", "quantity": "3000"}, {"lotId": mined, "quantity": "1000"}]}
-        self.assert_refused("jeweler", {"pieceRegistered": dict(piece, claims=[
-            "CLAIM_RECYCLED_METAL"])}, "FAILED_PRECONDITION",
-            "claim rule: CLAIM_RECYCLED_METAL is not supported: lot '%s' is ORIGIN_CLASS_MINED"
-            % mined)
-        self.assert_refused("jeweler", {"pieceRegistered": dict(piece, claims=[
-            "CLAIM_LAB_GROWN_DIAMONDS"])}, "FAILED_PRECONDITION",
-            "claim rule: CLAIM_LAB_GROWN_DIAMONDS is not supported: the piece has no stones")
-        r = self.submit("jeweler", {"pieceRegistered": piece})  # no claim: accepted
+        # `piece register --claim`, each refused with the claim as the page writes it.
+        piece = ["piece", "register", "--as", P + "-jeweler", "--key", self.key("jeweler"),
+                 "--id", P + "-BAND-2", "--description", "18k band", "--metal",
+                 P + "-cast-1:3 g", "--metal", mined + ":1000 mg"]
+        for claim, message in [
+                ("gold:recycled:segregated:100",
+                 "claim rule: 'recycled gold, segregated, 100%%' does not hold: lot '%s' is "
+                 "ORIGIN_CLASS_MINED" % mined),
+                ("diamond:lab-grown:identity-preserved:100",
+                 "claim rule: 'lab-grown diamond, identity preserved, 100%' does not hold: the "
+                 "piece has no diamond")]:
+            before = self.size()
+            r = self.ts(*(piece + ["--claim", claim]))
+            self.assertEqual(r.rc, 1, r.describe())
+            self.assertIn("touchstone: FAILED_PRECONDITION: " + message, r.err, r.describe())
+            self.assertEqual(self.size(), before, "a refused record changed the log")
+        r = self.ts(*piece)  # no claim: accepted
         self.assertEqual(r.rc, 0, r.describe())
-        self.assertNotIn("CLAIM_RECYCLED_METAL",
-                         self.lookup("piece", P + "-BAND-2").get("claims", []))
+        self.assertNotIn("material_claims", self.lookup("piece", P + "-BAND-2"))
 
     def test_7_a_record_signed_with_a_revoked_key_is_refused(self):
         key_id = self.ok("key", self.key("maker")).field("key_id")
@@ -367,18 +394,18 @@ class DemoScenarioTest(unittest.TestCase):
         before = self.size()
         again = self.run_demo("d2")
         self.assertEqual(again.rc, 0, again.describe())
-        self.assertIn("8 created, 0 reused", again.out)
-        self.assertIn("50 records appended, log size %d" % (before + 50), again.out)
+        self.assertIn("%d created, 0 reused" % len(PARTIES), again.out)
+        self.assertIn("%d records appended, log size %d" % (N, before + N), again.out)
         self.assertEqual(re.findall(r"^  piece (\S+)", again.out, re.M),
-                         ["d2-RING-1", "d2-PENDANT-1", "d2-BAND-1"])
+                         ["d2-%s" % p for p in PIECES])
         self.assertEqual(re.findall(r"^\s*(\d+)  ", again.out, re.M)[0], str(before))
         # The same prefix again: its keys are reused, and the first record is refused.
         same = self.run_demo(P)
         self.assertNotEqual(same.rc, 0, same.describe())
-        self.assertIn("0 created, 8 reused", same.out)
+        self.assertIn("0 created, %d reused" % len(PARTIES), same.out)
         self.assertIn("ALREADY_EXISTS: step 1 (operator registers %s-recycler" % P, same.err)
         self.assertIn("participant '%s-recycler' is already registered" % P, same.err)
-        self.assertEqual(self.size(), before + 50)
+        self.assertEqual(self.size(), before + N)
 
     def test_9_a_restart_keeps_the_log_and_the_state_the_demo_built(self):
         info = self.ok("log", "info").out
@@ -389,7 +416,7 @@ class DemoScenarioTest(unittest.TestCase):
         self.assertEqual(self.ok("log", "checkpoint").out, checkpoint)
         self.test_4_the_recycler_cannot_re_spend_scrap_it_already_shipped_or_merged()
         self.assertEqual(self.lookup("certificate", P + "-report-2")["status_now"], "revoked")
-        self.assertIn("CLAIM_RECYCLED_METAL", self.lookup("piece", P + "-RING-1")["claims"])
+        self.assertEqual(len(self.lookup("piece", P + "-RING-1")["material_claims"]), 2)
         self.assertEqual(self.server.stop(), 0)
 
 

@@ -18,8 +18,9 @@ from e2e_support import (Server, clean_env, parse_fields, read_port_file,  # noq
                          start_witness)
 
 PREFIX = "c"
-# Every piece `touchstone demo` makes (services/cli_demo.cc), by its short name.
-PIECES = ("RING-1", "PENDANT-1", "BAND-1")
+# Every piece `touchstone demo` makes (services/cli_demo_story.cc, cli_demo_trade.cc), by its
+# short name.
+PIECES = ("RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1")
 WITNESS_NAME = "w1.example/witness"
 LOG_NAME = "touchstone.local/ledger"
 

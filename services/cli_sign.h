@@ -1,0 +1,40 @@
+// Signing and submitting one record from the command line: the options every
+// record-writing command takes (--as, --key, --keys_dir, --record_id,
+// --receipt, --vkey, --state_dir) and the one path that signs, submits and
+// checks the receipt (services/cli_records.cc).
+#ifndef TOUCHSTONE_SERVICES_CLI_SIGN_H_
+#define TOUCHSTONE_SERVICES_CLI_SIGN_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "proto/record.pb.h"
+#include "services/cli.h"
+
+namespace touchstone::cli {
+
+// Who signs: the participant id and its key file. Value type.
+struct Signer {
+  std::string as;
+  std::string key_file;
+  std::string keys_dir;
+  std::string record_id;
+  std::string receipt_out;
+  std::string vkey;
+  std::string state_dir;  // trusted heads, where the log's key is pinned on first use
+};
+
+// Adds the signer's options to `cmd`; --as is required.
+void AddSignerOptions(CLI::App* cmd, Signer& s);
+
+// Signs `record` (filling signer, key id, record id and event time when empty)
+// for the log's origin, submits it, verifies the receipt against the log's
+// checkpoint key (--vkey, or the key pinned with this client's trusted head)
+// and prints record_id, index, leaf_hash, tree_size. ALREADY_EXISTS if
+// --receipt names a file that exists; INVALID_ARGUMENT without a key; the
+// server's refusal as it is (its code and message).
+[[nodiscard]] absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record);
+
+}  // namespace touchstone::cli
+
+#endif  // TOUCHSTONE_SERVICES_CLI_SIGN_H_

@@ -1,0 +1,415 @@
+// touchstone scheme register, lot create|show|transform|ship|receive, piece
+// register: the trade's records from the command line, in the trade's units
+// (cli_trade_flags.h), each signed and submitted through SignAndSubmit
+// (cli_sign.h). What a record must state that follows from the ledger's state
+// (a parcel draw's remainder, the System of Warranties statement on a natural
+// diamond's shipment) is read back with the lookup RPCs and filled in.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/log/hash.h"
+#include "ledger/provenance/disclosure.h"
+#include "services/cli.h"
+#include "services/cli_sign.h"
+#include "services/cli_trade_flags.h"
+#include "services/cli_trade_state.h"
+
+namespace touchstone::cli {
+namespace {
+
+// Runs `build` and submits what it returns; sets *exit_code on any error.
+template <typename Build>
+void Submit(const Context& ctx, const Signer& signer, int* exit_code, Build build) {
+  absl::StatusOr<v1::Record> r = build();
+  absl::Status s = r.ok() ? SignAndSubmit(ctx, signer, *std::move(r)) : r.status();
+  if (!s.ok()) *exit_code = Fail(s);
+}
+
+struct SchemeFlags {
+  Signer signer;
+  std::string scheme, issuer, kind, display_name;
+};
+
+struct LotFlags {
+  Signer signer;
+  std::string id, material, form, origin, quantity, fineness, facility, note;
+  std::vector<std::string> certificates;
+  int64_t parcel_stones = 0;
+  std::string size_class, min_stone, max_stone;
+  std::string species, treatment, country;
+};
+
+struct TransformFlags {
+  Signer signer;
+  std::string id, process, material, location, note;
+  std::vector<std::string> inputs, outputs, certificates;
+  int64_t loss = 0;
+};
+
+struct ShipFlags {
+  Signer signer;
+  std::string shipment, lot, to, invoice;
+};
+
+struct PieceFlags {
+  Signer signer;
+  std::string id, description, hallmark;
+  std::vector<std::string> stones, metal, parcels, claims;
+};
+
+// LOT:QUANTITY[:STONES]: a lot and how much of it; with STONES, a parcel draw
+// whose remainder is read from the parcel's state.
+[[nodiscard]] absl::StatusOr<v1::LotQuantity> ParseInput(const Context& ctx,
+                                                         const std::string& text) {
+  const std::vector<std::string> parts = absl::StrSplit(text, ':');
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--in '", text, "': expected LOT:QUANTITY (\"grain-1:100 g\") or LOT:QUANTITY:STONES"));
+  }
+  v1::LotQuantity in;
+  in.set_lot_id(parts[0]);
+  ASSIGN_OR_RETURN(Quantity q, ParseQuantity("--in quantity", parts[1]));
+  in.set_quantity(q.value);
+  if (parts.size() == 3) {
+    int64_t stones = 0;
+    if (!absl::SimpleAtoi(parts[2], &stones) || stones <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--in '", text, "': STONES must be a count of at least 1"));
+    }
+    in.set_stones(stones);
+    ASSIGN_OR_RETURN(v1::LotState parcel, FetchLot(ctx, in.lot_id()));
+    RETURN_IF_ERROR(StateRemainder(parcel, in));
+  }
+  return in;
+}
+
+// LOT:FORM:QUANTITY:FINENESS[:STONES[:SIZE_CLASS]].
+[[nodiscard]] absl::StatusOr<v1::OutputLot> ParseOutput(const std::string& text) {
+  const std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits(':', 5));
+  if (parts.size() < 4 || parts[0].empty() || parts[1].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--out '", text,
+                     "': expected LOT:FORM:QUANTITY:FINENESS[:STONES[:SIZE_CLASS]] "
+                     "(\"grain-2:grain:162.5 g:999.9\", \"melee-24:melee:0.240 ct:1000:24\")"));
+  }
+  v1::OutputLot out;
+  out.set_lot_id(parts[0]);
+  out.set_form(parts[1]);
+  ASSIGN_OR_RETURN(Quantity q, ParseQuantity("--out quantity", parts[2]));
+  out.set_quantity(q.value);
+  ASSIGN_OR_RETURN(int32_t ptt, ParseFineness("--out fineness", parts[3]));
+  out.set_fineness_ptt(ptt);
+  if (parts.size() >= 5) {
+    int64_t stones = 0;
+    if (!absl::SimpleAtoi(parts[4], &stones) || stones <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--out '", text, "': STONES must be a count of at least 1"));
+    }
+    out.set_stones(stones);
+  }
+  if (parts.size() == 6) out.set_size_class(parts[5]);
+  return out;
+}
+
+[[nodiscard]] absl::StatusOr<v1::Record> LotRecord(const LotFlags& f) {
+  v1::Record r;
+  v1::LotCreated* lot = r.mutable_lot_created();
+  lot->set_lot_id(f.id);
+  lot->set_material(f.material);
+  lot->set_form(f.form);
+  ASSIGN_OR_RETURN(int origin, ParseEnumWord("--origin", v1::OriginClass_descriptor(),
+                                             "ORIGIN_CLASS_", f.origin));
+  lot->set_origin_class(static_cast<v1::OriginClass>(origin));
+  ASSIGN_OR_RETURN(Quantity q, ParseQuantity("--quantity", f.quantity));
+  lot->set_quantity(q.value);
+  lot->set_unit(q.unit);
+  // Stones are whole material: 1000 parts per thousand unless stated.
+  const std::string fineness =
+      f.fineness.empty() && q.unit == v1::UNIT_CARAT_THOUSANDTH ? "1000" : f.fineness;
+  if (fineness.empty()) {
+    return absl::InvalidArgumentError("give the metal's --fineness (\"999.9\", \"750\")");
+  }
+  ASSIGN_OR_RETURN(int32_t ptt, ParseFineness("--fineness", fineness));
+  lot->set_fineness_ptt(ptt);  // never the legacy fineness_ppt
+  lot->set_facility(f.facility);
+  lot->set_note(f.note);
+  for (const std::string& c : f.certificates) lot->add_certificate_ids(c);
+  if (f.parcel_stones > 0) {
+    v1::StoneParcel* parcel = lot->mutable_parcel();
+    parcel->set_stone_count(f.parcel_stones);
+    parcel->set_size_class(f.size_class);
+    if (!f.min_stone.empty()) {
+      ASSIGN_OR_RETURN(int64_t v, ParseCarats("--min-stone", f.min_stone));
+      parcel->set_min_stone_thousandths(v);
+    }
+    if (!f.max_stone.empty()) {
+      ASSIGN_OR_RETURN(int64_t v, ParseCarats("--max-stone", f.max_stone));
+      parcel->set_max_stone_thousandths(v);
+    }
+  } else if (!f.size_class.empty() || !f.min_stone.empty() || !f.max_stone.empty()) {
+    return absl::InvalidArgumentError(
+        "--size-class, --min-stone and --max-stone describe a parcel: give --parcel-stones N");
+  }
+  if (!f.species.empty() || !f.treatment.empty() || !f.country.empty()) {
+    v1::GemstoneDisclosure* g = lot->mutable_gemstone();
+    g->set_species(f.species);
+    g->set_treatment(f.treatment);
+    g->set_country_of_origin(f.country);
+  }
+  return r;
+}
+
+[[nodiscard]] absl::StatusOr<v1::Record> TransformRecord(const Context& ctx,
+                                                         const TransformFlags& f) {
+  v1::Record r;
+  v1::Transformation* t = r.mutable_transformation();
+  t->set_transformation_id(f.id);
+  ASSIGN_OR_RETURN(int process,
+                   ParseEnumWord("--process", v1::Process_descriptor(), "PROCESS_", f.process));
+  t->set_process(static_cast<v1::Process>(process));
+  t->set_material(f.material);
+  for (const std::string& in : f.inputs) {
+    ASSIGN_OR_RETURN(*t->add_inputs(), ParseInput(ctx, in));
+  }
+  for (const std::string& out : f.outputs) {
+    ASSIGN_OR_RETURN(*t->add_outputs(), ParseOutput(out));
+  }
+  if (f.loss < 0) return absl::InvalidArgumentError("--loss must not be negative");
+  t->set_declared_loss_fine_ptt(f.loss);
+  t->set_location(f.location);
+  for (const std::string& c : f.certificates) t->add_certificate_ids(c);
+  t->set_note(f.note);
+  return r;
+}
+
+[[nodiscard]] absl::StatusOr<v1::Record> ShipRecord(const Context& ctx, const ShipFlags& f) {
+  ASSIGN_OR_RETURN(v1::LotState lot, FetchLot(ctx, f.lot));
+  v1::Record r;
+  v1::CustodyShipped* ship = r.mutable_custody_shipped();
+  ship->set_shipment_id(f.shipment);
+  ship->set_lot_id(f.lot);
+  ship->set_to_participant(f.to);
+  if (!f.invoice.empty()) {
+    ASSIGN_OR_RETURN(std::string invoice, ReadWholeFile(f.invoice));
+    ship->set_business_reference_sha256(HashBytes(Sha256(invoice)));
+  }
+  // Natural diamonds travel with the World Diamond Council's statement, word for word.
+  if (NeedsWarranty(lot.material(), lot.origin_class())) {
+    ship->set_warranty_statement(std::string(kSystemOfWarranties));
+    std::cerr << "touchstone: natural diamonds: the System of Warranties statement is added to "
+                 "the shipment and signed with it\n";
+  }
+  return r;
+}
+
+// LOT:QUANTITY, the quantity in grams or milligrams.
+[[nodiscard]] absl::StatusOr<v1::MetalInput> ParseMetal(const std::string& text) {
+  const std::vector<std::string> parts = absl::StrSplit(text, ':');
+  if (parts.size() != 2 || parts[0].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metal '", text, "': expected LOT:QUANTITY (\"cast-1:3.850 g\")"));
+  }
+  ASSIGN_OR_RETURN(Quantity q, ParseQuantity("--metal quantity", parts[1]));
+  if (q.unit != v1::UNIT_MILLIGRAM) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metal '", text, "': metal is weighed in g or mg"));
+  }
+  v1::MetalInput m;
+  m.set_lot_id(parts[0]);
+  m.set_quantity(q.value);
+  return m;
+}
+
+[[nodiscard]] absl::StatusOr<v1::Record> PieceRecord(const Context& ctx, const PieceFlags& f) {
+  v1::Record r;
+  v1::PieceRegistered* p = r.mutable_piece_registered();
+  p->set_piece_id(f.id);
+  p->set_description(f.description);
+  p->set_hallmark(f.hallmark);
+  for (const std::string& s : f.stones) p->add_stone_lot_ids(s);
+  for (const std::string& m : f.metal) {
+    ASSIGN_OR_RETURN(*p->add_metal_inputs(), ParseMetal(m));
+  }
+  // A piece takes a whole parcel: its count is the parcel's stones left now.
+  for (const std::string& lot_id : f.parcels) {
+    ASSIGN_OR_RETURN(v1::LotState parcel, FetchLot(ctx, lot_id));
+    if (parcel.stones() == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--parcel '", lot_id, "' is not a parcel; set a graded stone with --stone"));
+    }
+    v1::ParcelStones* ps = p->add_parcel_stones();
+    ps->set_lot_id(lot_id);
+    ps->set_stones(parcel.stones_balance());
+  }
+  for (const std::string& c : f.claims) {
+    ASSIGN_OR_RETURN(*p->add_material_claims(), ParseMaterialClaim(c));
+  }
+  return r;
+}
+
+}  // namespace
+
+void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
+  // touchstone scheme register
+  auto* scheme = app.add_subcommand("scheme", "registered schemes and laboratories");
+  scheme->require_subcommand(1);
+  auto* sreg = scheme->add_subcommand(
+      "register", "pin which certifier signs for a scheme name (operator only)");
+  auto sf = std::make_shared<SchemeFlags>();
+  AddSignerOptions(sreg, sf->signer);
+  sreg->add_option("--scheme", sf->scheme, "the name certificates use: rjc-coc, igi, kp-bw")
+      ->required();
+  sreg->add_option("--issuer", sf->issuer, "the certifier participant that signs for it")
+      ->required();
+  sreg->add_option("--kind", sf->kind,
+                   "chain-of-custody, recycled-content, responsible-sourcing, "
+                   "grading-laboratory, kimberley-process")
+      ->required();
+  sreg->add_option("--name", sf->display_name, "its full name");
+  sreg->callback([&ctx, exit_code, sf] {
+    Submit(ctx, sf->signer, exit_code, [&]() -> absl::StatusOr<v1::Record> {
+      v1::Record r;
+      v1::SchemeRegistered* s = r.mutable_scheme_registered();
+      s->set_scheme(sf->scheme);
+      s->set_issuer(sf->issuer);
+      ASSIGN_OR_RETURN(
+          int kind, ParseEnumWord("--kind", v1::SchemeKind_descriptor(), "SCHEME_KIND_", sf->kind));
+      s->set_kind(static_cast<v1::SchemeKind>(kind));
+      s->set_display_name(sf->display_name);
+      return r;
+    });
+  });
+
+  auto* lot = app.add_subcommand("lot", "lots: create, show, transform, ship, receive");
+  lot->require_subcommand(1);
+
+  // touchstone lot create
+  auto* create = lot->add_subcommand("create", "a lot enters the ledger (its producer signs)");
+  auto lf = std::make_shared<LotFlags>();
+  AddSignerOptions(create, lf->signer);
+  create->add_option("--id", lf->id, "the new lot's id")->required();
+  create->add_option("--material", lf->material, "gold, silver, platinum, diamond, ruby, ...")
+      ->required();
+  create->add_option("--form", lf->form, "scrap, grain, bar, rough, polished, melee, ...")
+      ->required();
+  create
+      ->add_option("--origin", lf->origin,
+                   "mined, recycled-pre-consumer, recycled-post-consumer, lab-grown")
+      ->required();
+  create->add_option("--quantity", lf->quantity, "with its unit: \"150 g\", \"3.420 ct\"")
+      ->required();
+  create->add_option("--fineness", lf->fineness,
+                     "parts per thousand, one decimal: 999.9, 750 (stones: 1000, the default)");
+  create->add_option("--facility", lf->facility, "where it was made")->required();
+  create->add_option("--cert", lf->certificates, "a certificate it cites (repeat)");
+  create->add_option("--note", lf->note, "a note");
+  create->add_option("--parcel-stones", lf->parcel_stones, "a parcel: how many stones");
+  create->add_option("--size-class", lf->size_class, "a parcel's sieve class or size range");
+  create->add_option("--min-stone", lf->min_stone, "a parcel's smallest stone, carats");
+  create->add_option("--max-stone", lf->max_stone, "a parcel's largest stone, carats");
+  create->add_option("--species", lf->species,
+                     "a coloured gemstone's species: \"corundum (ruby)\"");
+  create->add_option("--treatment", lf->treatment, "a coloured gemstone's treatment: none, heated");
+  create->add_option("--country", lf->country,
+                     "a coloured gemstone's country of origin (ISO 3166)");
+  create->callback([&ctx, exit_code, lf] {
+    Submit(ctx, lf->signer, exit_code, [&] { return LotRecord(*lf); });
+  });
+
+  // touchstone lot show
+  auto* show = lot->add_subcommand("show", "a lot now, in the trade's units");
+  auto show_id = std::make_shared<std::string>();
+  show->add_option("id", *show_id, "the lot's id")->required();
+  show->callback([&ctx, exit_code, show_id] {
+    absl::StatusOr<v1::LotState> found = FetchLot(ctx, *show_id);
+    if (!found.ok()) {
+      *exit_code = Fail(found.status());
+      return;
+    }
+    std::cout << LotText(*found);
+  });
+
+  // touchstone lot transform
+  auto* transform =
+      lot->add_subcommand("transform", "inputs become outputs (refine, alloy, cast, split, ...)");
+  auto tf = std::make_shared<TransformFlags>();
+  AddSignerOptions(transform, tf->signer);
+  transform->add_option("--id", tf->id, "the transformation's id")->required();
+  transform
+      ->add_option("--process", tf->process, "refine, alloy, cast, cut-and-polish, split, merge")
+      ->required();
+  transform->add_option("--material", tf->material, "the material whose fine weight is conserved")
+      ->required();
+  transform
+      ->add_option("--in", tf->inputs,
+                   "LOT:QUANTITY, or LOT:QUANTITY:STONES to draw stones from a parcel (the "
+                   "remainder is read from the parcel's state) (repeat)")
+      ->required();
+  transform
+      ->add_option("--out", tf->outputs,
+                   "LOT:FORM:QUANTITY:FINENESS[:STONES[:SIZE_CLASS]] (repeat)")
+      ->required();
+  transform->add_option("--loss", tf->loss,
+                        "declared loss in fine units of ten-thousandths: mg x fineness in parts "
+                        "per ten thousand (stones: thousandths of a carat x 10000)");
+  transform->add_option("--location", tf->location, "the site")->required();
+  transform->add_option("--cert", tf->certificates, "a certificate it cites (repeat)");
+  transform->add_option("--note", tf->note, "a note");
+  transform->callback([&ctx, exit_code, tf] {
+    Submit(ctx, tf->signer, exit_code, [&] { return TransformRecord(ctx, *tf); });
+  });
+
+  // touchstone lot ship / receive
+  auto* ship = lot->add_subcommand("ship", "ship a lot to another participant");
+  auto shf = std::make_shared<ShipFlags>();
+  AddSignerOptions(ship, shf->signer);
+  ship->add_option("--shipment", shf->shipment, "the shipment's id")->required();
+  ship->add_option("--lot", shf->lot, "the lot")->required();
+  ship->add_option("--to", shf->to, "the receiving participant")->required();
+  ship->add_option("--invoice", shf->invoice, "the invoice file; only its SHA-256 is recorded");
+  ship->callback([&ctx, exit_code, shf] {
+    Submit(ctx, shf->signer, exit_code, [&] { return ShipRecord(ctx, *shf); });
+  });
+  auto* receive = lot->add_subcommand("receive", "receive a shipment (the receiver signs)");
+  auto rf = std::make_shared<ShipFlags>();
+  AddSignerOptions(receive, rf->signer);
+  receive->add_option("--shipment", rf->shipment, "the shipment's id")->required();
+  receive->add_option("--lot", rf->lot, "the lot")->required();
+  receive->callback([&ctx, exit_code, rf] {
+    Submit(ctx, rf->signer, exit_code, [&]() -> absl::StatusOr<v1::Record> {
+      v1::Record r;
+      r.mutable_custody_received()->set_shipment_id(rf->shipment);
+      r.mutable_custody_received()->set_lot_id(rf->lot);
+      return r;
+    });
+  });
+
+  // touchstone piece register (AddPieceCommands added `piece`).
+  CLI::App* piece = app.get_subcommand("piece");
+  auto* preg = piece->add_subcommand("register", "register a finished piece (its jeweler signs)");
+  auto pf = std::make_shared<PieceFlags>();
+  AddSignerOptions(preg, pf->signer);
+  preg->add_option("--id", pf->id, "the piece's id")->required();
+  preg->add_option("--description", pf->description,
+                   "what it is; a lab-grown stone needs its qualifier (\"laboratory-grown\")")
+      ->required();
+  preg->add_option("--hallmark", pf->hallmark, "750, 999.9, 18K: checked against its metal");
+  preg->add_option("--stone", pf->stones, "a graded stone's lot (repeat)");
+  preg->add_option("--metal", pf->metal,
+                   "LOT:QUANTITY of metal taken, \"cast-1:3.850 g\" (repeat)");
+  preg->add_option("--parcel", pf->parcels, "a parcel lot whose stones it takes, all of them");
+  preg->add_option("--claim", pf->claims,
+                   "MATERIAL:ATTRIBUTE:MODEL:PERCENT[:SCHEME], e.g. gold:recycled:segregated:100"
+                   ", or gold:recycled:mass-balance:62:ACCOUNT[:SCHEME] (repeat)");
+  preg->callback([&ctx, exit_code, pf] {
+    Submit(ctx, pf->signer, exit_code, [&] { return PieceRecord(ctx, *pf); });
+  });
+}
+
+}  // namespace touchstone::cli
