@@ -139,8 +139,9 @@ def mass_balance(f):
              f.find("participant_registered", f1=f.id("recycler")),
              f.find("participant_registered", f1=f.id("scs"))]
     return [entry("mass-balance-over-allocated", "MB-1", "mass-balance",
-                  "the refiner's booking into c-mb-account (entry %d) books %d fine units, and "
-                  "its allocation to c-grain-mb (entry %d) spends %d, leaving %d" % (
+                  "the refiner's booking into c-mb-account (entry %d) books %d fine units (less "
+                  "than the scrap's fine weight, which the verifiers let pass and the ledger "
+                  "refuses), and its allocation to c-grain-mb (entry %d) spends %d, leaving %d" % (
                       booked, less, allocated, alloc_fine, less - alloc_fine), over),
             entry("mass-balance-record-missing", "MB-1", "mass-balance",
                   "the booking into c-mb-account (record 1, entry %d) left out of the bundle with "
