@@ -48,7 +48,9 @@ BODY = {"genesis": 10, "participant_registered": 11, "key_added": 12, "key_revok
         "certificate_issued": 17, "certificate_status_changed": 18, "lot_created": 20,
         "transformation": 21, "custody_shipped": 22, "custody_received": 23,
         "piece_registered": 24, "piece_lifecycle": 25, "stone_replaced": 26,
-        "error_declared": 27, "operator_key_rotated": 28, "log_policy": 29}
+        "error_declared": 27, "operator_key_rotated": 28, "log_policy": 29,
+        "scheme_registered": 30, "credit_account_opened": 31, "credit_booked": 32,
+        "credit_allocated": 33}
 
 
 def body_of(record):
@@ -167,7 +169,7 @@ def encode_bundle(bundle):
 
 
 def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witnesses=(),
-          prev=None, claimed_index=None):
+          prev=None, claimed_index=None, more=()):
     """The JSON bundle (dict, as /p/ID/bundle.json) and the binary PieceBundle of
     `bundle` after entry `index` of the log `log_entries` (every entry of the log
     at the bundle's size, bytes) is replaced by `new_record` signed with
@@ -175,17 +177,23 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witn
     checkpoint signed with `operator_key` and cosigned by each (name, key,
     timestamp) of `witnesses` (the bundle's own cosignatures are dropped).
     `prev` (bytes), if given, is entry `index`'s previous-leaf hash instead of the
-    true one; `claimed_index`, if given, the index its bytes say."""
+    true one; `claimed_index`, if given, the index its bytes say. `more`: further
+    (index, new record, signer key) replaced the same way, at indices after `index`."""
     entries = list(log_entries)
+    replaced = {index: (new_record, signer_key)}
+    for i, record, key in more:
+        assert i > index and i not in replaced, "more replaces entries after `index`, once each"
+        replaced[i] = (record, key)
     text_lines = note_text(bundle["checkpoint"]).split("\n")
     origin = text_lines[0]
     for i in range(index, len(entries)):
         p = entry_parts(entries[i])
         record, signature, at = p["record"], p["signature"], i
         chained = leaf_hash(entries[i - 1]) if i > 0 else p["prev"]
+        if i in replaced:
+            record, key = replaced[i]
+            signature = key.sign(record_signing_message(origin, record))
         if i == index:
-            record = new_record
-            signature = signer_key.sign(record_signing_message(origin, record))
             chained = prev if prev is not None else chained
             at = claimed_index if claimed_index is not None else i
         entries[i] = make_entry(at, p["recorded_at"], chained, record, signature)

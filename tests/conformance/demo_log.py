@@ -23,6 +23,8 @@ PREFIX = "c"
 PIECES = ("RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1")
 WITNESS_NAME = "w1.example/witness"
 LOG_NAME = "touchstone.local/ledger"
+TRADE_RULES = 2  # LogPolicy.rules_version of the trade rules (ledger/provenance/log_policy.h)
+GENESIS_POLICY, RULES_VERSION = 3, 4  # Genesis.policy, LogPolicy.rules_version
 
 
 class DemoLog:
@@ -75,6 +77,7 @@ class DemoLog:
         self.size = int(info["size"])
         self.log = [self.run("--server", self.server.addr, "log", "entry", str(i), "--raw")
                     for i in range(self.size)]
+        assert self.rules_version() == TRADE_RULES, "the demo's log is not under the trade rules"
         self.operator_key = forge_bundle.load_key(self.operator_pem)
         self.witness_key = forge_bundle.load_key(self.witness.key)
         self.honest = {}  # piece id -> (bundle JSON dict, binary PieceBundle bytes)
@@ -110,6 +113,18 @@ class DemoLog:
         if who == "operator":
             return self.operator_key
         return forge_bundle.load_key(os.path.join(self.keys_dir, self.piece(who) + ".pem"))
+
+    def rules_version(self):
+        """LogPolicy.rules_version of the policy in force at the end of the log: the
+        genesis's, or that of the last LogPolicy entry."""
+        policy = None
+        for i in range(self.size):
+            number, body = forge_bundle.body_of(self.record(i))
+            if number == forge_bundle.BODY["genesis"]:
+                policy = parse_fields(forge_bundle.field(body, GENESIS_POLICY, b""))
+            elif number == forge_bundle.BODY["log_policy"]:
+                policy = body
+        return forge_bundle.field(policy, RULES_VERSION, 0)
 
     def record(self, index):
         """The record of log entry `index`, as parse_fields gives it."""

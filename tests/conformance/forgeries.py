@@ -296,10 +296,10 @@ def roles(f):
             entry("roles-sale-by-maker", "RING-1", "roles",
                   "the ring's sale signed by the maker, as the maker, with its own key (no jeweler role)",
                   f.forge("RING-1", sold, maker)),
-            entry("roles-revoked-by-scheme", "PENDANT-1", "roles",
-                  "the revocation of report c-report-2 (entry %d) signed by the scheme, a certifier "
-                  "but not its issuer" % revoked,
-                  f.forge("PENDANT-1", revoked, f.as_signer(revoked, "scheme"))),
+            entry("roles-revoked-by-rjc", "PENDANT-1", "roles",
+                  "the revocation of report c-report-2 (entry %d) signed by c-rjc, a certifier "
+                  "but not its issuer (c-igi)" % revoked,
+                  f.forge("PENDANT-1", revoked, f.as_signer(revoked, "rjc"))),
             entry("roles-error-by-maker", "BAND-1", "roles",
                   "the band's error declaration (entry %d) signed by the maker, who wrote neither "
                   "record" % declared, f.forge("BAND-1", declared, f.as_signer(declared, "maker")))]

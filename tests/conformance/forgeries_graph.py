@@ -4,10 +4,8 @@ verifiers in index order (ledger/bundle/bundle_links.cc, bundle_graph.cc). Same
 machinery and entry form as forgeries.py."""
 import forge_bundle as fb
 from e2e_support import encode_fields
-from forgeries import (CLAIM_LAB_GROWN, CLAIM_NATURAL, CLAIM_RECYCLED_METAL, CLAIMS,
-                       EVENT_TIME, GRADING_REPORT, METAL_INPUTS, PROCESS_CAST,
-                       SOLD, STONE_ORIGIN_NATURAL, VALID_FROM, VALID_UNTIL, corpus_entries,
-                       entry)
+from forgeries import (EVENT_TIME, GRADING_REPORT, METAL_INPUTS, PROCESS_CAST, SOLD,
+                       STONE_ORIGIN_NATURAL, VALID_FROM, VALID_UNTIL, corpus_entries, entry)
 
 HISTORY_IMPORT = 5  # Record.history_import
 
@@ -109,7 +107,9 @@ def origin(f):
 
 @corpus_entries
 def material(f):
-    alloy = f.find("transformation", f3="gold", f2=2)
+    def makes_18k_1(body):  # the alloying into c-18k-1 (GOLD18-1's is another)
+        return any(fb.field(fb.parse_fields(v), 1) == f.id("18k-1") for n, _, v in body if n == 5)
+    alloy = f.log.find("transformation", makes_18k_1)
     ring = f.find("piece_registered", f1=f.id("RING-1"))
 
     def stone_as_metal(body):
@@ -126,33 +126,50 @@ def material(f):
                   % ring, f.forge("RING-1", ring, f.edit(ring, stone_as_metal)))]
 
 
+MATERIAL_CLAIMS, HALLMARK = 7, 5  # PieceRegistered
+ATTRIBUTE_LAB_GROWN, ATTRIBUTE_NATURAL, IDENTITY_PRESERVED = 2, 3, 1
+
+
+def material_claim(material, attribute, model=IDENTITY_PRESERVED, share_bp=10000):
+    """A MaterialClaim (proto/record.proto) as bytes."""
+    return encode_fields([(1, 2, material), (2, 0, attribute), (3, 0, model), (4, 0, share_bp)])
+
+
 @corpus_entries
 def claims(f):
     ring = f.find("piece_registered", f1=f.id("RING-1"))
     band = f.find("piece_registered", f1=f.id("BAND-1"))
 
-    def claim(*claims):
-        return lambda body: fb.set_field(body, CLAIMS, bytes(claims))
-    no_metal = f.edit(band, lambda b: fb.set_field(claim(CLAIM_RECYCLED_METAL)(b), METAL_INPUTS, b""))
+    def claims_of(body, keep_material, *more):
+        """The body with its material claims about `keep_material` only, then `more`."""
+        kept = [x for x in body if x[0] != MATERIAL_CLAIMS or
+                fb.field(fb.parse_fields(x[2]), 1) == keep_material]
+        at = max(i for i, x in enumerate(kept) if x[0] <= MATERIAL_CLAIMS) + 1
+        return kept[:at] + [(MATERIAL_CLAIMS, 2, c) for c in more] + kept[at:]
+
+    def bare(body):  # no metal, so no hallmark either
+        return fb.set_field(fb.set_field(body, METAL_INPUTS, b""), HALLMARK, b"")
+    natural = material_claim(b"diamond", ATTRIBUTE_NATURAL)
+    grown = material_claim(b"diamond", ATTRIBUTE_LAB_GROWN)
     # With no metal the band names no lot: only the records still linked to it are kept.
     # The control (below) is that bundle claiming nothing, which verifies.
     keep = [0, f.find("participant_registered", f1=f.id("jeweler")), band] + [
         e["index"] for e in f.honest("BAND-1")["entries"] if e["index"] > band]
-    no_claim = f.edit(band, lambda b: fb.set_field(claim()(b), METAL_INPUTS, b""))
+    no_metal = f.edit(band, bare)
+    no_claim = f.edit(band, lambda b: claims_of(bare(b), b"none"))
     return [entry("claims-natural-ring", "RING-1", "claims",
-                  "the ring's registration (entry %d) also claiming natural diamonds for its "
-                  "lab-grown stone" % ring,
-                  f.forge("RING-1", ring, f.edit(ring, claim(CLAIM_RECYCLED_METAL, CLAIM_LAB_GROWN,
-                                                             CLAIM_NATURAL, 4)))),
+                  "the ring's registration (entry %d) claiming natural diamonds, identity "
+                  "preserved, 100%%, instead of lab-grown, for its lab-grown stone" % ring,
+                  f.forge("RING-1", ring, f.edit(ring, lambda b: claims_of(b, b"gold", natural)))),
             entry("claims-lab-grown-band", "BAND-1", "claims",
                   "the band's registration (entry %d) also claiming lab-grown diamonds; it has no "
                   "stones" % band,
-                  f.forge("BAND-1", band, f.edit(band, claim(CLAIM_RECYCLED_METAL, CLAIM_LAB_GROWN)))),
+                  f.forge("BAND-1", band, f.edit(band, lambda b: claims_of(b, b"gold", grown)))),
             entry("control-band-without-metal", "BAND-1", "",
-                  "the band registered with no inputs and no claim (the bundle keeps entries %s, all "
-                  "still linked to it): the next entry's bundle but for its claim" % keep,
-                  f.forge("BAND-1", band, no_claim, keep=keep)),
+                  "the band registered with no inputs, no hallmark and no claim (the bundle keeps "
+                  "entries %s, all still linked to it): the next entry's bundle but for its claim"
+                  % keep, f.forge("BAND-1", band, no_claim, keep=keep)),
             entry("claims-band-without-metal", "BAND-1", "claims",
-                  "the band registered with no inputs at all, claiming recycled metal (the bundle "
-                  "keeps entries %s, all still linked to it)" % keep,
+                  "the band registered with no inputs and no hallmark, claiming recycled gold (the "
+                  "bundle keeps entries %s, all still linked to it)" % keep,
                   f.forge("BAND-1", band, no_metal, keep=keep))]
