@@ -123,11 +123,11 @@ class BackupTest(unittest.TestCase):
                      "b2")
         out, err = again.communicate(timeout=180)
         self.assertEqual(again.returncode, 0, err)
-        self.assertIn("log size 101", out)
+        self.assertIn("log size 202", out)
         self.assertEqual(copy.stop(), 0)
         a = run("audit", "--data_dir", os.path.join(self.tmp, "restored-%d" % (len(taken) - 1)))
         self.assertEqual(a.returncode, 0, a.stderr)
-        self.assertIn("audit passed: 101 entries", a.stdout)
+        self.assertIn("audit passed: 202 entries", a.stdout)
 
     def test_admin_is_served_only_on_its_socket_which_only_its_user_may_open(self):
         server = self.start(self.data, "--backup_dir", self.backups)

@@ -172,7 +172,7 @@ class PageTest(unittest.TestCase):
             f.write(body)
         code, out, err = run("piece", "verify", http_file, "--vkey", self.vkey)
         self.assertEqual(code, 0, out + err)
-        self.assertIn("VERIFIED: piece %s-RING-1: 38 records" % P, out)
+        self.assertIn("VERIFIED: piece %s-RING-1: 43 records" % P, out)
 
     def test_bundle_json_carries_the_exact_bytes(self):
         _, _, binary = get(self.base + "/p/%s-RING-1/bundle" % P)

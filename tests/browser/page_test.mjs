@@ -68,12 +68,12 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   assert.equal(await page.locator('body').getAttribute('data-state'), 'verified', await verdict(page));
   assert.equal(await page.locator('#verdict h2').innerText(), 'Verified');
   const v = await verdict(page);
-  assert.match(v, /All 38 records of this piece are in that ledger: 38 inclusion proofs/);
-  assert.match(v, /All 38 record signatures are valid/);
-  assert.match(v, /The claims recycled metal, lab-grown diamonds, certified chain of custody follow from the origins/);
+  assert.match(v, /All 43 records of this piece are in that ledger: 43 inclusion proofs/);
+  assert.match(v, /All 43 record signatures are valid/);
+  assert.match(v, /Each material claim \(recycled gold, segregated, 100% \(scs-recycled\); lab-grown diamond, identity preserved, 100%\) follows from the records/);
   assert.match(v, /Every signer held a role that may write its record, and none was suspended\./);
   assert.match(v, /Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the \d+ shipments was received/);
-  assert.match(v, /All 38 records are encoded the one way the ledger accepts/);
+  assert.match(v, /All 43 records are encoded the one way the ledger accepts/);
   assert.match(await page.locator('#witness-summary').innerText(), /^1 of the 1 witnesses this page pins cosigned this checkpoint; 1 is required for "Verified"\.$/);
   assert.equal(await page.locator('#witness-list li').count(), 1);
   assert.match(await page.locator('#witness-list').innerText(),
@@ -85,10 +85,10 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   // the recycler, its quantity in grams, troy ounces and pennyweights (trade.js massText)
   assert.match(text, /Greenloop Metals Recovery Ltd: 150\.000 g \(4\.823 ozt, 96\.452 dwt\) of gold scrap, recycled \(post-consumer\)/);
   assert.match(text, /Grown by\s+Kaveri Lab-Grown Diamonds Pvt Ltd, Kaveri reactor hall 2, Surat \(lab-grown\)/);
-  assert.match(text, new RegExp(`Meridian Gem Grading Laboratory report number ${args.report}\n`));  // the grading report
-  assert.match(text, new RegExp(`"MGL ${args.report}"`));                        // its inscription
-  assert.match(text, new RegExp(`grading-report certificate ${P}-report-1 by Meridian Gem Grading Laboratory: valid now`));
-  assert.match(text, /recycled-content certificate .* valid now/);
+  assert.match(text, new RegExp(`International Gemological Institute \\(demo key\\) report number ${args.report}\n`));  // the grading report
+  assert.match(text, new RegExp(`"IGI ${args.report}"`));                        // its inscription
+  assert.match(text, new RegExp(`igi certificate ${P}-report-1 by International Gemological Institute \\(demo key\\): valid now`));
+  assert.match(text, /scs-recycled certificate .* valid now/);
   assert.match(text, /sold on/);
   // The timeline runs from origin to the piece; the pinned key is shown.
   const steps = await page.locator('ol.timeline > li').allInnerTexts();
@@ -140,7 +140,7 @@ await test('the pendant shows its revoked grading report and the replacement sto
   const text = await page.locator('main').innerText();
   assert.match(text, new RegExp(`Stone ${P}-stone-3`));
   assert.doesNotMatch(text, new RegExp(`Stone ${P}-stone-2\\b`));
-  assert.match(text, new RegExp(`${P}-report-2 by Meridian Gem Grading Laboratory: revoked now \\(revoked from`));
+  assert.match(text, new RegExp(`${P}-report-2 by International Gemological Institute \\(demo key\\): revoked now \\(revoked from`));
   assert.match(text, new RegExp(`replaces stone ${P}-stone-2 with ${P}-stone-3`));
   await context.close();
 });
