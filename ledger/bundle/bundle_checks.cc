@@ -10,17 +10,17 @@
 
 namespace touchstone::bundle {
 
-absl::Status Broken(const Item& item, std::string_view rule, std::string_view label,
-                    std::string_view what) {
+[[nodiscard]] absl::Status Broken(const Item& item, std::string_view rule, std::string_view label,
+                                  std::string_view what) {
   return rule::Tag(rule, absl::FailedPreconditionError(
                              absl::StrCat(Sv(label), " rule: ", Where(item), " ", Sv(what))));
 }
 
-absl::Status Refused(const Item& item, std::string_view rule, const absl::Status& s) {
+[[nodiscard]] absl::Status Refused(const Item& item, std::string_view rule, const absl::Status& s) {
   return rule::Tag(rule, absl::Status(s.code(), absl::StrCat(Where(item), ": ", s.message())));
 }
 
-absl::StatusOr<Lot*> GetLot(Graph& g, const Item& item, const std::string& id) {
+[[nodiscard]] absl::StatusOr<Lot*> GetLot(Graph& g, const Item& item, const std::string& id) {
   auto it = g.lots.find(id);
   if (it == g.lots.end()) {
     return Broken(item, rule::kCompleteness, "reference",
@@ -29,7 +29,7 @@ absl::StatusOr<Lot*> GetLot(Graph& g, const Item& item, const std::string& id) {
   return &it->second;
 }
 
-absl::Status Hold(const Item& item, const std::string& id, const Lot& lot) {
+[[nodiscard]] absl::Status Hold(const Item& item, const std::string& id, const Lot& lot) {
   if (!lot.in_transit_to.empty()) {
     return Broken(item, rule::kCustody, "custody",
                   absl::StrCat("uses lot '", id, "', in transit to '", lot.in_transit_to,
@@ -47,8 +47,8 @@ absl::Status Hold(const Item& item, const std::string& id, const Lot& lot) {
 // and, when the log appended the record, valid too under a log policy unless
 // the record is an import of history, or else at least not suspended or
 // revoked (ledger/provenance/log_policy.h; as CertificateInForce in rules_certificates.cc).
-absl::Status Rely(Graph& g, const Item& item,
-                  const google::protobuf::RepeatedPtrField<std::string>& ids) {
+[[nodiscard]] absl::Status Rely(Graph& g, const Item& item,
+                                const google::protobuf::RepeatedPtrField<std::string>& ids) {
   const bool when_recorded = CertificatesCheckedWhenRecorded(item.record, item.policy);
   for (const std::string& id : ids) {
     auto it = g.certificates.find(id);

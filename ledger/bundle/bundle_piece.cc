@@ -106,7 +106,7 @@ PieceClaims ComputeClaims(const Graph& g) {
 
 }  // namespace
 
-absl::Status DrawFromParcels(const Item& item, Graph& g, bool full) {
+[[nodiscard]] absl::Status DrawFromParcels(const Item& item, Graph& g, bool full) {
   const v1::Transformation& t = item.record.transformation();
   const bool trade = TradeRules(item.policy);
   bool all_draws = !t.inputs().empty(), any_parcel = false;
@@ -165,7 +165,7 @@ absl::Status DrawFromParcels(const Item& item, Graph& g, bool full) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPieceTrade(const Item& item, Graph& g) {
+[[nodiscard]] absl::Status CheckPieceTrade(const Item& item, Graph& g) {
   const bool trade = TradeRules(item.policy);
   RETURN_IF_ERROR(TakeParcels(item, g));
   g.claims = ComputeClaims(g);
@@ -175,7 +175,7 @@ absl::Status CheckPieceTrade(const Item& item, Graph& g) {
   return CheckDisclosure(item, g);
 }
 
-absl::Status RecheckPieceClaims(const Item& item, Graph& g) {
+[[nodiscard]] absl::Status RecheckPieceClaims(const Item& item, Graph& g) {
   g.claims = ComputeClaims(g);
   if (!TradeRules(item.policy)) return absl::OkStatus();
   return CheckClaims(item, g);

@@ -69,7 +69,8 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
 
 }  // namespace
 
-absl::Status RegisterScheme(const Item& item, const Participants& participants, Graph& g) {
+[[nodiscard]] absl::Status RegisterScheme(const Item& item, const Participants& participants,
+                                          Graph& g) {
   const v1::SchemeRegistered& s = item.record.scheme_registered();
   if (absl::Status valid = ValidSchemeName(s.scheme()); !valid.ok()) {
     return Refused(item, rule::kScheme, valid);
@@ -98,7 +99,7 @@ absl::Status RegisterScheme(const Item& item, const Participants& participants, 
   return absl::OkStatus();
 }
 
-absl::Status CheckCertificate(const Item& item, Graph& g) {
+[[nodiscard]] absl::Status CheckCertificate(const Item& item, Graph& g) {
   const v1::CertificateIssued& c = item.record.certificate_issued();
   auto scheme = g.schemes.find(c.scheme());
   if (scheme == g.schemes.end()) {
@@ -147,7 +148,7 @@ absl::Status CheckCertificate(const Item& item, Graph& g) {
   return absl::OkStatus();
 }
 
-absl::Status CheckLotEntry(const Item& item, const Graph& g) {
+[[nodiscard]] absl::Status CheckLotEntry(const Item& item, const Graph& g) {
   const v1::LotCreated& c = item.record.lot_created();
   if (IsRecycledOrigin(c.origin_class())) {
     const bool backed =
@@ -200,7 +201,7 @@ absl::Status CheckLotEntry(const Item& item, const Graph& g) {
   return absl::OkStatus();
 }
 
-absl::Status CheckWarranty(const Item& item, Lot& lot) {
+[[nodiscard]] absl::Status CheckWarranty(const Item& item, Lot& lot) {
   const v1::CustodyShipped& s = item.record.custody_shipped();
   const bool natural = NeedsWarranty(lot.trace.material, lot.trace.origin);
   const bool stated = s.warranty_statement() == kSystemOfWarranties;
@@ -225,7 +226,7 @@ absl::Status CheckWarranty(const Item& item, Lot& lot) {
   return absl::OkStatus();
 }
 
-absl::Status OpenAccount(const Item& item, Graph& g) {
+[[nodiscard]] absl::Status OpenAccount(const Item& item, Graph& g) {
   const v1::CreditAccountOpened& o = item.record.credit_account_opened();
   const std::string& id = o.account_id();
   auto invalid = [&](std::string_view why) {
@@ -273,7 +274,7 @@ absl::Status OpenAccount(const Item& item, Graph& g) {
   return absl::OkStatus();
 }
 
-absl::Status BookCredit(const Item& item, Graph& g) {
+[[nodiscard]] absl::Status BookCredit(const Item& item, Graph& g) {
   const v1::CreditBooked& b = item.record.credit_booked();
   ASSIGN_OR_RETURN(Account * account, GetAccount(g, item, b.account_id()));
   RETURN_IF_ERROR(OwnerInPeriod(item, b.account_id(), *account));
@@ -305,7 +306,7 @@ absl::Status BookCredit(const Item& item, Graph& g) {
   return absl::OkStatus();
 }
 
-absl::Status AllocateCredit(const Item& item, Graph& g) {
+[[nodiscard]] absl::Status AllocateCredit(const Item& item, Graph& g) {
   const v1::CreditAllocated& a = item.record.credit_allocated();
   ASSIGN_OR_RETURN(Account * account, GetAccount(g, item, a.account_id()));
   RETURN_IF_ERROR(OwnerInPeriod(item, a.account_id(), *account));

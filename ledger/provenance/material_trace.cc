@@ -292,7 +292,7 @@ PieceClaims ComputePieceClaims(std::span<const TracedQuantity> metal,
   return c;
 }
 
-absl::Status CheckMaterialClaims(
+[[nodiscard]] absl::Status CheckMaterialClaims(
     const google::protobuf::RepeatedPtrField<v1::MaterialClaim>& asserted,
     const PieceClaims& computed) {
   std::set<std::tuple<std::string, int, int>> seen;
