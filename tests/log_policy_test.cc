@@ -227,3 +227,24 @@ TEST_F(LegacyLogTest, LegacyEntriesStillVerifyAndOriginBoundSignaturesStartAtThe
 
 }  // namespace
 }  // namespace touchstone
+
+namespace touchstone {
+
+// A record carrying a policy that is not valid (a negative bound) reaches the
+// time rule before its own rule refuses it; extreme times must not overflow
+// (the fuzzer found 9223372036854775806 - -916 here; UBSan in CI reports it).
+TEST(CheckRecordTimeTest, ExtremeTimesAndAnInvalidCarriedBoundDoNotOverflow) {
+  v1::Record r;
+  r.set_event_time_micros(0);
+  v1::LogPolicy bad;
+  bad.set_max_backdate_micros(-916);
+  EXPECT_TRUE(CheckRecordTime(r, INT64_MAX - 1, &bad).ok());
+  v1::LogPolicy good;
+  good.set_max_backdate_micros(1000);
+  r.set_event_time_micros(INT64_MIN);
+  absl::Status s = CheckRecordTime(r, INT64_MAX - 1, &good);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("backdating rule"), std::string_view::npos) << s;
+}
+
+}  // namespace touchstone

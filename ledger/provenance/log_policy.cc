@@ -50,13 +50,17 @@ uint32_t SignatureVersion(const v1::LogPolicy* policy) {
         "; the operator allows them for an import with touchstoned --allow_history_import"));
   }
   if (policy == nullptr) return absl::OkStatus();
-  // recorded_at - bound is formed only when recorded_at >= bound > 0, so it
-  // cannot underflow; below that every event time (never negative) is within it.
+  // A policy in force has a bound > 0 (ValidatePolicy); a record carrying a
+  // policy that is not valid is refused by its own rule, so it has no bound
+  // here. recorded_at - bound is formed only when recorded_at >= bound > 0,
+  // so it cannot underflow; below that every event time is within it.
   const int64_t bound = policy->max_backdate_micros();
   const int64_t t = record.event_time_micros();
-  if (recorded_at < bound || t >= recorded_at - bound) return absl::OkStatus();
+  if (bound <= 0 || recorded_at < bound || t >= recorded_at - bound) return absl::OkStatus();
+  // recorded_at - t overflows only for an event time far before 1970.
+  const int64_t late = t < recorded_at - INT64_MAX ? INT64_MAX : recorded_at - t;
   return absl::FailedPreconditionError(absl::StrCat(
-      "backdating rule: the record's event time ", Time(t), " is ", DurationText(recorded_at - t),
+      "backdating rule: the record's event time ", Time(t), " is ", DurationText(late),
       " before the log records it (", Time(recorded_at), "); the log's policy allows at most ",
       DurationText(bound),
       " (an import of history must be marked history_import, while the operator allows imports)"));
