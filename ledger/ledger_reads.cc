@@ -116,23 +116,11 @@ absl::StatusOr<v1::PieceState> Ledger::GetPiece(std::string_view id) const {
 }
 
 absl::StatusOr<v1::CreditAccountState> Ledger::GetCreditAccount(std::string_view id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(CreditAccountKey(id)));
-  if (!raw) return absl::NotFoundError(absl::StrCat("no account '", Sv(id), "'"));
-  v1::CreditAccountState account;
-  if (!account.ParseFromString(*raw)) {
-    return absl::DataLossError(absl::StrCat("the state of account '", Sv(id), "' does not parse"));
-  }
-  return account;
+  return ReadCreditAccount(*store_, id);
 }
 
 absl::StatusOr<v1::SchemeState> Ledger::GetScheme(std::string_view name) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->GetState(SchemeKey(name)));
-  if (!raw) return absl::NotFoundError(absl::StrCat("no scheme '", Sv(name), "'"));
-  v1::SchemeState scheme;
-  if (!scheme.ParseFromString(*raw)) {
-    return absl::DataLossError(absl::StrCat("the state of scheme '", Sv(name), "' does not parse"));
-  }
-  return scheme;
+  return ReadScheme(*store_, name);
 }
 
 absl::StatusOr<bool> Ledger::HasPiece(std::string_view id) const {
