@@ -158,7 +158,8 @@ absl::Status Ledger::ApplyRules(Group& g, Pending& p, uint64_t index) {
         "the log's record signature policy changed while the record was being verified; "
         "sign it again for this log's policy and submit it again");
   }
-  const RecordContext ctx{rec, *p.in.key, index, g.now, g.record_at, before};
+  const RecordContext ctx{rec,    *p.in.key,         index,  g.now, g.record_at,
+                          before, p.in.record_bytes, origin_};
   if (absl::Status st = CheckAndApply(ctx, options_.rules, g.state); !st.ok()) {
     g.state.RollbackRecord();
     return st;

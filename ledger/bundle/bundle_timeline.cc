@@ -12,6 +12,7 @@
 #include "ledger/provenance/fineness.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/material_trace.h"
+#include "ledger/provenance/record.h"
 #include "ledger/provenance/units.h"
 
 namespace touchstone::bundle {
@@ -149,6 +150,12 @@ class Writer {
       case v1::Record::kCreditBooked:
       case v1::Record::kCreditAllocated:
         return DescribeTradeRecord(item, participants_, graph_);
+      case v1::Record::kOwnershipAccepted:
+      case v1::Record::kOwnershipTransferred:
+      case v1::Record::kOwnerReport:
+      case v1::Record::kOwnerKeyReplaced:
+      case v1::Record::kHeirloomReceived:
+        return RecordKind(r);  // TODO(issue 15): the owner and heirloom story
       case v1::Record::BODY_NOT_SET:
         break;
     }

@@ -82,7 +82,8 @@ namespace {
                                                                         e->record, e->signature)
                                                     : ""));
           }
-          const RecordContext ctx{record, *key, index, e->recorded_at_micros, record_at, before};
+          const RecordContext ctx{record,    *key,   index,     e->recorded_at_micros,
+                                  record_at, before, e->record, origin};
           absl::Status s = CheckAndApply(ctx, options, state);
           if (!s.ok()) return Bad(index, absl::StrCat("breaks a rule: ", s.message()));
         }

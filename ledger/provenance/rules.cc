@@ -8,6 +8,7 @@
 #include "ledger/base/strings.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/origin.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/rules_internal.h"
 #include "ledger/provenance/writer_roles.h"
 
@@ -40,6 +41,17 @@ std::string RoleName(v1::Role role) {
 }
 
 bool IsRecycled(v1::OriginClass c) { return IsRecycledOrigin(c); }
+
+absl::Status RequireOwnerSignature(const Env& env, const v1::OwnerKey& key, std::string_view what) {
+  const v1::Record& r = env.record();
+  if (!r.has_owner_signature()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("owner rule: ", Sv(what), " must be signed by the owner key ", OwnerKeyId(key),
+                     "; it carries no owner signature"));
+  }
+  ASSIGN_OR_RETURN(std::string_view part, OwnerSignedPart(env.ctx.record_bytes));
+  return VerifyOwnerSignature(key, r.owner_signature(), OwnerSigningMessage(env.ctx.origin, part));
+}
 
 }  // namespace rules
 
@@ -132,6 +144,13 @@ using rules::Env;
     case v1::Record::kCreditBooked:
     case v1::Record::kCreditAllocated:
       return rules::ApplyTradeRecord(env);
+    case v1::Record::kOwnershipAccepted:
+    case v1::Record::kOwnershipTransferred:
+    case v1::Record::kOwnerReport:
+    case v1::Record::kOwnerKeyReplaced:
+      return rules::ApplyOwnerRecord(env);
+    case v1::Record::kHeirloomReceived:
+      return rules::ApplyHeirloomRecord(env);
     case v1::Record::kPieceRegistered:
     case v1::Record::kPieceLifecycle:
     case v1::Record::kStoneReplaced:

@@ -42,6 +42,10 @@ struct RecordContext {
   // The log's policy in force at the entry before this one (ledger/provenance/log_policy.h);
   // nullptr if none (entries of an old log before its first LogPolicy).
   const v1::LogPolicy* policy = nullptr;
+  // The record's exact bytes and the log's origin: what an owner signature
+  // covers (ledger/provenance/owner_signature.h).
+  std::string_view record_bytes = {};
+  std::string_view origin = {};
 };
 
 // Checks `record` against `state` and stages its effects there. On error the

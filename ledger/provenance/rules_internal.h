@@ -98,6 +98,13 @@ struct CertificateSubjects {
 
 bool IsRecycled(v1::OriginClass c);
 
+// OK if the record carries an owner signature (Record.owner_signature) by
+// `key` over its signed part in this log (ledger/provenance/owner_signature.h).
+// PERMISSION_DENIED "owner rule: <what> must be signed by the owner key K..."
+// if it carries none, or "owner signature: ..." if it does not verify.
+[[nodiscard]] absl::Status RequireOwnerSignature(const Env& env, const v1::OwnerKey& key,
+                                                 std::string_view what);
+
 // Record families (rules_participants.cc, rules_certificates.cc, rules_material.cc,
 // rules_pieces.cc).
 [[nodiscard]] absl::Status ApplyParticipantRecord(const Env& env);
@@ -111,6 +118,11 @@ bool IsRecycled(v1::OriginClass c);
 [[nodiscard]] absl::Status ApplyTransformation(const Env& env);
 // SchemeRegistered and the mass-balance records (rules_trade.cc).
 [[nodiscard]] absl::Status ApplyTradeRecord(const Env& env);
+// OwnershipAccepted, OwnershipTransferred, OwnerReport, OwnerKeyReplaced
+// (rules_owners.cc).
+[[nodiscard]] absl::Status ApplyOwnerRecord(const Env& env);
+// HeirloomReceived (rules_heirloom.cc).
+[[nodiscard]] absl::Status ApplyHeirloomRecord(const Env& env);
 // The trade rules' checks of a piece's registration (rules_piece_trade.cc):
 // parcel_stones taken whole (the lots are updated in state), material claims
 // against its inputs, hallmark and lab-grown disclosure. Material claims are
