@@ -190,7 +190,9 @@ class Ledger {
   // `deadline`. Errors: see proto/ledger_service.proto (Submit); UNAVAILABLE
   // after Shutdown(); DEADLINE_EXCEEDED if the deadline passes first: nothing
   // was queued if it had passed on entry, otherwise the record may still be
-  // appended and resubmitting the same bytes returns its receipt.
+  // appended and resubmitting the same bytes returns its receipt. `signature`
+  // is empty for a record an owner key signs alone (IsOwnerOnly,
+  // ledger/provenance/record.h): its owner_signature is in the record bytes.
   [[nodiscard]] absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
                                                absl::Time deadline = absl::InfiniteFuture());
   // A submission started and not yet finished. Move-only.

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/provenance/rebuild.h"
+#include "ledger/provenance/registry.h"
 #include "ledger/store/store.h"
 #include "tests/owner_test_util.h"
 
@@ -56,6 +57,21 @@ TEST_F(OwnerRulesTest, ASaleWithAnInvalidBuyerKeyIsRefused) {
   const v1::PieceState before = GetPiece("RING-1");
   ExpectRefused(SoldTo("RING-1", bad), Code::kInvalidArgument, "buyer: an Ed25519 owner key is 32");
   EXPECT_EQ(GetPiece("RING-1").SerializeAsString(), before.SerializeAsString());
+}
+
+TEST_F(OwnerRulesTest, APasskeysFieldsHaveTheSizesTheirFormatSets) {
+  RegisterGoldPiece("RING-1");
+  TestOwner passkey = TestOwner::Passkey();
+  v1::OwnerKey key = passkey.key();
+  key.mutable_webauthn()->set_credential_id(std::string(1024, 'c'));
+  ExpectRefused(SoldTo("RING-1", key), Code::kInvalidArgument,
+                "record limit: field piece_lifecycle.buyer.webauthn.credential_id is 1024 bytes; "
+                "the limit for touchstone.v1.WebAuthnKey.credential_id is 1023");
+  // Over the general 64-byte limit, within the format's: accepted.
+  key.mutable_webauthn()->set_credential_id(std::string(1023, 'c'));
+  Accept(SoldTo("RING-1", key));
+  EXPECT_EQ(GetPiece("RING-1").owner().webauthn().credential_id().size(), 1023u);
+  EXPECT_EQ(GetPiece("RING-1").owner().webauthn().p256().size(), kP256PointSize);
 }
 
 TEST_F(OwnerRulesTest, TheOwnerAcceptsOnceAndSetsItsTerms) {
@@ -433,6 +449,55 @@ TEST_F(OwnerRulesTest, StateRebuiltFromTheLogEqualsTheLiveStateAndSurvivesAResta
   // The chain continues after the restart.
   AcceptAsOwner(Accepted("RING-1", GetPiece("RING-1").owner_index()), bob);
   EXPECT_TRUE(GetPiece("RING-1").owner_accepted());
+}
+
+// A repurposed piece (closed by an heirloom intake, rules_heirloom.cc) takes no
+// more records: its state is made here by marking a rebuilt state's piece, and
+// records are checked against it as the ledger would.
+TEST_F(OwnerRulesTest, ARepurposedPieceTakesNoMoreRecords) {
+  const TestOwner alice = TestOwner::Ed25519(), bob = TestOwner::Ed25519();
+  const uint64_t sale = SellToOwner("RING-1", alice);
+  const uint64_t acc = AcceptAsOwner(Accepted("RING-1", sale), alice).index;
+  const v1::Record transfer = Transferred("RING-1", acc, bob.key());
+  const v1::Record repair = Lifecycle(jeweler, "RING-1", v1::PIECE_EVENT_REPAIRED);
+  const v1::Record swap = ReplaceStone(jeweler, "RING-1", "old", "new");
+  const uint64_t size = ledger().Size();
+  CloseLedger();
+  auto store = Store::Open({.path = data_dir() + "/db"}).value();
+  MemoryState memory = RebuildState(*store, size, RuleOptions()).value();
+  v1::PieceState piece;
+  ASSERT_TRUE(piece.ParseFromString(memory.values().at(PieceKey("RING-1"))));
+  // Open, every record is accepted.
+  auto check = [&](const v1::Record& r, const TestOwner* owner) {
+    const std::string bytes =
+        owner != nullptr ? OwnerSignedBytes(r, *owner, origin()) : SerializeRecord(r);
+    const v1::Record parsed = ParseRecord(bytes).value();
+    const PublicKey key = jeweler.key.public_key();
+    const RecordReader none = [](uint64_t) -> absl::StatusOr<v1::Record> {
+      return absl::NotFoundError("none");
+    };
+    Registry registry(&memory);
+    StateView view(&memory, &registry);
+    const RecordContext ctx{
+        parsed,  owner != nullptr ? nullptr : &key, size, ServerNow(), none, nullptr, bytes,
+        origin()};
+    return CheckAndApply(ctx, RuleOptions(), view);
+  };
+  EXPECT_TRUE(check(transfer, &alice).ok());
+  EXPECT_TRUE(check(repair, nullptr).ok());
+  piece.set_repurposed_index(size - 1);
+  piece.set_repurposed_intake("intake-1");
+  memory.Put(PieceKey("RING-1"), piece.SerializeAsString());
+  const std::string refused =
+      "owner rule: piece 'RING-1' was repurposed by heirloom intake "
+      "'intake-1' (entry " +
+      std::to_string(size - 1) + "): it takes no more records";
+  for (const absl::Status& s :
+       {check(transfer, &alice), check(repair, nullptr), check(swap, nullptr),
+        check(Report("RING-1", acc, v1::PIECE_EVENT_STOLEN), &alice)}) {
+    EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr(refused));
+  }
 }
 
 }  // namespace

@@ -17,7 +17,9 @@ namespace touchstone {
 // Replays entries [0, size) of `store`: decodes each entry, checks its chain
 // link, verifies its record's signature with the key the state holds for it
 // (in the form the log's policy in force at the entry sets, for the genesis's
-// origin: ledger/provenance/log_policy.h), and applies the rules (with the entry's
+// origin: ledger/provenance/log_policy.h; a record an owner key signs alone has
+// an empty entry signature, and the rules verify its owner signature), and
+// applies the rules (with the entry's
 // recorded time as the clock, and that policy).
 // DATA_LOSS naming the first bad entry (index and what is wrong).
 // `on_entry`, if set, is called for each entry after its checks, with its leaf

@@ -1,5 +1,7 @@
 // Rule dispatch and the checks every record passes: a registered, unsuspended
-// signer whose key was active at the record's event time, and a sane event time.
+// signer whose key was active at the record's event time (a record an owner
+// key signs alone has none: rules_owners.cc checks its owner signature), and a
+// sane event time.
 #include "ledger/provenance/rules.h"
 
 #include "absl/strings/ascii.h"

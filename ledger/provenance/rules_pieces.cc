@@ -232,8 +232,8 @@ bool IsValidPieceId(const std::string& id) {
       if (l.owner_salted_sha256().size() != 32 &&
           !(l.has_buyer() && l.owner_salted_sha256().empty())) {
         return absl::InvalidArgumentError(
-            "a sale records the owner only as a 32-byte salted SHA-256 (or the buyer's key), "
-            "never a name");
+            "a sale records the owner only as a 32-byte salted SHA-256, never a name (or names "
+            "the buyer's key: buyer)");
       }
       if (!l.owner_salted_sha256().empty()) piece.set_owner_salted_sha256(l.owner_salted_sha256());
       [[fallthrough]];
