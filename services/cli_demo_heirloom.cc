@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/log/hash.h"
+#include "ledger/provenance/heirloom.h"
 #include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/units.h"
 #include "services/cli_demo.h"

@@ -33,7 +33,8 @@ std::string OwnerKeysDir(const std::string& dir) {
   return absl::StrCat(home != nullptr ? home : ".", "/.touchstone/owner-keys");
 }
 
-absl::Status CheckOwnerKeyName(std::string_view name) {
+absl::Status CheckOwnerKeyName(std::string_view name_view) {
+  const std::string name(name_view);
   const bool ok = !name.empty() && name.size() <= 64 && name[0] != '.' &&
                   std::all_of(name.begin(), name.end(), [](char c) {
                     return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
@@ -88,7 +89,9 @@ std::string OwnerKeyString(const v1::OwnerKey& key) {
   return absl::WebSafeBase64Escape(bytes);
 }
 
-absl::StatusOr<v1::OwnerKey> ParseOwnerKeyString(std::string_view flag, std::string_view text) {
+absl::StatusOr<v1::OwnerKey> ParseOwnerKeyString(std::string_view flag_view,
+                                                 std::string_view text_view) {
+  const std::string flag(flag_view), text(text_view);
   std::string bytes;
   v1::OwnerKey key;
   const std::string trimmed(absl::StripAsciiWhitespace(text));
@@ -154,12 +157,12 @@ void AddDirOption(CLI::App* cmd, std::string& dir) {
 }
 
 // The proof string: base64url(nonce) "." base64url(OwnerSignature bytes).
-std::string ProofString(std::string_view nonce, const v1::OwnerSignature& sig) {
+std::string ProofString(const std::string& nonce, const v1::OwnerSignature& sig) {
   return absl::StrCat(absl::WebSafeBase64Escape(nonce), ".",
                       absl::WebSafeBase64Escape(sig.SerializeAsString()));
 }
 
-[[nodiscard]] absl::Status ParseProof(std::string_view text, std::string* nonce,
+[[nodiscard]] absl::Status ParseProof(const std::string& text, std::string* nonce,
                                       v1::OwnerSignature* sig) {
   const std::vector<std::string> parts = absl::StrSplit(text, '.');
   std::string bytes;
