@@ -500,7 +500,7 @@ TEST_F(OwnerBundleTest, AnIntakeByAKeyThatWasNotTheOldPiecesOwnerIsRefused) {
 TEST_F(OwnerBundleTest, ARepurposedPieceTakesNoMoreRecords) {
   Story();
   Owner(Report("BRACELET-1", accepted_b_, v1::PIECE_EVENT_STOLEN), b_);
-  ExpectRefused("HEIRLOOM-RING-1", RingIndices(), rule::kHeirloom, Code::kFailedPrecondition,
+  ExpectRefused("HEIRLOOM-RING-1", RingIndices(), rule::kOwner, Code::kFailedPrecondition,
                 "a repurposed piece takes no more records");
 }
 

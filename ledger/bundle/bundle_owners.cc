@@ -281,7 +281,7 @@ uint64_t PrevIndex(const v1::Record& r) {
   }
   ASSIGN_OR_RETURN(OwnedPiece * p, GetOwnedPiece(g, item, id));
   if (p->repurposed_index != 0) {
-    return Broken(item, rule::kHeirloom, "heirloom",
+    return Broken(item, rule::kOwner, "owner",
                   absl::StrCat("is about piece ", id, ", which heirloom intake ",
                                p->repurposed_intake, " (entry ", p->repurposed_index,
                                ") closed: a repurposed piece takes no more records"));

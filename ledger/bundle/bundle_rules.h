@@ -121,7 +121,7 @@ inline constexpr std::string_view kOwner = "owner";
 // was that piece's owner then; the owner's fine weight follows every
 // transformation (CombineHeirloomInputs / CheckHeirloomOutputs) and the
 // piece's heirloom claim is what its lineage gives (ComputeHeirloomClaim /
-// CheckHeirloomClaim); a repurposed piece takes no more records.
+// CheckHeirloomClaim).
 inline constexpr std::string_view kHeirloom = "heirloom";
 
 // `s` with its rule attached (OK stays OK).

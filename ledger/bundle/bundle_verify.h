@@ -51,6 +51,19 @@
 //     lab-grown piece says so (fineness.h, disclosure.h). Scheme registrations,
 //     accounts and material claims are checked under every version (their
 //     records and fields are new); the rest only under the trade rules.
+//  8. owners and heirlooms (bundle_rules.h kOwner, kHeirloom; issue 15): a
+//     record an owner key signs alone has an empty entry signature and a valid
+//     owner signature (ledger/provenance/owner_signature.h, Ed25519 or a
+//     passkey) by the key that may sign it, replayed from the sale naming the
+//     buyer's key through acceptances, transfers, reports and key
+//     replacements (the owner's terms name the recovery key, recovery agent
+//     and insurer); every ownership record names the piece's newest one
+//     (prev_index), so one missing from the middle of the chain is seen; no
+//     transfer while reported lost or stolen; an heirloom intake is co-signed
+//     by its owner key, which owned the piece it repurposes then (the bundle
+//     holds that piece's registration and ownership records); the owner's
+//     fine weight follows every transformation and the piece's heirloom claim
+//     is what its lineage gives (ledger/provenance/heirloom.h).
 // What the trade rules' replay cannot see: a lot's remaining balance (a bundle
 // holds only the transformations that lead to the piece), so a booking is
 // checked against the booked lot's fine weight as made, not its remainder;
@@ -64,7 +77,8 @@
 //
 // What it cannot see: a record that nothing else in the bundle refers to (a
 // certificate's status change, a piece's lifecycle event, a key revocation) can
-// be left out of a bundle without a trace; the bundle format carries no
+// be left out of a bundle without a trace (so can the newest ownership
+// record of a piece: the report shows the owner "as of the bundle"); the bundle format carries no
 // commitment to the set of records about an object. Such statuses are reported
 // "as of the bundle". A LogPolicy entry left out makes the verifier check the
 // entries after it under the policy before it: origin-bound signatures then

@@ -288,8 +288,8 @@ struct Graph {
 [[nodiscard]] absl::Status RecheckPieceClaims(const Item& item, Graph& g);
 
 // The owners' story (bundle_owners.cc), each FAILED_PRECONDITION or
-// PERMISSION_DENIED tagged rule::kOwner (or kCompleteness, kRoles, kHeirloom
-// as bundle_rules.h says): a registration, lifecycle or stone replacement of
+// PERMISSION_DENIED tagged rule::kOwner (or kCompleteness, kRoles, kOnce as
+// bundle_rules.h says): a registration, lifecycle or stone replacement of
 // a piece whose story the bundle tells (who may record it on an owner-keyed
 // or repurposed piece; a sale naming the buyer's key), or an ownership record
 // (owner signature over the entry's record bytes for the log `origin`, who
