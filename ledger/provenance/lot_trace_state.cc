@@ -51,4 +51,28 @@ void StoreTrace(const LotTrace& trace, v1::LotState& lot) {
   }
 }
 
+HeirloomLot HeirloomOfLot(const v1::LotState& lot, int64_t quantity, bool whole) {
+  HeirloomLot h;
+  h.lot_id = lot.lot_id();
+  h.material = lot.material();
+  h.stone = lot.unit() == v1::UNIT_CARAT_THOUSANDTH;
+  h.fine = h.stone ? 0 : quantity * static_cast<int64_t>(lot.fineness_ptt());
+  h.heirloom_fine = lot.heirloom_fine();
+  h.whole = whole;
+  h.owner = lot.heirloom_owner();
+  h.intakes.assign(lot.heirloom_intakes().begin(), lot.heirloom_intakes().end());
+  h.mixed = lot.heirloom_mixed();
+  return h;
+}
+
+void StoreHeirloom(int64_t heirloom_fine, bool owner_stone, const std::string& owner,
+                   const std::vector<std::string>& intakes, bool mixed, v1::LotState& lot) {
+  lot.set_heirloom_fine(heirloom_fine);
+  const bool carries = heirloom_fine > 0 || owner_stone;
+  lot.set_heirloom_owner(carries ? owner : "");
+  lot.clear_heirloom_intakes();
+  if (carries) lot.mutable_heirloom_intakes()->Assign(intakes.begin(), intakes.end());
+  lot.set_heirloom_mixed(carries && mixed);
+}
+
 }  // namespace touchstone

@@ -1,8 +1,9 @@
 // The trade rules' part of a piece (PieceRegistered, StoneReplaced): stones
 // taken from parcels, per-material claims computed from the lots' traces
-// (material_trace.h; checked under every rules version, the field having no
-// legacy meaning), and under the trade rules the hallmark against the metal's
-// fineness (fineness.h) and the lab-grown qualifier (disclosure.h).
+// (material_trace.h) and the heirloom claim from the owner's material its
+// lots carry (heirloom.h) (both checked under every rules version, the fields
+// having no legacy meaning), and under the trade rules the hallmark against
+// the metal's fineness (fineness.h) and the lab-grown qualifier (disclosure.h).
 #include <algorithm>
 #include <deque>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/provenance/disclosure.h"
 #include "ledger/provenance/fineness.h"
+#include "ledger/provenance/heirloom.h"
 #include "ledger/provenance/lot_trace_state.h"
 #include "ledger/provenance/material_trace.h"
 #include "ledger/provenance/rules_internal.h"
@@ -22,9 +24,12 @@ namespace {
 struct PieceInputs {
   std::deque<LotTrace> traces;
   std::vector<TracedQuantity> metal, stones;
-  void Add(const v1::LotState& lot, int64_t quantity, int64_t stones, bool stone) {
+  std::vector<HeirloomLot> heirloom_metal, heirloom_stones;  // heirloom.h
+  // `whole`: the piece takes the lot's whole remaining quantity.
+  void Add(const v1::LotState& lot, int64_t quantity, int64_t stones, bool stone, bool whole) {
     traces.push_back(TraceOfLot(lot));
     (stone ? this->stones : metal).push_back({&traces.back(), quantity, stones});
+    (stone ? heirloom_stones : heirloom_metal).push_back(HeirloomOfLot(lot, quantity, whole));
   }
 };
 
@@ -46,7 +51,7 @@ struct PieceInputs {
                      lot.stones_balance(), " stones, the piece states ", ps.stones(),
                      " (split the stones off into a parcel of their own first)"));
   }
-  inputs.Add(lot, lot.balance(), lot.stones_balance(), true);
+  inputs.Add(lot, lot.balance(), lot.stones_balance(), true, true);
   lot.set_balance(0);
   lot.set_stones_balance(0);
   lot.set_active_piece(piece_id);
@@ -99,24 +104,30 @@ struct PieceInputs {
   }
   PieceInputs in;
   for (const v1::MetalInput& m : p.metal_inputs()) {
+    // The lot as the piece left it (ApplyPieceRegistered took the metal): a
+    // lot left empty was taken whole.
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, m.lot_id()));
-    in.Add(lot, m.quantity(), 0, false);
+    in.Add(lot, m.quantity(), 0, false, lot.balance() == 0);
   }
   for (const std::string& id : p.stone_lot_ids()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, id));
-    in.Add(lot, lot.quantity(), 1, true);
+    in.Add(lot, lot.quantity(), 1, true, true);
   }
   for (const v1::ParcelStones& ps : p.parcel_stones()) {
     RETURN_IF_ERROR(TakeParcel(env, ps, p.piece_id(), in));
   }
   RETURN_IF_ERROR(
       CheckMaterialClaims(p.material_claims(), ComputePieceClaims(in.metal, in.stones)));
+  ASSIGN_OR_RETURN(const v1::HeirloomClaim heirloom,
+                   ComputeHeirloomClaim(in.heirloom_metal, in.heirloom_stones));
+  RETURN_IF_ERROR(CheckHeirloomClaim(p, heirloom));
   if (env.trade()) {
     RETURN_IF_ERROR(CheckHallmark(p, in));
     RETURN_IF_ERROR(CheckLabGrownDisclosure(p, in));
   }
   *piece.mutable_material_claims() = p.material_claims();
   *piece.mutable_parcel_stones() = p.parcel_stones();
+  if (p.has_heirloom()) *piece.mutable_heirloom() = p.heirloom();
   return absl::OkStatus();
 }
 
@@ -131,11 +142,11 @@ struct PieceInputs {
   PieceInputs in;
   for (const std::string& id : piece.stone_lot_ids()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, id));
-    in.Add(lot, lot.quantity(), 1, true);
+    in.Add(lot, lot.quantity(), 1, true, true);
   }
   for (const v1::ParcelStones& ps : piece.parcel_stones()) {
     ASSIGN_OR_RETURN(v1::LotState lot, GetLot(env, ps.lot_id()));
-    in.Add(lot, lot.quantity(), ps.stones(), true);
+    in.Add(lot, lot.quantity(), ps.stones(), true, true);
   }
   return CheckMaterialClaims(about_stones, ComputePieceClaims(in.metal, in.stones));
 }

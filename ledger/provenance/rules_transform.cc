@@ -1,7 +1,8 @@
 // Rules for transformations: custody and balances of the inputs, draws from
 // stone parcels (parcels.h), conservation of the material's fine weight in
-// parts per ten thousand (fineness.h; the legacy equation unchanged), and
-// the outputs' traces (material_trace.h) kept in their state.
+// parts per ten thousand (fineness.h; the legacy equation unchanged), the
+// outputs' traces (material_trace.h) kept in their state, and the owner's
+// material (heirloom.h) followed to the outputs.
 #include <deque>
 #include <set>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base/strings.h"
 #include "ledger/provenance/fineness.h"
+#include "ledger/provenance/heirloom.h"
 #include "ledger/provenance/lot_trace_state.h"
 #include "ledger/provenance/material_trace.h"
 #include "ledger/provenance/parcels.h"
@@ -40,6 +42,7 @@ std::string Int128Text(__int128 v) {
 struct Inputs {
   std::deque<LotTrace> traces;  // stable addresses for TracedQuantity
   std::vector<TracedQuantity> same, alloying;
+  std::vector<HeirloomLot> heirloom_same, heirloom_alloying;  // heirloom.h
   std::set<std::string> ids;
   __int128 fine = 0;             // of the material, in ptt fine units
   std::optional<v1::Unit> unit;  // of the material
@@ -82,6 +85,7 @@ struct Inputs {
     }
     in.traces.push_back(TraceOfLot(lot));
     const TracedQuantity traced{&in.traces.back(), q.quantity(), q.stones()};
+    const HeirloomLot heirloom = HeirloomOfLot(lot, q.quantity(), q.quantity() == lot.balance());
     if (lot.material() == t.material()) {
       if (in.unit && *in.unit != lot.unit()) {
         return absl::InvalidArgumentError("inputs of the same material must share a unit");
@@ -89,8 +93,10 @@ struct Inputs {
       in.unit = lot.unit();
       in.fine += static_cast<__int128>(q.quantity()) * lot.fineness_ptt();
       in.same.push_back(traced);
+      in.heirloom_same.push_back(heirloom);
     } else if (t.process() == v1::PROCESS_ALLOY) {
       in.alloying.push_back(traced);  // the other metals of an alloy
+      in.heirloom_alloying.push_back(heirloom);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("lot '", q.lot_id(), "' is ", lot.material(),
                                                      ", not ", t.material(),
@@ -168,6 +174,10 @@ struct Inputs {
   RETURN_IF_ERROR(TakeInputs(env, t, in));
   RETURN_IF_ERROR(RequireValidCertificates(env, t.certificate_ids(), {t.location(), in.ids}));
   RETURN_IF_ERROR(CheckParcelOutputs(t, in));
+  ASSIGN_OR_RETURN(const HeirloomFlow flow,
+                   CombineHeirloomInputs(in.heirloom_same, in.heirloom_alloying));
+  const bool carries = flow.heirloom > 0 || !flow.owner.empty();
+  std::vector<int64_t> output_fine;
 
   // Outputs: new lots whose fine weight plus the declared loss equals the inputs'.
   const LotTrace common = TraceOfOutputs(t, in.same, in.alloying, env.trade());
@@ -206,6 +216,11 @@ struct Inputs {
     trace.stones = out.stones();
     trace.alloy = OutputAlloy(in.same, in.alloying, fineness);
     StoreTrace(trace, lot);
+    // The owner's material: as the output states it (checked below); the
+    // owner's stones only if every input is that owner's stone.
+    output_fine.push_back(*in.unit == v1::UNIT_CARAT_THOUSANDTH ? 0 : out.quantity() * fineness);
+    StoreHeirloom(out.heirloom_fine(), flow.stones_all_owner, flow.owner, flow.intakes, flow.mixed,
+                  lot);
     if (out.stones() > 0) {
       lot.set_stones_balance(out.stones());
       lot.set_size_class(out.size_class());
@@ -238,6 +253,12 @@ struct Inputs {
                      t.material(), "; outputs ", units(fine_out), " plus declared loss ",
                      units(loss), " make ", units(fine_out + loss)));
   }
+  if (carries && legacy_form) {
+    return absl::InvalidArgumentError(
+        "heirloom rule: a transformation of the owner's material states its outputs' fineness "
+        "in parts per ten thousand (fineness_ptt) and its loss in declared_loss_fine_ptt");
+  }
+  RETURN_IF_ERROR(CheckHeirloomOutputs(t, flow, loss, output_fine));
   const int64_t tolerance = env.options.loss_tolerance_ppt[t.process()];
   if (static_cast<__int128>(loss) * 1000 > static_cast<__int128>(tolerance) * fine_in) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -73,6 +73,11 @@ template <typename T>
   return ReadObject<v1::CreditAccountState>(state, "account", id, CreditAccountKey(id));
 }
 
+[[nodiscard]] absl::StatusOr<v1::IntakeState> ReadIntake(const StateReader& state,
+                                                         std::string_view id) {
+  return ReadObject<v1::IntakeState>(state, "intake", id, IntakeKey(id));
+}
+
 [[nodiscard]] absl::StatusOr<std::optional<v1::CheckpointKeyState>> ReadCheckpointKeyState(
     const StateReader& state) {
   return ReadLogState<v1::CheckpointKeyState>(state, kCheckpointKeyStateKey,

@@ -42,6 +42,9 @@ namespace touchstone {
                                                          std::string_view name);
 [[nodiscard]] absl::StatusOr<v1::CreditAccountState> ReadCreditAccount(const StateReader& state,
                                                                        std::string_view id);
+// An heirloom intake (IntakeKey): as above, NOT_FOUND "no intake 'x'".
+[[nodiscard]] absl::StatusOr<v1::IntakeState> ReadIntake(const StateReader& state,
+                                                         std::string_view id);
 // The log's checkpoint key state and policy state (ledger/provenance/key_handover.h,
 // log_policy.h); nullopt if none is stored. DATA_LOSS "the checkpoint key state
 // is corrupt" / "the log policy state is corrupt" if it does not parse.

@@ -32,6 +32,7 @@
 //                                          per laboratory (entries under the trade rules)
 //                     SchemeKey:           "scheme/" || name         -> SchemeState
 //                     CreditAccountKey:    "account/" || id          -> CreditAccountState
+//                     IntakeKey:           "intake/" || id           -> IntakeState
 //                     kCheckpointKeyStateKey: "log/checkpoint_key"   -> CheckpointKeyState
 //                     kLogPolicyStateKey:     "log/policy"           -> LogPolicyState
 //   CF "meta"         kTreeSizeMetaKey:      "tree_size"     -> size committed (8)
@@ -146,6 +147,8 @@ inline std::string InscriptionKey(std::string_view scheme, std::string_view insc
 }
 inline std::string SchemeKey(std::string_view name) { return StateKey("scheme/", name); }
 inline std::string CreditAccountKey(std::string_view id) { return StateKey("account/", id); }
+// An heirloom intake (HeirloomReceived; ledger/provenance/heirloom.h).
+inline std::string IntakeKey(std::string_view id) { return StateKey("intake/", id); }
 // The CheckpointKeyState the rules keep (ledger/provenance/key_handover.h).
 inline constexpr std::string_view kCheckpointKeyStateKey = "log/checkpoint_key";
 // The LogPolicyState the rules keep (ledger/provenance/log_policy.h).
