@@ -90,8 +90,12 @@ void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional) {
                                       : "participant id that signs (env TOUCHSTONE_AS)");
   // An owner command never picks up a participant from the environment.
   if (!optional) as->envname("TOUCHSTONE_AS")->required();
-  cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
-      ->envname("TOUCHSTONE_KEY");
+  // Owner commands use --key for the owner key's name: the participant's key
+  // comes from --keys_dir there.
+  if (!optional) {
+    cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
+        ->envname("TOUCHSTONE_KEY");
+  }
   cmd->add_option("--keys_dir", s.keys_dir,
                   "without --key, use <keys_dir>/<participant>.pem, as `touchstone demo` "
                   "writes them (env TOUCHSTONE_KEYS_DIR)")
