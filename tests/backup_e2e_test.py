@@ -95,7 +95,7 @@ class BackupTest(unittest.TestCase):
         taken.append(backup(server))
         sizes = [size for _, size, _ in taken]
         self.assertEqual(sizes, sorted(sizes))
-        self.assertEqual(sizes[-1], 104)  # genesis + the demo's 103 records
+        self.assertEqual(sizes[-1], 129)  # genesis + the demo's 128 records
         self.assertGreater(len(set(sizes)), 1, "no backup was taken while the demo appended")
         self.assertEqual(oct(os.stat(self.backups).st_mode & 0o777), "0o700")
 
@@ -123,11 +123,11 @@ class BackupTest(unittest.TestCase):
                      "b2")
         out, err = again.communicate(timeout=180)
         self.assertEqual(again.returncode, 0, err)
-        self.assertIn("log size 202", out)
+        self.assertIn("log size 252", out)
         self.assertEqual(copy.stop(), 0)
         a = run("audit", "--data_dir", os.path.join(self.tmp, "restored-%d" % (len(taken) - 1)))
         self.assertEqual(a.returncode, 0, a.stderr)
-        self.assertIn("audit passed: 202 entries", a.stdout)
+        self.assertIn("audit passed: 252 entries", a.stdout)
 
     def test_admin_is_served_only_on_its_socket_which_only_its_user_may_open(self):
         server = self.start(self.data, "--backup_dir", self.backups)

@@ -50,7 +50,9 @@ BODY = {"genesis": 10, "participant_registered": 11, "key_added": 12, "key_revok
         "piece_registered": 24, "piece_lifecycle": 25, "stone_replaced": 26,
         "error_declared": 27, "operator_key_rotated": 28, "log_policy": 29,
         "scheme_registered": 30, "credit_account_opened": 31, "credit_booked": 32,
-        "credit_allocated": 33}
+        "credit_allocated": 33, "ownership_accepted": 34, "ownership_transferred": 35,
+        "owner_report": 36, "owner_key_replaced": 37, "heirloom_received": 38}
+OWNER_SIGNATURE = 100  # Record.owner_signature (ledger/provenance/owner_signature.h)
 
 
 def body_of(record):
@@ -79,6 +81,22 @@ def raw_public_key(key):
 def key_id(key):
     """record.proto key_id: hex of the first 8 bytes of SHA-256(raw public key)."""
     return sha256(raw_public_key(key))[:8].hex()
+
+
+# ---------------------------------------------------------------- owner signatures
+
+def owner_signing_message(origin, signed_part):
+    """ledger/provenance/owner_signature.h OwnerSigningMessage."""
+    return b"touchstone.v1 owner signature for log\n" + origin.encode() + b"\n" + signed_part
+
+
+def owner_signed(record, key, origin):
+    """The bytes of `record` (fields) with its owner_signature (field 100) made again by
+    Ed25519 owner key `key` over the bytes before it, for the log `origin`."""
+    part = encode_fields([f for f in record if f[0] != OWNER_SIGNATURE])
+    sig = key.sign(owner_signing_message(origin, part))
+    signature = encode_fields([(1, 2, key_id(key).encode()), (2, 2, sig)])
+    return part + encode_fields([(OWNER_SIGNATURE, 2, signature)])
 
 
 # ---------------------------------------------------------------- entries
@@ -178,7 +196,9 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witn
     timestamp) of `witnesses` (the bundle's own cosignatures are dropped).
     `prev` (bytes), if given, is entry `index`'s previous-leaf hash instead of the
     true one; `claimed_index`, if given, the index its bytes say. `more`: further
-    (index, new record, signer key) replaced the same way, at indices after `index`."""
+    (index, new record, signer key) replaced the same way, at indices after `index`.
+    A signer key of None leaves the entry's signature empty: a record an owner key
+    signs alone (its owner_signature is in the record: owner_signed)."""
     entries = list(log_entries)
     replaced = {index: (new_record, signer_key)}
     for i, record, key in more:
@@ -192,7 +212,7 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witn
         chained = leaf_hash(entries[i - 1]) if i > 0 else p["prev"]
         if i in replaced:
             record, key = replaced[i]
-            signature = key.sign(record_signing_message(origin, record))
+            signature = key.sign(record_signing_message(origin, record)) if key else b""
         if i == index:
             chained = prev if prev is not None else chained
             at = claimed_index if claimed_index is not None else i

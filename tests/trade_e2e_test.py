@@ -112,7 +112,8 @@ class TradeTest(unittest.TestCase):
         pieces = [line.split()[1] for line in self.demo.stdout.splitlines()
                   if line.startswith("  piece ")]
         self.assertEqual(pieces, [P + "-" + p for p in (
-            "RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1")])
+            "RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1",
+            "BRACELET-1", "HEIRLOOM-RING-1")])
         out = self.demo.stdout
         self.assertIn("registers scheme rjc-coc (chain-of-custody): only %s-rjc signs" % P, out)
         self.assertIn("SPLIT %s-melee-1 0.240 ct (24 stones; 76 stones, 0.760 ct left)" % P, out)

@@ -51,6 +51,19 @@
 //     lab-grown piece says so (fineness.h, disclosure.h). Scheme registrations,
 //     accounts and material claims are checked under every version (their
 //     records and fields are new); the rest only under the trade rules.
+//  8. owners and heirlooms (bundle_rules.h kOwner, kHeirloom; issue 15): a
+//     record an owner key signs alone has an empty entry signature and a valid
+//     owner signature (ledger/provenance/owner_signature.h, Ed25519 or a
+//     passkey) by the key that may sign it, replayed from the sale naming the
+//     buyer's key through acceptances, transfers, reports and key
+//     replacements (the owner's terms name the recovery key, recovery agent
+//     and insurer); every ownership record names the piece's newest one
+//     (prev_index), so one missing from the middle of the chain is seen; no
+//     transfer while reported lost or stolen; an heirloom intake is co-signed
+//     by its owner key, which owned the piece it repurposes then (the bundle
+//     holds that piece's registration and ownership records); the owner's
+//     fine weight follows every transformation and the piece's heirloom claim
+//     is what its lineage gives (ledger/provenance/heirloom.h).
 // What the trade rules' replay cannot see: a lot's remaining balance (a bundle
 // holds only the transformations that lead to the piece), so a booking is
 // checked against the booked lot's fine weight as made, not its remainder;
@@ -64,7 +77,8 @@
 //
 // What it cannot see: a record that nothing else in the bundle refers to (a
 // certificate's status change, a piece's lifecycle event, a key revocation) can
-// be left out of a bundle without a trace; the bundle format carries no
+// be left out of a bundle without a trace (so can the newest ownership
+// record of a piece: the report shows the owner "as of the bundle"); the bundle format carries no
 // commitment to the set of records about an object. Such statuses are reported
 // "as of the bundle". A LogPolicy entry left out makes the verifier check the
 // entries after it under the policy before it: origin-bound signatures then
@@ -74,6 +88,7 @@
 #define TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -129,6 +144,38 @@ struct MaterialClaimLine {
   std::string text;
 };
 
+// The piece's owner as the bundle's ownership records make it: a key, never a
+// name (ledger/provenance/owner_signature.h). Value type.
+struct OwnerLine {
+  std::string key_id;           // OwnerKeyId
+  std::string kind;             // "ed25519" or "passkey"
+  bool accepted = false;        // the key took ownership (OwnershipAccepted)
+  std::string status;           // "lost", "stolen" or "none"
+  std::string recovery_key_id;  // the owner's terms; each empty if not set
+  std::string recovery_agent;   // participant id
+  std::string insurer;          // participant id
+  uint64_t since_index = 0;     // the piece's newest ownership record
+};
+
+// An heirloom intake (HeirloomReceived) of the bundle: the owner's old
+// jewelry as received. Value type.
+struct IntakeStory {
+  std::string intake_id;
+  uint64_t index = 0;
+  std::string jeweler;  // participant id of the signer
+  std::string description;
+  std::vector<std::string> photo_sha256_hex;
+  int64_t gross_weight_mg = 0;
+  int64_t metal_mg = 0;
+  std::string material;
+  int32_t fineness_ptt = 0;
+  std::string assay_method;  // "fire assay", "XRF"
+  std::string owner_key_id;
+  std::string lot_id;
+  std::string repurposed_piece_id;           // empty if none
+  std::string repurposed_piece_description;  // as that piece's registration says
+};
+
 // What a verified bundle shows. Value type.
 struct BundleReport {
   std::string piece_id;
@@ -155,6 +202,17 @@ struct BundleReport {
   std::vector<TimelineEntry> timeline;  // one entry per record, in index order
   // Certificates relied on that are suspended or revoked now, records declared wrong.
   std::vector<std::string> warnings;
+  // Owners (set once a sale named the buyer's key): the owner now.
+  std::optional<OwnerLine> owner;
+  // Set if an heirloom intake closed this piece (it was repurposed).
+  uint64_t repurposed_index = 0;
+  std::string repurposed_intake;
+  // The owner's material in the piece (checked against its lineage;
+  // owner_key_id empty if none) and its words (HeirloomClaimText).
+  v1::HeirloomClaim heirloom;
+  std::string heirloom_text;
+  // Every heirloom intake of the bundle, in index order.
+  std::vector<IntakeStory> intakes;
 };
 
 // Verifies `bundle` offline. See the file comment for the checks and errors.

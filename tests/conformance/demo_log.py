@@ -18,9 +18,10 @@ from e2e_support import (Server, clean_env, parse_fields, read_port_file,  # noq
                          start_witness)
 
 PREFIX = "c"
-# Every piece `touchstone demo` makes (services/cli_demo_story.cc, cli_demo_trade.cc), by its
-# short name.
-PIECES = ("RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1")
+# Every piece `touchstone demo` makes (services/cli_demo_story.cc, cli_demo_trade.cc,
+# cli_demo_heirloom.cc), by its short name.
+PIECES = ("RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1",
+          "BRACELET-1", "HEIRLOOM-RING-1")
 WITNESS_NAME = "w1.example/witness"
 LOG_NAME = "touchstone.local/ledger"
 TRADE_RULES = 2  # LogPolicy.rules_version of the trade rules (ledger/provenance/log_policy.h)
