@@ -109,6 +109,11 @@ void AddAccountCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddPieceQrCommand(CLI::App& app, int* exit_code);
 
 void AddBackupCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `owner` (services/cli_owner.cc) and `heirloom` (cli_heirloom.cc).
+void AddOwnerCommands(CLI::App& app, Context& ctx, int* exit_code);
+void AddHeirloomCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `piece sold`, `piece repair` (cli_sale.cc). Needs AddPieceCommands first.
+void AddPieceSaleCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace touchstone::cli
 

@@ -10,7 +10,9 @@
 // certificates, pinned by the operator's SchemeRegistered. Every record is
 // signed by the participant it speaks for, with an event time of now, and its
 // receipt is checked (checkpoint signature, inclusion proof, the exact bytes
-// signed) before the next record is sent. A sale records its owner only as
+// signed) before the next record is sent; an owner's record is signed by the
+// owner key alone (owner keys live in <keys_dir>/owner-keys under local labels
+// that never reach the log). A legacy sale records its owner only as
 // SHA-256(salt || owner) with a fresh random salt per sale, so two sales to
 // one customer do not link; the jeweler keeps each salt and owner in
 // <keys_dir>/<prefix>-jeweler-sales.txt, as a jeweler must to prove a sale later.
@@ -39,6 +41,7 @@
 #include "ledger/log/hash.h"
 #include "ledger/provenance/disclosure.h"
 #include "ledger/provenance/fineness.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/units.h"
 #include "openssl/rand.h"
@@ -125,25 +128,35 @@ absl::Status Demo::Start(const std::string& operator_key, const std::string& dir
 }
 
 absl::Status Demo::PutRecord(const std::string& who, v1::Record r, const std::string& what,
-                             int64_t t) {
-  const Party& party = parties_.at(who);
+                             int64_t t, const PrivateKey* owner) {
+  const Party* party = who.empty() ? nullptr : &parties_.at(who);
   r.set_record_id(absl::StrCat("demo-", p_, "-", serial_, "-", ++count_));
-  r.set_signer(party.id);
-  r.set_key_id(party.key.public_key().Fingerprint());
+  r.set_signer(party != nullptr ? party->id : "");
+  r.set_key_id(party != nullptr ? party->key.public_key().Fingerprint() : "");
   r.set_event_time_micros(t != 0 ? t : Now());
-  const std::string bytes = SerializeRecord(r);
+  std::string bytes = SerializeRecord(r);
+  std::string signer = party != nullptr ? party->id : "";
+  if (owner != nullptr) {  // owner_signature.h: over the bytes before field 100
+    bytes = AppendOwnerSignature(bytes,
+                                 SignAsOwner(*owner, OwnerSigningMessage(verifier_->name, bytes)));
+    if (party == nullptr) {
+      signer = absl::StrCat("owner key ", OwnerKeyId(Ed25519OwnerKey(owner->public_key())));
+    }
+  }
   v1::SubmitRequest req;
   req.set_record(bytes);
-  req.set_signature(SignRecord(party.key, verifier_->name, bytes));  // for this log's origin
+  if (party != nullptr) {
+    req.set_signature(SignRecord(party->key, verifier_->name, bytes));  // for this log's origin
+  }
   absl::StatusOr<CheckedReceipt> checked = SubmitAndCheck(ctx_, *stub_, req, *verifier_);
   if (!checked.ok()) {
     return absl::Status(checked.status().code(),
-                        absl::StrCat("step ", count_, " (", party.id, " ", what,
+                        absl::StrCat("step ", count_, " (", signer, " ", what,
                                      ") refused: ", checked.status().message()));
   }
   last_ = checked->receipt.index();
   progress_.Clear();
-  std::cout << absl::StrFormat("%5d  %-17s %s\n", last_, party.id, what) << std::flush;
+  std::cout << absl::StrFormat("%5d  %-17s %s\n", last_, signer, what) << std::flush;
   progress_.Update(count_, kDemoRecords - skipped_);
   return absl::OkStatus();
 }
@@ -260,6 +273,7 @@ absl::Status Demo::Run() {
   }
   RETURN_IF_ERROR(RunStory());
   RETURN_IF_ERROR(RunTrade());
+  RETURN_IF_ERROR(RunHeirloom());
   progress_.Clear();
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(stub_->GetLogInfo(ctx_.Call().get(), {}, &info)));
@@ -285,11 +299,18 @@ void Demo::PrintSummary(uint64_t size) const {
       {"MB-1", absl::StrCat("999.9 bangle: gold 62% recycled, mass balance, account ",
                             Id("mb-account"), " (rjc-coc)")},
       {"NATURAL-1", "natural diamond ring: Kimberley Process (kp-bw) and System of Warranties"},
+      {"BRACELET-1",
+       "14k bracelet sold to an owner key, passed on to another key by inheritance, then "
+       "repurposed: melted down for the ring below"},
+      {"HEIRLOOM-RING-1",
+       "18k ring made from the owner's own gold (the bracelet's), with a lab-grown stone; "
+       "sold to the owner's key"},
   };
   for (const auto& [piece, what] : pieces) {
     std::cout << absl::StrFormat("  piece %-16s %s\n", Id(piece), what);
   }
-  std::cout << "owner salts the jeweler keeps: " << sales_path_ << "\n"
+  std::cout << "owner keys (local labels, never on the log): " << keys_dir_ << "/owner-keys\n"
+            << "owner salts the jeweler keeps: " << sales_path_ << "\n"
             << "revoked certificate: " << Id("report-2") << " (grading report of " << Id("stone-2")
             << ", revoked after it was used in " << Id("PENDANT-1") << ")\n";
 }

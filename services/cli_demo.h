@@ -1,10 +1,12 @@
 // touchstone demo's story teller (services/cli_demo*.cc): the participants,
 // and one helper per kind of record, each signing as the participant it speaks
 // for, submitting, checking the receipt and printing one line. The story is
-// told by Demo::Run in three parts: the recycled-gold and lab-grown-diamond
+// told by Demo::Run in four parts: the recycled-gold and lab-grown-diamond
 // pieces (cli_demo_story.cc), the trade's pieces (cli_demo_trade.cc: pavé,
-// 18k with a recycled-gold claim, mass balance, natural diamonds) and the
-// summary. Thread-compatible.
+// 18k with a recycled-gold claim, mass balance, natural diamonds), an
+// heirloom (cli_demo_heirloom.cc: a bracelet sold to an owner key, inherited,
+// remade into a ring from the owner's own gold) and the summary.
+// Thread-compatible.
 #ifndef TOUCHSTONE_SERVICES_CLI_DEMO_H_
 #define TOUCHSTONE_SERVICES_CLI_DEMO_H_
 
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ledger/log/keys.h"
 #include "ledger/log/note.h"
 #include "proto/record.pb.h"
@@ -28,7 +31,7 @@ namespace touchstone::cli {
 // How many records Demo::Run appends (for the progress line; test_1 of
 // tests/demo_e2e_test.py checks the story has exactly this many; a later run
 // on the same log appends 5 fewer: the schemes are registered already).
-inline constexpr uint64_t kDemoRecords = 103;
+inline constexpr uint64_t kDemoRecords = 128;
 
 // A lot a transformation makes.
 struct DemoOut {
@@ -67,6 +70,7 @@ struct DemoPiece {
   std::vector<DemoIn> metal;         // lot and milligrams
   std::vector<std::string> parcels;  // parcel lots taken whole
   std::vector<std::string> claims;   // as `piece register --claim` reads them, ids unprefixed
+  bool heirloom_claim = false;       // claim the owner's material its inputs carry
 };
 
 class Demo {
@@ -85,8 +89,12 @@ class Demo {
     PrivateKey key;
   };
 
-  [[nodiscard]] absl::Status RunStory();  // cli_demo_story.cc
-  [[nodiscard]] absl::Status RunTrade();  // cli_demo_trade.cc
+  [[nodiscard]] absl::Status RunStory();     // cli_demo_story.cc
+  [[nodiscard]] absl::Status RunTrade();     // cli_demo_trade.cc
+  [[nodiscard]] absl::Status RunHeirloom();  // cli_demo_heirloom.cc
+  // The owner key a local label names (<keys_dir>/owner-keys/<prefix>-<label>.pem,
+  // made on first use); the label never leaves this machine.
+  [[nodiscard]] absl::StatusOr<PrivateKey> OwnerKey(const std::string& label);
   void PrintSummary(uint64_t size) const;
 
   std::string Id(const std::string& name) const;
@@ -95,9 +103,11 @@ class Demo {
   int64_t Now();
 
   // Signs `r` as `who`, submits it, checks the receipt and prints one line;
-  // last_ is then the record's index.
+  // last_ is then the record's index. With `owner`, the owner key signs too
+  // (Record.owner_signature); `who` "" makes it the record's only signer.
   [[nodiscard]] absl::Status PutRecord(const std::string& who, v1::Record r,
-                                       const std::string& what, int64_t t = 0);
+                                       const std::string& what, int64_t t = 0,
+                                       const PrivateKey* owner = nullptr);
   // The same with the record's body as protobuf text.
   [[nodiscard]] absl::Status Put(const std::string& who, const std::string& text,
                                  const std::string& what, int64_t t = 0);
@@ -123,7 +133,8 @@ class Demo {
   [[nodiscard]] absl::Status Transform(const std::string& who, v1::Process process,
                                        const std::string& material, const std::vector<DemoIn>& in,
                                        const std::vector<DemoOut>& out, int64_t loss,
-                                       const std::string& location, const std::string& cert = "");
+                                       const std::string& location, const std::string& cert = "",
+                                       bool heirloom = false);
   // Both sides of a custody transfer; natural diamonds carry the System of Warranties.
   [[nodiscard]] absl::Status Ship(const std::string& from, const std::string& to,
                                   const std::string& lot);
@@ -132,6 +143,9 @@ class Demo {
   [[nodiscard]] absl::Status Credit(const std::string& who, const std::string& account,
                                     const std::string& lot, bool allocation, uint32_t share_bp);
   [[nodiscard]] absl::Status Lifecycle(const std::string& piece, const std::string& event,
+                                       const std::string& note, const std::string& what);
+  // The jeweler sells `piece` to an owner key (PieceLifecycle.buyer).
+  [[nodiscard]] absl::Status SellToKey(const std::string& piece, const PrivateKey& buyer,
                                        const std::string& note, const std::string& what);
   // The jeweler sells `piece` to `owner`, recording only SHA-256(salt || owner).
   [[nodiscard]] absl::Status Sell(const std::string& piece, const std::string& owner,

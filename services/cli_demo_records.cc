@@ -16,6 +16,7 @@
 #include "ledger/provenance/material_trace.h"
 #include "ledger/provenance/units.h"
 #include "services/cli_demo.h"
+#include "services/cli_heirloom.h"
 #include "services/cli_trade_flags.h"
 #include "services/cli_trade_state.h"
 
@@ -128,7 +129,7 @@ absl::Status Demo::Lot(const DemoLot& l) {
 absl::Status Demo::Transform(const std::string& who, v1::Process process,
                              const std::string& material, const std::vector<DemoIn>& in,
                              const std::vector<DemoOut>& out, int64_t loss,
-                             const std::string& location, const std::string& cert) {
+                             const std::string& location, const std::string& cert, bool heirloom) {
   const bool stone = IsDiamond(material);
   v1::Record r;
   v1::Transformation* t = r.mutable_transformation();
@@ -168,6 +169,13 @@ absl::Status Demo::Transform(const std::string& who, v1::Process process,
         Amount(stone, o.quantity),
         stone ? "" : absl::StrCat(" ", o.form, " @", MetalFinenessText(material, o.fineness_ptt))));
   }
+  std::string owners;
+  if (heirloom) {  // the owner's material out, as `lot transform --heirloom-fine auto`
+    RETURN_IF_ERROR(FillHeirloomFine(ctx_, *t, {"auto"}));
+    int64_t h = 0;
+    for (const v1::OutputLot& o : t->outputs()) h += o.heirloom_fine();
+    owners = absl::StrCat("; the owner's gold out: ", HeirloomGramsText(h), " fine");
+  }
   const int64_t lost = loss / kFullFinenessPtt;
   return PutRecord(
       who, std::move(r),
@@ -176,7 +184,7 @@ absl::Status Demo::Transform(const std::string& who, v1::Process process,
                    loss == 0 ? "; no loss"
                              : absl::StrCat("; declared loss ",
                                             stone ? CaratText(lost) : MassText(lost) + " fine"),
-                   cert.empty() ? "" : ", cites " + cert));
+                   cert.empty() ? "" : ", cites " + cert, owners));
 }
 
 absl::Status Demo::Ship(const std::string& from, const std::string& to, const std::string& lot) {
@@ -229,10 +237,15 @@ absl::Status Demo::Piece(const DemoPiece& piece) {
     claims.push_back(MaterialClaimText(claim));
     *p->add_material_claims() = std::move(claim);
   }
-  return PutRecord("jeweler", std::move(r),
-                   absl::StrCat("registers piece ", Id(piece.piece), ": ", piece.description, " (",
-                                absl::StrJoin(parts, " + "), "), hallmark ", piece.hallmark,
-                                "; claims ", absl::StrJoin(claims, "; ")));
+  if (piece.heirloom_claim) {  // as `piece register --heirloom-claim auto`
+    ASSIGN_OR_RETURN(*p->mutable_heirloom(), ComputeClaimOf(ctx_, *p));
+    claims.push_back(HeirloomClaimText(p->heirloom()));
+  }
+  return PutRecord(
+      "jeweler", std::move(r),
+      absl::StrCat("registers piece ", Id(piece.piece), ": ", piece.description, " (",
+                   absl::StrJoin(parts, " + "), "), hallmark ", piece.hallmark, "; claims ",
+                   claims.empty() ? "none" : absl::StrJoin(claims, "; ")));
 }
 
 absl::Status Demo::Credit(const std::string& who, const std::string& account,

@@ -17,6 +17,7 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/merkle.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "services/cli.h"
 #include "services/cli_log_reader.h"
@@ -82,10 +83,13 @@ std::string RandomRecordId() {
 
 }  // namespace
 
-void AddSignerOptions(CLI::App* cmd, Signer& s) {
-  cmd->add_option("--as", s.as, "participant id that signs (env TOUCHSTONE_AS)")
-      ->envname("TOUCHSTONE_AS")
-      ->required();
+void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional) {
+  auto* as = cmd->add_option("--as", s.as,
+                             optional ? "participant id that signs; none for a record the owner "
+                                        "key signs alone"
+                                      : "participant id that signs (env TOUCHSTONE_AS)");
+  // An owner command never picks up a participant from the environment.
+  if (!optional) as->envname("TOUCHSTONE_AS")->required();
   cmd->add_option("--key", s.key_file, "the participant's PEM key (env TOUCHSTONE_KEY)")
       ->envname("TOUCHSTONE_KEY");
   cmd->add_option("--keys_dir", s.keys_dir,
@@ -105,20 +109,30 @@ void AddSignerOptions(CLI::App* cmd, Signer& s) {
                   "(default ~/.touchstone/trusted, as `log update`)");
 }
 
-absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record) {
+absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record,
+                           const PrivateKey* owner) {
   if (!s.receipt_out.empty() && std::filesystem::exists(s.receipt_out)) {
     return absl::AlreadyExistsError(
         absl::StrCat(s.receipt_out, " exists; refusing to overwrite it with the receipt"));
   }
-  std::string key_file = s.key_file;
-  if (key_file.empty() && !s.keys_dir.empty())
-    key_file = absl::StrCat(s.keys_dir, "/", s.as, ".pem");
-  if (key_file.empty()) {
-    return absl::InvalidArgumentError("say which key signs: --key FILE or --keys_dir DIR");
+  std::optional<PrivateKey> key;
+  if (!s.as.empty()) {
+    std::string key_file = s.key_file;
+    if (key_file.empty() && !s.keys_dir.empty())
+      key_file = absl::StrCat(s.keys_dir, "/", s.as, ".pem");
+    if (key_file.empty()) {
+      return absl::InvalidArgumentError("say which key signs: --key FILE or --keys_dir DIR");
+    }
+    ASSIGN_OR_RETURN(key, PrivateKey::LoadPemFile(key_file));
+    record.set_signer(s.as);
+    record.set_key_id(key->public_key().Fingerprint());
+  } else if (owner == nullptr) {
+    return absl::InvalidArgumentError("say who signs: --as PARTICIPANT");
+  } else {
+    record.set_signer("");  // an owner-only record (owner_signature.h)
+    record.set_key_id("");
   }
-  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(key_file));
-  record.set_signer(s.as);
-  record.set_key_id(key.public_key().Fingerprint());
+  record.clear_owner_signature();
   if (!s.record_id.empty()) record.set_record_id(s.record_id);
   if (record.record_id().empty()) record.set_record_id(RandomRecordId());
   if (record.event_time_micros() == 0) {
@@ -129,10 +143,16 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   // The signature binds the log's origin, the name of its key (ledger/provenance/record.h):
   // with --vkey, a record is signed only for the log the user pinned.
-  const std::string bytes = SerializeRecord(record);
+  std::string bytes = SerializeRecord(record);
+  if (owner != nullptr) {
+    // The owner signs the bytes before its signature field; the participant, if
+    // any, signs the whole record, owner signature included.
+    bytes =
+        AppendOwnerSignature(bytes, SignAsOwner(*owner, OwnerSigningMessage(verifier.name, bytes)));
+  }
   v1::SubmitRequest req;
   req.set_record(bytes);
-  req.set_signature(SignRecord(key, verifier.name, bytes));
+  if (key) req.set_signature(SignRecord(*key, verifier.name, bytes));
   ASSIGN_OR_RETURN(CheckedReceipt checked, SubmitAndCheck(ctx, *stub, req, verifier));
   const v1::Receipt& receipt = checked.receipt;
   std::cout << "record_id " << record.record_id() << "\n"

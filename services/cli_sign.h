@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "ledger/log/keys.h"
 #include "proto/record.pb.h"
 #include "services/cli.h"
 
@@ -24,16 +25,22 @@ struct Signer {
   std::string state_dir;  // trusted heads, where the log's key is pinned on first use
 };
 
-// Adds the signer's options to `cmd`; --as is required.
-void AddSignerOptions(CLI::App* cmd, Signer& s);
+// Adds the signer's options to `cmd`; --as is required unless `optional`
+// (owner commands: a record the owner key signs alone has no participant).
+void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional = false);
 
 // Signs `record` (filling signer, key id, record id and event time when empty)
 // for the log's origin, submits it, verifies the receipt against the log's
 // checkpoint key (--vkey, or the key pinned with this client's trusted head)
-// and prints record_id, index, leaf_hash, tree_size. ALREADY_EXISTS if
-// --receipt names a file that exists; INVALID_ARGUMENT without a key; the
-// server's refusal as it is (its code and message).
-[[nodiscard]] absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record);
+// and prints record_id, index, leaf_hash, tree_size. With `owner`, the owner
+// key signs the record's bytes too (Record.owner_signature,
+// ledger/provenance/owner_signature.h): a co-signature under the participant's
+// signature, or, when s.as is empty, the record's only signature (signer and
+// key id empty, the entry's signature empty). ALREADY_EXISTS if --receipt
+// names a file that exists; INVALID_ARGUMENT without a key; the server's
+// refusal as it is (its code and message).
+[[nodiscard]] absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record,
+                                         const PrivateKey* owner = nullptr);
 
 }  // namespace touchstone::cli
 

@@ -16,6 +16,7 @@
 #include "ledger/log/hash.h"
 #include "ledger/provenance/disclosure.h"
 #include "services/cli.h"
+#include "services/cli_heirloom.h"
 #include "services/cli_sign.h"
 #include "services/cli_trade_flags.h"
 #include "services/cli_trade_state.h"
@@ -48,7 +49,7 @@ struct LotFlags {
 struct TransformFlags {
   Signer signer;
   std::string id, process, material, location, note;
-  std::vector<std::string> inputs, outputs, certificates;
+  std::vector<std::string> inputs, outputs, certificates, heirloom_fine;
   int64_t loss = 0;
 };
 
@@ -59,7 +60,7 @@ struct ShipFlags {
 
 struct PieceFlags {
   Signer signer;
-  std::string id, description, hallmark;
+  std::string id, description, hallmark, heirloom_claim;
   std::vector<std::string> stones, metal, parcels, claims;
 };
 
@@ -185,6 +186,7 @@ struct PieceFlags {
   t->set_location(f.location);
   for (const std::string& c : f.certificates) t->add_certificate_ids(c);
   t->set_note(f.note);
+  RETURN_IF_ERROR(FillHeirloomFine(ctx, *t, f.heirloom_fine));
   return r;
 }
 
@@ -249,6 +251,13 @@ struct PieceFlags {
   }
   for (const std::string& c : f.claims) {
     ASSIGN_OR_RETURN(*p->add_material_claims(), ParseMaterialClaim(c));
+  }
+  if (f.heirloom_claim == "auto") {
+    ASSIGN_OR_RETURN(*p->mutable_heirloom(), ComputeClaimOf(ctx, *p));
+    std::cerr << "touchstone: heirloom claim: " << HeirloomClaimText(p->heirloom()) << "\n";
+  } else if (!f.heirloom_claim.empty()) {
+    return absl::InvalidArgumentError(
+        "--heirloom-claim auto is the only form: the claim is what the lineage gives");
   }
   return r;
 }
@@ -358,6 +367,10 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   transform->add_option("--loss", tf->loss,
                         "declared loss in fine units of ten-thousandths: mg x fineness in parts "
                         "per ten thousand (stones: thousandths of a carat x 10000)");
+  transform->add_option("--heirloom-fine", tf->heirloom_fine,
+                        "the owner's material each output carries (docs/heirlooms.md): auto "
+                        "(computed from the inputs and the loss), or LOT=FINE in fine units "
+                        "(mg x ptt) (repeat)");
   transform->add_option("--location", tf->location, "the site")->required();
   transform->add_option("--cert", tf->certificates, "a certificate it cites (repeat)");
   transform->add_option("--note", tf->note, "a note");
@@ -407,6 +420,9 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   preg->add_option("--claim", pf->claims,
                    "MATERIAL:ATTRIBUTE:MODEL:PERCENT[:SCHEME], e.g. gold:recycled:segregated:100"
                    ", or gold:recycled:mass-balance:62:ACCOUNT[:SCHEME] (repeat)");
+  preg->add_option("--heirloom-claim", pf->heirloom_claim,
+                   "auto: claim the owner's material its inputs carry (\"made from the owner's "
+                   "gold: X g of its Y g fine gold\"), computed from the lots' states");
   preg->callback([&ctx, exit_code, pf] {
     Submit(ctx, pf->signer, exit_code, [&] { return PieceRecord(ctx, *pf); });
   });

@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
   touchstone::cli::AddTradeCommands(app, ctx, &exit_code);
   touchstone::cli::AddAccountCommands(app, ctx, &exit_code);
+  touchstone::cli::AddPieceSaleCommands(app, ctx, &exit_code);
+  touchstone::cli::AddOwnerCommands(app, ctx, &exit_code);
+  touchstone::cli::AddHeirloomCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceQrCommand(app, &exit_code);
   touchstone::cli::AddTrustCommands(app, ctx, &exit_code);
   touchstone::cli::AddAuditCommands(app, ctx, &exit_code);

@@ -473,5 +473,39 @@ TEST_F(HeirloomRulesTest, TheOwnersMaterialIsTakenWholeNeverMixedWithAnotherOwne
           "two owners' material never mix", {"h2", "out"}, {"RING-1"});
 }
 
+TEST_F(HeirloomRulesTest, APieceItsOwnerReportedStolenIsNotRepurposedUntilRecovered) {
+  OldBracelet("OLD-1", owner, "old");
+  // The owner key reports it stolen, signing alone (an empty entry signature).
+  auto report = [&](v1::PieceEvent event) {
+    v1::Record r;
+    r.set_record_id(NextRecordId());
+    r.set_event_time_micros(NextTime());
+    auto* rep = r.mutable_owner_report();
+    rep->set_piece_id("OLD-1");
+    rep->set_prev_index(GetPiece("OLD-1").owner_index());
+    rep->set_event(event);
+    rep->set_note("taken from a car");
+    const std::string bytes = SerializeRecord(r);
+    return ledger().Submit(
+        AppendOwnerSignature(bytes, SignAsOwner(owner.key, OwnerSigningMessage(origin(), bytes))),
+        "");
+  };
+  ASSERT_TRUE(report(v1::PIECE_EVENT_STOLEN).ok());
+  ASSERT_EQ(GetPiece("OLD-1").owner_status(), v1::PIECE_EVENT_STOLEN);
+  const v1::Record intake = CoSigned(
+      Intake("in-1", "h1", kIntakeMg, 5850, owner, "OLD-1", {"old-st1", "old-st2"}), owner);
+  Refused(intake, Code::kFailedPrecondition,
+          "heirloom rule: piece 'OLD-1' is reported stolen: it cannot be repurposed until it is "
+          "recovered",
+          {"h1", "old-st1", "old-st2"}, {"OLD-1"}, {"in-1"});
+  ASSERT_TRUE(report(v1::PIECE_EVENT_RECOVERED).ok());
+  Accept(CoSigned(Intake("in-1", "h1", kIntakeMg, 5850, owner, "OLD-1", {"old-st1", "old-st2"}),
+                  owner));
+  EXPECT_EQ(GetPiece("OLD-1").repurposed_intake(), "in-1");
+  // Repurposed, it takes no more owner records either.
+  EXPECT_EQ(report(v1::PIECE_EVENT_LOST).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(GetPiece("OLD-1").owner_status(), v1::PIECE_EVENT_UNSPECIFIED);
+}
+
 }  // namespace
 }  // namespace touchstone::testing
