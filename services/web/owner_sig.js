@@ -75,6 +75,38 @@ export function ownerKeyKind(key) {
   return '';
 }
 
+const P256_P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+const bigOf = (bytes) => (bytes.length ? BigInt(`0x${hex(bytes)}`) : 0n);
+
+// True if `point` is an uncompressed SEC1 point (0x04 || X || Y) on P-256.
+function onP256(point) {
+  if (point.length !== 65 || point[0] !== 0x04) return false;
+  const x = bigOf(point.subarray(1, 33)), y = bigOf(point.subarray(33));
+  if (x >= P256_P || y >= P256_P) return false;
+  return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
+}
+
+const validRpId = (rp) => rp.length > 0 && rp.length <= 253 && !rp.startsWith('.') && !rp.endsWith('.') && /^[a-z0-9.-]+$/.test(rp);
+
+// Throws INVALID_ARGUMENT naming `what` unless `key` is a well-formed owner
+// key (ValidateOwnerKey): a 32-byte Ed25519 key, or a passkey with a point on
+// P-256, a lowercase host name as rp id and a credential id of 1..1023 bytes.
+export function validateOwnerKey(key, what) {
+  if (key?.ed25519 !== undefined) {
+    if (key.ed25519.length !== 32) throw invalid(`${what}: an Ed25519 owner key is 32 bytes, got ${key.ed25519.length}`);
+    return;
+  }
+  if (key?.webauthn !== undefined) {
+    const w = key.webauthn;
+    if (!onP256(w.p256)) throw invalid(`${what}: a passkey's p256 must be an uncompressed point on P-256 (65 bytes)`);
+    if (!validRpId(w.rp_id)) throw invalid(`${what}: a passkey's rp_id must be a lowercase host name, got '${w.rp_id}'`);
+    if (!w.credential_id.length || w.credential_id.length > 1023) throw invalid(`${what}: a passkey's credential_id must be 1 to 1023 bytes`);
+    return;
+  }
+  throw invalid(`${what} is required (an owner key)`);
+}
+
 // True if a and b are the same key (every field equal).
 export function sameOwnerKey(a, b) {
   const ka = ownerKeyKind(a), kb = ownerKeyKind(b);

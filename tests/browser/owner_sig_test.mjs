@@ -108,5 +108,17 @@ await test('same owner key: every field counts', () => {
   assert.ok(!O.sameOwnerKey(a, { ed25519: a.webauthn.p256.slice(1, 33) }));
 });
 
+await test('owner keys: every vector key is valid; bad points, rp ids and credential ids are refused', async () => {
+  for (const c of V.signature) O.validateOwnerKey(key(c.key), 'owner');
+  const w = key(V.signature.find((c) => c.key.webauthn).key).webauthn;
+  const off = Uint8Array.from(w.p256);
+  off[64] ^= 1;  // Y changed: no longer on the curve
+  await refusedWith(() => O.validateOwnerKey({ webauthn: { ...w, p256: off } }, 'buyer'), 'INVALID_ARGUMENT', "buyer: a passkey's p256 must be an uncompressed point on P-256");
+  await refusedWith(() => O.validateOwnerKey({ webauthn: { ...w, rp_id: 'Shop.example' } }, 'buyer'), 'INVALID_ARGUMENT', "rp_id must be a lowercase host name, got 'Shop.example'");
+  await refusedWith(() => O.validateOwnerKey({ webauthn: { ...w, credential_id: new Uint8Array(0) } }, 'buyer'), 'INVALID_ARGUMENT', 'credential_id must be 1 to 1023 bytes');
+  await refusedWith(() => O.validateOwnerKey({ ed25519: new Uint8Array(31) }, 'new owner'), 'INVALID_ARGUMENT', 'new owner: an Ed25519 owner key is 32 bytes, got 31');
+  await refusedWith(() => O.validateOwnerKey({}, 'owner'), 'INVALID_ARGUMENT', 'owner is required (an owner key)');
+});
+
 console.log(failures ? `${failures} FAILED` : 'all passed');
 process.exit(failures ? 1 : 0);
