@@ -394,7 +394,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
   checkTimes(items);
   const graph = await checkGraph(bundle.piece_id, items, participants);
   // The owner now (a key, never a name), the owner's material and the heirloom intakes (verify_owners.js).
-  const { owner, repurposed, heirloom, heirloomText, intakes } = await owners.describeOwners(graph, bundle.piece_id);
+  const { owner, repurposed, heirloom, heirloomText, intakes, keyIds } = await owners.describeOwners(graph, bundle.piece_id, items);
   return {
     ok: true, checkpoint, verifier, entries: items, participants: pageParticipants(participants), cosignatures,
     quorum, claims: [...graph.asserted].sort((a, b) => a - b), graph,
@@ -407,7 +407,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
       return { claim, text: materialClaimText(claim, where) };
     }),
     composition: graph.claims?.composition ?? [],
-    owner, repurposed, heirloom, heirloomText, intakes,
+    owner, repurposed, heirloom, heirloomText, intakes, ownerKeyIds: keyIds,
     checks: { records: items.length, links: items.links, signatures: items.length, custody: { received: graph.received } },
   };
 }

@@ -332,10 +332,18 @@ const STATUS_WORDS = { [EV.PIECE_EVENT_LOST]: 'lost', [EV.PIECE_EVENT_STOLEN]: '
 const ASSAY = { 1: 'XRF', 2: 'fire assay' };
 const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-// {owner, repurposed, heirloom, heirloomText, intakes} for the piece `pieceId`:
+// {owner, repurposed, heirloom, heirloomText, intakes, keyIds} for the piece `pieceId`:
 // its owner now (a key, never a name), whether an intake closed it, the owner's
-// material in it with its words, and every intake of the bundle in index order.
-export async function describeOwners(g, pieceId) {
+// material in it with its words, every intake of the bundle in index order, and
+// keyIds: entry index -> the id of the owner key that record names (a sale's
+// buyer, a transfer's new owner, a replacement's new key, an intake's owner).
+export async function describeOwners(g, pieceId, items = []) {
+  const keyIds = new Map();
+  for (const { index, kind, body } of items) {
+    const key = kind === 'piece_lifecycle' ? body.buyer : kind === 'ownership_transferred' ? body.new_owner
+      : kind === 'owner_key_replaced' ? body.new_key : kind === 'heirloom_received' ? body.owner : undefined;
+    if (key) keyIds.set(index, await ownerKeyId(key));
+  }
   const p = g.owned.get(pieceId);
   let owner = null;
   if (p?.keyed) {
@@ -356,5 +364,5 @@ export async function describeOwners(g, pieceId) {
   }
   const heirloom = g.heirloom && g.heirloom.owner_key_id ? g.heirloom : null;
   return { owner, repurposed: p?.repurposedIndex ? { index: p.repurposedIndex, intake: p.repurposedIntake } : null,
-    heirloom, heirloomText: heirloom ? heirloomClaimText(heirloom) : '', intakes };
+    heirloom, heirloomText: heirloom ? heirloomClaimText(heirloom) : '', intakes, keyIds };
 }
