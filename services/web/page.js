@@ -189,7 +189,7 @@ function describe(m, e) {
       return `takes ownership of the piece${terms.length ? `, naming ${terms.join(', ')}` : ''}`;
     }
     case 'ownership_transferred': return `gives the piece to owner key ${m.keyIds.get(e.index) ?? ''}`;
-    case 'owner_report': return `reports the piece ${EVENTS[b.event] || 'event'}${b.note ? `: ${b.note}` : ''}`;
+    case 'owner_report': return `reports the piece ${['', '', '', 'lost', 'stolen', 'recovered'][b.event] || 'event'}${b.note ? `: ${b.note}` : ''}`;
     case 'owner_key_replaced': return `replaces the owner key with key ${m.keyIds.get(e.index) ?? ''}${b.reason ? `: ${b.reason}` : ''}`;
     case 'heirloom_received':
       return `receives the owner's old jewelry (intake ${b.intake_id}): ${b.description}; ${massText(b.metal_mg)} of ${b.material}, ` +
@@ -223,7 +223,7 @@ function renderVerdict(result) {
   title.textContent = 'Verified';
   summary.textContent = 'Your browser checked every record below against the ledger\'s signed state, with nothing but the verifier key:';
   const n = result.checks.records;
-  list.replaceChildren(
+  list.replaceChildren(...[  // a line that does not apply is false, and left out
     el('li', {}, `The ledger state (${c.origin}, ${c.size} records) is signed by the operator's key shown at the bottom of this page.`),
     el('li', {}, `All ${n} records of this piece are in that ledger: ${n} inclusion proofs lead to its signed root.`),
     el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
@@ -237,7 +237,7 @@ function renderVerdict(result) {
     result.owner && el('li', {}, 'Every ownership record of the piece is signed by the owner key (or the participant) its owner\'s records allow, each names the one before it with none missing, and none transfers a piece reported lost or stolen.'),
     result.heirloom && el('li', {}, `The owner's material (${result.heirloomText}) follows from the heirloom intake, co-signed by the owner's key, through every step to the piece.`),
     result.materialClaims.length > 0 && el('li', {}, `Each material claim (${result.materialClaims.map((c) => c.text).join('; ')}) follows from the records: the origins and certificates of its material, and for mass balance the account's bookings and allocations, replayed.`),
-  );
+  ].filter(Boolean));
   renderCosignatures(box, result);
   box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;

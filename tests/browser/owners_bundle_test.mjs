@@ -10,13 +10,16 @@
 // refused naming its rule ("owner", "heirloom", "encoding"), as the C++
 // verifier (ledger/bundle/bundle_owners.cc) refuses it.
 //
-// Usage: node owners_bundle_test.mjs --web DIR
+// Usage: node owners_bundle_test.mjs --web DIR [--bundle_out FILE]
+//   (--bundle_out: also writes the honest bundle with a repurposed piece and its
+//    verifier key as {bundle, vkey}, e.g. to show it on the page)
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({ options: { web: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { web: { type: 'string' }, bundle_out: { type: 'string' } } });
 const load = (file) => import(pathToFileURL(resolve(args.web, file)).href);
 const { verifyBundle } = await load('verify.js');
 const { ENUMS, SCHEMA, TRADE } = await load('verify_tables.js');
@@ -310,6 +313,11 @@ await test('an intake repurposing a piece of another owner key is refused (heirl
   refused({ ...honest, repurpose: stranger }, 'heirloom', `piece RING-0 belongs to owner key ${stranger.id}`));
 await test('a record of a repurposed piece is refused (heirloom)', () =>
   refused({ ...honest, repurpose: heir, oldPieceAfter: true }, 'heirloom', 'a repurposed piece takes no more records'));
+
+if (args.bundle_out) {
+  const { bundle, vkey } = await build(story({ ...honest, repurpose: heir }), operator, 'RING-1');
+  writeFileSync(args.bundle_out, JSON.stringify({ bundle, vkey }));
+}
 
 console.log(failures ? `${failures} FAILED` : 'all passed');
 process.exit(failures ? 1 : 0);
