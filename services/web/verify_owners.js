@@ -16,7 +16,7 @@
 // kept here.
 
 import { ENUMS, RULES } from './verify_tables.js';
-import { big, lotTrace, StatusError, stoneOriginOf } from './trade.js';
+import { big, declaredLossPtt, lotTrace, StatusError } from './trade.js';
 import {
   ownerKeyId, ownerKeyKind, ownerSignedPart, ownerSigningMessage, sameOwnerKey, validateOwnerKey, verifyOwnerSignature,
 } from './owner_sig.js';
@@ -221,109 +221,135 @@ export async function pieceStory(x, item, participants) {
 
 // ---------------------------------------------------------------- heirlooms (bundle_heirloom.cc)
 
-const heirloomRefused = (x, item, what) => x.refused(item, HEIRLOOM, new StatusError('INVALID_ARGUMENT', what));
+// "heirloom rule: entry N (kind) <what>", INVALID_ARGUMENT's words, tagged heirloom.
+const heirloomInvalid = (x, item, what) => x.fail(HEIRLOOM, `heirloom rule: ${item.where} ${what}`);
 const heirloomBroken = (x, item, what) => x.broken(item, HEIRLOOM, 'heirloom', what);
+const listed = (ids) => `[${ids.join(', ')}]`;
+const byteLength = (s) => new TextEncoder().encode(s).length;
 
-// An heirloom intake: well formed, co-signed by its owner key, and for a
-// repurposed piece its owner then; closes that piece and makes its stones the
-// owner's. Returns [trace, fields] of the lot it makes (the caller adds it).
+function checkIntakeFields(x, item) {
+  const h = item.body;
+  if (!h.intake_id) heirloomInvalid(x, item, 'names no intake_id');
+  const d = byteLength(h.description);
+  if (d === 0 || d > 512) heirloomInvalid(x, item, `describes the object in ${d} bytes; 1 to 512`);
+  if (h.photo_sha256.length > 16) heirloomInvalid(x, item, `lists ${h.photo_sha256.length} photos; at most 16`);
+  if (h.photo_sha256.some((p) => p.length !== 32)) heirloomInvalid(x, item, 'lists a photo hash that is not 32 bytes');
+  const gross = big(h, 'gross_weight_mg'), metal = big(h, 'metal_mg');
+  if (gross <= 0n || metal <= 0n || metal > gross) heirloomInvalid(x, item, `weighs ${gross} mg gross and ${metal} mg of metal; 0 < metal <= gross`);
+  if (h.fineness_ptt < 1 || h.fineness_ptt > 10000) heirloomInvalid(x, item, `states fineness ${h.fineness_ptt}; 1 to 10000 parts per ten thousand`);
+  if (!h.assay_method) heirloomInvalid(x, item, 'names no assay method');
+  if (!METALS.includes(h.material)) heirloomInvalid(x, item, `receives '${h.material}'; gold, silver, platinum or palladium`);
+  if (!h.lot_id) heirloomInvalid(x, item, 'names no lot_id');
+  validKey(x, item, HEIRLOOM, h.owner, 'owner');
+}
+
+// A repurposed piece: its owner then is the intake's owner key, not reported
+// lost or stolen, not repurposed before, and the intake takes all its stones.
+async function repurpose(x, item) {
+  const h = item.body, g = x.g, id = h.repurposed_piece_id;
+  const p = getOwnedPiece(x, item, id);
+  if (p.repurposedIndex !== 0) {
+    heirloomBroken(x, item, `repurposes piece ${id}, which intake ${p.repurposedIntake} (entry ${p.repurposedIndex}) already closed`);
+  }
+  const ownerId = await ownerKeyId(h.owner);
+  if (!p.keyed || !sameOwnerKey(p.owner, h.owner)) {
+    heirloomBroken(x, item, `repurposes piece ${id} for owner key ${ownerId}${p.keyed
+      ? `, but its owner then is key ${await ownerKeyId(p.owner)}` : ', but no sale in the bundle gave it to an owner key'}`);
+  }
+  if (p.status === EV.PIECE_EVENT_LOST || p.status === EV.PIECE_EVENT_STOLEN) {
+    heirloomBroken(x, item, `repurposes piece ${id}, reported ${eventName(p.status)}`);
+  }
+  const have = [...p.stones].sort(), named = [...h.stone_lot_ids].sort();
+  if (have.length !== named.length || have.some((s, i) => s !== named[i])) {
+    heirloomBroken(x, item, `takes stones ${listed(named)} of piece ${id}, which holds ${listed(have)}`);
+  }
+  p.repurposedIndex = item.index;
+  p.repurposedIntake = h.intake_id;
+  for (const s of named) {
+    const lot = g.lots.get(s);
+    if (!lot) continue;  // a stone this bundle's piece does not hold
+    Object.assign(lot, { custodian: item.record.signer, heirloomOwner: ownerId, heirloomIntakes: [h.intake_id], heirloomFine: 0n });
+  }
+}
+
+// An heirloom intake (ReceiveHeirloom): well formed, co-signed by its owner
+// key, and for a repurposed piece its owner then; closes that piece and makes
+// its stones the owner's. Returns [trace, fields] of the lot it makes (the
+// caller adds it).
 export async function receiveHeirloom(x, item) {
   const h = item.body, g = x.g;
+  checkIntakeFields(x, item);
   if (g.intakes.has(h.intake_id)) x.broken(item, RULES.once, 'heirloom', `receives intake '${h.intake_id}' again`);
-  const descBytes = new TextEncoder().encode(h.description).length;
-  if (!h.intake_id) heirloomRefused(x, item, 'an heirloom intake needs an intake_id');
-  if (descBytes < 1 || descBytes > 512) heirloomRefused(x, item, 'an heirloom intake\'s description must be 1 to 512 bytes');
-  if (h.photo_sha256.length > 16 || h.photo_sha256.some((p) => p.length !== 32)) {
-    heirloomRefused(x, item, 'an heirloom intake holds at most 16 photo hashes, each 32 bytes (SHA-256)');
-  }
-  const gross = big(h, 'gross_weight_mg'), metal = big(h, 'metal_mg');
-  if (gross <= 0n) heirloomRefused(x, item, 'gross_weight_mg must be positive');
-  if (metal < 1n || metal > gross) heirloomRefused(x, item, 'metal_mg must be 1 to gross_weight_mg');
-  if (h.fineness_ptt < 1 || h.fineness_ptt > 10000) heirloomRefused(x, item, 'fineness_ptt must be 1 to 10000');
-  if (!h.assay_method) heirloomRefused(x, item, 'an heirloom intake names its assay method');
-  if (!METALS.includes(h.material)) heirloomRefused(x, item, `material '${h.material}' is not a metal (${METALS.join(', ')})`);
-  if (!h.lot_id) heirloomRefused(x, item, 'an heirloom intake names the lot it makes');
-  validKey(x, item, HEIRLOOM, h.owner, 'owner');
-  await checkOwnerSignature(x, item, h.owner, HEIRLOOM, 'the intake');
+  await checkOwnerSignature(x, item, h.owner, HEIRLOOM, `heirloom intake ${h.intake_id}`);
+  if (h.repurposed_piece_id) await repurpose(x, item);
+  else if (h.stone_lot_ids.length) heirloomInvalid(x, item, 'takes stones without repurposing a piece of the ledger');
   const ownerId = await ownerKeyId(h.owner);
-  if (h.repurposed_piece_id) {
-    const p = getOwnedPiece(x, item, h.repurposed_piece_id);
-    if (p.repurposedIndex !== 0) {
-      heirloomBroken(x, item, `repurposes piece ${h.repurposed_piece_id}, which heirloom intake ${p.repurposedIntake} (entry ${p.repurposedIndex}) closed already`);
-    }
-    if (!p.keyed) heirloomBroken(x, item, `repurposes piece ${h.repurposed_piece_id}, which no sale in the bundle gave to an owner key`);
-    if (!sameOwnerKey(p.owner, h.owner)) {
-      heirloomBroken(x, item, `is co-signed by owner key ${ownerId}; piece ${h.repurposed_piece_id} belongs to owner key ${await ownerKeyId(p.owner)}`);
-    }
-    if (p.status === EV.PIECE_EVENT_LOST || p.status === EV.PIECE_EVENT_STOLEN) {
-      heirloomBroken(x, item, `repurposes piece ${h.repurposed_piece_id}, reported ${eventName(p.status)}`);
-    }
-    const want = [...new Set(p.stones)].sort(), got = [...new Set(h.stone_lot_ids)].sort();
-    if (want.length !== got.length || want.some((s, i) => s !== got[i])) {
-      heirloomBroken(x, item, `names the stones ${got.join(', ') || 'none'}; piece ${h.repurposed_piece_id} holds ${want.join(', ') || 'none'}`);
-    }
-    p.repurposedIndex = item.index;
-    p.repurposedIntake = h.intake_id;
-    for (const id of h.stone_lot_ids) {
-      const stone = g.lots.get(id);
-      if (!stone) continue;  // a stone no piece of the bundle uses since
-      Object.assign(stone, { custodian: item.record.signer, inTransitTo: '', shipmentId: '', heirloomOwner: ownerId, heirloomIntakes: [h.intake_id] });
-    }
-  } else if (h.stone_lot_ids.length) {
-    heirloomRefused(x, item, 'stone_lot_ids are the repurposed piece\'s stones: an intake without a repurposed piece names none');
-  }
   g.intakes.set(h.intake_id, { received: h, index: item.index, jeweler: item.record.signer, ownerKeyId: ownerId });
   const origin = NUMBER.OriginClass.ORIGIN_CLASS_RECYCLED_POST_CONSUMER;
   const trace = lotTrace({ lotId: h.lot_id, material: h.material, unit: UNIT_MILLIGRAM, finenessPtt: h.fineness_ptt,
-    origin, certified: false, stoneOrigin: stoneOriginOf(origin), site: '', sources: [h.lot_id] });
+    origin, sources: [h.lot_id] });
+  const metal = big(h, 'metal_mg');
   return [trace, { form: 'heirloom', quantity: metal, heirloomFine: metal * BigInt(h.fineness_ptt), heirloomOwner: ownerId,
     heirloomIntakes: [h.intake_id], heirloomMixed: false, intake: h.intake_id }];
 }
 
-// What the heirloom rules know of a lot, `quantity` of it taken (HeirloomLot).
+// What the heirloom rules know of a lot when `quantity` of it is taken (HeirloomLot).
 function heirloomLot(id, lot, quantity) {
   const stone = lot.trace.unit === UNIT_CARAT_THOUSANDTH;
   return { lotId: id, material: lot.trace.material, stone, fine: stone ? 0n : BigInt(quantity) * BigInt(lot.trace.finenessPtt),
-    heirloomFine: lot.heirloomFine, whole: lot.taken + BigInt(quantity) === lot.quantity, owner: lot.heirloomOwner,
+    heirloomFine: lot.heirloomFine, whole: BigInt(quantity) === lot.quantity - lot.taken, owner: lot.heirloomOwner,
     intakes: lot.heirloomIntakes, mixed: lot.heirloomMixed };
+}
+const carries = (lot) => lot.heirloomFine !== 0n || lot.heirloomOwner !== '';
+
+// Runs fn; a StatusError it throws fails the rule "heirloom" naming the entry.
+function heirloomRule(x, item, fn) {
+  try { return fn(); } catch (e) {
+    if (e instanceof StatusError) x.refused(item, HEIRLOOM, e);
+    throw e;
+  }
 }
 
 // The owner's material through a transformation in the piece's lineage
 // (FlowHeirloom): `same` and `alloying` are [{id, lot, quantity}], `made` the
-// outputs [trace, fields] whose heirloom fields it sets.
+// outputs [trace, fields] whose heirloom fields it sets; then what each input
+// lot has given is counted (a lot carrying the owner's material is taken whole).
 export function flowHeirloom(x, item, same, alloying, made) {
   const t = item.body;
-  const run = (fn) => { try { return fn(); } catch (e) { if (e instanceof StatusError) x.refused(item, HEIRLOOM, e); throw e; } };
-  const flow = run(() => combineHeirloomInputs(same.map((q) => heirloomLot(q.id, q.lot, q.quantity)),
-    alloying.map((q) => heirloomLot(q.id, q.lot, q.quantity))));
-  const outputFine = made.map(([trace, fields]) => (trace.unit === UNIT_CARAT_THOUSANDTH ? 0n : fields.quantity * BigInt(trace.finenessPtt)));
-  run(() => checkHeirloomOutputs(t, flow, big(t, 'declared_loss_fine_ptt'), outputFine));
-  made.forEach(([trace, fields], i) => {
-    const fine = big(t.outputs[i], 'heirloom_fine');
-    const stoneOwner = trace.unit === UNIT_CARAT_THOUSANDTH && flow.stonesAllOwner;
-    const carries = fine > 0n || stoneOwner;
-    Object.assign(fields, { heirloomFine: fine, heirloomOwner: carries ? flow.owner : '',
-      heirloomIntakes: carries ? flow.intakes : [], heirloomMixed: carries && flow.mixed });
-  });
+  const any = [...same, ...alloying].some((q) => carries(q.lot)) || t.outputs.some((o) => big(o, 'heirloom_fine') !== 0n);
+  if (any) {
+    const flow = heirloomRule(x, item, () => combineHeirloomInputs(same.map((q) => heirloomLot(q.id, q.lot, q.quantity)),
+      alloying.map((q) => heirloomLot(q.id, q.lot, q.quantity))));
+    const loss = heirloomRule(x, item, () => declaredLossPtt(t));
+    const outputFine = made.map(([trace, fields]) => (trace.unit === UNIT_CARAT_THOUSANDTH ? 0n : fields.quantity * BigInt(trace.finenessPtt)));
+    heirloomRule(x, item, () => checkHeirloomOutputs(t, flow, loss, outputFine));
+    const owned = flow.heirloom > 0n || flow.stonesAllOwner;
+    made.forEach(([, fields], i) => {
+      fields.heirloomFine = big(t.outputs[i], 'heirloom_fine');
+      if (owned) Object.assign(fields, { heirloomOwner: flow.owner, heirloomIntakes: flow.intakes, heirloomMixed: flow.mixed });
+    });
+  }
   for (const q of [...same, ...alloying]) q.lot.taken += BigInt(q.quantity);
 }
 
-// The piece's heirloom claim against what its lineage gives (CheckPieceHeirloom); sets g.heirloom.
+// The piece's heirloom claim against what its lineage gives (CheckPieceHeirloom);
+// sets g.heirloom to the claim it states.
 export function checkPieceHeirloom(x, item) {
   const g = x.g, piece = g.piece;
-  const metal = piece.metal_inputs.map((m) => heirloomLot(m.lot_id, g.lots.get(m.lot_id), big(m, 'quantity')));
+  let any = piece.heirloom !== undefined;
+  const metal = piece.metal_inputs.map((m) => {
+    const lot = g.lots.get(m.lot_id);
+    any = any || carries(lot);
+    return heirloomLot(m.lot_id, lot, big(m, 'quantity'));
+  });
   const stones = [...g.stones, ...g.parcelStones.map((p) => p.lotId)].map((id) => {
     const lot = g.lots.get(id);
-    return { lotId: id, material: lot.trace.material, stone: true, fine: 0n, heirloomFine: 0n, whole: true,
-      owner: lot.heirloomOwner, intakes: lot.heirloomIntakes, mixed: false };
+    any = any || carries(lot);
+    return { ...heirloomLot(id, lot, lot.quantity - lot.taken), stone: true, whole: true };
   });
-  try {
-    g.heirloom = computeHeirloomClaim(metal, stones);
-    checkHeirloomClaim(piece.heirloom, g.heirloom);
-  } catch (e) {
-    if (e instanceof StatusError) x.refused(item, HEIRLOOM, e);
-    throw e;
-  }
+  if (!any) return;
+  heirloomRule(x, item, () => checkHeirloomClaim(piece.heirloom, computeHeirloomClaim(metal, stones)));
+  if (piece.heirloom) g.heirloom = piece.heirloom;
 }
 
 // ---------------------------------------------------------------- what the page shows (DescribeOwners)

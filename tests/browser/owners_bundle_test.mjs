@@ -310,7 +310,7 @@ await test('an intake repurposing the owner\'s old piece verifies, and tells the
   assert.equal(r.graph.owned.get('RING-0').repurposedIntake, 'in-1');
 });
 await test('an intake repurposing a piece of another owner key is refused (heirloom)', () =>
-  refused({ ...honest, repurpose: stranger }, 'heirloom', `piece RING-0 belongs to owner key ${stranger.id}`));
+  refused({ ...honest, repurpose: stranger }, 'heirloom', `but its owner then is key ${stranger.id}`));
 await test('a record of a repurposed piece is refused (heirloom)', () =>
   refused({ ...honest, repurpose: heir, oldPieceAfter: true }, 'heirloom', 'a repurposed piece takes no more records'));
 
