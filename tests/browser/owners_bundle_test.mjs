@@ -10,16 +10,19 @@
 // refused naming its rule ("owner", "heirloom", "encoding"), as the C++
 // verifier (ledger/bundle/bundle_owners.cc) refuses it.
 //
-// Usage: node owners_bundle_test.mjs --web DIR [--bundle_out FILE]
+// Usage: node owners_bundle_test.mjs --web DIR [--bundle_out FILE] [--corpus_out DIR]
 //   (--bundle_out: also writes the honest bundle with a repurposed piece and its
-//    verifier key as {bundle, vkey}, e.g. to show it on the page)
+//    verifier key as {bundle, vkey}, e.g. to show it on the page; --corpus_out: every
+//    scenario's bundle (JSON and binary) with a manifest in the conformance corpus's
+//    layout, with the rule this verifier named, for tests/conformance/cli_runner.py)
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({ options: { web: { type: 'string' }, bundle_out: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { web: { type: 'string' }, bundle_out: { type: 'string' }, corpus_out: { type: 'string' } } });
+if (args.corpus_out) mkdirSync(args.corpus_out, { recursive: true });
 const load = (file) => import(pathToFileURL(resolve(args.web, file)).href);
 const { verifyBundle } = await load('verify.js');
 const { ENUMS, SCHEMA, TRADE } = await load('verify_tables.js');
@@ -239,16 +242,38 @@ function story({ claimFine = owed, statedOut = owed, intakeSigner = heir, dropRe
   return steps;
 }
 
+// The corpus (--corpus_out): every scenario's bundle, in the conformance corpus's layout.
+const corpus = { vkey: '', quorum: 0, witness_keys: [], entries: [] };
+
 async function run(opts) {
   const s = story(opts);
   if (opts?.patch) opts.patch(s);
   const { bundle, vkey } = await build(s, operator, 'RING-1');
-  return verifyBundle(bundle, vkey, { pieceId: 'RING-1' });
+  const r = await verifyBundle(bundle, vkey, { pieceId: 'RING-1' });
+  if (args.corpus_out && opts.name) {
+    corpus.vkey = vkey;
+    writeFileSync(join(args.corpus_out, `${opts.name}.json`), JSON.stringify(bundle));
+    writeFileSync(join(args.corpus_out, `${opts.name}.tsbundle`), binaryBundle(bundle));
+    corpus.entries.push({ name: opts.name, piece: 'RING-1', json: `${opts.name}.json`, binary: `${opts.name}.tsbundle`,
+      rule: r.ok ? '' : r.check, description: opts.name });
+  }
+  return r;
+}
+
+// The bundle as its file holds it (proto/bundle.proto PieceBundle, binary).
+function binaryBundle(b) {
+  const str = (n, t) => { const x = enc.encode(t); return concat(key(n, 2), varint(x.length), x); };
+  const entries = b.entries.map((e) => {
+    const bytes = Uint8Array.from(Buffer.from(e.entry, 'base64'));
+    const body = concat(e.index ? concat(key(1, 0), varint(e.index)) : new Uint8Array(0), key(2, 2), varint(bytes.length), bytes, str(3, e.tlog_proof));
+    return concat(key(4, 2), varint(body.length), body);
+  });
+  return concat(str(1, b.format), str(2, b.piece_id), str(3, b.checkpoint), ...entries);
 }
 const honest = { claimFine: owed, statedOut: owed };
 
 await test('the honest heirloom story verifies: the owner now, the claim and the intake', async () => {
-  const r = await run(honest);
+  const r = await run({ ...honest, name: 'honest' });
   assert.ok(r.ok, `${r.check}: ${r.detail}`);
   assert.equal(r.owner.keyId, next.id);
   assert.equal(r.owner.kind, 'ed25519');
@@ -275,45 +300,46 @@ const refused = async (opts, rule, words) => {
 };
 
 await test('owner-stolen-transferred: a transfer while reported stolen is refused (owner)', () =>
-  refused({ ...honest, dropRecovered: true }, 'owner', 'is reported stolen: it cannot be transferred'));
+  refused({ ...honest, dropRecovered: true, name: 'owner-stolen-transferred' }, 'owner', 'is reported stolen: it cannot be transferred'));
 await test('owner-transfer-not-owner: a transfer signed by another key is refused (owner)', () =>
-  refused({ ...honest, transferBy: stranger }, 'owner', 'not by the owner key'));
+  refused({ ...honest, transferBy: stranger, name: 'owner-transfer-not-owner' }, 'owner', 'not by the owner key'));
 await test('owner-chain-gap: a bundle leaving out an ownership record is refused (owner)', () =>
-  refused({ ...honest, omitAccepted: true }, 'owner', 'is missing (a bundle carries the whole chain)'));
+  refused({ ...honest, omitAccepted: true, name: 'owner-chain-gap' }, 'owner', 'is missing (a bundle carries the whole chain)'));
 await test('owner-webauthn-wrong-challenge: a passkey assertion over another challenge is refused (owner)', () =>
-  refused({ ...honest, challenge: b64url(new Uint8Array(32)) }, 'owner', "the challenge is not this record's"));
+  refused({ ...honest, challenge: b64url(new Uint8Array(32)), name: 'owner-webauthn-wrong-challenge' }, 'owner', "the challenge is not this record's"));
 await test('an owner-only entry carrying a participant signature is refused (owner)', () =>
-  refused({ ...honest, ownerEntrySignature: new Uint8Array(64).fill(1) }, 'owner', 'yet its entry carries a participant signature'));
+  refused({ ...honest, ownerEntrySignature: new Uint8Array(64).fill(1), name: 'owner-only-entry-signed' }, 'owner', 'yet its entry carries a participant signature'));
 await test('heirloom-intake-not-cosigned: an intake signed by another owner key is refused (heirloom)', () =>
-  refused({ ...honest, intakeSigner: stranger }, 'heirloom', 'not by the owner key'));
+  refused({ ...honest, intakeSigner: stranger, name: 'heirloom-intake-not-cosigned' }, 'heirloom', 'not by the owner key'));
 await test('heirloom-claim-beyond-intake: a claim of more of the owner\'s gold than the lineage gives is refused (heirloom)', () =>
-  refused({ ...honest, claimFine: owed + 1 }, 'heirloom', 'but its lineage gives'));
+  refused({ ...honest, claimFine: owed + 1, name: 'heirloom-claim-beyond-intake' }, 'heirloom', 'but its lineage gives'));
 await test('a refine stating less of the owner\'s gold than its share of the loss leaves is refused (heirloom)', () =>
-  refused({ ...honest, statedOut: owed - 10000, claimFine: owed - 10000 }, 'heirloom', "state 5.833 g (58334165 fine units) of the owner's fine gold; its lineage gives 5.834 g"));
+  refused({ ...honest, statedOut: owed - 10000, claimFine: owed - 10000, name: 'heirloom-refine-short' }, 'heirloom', "state 5.833 g (58334165 fine units) of the owner's fine gold; its lineage gives 5.834 g"));
 await test('a refine stating more of the owner\'s gold than its output holds is refused (heirloom)', () =>
-  refused({ ...honest, statedOut: owed + 10000, claimFine: owed + 10000 }, 'heirloom', 'of fine gold in all'));
+  refused({ ...honest, statedOut: owed + 10000, claimFine: owed + 10000, name: 'heirloom-refine-beyond-output' }, 'heirloom', 'of fine gold in all'));
 await test('the insurer the terms name may report; a participant they do not name may not (owner)', async () => {
-  const ok = await run({ ...honest, patch: (s) => { s[7] = { ...s[7], owner: undefined, by: jeweler }; } });
+  const ok = await run({ ...honest, name: 'owner-insurer-reports', patch: (s) => { s[7] = { ...s[7], owner: undefined, by: jeweler }; } });
   assert.ok(ok.ok, `${ok.check}: ${ok.detail}`);
-  await refused({ ...honest, patch: (s) => { s[6].record.ownership_accepted.terms = {}; s[7] = { ...s[7], owner: undefined, by: jeweler }; } },
+  await refused({ ...honest, name: 'owner-report-not-insurer', patch: (s) => { s[6].record.ownership_accepted.terms = {}; s[7] = { ...s[7], owner: undefined, by: jeweler }; } },
     'owner', 'or the insurer its terms name reports the piece');
 });
 await test('the jeweler of a sold piece records only repairs (owner)', () =>
-  refused({ ...honest, patch: (s) => { s.push({ record: { record_id: 'lost', piece_lifecycle: { piece_id: 'RING-1', event: EV.PIECE_EVENT_LOST } }, by: jeweler }); } },
+  refused({ ...honest, name: 'owner-jeweler-records-lost', patch: (s) => { s.push({ record: { record_id: 'lost', piece_lifecycle: { piece_id: 'RING-1', event: EV.PIECE_EVENT_LOST } }, by: jeweler }); } },
     'owner', 'only its owner records sales, transfers and reports'));
 
 await test('an intake repurposing the owner\'s old piece verifies, and tells the old piece', async () => {
-  const r = await run({ ...honest, repurpose: heir });
+  const r = await run({ ...honest, repurpose: heir, name: 'honest-repurposed' });
   assert.ok(r.ok, `${r.check}: ${r.detail}`);
   assert.equal(r.intakes[0].repurposedPieceId, 'RING-0');
   assert.equal(r.intakes[0].repurposedPieceDescription, 'old curb bracelet');
   assert.equal(r.graph.owned.get('RING-0').repurposedIntake, 'in-1');
 });
 await test('an intake repurposing a piece of another owner key is refused (heirloom)', () =>
-  refused({ ...honest, repurpose: stranger }, 'heirloom', `but its owner then is key ${stranger.id}`));
+  refused({ ...honest, repurpose: stranger, name: 'heirloom-repurpose-other-owner' }, 'heirloom', `but its owner then is key ${stranger.id}`));
 await test('a record of a repurposed piece is refused (heirloom)', () =>
-  refused({ ...honest, repurpose: heir, oldPieceAfter: true }, 'heirloom', 'a repurposed piece takes no more records'));
+  refused({ ...honest, repurpose: heir, oldPieceAfter: true, name: 'heirloom-repurposed-piece-recorded' }, 'heirloom', 'a repurposed piece takes no more records'));
 
+if (args.corpus_out) writeFileSync(join(args.corpus_out, 'manifest.json'), JSON.stringify(corpus, null, 1));
 if (args.bundle_out) {
   const { bundle, vkey } = await build(story({ ...honest, repurpose: heir }), operator, 'RING-1');
   writeFileSync(args.bundle_out, JSON.stringify({ bundle, vkey }));
