@@ -10,18 +10,24 @@
 // refused naming its rule ("owner", "heirloom", "encoding"), as the C++
 // verifier (ledger/bundle/bundle_owners.cc) refuses it.
 //
-// Usage: node owners_bundle_test.mjs --web DIR [--bundle_out FILE] [--corpus_out DIR]
+// Usage: node owners_bundle_test.mjs --web DIR [--bundle_out FILE] [--corpus_out DIR] [--touchstone PATH]
 //   (--bundle_out: also writes the honest bundle with a repurposed piece and its
 //    verifier key as {bundle, vkey}, e.g. to show it on the page; --corpus_out: every
 //    scenario's bundle (JSON and binary) with a manifest in the conformance corpus's
-//    layout, with the rule this verifier named, for tests/conformance/cli_runner.py)
+//    layout, with the rule this verifier named, for tests/conformance/cli_runner.py;
+//    --touchstone: the CLI, whose `piece verify --json` (the C++ verifier) must give every
+//    scenario the same verdict and rule)
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({ options: { web: { type: 'string' }, bundle_out: { type: 'string' }, corpus_out: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { web: { type: 'string' }, bundle_out: { type: 'string' }, corpus_out: { type: 'string' },
+  touchstone: { type: 'string' } } });
+if (args.touchstone && !args.corpus_out) args.corpus_out = mkdtempSync(join(tmpdir(), 'owners-bundles-'));
 if (args.corpus_out) mkdirSync(args.corpus_out, { recursive: true });
 const load = (file) => import(pathToFileURL(resolve(args.web, file)).href);
 const { verifyBundle } = await load('verify.js');
@@ -256,6 +262,16 @@ async function run(opts) {
     writeFileSync(join(args.corpus_out, `${opts.name}.tsbundle`), binaryBundle(bundle));
     corpus.entries.push({ name: opts.name, piece: 'RING-1', json: `${opts.name}.json`, binary: `${opts.name}.tsbundle`,
       rule: r.ok ? '' : r.check, description: opts.name });
+  }
+  if (args.touchstone && opts.name) {  // the C++ verifier on the same bytes: the same verdict and rule
+    let out;
+    try {
+      out = execFileSync(args.touchstone, ['piece', 'verify', join(args.corpus_out, `${opts.name}.tsbundle`), '--vkey', vkey,
+        '--piece', 'RING-1', '--json'], { encoding: 'utf8', env: { ...process.env, HOME: args.corpus_out } });
+    } catch (e) { out = e.stdout; }
+    const c = JSON.parse(out);
+    assert.deepEqual({ ok: c.verdict, rule: c.rule ?? '' }, { ok: r.ok, rule: r.ok ? '' : r.check },
+      `${opts.name}: C++ says ${c.reason}; the page says ${r.detail ?? 'verified'}`);
   }
   return r;
 }
