@@ -205,7 +205,7 @@ export async function pieceStory(x, item, participants) {
   }
   const p = getOwnedPiece(x, item, id);
   if (p.repurposedIndex !== 0) {
-    x.broken(item, HEIRLOOM, 'heirloom', `is about piece ${id}, which heirloom intake ${p.repurposedIntake} (entry ${p.repurposedIndex}) closed: a repurposed piece takes no more records`);
+    x.broken(item, OWNER, 'owner', `is about piece ${id}, which heirloom intake ${p.repurposedIntake} (entry ${p.repurposedIndex}) closed: a repurposed piece takes no more records`);
   }
   if (item.kind === 'piece_lifecycle') {
     await lifecycle(x, item, p);

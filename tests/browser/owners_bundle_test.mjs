@@ -7,7 +7,7 @@
 // refined with a loss, made into a piece claiming the owner's gold, sold to a
 // passkey owner who takes ownership, reports it stolen, recovers and transfers
 // it) verifies, with the owner and the claim in the result; each forgery is
-// refused naming its rule ("owner", "heirloom", "encoding"), as the C++
+// refused naming its rule ("owner", "heirloom"), as the C++
 // verifier (ledger/bundle/bundle_owners.cc) refuses it.
 //
 // Usage: node owners_bundle_test.mjs --web DIR [--bundle_out FILE] [--corpus_out DIR] [--touchstone PATH]
@@ -352,8 +352,8 @@ await test('an intake repurposing the owner\'s old piece verifies, and tells the
 });
 await test('an intake repurposing a piece of another owner key is refused (heirloom)', () =>
   refused({ ...honest, repurpose: stranger, name: 'heirloom-repurpose-other-owner' }, 'heirloom', `but its owner then is key ${stranger.id}`));
-await test('a record of a repurposed piece is refused (heirloom)', () =>
-  refused({ ...honest, repurpose: heir, oldPieceAfter: true, name: 'heirloom-repurposed-piece-recorded' }, 'heirloom', 'a repurposed piece takes no more records'));
+await test('a record of a repurposed piece is refused (owner, as the ledger names it)', () =>
+  refused({ ...honest, repurpose: heir, oldPieceAfter: true, name: 'owner-repurposed-piece-recorded' }, 'owner', 'a repurposed piece takes no more records'));
 
 if (args.corpus_out) writeFileSync(join(args.corpus_out, 'manifest.json'), JSON.stringify(corpus, null, 1));
 if (args.bundle_out) {
