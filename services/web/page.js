@@ -3,6 +3,7 @@
 // verified records only. Text is added with DOM calls, never parsed as HTML.
 import { caratText, massText, metalFinenessText, quantityText, shareText, SYSTEM_OF_WARRANTIES } from './trade.js';
 import { certificateStatusAt, verifyBundle } from './verify.js';
+import { heirloomGramsText } from './heirloom.js';
 
 const main = document.getElementById('main');
 const pieceId = main.dataset.pieceId;
@@ -33,6 +34,7 @@ const EVENTS = ['', 'sold', 'repaired', 'reported lost', 'reported stolen', 'rec
 const STATUS = ['', 'suspended', 'revoked', 'reinstated'];
 const STONE = ['', 'natural', 'lab-grown'];
 const GROWTH = ['', 'CVD', 'HPHT'];
+const ASSAY = ['', 'XRF', 'fire assay'];
 
 const date = (micros) => new Date(micros / 1000);
 const dateText = (micros) => date(micros).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
@@ -60,6 +62,9 @@ function model(result) {
     piece: null, stones: [], lifecycle: [] };
   const name = (id) => m.participants.get(id)?.name || id;
   m.name = name;
+  m.keyIds = result.ownerKeyIds ?? new Map();
+  // Who signed: a participant's name, or for a record an owner key signs alone, that key (never a name).
+  m.signerText = (r) => (r.signer === '' && r.owner_signature ? `The owner (key ${r.owner_signature.key_id})` : name(r.signer));
   for (const e of result.entries) {
     const r = e.record, b = r[e.kind];
     if (e.kind === 'lot_created') {
@@ -84,6 +89,11 @@ function model(result) {
       m.lifecycle.push({ ...b, entry: e });
     } else if (e.kind === 'error_declared') {
       m.wrong.set(Number(b.wrong_index), { ...b, entry: e });
+    } else if (e.kind === 'heirloom_received') {
+      // The owner's own metal, as received: recycled post-consumer, of no scheme.
+      m.lots.set(b.lot_id, { lot_id: b.lot_id, material: b.material, form: 'heirloom', quantity: b.metal_mg,
+        fineness_ptt: b.fineness_ptt, fineness_ppt: 0, unit: 1, origin_class: 3, by: r.signer, entry: e, inputs: [],
+        heirloom: b.intake_id });
     }
   }
   // A lot's origin class, as the verifier derived it through the transformations.
@@ -168,8 +178,23 @@ function describe(m, e) {
         (b.parcel_stones.length ? `; sets ${b.parcel_stones.map((ps) => `${ps.stones} stones of parcel ${ps.lot_id}`).join(', ')}` : '') +
         (b.claims.length ? `; claims ${b.claims.map((c) => CLAIMS[c]).join(', ')}` : '');
     case 'piece_lifecycle':
-      return `records the piece ${EVENTS[b.event] || 'event'}` + (b.event === 1 ? ' (the owner is kept only as a salted hash, never a name)' : '') +
-        (b.note ? `: ${b.note}` : '');
+      return `records the piece ${EVENTS[b.event] || 'event'}` +
+        (b.buyer ? ` to owner key ${m.keyIds.get(e.index) ?? ''}: from now on the owner's key acts for the piece (a key, never a name)`
+          : b.event === 1 ? ' (the owner is kept only as a salted hash, never a name)' : '') +
+        (r.owner_signature ? `, co-signed by owner key ${r.owner_signature.key_id}` : '') + (b.note ? `: ${b.note}` : '');
+    case 'ownership_accepted': {
+      const t = b.terms ?? {};
+      const terms = [t.recovery_key && 'a recovery key of its own', t.recovery_agent && `${m.name(t.recovery_agent)} as recovery agent`,
+        t.insurer && `${m.name(t.insurer)} as insurer`].filter(Boolean);
+      return `takes ownership of the piece${terms.length ? `, naming ${terms.join(', ')}` : ''}`;
+    }
+    case 'ownership_transferred': return `gives the piece to owner key ${m.keyIds.get(e.index) ?? ''}`;
+    case 'owner_report': return `reports the piece ${['', '', '', 'lost', 'stolen', 'recovered'][b.event] || 'event'}${b.note ? `: ${b.note}` : ''}`;
+    case 'owner_key_replaced': return `replaces the owner key with key ${m.keyIds.get(e.index) ?? ''}${b.reason ? `: ${b.reason}` : ''}`;
+    case 'heirloom_received':
+      return `receives the owner's old jewelry (intake ${b.intake_id}): ${b.description}; ${massText(b.metal_mg)} of ${b.material}, ` +
+        `${metalFinenessText(b.material, b.fineness_ptt)} fine by ${ASSAY[b.assay_method] || 'assay'}, as lot ${b.lot_id}, co-signed by owner key ${m.keyIds.get(e.index) ?? ''}` +
+        (b.repurposed_piece_id ? `; it was piece ${b.repurposed_piece_id}, now closed` : '');
     case 'stone_replaced': return `replaces stone ${b.old_stone_lot_id} with ${b.new_stone_lot_id}: ${b.reason}`;
     case 'error_declared':
       return `declares entry ${b.wrong_index} wrong: ${b.reason}` + (b.replacement_index ? `; entry ${b.replacement_index} replaces it` : '');
@@ -198,7 +223,7 @@ function renderVerdict(result) {
   title.textContent = 'Verified';
   summary.textContent = 'Your browser checked every record below against the ledger\'s signed state, with nothing but the verifier key:';
   const n = result.checks.records;
-  list.replaceChildren(
+  list.replaceChildren(...[  // a line that does not apply is false, and left out
     el('li', {}, `The ledger state (${c.origin}, ${c.size} records) is signed by the operator's key shown at the bottom of this page.`),
     el('li', {}, `All ${n} records of this piece are in that ledger: ${n} inclusion proofs lead to its signed root.`),
     el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
@@ -209,8 +234,10 @@ function renderVerdict(result) {
     el('li', {}, `Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the ${result.checks.custody.received} shipments was received by the participant it was sent to.`),
     el('li', {}, 'Every certificate a record relies on was in force at the record\'s date and when the ledger recorded it.'),
     result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
+    result.owner && el('li', {}, 'Every ownership record of the piece is signed by the owner key (or the participant) its owner\'s records allow, each names the one before it with none missing, and none transfers a piece reported lost or stolen.'),
+    result.heirloom && el('li', {}, `The owner's material (${result.heirloomText}) follows from the heirloom intake, co-signed by the owner's key, through every step to the piece.`),
     result.materialClaims.length > 0 && el('li', {}, `Each material claim (${result.materialClaims.map((c) => c.text).join('; ')}) follows from the records: the origins and certificates of its material, and for mass balance the account's bookings and allocations, replayed.`),
-  );
+  ].filter(Boolean));
   renderCosignatures(box, result);
   box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
@@ -239,6 +266,71 @@ function section(id, title, ...content) {
   return el('section', { 'aria-labelledby': id }, el('h2', { id }, title), ...content);
 }
 
+// The piece's owner: a key, never a name, and what the owner's records say.
+function renderOwner(result, m) {
+  const o = result.owner;
+  const facts = [];
+  if (o) {
+    facts.push(el('dt', {}, 'Owner key'), el('dd', {}, el('span', { class: 'id', id: 'owner-key' }, o.keyId),
+      o.kind === 'passkey' ? ` (a passkey for ${o.rpId})` : ' (an Ed25519 key)'));
+    facts.push(el('dt', {}, 'Ownership'), el('dd', { id: 'owner-accepted' }, o.accepted
+      ? 'taken: the owner key signed for the piece'
+      : 'not yet taken: the sale or transfer named this key, which has not signed for the piece yet'));
+    facts.push(el('dt', {}, 'Reported'), el('dd', { id: 'owner-status' }, o.status === 'none' ? 'neither lost nor stolen' : `${o.status}: it cannot be transferred until recovered`));
+    const t = o.terms;
+    const terms = [t.recoveryKeyId && `recovery key ${t.recoveryKeyId}`, t.recoveryAgent && `recovery agent ${m.name(t.recoveryAgent)}`,
+      t.insurer && `insurer ${m.name(t.insurer)}`].filter(Boolean);
+    facts.push(el('dt', {}, "The owner's terms"), el('dd', {}, terms.join('; ') || 'none: only the owner key acts for the piece'));
+    facts.push(el('dt', {}, 'Newest ownership record'), el('dd', {}, `entry ${o.sinceIndex}; every earlier one is in this bundle, each naming the one before it`));
+  }
+  if (result.repurposed) {
+    facts.push(el('dt', {}, 'Repurposed'), el('dd', { id: 'owner-repurposed' },
+      `taken apart for its owner: heirloom intake ${result.repurposed.intake} (entry ${result.repurposed.index}) closed this piece; its metal and stones stay the owner's`));
+  }
+  return section('owner-title', 'Owner', el('dl', { class: 'facts', id: 'owner' }, facts),
+    el('p', { class: 'small' }, 'The ledger knows an owner by key only, never by name. Checked: every ownership record is signed by the key (or the participant) the owner\'s records allow.'));
+}
+
+// The owner's material: the old piece as received, each step with the owner's grams, and the new piece.
+function renderHeirloom(result, m) {
+  const h = result.heirloom, lots = result.graph.lots;
+  const words = h.material || 'metal';
+  const intakes = result.intakes.filter((i) => h.intake_ids.includes(i.intakeId));
+  const old = intakes.map((i) => el('li', { class: 'card' },
+    el('h3', {}, i.repurposedPieceId ? `The old piece: ${i.repurposedPieceId}` : 'The old piece'),
+    el('dl', { class: 'facts' },
+      el('dt', {}, 'Described'), el('dd', {}, i.repurposedPieceDescription ? `${i.description} (registered as "${i.repurposedPieceDescription}")` : i.description),
+      el('dt', {}, 'Received'), el('dd', {}, `by ${m.name(i.jeweler)} as intake ${i.intakeId} (entry ${i.index}), co-signed by owner key ${i.ownerKeyId}`),
+      el('dt', {}, 'Gross weight'), el('dd', {}, massText(i.grossWeightMg)),
+      el('dt', {}, 'Metal'), el('dd', {}, `${massText(i.metalMg)} of ${i.material}, ${metalFinenessText(i.material, i.finenessPtt)} fine by ${i.assayMethod || 'assay'}: ${heirloomGramsText(i.metalMg * BigInt(i.finenessPtt))} fine ${i.material}`),
+      i.stoneLotIds.length > 0 && [el('dt', {}, 'Stones'), el('dd', {}, `${i.stoneLotIds.join(', ')}: the owner's stones`)],
+      el('dt', {}, 'Photos'), el('dd', {}, i.photoSha256.length
+        ? el('ul', { class: 'plain' }, i.photoSha256.map((x) => el('li', {}, el('code', { class: 'wrap' }, x))))
+        : 'none recorded'),
+    )));
+  // Each transformation the owner's material went through, in order.
+  const ownerFine = (id) => lots.get(id)?.heirloomFine ?? 0n;
+  const steps = result.entries.filter((e) => e.kind === 'transformation' &&
+    e.body.inputs.some((i) => ownerFine(i.lot_id) > 0n || lots.get(i.lot_id)?.heirloomOwner === h.owner_key_id)).map((e) => {
+    const b = e.body;
+    const inFine = b.inputs.reduce((n, i) => n + ownerFine(i.lot_id), 0n);
+    const outFine = b.outputs.reduce((n, o) => n + ownerFine(o.lot_id), 0n);
+    const others = b.inputs.filter((i) => lots.get(i.lot_id)?.trace.material !== b.material);
+    const loss = BigInt(b.declared_loss_fine_ptt || 0);
+    return el('li', {},
+      el('strong', {}, `${PROCESS[b.process] || 'transformed'}`), ` by ${m.name(e.record.signer)} (entry ${e.index}): `,
+      `the owner's ${b.material} ${heirloomGramsText(inFine)} fine in, ${heirloomGramsText(outFine)} fine out`,
+      loss > 0n ? `; declared loss ${heirloomGramsText(loss)} fine, of which the owner's share ${heirloomGramsText(inFine - outFine)}` : '',
+      others.length ? `; alloyed with ${others.map((i) => `${quantity(m.lots.get(i.lot_id), i.quantity)} of ${lots.get(i.lot_id)?.trace.material || i.lot_id}`).join(', ')}` : '',
+      `; into ${b.outputs.map((o) => `${o.lot_id} (${ownerFine(o.lot_id) > 0n ? `${heirloomGramsText(ownerFine(o.lot_id))} the owner's` : 'none of the owner\'s'})`).join(', ')}`);
+  });
+  return section('heirloom-title', `The owner's ${words}`,
+    el('p', {}, 'This piece is made from its owner\'s own jewelry. Your browser followed the owner\'s fine weight from what was received through every step below, each loss shared in proportion and rounded against the owner.'),
+    el('ul', { class: 'cards', id: 'heirloom-intakes' }, old),
+    steps.length > 0 && el('ol', { class: 'timeline', id: 'heirloom-steps' }, steps),
+    el('p', { id: 'heirloom-piece' }, el('strong', {}, `The new piece ${pieceId}: `), result.heirloomText));
+}
+
 function renderStory(result) {
   const m = model(result);
   const story = document.getElementById('story');
@@ -250,6 +342,7 @@ function renderStory(result) {
   const pieceFacts = el('dl', { class: 'facts' },
     el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
     el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
+    result.heirloomText && [el('dt', {}, "The owner's material"), el('dd', { id: 'heirloom-claim' }, `${result.heirloomText} (checked)`)],
     p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
     el('dt', {}, 'The jeweler claims'), el('dd', {}, [...p.claims.map((c) => `${CLAIMS[c]} (checked)`), ...result.materialClaims.map((c) => `${c.text} (checked)`)].join('; ') || 'nothing'),
     result.composition.length > 0 && [el('dt', {}, 'Made of'), el('dd', {}, el('ul', { id: 'composition', class: 'plain' }, result.composition.map((s) => el('li', {},
@@ -257,6 +350,8 @@ function renderStory(result) {
     latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
   );
   const parts = [section('piece-title', 'The piece', pieceFacts)];
+  if (result.owner || result.repurposed) parts.push(renderOwner(result, m));
+  if (result.heirloom) parts.push(renderHeirloom(result, m));
 
   // Stones: grading report and grower.
   const stoneItems = m.stones.map((id) => {
@@ -285,7 +380,8 @@ function renderStory(result) {
       el('p', {}, `Origin: ${ORIGIN[m.origin(mi.lot_id)] || 'unknown'}. It came from:`),
       el('ul', {}, sources.map((s) => el('li', {},
         `${m.name(s.by)}: ${quantity(s, s.quantity)} of ${s.material} ${s.form}, ${ORIGIN[s.origin_class]}` +
-        (s.facility ? `, at ${s.facility}` : '') + (s.note ? ` (${s.note})` : '')))));
+        (s.facility ? `, at ${s.facility}` : '') + (s.note ? ` (${s.note})` : '') +
+        (s.heirloom ? `: the owner's own metal, received as heirloom intake ${s.heirloom}` : '')))));
   });
   if (metalItems.length) parts.push(section('metal-title', 'The metal', el('ul', { class: 'cards' }, metalItems)));
 
@@ -308,7 +404,7 @@ function renderStory(result) {
     return el('li', { class: wrong || byOperator(e) || addedBy ? 'wrong' : '' },
       el('p', { class: 'when' }, timeEl(r.event_time_micros), ` · recorded `, timeEl(e.recordedAt), ` · entry ${e.index}`),
       late > LATE_MICROS && el('p', { class: 'note late' }, `Recorded ${Math.floor(late / 86400e6)} day${late >= 2 * 86400e6 ? 's' : ''} after the date it gives: the date is the signer's word.`),
-      el('p', {}, el('strong', {}, m.name(r.signer)), ` ${describe(m, e)}`),
+      el('p', {}, el('strong', {}, m.signerText(r)), ` ${describe(m, e)}`),
       byOperator(e) && el('p', { class: 'note operator-key' }, `The ledger operator, not ${m.name(b.participant_id)}, changed this participant's keys: records signed with such a key are theirs only on the operator's word.`),
       addedBy && el('p', { class: 'note operator-key' }, `Signed with a key that ${m.name(addedBy)} added for ${m.name(r.signer)} (entry ${e.signedWith.addedIndex}), not one ${m.name(r.signer)} registered itself.`),
       (b.certificate_ids || []).length > 0 && el('ul', { class: 'certs' }, b.certificate_ids.map((c) => el('li', {}, certLine(m, c, r.event_time_micros)))),
