@@ -174,6 +174,10 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
             "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify_tables.js", web::kVerifyTablesJs,
             "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/owner_sig.js", web::kOwnerSigJs, "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/heirloom.js", web::kHeirloomJs, "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/verify_owners.js", web::kVerifyOwnersJs,
+            "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
 
   // No icon: an empty answer rather than a 404 in every browser's console.

@@ -16,7 +16,12 @@
 //                      no record dated further back than it allows, imports only
 //                      where it allows them;
 //   once, completeness, custody, certificates, origin, material, claims
-//                      the provenance graph, replayed in index order.
+//                      the provenance graph, replayed in index order;
+//   owner, heirloom    owners who hold their own keys and the owner's material
+//                      (verify_owners.js: owner signatures, who may sign each
+//                      ownership record, their prev_index chain, heirloom intakes,
+//                      the owner's fine weight through transformations, the
+//                      piece's heirloom claim).
 // What a record holds and who may write it is not written here: the record
 // schema and the rule tables are generated from proto/record.proto and
 // ledger/ at build time (verify_tables.js, by services/web_tables_main.cc). The
@@ -28,6 +33,7 @@
 import { CLAIMS, ENUMS, RULES, SCHEMA, WRITER_ROLES } from './verify_tables.js';
 import { accountText, big, lotTrace, materialClaimText, outputAlloy, statedFinenessPtt, StatusError, stoneOriginOf, traceOfCreated, traceOfOutputs } from './trade.js';
 import * as trade from './verify_trade.js';
+import * as owners from './verify_owners.js';
 
 const enc = new TextEncoder();
 const RECORD_CONTEXT = enc.encode('touchstone.v1 record signature\n');
@@ -353,7 +359,9 @@ async function keyIdOf(publicKey) { return hex((await sha256(publicKey)).slice(0
 //   quorum: how many of them must have cosigned (default 0: none required);
 //   pieceId: the piece the bundle must be about (the page's URL names it).
 // Returns {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}],
-// participants, claims, materialClaims: [{claim, text}], composition, cosignatures, checks} or {ok: false, check, detail},
+// participants, claims, materialClaims: [{claim, text}], composition, cosignatures, checks,
+// owner: {keyId, kind, accepted, status, terms, sinceIndex} or null, repurposed, heirloom (the
+// claim checked against the lineage) and heirloomText, intakes: [the intake story]} or {ok: false, check, detail},
 // `check` being the rule broken (ledger/bundle/bundle_rules.h).
 export async function verifyBundle(bundle, vkey, options = {}) {
   try {
@@ -384,7 +392,9 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
   const items = await readEntries(bundle, checkpoint);
   const participants = await checkSigners(items);
   checkTimes(items);
-  const graph = checkGraph(bundle.piece_id, items, participants);
+  const graph = await checkGraph(bundle.piece_id, items, participants);
+  // The owner now (a key, never a name), the owner's material and the heirloom intakes (verify_owners.js).
+  const { owner, repurposed, heirloom, heirloomText, intakes } = await owners.describeOwners(graph, bundle.piece_id);
   return {
     ok: true, checkpoint, verifier, entries: items, participants: pageParticipants(participants), cosignatures,
     quorum, claims: [...graph.asserted].sort((a, b) => a - b), graph,
@@ -397,6 +407,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
       return { claim, text: materialClaimText(claim, where) };
     }),
     composition: graph.claims?.composition ?? [],
+    owner, repurposed, heirloom, heirloomText, intakes,
     checks: { records: items.length, links: items.links, signatures: items.length, custody: { received: graph.received } },
   };
 }
@@ -443,7 +454,7 @@ async function readEntries(bundle, checkpoint) {
     policy = record.log_policy ?? record.genesis?.policy ?? policy;
     items.push({ index: Number(index), recordedAt: entry.recordedAt, record, kind, body: record[kind],
       recordBytes: entry.record, signature: entry.signature, leaf, where: `entry ${index} (${kind})`,
-      policy, signedMessage: signingMessage(policy, checkpoint.origin, entry.record) });
+      policy, signedMessage: signingMessage(policy, checkpoint.origin, entry.record), origin: checkpoint.origin });
     previous = { index, leaf };
   }
   items.links = links;
@@ -456,12 +467,27 @@ function validateRecord(r) {
   if (!r.record_id.length || r.record_id.length > 128 || !/^[\x21-\x7e]+$/.test(r.record_id)) {
     bad('record_id must be 1 to 128 printable ASCII characters without spaces');
   }
+  if (r.event_time_micros < 0) bad('event_time_micros must not be negative');
+  if (recordKind(r) === 'empty record') bad('record has no body');
+  if (r.owner_signature && !/^[0-9a-f]{16}$/.test(r.owner_signature.key_id)) {
+    bad('owner_signature.key_id must be 16 lowercase hex characters');
+  }
+  if (r.signer === '') {
+    // Signed by an owner key alone (ledger/provenance/owner_signature.h).
+    const wrong = !owners.OWNER_BODIES.includes(recordKind(r)) ? 'is not an owner record'
+      : !r.owner_signature ? 'carries no owner_signature' : r.key_id !== '' ? 'has a key_id' : '';
+    if (wrong) {
+      bad(`signer is empty, but only an ownership_accepted, ownership_transferred, owner_report or owner_key_replaced record may be signed by an owner key alone, with no key_id and an owner_signature: this ${recordKind(r)} record ${wrong}`);
+    }
+    return;
+  }
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(r.signer)) {
     bad(`signer '${r.signer}' is not a participant id ([a-z0-9][a-z0-9._-]{0,63})`);
   }
   if (!/^[0-9a-f]{16}$/.test(r.key_id)) bad('key_id must be 16 lowercase hex characters');
-  if (r.event_time_micros < 0) bad('event_time_micros must not be negative');
-  if (recordKind(r) === 'empty record') bad('record has no body');
+  if (r.owner_signature && !owners.mayCarryOwnerSignature(r)) {
+    bad(`owner_signature: a ${recordKind(r)}${r.piece_lifecycle ? ' record other than REPAIRED' : ' record'} carries no owner signature`);
+  }
 }
 
 // ---------------------------------------------------------------- signers (bundle_verify.cc)
@@ -512,6 +538,7 @@ async function preverify(items) {
     if (kind === 'operator_key_rotated') await learn(body.new_key);
   }
   await Promise.all(items.map(async (item) => {
+    if (owners.ownerOnly(item.record)) return;
     const key = keys.get(item.record.key_id);
     if (key && await signatureValid(key, item)) item.validUnder = key;
   }));
@@ -531,6 +558,8 @@ async function signatureValid(key, item) {
 
 async function checkSigner(item, participants) {
   const r = item.record, where = item.where;
+  owners.checkOwnerForm(item, fail);
+  if (owners.ownerOnly(r)) return;
   const p = participants.get(r.signer);
   if (!p) fail('signature', `${where} is signed by '${r.signer}', who is not registered in the bundle (its registration record is missing)`);
   const key = p.keys.get(r.key_id);
@@ -620,8 +649,8 @@ function pageParticipants(participants) {
 
 // ---------------------------------------------------------------- the graph (bundle_links.cc)
 
-const aboutPiece = ({ kind, body }, pieceId) =>
-  ['piece_registered', 'piece_lifecycle', 'stone_replaced'].includes(kind) && body.piece_id === pieceId;
+// A record of the piece: its registration, lifecycle, a stone replacement or an ownership record.
+const aboutPiece = (item, pieceId) => owners.pieceOf(item) === pieceId;
 
 // A transformation some of whose outputs are linked: part of a linked lot's lineage.
 const inLineage = (t, l) => t.outputs.some((o) => l.lots.has(o.lot_id));
@@ -645,7 +674,8 @@ function linked(item, l, pieceId) {
     case 'error_declared': return l.records.has(body.wrong_index);
     case 'credit_account_opened': case 'credit_booked': return l.accounts.has(body.account_id);
     case 'credit_allocated': return l.accounts.has(body.account_id) || l.lots.has(body.lot_id);
-    default: return aboutPiece(item, pieceId);
+    case 'heirloom_received': return l.lots.has(body.lot_id) || (Boolean(body.repurposed_piece_id) && l.pieces.has(body.repurposed_piece_id));
+    default: return l.pieces.has(owners.pieceOf(item));
   }
 }
 
@@ -653,7 +683,7 @@ function linked(item, l, pieceId) {
 // from a parcel of the graph (expanded again if an output is linked later).
 function expand(item, pieceId, l) {
   const { kind, body } = item;
-  l.participants.add(item.record.signer);
+  if (!owners.ownerOnly(item.record)) l.participants.add(item.record.signer);
   const lot = (id) => { if (!l.lots.has(id)) l.lots.set(id, item.index); };
   const certs = (ids) => ids.forEach((id) => { if (!l.certificates.has(id)) l.certificates.set(id, item.index); });
   if (kind === 'lot_created') certs(body.certificate_ids);
@@ -678,6 +708,14 @@ function expand(item, pieceId, l) {
   }
   if (kind === 'stone_replaced' && aboutPiece(item, pieceId)) { lot(body.old_stone_lot_id); lot(body.new_stone_lot_id); }
   if (kind === 'error_declared' && body.replacement_index !== undefined) l.records.add(body.replacement_index);
+  if (kind === 'ownership_accepted') {
+    if (body.terms?.recovery_agent) l.participants.add(body.terms.recovery_agent);
+    if (body.terms?.insurer) l.participants.add(body.terms.insurer);
+  }
+  if (kind === 'heirloom_received') {
+    lot(body.lot_id);
+    if (body.repurposed_piece_id) l.pieces.add(body.repurposed_piece_id);
+  }
   return true;
 }
 
@@ -690,13 +728,16 @@ function checkComplete(pieceId, items, participants) {
   for (const { kind, body } of items) {
     if (kind === 'credit_account_opened') opened.add(body.account_id);
     if (kind === 'lot_created') created.add(body.lot_id);
+    if (kind === 'heirloom_received') created.add(body.lot_id);
     if (kind === 'transformation') body.outputs.forEach((o) => created.add(o.lot_id));
     if (kind === 'certificate_issued') {
       issued.add(body.certificate_id);
       if (body.grading_report) graded.add(body.subject_lot ?? '');
     }
   }
-  const l = { records: new Set(), lots: new Map(), certificates: new Map(), accounts: new Map(), participants: new Set(), schemes: new Set() };
+  // pieces: the piece, and every piece an heirloom intake of the bundle repurposed (their story is told).
+  const l = { records: new Set(), lots: new Map(), certificates: new Map(), accounts: new Map(), participants: new Set(), schemes: new Set(),
+    pieces: new Set([pieceId]) };
   const expanded = new Set(), partly = new Set();  // partly: draws only, so far
   for (let changed = true; changed;) {
     changed = false;
@@ -781,10 +822,10 @@ export function deriveClaims(metal, stones) {
 
 // Replays the records in index order with the ledger's rules for what a bundle shows
 // (bundle_graph.cc; the trade rules' steps: verify_trade.js).
-function replay(pieceId, items, participants, links) {
+async function replay(pieceId, items, participants, links) {
   const g = { lots: new Map(), certificates: new Map(), issued: new Map(), schemes: new Map(), accounts: new Map(),
     piece: null, pieceIndex: 0, jeweler: '', stones: [], metal: [], parcelStones: [], claims: null,
-    asserted: new Set(), derived: new Set(), uses: new Map(), received: 0 };
+    asserted: new Set(), derived: new Set(), uses: new Map(), received: 0, owned: new Map(), intakes: new Map(), heirloom: null };
   const broken = (item, id, label, what) => fail(id, `${label} rule: ${item.where} ${what}`);
   const refused = (item, id, e) => fail(id, `${item.where}: ${e.message}`);
   const getLot = (item, id) => g.lots.get(id) || broken(item, RULES.completeness, 'reference', `names lot '${id}', created by no earlier record`);
@@ -815,7 +856,8 @@ function replay(pieceId, items, participants, links) {
   const newLot = (item, trace, fields) => {
     const lot = { trace, form: '', finenessPpt: 0, quantity: 0n, parcel: { stones: 0n, weight: 0n }, gradingReport: '',
       custodian: item.record.signer, inTransitTo: '', shipmentId: '', createdIndex: item.index,
-      createdMicros: big(item.record, 'event_time_micros'), ...fields };
+      createdMicros: big(item.record, 'event_time_micros'), taken: 0n, heirloomFine: 0n, heirloomOwner: '', heirloomIntakes: [],
+      heirloomMixed: false, ...fields };
     if (g.lots.has(trace.lotId)) broken(item, RULES.once, 'reference', `creates lot '${trace.lotId}' again`);
     g.lots.set(trace.lotId, lot);
   };
@@ -835,6 +877,42 @@ function replay(pieceId, items, participants, links) {
     if (kind === 'custody_shipped' || kind === 'custody_received') return has(body.lot_id);
     if (kind === 'certificate_issued') return !(body.grading_report || body.parcel_report) || has(body.subject_lot ?? '');
     return true;
+  };
+
+  // The piece's registration, lifecycle and stone replacements (bundle_graph.cc PieceRecord).
+  const pieceRecord = (item) => {
+    const { kind, body, record: r } = item;
+    if (kind === 'piece_registered') {
+      if (g.piece) broken(item, RULES.once, 'piece', 'registers the piece again');
+      trade.checkNoLegacyClaims(x, item);
+      for (const s of body.stone_lot_ids) takeStone(item, s);
+      for (const m of body.metal_inputs) {
+        const lot = getLot(item, m.lot_id);
+        if (lot.trace.unit !== UNIT_MILLIGRAM) broken(item, RULES.material, 'piece', `takes lot '${m.lot_id}' as metal`);
+        hold(item, m.lot_id, lot);
+        g.metal.push(m.lot_id);
+      }
+      Object.assign(g, { piece: body, pieceIndex: item.index, jeweler: r.signer, stones: [...body.stone_lot_ids] });
+      body.claims.forEach((c) => g.asserted.add(c));
+      const { held, whyNot } = derive();
+      g.derived = held;
+      for (const c of sorted(g.asserted)) {
+        if (!held.has(c)) broken(item, RULES.claims, 'claim', `asserts ${NAME('Claim', c)}, which its records do not support: ${whyNot.get(c) ?? ''}`);
+      }
+      trade.checkPieceTrade(x, item);
+      owners.checkPieceHeirloom(x, item);
+      return;
+    }
+    if (!g.piece) broken(item, RULES.completeness, 'piece', 'comes before the piece\'s registration');
+    if (r.signer !== g.jeweler) fail(RULES.roles, `${item.where}: only '${g.jeweler}', who registered the piece, records it`);
+    if (kind !== 'stone_replaced') return;
+    const at = g.stones.indexOf(body.old_stone_lot_id);
+    if (at < 0) broken(item, RULES.material, 'stone', `replaces '${body.old_stone_lot_id}', which is not in the piece`);
+    g.lots.get(body.old_stone_lot_id).custodian = r.signer;  // released to the jeweler
+    takeStone(item, body.new_stone_lot_id);
+    g.stones[at] = body.new_stone_lot_id;
+    g.derived = derive().held;
+    trade.recheckPieceClaims(x, item);
   };
 
   for (const item of items) {
@@ -874,14 +952,15 @@ function replay(pieceId, items, participants, links) {
     } else if (kind === 'transformation') {
       // The outputs' traces follow the inputs of the conserved material (bundle_graph.cc Transformed).
       const full = body.outputs.some((o) => has(o.lot_id));
-      const same = [], alloying = [];
+      const same = [], alloying = [], sameTaken = [], alloyingTaken = [];
       for (const input of body.inputs) {
         if (!full && !g.lots.has(input.lot_id)) continue;  // another lot of a draw
         const lot = getLot(item, input.lot_id);
         hold(item, input.lot_id, lot);
         const q = { lot: lot.trace, quantity: big(input, 'quantity'), stones: big(input, 'stones') };
-        if (lot.trace.material === body.material) same.push(q);
-        else if (body.process === PROCESS_ALLOY) alloying.push(q);
+        const taken = { id: input.lot_id, lot, quantity: big(input, 'quantity') };
+        if (lot.trace.material === body.material) { same.push(q); sameTaken.push(taken); }
+        else if (body.process === PROCESS_ALLOY) { alloying.push(q); alloyingTaken.push(taken); }
         else broken(item, RULES.material, 'material', `takes lot '${input.lot_id}' of ${lot.trace.material}, not ${body.material}`);
       }
       trade.drawFromParcels(x, item, full);
@@ -896,7 +975,11 @@ function replay(pieceId, items, participants, links) {
         return [trace, { form: out.form, finenessPpt: out.fineness_ppt, quantity: big(out, 'quantity'),
           parcel: stones > 0n ? { stones, weight: big(out, 'quantity') } : { stones: 0n, weight: 0n } }];
       });
+      owners.flowHeirloom(x, item, sameTaken, alloyingTaken, made);
       for (const [trace, fields] of made) newLot(item, trace, fields);
+    } else if (kind === 'heirloom_received') {
+      const [trace, fields] = await owners.receiveHeirloom(x, item);
+      newLot(item, trace, fields);
     } else if (kind === 'custody_shipped') {
       const lot = getLot(item, body.lot_id);
       hold(item, body.lot_id, lot);
@@ -916,37 +999,17 @@ function replay(pieceId, items, participants, links) {
       trade.bookCredit(x, item);
     } else if (kind === 'credit_allocated') {
       trade.allocateCredit(x, item);
-    } else if (aboutPiece(item, pieceId)) {
+    } else if (owners.pieceOf(item) !== undefined) {
+      // The piece's own records (bundle_graph.cc PieceRecord), and the story of every piece the
+      // bundle tells (its owners; a piece an intake repurposed: verify_owners.js pieceStory).
+      const about = aboutPiece(item, pieceId), story = links.pieces.has(owners.pieceOf(item));
       if (kind === 'piece_registered') {
-        if (g.piece) broken(item, RULES.once, 'piece', 'registers the piece again');
-        trade.checkNoLegacyClaims(x, item);
-        for (const s of body.stone_lot_ids) takeStone(item, s);
-        for (const m of body.metal_inputs) {
-          const lot = getLot(item, m.lot_id);
-          if (lot.trace.unit !== UNIT_MILLIGRAM) broken(item, RULES.material, 'piece', `takes lot '${m.lot_id}' as metal`);
-          hold(item, m.lot_id, lot);
-          g.metal.push(m.lot_id);
-        }
-        Object.assign(g, { piece: body, pieceIndex: item.index, jeweler: r.signer, stones: [...body.stone_lot_ids] });
-        body.claims.forEach((c) => g.asserted.add(c));
-        const { held, whyNot } = derive();
-        g.derived = held;
-        for (const c of sorted(g.asserted)) {
-          if (!held.has(c)) broken(item, RULES.claims, 'claim', `asserts ${NAME('Claim', c)}, which its records do not support: ${whyNot.get(c) ?? ''}`);
-        }
-        trade.checkPieceTrade(x, item);
-        continue;
+        if (about) pieceRecord(item);
+        if (story) await owners.pieceStory(x, item, participants);
+      } else {
+        if (story) await owners.pieceStory(x, item, participants);
+        if (about && (kind === 'piece_lifecycle' || kind === 'stone_replaced')) pieceRecord(item);
       }
-      if (!g.piece) broken(item, RULES.completeness, 'piece', 'comes before the piece\'s registration');
-      if (r.signer !== g.jeweler) fail(RULES.roles, `${item.where}: only '${g.jeweler}', who registered the piece, records it`);
-      if (kind !== 'stone_replaced') continue;
-      const at = g.stones.indexOf(body.old_stone_lot_id);
-      if (at < 0) broken(item, RULES.material, 'stone', `replaces '${body.old_stone_lot_id}', which is not in the piece`);
-      g.lots.get(body.old_stone_lot_id).custodian = r.signer;  // released to the jeweler
-      takeStone(item, body.new_stone_lot_id);
-      g.stones[at] = body.new_stone_lot_id;
-      g.derived = derive().held;
-      trade.recheckPieceClaims(x, item);
     } else if (kind === 'error_declared') {
       const wrong = items.find((i) => i.index === body.wrong_index);
       if (!wrong || wrong.index >= item.index) broken(item, RULES.completeness, 'error', 'does not name an earlier record of the bundle');
@@ -958,7 +1021,7 @@ function replay(pieceId, items, participants, links) {
   return g;
 }
 
-function checkGraph(pieceId, items, participants) {
+async function checkGraph(pieceId, items, participants) {
   if (!items.some((i) => i.kind === 'piece_registered' && aboutPiece(i, pieceId))) {
     fail('completeness', `the bundle holds no PieceRegistered record for piece '${pieceId}'`);
   }
