@@ -14,34 +14,27 @@
 // as field 100, then POSTs the bytes to /v1/owner-records; the ledger decides.
 // "Prove you own this piece" signs OwnershipProofMessage(origin, piece, nonce);
 // "Check a proof" verifies one against the piece's current owner as the
-// verified bundle says (never the server's word).
+// verified bundle says (never the server's word). Keys and signatures are
+// checked with owner_sig.js, the port of owner_signature.h.
 // Text is added with DOM calls, never parsed as HTML.
+import { b64url, OWNER_SIGNATURE_FIELD, ownerKeyId, ownershipProofMessage, ownerSigningMessage, sameOwnerKey,
+  validateOwnerKey, verifyOwnerSignature } from './owner_sig.js';
 import { SCHEMA } from './verify_tables.js';
-import { b64decode, b64encode, decodeMessage, hex, sha256 } from './verify.js';
+import { b64decode, decodeMessage, hex, sha256 } from './verify.js';
 
 const enc = new TextEncoder();
-export const OWNER_SIGNING_CONTEXT = 'touchstone.v1 owner signature for log\n';
-export const OWNERSHIP_PROOF_CONTEXT = 'touchstone.v1 ownership proof\n';
-const OWNER_SIGNATURE_FIELD = 100;
-const PIECE_EVENT = { SOLD: 1, REPAIRED: 2, LOST: 3, STOLEN: 4, RECOVERED: 5 };
+const PIECE_EVENT = { LOST: 3, STOLEN: 4, RECOVERED: 5 };
 
 // ---------------------------------------------------------------- bytes
 
-export function concat(...parts) {
+function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
 
-function equalBytes(a, b) {
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-// Unpadded base64url (RFC 4648 section 5).
-export function b64url(bytes) { return b64encode(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''); }
+// Bytes of unpadded base64url (RFC 4648 section 5), or null.
 export function fromB64url(s) {
   if (typeof s !== 'string' || !/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
@@ -103,26 +96,6 @@ export function encodeMessage(obj, type) {
 
 // ---------------------------------------------------------------- owner keys
 
-// The key's id: lowercase hex of the first 8 bytes of SHA-256(ed25519) or SHA-256(webauthn.p256).
-export async function ownerKeyId(key) {
-  const raw = key?.ed25519 ?? key?.webauthn?.p256;
-  return raw ? hex((await sha256(raw)).slice(0, 8)) : '';
-}
-
-// What is wrong with an OwnerKey (ValidateOwnerKey's checks that need no curve
-// arithmetic), or '' if nothing.
-function ownerKeyProblem(key) {
-  if (key.ed25519) return key.ed25519.length === 32 ? '' : `an Ed25519 owner key is 32 bytes, got ${key.ed25519.length}`;
-  const w = key.webauthn;
-  if (!w) return 'it holds no key';
-  if (w.p256.length !== 65 || w.p256[0] !== 4) return 'a passkey\'s p256 must be an uncompressed point (65 bytes)';
-  if (!/^[a-z0-9.-]{1,253}$/.test(w.rp_id) || w.rp_id.startsWith('.') || w.rp_id.endsWith('.')) {
-    return `a passkey's rp_id must be a lowercase host name, got '${w.rp_id}'`;
-  }
-  if (!w.credential_id.length || w.credential_id.length > 1023) return 'a passkey\'s credential_id must be 1 to 1023 bytes';
-  return '';
-}
-
 // The owner key string: unpadded base64url of the canonical OwnerKey bytes.
 export const ownerKeyString = (key) => b64url(encodeMessage(key, 'OwnerKey'));
 
@@ -137,14 +110,12 @@ export async function parseOwnerKeyString(text) {
   } catch (e) {
     throw new Error(`this is not an owner key (${e.message})`);
   }
-  const problem = ownerKeyProblem(key);
-  if (problem) throw new Error(`this is not a valid owner key: ${problem}`);
+  try {
+    validateOwnerKey(key, 'the owner key');
+  } catch (e) {
+    throw new Error(`this is not a valid owner key: ${e.message}`);
+  }
   return { key, bytes, id: await ownerKeyId(key) };
-}
-
-// True if a and b are the same key (every field equal: the same canonical bytes).
-export function sameOwnerKey(a, b) {
-  return !!a && !!b && equalBytes(encodeMessage(a, 'OwnerKey'), encodeMessage(b, 'OwnerKey'));
 }
 
 // ---------------------------------------------------------------- the browser's keys (IndexedDB)
@@ -229,16 +200,6 @@ async function storeKey({ kind, key, privateKey }) {
 
 // ---------------------------------------------------------------- signing
 
-// The owner signing message (owner_signature.h) for the record bytes before field 100.
-export const ownerSigningMessage = (origin, signedPart) => concat(enc.encode(`${OWNER_SIGNING_CONTEXT}${origin}\n`), signedPart);
-
-// The ownership proof message, or throws Error if the nonce is not 16..128 printable ASCII bytes.
-export function ownershipProofMessage(origin, pieceId, nonce) {
-  if (!pieceId) throw new Error('an ownership proof names a piece');
-  if (!/^[\x21-\x7e]{16,128}$/.test(nonce)) throw new Error('a challenge must be 16 to 128 printable characters without spaces');
-  return enc.encode(`${OWNERSHIP_PROOF_CONTEXT}${origin}\n${pieceId}\n${nonce}`);
-}
-
 // Signs `message` with a key this browser holds: an OwnerSignature object.
 export async function ownerSign(row, message) {
   if (row.kind === 'ed25519') {
@@ -287,81 +248,6 @@ export async function postOwnerRecord(bytes) {
   return answer;
 }
 
-// ---------------------------------------------------------------- verifying owner signatures
-
-// owner_signature.h's OriginMatches: may a passkey of `rpId` sign from web origin `origin`?
-function originMatches(origin, rpId) {
-  let host;
-  if (origin.startsWith('https://')) host = origin.slice(8);
-  else if (rpId === 'localhost' && origin.startsWith('http://')) host = origin.slice(7);
-  else return false;
-  const colon = host.indexOf(':');
-  if (colon >= 0) {
-    const digits = host.slice(colon + 1);
-    if (!/^[1-9][0-9]{0,4}$/.test(digits) || Number(digits) > 65535) return false;
-    host = host.slice(0, colon);
-  }
-  if (host === rpId) return true;
-  return host.length > rpId.length + 1 && host.endsWith(`.${rpId}`);
-}
-
-// A DER ECDSA signature as WebCrypto's r || s (32 bytes each), or null if malformed.
-function derToRaw(der) {
-  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2) return null;
-  const out = new Uint8Array(64);
-  let pos = 2;
-  for (let i = 0; i < 2; i++) {
-    if (der[pos] !== 0x02) return null;
-    const n = der[pos + 1];
-    let v = der.subarray(pos + 2, pos + 2 + n);
-    if (n < 1 || v.length !== n) return null;
-    if (v[0] & 0x80) return null;                                   // negative
-    if (n > 1 && v[0] === 0 && !(v[1] & 0x80)) return null;          // not minimal
-    if (v[0] === 0 && n > 1) v = v.subarray(1);
-    if (v.length > 32) return null;
-    out.set(v, i * 32 + 32 - v.length);
-    pos += 2 + n;
-  }
-  return pos === der.length ? out : null;
-}
-
-// Checks that `sig` (an OwnerSignature object) is `key`'s signature of
-// `message`, as VerifyOwnerSignature (owner_signature.h) does. Returns '' if it
-// is, else what does not hold.
-export async function ownerSignatureProblem(key, sig, message) {
-  const id = await ownerKeyId(key);
-  if (!id) return 'no owner key to verify with';
-  if (sig.key_id !== id) return `signed by key ${sig.key_id}, not by the owner key ${id}`;
-  const authData = sig.authenticator_data || new Uint8Array(0), cdj = sig.client_data_json || new Uint8Array(0);
-  if (key.ed25519) {
-    if (authData.length || cdj.length) return 'an Ed25519 signature carries no WebAuthn data';
-    try {
-      const pub = await crypto.subtle.importKey('raw', key.ed25519, { name: 'Ed25519' }, false, ['verify']);
-      if (sig.signature.length === 64 && await crypto.subtle.verify({ name: 'Ed25519' }, pub, sig.signature, message)) return '';
-    } catch (e) { /* not a key WebCrypto takes */ }
-    return `the Ed25519 signature does not verify with owner key ${id}`;
-  }
-  const w = key.webauthn;
-  if (authData.length < 37 || authData.length > 1024) return 'authenticator data must be 37 to 1024 bytes';
-  if (!equalBytes(authData.subarray(0, 32), await sha256(enc.encode(w.rp_id)))) return `the authenticator data is not for rp id '${w.rp_id}'`;
-  if (!(authData[32] & 0x01)) return 'the authenticator did not record user presence';
-  if (!cdj.length || cdj.length > 2048) return 'client data must be 1 to 2048 bytes';
-  let client;
-  try { client = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(cdj)); } catch (e) { return 'client data is not JSON'; }
-  if (!client || typeof client !== 'object' || Array.isArray(client)) return 'client data is not JSON';
-  const text = (f) => (typeof client[f] === 'string' ? client[f] : '');
-  if (text('type') !== 'webauthn.get') return 'client data type is not webauthn.get';
-  if (text('challenge') !== b64url(await sha256(message))) return 'the challenge is not this message\'s (SHA-256 of it)';
-  if (!originMatches(text('origin'), w.rp_id)) return `client data origin '${text('origin')}' is not of rp id '${w.rp_id}'`;
-  if ('crossOrigin' in client && client.crossOrigin !== false) return 'the assertion was made cross-origin';
-  const raw = derToRaw(sig.signature);
-  try {
-    const pub = await crypto.subtle.importKey('raw', w.p256, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-    if (raw && await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, pub, raw, concat(authData, await sha256(cdj)))) return '';
-  } catch (e) { /* not a point WebCrypto takes */ }
-  return `the passkey signature does not verify with owner key ${id}`;
-}
-
 // ---------------------------------------------------------------- proofs
 
 // A proof string: unpadded base64url of JSON {piece, log, nonce, owner_key, key_id,
@@ -388,7 +274,7 @@ export async function checkProof(text, { pieceId, origin, nonce, owner }) {
   let key, message;
   try {
     key = await parseOwnerKeyString(p.owner_key);
-    message = ownershipProofMessage(origin, pieceId, p.nonce);
+    message = ownershipProofMessage(origin, pieceId, String(p.nonce));
   } catch (e) {
     return no(e.message);
   }
@@ -397,8 +283,11 @@ export async function checkProof(text, { pieceId, origin, nonce, owner }) {
   if (!sig.signature || (p.authenticator_data !== undefined && !sig.authenticator_data) || (p.client_data_json !== undefined && !sig.client_data_json)) {
     return no('the proof\'s signature is not base64url');
   }
-  const problem = await ownerSignatureProblem(key.key, sig, message);
-  if (problem) return no(`its signature does not hold: ${problem}`);
+  try {
+    await verifyOwnerSignature(key.key, sig, message);
+  } catch (e) {
+    return no(`its signature does not hold: ${e.message}`);
+  }
   if (!owner?.key) return no(`it is signed by key ${key.id}, but no owner key holds this piece on the ledger`);
   if (!sameOwnerKey(key.key, owner.key)) {
     return no(`not the current owner: it is validly signed by key ${key.id}, but the piece's current owner is key ${owner.id}`);
@@ -408,30 +297,15 @@ export async function checkProof(text, { pieceId, origin, nonce, owner }) {
 
 // ---------------------------------------------------------------- the piece's owner, from verified records
 
-// Replays the piece's ownership records among the verified entries (the
-// bundle carries every one, chained by prev_index): {key, id, accepted, index,
-// status (PieceEvent), terms, repurposed} with key null if no sale named one.
-export async function ownerState(result, pieceId) {
-  const s = { key: null, id: '', accepted: false, index: 0, status: 0, terms: null, repurposed: false };
-  for (const e of result.entries) {
-    const b = e.body;
-    if (!b || (b.piece_id !== pieceId && b.repurposed_piece_id !== pieceId)) continue;
-    if (e.kind === 'piece_lifecycle' && b.event === PIECE_EVENT.SOLD && b.buyer) {
-      Object.assign(s, { key: b.buyer, accepted: false, index: e.index, status: 0, terms: null });
-    } else if (e.kind === 'ownership_accepted') {
-      Object.assign(s, { accepted: true, index: e.index, terms: b.terms || null });
-    } else if (e.kind === 'ownership_transferred') {
-      Object.assign(s, { key: b.new_owner, accepted: false, index: e.index, terms: null });
-    } else if (e.kind === 'owner_report') {
-      Object.assign(s, { index: e.index, status: b.event === PIECE_EVENT.RECOVERED ? 0 : b.event });
-    } else if (e.kind === 'owner_key_replaced') {
-      Object.assign(s, { key: b.new_key, accepted: true, index: e.index });
-    } else if (e.kind === 'heirloom_received' && b.repurposed_piece_id === pieceId) {
-      s.repurposed = true;
-    }
-  }
-  s.id = s.key ? await ownerKeyId(s.key) : '';
-  return s;
+// The piece's owner as the verified bundle says (verify.js: result.owner, the
+// key itself from the replayed graph): {key, id, accepted, index (its newest
+// ownership record: the next one's prev_index), status (PieceEvent), repurposed}
+// with key null if no sale named one.
+export function ownerState(result, pieceId) {
+  const o = result.owner, p = result.graph?.owned?.get(pieceId);
+  const status = { lost: PIECE_EVENT.LOST, stolen: PIECE_EVENT.STOLEN }[o?.status] ?? 0;
+  return { key: o && p?.owner ? p.owner : null, id: o?.keyId ?? '', accepted: !!o?.accepted, index: o?.sinceIndex ?? 0,
+    status, repurposed: !!result.repurposed };
 }
 
 // ---------------------------------------------------------------- the page's owner section
@@ -458,7 +332,7 @@ export async function showOwner(result, pieceId) {
   const flash = sessionStorage.getItem(flashKey(pieceId));
   if (flash) { sessionStorage.removeItem(flashKey(pieceId)); say(flash, 'ok'); }
 
-  const owner = result.ok ? await ownerState(result, pieceId) : null;
+  const owner = result.ok ? ownerState(result, pieceId) : null;
   const origin = result.ok ? result.checkpoint.origin : '';
   let keys = [];
   try { keys = await browserKeys(); } catch (e) { say(`This browser keeps no keys here: ${e.message}`, 'error'); }
