@@ -112,9 +112,10 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::stri
   // request: a content provider that returns false after writing the answer
   // is cpp-httplib's way to end a connection.
   s.set_pre_routing_handler([limits](const httplib::Request& req, httplib::Response& res) {
-    const size_t max = req.method == "POST"
-                           ? std::max(limits.max_request_bytes, limits.max_upload_bytes)
-                           : limits.max_request_bytes;
+    const size_t max =
+        req.method == "POST" && !limits.upload_path.empty() && req.path == limits.upload_path
+            ? std::max(limits.max_request_bytes, limits.max_upload_bytes)
+            : limits.max_request_bytes;
     const uint64_t declared = req.get_header_value<uint64_t>("Content-Length");
     if (!req.has_header("Transfer-Encoding") && declared <= max) {
       return httplib::Server::HandlerResponse::Unhandled;

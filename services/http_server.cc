@@ -20,6 +20,9 @@
 namespace touchstone {
 namespace {
 
+// Where owner-only records are posted (http_server.h).
+constexpr char kOwnerRecordsPath[] = "/v1/owner-records";
+
 // The page runs only its own scripts and talks only to this server.
 constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -258,7 +261,7 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
 }
 
 void HttpServer::AddOwnerRecordRoute(httplib::Server& server) {
-  server.Post("/v1/owner-records", [this](const httplib::Request& req, httplib::Response& res) {
+  server.Post(kOwnerRecordsPath, [this](const httplib::Request& req, httplib::Response& res) {
     const std::string type = req.get_header_value("Content-Type");
     if (type != "application/octet-stream") {
       return SendJsonError(
@@ -305,7 +308,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Ledger& ledger,
   auto http = std::unique_ptr<HttpServer>(new HttpServer(ledger, options));
   if (!options.listen.empty()) {
     HttpLimits limits = options.limits;  // the POST route takes a record
-    limits.max_upload_bytes = std::max(limits.max_upload_bytes, ledger.options().max_record_bytes);
+    limits.upload_path = kOwnerRecordsPath;
+    limits.max_upload_bytes = ledger.options().max_record_bytes;
     ASSIGN_OR_RETURN(http->pages_, HttpListener::Bind(options.listen, limits));
     http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", http->pages_->host(),
                                                                   ":", http->pages_->port())

@@ -111,6 +111,11 @@ class OwnerPageTest(unittest.TestCase):
         # More than the ledger's largest record (64 KiB): refused before it is read.
         status, kind, body = post(url, b"\x00" * (64 * 1024 + 1))
         self.assertEqual(status, 413, body)
+        # A record-sized body is taken on this route alone: elsewhere 4 KiB is the bound.
+        status, kind, body = post("http://127.0.0.1:%d/p/%s-GOLD18-1" % (self.port, P),
+                                  b"\x00" * 5000)
+        self.assertEqual(status, 413, body)
+        self.assertIn(b"request bodies over 4096 bytes are not accepted", body)
         # GET is not a route; nothing changed.
         try:
             urllib.request.urlopen(url, timeout=30)
