@@ -322,15 +322,20 @@ function el(tag, attrs, ...children) {
 const randomNonce = () => hex(crypto.getRandomValues(new Uint8Array(16)));
 const flashKey = (pieceId) => `touchstone-owner-flash:${pieceId}`;
 
-// Adds the owner section to the page for `result` (verifyBundle's) of `pieceId`.
-export async function showOwner(result, pieceId) {
-  const section = el('section', { id: 'owner', 'aria-labelledby': 'owner-title' });
-  const about = document.getElementById('about');
-  about.parentNode.insertBefore(section, about);
+// Draws (or draws again) the page's owner section for `result` (verifyBundle's)
+// of `pieceId`; `made`: a key just made, whose owner key string it shows.
+export async function showOwner(result, pieceId, made = null) {
+  let section = document.getElementById('owner');
+  if (!section) {
+    section = el('section', { id: 'owner', 'aria-labelledby': 'owner-title' });
+    const about = document.getElementById('about');
+    about.parentNode.insertBefore(section, about);
+  }
   const message = el('p', { id: 'owner-message', role: 'status', 'aria-live': 'polite' });
   const say = (text, kind = '') => { message.textContent = text; message.className = kind; };
   const flash = sessionStorage.getItem(flashKey(pieceId));
   if (flash) { sessionStorage.removeItem(flashKey(pieceId)); say(flash, 'ok'); }
+  if (made) say(`Made owner key ${made.id}. This page remembers it in this browser.`, 'ok');
 
   const owner = result.ok ? ownerState(result, pieceId) : null;
   const origin = result.ok ? result.checkpoint.origin : '';
@@ -362,14 +367,14 @@ export async function showOwner(result, pieceId) {
   const create = async (local) => {
     try {
       const row = local || !webAuthnAvailable() ? await createBrowserKey() : await createPasskey();
-      showKeyString(row);
-      say(`Made owner key ${row.id}. This page remembers it in this browser.`, 'ok');
+      await showOwner(result, pieceId, row);  // the new key among this browser's
     } catch (e) {
       say(`No key was made: ${e.message}`, 'error');
     }
   };
   createButton.addEventListener('click', () => create(false));
   createLocal.addEventListener('click', () => create(true));
+  if (made) showKeyString(made);
 
   const keyList = el('ul', { id: 'owner-keys', class: 'plain' }, keys.map((k) => el('li', {},
     el('code', {}, k.id), ` ${k.kind === 'passkey' ? 'passkey' : 'browser key'}`,

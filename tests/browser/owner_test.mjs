@@ -213,6 +213,25 @@ await test('a proof by the first key now says not the current owner', async () =
     `Not proven: not the current owner: it is validly signed by key ${key1.id}, but the piece's current owner is key ${key2.id}.`);
 });
 
+await test('a key kept only in the browser (Ed25519, non-extractable, in IndexedDB) signs proofs too', async () => {
+  await checker.page.click('#owner-create-local');
+  await checker.page.waitForSelector('#owner-key-string', { timeout: 60000 });
+  const key3 = await parseOwnerKeyString(await checker.page.locator('#owner-key-string').inputValue());
+  assert.equal(key3.key.ed25519.length, 32);
+  assert.match(await checker.page.locator('#owner-keys').innerText(), new RegExp(`${key3.id} browser key`));
+  await load(checker);  // kept across a reload, private half included
+  await checker.page.fill('#prove-nonce', nonce);
+  await checker.page.click('#owner-prove');
+  await checker.page.waitForSelector('#proof-out:not([hidden])', { timeout: 60000 });
+  const proof = await checker.page.locator('#proof-out').inputValue();
+  await checker.page.fill('#check-nonce', nonce);
+  await checker.page.fill('#check-proof', proof);
+  await checker.page.click('#owner-check');
+  await checker.page.waitForSelector('#check-result.error', { timeout: 60000 });
+  assert.equal(await checker.page.locator('#check-result').innerText(),
+    `Not proven: not the current owner: it is validly signed by key ${key3.id}, but the piece's current owner is key ${key2.id}.`);
+});
+
 await test('a transfer the first key signs after giving the piece away is refused by the ledger', async () => {
   assert.match(await ownerText(one), new RegExp(`belongs to owner key ${key2.id}`));
   assert.match(await one.page.locator('#owner-acting-warning').innerText(), new RegExp(`Key ${key1.id} is not this piece's owner key \\(${key2.id}\\): the ledger will refuse what it signs\\.`));
