@@ -14,7 +14,8 @@ A real touchstoned serves gRPC and HTTP on loopback port 0; `touchstone demo
   demo key), the page takes ownership, a second browser makes its key and is
   given the piece, takes ownership and proves it; a proof by the first key is
   "not the current owner", and a transfer the first key signs after giving the
-  piece away is refused by the ledger, the refusal shown on the page.
+  piece away is refused by the ledger, the refusal shown on the page; reported
+  stolen, the piece cannot be transferred until it is reported recovered.
   Screenshots go to --screenshots DIR.
 
 Usage: owner_e2e_test.py --touchstoned PATH --touchstone PATH --screenshots DIR --web DIR
@@ -144,8 +145,9 @@ class OwnerPageTest(unittest.TestCase):
         sys.stderr.write(output)
         self.assertEqual(node.returncode, 0, output)
         self.assertIn("all owner browser tests passed", output)
-        # The sale, two acceptances and one transfer: four records; the refused transfer none.
-        self.assertEqual(self.log_size(), before + 4)
+        # The sale, two acceptances, one transfer, stolen and recovered: six records; the
+        # refused transfers none.
+        self.assertEqual(self.log_size(), before + 6)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@
 //      ownership and proves it: a third browser's check says "held by the current
 //      owner"; a proof by browser 1's key says "not the current owner";
 //   5. a transfer browser 1 signs after giving the piece away is refused by the
-//      ledger, the refusal shown on the page, and the log does not grow.
+//      ledger, the refusal shown on the page, and the log does not grow;
+//   6. browser 2 reports the piece stolen: its transfer is refused until it
+//      reports it recovered.
 // Each page verifies its bundle (the owner records included) before it acts.
 // Screenshots go to --screenshots DIR.
 //
@@ -243,6 +245,24 @@ await test('a transfer the first key signs after giving the piece away is refuse
   assert.match(text, /^The ledger refused this: .*owner.*\((PERMISSION_DENIED|FAILED_PRECONDITION)\)$/, text);
   assert.match(text, new RegExp(key2.id), 'the message names the owner key');
   assert.equal(await logSize(), before, 'the log did not grow');
+});
+
+await test('the owner reports it stolen: no transfer then, until it is recovered', async () => {
+  await two.page.selectOption('#report-event', '4');
+  await two.page.fill('#report-note', 'taken from a hotel room');
+  assert.equal(await act(two, '#owner-report'), 'loaded', await message(two));
+  assert.match(await message(two), /You reported this piece stolen\. The ledger recorded it as entry \d+\./);
+  assert.match(await ownerText(two), new RegExp(`belongs to owner key ${key2.id}, who has taken ownership\. It is reported stolen\.`));
+  await shot(two.page, 'owner-stolen.png');
+  const before = await logSize();
+  await two.page.fill('#transfer-to', key1.text);
+  assert.equal(await act(two, '#owner-transfer'), 'refused');
+  assert.match(await message(two), /^The ledger refused this: .*stolen.*\(FAILED_PRECONDITION\)$/);
+  assert.equal(await logSize(), before, 'the log did not grow');
+  await two.page.selectOption('#report-event', '5');
+  assert.equal(await act(two, '#owner-report'), 'loaded', await message(two));
+  assert.match(await ownerText(two), new RegExp(`belongs to owner key ${key2.id}, who has taken ownership\.`));
+  assert.doesNotMatch(await ownerText(two), /stolen/);
 });
 
 await test('no page logged an error', async () => {
