@@ -320,8 +320,8 @@ void BM_RulesLotCreated(benchmark::State& state) {
   };
   for (auto _ : state) {
     StateView view(&ledger.store(), &registry);
-    const RecordContext ctx{rec, Signer().key.public_key(), ledger.Size(), testing::NowMicros(),
-                            none};
+    const PublicKey key = Signer().key.public_key();
+    const RecordContext ctx{rec, &key, ledger.Size(), testing::NowMicros(), none};
     if (!CheckAndApply(ctx, RuleOptions(), view).ok()) state.SkipWithError("refused");
     view.RollbackRecord();
   }

@@ -59,8 +59,15 @@ bool IsLowerHex16(std::string_view s) {
 
 void CheckParsedRecord(const v1::Record& r) {
   if (r.record_id().empty() || r.record_id().size() > 128) fuzz::Fail("record_id length");
-  if (!IsValidParticipantId(r.signer())) fuzz::Fail("ParseRecord accepted a bad signer id");
-  if (!IsLowerHex16(r.key_id())) fuzz::Fail("ParseRecord accepted a bad key_id");
+  if (r.signer().empty()) {
+    // Signed by an owner key alone (ledger/provenance/record.h IsOwnerOnly).
+    if (!r.key_id().empty() || !r.has_owner_signature() || !IsOwnerBody(r)) {
+      fuzz::Fail("ParseRecord accepted an empty signer on a record that is not owner-only");
+    }
+  } else {
+    if (!IsValidParticipantId(r.signer())) fuzz::Fail("ParseRecord accepted a bad signer id");
+    if (!IsLowerHex16(r.key_id())) fuzz::Fail("ParseRecord accepted a bad key_id");
+  }
   if (r.event_time_micros() < 0) fuzz::Fail("ParseRecord accepted a negative event time");
   if (r.body_case() == v1::Record::BODY_NOT_SET) fuzz::Fail("ParseRecord accepted no body");
 }
@@ -101,7 +108,7 @@ std::map<std::string, std::string> Apply(const std::vector<Accepted>& records,
       s = ApplyGenesis(r, 0, *state);
     } else {
       const PublicKey key = SignerKey(*state, r);
-      const RecordContext ctx{r, key, log.size(), a.now_micros, record_at};
+      const RecordContext ctx{r, &key, log.size(), a.now_micros, record_at};
       s = CheckAndApply(ctx, options, *state);
     }
     if (!s.ok()) {

@@ -20,8 +20,9 @@ namespace touchstone {
 absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string signature,
                                                  bool internal) const {
   // Cheapest checks first: a malformed or oversized record costs a parse, not
-  // a key lookup and an Ed25519 verification.
-  if (signature.size() != kEd25519SignatureSize) {
+  // a key lookup and an Ed25519 verification. An empty signature is that of a
+  // record an owner key signs alone (ledger/provenance/owner_signature.h).
+  if (!signature.empty() && signature.size() != kEd25519SignatureSize) {
     return absl::InvalidArgumentError(absl::StrCat("signature must be ", kEd25519SignatureSize,
                                                    " bytes, got ", signature.size()));
   }
@@ -40,6 +41,23 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
         "policy's options (--max_backdate, --allow_history_import)");
   }
   RETURN_IF_ERROR(CheckFieldLimits(parsed, options_.field_limits));
+  if (IsOwnerOnly(parsed)) {
+    // No participant signs it: the rules verify its owner signature against the
+    // piece's owner key (rules_owners.cc).
+    if (!signature.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "record '", parsed.record_id(),
+          "' is signed by an owner key alone (no signer): its entry signature must be empty, got ",
+          signature.size(), " bytes"));
+    }
+    return Prepared{std::move(record), std::move(signature),      std::move(parsed),
+                    std::nullopt,      signature_version_.load(), nullptr};
+  }
+  if (signature.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signature must be ", kEd25519SignatureSize,
+                     " bytes, got 0 (only a record an owner key signs alone has no signature)"));
+  }
   ASSIGN_OR_RETURN(PublicKey key, registry_.SigningKey(parsed.signer(), parsed.key_id()));
   // The form the policy in force at the entry sets (ledger/provenance/log_policy.h): a
   // policy entry's own, else the log's (after Open, always the origin-bound form).

@@ -19,6 +19,7 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/record.h"
 #include "ledger/provenance/rules.h"
 #include "ledger/provenance/state_view.h"
 
@@ -95,7 +96,8 @@ void Ledger::RefuseGroup(std::vector<std::shared_ptr<Pending>>& group, const abs
 
 void Ledger::Sequence(Group& g, Pending& p) {
   const v1::Record& rec = p.in.record;
-  std::string id_key = absl::StrCat(rec.signer(), absl::string_view("\0", 1), rec.record_id());
+  std::string id_key =
+      absl::StrCat(RecordIdScope(rec), absl::string_view("\0", 1), rec.record_id());
   if (SettleRepeatInGroup(g, p, id_key) || SettleRepeatInLog(p)) return;
   const uint64_t index = tree_.size();
   if (absl::Status refused = ApplyRules(g, p, index); !refused.ok()) {
@@ -117,7 +119,7 @@ bool Ledger::SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key
   } else {
     p.status =
         absl::AlreadyExistsError(absl::StrCat("record id '", p.in.record.record_id(), "' of '",
-                                              p.in.record.signer(), "' is already used"));
+                                              RecordIdScope(p.in.record), "' is already used"));
   }
   return true;
 }
@@ -125,7 +127,7 @@ bool Ledger::SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key
 bool Ledger::SettleRepeatInLog(Pending& p) {
   const v1::Record& rec = p.in.record;
   absl::StatusOr<std::optional<uint64_t>> existing =
-      store_->FindRecordId(rec.signer(), rec.record_id());
+      store_->FindRecordId(RecordIdScope(rec), rec.record_id());
   if (!existing.ok()) {
     p.status = existing.status();
     return true;
@@ -142,9 +144,9 @@ bool Ledger::SettleRepeatInLog(Pending& p) {
     p.index = index;
     p.leaf_hash = LeafHash(*entry);
   } else {
-    p.status = absl::AlreadyExistsError(absl::StrCat("record id '", rec.record_id(), "' of '",
-                                                     rec.signer(), "' is already used by entry ",
-                                                     index, " with other bytes"));
+    p.status = absl::AlreadyExistsError(
+        absl::StrCat("record id '", rec.record_id(), "' of '", RecordIdScope(rec),
+                     "' is already used by entry ", index, " with other bytes"));
   }
   return true;
 }
@@ -152,14 +154,15 @@ bool Ledger::SettleRepeatInLog(Pending& p) {
 absl::Status Ledger::ApplyRules(Group& g, Pending& p, uint64_t index) {
   const v1::Record& rec = p.in.record;
   const v1::LogPolicy* before = g.policy ? &*g.policy : nullptr;
-  if (p.in.signature_version != SignatureVersion(PolicyInForce(rec, before))) {
+  if (p.in.key && p.in.signature_version != SignatureVersion(PolicyInForce(rec, before))) {
     // Cannot happen while the policy changes only in Open, before any submission.
     return absl::FailedPreconditionError(
         "the log's record signature policy changed while the record was being verified; "
         "sign it again for this log's policy and submit it again");
   }
-  const RecordContext ctx{rec,    *p.in.key,         index,  g.now, g.record_at,
-                          before, p.in.record_bytes, origin_};
+  // An owner-only record has no participant key (IsOwnerOnly).
+  const PublicKey* key = p.in.key ? &*p.in.key : nullptr;
+  const RecordContext ctx{rec, key, index, g.now, g.record_at, before, p.in.record_bytes, origin_};
   if (absl::Status st = CheckAndApply(ctx, options_.rules, g.state); !st.ok()) {
     g.state.RollbackRecord();
     return st;
@@ -222,7 +225,7 @@ Hash Ledger::AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t
   const Hash leaf = LeafHash(entry);
   batch.PutEntry(index, entry);
   batch.PutLeafIndex(leaf, index);
-  batch.PutRecordId(record.signer(), record.record_id(), index);
+  batch.PutRecordId(RecordIdScope(record), record.record_id(), index);
   tree_.Append(leaf, &nodes);
   last_leaf_hash_ = leaf;
   return leaf;

@@ -9,7 +9,9 @@
 //   20      32    prev_leaf_hash: leaf hash of entry index-1; 32 zero bytes for index 0
 //   52      4     R = length of the record bytes (u32)
 //   56      R     record: a serialized touchstone.v1.Record exactly as its signer signed it
-//   56+R    2     S = length of the signature (u16); 64 for Ed25519
+//   56+R    2     S = length of the signature (u16); 64 for Ed25519, 0 for a record
+//                 an owner key signs alone (its owner_signature is in the record:
+//                 ledger/provenance/owner_signature.h)
 //   58+R    S     signature: Ed25519 over RecordSigningMessage(record) (ledger/provenance/record.h)
 //
 // Leaf hash = SHA-256(0x00 || entry bytes) (RFC 9162). The prev_leaf_hash field

@@ -9,6 +9,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/provenance/owner_signature.h"
 
 namespace touchstone {
 namespace {
@@ -29,10 +30,28 @@ bool IsIdentifier(const FieldDescriptor& f) {
                                                  " is ", limit));
 }
 
+// An owner signature: Ed25519 64 bytes, a DER ECDSA P-256 signature at most 72.
+constexpr size_t kMaxOwnerSignatureSize = 72;
+
+// The limit of a bytes field whose format sets its own size, above the
+// general bytes limit: an owner's passkey and its signatures
+// (ledger/provenance/owner_signature.h); 0 for any other field.
+size_t FormatBinaryLimit(const FieldDescriptor& f) {
+  const std::string& n = f.full_name();
+  if (n == "touchstone.v1.WebAuthnKey.p256") return kP256PointSize;
+  if (n == "touchstone.v1.WebAuthnKey.credential_id") return kMaxCredentialIdSize;
+  if (n == "touchstone.v1.OwnerSignature.signature") return kMaxOwnerSignatureSize;
+  if (n == "touchstone.v1.OwnerSignature.authenticator_data") return kMaxAuthenticatorDataSize;
+  if (n == "touchstone.v1.OwnerSignature.client_data_json") return kMaxClientDataJsonSize;
+  return 0;
+}
+
 [[nodiscard]] absl::Status CheckString(const FieldDescriptor& f, const std::string& path,
                                        const std::string& v, const FieldLimits& limits) {
   if (f.type() == FieldDescriptor::TYPE_BYTES) {
-    if (v.size() > limits.max_binary_bytes) {
+    if (const size_t format = FormatBinaryLimit(f); format != 0) {
+      if (v.size() > format) return TooLong(path, v.size(), f.full_name(), format);
+    } else if (v.size() > limits.max_binary_bytes) {
       return TooLong(path, v.size(), "a bytes field", limits.max_binary_bytes);
     }
   } else if (IsIdentifier(f)) {

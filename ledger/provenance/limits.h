@@ -13,7 +13,11 @@
 //   time one call may take        60 s      the gRPC handlers           DEADLINE_EXCEEDED
 //
 // The rules add tighter, field-specific bounds (participant ids 64, piece ids
-// 64, legal names 256, hashes exactly 32 bytes). Field limits apply to records
+// 64, legal names 256, hashes exactly 32 bytes, owner notes 512). The bytes
+// fields of an owner's passkey and signatures have the sizes their format sets
+// (ledger/provenance/owner_signature.h: a P-256 point 65, a credential id 1023,
+// a signature 72, authenticator data 1024, client data 2048) instead of the
+// bytes field limit. Field limits apply to records
 // submitted; a verifier reading entries already in a log does not apply them.
 #ifndef TOUCHSTONE_LEDGER_PROVENANCE_LIMITS_H_
 #define TOUCHSTONE_LEDGER_PROVENANCE_LIMITS_H_

@@ -49,9 +49,9 @@ namespace {
         }
         prev = LeafHash(bytes);
         ASSIGN_OR_RETURN(const v1::Record record, RecordOfEntry(index, bytes));
-        if (!record_ids.emplace(record.signer(), record.record_id()).second) {
+        if (!record_ids.emplace(RecordIdScope(record), record.record_id()).second) {
           return Bad(index, absl::StrCat("record id '", record.record_id(), "' of '",
-                                         record.signer(), "' appears twice"));
+                                         RecordIdScope(record), "' appears twice"));
         }
         StateView state(&memory, &registry);
         const v1::LogPolicy* before = policy ? &*policy : nullptr;
@@ -67,6 +67,16 @@ namespace {
               !key->Verify(RecordSigningMessage(version, origin, e->record), e->signature)) {
             return Bad(index, "the genesis record is not signed by the operator key it registers");
           }
+        } else if (IsOwnerOnly(record)) {
+          // Signed by an owner key alone: no entry signature to verify (it must
+          // be empty); the rules verify the owner signature (rules_owners.cc).
+          if (!e->signature.empty()) {
+            return Bad(index, "an owner-only record's entry signature must be empty");
+          }
+          const RecordContext ctx{record,    nullptr, index,     e->recorded_at_micros,
+                                  record_at, before,  e->record, origin};
+          absl::Status s = CheckAndApply(ctx, options, state);
+          if (!s.ok()) return Bad(index, absl::StrCat("breaks a rule: ", s.message()));
         } else {
           absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> signer =
               state.Participant(record.signer());
@@ -82,7 +92,7 @@ namespace {
                                                                         e->record, e->signature)
                                                     : ""));
           }
-          const RecordContext ctx{record,    *key,   index,     e->recorded_at_micros,
+          const RecordContext ctx{record,    &*key,  index,     e->recorded_at_micros,
                                   record_at, before, e->record, origin};
           absl::Status s = CheckAndApply(ctx, options, state);
           if (!s.ok()) return Bad(index, absl::StrCat("breaks a rule: ", s.message()));

@@ -95,6 +95,38 @@ bool IsValidParticipantId(std::string_view id) {
     return absl::InvalidArgumentError(
         "record_id must be 1 to 128 printable ASCII characters without spaces");
   }
+  if (r.event_time_micros() < 0) {
+    return absl::InvalidArgumentError("event_time_micros must not be negative");
+  }
+  if (r.body_case() == v1::Record::BODY_NOT_SET) {
+    return absl::InvalidArgumentError("record has no body");
+  }
+  if (r.has_owner_signature()) {
+    const std::string& id = r.owner_signature().key_id();
+    if (id.size() != 16 || !IsLowerHex(id)) {
+      return absl::InvalidArgumentError(
+          "owner_signature.key_id must be 16 lowercase hex characters");
+    }
+  }
+  if (r.signer().empty()) {
+    // Signed by an owner key alone (ledger/provenance/owner_signature.h).
+    std::string_view wrong;
+    if (!IsOwnerBody(r)) {
+      wrong = "is not an owner record";
+    } else if (!r.has_owner_signature()) {
+      wrong = "carries no owner_signature";
+    } else if (!r.key_id().empty()) {
+      wrong = "has a key_id";
+    }
+    if (!wrong.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "signer is empty, but only an ownership_accepted, ownership_transferred, owner_report "
+          "or owner_key_replaced record may be signed by an owner key alone, with no key_id and "
+          "an owner_signature: this ",
+          RecordKind(r), " record ", Sv(wrong)));
+    }
+    return r;
+  }
   if (!IsValidParticipantId(r.signer())) {
     return absl::InvalidArgumentError(
         absl::StrCat("signer '", absl::CHexEscape(r.signer()),
@@ -103,13 +135,39 @@ bool IsValidParticipantId(std::string_view id) {
   if (r.key_id().size() != 16 || !IsLowerHex(r.key_id())) {
     return absl::InvalidArgumentError("key_id must be 16 lowercase hex characters");
   }
-  if (r.event_time_micros() < 0) {
-    return absl::InvalidArgumentError("event_time_micros must not be negative");
-  }
-  if (r.body_case() == v1::Record::BODY_NOT_SET) {
-    return absl::InvalidArgumentError("record has no body");
+  if (r.has_owner_signature()) {
+    const bool may_carry =
+        r.has_heirloom_received() ||
+        (r.has_piece_lifecycle() && r.piece_lifecycle().event() == v1::PIECE_EVENT_REPAIRED);
+    if (!may_carry) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("owner_signature: a ", RecordKind(r),
+                       r.has_piece_lifecycle() ? " record other than REPAIRED" : " record",
+                       " carries no owner signature"));
+    }
   }
   return r;
+}
+
+bool IsOwnerOnly(const v1::Record& record) {
+  return record.signer().empty() && record.has_owner_signature();
+}
+
+bool IsOwnerBody(const v1::Record& record) {
+  switch (record.body_case()) {
+    case v1::Record::kOwnershipAccepted:
+    case v1::Record::kOwnershipTransferred:
+    case v1::Record::kOwnerReport:
+    case v1::Record::kOwnerKeyReplaced:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string RecordIdScope(const v1::Record& record) {
+  if (IsOwnerOnly(record)) return absl::StrCat("owner:", record.owner_signature().key_id());
+  return record.signer();
 }
 
 std::string SerializeRecord(const v1::Record& record) {

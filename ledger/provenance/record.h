@@ -71,9 +71,27 @@ bool IsValidParticipantId(std::string_view id);
 // Record (ledger/provenance/canonical.h: one body, no field twice, no unknown field, fields
 // in order, no default written; the message names the first offence), record_id empty/longer than
 // 128/non-printable, signer not a valid participant id, key_id not 16 lowercase hex, negative event
-// time, or no body.
+// time, or no body. Owner signatures (ledger/provenance/owner_signature.h): the signer
+// may be empty only together with an empty key_id and a present owner_signature,
+// and only for the four owner bodies (IsOwnerOnly); a participant-signed record
+// carries an owner_signature only if it is a HeirloomReceived or a PieceLifecycle
+// REPAIRED ("owner_signature: a <kind> record carries no owner signature"); an
+// owner_signature's key_id is 16 lowercase hex.
 [[nodiscard]] absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
                                                      size_t max_bytes = kDefaultMaxRecordBytes);
+
+// True if `record` is signed by an owner key alone: no signer, and an
+// owner_signature (the entry's signature is then empty). ParseRecord admits
+// such a record only for the bodies of IsOwnerBody.
+bool IsOwnerOnly(const v1::Record& record);
+
+// True for the bodies an owner key may sign alone: OwnershipAccepted,
+// OwnershipTransferred, OwnerReport, OwnerKeyReplaced.
+bool IsOwnerBody(const v1::Record& record);
+
+// Whose record ids `record`'s id is unique among: its signer, or for an
+// owner-only record "owner:" + the owner key id (participant ids hold no ':').
+std::string RecordIdScope(const v1::Record& record);
 
 // The record an entry holds (its exact bytes parsed, not validated: the
 // ledger validated them before storing). DATA_LOSS naming `index` if the entry

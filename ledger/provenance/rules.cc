@@ -9,6 +9,7 @@
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/origin.h"
 #include "ledger/provenance/owner_signature.h"
+#include "ledger/provenance/record.h"
 #include "ledger/provenance/rules_internal.h"
 #include "ledger/provenance/writer_roles.h"
 
@@ -67,7 +68,7 @@ using rules::Env;
         absl::StrCat("participant '", r.signer(), "' is suspended and may not write records"));
   }
   const v1::KeyState* key = FindKey(signer, r.key_id());
-  if (key == nullptr || key->ed25519() != ctx.signer_key.raw()) {
+  if (key == nullptr || ctx.signer_key == nullptr || key->ed25519() != ctx.signer_key->raw()) {
     return absl::NotFoundError(
         absl::StrCat("unknown key: participant '", r.signer(), "' has no key ", r.key_id()));
   }
@@ -94,12 +95,22 @@ using rules::Env;
 [[nodiscard]] absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
                                          StateView& state) {
   const v1::Record& r = ctx.record;
-  absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> signer =
-      state.Participant(r.signer());
-  if (absl::IsNotFound(signer.status())) {
-    return absl::NotFoundError(absl::StrCat("unknown signer: no participant '", r.signer(), "'"));
+  // A record an owner key signs alone has no participant to look up: its
+  // rules check the owner signature (rules_owners.cc).
+  const bool owner_only = IsOwnerOnly(r);
+  static const v1::ParticipantState* const kNobody = new v1::ParticipantState();
+  std::shared_ptr<const v1::ParticipantState> held;
+  const v1::ParticipantState* signer = kNobody;
+  if (!owner_only) {
+    absl::StatusOr<std::shared_ptr<const v1::ParticipantState>> found =
+        state.Participant(r.signer());
+    if (absl::IsNotFound(found.status())) {
+      return absl::NotFoundError(absl::StrCat("unknown signer: no participant '", r.signer(), "'"));
+    }
+    if (!found.ok()) return found.status();
+    held = *std::move(found);
+    signer = held.get();
   }
-  if (!signer.ok()) return signer.status();
   if (r.event_time_micros() <= 0) {
     return absl::InvalidArgumentError("event_time_micros is required");
   }
@@ -114,10 +125,12 @@ using rules::Env;
   }
   // The log policy's backdating and history import rules (ledger/provenance/log_policy.h).
   RETURN_IF_ERROR(CheckRecordTime(r, ctx.now_micros, PolicyInForce(r, ctx.policy)));
-  RETURN_IF_ERROR(CheckSignerKey(ctx, **signer));
-  const Env env{ctx, options, state, **signer};
-  RETURN_IF_ERROR(
-      rules::RequireNotBefore(env, (*signer)->registered_micros(), "the signer's registration"));
+  const Env env{ctx, options, state, *signer};
+  if (!owner_only) {
+    RETURN_IF_ERROR(CheckSignerKey(ctx, *signer));
+    RETURN_IF_ERROR(
+        rules::RequireNotBefore(env, signer->registered_micros(), "the signer's registration"));
+  }
   switch (r.body_case()) {
     case v1::Record::kGenesis:
       return absl::InvalidArgumentError("a genesis record can only be entry 0");

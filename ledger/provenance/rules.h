@@ -35,7 +35,9 @@ using RecordReader = std::function<absl::StatusOr<v1::Record>(uint64_t index)>;
 // The record being checked and where it will land.
 struct RecordContext {
   const v1::Record& record;
-  const PublicKey& signer_key;    // the key its signature was verified with
+  // The key its entry signature was verified with; nullptr for a record an
+  // owner key signs alone (IsOwnerOnly, ledger/provenance/record.h).
+  const PublicKey* signer_key;
   uint64_t index;                 // the index it gets if accepted
   int64_t now_micros;             // server clock: the entry's recorded_at
   const RecordReader& record_at;  // earlier records (for error declarations)

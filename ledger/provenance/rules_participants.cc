@@ -223,7 +223,8 @@ namespace {
       ASSIGN_OR_RETURN(std::optional<v1::CheckpointKeyState> ck,
                        env.state.Get<v1::CheckpointKeyState>(std::string(kCheckpointKeyStateKey)));
       if (!ck) return absl::DataLossError("the log's checkpoint key is not in its state");
-      if (r.signer() != ck->operator_id() || env.ctx.signer_key.raw() != ck->ed25519()) {
+      if (r.signer() != ck->operator_id() || env.ctx.signer_key == nullptr ||
+          env.ctx.signer_key->raw() != ck->ed25519()) {
         return absl::PermissionDeniedError(absl::StrCat(
             "key rule: only the operator '", ck->operator_id(),
             "' with the checkpoint key in force may hand it over; this record is signed by key ",

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base/strings.h"
 #include "ledger/provenance/claims.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/rules_internal.h"
 
 namespace touchstone::rules {
@@ -163,10 +164,51 @@ bool IsValidPieceId(const std::string& id) {
                                                     piece.jeweler(),
                                                     "'; only that jeweler records it"));
   }
+  if (piece.repurposed_index() != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("owner rule: piece '", id, "' was repurposed by heirloom intake '",
+                     piece.repurposed_intake(), "' (entry ", piece.repurposed_index(),
+                     "): it takes no more records"));
+  }
   RETURN_IF_ERROR(RequireNotBefore(env, piece.last_event_micros(), "the piece's last event"));
   piece.set_last_event_micros(env.t());
   piece.add_history(env.index());
   return piece;
+}
+
+// The owner rules of a lifecycle record (rules_owners.cc): on an owner-keyed
+// piece the jeweler records only repairs, which the owner key may co-sign; a
+// sale may name the buyer's key (`buyer`), which makes the piece owner-keyed.
+[[nodiscard]] absl::Status ApplyLifecycleOwner(const Env& env, const v1::PieceLifecycle& l,
+                                               v1::PieceState& piece) {
+  if (piece.has_owner() && l.event() != v1::PIECE_EVENT_REPAIRED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "owner rule: piece '", l.piece_id(), "' belongs to owner key ", OwnerKeyId(piece.owner()),
+        ": only its owner records sales, losses, thefts and recoveries; its jeweler records "
+        "only repairs"));
+  }
+  if (l.has_buyer() && l.event() != v1::PIECE_EVENT_SOLD) {
+    return absl::InvalidArgumentError("only a sale names a buyer");
+  }
+  if (env.record().has_owner_signature()) {
+    // ParseRecord admits an owner signature on a lifecycle record only for REPAIRED.
+    if (!piece.has_owner()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("owner rule: piece '", l.piece_id(),
+                       "' has no owner key: its repair carries no owner signature"));
+    }
+    RETURN_IF_ERROR(RequireOwnerSignature(
+        env, piece.owner(), absl::StrCat("the repair of piece '", l.piece_id(), "'")));
+  }
+  if (l.event() == v1::PIECE_EVENT_SOLD && l.has_buyer()) {
+    RETURN_IF_ERROR(ValidateOwnerKey(l.buyer(), "buyer"));
+    *piece.mutable_owner() = l.buyer();
+    piece.set_owner_accepted(false);
+    piece.set_owner_index(env.index());
+    piece.clear_terms();
+    piece.set_owner_status(v1::PIECE_EVENT_UNSPECIFIED);
+  }
+  return absl::OkStatus();
 }
 
 [[nodiscard]] absl::Status RequireNotMissing(const v1::PieceState& piece) {
@@ -181,15 +223,19 @@ bool IsValidPieceId(const std::string& id) {
 [[nodiscard]] absl::Status ApplyLifecycle(const Env& env) {
   const v1::PieceLifecycle& l = env.record().piece_lifecycle();
   ASSIGN_OR_RETURN(v1::PieceState piece, JewelersPiece(env, l.piece_id()));
+  RETURN_IF_ERROR(ApplyLifecycleOwner(env, l, piece));
   const bool missing =
       piece.last_event() == v1::PIECE_EVENT_LOST || piece.last_event() == v1::PIECE_EVENT_STOLEN;
   switch (l.event()) {
     case v1::PIECE_EVENT_SOLD:
-      if (l.owner_salted_sha256().size() != 32) {
+      // A sale names the buyer's key, or the owner's salted hash, or both.
+      if (l.owner_salted_sha256().size() != 32 &&
+          !(l.has_buyer() && l.owner_salted_sha256().empty())) {
         return absl::InvalidArgumentError(
-            "a sale records the owner only as a 32-byte salted SHA-256, never a name");
+            "a sale records the owner only as a 32-byte salted SHA-256 (or the buyer's key), "
+            "never a name");
       }
-      piece.set_owner_salted_sha256(l.owner_salted_sha256());
+      if (!l.owner_salted_sha256().empty()) piece.set_owner_salted_sha256(l.owner_salted_sha256());
       [[fallthrough]];
     case v1::PIECE_EVENT_REPAIRED:
     case v1::PIECE_EVENT_LOST:

@@ -41,6 +41,15 @@ std::vector<v1::Role> WriterRoles(const v1::Record& r) {
     case v1::Record::kPieceLifecycle:
     case v1::Record::kStoneReplaced:
       return {v1::ROLE_JEWELER};
+    case v1::Record::kHeirloomReceived:
+      return {v1::ROLE_JEWELER, v1::ROLE_MANUFACTURER};
+    case v1::Record::kOwnershipAccepted:
+    case v1::Record::kOwnershipTransferred:
+    case v1::Record::kOwnerReport:
+    case v1::Record::kOwnerKeyReplaced:
+      // Not a role: the piece's owner key, or the insurer or recovery agent its
+      // owner's terms name (rules_owners.cc).
+      return {};
     default:
       return {};
   }

@@ -14,7 +14,8 @@ namespace touchstone {
 // The roles that may write `r` (any one of them suffices). Empty if the rule
 // for this record is not a role: keys are changed by their participant or the
 // operator, custody by the custodian, errors declared by the wrong record's
-// signer or the operator, the genesis by the log itself. {ROLE_UNSPECIFIED}
+// signer or the operator, the genesis by the log itself, owner records by the
+// piece's owner key or whom its terms name (insurer, recovery agent). {ROLE_UNSPECIFIED}
 // if nobody may write it (a lot of a derived origin class). Pure.
 std::vector<v1::Role> WriterRoles(const v1::Record& r);
 
