@@ -29,8 +29,11 @@ class GraphWalk {
 
   [[nodiscard]] absl::Status AddPiece(const std::string& id) {
     ASSIGN_OR_RETURN(v1::PieceState piece, ReadPiece(source_.State(), id));
+    piece_id_ = id;
     piece_index_ = piece.registered_index();
-    for (uint64_t i : piece.history()) AddIndex(i);
+    RETURN_IF_ERROR(AddPieceStory(piece));
+    // The heirloom intake that closed it, if one did.
+    if (piece.repurposed_index() != 0) AddIndex(piece.repurposed_index());
     for (const std::string& stone : piece.stone_lot_ids()) AddLot(stone);
     for (const auto& m : piece.metal_inputs()) AddLot(m.lot_id());
     for (const auto& p : piece.parcel_stones()) AddLot(p.lot_id());
@@ -72,7 +75,15 @@ class GraphWalk {
     if (!id.empty() && certificates_.insert(id).second) cert_queue_.push_back(id);
   }
   void AddParticipant(const std::string& id) {
-    if (participants_.insert(id).second) participant_queue_.push_back(id);
+    if (!id.empty() && participants_.insert(id).second) participant_queue_.push_back(id);
+  }
+
+  // A piece's registration and every record about it (its history: lifecycle
+  // events, stone replacements and, since issue 15, its ownership records).
+  [[nodiscard]] absl::Status AddPieceStory(const v1::PieceState& piece) {
+    AddIndex(piece.registered_index());
+    for (uint64_t i : piece.history()) AddIndex(i);
+    return absl::OkStatus();
   }
 
   [[nodiscard]] absl::StatusOr<v1::Record> RecordAt(uint64_t index) const {
@@ -111,8 +122,24 @@ class GraphWalk {
         AddLot(r.credit_booked().lot_id());  // its graph shows it was certified recycled
         break;
       case v1::Record::kStoneReplaced:
+        // Another piece's (one an heirloom intake repurposed): its story only.
+        if (r.stone_replaced().piece_id() != piece_id_) break;
         AddLot(r.stone_replaced().old_stone_lot_id());
         AddLot(r.stone_replaced().new_stone_lot_id());
+        break;
+      case v1::Record::kOwnershipAccepted:
+        // The participants the owner's terms name: a verifier checks they are registered.
+        AddParticipant(r.ownership_accepted().terms().recovery_agent());
+        AddParticipant(r.ownership_accepted().terms().insurer());
+        break;
+      case v1::Record::kHeirloomReceived:
+        // An intake that closed an older piece: that piece's registration and
+        // ownership records show the intake's owner key was its owner then.
+        if (const std::string& old = r.heirloom_received().repurposed_piece_id();
+            !old.empty() && old != piece_id_ && stories_.insert(old).second) {
+          ASSIGN_OR_RETURN(v1::PieceState piece, ReadPiece(source_.State(), old));
+          RETURN_IF_ERROR(AddPieceStory(piece));
+        }
         break;
       case v1::Record::kCertificateIssued:
         if (r.certificate_issued().has_subject_participant()) {
@@ -262,7 +289,9 @@ class GraphWalk {
   }
 
   const BundleSource& source_;
+  std::string piece_id_;
   uint64_t piece_index_ = 0;
+  std::set<std::string> stories_;  // pieces whose story an intake brought in
   std::set<uint64_t> indices_, draws_only_;
   std::set<std::string> lots_, certificates_, participants_, accounts_;
   std::deque<uint64_t> pending_;

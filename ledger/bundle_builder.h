@@ -14,7 +14,13 @@
 // is in the graph); for every mass-balance account a lot of the graph got
 // credit from or was booked into, its opening and its records 1..k (k: the
 // largest seq of an allocation to or a booking of a lot of the graph), and the
-// graph of each lot it booked.
+// graph of each lot it booked. Owners (issue 15): the piece's ownership
+// records (in its history: the sale naming the buyer's key, acceptances,
+// transfers, reports, key replacements, repairs), the participants its
+// owner's terms name, the heirloom intake of every heirloom lot of the graph
+// (a lot's creating record), the intake that closed the piece if one did, and
+// for an intake that repurposed an older piece, that piece's registration and
+// history (not its lots).
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 

@@ -78,7 +78,92 @@ std::string ShareLine(const MaterialShare& m) {
                       MassText(m.amount), ")");
 }
 
+// "key 1a2b3c4d5e6f7a8b (ed25519), accepted; reported stolen; recovery key
+// 9f8e7d6c5b4a3210, recovery agent d1-jeweler; insurer d1-insurer": key ids,
+// never a name for an owner.
+std::string OwnerText(const OwnerLine& o) {
+  std::vector<std::string> recovery;
+  if (!o.recovery_key_id.empty()) recovery.push_back("key " + o.recovery_key_id);
+  if (!o.recovery_agent.empty()) recovery.push_back("agent " + o.recovery_agent);
+  return absl::StrCat("key ", o.key_id, " (", o.kind, "), ",
+                      o.accepted ? "accepted" : "not yet accepted",
+                      o.status == "none" ? "" : "; reported " + o.status,
+                      "; recovery: ", recovery.empty() ? "none" : absl::StrJoin(recovery, ", "),
+                      "; insurer: ", o.insurer.empty() ? "none" : o.insurer);
+}
+
+// "i-1 (entry 40): 14k gold curb bracelet; 12.400 g gross, 11.800 g metal,
+// gold 585 (14k) by fire assay; owner key K; ..."
+std::string IntakeText(const IntakeStory& i) {
+  auto grams = [](int64_t mg) { return absl::StrFormat("%d.%03d g", mg / 1000, mg % 1000); };
+  return absl::StrCat(i.intake_id, " (entry ", i.index, ", ", i.jeweler, "): ", i.description, "; ",
+                      grams(i.gross_weight_mg), " gross, ", grams(i.metal_mg), " metal, ",
+                      i.material, " ", MetalFinenessText(i.material, i.fineness_ptt), " by ",
+                      i.assay_method, "; owner key ", i.owner_key_id, "; lot ", i.lot_id,
+                      i.photo_sha256_hex.empty()
+                          ? ""
+                          : "; photos sha-256 " + absl::StrJoin(i.photo_sha256_hex, ", "),
+                      i.repurposed_piece_id.empty()
+                          ? ""
+                          : absl::StrCat("; closes piece ", i.repurposed_piece_id,
+                                         i.repurposed_piece_description.empty()
+                                             ? ""
+                                             : " (" + i.repurposed_piece_description + ")"));
+}
+
 // ------------------------------------------------------------------ JSON
+
+// Adds the owner, repurposing, heirloom claim and intakes to `out`.
+void OwnersJson(const BundleReport& r, nlohmann::json& out) {
+  if (r.owner) {
+    out["owner"] = {{"key_id", r.owner->key_id},
+                    {"kind", r.owner->kind},
+                    {"accepted", r.owner->accepted},
+                    {"status", r.owner->status},
+                    {"recovery_key_id", r.owner->recovery_key_id},
+                    {"recovery_agent", r.owner->recovery_agent},
+                    {"insurer", r.owner->insurer},
+                    {"since_index", r.owner->since_index},
+                    {"text", OwnerText(*r.owner)}};
+  } else {
+    out["owner"] = nullptr;
+  }
+  if (r.repurposed_index != 0) {
+    out["repurposed"] = {{"index", r.repurposed_index}, {"intake_id", r.repurposed_intake}};
+  } else {
+    out["repurposed"] = nullptr;
+  }
+  if (!r.heirloom.owner_key_id().empty()) {
+    out["heirloom"] = {{"owner_key_id", r.heirloom.owner_key_id()},
+                       {"material", r.heirloom.material()},
+                       {"owner_fine", r.heirloom.owner_fine()},
+                       {"material_fine", r.heirloom.material_fine()},
+                       {"owner_stone_lot_ids", r.heirloom.owner_stone_lot_ids()},
+                       {"intake_ids", r.heirloom.intake_ids()},
+                       {"text", r.heirloom_text}};
+  } else {
+    out["heirloom"] = nullptr;
+  }
+  nlohmann::json intakes = nlohmann::json::array();
+  for (const IntakeStory& i : r.intakes) {
+    intakes.push_back({{"intake_id", i.intake_id},
+                       {"index", i.index},
+                       {"jeweler", i.jeweler},
+                       {"description", i.description},
+                       {"photo_sha256", i.photo_sha256_hex},
+                       {"gross_weight_mg", i.gross_weight_mg},
+                       {"metal_mg", i.metal_mg},
+                       {"material", i.material},
+                       {"fineness_ptt", i.fineness_ptt},
+                       {"assay_method", i.assay_method},
+                       {"owner_key_id", i.owner_key_id},
+                       {"lot_id", i.lot_id},
+                       {"repurposed_piece_id", i.repurposed_piece_id},
+                       {"repurposed_piece_description", i.repurposed_piece_description},
+                       {"text", IntakeText(i)}});
+  }
+  out["intakes"] = std::move(intakes);
+}
 
 std::vector<std::string> ClaimNames(const std::vector<v1::Claim>& claims) {
   std::vector<std::string> names;
@@ -139,26 +224,28 @@ nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& ke
                         {"declared_wrong", t.declared_wrong},
                         {"key_added_by_other", t.key_added_by_other}});
   }
-  return {{"verdict", true},
-          {"reason", ""},
-          {"key_source", key_source},
-          {"piece_id", r->piece_id},
-          {"description", r->piece_description},
-          {"jeweler", r->jeweler},
-          {"stones", r->stones},
-          {"checkpoint",
-           {{"origin", r->origin},
-            {"size", r->tree_size},
-            {"root", HashToBase64(r->root)},
-            {"key_name", r->log_key_name},
-            {"checkpoint_key", r->checkpoint_key},
-            {"witness_cosignatures", r->witness_cosignatures}}},
-          {"asserted_claims", ClaimNames(r->asserted_claims)},
-          {"claims", ClaimNames(r->derived_claims)},
-          {"material_claims", MaterialClaimsJson(*r)},
-          {"composition", CompositionJson(*r)},
-          {"timeline", std::move(timeline)},
-          {"warnings", r->warnings}};
+  nlohmann::json out = {{"verdict", true},
+                        {"reason", ""},
+                        {"key_source", key_source},
+                        {"piece_id", r->piece_id},
+                        {"description", r->piece_description},
+                        {"jeweler", r->jeweler},
+                        {"stones", r->stones},
+                        {"checkpoint",
+                         {{"origin", r->origin},
+                          {"size", r->tree_size},
+                          {"root", HashToBase64(r->root)},
+                          {"key_name", r->log_key_name},
+                          {"checkpoint_key", r->checkpoint_key},
+                          {"witness_cosignatures", r->witness_cosignatures}}},
+                        {"asserted_claims", ClaimNames(r->asserted_claims)},
+                        {"claims", ClaimNames(r->derived_claims)},
+                        {"material_claims", MaterialClaimsJson(*r)},
+                        {"composition", CompositionJson(*r)},
+                        {"timeline", std::move(timeline)},
+                        {"warnings", r->warnings}};
+  OwnersJson(*r, out);
+  return out;
 }
 
 // ------------------------------------------------------------------ text
@@ -173,6 +260,15 @@ std::string Text(const BundleReport& r) {
   }
   for (const MaterialShare& m : r.composition) {
     absl::StrAppend(&out, "  made of         ", ShareLine(m), "\n");
+  }
+  if (r.owner) absl::StrAppend(&out, "  owner           ", OwnerText(*r.owner), "\n");
+  if (r.repurposed_index != 0) {
+    absl::StrAppend(&out, "  repurposed      by heirloom intake ", r.repurposed_intake, " (entry ",
+                    r.repurposed_index, ")\n");
+  }
+  if (!r.heirloom_text.empty()) absl::StrAppend(&out, "  heirloom        ", r.heirloom_text, "\n");
+  for (const IntakeStory& i : r.intakes) {
+    absl::StrAppend(&out, "  heirloom intake ", IntakeText(i), "\n");
   }
   absl::StrAppend(&out, "  log             ", r.origin, " at size ", r.tree_size, ", root ",
                   HashToBase64(r.root), "\n\n", "Timeline (", r.timeline.size(), " records):\n");

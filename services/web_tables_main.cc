@@ -207,6 +207,8 @@ ordered_json RuleNames() {
   add("warranty", rule::kWarranty);
   add("hallmark", rule::kHallmark);
   add("disclosure", rule::kDisclosure);
+  add("owner", rule::kOwner);
+  add("heirloom", rule::kHeirloom);
   return rules;
 }
 

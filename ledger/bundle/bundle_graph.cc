@@ -1,8 +1,9 @@
 // The bundle's provenance graph: is every record linked to the piece, is
 // everything the piece relies on there, and do the records, replayed in index
 // order, keep the ledger's rules (custody, certificates valid when used, lot
-// traces and origin classes through transformations, the piece's claims)? The
-// trade rules' steps are in bundle_trade.cc and bundle_piece.cc.
+// traces and origin classes through transformations, the piece's claims, its
+// owners, the owner's material)? The trade rules' steps are in bundle_trade.cc
+// and bundle_piece.cc, the owners' in bundle_owners.cc and bundle_heirloom.cc.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -21,8 +22,12 @@ namespace {
 class Replay {
  public:
   Replay(const std::string& piece_id, const Participants& participants,
-         const std::vector<Item>& items, const Links& links)
-      : piece_id_(piece_id), participants_(participants), items_(items), links_(links) {}
+         const std::vector<Item>& items, const Links& links, std::string_view origin)
+      : piece_id_(piece_id),
+        participants_(participants),
+        items_(items),
+        links_(links),
+        origin_(origin) {}
 
   [[nodiscard]] absl::StatusOr<Graph> Run() {
     for (const Item& item : items_) {
@@ -58,10 +63,25 @@ class Replay {
           RETURN_IF_ERROR(AllocateCredit(item, g_));
           break;
         case v1::Record::kPieceRegistered:
+          if (AboutPiece(r, piece_id_)) RETURN_IF_ERROR(PieceRecord(item));
+          if (Story(r)) RETURN_IF_ERROR(PieceStory(item, participants_, origin_, g_));
+          break;
         case v1::Record::kPieceLifecycle:
         case v1::Record::kStoneReplaced:
+          if (Story(r)) RETURN_IF_ERROR(PieceStory(item, participants_, origin_, g_));
           if (AboutPiece(r, piece_id_)) RETURN_IF_ERROR(PieceRecord(item));
           break;
+        case v1::Record::kOwnershipAccepted:
+        case v1::Record::kOwnershipTransferred:
+        case v1::Record::kOwnerReport:
+        case v1::Record::kOwnerKeyReplaced:
+          if (Story(r)) RETURN_IF_ERROR(PieceStory(item, participants_, origin_, g_));
+          break;
+        case v1::Record::kHeirloomReceived: {
+          ASSIGN_OR_RETURN(Lot lot, ReceiveHeirloom(item, origin_, g_));
+          RETURN_IF_ERROR(NewLot(item, std::move(lot)));
+          break;
+        }
         case v1::Record::kErrorDeclared:
           RETURN_IF_ERROR(Declared(item));
           break;
@@ -74,6 +94,11 @@ class Replay {
 
  private:
   bool Linked(const std::string& lot) const { return links_.lots.count(lot) > 0; }
+  // A record of a piece whose registration and ownership story the bundle tells.
+  bool Story(const v1::Record& r) const {
+    const std::string* p = PieceOf(r);
+    return p != nullptr && links_.pieces.count(*p) > 0;
+  }
 
   // False for a lot record about none of the piece's lots (a record that only
   // replaces one declared wrong): the bundle need not hold its lots' history.
@@ -194,6 +219,7 @@ class Replay {
     const bool full = std::any_of(t.outputs().begin(), t.outputs().end(),
                                   [&](const v1::OutputLot& o) { return Linked(o.lot_id()); });
     std::vector<TracedQuantity> same, alloying;
+    std::vector<TakenLot> same_taken, alloying_taken;
     for (const v1::LotQuantity& in : t.inputs()) {
       if (!full && !g_.lots.count(in.lot_id())) continue;  // another lot of a draw
       ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, in.lot_id()));
@@ -201,8 +227,10 @@ class Replay {
       const TracedQuantity q{&lot->trace, in.quantity(), in.stones()};
       if (lot->trace.material == t.material()) {
         same.push_back(q);
+        same_taken.push_back({lot, in.quantity()});
       } else if (t.process() == v1::PROCESS_ALLOY) {
         alloying.push_back(q);
+        alloying_taken.push_back({lot, in.quantity()});
       } else {
         return Broken(item, rule::kMaterial, "material",
                       absl::StrCat("takes lot '", in.lot_id(), "' of ", lot->trace.material,
@@ -234,6 +262,9 @@ class Replay {
       if (out.stones() > 0) lot.parcel = {out.stones(), out.quantity()};
       made.push_back(std::move(lot));
     }
+    RETURN_IF_ERROR(FlowHeirloom(item, same_taken, alloying_taken, made));
+    for (const TakenLot& in : same_taken) in.lot->taken += in.quantity;
+    for (const TakenLot& in : alloying_taken) in.lot->taken += in.quantity;
     // After every output's trace is made from the inputs' (they point into g_.lots).
     for (Lot& lot : made) RETURN_IF_ERROR(NewLot(item, std::move(lot)));
     return absl::OkStatus();
@@ -330,7 +361,8 @@ class Replay {
                                      ", which its records do not support: ", why_not[c]));
         }
       }
-      return CheckPieceTrade(item, g_);
+      RETURN_IF_ERROR(CheckPieceTrade(item, g_));
+      return CheckPieceHeirloom(item, g_);
     }
     if (g_.piece == nullptr)
       return Broken(item, rule::kCompleteness, "piece", "comes before the piece's registration");
@@ -377,6 +409,7 @@ class Replay {
   const Participants& participants_;
   const std::vector<Item>& items_;
   const Links& links_;
+  const std::string_view origin_;
   Graph g_;
 };
 
@@ -384,7 +417,8 @@ class Replay {
 
 [[nodiscard]] absl::StatusOr<Graph> CheckGraph(const std::string& piece_id,
                                                const std::vector<Item>& items,
-                                               const Participants& participants) {
+                                               const Participants& participants,
+                                               std::string_view origin) {
   const bool registered = std::any_of(items.begin(), items.end(), [&](const Item& i) {
     return i.record.has_piece_registered() && AboutPiece(i.record, piece_id);
   });
@@ -394,7 +428,7 @@ class Replay {
                          "the bundle holds no PieceRegistered record for piece '", piece_id, "'")));
   }
   ASSIGN_OR_RETURN(Links links, CheckComplete(piece_id, items, participants));
-  return Replay(piece_id, participants, items, links).Run();
+  return Replay(piece_id, participants, items, links, origin).Run();
 }
 
 }  // namespace touchstone::bundle

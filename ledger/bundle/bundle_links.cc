@@ -5,7 +5,11 @@
 // draw from a parcel of the graph (a transformation linked only by such a draw
 // brings in nothing else); every mass-balance account a record of the graph
 // allocates from or books a lot of the graph into, with its opening and its
-// records, and each lot it booked with that lot's own graph.
+// records, and each lot it booked with that lot's own graph. Owners: every
+// ownership record of the piece, the participants its owner's terms name,
+// each heirloom intake its lineage came from and, for an intake that closed
+// an older piece, that piece's registration and ownership records (and, in
+// the older piece's own bundle, the intake that closed it).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -65,7 +69,13 @@ bool Linked(const v1::Record& r, const Links& l, const std::string& piece_id) {
     case v1::Record::kCreditAllocated:
       return l.accounts.count(r.credit_allocated().account_id()) > 0 ||
              l.lots.count(r.credit_allocated().lot_id()) > 0;
+    case v1::Record::kHeirloomReceived: {
+      const v1::HeirloomReceived& h = r.heirloom_received();
+      return l.lots.count(h.lot_id()) > 0 ||
+             (!h.repurposed_piece_id().empty() && l.pieces.count(h.repurposed_piece_id()) > 0);
+    }
     default:
+      if (const std::string* p = PieceOf(r)) return l.pieces.count(*p) > 0;
       return AboutPiece(r, piece_id);
   }
 }
@@ -77,7 +87,7 @@ bool Linked(const v1::Record& r, const Links& l, const std::string& piece_id) {
 void Expand(const Item& item, const std::string& piece_id, Links& l, bool* partial) {
   *partial = false;
   const v1::Record& r = item.record;
-  l.participants.insert(r.signer());
+  if (!OwnerOnly(r)) l.participants.insert(r.signer());
   auto lot = [&](const std::string& id) { l.lots.emplace(id, item.index); };
   auto certs = [&](const auto& ids) {
     for (const std::string& id : ids) l.certificates.emplace(id, item.index);
@@ -130,6 +140,18 @@ void Expand(const Item& item, const std::string& piece_id, Links& l, bool* parti
         l.records.insert(r.error_declared().replacement_index());
       }
       break;
+    case v1::Record::kOwnershipAccepted: {
+      const v1::OwnerTerms& t = r.ownership_accepted().terms();
+      if (!t.recovery_agent().empty()) l.participants.insert(t.recovery_agent());
+      if (!t.insurer().empty()) l.participants.insert(t.insurer());
+      break;
+    }
+    case v1::Record::kHeirloomReceived:
+      lot(r.heirloom_received().lot_id());
+      if (!r.heirloom_received().repurposed_piece_id().empty()) {
+        l.pieces.insert(r.heirloom_received().repurposed_piece_id());
+      }
+      break;
     default:
       break;
   }
@@ -143,10 +165,37 @@ void Expand(const Item& item, const std::string& piece_id, Links& l, bool* parti
 
 }  // namespace
 
+const std::string* PieceOf(const v1::Record& r) {
+  switch (r.body_case()) {
+    case v1::Record::kPieceRegistered:
+      return &r.piece_registered().piece_id();
+    case v1::Record::kPieceLifecycle:
+      return &r.piece_lifecycle().piece_id();
+    case v1::Record::kStoneReplaced:
+      return &r.stone_replaced().piece_id();
+    case v1::Record::kOwnershipAccepted:
+      return &r.ownership_accepted().piece_id();
+    case v1::Record::kOwnershipTransferred:
+      return &r.ownership_transferred().piece_id();
+    case v1::Record::kOwnerReport:
+      return &r.owner_report().piece_id();
+    case v1::Record::kOwnerKeyReplaced:
+      return &r.owner_key_replaced().piece_id();
+    default:
+      return nullptr;
+  }
+}
+
+bool IsOwnerRecord(const v1::Record& r) {
+  return r.has_ownership_accepted() || r.has_ownership_transferred() || r.has_owner_report() ||
+         r.has_owner_key_replaced();
+}
+
+bool OwnerOnly(const v1::Record& r) { return r.signer().empty() && r.key_id().empty(); }
+
 bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
-  return (r.has_piece_registered() && r.piece_registered().piece_id() == piece_id) ||
-         (r.has_piece_lifecycle() && r.piece_lifecycle().piece_id() == piece_id) ||
-         (r.has_stone_replaced() && r.stone_replaced().piece_id() == piece_id);
+  const std::string* p = PieceOf(r);
+  return p != nullptr && *p == piece_id;
 }
 
 // Everything named is there, and every record is linked to the piece.
@@ -159,6 +208,7 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
     indices.insert(item.index);
     const v1::Record& r = item.record;
     if (r.has_lot_created()) created.insert(r.lot_created().lot_id());
+    if (r.has_heirloom_received()) created.insert(r.heirloom_received().lot_id());
     for (const v1::OutputLot& o : r.transformation().outputs()) created.insert(o.lot_id());
     if (r.has_certificate_issued()) issued.insert(r.certificate_issued().certificate_id());
     if (r.certificate_issued().has_grading_report())
@@ -166,6 +216,7 @@ bool AboutPiece(const v1::Record& r, const std::string& piece_id) {
     if (r.has_credit_account_opened()) opened.insert(r.credit_account_opened().account_id());
   }
   Links l;
+  l.pieces.insert(piece_id);
   std::set<uint64_t> expanded, partly;  // partly: draws only, so far
   for (bool changed = true; changed;) {
     changed = false;

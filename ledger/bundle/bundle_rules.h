@@ -106,6 +106,24 @@ inline constexpr std::string_view kHallmark = "hallmark";
 // treatment (CheckGemstoneDisclosure).
 inline constexpr std::string_view kDisclosure = "disclosure";
 
+// Owners who hold their own keys (ledger/provenance/owner_signature.h): every
+// owner-only record (no signer, an empty entry signature) carries a valid
+// owner signature, and only an owner key or a participant signs what it may
+// (the owner key the sale, transfers and key replacements make current; the
+// recovery key, recovery agent and insurer the owner's terms name); a
+// participant's record carries an owner signature only if it is an heirloom
+// intake or a repair; the piece's ownership records chain by prev_index with
+// none missing; a piece reported lost or stolen is not transferred; a sold
+// piece's jeweler records only repairs.
+inline constexpr std::string_view kOwner = "owner";
+// The owner's material (ledger/provenance/heirloom.h): an heirloom intake is
+// well formed and co-signed by its owner key, which (for a repurposed piece)
+// was that piece's owner then; the owner's fine weight follows every
+// transformation (CombineHeirloomInputs / CheckHeirloomOutputs) and the
+// piece's heirloom claim is what its lineage gives (ComputeHeirloomClaim /
+// CheckHeirloomClaim); a repurposed piece takes no more records.
+inline constexpr std::string_view kHeirloom = "heirloom";
+
 // `s` with its rule attached (OK stays OK).
 [[nodiscard]] inline absl::Status Tag(std::string_view rule, absl::Status s) {
   if (!s.ok()) {

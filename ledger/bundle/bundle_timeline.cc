@@ -12,6 +12,7 @@
 #include "ledger/provenance/fineness.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/material_trace.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/units.h"
 
@@ -119,10 +120,19 @@ class Writer {
         return Piece(r.piece_registered(), trade);
       case v1::Record::kPieceLifecycle: {
         const v1::PieceLifecycle& l = r.piece_lifecycle();
+        std::string sold;
+        if (l.has_buyer()) {
+          sold =
+              absl::StrCat(" to owner key ", OwnerKeyId(l.buyer()), " (", KeyKind(l.buyer()), ")");
+        } else if (l.event() == v1::PIECE_EVENT_SOLD) {
+          sold = " (the owner is kept only as a salted hash)";
+        }
         return absl::StrCat(
-            "records piece ", l.piece_id(), " ", EnumText(v1::PieceEvent_Name(l.event()), 12),
-            l.event() == v1::PIECE_EVENT_SOLD ? " (the owner is kept only as a salted hash)" : "",
-            l.note().empty() ? "" : ": " + l.note());
+            "records piece ", l.piece_id(), " ", EnumText(v1::PieceEvent_Name(l.event()), 12), sold,
+            l.note().empty() ? "" : ": " + l.note(),
+            r.has_owner_signature()
+                ? absl::StrCat("; owner key ", r.owner_signature().key_id(), " co-signs")
+                : "");
       }
       case v1::Record::kStoneReplaced: {
         const v1::StoneReplaced& s = r.stone_replaced();
@@ -154,8 +164,9 @@ class Writer {
       case v1::Record::kOwnershipTransferred:
       case v1::Record::kOwnerReport:
       case v1::Record::kOwnerKeyReplaced:
+        return Owner(r);
       case v1::Record::kHeirloomReceived:
-        return RecordKind(r);  // TODO(issue 15): the owner and heirloom story
+        return Intake(r.heirloom_received());
       case v1::Record::BODY_NOT_SET:
         break;
     }
@@ -304,6 +315,78 @@ class Writer {
                         absl::StrJoin(parts, " + "),
                         p.hallmark().empty() ? "" : "; hallmark " + p.hallmark(), "; claims ",
                         claims.empty() ? "none" : absl::StrJoin(claims, ", "));
+  }
+
+  static std::string KeyKind(const v1::OwnerKey& k) {
+    return k.has_webauthn() ? "passkey" : "ed25519";
+  }
+
+  // The owners' records: key ids only, never a name for an owner.
+  std::string Owner(const v1::Record& r) const {
+    const std::string who =
+        OwnerOnly(r) ? absl::StrCat("owner key ", r.owner_signature().key_id()) : Name(r.signer());
+    switch (r.body_case()) {
+      case v1::Record::kOwnershipAccepted: {
+        const v1::OwnershipAccepted& a = r.ownership_accepted();
+        std::vector<std::string> recovery;
+        if (a.terms().has_recovery_key()) {
+          recovery.push_back(absl::StrCat("key ", OwnerKeyId(a.terms().recovery_key())));
+        }
+        if (!a.terms().recovery_agent().empty())
+          recovery.push_back(Name(a.terms().recovery_agent()));
+        return absl::StrCat(
+            who, " takes ownership of piece ", a.piece_id(),
+            "; recovery: ", recovery.empty() ? "none" : absl::StrJoin(recovery, ", "),
+            "; insurer: ", a.terms().insurer().empty() ? "none" : Name(a.terms().insurer()));
+      }
+      case v1::Record::kOwnershipTransferred: {
+        const v1::OwnershipTransferred& t = r.ownership_transferred();
+        return absl::StrCat("the owner (", who, ") gives piece ", t.piece_id(), " to key ",
+                            OwnerKeyId(t.new_owner()), " (", KeyKind(t.new_owner()), ")");
+      }
+      case v1::Record::kOwnerReport: {
+        const v1::OwnerReport& o = r.owner_report();
+        return absl::StrCat(OwnerOnly(r) ? "the owner (" + who + ")" : "the insurer " + who,
+                            " reports piece ", o.piece_id(), " ",
+                            EnumText(v1::PieceEvent_Name(o.event()), 12),
+                            o.note().empty() ? "" : ": " + o.note());
+      }
+      case v1::Record::kOwnerKeyReplaced: {
+        const v1::OwnerKeyReplaced& k = r.owner_key_replaced();
+        return absl::StrCat(
+            OwnerOnly(r) ? "the owner's recovery key (" + who + ")" : "the recovery agent " + who,
+            " replaces the owner key of piece ", k.piece_id(), " with key ",
+            OwnerKeyId(k.new_key()), " (", KeyKind(k.new_key()), ")",
+            k.reason().empty() ? "" : ": " + k.reason());
+      }
+      default:
+        return RecordKind(r);
+    }
+  }
+
+  // "receives the owner's 14k gold bracelet for repurposing: 12.400 g gross,
+  // 11.800 g metal, gold 585 (14k) by fire assay; ..."
+  std::string Intake(const v1::HeirloomReceived& h) const {
+    auto grams = [](int64_t mg) { return absl::StrFormat("%d.%03d g", mg / 1000, mg % 1000); };
+    std::string text = absl::StrCat(
+        "receives the owner's ", h.description(), " for repurposing (intake ", h.intake_id(),
+        "): ", grams(h.gross_weight_mg()), " gross, ", grams(h.metal_mg()), " metal, ",
+        h.material(), " ", MetalFinenessText(h.material(), h.fineness_ptt()), " by ",
+        IntakeAssayText(h.assay_method()), "; ", h.photo_sha256_size(), " photo",
+        h.photo_sha256_size() == 1 ? "" : "s", " kept by the jeweler; becomes lot ", h.lot_id(),
+        "; owner key ", OwnerKeyId(h.owner()), " co-signs");
+    if (!h.repurposed_piece_id().empty()) {
+      absl::StrAppend(&text, "; closes piece ", h.repurposed_piece_id());
+      if (auto p = graph_.owned.find(h.repurposed_piece_id());
+          p != graph_.owned.end() && p->second.registered != nullptr) {
+        absl::StrAppend(&text, " (", p->second.registered->description(), ")");
+      }
+      if (h.stone_lot_ids_size() > 0) {
+        absl::StrAppend(&text, "; its stones ", absl::StrJoin(h.stone_lot_ids(), ", "),
+                        " stay the owner's");
+      }
+    }
+    return text;
   }
 
   const Participants& participants_;

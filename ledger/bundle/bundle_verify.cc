@@ -121,9 +121,51 @@ namespace {
   return absl::OkStatus();
 }
 
+// An owner-only record (no signer, no key id): one of the ownership records,
+// with an empty entry signature and an owner signature (which the owners'
+// replay, bundle_owners.cc, checks against the key that may sign it). A
+// participant's record carries an owner signature only if it is an heirloom
+// intake or a repair.
+[[nodiscard]] absl::Status CheckOwnerForm(const Item& item) {
+  const v1::Record& r = item.record;
+  if (!OwnerOnly(r)) {
+    const bool may_carry =
+        r.has_heirloom_received() ||
+        (r.has_piece_lifecycle() && r.piece_lifecycle().event() == v1::PIECE_EVENT_REPAIRED);
+    if (r.has_owner_signature() && !may_carry) {
+      return rule::Tag(rule::kOwner, absl::InvalidArgumentError(absl::StrCat(
+                                         Where(item), ": owner_signature: a ", KindOf(r),
+                                         " record carries no owner signature")));
+    }
+    return absl::OkStatus();
+  }
+  if (!IsOwnerRecord(r)) {
+    return rule::Tag(rule::kSignature,
+                     absl::FailedPreconditionError(
+                         absl::StrCat(Where(item),
+                                      " names no signer; only an ownership record is signed by "
+                                      "an owner key alone")));
+  }
+  if (!item.view.signature.empty()) {
+    return rule::Tag(rule::kOwner, absl::InvalidArgumentError(
+                                       absl::StrCat(Where(item),
+                                                    " is signed by an owner key alone, yet its "
+                                                    "entry carries a participant signature")));
+  }
+  if (!r.has_owner_signature()) {
+    return rule::Tag(rule::kOwner,
+                     absl::PermissionDeniedError(absl::StrCat(Where(item),
+                                                              " names no signer and carries no "
+                                                              "owner signature")));
+  }
+  return absl::OkStatus();
+}
+
 [[nodiscard]] absl::Status CheckSigner(const Item& item, const Participants& participants,
                                        std::string_view origin) {
   const v1::Record& r = item.record;
+  RETURN_IF_ERROR(CheckOwnerForm(item));
+  if (OwnerOnly(r)) return absl::OkStatus();
   auto it = participants.find(r.signer());
   if (it == participants.end()) {
     return rule::Tag(
@@ -244,6 +286,7 @@ void PreverifySignatures(std::vector<Item>& items, std::string_view origin) {
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < items.size();) {
       Item& item = items[i];
+      if (OwnerOnly(item.record)) continue;
       auto key = keys.find(item.record.key_id());
       if (key != keys.end() &&
           key->second.Verify(SigningMessage(item, origin), item.view.signature)) {
@@ -428,13 +471,15 @@ std::string ClaimText(v1::Claim claim) {
   bundle::PreverifySignatures(items, cp->origin);
   ASSIGN_OR_RETURN(bundle::Participants participants, bundle::CheckSigners(items, cp->origin));
   RETURN_IF_ERROR(bundle::CheckTimes(items));
-  ASSIGN_OR_RETURN(bundle::Graph graph, bundle::CheckGraph(bundle.piece_id(), items, participants));
+  ASSIGN_OR_RETURN(bundle::Graph graph,
+                   bundle::CheckGraph(bundle.piece_id(), items, participants, cp->origin));
   report.piece_description = graph.piece->description();
   report.jeweler = graph.jeweler;
   report.stones = graph.stones;
   report.asserted_claims.assign(graph.asserted.begin(), graph.asserted.end());
   report.derived_claims.assign(graph.derived.begin(), graph.derived.end());
   bundle::DescribeMaterialClaims(graph, &report);
+  bundle::DescribeOwners(graph, &report);
   bundle::BuildTimeline(items, participants, graph, absl::ToUnixMicros(absl::Now()), &report);
   return report;
 }

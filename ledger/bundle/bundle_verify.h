@@ -74,6 +74,7 @@
 #define TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -129,6 +130,38 @@ struct MaterialClaimLine {
   std::string text;
 };
 
+// The piece's owner as the bundle's ownership records make it: a key, never a
+// name (ledger/provenance/owner_signature.h). Value type.
+struct OwnerLine {
+  std::string key_id;           // OwnerKeyId
+  std::string kind;             // "ed25519" or "passkey"
+  bool accepted = false;        // the key took ownership (OwnershipAccepted)
+  std::string status;           // "lost", "stolen" or "none"
+  std::string recovery_key_id;  // the owner's terms; each empty if not set
+  std::string recovery_agent;   // participant id
+  std::string insurer;          // participant id
+  uint64_t since_index = 0;     // the piece's newest ownership record
+};
+
+// An heirloom intake (HeirloomReceived) of the bundle: the owner's old
+// jewelry as received. Value type.
+struct IntakeStory {
+  std::string intake_id;
+  uint64_t index = 0;
+  std::string jeweler;  // participant id of the signer
+  std::string description;
+  std::vector<std::string> photo_sha256_hex;
+  int64_t gross_weight_mg = 0;
+  int64_t metal_mg = 0;
+  std::string material;
+  int32_t fineness_ptt = 0;
+  std::string assay_method;  // "fire assay", "XRF"
+  std::string owner_key_id;
+  std::string lot_id;
+  std::string repurposed_piece_id;           // empty if none
+  std::string repurposed_piece_description;  // as that piece's registration says
+};
+
 // What a verified bundle shows. Value type.
 struct BundleReport {
   std::string piece_id;
@@ -155,6 +188,17 @@ struct BundleReport {
   std::vector<TimelineEntry> timeline;  // one entry per record, in index order
   // Certificates relied on that are suspended or revoked now, records declared wrong.
   std::vector<std::string> warnings;
+  // Owners (set once a sale named the buyer's key): the owner now.
+  std::optional<OwnerLine> owner;
+  // Set if an heirloom intake closed this piece (it was repurposed).
+  uint64_t repurposed_index = 0;
+  std::string repurposed_intake;
+  // The owner's material in the piece (checked against its lineage;
+  // owner_key_id empty if none) and its words (HeirloomClaimText).
+  v1::HeirloomClaim heirloom;
+  std::string heirloom_text;
+  // Every heirloom intake of the bundle, in index order.
+  std::vector<IntakeStory> intakes;
 };
 
 // Verifies `bundle` offline. See the file comment for the checks and errors.

@@ -2,8 +2,10 @@
 // signatures; bundle_links.cc: what is linked to the piece; bundle_graph.cc:
 // the provenance graph replayed; bundle_trade.cc: the trade rules' schemes,
 // lot entries, parcels, warranties and mass-balance accounts;
-// bundle_piece.cc: the piece's inputs and claims; bundle_timeline.cc: the
-// readable timeline). Not part of the public API.
+// bundle_piece.cc: the piece's inputs and claims; bundle_owners.cc: the
+// owners' records; bundle_heirloom.cc: heirloom intakes and the owner's
+// material; bundle_timeline.cc: the readable timeline). Not part of the
+// public API.
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_INTERNAL_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUNDLE_VERIFY_INTERNAL_H_
 
@@ -106,12 +108,23 @@ using Participants = std::map<std::string, Participant>;
 // first record that named each.
 struct Links {
   std::set<uint64_t> records;
+  // The piece, and every piece an heirloom intake of the bundle repurposed:
+  // the bundle tells their registration and ownership story.
+  std::set<std::string> pieces;
   std::map<std::string, uint64_t> lots, certificates, accounts;
   std::set<std::string> participants, schemes;
 };
 
-// A record of the piece (its registration, lifecycle or a stone replacement).
+// A record of the piece (its registration, lifecycle, a stone replacement or
+// an ownership record).
 bool AboutPiece(const v1::Record& r, const std::string& piece_id);
+// The piece a registration, lifecycle, stone replacement or ownership record
+// is about; null for any other record.
+const std::string* PieceOf(const v1::Record& r);
+// True for OwnershipAccepted, OwnershipTransferred, OwnerReport, OwnerKeyReplaced.
+bool IsOwnerRecord(const v1::Record& r);
+// True for a record an owner key signs alone: no signer and no key id.
+bool OwnerOnly(const v1::Record& r);
 
 // Links every record to the piece and checks that everything linked records
 // name is in the bundle (bundle_links.cc). FAILED_PRECONDITION naming what is
@@ -134,6 +147,37 @@ struct Lot {
   std::string grading_report;  // certificate id, for a graded stone
   std::string custodian, in_transit_to, shipment_id;
   uint64_t created_index = 0;
+  // What the bundle's transformations and piece took of it (a lot carrying an
+  // owner's material is taken whole: ledger/provenance/heirloom.h).
+  int64_t taken = 0;
+  // The owner's material in it (LotState 37..40).
+  int64_t heirloom_fine = 0;
+  std::string heirloom_owner;                 // owner key id
+  std::vector<std::string> heirloom_intakes;  // sorted
+  bool heirloom_mixed = false;
+};
+
+// A piece's ownership as its records, replayed in index order, make it
+// (bundle_owners.cc; the ledger's rules_owners.cc).
+struct OwnedPiece {
+  const v1::PieceRegistered* registered = nullptr;  // points into an Item
+  std::string jeweler;
+  std::vector<std::string> stones;  // set in it now, and its parcel lots
+  bool keyed = false;               // a sale named the buyer's key
+  v1::OwnerKey owner;
+  bool accepted = false;
+  v1::OwnerTerms terms;
+  uint64_t owner_index = 0;                             // its newest ownership record
+  v1::PieceEvent status = v1::PIECE_EVENT_UNSPECIFIED;  // LOST, STOLEN or UNSPECIFIED
+  uint64_t repurposed_index = 0;
+  std::string repurposed_intake;
+};
+
+// An heirloom intake of the bundle.
+struct Intake {
+  const v1::HeirloomReceived* received = nullptr;  // points into an Item
+  uint64_t index = 0;
+  std::string jeweler;
 };
 
 // A registered scheme (SchemeRegistered), as the bundle registers it.
@@ -183,6 +227,12 @@ struct Graph {
   std::vector<std::string> metal;         // lots of the piece's metal inputs
   // What the piece's inputs support now (after any stone replacement).
   PieceClaims claims;
+  // The pieces whose story the bundle tells (Links::pieces), by id.
+  std::map<std::string, OwnedPiece> owned;
+  std::map<std::string, Intake> intakes;  // by intake id
+  // The owner's material in the piece, as its lineage gives it (checked
+  // against its registration's claim); owner_key_id empty if none.
+  v1::HeirloomClaim heirloom;
 };
 
 // FAILED_PRECONDITION "<label> rule: entry N (kind) <what>", tagged with `rule`
@@ -237,10 +287,56 @@ struct Graph {
 // trade rules its material claims re-checked.
 [[nodiscard]] absl::Status RecheckPieceClaims(const Item& item, Graph& g);
 
-// Checks the graph's completeness, custody, certificates and claims (bundle_graph.cc).
+// The owners' story (bundle_owners.cc), each FAILED_PRECONDITION or
+// PERMISSION_DENIED tagged rule::kOwner (or kCompleteness, kRoles, kHeirloom
+// as bundle_rules.h says): a registration, lifecycle or stone replacement of
+// a piece whose story the bundle tells (who may record it on an owner-keyed
+// or repurposed piece; a sale naming the buyer's key), or an ownership record
+// (owner signature over the entry's record bytes for the log `origin`, who
+// may sign, the prev_index chain, a transfer while lost or stolen).
+[[nodiscard]] absl::Status PieceStory(const Item& item, const Participants& participants,
+                                      std::string_view origin, Graph& g);
+// The OwnedPiece `id` of g; FAILED_PRECONDITION (completeness) naming `item`
+// if the bundle holds no earlier registration of it.
+[[nodiscard]] absl::StatusOr<OwnedPiece*> GetOwnedPiece(Graph& g, const Item& item,
+                                                        const std::string& id);
+// OK if the owner signature of `item` is `key`'s over the entry's record
+// bytes (OwnerSignedPart) for the log `origin`; PERMISSION_DENIED tagged
+// `rule` saying what does not hold (none, another key, does not verify).
+[[nodiscard]] absl::Status CheckOwnerSignature(const Item& item, const v1::OwnerKey& key,
+                                               std::string_view origin, std::string_view rule,
+                                               std::string_view what);
+
+// An heirloom intake (bundle_heirloom.cc): well formed, co-signed by its owner
+// key (for the log `origin`), and a repurposed piece's owner then; closes that
+// piece and makes its stones the owner's. Returns the lot it makes (the
+// caller adds it). Errors tagged rule::kHeirloom (kCompleteness for a piece
+// the bundle does not register).
+[[nodiscard]] absl::StatusOr<Lot> ReceiveHeirloom(const Item& item, std::string_view origin,
+                                                  Graph& g);
+// A lot and how much of it a transformation or piece takes.
+struct TakenLot {
+  Lot* lot = nullptr;
+  int64_t quantity = 0;
+};
+// The owner's material through a transformation in the piece's lineage
+// (CombineHeirloomInputs, CheckHeirloomOutputs): sets each of `made`'s
+// heirloom fields. FAILED_PRECONDITION tagged rule::kHeirloom.
+[[nodiscard]] absl::Status FlowHeirloom(const Item& item, const std::vector<TakenLot>& same,
+                                        const std::vector<TakenLot>& alloying,
+                                        std::vector<Lot>& made);
+// The piece's heirloom claim against what its lineage gives
+// (ComputeHeirloomClaim, CheckHeirloomClaim); sets g.heirloom. Called once
+// its stones, parcels and metal are taken. FAILED_PRECONDITION tagged
+// rule::kHeirloom.
+[[nodiscard]] absl::Status CheckPieceHeirloom(const Item& item, Graph& g);
+
+// Checks the graph's completeness, custody, certificates, claims, owners and
+// the owner's material (bundle_graph.cc); owner signatures for the log `origin`.
 [[nodiscard]] absl::StatusOr<Graph> CheckGraph(const std::string& piece_id,
                                                const std::vector<Item>& items,
-                                               const Participants& participants);
+                                               const Participants& participants,
+                                               std::string_view origin);
 
 // Words for the timeline and the report (bundle_trade_text.cc).
 // "ORIGIN_CLASS_RECYCLED_POST_CONSUMER", 13 -> "recycled post-consumer"
@@ -260,6 +356,12 @@ std::string AccountText(const Graph& g, const std::string& id);
 std::string DescribeTradeRecord(const Item& item, const Participants& participants, const Graph& g);
 // Fills report->material_claims and report->composition from the graph.
 void DescribeMaterialClaims(const Graph& g, BundleReport* report);
+
+// Fills report->owner, repurposed_*, heirloom, heirloom_text and intakes
+// from the graph (bundle_heirloom.cc).
+void DescribeOwners(const Graph& g, BundleReport* report);
+// "fire assay", "XRF" (bundle_heirloom.cc).
+std::string IntakeAssayText(v1::AssayMethod m);
 
 // Fills report->timeline and report->warnings (bundle_timeline.cc).
 void BuildTimeline(const std::vector<Item>& items, const Participants& participants,

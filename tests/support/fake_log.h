@@ -14,6 +14,7 @@
 #define TOUCHSTONE_TESTS_SUPPORT_FAKE_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,6 +34,7 @@
 #include "ledger/log/merkle.h"
 #include "ledger/log/note.h"
 #include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "proto/bundle.pb.h"
 #include "proto/record.pb.h"
@@ -183,6 +185,14 @@ class FakeLog {
     std::string origin = kOrigin;
     // Bytes appended to the serialized record (to forge another encoding).
     std::string extra;
+    // Owners (ledger/provenance/owner_signature.h): the record is co-signed by
+    // this owner key (its owner_signature over the bytes before it, for
+    // `origin`), or signed by it alone if `owner_only` (no signer, no key id,
+    // an empty entry signature). `owner_signer`, if set, makes the owner
+    // signature from the signing message instead.
+    const PrivateKey* owner = nullptr;
+    bool owner_only = false;
+    std::function<v1::OwnerSignature(const std::string& message)> owner_signer;
   };
 
   const Identity& op() const { return op_; }
@@ -201,11 +211,24 @@ class FakeLog {
     const PrivateKey& key = forge.key ? *forge.key : who.key;
     time_ += 1000;
     StampRecord(r, "fake-" + std::to_string(size()), who.id, key, forge.event_time.value_or(time_));
+    if (forge.owner_only) {
+      r.clear_signer();
+      r.clear_key_id();
+    }
     const v1::LogPolicy* in_force = PolicyInForce(r, policy_ ? &*policy_ : nullptr);
     if (in_force != nullptr) policy_ = *in_force;
-    const std::string bytes = SerializeRecord(r) + forge.extra;
-    const std::string signature = key.Sign(RecordSigningMessage(
-        forge.signature_version.value_or(SignatureVersion(in_force)), forge.origin, bytes));
+    std::string bytes = SerializeRecord(r);
+    if (forge.owner != nullptr || forge.owner_signer) {
+      const std::string message = OwnerSigningMessage(forge.origin, bytes);
+      bytes = AppendOwnerSignature(bytes, forge.owner_signer ? forge.owner_signer(message)
+                                                             : SignAsOwner(*forge.owner, message));
+    }
+    bytes += forge.extra;
+    const std::string signature =
+        forge.owner_only ? std::string()
+                         : key.Sign(RecordSigningMessage(
+                               forge.signature_version.value_or(SignatureVersion(in_force)),
+                               forge.origin, bytes));
     return log_.AppendEntry(time_, bytes, signature);
   }
 
