@@ -1,6 +1,7 @@
 // One limited cpp-httplib server (see http_listener.h).
 #include "services/http_listener.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -103,30 +104,33 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::stri
   s.set_keep_alive_timeout(limits.keep_alive_seconds);
   s.set_read_timeout(limits.keep_alive_seconds);
   s.set_write_timeout(limits.keep_alive_seconds);
-  s.set_payload_max_length(limits.max_request_bytes);
+  s.set_payload_max_length(std::max(limits.max_request_bytes, limits.max_upload_bytes));
   // cpp-httplib reads a request's body into memory before routing it, and
   // payload_max_length bounds neither a chunked body nor the time spent
   // skipping a declared one: refuse both here, before any of it is read. The
   // connection must then close, or the unread body would be parsed as the next
   // request: a content provider that returns false after writing the answer
   // is cpp-httplib's way to end a connection.
-  s.set_pre_routing_handler(
-      [max = limits.max_request_bytes](const httplib::Request& req, httplib::Response& res) {
-        const uint64_t declared = req.get_header_value<uint64_t>("Content-Length");
-        if (!req.has_header("Transfer-Encoding") && declared <= max) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        res.status = 413;
-        res.set_header("Connection", "close");
-        const std::string answer =
-            absl::StrCat("request bodies over ", max, " bytes are not accepted here\n");
-        res.set_content_provider(answer.size(), "text/plain; charset=utf-8",
-                                 [answer](size_t offset, size_t length, httplib::DataSink& sink) {
-                                   sink.write(answer.data() + offset, length);
-                                   return false;
-                                 });
-        return httplib::Server::HandlerResponse::Handled;
-      });
+  s.set_pre_routing_handler([limits](const httplib::Request& req, httplib::Response& res) {
+    const size_t max =
+        req.method == "POST" && !limits.upload_path.empty() && req.path == limits.upload_path
+            ? std::max(limits.max_request_bytes, limits.max_upload_bytes)
+            : limits.max_request_bytes;
+    const uint64_t declared = req.get_header_value<uint64_t>("Content-Length");
+    if (!req.has_header("Transfer-Encoding") && declared <= max) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = 413;
+    res.set_header("Connection", "close");
+    const std::string answer =
+        absl::StrCat("request bodies over ", max, " bytes are not accepted here\n");
+    res.set_content_provider(answer.size(), "text/plain; charset=utf-8",
+                             [answer](size_t offset, size_t length, httplib::DataSink& sink) {
+                               sink.write(answer.data() + offset, length);
+                               return false;
+                             });
+    return httplib::Server::HandlerResponse::Handled;
+  });
   const int port = address.port;
   l->port_ =
       port == 0 ? s.bind_to_any_port(l->host_) : (s.bind_to_port(l->host_, port) ? port : -1);

@@ -1,7 +1,8 @@
 // One cpp-httplib server on a host:port of its own, serving on a thread of its
 // own, with the limits every touchstoned HTTP port has: a fixed pool of handler
-// threads, a bound on the connections held at once, keep-alive limits, and no
-// request bodies (touchstoned's HTTP routes are all GET).
+// threads, a bound on the connections held at once, keep-alive limits, and
+// small request bodies (touchstoned's HTTP routes are GETs, but for one POST of
+// a record: upload_path, whose bodies have a bound of their own).
 //
 // Not bounded here: cpp-httplib 0.11 (Debian 12's) reads a request line or a
 // header line of any length into memory, and offers no hook before it does.
@@ -40,6 +41,11 @@ struct HttpLimits {
   // one (Content-Length) or any chunked body is answered 413 and its connection
   // closed, before its body is read. Default: 4 KiB
   size_t max_request_bytes = 4096;
+  // The one route (a path) whose POST requests may carry a body of up to
+  // max_upload_bytes instead (refused the same way past it). Default: "" (none)
+  std::string upload_path;
+  // Largest body of a POST to upload_path, in bytes. Default: 0 (as max_request_bytes)
+  size_t max_upload_bytes = 0;
 };
 
 // Thread-safe.

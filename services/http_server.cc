@@ -1,6 +1,8 @@
 // touchstoned's HTTP side (see http_server.h): routes over cpp-httplib.
 #include "services/http_server.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,12 +12,16 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/bundle_builder.h"
+#include "nlohmann/json.hpp"
 #include "services/bundle_json.h"
 #include "services/qr_code.h"
 #include "services/web_assets.h"
 
 namespace touchstone {
 namespace {
+
+// Where owner-only records are posted (http_server.h).
+constexpr char kOwnerRecordsPath[] = "/v1/owner-records";
 
 // The page runs only its own scripts and talks only to this server.
 constexpr char kContentSecurityPolicy[] =
@@ -40,6 +46,42 @@ int HttpStatusOf(const absl::Status& s) {
 void SendError(httplib::Response& res, const absl::Status& s) {
   res.status = HttpStatusOf(s);
   res.set_content(absl::StrCat(Sv(s.ToString()), "\n"), "text/plain; charset=utf-8");
+}
+
+// The HTTP status of a refused owner record: the ledger's refusal, one status per code.
+int OwnerRecordStatusOf(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kFailedPrecondition:
+      return 412;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:  // the same bytes again are an idempotent retry
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+// {"error": message, "code": "FAILED_PRECONDITION"} with the status's HTTP status.
+void SendJsonError(httplib::Response& res, const absl::Status& s, int http_status) {
+  res.status = http_status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(nlohmann::json{{"error", std::string(s.message())},
+                                 {"code", absl::StatusCodeToString(s.code())}}
+                      .dump(),
+                  "application/json");
 }
 
 void SendAsset(httplib::Server& server, const char* path, std::string_view body, const char* type) {
@@ -130,6 +172,7 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
   SendAsset(server, "/static/page.js", web::kPageJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify.js", web::kVerifyJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/trade.js", web::kTradeJs, "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/owner.js", web::kOwnerJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify_trade.js", web::kVerifyTradeJs,
             "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify_tables.js", web::kVerifyTablesJs,
@@ -217,7 +260,40 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
   });
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledger,
+void HttpServer::AddOwnerRecordRoute(httplib::Server& server) {
+  server.Post(kOwnerRecordsPath, [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string type = req.get_header_value("Content-Type");
+    if (type != "application/octet-stream") {
+      return SendJsonError(
+          res,
+          absl::InvalidArgumentError(absl::StrCat("the body must be a record's bytes, Content-Type "
+                                                  "application/octet-stream, not '",
+                                                  type, "'")),
+          415);
+    }
+    const size_t max = ledger_.options().max_record_bytes;
+    if (req.body.empty() || req.body.size() > max) {
+      return SendJsonError(
+          res,
+          absl::InvalidArgumentError(absl::StrCat("the body must be a record's bytes: 1 to ", max,
+                                                  " bytes, not ", req.body.size())),
+          req.body.empty() ? 400 : 413);
+    }
+    // An owner-only record: its entry signature is empty; the owner signature
+    // is inside the record, and the ledger checks it (owner_signature.h).
+    absl::StatusOr<Receipt> receipt =
+        ledger_.Submit(req.body, std::string(), absl::Now() + absl::Seconds(30));
+    if (!receipt.ok()) {
+      return SendJsonError(res, receipt.status(), OwnerRecordStatusOf(receipt.status()));
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(
+        nlohmann::json{{"index", receipt->index}, {"duplicate", receipt->duplicate}}.dump(),
+        "application/json");
+  });
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Ledger& ledger,
                                                               const HttpOptions& options) {
   if (options.listen.empty() && options.metrics_listen.empty()) {
     return absl::InvalidArgumentError("no HTTP address to listen on");
@@ -231,12 +307,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Ledger& ledg
   }
   auto http = std::unique_ptr<HttpServer>(new HttpServer(ledger, options));
   if (!options.listen.empty()) {
-    ASSIGN_OR_RETURN(http->pages_, HttpListener::Bind(options.listen, options.limits));
+    HttpLimits limits = options.limits;  // the POST route takes a record
+    limits.upload_path = kOwnerRecordsPath;
+    limits.max_upload_bytes = ledger.options().max_record_bytes;
+    ASSIGN_OR_RETURN(http->pages_, HttpListener::Bind(options.listen, limits));
     http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", http->pages_->host(),
                                                                   ":", http->pages_->port())
                                                    : options.public_url;
     http->AddPageRoutes(http->pages_->server(),
                         WitnessKeyMeta(options.witness_keys, options.witness_quorum));
+    http->AddOwnerRecordRoute(http->pages_->server());
   }
   if (!options.metrics_listen.empty()) {
     ASSIGN_OR_RETURN(http->metrics_, HttpListener::Bind(options.metrics_listen, options.limits));

@@ -6,7 +6,14 @@
 //   GET /p/PIECE_ID/bundle.json  the same bundle as JSON (services/bundle_json.h)
 //   GET /p/PIECE_ID/qr.svg       a QR code of the page's URL (services/qr_code.h)
 //   GET /p/PIECE_ID/qr.png       the same QR code as PNG
-//   GET /static/{page.js,verify.js,style.css}   the page's assets (embedded in the binary)
+//   GET /static/{page.js,verify.js,owner.js,...}   the page's assets (embedded in the binary)
+//   POST /v1/owner-records       appends a record an owner key signs alone (the
+//                                page's owner actions, services/web/owner.js): the
+//                                body is the record's exact bytes (Content-Type
+//                                application/octet-stream, at most the ledger's
+//                                max_record_bytes); answers {"index": N} (200), or
+//                                {"error": message, "code": "FAILED_PRECONDITION", ...}
+//                                with 400/403/404/409/412/429/503 as the ledger refused it
 //   GET /favicon.ico             204, no content
 //   GET /metrics                 Prometheus metrics: the ledger's (ledger/metrics.h)
 //                                and the bundle cache's; on their own port instead
@@ -18,8 +25,10 @@
 // Bundles are built once per piece and checkpoint and kept in a cache bounded
 // by bytes (services/bundle_cache.h); one bigger than max_bundle_bytes is not
 // built past that size and is answered 429 (gRPC's RESOURCE_EXHAUSTED). Both
-// ports have the limits of services/http_listener.h: no request bodies, a
-// fixed thread pool, a bound on connections, keep-alive limits.
+// ports have the limits of services/http_listener.h: small request bodies (a
+// record's for a POST), a fixed thread pool, a bound on connections, keep-alive
+// limits. The POST route is thin: the ledger checks the record (the owner
+// rules, ledger/provenance/rules_owners.cc) as it checks any Submit.
 #ifndef TOUCHSTONE_SERVICES_HTTP_SERVER_H_
 #define TOUCHSTONE_SERVICES_HTTP_SERVER_H_
 
@@ -68,7 +77,7 @@ class HttpServer {
   // address is not host:port, a limit is out of range (HttpListener::Bind) or
   // public_url is malformed; UNAVAILABLE if it cannot bind.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const Ledger& ledger, const HttpOptions& options);
+      Ledger& ledger, const HttpOptions& options);
   ~HttpServer();
 
   // The pages' port actually bound, or 0 if none.
@@ -81,12 +90,14 @@ class HttpServer {
   void Stop();
 
  private:
-  HttpServer(const Ledger& ledger, const HttpOptions& options)
+  HttpServer(Ledger& ledger, const HttpOptions& options)
       : ledger_(ledger),
         max_bundle_bytes_(options.max_bundle_bytes),
         cache_(options.bundle_cache_bytes) {}
   void AddPageRoutes(httplib::Server& server, const std::string& witness_meta);
   void AddMetricsRoute(httplib::Server& server);
+  // POST /v1/owner-records (file comment).
+  void AddOwnerRecordRoute(httplib::Server& server);
   // The serialized bundle of `piece_id`, from the cache or built (and cached).
   // Errors as BuildPieceBundle.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const std::string>> Bundle(
@@ -94,7 +105,7 @@ class HttpServer {
   // The cache's counters in the Prometheus text format.
   std::string CacheMetrics() const;
 
-  const Ledger& ledger_;
+  Ledger& ledger_;
   const size_t max_bundle_bytes_;
   BundleCache cache_;
   std::atomic<uint64_t> bundles_too_big_{0};

@@ -4,6 +4,7 @@
 import { caratText, massText, metalFinenessText, quantityText, shareText, SYSTEM_OF_WARRANTIES } from './trade.js';
 import { certificateStatusAt, verifyBundle } from './verify.js';
 import { heirloomGramsText } from './heirloom.js';
+import { showOwner } from './owner.js';
 
 const main = document.getElementById('main');
 const pieceId = main.dataset.pieceId;
@@ -448,6 +449,7 @@ async function main_() {
   if (result.ok) {
     try { renderStory(result); } catch (e) { console.error(e); }
   }
+  try { await showOwner(result, pieceId); } catch (e) { console.error(e); }  // owner.js: the owner's actions
   document.body.dataset.state = result.ok ? 'verified' : 'failed';
   document.body.dataset.check = result.ok ? '' : result.check;  // the rule broken (ledger/bundle/bundle_rules.h)
 }
