@@ -55,8 +55,8 @@ class AuditTest(unittest.TestCase):
     def test_an_untouched_log_audits_clean(self):
         r = self.audit(self.data)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("audit passed: 104 entries", r.stdout)
-        self.assertIn("104 checkpoints match", r.stdout)
+        self.assertIn("audit passed: 129 entries", r.stdout)
+        self.assertIn("129 checkpoints match", r.stdout)
 
     def test_a_log_streamed_from_the_server_audits_against_its_checkpoint(self):
         server = Server(ARGS.touchstoned, self.tmp, self.copy("served")).start()
@@ -70,8 +70,8 @@ class AuditTest(unittest.TestCase):
                     if l.startswith("verifier_key ")][0]
             r = cli("audit", "--from_server", "--vkey", vkey)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("audit passed: 104 entries streamed from", r.stdout)
-            self.assertIn("root of the checkpoint at size 104", r.stdout)
+            self.assertIn("audit passed: 129 entries streamed from", r.stdout)
+            self.assertIn("root of the checkpoint at size 129", r.stdout)
             other = cli("audit", "--from_server", "--vkey",
                         "touchstone.local/ledger+00000000+AQ" + "A" * 42 + "=")
             self.assertNotEqual(other.returncode, 0)
