@@ -266,7 +266,18 @@ std::string Text(const BundleReport& r) {
     absl::StrAppend(&out, "  repurposed      by heirloom intake ", r.repurposed_intake, " (entry ",
                     r.repurposed_index, ")\n");
   }
-  if (!r.heirloom_text.empty()) absl::StrAppend(&out, "  heirloom        ", r.heirloom_text, "\n");
+  if (!r.heirloom_text.empty()) {
+    // Whose material: "the owner" is the intakes' owner key, who need not be
+    // the piece's owner now (a jeweler could take in metal under a key of its own).
+    const std::string& material_owner = r.heirloom.owner_key_id();
+    const std::string whose =
+        !r.owner ? "; the piece has no owner key"
+        : r.owner->key_id == material_owner
+            ? ", the piece's current owner"
+            : absl::StrCat("; the piece now belongs to owner key ", r.owner->key_id);
+    absl::StrAppend(&out, "  heirloom        ", r.heirloom_text, " (the owner: key ",
+                    material_owner, whose, ")\n");
+  }
   for (const IntakeStory& i : r.intakes) {
     absl::StrAppend(&out, "  heirloom intake ", IntakeText(i), "\n");
   }

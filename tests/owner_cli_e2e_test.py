@@ -258,7 +258,14 @@ class OwnerTest(unittest.TestCase):
         self.assertEqual(self.owner_id("OC-HEIR-1"), dave)
         r = self.ok("piece", "show", "OC-HEIR-1")
         self.assertIn("VERIFIED", r.out, r.describe())
-        self.assertIn(claim, r.out, r.describe())
+        self.assertIn(claim + " (the owner: key %s, the piece's current owner)" % dave, r.out,
+                      r.describe())
+        # Given away, the piece's page says whose gold it was, and that it is not the owner's now.
+        self.ok("owner", "transfer", "OC-HEIR-1", "--key", "dave", "--to", self.key("carol"),
+                *self.owners())
+        r = self.ok("piece", "show", "OC-HEIR-1")
+        self.assertIn(claim + " (the owner: key %s; the piece now belongs to owner key %s)"
+                      % (dave, self.key_id(self.key("carol"))), r.out, r.describe())
 
     # -- the demo's heirloom, and no names ---------------------------------------------------
 

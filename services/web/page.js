@@ -292,6 +292,14 @@ function renderOwner(result, m) {
     el('p', { class: 'small' }, 'The ledger knows an owner by key only, never by name. Checked: every ownership record is signed by the key (or the participant) the owner\'s records allow.'));
 }
 
+// Whose the owner's material is: the intakes' owner key need not be the piece's
+// owner now (a jeweler could take metal in under a key of its own), so say which.
+function whoseMaterial(result) {
+  if (!result.owner) return '; the piece has no owner key';
+  return result.owner.keyId === result.heirloom.owner_key_id
+    ? ", the piece's current owner" : `; the piece now belongs to owner key ${result.owner.keyId}`;
+}
+
 // The owner's material: the old piece as received, each step with the owner's grams, and the new piece.
 function renderHeirloom(result, m) {
   const h = result.heirloom, lots = result.graph.lots;
@@ -343,7 +351,7 @@ function renderStory(result) {
   const pieceFacts = el('dl', { class: 'facts' },
     el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
     el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
-    result.heirloomText && [el('dt', {}, "The owner's material"), el('dd', { id: 'heirloom-claim' }, `${result.heirloomText} (checked)`)],
+    result.heirloomText && [el('dt', {}, "The owner's material"), el('dd', { id: 'heirloom-claim' }, `${result.heirloomText} (checked; the owner: key ${result.heirloom.owner_key_id}${whoseMaterial(result)})`)],
     p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
     el('dt', {}, 'The jeweler claims'), el('dd', {}, [...p.claims.map((c) => `${CLAIMS[c]} (checked)`), ...result.materialClaims.map((c) => `${c.text} (checked)`)].join('; ') || 'nothing'),
     result.composition.length > 0 && [el('dt', {}, 'Made of'), el('dd', {}, el('ul', { id: 'composition', class: 'plain' }, result.composition.map((s) => el('li', {},

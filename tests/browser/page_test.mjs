@@ -100,6 +100,26 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   await context.close();
 });
 
+await test("the heirloom ring verifies and tells the owner's gold from the bracelet to the ring", async () => {
+  const { page, context, errors } = await openPage(`${P}-HEIRLOOM-RING-1`, { viewport: { width: 1000, height: 1250 } });
+  await page.screenshot({ path: join(args.screenshots, 'heirloom-ring.png'), fullPage: true });
+  assert.equal(await page.locator('body').getAttribute('data-state'), 'verified', await verdict(page));
+  const v = await verdict(page);
+  assert.match(v, /Every ownership record of the piece is signed by the owner key \(or the participant\) its owner's records allow/);
+  assert.match(v, /The owner's material \(made from the owner's gold: 4\.537 g of its 4\.537 g fine gold\) follows from the heirloom intake, co-signed by the owner's key/);
+  // Whose gold: the intake's owner key, which the sale made the ring's owner too.
+  assert.match(await page.locator('#heirloom-claim').innerText(),
+    /^made from the owner's gold: 4\.537 g of its 4\.537 g fine gold \(checked; the owner: key [0-9a-f]{16}, the piece's current owner\)$/);
+  const text = await page.locator('main').innerText();
+  assert.match(text, new RegExp(`The old piece: ${P}-BRACELET-1`));
+  assert.match(text, /7\.812 g \(0\.251 ozt, 5\.023 dwt\) of gold, 585 \(14k\) fine by fire assay: 4\.570 g fine gold/);
+  assert.match(text, /refined by Marlowe & Daughters Jewellers Ltd \(entry \d+\): the owner's gold 4\.570 g fine in, 4\.564 g fine out/);
+  assert.match(text, /cast by .*: the owner's gold 4\.564 g fine in, 4\.537 g fine out/);
+  assert.doesNotMatch(text, /grandmother|granddaughter/);  // the CLI's local labels never reach the log
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 await test('the wedding band, whose story an error declaration touches, verifies', async () => {
   const { page, context, errors } = await openPage(`${P}-BAND-1`);
   assert.equal(await page.locator('body').getAttribute('data-state'), 'verified', await verdict(page));
