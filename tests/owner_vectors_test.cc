@@ -59,7 +59,8 @@ TEST(OwnerVectorsTest, FileHoldsEnoughCases) {
 }
 
 TEST(OwnerVectorsTest, SignedPartIsTheBytesBeforeField100) {
-  for (const json& c : Vectors()["signed_part"]) {
+  const json vectors = Vectors();  // held: a range-for over a temporary's member would dangle
+  for (const json& c : vectors["signed_part"]) {
     const std::string name = c["name"];
     const std::string record = Hex(c["record"]);
     absl::StatusOr<std::string_view> part = OwnerSignedPart(record);
