@@ -8,6 +8,7 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/provenance/canonical.h"
+#include "ledger/provenance/commitments.h"
 
 namespace touchstone {
 namespace {
@@ -101,6 +102,7 @@ bool IsValidParticipantId(std::string_view id) {
   if (r.body_case() == v1::Record::BODY_NOT_SET) {
     return absl::InvalidArgumentError("record has no body");
   }
+  RETURN_IF_ERROR(CheckSealedPublicPart(r));
   if (r.has_owner_signature()) {
     const std::string& id = r.owner_signature().key_id();
     if (id.size() != 16 || !IsLowerHex(id)) {

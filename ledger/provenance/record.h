@@ -76,7 +76,9 @@ bool IsValidParticipantId(std::string_view id);
 // and only for the four owner bodies (IsOwnerOnly); a participant-signed record
 // carries an owner_signature only if it is a HeirloomReceived or a PieceLifecycle
 // REPAIRED ("owner_signature: a <kind> record carries no owner signature"); an
-// owner_signature's key_id is 16 lowercase hex.
+// owner_signature's key_id is 16 lowercase hex. A sealed record must pass
+// CheckSealedPublicPart (ledger/provenance/commitments.h): its committed fields
+// left out, a 32-byte commitment, a body that has committed fields.
 [[nodiscard]] absl::StatusOr<v1::Record> ParseRecord(std::string_view bytes,
                                                      size_t max_bytes = kDefaultMaxRecordBytes);
 

@@ -42,6 +42,12 @@
 //                     kStateFormatMetaKey:   "state_format"  -> kStateFormat (text): the
 //                                                               layout of CF "state" (absent:
 //                                                               written before the trade rules)
+//   CF "openings"     OpeningKey:     index -> the Opening (proto/record.proto) of the
+//                                                   sealed record at that index, written in
+//                                                   the entry's batch; never in an entry or tile
+//   CF "opening_reads" OpeningReadKey: signer || 0x00 || micros (8) || index (8) || reader
+//                                      -> OpeningRead (proto/state.proto): every attempt to
+//                                         read an opening of the signer's records
 //
 // Values marked (8) are EncodeU64 integers, read back with DecodeU64Value.
 // Header-only (no RocksDB): the storage-free rooms may name state keys too.
@@ -67,10 +73,13 @@ enum ColumnFamily : int {
   kIndexFamily = 4,
   kStateFamily = 5,
   kMetaFamily = 6,
+  kOpeningsFamily = 7,
+  kOpeningReadsFamily = 8,
 };
-inline constexpr const char* kColumnFamilyNames[] = {"default", "entries", "tree", "checkpoints",
-                                                     "index",   "state",   "meta"};
-inline constexpr int kColumnFamilyCount = 7;
+inline constexpr const char* kColumnFamilyNames[] = {
+    "default", "entries", "tree", "checkpoints", "index", "state", "meta", "openings",
+    "opening_reads"};
+inline constexpr int kColumnFamilyCount = 9;
 
 // ---- Integer values (8-byte big-endian): the index CF's values, meta sizes.
 // The integer in `value`; nullopt unless it is exactly 8 bytes.
@@ -97,6 +106,24 @@ inline std::string CheckpointKey(uint64_t size) { return EncodeU64(size); }
 // The tree size a checkpoint key names; nullopt unless it is 8 bytes.
 inline std::optional<uint64_t> ParseCheckpointKey(std::string_view key) {
   return DecodeU64Value(key);
+}
+
+// ---- CF "openings".
+inline std::string OpeningKey(uint64_t index) { return EncodeU64(index); }
+
+// ---- CF "opening_reads".
+inline std::string OpeningReadKeyPrefix(std::string_view signer) {
+  std::string k(signer);
+  k.push_back('\0');
+  return k;
+}
+inline std::string OpeningReadKey(std::string_view signer, uint64_t micros, uint64_t index,
+                                  std::string_view reader) {
+  std::string k = OpeningReadKeyPrefix(signer);
+  k.append(EncodeU64(micros));
+  k.append(EncodeU64(index));
+  k.append(reader);
+  return k;
 }
 
 // ---- CF "index".
