@@ -137,8 +137,8 @@ absl::Status FillIn(std::string_view body, const std::string& path, Message& ope
       const int n = refl->FieldSize(opening, fd);
       const int m = into.GetReflection()->FieldSize(into, fd);
       if (n != m) {
-        return absl::InvalidArgumentError(absl::StrCat("opening: ", named, " has ", n,
-                                                       " elements and the record ", m));
+        return absl::InvalidArgumentError(
+            absl::StrCat("opening: ", named, " has ", n, " elements and the record ", m));
       }
       for (int i = 0; i < n; ++i) {
         RETURN_IF_ERROR(FillIn(body, here, *refl->MutableRepeatedMessage(&opening, fd, i),
@@ -190,15 +190,15 @@ absl::Status CheckSealedPublicPart(const v1::Record& record) {
     const std::vector<std::string_view> segments = Segments(f.path);
     if (AnySet(message, segments)) {
       return absl::InvalidArgumentError(absl::StrCat("sealed: ", body, ".", Sv(f.path),
-                                                      " is committed and must be left out of "
-                                                      "a sealed record"));
+                                                     " is committed and must be left out of "
+                                                     "a sealed record"));
     }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Record> OpenRecord(const v1::Record& public_record,
-                                      const v1::Opening& opening, size_t max_bytes) {
+absl::StatusOr<v1::Record> OpenRecord(const v1::Record& public_record, const v1::Opening& opening,
+                                      size_t max_bytes) {
   if (!public_record.has_sealed()) {
     return absl::InvalidArgumentError("opening: the record is not sealed");
   }

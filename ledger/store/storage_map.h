@@ -76,9 +76,9 @@ enum ColumnFamily : int {
   kOpeningsFamily = 7,
   kOpeningReadsFamily = 8,
 };
-inline constexpr const char* kColumnFamilyNames[] = {
-    "default", "entries", "tree", "checkpoints", "index", "state", "meta", "openings",
-    "opening_reads"};
+inline constexpr const char* kColumnFamilyNames[] = {"default",     "entries",  "tree",
+                                                     "checkpoints", "index",    "state",
+                                                     "meta",        "openings", "opening_reads"};
 inline constexpr int kColumnFamilyCount = 9;
 
 // ---- Integer values (8-byte big-endian): the index CF's values, meta sizes.
