@@ -4,13 +4,18 @@
 // back by GetOpening, survives a restart, and is what a rebuild and the audit
 // of a data directory replay; every way of getting the opening wrong is
 // refused with nothing appended.
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/audit.h"
+#include "ledger/backup.h"
 #include "ledger/ledger.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/provenance/commitments.h"
@@ -217,6 +222,147 @@ TEST_F(SealedLedgerTest, ARestartKeepsTheOpening) {
   ASSERT_TRUE(after->has_value());
   EXPECT_EQ((*after)->SerializeAsString(), before.SerializeAsString());
   EXPECT_EQ(GetLot("sealed-lot").quantity(), 10'000);
+}
+
+// Opens the database of `data_dir` with RocksDB itself (the ledger closed) and
+// runs `fn` on it with the handles of every column family it has, by name.
+void WithRawDb(
+    const std::string& data_dir,
+    const std::function<void(rocksdb::DB*, std::map<std::string, rocksdb::ColumnFamilyHandle*>&)>&
+        fn) {
+  const std::string path = data_dir + "/db";
+  rocksdb::Options options;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const std::string& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, cfs, &handles, &raw);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
+  for (size_t i = 0; i < names.size(); ++i) by_name[names[i]] = handles[i];
+  fn(db.get(), by_name);
+  for (auto* h : handles) {
+    if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+  }
+  db->Close();
+}
+
+class SealedRebuildTest : public SealedLedgerTest {
+ protected:
+  // A few sealed and public records: lots, a transformation, a shipment.
+  void Populate() {
+    Identity refiner = RefinerWithSealedLot();
+    Identity caster = Register("maker-1", v1::ROLE_MANUFACTURER);
+    sealed_split_ = AcceptSealed(Split(refiner, "t-1", "sealed-lot", 3'000, "part")).index;
+    Accept(GoldLot(refiner, "public-lot", kPostConsumer, 5'000));
+    v1::Record ship = Ship(refiner, "ship-1", "part", caster.id);
+    AcceptSealed(ship);
+    Accept(Receive(caster, "ship-1", "part"));
+  }
+  absl::Status AuditDataDir() {
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        Store::Open({.path = data_dir() + "/db", .create_if_missing = false, .read_only = true});
+    if (!store.ok()) return store.status();
+    return AuditStore(**store, AuditOptions()).status();
+  }
+  uint64_t sealed_split_ = 0;
+};
+
+TEST_F(SealedRebuildTest, RebuildFromTheLogAndTheOpeningsEqualsTheKeptState) {
+  Populate();
+  absl::StatusOr<MemoryState> rebuilt =
+      RebuildState(ledger().store(), ledger().Size(), options().rules);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  absl::Status same = CompareState(*rebuilt, ledger().store());
+  EXPECT_TRUE(same.ok()) << same;
+  CloseLedger();
+  absl::Status audit = AuditDataDir();
+  EXPECT_TRUE(audit.ok()) << audit;
+}
+
+TEST_F(SealedRebuildTest, ADeletedOpeningMakesTheRebuildAndTheAuditFailNamingItsEntry) {
+  Populate();
+  CloseLedger();
+  WithRawDb(data_dir(), [&](rocksdb::DB* db, auto& cf) {
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), cf.at("openings"), OpeningKey(sealed_split_)).ok());
+  });
+  {
+    std::unique_ptr<Store> store = Store::Open({.path = data_dir() + "/db"}).value();
+    absl::StatusOr<MemoryState> rebuilt =
+        RebuildState(*store, store->ReadTreeSize().value(), options().rules);
+    EXPECT_EQ(rebuilt.status().code(), Code::kDataLoss);
+    EXPECT_THAT(std::string(rebuilt.status().message()),
+                HasSubstr(absl::StrCat("entry ", sealed_split_,
+                                       ": the record is sealed and its opening is missing")));
+  }
+  absl::Status audit = AuditDataDir();
+  EXPECT_EQ(audit.code(), Code::kDataLoss) << audit;
+  EXPECT_THAT(std::string(audit.message()), HasSubstr(absl::StrCat("entry ", sealed_split_)));
+}
+
+TEST_F(SealedRebuildTest, AnAlteredStoredOpeningMakesTheAuditFailNamingItsEntry) {
+  Populate();
+  const v1::Opening kept = *ledger().GetOpening(sealed_split_).value();
+  CloseLedger();
+  // Another quantity, committed to nowhere: a forged openings store.
+  v1::Record values;
+  v1::Opening forged = kept;
+  ASSERT_TRUE(values.ParseFromString(kept.fields()));
+  values.mutable_transformation()->mutable_outputs(0)->set_quantity(2'999);
+  forged.set_fields(SerializeRecord(values));
+  WithRawDb(data_dir(), [&](rocksdb::DB* db, auto& cf) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf.at("openings"), OpeningKey(sealed_split_),
+                        forged.SerializeAsString())
+                    .ok());
+  });
+  absl::Status audit = AuditDataDir();
+  EXPECT_EQ(audit.code(), Code::kDataLoss) << audit;
+  EXPECT_THAT(
+      std::string(audit.message()),
+      HasSubstr(absl::StrCat("entry ", sealed_split_, ": its stored opening does not open it")));
+}
+
+TEST_F(SealedRebuildTest, BackupsCarryTheOpeningsAndRestoreThem) {
+  Populate();
+  const v1::Opening kept = *ledger().GetOpening(sealed_split_).value();
+  const std::string root = data_dir() + "/backups";
+  const BackupInfo backup = ledger().Backup(root).value();
+  const std::string restored = data_dir() + "/restored";
+  absl::StatusOr<AuditReport> audit = RestoreBackup(backup.path, restored);
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  std::unique_ptr<Store> store =
+      Store::Open({.path = restored + "/db", .create_if_missing = false, .read_only = true})
+          .value();
+  std::optional<std::string> opening = store->GetOpening(sealed_split_).value();
+  ASSERT_TRUE(opening.has_value());
+  EXPECT_EQ(*opening, kept.SerializeAsString());
+}
+
+TEST_F(SealedRebuildTest, AnOlderDataDirectoryWithoutTheNewColumnFamiliesOpens) {
+  Identity refiner = Register("refiner-1", v1::ROLE_REFINER);
+  Accept(GoldLot(refiner, "old-lot", kPostConsumer, 1'000));
+  CloseLedger();
+  // As a version before issue 16 left it: no "openings", no "opening_reads".
+  WithRawDb(data_dir(), [&](rocksdb::DB* db, auto& cf) {
+    ASSERT_TRUE(db->DropColumnFamily(cf.at("openings")).ok());
+    ASSERT_TRUE(db->DropColumnFamily(cf.at("opening_reads")).ok());
+  });
+  // Audited read-only as it is (the missing families read as empty)...
+  absl::Status audit = AuditDataDir();
+  EXPECT_TRUE(audit.ok()) << audit;
+  // ...and opened by the ledger, which adds them: sealed records can follow.
+  ReopenLedger();
+  EXPECT_EQ(GetLot("old-lot").quantity(), 1'000);
+  AcceptSealed(GoldLot(refiner, "new-lot", kPostConsumer, 2'000));
+  EXPECT_TRUE(ledger().GetOpening(ledger().Size() - 1).value().has_value());
+  CloseLedger();
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), data_dir() + "/db", &names).ok());
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"openings", "opening_reads"}));
 }
 
 }  // namespace
