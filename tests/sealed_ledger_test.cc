@@ -21,6 +21,7 @@
 #include "ledger/provenance/commitments.h"
 #include "ledger/provenance/rebuild.h"
 #include "ledger/provenance/record.h"
+#include "ledger/provenance/redaction.h"
 #include "ledger/store/storage_map.h"
 #include "ledger/store/store.h"
 #include "rocksdb/db.h"
@@ -363,6 +364,93 @@ TEST_F(SealedRebuildTest, AnOlderDataDirectoryWithoutTheNewColumnFamiliesOpens) 
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::Options(), data_dir() + "/db", &names).ok());
   EXPECT_THAT(names, ::testing::IsSupersetOf({"openings", "opening_reads"}));
+}
+
+// ---------------------------------------------------------------- redaction
+
+TEST_F(SealedLedgerTest, WhatASealedRecordTouchesIsSealedAndRedactedForPublicReads) {
+  Identity refiner = RefinerWithSealedLot();
+  Identity maker = Register("maker-1", v1::ROLE_MANUFACTURER);
+  Accept(GoldLot(refiner, "public-lot", kPostConsumer, 7'000));
+  EXPECT_FALSE(GetLot("public-lot").sealed());
+  v1::LotState untouched = GetLot("public-lot");
+  RedactLot(untouched);
+  EXPECT_EQ(untouched.quantity(), 7'000);  // a public lot reads as it is
+
+  // Made by a sealed record.
+  v1::LotState lot = GetLot("sealed-lot");
+  EXPECT_TRUE(lot.sealed());
+  RedactLot(lot);
+  EXPECT_EQ(lot.quantity(), 0);
+  EXPECT_EQ(lot.balance(), 0);
+  EXPECT_TRUE(lot.site().empty());
+  EXPECT_EQ(lot.custodian(), "refiner-1");
+  EXPECT_EQ(lot.material(), "gold");
+
+  // Drawn from by a sealed transformation: the public lot's balance would tell the draw.
+  AcceptSealed(Transform(refiner, "t-merge", v1::PROCESS_MERGE, "gold",
+                         {{"public-lot", 2'000}, {"sealed-lot", 1'000}}, {{"merged", 3'000}}));
+  EXPECT_TRUE(GetLot("public-lot").sealed());
+  EXPECT_TRUE(GetLot("merged").sealed());
+  EXPECT_EQ(GetLot("public-lot").balance(), 5'000);  // the ledger keeps the value
+
+  // Shipped by a sealed shipment: the addressee is redacted.
+  Accept(GoldLot(refiner, "shipped", kPostConsumer, 1'000));
+  AcceptSealed(Ship(refiner, "ship-1", "shipped", maker.id));
+  v1::LotState shipped = GetLot("shipped");
+  EXPECT_TRUE(shipped.sealed());
+  EXPECT_EQ(shipped.in_transit_to(), "maker-1");
+  RedactLot(shipped);
+  EXPECT_TRUE(shipped.in_transit_to().empty());
+  EXPECT_EQ(shipped.shipment_id(), "ship-1");
+
+  // A piece registered sealed: its metal inputs' quantities are redacted.
+  Identity jeweler = Register("jeweler-1", v1::ROLE_JEWELER);
+  AcceptSealed(Ship(refiner, "ship-2", "merged", jeweler.id));
+  Accept(Receive(jeweler, "ship-2", "merged"));
+  AcceptSealed(Piece(jeweler, "ring-1", {}, {{"merged", 2'500}}));
+  v1::PieceState piece = GetPiece("ring-1");
+  EXPECT_TRUE(piece.sealed());
+  ASSERT_EQ(piece.metal_inputs_size(), 1);
+  EXPECT_EQ(piece.metal_inputs(0).quantity(), 2'500);
+  RedactPiece(piece);
+  EXPECT_EQ(piece.metal_inputs(0).quantity(), 0);
+  EXPECT_EQ(piece.metal_inputs(0).lot_id(), "merged");
+
+  // Rebuilt, the sealed flags come out the same.
+  absl::StatusOr<MemoryState> rebuilt =
+      RebuildState(ledger().store(), ledger().Size(), options().rules);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  absl::Status same = CompareState(*rebuilt, ledger().store());
+  EXPECT_TRUE(same.ok()) << same;
+}
+
+TEST_F(SealedLedgerTest, RefusalsDoNotTellANonCustodianASealedLotsValues) {
+  Identity refiner = RefinerWithSealedLot();
+  Identity maker = Register("maker-1", v1::ROLE_MANUFACTURER);
+  Identity rival = Register("rival-1", v1::ROLE_REFINER);
+
+  // Drawing on another's sealed lot, beyond its balance: the custody refusal comes first.
+  const v1::Record grab = Split(rival, "t-grab", "sealed-lot", 99'000, "grabbed");
+  absl::StatusOr<Receipt> r = SubmitSealed(grab);
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("is held by 'refiner-1'"));
+  EXPECT_THAT(std::string(r.status().message()), ::testing::Not(HasSubstr("10000")));
+
+  // A sealed shipment's addressee is not named to a rival that claims or uses the lot.
+  AcceptSealed(Ship(refiner, "ship-1", "sealed-lot", maker.id));
+  ExpectRefused(Receive(rival, "ship-1", "sealed-lot"), Code::kPermissionDenied,
+                "shipment 'ship-1' is not addressed to 'rival-1'");
+  absl::StatusOr<Receipt> received = Submit(Receive(rival, "ship-1", "sealed-lot"));
+  EXPECT_THAT(std::string(received.status().message()), ::testing::Not(HasSubstr("maker-1")));
+  absl::StatusOr<Receipt> used = SubmitSealed(Split(rival, "t-use", "sealed-lot", 1, "x"));
+  EXPECT_EQ(used.status().code(), Code::kFailedPrecondition) << used.status();
+  EXPECT_THAT(std::string(used.status().message()), HasSubstr("is in transit (shipment 'ship-1')"));
+  EXPECT_THAT(std::string(used.status().message()), ::testing::Not(HasSubstr("maker-1")));
+  // The parties themselves are still told.
+  ExpectRefused(Split(refiner, "t-mine", "sealed-lot", 1, "y"), Code::kFailedPrecondition,
+                "is in transit to 'maker-1'");
+  Accept(Receive(maker, "ship-1", "sealed-lot"));
 }
 
 }  // namespace
