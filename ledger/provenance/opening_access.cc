@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
 
@@ -60,7 +61,8 @@ std::string OpeningWhat(uint64_t index) { return absl::StrCat("opening ", index)
 std::string ReadRequestMessage(std::string_view origin, std::string_view reader,
                                std::string_view key_id, std::string_view what, int64_t micros) {
   std::string m(kReadRequestContext);
-  absl::StrAppend(&m, origin, "\n", reader, "\n", key_id, "\n", what, "\n", micros, "\n");
+  absl::StrAppend(&m, Sv(origin), "\n", Sv(reader), "\n", Sv(key_id), "\n", Sv(what), "\n", micros,
+                  "\n");
   return m;
 }
 
