@@ -514,6 +514,10 @@ class Ledger {
   // One rotation at a time.
   absl::Mutex rotate_mu_;
 
+  // The time of the newest logged opening read: each read is logged at a
+  // later microsecond than the one before, so no two share a key (ReadOpening).
+  std::atomic<int64_t> last_read_micros_{0};
+
   std::thread sequencer_;
   // Started by Open after the sequencer; stopped first by Shutdown.
   std::unique_ptr<Scrub> scrub_;

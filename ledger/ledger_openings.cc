@@ -2,6 +2,7 @@
 // (ledger/provenance/opening_access.h decides), and the read log in CF
 // "opening_reads" (ledger/store/storage_map.h) that records every attempt for
 // the record's signer.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,7 +16,11 @@ namespace touchstone {
 
 absl::StatusOr<Ledger::OpenedEntry> Ledger::ReadOpening(uint64_t index,
                                                         const ReadRequest& request) {
-  const int64_t now = options_.now_micros();
+  // Strictly after the previous read's time, so every attempt has a key of its own.
+  const int64_t clock = options_.now_micros();
+  int64_t last = last_read_micros_.load();
+  int64_t now = std::max(clock, last + 1);
+  while (!last_read_micros_.compare_exchange_weak(last, now)) now = std::max(clock, last + 1);
   const ParticipantLookup lookup = [this](std::string_view id) { return GetParticipant(id); };
   if (index >= Size()) {
     // No entry: no signer, no counterparty; only an auditor is told it is beyond.
