@@ -323,8 +323,6 @@ class Ledger {
   // A registered scheme (state key "scheme/<name>"): NOT_FOUND "no scheme
   // '<name>'", DATA_LOSS if its value does not parse, storage errors.
   [[nodiscard]] absl::StatusOr<v1::SchemeState> GetScheme(std::string_view name) const;
-  // TEMP (until h-ledger): the opening of the sealed record at `index`.
-  [[nodiscard]] absl::StatusOr<std::optional<v1::Opening>> GetOpening(uint64_t index) const;
   // Whether a piece with that id is recorded (its state is not parsed);
   // storage errors.
   [[nodiscard]] absl::StatusOr<bool> HasPiece(std::string_view id) const;

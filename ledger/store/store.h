@@ -63,8 +63,6 @@ class StoreBatch {
   void PutState(std::string_view key, std::string_view value);
   // Removes a state key (rebuilding the state of an older version: ledger_open.cc).
   void DeleteState(std::string_view key);
-  // TEMP (until h-ledger).
-  void PutOpening(uint64_t index, std::string_view opening);
   void PutTreeSize(uint64_t size);
   void PutMeta(std::string_view key, std::string_view value);
   // A read attempt (serialized v1::OpeningRead) under its OpeningReadKey (CF "opening_reads").
@@ -145,8 +143,6 @@ class Store : public StateReader {
   // The index of signer's record with that id, if any.
   [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> FindRecordId(
       std::string_view signer, std::string_view record_id) const;
-  // TEMP (until h-ledger): the serialized v1::Opening stored for entry `index`.
-  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetOpening(uint64_t index) const;
   // A state value; nullopt if absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(
       std::string_view key) const override;
