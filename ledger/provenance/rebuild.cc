@@ -1,6 +1,7 @@
 // Replaying the log through the rules.
 #include "ledger/provenance/rebuild.h"
 
+#include <limits>
 #include <set>
 
 #include "absl/strings/escaping.h"
@@ -8,6 +9,7 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/log/entry_format.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
@@ -17,6 +19,31 @@ namespace {
 
 [[nodiscard]] absl::Status Bad(uint64_t index, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("entry ", index, ": ", what));
+}
+
+// The record the rules check at `index`: `record` itself, or if it is sealed,
+// the record its stored opening opens. DATA_LOSS naming the index if the
+// opening is missing, does not parse or does not open it.
+[[nodiscard]] absl::StatusOr<v1::Record> Opened(const Store& store, uint64_t index,
+                                                const v1::Record& record) {
+  if (!record.has_sealed()) return record;
+  absl::StatusOr<std::optional<std::string>> stored = store.GetOpening(index);
+  if (!stored.ok()) {
+    return Bad(index, absl::StrCat("its opening cannot be read: ", stored.status().message()));
+  }
+  if (!stored->has_value()) {
+    return Bad(index, "the record is sealed and its opening is missing from the openings store");
+  }
+  v1::Opening opening;
+  if (!opening.ParseFromString(**stored)) return Bad(index, "its stored opening is corrupt");
+  // The opening was accepted once under the server's record size limit: any size reads here.
+  absl::StatusOr<v1::Record> opened =
+      OpenRecord(record, opening, std::numeric_limits<size_t>::max());
+  if (!opened.ok()) {
+    return Bad(index,
+               absl::StrCat("its stored opening does not open it: ", opened.status().message()));
+  }
+  return opened;
 }
 
 }  // namespace
@@ -48,7 +75,9 @@ namespace {
           return absl::DataLossError(absl::StrCat("entry ", index, link.message()));
         }
         prev = LeafHash(bytes);
-        ASSIGN_OR_RETURN(const v1::Record record, RecordOfEntry(index, bytes));
+        ASSIGN_OR_RETURN(const v1::Record public_record, RecordOfEntry(index, bytes));
+        // The rules check what a sealed record means; on_entry sees the public record.
+        ASSIGN_OR_RETURN(const v1::Record record, Opened(store, index, public_record));
         if (!record_ids.emplace(RecordIdScope(record), record.record_id()).second) {
           return Bad(index, absl::StrCat("record id '", record.record_id(), "' of '",
                                          RecordIdScope(record), "' appears twice"));
@@ -102,7 +131,7 @@ namespace {
         for (const auto& [k, v] : state.changes()) memory.Put(k, v);
         state.Publish(&registry);
         ++replayed;
-        return on_entry ? on_entry(index, prev, bytes, record) : absl::OkStatus();
+        return on_entry ? on_entry(index, prev, bytes, public_record) : absl::OkStatus();
       });
   if (!scan.ok()) return scan;
   return memory;

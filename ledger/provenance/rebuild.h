@@ -20,11 +20,16 @@ namespace touchstone {
 // origin: ledger/provenance/log_policy.h; a record an owner key signs alone has
 // an empty entry signature, and the rules verify its owner signature), and
 // applies the rules (with the entry's
-// recorded time as the clock, and that policy).
-// DATA_LOSS naming the first bad entry (index and what is wrong).
+// recorded time as the clock, and that policy) to the record, or for a sealed
+// record to the record its opening in the store's CF "openings" opens
+// (ledger/provenance/commitments.h).
+// DATA_LOSS naming the first bad entry (index and what is wrong), e.g. "entry
+// 7: the record is sealed and its opening is missing from the openings store"
+// or "entry 7: its stored opening does not open it: ..." (a log mirror holds
+// no openings: a sealed log cannot be replayed from one).
 // `on_entry`, if set, is called for each entry after its checks, with its leaf
-// hash, its bytes and its record; an error from it stops the replay and is
-// returned as it is.
+// hash, its bytes and its public record (as stored, never opened); an error from it stops the
+// replay and is returned as it is.
 using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash,
                                                 std::string_view entry, const v1::Record& record)>;
 [[nodiscard]] absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,

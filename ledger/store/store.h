@@ -63,6 +63,9 @@ class StoreBatch {
   void PutState(std::string_view key, std::string_view value);
   // Removes a state key (rebuilding the state of an older version: ledger_open.cc).
   void DeleteState(std::string_view key);
+  // The serialized v1::Opening of the sealed record at `index` (CF "openings"),
+  // in the batch that writes its entry.
+  void PutOpening(uint64_t index, std::string_view opening);
   void PutTreeSize(uint64_t size);
   void PutMeta(std::string_view key, std::string_view value);
   // A read attempt (serialized v1::OpeningRead) under its OpeningReadKey (CF "opening_reads").
@@ -86,7 +89,9 @@ class StoreBatch {
 // Reopen waits for them and makes them wait.
 class Store : public StateReader {
  public:
-  // Opens (or creates) the database. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
+  // Opens (or creates) the database. A database written before a column family
+  // of storage_map.h existed gets it (empty) when opened for writing; opened
+  // read-only, reads of it find nothing. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
   // from RocksDB with its message.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
@@ -143,6 +148,9 @@ class Store : public StateReader {
   // The index of signer's record with that id, if any.
   [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> FindRecordId(
       std::string_view signer, std::string_view record_id) const;
+  // The serialized v1::Opening stored for entry `index`; nullopt if none (an
+  // unsealed record, or a database without the "openings" family).
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetOpening(uint64_t index) const;
   // A state value; nullopt if absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(
       std::string_view key) const override;
