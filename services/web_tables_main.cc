@@ -16,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/provenance/claims.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/disclosure.h"
 #include "ledger/provenance/fineness.h"
 #include "ledger/provenance/log_policy.h"
@@ -212,6 +213,17 @@ ordered_json RuleNames() {
   return rules;
 }
 
+// {body: [path, ...]}: the committed fields of ledger/provenance/commitments.h.
+ordered_json CommittedTable() {
+  ordered_json table = ordered_json::object();
+  for (const CommittedField& f : CommittedFields()) {
+    const std::string body(f.body);
+    if (!table.contains(body)) table[body] = ordered_json::array();
+    table[body].push_back(std::string(f.path));
+  }
+  return table;
+}
+
 }  // namespace
 }  // namespace touchstone
 
@@ -241,6 +253,7 @@ int main(int argc, char** argv) {
   constant("CLAIMS", ClaimTable());
   constant("TRADE", TradeTables());
   constant("RULES", RuleNames());
+  constant("COMMITTED", CommittedTable());
   std::ofstream out(argv[1], std::ios::binary | std::ios::trunc);
   out << js;
   out.close();

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "ledger/base/status_macros.h"
@@ -47,6 +46,17 @@ constexpr std::array kTable = {
     CommittedField{"credit_allocated", "fine"},
     CommittedField{"credit_allocated", "balance_after"},
 };
+
+// The dotted path's field names.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  for (size_t start = 0;;) {
+    const size_t dot = path.find('.', start);
+    out.push_back(path.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
 
 // True if some committed field of `body` lies inside the message at `path`.
 bool LeadsToCommitted(std::string_view body, std::string_view path) {
@@ -177,7 +187,7 @@ absl::Status CheckSealedPublicPart(const v1::Record& record) {
   const Message& message = record.GetReflection()->GetMessage(record, BodyField(body));
   for (const CommittedField& f : kTable) {
     if (f.body != body) continue;
-    const std::vector<std::string_view> segments = absl::StrSplit(Sv(f.path), '.');
+    const std::vector<std::string_view> segments = Segments(f.path);
     if (AnySet(message, segments)) {
       return absl::InvalidArgumentError(absl::StrCat("sealed: ", body, ".", Sv(f.path),
                                                       " is committed and must be left out of "
@@ -246,7 +256,7 @@ absl::StatusOr<SealedRecord> SealRecord(const v1::Record& full, std::string salt
   Message& to = *values.GetReflection()->MutableMessage(&values, body_field);
   for (const CommittedField& f : kTable) {
     if (f.body != body) continue;
-    const std::vector<std::string_view> segments = absl::StrSplit(Sv(f.path), '.');
+    const std::vector<std::string_view> segments = Segments(f.path);
     MoveField(from, to, segments);
   }
   std::string fields = SerializeRecord(values);

@@ -30,7 +30,7 @@
 // verifyBundle() returns {ok: true, ...} or {ok: false, check, detail}; it never
 // trusts a verdict from the server.
 
-import { CLAIMS, ENUMS, RULES, SCHEMA, WRITER_ROLES } from './verify_tables.js';
+import { CLAIMS, COMMITTED, ENUMS, RULES, SCHEMA, WRITER_ROLES } from './verify_tables.js';
 import { accountText, big, lotTrace, materialClaimText, outputAlloy, statedFinenessPtt, StatusError, stoneOriginOf, traceOfCreated, traceOfOutputs } from './trade.js';
 import * as trade from './verify_trade.js';
 import * as owners from './verify_owners.js';
@@ -469,6 +469,7 @@ function validateRecord(r) {
   }
   if (r.event_time_micros < 0) bad('event_time_micros must not be negative');
   if (recordKind(r) === 'empty record') bad('record has no body');
+  checkSealedPublicPart(r, bad);
   if (r.owner_signature && !/^[0-9a-f]{16}$/.test(r.owner_signature.key_id)) {
     bad('owner_signature.key_id must be 16 lowercase hex characters');
   }
@@ -487,6 +488,28 @@ function validateRecord(r) {
   if (!/^[0-9a-f]{16}$/.test(r.key_id)) bad('key_id must be 16 lowercase hex characters');
   if (r.owner_signature && !owners.mayCarryOwnerSignature(r)) {
     bad(`owner_signature: a ${recordKind(r)}${r.piece_lifecycle ? ' record other than REPAIRED' : ' record'} carries no owner signature`);
+  }
+}
+
+// A sealed record leaves out every committed field of its body (ledger/provenance/commitments.h
+// CheckSealedPublicPart; the table is generated from the same definition).
+function checkSealedPublicPart(r, bad) {
+  if (!r.sealed) return;
+  if (r.sealed.commitment.length !== 32) bad('sealed.commitment must be 32 bytes');
+  const body = recordKind(r);
+  const paths = COMMITTED[body];
+  if (!paths) bad(`sealed: a ${body} record has no committed fields to seal`);
+  const isSet = (v) => (Array.isArray(v) || v instanceof Uint8Array ? v.length > 0
+    : typeof v === 'bigint' ? v !== 0n : v !== undefined && v !== 0 && v !== '' && v !== false);
+  const anySet = (m, segments) => {
+    const v = m?.[segments[0]];
+    if (segments.length === 1) return isSet(v);
+    return Array.isArray(v) ? v.some((e) => anySet(e, segments.slice(1))) : anySet(v, segments.slice(1));
+  };
+  for (const path of paths) {
+    if (anySet(r[body], path.split('.'))) {
+      bad(`sealed: ${body}.${path} is committed and must be left out of a sealed record`);
+    }
   }
 }
 

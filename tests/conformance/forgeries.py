@@ -22,6 +22,7 @@ from e2e_support import encode_fields, encode_varint
 # proto/record.proto field numbers used below.
 RECORD_ID, SIGNER, KEY_ID, EVENT_TIME = 1, 2, 3, 4  # Record
 CLAIMS, METAL_INPUTS = 6, 4                         # PieceRegistered
+SEALED = 99                                         # Record.sealed
 LIFECYCLE_NOTE = 4                                  # PieceLifecycle
 SOLD, REPAIRED = 1, 2                               # PieceEvent
 CLAIM_RECYCLED_METAL, CLAIM_LAB_GROWN, CLAIM_NATURAL = 1, 2, 3
@@ -245,8 +246,17 @@ def encoding(f):
     long_varint = encode_varint(EVENT_TIME << 3) + t[:-1] + bytes([t[-1] | 0x80, 0])
     padded = encode_fields([x for x in record if x[0] < EVENT_TIME]) + long_varint + \
         encode_fields([x for x in record if x[0] > EVENT_TIME])
+    # The ring's registration marked sealed (Record.sealed = 99, ledger/provenance/commitments.h)
+    # while its metal inputs' committed quantities stay in the open: two readings of one record.
+    registered = f.find("piece_registered", f1=f.id("RING-1"))
+    sealed_open = fb.set_field(f.log.record(registered), SEALED,
+                               encode_fields([(1, 2, bytes(range(32)))]))
     where = "the ring's repair (entry %d), re-signed by the jeweler," % repaired
-    return [entry("encoding-two-bodies", "RING-1", "encoding",
+    return [entry("encoding-sealed-shows-committed", "RING-1", "encoding",
+                  "the ring's registration (entry %d), re-signed by the jeweler, sealed with a "
+                  "commitment yet showing its metal inputs' committed quantities" % registered,
+                  f.forge("RING-1", registered, sealed_open)),
+            entry("encoding-two-bodies", "RING-1", "encoding",
                   where + " holding two bodies: a fake piece_registered (1.00 ct NATURAL diamond, "
                   "recycled gold; no inputs) then the genuine piece_lifecycle REPAIRED",
                   f.forge("RING-1", repaired, two_bodies)),
