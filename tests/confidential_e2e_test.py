@@ -359,18 +359,40 @@ class ConfidentialTest(unittest.TestCase):
         self.assertEqual(receipt[1][0], before)  # Receipt.index
         self.assertEqual(self.size(), before + 1)
 
+    def reads(self, who):
+        """The read log of `who`'s records (`touchstone opening reads`), as
+        [(index, reader, allowed)]."""
+        r = self.ok("opening", "reads", "--as", who, "--key", self.key(who))
+        return [(int(x["index"]), x["reader"], bool(x.get("allowed", False)))
+                for x in json.loads(r.out).get("reads", [])]
+
     def test_7_the_read_log_lists_every_attempt(self):
-        r = self.ok("opening", "reads", "--as", REFINER, "--key", self.key(REFINER))
-        out = r.out
-        for who in (RIVAL, JEWELER, AUDITOR, REFINER):
-            self.assertIn(who, out, r.describe())
-        # The rival is denied on the lot, the shipment (gRPC and HTTP each), the jeweler on
-        # the lot (twice): every attempt is a line of its own.
-        lines = [l for l in out.splitlines() if RIVAL in l]
-        self.assertGreaterEqual(len(lines), 4, r.describe())
-        # The competitor does not see the refiner's reads.
-        r = self.ok("opening", "reads", "--as", RIVAL, "--key", self.key(RIVAL))
-        self.assertNotIn(AUDITOR, r.out, r.describe())
+        lot, ship, piece = self.indices["lot"], self.indices["ship"], self.indices["piece"]
+        refiner = self.reads(REFINER)
+        count = lambda log, *row: log.count(tuple(row))
+        # test_4: the rival on the lot and the shipment, once over gRPC and once over HTTP
+        # each; the jeweler on the lot likewise; the auditor named by the rival's signature
+        # and by a stale request.
+        self.assertEqual(count(refiner, lot, RIVAL, False), 2, refiner)
+        self.assertEqual(count(refiner, ship, RIVAL, False), 2, refiner)
+        self.assertEqual(count(refiner, lot, JEWELER, False), 2, refiner)
+        self.assertEqual(count(refiner, lot, AUDITOR, False), 2, refiner)
+        # test_5: the allowed reads.
+        self.assertEqual(count(refiner, lot, REFINER, True), 1, refiner)
+        self.assertEqual(count(refiner, ship, REFINER, True), 1, refiner)
+        self.assertEqual(count(refiner, ship, JEWELER, True), 2, refiner)
+        self.assertEqual(count(refiner, lot, AUDITOR, True), 2, refiner)
+        self.assertEqual(count(refiner, ship, AUDITOR, True), 1, refiner)
+        self.assertEqual(len(refiner), 15, refiner)
+        # The piece is the jeweler's record: its reads are the jeweler's to see. The
+        # unsealed receipt's reads are not logged (there is nothing to open).
+        jeweler = self.reads(JEWELER)
+        self.assertEqual(count(jeweler, piece, RIVAL, False), 2, jeweler)
+        self.assertEqual(count(jeweler, piece, AUDITOR, True), 1, jeweler)
+        self.assertEqual(len(jeweler), 3, jeweler)
+        self.assertNotIn(self.indices["receive"], [i for i, _, _ in refiner + jeweler])
+        # A competitor sees no one's reads but its own records' (it has none).
+        self.assertEqual(self.reads(RIVAL), [])
 
     def test_8_the_tiles_export_holds_none_of_the_values(self):
         self.assertEqual(self.server.stop(), 0)
