@@ -125,6 +125,7 @@ void AddAccountCommands(CLI::App& app, Context& ctx, int* exit_code) {
     auto* cmd = account->add_subcommand(name, what);
     auto cf = std::make_shared<CreditFlags>();
     AddSignerOptions(cmd, cf->signer);
+    AddSealOption(cmd, cf->signer);
     cmd->add_option("--account", cf->account, "the account")->required();
     cmd->add_option("--lot", cf->lot, "the lot")->required();
     if (allocation) {

@@ -13,10 +13,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "openssl/rand.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/merkle.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "services/cli.h"
@@ -81,7 +83,25 @@ std::string RandomRecordId() {
   return absl::BytesToHexString(bytes);
 }
 
+// A sealed record's salt: kOpeningSaltBytes from the OS's CSPRNG through
+// OpenSSL. INTERNAL if OpenSSL cannot supply them.
+[[nodiscard]] absl::StatusOr<std::string> FreshSalt() {
+  std::string salt(kOpeningSaltBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
+      1) {
+    return absl::InternalError("no random bytes for the opening's salt (OpenSSL RAND_bytes)");
+  }
+  return salt;
+}
+
 }  // namespace
+
+void AddSealOption(CLI::App* cmd, Signer& s) {
+  cmd->add_flag("--seal", s.seal,
+                "seal the record: its volumes, counterparty, references and notes are committed, "
+                "not published; only its signer, its counterparties and auditors can open them "
+                "(docs/confidential.md)");
+}
 
 void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional) {
   auto* as = cmd->add_option("--as", s.as,
@@ -145,6 +165,15 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   auto stub = ctx.Stub();
   ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, s));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  v1::SubmitRequest req;
+  if (s.seal) {
+    // Everything the record says is in place: the committed fields go to the
+    // opening, the public record (with the commitment) is what is signed.
+    ASSIGN_OR_RETURN(std::string salt, FreshSalt());
+    ASSIGN_OR_RETURN(SealedRecord sealed, SealRecord(record, std::move(salt)));
+    record = std::move(sealed.record);
+    *req.mutable_opening() = std::move(sealed.opening);
+  }
   // The signature binds the log's origin, the name of its key (ledger/provenance/record.h):
   // with --vkey, a record is signed only for the log the user pinned.
   std::string bytes = SerializeRecord(record);
@@ -154,7 +183,6 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
     bytes =
         AppendOwnerSignature(bytes, SignAsOwner(*owner, OwnerSigningMessage(verifier.name, bytes)));
   }
-  v1::SubmitRequest req;
   req.set_record(bytes);
   if (key) req.set_signature(SignRecord(*key, verifier.name, bytes));
   ASSIGN_OR_RETURN(CheckedReceipt checked, SubmitAndCheck(ctx, *stub, req, verifier));
@@ -164,6 +192,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
             << "leaf_hash " << absl::Base64Escape(receipt.leaf_hash()) << "\n"
             << "tree_size " << checked.checkpoint.size << "\n"
             << (receipt.duplicate() ? "duplicate true (idempotent retry)\n" : "")
+            << (s.seal ? "sealed true (the opening went to the ledger, not the log)\n" : "")
             << "receipt verified: included under a checkpoint signed by " << vkey
             << (s.vkey.empty() ? " (the key pinned with this client's trusted head)" : "") << "\n";
   if (!s.receipt_out.empty()) {
@@ -301,6 +330,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, int* exit_code) {
       "submit", "sign and submit a record given as protobuf JSON (touchstone.v1.Record)");
   auto sf = std::make_shared<SubmitFlags>();
   AddSignerOptions(submit, sf->signer);
+  AddSealOption(submit, sf->signer);
   submit->add_option("--json", sf->json_file, "record JSON file ('-' = stdin)")->required();
   submit->callback([&ctx, exit_code, sf] {
     absl::StatusOr<std::string> json =

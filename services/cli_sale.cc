@@ -57,6 +57,7 @@ void AddPieceSaleCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* sold = piece->add_subcommand(
       "sold", "the jeweler sells a piece to an owner key (the buyer's owner-key string)");
   AddSignerOptions(sold, sf->signer);
+  AddSealOption(sold, sf->signer);
   sold->add_option("piece", sf->piece, "the piece")->required();
   sold->add_option("--buyer-key", sf->buyer,
                    "the buyer's owner-key string (`touchstone owner key show NAME`, or the page)")
@@ -70,6 +71,7 @@ void AddPieceSaleCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* repair = piece->add_subcommand(
       "repair", "the jeweler records a repair; the owner key may co-sign it (--owner-key)");
   AddSignerOptions(repair, rf->signer);
+  AddSealOption(repair, rf->signer);
   repair->add_option("piece", rf->piece, "the piece")->required();
   repair->add_option("--note", rf->note, "what was done")->required();
   repair->add_option("--owner-key", rf->owner_key,

@@ -1,7 +1,8 @@
 // Signing and submitting one record from the command line: the options every
 // record-writing command takes (--as, --key, --keys_dir, --record_id,
-// --receipt, --vkey, --state_dir) and the one path that signs, submits and
-// checks the receipt (services/cli_records.cc).
+// --receipt, --vkey, --state_dir; --seal on those whose record can be sealed)
+// and the one path that seals, signs, submits and checks the receipt
+// (services/cli_records.cc).
 #ifndef TOUCHSTONE_SERVICES_CLI_SIGN_H_
 #define TOUCHSTONE_SERVICES_CLI_SIGN_H_
 
@@ -23,16 +24,28 @@ struct Signer {
   std::string receipt_out;
   std::string vkey;
   std::string state_dir;  // trusted heads, where the log's key is pinned on first use
+  // Seal the record (ledger/provenance/commitments.h): its committed fields go
+  // to the ledger in the opening, not into the public log. Default: false.
+  bool seal = false;
 };
 
 // Adds the signer's options to `cmd`; --as is required unless `optional`
 // (owner commands: a record the owner key signs alone has no participant).
 void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional = false);
 
+// Adds --seal to `cmd`, a command whose record's body has committed fields
+// (docs/confidential.md).
+void AddSealOption(CLI::App* cmd, Signer& s);
+
 // Signs `record` (filling signer, key id, record id and event time when empty)
 // for the log's origin, submits it, verifies the receipt against the log's
 // checkpoint key (--vkey, or the key pinned with this client's trusted head)
-// and prints record_id, index, leaf_hash, tree_size. With `owner`, the owner
+// and prints record_id, index, leaf_hash, tree_size. With s.seal, the record
+// is sealed first (SealRecord, salted with 32 fresh bytes from OpenSSL's
+// RAND_bytes): the public record is what is signed and logged, its opening
+// goes with it in SubmitRequest.opening, and "sealed true" is printed;
+// INVALID_ARGUMENT if the record's body cannot be sealed, INTERNAL if no
+// random bytes could be had. With `owner`, the owner
 // key signs the record's bytes too (Record.owner_signature,
 // ledger/provenance/owner_signature.h): a co-signature under the participant's
 // signature, or, when s.as is empty, the record's only signature (signer and

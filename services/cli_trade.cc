@@ -302,6 +302,7 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* create = lot->add_subcommand("create", "a lot enters the ledger (its producer signs)");
   auto lf = std::make_shared<LotFlags>();
   AddSignerOptions(create, lf->signer);
+  AddSealOption(create, lf->signer);
   create->add_option("--id", lf->id, "the new lot's id")->required();
   create->add_option("--material", lf->material, "gold, silver, platinum, diamond, ruby, ...")
       ->required();
@@ -349,6 +350,7 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
       lot->add_subcommand("transform", "inputs become outputs (refine, alloy, cast, split, ...)");
   auto tf = std::make_shared<TransformFlags>();
   AddSignerOptions(transform, tf->signer);
+  AddSealOption(transform, tf->signer);
   transform->add_option("--id", tf->id, "the transformation's id")->required();
   transform
       ->add_option("--process", tf->process, "refine, alloy, cast, cut-and-polish, split, merge")
@@ -382,6 +384,7 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* ship = lot->add_subcommand("ship", "ship a lot to another participant");
   auto shf = std::make_shared<ShipFlags>();
   AddSignerOptions(ship, shf->signer);
+  AddSealOption(ship, shf->signer);
   ship->add_option("--shipment", shf->shipment, "the shipment's id")->required();
   ship->add_option("--lot", shf->lot, "the lot")->required();
   ship->add_option("--to", shf->to, "the receiving participant")->required();
@@ -408,6 +411,7 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* preg = piece->add_subcommand("register", "register a finished piece (its jeweler signs)");
   auto pf = std::make_shared<PieceFlags>();
   AddSignerOptions(preg, pf->signer);
+  AddSealOption(preg, pf->signer);
   preg->add_option("--id", pf->id, "the piece's id")->required();
   preg->add_option("--description", pf->description,
                    "what it is; a lab-grown stone needs its qualifier (\"laboratory-grown\")")
