@@ -8,6 +8,7 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/log/entry_format.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
@@ -19,11 +20,37 @@ namespace {
   return absl::DataLossError(absl::StrCat("entry ", index, ": ", what));
 }
 
+// The record the rules check at `index`: `record` itself, or, if it is sealed,
+// the record its opening from `openings` makes.
+[[nodiscard]] absl::StatusOr<v1::Record> Opened(uint64_t index, const v1::Record& record,
+                                                const OpeningSource& openings) {
+  if (!record.has_sealed()) return record;
+  ASSIGN_OR_RETURN(const std::optional<v1::Opening> opening, openings(index));
+  if (!opening) return Bad(index, "sealed, and its opening is missing");
+  absl::StatusOr<v1::Record> opened = OpenRecord(record, *opening);
+  if (!opened.ok()) return Bad(index, opened.status().message());
+  return opened;
+}
+
 }  // namespace
+
+OpeningSource StoredOpenings(const Store& store) {
+  return [&store](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+    ASSIGN_OR_RETURN(const std::optional<std::string> bytes, store.GetOpening(index));
+    if (!bytes) return std::nullopt;
+    v1::Opening opening;
+    if (!opening.ParseFromString(*bytes)) {
+      return Bad(index, "its stored opening does not parse");
+    }
+    return opening;
+  };
+}
 
 [[nodiscard]] absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
                                                        const RuleOptions& options,
-                                                       const EntryVisitor& on_entry) {
+                                                       const EntryVisitor& on_entry,
+                                                       const OpeningSource& given_openings) {
+  const OpeningSource openings = given_openings ? given_openings : StoredOpenings(store);
   MemoryState memory;
   Registry registry(&memory);
   Hash prev{};
@@ -48,7 +75,8 @@ namespace {
           return absl::DataLossError(absl::StrCat("entry ", index, link.message()));
         }
         prev = LeafHash(bytes);
-        ASSIGN_OR_RETURN(const v1::Record record, RecordOfEntry(index, bytes));
+        ASSIGN_OR_RETURN(const v1::Record public_record, RecordOfEntry(index, bytes));
+        ASSIGN_OR_RETURN(const v1::Record record, Opened(index, public_record, openings));
         if (!record_ids.emplace(RecordIdScope(record), record.record_id()).second) {
           return Bad(index, absl::StrCat("record id '", record.record_id(), "' of '",
                                          RecordIdScope(record), "' appears twice"));

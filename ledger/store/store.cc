@@ -87,6 +87,9 @@ void StoreBatch::PutState(std::string_view key, std::string_view value) {
 void StoreBatch::DeleteState(std::string_view key) {
   puts_.push_back({kStateFamily, std::string(key), std::string(), true});
 }
+void StoreBatch::PutOpening(uint64_t index, std::string_view opening) {
+  puts_.push_back({kOpeningsFamily, OpeningKey(index), std::string(opening)});
+}
 void StoreBatch::PutTreeSize(uint64_t size) {
   puts_.push_back({kMetaFamily, std::string(kTreeSizeMetaKey), EncodeU64(size)});
 }
@@ -412,6 +415,10 @@ absl::StatusOr<std::optional<uint64_t>> Store::FindRecordId(std::string_view sig
   auto i = DecodeIndexValue(**v);
   if (!i.ok()) return i.status();
   return *i;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetOpening(uint64_t index) const {
+  return Get(kOpeningsFamily, OpeningKey(index));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetState(std::string_view key) const {

@@ -63,6 +63,9 @@ class StoreBatch {
   void PutState(std::string_view key, std::string_view value);
   // Removes a state key (rebuilding the state of an older version: ledger_open.cc).
   void DeleteState(std::string_view key);
+  // The serialized v1::Opening of the sealed record at `index` (CF "openings"),
+  // in the batch that writes its entry.
+  void PutOpening(uint64_t index, std::string_view opening);
   void PutTreeSize(uint64_t size);
   void PutMeta(std::string_view key, std::string_view value);
 
@@ -141,6 +144,9 @@ class Store : public StateReader {
   // The index of signer's record with that id, if any.
   [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> FindRecordId(
       std::string_view signer, std::string_view record_id) const;
+  // The serialized v1::Opening stored for entry `index`; nullopt if none (an
+  // unsealed record, or a database without the "openings" family).
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetOpening(uint64_t index) const;
   // A state value; nullopt if absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(
       std::string_view key) const override;
