@@ -49,6 +49,7 @@
 #include "ledger/metrics.h"
 #include "ledger/provenance/limits.h"
 #include "ledger/provenance/log_policy.h"
+#include "ledger/provenance/opening_access.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/registry.h"
 #include "ledger/provenance/rules.h"
@@ -356,9 +357,43 @@ class Ledger {
   // A registered scheme (state key "scheme/<name>"): NOT_FOUND "no scheme
   // '<name>'", DATA_LOSS if its value does not parse, storage errors.
   [[nodiscard]] absl::StatusOr<v1::SchemeState> GetScheme(std::string_view name) const;
+  // TEMP (until h-ledger): the opening of the sealed record at `index`.
+  [[nodiscard]] absl::StatusOr<std::optional<v1::Opening>> GetOpening(uint64_t index) const;
   // Whether a piece with that id is recorded (its state is not parsed);
   // storage errors.
   [[nodiscard]] absl::StatusOr<bool> HasPiece(std::string_view id) const;
+
+  // ---- Who reads openings (ledger_openings.cc; ledger/provenance/opening_access.h).
+  // What an allowed opening read returns.
+  struct OpenedEntry {
+    v1::Record record;                  // the opened record (the stored one if not sealed)
+    std::optional<v1::Opening> opening;  // nullopt: the record is not sealed
+    std::string why;                     // "signer", "counterparty" or "auditor"
+  };
+  // Answers `request` to read the opening of the entry at `index`
+  // (what = OpeningWhat(index), checked against this log's origin and clock).
+  // Every attempt on a sealed record, allowed or not, is first logged durably
+  // under the record's signer (LogOpeningRead); nothing is answered if that
+  // fails. Errors: PERMISSION_DENIED kOpeningReadDenied for every refusal
+  // (the same for a sealed record, an unsealed one, and an index beyond the
+  // log), OUT_OF_RANGE beyond the log only to an auditor's good request;
+  // DATA_LOSS if a sealed entry's stored opening is missing or does not open
+  // it; storage errors.
+  [[nodiscard]] absl::StatusOr<OpenedEntry> ReadOpening(uint64_t index,
+                                                        const ReadRequest& request);
+  // The read attempts on `request`'s reader's own records, oldest first, if
+  // the request is good (what = kOpeningReadsWhat); PERMISSION_DENIED
+  // kOpeningReadsDenied otherwise; storage errors, DATA_LOSS if a logged read
+  // does not parse.
+  [[nodiscard]] absl::StatusOr<std::vector<v1::OpeningRead>> ListOpeningReads(
+      const ReadRequest& request) const;
+  // Logs `read` (an attempt on a record `signer` signed) durably in CF
+  // "opening_reads". Errors as Store::Commit.
+  [[nodiscard]] absl::Status LogOpeningRead(std::string_view signer, const v1::OpeningRead& read);
+  // Every read logged under `signer`, oldest first. DATA_LOSS if one does not
+  // parse; storage errors.
+  [[nodiscard]] absl::StatusOr<std::vector<v1::OpeningRead>> OpeningReads(
+      std::string_view signer) const;
 
  private:
   struct Prepared;
@@ -520,6 +555,10 @@ class Ledger {
   std::vector<uint64_t> key_handovers_ ABSL_GUARDED_BY(head_mu_);
   // One rotation at a time.
   absl::Mutex rotate_mu_;
+
+  // The time of the newest logged opening read: each read is logged at a
+  // later microsecond than the one before, so no two share a key (ReadOpening).
+  std::atomic<int64_t> last_read_micros_{0};
 
   std::thread sequencer_;
   // Started by Open after the sequencer; stopped first by Shutdown.

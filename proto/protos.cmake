@@ -12,7 +12,7 @@ protobuf_generate(TARGET touchstone_record_proto
                   PROTOC_OUT_DIR ${TOUCHSTONE_GEN_DIR})
 
 add_library(touchstone_api_proto STATIC proto/ledger_service.proto proto/provenance_service.proto
-            proto/admin_service.proto)
+            proto/admin_service.proto proto/openings_service.proto)
 target_link_libraries(touchstone_api_proto PUBLIC touchstone_record_proto gRPC::grpc++)
 target_include_directories(touchstone_api_proto PUBLIC ${TOUCHSTONE_GEN_DIR})
 protobuf_generate(TARGET touchstone_api_proto

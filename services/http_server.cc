@@ -4,16 +4,19 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
 #include "httplib.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/bundle_builder.h"
 #include "nlohmann/json.hpp"
 #include "services/bundle_json.h"
+#include "services/openings_service.h"
 #include "services/qr_code.h"
 #include "services/web_assets.h"
 
@@ -22,6 +25,8 @@ namespace {
 
 // Where owner-only records are posted (http_server.h).
 constexpr char kOwnerRecordsPath[] = "/v1/owner-records";
+// Where signed opening reads are posted (http_server.h).
+constexpr char kOpeningsPath[] = "/v1/openings";
 
 // The page runs only its own scripts and talks only to this server.
 constexpr char kContentSecurityPolicy[] =
@@ -301,6 +306,53 @@ void HttpServer::AddOwnerRecordRoute(httplib::Server& server) {
   });
 }
 
+void HttpServer::AddOpeningRoute(httplib::Server& server) {
+  server.Post(kOpeningsPath, [this](const httplib::Request& req, httplib::Response& res) {
+    const auto bad = [&res](std::string why) {
+      SendJsonError(res, absl::InvalidArgumentError(std::move(why)), 400);
+    };
+    const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return bad("the body must be a JSON object");
+    for (const char* f : {"index", "micros"}) {
+      if (!body.contains(f) || !body[f].is_number_integer()) {
+        return bad(absl::StrCat("\"", f, "\" must be an integer"));
+      }
+    }
+    for (const char* f : {"reader", "key_id", "signature"}) {
+      if (!body.contains(f) || !body[f].is_string()) {
+        return bad(absl::StrCat("\"", f, "\" must be a string"));
+      }
+    }
+    if (!body["index"].is_number_unsigned()) {
+      return bad("\"index\" must not be negative");
+    }
+    ReadRequest request;
+    request.reader = body["reader"].get<std::string>();
+    request.key_id = body["key_id"].get<std::string>();
+    request.micros = body["micros"].get<int64_t>();
+    std::string signature;
+    if (!absl::Base64Unescape(body["signature"].get<std::string>(), &signature)) {
+      return bad("\"signature\" must be base64");
+    }
+    request.signature = std::move(signature);
+    const uint64_t index = body["index"].get<uint64_t>();
+    absl::StatusOr<Ledger::OpenedEntry> opened = ledger_.ReadOpening(index, request);
+    if (!opened.ok()) {
+      return SendJsonError(res, opened.status(), OwnerRecordStatusOf(opened.status()));
+    }
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    if (!google::protobuf::util::MessageToJsonString(OpeningResponseOf(index, *std::move(opened)),
+                                                     &json, options)
+             .ok()) {
+      return SendJsonError(res, absl::InternalError("the opening cannot be printed"), 500);
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(json, "application/json");
+  });
+}
+
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Ledger& ledger,
                                                               const HttpOptions& options) {
   if (options.listen.empty() && options.metrics_listen.empty()) {
@@ -324,6 +376,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Ledger& ledger,
                                                    : options.public_url;
     http->AddPageRoutes(http->pages_->server(), WitnessKeyMeta(options));
     http->AddOwnerRecordRoute(http->pages_->server());
+    http->AddOpeningRoute(http->pages_->server());
   }
   if (!options.metrics_listen.empty()) {
     ASSIGN_OR_RETURN(http->metrics_, HttpListener::Bind(options.metrics_listen, options.limits));

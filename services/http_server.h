@@ -14,6 +14,13 @@
 //                                max_record_bytes); answers {"index": N} (200), or
 //                                {"error": message, "code": "FAILED_PRECONDITION", ...}
 //                                with 400/403/404/409/412/429/503 as the ledger refused it
+//   POST /v1/openings            reads the opening of a sealed record, signed by the
+//                                reader (ledger/provenance/opening_access.h): the body
+//                                is JSON {"index": N, "reader": P, "key_id": K,
+//                                "micros": T, "signature": base64}; answers the
+//                                GetOpeningResponse of proto/openings_service.proto as
+//                                JSON (200), or {"error", "code"} with 403 for every
+//                                refusal (one message), 400 for a malformed body
 //   GET /favicon.ico             204, no content
 //   GET /metrics                 Prometheus metrics: the ledger's (ledger/metrics.h)
 //                                and the bundle cache's; on their own port instead
@@ -106,6 +113,8 @@ class HttpServer {
   void AddMetricsRoute(httplib::Server& server);
   // POST /v1/owner-records (file comment).
   void AddOwnerRecordRoute(httplib::Server& server);
+  // POST /v1/openings (file comment).
+  void AddOpeningRoute(httplib::Server& server);
   // The serialized bundle of `piece_id`, from the cache or built (and cached).
   // Errors as BuildPieceBundle.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const std::string>> Bundle(

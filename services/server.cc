@@ -73,6 +73,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   server->service_ = std::make_unique<LedgerService>(server->ledger_.get(),
                                                      absl::Seconds(options.max_call_seconds));
   server->provenance_ = std::make_unique<ProvenanceService>(server->ledger_.get());
+  server->openings_ = std::make_unique<OpeningsService>(server->ledger_.get());
   server->admin_ = std::make_unique<AdminService>(server->ledger_.get(), options.backup_dir);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -101,6 +102,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->provenance_.get());
+  builder.RegisterService(server->openings_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));

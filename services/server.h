@@ -14,6 +14,7 @@
 #include "services/cosigner.h"
 #include "services/http_server.h"
 #include "services/ledger_service.h"
+#include "services/openings_service.h"
 #include "services/provenance_service.h"
 #include "services/tls.h"
 
@@ -96,6 +97,7 @@ class Server {
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;
   std::unique_ptr<ProvenanceService> provenance_;
+  std::unique_ptr<OpeningsService> openings_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<Cosigner> cosigner_;
   std::unique_ptr<grpc::Server> server_;

@@ -96,6 +96,9 @@ void StoreBatch::PutTreeSize(uint64_t size) {
 void StoreBatch::PutMeta(std::string_view key, std::string_view value) {
   puts_.push_back({kMetaFamily, std::string(key), std::string(value)});
 }
+void StoreBatch::PutOpeningRead(std::string_view key, std::string_view read) {
+  puts_.push_back({kOpeningReadsFamily, std::string(key), std::string(read)});
+}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   auto store = std::unique_ptr<Store>(new Store(options));
@@ -432,6 +435,15 @@ absl::Status Store::ScanState(
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(std::string_view key) const {
   return Get(kMetaFamily, key);
+}
+
+absl::Status Store::ScanOpeningReads(
+    std::string_view signer,
+    const std::function<absl::Status(std::string_view, std::string_view)>& fn) const {
+  std::string start = OpeningReadKeyPrefix(signer);
+  std::string upper = start;
+  upper.back() = '\x01';  // just past every key under signer || 0x00
+  return Scan(kOpeningReadsFamily, std::move(start), std::move(upper), fn);
 }
 
 }  // namespace touchstone

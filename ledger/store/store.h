@@ -68,6 +68,8 @@ class StoreBatch {
   void PutOpening(uint64_t index, std::string_view opening);
   void PutTreeSize(uint64_t size);
   void PutMeta(std::string_view key, std::string_view value);
+  // A read attempt (serialized v1::OpeningRead) under its OpeningReadKey (CF "opening_reads").
+  void PutOpeningRead(std::string_view key, std::string_view read);
 
  private:
   friend class Store;
@@ -155,6 +157,11 @@ class Store : public StateReader {
       const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
   // A metadata value; nullopt if absent.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) const;
+  // Calls fn(key, value) for every read attempt logged under `signer` (CF
+  // "opening_reads", OpeningReadKey), in key order: by time.
+  [[nodiscard]] absl::Status ScanOpeningReads(
+      std::string_view signer,
+      const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
 
  private:
   explicit Store(StoreOptions options) : options_(std::move(options)) {}
