@@ -1,8 +1,12 @@
 // touchstone audit --data_dir DIR: re-verify a whole log from genesis, straight
 // from a (stopped or running) server's data directory, read-only; or
 // touchstone audit --tiles DIR --vkey KEY: verify a tlog-tiles export (ledger/tiles.h); or
-// touchstone audit --from_server --vkey KEY: mirror the server's entries through
-// Ledger.GetEntries and re-verify them against its latest checkpoint.
+// touchstone audit --from_server --vkey KEY [--as AUDITOR --key KEY]: mirror the
+// server's entries through Ledger.GetEntries and re-verify them against its
+// latest checkpoint, an auditor reading each sealed record's opening through
+// the Openings service. Any of them with --cosign-key FILE --cosign-name NAME:
+// cosign the checkpoint a passed audit reached and hand it to --server
+// (Ledger.AddAuditCosignature; docs/auditing.md).
 #include <algorithm>
 #include <iostream>
 
@@ -14,8 +18,10 @@
 #include "ledger/log/cosignature.h"
 #include "ledger/log/keys.h"
 #include "ledger/log_mirror.h"
+#include "ledger/provenance/opening_access.h"
 #include "ledger/tiles.h"
 #include "nlohmann/json.hpp"
+#include "proto/openings_service.grpc.pb.h"
 #include "services/cli.h"
 #include "services/cli_hints.h"
 #include "services/cli_progress.h"
@@ -28,6 +34,51 @@ namespace {
 [[nodiscard]] absl::Status Failed(const absl::Status& s, bool cosigning = false) {
   return absl::Status(s.code(), absl::StrCat("AUDIT FAILED: ", s.message(),
                                              cosigning ? "; nothing cosigned" : ""));
+}
+
+// An auditor participant's read identity (--as ID --key FILE) for a remote
+// audit: each sealed entry's opening is read through the server's Openings
+// service with a signed read request (ledger/provenance/opening_access.h).
+struct Reader {
+  std::string as;
+  std::string key_file;
+  bool given() const { return !as.empty() || !key_file.empty(); }
+};
+
+// The openings source of a remote audit: for the sealed entry at `index`, a
+// request signed by `reader` for the server's log `origin`, sent to
+// Openings.GetOpening. The opening is not trusted: the rule replay opens the
+// mirrored entry with it (OpenRecord), so one that does not match fails the
+// audit naming the index. Errors: the server's (PERMISSION_DENIED for a
+// participant who is not an auditor), as they are.
+[[nodiscard]] absl::StatusOr<OpeningSource> RemoteOpenings(const Context& ctx, const Reader& reader,
+                                                           const std::string& origin) {
+  if (reader.as.empty() || reader.key_file.empty()) {
+    return absl::InvalidArgumentError("--as and --key go together (the auditor participant reading openings)");
+  }
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(reader.key_file));
+  auto stub = std::shared_ptr<v1::Openings::Stub>(v1::Openings::NewStub(ctx.Channel()));
+  auto shared_key = std::make_shared<PrivateKey>(std::move(key));
+  return OpeningSource(
+      [&ctx, stub, shared_key, as = reader.as,
+       origin](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+        const ReadRequest r = SignReadRequest(*shared_key, origin, as, OpeningWhat(index),
+                                              absl::ToUnixMicros(absl::Now()));
+        v1::GetOpeningRequest req;
+        req.set_index(index);
+        req.mutable_auth()->set_reader(r.reader);
+        req.mutable_auth()->set_key_id(r.key_id);
+        req.mutable_auth()->set_micros(r.micros);
+        req.mutable_auth()->set_signature(r.signature);
+        v1::GetOpeningResponse resp;
+        absl::Status s = FromGrpc(stub->GetOpening(ctx.Call().get(), req, &resp));
+        if (!s.ok()) {
+          return absl::Status(s.code(), absl::StrCat("reading the opening of entry ", index,
+                                                     " as ", as, ": ", s.message()));
+        }
+        if (!resp.sealed()) return std::nullopt;
+        return resp.opening();
+      });
 }
 
 // An auditor's cosigning identity (--cosign-key FILE --cosign-name NAME): the
@@ -183,7 +234,8 @@ AuditOptions WithProgress(Progress& progress) {
 
 // Mirrors every entry the server has, then audits the mirror.
 [[nodiscard]] absl::Status AuditFromServer(const Context& ctx, const std::string& vkey,
-                                           const Cosign& cosign, const Output& out) {
+                                           const Reader& reader, const Cosign& cosign,
+                                           const Output& out) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   auto stub = ctx.Stub();
   v1::CheckpointResponse latest;
@@ -223,9 +275,13 @@ AuditOptions WithProgress(Progress& progress) {
   }
   fetched.Clear();
   RETURN_IF_ERROR(mirror->Flush());
-  // The mirror holds no openings: without a reader identity a sealed record
-  // cannot be opened, and the audit says so, naming its index.
-  const OpeningSource openings = nullptr;
+  // The mirror holds no openings: an auditor participant reads them from the
+  // server (--as, --key); without one a sealed record cannot be opened, and
+  // the audit says so, naming its index.
+  OpeningSource openings;
+  if (reader.given()) {
+    ASSIGN_OR_RETURN(openings, RemoteOpenings(ctx, reader, cp.origin));
+  }
   absl::StatusOr<AuditReport> report;
   {
     Progress progress("audited", "entries");
@@ -259,6 +315,7 @@ struct AuditFlags {
   std::string vkey;
   bool json = false;
   Cosign cosign;
+  Reader reader;
 };
 
 }  // namespace
@@ -273,6 +330,11 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
                             "stream the entries from --server and audit them");
   audit->add_option("--vkey", flags->vkey,
                     "the log's note verifier key (required with --tiles and --from_server)");
+  audit->add_option("--as", flags->reader.as,
+                    "with --from_server: the auditor participant (ROLE_AUDITOR) that reads each "
+                    "sealed record's opening through the Openings service");
+  audit->add_option("--key", flags->reader.key_file,
+                    "with --as: that participant's PEM key, which signs each read request");
   audit->add_option("--cosign-key", flags->cosign.key_file,
                     "an auditor's Ed25519 PEM key (touchstone keygen): cosign the checkpoint a "
                     "passed audit reached and hand it to --server (Ledger.AddAuditCosignature)");
@@ -288,7 +350,7 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
     absl::Status s;
     if (flags->from_server) {
       s = flags->vkey.empty() ? MissingVkey("--from_server needs --vkey")
-                              : AuditFromServer(ctx, flags->vkey, flags->cosign, out);
+                              : AuditFromServer(ctx, flags->vkey, flags->reader, flags->cosign, out);
     } else if (!flags->tiles.empty()) {
       s = flags->vkey.empty() ? MissingVkey("--tiles needs --vkey")
                               : AuditTiles(flags->tiles, flags->vkey, out);

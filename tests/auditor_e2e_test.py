@@ -9,6 +9,8 @@ carrying the audited checkpoint, kept across a restart, which `piece verify
 auditor ... through entry N"); the page pins the auditor's key. A cosignature
 by an unconfigured auditor key is refused; an audit that fails cosigns
 nothing; another pinned auditor key refuses the bundle for rule `auditors`.
+A remote audit (`audit --from_server --as AUDITOR --key KEY`, openings read
+through the Openings service) cosigns the checkpoint it reached.
 
 Usage: auditor_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]"""
 import json
@@ -145,6 +147,28 @@ class AuditorTest(unittest.TestCase):
         r = self.verify(self.bundle("RING-1"), "--auditor-key", self.vkeys[AUDITOR][1],
                         "--require-audit")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_4_a_remote_audit_as_an_auditor_participant_cosigns_what_it_reached(self):
+        pem = os.path.join(self.tmp, "auditor-participant.pem")
+        self.assertEqual(ts("keygen", "-o", pem).returncode, 0)
+        r = self.cli("participant", "register", "--as", "operator", "--key",
+                     os.path.join(self.data, "operator.pem"), "--id", P + "-auditor", "--name",
+                     "Assay Audit Ltd", "--role", "auditor", "--pubkey", pem)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        info = self.info()
+        r = self.cli("audit", "--from_server", "--vkey", info["verifier_key"], "--as",
+                     P + "-auditor", "--key", pem, "--cosign-key", self.vkeys[AUDITOR][0],
+                     "--cosign-name", AUDITOR)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("audit passed: %d entries streamed from" % info["size"], r.stdout)
+        self.assertIn("cosigned the checkpoint at size %d as auditor %s" % (info["size"], AUDITOR),
+                      r.stdout)
+        self.assertEqual(self.info()["audited_size"], info["size"])
+        # --as without --key: refused before anything is read or cosigned.
+        r = self.cli("audit", "--from_server", "--vkey", info["verifier_key"], "--as",
+                     P + "-auditor")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--as and --key go together", r.stderr)
 
 
 if __name__ == "__main__":
