@@ -57,7 +57,8 @@ absl::StatusOr<AuditCosignResult> Ledger::AddAuditCosignature(std::string_view c
                            .auditors = std::move(merge.cosigned),
                            .audited_size = 0};
   const std::optional<std::pair<uint64_t, std::string>> served = LatestAudited();
-  const bool serve = result.auditors.size() >= AuditorQuorum() && (!served || served->first <= cp.size);
+  const bool serve =
+      result.auditors.size() >= AuditorQuorum() && (!served || served->first <= cp.size);
   if (!result.added.empty() || (serve && (!served || served->first != cp.size))) {
     StoreBatch batch = store_->NewBatch();
     batch.PutMeta(AuditedCheckpointMetaKey(cp.size), merge.note);

@@ -32,8 +32,8 @@ namespace {
 
 // Reports an audit failure as such (and, for an auditor, that it cosigned nothing).
 [[nodiscard]] absl::Status Failed(const absl::Status& s, bool cosigning = false) {
-  return absl::Status(s.code(), absl::StrCat("AUDIT FAILED: ", s.message(),
-                                             cosigning ? "; nothing cosigned" : ""));
+  return absl::Status(
+      s.code(), absl::StrCat("AUDIT FAILED: ", s.message(), cosigning ? "; nothing cosigned" : ""));
 }
 
 // An auditor participant's read identity (--as ID --key FILE) for a remote
@@ -54,31 +54,31 @@ struct Reader {
 [[nodiscard]] absl::StatusOr<OpeningSource> RemoteOpenings(const Context& ctx, const Reader& reader,
                                                            const std::string& origin) {
   if (reader.as.empty() || reader.key_file.empty()) {
-    return absl::InvalidArgumentError("--as and --key go together (the auditor participant reading openings)");
+    return absl::InvalidArgumentError(
+        "--as and --key go together (the auditor participant reading openings)");
   }
   ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(reader.key_file));
   auto stub = std::shared_ptr<v1::Openings::Stub>(v1::Openings::NewStub(ctx.Channel()));
   auto shared_key = std::make_shared<PrivateKey>(std::move(key));
-  return OpeningSource(
-      [&ctx, stub, shared_key, as = reader.as,
-       origin](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
-        const ReadRequest r = SignReadRequest(*shared_key, origin, as, OpeningWhat(index),
-                                              absl::ToUnixMicros(absl::Now()));
-        v1::GetOpeningRequest req;
-        req.set_index(index);
-        req.mutable_auth()->set_reader(r.reader);
-        req.mutable_auth()->set_key_id(r.key_id);
-        req.mutable_auth()->set_micros(r.micros);
-        req.mutable_auth()->set_signature(r.signature);
-        v1::GetOpeningResponse resp;
-        absl::Status s = FromGrpc(stub->GetOpening(ctx.Call().get(), req, &resp));
-        if (!s.ok()) {
-          return absl::Status(s.code(), absl::StrCat("reading the opening of entry ", index,
-                                                     " as ", as, ": ", s.message()));
-        }
-        if (!resp.sealed()) return std::nullopt;
-        return resp.opening();
-      });
+  return OpeningSource([&ctx, stub, shared_key, as = reader.as,
+                        origin](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+    const ReadRequest r = SignReadRequest(*shared_key, origin, as, OpeningWhat(index),
+                                          absl::ToUnixMicros(absl::Now()));
+    v1::GetOpeningRequest req;
+    req.set_index(index);
+    req.mutable_auth()->set_reader(r.reader);
+    req.mutable_auth()->set_key_id(r.key_id);
+    req.mutable_auth()->set_micros(r.micros);
+    req.mutable_auth()->set_signature(r.signature);
+    v1::GetOpeningResponse resp;
+    absl::Status s = FromGrpc(stub->GetOpening(ctx.Call().get(), req, &resp));
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("reading the opening of entry ", index, " as ", as,
+                                                 ": ", s.message()));
+    }
+    if (!resp.sealed()) return std::nullopt;
+    return resp.opening();
+  });
 }
 
 // An auditor's cosigning identity (--cosign-key FILE --cosign-name NAME): the
@@ -98,9 +98,11 @@ struct Cosign {
     return absl::InvalidArgumentError("--cosign-key and --cosign-name go together");
   }
   ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(c.key_file));
-  ASSIGN_OR_RETURN(const CosignatureSigner signer, CosignatureSigner::Create(c.name, std::move(key)));
-  ASSIGN_OR_RETURN(const std::string cosigned,
-                   CosignAudit(report, signer, static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()))));
+  ASSIGN_OR_RETURN(const CosignatureSigner signer,
+                   CosignatureSigner::Create(c.name, std::move(key)));
+  ASSIGN_OR_RETURN(
+      const std::string cosigned,
+      CosignAudit(report, signer, static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()))));
   v1::AddAuditCosignatureRequest req;
   req.set_cosigned_checkpoint(cosigned);
   v1::AddAuditCosignatureResponse resp;
@@ -108,8 +110,8 @@ struct Cosign {
   return nlohmann::json{{"cosigned_size", resp.size()},
                         {"cosigned_as", c.name},
                         {"auditor_key", signer.VerifierKey()},
-                        {"auditors_at_size", std::vector<std::string>(resp.auditors().begin(),
-                                                                      resp.auditors().end())},
+                        {"auditors_at_size",
+                         std::vector<std::string>(resp.auditors().begin(), resp.auditors().end())},
                         {"audited_size", resp.audited_size()}};
 }
 
@@ -120,13 +122,13 @@ std::string CosignedText(const nlohmann::json& j) {
     absl::StrAppend(&who, who.empty() ? "" : ", ", a.get<std::string>());
   }
   const uint64_t audited = j["audited_size"].get<uint64_t>();
-  return absl::StrCat("cosigned the checkpoint at size ", j["cosigned_size"].get<uint64_t>(),
-                      " as auditor ", j["cosigned_as"].get<std::string>(),
-                      " and handed it to the server; cosigned at that size by: ", who,
-                      audited == 0 ? std::string("; no checkpoint has the auditor quorum yet")
-                                   : absl::StrCat("; the audited checkpoint bundles carry is at size ",
-                                                  audited),
-                      "\n");
+  return absl::StrCat(
+      "cosigned the checkpoint at size ", j["cosigned_size"].get<uint64_t>(), " as auditor ",
+      j["cosigned_as"].get<std::string>(),
+      " and handed it to the server; cosigned at that size by: ", who,
+      audited == 0 ? std::string("; no checkpoint has the auditor quorum yet")
+                   : absl::StrCat("; the audited checkpoint bundles carry is at size ", audited),
+      "\n");
 }
 
 // How a passed audit is printed: its sentence, or (--json) one JSON object.
@@ -191,20 +193,21 @@ AuditOptions WithProgress(Progress& progress) {
   if (cosign.wanted()) {
     ASSIGN_OR_RETURN(cosigned, CosignAndSend(ctx, cosign, *report));
   }
-  out.Passed(absl::StrCat("audit passed: ", report->entries,
-                          " entries re-hashed, chained, signature-checked and re-applied through "
-                          "the rules (", report->sealed,
-                          " sealed records opened and checked on their opened values); ",
-                          report->tree_nodes, " tree nodes and ", report->checkpoints,
-                          " checkpoints match the entries; ", report->state_keys,
-                          " state values match the rebuilt state\nlog ", report->origin, ", key ",
-                          report->verifier_key,
-                          report->key_handovers.empty()
-                              ? std::string()
-                              : absl::StrCat(", handed over to ", report->checkpoint_key,
-                                             HandoverText(*report, report->verifier_key)),
-                          "\n", cosigned.is_null() ? std::string() : CosignedText(cosigned)),
-             *report, Extra({{"source", "data_dir"}, {"verifier_key", report->verifier_key}}, cosigned));
+  out.Passed(
+      absl::StrCat("audit passed: ", report->entries,
+                   " entries re-hashed, chained, signature-checked and re-applied through "
+                   "the rules (",
+                   report->sealed, " sealed records opened and checked on their opened values); ",
+                   report->tree_nodes, " tree nodes and ", report->checkpoints,
+                   " checkpoints match the entries; ", report->state_keys,
+                   " state values match the rebuilt state\nlog ", report->origin, ", key ",
+                   report->verifier_key,
+                   report->key_handovers.empty()
+                       ? std::string()
+                       : absl::StrCat(", handed over to ", report->checkpoint_key,
+                                      HandoverText(*report, report->verifier_key)),
+                   "\n", cosigned.is_null() ? std::string() : CosignedText(cosigned)),
+      *report, Extra({{"source", "data_dir"}, {"verifier_key", report->verifier_key}}, cosigned));
   return absl::OkStatus();
 }
 
@@ -294,16 +297,16 @@ AuditOptions WithProgress(Progress& progress) {
   if (cosign.wanted()) {
     ASSIGN_OR_RETURN(cosigned, CosignAndSend(ctx, cosign, *report));
   }
-  out.Passed(absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
-                          ", re-hashed, chained, signature-checked and re-applied through the "
-                          "rules (", report->sealed,
-                          " sealed records opened and checked on their opened values); their "
-                          "root is the root of the checkpoint at size ",
-                          cp.size, " signed by ", report->checkpoint_key,
-                          HandoverText(*report, vkey), "\n",
-                          cosigned.is_null() ? std::string() : CosignedText(cosigned)),
-             *report, Extra({{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}},
-                            cosigned));
+  out.Passed(
+      absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
+                   ", re-hashed, chained, signature-checked and re-applied through the "
+                   "rules (",
+                   report->sealed,
+                   " sealed records opened and checked on their opened values); their "
+                   "root is the root of the checkpoint at size ",
+                   cp.size, " signed by ", report->checkpoint_key, HandoverText(*report, vkey),
+                   "\n", cosigned.is_null() ? std::string() : CosignedText(cosigned)),
+      *report, Extra({{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}}, cosigned));
   return absl::OkStatus();
 }
 
@@ -349,8 +352,9 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
     const Output out{.json = flags->json};
     absl::Status s;
     if (flags->from_server) {
-      s = flags->vkey.empty() ? MissingVkey("--from_server needs --vkey")
-                              : AuditFromServer(ctx, flags->vkey, flags->reader, flags->cosign, out);
+      s = flags->vkey.empty()
+              ? MissingVkey("--from_server needs --vkey")
+              : AuditFromServer(ctx, flags->vkey, flags->reader, flags->cosign, out);
     } else if (!flags->tiles.empty()) {
       s = flags->vkey.empty() ? MissingVkey("--tiles needs --vkey")
                               : AuditTiles(flags->tiles, flags->vkey, out);

@@ -51,8 +51,8 @@ class AuditorTest : public ::testing::Test {
     o.data_dir = dir_.path();
     std::unique_ptr<Ledger> ledger = Ledger::Open(o).value();
     const Identity op = Operator();
-    auto reg = Signed(op, testing::RegisterRecord(op, refiner_, v1::ROLE_REFINER, "reg"),
-                      kDefaultOrigin);
+    auto reg =
+        Signed(op, testing::RegisterRecord(op, refiner_, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ASSERT_TRUE(ledger->Submit(reg.first, reg.second).ok());
     auto lot = Signed(refiner_, LotRecord(refiner_, "gold"), kDefaultOrigin);
     ASSERT_TRUE(ledger->Submit(lot.first, lot.second).ok());
@@ -137,7 +137,8 @@ TEST_F(AuditorTest, AnAuditWithOpeningsCatchesAMassBalanceBreakInASealedRecordAn
   absl::StatusOr<AuditReport> r = AuditWith(note, {{index, forged.opening}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(r.status().message(), HasSubstr("entry " + std::to_string(index) + ": breaks a rule"));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("entry " + std::to_string(index) + ": breaks a rule"));
   EXPECT_THAT(r.status().message(), HasSubstr("fine"));  // the conservation of fine weight
   // Nothing to cosign: a cosignature is only ever made from a passed audit's report.
 }
@@ -183,10 +184,9 @@ class AuditedLedgerTest : public ::testing::Test {
   }
   void SetUp() override {
     Open(0);
-    const Identity op{"operator",
-                      PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
-    auto reg = Signed(op, testing::RegisterRecord(op, refiner_, v1::ROLE_REFINER, "reg"),
-                      kDefaultOrigin);
+    const Identity op{"operator", PrivateKey::LoadPemFile(dir_.path() + "/operator.pem").value()};
+    auto reg =
+        Signed(op, testing::RegisterRecord(op, refiner_, v1::ROLE_REFINER, "reg"), kDefaultOrigin);
     ASSERT_TRUE(ledger_->Submit(reg.first, reg.second).ok());
     auto lot = Signed(refiner_, LotRecord(refiner_, "gold"), kDefaultOrigin);
     ASSERT_TRUE(ledger_->Submit(lot.first, lot.second).ok());
@@ -237,8 +237,7 @@ TEST_F(AuditedLedgerTest, ACosignatureByAnUnconfiguredKeyOrOfAnotherTreeIsRefuse
   // A configured key's line that does not verify.
   std::string bad = Cosigned(a_, size);
   bad[bad.size() - 10] = bad[bad.size() - 10] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(ledger_->AddAuditCosignature(bad).status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ledger_->AddAuditCosignature(bad).status().code(), absl::StatusCode::kPermissionDenied);
   // The text of another tree at that size, cosigned by a configured key.
   const std::string other = Checkpoint{kDefaultOrigin, size, Sha256("another tree"), {}}.ToText();
   const std::string forged = other + "\n" + a_.SignatureLine(other, 1'800'000'000).value();
@@ -268,7 +267,8 @@ TEST_F(AuditedLedgerTest, BundlesCarryTheAuditedCheckpointAndItVerifiesWithThePi
   const Checkpoint cp = ParseCheckpointNote(note).value();
   BundleReport report;
   AuditorPins pins{.keys = {a_.Verifier()}, .quorum = 0, .required = true};
-  const absl::Status ok = bundle::CheckAuditedCheckpoint(bundle, ledger_->verifier(), cp, pins, &report);
+  const absl::Status ok =
+      bundle::CheckAuditedCheckpoint(bundle, ledger_->verifier(), cp, pins, &report);
   ASSERT_TRUE(ok.ok()) << ok;
   EXPECT_THAT(report.auditors, ElementsAre("auditor-a"));
   EXPECT_EQ(report.audited_size, audited);

@@ -24,8 +24,7 @@ namespace {
 // the bundle's handover entries below `size` (their inclusion was proven
 // against the bundle's checkpoint, which VerifyBundleCheckpoint checked; a
 // handover that `log_key` did not sign is one leading to it, and is skipped).
-NoteVerifier KeyAtSize(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
-                       uint64_t size) {
+NoteVerifier KeyAtSize(const v1::PieceBundle& bundle, const NoteVerifier& log_key, uint64_t size) {
   CheckpointKeys keys(log_key);
   for (const v1::BundleEntry& e : bundle.entries()) {
     if (e.index() >= size) break;
@@ -60,7 +59,8 @@ absl::Status CheckAuditedCheckpoint(const v1::PieceBundle& bundle, const NoteVer
     return absl::OkStatus();
   }
   absl::StatusOr<Checkpoint> claimed = ParseCheckpointNote(bundle.audited_checkpoint());
-  if (!claimed.ok()) return Refuse(claimed.status().code(), std::string(claimed.status().message()));
+  if (!claimed.ok())
+    return Refuse(claimed.status().code(), std::string(claimed.status().message()));
   if (claimed->origin != cp.origin) {
     return Refuse(absl::StatusCode::kPermissionDenied,
                   absl::StrCat("it is of log '", claimed->origin, "', not '", cp.origin, "'"));
@@ -80,7 +80,8 @@ absl::Status CheckAuditedCheckpoint(const v1::PieceBundle& bundle, const NoteVer
   std::vector<Hash> proof;
   for (const std::string& h : bundle.audit_consistency()) {
     absl::StatusOr<Hash> hash = HashFromBytes(h);
-    if (!hash.ok()) return Refuse(absl::StatusCode::kInvalidArgument, std::string(hash.status().message()));
+    if (!hash.ok())
+      return Refuse(absl::StatusCode::kInvalidArgument, std::string(hash.status().message()));
     proof.push_back(*hash);
   }
   if (absl::Status s = VerifyConsistency(audited->size, cp.size, audited->root, cp.root, proof);
@@ -94,8 +95,8 @@ absl::Status CheckAuditedCheckpoint(const v1::PieceBundle& bundle, const NoteVer
   if (!names.ok()) return Refuse(names.status().code(), std::string(names.status().message()));
   if (names->size() < quorum) {
     return Refuse(absl::StatusCode::kPermissionDenied,
-                  absl::StrCat("cosigned by ", names->size(), " of the ", keys,
-                               " auditors given; ", quorum, " required"));
+                  absl::StrCat("cosigned by ", names->size(), " of the ", keys, " auditors given; ",
+                               quorum, " required"));
   }
   report->auditors = *std::move(names);
   report->audited_size = report->auditors.empty() ? 0 : audited->size;

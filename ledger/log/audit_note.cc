@@ -44,9 +44,9 @@ const NoteVerifier* AuditorOf(const NoteSignature& sig, const std::vector<NoteVe
         absl::StrCat("--auditor '", Sv(flag), "': ", v.status().message()));
   }
   if (v->name != flag.substr(0, eq)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--auditor '", Sv(flag), "': the key is named '", v->name, "', not '",
-        Sv(flag.substr(0, eq)), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("--auditor '", Sv(flag), "': the key is named '",
+                                                   v->name, "', not '", Sv(flag.substr(0, eq)),
+                                                   "'"));
   }
   return v;
 }
@@ -107,9 +107,8 @@ std::string AuditorsText(const std::vector<std::string>& names, uint64_t audited
     who = absl::StrCat("auditor ", names[0]);
   } else {
     who = absl::StrCat(
-        "auditors ",
-        absl::StrJoin(std::vector<std::string>(names.begin(), names.end() - 1), ", "), " and ",
-        names.back());
+        "auditors ", absl::StrJoin(std::vector<std::string>(names.begin(), names.end() - 1), ", "),
+        " and ", names.back());
   }
   return absl::StrCat("mass balance and custody re-checked by ", who, " through entry ",
                       audited_size - 1);

@@ -42,8 +42,8 @@ namespace touchstone {
 
 // The result of adding an auditor's cosignature lines to an audited checkpoint.
 struct AuditorMerge {
-  std::string note;                 // `base` with the new lines appended
-  std::vector<std::string> added;   // names of auditors whose line was new
+  std::string note;                   // `base` with the new lines appended
+  std::vector<std::string> added;     // names of auditors whose line was new
   std::vector<std::string> cosigned;  // every auditor whose line `note` holds now
 };
 
