@@ -118,9 +118,8 @@ OpeningSource Counting(const Store& store, const OpeningSource& openings, AuditR
     }
     return absl::OkStatus();
   };
-  ASSIGN_OR_RETURN(MemoryState rebuilt,
-                   RebuildState(store, size, options.rules, on_entry,
-                                Counting(store, options.openings, report)));
+  ASSIGN_OR_RETURN(MemoryState rebuilt, RebuildState(store, size, options.rules, on_entry,
+                                                     Counting(store, options.openings, report)));
   RETURN_IF_ERROR(CompareState(rebuilt, store));
   report.checkpoint_note = notes.at(size);
   ASSIGN_OR_RETURN(report.checkpoint, keys.VerifyAtSize(report.checkpoint_note, size));
@@ -155,9 +154,8 @@ OpeningSource Counting(const Store& store, const OpeningSource& openings, AuditR
     }
     return absl::OkStatus();
   };
-  ASSIGN_OR_RETURN(MemoryState rebuilt,
-                   RebuildState(mirror, claimed.size, options.rules, on_entry,
-                                Counting(mirror, options.openings, report)));
+  ASSIGN_OR_RETURN(MemoryState rebuilt, RebuildState(mirror, claimed.size, options.rules, on_entry,
+                                                     Counting(mirror, options.openings, report)));
   const NoteVerifier& in_force = keys.ForSize(claimed.size);
   absl::StatusOr<Checkpoint> cp = keys.VerifyAtSize(note, claimed.size);
   if (!cp.ok()) {

@@ -385,7 +385,8 @@ absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, std:
   // The audited checkpoint, when it is not beyond the bundle's (bundle.proto).
   if (const auto audited = ledger.LatestAudited(); audited && audited->first <= size) {
     if (audited->first < size) {
-      ASSIGN_OR_RETURN(const std::vector<Hash> proof, ledger.ConsistencyProof(audited->first, note));
+      ASSIGN_OR_RETURN(const std::vector<Hash> proof,
+                       ledger.ConsistencyProof(audited->first, note));
       for (const Hash& h : proof) bundle.add_audit_consistency(h.data(), h.size());
     }
     bundle.set_audited_checkpoint(audited->second);

@@ -372,8 +372,7 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     }
     witnesses.push_back(*std::move(v));
   }
-  AuditorPins auditors{.keys = {}, .quorum = flags.auditor_quorum,
-                       .required = flags.require_audit};
+  AuditorPins auditors{.keys = {}, .quorum = flags.auditor_quorum, .required = flags.require_audit};
   for (const std::string& a : flags.auditor_keys) {
     absl::StatusOr<NoteVerifier> v = ParseCosignatureVerifier(a);
     if (!v.ok()) {

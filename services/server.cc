@@ -49,10 +49,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   const size_t auditor_keys = CountWitnessKeys(options.ledger.auditors);
   options.ledger.auditor_quorum = options.auditor_quorum;
   if (options.auditor_quorum > auditor_keys) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("an auditor quorum of ", options.auditor_quorum, " needs at least ",
-                     options.auditor_quorum, " auditors with distinct keys; the --auditor flags name ",
-                     auditor_keys));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an auditor quorum of ", options.auditor_quorum, " needs at least ", options.auditor_quorum,
+        " auditors with distinct keys; the --auditor flags name ", auditor_keys));
   }
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
   std::vector<WitnessEndpoint> witnesses;

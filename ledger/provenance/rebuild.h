@@ -41,8 +41,7 @@ using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf
 // Opening, or nullopt if the source has none for it. Implementations: the
 // store's CF "openings" (StoredOpenings), an auditor's reads through the
 // Openings service (services/cli_audit.cc), a map in tests.
-using OpeningSource =
-    std::function<absl::StatusOr<std::optional<v1::Opening>>(uint64_t index)>;
+using OpeningSource = std::function<absl::StatusOr<std::optional<v1::Opening>>(uint64_t index)>;
 // The openings `store` keeps (CF "openings", storage_map.h). The store must
 // outlive the source. DATA_LOSS if a stored opening does not parse.
 OpeningSource StoredOpenings(const Store& store);
