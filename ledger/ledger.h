@@ -212,6 +212,19 @@ class Ledger {
   // ledger/provenance/record.h): its owner_signature is in the record bytes.
   [[nodiscard]] absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
                                                absl::Time deadline = absl::InfiniteFuture());
+  // The same with the record's opening: a sealed record (Record.sealed) must
+  // come with the opening of its commitment, and only a sealed one may
+  // (ledger/provenance/commitments.h). The rules check the opened record; the
+  // entry holds the public record bytes as signed, and the opening is written
+  // to CF "openings" in the same synced batch as the entry. INVALID_ARGUMENT,
+  // nothing appended, for a sealed record without an opening ("record is
+  // sealed: its opening must come with it"), an opening with an unsealed
+  // record, or an opening OpenRecord refuses (one that does not match the
+  // commitment, holds a field that is not committed, ...). A retry of the same
+  // public bytes with the (necessarily same) opening returns the receipt.
+  [[nodiscard]] absl::StatusOr<Receipt> Submit(std::string record, std::string signature,
+                                               std::optional<v1::Opening> opening,
+                                               absl::Time deadline = absl::InfiniteFuture());
   // A submission started and not yet finished. Move-only.
   class Ticket {
    public:
@@ -232,6 +245,9 @@ class Ledger {
   // should be finished.
   Ticket Start(std::string record, std::string signature,
                absl::Time deadline = absl::InfiniteFuture());
+  // Start with the record's opening (as Submit with an opening).
+  Ticket Start(std::string record, std::string signature, std::optional<v1::Opening> opening,
+               absl::Time deadline = absl::InfiniteFuture());
   [[nodiscard]] absl::StatusOr<Receipt> Finish(Ticket& ticket,
                                                absl::Time deadline = absl::InfiniteFuture()) const;
 
@@ -240,6 +256,14 @@ class Ledger {
   [[nodiscard]] absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
       std::vector<std::pair<std::string, std::string>> records,
       absl::Time deadline = absl::InfiniteFuture());
+  // The same for records that may carry openings (as Submit with an opening).
+  struct Submission {
+    std::string record;
+    std::string signature;
+    std::optional<v1::Opening> opening;  // required with a sealed record, else empty
+  };
+  [[nodiscard]] absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> SubmitBatch(
+      std::vector<Submission> records, absl::Time deadline = absl::InfiniteFuture());
 
   // Hands the checkpoint key over to the Ed25519 key in the PEM file
   // `new_key_path` (owner-only permissions): appends an OperatorKeyRotated
@@ -339,6 +363,12 @@ class Ledger {
   const LedgerMetrics& metrics() const { return metrics_; }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   [[nodiscard]] absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
+  // The opening of the sealed record at `index`, from CF "openings"; nullopt
+  // if that record is not sealed. No access control here: who may read an
+  // opening is ledger/provenance/opening_access.h's business. Errors:
+  // OUT_OF_RANGE if index >= Size(); DATA_LOSS if the record is sealed and its
+  // opening is missing or does not parse; storage errors.
+  [[nodiscard]] absl::StatusOr<std::optional<v1::Opening>> GetOpening(uint64_t index) const;
   // The committed state value at a state key (ledger/store/storage_map.h), if any.
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetState(std::string_view key) const {
     return store_->GetState(key);
@@ -357,8 +387,6 @@ class Ledger {
   // A registered scheme (state key "scheme/<name>"): NOT_FOUND "no scheme
   // '<name>'", DATA_LOSS if its value does not parse, storage errors.
   [[nodiscard]] absl::StatusOr<v1::SchemeState> GetScheme(std::string_view name) const;
-  // TEMP (until h-ledger): the opening of the sealed record at `index`.
-  [[nodiscard]] absl::StatusOr<std::optional<v1::Opening>> GetOpening(uint64_t index) const;
   // Whether a piece with that id is recorded (its state is not parsed);
   // storage errors.
   [[nodiscard]] absl::StatusOr<bool> HasPiece(std::string_view id) const;
@@ -430,7 +458,10 @@ class Ledger {
   // Parses and verifies on the caller's thread (the signature in the form of
   // the log's policy in force: ledger/provenance/record.h). Key handovers and log policies
   // are refused unless `internal` (RotateOperatorKey, AppendPolicy).
+  // A sealed record is opened with `opening` (which it requires, and only it
+  // may carry): Prepared.record is the opened record, record_bytes the public ones.
   [[nodiscard]] absl::StatusOr<Prepared> Prepare(std::string record, std::string signature,
+                                                 std::optional<v1::Opening> opening,
                                                  bool internal = false) const;
   // Queues prepared submissions; returns their pending handles. `started`
   // submissions were counted in preparing_ by Start and are uncounted here.

@@ -12,12 +12,14 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/log_policy.h"
 #include "ledger/provenance/record.h"
 
 namespace touchstone {
 
 absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string signature,
+                                                 std::optional<v1::Opening> opening,
                                                  bool internal) const {
   // Cheapest checks first: a malformed or oversized record costs a parse, not
   // a key lookup and an Ed25519 verification. An empty signature is that of a
@@ -27,6 +29,23 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
                                                    " bytes, got ", signature.size()));
   }
   ASSIGN_OR_RETURN(v1::Record parsed, ParseRecord(record, options_.max_record_bytes));
+  // A sealed record is checked as the record its opening opens (commitments.h);
+  // its entry keeps the public bytes, which the signatures cover.
+  if (parsed.has_sealed() != opening.has_value()) {
+    return absl::InvalidArgumentError(
+        parsed.has_sealed()
+            ? absl::StrCat("record is sealed: its opening must come with it (record '",
+                           parsed.record_id(), "')")
+            : absl::StrCat("record '", parsed.record_id(),
+                           "' is not sealed: an opening comes only with a sealed record"));
+  }
+  if (opening) {
+    ASSIGN_OR_RETURN(parsed, OpenRecord(parsed, *opening, options_.max_record_bytes));
+    v1::Opening kept;  // only its two fields: nothing else of the request is stored
+    kept.set_salt(std::move(*opening->mutable_salt()));
+    kept.set_fields(std::move(*opening->mutable_fields()));
+    opening = std::move(kept);
+  }
   if (parsed.has_genesis()) {
     return absl::InvalidArgumentError("a genesis record can only be entry 0");
   }
@@ -51,7 +70,8 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
           signature.size(), " bytes"));
     }
     return Prepared{std::move(record), std::move(signature),      std::move(parsed),
-                    std::nullopt,      signature_version_.load(), nullptr};
+                    std::nullopt,      signature_version_.load(), nullptr,
+                    std::move(opening)};
   }
   if (signature.empty()) {
     return absl::InvalidArgumentError(
@@ -71,7 +91,8 @@ absl::StatusOr<Ledger::Prepared> Ledger::Prepare(std::string record, std::string
                      SignatureMismatch(key, version, origin_, record, signature)));
   }
   return Prepared{
-      std::move(record), std::move(signature), std::move(parsed), std::move(key), version, nullptr};
+      std::move(record), std::move(signature), std::move(parsed), std::move(key), version,
+      nullptr,           std::move(opening)};
 }
 
 std::vector<std::shared_ptr<Ledger::Pending>> Ledger::Enqueue(std::vector<Prepared> prepared,
@@ -127,17 +148,28 @@ namespace {
 
 absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature,
                                        absl::Time deadline) {
-  Ticket ticket = Start(std::move(record), std::move(signature), deadline);
+  return Submit(std::move(record), std::move(signature), std::nullopt, deadline);
+}
+
+absl::StatusOr<Receipt> Ledger::Submit(std::string record, std::string signature,
+                                       std::optional<v1::Opening> opening, absl::Time deadline) {
+  Ticket ticket = Start(std::move(record), std::move(signature), std::move(opening), deadline);
   return Finish(ticket, deadline);
 }
 
 Ledger::Ticket Ledger::Start(std::string record, std::string signature, absl::Time deadline) {
+  return Start(std::move(record), std::move(signature), std::nullopt, deadline);
+}
+
+Ledger::Ticket Ledger::Start(std::string record, std::string signature,
+                             std::optional<v1::Opening> opening, absl::Time deadline) {
   Ticket ticket;
   {
     absl::MutexLock lock(&queue_mu_);
     ++preparing_;  // the sequencer may wait for it (group_linger)
   }
-  absl::StatusOr<Prepared> prepared = Prepare(std::move(record), std::move(signature));
+  absl::StatusOr<Prepared> prepared =
+      Prepare(std::move(record), std::move(signature), std::move(opening));
   absl::Status refused = prepared.status();
   if (refused.ok()) refused = PastDeadline(deadline);
   if (!refused.ok()) {
@@ -167,6 +199,16 @@ absl::StatusOr<Receipt> Ledger::Finish(Ticket& ticket, absl::Time deadline) cons
 
 absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
     std::vector<std::pair<std::string, std::string>> records, absl::Time deadline) {
+  std::vector<Submission> submissions;
+  submissions.reserve(records.size());
+  for (auto& [record, signature] : records) {
+    submissions.push_back({std::move(record), std::move(signature), std::nullopt});
+  }
+  return SubmitBatch(std::move(submissions), deadline);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
+    std::vector<Submission> records, absl::Time deadline) {
   if (records.size() > options_.max_batch) {
     return absl::InvalidArgumentError(absl::StrCat("batch limit: a batch holds at most ",
                                                    options_.max_batch, " records (max_batch), got ",
@@ -175,7 +217,8 @@ absl::StatusOr<std::vector<absl::StatusOr<Receipt>>> Ledger::SubmitBatch(
   const size_t n = records.size();
   std::vector<absl::StatusOr<Prepared>> prepared(n, absl::UnknownError("not prepared"));
   auto prepare = [&](size_t i) {
-    prepared[i] = Prepare(std::move(records[i].first), std::move(records[i].second));
+    prepared[i] = Prepare(std::move(records[i].record), std::move(records[i].signature),
+                          std::move(records[i].opening));
   };
   // Verify signatures on every core (the pool's and this thread) for large batches.
   if (n >= 16) {

@@ -106,6 +106,8 @@ void Ledger::Sequence(Group& g, Pending& p) {
   }
   p.index = index;
   p.leaf_hash = AppendEntry(g.batch, g.nodes, g.now, rec, p.in.record_bytes, p.in.signature);
+  // Never an entry without its opening: both are in the group's one synced batch.
+  if (p.in.opening) g.batch.PutOpening(index, p.in.opening->SerializeAsString());
   g.ids.emplace(std::move(id_key), &p);
   g.appended.push_back(&p);
   if (p.in.rotate_to) g.rotate_to = p.in.rotate_to;

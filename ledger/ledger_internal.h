@@ -24,14 +24,17 @@ namespace touchstone {
 
 // A submission parsed and verified on its caller's thread (Ledger::Prepare).
 struct Ledger::Prepared {
-  std::string record_bytes;
+  std::string record_bytes;  // the public record, as signed and stored in the entry
   std::string signature;
+  // The record the rules check: for a sealed record, the one its opening opens.
   v1::Record record;
   std::optional<PublicKey> key;
   // The record signature version the signature was verified in (ledger/provenance/record.h).
   uint32_t signature_version = kOriginBoundRecordSignatures;
   // A key handover: the key that signs checkpoints once it commits.
   std::shared_ptr<const NoteSigner> rotate_to;
+  // A sealed record's opening (only its salt and fields), stored with the entry.
+  std::optional<v1::Opening> opening;
 };
 
 // A queued submission; the sequencer fills in its outcome, then notifies done.

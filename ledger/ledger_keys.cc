@@ -96,7 +96,8 @@ absl::StatusOr<Receipt> Ledger::RotateOperatorKey(const std::string& new_key_pat
   record.mutable_operator_key_rotated()->set_reason(reason);
   std::string bytes = SerializeRecord(record);
   std::string signature = SignRecord(current->key(), origin_, bytes);
-  absl::StatusOr<Prepared> prepared = Prepare(std::move(bytes), std::move(signature), true);
+  absl::StatusOr<Prepared> prepared =
+      Prepare(std::move(bytes), std::move(signature), std::nullopt, true);
   absl::StatusOr<Receipt> receipt = absl::UnknownError("not submitted");
   if (prepared.ok()) {
     prepared->rotate_to = std::make_shared<const NoteSigner>(std::move(next));

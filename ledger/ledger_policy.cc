@@ -41,7 +41,8 @@ absl::Status Ledger::AppendPolicy(const v1::LogPolicy& policy) {
   *record.mutable_log_policy() = policy;
   std::string bytes = SerializeRecord(record);
   std::string signature = SignRecord(key->key(), origin_, bytes);
-  ASSIGN_OR_RETURN(Prepared prepared, Prepare(std::move(bytes), std::move(signature), true));
+  ASSIGN_OR_RETURN(Prepared prepared,
+                   Prepare(std::move(bytes), std::move(signature), std::nullopt, true));
   std::vector<Prepared> one;
   one.push_back(std::move(prepared));
   absl::StatusOr<Receipt> receipt = Await(*Enqueue(std::move(one))[0], absl::InfiniteFuture());

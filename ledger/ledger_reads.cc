@@ -20,6 +20,22 @@ absl::StatusOr<v1::Record> Ledger::ReadRecord(uint64_t index) const {
   return RecordOfEntry(index, bytes);
 }
 
+absl::StatusOr<std::optional<v1::Opening>> Ledger::GetOpening(uint64_t index) const {
+  const uint64_t size = Size();
+  if (index >= size) {
+    return absl::OutOfRangeError(absl::StrCat("entry ", index, " is beyond the log's size ", size));
+  }
+  ASSIGN_OR_RETURN(v1::Record record, ReadRecord(index));
+  if (!record.has_sealed()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->GetOpening(index));
+  v1::Opening opening;
+  if (!stored || !opening.ParseFromString(*stored)) {
+    return absl::DataLossError(absl::StrCat("entry ", index, " is sealed and its opening is ",
+                                            stored ? "corrupt" : "missing"));
+  }
+  return opening;
+}
+
 LogInfo Ledger::Info() const {
   absl::MutexLock lock(&head_mu_);
   return LogInfo{signer_->name(), signer_->VerifierKey(), size_, key_handovers_};

@@ -35,12 +35,19 @@ void ToProto(const absl::StatusOr<Receipt>& r, v1::SubmitResult* out) {
   }
 }
 
+// The opening a request carries, if any (SubmitRequest.opening).
+std::optional<v1::Opening> OpeningOf(const v1::SubmitRequest& req) {
+  if (!req.has_opening()) return std::nullopt;
+  return req.opening();
+}
+
 }  // namespace
 
 grpc::Status LedgerService::Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
                                    v1::Receipt* resp) {
   const CallDeadline deadline(*ctx, max_call_);
-  absl::StatusOr<Receipt> r = ledger_->Submit(req->record(), req->signature(), deadline.time());
+  absl::StatusOr<Receipt> r =
+      ledger_->Submit(req->record(), req->signature(), OpeningOf(*req), deadline.time());
   if (!r.ok()) return deadline.Explain(r.status());
   ToProto(*r, resp);
   return grpc::Status::OK;
@@ -49,9 +56,11 @@ grpc::Status LedgerService::Submit(grpc::ServerContext* ctx, const v1::SubmitReq
 grpc::Status LedgerService::SubmitBatch(grpc::ServerContext* ctx, const v1::SubmitBatchRequest* req,
                                         v1::SubmitBatchResponse* resp) {
   const CallDeadline deadline(*ctx, max_call_);
-  std::vector<std::pair<std::string, std::string>> records;
+  std::vector<Ledger::Submission> records;
   records.reserve(req->records_size());
-  for (const auto& r : req->records()) records.emplace_back(r.record(), r.signature());
+  for (const auto& r : req->records()) {
+    records.push_back({r.record(), r.signature(), OpeningOf(r)});
+  }
   auto results = ledger_->SubmitBatch(std::move(records), deadline.time());
   if (!results.ok()) return deadline.Explain(results.status());
   for (const auto& r : *results) ToProto(r, resp->add_results());
@@ -105,8 +114,9 @@ grpc::Status LedgerService::SubmitStream(
   v1::SubmitRequest req;
   StreamRequestReader<v1::SubmitRequest> reader("/touchstone.v1.Ledger/SubmitStream");
   while (reader.Next(*stream, &req)) {
-    Ledger::Ticket ticket =
-        ledger_->Start(std::move(*req.mutable_record()), std::move(*req.mutable_signature()));
+    std::optional<v1::Opening> opening = OpeningOf(req);
+    Ledger::Ticket ticket = ledger_->Start(std::move(*req.mutable_record()),
+                                           std::move(*req.mutable_signature()), std::move(opening));
     absl::MutexLock lock(&t.mu);
     t.mu.Await(absl::Condition(&t, &StreamTickets::HasRoom));
     t.in_flight.push_back(std::move(ticket));

@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "ledger/bundle_builder.h"
 #include "ledger/provenance/certificate_status.h"
+#include "ledger/provenance/redaction.h"
 #include "services/status_convert.h"
 
 namespace touchstone {
@@ -17,6 +18,14 @@ grpc::Status Reply(const absl::StatusOr<T>& found, T* out) {
   if (!found.ok()) return ToGrpc(found.status());
   *out = *found;
   return grpc::Status::OK;
+}
+
+// Reply for state that may hold committed-derived values: redacted by `redact`
+// (ledger/provenance/redaction.h) before it leaves.
+template <typename T>
+grpc::Status ReplyRedacted(absl::StatusOr<T> found, T* out, void (*redact)(T&)) {
+  if (found.ok()) redact(*found);
+  return Reply(found, out);
 }
 
 grpc::Status NoId() { return grpc::Status(grpc::INVALID_ARGUMENT, "give an id"); }
@@ -32,7 +41,7 @@ grpc::Status ProvenanceService::GetParticipant(grpc::ServerContext*, const v1::L
 grpc::Status ProvenanceService::GetLot(grpc::ServerContext*, const v1::LookupRequest* req,
                                        v1::LotState* resp) {
   if (req->id().empty()) return NoId();
-  return Reply(ledger_->GetLot(req->id()), resp);
+  return ReplyRedacted(ledger_->GetLot(req->id()), resp, &RedactLot);
 }
 
 grpc::Status ProvenanceService::GetCertificate(grpc::ServerContext*, const v1::LookupRequest* req,
@@ -47,13 +56,13 @@ grpc::Status ProvenanceService::GetCertificate(grpc::ServerContext*, const v1::L
 grpc::Status ProvenanceService::GetPiece(grpc::ServerContext*, const v1::LookupRequest* req,
                                          v1::PieceState* resp) {
   if (req->id().empty()) return NoId();
-  return Reply(ledger_->GetPiece(req->id()), resp);
+  return ReplyRedacted(ledger_->GetPiece(req->id()), resp, &RedactPiece);
 }
 
 grpc::Status ProvenanceService::GetCreditAccount(grpc::ServerContext*, const v1::LookupRequest* req,
                                                  v1::CreditAccountState* resp) {
   if (req->id().empty()) return NoId();
-  return Reply(ledger_->GetCreditAccount(req->id()), resp);
+  return ReplyRedacted(ledger_->GetCreditAccount(req->id()), resp, &RedactCreditAccount);
 }
 
 grpc::Status ProvenanceService::GetScheme(grpc::ServerContext*, const v1::LookupRequest* req,

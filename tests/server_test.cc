@@ -20,6 +20,7 @@
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/merkle.h"
+#include "ledger/provenance/commitments.h"
 #include "proto/admin_service.grpc.pb.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "proto/provenance_service.grpc.pb.h"
@@ -82,6 +83,72 @@ TEST_F(ServerTest, SubmitReturnsAReceiptThatVerifiesAgainstTheSignedCheckpoint) 
   std::vector<Hash> proof;
   for (const auto& h : receipt.inclusion_proof()) proof.push_back(HashFromBytes(h).value());
   EXPECT_TRUE(VerifyInclusion(receipt.index(), cp.size, leaf, proof, cp.root).ok());
+}
+
+// Sealed records over real gRPC (issue 16): Submit, SubmitBatch and SubmitStream carry the
+// opening; the ledger keeps it; GetLot of the sealed lot shows no quantity, balance or site.
+TEST_F(ServerTest, SealedRecordsTravelWithTheirOpeningsAndGetLotShowsNoCommittedValue) {
+  Identity refiner = Register("refiner-1");
+  auto provenance = v1::Provenance::NewStub(channel_);
+  auto seal = [&](const std::string& id, char fill) {
+    SealedRecord s =
+        SealRecord(testing::LotRecord(refiner, id), std::string(kOpeningSaltBytes, fill)).value();
+    v1::SubmitRequest req;
+    auto [bytes, sig] = Signed(refiner, s.record, kDefaultOrigin);
+    req.set_record(bytes);
+    req.set_signature(sig);
+    *req.mutable_opening() = s.opening;
+    return req;
+  };
+
+  // Submit: the opening is kept beside the entry, and the entry holds no quantity.
+  const v1::SubmitRequest one = seal("sealed-1", 'a');
+  v1::Receipt receipt;
+  grpc::Status st = stub_->Submit(Ctx().get(), one, &receipt);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  std::optional<v1::Opening> kept = server_->ledger().GetOpening(receipt.index()).value();
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->SerializeAsString(), one.opening().SerializeAsString());
+  v1::LookupRequest lookup;
+  lookup.set_id("lot-sealed-1");
+  v1::LotState lot;
+  ASSERT_TRUE(provenance->GetLot(Ctx().get(), lookup, &lot).ok());
+  EXPECT_TRUE(lot.sealed());
+  EXPECT_EQ(lot.quantity(), 0);
+  EXPECT_EQ(lot.balance(), 0);
+  EXPECT_TRUE(lot.site().empty());
+  EXPECT_EQ(lot.material(), "gold");  // what stays public stays
+  EXPECT_EQ(lot.custodian(), "refiner-1");
+  EXPECT_EQ(lot.SerializeAsString().find("Pforzheim"), std::string::npos);
+  // The ledger itself knows the opened quantity.
+  EXPECT_EQ(server_->ledger().GetLot("lot-sealed-1").value().quantity(), 1'000'000);
+
+  // Without its opening: refused, nothing appended.
+  const uint64_t size = server_->ledger().Size();
+  v1::SubmitRequest bare = seal("sealed-2", 'b');
+  bare.clear_opening();
+  st = stub_->Submit(Ctx().get(), bare, &receipt);
+  EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("its opening must come with it"));
+  EXPECT_EQ(server_->ledger().Size(), size);
+
+  // SubmitBatch and SubmitStream carry openings too.
+  v1::SubmitBatchRequest batch;
+  *batch.add_records() = seal("sealed-3", 'c');
+  v1::SubmitBatchResponse batch_resp;
+  ASSERT_TRUE(stub_->SubmitBatch(Ctx().get(), batch, &batch_resp).ok());
+  ASSERT_EQ(batch_resp.results_size(), 1);
+  ASSERT_EQ(batch_resp.results(0).code(), 0) << batch_resp.results(0).message();
+  EXPECT_TRUE(server_->ledger().GetOpening(batch_resp.results(0).receipt().index()).value());
+  auto ctx = Ctx();
+  auto stream = stub_->SubmitStream(ctx.get());
+  ASSERT_TRUE(stream->Write(seal("sealed-4", 'd')));
+  ASSERT_TRUE(stream->WritesDone());
+  v1::SubmitResult streamed;
+  ASSERT_TRUE(stream->Read(&streamed));
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(streamed.code(), 0) << streamed.message();
+  EXPECT_TRUE(server_->ledger().GetOpening(streamed.receipt().index()).value());
 }
 
 TEST_F(ServerTest, StreamedSubmissionsGetOneResultEachInOrderWithVerifyingReceipts) {

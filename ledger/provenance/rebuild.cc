@@ -1,6 +1,7 @@
 // Replaying the log through the rules.
 #include "ledger/provenance/rebuild.h"
 
+#include <limits>
 #include <set>
 
 #include "absl/strings/escaping.h"
@@ -20,15 +21,23 @@ namespace {
   return absl::DataLossError(absl::StrCat("entry ", index, ": ", what));
 }
 
-// The record the rules check at `index`: `record` itself, or, if it is sealed,
-// the record its opening from `openings` makes.
+// The record the rules check at `index`: `record` itself, or if it is sealed,
+// the record its opening from `openings` opens. DATA_LOSS naming the index if
+// the opening is missing or does not open it; `openings`' errors as they are.
 [[nodiscard]] absl::StatusOr<v1::Record> Opened(uint64_t index, const v1::Record& record,
                                                 const OpeningSource& openings) {
   if (!record.has_sealed()) return record;
   ASSIGN_OR_RETURN(const std::optional<v1::Opening> opening, openings(index));
-  if (!opening) return Bad(index, "sealed, and its opening is missing");
-  absl::StatusOr<v1::Record> opened = OpenRecord(record, *opening);
-  if (!opened.ok()) return Bad(index, opened.status().message());
+  if (!opening) {
+    return Bad(index, "the record is sealed and its opening is missing from the openings store");
+  }
+  // The opening was accepted once under the server's record size limit: any size reads here.
+  absl::StatusOr<v1::Record> opened =
+      OpenRecord(record, *opening, std::numeric_limits<size_t>::max());
+  if (!opened.ok()) {
+    return Bad(index,
+               absl::StrCat("its stored opening does not open it: ", opened.status().message()));
+  }
   return opened;
 }
 
@@ -36,12 +45,13 @@ namespace {
 
 OpeningSource StoredOpenings(const Store& store) {
   return [&store](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
-    ASSIGN_OR_RETURN(const std::optional<std::string> bytes, store.GetOpening(index));
-    if (!bytes) return std::nullopt;
-    v1::Opening opening;
-    if (!opening.ParseFromString(*bytes)) {
-      return Bad(index, "its stored opening does not parse");
+    absl::StatusOr<std::optional<std::string>> bytes = store.GetOpening(index);
+    if (!bytes.ok()) {
+      return Bad(index, absl::StrCat("its opening cannot be read: ", bytes.status().message()));
     }
+    if (!bytes->has_value()) return std::nullopt;
+    v1::Opening opening;
+    if (!opening.ParseFromString(**bytes)) return Bad(index, "its stored opening is corrupt");
     return opening;
   };
 }
@@ -76,6 +86,7 @@ OpeningSource StoredOpenings(const Store& store) {
         }
         prev = LeafHash(bytes);
         ASSIGN_OR_RETURN(const v1::Record public_record, RecordOfEntry(index, bytes));
+        // The rules check what a sealed record means; on_entry sees the public record.
         ASSIGN_OR_RETURN(const v1::Record record, Opened(index, public_record, openings));
         if (!record_ids.emplace(RecordIdScope(record), record.record_id()).second) {
           return Bad(index, absl::StrCat("record id '", record.record_id(), "' of '",
@@ -130,7 +141,7 @@ OpeningSource StoredOpenings(const Store& store) {
         for (const auto& [k, v] : state.changes()) memory.Put(k, v);
         state.Publish(&registry);
         ++replayed;
-        return on_entry ? on_entry(index, prev, bytes, record) : absl::OkStatus();
+        return on_entry ? on_entry(index, prev, bytes, public_record) : absl::OkStatus();
       });
   if (!scan.ok()) return scan;
   return memory;

@@ -22,19 +22,20 @@ namespace touchstone {
 // origin: ledger/provenance/log_policy.h; a record an owner key signs alone has
 // an empty entry signature, and the rules verify its owner signature), and
 // applies the rules (with the entry's
-// recorded time as the clock, and that policy).
-// DATA_LOSS naming the first bad entry (index and what is wrong).
+// recorded time as the clock, and that policy) to the record, or for a sealed
+// record to the record its opening in the store's CF "openings" opens
+// (ledger/provenance/commitments.h).
+// DATA_LOSS naming the first bad entry (index and what is wrong), e.g. "entry
+// 7: the record is sealed and its opening is missing from the openings store"
+// or "entry 7: its stored opening does not open it: ..." (a log mirror holds
+// no openings: a sealed log cannot be replayed from one).
 // `on_entry`, if set, is called for each entry after its checks, with its leaf
-// hash, its bytes and its record; an error from it stops the replay and is
-// returned as it is.
+// hash, its bytes and its public record (as stored, never opened); an error from it stops the
+// replay and is returned as it is.
 //
-// Sealed records (ledger/provenance/commitments.h): the rules check the record
-// opened with the opening `openings` gives for its index (OpenRecord), as the
-// ledger did when it appended it; the signature and the record bytes the rules
-// see stay the stored public ones. DATA_LOSS naming the index for a sealed
-// record whose opening the source lacks ("sealed, and its opening is
-// missing"), or whose opening does not match; `openings`' own errors are
-// returned as they are. `openings` null: the store's own (StoredOpenings).
+// The openings come from `openings` (null: the store's own, StoredOpenings): a
+// remote auditor's source reads them through the Openings service, a test's
+// from a map. The source's own errors are returned as they are.
 using EntryVisitor = std::function<absl::Status(uint64_t index, const Hash& leaf_hash,
                                                 std::string_view entry, const v1::Record& record)>;
 // Where a replay finds the opening of the sealed record at an index: the

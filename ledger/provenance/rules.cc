@@ -94,6 +94,11 @@ using rules::Env;
 
 }  // namespace
 
+namespace {
+// Applies the record's body by its kind (the dispatch below).
+[[nodiscard]] absl::Status ApplyBody(const rules::Env& env);
+}  // namespace
+
 [[nodiscard]] absl::Status CheckAndApply(const RecordContext& ctx, const RuleOptions& options,
                                          StateView& state) {
   const v1::Record& r = ctx.record;
@@ -133,7 +138,17 @@ using rules::Env;
     RETURN_IF_ERROR(
         rules::RequireNotBefore(env, signer->registered_micros(), "the signer's registration"));
   }
-  switch (r.body_case()) {
+  RETURN_IF_ERROR(ApplyBody(env));
+  // What a sealed record touched holds committed-derived values: public reads
+  // redact it (ledger/provenance/redaction.h).
+  if (r.has_sealed()) RETURN_IF_ERROR(state.MarkRecordSealed());
+  return absl::OkStatus();
+}
+
+namespace {
+
+[[nodiscard]] absl::Status ApplyBody(const rules::Env& env) {
+  switch (env.record().body_case()) {
     case v1::Record::kGenesis:
       return absl::InvalidArgumentError("a genesis record can only be entry 0");
     case v1::Record::kParticipantRegistered:
@@ -177,4 +192,5 @@ using rules::Env;
   return absl::InvalidArgumentError("record has no body");
 }
 
+}  // namespace
 }  // namespace touchstone

@@ -73,6 +73,12 @@ namespace {
                                                       r.shipment_id(), "'"));
   }
   if (lot.in_transit_to() != env.record().signer()) {
+    // A sealed shipment's addressee is committed: not told to whoever else claims it.
+    if (lot.sealed()) {
+      return absl::PermissionDeniedError(absl::StrCat("custody rule: shipment '", r.shipment_id(),
+                                                      "' is not addressed to '",
+                                                      env.record().signer(), "'"));
+    }
     return absl::PermissionDeniedError(absl::StrCat("custody rule: shipment '", r.shipment_id(),
                                                     "' is addressed to '", lot.in_transit_to(),
                                                     "', not '", env.record().signer(), "'"));
@@ -135,9 +141,13 @@ namespace {
 [[nodiscard]] absl::Status RequireCustody(const Env& env, const v1::LotState& lot,
                                           std::string_view action) {
   if (!lot.shipment_id().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "custody rule: lot '", lot.lot_id(), "' is in transit to '", lot.in_transit_to(),
-        "' (shipment '", lot.shipment_id(), "') and cannot be ", Sv(action)));
+    // A sealed shipment's addressee is named only to the parties of the shipment.
+    const std::string& signer = env.record().signer();
+    const bool named = !lot.sealed() || signer == lot.custodian() || signer == lot.in_transit_to();
+    return absl::FailedPreconditionError(
+        absl::StrCat("custody rule: lot '", lot.lot_id(), "' is in transit",
+                     named ? absl::StrCat(" to '", lot.in_transit_to(), "'") : std::string(),
+                     " (shipment '", lot.shipment_id(), "') and cannot be ", Sv(action)));
   }
   if (lot.custodian() != env.record().signer()) {
     return absl::PermissionDeniedError(absl::StrCat("custody rule: lot '", lot.lot_id(),

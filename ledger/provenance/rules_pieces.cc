@@ -30,7 +30,7 @@ bool IsValidPieceId(const std::string& id) {
     return absl::FailedPreconditionError(absl::StrCat(
         "stone rule: stone '", lot_id, "' is already set in piece '", lot.active_piece(), "'"));
   }
-  if (lot.unit() != v1::UNIT_CARAT_THOUSANDTH || lot.balance() == 0) {
+  if (lot.unit() != v1::UNIT_CARAT_THOUSANDTH) {
     return absl::InvalidArgumentError(absl::StrCat("lot '", lot_id, "' is not a stone"));
   }
   if (lot.shipment_id().empty() && lot.custodian() != env.record().signer()) {
@@ -40,6 +40,10 @@ bool IsValidPieceId(const std::string& id) {
   if (!lot.shipment_id().empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("custody rule: stone '", lot_id, "' is in transit"));
+  }
+  // After the custody checks: what is left of a sealed lot is its custodian's to know.
+  if (lot.balance() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("lot '", lot_id, "' is not a stone"));
   }
   if (lot.grading_report_id().empty()) {
     return absl::FailedPreconditionError(

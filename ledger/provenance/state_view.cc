@@ -122,6 +122,37 @@ void StateView::Put(const std::string& key, const google::protobuf::Message& val
   pending_[key] = value.SerializeAsString();
 }
 
+namespace {
+
+// Sets `sealed` in the serialized T `value`.
+template <typename T>
+[[nodiscard]] bool SetSealed(std::string& value) {
+  T m;
+  if (!m.ParseFromString(value)) return false;
+  m.set_sealed(true);
+  value = m.SerializeAsString();
+  return true;
+}
+
+}  // namespace
+
+absl::Status StateView::MarkRecordSealed() {
+  const std::string lot = LotKey(""), piece = PieceKey(""), account = CreditAccountKey("");
+  for (auto& [key, value] : pending_) {
+    auto starts = [&k = key](const std::string& prefix) { return k.rfind(prefix, 0) == 0; };
+    bool ok = true;
+    if (starts(lot)) {
+      ok = SetSealed<v1::LotState>(value);
+    } else if (starts(piece)) {
+      ok = SetSealed<v1::PieceState>(value);
+    } else if (starts(account)) {
+      ok = SetSealed<v1::CreditAccountState>(value);
+    }
+    if (!ok) return CorruptState(key);
+  }
+  return absl::OkStatus();
+}
+
 void StateView::CommitRecord() {
   for (auto& [k, v] : pending_) changed_[k] = std::move(v);
   pending_.clear();

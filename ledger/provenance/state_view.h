@@ -94,6 +94,10 @@ class StateView {
   // Stages a write for the current record.
   void Put(const std::string& key, const google::protobuf::Message& value);
 
+  // Sets `sealed` on every lot, piece and credit account the current record
+  // wrote (a sealed record touched them: ledger/provenance/redaction.h).
+  // DATA_LOSS if a staged value does not parse (cannot happen: Put wrote it).
+  [[nodiscard]] absl::Status MarkRecordSealed();
   // Keeps the current record's writes (after its rules passed).
   void CommitRecord();
   // Drops the current record's writes (after a rule refused it).

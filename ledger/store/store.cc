@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -111,7 +112,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
 absl::Status Store::OpenLocked(bool read_only) {
   rocksdb::Options db_options;
   db_options.create_if_missing = options_.create_if_missing;
-  db_options.create_missing_column_families = options_.create_if_missing;
+  // A database written by an older version lacks the column families added
+  // since (storage_map.h: "openings", "opening_reads"): a writable open creates
+  // them; a read-only open leaves them out (OpenLocked below) and reads them as empty.
+  db_options.create_missing_column_families = true;
   // A corrupt file or write-ahead log record fails the open rather than being skipped.
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
@@ -149,8 +153,21 @@ absl::Status Store::OpenLocked(bool read_only) {
   // They take about 10 bits per key (5 keys per entry): ~90 MB at 10^7 entries.
   table.cache_index_and_filter_blocks = false;
 
+  // Read-only, only the column families the database has can be opened.
+  std::vector<std::string> existing;
+  if (read_only) {
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing),
+                              absl::StrCat("opening database ", options_.path)));
+  }
+  auto present = [&](std::string_view name) {
+    return !read_only || std::find(existing.begin(), existing.end(), name) != existing.end();
+  };
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : kColumnFamilyNames) {
+  std::vector<int> opened;  // the ColumnFamily of each of cfs
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    const char* name = kColumnFamilyNames[i];
+    if (!present(name)) continue;
+    opened.push_back(i);
     rocksdb::ColumnFamilyOptions cf;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.paranoid_file_checks = false;
@@ -168,14 +185,18 @@ absl::Status Store::OpenLocked(bool read_only) {
   }
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening database ", options_.path));
   db_.reset(db);
-  handles_ = std::move(handles);
+  // Indexed by ColumnFamily; null for one a read-only database lacks.
+  handles_.assign(kColumnFamilyCount, nullptr);
+  for (size_t i = 0; i < handles.size(); ++i) handles_[opened[i]] = handles[i];
   opened_read_only_ = read_only;
   return absl::OkStatus();
 }
 
 void Store::CloseLocked() {
   if (db_ == nullptr) return;
-  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  for (auto* h : handles_) {
+    if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
+  }
   handles_.clear();
   db_->Close();
   db_.reset();
@@ -270,6 +291,7 @@ absl::Status Store::CreateCheckpoint(const std::string& dir) const {
 absl::StatusOr<std::optional<std::string>> Store::Get(int cf, std::string_view key) const {
   absl::ReaderMutexLock lock(&db_mu_);
   if (db_ == nullptr) return Closed();
+  if (handles_[cf] == nullptr) return std::nullopt;  // a family an old database lacks
   std::string value;
   rocksdb::Status s = db_->Get(Reading(), handles_[cf], S(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -287,6 +309,7 @@ absl::Status Store::Scan(
     {
       absl::ReaderMutexLock lock(&db_mu_);
       if (db_ == nullptr) return Closed();
+      if (handles_[cf] == nullptr) return absl::OkStatus();  // a family an old database lacks
       rocksdb::ReadOptions ro = Reading();
       rocksdb::Slice upper_slice(upper);
       if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;

@@ -89,7 +89,9 @@ class StoreBatch {
 // Reopen waits for them and makes them wait.
 class Store : public StateReader {
  public:
-  // Opens (or creates) the database. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
+  // Opens (or creates) the database. A database written before a column family
+  // of storage_map.h existed gets it (empty) when opened for writing; opened
+  // read-only, reads of it find nothing. UNAVAILABLE / DATA_LOSS / INVALID_ARGUMENT
   // from RocksDB with its message.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
