@@ -31,7 +31,28 @@ void CheckEncoding(uint64_t index, std::string_view entry, AuditReport& report) 
   }
 }
 
+// `openings` (or, if null, the store's own), counting what it gives into `report`.
+OpeningSource Counting(const Store& store, const OpeningSource& openings, AuditReport& report) {
+  OpeningSource source = openings ? openings : StoredOpenings(store);
+  return [source, &report](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+    absl::StatusOr<std::optional<v1::Opening>> o = source(index);
+    if (o.ok() && o->has_value()) ++report.sealed;
+    return o;
+  };
+}
+
 }  // namespace
+
+[[nodiscard]] absl::StatusOr<std::string> CosignAudit(const AuditReport& report,
+                                                      const CosignatureSigner& signer,
+                                                      uint64_t timestamp) {
+  if (report.checkpoint_note.empty()) {
+    return absl::InvalidArgumentError("the audit reached no checkpoint to cosign");
+  }
+  ASSIGN_OR_RETURN(const ParsedNote note, ParseNote(report.checkpoint_note));
+  ASSIGN_OR_RETURN(const std::string line, signer.SignatureLine(note.text, timestamp));
+  return absl::StrCat(report.checkpoint_note, line);
+}
 
 [[nodiscard]] absl::StatusOr<AuditReport> AuditStore(const Store& store,
                                                      const AuditOptions& options) {
@@ -97,8 +118,11 @@ void CheckEncoding(uint64_t index, std::string_view entry, AuditReport& report) 
     }
     return absl::OkStatus();
   };
-  ASSIGN_OR_RETURN(MemoryState rebuilt, RebuildState(store, size, options.rules, on_entry));
+  ASSIGN_OR_RETURN(MemoryState rebuilt, RebuildState(store, size, options.rules, on_entry,
+                                                     Counting(store, options.openings, report)));
   RETURN_IF_ERROR(CompareState(rebuilt, store));
+  report.checkpoint_note = notes.at(size);
+  ASSIGN_OR_RETURN(report.checkpoint, keys.VerifyAtSize(report.checkpoint_note, size));
   report.state_keys = rebuilt.values().size();
   report.checkpoint_key = FormatVerifierKey(keys.Latest().name, keys.Latest().key);
   report.key_handovers = keys.Handovers();
@@ -130,8 +154,8 @@ void CheckEncoding(uint64_t index, std::string_view entry, AuditReport& report) 
     }
     return absl::OkStatus();
   };
-  ASSIGN_OR_RETURN(MemoryState rebuilt,
-                   RebuildState(mirror, claimed.size, options.rules, on_entry));
+  ASSIGN_OR_RETURN(MemoryState rebuilt, RebuildState(mirror, claimed.size, options.rules, on_entry,
+                                                     Counting(mirror, options.openings, report)));
   const NoteVerifier& in_force = keys.ForSize(claimed.size);
   absl::StatusOr<Checkpoint> cp = keys.VerifyAtSize(note, claimed.size);
   if (!cp.ok()) {
@@ -147,6 +171,7 @@ void CheckEncoding(uint64_t index, std::string_view entry, AuditReport& report) 
   report.checkpoint_key = FormatVerifierKey(in_force.name, in_force.key);
   report.key_handovers = keys.Handovers();
   report.checkpoint = *std::move(cp);
+  report.checkpoint_note = std::string(note);
   if (rebuilt_out != nullptr) *rebuilt_out = std::move(rebuilt);
   return report;
 }

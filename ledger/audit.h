@@ -1,5 +1,8 @@
 // The audit: re-verify a whole log from genesis out of its stored bytes, trusting
-// nothing the store derived. Used by `touchstone audit` on a data directory.
+// nothing the store derived. Used by `touchstone audit` on a data directory,
+// a tiles export or a server's entries; sealed records are opened (their
+// openings from AuditOptions::openings) and checked on their opened values,
+// which is what an auditor cosigns (CosignAudit; ledger/log/audit_note.h).
 #ifndef TOUCHSTONE_LEDGER_AUDIT_H_
 #define TOUCHSTONE_LEDGER_AUDIT_H_
 
@@ -11,7 +14,9 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/log/checkpoint.h"
+#include "ledger/log/cosignature.h"
 #include "ledger/log/note.h"
+#include "ledger/provenance/rebuild.h"
 #include "ledger/provenance/rules.h"
 #include "ledger/provenance/state_view.h"
 #include "ledger/store/store.h"
@@ -24,6 +29,12 @@ struct AuditOptions {
   std::function<void(uint64_t, uint64_t)> progress;
   // Default: 100000.
   uint64_t progress_every = 100000;
+  // Where the openings of sealed records come from (ledger/provenance/rebuild.h):
+  // every sealed record is opened and every rule checked on its opened values.
+  // Default (null): the audited store's own CF "openings" (a data directory
+  // holds them; a mirror holds none, so a sealed record there fails the audit
+  // unless a source, e.g. the server's Openings service, is given).
+  OpeningSource openings;
 };
 
 struct AuditReport {
@@ -37,7 +48,9 @@ struct AuditReport {
   uint64_t checkpoints = 0;
   uint64_t tree_nodes = 0;
   uint64_t state_keys = 0;
-  Checkpoint checkpoint;  // AuditMirror: the verified checkpoint
+  Checkpoint checkpoint;        // the verified checkpoint at the audited size
+  std::string checkpoint_note;  // that checkpoint's note, verbatim (what an auditor cosigns)
+  uint64_t sealed = 0;          // sealed records opened and checked on their opened values
   // Entries whose record is not canonically encoded (ledger/provenance/canonical.h), each
   // "entry N: <first offence>". The ledger refuses such records since it checks
   // the encoding; a log may hold some from before. They do not fail the audit,
@@ -69,6 +82,14 @@ struct AuditReport {
                                                       const NoteVerifier& pinned,
                                                       const AuditOptions& options,
                                                       MemoryState* rebuilt = nullptr);
+
+// An auditor's cosignature of the checkpoint a passed audit reached
+// (report.checkpoint_note): that note followed by `signer`'s cosignature/v1
+// line made at `timestamp` (unix seconds), ready for Ledger.AddAuditCosignature
+// (ledger/log/audit_note.h). INVALID_ARGUMENT if the report holds no note.
+[[nodiscard]] absl::StatusOr<std::string> CosignAudit(const AuditReport& report,
+                                                      const CosignatureSigner& signer,
+                                                      uint64_t timestamp);
 
 }  // namespace touchstone
 

@@ -380,7 +380,18 @@ absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, std:
       cosigned && !indices.empty() && *indices.rbegin() < cosigned->first) {
     std::tie(size, note) = *cosigned;
   }
-  return BuildPieceBundle(source, piece_id, size, note, max_bytes);
+  ASSIGN_OR_RETURN(v1::PieceBundle bundle,
+                   BuildPieceBundle(source, piece_id, size, note, max_bytes));
+  // The audited checkpoint, when it is not beyond the bundle's (bundle.proto).
+  if (const auto audited = ledger.LatestAudited(); audited && audited->first <= size) {
+    if (audited->first < size) {
+      ASSIGN_OR_RETURN(const std::vector<Hash> proof,
+                       ledger.ConsistencyProof(audited->first, note));
+      for (const Hash& h : proof) bundle.add_audit_consistency(h.data(), h.size());
+    }
+    bundle.set_audited_checkpoint(audited->second);
+  }
+  return bundle;
 }
 
 [[nodiscard]] absl::Status CheckBundleComplete(const v1::PieceBundle& bundle, uint64_t bundle_size,

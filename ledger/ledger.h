@@ -151,6 +151,22 @@ struct LedgerOptions {
   // writing its batch, so that a kill or a shutdown can be made to land there.
   // Default: 0
   absl::Duration commit_delay = absl::ZeroDuration();
+  // Auditors whose cosignatures of audited checkpoints the ledger keeps
+  // (AddAuditCosignature): cosignature/v1 verifier keys (ledger/log/audit_note.h),
+  // the key name being the auditor's name. Default: none (cosignatures refused)
+  std::vector<NoteVerifier> auditors;
+  // How many auditors (distinct keys) must cosign a checkpoint before it is
+  // served as the audited checkpoint (LatestAudited). 0 = all of them.
+  // Default: 0
+  size_t auditor_quorum = 0;
+};
+
+// What AddAuditCosignature did. Value type.
+struct AuditCosignResult {
+  uint64_t size = 0;                  // the cosigned checkpoint's size
+  std::vector<std::string> added;     // auditors whose cosignature was new
+  std::vector<std::string> auditors;  // every auditor who cosigned this size
+  uint64_t audited_size = 0;          // the served audited checkpoint's size now (0: none)
 };
 
 // What a submitter gets back: where the record is and the proof that it is there.
@@ -289,6 +305,24 @@ class Ledger {
   // latest cosigned checkpoint if it is newer. FAILED_PRECONDITION unless it
   // extends the stored note at that size; storage errors as Store::Commit.
   [[nodiscard]] absl::Status PublishCosigned(uint64_t size, const std::string& cosigned);
+  // Auditors who cosign (ledger/log/audit_note.h, ledger_audited.cc): keeps the
+  // auditor cosignature lines of `cosigned_note` (a checkpoint note of this
+  // log, as issued at its size, plus cosignature/v1 lines by auditors of
+  // options().auditors) with the checkpoint issued at that size, durably
+  // (storage_map.h AuditedCheckpointMetaKey); once the checkpoint holds
+  // options().auditor_quorum distinct auditors' lines and is newer than the
+  // served one, it is served as LatestAudited. A line an auditor already gave
+  // is kept once (a retry is OK, with nothing added). Errors:
+  // FAILED_PRECONDITION if no auditor is configured or the text is not the
+  // checkpoint issued at its size; NOT_FOUND if none was issued at that size;
+  // OUT_OF_RANGE beyond the log; PERMISSION_DENIED if no line is by a
+  // configured auditor's key or one does not verify; INVALID_ARGUMENT if
+  // malformed; storage errors as Store::Commit.
+  [[nodiscard]] absl::StatusOr<AuditCosignResult> AddAuditCosignature(
+      std::string_view cosigned_note);
+  // The newest checkpoint enough auditors cosigned (with the log's signature
+  // and their lines), and its size; nullopt if none.
+  std::optional<std::pair<uint64_t, std::string>> LatestAudited() const;
   // The checkpoint issued at `size`; NOT_FOUND if none was issued at that size,
   // OUT_OF_RANGE if size > Size().
   [[nodiscard]] absl::StatusOr<std::string> GetCheckpoint(uint64_t size) const;
@@ -399,6 +433,11 @@ class Ledger {
   // store and makes them the head. DATA_LOSS if they disagree.
   // REQUIRES: on the sequencer thread, or before it starts.
   [[nodiscard]] absl::Status LoadHead();
+  // Loads the served audited checkpoint (AddAuditCosignature) if it still
+  // makes the configured quorum. Storage errors.
+  [[nodiscard]] absl::Status LoadAudited();
+  // The number of distinct auditor keys a served audited checkpoint needs.
+  size_t AuditorQuorum() const;
   // OK if the store can be written. After a failed write, reopens it (at most
   // once per storage_retry_interval) and reloads the head from what is durable;
   // until that works, the reason, as the status refused appends get.
@@ -538,6 +577,9 @@ class Ledger {
   uint64_t size_ ABSL_GUARDED_BY(head_mu_) = 0;
   std::string checkpoint_ ABSL_GUARDED_BY(head_mu_);
   std::optional<std::pair<uint64_t, std::string>> cosigned_ ABSL_GUARDED_BY(head_mu_);
+  std::optional<std::pair<uint64_t, std::string>> audited_ ABSL_GUARDED_BY(head_mu_);
+  // One AddAuditCosignature at a time (read, merge, write).
+  absl::Mutex audit_mu_;
   // The checkpoint key in force; replaced by the sequencer when a handover commits.
   std::shared_ptr<const NoteSigner> signer_ ABSL_GUARDED_BY(head_mu_);
   NoteVerifier verifier_ ABSL_GUARDED_BY(head_mu_);

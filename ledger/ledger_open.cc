@@ -215,7 +215,7 @@ absl::Status Ledger::Initialize() {
     absl::MutexLock lock(&head_mu_);
     cosigned_ = std::make_pair(*s, std::move(cosigned));
   }
-  return absl::OkStatus();
+  return LoadAudited();
 }
 
 absl::Status Ledger::LoadHead() {

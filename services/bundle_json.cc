@@ -18,6 +18,12 @@ std::string BundleToJson(const v1::PieceBundle& bundle) {
                               {"checkpoint", bundle.checkpoint()},
                               {"created_micros", bundle.created_micros()},
                               {"entries", std::move(entries)}};
+  if (!bundle.audited_checkpoint().empty()) {
+    nlohmann::ordered_json proof = nlohmann::ordered_json::array();
+    for (const std::string& h : bundle.audit_consistency()) proof.push_back(absl::Base64Escape(h));
+    j["audited_checkpoint"] = bundle.audited_checkpoint();
+    j["audit_consistency"] = std::move(proof);
+  }
   return j.dump();
 }
 

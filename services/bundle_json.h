@@ -3,7 +3,10 @@
 //   {"format": "touchstone-bundle/v1", "piece_id": "...",
 //    "checkpoint": "<the signed note, verbatim>", "created_micros": N,
 //    "entries": [{"index": N, "entry": "<base64 of the exact entry bytes>",
-//                 "tlog_proof": "<c2sp.org/tlog-proof@v1 text, verbatim>"}, ...]}
+//                 "tlog_proof": "<c2sp.org/tlog-proof@v1 text, verbatim>"}, ...],
+//    and, if the bundle carries one (ledger/log/audit_note.h):
+//    "audited_checkpoint": "<the audited checkpoint note, verbatim>",
+//    "audit_consistency": ["<base64 hash>", ...]}
 //
 // Nothing is re-serialized: entries are the stored bytes, the proof and the
 // checkpoint the stored texts, so a verifier checks what the log signed.

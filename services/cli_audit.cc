@@ -1,17 +1,27 @@
 // touchstone audit --data_dir DIR: re-verify a whole log from genesis, straight
 // from a (stopped or running) server's data directory, read-only; or
 // touchstone audit --tiles DIR --vkey KEY: verify a tlog-tiles export (ledger/tiles.h); or
-// touchstone audit --from_server --vkey KEY: mirror the server's entries through
-// Ledger.GetEntries and re-verify them against its latest checkpoint.
+// touchstone audit --from_server --vkey KEY [--as AUDITOR --key KEY]: mirror the
+// server's entries through Ledger.GetEntries and re-verify them against its
+// latest checkpoint, an auditor reading each sealed record's opening through
+// the Openings service. Any of them with --cosign-key FILE --cosign-name NAME:
+// cosign the checkpoint a passed audit reached and hand it to --server
+// (Ledger.AddAuditCosignature; docs/auditing.md).
 #include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ledger/audit.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log/cosignature.h"
+#include "ledger/log/keys.h"
 #include "ledger/log_mirror.h"
+#include "ledger/provenance/opening_access.h"
 #include "ledger/tiles.h"
 #include "nlohmann/json.hpp"
+#include "proto/openings_service.grpc.pb.h"
 #include "services/cli.h"
 #include "services/cli_hints.h"
 #include "services/cli_progress.h"
@@ -20,9 +30,105 @@
 namespace touchstone::cli {
 namespace {
 
-// Reports an audit failure as such.
-[[nodiscard]] absl::Status Failed(const absl::Status& s) {
-  return absl::Status(s.code(), absl::StrCat("AUDIT FAILED: ", s.message()));
+// Reports an audit failure as such (and, for an auditor, that it cosigned nothing).
+[[nodiscard]] absl::Status Failed(const absl::Status& s, bool cosigning = false) {
+  return absl::Status(
+      s.code(), absl::StrCat("AUDIT FAILED: ", s.message(), cosigning ? "; nothing cosigned" : ""));
+}
+
+// An auditor participant's read identity (--as ID --key FILE) for a remote
+// audit: each sealed entry's opening is read through the server's Openings
+// service with a signed read request (ledger/provenance/opening_access.h).
+struct Reader {
+  std::string as;
+  std::string key_file;
+  bool given() const { return !as.empty() || !key_file.empty(); }
+};
+
+// The openings source of a remote audit: for the sealed entry at `index`, a
+// request signed by `reader` for the server's log `origin`, sent to
+// Openings.GetOpening. The opening is not trusted: the rule replay opens the
+// mirrored entry with it (OpenRecord), so one that does not match fails the
+// audit naming the index. Errors: the server's (PERMISSION_DENIED for a
+// participant who is not an auditor), as they are.
+[[nodiscard]] absl::StatusOr<OpeningSource> RemoteOpenings(const Context& ctx, const Reader& reader,
+                                                           const std::string& origin) {
+  if (reader.as.empty() || reader.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--as and --key go together (the auditor participant reading openings)");
+  }
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(reader.key_file));
+  auto stub = std::shared_ptr<v1::Openings::Stub>(v1::Openings::NewStub(ctx.Channel()));
+  auto shared_key = std::make_shared<PrivateKey>(std::move(key));
+  return OpeningSource([&ctx, stub, shared_key, as = reader.as,
+                        origin](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+    const ReadRequest r = SignReadRequest(*shared_key, origin, as, OpeningWhat(index),
+                                          absl::ToUnixMicros(absl::Now()));
+    v1::GetOpeningRequest req;
+    req.set_index(index);
+    req.mutable_auth()->set_reader(r.reader);
+    req.mutable_auth()->set_key_id(r.key_id);
+    req.mutable_auth()->set_micros(r.micros);
+    req.mutable_auth()->set_signature(r.signature);
+    v1::GetOpeningResponse resp;
+    absl::Status s = FromGrpc(stub->GetOpening(ctx.Call().get(), req, &resp));
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("reading the opening of entry ", index, " as ", as,
+                                                 ": ", s.message()));
+    }
+    if (!resp.sealed()) return std::nullopt;
+    return resp.opening();
+  });
+}
+
+// An auditor's cosigning identity (--cosign-key FILE --cosign-name NAME): the
+// checkpoint a clean audit reached is cosigned with it and handed to the
+// server (Ledger.AddAuditCosignature; ledger/log/audit_note.h).
+struct Cosign {
+  std::string key_file;
+  std::string name;
+  bool wanted() const { return !key_file.empty() || !name.empty(); }
+};
+
+// Cosigns the checkpoint `report` reached and hands it to ctx.server; returns
+// the line to print (or JSON fields). Only called for a passed audit.
+[[nodiscard]] absl::StatusOr<nlohmann::json> CosignAndSend(const Context& ctx, const Cosign& c,
+                                                           const AuditReport& report) {
+  if (c.key_file.empty() || c.name.empty()) {
+    return absl::InvalidArgumentError("--cosign-key and --cosign-name go together");
+  }
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(c.key_file));
+  ASSIGN_OR_RETURN(const CosignatureSigner signer,
+                   CosignatureSigner::Create(c.name, std::move(key)));
+  ASSIGN_OR_RETURN(
+      const std::string cosigned,
+      CosignAudit(report, signer, static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()))));
+  v1::AddAuditCosignatureRequest req;
+  req.set_cosigned_checkpoint(cosigned);
+  v1::AddAuditCosignatureResponse resp;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->AddAuditCosignature(ctx.Call().get(), req, &resp)));
+  return nlohmann::json{{"cosigned_size", resp.size()},
+                        {"cosigned_as", c.name},
+                        {"auditor_key", signer.VerifierKey()},
+                        {"auditors_at_size",
+                         std::vector<std::string>(resp.auditors().begin(), resp.auditors().end())},
+                        {"audited_size", resp.audited_size()}};
+}
+
+// The sentence for a cosignature handed in.
+std::string CosignedText(const nlohmann::json& j) {
+  std::string who;
+  for (const auto& a : j["auditors_at_size"]) {
+    absl::StrAppend(&who, who.empty() ? "" : ", ", a.get<std::string>());
+  }
+  const uint64_t audited = j["audited_size"].get<uint64_t>();
+  return absl::StrCat(
+      "cosigned the checkpoint at size ", j["cosigned_size"].get<uint64_t>(), " as auditor ",
+      j["cosigned_as"].get<std::string>(),
+      " and handed it to the server; cosigned at that size by: ", who,
+      audited == 0 ? std::string("; no checkpoint has the auditor quorum yet")
+                   : absl::StrCat("; the audited checkpoint bundles carry is at size ", audited),
+      "\n");
 }
 
 // How a passed audit is printed: its sentence, or (--json) one JSON object.
@@ -51,6 +157,12 @@ struct Output {
   }
 };
 
+// `extra` with the cosignature's fields, if any.
+nlohmann::json Extra(nlohmann::json extra, const nlohmann::json& cosigned) {
+  if (!cosigned.is_null()) extra.update(cosigned);
+  return extra;
+}
+
 // How the checkpoint key was reached from `pinned`: "" if it is the pinned key.
 std::string HandoverText(const AuditReport& r, const std::string& pinned) {
   if (r.key_handovers.empty() && r.checkpoint_key == pinned) return "";
@@ -66,7 +178,8 @@ AuditOptions WithProgress(Progress& progress) {
   return options;
 }
 
-[[nodiscard]] absl::Status Audit(const std::string& data_dir, const Output& out) {
+[[nodiscard]] absl::Status Audit(const Context& ctx, const std::string& data_dir,
+                                 const Cosign& cosign, const Output& out) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<Store> store,
       Store::Open({.path = data_dir + "/db", .create_if_missing = false, .read_only = true}));
@@ -75,20 +188,26 @@ AuditOptions WithProgress(Progress& progress) {
     Progress progress("audited", "entries");
     report = AuditStore(*store, WithProgress(progress));
   }
-  if (!report.ok()) return Failed(report.status());
-  out.Passed(absl::StrCat("audit passed: ", report->entries,
-                          " entries re-hashed, chained, signature-checked and re-applied through "
-                          "the rules; ",
-                          report->tree_nodes, " tree nodes and ", report->checkpoints,
-                          " checkpoints match the entries; ", report->state_keys,
-                          " state values match the rebuilt state\nlog ", report->origin, ", key ",
-                          report->verifier_key,
-                          report->key_handovers.empty()
-                              ? std::string()
-                              : absl::StrCat(", handed over to ", report->checkpoint_key,
-                                             HandoverText(*report, report->verifier_key)),
-                          "\n"),
-             *report, {{"source", "data_dir"}, {"verifier_key", report->verifier_key}});
+  if (!report.ok()) return Failed(report.status(), cosign.wanted());
+  nlohmann::json cosigned;
+  if (cosign.wanted()) {
+    ASSIGN_OR_RETURN(cosigned, CosignAndSend(ctx, cosign, *report));
+  }
+  out.Passed(
+      absl::StrCat("audit passed: ", report->entries,
+                   " entries re-hashed, chained, signature-checked and re-applied through "
+                   "the rules (",
+                   report->sealed, " sealed records opened and checked on their opened values); ",
+                   report->tree_nodes, " tree nodes and ", report->checkpoints,
+                   " checkpoints match the entries; ", report->state_keys,
+                   " state values match the rebuilt state\nlog ", report->origin, ", key ",
+                   report->verifier_key,
+                   report->key_handovers.empty()
+                       ? std::string()
+                       : absl::StrCat(", handed over to ", report->checkpoint_key,
+                                      HandoverText(*report, report->verifier_key)),
+                   "\n", cosigned.is_null() ? std::string() : CosignedText(cosigned)),
+      *report, Extra({{"source", "data_dir"}, {"verifier_key", report->verifier_key}}, cosigned));
   return absl::OkStatus();
 }
 
@@ -118,6 +237,7 @@ AuditOptions WithProgress(Progress& progress) {
 
 // Mirrors every entry the server has, then audits the mirror.
 [[nodiscard]] absl::Status AuditFromServer(const Context& ctx, const std::string& vkey,
+                                           const Reader& reader, const Cosign& cosign,
                                            const Output& out) {
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
   auto stub = ctx.Stub();
@@ -158,18 +278,35 @@ AuditOptions WithProgress(Progress& progress) {
   }
   fetched.Clear();
   RETURN_IF_ERROR(mirror->Flush());
+  // The mirror holds no openings: an auditor participant reads them from the
+  // server (--as, --key); without one a sealed record cannot be opened, and
+  // the audit says so, naming its index.
+  OpeningSource openings;
+  if (reader.given()) {
+    ASSIGN_OR_RETURN(openings, RemoteOpenings(ctx, reader, cp.origin));
+  }
   absl::StatusOr<AuditReport> report;
   {
     Progress progress("audited", "entries");
-    report = AuditMirror(mirror->store(), latest.checkpoint(), verifier, WithProgress(progress));
+    AuditOptions options = WithProgress(progress);
+    options.openings = openings;
+    report = AuditMirror(mirror->store(), latest.checkpoint(), verifier, options);
   }
-  if (!report.ok()) return Failed(report.status());
-  out.Passed(absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
-                          ", re-hashed, chained, signature-checked and re-applied through the "
-                          "rules; their root is the root of the checkpoint at size ",
-                          cp.size, " signed by ", report->checkpoint_key,
-                          HandoverText(*report, vkey), "\n"),
-             *report, {{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}});
+  if (!report.ok()) return Failed(report.status(), cosign.wanted());
+  nlohmann::json cosigned;
+  if (cosign.wanted()) {
+    ASSIGN_OR_RETURN(cosigned, CosignAndSend(ctx, cosign, *report));
+  }
+  out.Passed(
+      absl::StrCat("audit passed: ", report->entries, " entries streamed from ", ctx.server,
+                   ", re-hashed, chained, signature-checked and re-applied through the "
+                   "rules (",
+                   report->sealed,
+                   " sealed records opened and checked on their opened values); their "
+                   "root is the root of the checkpoint at size ",
+                   cp.size, " signed by ", report->checkpoint_key, HandoverText(*report, vkey),
+                   "\n", cosigned.is_null() ? std::string() : CosignedText(cosigned)),
+      *report, Extra({{"source", "server"}, {"size", cp.size}, {"verifier_key", vkey}}, cosigned));
   return absl::OkStatus();
 }
 
@@ -180,6 +317,8 @@ struct AuditFlags {
   bool from_server = false;
   std::string vkey;
   bool json = false;
+  Cosign cosign;
+  Reader reader;
 };
 
 }  // namespace
@@ -194,6 +333,17 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
                             "stream the entries from --server and audit them");
   audit->add_option("--vkey", flags->vkey,
                     "the log's note verifier key (required with --tiles and --from_server)");
+  audit->add_option("--as", flags->reader.as,
+                    "with --from_server: the auditor participant (ROLE_AUDITOR) that reads each "
+                    "sealed record's opening through the Openings service");
+  audit->add_option("--key", flags->reader.key_file,
+                    "with --as: that participant's PEM key, which signs each read request");
+  audit->add_option("--cosign-key", flags->cosign.key_file,
+                    "an auditor's Ed25519 PEM key (touchstone keygen): cosign the checkpoint a "
+                    "passed audit reached and hand it to --server (Ledger.AddAuditCosignature)");
+  audit->add_option("--cosign-name", flags->cosign.name,
+                    "the auditor's key name, as the server's --auditor NAME=VKEY names it "
+                    "(VKEY: touchstone witness-key KEYFILE --name NAME)");
   audit->add_flag("--json", flags->json,
                   "print one JSON object: passed, and the counts or the reason it failed");
   d->excludes(t);
@@ -202,13 +352,14 @@ void AddAuditCommands(CLI::App& app, Context& ctx, int* exit_code) {
     const Output out{.json = flags->json};
     absl::Status s;
     if (flags->from_server) {
-      s = flags->vkey.empty() ? MissingVkey("--from_server needs --vkey")
-                              : AuditFromServer(ctx, flags->vkey, out);
+      s = flags->vkey.empty()
+              ? MissingVkey("--from_server needs --vkey")
+              : AuditFromServer(ctx, flags->vkey, flags->reader, flags->cosign, out);
     } else if (!flags->tiles.empty()) {
       s = flags->vkey.empty() ? MissingVkey("--tiles needs --vkey")
                               : AuditTiles(flags->tiles, flags->vkey, out);
     } else if (!flags->data_dir.empty()) {
-      s = Audit(flags->data_dir, out);
+      s = Audit(ctx, flags->data_dir, flags->cosign, out);
     } else {
       s = absl::InvalidArgumentError("give --data_dir DIR or --tiles DIR --vkey KEY");
     }

@@ -29,6 +29,7 @@ namespace {
                {"verifier_key", info.verifier_key()},
                {"size", info.size()},
                {"witnessed_size", info.witnessed_size()},
+               {"audited_size", info.audited_size()},
                {"max_batch", info.max_batch()},
                {"max_record_bytes", info.max_record_bytes()},
                {"key_handovers",
@@ -38,7 +39,8 @@ namespace {
   std::cout << "origin " << info.origin() << "\n"
             << "verifier_key " << info.verifier_key() << "\n"
             << "size " << info.size() << "\n"
-            << "witnessed_size " << info.witnessed_size() << "\n";
+            << "witnessed_size " << info.witnessed_size() << "\n"
+            << "audited_size " << info.audited_size() << "\n";
   if (!info.key_handovers().empty()) {
     std::cout << "key_handovers " << absl::StrJoin(info.key_handovers(), " ") << "\n";
   }

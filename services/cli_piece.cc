@@ -14,6 +14,7 @@
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify.h"
 #include "ledger/bundle_builder.h"
+#include "ledger/log/audit_note.h"
 #include "ledger/log/cosignature.h"
 #include "ledger/provenance/rebuild.h"
 #include "ledger/provenance/units.h"
@@ -32,6 +33,9 @@ struct VerifyFlags {
   std::string vkey;
   std::vector<std::string> witnesses;
   size_t quorum = 0;
+  std::vector<std::string> auditor_keys;  // cosignature/v1 keys of auditors pinned
+  size_t auditor_quorum = 0;              // 0: all of them
+  bool require_audit = false;
   bool json = false;
   std::string piece;      // verify: the piece the bundle must be about
   std::string tiles;      // verify: an export of the log, to check completeness against
@@ -238,6 +242,10 @@ nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& ke
                           {"key_name", r->log_key_name},
                           {"checkpoint_key", r->checkpoint_key},
                           {"witness_cosignatures", r->witness_cosignatures}}},
+                        {"auditors",
+                         {{"names", r->auditors},
+                          {"audited_size", r->audited_size},
+                          {"text", AuditorsText(r->auditors, r->audited_size)}}},
                         {"asserted_claims", ClaimNames(r->asserted_claims)},
                         {"claims", ClaimNames(r->derived_claims)},
                         {"material_claims", MaterialClaimsJson(*r)},
@@ -312,7 +320,8 @@ std::string Verdict(const BundleReport& r) {
           ? absl::StrCat(" and cosigned by ", r.witness_cosignatures, " witnesses")
           : "",
       "; no rule broken; claims ", Claims(r), " follow from the records",
-      r.warnings.empty() ? "" : absl::StrCat("; ", r.warnings.size(), " warning(s) above"));
+      r.warnings.empty() ? "" : absl::StrCat("; ", r.warnings.size(), " warning(s) above"),
+      r.auditors.empty() ? "" : absl::StrCat("\n", AuditorsText(r.auditors, r.audited_size)));
 }
 
 // Prints "NOT VERIFIED: ..." (or its JSON) for a bundle that could not even be checked.
@@ -363,8 +372,17 @@ int VerifyAndPrint(const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     }
     witnesses.push_back(*std::move(v));
   }
+  AuditorPins auditors{.keys = {}, .quorum = flags.auditor_quorum, .required = flags.require_audit};
+  for (const std::string& a : flags.auditor_keys) {
+    absl::StatusOr<NoteVerifier> v = ParseCosignatureVerifier(a);
+    if (!v.ok()) {
+      return NotVerified(flags, absl::InvalidArgumentError(
+                                    absl::StrCat("--auditor-key ", a, ": ", v.status().message())));
+    }
+    auditors.keys.push_back(*std::move(v));
+  }
   absl::StatusOr<BundleReport> report =
-      VerifyPieceBundle(bundle, log_key, witnesses, flags.quorum, flags.piece);
+      VerifyPieceBundle(bundle, log_key, witnesses, flags.quorum, flags.piece, auditors);
   if (report.ok() && !flags.tiles.empty()) {
     if (absl::Status s = CheckCompleteAgainstExport(bundle, *report, log_key, flags.tiles);
         !s.ok()) {
@@ -508,6 +526,14 @@ void AddVerifyFlags(CLI::App* cmd, VerifyFlags& f) {
   cmd->add_option("--witness", f.witnesses,
                   "a witness's cosignature verifier key (repeatable; c2sp.org/tlog-cosignature)");
   cmd->add_option("--quorum", f.quorum, "how many of the --witness keys must have cosigned");
+  cmd->add_option("--auditor-key", f.auditor_keys,
+                  "an auditor's cosignature verifier key (repeatable): its cosignature on the "
+                  "bundle's audited checkpoint is checked and named");
+  cmd->add_option("--auditor-quorum", f.auditor_quorum,
+                  "how many of the --auditor-key keys must have cosigned the audited checkpoint "
+                  "(default: all)");
+  cmd->add_flag("--require-audit", f.require_audit,
+                "refuse a bundle that carries no audited checkpoint");
   cmd->add_flag("--json", f.json, "print one JSON object: verdict, reason, claims, timeline");
 }
 

@@ -106,12 +106,20 @@ std::string PieceIdOf(const httplib::Request& req) {
   return id;
 }
 
-// One <meta> per pinned witness key, and the quorum, for the page's head.
-std::string WitnessKeyMeta(const std::vector<std::string>& keys, size_t quorum) {
-  std::string out =
-      absl::StrCat("<meta name=\"touchstone-witness-quorum\" content=\"", quorum, "\">\n");
-  for (const std::string& k : keys) {
+// One <meta> per pinned witness key, and the quorum, for the page's head;
+// then the same for the auditors (touchstone-auditor-key, -quorum), if any.
+std::string WitnessKeyMeta(const HttpOptions& options) {
+  std::string out = absl::StrCat("<meta name=\"touchstone-witness-quorum\" content=\"",
+                                 options.witness_quorum, "\">\n");
+  for (const std::string& k : options.witness_keys) {
     absl::StrAppend(&out, "<meta name=\"touchstone-witness-key\" content=\"", Sv(EscapeMarkup(k)),
+                    "\">\n");
+  }
+  if (options.auditor_keys.empty()) return out;
+  absl::StrAppend(&out, "<meta name=\"touchstone-auditor-quorum\" content=\"",
+                  options.auditor_quorum, "\">\n");
+  for (const std::string& k : options.auditor_keys) {
+    absl::StrAppend(&out, "<meta name=\"touchstone-auditor-key\" content=\"", Sv(EscapeMarkup(k)),
                     "\">\n");
   }
   return out;
@@ -366,8 +374,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Ledger& ledger,
     http->public_url_ = options.public_url.empty() ? absl::StrCat("http://", http->pages_->host(),
                                                                   ":", http->pages_->port())
                                                    : options.public_url;
-    http->AddPageRoutes(http->pages_->server(),
-                        WitnessKeyMeta(options.witness_keys, options.witness_quorum));
+    http->AddPageRoutes(http->pages_->server(), WitnessKeyMeta(options));
     http->AddOwnerRecordRoute(http->pages_->server());
     http->AddOpeningRoute(http->pages_->server());
   }

@@ -74,6 +74,14 @@ struct HttpOptions {
   // How many of them must have cosigned a checkpoint for the page to say
   // "Verified" (touchstoned's --witness_quorum, as in force). Default: 0
   size_t witness_quorum = 0;
+  // Cosignature verifier keys of the auditors whose cosignatures the server
+  // keeps (touchstoned --auditor), pinned in the page as
+  // <meta name="touchstone-auditor-key"> so that it checks the bundle's
+  // audited checkpoint (ledger/log/audit_note.h). Default: none
+  std::vector<std::string> auditor_keys;
+  // How many of them must have cosigned the audited checkpoint for the page to
+  // name them (touchstoned's --auditor_quorum, as in force). Default: 0
+  size_t auditor_quorum = 0;
 };
 
 // Thread-safe. The ledger must outlive the server.

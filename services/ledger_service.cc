@@ -243,6 +243,29 @@ grpc::Status LedgerService::GetLogInfo(grpc::ServerContext*, const v1::GetLogInf
   resp->set_max_batch(static_cast<uint32_t>(ledger_->options().max_batch));
   resp->set_max_record_bytes(static_cast<uint32_t>(ledger_->options().max_record_bytes));
   if (const auto cosigned = ledger_->LatestCosigned()) resp->set_witnessed_size(cosigned->first);
+  if (const auto audited = ledger_->LatestAudited()) resp->set_audited_size(audited->first);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::AddAuditCosignature(grpc::ServerContext*,
+                                                const v1::AddAuditCosignatureRequest* req,
+                                                v1::AddAuditCosignatureResponse* resp) {
+  absl::StatusOr<AuditCosignResult> r = ledger_->AddAuditCosignature(req->cosigned_checkpoint());
+  if (!r.ok()) return ToGrpc(r.status());
+  resp->set_size(r->size);
+  for (const std::string& a : r->added) resp->add_added(a);
+  for (const std::string& a : r->auditors) resp->add_auditors(a);
+  resp->set_audited_size(r->audited_size);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetAuditedCheckpoint(grpc::ServerContext*,
+                                                 const v1::GetAuditedCheckpointRequest*,
+                                                 v1::CheckpointResponse* resp) {
+  const auto audited = ledger_->LatestAudited();
+  if (!audited) return ToGrpc(absl::NotFoundError("no checkpoint is audited yet"));
+  resp->set_size(audited->first);
+  resp->set_checkpoint(audited->second);
   return grpc::Status::OK;
 }
 

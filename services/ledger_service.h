@@ -35,6 +35,11 @@ class LedgerService final : public v1::Ledger::Service {
                                    v1::ConsistencyProofResponse* resp) override;
   grpc::Status GetLogInfo(grpc::ServerContext*, const v1::GetLogInfoRequest* req,
                           v1::LogInfo* resp) override;
+  grpc::Status AddAuditCosignature(grpc::ServerContext*, const v1::AddAuditCosignatureRequest* req,
+                                   v1::AddAuditCosignatureResponse* resp) override;
+  grpc::Status GetAuditedCheckpoint(grpc::ServerContext*,
+                                    const v1::GetAuditedCheckpointRequest* req,
+                                    v1::CheckpointResponse* resp) override;
 
  private:
   Ledger* ledger_;

@@ -12,6 +12,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/log/audit_note.h"
 #include "ledger/log/cosignature.h"
 #include "services/log.h"
 #include "services/malformed_request.h"
@@ -40,6 +41,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
            {"entry_index", r.damage.entry_index},
            {"tree_size", r.tree_size}});
     };
+  }
+  for (const std::string& flag : options.auditors) {
+    ASSIGN_OR_RETURN(NoteVerifier a, ParseAuditorFlag(flag));
+    options.ledger.auditors.push_back(std::move(a));
+  }
+  const size_t auditor_keys = CountWitnessKeys(options.ledger.auditors);
+  options.ledger.auditor_quorum = options.auditor_quorum;
+  if (options.auditor_quorum > auditor_keys) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an auditor quorum of ", options.auditor_quorum, " needs at least ", options.auditor_quorum,
+        " auditors with distinct keys; the --auditor flags name ", auditor_keys));
   }
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
   std::vector<WitnessEndpoint> witnesses;
@@ -106,6 +118,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
           FormatCosignatureVerifierKey(w.verifier.name, w.verifier.key));
     }
     options.http.witness_quorum = witnesses.empty() ? 0 : quorum;
+    for (const NoteVerifier& a : options.ledger.auditors) {
+      options.http.auditor_keys.push_back(FormatCosignatureVerifierKey(a.name, a.key));
+    }
+    options.http.auditor_quorum =
+        options.auditor_quorum == 0 ? auditor_keys : options.auditor_quorum;
     ASSIGN_OR_RETURN(server->http_, HttpServer::Start(*server->ledger_, options.http));
   }
   if (!witnesses.empty()) {

@@ -39,6 +39,13 @@ struct ServerOptions {
   // How many witnesses (distinct keys: one key under two names counts once)
   // must cosign a checkpoint before it is served as witnessed. Default: all of them
   size_t witness_quorum = 0;
+  // Auditors whose cosignatures of audited checkpoints the server keeps
+  // (Ledger.AddAuditCosignature), "NAME=VKEY" each (a cosignature/v1 key named
+  // NAME: ledger/log/audit_note.h); pinned in the page too. Default: none
+  std::vector<std::string> auditors;
+  // How many auditors (distinct keys) must cosign a checkpoint before bundles
+  // carry it as audited. Default: all of them
+  size_t auditor_quorum = 0;
   // The customer pages and /metrics over HTTP (services/http_server.h); on if
   // http.listen or http.metrics_listen is set. Default: off
   HttpOptions http;

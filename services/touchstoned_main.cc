@@ -92,6 +92,12 @@ int main(int argc, char** argv) {
                  "a witness to obtain checkpoint cosignatures from: URL=VKEY (repeatable)");
   app.add_option("--witness_quorum", options.witness_quorum,
                  "cosignatures a checkpoint needs to be served as witnessed (default: all)");
+  app.add_option("--auditor", options.auditors,
+                 "an auditor whose cosignatures of audited checkpoints are kept and served in "
+                 "bundles: NAME=VKEY, a cosignature/v1 key named NAME (repeatable)");
+  app.add_option("--auditor_quorum", options.auditor_quorum,
+                 "auditors (distinct keys) whose cosignatures make a checkpoint the audited one "
+                 "bundles carry (default: all)");
   std::string http_port_file;
   app.add_option("--http_listen", options.http.listen,
                  "address to serve the customer pages on over HTTP, e.g. 127.0.0.1:8080 "

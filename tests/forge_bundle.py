@@ -182,8 +182,12 @@ def encode_bundle(bundle):
     entries = [encode_fields(([(1, 0, e["index"])] if e["index"] else []) +
                              [(2, 2, base64.b64decode(e["entry"])),
                               (3, 2, e["tlog_proof"].encode())]) for e in bundle["entries"]]
+    audited = ([(7, 2, bundle["audited_checkpoint"].encode())] +
+               [(8, 2, base64.b64decode(h)) for h in bundle.get("audit_consistency", [])]
+               if bundle.get("audited_checkpoint") else [])
     return encode_fields([(1, 2, bundle["format"].encode()), (2, 2, bundle["piece_id"].encode()),
-                          (3, 2, bundle["checkpoint"].encode())] + [(4, 2, b) for b in entries])
+                          (3, 2, bundle["checkpoint"].encode())] + [(4, 2, b) for b in entries] +
+                         audited)
 
 
 def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witnesses=(),
@@ -224,6 +228,10 @@ def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witn
     for name, key, timestamp in witnesses:
         checkpoint = cosign(checkpoint, name, key, timestamp)
     forged = dict(bundle, checkpoint=checkpoint, entries=[])
+    # An operator forging its log has no auditor's cosignature of it: the forged bundle
+    # carries no audited checkpoint (the honest one does not extend to the forged tree).
+    forged.pop("audited_checkpoint", None)
+    forged.pop("audit_consistency", None)
     for e in bundle["entries"]:
         i = e["index"]
         proof = "c2sp.org/tlog-proof@v1\nindex %d\n%s\n%s" % (

@@ -27,6 +27,11 @@ inline constexpr std::string_view kPiece = "piece";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 // Enough pinned witnesses cosigned the checkpoint, each validly.
 inline constexpr std::string_view kWitnesses = "witnesses";
+// The bundle's audited checkpoint (PieceBundle.audited_checkpoint) is signed
+// by the log's key in force at its size, its consistency proof leads to the
+// bundle's checkpoint, every pinned auditor's cosignature on it verifies and
+// enough of them are there (ledger/log/audit_note.h).
+inline constexpr std::string_view kAuditors = "auditors";
 // Entries in strictly increasing index order, well formed, naming their index.
 inline constexpr std::string_view kEntries = "entries";
 // Every entry's inclusion proof leads to the checkpoint's root.

@@ -358,7 +358,8 @@ std::string ClaimText(v1::Claim claim) {
 
 [[nodiscard]] absl::StatusOr<BundleReport> VerifyPieceBundle(
     const v1::PieceBundle& bundle, const NoteVerifier& log_key,
-    const std::vector<NoteVerifier>& witnesses, size_t quorum, std::string_view expected_piece) {
+    const std::vector<NoteVerifier>& witnesses, size_t quorum, std::string_view expected_piece,
+    const AuditorPins& auditors) {
   using bundle::Item;
   if (bundle.format() != kBundleFormat) {
     return rule::Tag(rule::kFormat,
@@ -405,6 +406,7 @@ std::string ClaimText(v1::Claim claim) {
     }
     report.witness_cosignatures = *n;
   }
+  RETURN_IF_ERROR(bundle::CheckAuditedCheckpoint(bundle, log_key, *cp, auditors, &report));
   if (bundle.entries().empty())
     return rule::Tag(rule::kEntries, absl::FailedPreconditionError("the bundle has no entries"));
 

@@ -12,6 +12,16 @@
 //     cosignature by one of `witnesses` valid, and at least `quorum` of them
 //     there (c2sp.org/tlog-cosignature), counted by distinct key (one key under
 //     two names is one witness);
+//  2b. auditors (bundle_rules.h kAuditors; ledger/log/audit_note.h): a bundle's
+//     audited checkpoint, if it carries one, is a checkpoint of the same log
+//     at a size no larger than the bundle's, signed by the log's key in force
+//     at its size, and its consistency proof leads from it to the bundle's
+//     checkpoint; the pinned auditors' cosignature lines on it verify, and at
+//     least `auditors.quorum` of them are there (distinct keys); with
+//     `auditors.required`, a bundle without one is refused. The auditors who
+//     cosigned and the size are reported (BundleReport::auditors,
+//     audited_size): what they vouch for (facts the bundle cannot show, e.g.
+//     the mass balance of a sealed record) covers entries below that size;
 //  3. entries: indices strictly increase; each tlog_proof parses, holds the
 //     bundle's checkpoint byte for byte and the entry's index, and proves the
 //     entry bytes are in the log; the bytes decode, name the same index, chain to
@@ -213,6 +223,24 @@ struct BundleReport {
   std::string heirloom_text;
   // Every heirloom intake of the bundle, in index order.
   std::vector<IntakeStory> intakes;
+  // The pinned auditors whose cosignature on the bundle's audited checkpoint
+  // verified (one name per key, in the order pinned), and that checkpoint's
+  // size: they re-checked every rule of entries [0, audited_size) on opened
+  // records (AuditorsText, ledger/log/audit_note.h). Empty / 0: none.
+  std::vector<std::string> auditors;
+  uint64_t audited_size = 0;
+};
+
+// The auditor keys a verifier pins (step 2b). Value type.
+struct AuditorPins {
+  // cosignature/v1 verifier keys of the auditors trusted. Default: none.
+  std::vector<NoteVerifier> keys;
+  // How many of them (distinct keys) must have cosigned the audited
+  // checkpoint. 0 = all of them. Default: 0.
+  size_t quorum = 0;
+  // Refuse a bundle that carries no audited checkpoint; otherwise such a
+  // bundle verifies with no auditors reported. Default: false.
+  bool required = false;
 };
 
 // Verifies `bundle` offline. See the file comment for the checks and errors.
@@ -220,7 +248,7 @@ struct BundleReport {
 [[nodiscard]] absl::StatusOr<BundleReport> VerifyPieceBundle(
     const v1::PieceBundle& bundle, const NoteVerifier& log_key,
     const std::vector<NoteVerifier>& witnesses = {}, size_t quorum = 0,
-    std::string_view expected_piece = {});
+    std::string_view expected_piece = {}, const AuditorPins& auditors = {});
 
 // The bundle's checkpoint, verified with `log_key` or with the key that the
 // bundle's checkpoint key handover entries lead to from it (step 2 above,

@@ -45,6 +45,14 @@ struct Item {
   const v1::LogPolicy* policy = nullptr;
 };
 
+// Step 2b (bundle_verify.h; bundle_auditors.cc): the bundle's audited
+// checkpoint against `cp` (the bundle's verified checkpoint), the log key
+// the verifier holds and the pinned auditors; fills report->auditors and
+// audited_size. Errors tagged rule::kAuditors.
+[[nodiscard]] absl::Status CheckAuditedCheckpoint(const v1::PieceBundle& bundle,
+                                                  const NoteVerifier& log_key, const Checkpoint& cp,
+                                                  const AuditorPins& pins, BundleReport* report);
+
 // Sets each item's policy from the policies the items carry, in index order
 // (bundle_times.cc). The items must not be moved afterwards.
 void AssignPolicies(std::vector<Item>& items);

@@ -22,23 +22,18 @@ namespace {
 }
 
 // The record the rules check at `index`: `record` itself, or if it is sealed,
-// the record its stored opening opens. DATA_LOSS naming the index if the
-// opening is missing, does not parse or does not open it.
-[[nodiscard]] absl::StatusOr<v1::Record> Opened(const Store& store, uint64_t index,
-                                                const v1::Record& record) {
+// the record its opening from `openings` opens. DATA_LOSS naming the index if
+// the opening is missing or does not open it; `openings`' errors as they are.
+[[nodiscard]] absl::StatusOr<v1::Record> Opened(uint64_t index, const v1::Record& record,
+                                                const OpeningSource& openings) {
   if (!record.has_sealed()) return record;
-  absl::StatusOr<std::optional<std::string>> stored = store.GetOpening(index);
-  if (!stored.ok()) {
-    return Bad(index, absl::StrCat("its opening cannot be read: ", stored.status().message()));
-  }
-  if (!stored->has_value()) {
+  ASSIGN_OR_RETURN(const std::optional<v1::Opening> opening, openings(index));
+  if (!opening) {
     return Bad(index, "the record is sealed and its opening is missing from the openings store");
   }
-  v1::Opening opening;
-  if (!opening.ParseFromString(**stored)) return Bad(index, "its stored opening is corrupt");
   // The opening was accepted once under the server's record size limit: any size reads here.
   absl::StatusOr<v1::Record> opened =
-      OpenRecord(record, opening, std::numeric_limits<size_t>::max());
+      OpenRecord(record, *opening, std::numeric_limits<size_t>::max());
   if (!opened.ok()) {
     return Bad(index,
                absl::StrCat("its stored opening does not open it: ", opened.status().message()));
@@ -48,9 +43,24 @@ namespace {
 
 }  // namespace
 
+OpeningSource StoredOpenings(const Store& store) {
+  return [&store](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+    absl::StatusOr<std::optional<std::string>> bytes = store.GetOpening(index);
+    if (!bytes.ok()) {
+      return Bad(index, absl::StrCat("its opening cannot be read: ", bytes.status().message()));
+    }
+    if (!bytes->has_value()) return std::nullopt;
+    v1::Opening opening;
+    if (!opening.ParseFromString(**bytes)) return Bad(index, "its stored opening is corrupt");
+    return opening;
+  };
+}
+
 [[nodiscard]] absl::StatusOr<MemoryState> RebuildState(const Store& store, uint64_t size,
                                                        const RuleOptions& options,
-                                                       const EntryVisitor& on_entry) {
+                                                       const EntryVisitor& on_entry,
+                                                       const OpeningSource& given_openings) {
+  const OpeningSource openings = given_openings ? given_openings : StoredOpenings(store);
   MemoryState memory;
   Registry registry(&memory);
   Hash prev{};
@@ -77,7 +87,7 @@ namespace {
         prev = LeafHash(bytes);
         ASSIGN_OR_RETURN(const v1::Record public_record, RecordOfEntry(index, bytes));
         // The rules check what a sealed record means; on_entry sees the public record.
-        ASSIGN_OR_RETURN(const v1::Record record, Opened(store, index, public_record));
+        ASSIGN_OR_RETURN(const v1::Record record, Opened(index, public_record, openings));
         if (!record_ids.emplace(RecordIdScope(record), record.record_id()).second) {
           return Bad(index, absl::StrCat("record id '", record.record_id(), "' of '",
                                          RecordIdScope(record), "' appears twice"));

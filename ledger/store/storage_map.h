@@ -42,6 +42,12 @@
 //                     kStateFormatMetaKey:   "state_format"  -> kStateFormat (text): the
 //                                                               layout of CF "state" (absent:
 //                                                               written before the trade rules)
+//                     AuditedCheckpointMetaKey: "audited/" || size (8) -> the checkpoint
+//                                          note issued at that size with every auditor
+//                                          cosignature line handed in for it
+//                                          (ledger/log/audit_note.h; Ledger::AddAuditCosignature)
+//                     kAuditedSizeMetaKey: "audited_size" -> size of the newest audited
+//                                          checkpoint that reached the auditor quorum (8)
 //   CF "openings"     OpeningKey:     index -> the Opening (proto/record.proto) of the
 //                                                   sealed record at that index, written in
 //                                                   the entry's batch; never in an entry or tile
@@ -186,6 +192,12 @@ inline constexpr std::string_view kTreeSizeMetaKey = "tree_size";
 inline constexpr std::string_view kOriginMetaKey = "origin";
 inline constexpr std::string_view kCosignedSizeMetaKey = "cosigned_size";
 inline constexpr std::string_view kStateFormatMetaKey = "state_format";
+inline constexpr std::string_view kAuditedSizeMetaKey = "audited_size";
+inline std::string AuditedCheckpointMetaKey(uint64_t size) {
+  std::string k = "audited/";
+  k.append(EncodeU64(size));
+  return k;
+}
 // The layout of CF "state" this version writes: "2" holds the trade rules'
 // lot traces (proto/state.proto LotState fields 23..36). A data directory
 // whose state was written by an older version (no state_format, or another

@@ -13,6 +13,10 @@ const vkey = document.querySelector('meta[name="touchstone-verifier-key"]').cont
 const witnessKeys = [...document.querySelectorAll('meta[name="touchstone-witness-key"]')].map((m) => m.content);
 // How many of them must have cosigned for "Verified" (touchstoned's --witness_quorum).
 const quorum = Number(document.querySelector('meta[name="touchstone-witness-quorum"]')?.content || 0);
+// Auditors' cosignature keys (touchstoned's --auditor), pinned like the witnesses'; and how many of
+// them must have cosigned the audited checkpoint (--auditor_quorum).
+const auditorKeys = [...document.querySelectorAll('meta[name="touchstone-auditor-key"]')].map((m) => m.content);
+const auditorQuorum = Number(document.querySelector('meta[name="touchstone-auditor-quorum"]')?.content || 0);
 const base = `/p/${encodeURIComponent(pieceId)}`;
 
 function el(tag, attrs, ...children) {
@@ -240,6 +244,7 @@ function renderVerdict(result) {
     result.materialClaims.length > 0 && el('li', {}, `Each material claim (${result.materialClaims.map((c) => c.text).join('; ')}) follows from the records: the origins and certificates of its material, and for mass balance the account's bookings and allocations, replayed.`),
   ].filter(Boolean));
   renderCosignatures(box, result);
+  renderAuditors(box, result);
   box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
 }
@@ -261,6 +266,19 @@ function renderCosignatures(box, result) {
     el('p', { id: 'witness-summary' }, summary),
     items.length ? el('ul', { id: 'witness-list' }, items)
       : el('p', { id: 'witness-list' }, 'No witness has cosigned this checkpoint yet.')));
+}
+
+// Auditors who re-checked the whole log (sealed records opened) and cosigned a checkpoint the
+// bundle's extends: what this page cannot check alone rests on them.
+function renderAuditors(box, result) {
+  const text = result.auditorsText
+    ? `${result.auditorsText[0].toUpperCase()}${result.auditorsText.slice(1)}: their cosignatures on the log's checkpoint at size ${result.auditedSize} were checked with their pinned keys, and this bundle's checkpoint extends it.`
+    : auditorKeys.length
+      ? 'No auditor has cosigned a checkpoint of this log that this bundle carries yet: facts this page cannot check alone (sealed quantities) rest on the ledger operator.'
+      : 'This server names no auditors.';
+  box.append(el('section', { class: 'auditors', 'aria-labelledby': 'auditors-title' },
+    el('h3', { id: 'auditors-title' }, 'Auditors'),
+    el('p', { id: 'auditor-summary' }, text)));
 }
 
 function section(id, title, ...content) {
@@ -449,7 +467,7 @@ async function main_() {
   try {
     const response = await fetch(`${base}/bundle.json`, { cache: 'no-store' });
     if (!response.ok) throw new Error(`the server answered ${response.status}: ${(await response.text()).trim()}`);
-    result = await verifyBundle(await response.json(), vkey, { witnessKeys, quorum, pieceId });
+    result = await verifyBundle(await response.json(), vkey, { witnessKeys, quorum, pieceId, auditorKeys, auditorQuorum });
   } catch (e) {
     result = { ok: false, check: 'fetching the bundle', detail: e.message };
   }

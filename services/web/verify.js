@@ -6,6 +6,9 @@
 //   format, piece      the bundle's format, and that it is about the page's piece;
 //   checkpoint         the checkpoint note is signed by the pinned key;
 //   witnesses          a quorum of pinned witnesses cosigned it, every pinned one validly;
+//   auditors           the bundle's audited checkpoint, if any: signed by the pinned key,
+//                      its consistency proof leads to the checkpoint, every pinned
+//                      auditor's cosignature on it valid and a quorum of them there;
 //   entries, inclusion, chain
 //                      every entry is proven in the checkpoint's tree, decodes with
 //                      its own index, and chains to an adjacent predecessor;
@@ -357,7 +360,12 @@ async function keyIdOf(publicKey) { return hex((await sha256(publicKey)).slice(0
 // Verifies the JSON bundle against the verifier key string. Options:
 //   witnessKeys: the cosignature verifier keys the page pins (default none);
 //   quorum: how many of them must have cosigned (default 0: none required);
-//   pieceId: the piece the bundle must be about (the page's URL names it).
+//   pieceId: the piece the bundle must be about (the page's URL names it);
+//   auditorKeys: the auditors' cosignature verifier keys the page pins (default none);
+//   auditorQuorum: how many of them must have cosigned the audited checkpoint (default 0: all);
+//   requireAudit: refuse a bundle without an audited checkpoint (default false).
+// The result also holds auditors (names whose cosignature verified), auditedSize
+// (0 if none) and auditorsText ("mass balance and custody re-checked by ...").
 // Returns {ok: true, checkpoint, entries: [{index, recordedAt, record, kind}],
 // participants, claims, materialClaims: [{claim, text}], composition, cosignatures, checks,
 // owner: {keyId, kind, accepted, status, terms, sinceIndex} or null, repurposed, heirloom (the
@@ -372,7 +380,7 @@ export async function verifyBundle(bundle, vkey, options = {}) {
   }
 }
 
-async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = {}) {
+async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId, auditorKeys = [], auditorQuorum = 0, requireAudit = false } = {}) {
   if (!globalThis.crypto || !crypto.subtle) {
     fail('browser support', 'this page has no WebCrypto here (it must be opened over HTTPS or from localhost)');
   }
@@ -389,6 +397,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
   const vouched = new Set(cosignatures.filter((c) => c.checked).map((c) => c.key)).size;
   if (quorum > witnesses.length) fail('witnesses', `a quorum of ${quorum} needs at least ${quorum} witness keys; ${witnesses.length} given`);
   if (vouched < quorum) fail('witnesses', `checkpoint: cosigned by ${vouched} of the ${witnesses.length} witnesses given; ${quorum} required`);
+  const audit = await checkAudited(bundle, verifier, checkpoint, auditorKeys, auditorQuorum, requireAudit);
   const items = await readEntries(bundle, checkpoint);
   const participants = await checkSigners(items);
   checkTimes(items);
@@ -398,6 +407,7 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
   return {
     ok: true, checkpoint, verifier, entries: items, participants: pageParticipants(participants), cosignatures,
     quorum, claims: [...graph.asserted].sort((a, b) => a - b), graph,
+    auditors: audit.auditors, auditedSize: audit.size, auditorsText: auditorsText(audit.auditors, audit.size),
     // The piece's material claims as registered, each held, in words (a mass-balance claim
     // names its account's site and period), and what the piece is made of (bundle_trade_text.cc).
     materialClaims: graph.piece.material_claims.map((claim) => {
@@ -1103,7 +1113,7 @@ export async function parseWitnessKey(vkey) {
 // Each by a pinned witness is verified over "cosignature/v1\ntime <t>\n" || text
 // and fails the check "witnesses" if it does not verify; others are returned
 // unchecked. Returns [{name, keyId, key (hex of the pinned key, if checked), time (unix seconds), checked}].
-export async function checkCosignatures(note, text, verifier, witnesses) {
+export async function checkCosignatures(note, text, verifier, witnesses, check = 'witnesses') {
   const lines = note.slice(note.lastIndexOf('\n\n') + 2, -1).split('\n');
   const found = [];
   for (const line of lines) {
@@ -1116,10 +1126,83 @@ export async function checkCosignatures(note, text, verifier, witnesses) {
     if (witness) {
       const message = concat(enc.encode(`${COSIGNATURE_CONTEXT}${time}\n`), enc.encode(text));
       if (time >= 1n << 63n || !(await ed25519Verify(witness.key, sig.slice(12), message))) {
-        fail('witnesses', `the cosignature by ${name} (key ${keyId}) does not match the checkpoint`);
+        fail(check, `the cosignature by ${name} (key ${keyId}) does not match the checkpoint`);
       }
     }
     found.push({ name, keyId, key: witness ? hex(witness.key) : null, time: Number(time), checked: Boolean(witness) });
   }
   return found;
+}
+
+// ---------------------------------------------------------------- auditors
+
+// RFC 9162 section 2.1.4.2: does `proof` show the tree of size1 (root1) is a prefix of the tree of size2 (root2)?
+export async function consistent(size1, size2, root1, root2, proof) {
+  if (size1 === 0n || size1 > size2 || proof.some((h) => !h || h.length !== 32)) return false;
+  if (size1 === size2) return proof.length === 0 && equal(root1, root2);
+  const path = (size1 & (size1 - 1n)) === 0n ? [root1, ...proof] : proof;
+  if (!path.length) return false;
+  let fn = size1 - 1n, sn = size2 - 1n;
+  while (fn & 1n) { fn >>= 1n; sn >>= 1n; }
+  let fr = path[0], sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while (!(fn & 1n) && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  return sn === 0n && equal(fr, root1) && equal(sr, root2);
+}
+
+// The bundle's audited checkpoint (ledger/bundle/bundle_auditors.cc, rule "auditors"): signed
+// by the pinned log key, of the same log at a size within the bundle's, its consistency proof
+// leading to the bundle's checkpoint; the pinned auditors' cosignatures valid, a quorum there.
+// Returns {auditors: [names, one per key, in pinned order], size (BigInt, 0n if none)}.
+async function checkAudited(bundle, verifier, checkpoint, auditorKeys, auditorQuorum, requireAudit) {
+  const pinned = [];
+  for (const k of auditorKeys) pinned.push(await parseWitnessKey(k));
+  const keys = new Set(pinned.map((a) => hex(a.key))).size;
+  const quorum = auditorQuorum || keys;
+  const refuse = (why) => fail('auditors', `audited checkpoint: ${why}`);
+  if (quorum > keys) refuse(`a quorum of ${quorum} needs at least ${quorum} distinct auditor keys; ${keys} given`);
+  const note = bundle.audited_checkpoint || '';
+  const proof = (bundle.audit_consistency || []).map((h) => b64decode(h));
+  if (!note) {
+    if (requireAudit) refuse('the bundle carries none, and an audited one is required');
+    if (proof.length) refuse('a consistency proof without an audited checkpoint');
+    return { auditors: [], size: 0n };
+  }
+  const text = await verifyNote(note, verifier, 'auditors');
+  const lines = text.split('\n');
+  const root = b64decode(lines[2] || '');
+  if (lines.length < 4 || !/^(0|[1-9][0-9]*)$/.test(lines[1]) || !root || root.length !== 32) refuse('its text is malformed');
+  if (lines[0] !== checkpoint.origin) refuse(`it is of log '${lines[0]}', not '${checkpoint.origin}'`);
+  const size = BigInt(lines[1]);
+  if (size === 0n || size > checkpoint.size) refuse(`its size ${size} is not within the bundle's (1 to ${checkpoint.size})`);
+  if (!(await consistent(size, checkpoint.size, root, checkpoint.root, proof))) {
+    refuse(`the log at size ${checkpoint.size} does not extend it (size ${size}): the consistency proof does not verify`);
+  }
+  const found = await checkCosignatures(note, text, verifier, pinned, 'auditors');
+  const names = [];
+  const seen = new Set();
+  for (const a of pinned) {
+    const k = hex(a.key);
+    if (seen.has(k) || !found.some((c) => c.checked && c.key === k && c.name === a.name)) continue;
+    seen.add(k);
+    names.push(a.name);
+  }
+  if (names.length < quorum) refuse(`cosigned by ${names.length} of the ${keys} auditors given; ${quorum} required`);
+  return { auditors: names, size: names.length ? size : 0n };
+}
+
+// ledger/log/audit_note.h AuditorsText: "mass balance and custody re-checked by auditors A and B through entry N".
+export function auditorsText(names, size) {
+  if (!names.length || !size) return '';
+  const who = names.length === 1 ? `auditor ${names[0]}` : `auditors ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `mass balance and custody re-checked by ${who} through entry ${BigInt(size) - 1n}`;
 }

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({ options: { vectors: { type: 'string' }, web: { type: 'string' }, canonical: { type: 'string' } } });
-const { b64decode, CheckFailed, checkTimes, deriveClaims, decodeMessage, EncodingError, inclusionRoot, parseVerifierKey, verifyNote } =
+const { auditorsText, b64decode, CheckFailed, checkTimes, consistent, deriveClaims, decodeMessage, EncodingError, inclusionRoot, parseVerifierKey, verifyNote } =
   await import(pathToFileURL(resolve(args.web, 'verify.js')).href);
 let failures = 0;
 async function test(name, fn) {
@@ -64,6 +64,25 @@ await test('every transparency-dev/merkle inclusion vector: valid ones verify, t
   }
   assert.ok(files.length >= 90 && valid >= 5 && invalid >= 80, `${valid} valid, ${invalid} invalid vectors`);
   console.log(`     (${valid} valid and ${invalid} tampered vectors)`);
+});
+
+// The audited checkpoint's consistency proof (rule "auditors", ledger/log/audit_note.h).
+await test('every transparency-dev/merkle consistency vector: valid ones verify, tampered ones do not', async () => {
+  const files = readdirSync(join(args.vectors, 'consistency'), { recursive: true }).filter((f) => f.endsWith('.json'));
+  let valid = 0, invalid = 0;
+  for (const file of files) {
+    const v = JSON.parse(readFileSync(join(args.vectors, 'consistency', file), 'utf8'));
+    const hash = (h) => b64decode(h || '') || new Uint8Array();
+    const ok = await consistent(BigInt(v.size1), BigInt(v.size2), hash(v.root1), hash(v.root2),
+      (v.proof || []).map(hash));
+    assert.equal(ok, !v.wantErr, `${file}: ${v.desc}`);
+    if (v.wantErr) invalid++; else valid++;
+  }
+  assert.ok(files.length >= 90 && valid >= 5 && invalid >= 80, `${valid} valid, ${invalid} invalid vectors`);
+  console.log(`     (${valid} valid and ${invalid} tampered vectors)`);
+  assert.equal(auditorsText(['A', 'B'], 130n), 'mass balance and custody re-checked by auditors A and B through entry 129');
+  assert.equal(auditorsText(['A'], 2), 'mass balance and custody re-checked by auditor A through entry 1');
+  assert.equal(auditorsText([], 2), '');
 });
 
 await test('every canonical-encoding vector gets the verdict and the words the C++ walk gives', async () => {

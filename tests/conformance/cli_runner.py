@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs the C++ verifier over the conformance corpus: `touchstone piece verify
-NAME.tsbundle --vkey K --witness W --quorum Q --piece ID --json` for every
+NAME.tsbundle --vkey K --witness W --quorum Q --auditor-key A --auditor-quorum N --piece ID
+--json` for every
 manifest entry. Prints (or returns) {name: {"ok", "rule", "detail"}}.
 
 Usage: cli_runner.py --touchstone PATH --corpus DIR"""
@@ -21,6 +22,10 @@ def verify(touchstone, corpus, manifest, e):
             "--piece", e["piece"], "--json"]
     for w in manifest["witness_keys"]:
         args += ["--witness", w]
+    for a in manifest.get("auditor_keys", []):
+        args += ["--auditor-key", a]
+    if manifest.get("auditor_keys"):
+        args += ["--auditor-quorum", str(manifest["auditor_quorum"])]
     proc = subprocess.run(args, capture_output=True, env=clean_env(), timeout=120)
     try:
         out = json.loads(proc.stdout)

@@ -1,6 +1,7 @@
 """The log the conformance corpus is forged from: a real touchstoned on
 127.0.0.1 port 0 (gRPC and HTTP), cosigned by a real `touchstone witness`,
-seeded by `touchstone demo`; with the demo participants' keys, the operator's
+seeded by `touchstone demo`, audited and cosigned by an auditor (`touchstone
+audit --cosign-key`, the server's --auditor); with the demo participants' keys, the operator's
 key, the witness's key, every entry of the log and the honest bundle of every
 demo piece, as the corpus generator (generate_corpus.py) needs them.
 For tests only; /usr/bin/python3 with python3-cryptography."""
@@ -23,6 +24,7 @@ PREFIX = "c"
 PIECES = ("RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "GOLD18-1", "MB-1", "NATURAL-1",
           "BRACELET-1", "HEIRLOOM-RING-1")
 WITNESS_NAME = "w1.example/witness"
+AUDITOR_NAME = "a1.example/auditor"
 LOG_NAME = "touchstone.local/ledger"
 TRADE_RULES = 2  # LogPolicy.rules_version of the trade rules (ledger/provenance/log_policy.h)
 GENESIS_POLICY, RULES_VERSION = 3, 4  # Genesis.policy, LogPolicy.rules_version
@@ -55,12 +57,18 @@ class DemoLog:
         out = self.run("keygen", "-o", self.operator_pem, "--name", LOG_NAME).decode()
         log_vkey = re.search(r"^verifier_key (\S+)$", out, re.M).group(1)
         self.witness = start_witness(self.touchstone, self.tmp, WITNESS_NAME, log_vkey)
+        # An auditor (ledger/log/audit_note.h): its key made as a witness's is.
+        self.auditor_pem = os.path.join(self.tmp, "auditor.pem")
+        self.run("keygen", "-o", self.auditor_pem)
+        self.auditor_vkey = self.run("witness-key", self.auditor_pem, "--name",
+                                     AUDITOR_NAME).decode().strip()
         http_port_file = os.path.join(self.tmp, "http_port")
         self.server = Server(self.touchstoned, self.tmp, os.path.join(self.tmp, "data"),
                              ["--http_listen", "127.0.0.1:0", "--http_port_file", http_port_file,
                               "--operator_key", self.operator_pem, "--witness",
                               "%s=%s" % (self.witness.url, self.witness.vkey),
-                              "--witness_quorum", "1"]).start()
+                              "--witness_quorum", "1",
+                              "--auditor", "%s=%s" % (AUDITOR_NAME, self.auditor_vkey)]).start()
         self.base = "http://127.0.0.1:%d" % read_port_file(http_port_file, self.server)
         self.keys_dir = os.path.join(self.tmp, "keys")
         self.run("--server", self.server.addr, "demo", "--prefix", PREFIX,
@@ -74,6 +82,10 @@ class DemoLog:
             assert time.monotonic() < deadline, "no cosignature in 30 s:\n" + self.server.log()
             time.sleep(0.1)
         self.vkey = info["verifier_key"]
+        # The auditor audits the whole log (its data directory, read-only) and cosigns it:
+        # bundles carry that audited checkpoint from then on.
+        self.run("--server", self.server.addr, "audit", "--data_dir", os.path.join(self.tmp, "data"),
+                 "--cosign-key", self.auditor_pem, "--cosign-name", AUDITOR_NAME)
         assert self.vkey == log_vkey, (self.vkey, log_vkey)
         self.size = int(info["size"])
         self.log = [self.run("--server", self.server.addr, "log", "entry", str(i), "--raw")
@@ -86,6 +98,7 @@ class DemoLog:
             pid = self.piece(piece)
             bundle = json.loads(self.get("/p/%s/bundle.json" % pid))
             assert int(bundle["checkpoint"].split("\n")[1]) == self.size, "the log grew"
+            assert bundle.get("audited_checkpoint"), "the bundle carries no audited checkpoint"
             self.honest[pid] = (bundle, self.get("/p/%s/bundle" % pid))
         return self
 

@@ -174,6 +174,31 @@ def witnesses(f):
                   fb.with_checkpoint(reforged, reforged["checkpoint"] + cosignatures))]
 
 
+@corpus_entries
+def auditors(f):
+    """The honest bundle carries the checkpoint the pinned auditor audited and cosigned
+    (ledger/log/audit_note.h); each verifier pins the auditor's key with quorum 1."""
+    bundle = f.honest("RING-1")
+    note = bundle["audited_checkpoint"]
+    text = fb.note_text(note)
+    lines = note[len(text) + 1:].splitlines(keepends=True)
+    mine = [i for i, l in enumerate(lines) if l.split(" ")[1] == demo_log.AUDITOR_NAME]
+    assert len(mine) == 1, note
+    dash, name, b64 = lines[mine[0]].strip("\n").split(" ")
+    sig = bytearray(base64.b64decode(b64))
+    sig[-1] ^= 1
+    altered = list(lines)
+    altered[mine[0]] = "%s %s %s\n" % (dash, name, base64.b64encode(bytes(sig)).decode())
+    dropped = [l for i, l in enumerate(lines) if i != mine[0]]
+    return [entry("auditors-altered", "RING-1", "auditors",
+                  "one byte of the pinned auditor's cosignature on the audited checkpoint flipped",
+                  dict(bundle, audited_checkpoint=text + "\n" + "".join(altered))),
+            entry("auditors-none", "RING-1", "auditors",
+                  "the pinned auditor's cosignature dropped from the audited checkpoint "
+                  "(auditor quorum 1)",
+                  dict(bundle, audited_checkpoint=text + "\n" + "".join(dropped)))]
+
+
 # ---------------------------------------------------------------- entries, inclusion, chain
 
 @corpus_entries

@@ -8,7 +8,7 @@ In OUT: NAME.json (the bundle as /p/ID/bundle.json serves it), NAME.tsbundle
 (the binary PieceBundle `touchstone piece verify` reads) for every entry, and
 manifest.json:
   {"vkey": the log's verifier key, "witness_keys": [the pinned witness's key],
-   "quorum": 1, "log_size": N,
+   "quorum": 1, "auditor_keys": [the pinned auditor's key], "auditor_quorum": 1, "log_size": N,
    "entries": [{"name", "piece" (the piece the verifier is told to expect), "rule"
                 (the rule it must name; "" for a bundle that must verify),
                 "description", "json", "binary" (file names in OUT)}]}
@@ -53,6 +53,7 @@ def generate(log, out):
     forger = forgeries.Forger(log)
     honest_binary = {id(bundle): binary for bundle, binary in log.honest.values()}
     manifest = {"vkey": log.vkey, "witness_keys": [log.witness.vkey], "quorum": 1,
+                "auditor_keys": [log.auditor_vkey], "auditor_quorum": 1,
                 "log_size": log.size, "entries": []}
     names = set()
     for fn in forgeries.ALL:

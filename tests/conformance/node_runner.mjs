@@ -1,6 +1,6 @@
 // Runs the page's verifier (services/web/verify.js as built, with its generated
 // verify_tables.js beside it) under Node's WebCrypto over the conformance
-// corpus: verifyBundle(bundle, vkey, {witnessKeys, quorum, pieceId}) for every
+// corpus: verifyBundle(bundle, vkey, {witnessKeys, quorum, pieceId, auditorKeys, auditorQuorum}) for every
 // manifest entry, with the pins and piece of the manifest. Prints
 // {name: {ok, rule, detail}} as JSON.
 //
@@ -17,7 +17,8 @@ const results = {};
 for (const e of manifest.entries) {
   const bundle = JSON.parse(readFileSync(join(args.corpus, e.json), 'utf8'));
   const r = await verifyBundle(bundle, manifest.vkey,
-    { witnessKeys: manifest.witness_keys, quorum: manifest.quorum, pieceId: e.piece });
+    { witnessKeys: manifest.witness_keys, quorum: manifest.quorum, pieceId: e.piece,
+      auditorKeys: manifest.auditor_keys || [], auditorQuorum: manifest.auditor_quorum || 0 });
   results[e.name] = r.ok ? { ok: true, rule: '', detail: '' } : { ok: false, rule: r.check, detail: r.detail };
 }
 console.log(JSON.stringify(results, null, 1));
