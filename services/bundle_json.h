@@ -3,7 +3,11 @@
 //   {"format": "touchstone-bundle/v1", "piece_id": "...",
 //    "checkpoint": "<the signed note, verbatim>", "created_micros": N,
 //    "entries": [{"index": N, "entry": "<base64 of the exact entry bytes>",
-//                 "tlog_proof": "<c2sp.org/tlog-proof@v1 text, verbatim>"}, ...]}
+//                 "tlog_proof": "<c2sp.org/tlog-proof@v1 text, verbatim>"}, ...],
+//    "openings": [{"index": N, "salt": "<base64>", "fields": "<base64>"}, ...]}
+//
+// "openings" (PieceBundle.openings: the openings of sealed entries the bundle
+// carries) is there only when the bundle carries one.
 //
 // Nothing is re-serialized: entries are the stored bytes, the proof and the
 // checkpoint the stored texts, so a verifier checks what the log signed.
