@@ -467,6 +467,7 @@ std::string ClaimText(v1::Claim claim) {
     items.push_back(Item{e.index(), *view, *std::move(record), std::nullopt});
   }
 
+  RETURN_IF_ERROR(bundle::ApplyOpenings(bundle, items));
   bundle::AssignPolicies(items);
   bundle::PreverifySignatures(items, cp->origin);
   ASSIGN_OR_RETURN(bundle::Participants participants, bundle::CheckSigners(items, cp->origin));
@@ -481,6 +482,11 @@ std::string ClaimText(v1::Claim claim) {
   bundle::DescribeMaterialClaims(graph, &report);
   bundle::DescribeOwners(graph, &report);
   bundle::BuildTimeline(items, participants, graph, absl::ToUnixMicros(absl::Now()), &report);
+  for (const Item& item : items) {
+    if (item.opened) report.opened.push_back(item.index);
+    if (item.Hidden()) report.sealed.push_back(item.index);
+  }
+  report.vouched = std::move(graph.vouched);
   return report;
 }
 

@@ -348,6 +348,14 @@ export function checkPieceHeirloom(x, item) {
     return { ...heirloomLot(id, lot, lot.quantity - lot.taken), stone: true, whole: true };
   });
   if (!any) return;
+  // The owner's fine weight follows weights that are hidden (bundle_heirloom.cc).
+  const ids = [...g.stones, ...g.parcelStones.map((p) => p.lotId)];
+  if (g.weightsFrom !== 0 || ids.some((id) => g.lots.get(id).sharesFrom !== 0) ||
+      piece.metal_inputs.some((m) => { const lot = g.lots.get(m.lot_id); return lot.sealedAt !== 0 || lot.sharesFrom !== 0; })) {
+    x.sealed.vouch(g, item, "the piece's heirloom claim");
+    if (piece.heirloom) g.heirloom = piece.heirloom;
+    return;
+  }
   heirloomRule(x, item, () => checkHeirloomClaim(piece.heirloom, computeHeirloomClaim(metal, stones)));
   if (piece.heirloom) g.heirloom = piece.heirloom;
 }
