@@ -902,9 +902,9 @@ async function replay(pieceId, items, participants, links) {
   // The sealed entry the piece's weights rest on (bundle_graph.cc PieceWeightsFrom; 0: none).
   const pieceWeightsFrom = (item, p) => {
     if (sealed.hidden(item)) return item.index;
-    for (const m of p.metal_inputs) { const lot = g.lots.get(m.lot_id); if (lot.sharesFrom !== 0) return lot.sharesFrom; }
-    for (const id of p.stone_lot_ids) { const lot = g.lots.get(id); if (lot.sealedAt !== 0) return lot.sealedAt; }
-    for (const ps of p.parcel_stones) { const lot = g.lots.get(ps.lot_id); if (lot && lot.sealedAt !== 0) return lot.sealedAt; }
+    for (const m of p.metal_inputs) { const lot = g.lots.get(m.lot_id); if (lot.sharesFrom) return lot.sharesFrom; }
+    for (const id of p.stone_lot_ids) { const lot = g.lots.get(id); if (lot.sealedAt) return lot.sealedAt; }
+    for (const ps of p.parcel_stones) { const lot = g.lots.get(ps.lot_id); if (lot?.sealedAt) return lot.sealedAt; }
     return 0;
   };
   const derive = () => deriveClaims(
@@ -1001,8 +1001,8 @@ async function replay(pieceId, items, participants, links) {
         if (!full && !g.lots.has(input.lot_id)) continue;  // another lot of a draw
         const lot = getLot(item, input.lot_id);
         hold(item, input.lot_id, lot);
-        if (sharesFrom === 0) sharesFrom = lot.sharesFrom;
-        inputsSealed = inputsSealed || lot.sealedAt !== 0;
+        if (!sharesFrom) sharesFrom = lot.sharesFrom || 0;
+        inputsSealed = inputsSealed || Boolean(lot.sealedAt);
         const q = { lot: lot.trace, quantity: big(input, 'quantity'), stones: big(input, 'stones') };
         const taken = { id: input.lot_id, lot, quantity: big(input, 'quantity') };
         if (lot.trace.material === body.material) { same.push(q); sameTaken.push(taken); }
@@ -1028,7 +1028,7 @@ async function replay(pieceId, items, participants, links) {
         owners.flowHeirloom(x, item, sameTaken, alloyingTaken, made);
       } else if (sameTaken.some(carries) || alloyingTaken.some(carries) || body.outputs.some((o) => big(o, 'heirloom_fine') !== 0n)) {
         // The owner's fine weight follows the quantities: not checked here.
-        const at = isHidden ? item.index : ([...sameTaken, ...alloyingTaken].find((t) => t.lot.sealedAt !== 0)?.lot.sealedAt ?? item.index);
+        const at = isHidden ? item.index : ([...sameTaken, ...alloyingTaken].find((t) => Boolean(t.lot.sealedAt))?.lot.sealedAt ?? item.index);
         sealed.vouch(g, item, `the owner's material through transformation '${body.transformation_id}'${sealed.sealedAt(item, at)}`);
         for (const [, fields] of made) fields.sharesFrom = fields.sharesFrom || item.index;
       }

@@ -350,8 +350,8 @@ export function checkPieceHeirloom(x, item) {
   if (!any) return;
   // The owner's fine weight follows weights that are hidden (bundle_heirloom.cc).
   const ids = [...g.stones, ...g.parcelStones.map((p) => p.lotId)];
-  if (g.weightsFrom !== 0 || ids.some((id) => g.lots.get(id).sharesFrom !== 0) ||
-      piece.metal_inputs.some((m) => { const lot = g.lots.get(m.lot_id); return lot.sealedAt !== 0 || lot.sharesFrom !== 0; })) {
+  if (Boolean(g.weightsFrom) || ids.some((id) => Boolean(g.lots.get(id).sharesFrom)) ||
+      piece.metal_inputs.some((m) => { const lot = g.lots.get(m.lot_id); return Boolean(lot.sealedAt) || Boolean(lot.sharesFrom); })) {
     x.sealed.vouch(g, item, "the piece's heirloom claim");
     if (piece.heirloom) g.heirloom = piece.heirloom;
     return;

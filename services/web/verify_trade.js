@@ -77,11 +77,11 @@ export function checkCertificate(x, item) {
   if (!c.parcel_report) return;
   const r = c.parcel_report;
   const lot = x.getLot(item, c.subject_lot ?? '');
-  if (lot.trace.stones === 0n && lot.sealedAt === 0) x.broken(item, RULES.parcel, 'parcel', `reports on lot '${c.subject_lot}' as a parcel; it is not one`);
+  if (lot.trace.stones === 0n && !lot.sealedAt) x.broken(item, RULES.parcel, 'parcel', `reports on lot '${c.subject_lot}' as a parcel; it is not one`);
   if (r.origin !== stoneOriginOf(lot.trace.origin)) {
     x.broken(item, RULES.origin, 'origin', `calls parcel '${c.subject_lot}' ${NAME('StoneOrigin', r.origin)}; its records make it ${NAME('OriginClass', lot.trace.origin)}`);
   }
-  if (lot.sealedAt !== 0) {
+  if (lot.sealedAt) {
     vouch(x.g, item, `parcel report '${c.certificate_id}' gives parcel '${c.subject_lot}' its count and weight${sealedAt(item, lot.sealedAt)}`);
     return;
   }
@@ -213,7 +213,7 @@ export function bookCredit(x, item) {
     massBalance(x, item, `books lot '${b.lot_id}', which is ${is}; only certified recycled material earns credit`);
   }
   const fine = big(b, 'fine');
-  if (hidden(item) || lot.sealedAt !== 0) {
+  if (hidden(item) || Boolean(lot.sealedAt)) {
     vouch(x.g, item, `booking ${big(b, 'seq')} of account '${b.account_id}' takes at most lot '${b.lot_id}''s fine weight${sealedAt(item, hidden(item) ? item.index : lot.sealedAt)}`);
   } else if (fine > lotFine(lot)) {
     massBalance(x, item, `books ${fine} fine units from lot '${b.lot_id}', whose fine weight is ${lotFine(lot)}`);
@@ -232,14 +232,14 @@ export function allocateCredit(x, item) {
     x.hold(item, a.lot_id, lot);
     const t = lot.trace;
     if (t.material !== o.material) massBalance(x, item, `allocates credit of ${o.material} to lot '${a.lot_id}' of ${t.material}`);
-    if (lot.sealedAt !== 0) vouch(x.g, item, `lot '${a.lot_id}' was made at site ${o.site}${sealedAt(item, lot.sealedAt)}`);
+    if (lot.sealedAt) vouch(x.g, item, `lot '${a.lot_id}' was made at site ${o.site}${sealedAt(item, lot.sealedAt)}`);
     else if (t.site !== o.site) massBalance(x, item, `allocates to lot '${a.lot_id}': lot made at ${t.site}, the account's site is ${o.site}`);
     if (lot.createdMicros < big(o, 'period_start_micros') || lot.createdMicros >= big(o, 'period_end_micros')) {
       massBalance(x, item, `allocates to lot '${a.lot_id}', made on ${dateOfMicros(lot.createdMicros)}, outside the period of account '${a.account_id}' (${dateOfMicros(big(o, 'period_start_micros'))} to ${dateOfMicros(big(o, 'period_end_micros'))})`);
     }
     if (t.mbShareBp !== 0) x.fail(RULES.massBalance, `mass balance rule: ${item.where} lot '${a.lot_id}' already carries allocated credit`);
     // A lot made from booked input may receive credit, as the rules allow (rules_trade.cc).
-    if (hidden(item) || lot.sealedAt !== 0) {
+    if (hidden(item) || Boolean(lot.sealedAt)) {
       vouch(x.g, item, `allocation ${big(a, 'seq')} of account '${a.account_id}' gives at most lot '${a.lot_id}''s fine weight${sealedAt(item, hidden(item) ? item.index : lot.sealedAt)}`);
     } else if (fine > lotFine(lot)) {
       massBalance(x, item, `allocates ${fine} fine units to lot '${a.lot_id}', whose fine weight is ${lotFine(lot)}`);
@@ -248,7 +248,7 @@ export function allocateCredit(x, item) {
   replayCredit(x, item, account, true, fine, big(a, 'seq'), big(a, 'balance_after'), a.account_id);
   if (lot) {
     // A share by weight: vouched for when the fine weights are hidden.
-    if (hidden(item) || lot.sealedAt !== 0) lot.sharesFrom = hidden(item) ? item.index : lot.sealedAt;
+    if (hidden(item) || Boolean(lot.sealedAt)) lot.sharesFrom = hidden(item) ? item.index : lot.sealedAt;
     lot.trace.mbShareBp = allocatedShareBp(fine, lotFine(lot));
     lot.trace.mbAccounts = [a.account_id];
     lot.trace.mbSchemes = [account.scheme];
@@ -265,7 +265,7 @@ export function drawFromParcels(x, item, full) {
     let parcels = false;
     for (const input of t.inputs) {
       const lot = x.g.lots.get(input.lot_id);
-      if (!lot || (lot.trace.stones === 0n && lot.sealedAt === 0)) continue;
+      if (!lot || (lot.trace.stones === 0n && !lot.sealedAt)) continue;
       parcels = true;
       lot.sealedAt = item.index;  // what the draw left is hidden
     }
@@ -276,7 +276,7 @@ export function drawFromParcels(x, item, full) {
   for (const input of t.inputs) {
     const lot = x.g.lots.get(input.lot_id);
     if (!lot) { allDraws = false; continue; }
-    if (lot.sealedAt !== 0) {  // a parcel, and what is left of it, may be hidden
+    if (lot.sealedAt) {  // a parcel, and what is left of it, may be hidden
       vouch(x.g, item, `the draw of transformation '${t.transformation_id}' from lot '${input.lot_id}'${sealedAt(item, lot.sealedAt)}`);
       vouched = true;
       continue;
@@ -327,7 +327,7 @@ function computeClaims(g) {
 function checkClaims(x, item) {
   const g = x.g, checked = [];
   for (const c of g.piece.material_claims) {
-    if (g.weightsFrom !== 0 && c.model === NUMBER.CustodyModel.CUSTODY_MODEL_MASS_BALANCE) {
+    if (Boolean(g.weightsFrom) && c.model === NUMBER.CustodyModel.CUSTODY_MODEL_MASS_BALANCE) {
       vouch(g, item, `the share by weight of the claim '${materialClaimText(c)}'${sealedAt(item, g.weightsFrom)}`);
       continue;
     }
@@ -339,9 +339,9 @@ function checkClaims(x, item) {
 function takeParcels(x, item) {
   for (const p of item.body.parcel_stones) {
     const lot = x.getLot(item, p.lot_id);
-    if (lot.trace.stones === 0n && lot.sealedAt === 0) x.broken(item, RULES.parcel, 'parcel', `sets lot '${p.lot_id}' as a parcel; it is not one`);
+    if (lot.trace.stones === 0n && !lot.sealedAt) x.broken(item, RULES.parcel, 'parcel', `sets lot '${p.lot_id}' as a parcel; it is not one`);
     x.hold(item, p.lot_id, lot);
-    if (lot.sealedAt !== 0) {  // its count and weight left are hidden
+    if (lot.sealedAt) {  // its count and weight left are hidden
       vouch(x.g, item, `the piece takes parcel '${p.lot_id}' whole${sealedAt(item, lot.sealedAt)}`);
       x.g.parcelStones.push({ lotId: p.lot_id, weight: lot.parcel.weight, stones: big(p, 'stones') });
       lot.parcel = { stones: 0n, weight: 0n };
@@ -391,7 +391,7 @@ export function checkPieceTrade(x, item) {
   const trade = tradeRules(item.policy);
   takeParcels(x, item);
   x.g.claims = computeClaims(x.g);
-  if (x.g.weightsFrom !== 0) vouch(x.g, item, `the piece's composition by weight${sealedAt(item, x.g.weightsFrom)}`);
+  if (x.g.weightsFrom) vouch(x.g, item, `the piece's composition by weight${sealedAt(item, x.g.weightsFrom)}`);
   checkClaims(x, item);
   if (!trade) return;
   checkHallmark(x, item);
