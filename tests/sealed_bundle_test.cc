@@ -206,6 +206,7 @@ TEST_F(SealedBundleTest, ASealedPieceWithoutItsOpeningVouchesForItsCompositionNo
   EXPECT_THAT(r->opened, IsEmpty());
   EXPECT_THAT(r->sealed, ElementsAre(lot_index_, ship_index_, ring_index_));
   EXPECT_THAT(Whats(*r), Contains("the piece's composition by weight"));
+  EXPECT_THAT(r->composition, IsEmpty());  // never "0.000 g of gold"
   EXPECT_THAT(r->derived_claims, ElementsAre(v1::CLAIM_RECYCLED_METAL));
   EXPECT_THAT(r->timeline.at(ring_index_).description,
               HasSubstr("(its metal weights are sealed)"));

@@ -409,7 +409,8 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId } = 
         ? accountText(account.opened.site, big(account.opened, 'period_start_micros'), big(account.opened, 'period_end_micros')) : '';
       return { claim, text: materialClaimText(claim, where) };
     }),
-    composition: graph.claims?.composition ?? [],
+    // A sealed registration the bundle does not open hides the piece's own weights (bundle_verify.cc).
+    composition: graph.weightsFrom && graph.weightsFrom === graph.pieceIndex ? [] : graph.claims?.composition ?? [],
     owner, repurposed, heirloom, heirloomText, intakes, ownerKeyIds: keyIds,
     // Sealed records (issue 16): the openings that verified, the entries left sealed, and
     // the checks this verifier did not do alone ({index, kind, what}, as BundleReport::vouched).

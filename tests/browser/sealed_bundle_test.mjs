@@ -251,6 +251,7 @@ async function run(name, opts = {}, patch = null) {
   if (args.touchstone) {
     const file = join(dir, `${name}.tsbundle`);
     writeFileSync(file, binaryBundle(bundle));
+    writeFileSync(join(dir, "vkey"), vkey);  // the log's key, to read a bundle again by hand
     let out;
     try {
       out = execFileSync(args.touchstone, ['piece', 'verify', file, '--vkey', vkey, '--piece', 'RING-S', '--json'],
@@ -306,6 +307,7 @@ await test('a sealed piece without its opening vouches for its composition, and 
   assert.ok(r.ok, `${r.check}: ${r.detail}`);
   assert.deepEqual(r.sealed, [at.lot, at.ship, at.ring]);
   assert.ok(r.vouched.some((f) => f.what === "the piece's composition by weight" && f.index === at.ring), JSON.stringify(r.vouched));
+  assert.deepEqual(r.composition, []);  // never "0.000 g of gold"
 });
 await test('a sealed lot of mined gold still cannot make a ring claiming recycled metal (claims)', () =>
   refused('mined', { origin: MINED }, null, 'claims', 'CLAIM_RECYCLED_METAL'));
