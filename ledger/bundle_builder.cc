@@ -309,6 +309,10 @@ absl::StatusOr<std::vector<Hash>> LedgerBundleSource::Proof(uint64_t index, std:
   return ledger_.InclusionProof(index, LeafHash(entry), note);
 }
 
+absl::StatusOr<std::optional<v1::Opening>> LedgerBundleSource::Opening(uint64_t index) const {
+  return ledger_.GetOpening(index);
+}
+
 absl::StatusOr<std::string> MirrorBundleSource::Entry(uint64_t index) const {
   return mirror_.store().GetEntry(index);
 }
@@ -332,6 +336,20 @@ absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, std:
   RETURN_IF_ERROR(walk.AddPiece(piece_id));
   return walk.indices();
 }
+
+namespace {
+
+// True if the entry `bytes` at `index` is the sealed registration of
+// `piece_id` whose jeweler chose to disclose its inputs (its opening goes in
+// the bundle). DATA_LOSS if the entry does not decode.
+[[nodiscard]] absl::StatusOr<bool> DisclosedPiece(uint64_t index, const std::string& bytes,
+                                                  const std::string& piece_id) {
+  ASSIGN_OR_RETURN(const v1::Record r, RecordOfEntry(index, bytes));
+  return r.has_sealed() && r.has_piece_registered() &&
+         r.piece_registered().piece_id() == piece_id && r.piece_registered().disclose_inputs();
+}
+
+}  // namespace
 
 [[nodiscard]] absl::StatusOr<v1::PieceBundle> BuildPieceBundle(const BundleSource& source,
                                                                const std::string& piece_id,
@@ -357,6 +375,20 @@ absl::StatusOr<std::vector<Hash>> MirrorBundleSource::Proof(uint64_t index, std:
     e->set_tlog_proof(tlog.ToText());
     const size_t entry_bytes = e->ByteSizeLong();
     bytes += 1 + google::protobuf::io::CodedOutputStream::VarintSize64(entry_bytes) + entry_bytes;
+    ASSIGN_OR_RETURN(const bool disclosed, DisclosedPiece(index, e->entry(), piece_id));
+    if (disclosed) {
+      ASSIGN_OR_RETURN(std::optional<v1::Opening> opening, source.Opening(index));
+      if (!opening) {
+        return absl::DataLossError(absl::StrCat("entry ", index, " (the registration of piece '",
+                                                piece_id, "') is sealed and its opening is missing"));
+      }
+      v1::BundleOpening* o = bundle.add_openings();
+      o->set_index(index);
+      *o->mutable_opening() = *std::move(opening);
+      const size_t opening_bytes = o->ByteSizeLong();
+      bytes +=
+          1 + google::protobuf::io::CodedOutputStream::VarintSize64(opening_bytes) + opening_bytes;
+    }
     if (max_bytes != 0 && bytes > max_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("the bundle of piece '", piece_id, "' is more than ", max_bytes,

@@ -20,11 +20,16 @@
 // owner's terms name, the heirloom intake of every heirloom lot of the graph
 // (a lot's creating record), the intake that closed the piece if one did, and
 // for an intake that repurposed an older piece, that piece's registration and
-// history (not its lots).
+// history (not its lots). Sealed records (ledger/provenance/commitments.h)
+// go in as they are in the log, committed fields hidden; the one opening a
+// bundle carries (PieceBundle.openings) is that of the piece's own
+// PieceRegistered, when it is sealed and its jeweler set disclose_inputs (so a
+// customer reads the piece's inputs; upstream volumes stay committed).
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_BUILDER_H_
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,6 +60,13 @@ class BundleSource {
                                                                 std::string_view entry,
                                                                 uint64_t size,
                                                                 std::string_view note) const = 0;
+  // The opening of the sealed record at `index` (ledger/provenance/commitments.h):
+  // nullopt for an unsealed record, or a source that holds no openings (the
+  // default: a mirror of the public log). Errors as the source's store.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<v1::Opening>> Opening(uint64_t index) const {
+    (void)index;
+    return std::nullopt;
+  }
 };
 
 // A running ledger as a source: its committed state, and its proofs, each
@@ -67,6 +79,8 @@ class LedgerBundleSource : public BundleSource {
   [[nodiscard]] absl::StatusOr<std::vector<Hash>> Proof(uint64_t index, std::string_view entry,
                                                         uint64_t size,
                                                         std::string_view note) const override;
+  // The ledger's stored opening (Ledger::GetOpening).
+  [[nodiscard]] absl::StatusOr<std::optional<v1::Opening>> Opening(uint64_t index) const override;
 
  private:
   const Ledger& ledger_;

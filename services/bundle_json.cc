@@ -18,6 +18,15 @@ std::string BundleToJson(const v1::PieceBundle& bundle) {
                               {"checkpoint", bundle.checkpoint()},
                               {"created_micros", bundle.created_micros()},
                               {"entries", std::move(entries)}};
+  if (bundle.openings_size() > 0) {
+    nlohmann::ordered_json openings = nlohmann::ordered_json::array();
+    for (const v1::BundleOpening& o : bundle.openings()) {
+      openings.push_back({{"index", o.index()},
+                          {"salt", absl::Base64Escape(o.opening().salt())},
+                          {"fields", absl::Base64Escape(o.opening().fields())}});
+    }
+    j["openings"] = std::move(openings);
+  }
   if (!bundle.audited_checkpoint().empty()) {
     nlohmann::ordered_json proof = nlohmann::ordered_json::array();
     for (const std::string& h : bundle.audit_consistency()) proof.push_back(absl::Base64Escape(h));

@@ -6,7 +6,12 @@
 //                 "tlog_proof": "<c2sp.org/tlog-proof@v1 text, verbatim>"}, ...],
 //    and, if the bundle carries one (ledger/log/audit_note.h):
 //    "audited_checkpoint": "<the audited checkpoint note, verbatim>",
-//    "audit_consistency": ["<base64 hash>", ...]}
+//    "audit_consistency": ["<base64 hash>", ...],
+//    and, if it carries one:
+//    "openings": [{"index": N, "salt": "<base64>", "fields": "<base64>"}, ...]}
+//
+// "openings" (PieceBundle.openings: the openings of sealed entries the bundle
+// carries) is there only when the bundle carries one.
 //
 // Nothing is re-serialized: entries are the stored bytes, the proof and the
 // checkpoint the stored texts, so a verifier checks what the log signed.

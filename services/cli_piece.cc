@@ -253,6 +253,15 @@ nlohmann::json Json(const absl::StatusOr<BundleReport>& r, const std::string& ke
                         {"timeline", std::move(timeline)},
                         {"warnings", r->warnings}};
   OwnersJson(*r, out);
+  // Sealed records (issue 16): openings verified, entries left sealed, and the
+  // checks this verifier did not do alone.
+  nlohmann::json vouched = nlohmann::json::array();
+  for (const VouchedFact& f : r->vouched) {
+    vouched.push_back({{"index", f.index}, {"kind", f.kind}, {"what", f.what}});
+  }
+  out["opened"] = r->opened;
+  out["sealed"] = r->sealed;
+  out["vouched"] = std::move(vouched);
   return out;
 }
 
@@ -303,6 +312,33 @@ std::string Text(const BundleReport& r) {
     for (const std::string& d : t.declared_wrong) absl::StrAppend(&out, "      ! ", d, "\n");
     if (!t.key_added_by_other.empty())
       absl::StrAppend(&out, "      ! ", t.key_added_by_other, "\n");
+  }
+  if (!r.sealed.empty() || !r.opened.empty()) {
+    // What this verifier checked itself, and what it did not: the checks that
+    // read values a sealed record keeps committed (issue 16).
+    absl::StrAppend(&out, "\nchecked by this verifier: signatures, inclusion, consistency, roles, "
+                          "custody order, origin classes, certificates, claims");
+    if (!r.opened.empty()) {
+      absl::StrAppend(&out, "; the openings of ",
+                      absl::StrJoin(r.opened, ", ",
+                                    [](std::string* o, uint64_t i) {
+                                      absl::StrAppend(o, "entry ", i);
+                                    }),
+                      " against their commitments, and their values");
+    }
+    absl::StrAppend(&out, "\n");
+    if (!r.sealed.empty()) {
+      absl::StrAppend(&out, "not checked here: committed (",
+                      absl::StrJoin(r.sealed, ", ",
+                                    [](std::string* o, uint64_t i) {
+                                      absl::StrAppend(o, "entry ", i);
+                                    }),
+                      "), on the ledger's word and its auditors':",
+                      r.vouched.empty() ? " no check of this piece reads them" : "", "\n");
+      for (const VouchedFact& f : r.vouched) {
+        absl::StrAppend(&out, "  - entry ", f.index, " (", f.kind, "): ", f.what, "\n");
+      }
+    }
   }
   if (!r.warnings.empty()) {
     absl::StrAppend(&out, "\nWarnings:\n");

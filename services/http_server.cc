@@ -194,6 +194,8 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
   SendAsset(server, "/static/heirloom.js", web::kHeirloomJs, "text/javascript; charset=utf-8");
   SendAsset(server, "/static/verify_owners.js", web::kVerifyOwnersJs,
             "text/javascript; charset=utf-8");
+  SendAsset(server, "/static/verify_sealed.js", web::kVerifySealedJs,
+            "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
 
   // No icon: an empty answer rather than a 404 in every browser's console.

@@ -210,6 +210,7 @@ ordered_json RuleNames() {
   add("disclosure", rule::kDisclosure);
   add("owner", rule::kOwner);
   add("heirloom", rule::kHeirloom);
+  add("sealed", rule::kSealed);
   return rules;
 }
 

@@ -177,17 +177,22 @@ def with_checkpoint(bundle, note):
 
 
 def encode_bundle(bundle):
-    """The binary PieceBundle (proto/bundle.proto) of a JSON bundle; no created_micros
-    (informational, and not in what the JSON of a forged bundle says)."""
+    """The binary PieceBundle (proto/bundle.proto) of a JSON bundle, with its openings
+    (field 6, when the JSON has "openings"); no created_micros (informational, and not in
+    what the JSON of a forged bundle says)."""
     entries = [encode_fields(([(1, 0, e["index"])] if e["index"] else []) +
                              [(2, 2, base64.b64decode(e["entry"])),
                               (3, 2, e["tlog_proof"].encode())]) for e in bundle["entries"]]
+    openings = [encode_fields(([(1, 0, o["index"])] if o["index"] else []) +
+                              [(2, 2, encode_fields([(1, 2, base64.b64decode(o["salt"])),
+                                                     (2, 2, base64.b64decode(o["fields"]))]))])
+                for o in bundle.get("openings", [])]
     audited = ([(7, 2, bundle["audited_checkpoint"].encode())] +
                [(8, 2, base64.b64decode(h)) for h in bundle.get("audit_consistency", [])]
                if bundle.get("audited_checkpoint") else [])
     return encode_fields([(1, 2, bundle["format"].encode()), (2, 2, bundle["piece_id"].encode()),
                           (3, 2, bundle["checkpoint"].encode())] + [(4, 2, b) for b in entries] +
-                         audited)
+                         [(6, 2, b) for b in openings] + audited)
 
 
 def forge(bundle, log_entries, index, new_record, signer_key, operator_key, witnesses=(),

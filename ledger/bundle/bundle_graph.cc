@@ -205,6 +205,7 @@ class Replay {
     lot.fineness_ppt = c.fineness_ppt();
     lot.quantity = c.quantity();
     if (c.has_parcel()) lot.parcel = {c.parcel().stone_count(), c.quantity()};
+    if (item.Hidden()) lot.sealed_at = item.index;  // its weight, parcel and facility
     return NewLot(item, std::move(lot));
   }
 
@@ -220,10 +221,15 @@ class Replay {
                                   [&](const v1::OutputLot& o) { return Linked(o.lot_id()); });
     std::vector<TracedQuantity> same, alloying;
     std::vector<TakenLot> same_taken, alloying_taken;
+    // The sealed entry the outputs' shares by weight rest on (0: none).
+    uint64_t shares_from = item.Hidden() ? item.index : 0;
+    bool inputs_sealed = false;  // an input's weight is hidden
     for (const v1::LotQuantity& in : t.inputs()) {
       if (!full && !g_.lots.count(in.lot_id())) continue;  // another lot of a draw
       ASSIGN_OR_RETURN(Lot * lot, GetLot(g_, item, in.lot_id()));
       RETURN_IF_ERROR(Hold(item, in.lot_id(), *lot));
+      if (shares_from == 0) shares_from = lot->shares_from;
+      inputs_sealed = inputs_sealed || lot->sealed_at != 0;
       const TracedQuantity q{&lot->trace, in.quantity(), in.stones()};
       if (lot->trace.material == t.material()) {
         same.push_back(q);
@@ -239,6 +245,9 @@ class Replay {
     }
     RETURN_IF_ERROR(DrawFromParcels(item, g_, full));
     if (!full) return absl::OkStatus();
+    if (item.Hidden()) {
+      Vouch(g_, item, absl::StrCat("mass balance of transformation '", t.transformation_id(), "'"));
+    }
     if (same.empty()) {
       return Broken(item, rule::kMaterial, "material",
                     absl::StrCat("has no input of ", t.material()));
@@ -260,9 +269,19 @@ class Replay {
       lot.fineness_ppt = out.fineness_ppt();
       lot.quantity = out.quantity();
       if (out.stones() > 0) lot.parcel = {out.stones(), out.quantity()};
+      if (item.Hidden()) lot.sealed_at = item.index;
+      lot.shares_from = shares_from;
       made.push_back(std::move(lot));
     }
-    RETURN_IF_ERROR(FlowHeirloom(item, same_taken, alloying_taken, made));
+    if (!item.Hidden() && !inputs_sealed) {
+      RETURN_IF_ERROR(FlowHeirloom(item, same_taken, alloying_taken, made));
+    } else if (CarriesHeirloom(t, same_taken, alloying_taken)) {
+      // The owner's fine weight follows the quantities: not checked here.
+      Vouch(g_, item,
+            absl::StrCat("the owner's material through transformation '", t.transformation_id(),
+                         "'", SealedAt(item, SealedInput(item, same_taken, alloying_taken))));
+      for (Lot& lot : made) lot.shares_from = lot.shares_from ? lot.shares_from : item.index;
+    }
     for (const TakenLot& in : same_taken) in.lot->taken += in.quantity;
     for (const TakenLot& in : alloying_taken) in.lot->taken += in.quantity;
     // After every output's trace is made from the inputs' (they point into g_.lots).
@@ -278,12 +297,20 @@ class Replay {
     if (shipped) {
       RETURN_IF_ERROR(Hold(item, id, *lot));
       RETURN_IF_ERROR(CheckWarranty(item, *lot));
-      lot->in_transit_to = r.custody_shipped().to_participant();
+      lot->in_transit_to =
+          item.Hidden() ? std::string(kSealedAddressee) : r.custody_shipped().to_participant();
+      lot->shipped_at = item.index;
       lot->shipment_id = r.custody_shipped().shipment_id();
       return absl::OkStatus();
     }
-    if (lot->shipment_id != r.custody_received().shipment_id() ||
-        lot->in_transit_to != r.signer()) {
+    const bool addressee_sealed = lot->in_transit_to == kSealedAddressee;
+    if (addressee_sealed && lot->shipment_id == r.custody_received().shipment_id()) {
+      Vouch(g_, item,
+            absl::StrCat("shipment '", lot->shipment_id, "' of lot '", id,
+                         "' is addressed to its receiver '", r.signer(), "'",
+                         SealedAt(item, lot->shipped_at)));
+    } else if (lot->shipment_id != r.custody_received().shipment_id() ||
+               lot->in_transit_to != r.signer()) {
       return Broken(item, rule::kCustody, "custody",
                     absl::StrCat("receives lot '", id, "' under shipment '",
                                  r.custody_received().shipment_id(),
@@ -349,6 +376,7 @@ class Replay {
       }
       g_.piece = &p;
       g_.piece_index = item.index;
+      g_.weights_from = PieceWeightsFrom(item, p);
       g_.jeweler = r.signer();
       g_.stones.assign(p.stone_lot_ids().begin(), p.stone_lot_ids().end());
       for (int c : p.claims()) g_.asserted.insert(static_cast<v1::Claim>(c));
@@ -403,6 +431,46 @@ class Replay {
                            "' or the operator may declare entry ", e.wrong_index(), " wrong")));
     }
     return absl::OkStatus();
+  }
+
+  // True if an input of the transformation carries the owner's material.
+  static bool CarriesHeirloom(const v1::Transformation& t, const std::vector<TakenLot>& same,
+                              const std::vector<TakenLot>& alloying) {
+    auto carries = [](const TakenLot& l) {
+      return l.lot->heirloom_fine != 0 || !l.lot->heirloom_owner.empty();
+    };
+    return std::any_of(same.begin(), same.end(), carries) ||
+           std::any_of(alloying.begin(), alloying.end(), carries) ||
+           std::any_of(t.outputs().begin(), t.outputs().end(),
+                       [](const v1::OutputLot& o) { return o.heirloom_fine() != 0; });
+  }
+  // The sealed entry a transformation's weights rest on: its own, or its
+  // first input's whose weight is hidden.
+  static uint64_t SealedInput(const Item& item, const std::vector<TakenLot>& same,
+                              const std::vector<TakenLot>& alloying) {
+    if (item.Hidden()) return item.index;
+    for (const auto* v : {&same, &alloying}) {
+      for (const TakenLot& l : *v) {
+        if (l.lot->sealed_at != 0) return l.lot->sealed_at;
+      }
+    }
+    return item.index;
+  }
+  // The sealed entry the piece's weights rest on: its own hidden registration,
+  // the shares of a metal lot, or the weight of a stone or parcel (0: none).
+  uint64_t PieceWeightsFrom(const Item& item, const v1::PieceRegistered& p) const {
+    if (item.Hidden()) return item.index;
+    for (const v1::MetalInput& m : p.metal_inputs()) {
+      if (const Lot& lot = g_.lots.at(m.lot_id()); lot.shares_from != 0) return lot.shares_from;
+    }
+    for (const std::string& id : p.stone_lot_ids()) {
+      if (const Lot& lot = g_.lots.at(id); lot.sealed_at != 0) return lot.sealed_at;
+    }
+    for (const v1::ParcelStones& s : p.parcel_stones()) {
+      auto it = g_.lots.find(s.lot_id());
+      if (it != g_.lots.end() && it->second.sealed_at != 0) return it->second.sealed_at;
+    }
+    return 0;
   }
 
   const std::string& piece_id_;

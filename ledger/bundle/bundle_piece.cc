@@ -33,8 +33,22 @@ PieceClaims ComputeClaims(const Graph& g) {
   return ComputePieceClaims(metal, stones);
 }
 
-[[nodiscard]] absl::Status CheckClaims(const Item& item, const Graph& g) {
-  if (absl::Status s = CheckMaterialClaims(g.piece->material_claims(), g.claims); !s.ok()) {
+// The piece's material claims against what its inputs support. When the
+// piece's weights rest on a sealed entry (Graph::weights_from), a mass-balance
+// claim's share (a share by weight) is vouched for and every other claim is
+// checked (what a claim of a physical model holds rests on origins, not weights).
+[[nodiscard]] absl::Status CheckClaims(const Item& item, Graph& g) {
+  google::protobuf::RepeatedPtrField<v1::MaterialClaim> checked;
+  for (const v1::MaterialClaim& c : g.piece->material_claims()) {
+    if (g.weights_from != 0 && c.model() == v1::CUSTODY_MODEL_MASS_BALANCE) {
+      Vouch(g, item,
+            absl::StrCat("the share by weight of the claim '", MaterialClaimText(c), "'",
+                         SealedAt(item, g.weights_from)));
+      continue;
+    }
+    *checked.Add() = c;
+  }
+  if (absl::Status s = CheckMaterialClaims(checked, g.claims); !s.ok()) {
     return Refused(item, rule::kClaims, s);
   }
   return absl::OkStatus();
@@ -45,11 +59,19 @@ PieceClaims ComputeClaims(const Graph& g) {
 [[nodiscard]] absl::Status TakeParcels(const Item& item, Graph& g) {
   for (const v1::ParcelStones& p : item.record.piece_registered().parcel_stones()) {
     ASSIGN_OR_RETURN(Lot * lot, GetLot(g, item, p.lot_id()));
-    if (lot->trace.stones == 0) {
+    if (lot->trace.stones == 0 && lot->sealed_at == 0) {
       return Broken(item, rule::kParcel, "parcel",
                     absl::StrCat("sets lot '", p.lot_id(), "' as a parcel; it is not one"));
     }
     RETURN_IF_ERROR(Hold(item, p.lot_id(), *lot));
+    if (lot->sealed_at != 0) {  // its count and weight left are hidden
+      Vouch(g, item,
+            absl::StrCat("the piece takes parcel '", p.lot_id(), "' whole",
+                         SealedAt(item, lot->sealed_at)));
+      g.parcel_stones.push_back({p.lot_id(), lot->parcel.weight, p.stones()});
+      lot->parcel = {};
+      continue;
+    }
     if (p.stones() != lot->parcel.stones || lot->parcel.weight <= 0) {
       return Broken(
           item, rule::kParcel, "parcel",
@@ -109,7 +131,25 @@ PieceClaims ComputeClaims(const Graph& g) {
 [[nodiscard]] absl::Status DrawFromParcels(const Item& item, Graph& g, bool full) {
   const v1::Transformation& t = item.record.transformation();
   const bool trade = TradeRules(item.policy);
-  bool all_draws = !t.inputs().empty(), any_parcel = false;
+  if (item.Hidden()) {
+    // The draws' stones and remainders and the outputs' stones are committed.
+    bool parcels = false;
+    for (const v1::LotQuantity& in : t.inputs()) {
+      auto it = g.lots.find(in.lot_id());
+      if (it == g.lots.end() || (it->second.trace.stones == 0 && it->second.sealed_at == 0)) {
+        continue;
+      }
+      parcels = true;
+      it->second.sealed_at = item.index;  // what the draw left is hidden
+    }
+    if (trade && (parcels || full)) {
+      Vouch(g, item,
+            absl::StrCat("the parcel draws and parcel outputs of transformation '",
+                         t.transformation_id(), "'"));
+    }
+    return absl::OkStatus();
+  }
+  bool all_draws = !t.inputs().empty(), any_parcel = false, vouched = false;
   int64_t drawn = 0;
   for (const v1::LotQuantity& in : t.inputs()) {
     auto it = g.lots.find(in.lot_id());
@@ -118,6 +158,13 @@ PieceClaims ComputeClaims(const Graph& g) {
       continue;
     }
     Lot& lot = it->second;
+    if (lot.sealed_at != 0) {  // a parcel, and what is left of it, may be hidden
+      Vouch(g, item,
+            absl::StrCat("the draw of transformation '", t.transformation_id(), "' from lot '",
+                         in.lot_id(), "'", SealedAt(item, lot.sealed_at)));
+      vouched = true;
+      continue;
+    }
     if (lot.trace.stones == 0) {
       all_draws = false;
       if (trade && (in.stones() != 0 || in.stones_left() != 0 || in.quantity_left() != 0)) {
@@ -139,7 +186,7 @@ PieceClaims ComputeClaims(const Graph& g) {
     lot.parcel = *left;
     drawn += in.stones();
   }
-  if (!full || !trade) return absl::OkStatus();
+  if (!full || !trade || vouched) return absl::OkStatus();
   int64_t made = 0;
   bool any_out = false, all_out = true;
   for (const v1::OutputLot& out : t.outputs()) {
@@ -169,6 +216,9 @@ PieceClaims ComputeClaims(const Graph& g) {
   const bool trade = TradeRules(item.policy);
   RETURN_IF_ERROR(TakeParcels(item, g));
   g.claims = ComputeClaims(g);
+  if (g.weights_from != 0) {
+    Vouch(g, item, absl::StrCat("the piece's composition by weight", SealedAt(item, g.weights_from)));
+  }
   RETURN_IF_ERROR(CheckClaims(item, g));
   if (!trade) return absl::OkStatus();
   RETURN_IF_ERROR(CheckHallmark(item, g));

@@ -129,6 +129,13 @@ inline constexpr std::string_view kOwner = "owner";
 // CheckHeirloomClaim).
 inline constexpr std::string_view kHeirloom = "heirloom";
 
+// Committed fields (ledger/provenance/commitments.h; issue 16): every opening
+// the bundle carries (PieceBundle.openings) is for a sealed entry of the
+// bundle, once, and matches its commitment (OpenRecord); its values are then
+// the record's. A sealed record without an opening is checked for everything
+// but what reads its committed fields, which the report lists as vouched.
+inline constexpr std::string_view kSealed = "sealed";
+
 // `s` with its rule attached (OK stays OK).
 [[nodiscard]] inline absl::Status Tag(std::string_view rule, absl::Status s) {
   if (!s.ok()) {

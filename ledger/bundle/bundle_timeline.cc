@@ -44,6 +44,9 @@ class Writer {
   std::string LotText(const std::string& id) const { return LotDescription(graph_, id); }
 
   std::string Describe(const Item& item) const {
+    if (item.Hidden()) {
+      if (std::string sealed = DescribeSealed(item); !sealed.empty()) return sealed;
+    }
     const v1::Record& r = item.record;
     const bool trade = TradeRules(item.policy);
     switch (r.body_case()) {
@@ -254,6 +257,57 @@ class Writer {
     return absl::StrCat("; document ", c.document_hash_algorithm(), " ",
                         absl::BytesToHexString(c.document_sha256()), " (", c.document_media_type(),
                         ")");
+  }
+
+  // A sealed record the bundle does not open: what it shows, and which of
+  // its fields are committed (never a hidden field's zero as if it were a
+  // value). "" for a record whose public part reads as usual.
+  std::string DescribeSealed(const Item& item) const {
+    const v1::Record& r = item.record;
+    std::vector<std::string> lots;
+    switch (r.body_case()) {
+      case v1::Record::kLotCreated: {
+        const v1::LotCreated& c = r.lot_created();
+        return absl::StrCat("creates lot ", LotText(c.lot_id()),
+                            "; its quantity, facility and note are sealed",
+                            Citing(c.certificate_ids()));
+      }
+      case v1::Record::kTransformation: {
+        const v1::Transformation& t = r.transformation();
+        std::vector<std::string> in, out;
+        for (const v1::LotQuantity& q : t.inputs()) in.push_back(q.lot_id());
+        for (const v1::OutputLot& o : t.outputs()) out.push_back(LotText(o.lot_id()));
+        return absl::StrCat(EnumText(v1::Process_Name(t.process()), 8), " ", t.material(), ": ",
+                            absl::StrJoin(in, " + "), " -> ", absl::StrJoin(out, ", "),
+                            "; its quantities, loss and location are sealed",
+                            Citing(t.certificate_ids()));
+      }
+      case v1::Record::kCustodyShipped:
+        return absl::StrCat("ships lot ", LotText(r.custody_shipped().lot_id()),
+                            "; its addressee is sealed; shipment ",
+                            r.custody_shipped().shipment_id(),
+                            r.custody_shipped().warranty_statement().empty()
+                                ? ""
+                                : ", with the System of Warranties statement");
+      case v1::Record::kPieceRegistered: {
+        const v1::PieceRegistered& p = r.piece_registered();
+        std::vector<std::string> parts;
+        for (const std::string& s : p.stone_lot_ids()) parts.push_back(LotText(s));
+        for (const v1::MetalInput& m : p.metal_inputs()) parts.push_back(LotText(m.lot_id()));
+        return absl::StrCat("registers piece ", p.piece_id(), ": ", p.description(), "; made of ",
+                            absl::StrJoin(parts, " + "), " (its metal weights are sealed)");
+      }
+      case v1::Record::kCreditBooked:
+        return absl::StrCat("books lot ", r.credit_booked().lot_id(), " into account ",
+                            r.credit_booked().account_id(), " (record ", r.credit_booked().seq(),
+                            "; its fine weight and balance are sealed)");
+      case v1::Record::kCreditAllocated:
+        return absl::StrCat("allocates recycled credit to lot ", r.credit_allocated().lot_id(),
+                            " from account ", r.credit_allocated().account_id(), " (record ",
+                            r.credit_allocated().seq(), "; its fine weight and balance are sealed)");
+      default:
+        return "";
+    }
   }
 
   std::string Transformation(const v1::Transformation& t, bool trade) const {

@@ -127,7 +127,7 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
   if (!c.has_parcel_report()) return absl::OkStatus();
   const v1::ParcelReport& r = c.parcel_report();
   ASSIGN_OR_RETURN(Lot * lot, GetLot(g, item, c.subject_lot()));
-  if (lot->trace.stones == 0) {
+  if (lot->trace.stones == 0 && lot->sealed_at == 0) {
     return Broken(
         item, rule::kParcel, "parcel",
         absl::StrCat("reports on lot '", c.subject_lot(), "' as a parcel; it is not one"));
@@ -137,6 +137,12 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
         item, rule::kOrigin, "origin",
         absl::StrCat("calls parcel '", c.subject_lot(), "' ", v1::StoneOrigin_Name(r.origin()),
                      "; its records make it ", v1::OriginClass_Name(lot->trace.origin)));
+  }
+  if (lot->sealed_at != 0) {
+    Vouch(g, item,
+          absl::StrCat("parcel report '", c.certificate_id(), "' gives parcel '", c.subject_lot(),
+                       "' its count and weight", SealedAt(item, lot->sealed_at)));
+    return absl::OkStatus();
   }
   if (r.stone_count() != lot->trace.stones || r.carats_thousandths() != lot->quantity) {
     return Broken(
@@ -148,7 +154,7 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
   return absl::OkStatus();
 }
 
-[[nodiscard]] absl::Status CheckLotEntry(const Item& item, const Graph& g) {
+[[nodiscard]] absl::Status CheckLotEntry(const Item& item, Graph& g) {
   const v1::LotCreated& c = item.record.lot_created();
   if (IsRecycledOrigin(c.origin_class())) {
     const bool backed =
@@ -177,7 +183,11 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
                     absl::StrCat("creates natural diamond lot '", c.lot_id(),
                                  "' citing no Kimberley Process certificate"));
     }
-    if (covered < c.quantity()) {
+    if (item.Hidden()) {
+      Vouch(g, item,
+            absl::StrCat("the Kimberley Process certificates of lot '", c.lot_id(),
+                         "' cover its weight"));
+    } else if (covered < c.quantity()) {
       return Broken(item, rule::kWarranty, "warranty",
                     absl::StrCat("creates natural diamond lot '", c.lot_id(), "' of ", c.quantity(),
                                  " thousandths of a carat; its Kimberley Process "
@@ -194,6 +204,10 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
                    absl::InvalidArgumentError(absl::StrCat(
                        "parcel '", c.lot_id(),
                        "' is weighed in thousandths of a carat with fineness_ptt 10000")));
+  }
+  if (item.Hidden()) {
+    Vouch(g, item, absl::StrCat("parcel '", c.lot_id(), "' is consistent (its count and weight)"));
+    return absl::OkStatus();
   }
   if (absl::Status s = CheckNewParcel(c.parcel(), c.quantity()); !s.ok()) {
     return Refused(item, rule::kParcel, s);
@@ -274,6 +288,30 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
   return absl::OkStatus();
 }
 
+namespace {
+
+// Replays a booking or an allocation on its account (ApplyCredit): its seq
+// and balance_after. Once a record of the account is sealed and not opened,
+// its balance is hidden: from there on the replay is vouched for instead.
+[[nodiscard]] absl::Status Replay(const Item& item, Graph& g, Account& account, bool allocation,
+                                  int64_t fine, uint64_t seq, int64_t balance_after,
+                                  const std::string& account_id) {
+  if (item.Hidden() && account.sealed_at == 0) account.sealed_at = item.index;
+  if (account.sealed_at != 0) {
+    Vouch(g, item,
+          absl::StrCat("record ", seq, " of account '", account_id,
+                       "' states the account's balance", SealedAt(item, account.sealed_at)));
+    return absl::OkStatus();
+  }
+  absl::StatusOr<CreditBook> book =
+      ApplyCredit(account.book, allocation, fine, seq, balance_after, account_id);
+  if (!book.ok()) return Refused(item, rule::kMassBalance, book.status());
+  account.book = *book;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 [[nodiscard]] absl::Status BookCredit(const Item& item, Graph& g) {
   const v1::CreditBooked& b = item.record.credit_booked();
   ASSIGN_OR_RETURN(Account * account, GetAccount(g, item, b.account_id()));
@@ -294,14 +332,17 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
                                                                 : "not certified all the way back",
                                     "; only certified recycled material earns credit"));
   }
-  if (b.fine() > LotFine(*lot)) {
+  if (item.Hidden() || lot->sealed_at != 0) {
+    Vouch(g, item,
+          absl::StrCat("booking ", b.seq(), " of account '", b.account_id(),
+                       "' takes at most lot '", b.lot_id(), "''s fine weight",
+                       SealedAt(item, item.Hidden() ? item.index : lot->sealed_at)));
+  } else if (b.fine() > LotFine(*lot)) {
     return MassBalance(item, absl::StrCat("books ", b.fine(), " fine units from lot '", b.lot_id(),
                                           "', whose fine weight is ", LotFine(*lot)));
   }
-  absl::StatusOr<CreditBook> book =
-      ApplyCredit(account->book, false, b.fine(), b.seq(), b.balance_after(), b.account_id());
-  if (!book.ok()) return Refused(item, rule::kMassBalance, book.status());
-  account->book = *book;
+  RETURN_IF_ERROR(Replay(item, g, *account, false, b.fine(), b.seq(), b.balance_after(),
+                         b.account_id()));
   lot->trace.credit_booked = true;
   return absl::OkStatus();
 }
@@ -321,7 +362,11 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
       return MassBalance(item, absl::StrCat("allocates credit of ", o.material(), " to lot '",
                                             a.lot_id(), "' of ", t.material));
     }
-    if (t.site != o.site()) {
+    if (lot->sealed_at != 0) {
+      Vouch(g, item,
+            absl::StrCat("lot '", a.lot_id(), "' was made at site ", o.site(),
+                         SealedAt(item, lot->sealed_at)));
+    } else if (t.site != o.site()) {
       return MassBalance(item, absl::StrCat("allocates to lot '", a.lot_id(), "': lot made at ",
                                             t.site, ", the account's site is ", o.site()));
     }
@@ -341,16 +386,23 @@ int64_t LotFine(const Lot& lot) { return lot.quantity * lot.trace.fineness_ptt; 
     }
     // A lot made from booked input may receive credit, as the rules allow
     // (rules_trade.cc): it no longer carries the attribute physically.
-    if (a.fine() > LotFine(*lot)) {
+    if (item.Hidden() || lot->sealed_at != 0) {
+      Vouch(g, item,
+            absl::StrCat("allocation ", a.seq(), " of account '", a.account_id(),
+                         "' gives at most lot '", a.lot_id(), "''s fine weight",
+                         SealedAt(item, item.Hidden() ? item.index : lot->sealed_at)));
+    } else if (a.fine() > LotFine(*lot)) {
       return MassBalance(item, absl::StrCat("allocates ", a.fine(), " fine units to lot '",
                                             a.lot_id(), "', whose fine weight is ", LotFine(*lot)));
     }
   }
-  absl::StatusOr<CreditBook> book =
-      ApplyCredit(account->book, true, a.fine(), a.seq(), a.balance_after(), a.account_id());
-  if (!book.ok()) return Refused(item, rule::kMassBalance, book.status());
-  account->book = *book;
+  RETURN_IF_ERROR(Replay(item, g, *account, true, a.fine(), a.seq(), a.balance_after(),
+                         a.account_id()));
   if (lot != nullptr) {
+    // A share by weight: vouched for when the fine weights are hidden.
+    if (item.Hidden() || lot->sealed_at != 0) {
+      lot->shares_from = item.Hidden() ? item.index : lot->sealed_at;
+    }
     lot->trace.mb_share_bp = AllocatedShareBp(a.fine(), LotFine(*lot));
     lot->trace.mb_accounts = {a.account_id()};
     lot->trace.mb_schemes = {account->scheme};

@@ -469,6 +469,7 @@ std::string ClaimText(v1::Claim claim) {
     items.push_back(Item{e.index(), *view, *std::move(record), std::nullopt});
   }
 
+  RETURN_IF_ERROR(bundle::ApplyOpenings(bundle, items));
   bundle::AssignPolicies(items);
   bundle::PreverifySignatures(items, cp->origin);
   ASSIGN_OR_RETURN(bundle::Participants participants, bundle::CheckSigners(items, cp->origin));
@@ -481,8 +482,16 @@ std::string ClaimText(v1::Claim claim) {
   report.asserted_claims.assign(graph.asserted.begin(), graph.asserted.end());
   report.derived_claims.assign(graph.derived.begin(), graph.derived.end());
   bundle::DescribeMaterialClaims(graph, &report);
+  // A sealed registration the bundle does not open hides the piece's own
+  // weights: no composition by weight is shown (its check is vouched for).
+  if (graph.weights_from != 0 && graph.weights_from == graph.piece_index) report.composition.clear();
   bundle::DescribeOwners(graph, &report);
   bundle::BuildTimeline(items, participants, graph, absl::ToUnixMicros(absl::Now()), &report);
+  for (const Item& item : items) {
+    if (item.opened) report.opened.push_back(item.index);
+    if (item.Hidden()) report.sealed.push_back(item.index);
+  }
+  report.vouched = std::move(graph.vouched);
   return report;
 }
 

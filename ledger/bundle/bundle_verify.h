@@ -74,6 +74,18 @@
 //     holds that piece's registration and ownership records); the owner's
 //     fine weight follows every transformation and the piece's heirloom claim
 //     is what its lineage gives (ledger/provenance/heirloom.h).
+//  3b. openings (issue 16; ledger/provenance/commitments.h): every opening
+//     the bundle carries is for a sealed entry of the bundle, in increasing
+//     index order, each once, and matches its commitment (OpenRecord); from
+//     then on the opened record is the one checked (the signature stays over
+//     the entry's public bytes). A sealed record without an opening is
+//     checked for all the rest (its signature, inclusion, roles, custody
+//     order, origin classes, certificates, claims), but no check reads its
+//     committed fields as zeros: each check that needs one (a lot's weight,
+//     a shipment's addressee, a booking's fine weight, a piece's composition
+//     by weight ...) is not done and is named in BundleReport::vouched
+//     instead: the ledger checked it on the opened record, and auditors who
+//     read openings can re-check it (rule kSealed for a bad opening).
 // What the trade rules' replay cannot see: a lot's remaining balance (a bundle
 // holds only the transformations that lead to the piece), so a booking is
 // checked against the booked lot's fine weight as made, not its remainder;
@@ -186,6 +198,20 @@ struct IntakeStory {
   std::string repurposed_piece_description;  // as that piece's registration says
 };
 
+// A check the verifier could not do alone, because it reads a committed field
+// of a sealed record the bundle carries no opening for: the ledger checked it
+// on the opened record and an auditor with openings vouches for it. Value type.
+struct VouchedFact {
+  uint64_t index = 0;  // the entry whose check was not done
+  std::string kind;    // its record kind, e.g. "transformation"
+  // Which check, in words: "the owner's material through transformation 't1'",
+  // "shipment 's1' is addressed to its receiver 'jeweler'"; a check made at
+  // one entry on values another sealed entry hides names that entry
+  // ("... (sealed at entry 17)").
+  std::string what;
+  bool operator==(const VouchedFact&) const = default;
+};
+
 // What a verified bundle shows. Value type.
 struct BundleReport {
   std::string piece_id;
@@ -223,6 +249,13 @@ struct BundleReport {
   std::string heirloom_text;
   // Every heirloom intake of the bundle, in index order.
   std::vector<IntakeStory> intakes;
+  // Openings the bundle carries that verified (entry indices, increasing).
+  std::vector<uint64_t> opened;
+  // Entries that are sealed and not opened by the bundle (increasing).
+  std::vector<uint64_t> sealed;
+  // What this verifier did not check alone (see VouchedFact), in the order
+  // the replay met it; empty when every record is public or opened.
+  std::vector<VouchedFact> vouched;
   // The pinned auditors whose cosignature on the bundle's audited checkpoint
   // verified (one name per key, in the order pinned), and that checkpoint's
   // size: they re-checked every rule of entries [0, audited_size) on opened

@@ -43,6 +43,13 @@ struct Item {
   // bundle's policy entries set it (AssignPolicies): points into this item's
   // record or an earlier item's; nullptr before the log's first policy.
   const v1::LogPolicy* policy = nullptr;
+  // The record is sealed (Record.sealed); `opened`: the bundle carried its
+  // opening, which verified, and `record` holds the opened values.
+  bool sealed = false;
+  bool opened = false;
+  // True if the record's committed fields are hidden: every check that reads
+  // one is vouched for instead (bundle_sealed.cc).
+  bool Hidden() const { return sealed && !opened; }
 };
 
 // Step 2b (bundle_verify.h; bundle_auditors.cc): the bundle's audited
@@ -52,6 +59,12 @@ struct Item {
 [[nodiscard]] absl::Status CheckAuditedCheckpoint(const v1::PieceBundle& bundle,
                                                   const NoteVerifier& log_key, const Checkpoint& cp,
                                                   const AuditorPins& pins, BundleReport* report);
+// Checks every opening of `bundle` against its entry in `items` (index
+// order), and puts the opened values in the item's record: FAILED_PRECONDITION
+// tagged rule::kSealed for an opening out of order, twice, for an index that is
+// not a sealed entry of the bundle, or that does not match its commitment
+// (bundle_sealed.cc). Marks every sealed item.
+[[nodiscard]] absl::Status ApplyOpenings(const v1::PieceBundle& bundle, std::vector<Item>& items);
 
 // Sets each item's policy from the policies the items carry, in index order
 // (bundle_times.cc). The items must not be moved afterwards.
@@ -141,6 +154,11 @@ bool OwnerOnly(const v1::Record& r);
                                                   const std::vector<Item>& items,
                                                   const Participants& participants);
 
+// Lot::in_transit_to of a lot shipped by a sealed shipment (its addressee,
+// to_participant, is committed): whoever receives it under the shipment's id
+// is taken on the ledger's word (vouched for).
+inline constexpr std::string_view kSealedAddressee = "(its sealed addressee)";
+
 // A lot as derived from the bundle's records.
 struct Lot {
   // Material, unit, fineness (ptt), origin class, certified, stone origin,
@@ -155,9 +173,16 @@ struct Lot {
   std::string grading_report;  // certificate id, for a graded stone
   std::string custodian, in_transit_to, shipment_id;
   uint64_t created_index = 0;
+  uint64_t shipped_at = 0;  // the entry of its shipment in transit
   // What the bundle's transformations and piece took of it (a lot carrying an
   // owner's material is taken whole: ledger/provenance/heirloom.h).
   int64_t taken = 0;
+  // Nonzero: the entry (sealed, not opened) whose hidden values its quantity,
+  // parcel count and balance and site are; checks reading them are vouched.
+  uint64_t sealed_at = 0;
+  // Nonzero: the sealed entry that its shares by weight (alloy, allocated
+  // credit, owner's fine weight) rest on, itself or through its inputs.
+  uint64_t shares_from = 0;
   // The owner's material in it (LotState 37..40).
   int64_t heirloom_fine = 0;
   std::string heirloom_owner;                 // owner key id
@@ -203,6 +228,9 @@ struct Account {
   std::string scheme;  // its certificate's
   CreditBook book;
   uint64_t opened_index = 0;
+  // Nonzero: a record of the account at this entry was sealed and not
+  // opened, so its balance from there on is vouched for, not replayed.
+  uint64_t sealed_at = 0;
 };
 
 // Stones a piece takes, as its claims count them.
@@ -241,7 +269,18 @@ struct Graph {
   // The owner's material in the piece, as its lineage gives it (checked
   // against its registration's claim); owner_key_id empty if none.
   v1::HeirloomClaim heirloom;
+  // Nonzero: the sealed entry the piece's weights rest on (its own hidden
+  // registration, or a lot's hidden weight or shares): its composition by
+  // weight and weight-based claims are vouched for.
+  uint64_t weights_from = 0;
+  // Checks not done for hidden committed fields (BundleReport::vouched).
+  std::vector<VouchedFact> vouched;
 };
+
+// Adds the check `what` of `item` to g.vouched (once) (bundle_sealed.cc).
+void Vouch(Graph& g, const Item& item, std::string what);
+// " (sealed at entry N)", or "" if `index` is `item`'s own.
+std::string SealedAt(const Item& item, uint64_t index);
 
 // FAILED_PRECONDITION "<label> rule: entry N (kind) <what>", tagged with `rule`
 // (bundle_rules.h).
@@ -272,7 +311,7 @@ struct Graph {
 // lots certified by a scheme that backs recycled material, natural diamonds
 // with a Kimberley Process certificate, coloured gemstones disclosed, parcels
 // consistent.
-[[nodiscard]] absl::Status CheckLotEntry(const Item& item, const Graph& g);
+[[nodiscard]] absl::Status CheckLotEntry(const Item& item, Graph& g);
 // A CustodyShipped of `lot`: the System of Warranties statement (trade rules:
 // refused without it on natural diamonds, or with it on anything else; legacy:
 // its absence breaks the lot's natural chain).

@@ -243,10 +243,31 @@ function renderVerdict(result) {
     result.heirloom && el('li', {}, `The owner's material (${result.heirloomText}) follows from the heirloom intake, co-signed by the owner's key, through every step to the piece.`),
     result.materialClaims.length > 0 && el('li', {}, `Each material claim (${result.materialClaims.map((c) => c.text).join('; ')}) follows from the records: the origins and certificates of its material, and for mass balance the account's bookings and allocations, replayed.`),
   ].filter(Boolean));
+  renderSealed(box, result);
   renderCosignatures(box, result);
   renderAuditors(box, result);
   box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
   document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
+}
+
+// Sealed records (issue 16): the list above is what this browser checked itself; what it could
+// not check, because it reads values a supplier keeps committed (and the bundle does not open),
+// is listed apart, on the word of the ledger, which checked it on the opened record, and of
+// auditors who read openings (`piece verify` prints the same split).
+function renderSealed(box, result) {
+  if (!result.sealed?.length && !result.opened?.length) return;
+  const parts = [];
+  if (result.opened.length) {
+    parts.push(el('p', { id: 'sealed-opened' }, `Opened for this page and checked against their commitments: ${result.opened.map((i) => `entry ${i}`).join(', ')}.`));
+  }
+  if (result.sealed.length) {
+    parts.push(el('p', { id: 'sealed-summary' }, `${result.sealed.length} record${result.sealed.length === 1 ? ' keeps' : 's keep'} business values committed (${result.sealed.map((i) => `entry ${i}`).join(', ')}): their signatures, custody order, origins, certificates and claims are checked above; these checks read committed values and are not checked here:`));
+    parts.push(result.vouched.length
+      ? el('ul', { id: 'vouched-list' }, result.vouched.map((f) => el('li', {}, `entry ${f.index} (${f.kind}): ${f.what}`)))
+      : el('p', { id: 'vouched-list' }, 'none: no check of this piece reads them.'));
+  }
+  box.append(el('section', { class: 'sealed', 'aria-labelledby': 'sealed-title' },
+    el('h3', { id: 'sealed-title' }, 'Checked by this page, and not checked here'), ...parts));
 }
 
 // Witnesses that cosigned the checkpoint: checked with a pinned key, or said plainly not to be.

@@ -37,6 +37,7 @@ import { CLAIMS, COMMITTED, ENUMS, RULES, SCHEMA, WRITER_ROLES } from './verify_
 import { accountText, big, lotTrace, materialClaimText, outputAlloy, statedFinenessPtt, StatusError, stoneOriginOf, traceOfCreated, traceOfOutputs } from './trade.js';
 import * as trade from './verify_trade.js';
 import * as owners from './verify_owners.js';
+import * as sealed from './verify_sealed.js';
 
 const enc = new TextEncoder();
 const RECORD_CONTEXT = enc.encode('touchstone.v1 record signature\n');
@@ -399,6 +400,8 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId, aud
   if (vouched < quorum) fail('witnesses', `checkpoint: cosigned by ${vouched} of the ${witnesses.length} witnesses given; ${quorum} required`);
   const audit = await checkAudited(bundle, verifier, checkpoint, auditorKeys, auditorQuorum, requireAudit);
   const items = await readEntries(bundle, checkpoint);
+  // Openings (issue 16: verify_sealed.js, bundle_sealed.cc): each checked, its values used.
+  await sealed.applyOpenings(bundle, items, { fail, b64decode, sha256, decode: (bytes) => decodeMessage(bytes, 'Record') });
   const participants = await checkSigners(items);
   checkTimes(items);
   const graph = await checkGraph(bundle.piece_id, items, participants);
@@ -416,8 +419,14 @@ async function verify(bundle, vkey, { witnessKeys = [], quorum = 0, pieceId, aud
         ? accountText(account.opened.site, big(account.opened, 'period_start_micros'), big(account.opened, 'period_end_micros')) : '';
       return { claim, text: materialClaimText(claim, where) };
     }),
-    composition: graph.claims?.composition ?? [],
+    // A sealed registration the bundle does not open hides the piece's own weights (bundle_verify.cc).
+    composition: graph.weightsFrom && graph.weightsFrom === graph.pieceIndex ? [] : graph.claims?.composition ?? [],
     owner, repurposed, heirloom, heirloomText, intakes, ownerKeyIds: keyIds,
+    // Sealed records (issue 16): the openings that verified, the entries left sealed, and
+    // the checks this verifier did not do alone ({index, kind, what}, as BundleReport::vouched).
+    opened: items.filter((i) => i.opened).map((i) => i.index),
+    sealed: items.filter((i) => sealed.hidden(i)).map((i) => i.index),
+    vouched: graph.vouched,
     checks: { records: items.length, links: items.links, signatures: items.length, custody: { received: graph.received } },
   };
 }
@@ -858,7 +867,8 @@ export function deriveClaims(metal, stones) {
 async function replay(pieceId, items, participants, links) {
   const g = { lots: new Map(), certificates: new Map(), issued: new Map(), schemes: new Map(), accounts: new Map(),
     piece: null, pieceIndex: 0, jeweler: '', stones: [], metal: [], parcelStones: [], claims: null,
-    asserted: new Set(), derived: new Set(), uses: new Map(), received: 0, owned: new Map(), intakes: new Map(), heirloom: null };
+    asserted: new Set(), derived: new Set(), uses: new Map(), received: 0, owned: new Map(), intakes: new Map(), heirloom: null,
+    weightsFrom: 0, vouched: [] };
   const broken = (item, id, label, what) => fail(id, `${label} rule: ${item.where} ${what}`);
   const refused = (item, id, e) => fail(id, `${item.where}: ${e.message}`);
   const getLot = (item, id) => g.lots.get(id) || broken(item, RULES.completeness, 'reference', `names lot '${id}', created by no earlier record`);
@@ -880,7 +890,7 @@ async function replay(pieceId, items, participants, links) {
       g.uses.get(item.index).push({ certificateId: id, then });
     }
   };
-  const x = { g, broken, refused, getLot, hold, rely, fail };
+  const x = { g, broken, refused, getLot, hold, rely, fail, sealed };
   // A StatusError of a shared definition fails `rule` with the entry named (C++'s Refused).
   const refusing = (item, rule, fn) => {
     try { return fn(); } catch (e) { if (e instanceof StatusError) refused(item, rule, e); throw e; }
@@ -888,7 +898,7 @@ async function replay(pieceId, items, participants, links) {
   // A lot of the graph: its trace (trade.js lotTrace) and what the replay keeps beside it.
   const newLot = (item, trace, fields) => {
     const lot = { trace, form: '', finenessPpt: 0, quantity: 0n, parcel: { stones: 0n, weight: 0n }, gradingReport: '',
-      custodian: item.record.signer, inTransitTo: '', shipmentId: '', createdIndex: item.index,
+      custodian: item.record.signer, inTransitTo: '', shipmentId: '', createdIndex: item.index, shippedAt: 0, sealedAt: 0, sharesFrom: 0,
       createdMicros: big(item.record, 'event_time_micros'), taken: 0n, heirloomFine: 0n, heirloomOwner: '', heirloomIntakes: [],
       heirloomMixed: false, ...fields };
     if (g.lots.has(trace.lotId)) broken(item, RULES.once, 'reference', `creates lot '${trace.lotId}' again`);
@@ -899,6 +909,14 @@ async function replay(pieceId, items, participants, links) {
     if (lot.trace.unit !== UNIT_CARAT_THOUSANDTH || !lot.gradingReport) broken(item, RULES.material, 'stone', `sets lot '${id}', not a graded stone`);
     hold(item, id, lot);
     rely(item, [lot.gradingReport]);
+  };
+  // The sealed entry the piece's weights rest on (bundle_graph.cc PieceWeightsFrom; 0: none).
+  const pieceWeightsFrom = (item, p) => {
+    if (sealed.hidden(item)) return item.index;
+    for (const m of p.metal_inputs) { const lot = g.lots.get(m.lot_id); if (lot.sharesFrom) return lot.sharesFrom; }
+    for (const id of p.stone_lot_ids) { const lot = g.lots.get(id); if (lot.sealedAt) return lot.sealedAt; }
+    for (const ps of p.parcel_stones) { const lot = g.lots.get(ps.lot_id); if (lot?.sealedAt) return lot.sealedAt; }
+    return 0;
   };
   const derive = () => deriveClaims(
     g.metal.map((id) => ({ lotId: id, origin: g.lots.get(id).trace.origin, certified: g.lots.get(id).trace.certified })),
@@ -926,6 +944,7 @@ async function replay(pieceId, items, participants, links) {
         g.metal.push(m.lot_id);
       }
       Object.assign(g, { piece: body, pieceIndex: item.index, jeweler: r.signer, stones: [...body.stone_lot_ids] });
+      g.weightsFrom = pieceWeightsFrom(item, body);
       body.claims.forEach((c) => g.asserted.add(c));
       const { held, whyNot } = derive();
       g.derived = held;
@@ -981,15 +1000,20 @@ async function replay(pieceId, items, participants, links) {
       const schemes = body.certificate_ids.map((id) => g.certificates.get(id).scheme);
       const kp = body.certificate_ids.some((id) => g.issued.get(id).kimberley_process !== undefined);
       newLot(item, traceOfCreated(body, ptt, schemes, kp), { form: body.form, finenessPpt: body.fineness_ppt, quantity: big(body, 'quantity'),
-        parcel: body.parcel ? { stones: big(body.parcel, 'stone_count'), weight: big(body, 'quantity') } : { stones: 0n, weight: 0n } });
+        parcel: body.parcel ? { stones: big(body.parcel, 'stone_count'), weight: big(body, 'quantity') } : { stones: 0n, weight: 0n },
+        sealedAt: sealed.hidden(item) ? item.index : 0 });  // its weight, parcel and facility
     } else if (kind === 'transformation') {
       // The outputs' traces follow the inputs of the conserved material (bundle_graph.cc Transformed).
       const full = body.outputs.some((o) => has(o.lot_id));
       const same = [], alloying = [], sameTaken = [], alloyingTaken = [];
+      const isHidden = sealed.hidden(item);
+      let sharesFrom = isHidden ? item.index : 0, inputsSealed = false;
       for (const input of body.inputs) {
         if (!full && !g.lots.has(input.lot_id)) continue;  // another lot of a draw
         const lot = getLot(item, input.lot_id);
         hold(item, input.lot_id, lot);
+        if (!sharesFrom) sharesFrom = lot.sharesFrom || 0;
+        inputsSealed = inputsSealed || Boolean(lot.sealedAt);
         const q = { lot: lot.trace, quantity: big(input, 'quantity'), stones: big(input, 'stones') };
         const taken = { id: input.lot_id, lot, quantity: big(input, 'quantity') };
         if (lot.trace.material === body.material) { same.push(q); sameTaken.push(taken); }
@@ -998,6 +1022,7 @@ async function replay(pieceId, items, participants, links) {
       }
       trade.drawFromParcels(x, item, full);
       if (!full) continue;
+      if (isHidden) sealed.vouch(g, item, `mass balance of transformation '${body.transformation_id}'`);
       if (!same.length) broken(item, RULES.material, 'material', `has no input of ${body.material}`);
       rely(item, body.certificate_ids);
       const base = traceOfOutputs(body, same, alloying, tradeRules);
@@ -1006,9 +1031,18 @@ async function replay(pieceId, items, participants, links) {
         const stones = big(out, 'stones');
         const trace = lotTrace({ ...base, lotId: out.lot_id, finenessPtt: ptt, stones, alloy: outputAlloy(same, alloying, ptt) });
         return [trace, { form: out.form, finenessPpt: out.fineness_ppt, quantity: big(out, 'quantity'),
-          parcel: stones > 0n ? { stones, weight: big(out, 'quantity') } : { stones: 0n, weight: 0n } }];
+          parcel: stones > 0n ? { stones, weight: big(out, 'quantity') } : { stones: 0n, weight: 0n },
+          sealedAt: isHidden ? item.index : 0, sharesFrom }];
       });
-      owners.flowHeirloom(x, item, sameTaken, alloyingTaken, made);
+      const carries = (t) => t.lot.heirloomFine !== 0n || t.lot.heirloomOwner !== '';
+      if (!isHidden && !inputsSealed) {
+        owners.flowHeirloom(x, item, sameTaken, alloyingTaken, made);
+      } else if (sameTaken.some(carries) || alloyingTaken.some(carries) || body.outputs.some((o) => big(o, 'heirloom_fine') !== 0n)) {
+        // The owner's fine weight follows the quantities: not checked here.
+        const at = isHidden ? item.index : ([...sameTaken, ...alloyingTaken].find((t) => Boolean(t.lot.sealedAt))?.lot.sealedAt ?? item.index);
+        sealed.vouch(g, item, `the owner's material through transformation '${body.transformation_id}'${sealed.sealedAt(item, at)}`);
+        for (const [, fields] of made) fields.sharesFrom = fields.sharesFrom || item.index;
+      }
       for (const [trace, fields] of made) newLot(item, trace, fields);
     } else if (kind === 'heirloom_received') {
       const [trace, fields] = await owners.receiveHeirloom(x, item);
@@ -1017,11 +1051,14 @@ async function replay(pieceId, items, participants, links) {
       const lot = getLot(item, body.lot_id);
       hold(item, body.lot_id, lot);
       trade.checkWarranty(x, item, lot);
-      lot.inTransitTo = body.to_participant;
+      lot.inTransitTo = sealed.hidden(item) ? sealed.SEALED_ADDRESSEE : body.to_participant;
+      lot.shippedAt = item.index;
       lot.shipmentId = body.shipment_id;
     } else if (kind === 'custody_received') {
       const lot = getLot(item, body.lot_id);
-      if (lot.shipmentId !== body.shipment_id || lot.inTransitTo !== r.signer) {
+      if (lot.inTransitTo === sealed.SEALED_ADDRESSEE && lot.shipmentId === body.shipment_id) {
+        sealed.vouch(g, item, `shipment '${lot.shipmentId}' of lot '${body.lot_id}' is addressed to its receiver '${r.signer}'${sealed.sealedAt(item, lot.shippedAt)}`);
+      } else if (lot.shipmentId !== body.shipment_id || lot.inTransitTo !== r.signer) {
         broken(item, RULES.custody, 'custody', `receives lot '${body.lot_id}' under shipment '${body.shipment_id}', which no earlier record ships to '${r.signer}'`);
       }
       Object.assign(lot, { custodian: r.signer, inTransitTo: '', shipmentId: '' });

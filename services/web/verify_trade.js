@@ -13,10 +13,11 @@
 // hold(item, id, lot), rely(item, ids), fail(rule, detail)}.
 
 import { ENUMS, RULES, TRADE } from './verify_tables.js';
+import { hidden, sealedAt, vouch } from './verify_sealed.js';
 import {
   allocatedShareBp, applyCredit, backsMassBalance, backsRecycled, big, checkGemstoneDisclosure, checkMaterialClaims,
   checkNewParcel, checkPeriod, checkSchemeMayIssue, computePieceClaims, dateOfMicros, drawFromParcel, finenessText,
-  FULL_FINENESS_PTT, hallmarkFinenessPtt, hasLabGrownQualifier, isRecycledOrigin, needsWarranty, StatusError,
+  FULL_FINENESS_PTT, hallmarkFinenessPtt, hasLabGrownQualifier, isRecycledOrigin, materialClaimText, needsWarranty, StatusError,
   stoneOriginOf, SYSTEM_OF_WARRANTIES, validSchemeName,
 } from './trade.js';
 
@@ -76,9 +77,13 @@ export function checkCertificate(x, item) {
   if (!c.parcel_report) return;
   const r = c.parcel_report;
   const lot = x.getLot(item, c.subject_lot ?? '');
-  if (lot.trace.stones === 0n) x.broken(item, RULES.parcel, 'parcel', `reports on lot '${c.subject_lot}' as a parcel; it is not one`);
+  if (lot.trace.stones === 0n && !lot.sealedAt) x.broken(item, RULES.parcel, 'parcel', `reports on lot '${c.subject_lot}' as a parcel; it is not one`);
   if (r.origin !== stoneOriginOf(lot.trace.origin)) {
     x.broken(item, RULES.origin, 'origin', `calls parcel '${c.subject_lot}' ${NAME('StoneOrigin', r.origin)}; its records make it ${NAME('OriginClass', lot.trace.origin)}`);
+  }
+  if (lot.sealedAt) {
+    vouch(x.g, item, `parcel report '${c.certificate_id}' gives parcel '${c.subject_lot}' its count and weight${sealedAt(item, lot.sealedAt)}`);
+    return;
   }
   if (big(r, 'stone_count') !== lot.trace.stones || big(r, 'carats_thousandths') !== lot.quantity) {
     x.broken(item, RULES.parcel, 'parcel', `reports ${big(r, 'stone_count')} stones weighing ${big(r, 'carats_thousandths')} in parcel '${c.subject_lot}'; it was made of ${lot.trace.stones} weighing ${lot.quantity}`);
@@ -106,7 +111,9 @@ export function checkLotEntry(x, item) {
       covered += big(cert.kimberley_process, 'carats_thousandths');
     }
     if (!kp) x.broken(item, RULES.warranty, 'warranty', `creates natural diamond lot '${c.lot_id}' citing no Kimberley Process certificate`);
-    if (covered < big(c, 'quantity')) {
+    if (hidden(item)) {
+      vouch(g, item, `the Kimberley Process certificates of lot '${c.lot_id}' cover its weight`);
+    } else if (covered < big(c, 'quantity')) {
       x.broken(item, RULES.warranty, 'warranty', `creates natural diamond lot '${c.lot_id}' of ${big(c, 'quantity')} thousandths of a carat; its Kimberley Process certificates cover ${covered}`);
     }
   }
@@ -114,6 +121,10 @@ export function checkLotEntry(x, item) {
   if (!c.parcel) return;
   if (c.unit !== UNIT_CARAT_THOUSANDTH || c.fineness_ptt !== FULL_FINENESS_PTT) {
     x.refused(item, RULES.parcel, invalid(`parcel '${c.lot_id}' is weighed in thousandths of a carat with fineness_ptt 10000`));
+  }
+  if (hidden(item)) {
+    vouch(g, item, `parcel '${c.lot_id}' is consistent (its count and weight)`);
+    return;
   }
   refusing(x, item, RULES.parcel, () => checkNewParcel(c.parcel, big(c, 'quantity')));
 }
@@ -176,6 +187,17 @@ export function openAccount(x, item) {
   g.accounts.set(id, { opened: o, owner: item.record.signer, scheme: c.scheme, book: { seq: 0n, balance: 0n }, openedIndex: item.index });
 }
 
+// Replays a booking or an allocation on its account (applyCredit); once a record of the
+// account is sealed and not opened, its balance is vouched for instead (bundle_trade.cc Replay).
+function replayCredit(x, item, account, allocation, fine, seq, balanceAfter, accountId) {
+  if (hidden(item) && !account.sealedAt) account.sealedAt = item.index;
+  if (account.sealedAt) {
+    vouch(x.g, item, `record ${seq} of account '${accountId}' states the account's balance${sealedAt(item, account.sealedAt)}`);
+    return;
+  }
+  account.book = refusing(x, item, RULES.massBalance, () => applyCredit(account.book, allocation, fine, seq, balanceAfter, accountId));
+}
+
 export function bookCredit(x, item) {
   const b = item.body;
   const account = getAccount(x, item, b.account_id);
@@ -191,8 +213,12 @@ export function bookCredit(x, item) {
     massBalance(x, item, `books lot '${b.lot_id}', which is ${is}; only certified recycled material earns credit`);
   }
   const fine = big(b, 'fine');
-  if (fine > lotFine(lot)) massBalance(x, item, `books ${fine} fine units from lot '${b.lot_id}', whose fine weight is ${lotFine(lot)}`);
-  account.book = refusing(x, item, RULES.massBalance, () => applyCredit(account.book, false, fine, big(b, 'seq'), big(b, 'balance_after'), b.account_id));
+  if (hidden(item) || Boolean(lot.sealedAt)) {
+    vouch(x.g, item, `booking ${big(b, 'seq')} of account '${b.account_id}' takes at most lot '${b.lot_id}''s fine weight${sealedAt(item, hidden(item) ? item.index : lot.sealedAt)}`);
+  } else if (fine > lotFine(lot)) {
+    massBalance(x, item, `books ${fine} fine units from lot '${b.lot_id}', whose fine weight is ${lotFine(lot)}`);
+  }
+  replayCredit(x, item, account, false, fine, big(b, 'seq'), big(b, 'balance_after'), b.account_id);
   t.creditBooked = true;
 }
 
@@ -206,18 +232,23 @@ export function allocateCredit(x, item) {
     x.hold(item, a.lot_id, lot);
     const t = lot.trace;
     if (t.material !== o.material) massBalance(x, item, `allocates credit of ${o.material} to lot '${a.lot_id}' of ${t.material}`);
-    if (t.site !== o.site) massBalance(x, item, `allocates to lot '${a.lot_id}': lot made at ${t.site}, the account's site is ${o.site}`);
+    if (lot.sealedAt) vouch(x.g, item, `lot '${a.lot_id}' was made at site ${o.site}${sealedAt(item, lot.sealedAt)}`);
+    else if (t.site !== o.site) massBalance(x, item, `allocates to lot '${a.lot_id}': lot made at ${t.site}, the account's site is ${o.site}`);
     if (lot.createdMicros < big(o, 'period_start_micros') || lot.createdMicros >= big(o, 'period_end_micros')) {
       massBalance(x, item, `allocates to lot '${a.lot_id}', made on ${dateOfMicros(lot.createdMicros)}, outside the period of account '${a.account_id}' (${dateOfMicros(big(o, 'period_start_micros'))} to ${dateOfMicros(big(o, 'period_end_micros'))})`);
     }
     if (t.mbShareBp !== 0) x.fail(RULES.massBalance, `mass balance rule: ${item.where} lot '${a.lot_id}' already carries allocated credit`);
     // A lot made from booked input may receive credit, as the rules allow (rules_trade.cc).
-    if (fine > lotFine(lot)) {
+    if (hidden(item) || Boolean(lot.sealedAt)) {
+      vouch(x.g, item, `allocation ${big(a, 'seq')} of account '${a.account_id}' gives at most lot '${a.lot_id}''s fine weight${sealedAt(item, hidden(item) ? item.index : lot.sealedAt)}`);
+    } else if (fine > lotFine(lot)) {
       massBalance(x, item, `allocates ${fine} fine units to lot '${a.lot_id}', whose fine weight is ${lotFine(lot)}`);
     }
   }
-  account.book = refusing(x, item, RULES.massBalance, () => applyCredit(account.book, true, fine, big(a, 'seq'), big(a, 'balance_after'), a.account_id));
+  replayCredit(x, item, account, true, fine, big(a, 'seq'), big(a, 'balance_after'), a.account_id);
   if (lot) {
+    // A share by weight: vouched for when the fine weights are hidden.
+    if (hidden(item) || Boolean(lot.sealedAt)) lot.sharesFrom = hidden(item) ? item.index : lot.sealedAt;
     lot.trace.mbShareBp = allocatedShareBp(fine, lotFine(lot));
     lot.trace.mbAccounts = [a.account_id];
     lot.trace.mbSchemes = [account.scheme];
@@ -229,10 +260,27 @@ export function allocateCredit(x, item) {
 // A Transformation's parcel draws and parcel outputs; `full`: it is in the piece's lineage.
 export function drawFromParcels(x, item, full) {
   const t = item.body, trade = tradeRules(item.policy);
-  let allDraws = t.inputs.length > 0, anyParcel = false, drawn = 0n;
+  if (hidden(item)) {
+    // The draws' stones and remainders and the outputs' stones are committed.
+    let parcels = false;
+    for (const input of t.inputs) {
+      const lot = x.g.lots.get(input.lot_id);
+      if (!lot || (lot.trace.stones === 0n && !lot.sealedAt)) continue;
+      parcels = true;
+      lot.sealedAt = item.index;  // what the draw left is hidden
+    }
+    if (trade && (parcels || full)) vouch(x.g, item, `the parcel draws and parcel outputs of transformation '${t.transformation_id}'`);
+    return;
+  }
+  let allDraws = t.inputs.length > 0, anyParcel = false, drawn = 0n, vouched = false;
   for (const input of t.inputs) {
     const lot = x.g.lots.get(input.lot_id);
     if (!lot) { allDraws = false; continue; }
+    if (lot.sealedAt) {  // a parcel, and what is left of it, may be hidden
+      vouch(x.g, item, `the draw of transformation '${t.transformation_id}' from lot '${input.lot_id}'${sealedAt(item, lot.sealedAt)}`);
+      vouched = true;
+      continue;
+    }
     if (lot.trace.stones === 0n) {
       allDraws = false;
       if (trade && (big(input, 'stones') !== 0n || big(input, 'stones_left') !== 0n || big(input, 'quantity_left') !== 0n)) {
@@ -248,7 +296,7 @@ export function drawFromParcels(x, item, full) {
     lot.parcel = refusing(x, item, RULES.parcel, () => drawFromParcel(lot.parcel, input, input.lot_id));
     drawn += big(input, 'stones');
   }
-  if (!full || !trade) return;
+  if (!full || !trade || vouched) return;
   let made = 0n, anyOut = false, allOut = true;
   for (const out of t.outputs) {
     const s = big(out, 'stones');
@@ -274,13 +322,31 @@ function computeClaims(g) {
   return computePieceClaims(metal, stones);
 }
 
-const checkClaims = (x, item) => refusing(x, item, RULES.claims, () => checkMaterialClaims(x.g.piece.material_claims, x.g.claims));
+// When the piece's weights rest on a sealed entry, a mass-balance claim's share is vouched
+// for and every other claim checked (bundle_piece.cc CheckClaims).
+function checkClaims(x, item) {
+  const g = x.g, checked = [];
+  for (const c of g.piece.material_claims) {
+    if (Boolean(g.weightsFrom) && c.model === NUMBER.CustodyModel.CUSTODY_MODEL_MASS_BALANCE) {
+      vouch(g, item, `the share by weight of the claim '${materialClaimText(c)}'${sealedAt(item, g.weightsFrom)}`);
+      continue;
+    }
+    checked.push(c);
+  }
+  refusing(x, item, RULES.claims, () => checkMaterialClaims(checked, g.claims));
+}
 
 function takeParcels(x, item) {
   for (const p of item.body.parcel_stones) {
     const lot = x.getLot(item, p.lot_id);
-    if (lot.trace.stones === 0n) x.broken(item, RULES.parcel, 'parcel', `sets lot '${p.lot_id}' as a parcel; it is not one`);
+    if (lot.trace.stones === 0n && !lot.sealedAt) x.broken(item, RULES.parcel, 'parcel', `sets lot '${p.lot_id}' as a parcel; it is not one`);
     x.hold(item, p.lot_id, lot);
+    if (lot.sealedAt) {  // its count and weight left are hidden
+      vouch(x.g, item, `the piece takes parcel '${p.lot_id}' whole${sealedAt(item, lot.sealedAt)}`);
+      x.g.parcelStones.push({ lotId: p.lot_id, weight: lot.parcel.weight, stones: big(p, 'stones') });
+      lot.parcel = { stones: 0n, weight: 0n };
+      continue;
+    }
     if (big(p, 'stones') !== lot.parcel.stones || lot.parcel.weight <= 0n) {
       x.broken(item, RULES.parcel, 'parcel', `takes ${big(p, 'stones')} stones of parcel '${p.lot_id}', which holds ${lot.parcel.stones} weighing ${lot.parcel.weight}; a piece takes a whole parcel (split one off first)`);
     }
@@ -325,6 +391,7 @@ export function checkPieceTrade(x, item) {
   const trade = tradeRules(item.policy);
   takeParcels(x, item);
   x.g.claims = computeClaims(x.g);
+  if (x.g.weightsFrom) vouch(x.g, item, `the piece's composition by weight${sealedAt(item, x.g.weightsFrom)}`);
   checkClaims(x, item);
   if (!trade) return;
   checkHallmark(x, item);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the conformance corpus (ledger/bundle/bundle_rules.h, issue 12): the honest
 bundle of every demo piece and bundles forged to break one rule each
-(forgeries.py, forgeries_graph.py, forgeries_trade.py, forgeries_owner.py), from a real touchstoned seeded by
+(forgeries.py, forgeries_graph.py, forgeries_trade.py, forgeries_owner.py,
+forgeries_sealed.py), from a real touchstoned seeded by
 `touchstone demo` and cosigned by a real witness (demo_log.py).
 
 In OUT: NAME.json (the bundle as /p/ID/bundle.json serves it), NAME.tsbundle
@@ -30,6 +31,7 @@ import forgeries  # noqa: E402
 import forgeries_graph  # noqa: E402,F401  (registers its forgeries)
 import forgeries_trade  # noqa: E402,F401  (registers its forgeries)
 import forgeries_owner  # noqa: E402,F401  (registers its forgeries)
+import forgeries_sealed  # noqa: E402,F401  (registers its forgeries)
 
 RULES_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ledger", "bundle",
                        "bundle_rules.h")
