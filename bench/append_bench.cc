@@ -365,7 +365,7 @@ struct Flags {
       floor_clients = 32;
   double batch_seconds = -1, floor_seconds = 2;
   std::string data_dir, server_addr, operator_key_path, operator_id = "operator", json_path;
-  bool keep_data = false, skip_limits = false;
+  bool keep_data = false, skip_limits = false, sealed = false;
   double wait_quiet = 0;
   int min_handler_threads = ts::ServerOptions().min_handler_threads;
   int max_handler_threads = ts::ServerOptions().max_handler_threads;
@@ -415,6 +415,9 @@ void AddFlags(CLI::App& app, Flags& f) {
   app.add_option("--operator_id", f.operator_id, "operator participant id")->capture_default_str();
   app.add_option("--json", f.json_path, "also write the results as JSON to this file");
   app.add_flag("--keep_data", f.keep_data, "keep the temp data directory");
+  app.add_flag("--sealed", f.sealed,
+               "seal every record: its quantity, facility and note committed, the opening sent "
+               "with it (ledger/provenance/commitments.h)");
   app.add_option("--wait_quiet", f.wait_quiet,
                  "wait up to this many seconds for other processes to use < 0.2 cores "
                  "(shared machines) before measuring")
@@ -551,8 +554,15 @@ void MakeRecords(Run& run) {
     run.ids.push_back(NewIdentity(absl::StrFormat("bench-%s-p%03d", run.nonce, i)));
   }
   run.factory = std::make_unique<RecordFactory>(run.nonce, run.ids, run.f.record_bytes);
+  run.factory->set_sealed(run.f.sealed);
   std::cout << "records: LotCreated, " << run.factory->record_bytes() << " B serialized (target "
             << run.f.record_bytes << "), signed by " << run.f.participants << " participants\n";
+  if (run.f.sealed) {
+    const v1::SubmitRequest sample = run.factory->Signed(0);
+    std::cout << "sealed: the entry holds " << sample.record().size()
+              << " B of record (committed: quantity, facility, note), the opening "
+              << sample.opening().ByteSizeLong() << " B travels with it\n";
+  }
   run.full = run.factory->Signed(7).record();
   run.msg =
       ts::RecordSigningMessage(ts::kOriginBoundRecordSignatures, run.factory->origin(), run.full);
@@ -934,6 +944,7 @@ void Report(Run& run) {
                    {"record_bytes", run.factory->record_bytes()},
                    {"record_bytes_target", f.record_bytes},
                    {"record_type", "LotCreated"},
+                   {"sealed", f.sealed},
                    {"participants", f.participants},
                    {"seconds", f.seconds},
                    {"warmup", f.warmup},

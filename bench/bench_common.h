@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <random>
 #include <string>
@@ -21,6 +23,7 @@
 #include "bench/bench_machine.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/log/keys.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/record.h"
 #include "proto/ledger_service.grpc.pb.h"
 #include "proto/record.pb.h"
@@ -154,11 +157,30 @@ class RecordFactory {
   void set_origin(std::string origin) { origin_ = std::move(origin); }
   const std::string& origin() const { return origin_; }
 
-  // Record number `seq` (run-unique), serialized and signed.
+  // Seal every record (ledger/provenance/commitments.h): its quantity, facility
+  // and note travel in the opening, the entry holds their commitment.
+  void set_sealed(bool sealed) { sealed_ = sealed; }
+  bool sealed() const { return sealed_; }
+
+  // Record number `seq` (run-unique), serialized and signed (sealed, with its
+  // opening, if set_sealed).
   v1::SubmitRequest Signed(uint64_t seq) const {
     const auto& who = participants_[seq % participants_.size()];
-    const std::string bytes = ts::SerializeRecord(Build(seq, note_len_));
+    v1::Record record = Build(seq, note_len_);
     v1::SubmitRequest req;
+    if (sealed_) {
+      std::mt19937_64 rng(seq * 0xbf58476d1ce4e5b9ULL + 7);  // a bench's salt: unique, not secret
+      std::string salt(ts::kOpeningSaltBytes, '\0');
+      for (char& c : salt) c = static_cast<char>(rng());
+      absl::StatusOr<ts::SealedRecord> sealed = ts::SealRecord(record, std::move(salt));
+      if (!sealed.ok()) {
+        std::cerr << "bench: cannot seal a record: " << sealed.status() << "\n";
+        std::abort();
+      }
+      record = std::move(sealed->record);
+      *req.mutable_opening() = std::move(sealed->opening);
+    }
+    const std::string bytes = ts::SerializeRecord(record);
     req.set_signature(ts::SignRecord(who.key, origin_, bytes));
     req.set_record(bytes);
     return req;
@@ -219,6 +241,7 @@ class RecordFactory {
   std::vector<Identity> participants_;
   size_t note_len_ = 0;
   size_t record_bytes_ = 0;
+  bool sealed_ = false;
   std::string origin_ = "touchstone.local/ledger";
 };
 

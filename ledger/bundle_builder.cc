@@ -380,7 +380,8 @@ namespace {
       ASSIGN_OR_RETURN(std::optional<v1::Opening> opening, source.Opening(index));
       if (!opening) {
         return absl::DataLossError(absl::StrCat("entry ", index, " (the registration of piece '",
-                                                piece_id, "') is sealed and its opening is missing"));
+                                                piece_id,
+                                                "') is sealed and its opening is missing"));
       }
       v1::BundleOpening* o = bundle.add_openings();
       o->set_index(index);

@@ -394,7 +394,7 @@ class Ledger {
   // ---- Who reads openings (ledger_openings.cc; ledger/provenance/opening_access.h).
   // What an allowed opening read returns.
   struct OpenedEntry {
-    v1::Record record;                  // the opened record (the stored one if not sealed)
+    v1::Record record;                   // the opened record (the stored one if not sealed)
     std::optional<v1::Opening> opening;  // nullopt: the record is not sealed
     std::string why;                     // "signer", "counterparty" or "auditor"
   };
@@ -407,8 +407,7 @@ class Ledger {
   // log), OUT_OF_RANGE beyond the log only to an auditor's good request;
   // DATA_LOSS if a sealed entry's stored opening is missing or does not open
   // it; storage errors.
-  [[nodiscard]] absl::StatusOr<OpenedEntry> ReadOpening(uint64_t index,
-                                                        const ReadRequest& request);
+  [[nodiscard]] absl::StatusOr<OpenedEntry> ReadOpening(uint64_t index, const ReadRequest& request);
   // The read attempts on `request`'s reader's own records, oldest first, if
   // the request is good (what = kOpeningReadsWhat); PERMISSION_DENIED
   // kOpeningReadsDenied otherwise; storage errors, DATA_LOSS if a logged read

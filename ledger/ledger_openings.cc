@@ -40,8 +40,7 @@ absl::StatusOr<Ledger::OpenedEntry> Ledger::ReadOpening(uint64_t index,
   }
   v1::Record record = std::move(stored);
   if (sealed) {
-    absl::StatusOr<v1::Record> opened =
-        OpenRecord(record, *opening, options_.max_record_bytes);
+    absl::StatusOr<v1::Record> opened = OpenRecord(record, *opening, options_.max_record_bytes);
     if (!opened.ok()) {
       return absl::DataLossError(absl::StrCat("the stored opening of entry ", index,
                                               " does not open it: ", opened.status().message()));
@@ -65,19 +64,18 @@ absl::StatusOr<Ledger::OpenedEntry> Ledger::ReadOpening(uint64_t index,
 
 absl::StatusOr<std::vector<v1::OpeningRead>> Ledger::ListOpeningReads(
     const ReadRequest& request) const {
-  ASSIGN_OR_RETURN(ReadDecision d,
-                   AuthenticateReadRequest(
-                       request, origin_, kOpeningReadsWhat, options_.now_micros(),
-                       [this](std::string_view id) { return GetParticipant(id); }));
+  ASSIGN_OR_RETURN(ReadDecision d, AuthenticateReadRequest(
+                                       request, origin_, kOpeningReadsWhat, options_.now_micros(),
+                                       [this](std::string_view id) { return GetParticipant(id); }));
   if (!d.allowed) return absl::PermissionDeniedError(std::string(kOpeningReadsDenied));
   return OpeningReads(request.reader);
 }
 
 absl::Status Ledger::LogOpeningRead(std::string_view signer, const v1::OpeningRead& read) {
   StoreBatch batch = store_->NewBatch();
-  batch.PutOpeningRead(OpeningReadKey(signer, static_cast<uint64_t>(read.micros()), read.index(),
-                                      read.reader()),
-                       read.SerializeAsString());
+  batch.PutOpeningRead(
+      OpeningReadKey(signer, static_cast<uint64_t>(read.micros()), read.index(), read.reader()),
+      read.SerializeAsString());
   return store_->Commit(batch);
 }
 

@@ -41,9 +41,11 @@ void AddReaderOptions(CLI::App* cmd, ReaderFlags& f) {
 [[nodiscard]] absl::StatusOr<v1::ReadAuth> SignedAuth(const Context& ctx, const ReaderFlags& f,
                                                       std::string_view what) {
   std::string key_file = f.key_file;
-  if (key_file.empty() && !f.keys_dir.empty()) key_file = absl::StrCat(f.keys_dir, "/", f.as, ".pem");
+  if (key_file.empty() && !f.keys_dir.empty())
+    key_file = absl::StrCat(f.keys_dir, "/", f.as, ".pem");
   if (key_file.empty()) {
-    return absl::InvalidArgumentError("say which key signs the request: --key FILE or --keys_dir DIR");
+    return absl::InvalidArgumentError(
+        "say which key signs the request: --key FILE or --keys_dir DIR");
   }
   ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(key_file));
   v1::LogInfo info;

@@ -316,25 +316,24 @@ std::string Text(const BundleReport& r) {
   if (!r.sealed.empty() || !r.opened.empty()) {
     // What this verifier checked itself, and what it did not: the checks that
     // read values a sealed record keeps committed (issue 16).
-    absl::StrAppend(&out, "\nchecked by this verifier: signatures, inclusion, consistency, roles, "
-                          "custody order, origin classes, certificates, claims");
+    absl::StrAppend(&out,
+                    "\nchecked by this verifier: signatures, inclusion, consistency, roles, "
+                    "custody order, origin classes, certificates, claims");
     if (!r.opened.empty()) {
-      absl::StrAppend(&out, "; the openings of ",
-                      absl::StrJoin(r.opened, ", ",
-                                    [](std::string* o, uint64_t i) {
-                                      absl::StrAppend(o, "entry ", i);
-                                    }),
-                      " against their commitments, and their values");
+      absl::StrAppend(
+          &out, "; the openings of ",
+          absl::StrJoin(r.opened, ", ",
+                        [](std::string* o, uint64_t i) { absl::StrAppend(o, "entry ", i); }),
+          " against their commitments, and their values");
     }
     absl::StrAppend(&out, "\n");
     if (!r.sealed.empty()) {
-      absl::StrAppend(&out, "not checked here: committed (",
-                      absl::StrJoin(r.sealed, ", ",
-                                    [](std::string* o, uint64_t i) {
-                                      absl::StrAppend(o, "entry ", i);
-                                    }),
-                      "), on the ledger's word and its auditors':",
-                      r.vouched.empty() ? " no check of this piece reads them" : "", "\n");
+      absl::StrAppend(
+          &out, "not checked here: committed (",
+          absl::StrJoin(r.sealed, ", ",
+                        [](std::string* o, uint64_t i) { absl::StrAppend(o, "entry ", i); }),
+          "), on the ledger's word and its auditors':",
+          r.vouched.empty() ? " no check of this piece reads them" : "", "\n");
       for (const VouchedFact& f : r.vouched) {
         absl::StrAppend(&out, "  - entry ", f.index, " (", f.kind, "): ", f.what, "\n");
       }

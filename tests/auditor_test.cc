@@ -149,7 +149,8 @@ TEST_F(AuditorTest, ASealedRecordWithoutItsOpeningOrWithAnotherFailsTheAuditNami
   absl::StatusOr<AuditReport> missing = AuditWith(note, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.status().message(),
-              HasSubstr("entry " + std::to_string(index) + ": the record is sealed and its opening is missing"));
+              HasSubstr("entry " + std::to_string(index) +
+                        ": the record is sealed and its opening is missing"));
   v1::Opening other = honest.opening;
   other.set_salt(std::string(kOpeningSaltBytes, '\x00'));
   absl::StatusOr<AuditReport> lying = AuditWith(note, {{index, other}});

@@ -189,11 +189,10 @@ TEST_F(OpeningAccessTest, ReadsRequestIsNotAnOpeningRequest) {
   ReadRequest reads =
       SignReadRequest(keys_.at("refiner"), kOrigin, "refiner", kOpeningReadsWhat, kNow);
   EXPECT_FALSE(Decide(reads).allowed);
-  EXPECT_TRUE(
-      AuthenticateReadRequest(reads, kOrigin, kOpeningReadsWhat, kNow, Lookup())->allowed);
-  EXPECT_FALSE(AuthenticateReadRequest(Request("refiner", 7), kOrigin, kOpeningReadsWhat, kNow,
-                                       Lookup())
-                   ->allowed);
+  EXPECT_TRUE(AuthenticateReadRequest(reads, kOrigin, kOpeningReadsWhat, kNow, Lookup())->allowed);
+  EXPECT_FALSE(
+      AuthenticateReadRequest(Request("refiner", 7), kOrigin, kOpeningReadsWhat, kNow, Lookup())
+          ->allowed);
 }
 
 TEST_F(OpeningAccessTest, LookupErrorsOtherThanNotFoundAreErrors) {

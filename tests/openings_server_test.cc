@@ -40,10 +40,11 @@ class OpeningsServerTest : public testing::ServerClientTest {
     competitor_ = Register(op_, "competitor", kDefaultOrigin);
     auditor_ = testing::NewIdentity("auditor");
     v1::Receipt r;
-    ASSERT_TRUE(Submit(Signed(op_, testing::RegisterRecord(op_, auditor_, v1::ROLE_AUDITOR, "reg-a"),
-                              kDefaultOrigin),
-                       &r)
-                    .ok());
+    ASSERT_TRUE(
+        Submit(Signed(op_, testing::RegisterRecord(op_, auditor_, v1::ROLE_AUDITOR, "reg-a"),
+                      kDefaultOrigin),
+               &r)
+            .ok());
   }
 
   // Submits `full` sealed by its signer `who` with its opening; its index.

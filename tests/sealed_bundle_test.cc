@@ -20,13 +20,13 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using testing::FakeLog;
 using ::testing::Field;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
-using testing::FakeLog;
 using testing::Identity;
+using ::testing::IsEmpty;
 using testing::NewIdentity;
+using ::testing::Not;
 
 // A refiner's recycled gold, shipped to a jeweler, made into a ring.
 class SealedBundleTest : public ::testing::Test {
@@ -208,8 +208,7 @@ TEST_F(SealedBundleTest, ASealedPieceWithoutItsOpeningVouchesForItsCompositionNo
   EXPECT_THAT(Whats(*r), Contains("the piece's composition by weight"));
   EXPECT_THAT(r->composition, IsEmpty());  // never "0.000 g of gold"
   EXPECT_THAT(r->derived_claims, ElementsAre(v1::CLAIM_RECYCLED_METAL));
-  EXPECT_THAT(r->timeline.at(ring_index_).description,
-              HasSubstr("(its metal weights are sealed)"));
+  EXPECT_THAT(r->timeline.at(ring_index_).description, HasSubstr("(its metal weights are sealed)"));
 }
 
 TEST_F(SealedBundleTest, WhatIsPublicInASealedRecordIsStillCheckedAlone) {

@@ -233,15 +233,15 @@ std::string AssayText(v1::AssayMethod m) {
     stones.push_back(std::move(h));
   }
   if (!any) return absl::OkStatus();
-  const bool hidden = g.weights_from != 0 ||
-                      std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-                        return g.lots.at(id).shares_from != 0;
-                      }) ||
-                      std::any_of(piece.metal_inputs().begin(), piece.metal_inputs().end(),
-                                  [&](const v1::MetalInput& m) {
-                                    const Lot& lot = g.lots.at(m.lot_id());
-                                    return lot.sealed_at != 0 || lot.shares_from != 0;
-                                  });
+  const bool hidden =
+      g.weights_from != 0 ||
+      std::any_of(ids.begin(), ids.end(),
+                  [&](const std::string& id) { return g.lots.at(id).shares_from != 0; }) ||
+      std::any_of(piece.metal_inputs().begin(), piece.metal_inputs().end(),
+                  [&](const v1::MetalInput& m) {
+                    const Lot& lot = g.lots.at(m.lot_id());
+                    return lot.sealed_at != 0 || lot.shares_from != 0;
+                  });
   if (hidden) {  // the owner's fine weight follows weights that are hidden
     Vouch(g, item, "the piece's heirloom claim");
     if (piece.has_heirloom()) g.heirloom = piece.heirloom();

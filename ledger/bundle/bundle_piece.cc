@@ -217,7 +217,8 @@ PieceClaims ComputeClaims(const Graph& g) {
   RETURN_IF_ERROR(TakeParcels(item, g));
   g.claims = ComputeClaims(g);
   if (g.weights_from != 0) {
-    Vouch(g, item, absl::StrCat("the piece's composition by weight", SealedAt(item, g.weights_from)));
+    Vouch(g, item,
+          absl::StrCat("the piece's composition by weight", SealedAt(item, g.weights_from)));
   }
   RETURN_IF_ERROR(CheckClaims(item, g));
   if (!trade) return absl::OkStatus();

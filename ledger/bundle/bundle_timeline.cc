@@ -304,7 +304,8 @@ class Writer {
       case v1::Record::kCreditAllocated:
         return absl::StrCat("allocates recycled credit to lot ", r.credit_allocated().lot_id(),
                             " from account ", r.credit_allocated().account_id(), " (record ",
-                            r.credit_allocated().seq(), "; its fine weight and balance are sealed)");
+                            r.credit_allocated().seq(),
+                            "; its fine weight and balance are sealed)");
       default:
         return "";
     }

@@ -341,8 +341,8 @@ namespace {
     return MassBalance(item, absl::StrCat("books ", b.fine(), " fine units from lot '", b.lot_id(),
                                           "', whose fine weight is ", LotFine(*lot)));
   }
-  RETURN_IF_ERROR(Replay(item, g, *account, false, b.fine(), b.seq(), b.balance_after(),
-                         b.account_id()));
+  RETURN_IF_ERROR(
+      Replay(item, g, *account, false, b.fine(), b.seq(), b.balance_after(), b.account_id()));
   lot->trace.credit_booked = true;
   return absl::OkStatus();
 }
@@ -396,8 +396,8 @@ namespace {
                                             a.lot_id(), "', whose fine weight is ", LotFine(*lot)));
     }
   }
-  RETURN_IF_ERROR(Replay(item, g, *account, true, a.fine(), a.seq(), a.balance_after(),
-                         a.account_id()));
+  RETURN_IF_ERROR(
+      Replay(item, g, *account, true, a.fine(), a.seq(), a.balance_after(), a.account_id()));
   if (lot != nullptr) {
     // A share by weight: vouched for when the fine weights are hidden.
     if (item.Hidden() || lot->sealed_at != 0) {

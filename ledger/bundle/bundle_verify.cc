@@ -484,7 +484,8 @@ std::string ClaimText(v1::Claim claim) {
   bundle::DescribeMaterialClaims(graph, &report);
   // A sealed registration the bundle does not open hides the piece's own
   // weights: no composition by weight is shown (its check is vouched for).
-  if (graph.weights_from != 0 && graph.weights_from == graph.piece_index) report.composition.clear();
+  if (graph.weights_from != 0 && graph.weights_from == graph.piece_index)
+    report.composition.clear();
   bundle::DescribeOwners(graph, &report);
   bundle::BuildTimeline(items, participants, graph, absl::ToUnixMicros(absl::Now()), &report);
   for (const Item& item : items) {

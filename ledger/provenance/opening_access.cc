@@ -45,8 +45,7 @@ absl::StatusOr<ReadDecision> Authenticate(const ReadRequest& request, std::strin
   if (key_state->revoked()) return Refused("revoked key");
   absl::StatusOr<PublicKey> key = PublicKey::FromRaw(key_state->ed25519());
   if (!key.ok()) return Refused("unusable key");
-  if (!key->Verify(ReadRequestMessage(origin, request.reader, request.key_id, what,
-                                      request.micros),
+  if (!key->Verify(ReadRequestMessage(origin, request.reader, request.key_id, what, request.micros),
                    request.signature)) {
     return Refused("signature does not verify");
   }
@@ -66,8 +65,8 @@ std::string ReadRequestMessage(std::string_view origin, std::string_view reader,
   return m;
 }
 
-ReadRequest SignReadRequest(const PrivateKey& key, std::string_view origin,
-                            std::string_view reader, std::string_view what, int64_t micros) {
+ReadRequest SignReadRequest(const PrivateKey& key, std::string_view origin, std::string_view reader,
+                            std::string_view what, int64_t micros) {
   ReadRequest r;
   r.reader = std::string(reader);
   r.key_id = key.public_key().Fingerprint();
@@ -85,20 +84,20 @@ std::vector<std::string> Counterparties(const v1::Record& record) {
 }
 
 absl::StatusOr<ReadDecision> AuthenticateReadRequest(const ReadRequest& request,
-                                                     std::string_view origin,
-                                                     std::string_view what, int64_t now_micros,
+                                                     std::string_view origin, std::string_view what,
+                                                     int64_t now_micros,
                                                      const ParticipantLookup& lookup) {
   v1::ParticipantState reader;
   return Authenticate(request, origin, what, now_micros, lookup, &reader);
 }
 
-absl::StatusOr<ReadDecision> DecideOpeningRead(const ReadRequest& request,
-                                               std::string_view origin, uint64_t index,
-                                               const v1::Record& record, int64_t now_micros,
+absl::StatusOr<ReadDecision> DecideOpeningRead(const ReadRequest& request, std::string_view origin,
+                                               uint64_t index, const v1::Record& record,
+                                               int64_t now_micros,
                                                const ParticipantLookup& lookup) {
   v1::ParticipantState reader;
-  ASSIGN_OR_RETURN(ReadDecision good, Authenticate(request, origin, OpeningWhat(index), now_micros,
-                                                   lookup, &reader));
+  ASSIGN_OR_RETURN(ReadDecision good,
+                   Authenticate(request, origin, OpeningWhat(index), now_micros, lookup, &reader));
   if (!good.allowed) return good;
   if (!record.signer().empty() && request.reader == record.signer()) {
     return ReadDecision{true, "signer"};

@@ -71,8 +71,8 @@ std::string ReadRequestMessage(std::string_view origin, std::string_view reader,
 
 // A request by `reader` signed with `key` (its key id is the key's
 // fingerprint) for the log `origin`.
-ReadRequest SignReadRequest(const PrivateKey& key, std::string_view origin,
-                            std::string_view reader, std::string_view what, int64_t micros);
+ReadRequest SignReadRequest(const PrivateKey& key, std::string_view origin, std::string_view reader,
+                            std::string_view what, int64_t micros);
 
 // The participants a record names as the other side of a business act, whose
 // openings they may read: today the receiver of a shipment
@@ -96,18 +96,17 @@ struct ReadDecision {
 // Whether `request` is good for `what` at `now_micros` on the log `origin`
 // (the checks above, in order: window, reader, key, signature). Allowed with
 // an empty `why` if it is. Errors: only the lookup's other than NOT_FOUND.
-[[nodiscard]] absl::StatusOr<ReadDecision> AuthenticateReadRequest(
-    const ReadRequest& request, std::string_view origin, std::string_view what,
-    int64_t now_micros, const ParticipantLookup& lookup);
+[[nodiscard]] absl::StatusOr<ReadDecision> AuthenticateReadRequest(const ReadRequest& request,
+                                                                   std::string_view origin,
+                                                                   std::string_view what,
+                                                                   int64_t now_micros,
+                                                                   const ParticipantLookup& lookup);
 
 // Whether `request` may read the opening of the entry at `index`, which holds
 // `record` (the opened record if it is sealed). Errors as AuthenticateReadRequest.
-[[nodiscard]] absl::StatusOr<ReadDecision> DecideOpeningRead(const ReadRequest& request,
-                                                             std::string_view origin,
-                                                             uint64_t index,
-                                                             const v1::Record& record,
-                                                             int64_t now_micros,
-                                                             const ParticipantLookup& lookup);
+[[nodiscard]] absl::StatusOr<ReadDecision> DecideOpeningRead(
+    const ReadRequest& request, std::string_view origin, uint64_t index, const v1::Record& record,
+    int64_t now_micros, const ParticipantLookup& lookup);
 
 // PERMISSION_DENIED kOpeningReadDenied: the answer to every refused opening read.
 absl::Status OpeningReadDenied();
