@@ -55,6 +55,12 @@ absl::Status StateRemainder(const v1::LotState& parcel, v1::LotQuantity& draw) {
     return absl::InvalidArgumentError(absl::StrCat(
         "lot '", parcel.lot_id(), "' is not a parcel: take stones only from a parcel"));
   }
+  if (parcel.sealed()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("parcel '", parcel.lot_id(),
+                     "' is sealed: its balance is committed and not read back here; "
+                     "state the remainder with the record itself (touchstone submit)"));
+  }
   if (draw.stones() > parcel.stones_balance() || draw.quantity() > parcel.balance()) {
     return absl::InvalidArgumentError(
         absl::StrCat("parcel '", parcel.lot_id(), "' holds ", parcel.stones_balance(), " stones, ",
@@ -71,6 +77,12 @@ std::string FineText(int64_t fine) { return FineMassText(fine) + " fine"; }
 absl::StatusOr<v1::Record> NextCreditRecord(const v1::CreditAccountState& account,
                                             const v1::LotState& lot, bool allocation,
                                             uint32_t share_bp) {
+  if (account.sealed() || lot.sealed()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(account.sealed() ? "account '" + account.account_id() : "lot '" + lot.lot_id(),
+                     "' is sealed: its balance is committed and not read back here; "
+                     "state the booking with the record itself (touchstone submit)"));
+  }
   const int64_t ptt = lot.fineness_ptt() != 0 ? lot.fineness_ptt() : lot.fineness_ppt() * 10;
   int64_t fine = lot.balance() * ptt;
   if (allocation) {
@@ -104,15 +116,21 @@ absl::StatusOr<v1::Record> NextCreditRecord(const v1::CreditAccountState& accoun
 std::string LotText(const v1::LotState& lot) {
   const bool stone = lot.unit() == v1::UNIT_CARAT_THOUSANDTH;
   const int32_t ptt = lot.fineness_ptt() != 0 ? lot.fineness_ptt() : lot.fineness_ppt() * 10;
-  std::string out =
-      absl::StrCat("lot ", lot.lot_id(), ": ", lot.material(), " ", lot.form(), ", ",
-                   EnumWord(v1::OriginClass_descriptor(), "ORIGIN_CLASS_", lot.origin_class()),
-                   "\n", "  made            ", QuantityText(lot.unit(), lot.quantity()), "\n",
-                   "  left            ", QuantityText(lot.unit(), lot.balance()), "\n");
+  std::string out = absl::StrCat(
+      "lot ", lot.lot_id(), ": ", lot.material(), " ", lot.form(), ", ",
+      EnumWord(v1::OriginClass_descriptor(), "ORIGIN_CLASS_", lot.origin_class()), "\n");
+  if (lot.sealed()) {
+    // Redacted (ledger/provenance/redaction.h): the quantities read back as 0.
+    absl::StrAppend(&out,
+                    "  quantities      committed (a sealed record made, drew or shipped it)\n");
+  } else {
+    absl::StrAppend(&out, "  made            ", QuantityText(lot.unit(), lot.quantity()), "\n",
+                    "  left            ", QuantityText(lot.unit(), lot.balance()), "\n");
+  }
   if (!stone) {
     absl::StrAppend(&out, "  fineness        ", MetalFinenessText(lot.material(), ptt), "\n");
   }
-  if (lot.stones() > 0) {
+  if (lot.stones() > 0 && !lot.sealed()) {
     absl::StrAppend(&out, "  parcel          ", lot.stones_balance(), " of ", lot.stones(),
                     " stones left", lot.size_class().empty() ? "" : ", size " + lot.size_class(),
                     "\n");

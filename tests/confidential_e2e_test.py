@@ -275,6 +275,10 @@ class ConfidentialTest(unittest.TestCase):
         for kind, ident in (("lot", LOT), ("piece", PIECE)):
             out = self.ok("lookup", kind, ident).out.encode()
             self.assert_holds_none("lookup " + kind, out, must_hold=ident)
+        # The CLI says the lot's quantities are committed, not that they are zero.
+        out = self.ok("lot", "show", LOT).out.encode()
+        self.assert_holds_none("lot show", out)
+        self.assertIn(b"quantities      committed", out)
 
     def test_4_a_competitor_reads_no_opening(self):
         for what in ("lot", "ship", "piece"):
