@@ -62,6 +62,7 @@ struct PieceFlags {
   Signer signer;
   std::string id, description, hallmark, heirloom_claim;
   std::vector<std::string> stones, metal, parcels, claims;
+  bool disclose_inputs = false;
 };
 
 // LOT:QUANTITY[:STONES]: a lot and how much of it; with STONES, a parcel draw
@@ -234,6 +235,7 @@ struct PieceFlags {
   p->set_piece_id(f.id);
   p->set_description(f.description);
   p->set_hallmark(f.hallmark);
+  p->set_disclose_inputs(f.disclose_inputs);
   for (const std::string& s : f.stones) p->add_stone_lot_ids(s);
   for (const std::string& m : f.metal) {
     ASSIGN_OR_RETURN(*p->add_metal_inputs(), ParseMetal(m));
@@ -241,9 +243,15 @@ struct PieceFlags {
   // A piece takes a whole parcel: its count is the parcel's stones left now.
   for (const std::string& lot_id : f.parcels) {
     ASSIGN_OR_RETURN(v1::LotState parcel, FetchLot(ctx, lot_id));
-    if (parcel.stones() == 0) {
+    if (parcel.stones() == 0 && !parcel.sealed()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--parcel '", lot_id, "' is not a parcel; set a graded stone with --stone"));
+    }
+    if (parcel.sealed()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--parcel '", lot_id,
+                       "' is sealed: its stones left are committed and not read back here; "
+                       "state parcel_stones with the record itself (touchstone submit)"));
     }
     v1::ParcelStones* ps = p->add_parcel_stones();
     ps->set_lot_id(lot_id);
@@ -427,6 +435,9 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   preg->add_option("--heirloom-claim", pf->heirloom_claim,
                    "auto: claim the owner's material its inputs carry (\"made from the owner's "
                    "gold: X g of its Y g fine gold\"), computed from the lots' states");
+  preg->add_flag("--disclose-inputs", pf->disclose_inputs,
+                 "with --seal: the piece's bundle carries this record's opening, so its customers "
+                 "read how much metal it took from each lot (upstream records stay sealed)");
   preg->callback([&ctx, exit_code, pf] {
     Submit(ctx, pf->signer, exit_code, [&] { return PieceRecord(ctx, *pf); });
   });

@@ -50,6 +50,8 @@ TOUCHSTONE = None
 
 REFINER, RIVAL, JEWELER, AUDITOR = "alpen-refining", "rival-refining", "marlowe-jewels", "ledger-audit"
 LOT, SHIPMENT, PIECE = "bar-sealed-1", "shipment-sealed-1", "RING-SEALED-1"
+# A second piece whose jeweler opens its inputs to its customers: 1.234 g of LOT.
+BAND, BAND_MG = "BAND-DISCLOSED-1", 1234
 # The values the log must not show. 987 654.321 g is 987654321 mg; the piece takes
 # 864 209.753 g = 864209753 mg.
 LOT_MG, PIECE_MG = 987654321, 864209753
@@ -403,7 +405,7 @@ class ConfidentialTest(unittest.TestCase):
         # A competitor sees no one's reads but its own records' (it has none).
         self.assertEqual(self.reads(RIVAL), [])
 
-    def test_8_the_tiles_export_holds_none_of_the_values(self):
+    def test_9_the_tiles_export_holds_none_of_the_values(self):
         self.assertEqual(self.server.stop(), 0)
         out = os.path.join(self.tmp, "tiles")
         self.ok("export", out, "--data_dir", self.data_dir)
@@ -413,6 +415,29 @@ class ConfidentialTest(unittest.TestCase):
                 with open(os.path.join(root, name), "rb") as f:
                     data += f.read()
         self.assert_holds_none("the tiles export", bytes(data))
+
+    def test_8_a_piece_that_discloses_its_inputs_opens_them_and_nothing_upstream(self):
+        r = self.ok("piece", "register", *self.signer(JEWELER), "--id", BAND, "--description",
+                    "fine gold band", "--hallmark", "999.9", "--metal", "%s:1.234 g" % LOT,
+                    "--seal", "--disclose-inputs")
+        index = self.index_of(r)
+        text = self.http_get("/p/%s/bundle.json" % BAND)
+        bundle = json.loads(text)
+        # The band's registration, and nothing else, travels opened.
+        self.assertEqual([o["index"] for o in bundle["openings"]], [index])
+        opened = base64.b64decode(bundle["openings"][0]["fields"])
+        self.assertIn(encode_varint(BAND_MG), opened)
+        decoded = [base64.b64decode(e["entry"]) for e in bundle["entries"]] + [opened]
+        self.assertIn(self.indices["lot"], [e["index"] for e in bundle["entries"]])
+        self.assert_holds_none("the disclosing piece's bundle", text + b"".join(decoded))
+        # The customer's verifier checks the opening and reports the upstream lot as sealed.
+        path = os.path.join(self.tmp, "band.tsbundle")
+        self.ok("piece", "bundle", BAND, "-o", path)
+        vkey = json.loads(self.ok("log", "info", "--json").out)["verifier_key"]
+        report = json.loads(self.ok("piece", "verify", path, "--vkey", vkey, "--json").out)
+        self.assertEqual(report["opened"], [index])
+        self.assertIn(self.indices["lot"], report["sealed"])
+        self.assertNotIn(index, report["sealed"])
 
 
 if __name__ == "__main__":
