@@ -27,6 +27,9 @@ struct BundleKey {
   std::string piece_id;
   uint64_t checkpoint_size = 0;  // the ledger's latest checkpoint
   uint64_t cosigned_size = 0;    // its newest cosigned checkpoint; 0 if none
+  // The audited checkpoint the bundle carries, verbatim ("" if none): a second
+  // auditor's line at the same size changes it.
+  std::string audited_note;
   auto operator<=>(const BundleKey&) const = default;
 };
 

@@ -281,7 +281,12 @@ AuditOptions WithProgress(Progress& progress) {
   // The mirror holds no openings: an auditor participant reads them from the
   // server (--as, --key); without one a sealed record cannot be opened, and
   // the audit says so, naming its index.
-  OpeningSource openings;
+  OpeningSource openings = [](uint64_t index) -> absl::StatusOr<std::optional<v1::Opening>> {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "entry ", index,
+        " is sealed: its rules can be re-checked only on its opening, which an auditor "
+        "participant reads (audit --from_server --as AUDITOR --key KEY)"));
+  };
   if (reader.given()) {
     ASSIGN_OR_RETURN(openings, RemoteOpenings(ctx, reader, cp.origin));
   }

@@ -39,12 +39,14 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/log/entry_format.h"
 #include "ledger/log/hash.h"
+#include "ledger/provenance/commitments.h"
 #include "ledger/provenance/disclosure.h"
 #include "ledger/provenance/fineness.h"
 #include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "ledger/provenance/units.h"
 #include "openssl/rand.h"
+#include "services/cli_sign.h"
 #include "services/cli_trade_flags.h"
 #include "services/cli_trade_state.h"
 #include "services/status_convert.h"
@@ -82,8 +84,8 @@ constexpr PartyInfo kParties[] = {
 std::string Sha(const std::string& s) { return HashBytes(Sha256(s)); }
 }  // namespace
 
-Demo::Demo(const Context& ctx, std::string prefix)
-    : ctx_(ctx), stub_(ctx.Stub()), p_(std::move(prefix)) {}
+Demo::Demo(const Context& ctx, std::string prefix, bool sealed)
+    : ctx_(ctx), stub_(ctx.Stub()), p_(std::move(prefix)), sealed_demo_(sealed) {}
 
 std::string Demo::Id(const std::string& name) const { return absl::StrCat(p_, "-", name); }
 
@@ -128,12 +130,21 @@ absl::Status Demo::Start(const std::string& operator_key, const std::string& dir
 }
 
 absl::Status Demo::PutRecord(const std::string& who, v1::Record r, const std::string& what,
-                             int64_t t, const PrivateKey* owner) {
+                             int64_t t, const PrivateKey* owner, bool seal) {
   const Party* party = who.empty() ? nullptr : &parties_.at(who);
   r.set_record_id(absl::StrCat("demo-", p_, "-", serial_, "-", ++count_));
   r.set_signer(party != nullptr ? party->id : "");
   r.set_key_id(party != nullptr ? party->key.public_key().Fingerprint() : "");
   r.set_event_time_micros(t != 0 ? t : Now());
+  const bool supplier = party != nullptr && who != "operator" && who != "jeweler";
+  v1::SubmitRequest req;
+  if (seal || (seal_suppliers_ && supplier && IsSealableBody(RecordKind(r)))) {
+    ASSIGN_OR_RETURN(std::string salt, FreshSalt());
+    ASSIGN_OR_RETURN(SealedRecord sealed, SealRecord(r, std::move(salt)));
+    r = std::move(sealed.record);
+    *req.mutable_opening() = std::move(sealed.opening);
+    ++sealed_;
+  }
   std::string bytes = SerializeRecord(r);
   std::string signer = party != nullptr ? party->id : "";
   if (owner != nullptr) {  // owner_signature.h: over the bytes before field 100
@@ -143,7 +154,6 @@ absl::Status Demo::PutRecord(const std::string& who, v1::Record r, const std::st
       signer = absl::StrCat("owner key ", OwnerKeyId(Ed25519OwnerKey(owner->public_key())));
     }
   }
-  v1::SubmitRequest req;
   req.set_record(bytes);
   if (party != nullptr) {
     req.set_signature(SignRecord(party->key, verifier_->name, bytes));  // for this log's origin
@@ -309,6 +319,13 @@ void Demo::PrintSummary(uint64_t size) const {
   for (const auto& [piece, what] : pieces) {
     std::cout << absl::StrFormat("  piece %-16s %s\n", Id(piece), what);
   }
+  if (sealed_demo_) {
+    std::cout << "sealed: " << sealed_ << " records (the suppliers' of " << Id("RING-1") << ", "
+              << Id("PENDANT-1") << " and " << Id("BAND-1")
+              << ", and the ring's registration, which its bundle opens): their volumes, "
+                 "counterparties, facilities and notes are committed on the log, their openings "
+                 "kept by the ledger (docs/confidential.md)\n";
+  }
   std::cout << "owner keys (local labels, never on the log): " << keys_dir_ << "/owner-keys\n"
             << "owner salts the jeweler keeps: " << sales_path_ << "\n"
             << "revoked certificate: " << Id("report-2") << " (grading report of " << Id("stone-2")
@@ -336,6 +353,7 @@ struct DemoFlags {
   std::string operator_key;
   std::string keys_dir;
   std::string prefix;  // default: random
+  bool sealed = false;
 };
 
 }  // namespace
@@ -352,6 +370,10 @@ void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code) {
       ->required();
   demo->add_option("--prefix", flags->prefix,
                    "prefix of every id: 1 to 16 of a-z 0-9 - (default: 4 random characters)");
+  demo->add_flag("--sealed", flags->sealed,
+                 "the gold's suppliers seal their records (volumes, counterparties, facilities and "
+                 "notes committed, docs/confidential.md) and RING-1's registration opens its "
+                 "inputs in its bundle");
   demo->callback([&ctx, exit_code, flags] {
     std::string& prefix = flags->prefix;
     if (prefix.empty()) prefix = RandomPrefix();
@@ -360,7 +382,7 @@ void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code) {
           "--prefix '", prefix, "' must be 1 to 16 of a-z 0-9 -, not starting with -")));
       return;
     }
-    Demo d(ctx, prefix);
+    Demo d(ctx, prefix, flags->sealed);
     absl::Status s = d.Start(flags->operator_key, flags->keys_dir);
     if (s.ok()) s = d.Run();
     if (absl::IsAlreadyExists(s)) {

@@ -71,11 +71,16 @@ struct DemoPiece {
   std::vector<std::string> parcels;  // parcel lots taken whole
   std::vector<std::string> claims;   // as `piece register --claim` reads them, ids unprefixed
   bool heirloom_claim = false;       // claim the owner's material its inputs carry
+  // Seal the registration and open its inputs in the piece's bundle
+  // (PieceRegistered.disclose_inputs): the jeweler's choice for its customers.
+  bool disclose_inputs = false;
 };
 
 class Demo {
  public:
-  Demo(const Context& ctx, std::string prefix);
+  // `sealed`: the gold's suppliers seal their records and RING-1 opens its
+  // inputs in its bundle (touchstone demo --sealed).
+  Demo(const Context& ctx, std::string prefix, bool sealed = false);
 
   // Reads the log's key and operator, loads or creates every participant's key
   // in `dir`. The server's errors; UNAVAILABLE if `dir` cannot be made.
@@ -103,11 +108,14 @@ class Demo {
   int64_t Now();
 
   // Signs `r` as `who`, submits it, checks the receipt and prints one line;
-  // last_ is then the record's index. With `owner`, the owner key signs too
+  // last_ is then the record's index. The record is sealed (its committed
+  // fields sent as the opening, ledger/provenance/commitments.h) if
+  // seal_suppliers_ is set, `who` is a supplier and its body has committed
+  // fields, or if `seal`. With `owner`, the owner key signs too
   // (Record.owner_signature); `who` "" makes it the record's only signer.
   [[nodiscard]] absl::Status PutRecord(const std::string& who, v1::Record r,
                                        const std::string& what, int64_t t = 0,
-                                       const PrivateKey* owner = nullptr);
+                                       const PrivateKey* owner = nullptr, bool seal = false);
   // The same with the record's body as protobuf text.
   [[nodiscard]] absl::Status Put(const std::string& who, const std::string& text,
                                  const std::string& what, int64_t t = 0);
@@ -164,6 +172,11 @@ class Demo {
   int64_t last_t_ = 0;
   int count_ = 0;
   int skipped_ = 0;  // scheme registrations an earlier run made
+  // Part one's suppliers seal their records: volumes, counterparties,
+  // facilities and notes stay off the public log (docs/confidential.md).
+  const bool sealed_demo_;
+  bool seal_suppliers_ = false;
+  int sealed_ = 0;  // records sealed
   uint64_t last_ = 0, serial_ = 0;
 };
 

@@ -241,11 +241,14 @@ absl::Status Demo::Piece(const DemoPiece& piece) {
     ASSIGN_OR_RETURN(*p->mutable_heirloom(), ComputeClaimOf(ctx_, *p));
     claims.push_back(HeirloomClaimText(p->heirloom()));
   }
+  p->set_disclose_inputs(piece.disclose_inputs);
   return PutRecord(
       "jeweler", std::move(r),
       absl::StrCat("registers piece ", Id(piece.piece), ": ", piece.description, " (",
                    absl::StrJoin(parts, " + "), "), hallmark ", piece.hallmark, "; claims ",
-                   claims.empty() ? "none" : absl::StrJoin(claims, "; ")));
+                   claims.empty() ? "none" : absl::StrJoin(claims, "; "),
+                   piece.disclose_inputs ? "; sealed, its inputs opened in its bundle" : ""),
+      0, nullptr, piece.disclose_inputs);
 }
 
 absl::Status Demo::Credit(const std::string& who, const std::string& account,

@@ -1,7 +1,9 @@
 // touchstone demo, part one (cli_demo.h): the schemes are registered and
 // certify the suppliers; old gold jewellery becomes 18k castings, a lab-grown
 // rough becomes three graded stones, and the jeweler makes, sells, repairs and
-// corrects RING-1, PENDANT-1 and BAND-1, each with its material claims.
+// corrects RING-1, PENDANT-1 and BAND-1, each with its material claims. With
+// --sealed the gold's suppliers seal their records (docs/confidential.md),
+// and RING-1's registration is sealed with its inputs opened in its bundle.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"
 #include "ledger/base/status_macros.h"
@@ -27,6 +29,9 @@ absl::Status Demo::RunStory() {
   RETURN_IF_ERROR(Certify("rjc", "rjc-cop", "grower", "CVD lab-grown diamonds, Surat"));
 
   // 2. Recycled gold: old jewellery melted, refined to 999.9, split, alloyed to 18k, cast.
+  // The suppliers seal their records (cli_demo.h): the ring's bundle shows who made
+  // what from which lot, in which order, under which certificates, but not how much.
+  seal_suppliers_ = sealed_demo_;
   const auto post = v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER;
   const std::string yard = "Greenloop, Birmingham", refinery = "Alpenrand, Mendrisio",
                     factory = "Berici Oro, Vicenza";
@@ -85,6 +90,10 @@ absl::Status Demo::RunStory() {
                             {{"cast-1", "castings", 133100, 7500}}, 1500000, factory));
   RETURN_IF_ERROR(Ship("maker", "jeweler", "cast-1"));
 
+  // The grower and the cutter publish theirs: a stone's weight is on its grading
+  // report anyway, and the page shows each stone's carats.
+  seal_suppliers_ = false;
+
   // 3. A lab-grown diamond: grown, cut into three stones, graded by IGI.
   RETURN_IF_ERROR(Lot({.who = "grower",
                        .lot = "rough-1",
@@ -121,7 +130,8 @@ absl::Status Demo::RunStory() {
                          .hallmark = "750",
                          .stones = {"stone-1"},
                          .metal = {{"cast-1", 3850}},
-                         .claims = {gold, grown_diamond}}));
+                         .claims = {gold, grown_diamond},
+                         .disclose_inputs = sealed_demo_}));
   RETURN_IF_ERROR(Piece({.piece = "PENDANT-1",
                          .description = "18k pendant, 0.51 ct lab-grown diamond",
                          .hallmark = "750",

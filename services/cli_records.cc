@@ -83,9 +83,9 @@ std::string RandomRecordId() {
   return absl::BytesToHexString(bytes);
 }
 
-// A sealed record's salt: kOpeningSaltBytes from the OS's CSPRNG through
-// OpenSSL. INTERNAL if OpenSSL cannot supply them.
-[[nodiscard]] absl::StatusOr<std::string> FreshSalt() {
+}  // namespace
+
+absl::StatusOr<std::string> FreshSalt() {
   std::string salt(kOpeningSaltBytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
       1) {
@@ -93,8 +93,6 @@ std::string RandomRecordId() {
   }
   return salt;
 }
-
-}  // namespace
 
 void AddSealOption(CLI::App* cmd, Signer& s) {
   cmd->add_flag("--seal", s.seal,

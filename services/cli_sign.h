@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ledger/log/keys.h"
 #include "proto/record.pb.h"
 #include "services/cli.h"
@@ -36,6 +37,10 @@ void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional = false);
 // Adds --seal to `cmd`, a command whose record's body has committed fields
 // (docs/confidential.md).
 void AddSealOption(CLI::App* cmd, Signer& s);
+
+// A sealed record's salt: kOpeningSaltBytes (ledger/provenance/commitments.h)
+// from the OS's CSPRNG through OpenSSL. INTERNAL if OpenSSL cannot supply them.
+[[nodiscard]] absl::StatusOr<std::string> FreshSalt();
 
 // Signs `record` (filling signer, key id, record id and event time when empty)
 // for the log's origin, submits it, verifies the receipt against the log's

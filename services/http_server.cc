@@ -166,7 +166,9 @@ std::string HttpServer::CacheMetrics() const {
 
 absl::StatusOr<std::shared_ptr<const std::string>> HttpServer::Bundle(const std::string& piece_id) {
   const auto cosigned = ledger_.LatestCosigned();
-  const BundleKey key{piece_id, ledger_.LatestCheckpoint().first, cosigned ? cosigned->first : 0};
+  const auto audited = ledger_.LatestAudited();
+  const BundleKey key{piece_id, ledger_.LatestCheckpoint().first, cosigned ? cosigned->first : 0,
+                      audited ? audited->second : std::string()};
   if (std::shared_ptr<const std::string> cached = cache_.Get(key)) return cached;
   absl::StatusOr<v1::PieceBundle> bundle = BuildPieceBundle(ledger_, piece_id, max_bundle_bytes_);
   if (bundle.status().code() == absl::StatusCode::kResourceExhausted) {

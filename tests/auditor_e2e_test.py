@@ -12,9 +12,15 @@ nothing; another pinned auditor key refuses the bundle for rule `auditors`.
 A remote audit (`audit --from_server --as AUDITOR --key KEY`, openings read
 through the Openings service) cosigns the checkpoint it reached.
 
+The demo runs with --sealed: the gold's suppliers seal their records, so every
+audit here re-checks sealed records on their openings; RING-1's bundle opens
+its own registration and nothing upstream, and an audit without openings says
+which entry it cannot re-check.
+
 Usage: auditor_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]"""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -54,7 +60,8 @@ class AuditorTest(unittest.TestCase):
             assert r.returncode == 0, r.stderr
             cls.vkeys[name] = (pem, r.stdout.strip())
         cls.server = cls.start_server()
-        run_demo(ARGS.touchstone, cls.server.addr, cls.data, os.path.join(cls.tmp, "keys"), P)
+        cls.demo = run_demo(ARGS.touchstone, cls.server.addr, cls.data,
+                            os.path.join(cls.tmp, "keys"), P, extra=["--sealed"]).stdout
 
     @classmethod
     def start_server(cls):
@@ -90,6 +97,40 @@ class AuditorTest(unittest.TestCase):
 
     def verify(self, path, *extra):
         return ts("piece", "verify", path, "--vkey", self.info()["verifier_key"], *extra)
+
+    def test_0_the_sealed_demo_hides_the_gold_suppliers_volumes(self):
+        sealed = re.search(r"^sealed: (\d+) records", self.demo, re.M)
+        self.assertIsNotNone(sealed, self.demo)
+        self.assertGreater(int(sealed.group(1)), 10)
+        ring = re.search(r"^\s*(\d+)\s+%s-jeweler\s+registers piece %s-RING-1: .*; sealed, its "
+                         "inputs opened in its bundle$" % (P, P), self.demo, re.M)
+        self.assertIsNotNone(ring, self.demo)
+        ring = int(ring.group(1))
+        # The demo's own log of what it appended shows the melt; the ring's bundle does not.
+        self.assertIn("250.000 g", self.demo)
+        with urllib.request.urlopen("%s/p/%s-RING-1/bundle.json" % (self.base, P),
+                                    timeout=30) as b:
+            bundle = json.load(b)
+        self.assertEqual([o["index"] for o in bundle["openings"]], [ring])
+        path = self.bundle("RING-1")
+        r = self.verify(path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for hidden in ("250.000 g", "162.500 g", "133.300 g", "133.100 g",
+                       "Greenloop, Birmingham", "Alpenrand, Mendrisio", "Berici Oro, Vicenza"):
+            self.assertNotIn(hidden, r.stdout)
+        self.assertIn("3.850 g", r.stdout)  # the ring's own input, opened by its jeweler
+        self.assertIn("its quantities, loss and location are sealed", r.stdout)
+        self.assertIn("not checked here: committed (entry ", r.stdout)
+        report = json.loads(self.verify(path, "--json").stdout)
+        self.assertEqual(report["opened"], [ring])
+        self.assertGreater(len(report["sealed"]), 10)
+        self.assertTrue(any("mass balance of transformation" in v["what"]
+                            for v in report["vouched"]), report["vouched"])
+        # Without openings, an audit re-checks nothing it cannot: it names the sealed entry.
+        r = self.cli("audit", "--from_server", "--vkey", self.info()["verifier_key"])
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("FAILED_PRECONDITION", r.stderr)
+        self.assertIn("is sealed: its rules can be re-checked only on its opening", r.stderr)
 
     def test_1_a_cosignature_by_an_unconfigured_auditor_key_is_refused(self):
         r = self.cosign(self.data, STRANGER)

@@ -184,12 +184,13 @@ def scrape_metrics(base):
     return samples
 
 
-def run_demo(touchstone, addr, data_dir, keys_dir, prefix, timeout=120):
+def run_demo(touchstone, addr, data_dir, keys_dir, prefix, timeout=120, extra=()):
     """Seeds the server at addr with `touchstone demo` (the operator key from data_dir, the
-    participants' keys in keys_dir, ids prefixed with prefix); fails unless it exits 0."""
+    participants' keys in keys_dir, ids prefixed with prefix, and `extra` flags such as
+    --sealed); fails unless it exits 0."""
     r = subprocess.run([touchstone, "--server", addr, "demo", "--prefix", prefix,
                         "--operator_key", os.path.join(data_dir, "operator.pem"),
-                        "--keys_dir", keys_dir],
+                        "--keys_dir", keys_dir] + list(extra),
                        capture_output=True, text=True, env=clean_env(), timeout=timeout)
     assert r.returncode == 0, r.stdout + r.stderr
     return r
