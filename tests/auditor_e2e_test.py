@@ -18,11 +18,13 @@ its own registration and nothing upstream, and an audit without openings says
 which entry it cannot re-check.
 
 Usage: auditor_e2e_test.py --touchstoned PATH --touchstone PATH [unittest args]"""
+import argparse
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 import urllib.request
@@ -30,6 +32,7 @@ import urllib.request
 from e2e_support import Server, clean_env, ldb, parse_binaries, read_port_file, run_demo
 
 ARGS = None
+BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
 P = "au"
 AUDITOR = "a1.example/auditor"
 STRANGER = "a2.example/auditor"
@@ -211,7 +214,28 @@ class AuditorTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--as and --key go together", r.stderr)
 
+    def test_5_the_sealed_ring_page_verifies_in_a_browser_and_names_its_auditor(self):
+        info = self.info()
+        self.assertGreater(info["audited_size"], 0)
+        npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
+                             capture_output=True, timeout=300)
+        self.assertEqual(npm.returncode, 0, npm.stderr.decode(errors="replace"))
+        node = subprocess.run(
+            ["node", "sealed_page_test.mjs", "--base", self.base, "--piece", P + "-RING-1",
+             "--auditor", AUDITOR, "--through", str(info["audited_size"] - 1),
+             "--screenshot", os.path.join(ARGS.screenshots, "sealed-ring.png")],
+            cwd=BROWSER_DIR, capture_output=True, timeout=300)
+        output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")
+        self.assertEqual(node.returncode, 0, output)
+        self.assertIn("all sealed page tests passed", output)
+
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--screenshots", required=True)
+    extra, rest = parser.parse_known_args()
+    sys.argv = [sys.argv[0]] + rest
     ARGS, argv = parse_binaries()
+    ARGS.screenshots = os.path.abspath(extra.screenshots)
+    os.makedirs(ARGS.screenshots, exist_ok=True)
     unittest.main(argv=argv, verbosity=2)

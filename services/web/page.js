@@ -70,10 +70,12 @@ function model(result) {
   m.keyIds = result.ownerKeyIds ?? new Map();
   // Who signed: a participant's name, or for a record an owner key signs alone, that key (never a name).
   m.signerText = (r) => (r.signer === '' && r.owner_signature ? `The owner (key ${r.owner_signature.key_id})` : name(r.signer));
+  // Entries whose committed values the bundle does not open: their quantities read as 0.
+  const hidden = new Set((result.sealed ?? []).map(String));
   for (const e of result.entries) {
     const r = e.record, b = r[e.kind];
     if (e.kind === 'lot_created') {
-      m.lots.set(b.lot_id, { ...b, by: r.signer, entry: e, inputs: [] });
+      m.lots.set(b.lot_id, { ...b, by: r.signer, entry: e, inputs: [], sealed: hidden.has(String(e.index)) });
     } else if (e.kind === 'transformation') {
       const first = m.lots.get(b.inputs[0]?.lot_id);
       for (const o of b.outputs) {
@@ -427,7 +429,7 @@ function renderStory(result) {
       el('h3', {}, `${quantity(m.lots.get(mi.lot_id), mi.quantity)} from ${mi.lot_id}`),
       el('p', {}, `Origin: ${ORIGIN[m.origin(mi.lot_id)] || 'unknown'}. It came from:`),
       el('ul', {}, sources.map((s) => el('li', {},
-        `${m.name(s.by)}: ${quantity(s, s.quantity)} of ${s.material} ${s.form}, ${ORIGIN[s.origin_class]}` +
+        `${m.name(s.by)}: ${s.sealed ? 'a sealed quantity' : quantity(s, s.quantity)} of ${s.material} ${s.form}, ${ORIGIN[s.origin_class]}` +
         (s.facility ? `, at ${s.facility}` : '') + (s.note ? ` (${s.note})` : '') +
         (s.heirloom ? `: the owner's own metal, received as heirloom intake ${s.heirloom}` : '')))));
   });
