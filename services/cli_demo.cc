@@ -320,8 +320,8 @@ void Demo::PrintSummary(uint64_t size) const {
     std::cout << absl::StrFormat("  piece %-16s %s\n", Id(piece), what);
   }
   if (sealed_demo_) {
-    std::cout << "sealed: " << sealed_ << " records (the suppliers' of " << Id("RING-1") << ", "
-              << Id("PENDANT-1") << " and " << Id("BAND-1")
+    std::cout << "sealed: " << sealed_ << " records (the gold suppliers' of " << Id("RING-1")
+              << ", " << Id("PENDANT-1") << " and " << Id("BAND-1")
               << ", and the ring's registration, which its bundle opens): their volumes, "
                  "counterparties, facilities and notes are committed on the log, their openings "
                  "kept by the ledger (docs/confidential.md)\n";
