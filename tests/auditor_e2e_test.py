@@ -29,10 +29,10 @@ import tempfile
 import unittest
 import urllib.request
 
-from e2e_support import Server, clean_env, ldb, parse_binaries, read_port_file, run_demo
+from e2e_support import (Server, clean_env, ldb, parse_binaries, read_port_file, run_browser_test,
+                         run_demo)
 
 ARGS = None
-BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
 P = "au"
 AUDITOR = "a1.example/auditor"
 STRANGER = "a2.example/auditor"
@@ -217,16 +217,12 @@ class AuditorTest(unittest.TestCase):
     def test_5_the_sealed_ring_page_verifies_in_a_browser_and_names_its_auditor(self):
         info = self.info()
         self.assertGreater(info["audited_size"], 0)
-        npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
-                             capture_output=True, timeout=300)
-        self.assertEqual(npm.returncode, 0, npm.stderr.decode(errors="replace"))
-        node = subprocess.run(
-            ["node", "sealed_page_test.mjs", "--base", self.base, "--piece", P + "-RING-1",
-             "--auditor", AUDITOR, "--through", str(info["audited_size"] - 1),
-             "--screenshot", os.path.join(ARGS.screenshots, "sealed-ring.png")],
-            cwd=BROWSER_DIR, capture_output=True, timeout=300)
-        output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")
-        self.assertEqual(node.returncode, 0, output)
+        code, output = run_browser_test(
+            "sealed_page_test.mjs",
+            ["--base", self.base, "--piece", P + "-RING-1", "--auditor", AUDITOR, "--through",
+             str(info["audited_size"] - 1), "--screenshot",
+             os.path.join(ARGS.screenshots, "sealed-ring.png")])
+        self.assertEqual(code, 0, output)
         self.assertIn("all sealed page tests passed", output)
 
 

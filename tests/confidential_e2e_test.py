@@ -42,8 +42,8 @@ import urllib.request
 import grpc
 from cryptography.hazmat.primitives import serialization
 
-from e2e_support import (Server, clean_env, encode_fields, encode_varint, parse_binaries,
-                         proto_fields, read_port_file, record_signing_message)
+from e2e_support import (Result, Server, clean_env, encode_fields, encode_varint,
+                         parse_binaries, proto_fields, read_port_file, record_signing_message)
 
 TOUCHSTONED = None
 TOUCHSTONE = None
@@ -73,17 +73,6 @@ def secrets():
             ("invoice sha256 base64", base64.b64encode(INVOICE_SHA)),
             ("invoice sha256 base64url", base64.urlsafe_b64encode(INVOICE_SHA).rstrip(b"="))]
     return out
-
-
-class Result:
-    def __init__(self, args, proc):
-        self.args, self.rc = args, proc.returncode
-        self.out = proc.stdout.decode(errors="replace")
-        self.err = proc.stderr.decode(errors="replace")
-
-    def describe(self):
-        return "touchstone %s -> exit %d\nstdout:\n%s\nstderr:\n%s" % (
-            " ".join(self.args), self.rc, self.out, self.err)
 
 
 class ConfidentialTest(unittest.TestCase):

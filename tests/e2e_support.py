@@ -163,6 +163,37 @@ class Server:
 METRIC_SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+|\+Inf)$')
 
 
+BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
+
+
+def run_browser_test(script, args, env=None):
+    """Installs tests/browser's node modules (`npm ci`, failing on error) and runs
+    `node script args...` there (playwright-core drives Debian's Chromium); returns
+    (exit code, stdout + stderr), the output also copied to stderr for the test log."""
+    npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
+                         capture_output=True, timeout=300)
+    assert npm.returncode == 0, npm.stderr.decode(errors="replace")
+    node = subprocess.run(["node", script] + list(args), cwd=BROWSER_DIR, capture_output=True,
+                          timeout=300, env=env)
+    output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")
+    sys.stderr.write(output)
+    return node.returncode, output
+
+
+class Result:
+    """A finished `touchstone` CLI run (a subprocess.CompletedProcess of bytes): its
+    arguments, exit code and decoded output; describe() for an assertion message."""
+
+    def __init__(self, args, proc):
+        self.args, self.rc = args, proc.returncode
+        self.out = proc.stdout.decode(errors="replace")
+        self.err = proc.stderr.decode(errors="replace")
+
+    def describe(self):
+        return "touchstone %s -> exit %d\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(self.args), self.rc, self.out, self.err)
+
+
 def scrape_metrics(base):
     """GETs base/metrics and parses it as the Prometheus text format (every sample line
     `name{labels} value`, every family typed): {name{labels}: value}."""

@@ -32,11 +32,11 @@ import unittest
 import urllib.error
 import urllib.request
 
-from e2e_support import Server, clean_env, encode_fields, parse_binaries, read_port_file, run_demo
+from e2e_support import (Server, clean_env, encode_fields, parse_binaries, read_port_file,
+                         run_browser_test, run_demo)
 
 ARGS = None
 P = "o"
-BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
 
 
 def run(*args):
@@ -131,19 +131,14 @@ class OwnerPageTest(unittest.TestCase):
             self.assertIn(b"/v1/owner-records", r.read())
 
     def test_owners_act_from_the_page_with_passkeys(self):
-        npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
-                             capture_output=True, timeout=300)
-        self.assertEqual(npm.returncode, 0, npm.stderr.decode(errors="replace"))
         before = self.log_size()
-        node = subprocess.run(
-            ["node", "owner_test.mjs", "--base", self.base, "--prefix", P,
-             "--piece", P + "-GOLD18-1", "--screenshots", ARGS.screenshots, "--web", ARGS.web,
-             "--touchstone", ARGS.touchstone, "--server", self.server.addr,
-             "--keys-dir", self.keys_dir],
-            cwd=BROWSER_DIR, capture_output=True, timeout=300, env=clean_env())
-        output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")
-        sys.stderr.write(output)
-        self.assertEqual(node.returncode, 0, output)
+        code, output = run_browser_test(
+            "owner_test.mjs",
+            ["--base", self.base, "--prefix", P, "--piece", P + "-GOLD18-1", "--screenshots",
+             ARGS.screenshots, "--web", ARGS.web, "--touchstone", ARGS.touchstone, "--server",
+             self.server.addr, "--keys-dir", self.keys_dir],
+            env=clean_env())
+        self.assertEqual(code, 0, output)
         self.assertIn("all owner browser tests passed", output)
         # The sale, two acceptances, one transfer, stolen and recovered: six records; the
         # refused transfers none.

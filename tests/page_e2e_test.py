@@ -37,11 +37,10 @@ import zlib
 
 import forge_bundle
 from e2e_support import (Server, clean_env, encode_fields, parse_binaries, parse_fields, proto_fields,
-                         read_port_file, start_witness)
+                         read_port_file, run_browser_test, start_witness)
 
 ARGS = None
 P = "w"
-BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
 
 
 def run(*args, cwd=None):
@@ -294,17 +293,12 @@ class PageTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         report = json.loads(out)["certificate"]["report_number"]
         forged_roles, forged_custody = self.forged_bundles()
-        npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
-                             capture_output=True, timeout=300)
-        self.assertEqual(npm.returncode, 0, npm.stderr.decode(errors="replace"))
-        node = subprocess.run(
-            ["node", "page_test.mjs", "--base", self.base, "--prefix", P, "--report", report,
-             "--screenshots", ARGS.screenshots, "--witness", self.witness.name,
-             "--forged-roles", forged_roles, "--forged-custody", forged_custody],
-            cwd=BROWSER_DIR, capture_output=True, timeout=300)
-        output = node.stdout.decode(errors="replace") + node.stderr.decode(errors="replace")
-        sys.stderr.write(output)
-        self.assertEqual(node.returncode, 0, output)
+        code, output = run_browser_test(
+            "page_test.mjs",
+            ["--base", self.base, "--prefix", P, "--report", report, "--screenshots",
+             ARGS.screenshots, "--witness", self.witness.name, "--forged-roles", forged_roles,
+             "--forged-custody", forged_custody])
+        self.assertEqual(code, 0, output)
         self.assertIn("all browser tests passed", output)
 
 

@@ -26,7 +26,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import Server, clean_env, parse_binaries, run_demo
+from e2e_support import Result, Server, clean_env, parse_binaries, run_demo
 
 TOUCHSTONED = None
 TOUCHSTONE = None
@@ -39,17 +39,6 @@ CLAIMS = {
     "MB-1": ["gold 62% recycled, mass balance"],
     "NATURAL-1": ["natural diamond, identity preserved, 100% (kp-bw)", RECYCLED_GOLD],
 }
-
-
-class Result:
-    def __init__(self, args, proc):
-        self.args, self.rc = args, proc.returncode
-        self.out = proc.stdout.decode(errors="replace")
-        self.err = proc.stderr.decode(errors="replace")
-
-    def describe(self):
-        return "touchstone %s -> exit %d\nstdout:\n%s\nstderr:\n%s" % (
-            " ".join(self.args), self.rc, self.out, self.err)
 
 
 class TradeTest(unittest.TestCase):
