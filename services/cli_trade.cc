@@ -243,15 +243,13 @@ struct PieceFlags {
   // A piece takes a whole parcel: its count is the parcel's stones left now.
   for (const std::string& lot_id : f.parcels) {
     ASSIGN_OR_RETURN(v1::LotState parcel, FetchLot(ctx, lot_id));
-    if (parcel.stones() == 0 && !parcel.sealed()) {
+    if (parcel.sealed()) {
+      return SealedStateError(absl::StrCat("--parcel '", lot_id, "'"), "stones left are",
+                              "parcel_stones");
+    }
+    if (parcel.stones() == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("--parcel '", lot_id, "' is not a parcel; set a graded stone with --stone"));
-    }
-    if (parcel.sealed()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--parcel '", lot_id,
-                       "' is sealed: its stones left are committed and not read back here; "
-                       "state parcel_stones with the record itself (touchstone submit)"));
     }
     v1::ParcelStones* ps = p->add_parcel_stones();
     ps->set_lot_id(lot_id);

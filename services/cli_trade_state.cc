@@ -50,16 +50,21 @@ absl::StatusOr<v1::SchemeState> FetchScheme(const Context& ctx, const std::strin
   return scheme;
 }
 
+absl::Status SealedStateError(const std::string& subject, const std::string& values,
+                              const std::string& field) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(subject, " is sealed: its ", values, " committed and not read back here; state ",
+                   field, " with the record itself (touchstone submit)"));
+}
+
 absl::Status StateRemainder(const v1::LotState& parcel, v1::LotQuantity& draw) {
   if (parcel.stones() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "lot '", parcel.lot_id(), "' is not a parcel: take stones only from a parcel"));
   }
   if (parcel.sealed()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("parcel '", parcel.lot_id(),
-                     "' is sealed: its balance is committed and not read back here; "
-                     "state the remainder with the record itself (touchstone submit)"));
+    return SealedStateError(absl::StrCat("parcel '", parcel.lot_id(), "'"), "balance is",
+                            "the remainder");
   }
   if (draw.stones() > parcel.stones_balance() || draw.quantity() > parcel.balance()) {
     return absl::InvalidArgumentError(
@@ -78,10 +83,9 @@ absl::StatusOr<v1::Record> NextCreditRecord(const v1::CreditAccountState& accoun
                                             const v1::LotState& lot, bool allocation,
                                             uint32_t share_bp) {
   if (account.sealed() || lot.sealed()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(account.sealed() ? "account '" + account.account_id() : "lot '" + lot.lot_id(),
-                     "' is sealed: its balance is committed and not read back here; "
-                     "state the booking with the record itself (touchstone submit)"));
+    return SealedStateError(account.sealed() ? absl::StrCat("account '", account.account_id(), "'")
+                                             : absl::StrCat("lot '", lot.lot_id(), "'"),
+                            "balance is", "the booking");
   }
   const int64_t ptt = lot.fineness_ptt() != 0 ? lot.fineness_ptt() : lot.fineness_ppt() * 10;
   int64_t fine = lot.balance() * ptt;

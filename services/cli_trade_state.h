@@ -25,10 +25,18 @@ namespace touchstone::cli {
 [[nodiscard]] absl::StatusOr<v1::SchemeState> FetchScheme(const Context& ctx,
                                                           const std::string& name);
 
+// The refusal of a command that would build its record from a sealed state's
+// redacted values (ledger/provenance/redaction.h): FAILED_PRECONDITION
+// "<subject> is sealed: its <values> committed and not read back here; state
+// <field> with the record itself (touchstone submit)", e.g. values "balance is".
+absl::Status SealedStateError(const std::string& subject, const std::string& values,
+                              const std::string& field);
+
 // Fills a parcel draw's stated remainder (stones_left, quantity_left) from the
 // parcel's state: what it holds now less what `draw` takes. INVALID_ARGUMENT
 // if the lot is not a parcel, or the draw takes more than it holds (the
-// ledger would refuse it too: DrawFromParcel, ledger/provenance/parcels.h).
+// ledger would refuse it too: DrawFromParcel, ledger/provenance/parcels.h);
+// FAILED_PRECONDITION if the parcel is sealed (SealedStateError).
 [[nodiscard]] absl::Status StateRemainder(const v1::LotState& parcel, v1::LotQuantity& draw);
 
 // The next record of `account` about `lot`: a CreditBooked of the lot's whole
@@ -37,7 +45,8 @@ namespace touchstone::cli {
 // so that the lot's share (AllocatedShareBp, rounded down) is the one asked
 // for; seq and balance_after follow from the account's state.
 // FAILED_PRECONDITION if the allocation would overdraw the account (the ledger
-// refuses it too: ApplyCredit, ledger/provenance/mass_balance.h).
+// refuses it too: ApplyCredit, ledger/provenance/mass_balance.h), or if the
+// account or the lot is sealed (SealedStateError).
 [[nodiscard]] absl::StatusOr<v1::Record> NextCreditRecord(const v1::CreditAccountState& account,
                                                           const v1::LotState& lot, bool allocation,
                                                           uint32_t share_bp);

@@ -270,6 +270,14 @@ class ConfidentialTest(unittest.TestCase):
         out = self.ok("lot", "show", LOT).out.encode()
         self.assert_holds_none("lot show", out)
         self.assertIn(b"quantities      committed", out)
+        # A command that would build its record from the redacted state refuses instead.
+        before = self.size()
+        r = self.ts("piece", "register", *self.signer(JEWELER), "--id", "RING-FROM-ZEROS",
+                    "--description", "ring", "--hallmark", "999.9", "--parcel", LOT)
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("FAILED_PRECONDITION: --parcel '%s' is sealed: its stones left are "
+                      "committed and not read back here" % LOT, r.err)
+        self.assertEqual(self.size(), before)
 
     def test_4_a_competitor_reads_no_opening(self):
         for what in ("lot", "ship", "piece"):
