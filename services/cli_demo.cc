@@ -182,15 +182,18 @@ absl::Status Demo::Put(const std::string& who, const std::string& text, const st
 
 absl::Status Demo::Register(const std::string& who, const char* legal_name, v1::Role role,
                             const char* id_scheme, const char* id_value) {
+  // An identifier names one participant in a log (the identifier rule), and
+  // each demo run registers its own participants: the value carries the prefix.
+  const std::string value = absl::StrCat(id_value, "-", p_);
   return Put(
       "operator",
       absl::Substitute(R"(participant_registered { participant_id: "$0"
                                  legal_name: "$1" roles: $2 keys { ed25519: "$3" } identifiers
                                  { scheme: "$4" value: "$5" } })",
                        Who(who), legal_name, v1::Role_Name(role),
-                       absl::CEscape(parties_.at(who).key.public_key().raw()), id_scheme, id_value),
+                       absl::CEscape(parties_.at(who).key.public_key().raw()), id_scheme, value),
       absl::StrCat("registers ", Who(who), " (", EnumWord(v1::Role_descriptor(), "ROLE_", role),
-                   "): ", legal_name, ", ", id_scheme, " ", id_value));
+                   "): ", legal_name, ", ", id_scheme, " ", value));
 }
 
 absl::Status Demo::RegisterScheme(const std::string& scheme, const std::string& issuer,

@@ -15,6 +15,7 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/log/hash.h"
 #include "ledger/provenance/disclosure.h"
+#include "ledger/provenance/gs1.h"
 #include "services/cli.h"
 #include "services/cli_heirloom.h"
 #include "services/cli_sign.h"
@@ -60,7 +61,7 @@ struct ShipFlags {
 
 struct PieceFlags {
   Signer signer;
-  std::string id, description, hallmark, heirloom_claim;
+  std::string id, description, hallmark, heirloom_claim, gtin, serial;
   std::vector<std::string> stones, metal, parcels, claims;
   bool disclose_inputs = false;
 };
@@ -236,6 +237,11 @@ struct PieceFlags {
   p->set_description(f.description);
   p->set_hallmark(f.hallmark);
   p->set_disclose_inputs(f.disclose_inputs);
+  if (!f.gtin.empty()) {
+    ASSIGN_OR_RETURN(std::string gtin14, Gtin14(f.gtin));
+    p->set_gtin(gtin14);
+  }
+  p->set_serial(f.serial);
   for (const std::string& s : f.stones) p->add_stone_lot_ids(s);
   for (const std::string& m : f.metal) {
     ASSIGN_OR_RETURN(*p->add_metal_inputs(), ParseMetal(m));
@@ -433,6 +439,10 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   preg->add_option("--heirloom-claim", pf->heirloom_claim,
                    "auto: claim the owner's material its inputs carry (\"made from the owner's "
                    "gold: X g of its Y g fine gold\"), computed from the lots' states");
+  preg->add_option("--gtin", pf->gtin,
+                   "the piece's GTIN (8, 12, 13 or 14 digits; recorded as GTIN-14), with --serial: "
+                   "its QR code then carries the GS1 Digital Link URI");
+  preg->add_option("--serial", pf->serial, "the piece's serial (GS1 AI 21: 1 to 20 characters)");
   preg->add_flag("--disclose-inputs", pf->disclose_inputs,
                  "with --seal: the piece's bundle carries this record's opening, so its customers "
                  "read how much metal it took from each lot (upstream records stay sealed)");

@@ -14,6 +14,7 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 #include "ledger/bundle_builder.h"
+#include "ledger/search.h"
 #include "nlohmann/json.hpp"
 #include "services/bundle_json.h"
 #include "services/openings_service.h"
@@ -252,12 +253,10 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
     server.Get(pattern,
                [&ledger, public_url, png](const httplib::Request& req, httplib::Response& res) {
                  const std::string id = PieceIdOf(req);
-                 absl::StatusOr<bool> piece = ledger.HasPiece(id);
-                 if (id.empty() || (piece.ok() && !*piece)) {
-                   return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
-                 }
+                 if (id.empty()) return SendError(res, absl::NotFoundError("no such piece"));
+                 absl::StatusOr<v1::PieceState> piece = ledger.GetPiece(id);
                  if (!piece.ok()) return SendError(res, piece.status());
-                 const std::string url = PiecePageUrl(public_url, id);
+                 const std::string url = PieceQrUrl(public_url, id, piece->gtin(), piece->serial());
                  absl::StatusOr<QrCode> qr = EncodeQr(url);
                  if (!qr.ok()) return SendError(res, qr.status());
                  if (png) {
@@ -269,6 +268,22 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
   };
   qr_route(R"(/p/([^/]+)/qr\.svg)", false);
   qr_route(R"(/p/([^/]+)/qr\.png)", true);
+
+  // GS1 Digital Link: the URI a piece's QR code carries when it has a GTIN and
+  // serial resolves to its page (303 See Other), through the search index. The
+  // path arrives percent-decoded, so the serial is all of it after "/21/" (a
+  // serial may hold '/'; no further qualifier follows a piece's serial).
+  server.Get(R"(/01/([0-9]+)/21/(.+))",
+             [&ledger](const httplib::Request& req, httplib::Response& res) {
+               v1::SearchQuery query;
+               query.mutable_gtin()->set_gtin(req.matches[1].str());
+               query.mutable_gtin()->set_serial(req.matches[2].str());
+               absl::StatusOr<v1::SearchAnswer> found = Search(ledger, query);
+               if (!found.ok()) return SendError(res, found.status());
+               res.status = 303;
+               res.set_header("Location", PiecePageUrl("", found->matches(0).id()));
+               res.set_header("Cache-Control", "no-store");
+             });
 
   server.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy", kContentSecurityPolicy);

@@ -6,6 +6,7 @@
 #include "ledger/bundle_builder.h"
 #include "ledger/provenance/certificate_status.h"
 #include "ledger/provenance/redaction.h"
+#include "ledger/search.h"
 #include "services/status_convert.h"
 
 namespace touchstone {
@@ -78,6 +79,11 @@ grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*, const v1::L
   if (!bundle.ok()) return ToGrpc(bundle.status());
   *resp = std::move(*bundle);
   return grpc::Status::OK;
+}
+
+grpc::Status ProvenanceService::Search(grpc::ServerContext*, const v1::SearchQuery* req,
+                                       v1::SearchAnswer* resp) {
+  return Reply(touchstone::Search(*ledger_, *req), resp);
 }
 
 }  // namespace touchstone

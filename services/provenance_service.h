@@ -27,6 +27,8 @@ class ProvenanceService final : public v1::Provenance::Service {
                          v1::SchemeState* resp) override;
   grpc::Status GetPieceBundle(grpc::ServerContext*, const v1::LookupRequest* req,
                               v1::PieceBundle* resp) override;
+  grpc::Status Search(grpc::ServerContext*, const v1::SearchQuery* req,
+                      v1::SearchAnswer* resp) override;
 
  private:
   const Ledger* ledger_;

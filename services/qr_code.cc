@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base/strings.h"
+#include "ledger/provenance/gs1.h"
 
 namespace touchstone {
 namespace {
@@ -69,6 +70,12 @@ std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id) {
     }
   }
   return out;
+}
+
+std::string PieceQrUrl(std::string_view base_url, std::string_view piece_id,
+                       std::string_view gtin14, std::string_view serial) {
+  if (gtin14.empty()) return PiecePageUrl(base_url, piece_id);
+  return absl::StrCat(Sv(base_url), DigitalLinkPath(gtin14, serial));
 }
 
 [[nodiscard]] absl::StatusOr<QrCode> EncodeQr(std::string_view text) {

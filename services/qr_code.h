@@ -15,6 +15,12 @@ namespace touchstone {
 // base_url + "/p/" + the id, percent-encoded but for [A-Za-z0-9._~-].
 std::string PiecePageUrl(std::string_view base_url, std::string_view piece_id);
 
+// What a piece's QR code carries: with a GTIN-14 and serial, the GS1 Digital
+// Link URI base_url + "/01/<gtin>/21/<serial>" (ledger/provenance/gs1.h), which
+// touchstoned's HTTP port resolves to the page; without, PiecePageUrl.
+std::string PieceQrUrl(std::string_view base_url, std::string_view piece_id,
+                       std::string_view gtin14, std::string_view serial);
+
 // `s` with & < > " ' escaped as character references: safe inside HTML or SVG
 // text and quoted attribute values.
 std::string EscapeMarkup(std::string_view s);

@@ -420,6 +420,33 @@ class DemoScenarioTest(unittest.TestCase):
         self.assertIn("participant '%s-recycler' is already registered" % P, same.err)
         self.assertEqual(self.size(), before + N - 5)
 
+    def test_10_a_customer_with_only_the_report_number_finds_and_verifies_the_ring(self):
+        # The number printed on the ring's grading report (read here from the log,
+        # as a customer reads it from the paper) is all the customer has.
+        cert = json.loads(self.ok("lookup", "certificate", P + "-report-1").out)["certificate"]
+        number = cert["report_number"]
+        found = self.ok("find", "report", number, "--lab", "igi")
+        self.assertIn("igi report %s:" % number, found.out)
+        self.assertIn("  piece %s-RING-1  (entries %d, " % (P, int(cert["issued_index"])), found.out)
+        self.assertIn("checked: every entry above is in the log's tree", found.out)
+        self.assertIn("verify its whole history: touchstone piece show %s-RING-1" % P, found.out)
+        j = json.loads(self.ok("find", "report", number, "--lab", "igi", "--json").out)
+        self.assertEqual([(m["kind"], m["id"]) for m in j["matches"]],
+                         [("lot", P + "-stone-1"), ("piece", P + "-RING-1")])
+        shown = self.ok("piece", "show", P + "-RING-1")
+        self.assertIn("VERIFIED: piece %s-RING-1" % P, shown.out)
+        # The girdle inscription finds the same ring; another lab's number nothing.
+        j = json.loads(self.ok("find", "inscription", "IGI " + number, "--lab", "igi",
+                               "--json").out)
+        self.assertEqual(j["matches"][-1]["id"], P + "-RING-1")
+        r = self.ts("find", "report", number, "--lab", "gia")
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("NOT_FOUND: nothing in the log has gia grading report number", r.err)
+        # A supplier by its LEI: the demo's identifiers carry its prefix (one per log).
+        j = json.loads(self.ok("find", "identifier", "LEI", "5299009DEMOREFINE042-" + P,
+                               "--json").out)
+        self.assertEqual(j["matches"][0]["id"], P + "-refiner")
+
     def test_9_a_restart_keeps_the_log_and_the_state_the_demo_built(self):
         info = self.ok("log", "info").out
         checkpoint = self.ok("log", "checkpoint").out

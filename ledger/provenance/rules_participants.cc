@@ -1,4 +1,7 @@
 // Rules for participant records: registration, keys, roles, suspension.
+#include <set>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/base/strings.h"
 #include "ledger/provenance/key_handover.h"
@@ -26,6 +29,7 @@ namespace {
   p.set_registered_index(index);
   p.set_registered_micros(event_micros);
   p.add_history(index);
+  *p.mutable_identifiers() = reg.identifiers();
   for (int role : reg.roles()) {
     if (role == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(role)) {
       return absl::InvalidArgumentError(absl::StrCat("role ", role, " is not a known role"));
@@ -46,6 +50,37 @@ namespace {
     ks->set_added_micros(event_micros);
   }
   return p;
+}
+
+// Binds each external identifier of `p` (LEI, GLN, RJC member number) to it in
+// the search index (storage_map.h IdentifierKey). INVALID_ARGUMENT for an empty
+// or repeated one; FAILED_PRECONDITION "identifier rule: ..." if one already
+// names another participant: one identifier, one participant.
+[[nodiscard]] absl::Status BindIdentifiers(StateView& state, const v1::ParticipantState& p,
+                                           uint64_t index) {
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const v1::Identifier& id : p.identifiers()) {
+    if (id.scheme().empty() || id.value().empty() || id.scheme().find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "an identifier needs a scheme (\"LEI\", \"GLN\", \"RJC\") and a value");
+    }
+    if (!seen.insert({id.scheme(), id.value()}).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("identifier ", id.scheme(), " '", id.value(), "' is listed twice"));
+    }
+    const std::string key = IdentifierKey(id.scheme(), id.value());
+    ASSIGN_OR_RETURN(std::optional<v1::IndexedName> bound, state.Get<v1::IndexedName>(key));
+    if (bound && bound->id() != p.participant_id()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "identifier rule: ", id.scheme(), " '", id.value(), "' already identifies participant '",
+          bound->id(), "' (entry ", bound->index(), ")"));
+    }
+    v1::IndexedName name;
+    name.set_id(p.participant_id());
+    name.set_index(index);
+    state.Put(key, name);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -81,6 +116,7 @@ namespace {
     policy.set_since_index(index);
     state.Put(std::string(kLogPolicyStateKey), policy);
   }
+  RETURN_IF_ERROR(BindIdentifiers(state, p, index));
   state.PutParticipant(p);
   return absl::OkStatus();
 }
@@ -124,6 +160,7 @@ namespace {
             absl::StrCat("participant '", reg.participant_id(), "' is already registered"));
       }
       ASSIGN_OR_RETURN(v1::ParticipantState p, NewParticipant(reg, env.index(), env.t()));
+      RETURN_IF_ERROR(BindIdentifiers(env.state, p, env.index()));
       env.state.PutParticipant(p);
       return absl::OkStatus();
     }

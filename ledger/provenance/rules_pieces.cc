@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base/strings.h"
 #include "ledger/provenance/claims.h"
+#include "ledger/provenance/gs1.h"
 #include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/rules_internal.h"
 
@@ -94,6 +95,42 @@ bool IsValidPieceId(const std::string& id) {
   return absl::OkStatus();
 }
 
+// A piece's GS1 identification (PieceRegistered.gtin, .serial; ledger/provenance/gs1.h):
+// both or neither, the GTIN in its canonical GTIN-14 form, the pair naming this
+// piece only; bound in the search index (storage_map.h GtinKey) and kept in
+// *piece. INVALID_ARGUMENT for a malformed one; FAILED_PRECONDITION "gtin
+// rule: ..." if another piece has it.
+[[nodiscard]] absl::Status BindGtin(const Env& env, const v1::PieceRegistered& p,
+                                    v1::PieceState& piece) {
+  if (p.gtin().empty() && p.serial().empty()) return absl::OkStatus();
+  if (p.gtin().empty() || p.serial().empty()) {
+    return absl::InvalidArgumentError(
+        "a piece's GTIN and serial go together: give both or neither");
+  }
+  if (!IsCanonicalGtin14(p.gtin())) {
+    absl::StatusOr<std::string> canonical = Gtin14(p.gtin());
+    return absl::InvalidArgumentError(canonical.ok()
+                                          ? absl::StrCat("a piece's GTIN is written as GTIN-14: '",
+                                                         *canonical, "', not '", p.gtin(), "'")
+                                          : std::string(canonical.status().message()));
+  }
+  RETURN_IF_ERROR(CheckGs1Serial(p.serial()));
+  const std::string key = GtinKey(p.gtin(), p.serial());
+  ASSIGN_OR_RETURN(std::optional<v1::IndexedName> bound, env.state.Get<v1::IndexedName>(key));
+  if (bound) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("gtin rule: GTIN ", p.gtin(), " serial '", p.serial(),
+                     "' already names piece '", bound->id(), "' (entry ", bound->index(), ")"));
+  }
+  v1::IndexedName name;
+  name.set_id(p.piece_id());
+  name.set_index(env.index());
+  env.state.Put(key, name);
+  piece.set_gtin(p.gtin());
+  piece.set_serial(p.serial());
+  return absl::OkStatus();
+}
+
 [[nodiscard]] absl::Status ApplyPieceRegistered(const Env& env) {
   const v1::PieceRegistered& p = env.record().piece_registered();
   RETURN_IF_ERROR(RequireRole(env, "registering a piece"));
@@ -156,6 +193,7 @@ bool IsValidPieceId(const std::string& id) {
   }
   RETURN_IF_ERROR(ApplyPieceTrade(env, p, piece));
   RETURN_IF_ERROR(SetDerivedClaims(env, piece, p.claims()));
+  RETURN_IF_ERROR(BindGtin(env, p, piece));
   env.state.Put(PieceKey(piece.piece_id()), piece);
   return absl::OkStatus();
 }

@@ -30,6 +30,11 @@
 //                     ReportNumberKey:     "report/" || scheme || "/" || number, and
 //                     InscriptionKey:      "inscription/" || scheme || "/" || text: the same
 //                                          per laboratory (entries under the trade rules)
+//                     IdentifierKey:       "identifier/" || scheme || 0x00 || value
+//                                          -> IndexedName (a participant's external
+//                                          identifier: LEI, GLN, ...; the registration)
+//                     GtinKey:             "gtin/" || GTIN-14 || "/" || serial
+//                                          -> IndexedName (a piece; its registration)
 //                     SchemeKey:           "scheme/" || name         -> SchemeState
 //                     CreditAccountKey:    "account/" || id          -> CreditAccountState
 //                     IntakeKey:           "intake/" || id           -> IntakeState
@@ -178,6 +183,20 @@ inline std::string InscriptionKey(std::string_view scheme, std::string_view insc
   k.append(inscription);
   return k;
 }
+// A participant's external identifier (ParticipantRegistered.identifiers).
+inline std::string IdentifierKey(std::string_view scheme, std::string_view value) {
+  std::string k = StateKey("identifier/", scheme);
+  k.push_back('\0');
+  k.append(value);
+  return k;
+}
+// A piece's GS1 identification (PieceRegistered.gtin, .serial).
+inline std::string GtinKey(std::string_view gtin14, std::string_view serial) {
+  std::string k = StateKey("gtin/", gtin14);
+  k.push_back('/');
+  k.append(serial);
+  return k;
+}
 inline std::string SchemeKey(std::string_view name) { return StateKey("scheme/", name); }
 inline std::string CreditAccountKey(std::string_view id) { return StateKey("account/", id); }
 // An heirloom intake (HeirloomReceived; ledger/provenance/heirloom.h).
@@ -199,10 +218,11 @@ inline std::string AuditedCheckpointMetaKey(uint64_t size) {
   return k;
 }
 // The layout of CF "state" this version writes: "2" holds the trade rules'
-// lot traces (proto/state.proto LotState fields 23..36). A data directory
+// lot traces (proto/state.proto LotState fields 23..36); "3" adds the search
+// indexes IdentifierKey and GtinKey. A data directory
 // whose state was written by an older version (no state_format, or another
 // value) has its state rebuilt from the log when it is opened (ledger_open.cc).
-inline constexpr std::string_view kStateFormat = "2";
+inline constexpr std::string_view kStateFormat = "3";
 
 }  // namespace touchstone
 

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Search by what people hold, end to end, on a log seeded by `touchstone demo`:
+
+- a piece registered with a GTIN and serial is found by them (`touchstone find gtin`), by the
+  GS1 Digital Link URI its QR code carries (`find link`), and that URI, asked of touchstoned's
+  HTTP port, resolves (303) to the piece's page; the same pair on another piece is refused and
+  changes nothing; a GTIN with a wrong check digit is refused before anything is sent;
+- `find` checks each answer against the log's key: with a key that is not the log's it says
+  NOT VERIFIED and exits 2."""
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from e2e_support import Server, clean_env, parse_binaries, read_port_file, run_demo
+
+ARGS = None
+P = "f"  # the demo's id prefix
+GTIN13 = "4006381333931"
+GTIN14 = "0" + GTIN13
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def get(url, follow=True):
+    """(status, headers, body) of a GET."""
+    opener = urllib.request.build_opener() if follow else urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url, timeout=30) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+
+def stranger_vkey(name):
+    """A note verifier key with the log's name and a key that is not the log's (C2SP signed-note)."""
+    pub = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_id = hashlib.sha256(name.encode() + b"\n" + b"\x01" + pub).digest()[:4].hex()
+    return "%s+%s+%s" % (name, key_id, base64.b64encode(b"\x01" + pub).decode())
+
+
+class SearchE2ETest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="touchstone_search_")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.data = os.path.join(cls.tmp, "data")
+        cls.keys = os.path.join(cls.tmp, "keys")
+        port_file = os.path.join(cls.tmp, "http_port")
+        cls.server = Server(ARGS.touchstoned, cls.tmp, cls.data,
+                            ["--http_listen", "127.0.0.1:0", "--http_port_file", port_file]).start()
+        cls.addClassCleanup(cls.server.kill)
+        cls.base = "http://127.0.0.1:%d" % read_port_file(port_file, cls.server)
+        run_demo(ARGS.touchstone, cls.server.addr, cls.data, cls.keys, P, timeout=240)
+
+    def ts(self, *args):
+        return subprocess.run([ARGS.touchstone, "--server", self.server.addr] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=60,
+                              cwd=self.tmp)
+
+    def ok(self, *args):
+        r = self.ts(*args)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def info(self):
+        return json.loads(self.ok("log", "info", "--json"))
+
+    def size(self):
+        return int(self.info()["size"])
+
+    def register(self, piece, serial, gtin=GTIN13):
+        return self.ts("piece", "register", "--as", P + "-jeweler", "--key",
+                       os.path.join(self.keys, "%s-jeweler.pem" % P), "--id", piece,
+                       "--description", "silver charm", "--metal", "%s-silver-1:1 g" % P,
+                       "--gtin", gtin, "--serial", serial)
+
+    def test_a_piece_with_a_gtin_is_found_and_its_digital_link_resolves_to_its_page(self):
+        piece = P + "-CHARM-1"
+        r = self.register(piece, "CHARM/1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        found = self.ok("find", "gtin", GTIN13, "CHARM/1")
+        self.assertIn("  piece %s  (entries " % piece, found)
+        self.assertIn("checked: every entry above is in the log's tree", found)
+        link = "%s/01/%s/21/CHARM%%2F1" % (self.base, GTIN14)
+        self.assertIn("  piece %s  (entries " % piece, self.ok("find", "link", link))
+
+        # The QR code the page serves carries that URI, and the URI leads to the page.
+        status, _, svg = get("%s/p/%s/qr.svg" % (self.base, piece))
+        self.assertEqual(status, 200)
+        self.assertIn("QR code: %s" % link, svg)
+        status, headers, _ = get(link, follow=False)
+        self.assertEqual(status, 303)
+        self.assertEqual(headers["Location"], "/p/" + piece)
+        status, _, page = get(link)
+        self.assertEqual(status, 200)
+        self.assertIn(piece, page)
+        status, _, body = get("%s/01/%s/21/NOSUCH" % (self.base, GTIN14), follow=False)
+        self.assertEqual(status, 404)
+        self.assertIn("nothing in the log has GTIN %s serial 'NOSUCH'" % GTIN14, body)
+
+        # One GTIN and serial, one piece; refused records change nothing.
+        before = self.size()
+        r = self.register(P + "-CHARM-2", "CHARM/1")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("FAILED_PRECONDITION: gtin rule: GTIN %s serial 'CHARM/1' already names "
+                      "piece '%s'" % (GTIN14, piece), r.stderr)
+        r = self.register(P + "-CHARM-3", "CHARM/3", gtin="4006381333932")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("INVALID_ARGUMENT: GTIN '4006381333932' has check digit 2; its digits give 1",
+                      r.stderr)
+        self.assertEqual(self.size(), before)
+
+    def test_find_refuses_an_answer_under_a_key_that_is_not_the_logs(self):
+        name = self.info()["origin"]
+        r = self.ts("find", "identifier", "LEI", "5299009DEMOREFINE042-" + P, "--vkey",
+                    stranger_vkey(name))
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("NOT VERIFIED", r.stderr)
+        self.assertNotIn("checked:", r.stdout)
+
+
+if __name__ == "__main__":
+    ARGS, rest = parse_binaries()
+    unittest.main(argv=rest, verbosity=2)
