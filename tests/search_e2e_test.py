@@ -6,9 +6,13 @@
   HTTP port, resolves (303) to the piece's page; the same pair on another piece is refused and
   changes nothing; a GTIN with a wrong check digit is refused before anything is sent;
 - `find` checks each answer against the log's key: with a key that is not the log's it says
-  NOT VERIFIED and exits 2."""
+  NOT VERIFIED and exits 2;
+- a second client (python3-grpcio, with the Python example's own RFC 9162 and signed-note code)
+  gets the same matches for the demo ring's report number and checks every evidence entry: its
+  inclusion proof against the signed checkpoint, and that the entries name the ring and stone."""
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -27,6 +31,8 @@ ARGS = None
 P = "f"  # the demo's id prefix
 GTIN13 = "4006381333931"
 GTIN14 = "0" + GTIN13
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       "examples", "python", "touchstone_client.py")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -130,6 +136,45 @@ class SearchE2ETest(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("NOT VERIFIED", r.stderr)
         self.assertNotIn("checked:", r.stdout)
+
+    def test_a_second_client_gets_and_checks_the_same_answer(self):
+        spec = importlib.util.spec_from_file_location("touchstone_client", EXAMPLE)
+        client = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(client)
+        client.generate_stubs(tempfile.mkdtemp(dir=self.tmp))
+        import grpc
+        from proto import provenance_service_pb2_grpc, record_pb2, search_pb2
+
+        number = json.loads(self.ok("lookup", "certificate", P + "-report-1"))[
+            "certificate"]["report_number"]
+        query = search_pb2.SearchQuery(grading_report=search_pb2.StoneQuery(lab="igi",
+                                                                            value=number))
+        with grpc.insecure_channel(self.server.addr) as channel:
+            answer = provenance_service_pb2_grpc.ProvenanceStub(channel).Search(query,
+                                                                                timeout=30)
+            with self.assertRaises(grpc.RpcError) as refused:
+                provenance_service_pb2_grpc.ProvenanceStub(channel).Search(
+                    search_pb2.SearchQuery(grading_report=search_pb2.StoneQuery(value=number)),
+                    timeout=30)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        cli = json.loads(self.ok("find", "report", number, "--lab", "igi", "--json"))
+        self.assertEqual([(m.kind, m.id, list(e.index for e in m.evidence))
+                          for m in answer.matches],
+                         [(m["kind"], m["id"], [int(i) for i in m["entries"]])
+                          for m in cli["matches"]])
+        _, size, root = client.verify_checkpoint(answer.checkpoint, self.info()["verifier_key"])
+        records = []
+        for e in answer.matches[-1].evidence:
+            self.assertEqual(client.root_from_inclusion_proof(
+                e.index, size, client.leaf_hash(e.entry), list(e.inclusion_proof)), root)
+            index, _, record_bytes, _ = client.decode_entry(e.entry)
+            self.assertEqual(index, e.index)
+            records.append(record_pb2.Record.FromString(record_bytes))
+        cert, piece = records
+        self.assertEqual(cert.certificate_issued.grading_report.report_number, number)
+        self.assertEqual(cert.certificate_issued.subject_lot, P + "-stone-1")
+        self.assertEqual(piece.piece_registered.piece_id, P + "-RING-1")
+        self.assertIn(P + "-stone-1", piece.piece_registered.stone_lot_ids)
 
 
 if __name__ == "__main__":
