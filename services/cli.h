@@ -98,6 +98,8 @@ void AddDemoCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `find`: search by what a person holds (cli_find.cc).
 void AddFindCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `impact`: what a recall reaches (cli_impact.cc).
+void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `opening get`, `opening reads` (services/cli_openings.cc).
 void AddOpeningCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code);

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/bundle_builder.h"
+#include "ledger/impact.h"
 #include "ledger/provenance/certificate_status.h"
 #include "ledger/provenance/redaction.h"
 #include "ledger/search.h"
@@ -84,6 +85,11 @@ grpc::Status ProvenanceService::GetPieceBundle(grpc::ServerContext*, const v1::L
 grpc::Status ProvenanceService::Search(grpc::ServerContext*, const v1::SearchQuery* req,
                                        v1::SearchAnswer* resp) {
   return Reply(touchstone::Search(*ledger_, *req), resp);
+}
+
+grpc::Status ProvenanceService::Impact(grpc::ServerContext*, const v1::ImpactQuery* req,
+                                       v1::ImpactAnswer* resp) {
+  return Reply(touchstone::Impact(*ledger_, *req), resp);
 }
 
 }  // namespace touchstone

@@ -29,6 +29,8 @@ class ProvenanceService final : public v1::Provenance::Service {
                               v1::PieceBundle* resp) override;
   grpc::Status Search(grpc::ServerContext*, const v1::SearchQuery* req,
                       v1::SearchAnswer* resp) override;
+  grpc::Status Impact(grpc::ServerContext*, const v1::ImpactQuery* req,
+                      v1::ImpactAnswer* resp) override;
 
  private:
   const Ledger* ledger_;

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   touchstone::cli::AddDemoCommands(app, ctx, &exit_code);
   touchstone::cli::AddLookupCommands(app, ctx, &exit_code);
   touchstone::cli::AddFindCommands(app, ctx, &exit_code);
+  touchstone::cli::AddImpactCommands(app, ctx, &exit_code);
   touchstone::cli::AddOpeningCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
   touchstone::cli::AddTradeCommands(app, ctx, &exit_code);

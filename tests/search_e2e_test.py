@@ -9,7 +9,13 @@
   NOT VERIFIED and exits 2;
 - a second client (python3-grpcio, with the Python example's own RFC 9162 and signed-note code)
   gets the same matches for the demo ring's report number and checks every evidence entry: its
-  inclusion proof against the signed checkpoint, and that the entries name the ring and stone."""
+  inclusion proof against the signed checkpoint, and that the entries name the ring and stone;
+- `touchstone impact certificate` lists exactly the pieces derived by hand from the demo's
+  story (the grower's certificate: the four pieces with its stones; the refiner's: every gold
+  piece, not a piece of mined silver); as of an earlier checkpoint, only the pieces made by
+  then; after the refiner's certificate is revoked, each affected piece whose story rests on it
+  (all but the heirloom ring, whose story starts at the owner's bracelet) warns on verification
+  that a certificate it relied on is revoked now."""
 import base64
 import hashlib
 import importlib.util
@@ -18,6 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -175,6 +182,59 @@ class SearchE2ETest(unittest.TestCase):
         self.assertEqual(cert.certificate_issued.subject_lot, P + "-stone-1")
         self.assertEqual(piece.piece_registered.piece_id, P + "-RING-1")
         self.assertIn(P + "-stone-1", piece.piece_registered.stone_lot_ids)
+
+    def impact_pieces(self, cert, *flags):
+        out = json.loads(self.ok("impact", "certificate", cert, "--json", *flags))
+        return out, {i["id"]: i for i in out["items"] if i["kind"] == "piece"}
+
+    def test_z_a_recall_lists_exactly_the_pieces_made_from_what_relied_on_it(self):
+        r = self.ts("piece", "register", "--as", P + "-jeweler", "--key",
+                    os.path.join(self.keys, "%s-jeweler.pem" % P), "--id", P + "-SILVER-1",
+                    "--description", "silver charm", "--metal", "%s-silver-1:1 g" % P)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # By hand, from the demo's story: the grower's certificate backs rough-1 (stones 1 to 3:
+        # the ring, and the pendant's first and second stones), rough-2 (the pavé's stone and
+        # melee) and rough-3 (the heirloom ring's stone).
+        _, grower = self.impact_pieces(P + "-cert-grower")
+        self.assertEqual(sorted(grower), sorted(P + "-" + p for p in [
+            "RING-1", "PENDANT-1", "PAVE-1", "HEIRLOOM-RING-1"]))
+        self.assertEqual({i["participant"] for i in grower.values()}, {P + "-jeweler"})
+        # The refiner's certificate backs its refining, its split, its master alloy and its
+        # mass-balance account: every gold piece, down to the bracelet repurposed into the
+        # heirloom ring; not the silver charm, whose metal the miner made.
+        gold = ["RING-1", "PENDANT-1", "BAND-1", "PAVE-1", "NATURAL-1", "GOLD18-1", "MB-1",
+                "BRACELET-1", "HEIRLOOM-RING-1"]
+        out, refiner = self.impact_pieces(P + "-cert-refiner")
+        self.assertEqual(sorted(refiner), sorted(P + "-" + p for p in gold))
+        heirloom = refiner[P + "-HEIRLOOM-RING-1"]["path"]
+        bracelet = refiner[P + "-BRACELET-1"]["path"]
+        self.assertEqual(heirloom[:len(bracelet)], bracelet, "through the bracelet it was made of")
+        ring_made = int(refiner[P + "-RING-1"]["path"][-1])
+        _, early = self.impact_pieces(P + "-cert-refiner", "--at", str(ring_made + 1))
+        self.assertIn(P + "-RING-1", early)
+        self.assertNotIn(P + "-MB-1", early, "made after that checkpoint")
+
+        revoke = os.path.join(self.tmp, "revoke.json")
+        with open(revoke, "w") as f:
+            json.dump({"certificateStatusChanged": {
+                "certificateId": P + "-cert-refiner", "status": "CERTIFICATE_STATUS_REVOKED",
+                "reason": "refinery audit failed",
+                "effectiveMicros": str(int(time.time() * 1e6) + 1500000)}}, f)
+        self.ok("submit", "--as", P + "-rjc", "--key", os.path.join(self.keys, P + "-rjc.pem"),
+                "--json", revoke)
+        time.sleep(1.6)
+        _, after = self.impact_pieces(P + "-cert-refiner")
+        self.assertEqual(sorted(after), sorted(refiner), "a revocation changes what it reaches not")
+        # Each affected piece's own story warns, but the heirloom ring's: its story starts at the
+        # owner's bracelet (which claimed nothing), so no claim of it rests on the certificate;
+        # the recall still lists it, for the jeweler to know.
+        for piece in sorted(set(refiner) - {P + "-HEIRLOOM-RING-1"}):
+            shown = self.ok("piece", "show", piece)
+            self.assertRegex(shown, r"! certificate %s-cert-refiner, relied on by entr[a-z]+ [0-9, ]+ "
+                             r"while it was valid, is revoked now \(entry \d+: refinery audit "
+                             r"failed\)" % P, piece)
+        self.assertNotIn("cert-refiner", self.ok("piece", "show", P + "-HEIRLOOM-RING-1"))
+        self.assertNotIn("cert-refiner", self.ok("piece", "show", P + "-SILVER-1"))
 
 
 if __name__ == "__main__":

@@ -333,6 +333,17 @@ namespace touchstone::rules {
   return absl::OkStatus();
 }
 
+[[nodiscard]] absl::Status NoteReliance(
+    const Env& env, const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(v1::CertificateState c, GetCertificate(env, id));
+    if (!c.relied_by().empty() && c.relied_by(c.relied_by_size() - 1) == env.index()) continue;
+    c.add_relied_by(env.index());
+    env.state.Put(CertificateKey(id), c);
+  }
+  return absl::OkStatus();
+}
+
 [[nodiscard]] absl::Status ApplyCertificateRecord(const Env& env) {
   if (env.record().has_certificate_issued()) return ApplyIssued(env);
   return ApplyStatusChanged(env);

@@ -91,6 +91,10 @@ struct CertificateSubjects {
 [[nodiscard]] absl::Status RequireValidCertificates(
     const Env& env, const google::protobuf::RepeatedPtrField<std::string>& ids,
     const CertificateSubjects& subjects);
+// Adds the current record's index to each certificate's relied_by (the
+// recall index: ledger/impact.h), once. NOT_FOUND for an unknown id.
+[[nodiscard]] absl::Status NoteReliance(const Env& env,
+                                        const google::protobuf::RepeatedPtrField<std::string>& ids);
 // CertificateValidAt at the record's event time, and at the time the log records
 // it (now) unless no policy is in force or the record is an import of history
 // (ledger/provenance/log_policy.h); then only not suspended or revoked now.

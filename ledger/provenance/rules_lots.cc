@@ -110,6 +110,7 @@ struct CitedCertificates {
   if (c.has_parcel()) RETURN_IF_ERROR(CheckParcel(c, fineness));
   RETURN_IF_ERROR(RequireNewLot(env, c.lot_id()));
   RETURN_IF_ERROR(RequireValidCertificates(env, c.certificate_ids(), {c.facility(), {}}));
+  RETURN_IF_ERROR(NoteReliance(env, c.certificate_ids()));
   ASSIGN_OR_RETURN(const CitedCertificates cited, ReadCited(env, c));
   if (env.trade()) RETURN_IF_ERROR(CheckTradeEntry(c, cited));
   v1::LotState lot;

@@ -83,6 +83,8 @@ namespace {
         cert.scheme(), "', not a registered chain-of-custody scheme"));
   }
   RETURN_IF_ERROR(CertificateInForce(env, cert));
+  cert.add_relied_by(env.index());
+  env.state.Put(CertificateKey(cert.certificate_id()), cert);
   v1::CreditAccountState s;
   s.set_account_id(a.account_id());
   s.set_owner(env.record().signer());

@@ -173,6 +173,7 @@ struct Inputs {
   Inputs in;
   RETURN_IF_ERROR(TakeInputs(env, t, in));
   RETURN_IF_ERROR(RequireValidCertificates(env, t.certificate_ids(), {t.location(), in.ids}));
+  RETURN_IF_ERROR(NoteReliance(env, t.certificate_ids()));
   RETURN_IF_ERROR(CheckParcelOutputs(t, in));
   ASSIGN_OR_RETURN(const HeirloomFlow flow,
                    CombineHeirloomInputs(in.heirloom_same, in.heirloom_alloying));

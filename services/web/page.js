@@ -400,6 +400,14 @@ function renderStory(result) {
     latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
   );
   const parts = [section('piece-title', 'The piece', pieceFacts)];
+  // A recall: a certificate the piece's records relied on (each was in force then: the check
+  // above) is revoked or suspended now. `touchstone impact certificate ID` lists every piece so.
+  const recalled = [...m.certs.values()].map((c) => [c, m.statusAt(c, Date.now() * 1000)])
+    .filter(([, now]) => now === 'revoked' || now === 'suspended');
+  if (recalled.length) {
+    parts.unshift(el('div', { id: 'recall', class: 'note warn' }, recalled.map(([c, now]) =>
+      el('p', {}, `A certificate this piece relied on was ${now} after it was made: ${certLine(m, c.certificate_id)}.`))));
+  }
   if (result.owner || result.repurposed) parts.push(renderOwner(result, m));
   if (result.heirloom) parts.push(renderHeirloom(result, m));
 

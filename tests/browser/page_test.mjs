@@ -72,6 +72,7 @@ await test('a demo ring verifies in the browser and tells its story back to orig
   assert.match(v, /All 43 record signatures are valid/);
   assert.match(v, /Each material claim \(recycled gold, segregated, 100% \(scs-recycled\); lab-grown diamond, identity preserved, 100%\) follows from the records/);
   assert.match(v, /Every signer held a role that may write its record, and none was suspended\./);
+  assert.equal(await page.locator('#recall').count(), 0, 'no certificate the ring relied on is revoked');
   assert.match(v, /Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the \d+ shipments was received/);
   assert.match(v, /All 43 records are encoded the one way the ledger accepts/);
   assert.match(await page.locator('#witness-summary').innerText(), /^1 of the 1 witnesses this page pins cosigned this checkpoint; 1 is required for "Verified"\.$/);
@@ -162,6 +163,8 @@ await test('the pendant shows its revoked grading report and the replacement sto
   assert.doesNotMatch(text, new RegExp(`Stone ${P}-stone-2\\b`));
   assert.match(text, new RegExp(`${P}-report-2 by International Gemological Institute \\(demo key\\): revoked now \\(revoked from`));
   assert.match(text, new RegExp(`replaces stone ${P}-stone-2 with ${P}-stone-3`));
+  assert.match(await page.locator('#recall').innerText(),
+    new RegExp(`^A certificate this piece relied on was revoked after it was made: igi certificate ${P}-report-2 by International Gemological Institute \\(demo key\\): revoked now \\(revoked from .*: colour is G, not F\\)\\.$`));
   await context.close();
 });
 
