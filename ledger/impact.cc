@@ -39,7 +39,8 @@ class Walk {
     item->set_id(id);
     for (uint64_t i : path) item->add_path(i);
     item->set_participant(std::move(participant));
-    if (kind != "transformation") queue_.push_back({std::move(kind), std::move(id), std::move(path)});
+    if (kind != "transformation")
+      queue_.push_back({std::move(kind), std::move(id), std::move(path)});
   }
 
   [[nodiscard]] absl::Status Run() {
@@ -168,8 +169,8 @@ absl::StatusOr<v1::ImpactAnswer> Impact(const Ledger& ledger, const v1::ImpactQu
   if (query.has_certificate()) {
     ASSIGN_OR_RETURN(v1::CertificateState cert, ledger.GetCertificate(query.certificate()));
     if (cert.issued_index() >= size) {
-      return absl::NotFoundError(absl::StrCat("certificate '", query.certificate(),
-                                              "' is not in the log at size ", size));
+      return absl::NotFoundError(
+          absl::StrCat("certificate '", query.certificate(), "' is not in the log at size ", size));
     }
     RETURN_IF_ERROR(walk.FromCertificate(cert));
   } else {

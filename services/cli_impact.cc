@@ -69,7 +69,8 @@ int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
     return 2;
   }
   if (f.json) {
-    nlohmann::json out = {{"root", what}, {"size", answer.size()}, {"items", nlohmann::json::array()}};
+    nlohmann::json out = {
+        {"root", what}, {"size", answer.size()}, {"items", nlohmann::json::array()}};
     for (const v1::ImpactItem& i : answer.items()) {
       out["items"].push_back({{"kind", i.kind()},
                               {"id", i.id()},
@@ -81,8 +82,8 @@ int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
   }
   int pieces = 0;
   for (const v1::ImpactItem& i : answer.items()) pieces += i.kind() == "piece";
-  std::cout << "impact of " << what << " as of checkpoint size " << answer.size()
-            << " (signed by " << key->name << ", key " << source << "): " << pieces
+  std::cout << "impact of " << what << " as of checkpoint size " << answer.size() << " (signed by "
+            << key->name << ", key " << source << "): " << pieces
             << (pieces == 1 ? " piece" : " pieces") << ", " << answer.items_size() - pieces
             << " lots, transformations and accounts\n";
   for (const v1::ImpactItem& i : answer.items()) {
@@ -93,7 +94,8 @@ int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
   for (const v1::ImpactItem& i : answer.items()) {
     if (i.kind() == "piece") continue;
     std::cout << "  " << i.kind() << " " << i.id();
-    if (!i.path().empty()) std::cout << "  (through entries " << absl::StrJoin(i.path(), " > ") << ")";
+    if (!i.path().empty())
+      std::cout << "  (through entries " << absl::StrJoin(i.path(), " > ") << ")";
     std::cout << "\n";
   }
   return 0;
@@ -103,18 +105,21 @@ int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
 
 void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* impact = app.add_subcommand(
-      "impact", "what a recall reaches: the pieces (and lots) that descend from a lot or a certificate");
+      "impact",
+      "what a recall reaches: the pieces (and lots) that descend from a lot or a certificate");
   impact->require_subcommand(1);
   auto f = std::make_shared<ImpactFlags>();
   for (const char* kind : {"lot", "certificate"}) {
     const std::string k = kind;
     auto* cmd = impact->add_subcommand(
-        kind, k == "lot" ? "everything made from a lot"
-                         : "everything made from what relied on a certificate (or its subject lot)");
+        kind, k == "lot"
+                  ? "everything made from a lot"
+                  : "everything made from what relied on a certificate (or its subject lot)");
     cmd->add_option("id", f->id, std::string("the ") + kind)->required();
     cmd->add_option("--at", f->at,
                     "as of the checkpoint issued at this size (default: the latest)");
-    cmd->add_option("--vkey", f->vkey, "the log's note verifier key (default: pinned, else the server's)");
+    cmd->add_option("--vkey", f->vkey,
+                    "the log's note verifier key (default: pinned, else the server's)");
     cmd->add_option("--state_dir", f->state_dir,
                     "where trusted heads are kept (default ~/.touchstone/trusted)");
     cmd->add_flag("--json", f->json, "print JSON");

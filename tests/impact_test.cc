@@ -18,9 +18,9 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::UnorderedElementsAre;
 using testing::Identity;
 using testing::kHourMicros;
+using ::testing::UnorderedElementsAre;
 using Code = absl::StatusCode;
 
 class ImpactTest : public testing::RulesFixture {
@@ -34,8 +34,8 @@ class ImpactTest : public testing::RulesFixture {
         grower_(Register("grower", v1::ROLE_GROWER)),
         lab_(Register("lab", v1::ROLE_CERTIFIER)) {
     Accept(Certificate(certifier_, "c1", "refiner-1", testing::NowMicros() - kHourMicros));
-    at_["g1"] = Accept(GoldLot(refiner_, "g1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 10000,
-                               1000, {"c1"}))
+    at_["g1"] = Accept(GoldLot(refiner_, "g1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 10000, 1000,
+                               {"c1"}))
                     .index;
     Accept(GoldLot(other_, "g2", v1::ORIGIN_CLASS_MINED, 3000));
     at_["split"] = Accept(Split(refiner_, "split", "g1", 4000, "g1a")).index;
@@ -120,9 +120,8 @@ TEST_F(ImpactTest, ALotAndAGradingReportReachTheirOwnDescendants) {
   v1::ImpactQuery lot;
   lot.set_lot("g2");
   // g2 -> merge -> mix-1 -> A, B, E; and g2 -> C directly.
-  EXPECT_THAT(Pieces(Ask(lot)),
-              UnorderedElementsAre("PIECE-A by jeweler", "PIECE-B by jeweler",
-                                   "PIECE-E by jeweler", "PIECE-C by jeweler-2"));
+  EXPECT_THAT(Pieces(Ask(lot)), UnorderedElementsAre("PIECE-A by jeweler", "PIECE-B by jeweler",
+                                                     "PIECE-E by jeweler", "PIECE-C by jeweler-2"));
   const v1::ImpactAnswer report = Ask(OfCertificate("gr-s1"));
   EXPECT_THAT(Pieces(report), ElementsAre("PIECE-D by jeweler"));
   EXPECT_THAT(Items(report).at("lot:s1"), ElementsAre(GetCertificate("gr-s1").issued_index()));
