@@ -284,6 +284,10 @@ class Ledger {
 
   LogInfo Info() const;
   uint64_t Size() const;
+  // Waits until the latest checkpoint's size (with `cosigned`, the latest
+  // witness-cosigned checkpoint's, 0 if none) is above `beyond`, or until
+  // `deadline`. Returns that size, which may still be <= beyond at the deadline.
+  uint64_t AwaitSize(uint64_t beyond, bool cosigned, absl::Time deadline) const;
   const LedgerOptions& options() const { return options_; }
   // The key that signs this log's checkpoints now, and its verifier.
   std::shared_ptr<const NoteSigner> signer() const;

@@ -46,6 +46,17 @@ uint64_t Ledger::Size() const {
   return size_;
 }
 
+uint64_t Ledger::AwaitSize(uint64_t beyond, bool cosigned, absl::Time deadline) const {
+  absl::MutexLock lock(&head_mu_);
+  const auto head = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(head_mu_) -> uint64_t {
+    if (!cosigned) return size_;
+    return cosigned_ ? cosigned_->first : 0;
+  };
+  const auto grown = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(head_mu_) { return head() > beyond; };
+  head_mu_.AwaitWithDeadline(absl::Condition(&grown), deadline);
+  return head();
+}
+
 std::pair<uint64_t, std::string> Ledger::LatestCheckpoint() const {
   absl::MutexLock lock(&head_mu_);
   return {size_, checkpoint_};

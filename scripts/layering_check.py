@@ -27,15 +27,16 @@ ROOM_MAY_INCLUDE = {
     "store": {"base", "log", "store"},
     "provenance": {"base", "log", "provenance", "store"},
     "bundle": {"base", "log", "provenance", "bundle"},
-    "root": {"base", "log", "store", "provenance", "bundle", "root"},
+    "epcis": {"base", "log", "provenance", "epcis"},
+    "root": {"base", "log", "store", "provenance", "bundle", "epcis", "root"},
 }
 # Rooms whose files never include RocksDB (provenance's storage-free part is
 # held to it by the link rule on touchstone_records).
-NO_ROCKSDB_ROOMS = {"base", "log", "bundle"}
+NO_ROCKSDB_ROOMS = {"base", "log", "bundle", "epcis"}
 # Libraries that must never link RocksDB, and the ledger libraries that must
 # never link gRPC.
 NO_ROCKSDB_TARGETS = ["touchstone_base", "touchstone_log", "touchstone_records",
-                      "touchstone_bundle", "touchstone_verify"]
+                      "touchstone_bundle", "touchstone_verify", "touchstone_epcis"]
 LEDGER_TARGETS = NO_ROCKSDB_TARGETS + ["touchstone_store", "touchstone_provenance",
                                        "touchstone_ledger"]
 

@@ -100,6 +100,10 @@ void AddLookupCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddFindCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `impact`: what a recall reaches (cli_impact.cc).
 void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `watch`: follow the log, checked (cli_watch.cc).
+void AddWatchCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `epcis export`: GS1 EPCIS 2.0 documents (cli_epcis.cc).
+void AddEpcisCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `opening get`, `opening reads` (services/cli_openings.cc).
 void AddOpeningCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code);

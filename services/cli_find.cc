@@ -29,26 +29,6 @@ struct FindFlags {
   bool json = false;
 };
 
-// The key the answer is checked with: --vkey, else the key pinned with this
-// client's trusted head of the log, else the server's (which proves nothing).
-[[nodiscard]] absl::StatusOr<std::string> FindKey(const Context& ctx, const v1::SearchAnswer& a,
-                                                  const FindFlags& f, std::string* source) {
-  if (!f.vkey.empty()) {
-    *source = "given";
-    return f.vkey;
-  }
-  ASSIGN_OR_RETURN(ParsedNote note, ParseNote(a.checkpoint()));
-  ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(note.text));
-  if (std::optional<std::string> pinned = TrustedHeads(f.state_dir).PinnedKey(unverified.origin)) {
-    *source = "pinned";
-    return *pinned;
-  }
-  v1::LogInfo info;
-  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
-  *source = "server";
-  return info.verifier_key();
-}
-
 std::string Describe(const v1::SearchQuery& q) {
   switch (q.query_case()) {
     case v1::SearchQuery::kGradingReport:
@@ -74,9 +54,8 @@ int Find(const Context& ctx, const v1::SearchQuery& query, const FindFlags& f) {
     return Fail(s);
   }
   std::string source;
-  absl::StatusOr<std::string> vkey = FindKey(ctx, answer, f, &source);
-  if (!vkey.ok()) return Fail(vkey.status());
-  absl::StatusOr<NoteVerifier> key = NoteVerifier::Parse(*vkey);
+  absl::StatusOr<NoteVerifier> key =
+      LogKeyFor(ctx, answer.checkpoint(), f.vkey, f.state_dir, &source);
   if (!key.ok()) return Fail(key.status());
   absl::StatusOr<SearchCheck> checked = CheckSearchAnswer(query, answer, *key);
   if (!checked.ok()) {

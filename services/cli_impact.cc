@@ -28,29 +28,6 @@ struct ImpactFlags {
   bool json = false;
 };
 
-// The checkpoint's key: --vkey, else the one pinned with this client's trusted
-// head, else the server's (which proves nothing; *source says which).
-[[nodiscard]] absl::StatusOr<NoteVerifier> ImpactKey(const Context& ctx, const std::string& note,
-                                                     const ImpactFlags& f, std::string* source) {
-  std::string vkey = f.vkey;
-  *source = "given";
-  if (vkey.empty()) {
-    ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
-    ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(parsed.text));
-    if (std::optional<std::string> pinned =
-            TrustedHeads(f.state_dir).PinnedKey(unverified.origin)) {
-      vkey = *pinned;
-      *source = "pinned";
-    } else {
-      v1::LogInfo info;
-      RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
-      vkey = info.verifier_key();
-      *source = "server";
-    }
-  }
-  return NoteVerifier::Parse(vkey);
-}
-
 int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
               const std::string& what) {
   query.set_at_size(f.at);
@@ -60,7 +37,8 @@ int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
     return Fail(s);
   }
   std::string source;
-  absl::StatusOr<NoteVerifier> key = ImpactKey(ctx, answer.checkpoint(), f, &source);
+  absl::StatusOr<NoteVerifier> key =
+      LogKeyFor(ctx, answer.checkpoint(), f.vkey, f.state_dir, &source);
   if (!key.ok()) return Fail(key.status());
   absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(answer.checkpoint(), *key);
   if (!cp.ok() || cp->size != answer.size()) {

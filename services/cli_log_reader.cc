@@ -2,6 +2,7 @@
 #include "services/cli_log_reader.h"
 
 #include <cstdlib>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
@@ -68,6 +69,32 @@ TrustedHeadStore TrustedHeads(const std::string& state_dir) {
   if (!state_dir.empty()) return TrustedHeadStore(state_dir);
   const char* home = std::getenv("HOME");
   return TrustedHeadStore(absl::StrCat(home != nullptr ? home : ".", "/.touchstone/trusted"));
+}
+
+absl::StatusOr<NoteVerifier> LogKeyFor(const Context& ctx, std::string_view note,
+                                       const std::string& vkey, const std::string& state_dir,
+                                       std::string* source) {
+  if (!vkey.empty()) {
+    *source = "given";
+    return NoteVerifier::Parse(vkey);
+  }
+  std::string latest_note;
+  if (note.empty()) {  // the origin of the server's latest checkpoint
+    v1::CheckpointResponse latest;
+    RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetCheckpoint(ctx.Call().get(), {}, &latest)));
+    latest_note = latest.checkpoint();
+    note = latest_note;
+  }
+  ASSIGN_OR_RETURN(ParsedNote parsed, ParseNote(note));
+  ASSIGN_OR_RETURN(Checkpoint unverified, Checkpoint::FromText(parsed.text));
+  if (std::optional<std::string> pinned = TrustedHeads(state_dir).PinnedKey(unverified.origin)) {
+    *source = "pinned";
+    return NoteVerifier::Parse(*pinned);
+  }
+  v1::LogInfo info;
+  RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
+  *source = "server";
+  return NoteVerifier::Parse(info.verifier_key());
 }
 
 }  // namespace touchstone::cli

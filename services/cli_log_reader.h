@@ -36,6 +36,17 @@ class GrpcLogReader final : public LogReader {
 // This client's trusted heads, kept in `state_dir` ("" = ~/.touchstone/trusted).
 TrustedHeadStore TrustedHeads(const std::string& state_dir);
 
+// The key a checkpoint `note` of the log is checked with: `vkey` if given,
+// else the key pinned with this client's trusted head for the note's origin
+// (with an empty `note`, the origin of the server's latest checkpoint),
+// else the one the server reports (which proves nothing). *source says which:
+// "given", "pinned" or "server". Errors: INVALID_ARGUMENT for a malformed note
+// or key; the server's status.
+[[nodiscard]] absl::StatusOr<NoteVerifier> LogKeyFor(const Context& ctx, std::string_view note,
+                                                     const std::string& vkey,
+                                                     const std::string& state_dir,
+                                                     std::string* source);
+
 }  // namespace touchstone::cli
 
 #endif  // TOUCHSTONE_SERVICES_CLI_LOG_READER_H_

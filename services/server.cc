@@ -28,6 +28,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!(options.max_call_seconds > 0)) {
     return absl::InvalidArgumentError("max_call_seconds must be more than 0");
   }
+  if (options.max_watches < 0) {
+    return absl::InvalidArgumentError("max_watches must be 0 or more");
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials(options.tls));
   auto server = std::unique_ptr<Server>(new Server());
@@ -71,7 +74,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   server->service_ = std::make_unique<LedgerService>(server->ledger_.get(),
                                                      absl::Seconds(options.max_call_seconds));
-  server->provenance_ = std::make_unique<ProvenanceService>(server->ledger_.get());
+  server->provenance_ = std::make_unique<ProvenanceService>(
+      server->ledger_.get(),
+      WatchServiceOptions{.max_call = absl::Seconds(options.max_call_seconds),
+                          .max_watches = options.max_watches,
+                          .witnesses = !witnesses.empty()});
   server->openings_ = std::make_unique<OpeningsService>(server->ledger_.get());
   server->admin_ = std::make_unique<AdminService>(server->ledger_.get(), options.backup_dir);
 
@@ -141,6 +148,7 @@ void Server::Wait() {
 void Server::Shutdown() {
   if (http_) http_->Stop();
   cosigner_.reset();
+  if (provenance_) provenance_->StopWatches();
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }

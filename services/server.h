@@ -55,6 +55,9 @@ struct ServerOptions {
   // Default: 4 at least, 256 at most
   int min_handler_threads = 4;
   int max_handler_threads = 256;
+  // Provenance.Watch streams served at once; more are refused
+  // RESOURCE_EXHAUSTED. Each holds a handler thread. Default: 64
+  int max_watches = 64;
   // Directory Admin.Backup writes backups into; empty: no backups. Default: empty
   std::string backup_dir;
   // The Unix socket the Admin service (backups) is served on, by a gRPC server

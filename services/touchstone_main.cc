@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   touchstone::cli::AddLookupCommands(app, ctx, &exit_code);
   touchstone::cli::AddFindCommands(app, ctx, &exit_code);
   touchstone::cli::AddImpactCommands(app, ctx, &exit_code);
+  touchstone::cli::AddWatchCommands(app, ctx, &exit_code);
+  touchstone::cli::AddEpcisCommands(app, ctx, &exit_code);
   touchstone::cli::AddOpeningCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
   touchstone::cli::AddTradeCommands(app, ctx, &exit_code);

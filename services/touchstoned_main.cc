@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   app.add_option("--max_call_seconds", options.max_call_seconds,
                  "longest a call may run on the server, whatever the client's deadline")
       ->capture_default_str();
+  app.add_option("--max_watches", options.max_watches,
+                 "Watch streams served at once (each holds a handler thread)")
+      ->capture_default_str();
   app.add_option("--tls_cert", options.tls.cert,
                  "PEM certificate chain to serve TLS with (with --tls_key); default plaintext")
       ->envname("TOUCHSTONE_TLS_CERT");

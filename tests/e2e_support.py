@@ -2,6 +2,7 @@
 and a protobuf wire-format reader that needs no generated code (so these tests
 check the server with code independent of ours)."""
 import argparse
+import json
 import atexit
 import os
 import re
@@ -225,6 +226,38 @@ def run_demo(touchstone, addr, data_dir, keys_dir, prefix, timeout=120, extra=()
                        capture_output=True, text=True, env=clean_env(), timeout=timeout)
     assert r.returncode == 0, r.stdout + r.stderr
     return r
+
+
+EXAMPLE_CLIENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "examples", "python", "touchstone_client.py")
+
+
+def load_example_client(tmp):
+    """The Python example (examples/python/touchstone_client.py) as a module, with its stubs
+    generated under a new directory in tmp and importable (package `proto`): a second client
+    whose RFC 9162 and signed-note code the tests use to check what the CLI checked."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("touchstone_client", EXAMPLE_CLIENT)
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    client.generate_stubs(tempfile.mkdtemp(dir=tmp))
+    return client
+
+
+def revoke_certificate(touchstone, addr, keys_dir, tmp, signer, certificate, reason,
+                       effective_in=1.0):
+    """Submits, as `signer` (its key in keys_dir), the revocation of `certificate`, effective
+    `effective_in` seconds from now; fails unless `touchstone submit` exits 0."""
+    path = os.path.join(tmp, "revoke-%s.json" % certificate)
+    with open(path, "w") as f:
+        json.dump({"certificateStatusChanged": {
+            "certificateId": certificate, "status": "CERTIFICATE_STATUS_REVOKED",
+            "reason": reason,
+            "effectiveMicros": str(int((time.time() + effective_in) * 1e6))}}, f)
+    r = subprocess.run([touchstone, "--server", addr, "submit", "--as", signer, "--key",
+                        os.path.join(keys_dir, signer + ".pem"), "--json", path],
+                       capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def ldb(db, cf, *args):

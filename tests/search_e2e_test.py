@@ -18,7 +18,6 @@
   that a certificate it relied on is revoked now."""
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -32,14 +31,13 @@ import urllib.request
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from e2e_support import Server, clean_env, parse_binaries, read_port_file, run_demo
+from e2e_support import (Server, clean_env, load_example_client, parse_binaries, read_port_file,
+                          revoke_certificate, run_demo)
 
 ARGS = None
 P = "f"  # the demo's id prefix
 GTIN13 = "4006381333931"
 GTIN14 = "0" + GTIN13
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       "examples", "python", "touchstone_client.py")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -145,10 +143,7 @@ class SearchE2ETest(unittest.TestCase):
         self.assertNotIn("checked:", r.stdout)
 
     def test_a_second_client_gets_and_checks_the_same_answer(self):
-        spec = importlib.util.spec_from_file_location("touchstone_client", EXAMPLE)
-        client = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(client)
-        client.generate_stubs(tempfile.mkdtemp(dir=self.tmp))
+        client = load_example_client(self.tmp)
         import grpc
         from proto import provenance_service_pb2_grpc, record_pb2, search_pb2
 
@@ -214,14 +209,8 @@ class SearchE2ETest(unittest.TestCase):
         self.assertIn(P + "-RING-1", early)
         self.assertNotIn(P + "-MB-1", early, "made after that checkpoint")
 
-        revoke = os.path.join(self.tmp, "revoke.json")
-        with open(revoke, "w") as f:
-            json.dump({"certificateStatusChanged": {
-                "certificateId": P + "-cert-refiner", "status": "CERTIFICATE_STATUS_REVOKED",
-                "reason": "refinery audit failed",
-                "effectiveMicros": str(int(time.time() * 1e6) + 1500000)}}, f)
-        self.ok("submit", "--as", P + "-rjc", "--key", os.path.join(self.keys, P + "-rjc.pem"),
-                "--json", revoke)
+        revoke_certificate(ARGS.touchstone, self.server.addr, self.keys, self.tmp, P + "-rjc",
+                           P + "-cert-refiner", "refinery audit failed", 1.5)
         time.sleep(1.6)
         _, after = self.impact_pieces(P + "-cert-refiner")
         self.assertEqual(sorted(after), sorted(refiner), "a revocation changes what it reaches not")

@@ -47,7 +47,7 @@ def signing_message(origin, record_bytes):
 def generate_stubs(out_dir):
     """Python modules for proto/*.proto (package `proto`), from protoc + grpc_python_plugin."""
     protos = ["proto/record.proto", "proto/state.proto", "proto/bundle.proto", "proto/search.proto",
-              "proto/ledger_service.proto", "proto/provenance_service.proto"]
+              "proto/watch.proto", "proto/ledger_service.proto", "proto/provenance_service.proto"]
     subprocess.run(["protoc", "-I", REPO, "--python_out", out_dir, "--grpc_out", out_dir,
                     "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin"] + protos,
                    check=True)

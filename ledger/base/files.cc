@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
 
 namespace touchstone {
@@ -17,6 +18,23 @@ namespace {
 
 [[nodiscard]] absl::Status IoError(std::string_view what, const std::string& path, int err) {
   return absl::UnavailableError(absl::StrCat(Sv(what), " ", path, ": ", strerror(err)));
+}
+
+// Writes all of `data` to `fd` (named `path` in errors), fsyncs and closes it.
+[[nodiscard]] absl::Status WriteSyncClose(int fd, std::string_view data, const std::string& path) {
+  absl::Status s = absl::OkStatus();
+  while (s.ok() && !data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      s = IoError("cannot write", path, errno);
+    } else {
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  if (s.ok() && ::fsync(fd) != 0) s = IoError("cannot sync", path, errno);
+  if (::close(fd) != 0 && s.ok()) s = IoError("cannot write", path, errno);
+  return s;
 }
 
 // Writes `data` to a new temporary beside `path` (<path>.tmp-<pid>-<n>) with
@@ -35,19 +53,7 @@ namespace {
     if (fd < 0 && errno != EEXIST) break;
   }
   if (fd < 0) return IoError("cannot create", tmp, errno);
-  absl::Status s = absl::OkStatus();
-  while (s.ok() && !data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      s = IoError("cannot write", tmp, errno);
-    } else {
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  if (s.ok() && ::fsync(fd) != 0) s = IoError("cannot sync", tmp, errno);
-  if (::close(fd) != 0 && s.ok()) s = IoError("cannot write", tmp, errno);
-  if (!s.ok()) {
+  if (absl::Status s = WriteSyncClose(fd, data, tmp); !s.ok()) {
     ::unlink(tmp.c_str());
     return s;
   }
@@ -125,6 +131,14 @@ void SyncDir(const std::string& dir) {
 void SyncParentDir(const std::string& path) {
   const size_t slash = path.rfind('/');
   SyncDir(slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1));
+}
+
+absl::Status AppendFileDurably(const std::string& path, std::string_view data, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
+  if (fd < 0) return IoError("cannot open", path, errno);
+  RETURN_IF_ERROR(WriteSyncClose(fd, data, path));
+  SyncParentDir(path);
+  return absl::OkStatus();
 }
 
 }  // namespace touchstone

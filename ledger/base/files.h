@@ -40,6 +40,13 @@ namespace touchstone {
 [[nodiscard]] absl::Status ReplaceFileDurably(const std::string& path, std::string_view data,
                                               mode_t mode);
 
+// Appends `data` to `path` (creating it with `mode`, less the umask, if
+// absent), fsyncs it and syncs the directory. A crash may leave part of `data`
+// at the end: readers of such a file keep only what they can tell is whole.
+// UNAVAILABLE naming the step that failed.
+[[nodiscard]] absl::Status AppendFileDurably(const std::string& path, std::string_view data,
+                                             mode_t mode);
+
 // Makes new entries of directory `dir` (files created or renamed into it)
 // durable: fsync of the directory. Best effort: a directory that cannot be
 // opened is skipped.

@@ -1,0 +1,443 @@
+#include "ledger/epcis/epcis_export.h"
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/base/status_macros.h"
+#include "ledger/log/entry_format.h"
+#include "ledger/log/hash.h"
+#include "ledger/provenance/gs1.h"
+#include "ledger/provenance/record.h"
+#include "ledger/provenance/record_subjects.h"
+#include "nlohmann/json.hpp"
+
+namespace touchstone {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::string_view kMilligram = "MGM";  // UN/ECE Recommendation 20
+constexpr std::string_view kCarat = "CTM";      // metric carat
+constexpr std::string_view kPiece = "H87";      // piece (a count of stones)
+
+// RFC 3986 unreserved characters kept; every other byte percent-encoded.
+std::string Encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string Time(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(micros),
+                          absl::UTCTimeZone());
+}
+
+std::string Lower(std::string_view enum_name, std::string_view prefix) {
+  if (enum_name.substr(0, prefix.size()) == prefix) enum_name.remove_prefix(prefix.size());
+  return absl::AsciiStrToLower(std::string(enum_name));
+}
+
+// Builds the events of one export. Thread-compatible.
+class Exporter {
+ public:
+  explicit Exporter(std::string_view origin) {
+    base_ = "https://";
+    for (const char& c : origin) base_ += c == '/' ? std::string("/") : Encode({&c, 1});
+    base_ += "/";
+  }
+
+  // What later records need to know of earlier ones: lot units, pieces' GS1 ids.
+  void Learn(const v1::Record& r) {
+    if (r.has_lot_created()) {
+      units_[r.lot_created().lot_id()] = r.lot_created().unit();
+    } else if (r.has_piece_registered()) {
+      const v1::PieceRegistered& p = r.piece_registered();
+      if (!p.gtin().empty() && !p.serial().empty()) {
+        pieces_[p.piece_id()] =
+            absl::StrCat("https://id.gs1.org", DigitalLinkPath(p.gtin(), p.serial()));
+      }
+    } else if (r.has_transformation()) {
+      const v1::Transformation& t = r.transformation();
+      std::optional<v1::Unit> unit;
+      for (const v1::LotQuantity& in : t.inputs()) {
+        if (auto it = units_.find(in.lot_id()); it != units_.end()) unit = it->second;
+      }
+      for (const v1::OutputLot& out : t.outputs()) {
+        units_[out.lot_id()] = unit.value_or(UnitOfMaterial(t.material()));
+      }
+    } else if (r.has_heirloom_received()) {
+      units_[r.heirloom_received().lot_id()] = v1::UNIT_MILLIGRAM;
+    }
+  }
+
+  // The events of the record at `index`; empty if it has none.
+  std::vector<Json> Events(uint64_t index, std::string_view data, const EntryView& view,
+                           const v1::Record& r) {
+    std::vector<Json> events;
+    switch (r.body_case()) {
+      case v1::Record::kLotCreated:
+        events.push_back(LotCreated(r.lot_created()));
+        break;
+      case v1::Record::kTransformation:
+        events.push_back(Transformation(r.transformation()));
+        break;
+      case v1::Record::kCustodyShipped: {
+        const v1::CustodyShipped& s = r.custody_shipped();
+        Json e = Object("OBSERVE", "shipping", "in_transit", {Lot(s.lot_id())});
+        e["sourceList"] = Json::array({{{"type", "owning_party"}, {"source", Party(r.signer())}}});
+        e["destinationList"] =
+            Json::array({{{"type", "owning_party"}, {"destination", Party(s.to_participant())}}});
+        e["touchstone:shipmentId"] = s.shipment_id();
+        events.push_back(std::move(e));
+        break;
+      }
+      case v1::Record::kCustodyReceived: {
+        const v1::CustodyReceived& c = r.custody_received();
+        Json e = Object("OBSERVE", "receiving", "in_progress", {Lot(c.lot_id())});
+        e["destinationList"] =
+            Json::array({{{"type", "owning_party"}, {"destination", Party(r.signer())}}});
+        e["touchstone:shipmentId"] = c.shipment_id();
+        events.push_back(std::move(e));
+        break;
+      }
+      case v1::Record::kPieceRegistered:
+        PieceRegistered(r.piece_registered(), events);
+        break;
+      case v1::Record::kStoneReplaced: {
+        const v1::StoneReplaced& s = r.stone_replaced();
+        events.push_back(Aggregation("DELETE", "replacing", s.piece_id(), {s.old_stone_lot_id()}));
+        events.push_back(Aggregation("ADD", "replacing", s.piece_id(), {s.new_stone_lot_id()}));
+        if (!s.reason().empty()) events.back()["touchstone:reason"] = s.reason();
+        break;
+      }
+      case v1::Record::kPieceLifecycle:
+        if (std::optional<Json> e = Lifecycle(r.piece_lifecycle())) events.push_back(*e);
+        break;
+      case v1::Record::kCertificateIssued:
+        if (!r.certificate_issued().subject_lot().empty()) {
+          events.push_back(CertificateIssued(r.certificate_issued()));
+        }
+        break;
+      case v1::Record::kHeirloomReceived:
+        HeirloomReceived(r.heirloom_received(), events);
+        break;
+      default:
+        break;
+    }
+    for (size_t i = 0; i < events.size(); ++i) {
+      Json& e = events[i];
+      Json out = {{"type", e["type"]},
+                  {"eventID", EventId(index, i)},
+                  {"eventTime", Time(r.event_time_micros())},
+                  {"eventTimeZoneOffset", "+00:00"},
+                  {"recordTime", Time(view.recorded_at_micros)}};
+      for (auto& [k, v] : e.items()) {
+        if (k != "type") out[k] = v;
+      }
+      out["touchstone:entry"] = {{"index", index},
+                                 {"leafHash", HashToHex(LeafHash(data))},
+                                 {"recordId", r.record_id()},
+                                 {"signer", r.signer().empty() ? Json() : Json(Party(r.signer()))}};
+      e = std::move(out);
+    }
+    return events;
+  }
+
+  std::string EventId(uint64_t index, size_t n) const {
+    return absl::StrCat(base_, "entry/", index, n == 0 ? "" : absl::StrCat("#", n + 1));
+  }
+  std::string Lot(const std::string& id) const { return base_ + "lot/" + Encode(id); }
+  std::string Party(const std::string& id) const { return base_ + "participant/" + Encode(id); }
+  std::string Certificate(const std::string& id) const {
+    return base_ + "certificate/" + Encode(id);
+  }
+  std::string Piece(const std::string& id) const {
+    auto it = pieces_.find(id);
+    return it != pieces_.end() ? it->second : base_ + "piece/" + Encode(id);
+  }
+
+ private:
+  static v1::Unit UnitOfMaterial(std::string_view material) {
+    static const absl::flat_hash_set<std::string_view> kMetals = {"gold", "silver", "platinum",
+                                                                  "palladium"};
+    return kMetals.contains(material) ? v1::UNIT_MILLIGRAM : v1::UNIT_CARAT_THOUSANDTH;
+  }
+
+  // A lot's quantity element; the quantity left out when 0 (a sealed record's).
+  Json Quantity(const std::string& lot, int64_t quantity) const {
+    Json q = {{"epcClass", Lot(lot)}};
+    if (quantity == 0) return q;
+    auto it = units_.find(lot);
+    const v1::Unit unit = it == units_.end() ? v1::UNIT_MILLIGRAM : it->second;
+    if (unit == v1::UNIT_CARAT_THOUSANDTH) {
+      q["quantity"] = static_cast<double>(quantity) / 1000.0;
+      q["uom"] = kCarat;
+    } else {
+      q["quantity"] = quantity;
+      q["uom"] = kMilligram;
+    }
+    return q;
+  }
+
+  // An ObjectEvent about lots (as quantities without an amount).
+  Json Object(std::string_view action, std::string_view step, std::string_view disposition,
+              const std::vector<std::string>& lot_uris) const {
+    Json e = {{"type", "ObjectEvent"}, {"action", action}};
+    Json list = Json::array();
+    for (const std::string& uri : lot_uris) list.push_back({{"epcClass", uri}});
+    e["quantityList"] = std::move(list);
+    e["bizStep"] = step;
+    if (!disposition.empty()) e["disposition"] = disposition;
+    return e;
+  }
+
+  Json Certified(const google::protobuf::RepeatedPtrField<std::string>& ids) const {
+    Json list = Json::array();
+    for (const std::string& id : ids) list.push_back(Certificate(id));
+    return list;
+  }
+
+  Json LotCreated(const v1::LotCreated& l) {
+    Json e = {{"type", "ObjectEvent"}, {"action", "ADD"}};
+    e["quantityList"] = Json::array({Quantity(l.lot_id(), l.quantity())});
+    e["bizStep"] = "commissioning";
+    e["disposition"] = "active";
+    Json ilmd = {
+        {"touchstone:material", l.material()},
+        {"touchstone:form", l.form()},
+        {"touchstone:originClass", Lower(v1::OriginClass_Name(l.origin_class()), "ORIGIN_CLASS_")}};
+    if (l.fineness_ptt() != 0) ilmd["touchstone:finenessPtt"] = l.fineness_ptt();
+    if (!l.facility().empty()) ilmd["touchstone:facility"] = l.facility();
+    if (l.has_parcel()) {
+      ilmd["touchstone:parcel"] = {{"stones", l.parcel().stone_count()},
+                                   {"sizeClass", l.parcel().size_class()}};
+    }
+    if (l.has_gemstone()) {
+      ilmd["touchstone:gemstone"] = {{"species", l.gemstone().species()},
+                                     {"treatment", l.gemstone().treatment()},
+                                     {"countryOfOrigin", l.gemstone().country_of_origin()}};
+    }
+    e["ilmd"] = std::move(ilmd);
+    if (!l.certificate_ids().empty()) e["certificationInfo"] = Certified(l.certificate_ids());
+    return e;
+  }
+
+  Json Transformation(const v1::Transformation& t) const {
+    Json e = {{"type", "TransformationEvent"}};
+    Json in = Json::array(), out = Json::array();
+    for (const v1::LotQuantity& q : t.inputs()) in.push_back(Quantity(q.lot_id(), q.quantity()));
+    for (const v1::OutputLot& o : t.outputs()) out.push_back(Quantity(o.lot_id(), o.quantity()));
+    e["inputQuantityList"] = std::move(in);
+    e["outputQuantityList"] = std::move(out);
+    e["transformationID"] = base_ + "transformation/" + Encode(t.transformation_id());
+    e["bizStep"] = "commissioning";
+    e["touchstone:process"] = Lower(v1::Process_Name(t.process()), "PROCESS_");
+    e["touchstone:material"] = t.material();
+    if (!t.location().empty()) e["touchstone:location"] = t.location();
+    if (!t.certificate_ids().empty()) e["certificationInfo"] = Certified(t.certificate_ids());
+    return e;
+  }
+
+  Json Aggregation(std::string_view action, std::string_view step, const std::string& piece,
+                   const std::vector<std::string>& stone_lots) const {
+    Json e = {{"type", "AggregationEvent"}, {"action", action}, {"parentID", Piece(piece)}};
+    Json children = Json::array();
+    for (const std::string& lot : stone_lots) children.push_back(Lot(lot));
+    e["childEPCs"] = std::move(children);
+    e["bizStep"] = step;
+    return e;
+  }
+
+  void PieceRegistered(const v1::PieceRegistered& p, std::vector<Json>& events) const {
+    Json made;
+    if (p.metal_inputs().empty()) {
+      made = {{"type", "ObjectEvent"}, {"action", "ADD"}, {"epcList", {Piece(p.piece_id())}}};
+    } else {
+      made = {{"type", "TransformationEvent"}};
+      Json in = Json::array();
+      for (const v1::MetalInput& m : p.metal_inputs()) {
+        in.push_back(Quantity(m.lot_id(), m.quantity()));
+      }
+      made["inputQuantityList"] = std::move(in);
+      made["outputEPCList"] = Json::array({Piece(p.piece_id())});
+    }
+    made["bizStep"] = "commissioning";
+    made["disposition"] = "active";
+    Json ilmd = {{"touchstone:pieceId", p.piece_id()}, {"touchstone:description", p.description()}};
+    if (!p.hallmark().empty()) ilmd["touchstone:hallmark"] = p.hallmark();
+    if (!p.gtin().empty()) ilmd["touchstone:gtin"] = p.gtin();
+    Json claims = Json::array();
+    for (const v1::MaterialClaim& c : p.material_claims()) {
+      claims.push_back({{"material", c.material()},
+                        {"attribute", Lower(v1::Attribute_Name(c.attribute()), "ATTRIBUTE_")},
+                        {"model", Lower(v1::CustodyModel_Name(c.model()), "CUSTODY_MODEL_")},
+                        {"shareBp", c.share_bp()}});
+    }
+    if (!claims.empty()) ilmd["touchstone:materialClaims"] = std::move(claims);
+    made["ilmd"] = std::move(ilmd);
+    events.push_back(std::move(made));
+    if (p.stone_lot_ids().empty() && p.parcel_stones().empty()) return;
+    Json set = Aggregation("ADD", "assembling", p.piece_id(),
+                           {p.stone_lot_ids().begin(), p.stone_lot_ids().end()});
+    if (!p.parcel_stones().empty()) {
+      Json draws = Json::array();
+      for (const v1::ParcelStones& ps : p.parcel_stones()) {
+        draws.push_back(
+            {{"epcClass", Lot(ps.lot_id())}, {"quantity", ps.stones()}, {"uom", kPiece}});
+      }
+      set["childQuantityList"] = std::move(draws);
+    }
+    if (set["childEPCs"].empty()) set.erase("childEPCs");
+    events.push_back(std::move(set));
+  }
+
+  std::optional<Json> Lifecycle(const v1::PieceLifecycle& l) const {
+    Json e = {{"type", "ObjectEvent"}, {"action", "OBSERVE"}, {"epcList", {Piece(l.piece_id())}}};
+    switch (l.event()) {
+      case v1::PIECE_EVENT_SOLD:
+        e["bizStep"] = "retail_selling";
+        e["disposition"] = "retail_sold";
+        break;
+      case v1::PIECE_EVENT_REPAIRED:
+        e["bizStep"] = "repairing";
+        break;
+      case v1::PIECE_EVENT_STOLEN:
+        e["disposition"] = "stolen";
+        break;
+      case v1::PIECE_EVENT_LOST:
+      case v1::PIECE_EVENT_RECOVERED:
+        e["disposition"] = l.event() == v1::PIECE_EVENT_LOST ? "unknown" : "active";
+        break;
+      default:
+        return std::nullopt;
+    }
+    e["touchstone:event"] = Lower(v1::PieceEvent_Name(l.event()), "PIECE_EVENT_");
+    if (!l.note().empty()) e["touchstone:note"] = l.note();
+    return e;
+  }
+
+  Json CertificateIssued(const v1::CertificateIssued& c) const {
+    Json e = Object("OBSERVE", "inspecting", "", {Lot(c.subject_lot())});
+    e["certificationInfo"] = Certificate(c.certificate_id());
+    Json cert = {{"scheme", c.scheme()}, {"validFrom", Time(c.valid_from_micros())}};
+    if (c.valid_until_micros() != 0) cert["validUntil"] = Time(c.valid_until_micros());
+    if (!c.external_number().empty()) cert["externalNumber"] = c.external_number();
+    if (c.has_grading_report()) {
+      const v1::GradingReport& g = c.grading_report();
+      cert["gradingReport"] = {{"lab", g.lab()},
+                               {"reportNumber", g.report_number()},
+                               {"origin", Lower(v1::StoneOrigin_Name(g.origin()), "STONE_ORIGIN_")},
+                               {"carats", static_cast<double>(g.carats_thousandths()) / 1000.0}};
+    }
+    e["touchstone:certificate"] = std::move(cert);
+    return e;
+  }
+
+  void HeirloomReceived(const v1::HeirloomReceived& h, std::vector<Json>& events) const {
+    Json e = {{"type", "ObjectEvent"}, {"action", "ADD"}};
+    e["quantityList"] = Json::array({Quantity(h.lot_id(), h.metal_mg())});
+    e["bizStep"] = "commissioning";
+    e["disposition"] = "active";
+    e["ilmd"] = {{"touchstone:material", h.material()},
+                 {"touchstone:heirloom", h.description()},
+                 {"touchstone:finenessPtt", h.fineness_ptt()},
+                 {"touchstone:intakeId", h.intake_id()}};
+    events.push_back(std::move(e));
+    if (!h.repurposed_piece_id().empty()) {
+      events.push_back({{"type", "ObjectEvent"},
+                        {"action", "DELETE"},
+                        {"epcList", {Piece(h.repurposed_piece_id())}},
+                        {"bizStep", "decommissioning"},
+                        {"disposition", "inactive"}});
+    }
+  }
+
+  std::string base_;
+  absl::flat_hash_map<std::string, v1::Unit> units_;
+  absl::flat_hash_map<std::string, std::string> pieces_;
+};
+
+}  // namespace
+
+absl::StatusOr<EpcisExport> ExportEpcis(std::string_view origin,
+                                        const std::vector<EpcisEntryIn>& entries,
+                                        absl::Time created) {
+  Exporter x(origin);
+  EpcisExport result;
+  Json list = Json::array();
+  // Where each entry's events are in `list`, for error declarations.
+  std::map<uint64_t, std::pair<size_t, size_t>> placed;
+  std::vector<std::pair<uint64_t, v1::ErrorDeclared>> declared;
+  std::vector<int64_t> declared_at;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const EpcisEntryIn& in = entries[i];
+    if (i > 0 && in.index <= entries[i - 1].index) {
+      return absl::InvalidArgumentError(absl::StrCat("entries out of order at index ", in.index));
+    }
+    ASSIGN_OR_RETURN(EntryView view, DecodeEntry(in.data));
+    if (absl::Status s = CheckEntryIndex(view, in.index); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("entry ", in.index, s.message()));
+    }
+    ASSIGN_OR_RETURN(v1::Record record, RecordOfEntry(in.index, in.data));
+    x.Learn(record);
+    if (record.has_error_declared()) {
+      declared.emplace_back(in.index, record.error_declared());
+      declared_at.push_back(record.event_time_micros());
+      continue;
+    }
+    std::vector<Json> events = x.Events(in.index, in.data, view, record);
+    if (events.empty()) {
+      result.unmapped.push_back({in.index, RecordTypeName(record)});
+      continue;
+    }
+    placed[in.index] = {list.size(), events.size()};
+    for (Json& e : events) list.push_back(std::move(e));
+  }
+  for (size_t d = 0; d < declared.size(); ++d) {
+    const auto& [index, error] = declared[d];
+    auto wrong = placed.find(error.wrong_index());
+    if (wrong == placed.end()) {
+      result.unmapped.push_back({index, "error_declared"});
+      continue;
+    }
+    Json decl = {{"declarationTime", Time(declared_at[d])}, {"reason", "incorrect_data"}};
+    if (error.has_replacement_index()) {
+      Json ids = Json::array();
+      if (auto r = placed.find(error.replacement_index()); r != placed.end()) {
+        for (size_t n = 0; n < r->second.second; ++n) {
+          ids.push_back(x.EventId(error.replacement_index(), n));
+        }
+      }
+      decl["correctiveEventIDs"] = std::move(ids);
+    }
+    decl["touchstone:reason"] = error.reason();
+    decl["touchstone:declaredBy"] = x.EventId(index, 0);
+    for (size_t n = 0; n < wrong->second.second; ++n) {
+      list[wrong->second.first + n]["errorDeclaration"] = decl;
+    }
+  }
+  result.events = list.size();
+  Json doc = {{"@context", Json::array({kEpcisContext, {{"touchstone", kEpcisNamespace}}})},
+              {"type", "EPCISDocument"},
+              {"schemaVersion", "2.0"},
+              {"creationDate", Time(absl::ToUnixMicros(created))},
+              {"epcisBody", {{"eventList", std::move(list)}}}};
+  result.document = doc.dump(2, ' ', false, Json::error_handler_t::replace);
+  return result;
+}
+
+}  // namespace touchstone

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""GS1 EPCIS 2.0 export end to end (`touchstone epcis export`), on a log seeded by `touchstone
+demo`, checked with python3-jsonschema against GS1's EPCIS 2.0 JSON schema in
+../shared/testdata/epcis (draft-07, with format checking: python3-rfc3987):
+
+- every demo piece's export (from its verified bundle) validates, and says what the log says:
+  each event's touchstone:entry names an entry whose leaf hash a second client (python3-grpcio,
+  GetEntries) computes the same; the ring is made (TransformationEvent, its metal in grams of
+  MGM, out to the ring) and set with its graded stone (AggregationEvent); shipments have their
+  source and destination owning parties; lots cite their certificates in certificationInfo;
+- the whole log's export (a checked Watch stream) and one participant's validate; the
+  participant's holds only entries it signed or that name it;
+- the validator is not vacuous: GS1's own examples validate, and a document with a wrong unit,
+  a missing time zone or an event ID that is not a URI does not;
+- a bundle that does not verify (a key that is not the log's) is not exported (exit 2)."""
+import copy
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import grpc
+import jsonschema
+
+from e2e_support import Server, clean_env, load_example_client, parse_binaries, run_demo
+
+ARGS = None
+P = "e"
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
+                      "shared", "testdata", "epcis")
+
+
+class EpcisE2ETest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="touchstone_epcis_")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.data = os.path.join(cls.tmp, "data")
+        cls.keys = os.path.join(cls.tmp, "keys")
+        cls.server = Server(ARGS.touchstoned, cls.tmp, cls.data).start()
+        cls.addClassCleanup(cls.server.kill)
+        run_demo(ARGS.touchstone, cls.server.addr, cls.data, cls.keys, P, timeout=240)
+        with open(os.path.join(SHARED, "EPCIS-JSON-Schema.json")) as f:
+            schema = json.load(f)
+        cls.validator = jsonschema.Draft7Validator(
+            schema, format_checker=jsonschema.draft7_format_checker)
+        assert "uri" in jsonschema.draft7_format_checker.checkers, "python3-rfc3987 is missing"
+
+    def ts(self, *args):
+        return subprocess.run([ARGS.touchstone, "--server", self.server.addr] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=120)
+
+    def export(self, *what):
+        path = tempfile.mktemp(prefix="-".join(what) + "-", suffix=".json", dir=self.tmp)
+        r = self.ts("epcis", "export", *what, "-o", path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(path) as f:
+            return json.load(f)
+
+    def errors(self, doc):
+        return ["%s: %s" % ("/".join(map(str, e.path)), e.message[:200])
+                for e in self.validator.iter_errors(doc)]
+
+    def entries(self):
+        """Leaf hashes by index, read by a second client (python3-grpcio)."""
+        if not hasattr(type(self), "_leaves"):
+            load_example_client(self.tmp)
+            from proto import ledger_service_pb2, ledger_service_pb2_grpc
+            with grpc.insecure_channel(self.server.addr) as channel:
+                got = ledger_service_pb2_grpc.LedgerStub(channel).GetEntries(
+                    ledger_service_pb2.GetEntriesRequest(start=0), timeout=60)
+                type(self)._leaves = {e.index: hashlib.sha256(b"\x00" + e.data).hexdigest()
+                                      for e in got}
+        return type(self)._leaves
+
+    def pieces(self):
+        r = self.ts("watch", "--type", "piece_registered", "--until",
+                    str(max(self.entries()) + 1))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(l)["record"]["piece_registered"]["piece_id"]
+                for l in r.stdout.splitlines() if '"index"' in l]
+
+    def check_entries(self, doc):
+        leaves = self.entries()
+        for e in doc["epcisBody"]["eventList"]:
+            entry = e["touchstone:entry"]
+            self.assertEqual(entry["leafHash"], leaves[entry["index"]], e["eventID"])
+
+    def test_every_demo_piece_exports_and_validates(self):
+        pieces = self.pieces()
+        self.assertGreaterEqual(len(pieces), 9, pieces)
+        for piece in pieces:
+            doc = self.export("piece", piece)
+            self.assertEqual(self.errors(doc), [], piece)
+            self.check_entries(doc)
+            made = [e for e in doc["epcisBody"]["eventList"]
+                    if e.get("ilmd", {}).get("touchstone:pieceId") == piece]
+            self.assertEqual(len(made), 1, piece)
+
+    def test_the_ring_says_what_the_log_says(self):
+        doc = self.export("piece", P + "-RING-1")
+        events = doc["epcisBody"]["eventList"]
+        base = "https://%s/" % self.origin()
+        ring = base + "piece/" + P + "-RING-1"
+        made = [e for e in events if e["type"] == "TransformationEvent"
+                and e.get("outputEPCList") == [ring]]
+        self.assertEqual(len(made), 1)
+        self.assertEqual([q["uom"] for q in made[0]["inputQuantityList"]], ["MGM"])
+        self.assertEqual(made[0]["bizStep"], "commissioning")
+        setting = [e for e in events if e["type"] == "AggregationEvent" and e["parentID"] == ring]
+        self.assertEqual(len(setting), 1)
+        self.assertEqual(setting[0]["action"], "ADD")
+        self.assertEqual(setting[0]["childEPCs"], [base + "lot/" + P + "-stone-1"])
+        self.assertEqual(made[0]["touchstone:entry"]["index"],
+                         setting[0]["touchstone:entry"]["index"], "one record, two events")
+        self.assertTrue(setting[0]["eventID"].endswith("#2"))
+        ships = [e for e in events if e.get("bizStep") == "shipping"]
+        self.assertTrue(ships)
+        for e in ships:
+            self.assertEqual(e["action"], "OBSERVE")
+            self.assertEqual(e["disposition"], "in_transit")
+            self.assertEqual(e["sourceList"][0]["type"], "owning_party")
+            self.assertTrue(e["destinationList"][0]["destination"].startswith(base + "participant/"))
+        certified = [e for e in events if e.get("certificationInfo")]
+        self.assertTrue(any(c.endswith("/certificate/" + P + "-cert-refiner")
+                            for e in certified for c in e["certificationInfo"]))
+
+    def test_the_whole_log_and_a_participant_export_and_validate(self):
+        whole = self.export("range")
+        self.assertEqual(self.errors(whole), [])
+        self.check_entries(whole)
+        indices = {e["touchstone:entry"]["index"] for e in whole["epcisBody"]["eventList"]}
+        self.assertGreater(len(indices), 50)
+        part = self.export("participant", P + "-jeweler")
+        self.assertEqual(self.errors(part), [])
+        self.check_entries(part)
+        party = "https://%s/participant/%s-jeweler" % (self.origin(), P)
+        for e in part["epcisBody"]["eventList"]:
+            text = json.dumps(e)
+            self.assertTrue(e["touchstone:entry"]["signer"] == party or party in text
+                            or "/piece/" in text, e["eventID"])
+        self.assertLess(len(part["epcisBody"]["eventList"]), len(whole["epcisBody"]["eventList"]))
+
+    def test_the_validator_catches_what_is_wrong(self):
+        for path in sorted(glob.glob(os.path.join(SHARED, "Example_*.jsonld"))):
+            with open(path) as f:
+                self.assertEqual(self.errors(json.load(f)), [], path)
+        doc = self.export("piece", P + "-BAND-1")
+        for break_it in [lambda e: e.update(eventID="not a uri"),
+                         lambda e: e.pop("eventTimeZoneOffset"),
+                         lambda e: e.get("quantityList", e.get("inputQuantityList"))[0].update(
+                             uom="grams")]:
+            bad = copy.deepcopy(doc)
+            break_it(bad["epcisBody"]["eventList"][0])
+            self.assertNotEqual(self.errors(bad), [])
+
+    def test_an_unverified_bundle_is_not_exported(self):
+        other = os.path.join(self.tmp, "other.pem")
+        self.assertEqual(self.ts("keygen", "--out", other).returncode, 0)
+        vkey = json.loads(self.ts("key", other, "--name", self.origin(), "--json").stdout)[
+            "verifier_key"]
+        out = os.path.join(self.tmp, "never.json")
+        r = self.ts("epcis", "export", "piece", P + "-RING-1", "--vkey", vkey, "-o", out)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("NOT VERIFIED", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def origin(self):
+        r = self.ts("log", "info", "--json")
+        return json.loads(r.stdout)["origin"]
+
+
+if __name__ == "__main__":
+    ARGS, rest = parse_binaries()
+    unittest.main(argv=rest, verbosity=2)
