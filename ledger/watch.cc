@@ -83,11 +83,18 @@ absl::StatusOr<std::optional<v1::WatchEntry>> Watcher::Match(uint64_t index, std
   }
   v1::WatchEntry e;
   if (record.has_certificate_status_changed()) {
+    const std::string& id = record.certificate_status_changed().certificate_id();
+    // Its subject, and everything that descends from what relied on it.
+    ASSIGN_OR_RETURN(v1::CertificateState cert, ledger_->GetCertificate(id));
+    if (!cert.subject_participant().empty())
+      subjects.participants.insert(cert.subject_participant());
+    if (!cert.subject_lot().empty()) subjects.lots.insert(cert.subject_lot());
     v1::ImpactQuery q;
-    q.set_certificate(record.certificate_status_changed().certificate_id());
+    q.set_certificate(id);
     q.set_at_size(head_size);
     ASSIGN_OR_RETURN(v1::ImpactAnswer impact, Impact(*ledger_, q));
     for (const v1::ImpactItem& item : impact.items()) {
+      if (item.kind() == "lot") subjects.lots.insert(item.id());
       if (item.kind() != "piece") continue;
       e.add_affected_pieces(item.id());
       subjects.pieces.insert(item.id());
@@ -129,7 +136,12 @@ absl::StatusOr<v1::WatchEvent> Watcher::CheckpointEvent(
 absl::StatusOr<std::vector<v1::WatchEvent>> Watcher::Next(absl::Time deadline) {
   ledger_->AwaitSize(next_, request_.cosigned(), deadline);
   const std::pair<uint64_t, std::string> head = Head();
-  if (head.first <= next_) return std::vector<v1::WatchEvent>{};
+  if (head.first <= next_) {
+    // Quiet: tell the client where silent rounds took it, if they did.
+    if (next_ == client_next_) return std::vector<v1::WatchEvent>{};
+    ASSIGN_OR_RETURN(v1::WatchEvent checkpoint, CheckpointEvent(head, {}));
+    return std::vector<v1::WatchEvent>{std::move(checkpoint)};
+  }
   const uint64_t end = std::min(head.first, next_ + limits_.max_scan);
   std::vector<v1::WatchEvent> events;
   std::vector<uint64_t> sent;

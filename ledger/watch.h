@@ -12,9 +12,9 @@
 //
 // What an entry concerns is RecordSubjectsOf (ledger/provenance/record_subjects.h)
 // plus what only the log tells: for an ErrorDeclared, what the wrong record
-// concerns; for a certificate's status change, the pieces that descend from
-// what relied on it, and their jewelers (ledger/impact.h), as of the round's
-// checkpoint.
+// concerns; for a certificate's status change, its subject (participant or
+// lot), and the lots and pieces that descend from what relied on it, and the
+// pieces' jewelers (ledger/impact.h), as of the round's checkpoint.
 #ifndef TOUCHSTONE_LEDGER_WATCH_H_
 #define TOUCHSTONE_LEDGER_WATCH_H_
 
@@ -52,8 +52,9 @@ class Watcher {
 
   // One round: waits until the head is past the position (or until
   // `deadline`), then returns the matching entries among the next ones and the
-  // checkpoint event covering them. Returns nothing at the deadline, and
-  // nothing for a round that kept no entry before the heartbeat is due.
+  // checkpoint event covering them. A round that kept no entry returns nothing
+  // until the heartbeat is due; at the deadline with nothing new, a checkpoint
+  // event if such rounds moved the position since the last one, else nothing.
   // Errors: DATA_LOSS / UNAVAILABLE from storage (a stored entry that does not
   // decode, a proof that cannot be made).
   [[nodiscard]] absl::StatusOr<std::vector<v1::WatchEvent>> Next(absl::Time deadline);

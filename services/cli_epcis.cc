@@ -64,6 +64,7 @@ int ExportPiece(const Context& ctx, const EpcisFlags& f) {
   absl::StatusOr<NoteVerifier> key =
       LogKeyFor(ctx, bundle.checkpoint(), f.vkey, f.state_dir, &source);
   if (!key.ok()) return Fail(key.status());
+  WarnIfServerKey(source);
   if (absl::StatusOr<BundleReport> r = VerifyPieceBundle(bundle, *key, {}, 0, f.id); !r.ok()) {
     return NotVerified(r.status());
   }
@@ -76,6 +77,7 @@ int ExportWatched(const Context& ctx, const EpcisFlags& f, const v1::WatchFilter
   std::string source;
   absl::StatusOr<NoteVerifier> key = LogKeyFor(ctx, "", f.vkey, f.state_dir, &source);
   if (!key.ok()) return Fail(key.status());
+  WarnIfServerKey(source);
   uint64_t until = f.until;
   if (until == 0) {
     v1::CheckpointResponse latest;
@@ -85,11 +87,10 @@ int ExportWatched(const Context& ctx, const EpcisFlags& f, const v1::WatchFilter
     }
     until = latest.size();
   }
+  bool unverified = false;
   absl::StatusOr<std::vector<v1::WatchEntry>> watched =
-      ReadWatched(ctx, *key, filter, f.from, until);
-  if (absl::IsDataLoss(watched.status()) || absl::IsPermissionDenied(watched.status())) {
-    return NotVerified(watched.status());
-  }
+      ReadWatched(ctx, *key, filter, f.from, until, &unverified);
+  if (unverified) return NotVerified(watched.status());
   if (!watched.ok()) return Fail(watched.status());
   std::vector<EpcisEntryIn> entries;
   for (const v1::WatchEntry& e : *watched) entries.push_back({e.index(), e.data()});

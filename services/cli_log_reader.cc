@@ -2,6 +2,7 @@
 #include "services/cli_log_reader.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -95,6 +96,13 @@ absl::StatusOr<NoteVerifier> LogKeyFor(const Context& ctx, std::string_view note
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
   *source = "server";
   return NoteVerifier::Parse(info.verifier_key());
+}
+
+void WarnIfServerKey(const std::string& source) {
+  if (source != "server") return;
+  std::cerr << "note: checked against the key the server itself reports, which proves nothing; "
+               "pass --vkey with a key obtained independently, or pin one with `touchstone log "
+               "update --vkey KEY`\n";
 }
 
 }  // namespace touchstone::cli

@@ -47,6 +47,10 @@ TrustedHeadStore TrustedHeads(const std::string& state_dir);
                                                      const std::string& state_dir,
                                                      std::string* source);
 
+// With `source` "server" (LogKeyFor), says on stderr that the key the server
+// reports proves nothing and how to pin one; nothing otherwise.
+void WarnIfServerKey(const std::string& source);
+
 }  // namespace touchstone::cli
 
 #endif  // TOUCHSTONE_SERVICES_CLI_LOG_READER_H_

@@ -11,7 +11,15 @@
 // limit, on shutdown, or when it is unreachable.
 #include "services/cli_watch.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -64,52 +72,81 @@ std::string Dump(const nlohmann::json& j) {
       {"index", absl::StrCat(e.index())}, {"leaf_hash", absl::BytesToHexString(e.leaf_hash())},
       {"type", e.record_type()},          {"record_id", record.record_id()},
       {"signer", record.signer()},        {"record", nlohmann::json::parse(record_json)}};
-  if (e.affected_pieces_size() > 0) {
-    line["affected_pieces"] =
+  if (e.affected_pieces_size() > 0) {  // the server's reading: not checked (watch_check.h)
+    line["affected_pieces_unchecked"] =
         std::vector<std::string>(e.affected_pieces().begin(), e.affected_pieces().end());
   }
   return Dump(line) + "\n";
 }
 
-std::string CheckpointLine(const v1::WatchCheckpoint& c) {
+// The filter as the JSON a checkpoint line records (so that a file is resumed
+// only with the filter it was written with).
+nlohmann::json FilterJson(const v1::WatchFilter& filter) {
+  absl::StatusOr<std::string> json = MessageToJson(filter);
+  return json.ok() ? nlohmann::json::parse(*json, nullptr, false) : nlohmann::json();
+}
+
+std::string CheckpointLine(const v1::WatchCheckpoint& c, const v1::WatchFilter& filter) {
   return Dump({{"checkpoint_size", absl::StrCat(c.size())},
                {"next_index", absl::StrCat(c.next_index())},
+               {"filter", FilterJson(filter)},
                {"checkpoint", c.checkpoint()}}) +
          "\n";
 }
 
 // Reads --out: the position after its last checkpoint line, and cuts off what
 // follows that line (a round a crash interrupted). A missing file starts at
-// `from`. DATA_LOSS if a line before the last checkpoint line is not JSON.
-[[nodiscard]] absl::StatusOr<Position> ResumeFrom(const std::string& path, uint64_t from) {
+// `from`. DATA_LOSS if a line up to the last checkpoint line is not JSON or the
+// checkpoint line is malformed; FAILED_PRECONDITION if the file was written
+// with another filter.
+[[nodiscard]] absl::StatusOr<Position> ResumeFrom(const std::string& path, uint64_t from,
+                                                  const v1::WatchFilter& filter) {
   absl::StatusOr<std::string> data = ReadWholeFile(path);
   if (absl::IsNotFound(data.status())) return Position{from, std::nullopt};
   if (!data.ok()) return data.status();
   Position pos{from, std::nullopt};
   size_t kept = 0, offset = 0;
+  std::optional<size_t> bad;  // the first line that is not JSON
   while (offset < data->size()) {
     const size_t newline = data->find('\n', offset);
     if (newline == std::string::npos) break;  // no newline: cut short
     const std::string_view line = std::string_view(*data).substr(offset, newline - offset);
     const size_t end = newline + 1;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded()) {
-      return absl::DataLossError(absl::StrCat(path, ": a line at byte ", offset, " is not JSON"));
-    }
-    if (j.contains("next_index")) {
-      uint64_t next = 0;
-      if (!absl::SimpleAtoi(j["next_index"].get<std::string>(), &next)) {
-        return absl::DataLossError(absl::StrCat(path, ": a bad next_index at byte ", offset));
+      if (!bad) bad = offset;
+    } else if (j.is_object() && j.contains("next_index")) {
+      const nlohmann::json& next = j["next_index"];
+      const nlohmann::json& note = j.value("checkpoint", nlohmann::json());
+      uint64_t n = 0;
+      if (!next.is_string() || !absl::SimpleAtoi(next.get<std::string>(), &n) ||
+          !note.is_string()) {
+        return absl::DataLossError(
+            absl::StrCat(path, ": a malformed checkpoint line at byte ", offset));
       }
-      pos = Position{next, j["checkpoint"].get<std::string>()};
+      if (j.value("filter", nlohmann::json()) != FilterJson(filter)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            path, " was written with another filter (", Dump(j.value("filter", nlohmann::json())),
+            "): resuming it with this one would miss entries; use another file"));
+      }
+      pos = Position{n, note.get<std::string>()};
       kept = end;
     }
     offset = end;
   }
+  if (bad && *bad < kept) {
+    return absl::DataLossError(absl::StrCat(path, ": the line at byte ", *bad, " is not JSON"));
+  }
   if (kept < data->size()) {
     std::cerr << "watch: dropping " << data->size() - kept << " bytes after the last checkpoint in "
               << path << " (a round cut short)\n";
-    RETURN_IF_ERROR(ReplaceFileDurably(path, std::string_view(*data).substr(0, kept), 0644));
+    struct stat st {};
+    const mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0644;
+    RETURN_IF_ERROR(ReplaceFileDurably(path, std::string_view(*data).substr(0, kept), mode));
+  }
+  if (pos.note && from != 0 && from != pos.next) {
+    std::cerr << "watch: --from " << from << " ignored: resuming " << path << " from index "
+              << pos.next << "\n";
   }
   return pos;
 }
@@ -132,7 +169,7 @@ v1::WatchFilter FilterOf(const WatchFlags& f) {
     ASSIGN_OR_RETURN(std::string line, EntryLine(e));
     lines += line;
   }
-  lines += CheckpointLine(c);
+  lines += CheckpointLine(c, FilterOf(f));
   if (f.out.empty()) {
     std::cout << lines << std::flush;
     return absl::OkStatus();
@@ -150,15 +187,17 @@ bool Transient(const absl::Status& s) {
 struct FollowState {
   uint64_t next = 0;
   std::optional<Checkpoint> known;
+  bool unverified = false;  // set when the follow stopped because the stream did not check out
 };
 
 // Follows Watch from state.next until `until` (0: forever), checking every
 // event with `key` and handing each proven round to `keep` (its error stops
 // the follow). A stream that ends is resumed from the last kept round, with
 // backoff (0.1 s doubling to 5 s); after `max_failures` ends in a row without
-// progress (0: never) the last status, UNAVAILABLE if it was OK. DATA_LOSS /
-// PERMISSION_DENIED when the stream does not check out; the server's status
-// for a refusal that retrying cannot cure.
+// progress (0: never) the last status, UNAVAILABLE if it was OK. When the
+// stream does not check out: the checker's error (DATA_LOSS, PERMISSION_DENIED)
+// with state.unverified set; otherwise the server's status for a refusal that
+// retrying cannot cure, or keep's error.
 [[nodiscard]] absl::Status Follow(
     const Context& ctx, const NoteVerifier& key, const v1::WatchFilter& filter, bool cosigned,
     uint64_t until, int max_failures, FollowState& state,
@@ -170,6 +209,8 @@ struct FollowState {
   int failures = 0;
   while (!done()) {
     grpc::ClientContext call;
+    // A stream the server does not end (a host gone without a word) ends here.
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
     v1::WatchRequest req;
     req.set_from_index(state.next);
     req.set_known_size(state.known ? state.known->size : 0);
@@ -180,12 +221,18 @@ struct FollowState {
     v1::WatchEvent event;
     while (!done() && reader->Read(&event)) {
       if (event.has_entry()) {
-        RETURN_IF_ERROR(checker.OnEntry(event.entry()));
+        if (absl::Status s = checker.OnEntry(event.entry()); !s.ok()) {
+          state.unverified = true;
+          return s;
+        }
         continue;
       }
-      ASSIGN_OR_RETURN(std::vector<v1::WatchEntry> proven,
-                       checker.OnCheckpoint(event.checkpoint()));
-      RETURN_IF_ERROR(keep(proven, event.checkpoint()));
+      absl::StatusOr<std::vector<v1::WatchEntry>> proven = checker.OnCheckpoint(event.checkpoint());
+      if (!proven.ok()) {
+        state.unverified = true;
+        return proven.status();
+      }
+      RETURN_IF_ERROR(keep(*proven, event.checkpoint()));
       state.next = checker.position();
       state.known = checker.checkpoint();
       backoff = absl::Milliseconds(100);
@@ -208,14 +255,35 @@ struct FollowState {
   return absl::OkStatus();
 }
 
+// Holds FILE.lock for the life of the process, so that two watches never
+// write one file. FAILED_PRECONDITION if another holds it.
+[[nodiscard]] absl::Status LockOut(const std::string& out) {
+  const std::string path = out + ".lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot open ", path, ": ", strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("another `touchstone watch` is writing ", out, " (", path, " is locked)"));
+  }
+  return absl::OkStatus();  // fd stays open: the lock lasts until the process ends
+}
+
 int Watch(const Context& ctx, const WatchFlags& f) {
+  if (!f.out.empty()) {
+    if (absl::Status s = LockOut(f.out); !s.ok()) return Fail(s);
+  }
+  const v1::WatchFilter filter = FilterOf(f);
   absl::StatusOr<Position> pos =
-      f.out.empty() ? Position{f.from, std::nullopt} : ResumeFrom(f.out, f.from);
+      f.out.empty() ? Position{f.from, std::nullopt} : ResumeFrom(f.out, f.from, filter);
   if (!pos.ok()) return Fail(pos.status());
   std::string source;
   absl::StatusOr<NoteVerifier> key =
       LogKeyFor(ctx, pos->note.value_or(""), f.vkey, f.state_dir, &source);
   if (!key.ok()) return Fail(key.status());
+  WarnIfServerKey(source);
   std::optional<Checkpoint> known;
   if (pos->note) {
     absl::StatusOr<Checkpoint> cp = VerifyCheckpoint(*pos->note, *key);
@@ -227,12 +295,10 @@ int Watch(const Context& ctx, const WatchFlags& f) {
     known = *cp;
   }
   FollowState state{pos->next, known};
-  const absl::Status s =
-      Follow(ctx, *key, FilterOf(f), f.cosigned, f.until, /*max_failures=*/0, state,
-             [&f](const std::vector<v1::WatchEntry>& entries, const v1::WatchCheckpoint& c) {
-               return Keep(f, entries, c);
-             });
-  if (absl::IsDataLoss(s) || absl::IsPermissionDenied(s)) {
+  const absl::Status s = Follow(ctx, *key, filter, f.cosigned, f.until, /*max_failures=*/0, state,
+                                [&f](const std::vector<v1::WatchEntry>& entries,
+                                     const v1::WatchCheckpoint& c) { return Keep(f, entries, c); });
+  if (state.unverified) {
     std::cerr << "NOT VERIFIED: " << s.message() << "\n";
     return 2;
   }
@@ -244,18 +310,22 @@ int Watch(const Context& ctx, const WatchFlags& f) {
 
 absl::StatusOr<std::vector<v1::WatchEntry>> ReadWatched(const Context& ctx, const NoteVerifier& key,
                                                         const v1::WatchFilter& filter,
-                                                        uint64_t from, uint64_t until) {
+                                                        uint64_t from, uint64_t until,
+                                                        bool* unverified) {
   std::vector<v1::WatchEntry> out;
   FollowState state{from, std::nullopt};
+  *unverified = false;
   if (until <= from) return out;
-  RETURN_IF_ERROR(
+  const absl::Status s =
       Follow(ctx, key, filter, /*cosigned=*/false, until, /*max_failures=*/10, state,
              [&](const std::vector<v1::WatchEntry>& entries, const v1::WatchCheckpoint&) {
                for (const v1::WatchEntry& e : entries) {
                  if (e.index() < until) out.push_back(e);
                }
                return absl::OkStatus();
-             }));
+             });
+  *unverified = state.unverified;
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -271,7 +341,9 @@ void AddWatchCommands(CLI::App& app, Context& ctx, int* exit_code) {
   cmd->add_option("--piece", f->pieces,
                   "entries naming a piece, or a certificate change reaching it (repeatable)");
   cmd->add_option("--certificate", f->certificates, "entries naming a certificate (repeatable)");
-  cmd->add_flag("--cosigned", f->cosigned, "only entries a witness-cosigned checkpoint covers");
+  cmd->add_flag("--cosigned", f->cosigned,
+                "ask for entries only once a witness-cosigned checkpoint covers them (the "
+                "cosignatures are the server's: this client checks the log's signature only)");
   cmd->add_option("--out", f->out,
                   "append verified events to this file (JSON lines) and resume from it");
   cmd->add_option("--until", f->until, "stop once every entry below this index was considered");

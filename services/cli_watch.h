@@ -16,13 +16,14 @@ namespace touchstone::cli {
 
 // The entries in [from, until) that match `filter`, each proven under a
 // checkpoint `key` signed, resuming the stream whenever it ends. Errors: the
-// server's (UNAVAILABLE after 10 failed attempts in a row); DATA_LOSS /
-// PERMISSION_DENIED when the stream does not check out (WatchChecker).
+// server's (UNAVAILABLE after 10 failed attempts in a row); when the stream
+// does not check out, WatchChecker's (DATA_LOSS, PERMISSION_DENIED) with
+// *unverified set (false otherwise).
 [[nodiscard]] absl::StatusOr<std::vector<v1::WatchEntry>> ReadWatched(const Context& ctx,
                                                                       const NoteVerifier& key,
                                                                       const v1::WatchFilter& filter,
-                                                                      uint64_t from,
-                                                                      uint64_t until);
+                                                                      uint64_t from, uint64_t until,
+                                                                      bool* unverified);
 
 }  // namespace touchstone::cli
 

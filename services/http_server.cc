@@ -17,6 +17,8 @@
 #include "ledger/search.h"
 #include "nlohmann/json.hpp"
 #include "services/bundle_json.h"
+#include "services/http_json.h"
+#include "services/http_json_api.h"
 #include "services/openings_service.h"
 #include "services/qr_code.h"
 #include "services/web_assets.h"
@@ -52,42 +54,6 @@ int HttpStatusOf(const absl::Status& s) {
 void SendError(httplib::Response& res, const absl::Status& s) {
   res.status = HttpStatusOf(s);
   res.set_content(absl::StrCat(Sv(s.ToString()), "\n"), "text/plain; charset=utf-8");
-}
-
-// The HTTP status of a refused owner record: the ledger's refusal, one status per code.
-int OwnerRecordStatusOf(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAlreadyExists:
-      return 409;
-    case absl::StatusCode::kFailedPrecondition:
-      return 412;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:  // the same bytes again are an idempotent retry
-      return 503;
-    default:
-      return 500;
-  }
-}
-
-// {"error": message, "code": "FAILED_PRECONDITION"} with the status's HTTP status.
-void SendJsonError(httplib::Response& res, const absl::Status& s, int http_status) {
-  res.status = http_status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(nlohmann::json{{"error", std::string(s.message())},
-                                 {"code", absl::StatusCodeToString(s.code())}}
-                      .dump(),
-                  "application/json");
 }
 
 void SendAsset(httplib::Server& server, const char* path, std::string_view body, const char* type) {
@@ -316,7 +282,7 @@ void HttpServer::AddOwnerRecordRoute(httplib::Server& server) {
     absl::StatusOr<Receipt> receipt =
         ledger_.Submit(req.body, std::string(), absl::Now() + absl::Seconds(30));
     if (!receipt.ok()) {
-      return SendJsonError(res, receipt.status(), OwnerRecordStatusOf(receipt.status()));
+      return SendJsonError(res, receipt.status(), HttpStatusOfCode(receipt.status()));
     }
     res.set_header("Cache-Control", "no-store");
     res.set_content(
@@ -357,18 +323,12 @@ void HttpServer::AddOpeningRoute(httplib::Server& server) {
     const uint64_t index = body["index"].get<uint64_t>();
     absl::StatusOr<Ledger::OpenedEntry> opened = ledger_.ReadOpening(index, request);
     if (!opened.ok()) {
-      return SendJsonError(res, opened.status(), OwnerRecordStatusOf(opened.status()));
+      return SendJsonError(res, opened.status(), HttpStatusOfCode(opened.status()));
     }
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    if (!google::protobuf::util::MessageToJsonString(OpeningResponseOf(index, *std::move(opened)),
-                                                     &json, options)
-             .ok()) {
-      return SendJsonError(res, absl::InternalError("the opening cannot be printed"), 500);
-    }
+    absl::StatusOr<std::string> json = ProtoJson(OpeningResponseOf(index, *std::move(opened)));
+    if (!json.ok()) return SendJsonError(res, json.status(), 500);
     res.set_header("Cache-Control", "no-store");
-    res.set_content(json, "application/json");
+    res.set_content(*json, "application/json");
   });
 }
 
@@ -396,6 +356,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Ledger& ledger,
     http->AddPageRoutes(http->pages_->server(), WitnessKeyMeta(options));
     http->AddOwnerRecordRoute(http->pages_->server());
     http->AddOpeningRoute(http->pages_->server());
+    AddJsonApiRoutes(http->pages_->server(), ledger);
   }
   if (!options.metrics_listen.empty()) {
     ASSIGN_OR_RETURN(http->metrics_, HttpListener::Bind(options.metrics_listen, options.limits));

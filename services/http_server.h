@@ -21,6 +21,10 @@
 //                                GetOpeningResponse of proto/openings_service.proto as
 //                                JSON (200), or {"error", "code"} with 403 for every
 //                                refusal (one message), 400 for a malformed body
+//   GET /v1/log, /v1/checkpoint, /v1/entries/N, /v1/proofs/..., /v1/participants/ID,
+//       /v1/lots/ID, /v1/certificates/ID, /v1/pieces/ID, /v1/search, /v1/impact
+//                                the read-only JSON API (services/http_json_api.h,
+//                                docs/openapi.yaml), with ETags and cache headers
 //   GET /favicon.ico             204, no content
 //   GET /metrics                 Prometheus metrics: the ledger's (ledger/metrics.h)
 //                                and the bundle cache's; on their own port instead

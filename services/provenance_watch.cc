@@ -56,8 +56,13 @@ grpc::Status ProvenanceService::Watch(grpc::ServerContext* ctx, const v1::WatchR
   while (absl::Now() < end) {
     if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     if (watches_stopped_) {
+      // Where the client stands first, so that it resumes from there.
+      absl::StatusOr<std::vector<v1::WatchEvent>> last = watcher->Flush();
+      if (last.ok() && !Send(writer, *last)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+      }
       return ToGrpc(absl::UnavailableError(
-          absl::StrCat("the server is shutting down; resume from index ", watcher->position())));
+          "the server is shutting down; resume from the last checkpoint event's next_index"));
     }
     absl::StatusOr<std::vector<v1::WatchEvent>> events =
         watcher->Next(std::min(end, absl::Now() + kWaitSlice));

@@ -88,7 +88,8 @@ class EpcisE2ETest(unittest.TestCase):
         leaves = self.entries()
         for e in doc["epcisBody"]["eventList"]:
             entry = e["touchstone:entry"]
-            self.assertEqual(entry["leafHash"], leaves[entry["index"]], e["eventID"])
+            self.assertEqual(entry["touchstone:leafHash"], leaves[entry["touchstone:index"]],
+                             e["eventID"])
 
     def test_every_demo_piece_exports_and_validates(self):
         pieces = self.pieces()
@@ -115,15 +116,15 @@ class EpcisE2ETest(unittest.TestCase):
         self.assertEqual(len(setting), 1)
         self.assertEqual(setting[0]["action"], "ADD")
         self.assertEqual(setting[0]["childEPCs"], [base + "lot/" + P + "-stone-1"])
-        self.assertEqual(made[0]["touchstone:entry"]["index"],
-                         setting[0]["touchstone:entry"]["index"], "one record, two events")
+        self.assertEqual(made[0]["touchstone:entry"]["touchstone:index"],
+                         setting[0]["touchstone:entry"]["touchstone:index"], "one record, two events")
         self.assertTrue(setting[0]["eventID"].endswith("#2"))
         ships = [e for e in events if e.get("bizStep") == "shipping"]
         self.assertTrue(ships)
         for e in ships:
             self.assertEqual(e["action"], "OBSERVE")
             self.assertEqual(e["disposition"], "in_transit")
-            self.assertEqual(e["sourceList"][0]["type"], "owning_party")
+            self.assertEqual(e["sourceList"][0]["type"], "possessing_party")
             self.assertTrue(e["destinationList"][0]["destination"].startswith(base + "participant/"))
         certified = [e for e in events if e.get("certificationInfo")]
         self.assertTrue(any(c.endswith("/certificate/" + P + "-cert-refiner")
@@ -133,7 +134,8 @@ class EpcisE2ETest(unittest.TestCase):
         whole = self.export("range")
         self.assertEqual(self.errors(whole), [])
         self.check_entries(whole)
-        indices = {e["touchstone:entry"]["index"] for e in whole["epcisBody"]["eventList"]}
+        indices = {e["touchstone:entry"]["touchstone:index"]
+                   for e in whole["epcisBody"]["eventList"]}
         self.assertGreater(len(indices), 50)
         part = self.export("participant", P + "-jeweler")
         self.assertEqual(self.errors(part), [])
@@ -141,7 +143,7 @@ class EpcisE2ETest(unittest.TestCase):
         party = "https://%s/participant/%s-jeweler" % (self.origin(), P)
         for e in part["epcisBody"]["eventList"]:
             text = json.dumps(e)
-            self.assertTrue(e["touchstone:entry"]["signer"] == party or party in text
+            self.assertTrue(e["touchstone:entry"]["touchstone:signer"] == party or party in text
                             or "/piece/" in text, e["eventID"])
         self.assertLess(len(part["epcisBody"]["eventList"]), len(whole["epcisBody"]["eventList"]))
 

@@ -51,7 +51,7 @@ class EpcisTest : public testing::RulesFixture {
   static std::vector<Json> Of(const Json& doc, uint64_t index) {
     std::vector<Json> out;
     for (const Json& e : doc["epcisBody"]["eventList"]) {
-      if (e["touchstone:entry"]["index"] == index) out.push_back(e);
+      if (e["touchstone:entry"]["touchstone:index"] == index) out.push_back(e);
     }
     return out;
   }
@@ -76,9 +76,10 @@ TEST_F(EpcisTest, ALotIsCommissionedInMilligramsWithItsCertificate) {
   EXPECT_EQ(lot[0]["certificationInfo"], Json({"https://log.example/one/certificate/c1"}));
   EXPECT_EQ(lot[0]["ilmd"]["touchstone:originClass"], "recycled_post_consumer");
   EXPECT_EQ(lot[0]["eventID"], "https://log.example/one/entry/" + std::to_string(lot_));
-  EXPECT_EQ(lot[0]["touchstone:entry"]["leafHash"],
+  EXPECT_EQ(lot[0]["touchstone:entry"]["touchstone:leafHash"],
             HashToHex(LeafHash(ledger().GetEntry(lot_).value())));
-  EXPECT_EQ(lot[0]["touchstone:entry"]["signer"], "https://log.example/one/participant/refiner-1");
+  EXPECT_EQ(lot[0]["touchstone:entry"]["touchstone:signer"],
+            "https://log.example/one/participant/refiner-1");
 }
 
 TEST_F(EpcisTest, CustodyIsShippingAndReceivingBetweenOwningParties) {

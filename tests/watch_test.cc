@@ -166,6 +166,14 @@ TEST_F(WatchTest, ARevocationReachesTheJewelerOfEveryAffectedPiece) {
   by_piece.add_pieces("PIECE-A");
   by_piece.add_record_types("certificate_status_changed");
   EXPECT_EQ(Round(Request(0, by_piece)).size(), 2u);
+  v1::WatchFilter subject;  // the certificate's subject, and a lot that relied on it
+  subject.add_participants("refiner-1");
+  subject.add_record_types("certificate_status_changed");
+  EXPECT_EQ(Round(Request(0, subject)).size(), 2u);
+  v1::WatchFilter lot;
+  lot.add_lots("g1");
+  lot.add_record_types("certificate_status_changed");
+  EXPECT_EQ(Round(Request(0, lot)).size(), 2u);
   v1::WatchFilter elsewhere;
   elsewhere.add_participants("refiner-2");
   elsewhere.add_record_types("certificate_status_changed");
@@ -187,6 +195,29 @@ TEST_F(WatchTest, AWaitingRoundWakesWhenAnEntryIsAppended) {
   ASSERT_EQ(events->size(), 2u) << "woken by the append, not by the deadline";
   EXPECT_EQ((*events)[0].entry().index(), size);
   EXPECT_EQ((*events)[1].checkpoint().next_index(), size + 1);
+}
+
+TEST_F(WatchTest, WhenTheLogGoesQuietThePositionSilentRoundsReachedIsSent) {
+  WatchLimits limits;
+  limits.max_scan = 3;
+  limits.heartbeat = absl::Hours(1);
+  v1::WatchFilter f;
+  f.add_record_types("operator_key_rotated");  // matches nothing here
+  absl::StatusOr<Watcher> w = Watcher::Start(ledger(), Request(0, f), limits);
+  ASSERT_TRUE(w.ok()) << w.status();
+  absl::StatusOr<std::vector<v1::WatchEvent>> first = w->Next(absl::Now());
+  ASSERT_TRUE(first.ok() && first->size() == 1) << "the first round's checkpoint";
+  EXPECT_EQ((*first)[0].checkpoint().next_index(), 3u);
+  while (w->position() < ledger().Size()) {
+    absl::StatusOr<std::vector<v1::WatchEvent>> silent = w->Next(absl::Now());
+    ASSERT_TRUE(silent.ok()) << silent.status();
+    EXPECT_TRUE(silent->empty()) << "no heartbeat due yet";
+  }
+  absl::StatusOr<std::vector<v1::WatchEvent>> quiet = w->Next(absl::Now() + absl::Milliseconds(10));
+  ASSERT_TRUE(quiet.ok()) << quiet.status();
+  ASSERT_EQ(quiet->size(), 1u);
+  EXPECT_EQ((*quiet)[0].checkpoint().next_index(), ledger().Size());
+  EXPECT_TRUE(w->Next(absl::Now() + absl::Milliseconds(10))->empty()) << "said once";
 }
 
 TEST_F(WatchTest, NothingNewMeansNothingAtTheDeadline) {
@@ -264,6 +295,13 @@ TEST_F(WatchForgeryTest, AnEntryWhoseBytesWereChangedIsRefused) {
 TEST_F(WatchForgeryTest, AnEntryWithAnotherEntrysLeafHashIsRefused) {
   events_[3].mutable_entry()->set_leaf_hash(events_[4].entry().leaf_hash());
   EXPECT_THAT(Check(events_).message(), HasSubstr("leaf hash is not that of its bytes"));
+}
+
+TEST_F(WatchForgeryTest, AnEntryWhoseBytesSayAnotherIndexIsRefused) {
+  v1::WatchEntry& e = *events_[4].mutable_entry();
+  e.set_data(events_[3].entry().data());  // entry 3's bytes, said to be entry 4
+  e.set_leaf_hash(events_[3].entry().leaf_hash());
+  EXPECT_THAT(Check(events_).message(), HasSubstr("entry 4 says it is entry 3"));
 }
 
 TEST_F(WatchForgeryTest, AnEntryThatLiesAboutItsTypeIsRefused) {

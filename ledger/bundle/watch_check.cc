@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/base/strings.h"
+#include "ledger/log/entry_format.h"
 #include "ledger/log/hash.h"
 #include "ledger/log/merkle.h"
 #include "ledger/provenance/record.h"
@@ -50,6 +51,15 @@ absl::Status WatchChecker::OnEntry(const v1::WatchEntry& e) {
   if (e.index() < position_ || (!pending_.empty() && e.index() <= pending_.back().index())) {
     return Forged(absl::StrCat(where, " comes out of order (or again)"));
   }
+  if (pending_.size() >= kMaxPendingEntries) {
+    return Forged(absl::StrCat("more than ", kMaxPendingEntries,
+                               " entries without a checkpoint to prove them"));
+  }
+  absl::StatusOr<EntryView> view = DecodeEntry(e.data());
+  if (!view.ok()) return Forged(absl::StrCat(where, ": ", view.status().message()));
+  if (absl::Status s = CheckEntryIndex(*view, e.index()); !s.ok()) {
+    return Forged(absl::StrCat(where, s.message()));
+  }
   absl::StatusOr<v1::Record> record = RecordOfEntry(e.index(), e.data());
   if (!record.ok()) return Forged(absl::StrCat(where, ": ", record.status().message()));
   if (e.leaf_hash() != HashBytes(LeafHash(e.data()))) {
@@ -65,8 +75,9 @@ absl::Status WatchChecker::OnEntry(const v1::WatchEntry& e) {
   }
   const bool lists_ids = !filter_.participants().empty() || !filter_.lots().empty() ||
                          !filter_.pieces().empty() || !filter_.certificates().empty();
-  // What only the log can tell: an ErrorDeclared's wrong record; a status
-  // change's affected pieces (those it names must be the filter's, if any).
+  // What only the log can tell: an ErrorDeclared's wrong record; what a
+  // status change reaches (its affected_pieces are the server's reading,
+  // unchecked here).
   const bool needs_log = record->has_error_declared() || record->has_certificate_status_changed();
   if (lists_ids && !needs_log) {
     const RecordSubjects s = RecordSubjectsOf(*record);

@@ -10,12 +10,14 @@
 //
 // What it cannot show: that the server left nothing out (only a full read of
 // the log, e.g. `touchstone audit`, shows that); which pieces a certificate's
-// status change reaches, or what an ErrorDeclared's wrong record concerns
-// (both need the log: such entries pass the filter check on their type alone).
+// status change reaches (WatchEntry.affected_pieces is the server's reading),
+// or what an ErrorDeclared's wrong record concerns (both need the log: such
+// entries pass the filter check on their type alone); witness cosignatures.
 // Thread-compatible.
 #ifndef TOUCHSTONE_LEDGER_BUNDLE_WATCH_CHECK_H_
 #define TOUCHSTONE_LEDGER_BUNDLE_WATCH_CHECK_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -27,6 +29,10 @@
 
 namespace touchstone {
 
+// Entries a stream may send before the checkpoint that proves them (a server
+// sends at most WatchLimits::max_entries, 256, a round).
+inline constexpr size_t kMaxPendingEntries = 4096;
+
 class WatchChecker {
  public:
   // `known`: the last checkpoint the client verified (its successors must be
@@ -36,8 +42,10 @@ class WatchChecker {
 
   // An entry event. DATA_LOSS "watch: entry N ..." if it is before the
   // position or not after the previous entry, its bytes do not decode as entry
-  // N, its leaf hash or record type is not that of its bytes, or its record
-  // does not concern what the filter asks for.
+  // N (the index they carry included), its leaf hash or record type is not
+  // that of its bytes, or its record does not concern what the filter asks
+  // for; DATA_LOSS too beyond kMaxPendingEntries unproven entries. Its
+  // affected_pieces are the server's reading and are not checked.
   [[nodiscard]] absl::Status OnEntry(const v1::WatchEntry& entry);
 
   // A checkpoint event: returns the entries since the last one, now proven.

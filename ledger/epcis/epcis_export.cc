@@ -56,7 +56,8 @@ class Exporter {
  public:
   explicit Exporter(std::string_view origin) {
     base_ = "https://";
-    for (const char& c : origin) base_ += c == '/' ? std::string("/") : Encode({&c, 1});
+    for (const char& c : origin)
+      base_ += c == '/' || c == ':' ? std::string(1, c) : Encode({&c, 1});
     base_ += "/";
   }
 
@@ -98,9 +99,10 @@ class Exporter {
       case v1::Record::kCustodyShipped: {
         const v1::CustodyShipped& s = r.custody_shipped();
         Json e = Object("OBSERVE", "shipping", "in_transit", {Lot(s.lot_id())});
-        e["sourceList"] = Json::array({{{"type", "owning_party"}, {"source", Party(r.signer())}}});
-        e["destinationList"] =
-            Json::array({{{"type", "owning_party"}, {"destination", Party(s.to_participant())}}});
+        e["sourceList"] =
+            Json::array({{{"type", "possessing_party"}, {"source", Party(r.signer())}}});
+        e["destinationList"] = Json::array(
+            {{{"type", "possessing_party"}, {"destination", Party(s.to_participant())}}});
         e["touchstone:shipmentId"] = s.shipment_id();
         events.push_back(std::move(e));
         break;
@@ -109,7 +111,7 @@ class Exporter {
         const v1::CustodyReceived& c = r.custody_received();
         Json e = Object("OBSERVE", "receiving", "in_progress", {Lot(c.lot_id())});
         e["destinationList"] =
-            Json::array({{{"type", "owning_party"}, {"destination", Party(r.signer())}}});
+            Json::array({{{"type", "possessing_party"}, {"destination", Party(r.signer())}}});
         e["touchstone:shipmentId"] = c.shipment_id();
         events.push_back(std::move(e));
         break;
@@ -148,10 +150,11 @@ class Exporter {
       for (auto& [k, v] : e.items()) {
         if (k != "type") out[k] = v;
       }
-      out["touchstone:entry"] = {{"index", index},
-                                 {"leafHash", HashToHex(LeafHash(data))},
-                                 {"recordId", r.record_id()},
-                                 {"signer", r.signer().empty() ? Json() : Json(Party(r.signer()))}};
+      out["touchstone:entry"] = {
+          {"touchstone:index", index},
+          {"touchstone:leafHash", HashToHex(LeafHash(data))},
+          {"touchstone:recordId", r.record_id()},
+          {"touchstone:signer", r.signer().empty() ? Json() : Json(Party(r.signer()))}};
       e = std::move(out);
     }
     return events;
@@ -178,11 +181,13 @@ class Exporter {
   }
 
   // A lot's quantity element; the quantity left out when 0 (a sealed record's).
-  Json Quantity(const std::string& lot, int64_t quantity) const {
+  // The lot's unit is its creation's when the export holds it, else `fallback`.
+  Json Quantity(const std::string& lot, int64_t quantity,
+                v1::Unit fallback = v1::UNIT_MILLIGRAM) const {
     Json q = {{"epcClass", Lot(lot)}};
     if (quantity == 0) return q;
     auto it = units_.find(lot);
-    const v1::Unit unit = it == units_.end() ? v1::UNIT_MILLIGRAM : it->second;
+    const v1::Unit unit = it == units_.end() ? fallback : it->second;
     if (unit == v1::UNIT_CARAT_THOUSANDTH) {
       q["quantity"] = static_cast<double>(quantity) / 1000.0;
       q["uom"] = kCarat;
@@ -223,13 +228,14 @@ class Exporter {
     if (l.fineness_ptt() != 0) ilmd["touchstone:finenessPtt"] = l.fineness_ptt();
     if (!l.facility().empty()) ilmd["touchstone:facility"] = l.facility();
     if (l.has_parcel()) {
-      ilmd["touchstone:parcel"] = {{"stones", l.parcel().stone_count()},
-                                   {"sizeClass", l.parcel().size_class()}};
+      ilmd["touchstone:parcel"] = {{"touchstone:stones", l.parcel().stone_count()},
+                                   {"touchstone:sizeClass", l.parcel().size_class()}};
     }
     if (l.has_gemstone()) {
-      ilmd["touchstone:gemstone"] = {{"species", l.gemstone().species()},
-                                     {"treatment", l.gemstone().treatment()},
-                                     {"countryOfOrigin", l.gemstone().country_of_origin()}};
+      ilmd["touchstone:gemstone"] = {
+          {"touchstone:species", l.gemstone().species()},
+          {"touchstone:treatment", l.gemstone().treatment()},
+          {"touchstone:countryOfOrigin", l.gemstone().country_of_origin()}};
     }
     e["ilmd"] = std::move(ilmd);
     if (!l.certificate_ids().empty()) e["certificationInfo"] = Certified(l.certificate_ids());
@@ -239,8 +245,13 @@ class Exporter {
   Json Transformation(const v1::Transformation& t) const {
     Json e = {{"type", "TransformationEvent"}};
     Json in = Json::array(), out = Json::array();
-    for (const v1::LotQuantity& q : t.inputs()) in.push_back(Quantity(q.lot_id(), q.quantity()));
-    for (const v1::OutputLot& o : t.outputs()) out.push_back(Quantity(o.lot_id(), o.quantity()));
+    const v1::Unit unit = UnitOfMaterial(t.material());
+    for (const v1::LotQuantity& q : t.inputs()) {
+      in.push_back(Quantity(q.lot_id(), q.quantity(), unit));
+    }
+    for (const v1::OutputLot& o : t.outputs()) {
+      out.push_back(Quantity(o.lot_id(), o.quantity(), unit));
+    }
     e["inputQuantityList"] = std::move(in);
     e["outputQuantityList"] = std::move(out);
     e["transformationID"] = base_ + "transformation/" + Encode(t.transformation_id());
@@ -282,10 +293,11 @@ class Exporter {
     if (!p.gtin().empty()) ilmd["touchstone:gtin"] = p.gtin();
     Json claims = Json::array();
     for (const v1::MaterialClaim& c : p.material_claims()) {
-      claims.push_back({{"material", c.material()},
-                        {"attribute", Lower(v1::Attribute_Name(c.attribute()), "ATTRIBUTE_")},
-                        {"model", Lower(v1::CustodyModel_Name(c.model()), "CUSTODY_MODEL_")},
-                        {"shareBp", c.share_bp()}});
+      claims.push_back(
+          {{"touchstone:material", c.material()},
+           {"touchstone:attribute", Lower(v1::Attribute_Name(c.attribute()), "ATTRIBUTE_")},
+           {"touchstone:model", Lower(v1::CustodyModel_Name(c.model()), "CUSTODY_MODEL_")},
+           {"touchstone:shareBp", c.share_bp()}});
     }
     if (!claims.empty()) ilmd["touchstone:materialClaims"] = std::move(claims);
     made["ilmd"] = std::move(ilmd);
@@ -333,15 +345,17 @@ class Exporter {
   Json CertificateIssued(const v1::CertificateIssued& c) const {
     Json e = Object("OBSERVE", "inspecting", "", {Lot(c.subject_lot())});
     e["certificationInfo"] = Certificate(c.certificate_id());
-    Json cert = {{"scheme", c.scheme()}, {"validFrom", Time(c.valid_from_micros())}};
-    if (c.valid_until_micros() != 0) cert["validUntil"] = Time(c.valid_until_micros());
-    if (!c.external_number().empty()) cert["externalNumber"] = c.external_number();
+    Json cert = {{"touchstone:scheme", c.scheme()},
+                 {"touchstone:validFrom", Time(c.valid_from_micros())}};
+    if (c.valid_until_micros() != 0) cert["touchstone:validUntil"] = Time(c.valid_until_micros());
+    if (!c.external_number().empty()) cert["touchstone:externalNumber"] = c.external_number();
     if (c.has_grading_report()) {
       const v1::GradingReport& g = c.grading_report();
-      cert["gradingReport"] = {{"lab", g.lab()},
-                               {"reportNumber", g.report_number()},
-                               {"origin", Lower(v1::StoneOrigin_Name(g.origin()), "STONE_ORIGIN_")},
-                               {"carats", static_cast<double>(g.carats_thousandths()) / 1000.0}};
+      cert["touchstone:gradingReport"] = {
+          {"touchstone:lab", g.lab()},
+          {"touchstone:reportNumber", g.report_number()},
+          {"touchstone:origin", Lower(v1::StoneOrigin_Name(g.origin()), "STONE_ORIGIN_")},
+          {"touchstone:carats", static_cast<double>(g.carats_thousandths()) / 1000.0}};
     }
     e["touchstone:certificate"] = std::move(cert);
     return e;
@@ -416,16 +430,16 @@ absl::StatusOr<EpcisExport> ExportEpcis(std::string_view origin,
     }
     Json decl = {{"declarationTime", Time(declared_at[d])}, {"reason", "incorrect_data"}};
     if (error.has_replacement_index()) {
-      Json ids = Json::array();
       if (auto r = placed.find(error.replacement_index()); r != placed.end()) {
+        Json ids = Json::array();
         for (size_t n = 0; n < r->second.second; ++n) {
           ids.push_back(x.EventId(error.replacement_index(), n));
         }
+        decl["correctiveEventIDs"] = std::move(ids);
       }
-      decl["correctiveEventIDs"] = std::move(ids);
     }
     decl["touchstone:reason"] = error.reason();
-    decl["touchstone:declaredBy"] = x.EventId(index, 0);
+    decl["touchstone:declaredIn"] = index;
     for (size_t n = 0; n < wrong->second.second; ++n) {
       list[wrong->second.first + n]["errorDeclaration"] = decl;
     }

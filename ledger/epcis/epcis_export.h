@@ -9,7 +9,7 @@
 //   transformation       TransformationEvent, inputs and outputs as quantities,
 //                        transformationID the transformation's URI
 //   custody_shipped      ObjectEvent OBSERVE, shipping / in_transit, source and
-//                        destination owning_party
+//                        destination possessing_party (custody is possession)
 //   custody_received     ObjectEvent OBSERVE, receiving / in_progress
 //   piece_registered     TransformationEvent (its metal into the piece), then
 //                        AggregationEvent ADD, assembling (its stones and
@@ -36,9 +36,12 @@
 // participant/<id>, certificate/<id>, transformation/<id>, entry/<index>
 // (eventID, with "#2" for an entry's second event); a piece registered with a
 // GTIN and serial is its GS1 Digital Link, https://id.gs1.org/01/<gtin>/21/<serial>.
-// Every event carries "touchstone:entry": {index, leafHash (hex of SHA-256(0x00
-// || entry)), recordId, signer}, so a receiver can find and check it in the
-// log. The "touchstone" prefix is the namespace kEpcisNamespace.
+// Every event carries "touchstone:entry": {touchstone:index, touchstone:leafHash
+// (hex of SHA-256(0x00 || entry)), touchstone:recordId, touchstone:signer}, so
+// a receiver can find and check it in the log; every key of ours, nested ones
+// too, is in the "touchstone" namespace (kEpcisNamespace), so JSON-LD readers
+// keep them. A lot whose creation is not in the export is measured in the unit
+// of its transformation's material (milligrams for metals, carats otherwise).
 #ifndef TOUCHSTONE_LEDGER_EPCIS_EPCIS_EXPORT_H_
 #define TOUCHSTONE_LEDGER_EPCIS_EPCIS_EXPORT_H_
 
