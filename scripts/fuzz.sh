@@ -24,23 +24,35 @@ if [[ -n "${FUZZ_TARGETS:-}" ]]; then
 else
   mapfile -t targets < <(ls fuzz/corpus)
 fi
-failed=()
-for t in "${targets[@]}"; do
-  mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t" build-fuzz/logs
-  log="build-fuzz/logs/$t.log"
-  rc=0
+# One target per core at a time (libFuzzer runs one process per target): the same
+# FUZZ_SECONDS of fuzzing each, in half the wall time on two cores.
+run_target() {
+  local t=$1 log="build-fuzz/logs/$1.log" rc=0 execs cov
+  mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
   "build-fuzz/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=20 \
       -rss_limit_mb=2048 -artifact_prefix="build-fuzz/artifacts/$t/" \
       "build-fuzz/corpus/$t" "fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
   if ((rc != 0)); then
-    failed+=("$t")
     printf '%-18s FAILED (exit %d) after %s executions\n' "$t" "$rc" "${execs:-?}"
     tail -n 40 "$log"
+    touch "build-fuzz/logs/$t.failed"
   else
     printf '%-18s %9s executions in %ss, %s, no crash\n' "$t" "${execs:-?}" "$seconds" "$cov"
   fi
+}
+mkdir -p build-fuzz/logs
+rm -f build-fuzz/logs/*.failed
+jobs_max=$(nproc)
+for t in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= jobs_max)); do wait -n || true; done
+  run_target "$t" &
+done
+wait
+failed=()
+for t in "${targets[@]}"; do
+  if [[ -e "build-fuzz/logs/$t.failed" ]]; then failed+=("$t"); fi
 done
 echo "fuzz: $(( $(date +%s) - start )) s"
 if ((${#failed[@]})); then

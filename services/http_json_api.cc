@@ -4,11 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/base/strings.h"
 #include "ledger/impact.h"
 #include "ledger/log/hash.h"
 #include "ledger/provenance/certificate_status.h"
@@ -23,11 +27,17 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// What a route answers: a body, and whether it is fixed by what it names
-// (immutable) or about the latest state.
+// How long an answer may be cached (file comment).
+enum class Caching {
+  kLatest,     // about the latest state: ETag "<size>"
+  kAtSize,     // fixed by a size it names, but its checkpoint may gain cosignature lines
+  kImmutable,  // an entry's bytes: never change
+};
+
+// What a route answers: a body, and how it may be cached.
 struct Answer {
   std::string body;
-  bool immutable = false;
+  Caching caching = Caching::kLatest;
 };
 
 using Route = std::function<absl::StatusOr<Answer>(const httplib::Request&)>;
@@ -40,14 +50,23 @@ std::vector<std::string> Hex(const std::vector<Hash>& hashes) {
   return out;
 }
 
-// A query parameter as a uint64; `fallback` if absent. INVALID_ARGUMENT if malformed.
+// A query parameter as a uint64 of at least 1; `fallback` if absent.
+// INVALID_ARGUMENT if malformed or 0.
 [[nodiscard]] absl::StatusOr<uint64_t> Number(const httplib::Request& req, const char* name,
                                               uint64_t fallback) {
   if (!req.has_param(name)) return fallback;
   uint64_t n = 0;
-  if (!absl::SimpleAtoi(req.get_param_value(name), &n)) {
-    return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be a number"));
+  if (!absl::SimpleAtoi(req.get_param_value(name), &n) || n == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be a number from 1"));
   }
+  return n;
+}
+
+// An index: 0 allowed. INVALID_ARGUMENT if malformed.
+[[nodiscard]] absl::StatusOr<uint64_t> Index(std::string_view text) {
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(Sv(text), &n))
+    return absl::InvalidArgumentError("the index must be a number");
   return n;
 }
 
@@ -61,24 +80,41 @@ std::string Param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : "";
 }
 
+// True if the If-None-Match header lists `opaque` (an entity tag without its
+// W/), compared weakly as RFC 9110 says for If-None-Match, or is "*".
+bool Matches(const std::string& if_none_match, const std::string& opaque) {
+  if (absl::StripAsciiWhitespace(if_none_match) == "*") return true;
+  for (absl::string_view tag : absl::StrSplit(if_none_match, ',')) {
+    tag = absl::StripAsciiWhitespace(tag);
+    absl::ConsumePrefix(&tag, "W/");
+    if (tag == opaque) return true;
+  }
+  return false;
+}
+
 // Serves `route` at `pattern` with the caching of the file comment.
 void Serve(httplib::Server& server, const std::string& pattern, const Ledger& ledger, Route route) {
   server.Get(pattern, [&ledger, route](const httplib::Request& req, httplib::Response& res) {
     const uint64_t before = ledger.Size();
-    const std::string etag = absl::StrCat("\"", before, "\"");
-    if (req.get_header_value("If-None-Match") == etag) {
-      res.status = 304;
-      res.set_header("ETag", etag);
-      res.set_header("Cache-Control", "public, max-age=5");
-      return;
-    }
     absl::StatusOr<Answer> answer = route(req);
     if (!answer.ok()) return SendJsonError(res, answer.status(), HttpStatusOfCode(answer.status()));
-    if (answer->immutable) {
+    res.set_header("Vary", "Accept-Encoding");
+    res.set_header("Access-Control-Allow-Origin", "*");
+    if (answer->caching == Caching::kImmutable) {
       res.set_header("Cache-Control", "public, max-age=31536000, immutable");
+    } else if (answer->caching == Caching::kAtSize) {
+      res.set_header("Cache-Control", "public, max-age=60");
     } else if (ledger.Size() == before) {
-      res.set_header("ETag", etag);
+      // The size it reflects, and its content: a certificate's status moves
+      // with the clock, with no new entry.
+      const std::string opaque =
+          absl::StrCat("\"", before, "-", HashToHex(Sha256(answer->body)).substr(0, 16), "\"");
+      res.set_header("ETag", "W/" + opaque);
       res.set_header("Cache-Control", "public, max-age=5");
+      if (Matches(req.get_header_value("If-None-Match"), opaque)) {
+        res.status = 304;
+        return;
+      }
     } else {
       res.set_header("Cache-Control", "no-cache");
     }
@@ -93,6 +129,14 @@ template <typename T>
 }
 
 [[nodiscard]] absl::StatusOr<v1::SearchQuery> SearchQueryOf(const httplib::Request& req) {
+  int keys = 0;
+  for (const char* key : {"report", "inscription", "gtin", "link", "scheme"}) {
+    keys += req.has_param(key) ? 1 : 0;
+  }
+  if (keys > 1) {
+    return absl::InvalidArgumentError(
+        "search by one of report, inscription, gtin, link or scheme at a time");
+  }
   v1::SearchQuery q;
   if (req.has_param("report")) {
     q.mutable_grading_report()->set_lab(Param(req, "lab"));
@@ -132,32 +176,30 @@ void AddJsonApiRoutes(httplib::Server& server, const Ledger& ledger) {
                            return out;
                          }()}})};
   });
-  Serve(server, "/v1/checkpoint", ledger,
+  Serve(
+      server, "/v1/checkpoint", ledger,
+      [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
+        ASSIGN_OR_RETURN(const uint64_t size, Number(req, "size", 0));
+        if (size == 0) {
+          auto [latest, note] = ledger.LatestCheckpoint();
+          return Answer{Dump({{"size", absl::StrCat(latest)}, {"checkpoint", note}})};
+        }
+        ASSIGN_OR_RETURN(std::string note, ledger.GetCheckpoint(size));
+        return Answer{Dump({{"size", absl::StrCat(size)}, {"checkpoint", note}}), Caching::kAtSize};
+      });
+  Serve(server, R"(/v1/entries/([^/]+))", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
-          ASSIGN_OR_RETURN(const uint64_t size, Number(req, "size", 0));
-          if (size == 0) {
-            auto [latest, note] = ledger.LatestCheckpoint();
-            return Answer{Dump({{"size", absl::StrCat(latest)}, {"checkpoint", note}})};
-          }
-          ASSIGN_OR_RETURN(std::string note, ledger.GetCheckpoint(size));
-          return Answer{Dump({{"size", absl::StrCat(size)}, {"checkpoint", note}}), true};
-        });
-  Serve(server, R"(/v1/entries/([0-9]+))", ledger,
-        [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
-          uint64_t index = 0;
-          if (!absl::SimpleAtoi(req.matches[1].str(), &index)) {
-            return absl::InvalidArgumentError("the index must be a number");
-          }
+          ASSIGN_OR_RETURN(const uint64_t index, Index(req.matches[1].str()));
           ASSIGN_OR_RETURN(std::string data, ledger.GetEntry(index));
           return Answer{Dump({{"index", absl::StrCat(index)},
                               {"data", absl::Base64Escape(data)},
                               {"leaf_hash", HashToHex(LeafHash(data))}}),
-                        true};
+                        Caching::kImmutable};
         });
   Serve(server, "/v1/proofs/inclusion", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           if (!req.has_param("index")) return absl::InvalidArgumentError("give an index");
-          ASSIGN_OR_RETURN(const uint64_t index, Number(req, "index", 0));
+          ASSIGN_OR_RETURN(const uint64_t index, Index(req.get_param_value("index")));
           ASSIGN_OR_RETURN(const uint64_t size, Number(req, "size", 0));
           ASSIGN_OR_RETURN(const std::string note, NoteAt(ledger, size));
           ASSIGN_OR_RETURN(std::vector<Hash> proof, ledger.InclusionProof(index, note));
@@ -166,7 +208,7 @@ void AddJsonApiRoutes(httplib::Server& server, const Ledger& ledger) {
                               {"tree_size", absl::StrCat(cp.size)},
                               {"hashes", Hex(proof)},
                               {"checkpoint", note}}),
-                        size != 0};
+                        size != 0 ? Caching::kAtSize : Caching::kLatest};
         });
   Serve(server, "/v1/proofs/consistency", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
@@ -180,27 +222,27 @@ void AddJsonApiRoutes(httplib::Server& server, const Ledger& ledger) {
                               {"new_size", absl::StrCat(cp.size)},
                               {"hashes", Hex(proof)},
                               {"checkpoint", note}}),
-                        new_size != 0};
+                        new_size != 0 ? Caching::kAtSize : Caching::kLatest};
         });
-  Serve(server, R"(/v1/participants/([^/]+))", ledger,
+  Serve(server, R"(/v1/participants/(.+))", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           ASSIGN_OR_RETURN(v1::ParticipantState p, ledger.GetParticipant(req.matches[1].str()));
           return ProtoAnswer(p);
         });
-  Serve(server, R"(/v1/lots/([^/]+))", ledger,
+  Serve(server, R"(/v1/lots/(.+))", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           ASSIGN_OR_RETURN(v1::LotState lot, ledger.GetLot(req.matches[1].str()));
           RedactLot(lot);
           return ProtoAnswer(lot);
         });
-  Serve(server, R"(/v1/certificates/([^/]+))", ledger,
+  Serve(server, R"(/v1/certificates/(.+))", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           v1::CertificateLookup c;
           ASSIGN_OR_RETURN(*c.mutable_certificate(), ledger.GetCertificate(req.matches[1].str()));
           c.set_status_now(CertificateStatusAt(c.certificate(), absl::ToUnixMicros(absl::Now())));
           return ProtoAnswer(c);
         });
-  Serve(server, R"(/v1/pieces/([^/]+))", ledger,
+  Serve(server, R"(/v1/pieces/(.+))", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           ASSIGN_OR_RETURN(v1::PieceState piece, ledger.GetPiece(req.matches[1].str()));
           RedactPiece(piece);
@@ -215,20 +257,28 @@ void AddJsonApiRoutes(httplib::Server& server, const Ledger& ledger) {
   Serve(server, "/v1/impact", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           v1::ImpactQuery q;
+          if (req.has_param("certificate") == req.has_param("lot")) {
+            return absl::InvalidArgumentError("give one of certificate or lot");
+          }
           if (req.has_param("certificate")) {
             q.set_certificate(Param(req, "certificate"));
-          } else if (req.has_param("lot")) {
-            q.set_lot(Param(req, "lot"));
           } else {
-            return absl::InvalidArgumentError("give certificate or lot");
+            q.set_lot(Param(req, "lot"));
+          }
+          if (q.certificate().empty() && q.lot().empty()) {
+            return absl::InvalidArgumentError("the id is empty");
           }
           ASSIGN_OR_RETURN(const uint64_t at, Number(req, "at", 0));
           q.set_at_size(at);
           ASSIGN_OR_RETURN(v1::ImpactAnswer a, Impact(ledger, q));
           ASSIGN_OR_RETURN(Answer answer, ProtoAnswer(a));
-          answer.immutable = at != 0;  // as of a fixed checkpoint
+          if (at != 0) answer.caching = Caching::kAtSize;  // as of a fixed checkpoint
           return answer;
         });
+  // Anything else under /v1/ is a JSON 404, never cached.
+  server.Get(R"(/v1/.*)", [](const httplib::Request& req, httplib::Response& res) {
+    SendJsonError(res, absl::NotFoundError(absl::StrCat("no route ", req.path)), 404);
+  });
 }
 
 }  // namespace touchstone

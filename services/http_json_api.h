@@ -18,12 +18,18 @@
 // as base64) of the gRPC replies, so one reading serves both. Errors are
 // {"error", "code"} with the status of services/http_json.h.
 //
-// Caching: an answer about the latest state carries ETag "<size>" (the log's
-// checkpoint size it reflects) and Cache-Control "public, max-age=5"; a
-// request whose If-None-Match names the current size gets 304. An answer fixed
-// by what it names (an entry, a checkpoint or a proof at an explicit size) is
-// "public, max-age=31536000, immutable". When the log grew while an answer
-// was read, it gets no ETag and "no-cache".
+// Caching: an answer about the latest state carries the weak ETag
+// W/"<size>-<hash>": the log's checkpoint size when it was read (its state
+// reflects at least that size) and a hash of the body (a certificate's status
+// moves with the clock, with no new entry); Cache-Control "public, max-age=5",
+// and a request whose If-None-Match names it gets 304. Every answer carries
+// Vary: Accept-Encoding and Access-Control-Allow-Origin: *. Any other path
+// under /v1/ is a JSON 404. An entry is
+// "public, max-age=31536000, immutable"; an answer fixed by a size it names (a
+// checkpoint, a proof, an impact at that size) is "public, max-age=60", since
+// the checkpoint issued at a size gains witness cosignature lines once they
+// come. When the log grew while an answer was read, it gets no ETag and
+// "no-cache".
 #ifndef TOUCHSTONE_SERVICES_HTTP_JSON_API_H_
 #define TOUCHSTONE_SERVICES_HTTP_JSON_API_H_
 
