@@ -293,6 +293,13 @@ class Ledger {
   std::shared_ptr<const NoteSigner> signer() const;
   NoteVerifier verifier() const;
 
+  // A dry run of the append path (ledger/ledger_check.h): a session that checks
+  // records as Submit would append them and appends nothing. It must not
+  // outlive this Ledger. DATA_LOSS if the log's policy state does not parse;
+  // storage errors.
+  class CheckSession;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<CheckSession>> StartCheck() const;
+
   // Entry bytes at index; OUT_OF_RANGE if index >= Size().
   [[nodiscard]] absl::StatusOr<std::string> GetEntry(uint64_t index) const;
   // Calls fn for each entry in [start, end); OUT_OF_RANGE if end > Size() or start > end.
@@ -508,6 +515,17 @@ class Ledger {
   // True if p repeats a record id appended earlier in this group: a retry of
   // the same bytes (settled after the commit) or ALREADY_EXISTS.
   bool SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key);
+  // An entry whose record repeats a submission's record id with the same bytes.
+  struct Repeat {
+    uint64_t index = 0;
+    Hash leaf_hash{};
+  };
+  // The entry of `rec`'s record id (scope and id) if its bytes are
+  // `record_bytes`; nullopt if the id is not in the log; ALREADY_EXISTS if
+  // it holds other bytes; storage errors. The one reading of an idempotent
+  // retry, for the group commit and the dry run (ledger_check.h).
+  [[nodiscard]] absl::StatusOr<std::optional<Repeat>> FindRepeat(
+      const v1::Record& rec, std::string_view record_bytes) const;
   // True if p's record id is already in the log: a duplicate of the same
   // bytes (its receipt), ALREADY_EXISTS, or a storage error.
   bool SettleRepeatInLog(Pending& p);

@@ -126,30 +126,31 @@ bool Ledger::SettleRepeatInGroup(Group& g, Pending& p, const std::string& id_key
   return true;
 }
 
+absl::StatusOr<std::optional<Ledger::Repeat>> Ledger::FindRepeat(
+    const v1::Record& rec, std::string_view record_bytes) const {
+  ASSIGN_OR_RETURN(std::optional<uint64_t> existing,
+                   store_->FindRecordId(RecordIdScope(rec), rec.record_id()));
+  if (!existing.has_value()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::string entry, store_->GetEntry(*existing));
+  ASSIGN_OR_RETURN(EntryView view, DecodeEntry(entry));
+  if (view.record != record_bytes) {
+    return absl::AlreadyExistsError(absl::StrCat("record id '", rec.record_id(), "' of '",
+                                                 RecordIdScope(rec), "' is already used by entry ",
+                                                 *existing, " with other bytes"));
+  }
+  return Repeat{*existing, LeafHash(entry)};
+}
+
 bool Ledger::SettleRepeatInLog(Pending& p) {
-  const v1::Record& rec = p.in.record;
-  absl::StatusOr<std::optional<uint64_t>> existing =
-      store_->FindRecordId(RecordIdScope(rec), rec.record_id());
-  if (!existing.ok()) {
-    p.status = existing.status();
+  absl::StatusOr<std::optional<Repeat>> repeat = FindRepeat(p.in.record, p.in.record_bytes);
+  if (!repeat.ok()) {
+    p.status = repeat.status();
     return true;
   }
-  if (!existing->has_value()) return false;
-  const uint64_t index = **existing;
-  absl::StatusOr<std::string> entry = store_->GetEntry(index);
-  absl::StatusOr<EntryView> view =
-      entry.ok() ? DecodeEntry(*entry) : absl::StatusOr<EntryView>(entry.status());
-  if (!view.ok()) {
-    p.status = view.status();
-  } else if (view->record == p.in.record_bytes) {
-    p.duplicate = true;
-    p.index = index;
-    p.leaf_hash = LeafHash(*entry);
-  } else {
-    p.status = absl::AlreadyExistsError(
-        absl::StrCat("record id '", rec.record_id(), "' of '", RecordIdScope(rec),
-                     "' is already used by entry ", index, " with other bytes"));
-  }
+  if (!repeat->has_value()) return false;
+  p.duplicate = true;
+  p.index = (*repeat)->index;
+  p.leaf_hash = (*repeat)->leaf_hash;
   return true;
 }
 

@@ -8,6 +8,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git ccache
       libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
       python3 python3-grpcio python3-protobuf python3-cryptography python3-yaml
       python3-jsonschema python3-rfc3987  # the EPCIS 2.0 export, checked against GS1's schema
+      libcsv-dev  # touchstone import: RFC 4180 CSV
       libqrencode-dev zlib1g-dev chromium
       clang-format clang libclang-rt-14-dev llvm)  # the format gate; fuzzing (libFuzzer), symbolized sanitizer reports
 missing=()

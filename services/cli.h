@@ -104,6 +104,8 @@ void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddWatchCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `epcis export`: GS1 EPCIS 2.0 documents (cli_epcis.cc).
 void AddEpcisCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `import`: one signed record per row of a CSV file (cli_import.cc).
+void AddImportCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `opening get`, `opening reads` (services/cli_openings.cc).
 void AddOpeningCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddPieceCommands(CLI::App& app, Context& ctx, int* exit_code);

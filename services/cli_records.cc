@@ -29,16 +29,16 @@
 namespace touchstone::cli {
 namespace {
 
-// The key receipts are checked against, as a verifier key string. With --vkey:
-// that key (nothing is stored). Without: the key pinned with this client's
-// trusted head of the log, the head advanced to the latest checkpoint as `log
-// update` does (following checkpoint key handovers); the key the server reports
-// must be the one the head is signed with now. With no trusted head yet, the key
-// the server reports is trusted on first use and pinned, and stderr says so.
-// Errors: FAILED_PRECONDITION if the server reports a key other than the pinned
-// one (a man in the middle, or another log under the same origin); DATA_LOSS if
-// the log rewound or forked; the server's errors as they are.
-[[nodiscard]] absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
+std::string RandomRecordId() {
+  std::random_device rd;
+  std::string bytes(12, '\0');
+  for (char& c : bytes) c = static_cast<char>(rd());
+  return absl::BytesToHexString(bytes);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s) {
   if (!s.vkey.empty()) return s.vkey;
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(ctx.Stub()->GetLogInfo(ctx.Call().get(), {}, &info)));
@@ -75,15 +75,6 @@ namespace {
   }
   return head->checkpoint_key;
 }
-
-std::string RandomRecordId() {
-  std::random_device rd;
-  std::string bytes(12, '\0');
-  for (char& c : bytes) c = static_cast<char>(rd());
-  return absl::BytesToHexString(bytes);
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> FreshSalt() {
   std::string salt(kOpeningSaltBytes, '\0');

@@ -38,6 +38,17 @@ void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional = false);
 // (docs/confidential.md).
 void AddSealOption(CLI::App* cmd, Signer& s);
 
+// The key receipts are checked against, as a verifier key string. With --vkey:
+// that key (nothing is stored). Without: the key pinned with this client's
+// trusted head of the log, the head advanced to the latest checkpoint as `log
+// update` does (following checkpoint key handovers); the key the server reports
+// must be the one the head is signed with now. With no trusted head yet, the key
+// the server reports is trusted on first use and pinned, and stderr says so.
+// Errors: FAILED_PRECONDITION if the server reports a key other than the pinned
+// one (a man in the middle, or another log under the same origin); DATA_LOSS if
+// the log rewound or forked; the server's errors as they are.
+[[nodiscard]] absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s);
+
 // A sealed record's salt: kOpeningSaltBytes (ledger/provenance/commitments.h)
 // from the OS's CSPRNG through OpenSSL. INTERNAL if OpenSSL cannot supply them.
 [[nodiscard]] absl::StatusOr<std::string> FreshSalt();

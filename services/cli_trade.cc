@@ -20,6 +20,7 @@
 #include "services/cli_heirloom.h"
 #include "services/cli_sign.h"
 #include "services/cli_trade_flags.h"
+#include "services/cli_trade_records.h"
 #include "services/cli_trade_state.h"
 
 namespace touchstone::cli {
@@ -38,15 +39,6 @@ struct SchemeFlags {
   std::string scheme, issuer, kind, display_name;
 };
 
-struct LotFlags {
-  Signer signer;
-  std::string id, material, form, origin, quantity, fineness, facility, note;
-  std::vector<std::string> certificates;
-  int64_t parcel_stones = 0;
-  std::string size_class, min_stone, max_stone;
-  std::string species, treatment, country;
-};
-
 struct TransformFlags {
   Signer signer;
   std::string id, process, material, location, note;
@@ -54,17 +46,10 @@ struct TransformFlags {
   int64_t loss = 0;
 };
 
-struct ShipFlags {
-  Signer signer;
-  std::string shipment, lot, to, invoice;
-};
-
-struct PieceFlags {
-  Signer signer;
-  std::string id, description, hallmark, heirloom_claim, gtin, serial;
-  std::vector<std::string> stones, metal, parcels, claims;
-  bool disclose_inputs = false;
-};
+// The server's lots, as the one-record commands read them.
+LotLookup ServerLots(const Context& ctx) {
+  return [&ctx](const std::string& id) { return FetchLot(ctx, id); };
+}
 
 // LOT:QUANTITY[:STONES]: a lot and how much of it; with STONES, a parcel draw
 // whose remainder is read from the parcel's state.
@@ -120,54 +105,6 @@ struct PieceFlags {
   return out;
 }
 
-[[nodiscard]] absl::StatusOr<v1::Record> LotRecord(const LotFlags& f) {
-  v1::Record r;
-  v1::LotCreated* lot = r.mutable_lot_created();
-  lot->set_lot_id(f.id);
-  lot->set_material(f.material);
-  lot->set_form(f.form);
-  ASSIGN_OR_RETURN(int origin, ParseEnumWord("--origin", v1::OriginClass_descriptor(),
-                                             "ORIGIN_CLASS_", f.origin));
-  lot->set_origin_class(static_cast<v1::OriginClass>(origin));
-  ASSIGN_OR_RETURN(Quantity q, ParseQuantity("--quantity", f.quantity));
-  lot->set_quantity(q.value);
-  lot->set_unit(q.unit);
-  // Stones are whole material: 1000 parts per thousand unless stated.
-  const std::string fineness =
-      f.fineness.empty() && q.unit == v1::UNIT_CARAT_THOUSANDTH ? "1000" : f.fineness;
-  if (fineness.empty()) {
-    return absl::InvalidArgumentError("give the metal's --fineness (\"999.9\", \"750\")");
-  }
-  ASSIGN_OR_RETURN(int32_t ptt, ParseFineness("--fineness", fineness));
-  lot->set_fineness_ptt(ptt);  // never the legacy fineness_ppt
-  lot->set_facility(f.facility);
-  lot->set_note(f.note);
-  for (const std::string& c : f.certificates) lot->add_certificate_ids(c);
-  if (f.parcel_stones > 0) {
-    v1::StoneParcel* parcel = lot->mutable_parcel();
-    parcel->set_stone_count(f.parcel_stones);
-    parcel->set_size_class(f.size_class);
-    if (!f.min_stone.empty()) {
-      ASSIGN_OR_RETURN(int64_t v, ParseCarats("--min-stone", f.min_stone));
-      parcel->set_min_stone_thousandths(v);
-    }
-    if (!f.max_stone.empty()) {
-      ASSIGN_OR_RETURN(int64_t v, ParseCarats("--max-stone", f.max_stone));
-      parcel->set_max_stone_thousandths(v);
-    }
-  } else if (!f.size_class.empty() || !f.min_stone.empty() || !f.max_stone.empty()) {
-    return absl::InvalidArgumentError(
-        "--size-class, --min-stone and --max-stone describe a parcel: give --parcel-stones N");
-  }
-  if (!f.species.empty() || !f.treatment.empty() || !f.country.empty()) {
-    v1::GemstoneDisclosure* g = lot->mutable_gemstone();
-    g->set_species(f.species);
-    g->set_treatment(f.treatment);
-    g->set_country_of_origin(f.country);
-  }
-  return r;
-}
-
 [[nodiscard]] absl::StatusOr<v1::Record> TransformRecord(const Context& ctx,
                                                          const TransformFlags& f) {
   v1::Record r;
@@ -189,88 +126,6 @@ struct PieceFlags {
   for (const std::string& c : f.certificates) t->add_certificate_ids(c);
   t->set_note(f.note);
   RETURN_IF_ERROR(FillHeirloomFine(ctx, *t, f.heirloom_fine));
-  return r;
-}
-
-[[nodiscard]] absl::StatusOr<v1::Record> ShipRecord(const Context& ctx, const ShipFlags& f) {
-  ASSIGN_OR_RETURN(v1::LotState lot, FetchLot(ctx, f.lot));
-  v1::Record r;
-  v1::CustodyShipped* ship = r.mutable_custody_shipped();
-  ship->set_shipment_id(f.shipment);
-  ship->set_lot_id(f.lot);
-  ship->set_to_participant(f.to);
-  if (!f.invoice.empty()) {
-    ASSIGN_OR_RETURN(std::string invoice, ReadWholeFile(f.invoice));
-    ship->set_business_reference_sha256(HashBytes(Sha256(invoice)));
-  }
-  // Natural diamonds travel with the World Diamond Council's statement, word for word.
-  if (NeedsWarranty(lot.material(), lot.origin_class())) {
-    ship->set_warranty_statement(std::string(kSystemOfWarranties));
-    std::cerr << "touchstone: natural diamonds: the System of Warranties statement is added to "
-                 "the shipment and signed with it\n";
-  }
-  return r;
-}
-
-// LOT:QUANTITY, the quantity in grams or milligrams.
-[[nodiscard]] absl::StatusOr<v1::MetalInput> ParseMetal(const std::string& text) {
-  const std::vector<std::string> parts = absl::StrSplit(text, ':');
-  if (parts.size() != 2 || parts[0].empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metal '", text, "': expected LOT:QUANTITY (\"cast-1:3.850 g\")"));
-  }
-  ASSIGN_OR_RETURN(Quantity q, ParseQuantity("--metal quantity", parts[1]));
-  if (q.unit != v1::UNIT_MILLIGRAM) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metal '", text, "': metal is weighed in g or mg"));
-  }
-  v1::MetalInput m;
-  m.set_lot_id(parts[0]);
-  m.set_quantity(q.value);
-  return m;
-}
-
-[[nodiscard]] absl::StatusOr<v1::Record> PieceRecord(const Context& ctx, const PieceFlags& f) {
-  v1::Record r;
-  v1::PieceRegistered* p = r.mutable_piece_registered();
-  p->set_piece_id(f.id);
-  p->set_description(f.description);
-  p->set_hallmark(f.hallmark);
-  p->set_disclose_inputs(f.disclose_inputs);
-  if (!f.gtin.empty()) {
-    ASSIGN_OR_RETURN(std::string gtin14, Gtin14(f.gtin));
-    p->set_gtin(gtin14);
-  }
-  p->set_serial(f.serial);
-  for (const std::string& s : f.stones) p->add_stone_lot_ids(s);
-  for (const std::string& m : f.metal) {
-    ASSIGN_OR_RETURN(*p->add_metal_inputs(), ParseMetal(m));
-  }
-  // A piece takes a whole parcel: its count is the parcel's stones left now.
-  for (const std::string& lot_id : f.parcels) {
-    ASSIGN_OR_RETURN(v1::LotState parcel, FetchLot(ctx, lot_id));
-    if (parcel.sealed()) {
-      return SealedStateError(absl::StrCat("--parcel '", lot_id, "'"), "stones left are",
-                              "parcel_stones");
-    }
-    if (parcel.stones() == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--parcel '", lot_id, "' is not a parcel; set a graded stone with --stone"));
-    }
-    v1::ParcelStones* ps = p->add_parcel_stones();
-    ps->set_lot_id(lot_id);
-    ps->set_stones(parcel.stones_balance());
-  }
-  for (const std::string& c : f.claims) {
-    ASSIGN_OR_RETURN(*p->add_material_claims(), ParseMaterialClaim(c));
-  }
-  if (f.heirloom_claim == "auto") {
-    ASSIGN_OR_RETURN(*p->mutable_heirloom(), ComputeClaimOf(ctx, *p));
-    std::cerr << "touchstone: heirloom claim: " << HeirloomClaimText(p->heirloom()) << "\n";
-  } else if (!f.heirloom_claim.empty()) {
-    return absl::InvalidArgumentError(
-        "--heirloom-claim auto is the only form: the claim is what the lineage gives");
-  }
   return r;
 }
 
@@ -402,7 +257,14 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   ship->add_option("--to", shf->to, "the receiving participant")->required();
   ship->add_option("--invoice", shf->invoice, "the invoice file; only its SHA-256 is recorded");
   ship->callback([&ctx, exit_code, shf] {
-    Submit(ctx, shf->signer, exit_code, [&] { return ShipRecord(ctx, *shf); });
+    Submit(ctx, shf->signer, exit_code, [&]() -> absl::StatusOr<v1::Record> {
+      ASSIGN_OR_RETURN(v1::Record r, ShipRecord(ServerLots(ctx), *shf));
+      if (!r.custody_shipped().warranty_statement().empty()) {
+        std::cerr << "touchstone: natural diamonds: the System of Warranties statement is added "
+                     "to the shipment and signed with it\n";
+      }
+      return r;
+    });
   });
   auto* receive = lot->add_subcommand("receive", "receive a shipment (the receiver signs)");
   auto rf = std::make_shared<ShipFlags>();
@@ -410,12 +272,7 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
   receive->add_option("--shipment", rf->shipment, "the shipment's id")->required();
   receive->add_option("--lot", rf->lot, "the lot")->required();
   receive->callback([&ctx, exit_code, rf] {
-    Submit(ctx, rf->signer, exit_code, [&]() -> absl::StatusOr<v1::Record> {
-      v1::Record r;
-      r.mutable_custody_received()->set_shipment_id(rf->shipment);
-      r.mutable_custody_received()->set_lot_id(rf->lot);
-      return r;
-    });
+    Submit(ctx, rf->signer, exit_code, [&] { return ReceiveRecord(*rf); });
   });
 
   // touchstone piece register (AddPieceCommands added `piece`).
@@ -447,7 +304,18 @@ void AddTradeCommands(CLI::App& app, Context& ctx, int* exit_code) {
                  "with --seal: the piece's bundle carries this record's opening, so its customers "
                  "read how much metal it took from each lot (upstream records stay sealed)");
   preg->callback([&ctx, exit_code, pf] {
-    Submit(ctx, pf->signer, exit_code, [&] { return PieceRecord(ctx, *pf); });
+    Submit(ctx, pf->signer, exit_code, [&]() -> absl::StatusOr<v1::Record> {
+      ASSIGN_OR_RETURN(v1::Record r, PieceRecord(ServerLots(ctx), *pf));
+      v1::PieceRegistered* p = r.mutable_piece_registered();
+      if (pf->heirloom_claim == "auto") {
+        ASSIGN_OR_RETURN(*p->mutable_heirloom(), ComputeClaimOf(ctx, *p));
+        std::cerr << "touchstone: heirloom claim: " << HeirloomClaimText(p->heirloom()) << "\n";
+      } else if (!pf->heirloom_claim.empty()) {
+        return absl::InvalidArgumentError(
+            "--heirloom-claim auto is the only form: the claim is what the lineage gives");
+      }
+      return r;
+    });
   });
 }
 

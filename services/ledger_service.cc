@@ -6,9 +6,11 @@
 #include <optional>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/base/status_macros.h"
+#include "ledger/ledger_check.h"
 #include "services/call_deadline.h"
 #include "services/malformed_request.h"
 #include "services/status_convert.h"
@@ -127,6 +129,46 @@ grpc::Status LedgerService::SubmitStream(
   }
   writer.join();
   return reader.status();  // OK, or INVALID_ARGUMENT for a message that is not a request
+}
+
+// One session for the whole stream: each record is checked against what the
+// stream's earlier records would have made of the state.
+grpc::Status LedgerService::CheckStream(
+    grpc::ServerContext*, grpc::ServerReaderWriter<v1::SubmitResult, v1::SubmitRequest>* stream) {
+  // Each session holds its records in memory: only a few at a time.
+  if (check_streams_.fetch_add(1) >= kMaxCheckStreams) {
+    check_streams_.fetch_sub(1);
+    return ToGrpc(absl::ResourceExhaustedError(absl::StrCat(
+        kMaxCheckStreams, " dry runs (CheckStream) are running; try again when one ends")));
+  }
+  absl::Cleanup release = [this] { check_streams_.fetch_sub(1); };
+  absl::StatusOr<std::unique_ptr<Ledger::CheckSession>> session = ledger_->StartCheck();
+  if (!session.ok()) return ToGrpc(session.status());
+  v1::SubmitRequest req;
+  StreamRequestReader<v1::SubmitRequest> reader("/touchstone.v1.Ledger/CheckStream");
+  uint64_t checked = 0;
+  while (reader.Next(*stream, &req)) {
+    if (checked++ == kMaxCheckRecords) {
+      return ToGrpc(absl::ResourceExhaustedError(
+          absl::StrCat("a dry run checks at most ", kMaxCheckRecords,
+                       " records per stream; check the rest in another (rows that depend on "
+                       "earlier ones must be in the same stream)")));
+    }
+    std::optional<v1::Opening> opening = OpeningOf(req);
+    absl::StatusOr<CheckOutcome> outcome = (*session)->Check(
+        std::move(*req.mutable_record()), std::move(*req.mutable_signature()), std::move(opening));
+    v1::SubmitResult out;
+    out.set_code(static_cast<int>(outcome.status().code()));
+    if (outcome.ok()) {
+      out.mutable_receipt()->set_index(outcome->index);
+      out.mutable_receipt()->set_duplicate(outcome->duplicate);
+    } else {
+      out.set_message(std::string(outcome.status().message()));
+    }
+    if (!stream->Write(out))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  }
+  return reader.status();
 }
 
 grpc::Status LedgerService::GetEntry(grpc::ServerContext*, const v1::GetEntryRequest* req,

@@ -3,6 +3,8 @@
 #ifndef TOUCHSTONE_SERVICES_LEDGER_SERVICE_H_
 #define TOUCHSTONE_SERVICES_LEDGER_SERVICE_H_
 
+#include <atomic>
+
 #include "absl/time/time.h"
 #include "ledger/ledger.h"
 #include "proto/ledger_service.grpc.pb.h"
@@ -21,6 +23,9 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status SubmitBatch(grpc::ServerContext*, const v1::SubmitBatchRequest* req,
                            v1::SubmitBatchResponse* resp) override;
   grpc::Status SubmitStream(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::SubmitResult, v1::SubmitRequest>* stream) override;
+  grpc::Status CheckStream(
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<v1::SubmitResult, v1::SubmitRequest>* stream) override;
   grpc::Status GetEntry(grpc::ServerContext*, const v1::GetEntryRequest* req,
@@ -44,7 +49,13 @@ class LedgerService final : public v1::Ledger::Service {
  private:
   Ledger* ledger_;
   absl::Duration max_call_;
+  std::atomic<int> check_streams_{0};  // CheckStreams running
 };
+
+// The most records one CheckStream checks, and the most CheckStreams at once
+// (each holds its records in memory: ledger/ledger_check.h).
+inline constexpr uint64_t kMaxCheckRecords = 200'000;
+inline constexpr int kMaxCheckStreams = 2;
 
 // Fills a protobuf receipt.
 void ToProto(const Receipt& r, v1::Receipt* out);

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   touchstone::cli::AddImpactCommands(app, ctx, &exit_code);
   touchstone::cli::AddWatchCommands(app, ctx, &exit_code);
   touchstone::cli::AddEpcisCommands(app, ctx, &exit_code);
+  touchstone::cli::AddImportCommands(app, ctx, &exit_code);
   touchstone::cli::AddOpeningCommands(app, ctx, &exit_code);
   touchstone::cli::AddPieceCommands(app, ctx, &exit_code);
   touchstone::cli::AddTradeCommands(app, ctx, &exit_code);
