@@ -9,6 +9,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git ccache
       python3 python3-grpcio python3-protobuf python3-cryptography python3-yaml
       python3-jsonschema python3-rfc3987  # the EPCIS 2.0 export, checked against GS1's schema
       libqrencode-dev zlib1g-dev chromium
+      fonts-noto-cjk  # the customer page in Japanese and Chinese: Chromium draws boxes without it
       clang-format clang libclang-rt-14-dev llvm)  # the format gate; fuzzing (libFuzzer), symbolized sanitizer reports
 missing=()
 for p in "${PKGS[@]}"; do
