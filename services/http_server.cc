@@ -20,6 +20,7 @@
 #include "services/http_json.h"
 #include "services/http_json_api.h"
 #include "services/openings_service.h"
+#include "services/page_language.h"
 #include "services/qr_code.h"
 #include "services/web_assets.h"
 
@@ -166,27 +167,45 @@ void HttpServer::AddPageRoutes(httplib::Server& server, const std::string& witne
   SendAsset(server, "/static/verify_sealed.js", web::kVerifySealedJs,
             "text/javascript; charset=utf-8");
   SendAsset(server, "/static/style.css", web::kStyleCss, "text/css; charset=utf-8");
+  SendAsset(server, "/static/i18n.js", web::kI18nJs, "text/javascript; charset=utf-8");
+  // The page's translations, one per language of kPageLanguages (services/page_language.h).
+  static_assert(kPageLanguages.size() == 7, "a language needs its file served here");
+  for (const auto& [path, body] : {std::pair{"/static/i18n/en.json", web::kI18nEnJson},
+                                   std::pair{"/static/i18n/fr.json", web::kI18nFrJson},
+                                   std::pair{"/static/i18n/de.json", web::kI18nDeJson},
+                                   std::pair{"/static/i18n/it.json", web::kI18nItJson},
+                                   std::pair{"/static/i18n/es.json", web::kI18nEsJson},
+                                   std::pair{"/static/i18n/ja.json", web::kI18nJaJson},
+                                   std::pair{"/static/i18n/zh-Hans.json", web::kI18nZhHansJson}}) {
+    SendAsset(server, path, body, "application/json; charset=utf-8");
+  }
 
   // No icon: an empty answer rather than a 404 in every browser's console.
   server.Get("/favicon.ico",
              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
   const Ledger& ledger = ledger_;
-  server.Get(R"(/p/([^/]+))",
-             [&ledger, witness_meta](const httplib::Request& req, httplib::Response& res) {
-               const std::string id = PieceIdOf(req);
-               absl::StatusOr<bool> piece = ledger.HasPiece(id);
-               if (id.empty() || (piece.ok() && !*piece)) {
-                 return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
-               }
-               if (!piece.ok()) return SendError(res, piece.status());
-               const std::string vkey = ledger.Info().verifier_key;
-               res.set_content(absl::StrReplaceAll(Sv(web::kPieceHtml),
-                                                   {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
-                                                    {"{{VKEY}}", Sv(EscapeMarkup(vkey))},
-                                                    {"{{WITNESS_KEY_META}}", Sv(witness_meta)}}),
-                               "text/html; charset=utf-8");
-             });
+  server.Get(R"(/p/([^/]+))", [&ledger, witness_meta](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    const std::string id = PieceIdOf(req);
+    absl::StatusOr<bool> piece = ledger.HasPiece(id);
+    if (id.empty() || (piece.ok() && !*piece)) {
+      return SendError(res, absl::NotFoundError(absl::StrCat("no piece '", id, "'")));
+    }
+    if (!piece.ok()) return SendError(res, piece.status());
+    const std::string vkey = ledger.Info().verifier_key;
+    // The page in the customer's language (the page's switcher sets ?lang=).
+    const std::string_view lang =
+        ChoosePageLanguage(req.get_param_value("lang"), req.get_header_value("Accept-Language"));
+    res.set_header("Content-Language", std::string(lang));
+    res.set_header("Vary", "Accept-Language");
+    res.set_content(
+        absl::StrReplaceAll(Sv(web::kPieceHtml), {{"{{PIECE_ID}}", Sv(EscapeMarkup(id))},
+                                                  {"{{VKEY}}", Sv(EscapeMarkup(vkey))},
+                                                  {"{{LANG}}", Sv(lang)},
+                                                  {"{{WITNESS_KEY_META}}", Sv(witness_meta)}}),
+        "text/html; charset=utf-8");
+  });
 
   auto bundle_route = [this, &server](const char* pattern, bool json) {
     server.Get(pattern, [this, json](const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,10 @@
 //   GET /p/PIECE_ID/qr.svg       a QR code of the page's URL (services/qr_code.h)
 //   GET /p/PIECE_ID/qr.png       the same QR code as PNG
 //   GET /static/{page.js,verify.js,owner.js,...}   the page's assets (embedded in the binary)
+//   GET /static/i18n/LANG.json   the page's messages in one language (services/web/i18n/);
+//                                the page itself comes in the language its ?lang= names,
+//                                else Accept-Language's (services/page_language.h), as
+//                                <html lang> and Content-Language, with Vary: Accept-Language
 //   POST /v1/owner-records       appends a record an owner key signs alone (the
 //                                page's owner actions, services/web/owner.js): the
 //                                body is the record's exact bytes (Content-Type

@@ -16,6 +16,12 @@ read back from --http_port_file); `touchstone demo --prefix w` seeds it. Then:
   (tests/forge_bundle.py: a record validly re-signed, the tree and checkpoint
   made again with the operator's key) that only the role or the custody check
   catches. Screenshots go to --screenshots DIR.
+- the page's language (tests/browser/page_i18n_test.mjs): the server serves the
+  page in the language Accept-Language or ?lang= asks for (<html lang>,
+  Content-Language, Vary), with each language's messages; in Chromium a French
+  browser gets the French page (verdict, dates, weights with a decimal comma),
+  the switcher turns it Japanese without verifying again, every language
+  verifies and shows no message key. Screenshots ring-fr.png and ring-ja.png.
 
 Usage: page_e2e_test.py --touchstoned PATH --touchstone PATH --screenshots DIR [unittest args]
 """
@@ -298,6 +304,43 @@ class PageTest(unittest.TestCase):
             ["--base", self.base, "--prefix", P, "--report", report, "--screenshots",
              ARGS.screenshots, "--witness", self.witness.name, "--forged-roles", forged_roles,
              "--forged-custody", forged_custody])
+        self.assertEqual(code, 0, output)
+        self.assertIn("all browser tests passed", output)
+
+
+    def test_the_page_comes_in_the_language_accept_language_asks_for(self):
+        url = self.base + "/p/%s-RING-1" % P
+
+        def page(accept_language, query=""):
+            req = urllib.request.Request(url + query, headers={"Accept-Language": accept_language})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                html = r.read().decode()
+                return re.search(r'<html lang="([^"]*)">', html).group(1), r.headers, html
+        for header, lang in (("fr-CH, fr;q=0.9, en;q=0.8", "fr"), ("de-AT", "de"), ("it", "it"),
+                             ("es-419,es;q=0.9", "es"), ("ja-JP", "ja"), ("zh-CN,zh;q=0.9", "zh-Hans"),
+                             ("zh-TW", "en"), ("nl-NL, *;q=0.1", "en"), ("", "en"),
+                             ("en;q=0.1, ja;q=0.8", "ja")):
+            got, headers, html = page(header)
+            self.assertEqual(got, lang, header)
+            self.assertEqual(headers["Content-Language"], lang, header)
+            self.assertIn("Accept-Language", headers["Vary"], header)
+            self.assertIn('href="/static/i18n/%s.json"' % lang, html)
+        # The switcher's ?lang= wins over the header; an unknown one is ignored.
+        self.assertEqual(page("fr", "?lang=ja")[0], "ja")
+        self.assertEqual(page("fr", "?lang=xx")[0], "fr")
+        for lang in ("en", "fr", "de", "it", "es", "ja", "zh-Hans"):
+            status, headers, body = get(self.base + "/static/i18n/%s.json" % lang)
+            self.assertEqual(status, 200, lang)
+            self.assertTrue(headers["Content-Type"].startswith("application/json"), lang)
+            self.assertTrue(json.loads(body)["page.language"], lang)
+        status, _, _ = get(self.base + "/static/i18n/nl.json")
+        self.assertEqual(status, 404)
+
+    def test_the_page_speaks_french_and_japanese_in_a_browser(self):
+        code, output = run_browser_test(
+            "page_i18n_test.mjs",
+            ["--base", self.base, "--prefix", P, "--screenshots", ARGS.screenshots, "--web",
+             os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "services", "web")])
         self.assertEqual(code, 0, output)
         self.assertIn("all browser tests passed", output)
 

@@ -1,10 +1,14 @@
 // The customer page: fetches the piece's bundle (exact bytes, as JSON),
 // verifies it in this browser (verify.js) and tells the piece's story from the
-// verified records only. Text is added with DOM calls, never parsed as HTML.
+// verified records only, in the customer's language (i18n.js): a change of
+// language with the switcher redraws the page from the same verified result.
+// Text is added with DOM calls, never parsed as HTML.
 import { caratText, massText, metalFinenessText, quantityText, shareText, SYSTEM_OF_WARRANTIES } from './trade.js';
 import { certificateStatusAt, verifyBundle } from './verify.js';
 import { heirloomGramsText } from './heirloom.js';
 import { showOwner } from './owner.js';
+import { chosenLanguage, currentLanguage, formatDate, LANGUAGES, localNumbers, rememberLanguage, t, tk, tn, tNodes,
+  translateStatic, useLanguage } from './i18n.js';
 
 const main = document.getElementById('main');
 const pieceId = main.dataset.pieceId;
@@ -30,35 +34,60 @@ function el(tag, attrs, ...children) {
 
 // ---------------------------------------------------------------- plain words
 
-const ROLES = ['', 'ledger operator', 'miner', 'refiner', 'recycler', 'lab-grown diamond grower', 'cutter',
-  'manufacturer', 'jeweler', 'certifier', 'auditor'];
-const ORIGIN = ['', 'mined', 'recycled (pre-consumer)', 'recycled (post-consumer)', 'lab-grown', 'recycled (mixed)', 'mixed origins'];
-const PROCESS = ['', 'refined', 'alloyed', 'cast', 'cut and polished', 'split', 'merged'];
-const CLAIMS = ['', 'recycled metal', 'lab-grown diamonds', 'natural diamonds', 'certified chain of custody'];
-const EVENTS = ['', 'sold', 'repaired', 'reported lost', 'reported stolen', 'recovered'];
-const STATUS = ['', 'suspended', 'revoked', 'reinstated'];
-const STONE = ['', 'natural', 'lab-grown'];
+// Words for the ledger's numbered values, as message keys (looked up when shown).
+const ROLES = ['', tk('role.operator'), tk('role.miner'), tk('role.refiner'), tk('role.recycler'), tk('role.grower'),
+  tk('role.cutter'), tk('role.manufacturer'), tk('role.jeweler'), tk('role.certifier'), tk('role.auditor')];
+const ORIGIN = ['', tk('origin.mined'), tk('origin.recycledPre'), tk('origin.recycledPost'), tk('origin.labGrown'),
+  tk('origin.recycledMixed'), tk('origin.mixed')];
+const PROCESS = ['', tk('process.refined'), tk('process.alloyed'), tk('process.cast'), tk('process.cutPolished'),
+  tk('process.split'), tk('process.merged')];
+// The same processes named as steps ("refined by ...", the owner's material).
+const STEP = ['', tk('step.refined'), tk('step.alloyed'), tk('step.cast'), tk('step.cutPolished'), tk('step.split'), tk('step.merged')];
+const CLAIMS = ['', tk('claim.recycledMetal'), tk('claim.labGrown'), tk('claim.natural'), tk('claim.chainOfCustody')];
+const EVENTS = ['', tk('event.sold'), tk('event.repaired'), tk('event.lost'), tk('event.stolen'), tk('event.recovered')];
+const OWNER_EVENTS = ['', '', '', tk('ownerEvent.lost'), tk('ownerEvent.stolen'), tk('ownerEvent.recovered')];
+const STATUS = ['', tk('status.suspended'), tk('status.revoked'), tk('status.reinstated')];
+const STONE = ['', tk('stone.natural'), tk('stone.labGrown')];
 const GROWTH = ['', 'CVD', 'HPHT'];
-const ASSAY = ['', 'XRF', 'fire assay'];
+const ASSAY = ['', 'XRF', tk('assay.fire')];
+const SCHEME_KIND = ['', tk('schemeKind.chainOfCustody'), tk('schemeKind.recycledContent'), tk('schemeKind.responsibleSourcing'),
+  tk('schemeKind.gradingLab'), tk('schemeKind.kimberley')];
+const ATTRIBUTE = ['', tk('attribute.recycled'), tk('attribute.labGrown'), tk('attribute.natural')];
+// A certificate's status as verify.js's certificateStatusAt names it.
+const CERT_STATUS = { valid: tk('certStatus.valid'), 'not yet valid': tk('certStatus.notYetValid'),
+  suspended: tk('certStatus.suspended'), revoked: tk('certStatus.revoked'), expired: tk('certStatus.expired') };
+// Materials as records name them; another is shown as written.
+const MATERIALS = { gold: tk('material.gold'), silver: tk('material.silver'), platinum: tk('material.platinum'),
+  palladium: tk('material.palladium'), diamond: tk('material.diamond'), metal: tk('material.metal') };
+// The word for `table[i]`, or `fallback` if the table has none.
+const word = (table, i, fallback = '') => (table[i] ? t(table[i]) : fallback);
+const certStatus = (s) => word(CERT_STATUS, s, s);
+const material = (name) => word(MATERIALS, name, name);
 
 const date = (micros) => new Date(micros / 1000);
-const dateText = (micros) => date(micros).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+const dateText = (micros) => formatDate(micros);
 const timeEl = (micros) => el('time', { datetime: date(micros).toISOString() }, dateText(micros));
 // A record dated more than this before the ledger recorded it is marked.
 const LATE_MICROS = 86400e6;
+// A list in the page's language ("a, b" / "a、b"), and one of clauses ("a; b" / "a ; b" / "a；b").
+const list = (items) => items.join(t('list.separator'));
 
+// Quantities as trade.js writes them, their numbers in the page's locale: "1 000,000 g (32,151 ozt, 643,015 dwt)".
+const mass = (mg) => localNumbers(massText(mg));
+const carats = (thousandths) => localNumbers(caratText(thousandths));
+const grams = (fine) => localNumbers(heirloomGramsText(fine));
+const share = (bp) => localNumbers(shareText(bp));
 // A quantity in the units the trade reads: "1,000.000 g (32.151 ozt, 643.015 dwt)", "1.250 ct".
 function quantity(lot, q) {
   if (!lot) return String(q);
-  return quantityText(lot.unit, BigInt(q));
+  return localNumbers(quantityText(lot.unit, BigInt(q)));
 }
 // A lot's fineness in ptt (the legacy ppt x 10), as the trade states it: "750 (18k)", "950".
 const finenessPtt = (l) => l.fineness_ptt || l.fineness_ppt * 10;
-const finenessWords = (l) => (finenessPtt(l) && l.unit === 1 ? `${metalFinenessText(l.material, finenessPtt(l))} fine` : '');
-const SCHEME_KIND = ['', 'chain of custody', 'recycled content', 'responsible sourcing', 'grading laboratory', 'Kimberley Process authority'];
-const ATTRIBUTE = ['', 'recycled', 'lab-grown', 'natural'];
+const fineness = (materialName, ptt) => localNumbers(metalFinenessText(materialName, ptt));
+const finenessWords = (l) => (finenessPtt(l) && l.unit === 1 ? t('lot.fine', { fineness: fineness(l.material, finenessPtt(l)) }) : '');
 // Fine units (milligrams x ptt) as grams of fine metal.
-const fineText = (fine) => massText(BigInt(fine) / 10000n);
+const fineText = (fine) => mass(BigInt(fine) / 10000n);
 
 // ---------------------------------------------------------------- the story model
 
@@ -69,7 +98,7 @@ function model(result) {
   m.name = name;
   m.keyIds = result.ownerKeyIds ?? new Map();
   // Who signed: a participant's name, or for a record an owner key signs alone, that key (never a name).
-  m.signerText = (r) => (r.signer === '' && r.owner_signature ? `The owner (key ${r.owner_signature.key_id})` : name(r.signer));
+  m.signerText = (r) => (r.signer === '' && r.owner_signature ? t('owner.signer', { key: r.owner_signature.key_id }) : name(r.signer));
   // Entries whose committed values the bundle does not open: their quantities read as 0.
   const hidden = new Set((result.sealed ?? []).map(String));
   for (const e of result.entries) {
@@ -120,136 +149,157 @@ function model(result) {
 
 function certLine(m, id, atMicros) {
   const c = m.certs.get(id);
-  if (!c) return `certificate ${id}`;
+  if (!c) return t('cert.bare', { id });
   const now = m.statusAt(c, Date.now() * 1000);
   const then = atMicros ? m.statusAt(c, atMicros) : null;
   const change = c.changes.filter((x) => x.status !== 3).at(-1);
-  let text = `${c.scheme} certificate ${id} by ${m.name(c.by)}: ${then ? `${then} then, ` : ''}${now} now`;
-  if (now !== 'valid' && change) text += ` (${STATUS[change.status]} from ${dateText(change.effective_micros)}: ${change.reason})`;
+  const status = then ? t('cert.thenNow', { then: certStatus(then), now: certStatus(now) }) : t('cert.now', { now: certStatus(now) });
+  let text = t('cert.line', { scheme: c.scheme, id, issuer: m.name(c.by), status });
+  if (now !== 'valid' && change) {
+    text = t('cert.change', { text, status: word(STATUS, change.status), date: dateText(change.effective_micros), reason: change.reason });
+  }
   return text;
 }
+
+// `text` followed by `more` when there is more ("; hallmark 750" after the piece).
+const and = (text, ...more) => more.filter(Boolean).reduce((a, b) => a + b, text);
 
 function describe(m, e) {
   const r = e.record, b = r[e.kind];
   const lot = (id) => m.lots.get(id);
-  const lotWords = (l) => [l.material, l.form, finenessWords(l), l.parcel ? `(a parcel of ${l.parcel.stone_count} stones${l.parcel.size_class ? `, ${l.parcel.size_class}` : ''})` : ''].filter(Boolean).join(' ');
+  const parcel = (l) => (l.parcel ? (l.parcel.size_class ? t('lot.parcelSized', { count: l.parcel.stone_count, size: l.parcel.size_class })
+    : t('lot.parcel', { count: l.parcel.stone_count })) : '');
+  const lotWords = (l) => [material(l.material), l.form, finenessWords(l), parcel(l)].filter(Boolean).join(' ');
+  const keyId = () => m.keyIds.get(e.index) ?? '';
   switch (e.kind) {
-    case 'genesis': return `starts the ledger ${b.origin}`;
+    case 'genesis': return t('record.genesis', { origin: b.origin });
     case 'participant_registered':
-      return `registers ${b.legal_name} (${b.participant_id}) as ${b.roles.map((x) => ROLES[x] || x).join(', ')}` +
-        (b.identifiers.length ? `; ${b.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : '');
-    case 'key_added': return `adds a signing key for ${m.name(b.participant_id)}`;
-    case 'key_revoked': return `revokes signing key ${b.key_id} of ${m.name(b.participant_id)}: ${b.reason}`;
-    case 'operator_key_rotated': return `hands the log's checkpoint key over from key ${r.key_id} to a new key${b.reason ? ': ' + b.reason : ''}`;
-    case 'role_granted': return `makes ${m.name(b.participant_id)} a ${ROLES[b.role] || b.role}`;
-    case 'participant_suspended': return `suspends ${m.name(b.participant_id)}: ${b.reason}`;
-    case 'participant_reinstated': return `reinstates ${m.name(b.participant_id)}: ${b.reason}`;
+      return and(t('record.participantRegistered', { name: b.legal_name, id: b.participant_id, roles: list(b.roles.map((x) => word(ROLES, x, x))) }),
+        b.identifiers.length && t('more.identifiers', { identifiers: list(b.identifiers.map((i) => `${i.scheme} ${i.value}`)) }));
+    case 'key_added': return t('record.keyAdded', { name: m.name(b.participant_id) });
+    case 'key_revoked': return t('record.keyRevoked', { key: b.key_id, name: m.name(b.participant_id), reason: b.reason });
+    case 'operator_key_rotated':
+      return and(t('record.operatorKeyRotated', { key: r.key_id }), b.reason && t('more.reason', { reason: b.reason }));
+    case 'role_granted': return t('record.roleGranted', { name: m.name(b.participant_id), role: word(ROLES, b.role, b.role) });
+    case 'participant_suspended': return t('record.participantSuspended', { name: m.name(b.participant_id), reason: b.reason });
+    case 'participant_reinstated': return t('record.participantReinstated', { name: m.name(b.participant_id), reason: b.reason });
     case 'certificate_issued': {
-      const subject = b.subject_participant ? m.name(b.subject_participant) : b.subject_lot ? `lot ${b.subject_lot}` : b.subject_facility;
-      let text = `issues ${b.scheme} certificate ${b.certificate_id} for ${subject}` + (b.scope ? ` (${b.scope})` : '') +
-        `, valid from ${dateText(b.valid_from_micros)}` + (b.valid_until_micros ? ` until ${dateText(b.valid_until_micros)}` : '');
+      const subject = b.subject_participant ? m.name(b.subject_participant) : b.subject_lot ? t('lot.named', { id: b.subject_lot }) : b.subject_facility;
+      const valid = b.valid_until_micros
+        ? t('more.validFromUntil', { from: dateText(b.valid_from_micros), until: dateText(b.valid_until_micros) })
+        : t('more.validFrom', { from: dateText(b.valid_from_micros) });
+      let text = and(t('record.certificateIssued', { scheme: b.scheme, id: b.certificate_id, subject }), b.scope && t('more.scope', { scope: b.scope }), valid);
       if (b.grading_report) {
         const g = b.grading_report;
-        text += `: ${m.name(g.lab)} report ${g.report_number}, ${STONE[g.origin] || ''} ${GROWTH[g.growth_method] || ''} diamond, ` +
-          `${caratText(g.carats_thousandths)}, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}; inscription "${g.inscription}"`;
+        text += t('more.gradingReport', { lab: m.name(g.lab), number: g.report_number, origin: word(STONE, g.origin),
+          growth: GROWTH[g.growth_method] || '', carats: carats(g.carats_thousandths), colour: g.colour, clarity: g.clarity, cut: g.cut,
+          inscription: g.inscription });
       }
       return text;
     }
     case 'certificate_status_changed':
-      return `marks certificate ${b.certificate_id} ${STATUS[b.status]} from ${dateText(b.effective_micros)}: ${b.reason}`;
+      return t('record.certificateStatusChanged', { id: b.certificate_id, status: word(STATUS, b.status), date: dateText(b.effective_micros), reason: b.reason });
     case 'lot_created':
-      return `creates lot ${b.lot_id}: ${quantity(b, b.quantity)} of ${lotWords(b)}, ${ORIGIN[b.origin_class]}` +
-        (b.facility ? `, at ${b.facility}` : '') + (b.note ? ` (${b.note})` : '');
+      return and(t('record.lotCreated', { id: b.lot_id, quantity: quantity(b, b.quantity), what: lotWords(b), origin: word(ORIGIN, b.origin_class) }),
+        b.facility && t('more.at', { place: b.facility }), b.note && t('more.note', { note: b.note }));
     case 'transformation': {
-      const ins = b.inputs.map((i) => `${quantity(lot(i.lot_id), i.quantity)} of ${i.lot_id}`).join(' and ');
-      const outs = b.outputs.map((o) => `${o.lot_id} (${quantity(lot(o.lot_id), o.quantity)} ${o.form})`).join(', ');
-      const unit = lot(b.outputs[0]?.lot_id)?.unit === 2 ? 'ct' : 'g fine';
-      return `${PROCESS[b.process] || 'transformed'} ${b.material}` + (b.location ? ` at ${b.location}` : '') +
-        `: ${ins} into ${outs}` + (b.declared_loss_fine ? `; declared loss ${(b.declared_loss_fine / 1e6).toFixed(3)} ${unit}` : '') +
-        (b.declared_loss_fine_ptt ? `; declared loss ${unit === 'ct' ? caratText(BigInt(b.declared_loss_fine_ptt) / 10000n) : fineText(b.declared_loss_fine_ptt)}${unit === 'ct' ? '' : ' fine'}` : '');
+      const ins = b.inputs.map((i) => t('transform.input', { quantity: quantity(lot(i.lot_id), i.quantity), id: i.lot_id })).join(t('transform.and'));
+      const outs = list(b.outputs.map((o) => t('transform.output', { id: o.lot_id, quantity: quantity(lot(o.lot_id), o.quantity), form: o.form })));
+      const ct = lot(b.outputs[0]?.lot_id)?.unit === 2;
+      const legacyLoss = b.declared_loss_fine && `${localNumbers((b.declared_loss_fine / 1e6).toFixed(3))} ${ct ? 'ct' : t('transform.gFine')}`;
+      const loss = b.declared_loss_fine_ptt && (ct ? carats(BigInt(b.declared_loss_fine_ptt) / 10000n) : t('transform.fine', { quantity: fineText(b.declared_loss_fine_ptt) }));
+      return and(t('record.transformation', { process: word(PROCESS, b.process, t('process.transformed')), material: material(b.material),
+        at: b.location ? t('more.atPlace', { place: b.location }) : '', inputs: ins, outputs: outs }),
+      legacyLoss && t('more.declaredLoss', { loss: legacyLoss }), loss && t('more.declaredLoss', { loss }));
     }
     case 'custody_shipped':
-      return `ships lot ${b.lot_id} to ${m.name(b.to_participant)}` +
-        (b.warranty_statement === SYSTEM_OF_WARRANTIES ? ', with the System of Warranties statement on the invoice' : '');
+      return and(t('record.custodyShipped', { id: b.lot_id, to: m.name(b.to_participant) }),
+        b.warranty_statement === SYSTEM_OF_WARRANTIES && t('more.warranty'));
     case 'scheme_registered':
-      return `registers scheme ${b.scheme}${b.display_name ? ` (${b.display_name})` : ''}, a ${SCHEME_KIND[b.kind] || 'scheme'}: only ${m.name(b.issuer)} signs its certificates`;
+      return t('record.schemeRegistered', { scheme: b.display_name ? t('scheme.named', { scheme: b.scheme, name: b.display_name }) : b.scheme,
+        kind: word(SCHEME_KIND, b.kind, t('schemeKind.other')), issuer: m.name(b.issuer) });
     case 'credit_account_opened':
-      return `opens mass-balance account ${b.account_id} for ${ATTRIBUTE[b.attribute] || ''} ${b.material} at ${b.site}, ${dateText(b.period_start_micros)} to ${dateText(b.period_end_micros)}, under certificate ${b.certificate_id}`;
+      return t('record.creditAccountOpened', { id: b.account_id, attribute: word(ATTRIBUTE, b.attribute), material: material(b.material), site: b.site,
+        from: dateText(b.period_start_micros), to: dateText(b.period_end_micros), certificate: b.certificate_id });
     case 'credit_booked':
-      return `books ${fineText(b.fine)} of fine ${m.lots.get(b.lot_id)?.material || 'metal'} from lot ${b.lot_id} as credit in account ${b.account_id} (record ${b.seq}; balance ${fineText(b.balance_after)})`;
+      return t('record.creditBooked', { fine: fineText(b.fine), material: material(m.lots.get(b.lot_id)?.material || 'metal'), lot: b.lot_id,
+        account: b.account_id, seq: b.seq, balance: fineText(b.balance_after) });
     case 'credit_allocated':
-      return `allocates ${fineText(b.fine)} of credit from account ${b.account_id} to lot ${b.lot_id} (record ${b.seq}; balance ${fineText(b.balance_after)})`;
-    case 'custody_received': return `receives lot ${b.lot_id}`;
+      return t('record.creditAllocated', { fine: fineText(b.fine), account: b.account_id, lot: b.lot_id, seq: b.seq, balance: fineText(b.balance_after) });
+    case 'custody_received': return t('record.custodyReceived', { id: b.lot_id });
     case 'piece_registered':
-      return `makes piece ${b.piece_id}: ${b.description}` + (b.hallmark ? `; hallmark ${b.hallmark}` : '') +
-        (b.parcel_stones.length ? `; sets ${b.parcel_stones.map((ps) => `${ps.stones} stones of parcel ${ps.lot_id}`).join(', ')}` : '') +
-        (b.claims.length ? `; claims ${b.claims.map((c) => CLAIMS[c]).join(', ')}` : '');
+      return and(t('record.pieceRegistered', { id: b.piece_id, description: b.description }), b.hallmark && t('more.hallmark', { hallmark: b.hallmark }),
+        b.parcel_stones.length && t('more.sets', { stones: list(b.parcel_stones.map((ps) => t('more.parcelStones', { count: ps.stones, id: ps.lot_id }))) }),
+        b.claims.length && t('more.claims', { claims: list(b.claims.map((c) => word(CLAIMS, c))) }));
     case 'piece_lifecycle':
-      return `records the piece ${EVENTS[b.event] || 'event'}` +
-        (b.buyer ? ` to owner key ${m.keyIds.get(e.index) ?? ''}: from now on the owner's key acts for the piece (a key, never a name)`
-          : b.event === 1 ? ' (the owner is kept only as a salted hash, never a name)' : '') +
-        (r.owner_signature ? `, co-signed by owner key ${r.owner_signature.key_id}` : '') + (b.note ? `: ${b.note}` : '');
+      return and(t('record.pieceLifecycle', { event: word(EVENTS, b.event, t('event.other')) }),
+        b.buyer ? t('more.toOwnerKey', { key: keyId() }) : b.event === 1 && t('more.ownerHashed'),
+        r.owner_signature && t('more.coSigned', { key: r.owner_signature.key_id }), b.note && t('more.reason', { reason: b.note }));
     case 'ownership_accepted': {
-      const t = b.terms ?? {};
-      const terms = [t.recovery_key && 'a recovery key of its own', t.recovery_agent && `${m.name(t.recovery_agent)} as recovery agent`,
-        t.insurer && `${m.name(t.insurer)} as insurer`].filter(Boolean);
-      return `takes ownership of the piece${terms.length ? `, naming ${terms.join(', ')}` : ''}`;
+      const terms = b.terms ?? {};
+      const named = [terms.recovery_key && t('terms.recoveryKeyOwn'), terms.recovery_agent && t('terms.recoveryAgentAs', { name: m.name(terms.recovery_agent) }),
+        terms.insurer && t('terms.insurerAs', { name: m.name(terms.insurer) })].filter(Boolean);
+      return and(t('record.ownershipAccepted'), named.length && t('more.naming', { terms: list(named) }));
     }
-    case 'ownership_transferred': return `gives the piece to owner key ${m.keyIds.get(e.index) ?? ''}`;
-    case 'owner_report': return `reports the piece ${['', '', '', 'lost', 'stolen', 'recovered'][b.event] || 'event'}${b.note ? `: ${b.note}` : ''}`;
-    case 'owner_key_replaced': return `replaces the owner key with key ${m.keyIds.get(e.index) ?? ''}${b.reason ? `: ${b.reason}` : ''}`;
+    case 'ownership_transferred': return t('record.ownershipTransferred', { key: keyId() });
+    case 'owner_report':
+      return and(t('record.ownerReport', { event: word(OWNER_EVENTS, b.event, t('event.other')) }), b.note && t('more.reason', { reason: b.note }));
+    case 'owner_key_replaced': return and(t('record.ownerKeyReplaced', { key: keyId() }), b.reason && t('more.reason', { reason: b.reason }));
     case 'heirloom_received':
-      return `receives the owner's old jewelry (intake ${b.intake_id}): ${b.description}; ${massText(b.metal_mg)} of ${b.material}, ` +
-        `${metalFinenessText(b.material, b.fineness_ptt)} fine by ${ASSAY[b.assay_method] || 'assay'}, as lot ${b.lot_id}, co-signed by owner key ${m.keyIds.get(e.index) ?? ''}` +
-        (b.repurposed_piece_id ? `; it was piece ${b.repurposed_piece_id}, now closed` : '');
-    case 'stone_replaced': return `replaces stone ${b.old_stone_lot_id} with ${b.new_stone_lot_id}: ${b.reason}`;
+      return and(t('record.heirloomReceived', { intake: b.intake_id, description: b.description, mass: mass(b.metal_mg), material: material(b.material),
+        fineness: fineness(b.material, b.fineness_ptt), assay: word(ASSAY, b.assay_method, t('assay.other')), lot: b.lot_id, key: keyId() }),
+      b.repurposed_piece_id && t('more.wasPiece', { id: b.repurposed_piece_id }));
+    case 'stone_replaced': return t('record.stoneReplaced', { old: b.old_stone_lot_id, new: b.new_stone_lot_id, reason: b.reason });
     case 'error_declared':
-      return `declares entry ${b.wrong_index} wrong: ${b.reason}` + (b.replacement_index ? `; entry ${b.replacement_index} replaces it` : '');
+      return and(t('record.errorDeclared', { index: b.wrong_index, reason: b.reason }), b.replacement_index && t('more.replacedBy', { index: b.replacement_index }));
     default: return e.kind;
   }
 }
 
 // ---------------------------------------------------------------- rendering
 
+// Draws the verdict afresh (a change of language draws it again from the same result).
 function renderVerdict(result) {
   const box = document.getElementById('verdict');
   const title = document.getElementById('verdict-title');
   const summary = document.getElementById('verdict-summary');
-  const list = document.getElementById('verdict-checks');
-  box.classList.remove('pending');
+  const checks = document.getElementById('verdict-checks');
+  box.replaceChildren(title, summary, checks);
+  box.classList.remove('pending', 'verified', 'failed');
   if (!result.ok) {
     box.classList.add('failed');
-    title.textContent = 'Not verified';
-    summary.textContent = `The check "${result.check}" failed: ${result.detail}. Do not rely on this page's story.`;
-    list.replaceChildren(el('li', {}, `Failed check: ${result.check}`));
-    document.getElementById('log-state').textContent = 'not verified';
+    title.textContent = t('verdict.failed');
+    // The rule's name and the verifier's detail stay as the verifiers write them (tests/conformance/).
+    summary.textContent = t('verdict.failedSummary', { check: result.check, detail: result.detail });
+    checks.replaceChildren(el('li', {}, t('verdict.failedCheck', { check: result.check })));
+    document.getElementById('log-state').textContent = t('about.logStateFailed');
     return;
   }
   const c = result.checkpoint;
   box.classList.add('verified');
-  title.textContent = 'Verified';
-  summary.textContent = 'Your browser checked every record below against the ledger\'s signed state, with nothing but the verifier key:';
+  title.textContent = t('verdict.verified');
+  summary.textContent = t('verdict.verifiedSummary');
   const n = result.checks.records;
-  list.replaceChildren(...[  // a line that does not apply is false, and left out
-    el('li', {}, `The ledger state (${c.origin}, ${c.size} records) is signed by the operator's key shown at the bottom of this page.`),
-    el('li', {}, `All ${n} records of this piece are in that ledger: ${n} inclusion proofs lead to its signed root.`),
-    el('li', {}, `${result.checks.links} links of the hash chain between consecutive records match.`),
-    el('li', {}, `All ${n} records are encoded the one way the ledger accepts, so they read the same here as in the ledger.`),
-    el('li', {}, `All ${n} record signatures are valid, each by a key its signer registered, and had not revoked, earlier in the ledger.`),
-    el('li', {}, 'Every lot, certificate and piece a record names is among them, each created once.'),
-    el('li', {}, 'Every signer held a role that may write its record, and none was suspended.'),
-    el('li', {}, `Custody: every lot of the piece was shipped, transformed or set only by its holder, and each of the ${result.checks.custody.received} shipments was received by the participant it was sent to.`),
-    el('li', {}, 'Every certificate a record relies on was in force at the record\'s date and when the ledger recorded it.'),
-    result.claims.length > 0 && el('li', {}, `The claims ${result.claims.map((c) => CLAIMS[c]).join(', ')} follow from the origins recorded for its metal and stones.`),
-    result.owner && el('li', {}, 'Every ownership record of the piece is signed by the owner key (or the participant) its owner\'s records allow, each names the one before it with none missing, and none transfers a piece reported lost or stolen.'),
-    result.heirloom && el('li', {}, `The owner's material (${result.heirloomText}) follows from the heirloom intake, co-signed by the owner's key, through every step to the piece.`),
-    result.materialClaims.length > 0 && el('li', {}, `Each material claim (${result.materialClaims.map((c) => c.text).join('; ')}) follows from the records: the origins and certificates of its material, and for mass balance the account's bookings and allocations, replayed.`),
+  checks.replaceChildren(...[  // a line that does not apply is false, and left out
+    el('li', {}, t('check.signed', { origin: c.origin, size: c.size })),
+    el('li', {}, t('check.included', { count: n })),
+    el('li', {}, t('check.links', { count: result.checks.links })),
+    el('li', {}, t('check.encoded', { count: n })),
+    el('li', {}, t('check.signatures', { count: n })),
+    el('li', {}, t('check.complete')),
+    el('li', {}, t('check.roles')),
+    el('li', {}, t('check.custody', { count: result.checks.custody.received })),
+    el('li', {}, t('check.certificates')),
+    result.claims.length > 0 && el('li', {}, t('check.claims', { claims: list(result.claims.map((x) => word(CLAIMS, x))) })),
+    result.owner && el('li', {}, t('check.owner')),
+    result.heirloom && el('li', {}, t('check.heirloom', { material: result.heirloomText })),
+    result.materialClaims.length > 0 && el('li', {}, t('check.materialClaims', { claims: result.materialClaims.map((x) => x.text).join(t('list.semicolon')) })),
   ].filter(Boolean));
   renderSealed(box, result);
   renderCosignatures(box, result);
   renderAuditors(box, result);
-  box.append(el('p', { class: 'small' }, 'These are the checks the command-line verifier makes, in the same order. Weights and losses are checked by the ledger when it appends a record and by an audit of the whole log, not from this bundle.'));
-  document.getElementById('log-state').textContent = `${c.origin} at ${c.size} records, root ${c.rootB64}`;
+  box.append(el('p', { class: 'small' }, t('verdict.footnote')));
+  document.getElementById('log-state').textContent = t('about.logStateChecked', { origin: c.origin, size: c.size, root: c.rootB64 });
 }
 
 // Sealed records (issue 16): the list above is what this browser checked itself; what it could
@@ -259,48 +309,48 @@ function renderVerdict(result) {
 function renderSealed(box, result) {
   if (!result.sealed?.length && !result.opened?.length) return;
   const parts = [];
+  const entries = (indices) => list(indices.map((i) => t('sealed.entry', { index: i })));
   if (result.opened.length) {
-    parts.push(el('p', { id: 'sealed-opened' }, `Opened for this page and checked against their commitments: ${result.opened.map((i) => `entry ${i}`).join(', ')}.`));
+    parts.push(el('p', { id: 'sealed-opened' }, t('sealed.opened', { entries: entries(result.opened) })));
   }
   if (result.sealed.length) {
-    parts.push(el('p', { id: 'sealed-summary' }, `${result.sealed.length} record${result.sealed.length === 1 ? ' keeps' : 's keep'} business values committed (${result.sealed.map((i) => `entry ${i}`).join(', ')}): their signatures, custody order, origins, certificates and claims are checked above; these checks read committed values and are not checked here:`));
+    parts.push(el('p', { id: 'sealed-summary' }, tn('sealed.summary', result.sealed.length, { entries: entries(result.sealed) })));
     parts.push(result.vouched.length
-      ? el('ul', { id: 'vouched-list' }, result.vouched.map((f) => el('li', {}, `entry ${f.index} (${f.kind}): ${f.what}`)))
-      : el('p', { id: 'vouched-list' }, 'none: no check of this piece reads them.'));
+      ? el('ul', { id: 'vouched-list' }, result.vouched.map((f) => el('li', {}, t('sealed.vouched', { index: f.index, kind: f.kind, what: f.what }))))
+      : el('p', { id: 'vouched-list' }, t('sealed.none')));
   }
   box.append(el('section', { class: 'sealed', 'aria-labelledby': 'sealed-title' },
-    el('h3', { id: 'sealed-title' }, 'Checked by this page, and not checked here'), ...parts));
+    el('h3', { id: 'sealed-title' }, t('sealed.title')), ...parts));
 }
 
 // Witnesses that cosigned the checkpoint: checked with a pinned key, or said plainly not to be.
 function renderCosignatures(box, result) {
   const items = result.cosignatures.map((c) => el('li', {},
     c.checked
-      ? `Cosigned by witness ${c.name} on ${new Date(c.time * 1000).toISOString().slice(0, 10)}: signature checked with its pinned key.`
-      : `Cosigned by ${c.name} (not checked: key not pinned).`));
+      ? t('witness.checked', { name: c.name, date: new Date(c.time * 1000).toISOString().slice(0, 10) })
+      : t('witness.unchecked', { name: c.name })));
   const vouched = new Set(result.cosignatures.filter((c) => c.checked).map((c) => c.key)).size;
   const summary = !witnessKeys.length
-    ? 'No witness vouched for this checkpoint: this server names none, so the ledger operator alone signs what this page checked.'
+    ? t('witness.noneNamed')
     : quorum > 0
-      ? `${vouched} of the ${witnessKeys.length} witnesses this page pins cosigned this checkpoint; ${quorum} ${quorum === 1 ? 'is' : 'are'} required for "Verified".`
-      : `${vouched} of the ${witnessKeys.length} witnesses this page pins cosigned this checkpoint; none is required.`;
+      ? tn('witness.quorum', quorum, { vouched, total: witnessKeys.length })
+      : t('witness.noQuorum', { vouched, total: witnessKeys.length });
   box.append(el('section', { class: 'witnesses', 'aria-labelledby': 'witnesses-title' },
-    el('h3', { id: 'witnesses-title' }, 'Witnesses'),
+    el('h3', { id: 'witnesses-title' }, t('witness.title')),
     el('p', { id: 'witness-summary' }, summary),
     items.length ? el('ul', { id: 'witness-list' }, items)
-      : el('p', { id: 'witness-list' }, 'No witness has cosigned this checkpoint yet.')));
+      : el('p', { id: 'witness-list' }, t('witness.noneYet'))));
 }
 
 // Auditors who re-checked the whole log (sealed records opened) and cosigned a checkpoint the
-// bundle's extends: what this page cannot check alone rests on them.
+// bundle's extends: what this page cannot check alone rests on them. (Who re-checked what is the
+// verifier's own text, verify.js's auditorsText, in English.)
 function renderAuditors(box, result) {
   const text = result.auditorsText
-    ? `${result.auditorsText[0].toUpperCase()}${result.auditorsText.slice(1)}: their cosignatures on the log's checkpoint at size ${result.auditedSize} were checked with their pinned keys, and this bundle's checkpoint extends it.`
-    : auditorKeys.length
-      ? 'No auditor has cosigned a checkpoint of this log that this bundle carries yet: facts this page cannot check alone (sealed quantities) rest on the ledger operator.'
-      : 'This server names no auditors.';
+    ? t('auditor.cosigned', { auditors: `${result.auditorsText[0].toUpperCase()}${result.auditorsText.slice(1)}`, size: result.auditedSize })
+    : auditorKeys.length ? t('auditor.none') : t('auditor.noneNamed');
   box.append(el('section', { class: 'auditors', 'aria-labelledby': 'auditors-title' },
-    el('h3', { id: 'auditors-title' }, 'Auditors'),
+    el('h3', { id: 'auditors-title' }, t('auditor.title')),
     el('p', { id: 'auditor-summary' }, text)));
 }
 
@@ -308,55 +358,62 @@ function section(id, title, ...content) {
   return el('section', { 'aria-labelledby': id }, el('h2', { id }, title), ...content);
 }
 
+// An owner's report as verify_owners.js names it.
+const OWNER_STATUS = { lost: tk('ownerEvent.lost'), stolen: tk('ownerEvent.stolen') };
+
 // The piece's owner: a key, never a name, and what the owner's records say.
 function renderOwner(result, m) {
   const o = result.owner;
   const facts = [];
   if (o) {
-    facts.push(el('dt', {}, 'Owner key'), el('dd', {}, el('span', { class: 'id', id: 'owner-key' }, o.keyId),
-      o.kind === 'passkey' ? ` (a passkey for ${o.rpId})` : ' (an Ed25519 key)'));
-    facts.push(el('dt', {}, 'Ownership'), el('dd', { id: 'owner-accepted' }, o.accepted
-      ? 'taken: the owner key signed for the piece'
-      : 'not yet taken: the sale or transfer named this key, which has not signed for the piece yet'));
-    facts.push(el('dt', {}, 'Reported'), el('dd', { id: 'owner-status' }, o.status === 'none' ? 'neither lost nor stolen' : `${o.status}: it cannot be transferred until recovered`));
-    const t = o.terms;
-    const terms = [t.recoveryKeyId && `recovery key ${t.recoveryKeyId}`, t.recoveryAgent && `recovery agent ${m.name(t.recoveryAgent)}`,
-      t.insurer && `insurer ${m.name(t.insurer)}`].filter(Boolean);
-    facts.push(el('dt', {}, "The owner's terms"), el('dd', {}, terms.join('; ') || 'none: only the owner key acts for the piece'));
-    facts.push(el('dt', {}, 'Newest ownership record'), el('dd', {}, `entry ${o.sinceIndex}; every earlier one is in this bundle, each naming the one before it`));
+    facts.push(el('dt', {}, t('owner.key')), el('dd', {}, el('span', { class: 'id', id: 'owner-key' }, o.keyId),
+      o.kind === 'passkey' ? t('owner.passkey', { rp: o.rpId }) : t('owner.ed25519')));
+    facts.push(el('dt', {}, t('owner.ownership')), el('dd', { id: 'owner-accepted' }, o.accepted ? t('owner.accepted') : t('owner.notAccepted')));
+    facts.push(el('dt', {}, t('owner.reported')), el('dd', { id: 'owner-status' },
+      o.status === 'none' ? t('owner.notReported') : t('owner.reportedStatus', { status: word(OWNER_STATUS, o.status, o.status) })));
+    const terms = o.terms;
+    const named = [terms.recoveryKeyId && t('terms.recoveryKey', { key: terms.recoveryKeyId }),
+      terms.recoveryAgent && t('terms.recoveryAgent', { name: m.name(terms.recoveryAgent) }),
+      terms.insurer && t('terms.insurer', { name: m.name(terms.insurer) })].filter(Boolean);
+    facts.push(el('dt', {}, t('owner.terms')), el('dd', {}, named.join(t('list.semicolon')) || t('owner.noTerms')));
+    facts.push(el('dt', {}, t('owner.newest')), el('dd', {}, t('owner.newestText', { index: o.sinceIndex })));
   }
   if (result.repurposed) {
-    facts.push(el('dt', {}, 'Repurposed'), el('dd', { id: 'owner-repurposed' },
-      `taken apart for its owner: heirloom intake ${result.repurposed.intake} (entry ${result.repurposed.index}) closed this piece; its metal and stones stay the owner's`));
+    facts.push(el('dt', {}, t('owner.repurposed')), el('dd', { id: 'owner-repurposed' },
+      t('owner.repurposedText', { intake: result.repurposed.intake, index: result.repurposed.index })));
   }
-  return section('owner-title', 'Owner', el('dl', { class: 'facts', id: 'owner' }, facts),
-    el('p', { class: 'small' }, 'The ledger knows an owner by key only, never by name. Checked: every ownership record is signed by the key (or the participant) the owner\'s records allow.'));
+  return section('owner-title', t('owner.title'), el('dl', { class: 'facts', id: 'owner' }, facts),
+    el('p', { class: 'small' }, t('owner.note')));
 }
 
 // Whose the owner's material is: the intakes' owner key need not be the piece's
 // owner now (a jeweler could take metal in under a key of its own), so say which.
 function whoseMaterial(result) {
-  if (!result.owner) return '; the piece has no owner key';
+  if (!result.owner) return t('heirloom.noOwner');
   return result.owner.keyId === result.heirloom.owner_key_id
-    ? ", the piece's current owner" : `; the piece now belongs to owner key ${result.owner.keyId}`;
+    ? t('heirloom.currentOwner') : t('heirloom.otherOwner', { key: result.owner.keyId });
 }
+
+// An assay method as verify_owners.js names it.
+const assayWord = (name) => (name === 'fire assay' ? t('assay.fire') : name || t('assay.other'));
 
 // The owner's material: the old piece as received, each step with the owner's grams, and the new piece.
 function renderHeirloom(result, m) {
   const h = result.heirloom, lots = result.graph.lots;
-  const words = h.material || 'metal';
   const intakes = result.intakes.filter((i) => h.intake_ids.includes(i.intakeId));
   const old = intakes.map((i) => el('li', { class: 'card' },
-    el('h3', {}, i.repurposedPieceId ? `The old piece: ${i.repurposedPieceId}` : 'The old piece'),
+    el('h3', {}, i.repurposedPieceId ? t('heirloom.oldPieceId', { id: i.repurposedPieceId }) : t('heirloom.oldPiece')),
     el('dl', { class: 'facts' },
-      el('dt', {}, 'Described'), el('dd', {}, i.repurposedPieceDescription ? `${i.description} (registered as "${i.repurposedPieceDescription}")` : i.description),
-      el('dt', {}, 'Received'), el('dd', {}, `by ${m.name(i.jeweler)} as intake ${i.intakeId} (entry ${i.index}), co-signed by owner key ${i.ownerKeyId}`),
-      el('dt', {}, 'Gross weight'), el('dd', {}, massText(i.grossWeightMg)),
-      el('dt', {}, 'Metal'), el('dd', {}, `${massText(i.metalMg)} of ${i.material}, ${metalFinenessText(i.material, i.finenessPtt)} fine by ${i.assayMethod || 'assay'}: ${heirloomGramsText(i.metalMg * BigInt(i.finenessPtt))} fine ${i.material}`),
-      i.stoneLotIds.length > 0 && [el('dt', {}, 'Stones'), el('dd', {}, `${i.stoneLotIds.join(', ')}: the owner's stones`)],
-      el('dt', {}, 'Photos'), el('dd', {}, i.photoSha256.length
+      el('dt', {}, t('heirloom.described')), el('dd', {}, i.repurposedPieceDescription
+        ? t('heirloom.registeredAs', { description: i.description, registered: i.repurposedPieceDescription }) : i.description),
+      el('dt', {}, t('heirloom.received')), el('dd', {}, t('heirloom.receivedText', { name: m.name(i.jeweler), intake: i.intakeId, index: i.index, key: i.ownerKeyId })),
+      el('dt', {}, t('heirloom.gross')), el('dd', {}, mass(i.grossWeightMg)),
+      el('dt', {}, t('heirloom.metal')), el('dd', {}, t('heirloom.metalText', { mass: mass(i.metalMg), material: material(i.material),
+        fineness: fineness(i.material, i.finenessPtt), assay: assayWord(i.assayMethod), fine: grams(i.metalMg * BigInt(i.finenessPtt)) })),
+      i.stoneLotIds.length > 0 && [el('dt', {}, t('heirloom.stones')), el('dd', {}, t('heirloom.ownerStones', { stones: list(i.stoneLotIds) }))],
+      el('dt', {}, t('heirloom.photos')), el('dd', {}, i.photoSha256.length
         ? el('ul', { class: 'plain' }, i.photoSha256.map((x) => el('li', {}, el('code', { class: 'wrap' }, x))))
-        : 'none recorded'),
+        : t('heirloom.noPhotos')),
     )));
   // Each transformation the owner's material went through, in order.
   const ownerFine = (id) => lots.get(id)?.heirloomFine ?? 0n;
@@ -367,46 +424,55 @@ function renderHeirloom(result, m) {
     const outFine = b.outputs.reduce((n, o) => n + ownerFine(o.lot_id), 0n);
     const others = b.inputs.filter((i) => lots.get(i.lot_id)?.trace.material !== b.material);
     const loss = BigInt(b.declared_loss_fine_ptt || 0);
+    const outs = list(b.outputs.map((o) => (ownerFine(o.lot_id) > 0n
+      ? t('heirloom.outOwner', { id: o.lot_id, fine: grams(ownerFine(o.lot_id)) }) : t('heirloom.outNone', { id: o.lot_id }))));
     return el('li', {},
-      el('strong', {}, `${PROCESS[b.process] || 'transformed'}`), ` by ${m.name(e.record.signer)} (entry ${e.index}): `,
-      `the owner's ${b.material} ${heirloomGramsText(inFine)} fine in, ${heirloomGramsText(outFine)} fine out`,
-      loss > 0n ? `; declared loss ${heirloomGramsText(loss)} fine, of which the owner's share ${heirloomGramsText(inFine - outFine)}` : '',
-      others.length ? `; alloyed with ${others.map((i) => `${quantity(m.lots.get(i.lot_id), i.quantity)} of ${lots.get(i.lot_id)?.trace.material || i.lot_id}`).join(', ')}` : '',
-      `; into ${b.outputs.map((o) => `${o.lot_id} (${ownerFine(o.lot_id) > 0n ? `${heirloomGramsText(ownerFine(o.lot_id))} the owner's` : 'none of the owner\'s'})`).join(', ')}`);
+      el('strong', {}, word(STEP, b.process, t('step.transformed'))), t('heirloom.stepBy', { name: m.name(e.record.signer), index: e.index }),
+      t('heirloom.stepFine', { material: material(b.material), in: grams(inFine), out: grams(outFine) }),
+      loss > 0n ? t('heirloom.stepLoss', { loss: grams(loss), share: grams(inFine - outFine) }) : '',
+      others.length ? t('heirloom.alloyed', { inputs: list(others.map((i) => t('transform.input', { quantity: quantity(m.lots.get(i.lot_id), i.quantity),
+        id: material(lots.get(i.lot_id)?.trace.material) || i.lot_id }))) }) : '',
+      t('heirloom.into', { outputs: outs }));
   });
-  return section('heirloom-title', `The owner's ${words}`,
-    el('p', {}, 'This piece is made from its owner\'s own jewelry. Your browser followed the owner\'s fine weight from what was received through every step below, each loss shared in proportion and rounded against the owner.'),
+  return section('heirloom-title', t('heirloom.title', { material: material(h.material || 'metal') }),
+    el('p', {}, t('heirloom.intro')),
     el('ul', { class: 'cards', id: 'heirloom-intakes' }, old),
     steps.length > 0 && el('ol', { class: 'timeline', id: 'heirloom-steps' }, steps),
-    el('p', { id: 'heirloom-piece' }, el('strong', {}, `The new piece ${pieceId}: `), result.heirloomText));
+    el('p', { id: 'heirloom-piece' }, el('strong', {}, t('heirloom.newPiece', { id: pieceId })), result.heirloomText));
 }
 
 function renderStory(result) {
   const m = model(result);
   const story = document.getElementById('story');
   const p = m.piece;
-  document.getElementById('title').replaceChildren(p.description || `Piece ${pieceId}`);
+  const title = document.getElementById('title');
+  delete title.dataset.i18n;  // the piece's own description from here on
+  title.replaceChildren(p.description || t('story.pieceFallback', { id: pieceId }));
   const jeweler = m.participants.get(p.by);
   const latest = m.lifecycle.filter((l) => !m.wrong.has(l.entry.index));
 
   const pieceFacts = el('dl', { class: 'facts' },
-    el('dt', {}, 'Piece'), el('dd', {}, el('span', { class: 'id' }, pieceId)),
-    el('dt', {}, 'Made by'), el('dd', {}, `${jeweler?.name || p.by}, on `, timeEl(p.entry.record.event_time_micros)),
-    result.heirloomText && [el('dt', {}, "The owner's material"), el('dd', { id: 'heirloom-claim' }, `${result.heirloomText} (checked; the owner: key ${result.heirloom.owner_key_id}${whoseMaterial(result)})`)],
-    p.hallmark && [el('dt', {}, 'Hallmark'), el('dd', {}, p.hallmark)],
-    el('dt', {}, 'The jeweler claims'), el('dd', {}, [...p.claims.map((c) => `${CLAIMS[c]} (checked)`), ...result.materialClaims.map((c) => `${c.text} (checked)`)].join('; ') || 'nothing'),
-    result.composition.length > 0 && [el('dt', {}, 'Made of'), el('dd', {}, el('ul', { id: 'composition', class: 'plain' }, result.composition.map((s) => el('li', {},
-      s.stone ? `${s.material}: ${s.stones} stone${s.stones === 1n ? '' : 's'}, ${caratText(s.amount)}` : `${s.material}: ${shareText(s.sharePtt)} of the metal, ${massText(s.amount)}`))))],
-    latest.length > 0 && [el('dt', {}, 'Since then'), el('dd', {}, latest.map((l) => `${EVENTS[l.event]} on ${dateText(l.entry.record.event_time_micros)}`).join('; '))],
+    el('dt', {}, t('story.piece')), el('dd', {}, el('span', { class: 'id' }, pieceId)),
+    el('dt', {}, t('story.madeBy')), el('dd', {}, tNodes('story.madeByText', { name: jeweler?.name || p.by, date: timeEl(p.entry.record.event_time_micros) })),
+    result.heirloomText && [el('dt', {}, t('story.ownerMaterial')), el('dd', { id: 'heirloom-claim' },
+      t('story.ownerMaterialText', { claim: result.heirloomText, key: result.heirloom.owner_key_id, whose: whoseMaterial(result) }))],
+    p.hallmark && [el('dt', {}, t('story.hallmark')), el('dd', {}, p.hallmark)],
+    el('dt', {}, t('story.claims')), el('dd', {}, [...p.claims.map((c) => t('story.checked', { claim: word(CLAIMS, c) })),
+      ...result.materialClaims.map((c) => t('story.checked', { claim: c.text }))].join(t('list.semicolon')) || t('story.nothing')),
+    result.composition.length > 0 && [el('dt', {}, t('story.madeOf')), el('dd', {}, el('ul', { id: 'composition', class: 'plain' }, result.composition.map((s) => el('li', {},
+      s.stone ? tn('story.stones', s.stones, { material: material(s.material), carats: carats(s.amount) })
+        : t('story.metalShare', { material: material(s.material), share: share(s.sharePtt), mass: mass(s.amount) })))))],
+    latest.length > 0 && [el('dt', {}, t('story.since')), el('dd', {}, latest.map((l) =>
+      t('story.eventOn', { event: word(EVENTS, l.event), date: dateText(l.entry.record.event_time_micros) })).join(t('list.semicolon')))],
   );
-  const parts = [section('piece-title', 'The piece', pieceFacts)];
+  const parts = [section('piece-title', t('story.pieceTitle'), pieceFacts)];
   // A recall: a certificate the piece's records relied on (each was in force then: the check
   // above) is revoked or suspended now. `touchstone impact certificate ID` lists every piece so.
   const recalled = [...m.certs.values()].map((c) => [c, m.statusAt(c, Date.now() * 1000)])
     .filter(([, now]) => now === 'revoked' || now === 'suspended');
   if (recalled.length) {
     parts.unshift(el('div', { id: 'recall', class: 'note warn' }, recalled.map(([c, now]) =>
-      el('p', {}, `A certificate this piece relied on was ${now} after it was made: ${certLine(m, c.certificate_id)}.`))));
+      el('p', {}, t('story.recall', { status: certStatus(now), certificate: certLine(m, c.certificate_id) })))));
   }
   if (result.owner || result.repurposed) parts.push(renderOwner(result, m));
   if (result.heirloom) parts.push(renderHeirloom(result, m));
@@ -415,39 +481,41 @@ function renderStory(result) {
   const stoneItems = m.stones.map((id) => {
     const lot = m.lots.get(id);
     const report = [...m.certs.values()].find((c) => c.subject_lot === id && c.grading_report);
-    const growers = m.sources(id).map((s) => `${m.name(s.by)}${s.facility ? `, ${s.facility}` : ''} (${ORIGIN[s.origin_class]})`);
+    const growers = m.sources(id).map((s) => t('story.grower', { source: `${m.name(s.by)}${s.facility ? `, ${s.facility}` : ''}`, origin: word(ORIGIN, s.origin_class) }));
     const g = report?.grading_report;
     return el('li', { class: 'card' },
-      el('h3', {}, `Stone ${id}`),
+      el('h3', {}, t('story.stone', { id })),
       el('dl', { class: 'facts' },
-        g && [el('dt', {}, 'Diamond'), el('dd', {}, `${STONE[g.origin] || ''} ${GROWTH[g.growth_method] ? `(${GROWTH[g.growth_method]})` : ''}, ${caratText(g.carats_thousandths)}, colour ${g.colour}, clarity ${g.clarity}, cut ${g.cut}`)],
-        g && [el('dt', {}, 'Grading report'), el('dd', {}, `${m.name(g.lab)} report number ${g.report_number}`)],
-        g && [el('dt', {}, 'Girdle inscription'), el('dd', {}, `"${g.inscription}"`)],
-        report && [el('dt', {}, 'Report status'), el('dd', {}, certLine(m, report.certificate_id))],
-        el('dt', {}, 'Grown by'), el('dd', {}, growers.join('; ') || 'unknown'),
-        lot && lot.by && [el('dt', {}, 'Cut by'), el('dd', {}, m.name(lot.by))],
+        g && [el('dt', {}, t('story.diamond')), el('dd', {}, t('story.diamondText', { origin: word(STONE, g.origin),
+          growth: GROWTH[g.growth_method] ? `(${GROWTH[g.growth_method]})` : '', carats: carats(g.carats_thousandths), colour: g.colour, clarity: g.clarity, cut: g.cut }))],
+        g && [el('dt', {}, t('story.gradingReport')), el('dd', {}, t('story.reportNumber', { lab: m.name(g.lab), number: g.report_number }))],
+        g && [el('dt', {}, t('story.inscription')), el('dd', {}, t('story.quoted', { text: g.inscription }))],
+        report && [el('dt', {}, t('story.reportStatus')), el('dd', {}, certLine(m, report.certificate_id))],
+        el('dt', {}, t('story.grownBy')), el('dd', {}, growers.join(t('list.semicolon')) || t('story.unknown')),
+        lot && lot.by && [el('dt', {}, t('story.cutBy')), el('dd', {}, m.name(lot.by))],
       ));
   });
-  if (stoneItems.length) parts.push(section('stones-title', m.stones.length > 1 ? 'The stones' : 'The stone', el('ul', { class: 'cards' }, stoneItems)));
+  if (stoneItems.length) parts.push(section('stones-title', m.stones.length > 1 ? t('story.stonesTitle') : t('story.stoneTitle'), el('ul', { class: 'cards' }, stoneItems)));
 
   // Metal: back to where it entered the ledger.
   const metalItems = p.metal_inputs.map((mi) => {
     const sources = m.sources(mi.lot_id);
     return el('li', { class: 'card' },
-      el('h3', {}, `${quantity(m.lots.get(mi.lot_id), mi.quantity)} from ${mi.lot_id}`),
-      el('p', {}, `Origin: ${ORIGIN[m.origin(mi.lot_id)] || 'unknown'}. It came from:`),
+      el('h3', {}, t('story.metalFrom', { quantity: quantity(m.lots.get(mi.lot_id), mi.quantity), id: mi.lot_id })),
+      el('p', {}, t('story.origin', { origin: word(ORIGIN, m.origin(mi.lot_id), t('story.unknown')) })),
       el('ul', {}, sources.map((s) => el('li', {},
-        `${m.name(s.by)}: ${s.sealed ? 'a sealed quantity' : quantity(s, s.quantity)} of ${s.material} ${s.form}, ${ORIGIN[s.origin_class]}` +
-        (s.facility ? `, at ${s.facility}` : '') + (s.note ? ` (${s.note})` : '') +
-        (s.heirloom ? `: the owner's own metal, received as heirloom intake ${s.heirloom}` : '')))));
+        and(t('story.source', { name: m.name(s.by), quantity: s.sealed ? t('story.sealedQuantity') : quantity(s, s.quantity),
+          material: material(s.material), form: s.form, origin: word(ORIGIN, s.origin_class) }),
+        s.facility && t('more.at', { place: s.facility }), s.note && t('more.note', { note: s.note }),
+        s.heirloom && t('story.heirloomSource', { intake: s.heirloom }))))));
   });
-  if (metalItems.length) parts.push(section('metal-title', 'The metal', el('ul', { class: 'cards' }, metalItems)));
+  if (metalItems.length) parts.push(section('metal-title', t('story.metalTitle'), el('ul', { class: 'cards' }, metalItems)));
 
   // Who took part (their registrations stay out of the timeline).
   const who = [...m.participants.values()].filter((x) => !x.roles.includes(1)).map((x) => el('li', {},
-    el('strong', {}, x.name), ` (${x.roles.map((r) => ROLES[r] || r).join(', ')})`,
-    x.identifiers.length ? `: ${x.identifiers.map((i) => `${i.scheme} ${i.value}`).join(', ')}` : ''));
-  parts.push(section('who-title', 'Who took part', el('ul', { class: 'certlist' }, who)));
+    el('strong', {}, x.name), t('story.roles', { roles: list(x.roles.map((r) => word(ROLES, r, r))) }),
+    x.identifiers.length ? t('story.identifiers', { identifiers: list(x.identifiers.map((i) => `${i.scheme} ${i.value}`)) }) : ''));
+  parts.push(section('who-title', t('story.whoTitle'), el('ul', { class: 'certlist' }, who)));
 
   // Timeline, origin first. Participants' own key records stay out of it; a key
   // the operator added for someone else does not, nor does what was signed with it.
@@ -460,52 +528,84 @@ function renderStory(result) {
     const late = e.recordedAt - r.event_time_micros;
     const addedBy = e.signedWith?.addedBy && e.signedWith.addedBy !== r.signer ? e.signedWith.addedBy : null;
     return el('li', { class: wrong || byOperator(e) || addedBy ? 'wrong' : '' },
-      el('p', { class: 'when' }, timeEl(r.event_time_micros), ` · recorded `, timeEl(e.recordedAt), ` · entry ${e.index}`),
-      late > LATE_MICROS && el('p', { class: 'note late' }, `Recorded ${Math.floor(late / 86400e6)} day${late >= 2 * 86400e6 ? 's' : ''} after the date it gives: the date is the signer's word.`),
-      el('p', {}, el('strong', {}, m.signerText(r)), ` ${describe(m, e)}`),
-      byOperator(e) && el('p', { class: 'note operator-key' }, `The ledger operator, not ${m.name(b.participant_id)}, changed this participant's keys: records signed with such a key are theirs only on the operator's word.`),
-      addedBy && el('p', { class: 'note operator-key' }, `Signed with a key that ${m.name(addedBy)} added for ${m.name(r.signer)} (entry ${e.signedWith.addedIndex}), not one ${m.name(r.signer)} registered itself.`),
+      el('p', { class: 'when' }, tNodes('timeline.when', { date: timeEl(r.event_time_micros), recorded: timeEl(e.recordedAt), index: e.index })),
+      late > LATE_MICROS && el('p', { class: 'note late' }, tn('timeline.late', Math.floor(late / 86400e6))),
+      el('p', {}, tNodes('timeline.action', { signer: el('strong', {}, m.signerText(r)), action: describe(m, e) })),
+      byOperator(e) && el('p', { class: 'note operator-key' }, t('timeline.operatorKey', { name: m.name(b.participant_id) })),
+      addedBy && el('p', { class: 'note operator-key' }, t('timeline.addedKey', { adder: m.name(addedBy), signer: m.name(r.signer), index: e.signedWith.addedIndex })),
       (b.certificate_ids || []).length > 0 && el('ul', { class: 'certs' }, b.certificate_ids.map((c) => el('li', {}, certLine(m, c, r.event_time_micros)))),
-      wrong && el('p', { class: 'note' }, `Declared wrong by entry ${wrong.entry.index}: ${wrong.reason}`));
+      wrong && el('p', { class: 'note' }, t('timeline.wrong', { index: wrong.entry.index, reason: wrong.reason })));
   });
-  parts.push(section('timeline-title', 'From origin to the piece', el('ol', { class: 'timeline' }, items)));
+  parts.push(section('timeline-title', t('story.timelineTitle'), el('ol', { class: 'timeline' }, items)));
 
   // Certificates.
   const certItems = [...m.certs.values()].map((c) => {
     const now = m.statusAt(c, Date.now() * 1000);
     return el('li', { class: now === 'valid' ? '' : 'warn' }, certLine(m, c.certificate_id));
   });
-  parts.push(section('certs-title', 'Certificates', el('p', {}, 'Status now, as of the records in this bundle.'), el('ul', { class: 'certlist' }, certItems)));
+  parts.push(section('certs-title', t('story.certsTitle'), el('p', {}, t('story.certsNote')), el('ul', { class: 'certlist' }, certItems)));
   story.replaceChildren(...parts);
   story.hidden = false;
 }
 
 // The pinned witness keys, shown beside the log's key for a careful customer to compare.
 function showWitnessKeys() {
-  const list = document.getElementById('witness-keys');
-  list.replaceChildren(...(witnessKeys.length
+  const keys = document.getElementById('witness-keys');
+  keys.replaceChildren(...(witnessKeys.length
     ? witnessKeys.map((k) => el('li', {}, el('code', { class: 'wrap' }, k)))
-    : [el('li', {}, 'none (this server names no witnesses)')]));
+    : [el('li', {}, t('about.noWitnesses'))]));
 }
 
-async function main_() {
+// The page's fixed text, and (once verified) the verdict and story, in the current language.
+function render(result) {
+  translateStatic();
+  document.title = t('page.title', { id: pieceId });
   showWitnessKeys();
-  document.getElementById('bundle-link').href = `${base}/bundle`;
-  document.getElementById('qr').src = `${base}/qr.svg`;
-  document.getElementById('qr-svg').href = `${base}/qr.svg`;
-  document.getElementById('qr-png').href = `${base}/qr.png`;
-  let result;
-  try {
-    const response = await fetch(`${base}/bundle.json`, { cache: 'no-store' });
-    if (!response.ok) throw new Error(`the server answered ${response.status}: ${(await response.text()).trim()}`);
-    result = await verifyBundle(await response.json(), vkey, { witnessKeys, quorum, pieceId, auditorKeys, auditorQuorum });
-  } catch (e) {
-    result = { ok: false, check: 'fetching the bundle', detail: e.message };
-  }
+  if (!result) return;
   renderVerdict(result);
   if (result.ok) {
     try { renderStory(result); } catch (e) { console.error(e); }
   }
+}
+
+// The language switcher: another language redraws the page from the same verified result
+// (no new fetch of the bundle, no second verification) and is remembered.
+function showSwitcher(current) {
+  const select = document.getElementById('language');
+  select.replaceChildren(...LANGUAGES.map((l) => el('option', { value: l.code, lang: l.code }, l.name)));
+  select.value = currentLanguage();
+  select.addEventListener('change', async () => {
+    try {
+      await useLanguage(select.value);
+      rememberLanguage(currentLanguage());
+      const result = current();
+      render(result);
+      if (result) await showOwner(result, pieceId);  // owner.js draws its section again (in English)
+      document.body.dataset.language = currentLanguage();
+    } catch (e) { console.error(e); }
+  });
+}
+
+async function main_() {
+  let result = null;
+  try { await useLanguage(chosenLanguage()); } catch (e) { console.error(e); }  // the messages: else keys show
+  showSwitcher(() => result);
+  render(null);
+  document.body.dataset.language = currentLanguage();
+  document.getElementById('bundle-link').href = `${base}/bundle`;
+  document.getElementById('qr').src = `${base}/qr.svg`;
+  document.getElementById('qr-svg').href = `${base}/qr.svg`;
+  document.getElementById('qr-png').href = `${base}/qr.png`;
+  let verified;
+  try {
+    const response = await fetch(`${base}/bundle.json`, { cache: 'no-store' });
+    if (!response.ok) throw new Error(t('error.serverAnswered', { status: response.status, text: (await response.text()).trim() }));
+    verified = await verifyBundle(await response.json(), vkey, { witnessKeys, quorum, pieceId, auditorKeys, auditorQuorum });
+  } catch (e) {
+    verified = { ok: false, check: 'fetching the bundle', detail: e.message };
+  }
+  result = verified;
+  render(result);
   try { await showOwner(result, pieceId); } catch (e) { console.error(e); }  // owner.js: the owner's actions
   document.body.dataset.state = result.ok ? 'verified' : 'failed';
   document.body.dataset.check = result.ok ? '' : result.check;  // the rule broken (ledger/bundle/bundle_rules.h)
