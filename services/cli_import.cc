@@ -120,12 +120,29 @@ struct ImportFile {
   CsvTable table;
   ImportHeader header;
 };
+// Without --type, the one layout the header fits (each has a column or a
+// required column the others lack); INVALID_ARGUMENT if none or several do.
 [[nodiscard]] absl::StatusOr<ImportFile> ReadImportFile(const ImportFlags& f) {
-  ASSIGN_OR_RETURN(ImportType type, ParseImportType(f.type));
   if (f.delimiter.size() != 1) {
     return absl::InvalidArgumentError("--delimiter is one character: , or ;");
   }
   ASSIGN_OR_RETURN(CsvTable table, ReadCsv(f.file, f.delimiter[0]));
+  ImportType type = ImportType::kLots;
+  if (!f.type.empty()) {
+    ASSIGN_OR_RETURN(type, ParseImportType(f.type));
+  } else {
+    std::vector<ImportType> fits;
+    for (ImportType t :
+         {ImportType::kLots, ImportType::kShipments, ImportType::kReceipts, ImportType::kPieces}) {
+      if (ImportHeader::Check(t, table.header).ok()) fits.push_back(t);
+    }
+    if (fits.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          f.file, ":1: the header fits ", fits.empty() ? "no" : "more than one",
+          " layout (lots, shipments, receipts, pieces: docs/import.md); say which with --type"));
+    }
+    type = fits.front();
+  }
   absl::StatusOr<ImportHeader> header = ImportHeader::Check(type, table.header);
   if (!header.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(f.file, ":1: ", header.status().message()));
@@ -352,13 +369,16 @@ void ReportRefused(const ImportFlags& f, const SignedRow& row, int code, const s
   return absl::OkStatus();
 }
 
-[[nodiscard]] absl::Status RunImport(const Context& ctx, const ImportFlags& f) {
+[[nodiscard]] absl::Status RunImport(const Context& ctx, const ImportFlags& given) {
   auto stub = ctx.Stub();
   v1::LogInfo info;
   RETURN_IF_ERROR(FromGrpc(stub->GetLogInfo(ctx.Call().get(), {}, &info)));
-  ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, f.signer));
+  ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, given.signer));
   ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
-  ASSIGN_OR_RETURN(const ImportFile file, ReadImportFile(f));
+  ASSIGN_OR_RETURN(const ImportFile file, ReadImportFile(given));
+  // The type as the file's header showed it, when --type was not given.
+  ImportFlags f = given;
+  f.type = ImportTypeName(file.header.type());
   bool resumed = false;
   ASSIGN_OR_RETURN(const int64_t event_time, PinnedEventTime(f, &resumed));
   if (resumed) {
@@ -401,8 +421,9 @@ void AddImportCommands(CLI::App& app, Context& ctx, int* exit_code) {
       "pieces: docs/import.md)");
   auto f = std::make_shared<ImportFlags>();
   cmd->add_option("file", f->file, "the CSV file; its first row names the columns")->required();
-  cmd->add_option("--type", f->type, "what each row is: lots, shipments, receipts, pieces")
-      ->required();
+  cmd->add_option("--type", f->type,
+                  "what each row is: lots, shipments, receipts, pieces (default: the one layout "
+                  "the header fits)");
   cmd->add_option("--as", f->signer.as, "participant id that signs every row (env TOUCHSTONE_AS)")
       ->envname("TOUCHSTONE_AS")
       ->required();

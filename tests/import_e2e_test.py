@@ -128,6 +128,10 @@ class ImportE2ETest(unittest.TestCase):
         r = self.import_("layout.csv", "lots", "refiner-1")
         self.assertEqual(r.returncode, 1)
         self.assertIn("layout.csv:1: column 'colour' is not one of the lots layout", r.stderr)
+        r = self.ts("import", self.path("layout.csv"), "--as", "refiner-1",
+                    "--key", self.path("refiner-1.pem"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("layout.csv:1: the header fits no layout", r.stderr)
         self.write("missing.csv", "id,material,form,origin,facility\nx,gold,grain,mined,here\n")
         r = self.import_("missing.csv", "lots", "refiner-1")
         self.assertEqual(r.returncode, 1)
@@ -189,7 +193,9 @@ class ImportE2ETest(unittest.TestCase):
         r = self.import_("p-ship.csv", "shipments", "refiner-1")
         self.assertEqual(r.returncode, 0, (r.stdout + r.stderr)[-3000:])
         self.write("p-recv.csv", "shipment,lot,event-time\np-s1,p-gold,%s\n" % at(1))
-        r = self.import_("p-recv.csv", "receipts", "jeweler-1")
+        # Without --type, the one layout the header fits: receipts (no `to` column).
+        r = self.ts("import", self.path("p-recv.csv"), "--as", "jeweler-1",
+                    "--key", self.path("jeweler-1.pem"))
         self.assertEqual(r.returncode, 0, (r.stdout + r.stderr)[-3000:])
         self.write("p-pieces.csv",
                    "id,description,hallmark,metal,gtin,serial,event-time\n"
