@@ -160,14 +160,7 @@ struct ImportFile {
                                                               int64_t event_time, Tally& tally) {
   const ImportType type = file.header.type();
   const ImportHeader* header = &file.header;
-  std::string key_file = f.signer.key_file;
-  if (key_file.empty() && !f.signer.keys_dir.empty()) {
-    key_file = absl::StrCat(f.signer.keys_dir, "/", f.signer.as, ".pem");
-  }
-  if (key_file.empty()) {
-    return absl::InvalidArgumentError("say which key signs: --key FILE or --keys_dir DIR");
-  }
-  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::LoadPemFile(key_file));
+  ASSIGN_OR_RETURN(PrivateKey key, LoadSignerKey(f.signer));
   const std::string key_id = key.public_key().Fingerprint();
 
   // The server's lots, each read once (a shipment's warranty statement follows from its lot).

@@ -122,6 +122,17 @@ void AddSignerOptions(CLI::App* cmd, Signer& s, bool optional) {
                   "(default ~/.touchstone/trusted, as `log update`)");
 }
 
+absl::StatusOr<PrivateKey> LoadSignerKey(const Signer& s) {
+  std::string key_file = s.key_file;
+  if (key_file.empty() && !s.keys_dir.empty()) {
+    key_file = absl::StrCat(s.keys_dir, "/", s.as, ".pem");
+  }
+  if (key_file.empty()) {
+    return absl::InvalidArgumentError("say which key signs: --key FILE or --keys_dir DIR");
+  }
+  return PrivateKey::LoadPemFile(key_file);
+}
+
 absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record record,
                            const PrivateKey* owner) {
   if (!s.receipt_out.empty() && std::filesystem::exists(s.receipt_out)) {
@@ -130,13 +141,7 @@ absl::Status SignAndSubmit(const Context& ctx, const Signer& s, v1::Record recor
   }
   std::optional<PrivateKey> key;
   if (!s.as.empty()) {
-    std::string key_file = s.key_file;
-    if (key_file.empty() && !s.keys_dir.empty())
-      key_file = absl::StrCat(s.keys_dir, "/", s.as, ".pem");
-    if (key_file.empty()) {
-      return absl::InvalidArgumentError("say which key signs: --key FILE or --keys_dir DIR");
-    }
-    ASSIGN_OR_RETURN(key, PrivateKey::LoadPemFile(key_file));
+    ASSIGN_OR_RETURN(key, LoadSignerKey(s));
     record.set_signer(s.as);
     record.set_key_id(key->public_key().Fingerprint());
   } else if (owner == nullptr) {

@@ -49,6 +49,10 @@ void AddSealOption(CLI::App* cmd, Signer& s);
 // the log rewound or forked; the server's errors as they are.
 [[nodiscard]] absl::StatusOr<std::string> ReceiptKey(const Context& ctx, const Signer& s);
 
+// The participant's key: --key, else <keys_dir>/<as>.pem. INVALID_ARGUMENT if
+// neither is given; the errors of PrivateKey::LoadPemFile.
+[[nodiscard]] absl::StatusOr<PrivateKey> LoadSignerKey(const Signer& s);
+
 // A sealed record's salt: kOpeningSaltBytes (ledger/provenance/commitments.h)
 // from the OS's CSPRNG through OpenSSL. INTERNAL if OpenSSL cannot supply them.
 [[nodiscard]] absl::StatusOr<std::string> FreshSalt();
