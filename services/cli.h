@@ -102,8 +102,10 @@ void AddFindCommands(CLI::App& app, Context& ctx, int* exit_code);
 void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `watch`: follow the log, checked (cli_watch.cc).
 void AddWatchCommands(CLI::App& app, Context& ctx, int* exit_code);
-// `epcis export`: GS1 EPCIS 2.0 documents (cli_epcis.cc).
+// `epcis export`: GS1 EPCIS 2.0 documents (cli_epcis.cc), and `epcis import`.
 void AddEpcisCommands(CLI::App& app, Context& ctx, int* exit_code);
+// `epcis import`, under `epcis` (cli_epcis_import.cc).
+void AddEpcisImportCommand(CLI::App* epcis, Context& ctx, int* exit_code);
 // `import`: one signed record per row of a CSV file (cli_import.cc).
 void AddImportCommands(CLI::App& app, Context& ctx, int* exit_code);
 // `opening get`, `opening reads` (services/cli_openings.cc).

@@ -86,7 +86,10 @@ class Demo {
   // in `dir`. The server's errors; UNAVAILABLE if `dir` cannot be made.
   [[nodiscard]] absl::Status Start(const std::string& operator_key, const std::string& dir);
   // Tells the whole story; the first refused record's status, naming its step.
-  [[nodiscard]] absl::Status Run();
+  // `participants_only`: only the participants, the schemes and the
+  // certificates about participants, the records an EPCIS document has no
+  // event for (a log to import the story's documents into, docs/epcis.md).
+  [[nodiscard]] absl::Status Run(bool participants_only = false);
 
  private:
   struct Party {
@@ -94,6 +97,8 @@ class Demo {
     PrivateKey key;
   };
 
+  // The schemes and the certificates about participants (cli_demo_story.cc).
+  [[nodiscard]] absl::Status RunSetup();
   [[nodiscard]] absl::Status RunStory();     // cli_demo_story.cc
   [[nodiscard]] absl::Status RunTrade();     // cli_demo_trade.cc
   [[nodiscard]] absl::Status RunHeirloom();  // cli_demo_heirloom.cc

@@ -11,7 +11,7 @@
 
 namespace touchstone::cli {
 
-absl::Status Demo::RunStory() {
+absl::Status Demo::RunSetup() {
   // 1. The operator pins who signs for each scheme; the schemes certify the suppliers.
   RETURN_IF_ERROR(RegisterScheme("rjc-coc", "rjc", v1::SCHEME_KIND_CHAIN_OF_CUSTODY,
                                  "Responsible Jewellery Council, Chain-of-Custody"));
@@ -27,7 +27,10 @@ absl::Status Demo::RunStory() {
       Certify("scs", "scs-recycled", "recycler", "post-consumer gold scrap, Birmingham"));
   RETURN_IF_ERROR(Certify("rjc", "rjc-coc", "refiner", "refining of recycled gold, Mendrisio"));
   RETURN_IF_ERROR(Certify("rjc", "rjc-cop", "grower", "CVD lab-grown diamonds, Surat"));
+  return absl::OkStatus();
+}
 
+absl::Status Demo::RunStory() {
   // 2. Recycled gold: old jewellery melted, refined to 999.9, split, alloyed to 18k, cast.
   // The suppliers seal their records (cli_demo.h): the ring's bundle shows who made
   // what from which lot, in which order, under which certificates, but not how much.

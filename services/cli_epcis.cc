@@ -132,6 +132,7 @@ void AddEpcisCommands(CLI::App& app, Context& ctx, int* exit_code) {
     *exit_code = ExportWatched(ctx, *f, filter);
   });
   range->callback([&ctx, exit_code, f] { *exit_code = ExportWatched(ctx, *f, {}); });
+  AddEpcisImportCommand(epcis, ctx, exit_code);
 }
 
 }  // namespace touchstone::cli

@@ -12,7 +12,16 @@ demo`, checked with python3-jsonschema against GS1's EPCIS 2.0 JSON schema in
   participant's holds only entries it signed or that name it;
 - the validator is not vacuous: GS1's own examples validate, and a document with a wrong unit,
   a missing time zone or an event ID that is not a URI does not;
-- a bundle that does not verify (a key that is not the log's) is not exported (exit 2)."""
+- a bundle that does not verify (a key that is not the log's) is not exported (exit 2);
+- import (`touchstone epcis import`): every demo piece's export, imported together into a second,
+  fresh log (`demo --participants_only`: participants, schemes and their certificates, which
+  EPCIS has no event for), gives each piece whose history EPCIS can carry the same claims there
+  (asserted, derived, material claims, composition) and the same events (kind, signer, time);
+  the two it cannot carry are refused with their reasons: MB-1 (mass-balance credits have no
+  EPCIS event, so the rules refuse its 62% claim) and HEIRLOOM-RING-1 (heirloom intakes are
+  co-signed by the owner's key); importing again appends nothing; GS1's own examples are refused
+  event by event, appending nothing; a record naming a signer whose key the importer lacks is
+  not signed."""
 import copy
 import glob
 import hashlib
@@ -41,6 +50,16 @@ class EpcisE2ETest(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.data = os.path.join(cls.tmp, "data")
         cls.keys = os.path.join(cls.tmp, "keys")
+        # The second log, for imports: set up first, so that its certificates are in force
+        # from before the first log's records (which keep their event times).
+        second = os.path.join(cls.tmp, "second")
+        os.mkdir(second)
+        cls.second_data = os.path.join(second, "data")
+        cls.second = Server(ARGS.touchstoned, second, cls.second_data,
+                            extra_args=["--origin", "second.example/log"]).start()
+        cls.addClassCleanup(cls.second.kill)
+        run_demo(ARGS.touchstone, cls.second.addr, cls.second_data, cls.keys, P,
+                 extra=["--participants_only"])
         cls.server = Server(ARGS.touchstoned, cls.tmp, cls.data).start()
         cls.addClassCleanup(cls.server.kill)
         run_demo(ARGS.touchstone, cls.server.addr, cls.data, cls.keys, P, timeout=240)
@@ -170,6 +189,110 @@ class EpcisE2ETest(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("NOT VERIFIED", r.stderr)
         self.assertFalse(os.path.exists(out))
+
+    def import_(self, *args):
+        return subprocess.run([ARGS.touchstone, "--server", self.second.addr, "epcis", "import",
+                               "--as", P + "-jeweler", "--keys_dir", self.keys] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=300)
+
+    def show(self, addr, piece):
+        r = subprocess.run([ARGS.touchstone, "--server", addr, "piece", "show", piece, "--json"],
+                           capture_output=True, text=True, env=clean_env(), timeout=120)
+        return r.returncode, (json.loads(r.stdout) if r.stdout.strip() else {}), r.stderr
+
+    def second_size(self):
+        r = subprocess.run([ARGS.touchstone, "--server", self.second.addr, "log", "info",
+                            "--json"], capture_output=True, text=True, env=clean_env(), timeout=60)
+        return json.loads(r.stdout)["size"]
+
+    # Kinds of entry an EPCIS document carries (the rest is set up apart in the second log).
+    CARRIED = {"lot_created", "transformation", "custody_shipped", "custody_received",
+               "piece_registered", "piece_lifecycle", "stone_replaced", "error_declared"}
+
+    def carried(self, report):
+        return [(t["kind"], t["signer"], t["event_time_micros"], t["description"],
+                 t["declared_wrong"]) for t in report["timeline"]
+                if t["kind"] in self.CARRIED or (t["kind"] == "certificate_issued"
+                                                 and "grading" in t["description"])]
+
+    def test_every_demo_piece_reimports_into_a_fresh_log_with_the_same_claims(self):
+        pieces = self.pieces()
+        files = []
+        for piece in pieces:
+            path = os.path.join(self.tmp, "import-%s.json" % piece)
+            if not os.path.exists(path):
+                r = self.ts("epcis", "export", "piece", piece, "-o", path)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            files.append(path)
+        before = self.second_size()
+        first = self.import_(*files)
+        # Exit 1: some events could not be imported; each is named, with its reason.
+        self.assertEqual(first.returncode, 1, first.stdout + first.stderr)
+        refused = [l for l in first.stderr.splitlines() if ": event " in l]
+        mb = [l for l in refused if "import-%s-MB-1.json" % P in l]
+        self.assertEqual(len(mb), 1, first.stderr)
+        self.assertIn("claim rule", mb[0])
+        self.assertIn("no mass-balance credit was allocated", mb[0])
+        for line in refused:
+            self.assertTrue("MB-1.json" in line or "HEIRLOOM-RING-1.json" in line
+                            or "BRACELET-1.json" in line, line)
+            self.assertTrue("heirloom" in line or "MB-1.json" in line
+                            or "no lot '%s-heirloom" % P in line
+                            or "no piece '%s-HEIRLOOM-RING-1'" % P in line, line)
+        appended = int(first.stdout.split(" records: ")[1].split(" appended")[0])
+        self.assertGreater(appended, 80, first.stdout)
+        self.assertEqual(self.second_size(), before + appended)
+        same = [p for p in pieces if not p.endswith(("-MB-1", "-HEIRLOOM-RING-1"))]
+        self.assertEqual(len(same), 7, pieces)
+        for piece in same:
+            rc_a, a, err_a = self.show(self.server.addr, piece)
+            rc_b, b, err_b = self.show(self.second.addr, piece)
+            self.assertEqual((rc_a, rc_b), (0, 0), piece + err_a + err_b)
+            self.assertTrue(a["verdict"] and b["verdict"], piece)
+            for key in ["description", "jeweler", "stones", "asserted_claims", "claims",
+                        "material_claims", "composition"]:
+                self.assertEqual(a[key], b[key], "%s: %s" % (piece, key))
+            self.assertEqual(self.carried(a), self.carried(b), piece)
+            self.assertTrue(a["claims"] or a["material_claims"], piece)
+            self.assertEqual(b["checkpoint"]["origin"], "second.example/log")
+        for piece in [P + "-MB-1", P + "-HEIRLOOM-RING-1"]:
+            rc, _, err = self.show(self.second.addr, piece)
+            self.assertNotEqual(rc, 0, piece)
+            self.assertIn("NOT_FOUND", err)
+        # Again: everything is a retry; nothing is appended.
+        size = self.second_size()
+        again = self.import_(*files)
+        self.assertIn(" 0 appended, %d in the log already" % appended, again.stdout)
+        self.assertEqual(self.second_size(), size)
+
+    def test_gs1_examples_are_refused_event_by_event(self):
+        size = self.second_size()
+        examples = sorted(glob.glob(os.path.join(SHARED, "Example_*.jsonld")))
+        r = self.import_(*examples)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = [l for l in r.stderr.splitlines() if ": event " in l]
+        self.assertEqual(len(lines), 4, r.stderr)  # 2 + 1 + 1 events
+        for line in lines:
+            self.assertIn("(ni:///sha-256;", line)
+            self.assertIn("not imported: ", line)
+        self.assertIn("0 records: 0 appended", r.stdout)
+        self.assertEqual(self.second_size(), size)
+
+    def test_a_record_whose_signer_the_importer_cannot_sign_for_is_not_signed(self):
+        path = os.path.join(self.tmp, "import-%s-RING-1.json" % P)
+        if not os.path.exists(path):
+            self.assertEqual(self.ts("epcis", "export", "piece", P + "-RING-1", "-o",
+                                     path).returncode, 0)
+        size = self.second_size()
+        # Without --keys_dir, only the jeweler's own key: the suppliers' records are not signed.
+        r = subprocess.run([ARGS.touchstone, "--server", self.second.addr, "epcis", "import",
+                            "--as", P + "-jeweler", "--key",
+                            os.path.join(self.keys, P + "-jeweler.pem"), "--dry-run", path],
+                           capture_output=True, text=True, env=clean_env(), timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("not signed: the document says %s-refiner signs it" % P, r.stderr)
+        self.assertIn("nothing was appended", r.stdout)
+        self.assertEqual(self.second_size(), size)
 
     def origin(self):
         r = self.ts("log", "info", "--json")

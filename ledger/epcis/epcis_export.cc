@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/log/entry_format.h"
@@ -104,6 +105,13 @@ class Exporter {
         e["destinationList"] = Json::array(
             {{{"type", "possessing_party"}, {"destination", Party(s.to_participant())}}});
         e["touchstone:shipmentId"] = s.shipment_id();
+        if (!s.warranty_statement().empty()) {
+          e["touchstone:warrantyStatement"] = s.warranty_statement();
+        }
+        if (!s.business_reference_sha256().empty()) {
+          e["touchstone:businessReferenceSha256"] =
+              absl::BytesToHexString(s.business_reference_sha256());
+        }
         events.push_back(std::move(e));
         break;
       }
@@ -150,6 +158,9 @@ class Exporter {
       for (auto& [k, v] : e.items()) {
         if (k != "type") out[k] = v;
       }
+      if (r.history_import()) out["touchstone:historyImport"] = true;
+      // A sealed record's committed fields are not in the log, so not here either.
+      if (r.has_sealed()) out["touchstone:sealed"] = true;
       out["touchstone:entry"] = {
           {"touchstone:index", index},
           {"touchstone:leafHash", HashToHex(LeafHash(data))},
@@ -226,10 +237,18 @@ class Exporter {
         {"touchstone:form", l.form()},
         {"touchstone:originClass", Lower(v1::OriginClass_Name(l.origin_class()), "ORIGIN_CLASS_")}};
     if (l.fineness_ptt() != 0) ilmd["touchstone:finenessPtt"] = l.fineness_ptt();
+    if (l.fineness_ppt() != 0) ilmd["touchstone:finenessPpt"] = l.fineness_ppt();
     if (!l.facility().empty()) ilmd["touchstone:facility"] = l.facility();
     if (l.has_parcel()) {
-      ilmd["touchstone:parcel"] = {{"touchstone:stones", l.parcel().stone_count()},
-                                   {"touchstone:sizeClass", l.parcel().size_class()}};
+      Json parcel = {{"touchstone:stones", l.parcel().stone_count()},
+                     {"touchstone:sizeClass", l.parcel().size_class()}};
+      if (l.parcel().min_stone_thousandths() != 0) {
+        parcel["touchstone:minStoneThousandths"] = l.parcel().min_stone_thousandths();
+      }
+      if (l.parcel().max_stone_thousandths() != 0) {
+        parcel["touchstone:maxStoneThousandths"] = l.parcel().max_stone_thousandths();
+      }
+      ilmd["touchstone:parcel"] = std::move(parcel);
     }
     if (l.has_gemstone()) {
       ilmd["touchstone:gemstone"] = {
@@ -237,6 +256,7 @@ class Exporter {
           {"touchstone:treatment", l.gemstone().treatment()},
           {"touchstone:countryOfOrigin", l.gemstone().country_of_origin()}};
     }
+    if (!l.note().empty()) ilmd["touchstone:note"] = l.note();
     e["ilmd"] = std::move(ilmd);
     if (!l.certificate_ids().empty()) e["certificationInfo"] = Certified(l.certificate_ids());
     return e;
@@ -246,19 +266,41 @@ class Exporter {
     Json e = {{"type", "TransformationEvent"}};
     Json in = Json::array(), out = Json::array();
     const v1::Unit unit = UnitOfMaterial(t.material());
+    Json draws = Json::array(), made = Json::array();
     for (const v1::LotQuantity& q : t.inputs()) {
       in.push_back(Quantity(q.lot_id(), q.quantity(), unit));
+      if (q.stones() != 0) {
+        draws.push_back({{"touchstone:lot", Lot(q.lot_id())},
+                         {"touchstone:stones", q.stones()},
+                         {"touchstone:stonesLeft", q.stones_left()},
+                         {"touchstone:quantityLeft", q.quantity_left()}});
+      }
     }
     for (const v1::OutputLot& o : t.outputs()) {
       out.push_back(Quantity(o.lot_id(), o.quantity(), unit));
+      Json lot = {{"touchstone:lot", Lot(o.lot_id())}, {"touchstone:form", o.form()}};
+      if (o.fineness_ptt() != 0) lot["touchstone:finenessPtt"] = o.fineness_ptt();
+      if (o.fineness_ppt() != 0) lot["touchstone:finenessPpt"] = o.fineness_ppt();
+      if (o.stones() != 0) lot["touchstone:stones"] = o.stones();
+      if (!o.size_class().empty()) lot["touchstone:sizeClass"] = o.size_class();
+      if (o.heirloom_fine() != 0) lot["touchstone:heirloomFine"] = o.heirloom_fine();
+      made.push_back(std::move(lot));
     }
     e["inputQuantityList"] = std::move(in);
     e["outputQuantityList"] = std::move(out);
+    // The outputs' master data (quantity elements hold only class, amount and unit).
+    e["ilmd"] = {{"touchstone:outputs", std::move(made)}};
+    if (!draws.empty()) e["touchstone:draws"] = std::move(draws);
     e["transformationID"] = base_ + "transformation/" + Encode(t.transformation_id());
     e["bizStep"] = "commissioning";
     e["touchstone:process"] = Lower(v1::Process_Name(t.process()), "PROCESS_");
     e["touchstone:material"] = t.material();
     if (!t.location().empty()) e["touchstone:location"] = t.location();
+    if (t.declared_loss_fine_ptt() != 0) {
+      e["touchstone:declaredLossFinePtt"] = t.declared_loss_fine_ptt();
+    }
+    if (t.declared_loss_fine() != 0) e["touchstone:declaredLossFine"] = t.declared_loss_fine();
+    if (!t.note().empty()) e["touchstone:note"] = t.note();
     if (!t.certificate_ids().empty()) e["certificationInfo"] = Certified(t.certificate_ids());
     return e;
   }
@@ -291,15 +333,30 @@ class Exporter {
     Json ilmd = {{"touchstone:pieceId", p.piece_id()}, {"touchstone:description", p.description()}};
     if (!p.hallmark().empty()) ilmd["touchstone:hallmark"] = p.hallmark();
     if (!p.gtin().empty()) ilmd["touchstone:gtin"] = p.gtin();
+    if (!p.serial().empty()) ilmd["touchstone:serial"] = p.serial();
+    if (p.disclose_inputs()) ilmd["touchstone:discloseInputs"] = true;
     Json claims = Json::array();
     for (const v1::MaterialClaim& c : p.material_claims()) {
-      claims.push_back(
-          {{"touchstone:material", c.material()},
-           {"touchstone:attribute", Lower(v1::Attribute_Name(c.attribute()), "ATTRIBUTE_")},
-           {"touchstone:model", Lower(v1::CustodyModel_Name(c.model()), "CUSTODY_MODEL_")},
-           {"touchstone:shareBp", c.share_bp()}});
+      Json claim = {
+          {"touchstone:material", c.material()},
+          {"touchstone:attribute", Lower(v1::Attribute_Name(c.attribute()), "ATTRIBUTE_")},
+          {"touchstone:model", Lower(v1::CustodyModel_Name(c.model()), "CUSTODY_MODEL_")},
+          {"touchstone:shareBp", c.share_bp()}};
+      if (!c.account_id().empty()) claim["touchstone:accountId"] = c.account_id();
+      if (!c.scheme().empty()) claim["touchstone:scheme"] = c.scheme();
+      claims.push_back(std::move(claim));
     }
     if (!claims.empty()) ilmd["touchstone:materialClaims"] = std::move(claims);
+    Json legacy = Json::array();
+    for (int c : p.claims()) legacy.push_back(Lower(v1::Claim_Name(c), "CLAIM_"));
+    if (!legacy.empty()) ilmd["touchstone:claims"] = std::move(legacy);
+    if (p.has_heirloom()) {
+      const v1::HeirloomClaim& h = p.heirloom();
+      ilmd["touchstone:heirloom"] = {{"touchstone:ownerKeyId", h.owner_key_id()},
+                                     {"touchstone:material", h.material()},
+                                     {"touchstone:ownerFine", h.owner_fine()},
+                                     {"touchstone:materialFine", h.material_fine()}};
+    }
     made["ilmd"] = std::move(ilmd);
     events.push_back(std::move(made));
     if (p.stone_lot_ids().empty() && p.parcel_stones().empty()) return;
@@ -339,6 +396,13 @@ class Exporter {
     }
     e["touchstone:event"] = Lower(v1::PieceEvent_Name(l.event()), "PIECE_EVENT_");
     if (!l.note().empty()) e["touchstone:note"] = l.note();
+    if (!l.owner_salted_sha256().empty()) {
+      e["touchstone:ownerSaltedSha256"] = absl::BytesToHexString(l.owner_salted_sha256());
+    }
+    if (l.has_buyer()) {
+      // The buyer's key as the canonical bytes of proto OwnerKey, base64.
+      e["touchstone:buyerOwnerKey"] = absl::Base64Escape(l.buyer().SerializeAsString());
+    }
     return e;
   }
 
@@ -349,13 +413,51 @@ class Exporter {
                  {"touchstone:validFrom", Time(c.valid_from_micros())}};
     if (c.valid_until_micros() != 0) cert["touchstone:validUntil"] = Time(c.valid_until_micros());
     if (!c.external_number().empty()) cert["touchstone:externalNumber"] = c.external_number();
+    if (!c.scope().empty()) cert["touchstone:scope"] = c.scope();
+    if (!c.document_sha256().empty()) {
+      cert["touchstone:document"] = {
+          {"touchstone:sha256", absl::BytesToHexString(c.document_sha256())},
+          {"touchstone:hashAlgorithm", c.document_hash_algorithm()},
+          {"touchstone:mediaType", c.document_media_type()}};
+    }
     if (c.has_grading_report()) {
       const v1::GradingReport& g = c.grading_report();
-      cert["touchstone:gradingReport"] = {
+      Json report = {
           {"touchstone:lab", g.lab()},
           {"touchstone:reportNumber", g.report_number()},
           {"touchstone:origin", Lower(v1::StoneOrigin_Name(g.origin()), "STONE_ORIGIN_")},
           {"touchstone:carats", static_cast<double>(g.carats_thousandths()) / 1000.0}};
+      auto put = [&report](const char* key, const std::string& v) {
+        if (!v.empty()) report[key] = v;
+      };
+      put("touchstone:inscription", g.inscription());
+      if (g.growth_method() != v1::GROWTH_METHOD_UNSPECIFIED) {
+        report["touchstone:growthMethod"] =
+            Lower(v1::GrowthMethod_Name(g.growth_method()), "GROWTH_METHOD_");
+      }
+      put("touchstone:treatment", g.treatment());
+      put("touchstone:colour", g.colour());
+      put("touchstone:clarity", g.clarity());
+      put("touchstone:cut", g.cut());
+      put("touchstone:measurements", g.measurements());
+      cert["touchstone:gradingReport"] = std::move(report);
+    } else if (c.has_kimberley_process()) {
+      const v1::KimberleyProcessCertificate& k = c.kimberley_process();
+      cert["touchstone:kimberleyProcess"] = {
+          {"touchstone:certificateNumber", k.certificate_number()},
+          {"touchstone:countryOfOrigin", k.country_of_origin()},
+          {"touchstone:exporter", k.exporter()},
+          {"touchstone:importer", k.importer()},
+          {"touchstone:carats", static_cast<double>(k.carats_thousandths()) / 1000.0},
+          {"touchstone:parcels", k.parcels()}};
+    } else if (c.has_parcel_report()) {
+      const v1::ParcelReport& pr = c.parcel_report();
+      cert["touchstone:parcelReport"] = {
+          {"touchstone:reportNumber", pr.report_number()},
+          {"touchstone:origin", Lower(v1::StoneOrigin_Name(pr.origin()), "STONE_ORIGIN_")},
+          {"touchstone:stones", pr.stone_count()},
+          {"touchstone:carats", static_cast<double>(pr.carats_thousandths()) / 1000.0},
+          {"touchstone:sizeClass", pr.size_class()}};
     }
     e["touchstone:certificate"] = std::move(cert);
     return e;
@@ -397,6 +499,7 @@ absl::StatusOr<EpcisExport> ExportEpcis(std::string_view origin,
   std::map<uint64_t, std::pair<size_t, size_t>> placed;
   std::vector<std::pair<uint64_t, v1::ErrorDeclared>> declared;
   std::vector<int64_t> declared_at;
+  std::vector<std::string> declared_ids, declared_signers;
   for (size_t i = 0; i < entries.size(); ++i) {
     const EpcisEntryIn& in = entries[i];
     if (i > 0 && in.index <= entries[i - 1].index) {
@@ -411,6 +514,8 @@ absl::StatusOr<EpcisExport> ExportEpcis(std::string_view origin,
     if (record.has_error_declared()) {
       declared.emplace_back(in.index, record.error_declared());
       declared_at.push_back(record.event_time_micros());
+      declared_ids.push_back(record.record_id());
+      declared_signers.push_back(record.signer());
       continue;
     }
     std::vector<Json> events = x.Events(in.index, in.data, view, record);
@@ -440,6 +545,8 @@ absl::StatusOr<EpcisExport> ExportEpcis(std::string_view origin,
     }
     decl["touchstone:reason"] = error.reason();
     decl["touchstone:declaredIn"] = index;
+    decl["touchstone:declarationRecordId"] = declared_ids[d];
+    decl["touchstone:declarationSigner"] = x.Party(declared_signers[d]);
     for (size_t n = 0; n < wrong->second.second; ++n) {
       list[wrong->second.first + n]["errorDeclaration"] = decl;
     }

@@ -1,0 +1,264 @@
+// EPCIS 2.0 import (ledger/epcis/epcis_import.h): a document exported from a
+// small log reads back into exactly the records it came from (bodies, ids,
+// times, signers, the error declaration's targets); GS1's own example
+// documents and hand-made bad events are refused event by event, each with
+// its reason.
+#include "ledger/epcis/epcis_import.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "ledger/epcis/epcis_export.h"
+#include "ledger/provenance/record.h"
+#include "nlohmann/json.hpp"
+#include "tests/rules_test_util.h"
+
+namespace touchstone {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::Identity;
+using testing::kHourMicros;
+using Json = nlohmann::json;
+
+class EpcisImportTest : public testing::RulesFixture {
+ protected:
+  EpcisImportTest()
+      : certifier_(Register("certifier", v1::ROLE_CERTIFIER)),
+        refiner_(Register("refiner-1", v1::ROLE_REFINER)),
+        jeweler_(Register("jeweler", v1::ROLE_JEWELER)),
+        grower_(Register("grower", v1::ROLE_GROWER)),
+        lab_(Register("lab", v1::ROLE_CERTIFIER)) {
+    Accept(Certificate(certifier_, "c1", "refiner-1", testing::NowMicros() - kHourMicros));
+    Accept(GoldLot(refiner_, "g1", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 10000, 1000, {"c1"}));
+    Accept(Transform(refiner_, "t1", v1::PROCESS_SPLIT, "gold", {{"g1", 10000}},
+                     {{"g2", 6000, 1000, "sheet"}, {"g3", 4000}}, 0, {"c1"}));
+    Transfer(refiner_, jeweler_, "g2");
+    GradedStone(grower_, lab_, jeweler_, "s1", v1::ORIGIN_CLASS_LAB_GROWN, 520);
+    GradedStone(grower_, lab_, jeweler_, "s2", v1::ORIGIN_CLASS_LAB_GROWN, 510);
+    Accept(Piece(jeweler_, "RING-1", {"s1"}, {{"g2", 2000}}, {v1::CLAIM_RECYCLED_METAL}));
+    Accept(Lifecycle(jeweler_, "RING-1", v1::PIECE_EVENT_REPAIRED));
+    Accept(ReplaceStone(jeweler_, "RING-1", "s1", "s2"));
+    wrong_ = Accept(Piece(jeweler_, "RING-2", {}, {{"g2", 500}})).index;
+    replacement_ = Accept(Piece(jeweler_, "RING-3", {}, {{"g2", 400}})).index;
+    declared_ = Accept(DeclareError(jeweler_, wrong_, replacement_)).index;
+  }
+
+  std::string Export() {
+    std::vector<EpcisEntryIn> in;
+    for (uint64_t i = 0; i < ledger().Size(); ++i) in.push_back({i, ledger().GetEntry(i).value()});
+    absl::StatusOr<EpcisExport> out = ExportEpcis("log.example/one", in, absl::Now());
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? out->document : "";
+  }
+  v1::Record At(uint64_t index) {
+    return RecordOfEntry(index, ledger().GetEntry(index).value()).value();
+  }
+
+  Identity certifier_, refiner_, jeweler_, grower_, lab_;
+  uint64_t wrong_ = 0, replacement_ = 0, declared_ = 0;
+};
+
+// Every record the export gives an event comes back as it was signed: the same
+// body, id, time and signer; the declaration points at the wrong record and its
+// replacement and comes after both.
+TEST_F(EpcisImportTest, AnExportReadsBackIntoTheRecordsItCameFrom) {
+  absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(Export());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const EpcisImportError& e : plan->errors) ADD_FAILURE() << e.event << ": " << e.message;
+  std::map<std::string, size_t> planned;  // record id -> position
+  for (size_t i = 0; i < plan->records.size(); ++i) {
+    EXPECT_TRUE(planned.emplace(plan->records[i].record.record_id(), i).second);
+  }
+  size_t mapped = 0;
+  for (uint64_t index = 1; index < ledger().Size(); ++index) {
+    v1::Record original = At(index);
+    switch (original.body_case()) {
+      case v1::Record::kLotCreated:
+      case v1::Record::kTransformation:
+      case v1::Record::kCustodyShipped:
+      case v1::Record::kCustodyReceived:
+      case v1::Record::kPieceRegistered:
+      case v1::Record::kPieceLifecycle:
+      case v1::Record::kStoneReplaced:
+      case v1::Record::kErrorDeclared:
+        break;
+      case v1::Record::kCertificateIssued:
+        if (!original.certificate_issued().subject_lot().empty()) break;
+        [[fallthrough]];
+      default:
+        EXPECT_FALSE(planned.contains(original.record_id())) << index;
+        continue;
+    }
+    ++mapped;
+    auto it = planned.find(original.record_id());
+    ASSERT_NE(it, planned.end()) << "entry " << index << " did not come back";
+    const EpcisImportRecord& got = plan->records[it->second];
+    EXPECT_EQ(got.signer, original.signer()) << index;
+    if (original.has_error_declared()) {
+      ASSERT_TRUE(got.wrong && got.replacement);
+      EXPECT_EQ(plan->records[*got.wrong].record.record_id(), At(wrong_).record_id());
+      EXPECT_EQ(plan->records[*got.replacement].record.record_id(), At(replacement_).record_id());
+      EXPECT_GT(it->second, *got.replacement) << "declared after what it names";
+      original.mutable_error_declared()->clear_wrong_index();
+      original.mutable_error_declared()->clear_replacement_index();
+    }
+    original.clear_signer();
+    original.clear_key_id();
+    std::string diff;
+    google::protobuf::util::MessageDifferencer d;
+    d.ReportDifferencesToString(&diff);
+    EXPECT_TRUE(d.Compare(original, got.record)) << "entry " << index << ": " << diff;
+  }
+  EXPECT_EQ(mapped, plan->records.size());
+  EXPECT_GE(mapped, 15u);
+}
+
+// The same document twice gives the same records: a rerun is retries, not new history.
+TEST_F(EpcisImportTest, ReadingTwiceGivesTheSameRecords) {
+  const std::string doc = Export();
+  EpcisImportPlan a = PlanEpcisImport(doc).value(), b = PlanEpcisImport(doc).value();
+  ASSERT_EQ(a.records.size(), b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    EXPECT_EQ(SerializeRecord(a.records[i].record), SerializeRecord(b.records[i].record));
+  }
+}
+
+// A foreign document names lots by its own URIs, binds our namespace to another
+// prefix and has no touchstone:entry: ids come from the eventID, the lot is the URI.
+TEST_F(EpcisImportTest, AForeignLotWithAnotherPrefixIsRead) {
+  const Json doc = {
+      {"@context", {std::string(kEpcisContext), {{"ts", std::string(kEpcisNamespace)}}}},
+      {"type", "EPCISDocument"},
+      {"epcisBody",
+       {{"eventList",
+         {{{"type", "ObjectEvent"},
+           {"eventID", "urn:uuid:1f0e8e52-0a7e-4d1a-9e61-6b2f1b0c0a01"},
+           {"eventTime", "2026-11-30T09:15:00.250+01:00"},
+           {"eventTimeZoneOffset", "+01:00"},
+           {"action", "ADD"},
+           {"bizStep", "commissioning"},
+           {"quantityList",
+            {{{"epcClass", "urn:epc:class:lgtin:4012345.011111.4444"},
+              {"quantity", 1.25},
+              {"uom", "KGM"}}}},
+           {"ilmd",
+            {{"ts:material", "gold"},
+             {"ts:form", "grain"},
+             {"ts:originClass", "recycled_pre_consumer"},
+             {"ts:finenessPtt", 9999}}}}}}}}};
+  absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_TRUE(plan->errors.empty()) << plan->errors[0].message;
+  ASSERT_EQ(plan->records.size(), 1u);
+  const v1::Record& r = plan->records[0].record;
+  EXPECT_EQ(r.lot_created().lot_id(), "urn:epc:class:lgtin:4012345.011111.4444");
+  EXPECT_EQ(r.lot_created().quantity(), 1250000);  // 1.25 kg in milligrams
+  EXPECT_EQ(r.lot_created().unit(), v1::UNIT_MILLIGRAM);
+  EXPECT_EQ(r.lot_created().fineness_ptt(), 9999);
+  EXPECT_EQ(r.event_time_micros(),
+            absl::ToUnixMicros(
+                absl::FromCivil(absl::CivilSecond(2026, 11, 30, 8, 15, 0), absl::UTCTimeZone())) +
+                250000);
+  EXPECT_EQ(r.record_id().size(), 6u + 32u);
+  EXPECT_EQ(r.record_id().substr(0, 6), "epcis-");
+  EXPECT_TRUE(plan->records[0].signer.empty()) << "the importer signs";
+}
+
+// Each bad event is refused with its reason; the good one beside it still maps.
+TEST_F(EpcisImportTest, BadEventsAreRefusedOneByOne) {
+  Json good = Json::parse(Export())["epcisBody"]["eventList"][0];  // a lot's creation
+  auto variant = [&](const std::function<void(Json&)>& change) {
+    Json e = good;
+    e.erase("touchstone:entry");
+    e["eventID"] = "urn:uuid:" + std::to_string(reinterpret_cast<uintptr_t>(&change));
+    change(e);
+    return e;
+  };
+  Json events = Json::array({
+      variant([](Json& e) { e.erase("eventID"); }),
+      variant([](Json& e) { e["quantityList"][0]["uom"] = "LBR"; }),
+      variant([](Json& e) { e["quantityList"][0]["quantity"] = 0.5; }),
+      variant([](Json& e) { e["ilmd"].erase("touchstone:material"); }),
+      variant([](Json& e) { e["ilmd"]["touchstone:originClass"] = "found"; }),
+      variant([](Json& e) { e["touchstone:sealed"] = true; }),
+      variant([](Json& e) { e["eventTime"] = "yesterday"; }),
+      variant([](Json& e) { e["quantityList"][0].erase("quantity"); }),
+      variant([](Json&) {}),
+  });
+  const Json doc = {
+      {"@context", {std::string(kEpcisContext), {{"touchstone", std::string(kEpcisNamespace)}}}},
+      {"type", "EPCISDocument"},
+      {"epcisBody", {{"eventList", events}}}};
+  absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->errors.size(), 8u);
+  const std::vector<std::string> why = {"no eventID",
+                                        "unit 'LBR' is not a mass",
+                                        "not a whole, positive number of milligrams",
+                                        "no touchstone:material",
+                                        "'found' is not an origin class",
+                                        "a sealed record",
+                                        "eventTime 'yesterday' is not RFC 3339",
+                                        "no quantity"};
+  for (size_t i = 0; i < why.size(); ++i) {
+    EXPECT_EQ(plan->errors[i].event, i + 1);
+    EXPECT_THAT(plan->errors[i].message, HasSubstr(why[i])) << i;
+  }
+  ASSERT_EQ(plan->records.size(), 1u);
+  EXPECT_EQ(plan->records[0].event, 9u);
+}
+
+TEST_F(EpcisImportTest, WhatIsNotADocumentIsRefusedWhole) {
+  EXPECT_EQ(PlanEpcisImport("{").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanEpcisImport(R"({"type":"EPCISQueryDocument"})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PlanEpcisImport(R"({"type":"EPCISDocument","epcisBody":{}})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+std::string ReadShared(const std::string& name) {
+  std::ifstream in(std::string(TOUCHSTONE_EPCIS_DIR) + "/" + name);
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_TRUE(in.good() || in.eof()) << name;
+  return s.str();
+}
+
+// GS1's example documents: instances, pallets and foreign transformations, none
+// of which is a Touchstone record; each event gets its own reason.
+TEST(EpcisGs1Examples, EveryEventIsRefusedWithItsReason) {
+  struct Case {
+    const char* file;
+    std::vector<std::string> why;
+  };
+  const std::vector<Case> cases = {
+      {"Example_9.6.1-ObjectEvent.jsonld",
+       {"ObjectEvent OBSERVE shipping: names no lot in quantityList (epcList names instances",
+        "ObjectEvent OBSERVE receiving: names no lot in quantityList (epcList names instances"}},
+      {"Example_9.6.3-AggregationEvent.jsonld",
+       {"AggregationEvent OBSERVE receiving: no Touchstone record has this shape"}},
+      {"Example_9.6.4-TransformationEvent.jsonld",
+       {"TransformationEvent commissioning: neither a transformation (touchstone:process"}},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(ReadShared(c.file));
+    ASSERT_TRUE(plan.ok()) << c.file << ": " << plan.status();
+    EXPECT_TRUE(plan->records.empty()) << c.file;
+    ASSERT_EQ(plan->errors.size(), c.why.size()) << c.file;
+    for (size_t i = 0; i < c.why.size(); ++i) {
+      EXPECT_EQ(plan->errors[i].event, i + 1) << c.file;
+      EXPECT_THAT(plan->errors[i].event_id, HasSubstr("ni:///sha-256;")) << c.file;
+      EXPECT_THAT(plan->errors[i].message, HasSubstr(c.why[i])) << c.file;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace touchstone
