@@ -1,0 +1,105 @@
+#include "ledger/epcis/epcis_reader.h"
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+
+namespace touchstone::epcis_internal {
+namespace {
+
+// Percent-decodes `s`; nullopt on a malformed escape.
+std::optional<std::string> Decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    int v = 0;
+    for (size_t k = 1; k <= 2; ++k) {
+      if (i + k >= s.size() || !absl::ascii_isxdigit(static_cast<unsigned char>(s[i + k]))) {
+        return std::nullopt;
+      }
+      const char c = absl::ascii_tolower(static_cast<unsigned char>(s[i + k]));
+      v = v * 16 + (absl::ascii_isdigit(static_cast<unsigned char>(c)) ? c - '0' : c - 'a' + 10);
+    }
+    out.push_back(static_cast<char>(v));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+// The enum value named `word` after `prefix` ("recycled_post_consumer" with
+// "ORIGIN_CLASS_"), or nullopt.
+std::optional<int> EnumValue(const google::protobuf::EnumDescriptor* d, std::string_view prefix,
+                             std::string_view word) {
+  const google::protobuf::EnumValueDescriptor* v =
+      d->FindValueByName(absl::StrCat(Sv(prefix), absl::AsciiStrToUpper(std::string(word))));
+  if (v == nullptr || v->number() == 0) return std::nullopt;
+  return v->number();
+}
+
+std::optional<std::string> Reader::Named(std::string_view uri, std::string_view kind) {
+  if (!absl::StartsWith(Sv(uri), "https://")) return std::nullopt;
+  const std::string marker = absl::StrCat("/", Sv(kind), "/");
+  const size_t at = uri.find(marker, 8);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = uri.substr(at + marker.size());
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return std::nullopt;
+  return Decode(rest);
+}
+
+std::string S(const Json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+Or<Amount> AmountOf(const Json& q, bool required) {
+  auto it = q.find("quantity");
+  if (it == q.end()) {
+    if (!required) return Amount{};
+    return Refusal{absl::StrCat(
+        S(q, "epcClass"),
+        ": no quantity (a sealed record's amounts are not in the log, so not in its export)")};
+  }
+  if (!it->is_number()) return Refusal{"quantity must be a number"};
+  const std::string uom = S(q, "uom");
+  double scale = 0;
+  v1::Unit unit = v1::UNIT_MILLIGRAM;
+  if (uom == "MGM") {
+    scale = 1;
+  } else if (uom == "GRM") {
+    scale = 1e3;
+  } else if (uom == "KGM") {
+    scale = 1e6;
+  } else if (uom == "CTM") {
+    scale = 1e3;
+    unit = v1::UNIT_CARAT_THOUSANDTH;
+  } else {
+    return Refusal{absl::StrCat(S(q, "epcClass"), ": unit '", uom,
+                                "' is not a mass Touchstone records (MGM, GRM, KGM or CTM)")};
+  }
+  const double v = it->get<double>() * scale;
+  const double rounded = std::round(v);
+  if (std::abs(v - rounded) > 1e-6 || rounded <= 0 || rounded > 9e15) {
+    return Refusal{
+        absl::StrCat(S(q, "epcClass"), ": quantity ", it->dump(), " ", uom,
+                     " is not a whole, positive number of ",
+                     unit == v1::UNIT_CARAT_THOUSANDTH ? "thousandths of a carat" : "milligrams")};
+  }
+  return Amount{static_cast<int64_t>(rounded), unit};
+}
+
+// Hex to bytes, or a refusal naming `what`.
+Or<std::string> Hex(const std::string& hex, std::string_view what) {
+  bool ok = hex.size() % 2 == 0;
+  for (char c : hex) ok = ok && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  if (!ok) return Refusal{absl::StrCat(Sv(what), " is not hex")};
+  return absl::HexStringToBytes(hex);
+}
+
+}  // namespace touchstone::epcis_internal

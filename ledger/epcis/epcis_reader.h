@@ -1,0 +1,149 @@
+// The reading side of EPCIS import (ledger/epcis/epcis_import.h), internal to
+// ledger/epcis: a mapping refusal as a value (Or<T>), our namespaced keys
+// under whatever prefix a document binds, identifiers from URIs, amounts and
+// units. Reader is thread-compatible; the free functions are pure.
+#ifndef TOUCHSTONE_LEDGER_EPCIS_EPCIS_READER_H_
+#define TOUCHSTONE_LEDGER_EPCIS_EPCIS_READER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/base/strings.h"
+#include "ledger/epcis/epcis_export.h"
+#include "nlohmann/json.hpp"
+#include "proto/record.pb.h"
+
+namespace touchstone::epcis_internal {
+
+using Json = nlohmann::json;
+
+// A mapping failure of one event: its message.
+struct Refusal {
+  std::string message;
+};
+
+template <typename T>
+using Or = std::variant<T, Refusal>;
+
+// The enum value named `word` after `prefix` ("recycled_post_consumer" with
+// "ORIGIN_CLASS_"), or nullopt (also for the unspecified value 0).
+std::optional<int> EnumValue(const google::protobuf::EnumDescriptor* d, std::string_view prefix,
+                             std::string_view word);
+
+// One document's reading context: the prefixes its @context binds to our
+// namespace, and the Digital Links its piece registrations name (learnt as
+// they are read). Thread-compatible.
+class Reader {
+ public:
+  explicit Reader(const Json& context) {
+    // Every prefix the @context binds to our namespace.
+    std::vector<const Json*> parts;
+    if (context.is_array()) {
+      for (const Json& c : context) parts.push_back(&c);
+    } else {
+      parts.push_back(&context);
+    }
+    for (const Json* c : parts) {
+      if (!c->is_object()) continue;
+      for (const auto& [k, v] : c->items()) {
+        if (v.is_string() && v.get<std::string>() == kEpcisNamespace) prefixes_.insert(k);
+      }
+    }
+  }
+
+  // Our key `local` in object `o` (prefixed with any bound prefix, or the
+  // namespace written out); nullptr if absent.
+  const Json* T(const Json& o, std::string_view local) const {
+    if (!o.is_object()) return nullptr;
+    for (const std::string& p : prefixes_) {
+      auto it = o.find(absl::StrCat(p, ":", Sv(local)));
+      if (it != o.end()) return &*it;
+    }
+    auto it = o.find(absl::StrCat(Sv(kEpcisNamespace), Sv(local)));
+    return it == o.end() ? nullptr : &*it;
+  }
+  // A string of ours, "" if absent or not a string.
+  std::string Str(const Json& o, std::string_view local) const {
+    const Json* v = T(o, local);
+    return v != nullptr && v->is_string() ? v->get<std::string>() : "";
+  }
+  // An integer of ours, 0 if absent; a refusal if present and not an integer.
+  Or<int64_t> Int(const Json& o, std::string_view local) const {
+    const Json* v = T(o, local);
+    if (v == nullptr) return int64_t{0};
+    if (!v->is_number_integer()) {
+      return Refusal{absl::StrCat("touchstone:", Sv(local), " must be an integer")};
+    }
+    return v->get<int64_t>();
+  }
+
+  // The name under `kind` ("lot", "piece", ...) of a URI of ours
+  // (https://<host>/<kind>/<percent-encoded name>), or nullopt.
+  static std::optional<std::string> Named(std::string_view uri, std::string_view kind);
+  // A lot's id from its URI: ours, or the URI itself (an LGTIN class, ...).
+  static std::string LotId(std::string_view uri) {
+    std::optional<std::string> id = Named(uri, "lot");
+    return id ? *id : std::string(uri);
+  }
+
+  // The piece a URI names: ours, or a Digital Link a registration in this
+  // document gave a piece id.
+  Or<std::string> PieceId(std::string_view uri) const {
+    if (std::optional<std::string> id = Named(uri, "piece")) return *id;
+    if (auto it = digital_links_.find(std::string(uri)); it != digital_links_.end())
+      return it->second;
+    return Refusal{absl::StrCat(Sv(uri),
+                                " names no piece: a piece is https://<log>/piece/<id>, "
+                                "or the Digital Link of a piece registered earlier in "
+                                "this document")};
+  }
+  void LearnDigitalLink(std::string uri, std::string piece) {
+    digital_links_[std::move(uri)] = std::move(piece);
+  }
+
+  // The participant a URI names.
+  static Or<std::string> Party(std::string_view uri) {
+    if (std::optional<std::string> id = Named(uri, "participant")) return *id;
+    return Refusal{absl::StrCat(Sv(uri), " names no participant (https://<log>/participant/<id>)")};
+  }
+
+ private:
+  absl::flat_hash_set<std::string> prefixes_;
+  absl::flat_hash_map<std::string, std::string> digital_links_;
+};
+
+// In a function returning Or<U>: evaluates `expr` (an Or<T>), returns its
+// refusal if it is one, else declares `var` holding its value.
+#define EPCIS_TAKE(var, expr)                                          \
+  auto var##_or = (expr);                                              \
+  if (auto* r = std::get_if<Refusal>(&var##_or)) return std::move(*r); \
+  auto var = std::move(std::get<0>(var##_or))
+
+// A standard (unprefixed) string field of `o`, "" if absent or not a string.
+std::string S(const Json& o, const char* key);
+
+// An amount in a record's units.
+struct Amount {
+  int64_t quantity = 0;
+  v1::Unit unit = v1::UNIT_UNSPECIFIED;
+};
+
+// A quantity element's amount: milligrams (MGM, or GRM / KGM converted) or
+// thousandths of a carat (CTM). Without a quantity: Amount{} unless
+// `required`; a refusal for another unit or a fraction of the unit.
+Or<Amount> AmountOf(const Json& q, bool required);
+
+// Hex to bytes, or a refusal naming `what`.
+Or<std::string> Hex(const std::string& hex, std::string_view what);
+
+}  // namespace touchstone::epcis_internal
+
+#endif  // TOUCHSTONE_LEDGER_EPCIS_EPCIS_READER_H_

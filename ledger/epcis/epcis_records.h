@@ -1,0 +1,34 @@
+// EPCIS import's record mappings (ledger/epcis/epcis_import.h), internal to
+// ledger/epcis: one function per event shape, each the inverse of the export's
+// (ledger/epcis/epcis_export.cc) for that record, returning the record's body
+// (no id, time or signer: the planner adds them) or the refusal, worded for
+// the user. Pure, but a Reader's Digital Links must be learnt first.
+#ifndef TOUCHSTONE_LEDGER_EPCIS_EPCIS_RECORDS_H_
+#define TOUCHSTONE_LEDGER_EPCIS_EPCIS_RECORDS_H_
+
+#include <vector>
+
+#include "ledger/epcis/epcis_reader.h"
+#include "proto/record.pb.h"
+
+namespace touchstone::epcis_internal {
+
+// ObjectEvent ADD commissioning of one lot, master data in ilmd.
+Or<v1::Record> LotCreatedOf(const Reader& r, const Json& e);
+// TransformationEvent with touchstone:process, lots in and out.
+Or<v1::Record> TransformationOf(const Reader& r, const Json& e);
+// ObjectEvent OBSERVE shipping / receiving of one lot.
+Or<v1::Record> ShippedOf(const Reader& r, const Json& e);
+Or<v1::Record> ReceivedOf(const Reader& r, const Json& e);
+// ObjectEvent OBSERVE inspecting of one lot: a certificate about it.
+Or<v1::Record> InspectedOf(const Reader& r, const Json& e);
+// ObjectEvent OBSERVE of one piece with touchstone:event.
+Or<v1::Record> LifecycleOf(const Reader& r, const Json& e);
+// AggregationEvent DELETE then ADD, replacing (the two events of the record).
+Or<v1::Record> ReplacedOf(const Reader& r, const std::vector<const Json*>& g);
+// A piece's making, then optionally its setting (the events of the record).
+Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g);
+
+}  // namespace touchstone::epcis_internal
+
+#endif  // TOUCHSTONE_LEDGER_EPCIS_EPCIS_RECORDS_H_
