@@ -45,6 +45,7 @@
 #include "absl/strings/str_format.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/bundle/bundle_verify.h"
+#include "ledger/impact.h"
 #include "ledger/log/checkpoint.h"
 #include "ledger/log/compact_range.h"
 #include "ledger/log/entry_format.h"
@@ -113,6 +114,23 @@ class Story : public testing::RulesFixture {
     GradedStone(grower, lab, jeweler, "stone-1", v1::ORIGIN_CLASS_LAB_GROWN, 520);
     Accept(Piece(jeweler, "RING-1", {"stone-1"}, {{"cast-1", 3850}},
                  {v1::CLAIM_RECYCLED_METAL, v1::CLAIM_LAB_GROWN_DIAMONDS}));
+    // A wider graph for the impact of a recall: a certified lot split into 64,
+    // each split into 4 (1 + 64 + 256 lots, 65 transformations).
+    Accept(Certificate(scheme, "cert-wide", "refiner", from));
+    Accept(GoldLot(refiner, "wide", v1::ORIGIN_CLASS_RECYCLED_POST_CONSUMER, 6'400'000, 750,
+                   {"cert-wide"}));
+    std::vector<testing::Out> outs;
+    for (int i = 0; i < 64; ++i) outs.push_back({"wide-" + std::to_string(i), 100'000, 750});
+    Accept(Transform(refiner, "split-wide", v1::PROCESS_SPLIT, "gold", {{"wide", 6'400'000}},
+                     outs));
+    for (int i = 0; i < 64; ++i) {
+      std::vector<testing::Out> quarters;
+      for (int j = 0; j < 4; ++j) {
+        quarters.push_back({absl::StrFormat("wide-%d-%d", i, j), 25'000, 750});
+      }
+      Accept(Transform(refiner, "split-wide-" + std::to_string(i), v1::PROCESS_SPLIT, "gold",
+                       {{"wide-" + std::to_string(i), 100'000}}, quarters));
+    }
     for (int i = 0; i < 16; ++i) {
       fillers.push_back(Register("filler-" + std::to_string(i), v1::ROLE_REFINER));
     }
@@ -330,6 +348,48 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
     out["proof_inprocess_us"] = {{"p50", lat.Pct(0.5)}, {"p99", lat.Pct(0.99)}};
   }
 
+  // ---- impact of a recall, in-process: the same two subgraphs at every log size
+  {
+    json impact = json::object();
+    for (const char* cert : {"cert-refiner", "cert-wide"}) {
+      v1::ImpactQuery q;
+      q.set_certificate(cert);
+      auto first = Impact(ledger, q);
+      if (!first.ok()) Die(first.status().ToString());
+      // The floor: reading the entries the answer's paths name, and nothing else.
+      std::vector<uint64_t> indices;
+      for (const v1::ImpactItem& item : first->items()) {
+        indices.insert(indices.end(), item.path().begin(), item.path().end());
+      }
+      std::sort(indices.begin(), indices.end());
+      indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+      const int rounds = first->items_size() > 100 ? 51 : 501;
+      Latencies walk, floor;
+      for (int r = 0; r < rounds; ++r) {
+        auto t = Clock::now();
+        auto a = Impact(ledger, q);
+        walk.us.push_back(Secs(Clock::now() - t) * 1e6);
+        if (!a.ok() || a->items_size() != first->items_size()) Die("impact changed");
+        t = Clock::now();
+        for (uint64_t i : indices) {
+          if (!ledger.GetEntry(i).ok()) Die("entry read failed");
+        }
+        floor.us.push_back(Secs(Clock::now() - t) * 1e6);
+      }
+      const double w = walk.Pct(0.5), f = floor.Pct(0.5);
+      std::cout << absl::StrFormat(
+          "  impact of certificate %s (%d items, %d entries on their paths): median %.0f us over "
+          "%d runs (%.1f us per item); reading those entries alone: median %.0f us (walk/read "
+          "%.1f)\n",
+          cert, first->items_size(), indices.size(), w, rounds, w / first->items_size(), f, w / f);
+      impact[cert] = {{"items", first->items_size()},
+                      {"entries", indices.size()},
+                      {"median_us", w},
+                      {"read_entries_median_us", f}};
+    }
+    out["impact"] = std::move(impact);
+  }
+
   // ---- disk
   story.CloseLedger();
   const std::string dir = story.data_dir();
@@ -508,6 +568,19 @@ int main(int argc, char** argv) {
   for (uint64_t size : sizes) {
     all.push_back(
         touchstone::RunSize(size, touchstoned, clients, seconds, chunk, direct_fill_above, pool));
+  }
+  // Impact's cost against the log's size: the same subgraphs at the smallest and largest log.
+  if (all.size() > 1) {
+    for (const char* cert : {"cert-refiner", "cert-wide"}) {
+      const double small = all.front()["impact"][cert]["median_us"].get<double>();
+      const double large = all.back()["impact"][cert]["median_us"].get<double>();
+      std::cout << absl::StrFormat(
+          "impact of %s: %.0f us at %d entries, %.0f us at %d entries (ratio %.2f for %.0fx the "
+          "log)\n",
+          cert, small, all.front()["size"].get<uint64_t>(), large,
+          all.back()["size"].get<uint64_t>(), large / small,
+          all.back()["size"].get<double>() / all.front()["size"].get<double>());
+    }
   }
   if (!json_path.empty()) std::ofstream(json_path) << all.dump(2) << "\n";
   return 0;
