@@ -121,8 +121,8 @@ class Story : public testing::RulesFixture {
                    {"cert-wide"}));
     std::vector<testing::Out> outs;
     for (int i = 0; i < 64; ++i) outs.push_back({"wide-" + std::to_string(i), 100'000, 750});
-    Accept(Transform(refiner, "split-wide", v1::PROCESS_SPLIT, "gold", {{"wide", 6'400'000}},
-                     outs));
+    Accept(
+        Transform(refiner, "split-wide", v1::PROCESS_SPLIT, "gold", {{"wide", 6'400'000}}, outs));
     for (int i = 0; i < 64; ++i) {
       std::vector<testing::Out> quarters;
       for (int j = 0; j < 4; ++j) {
