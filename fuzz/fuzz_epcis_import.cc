@@ -63,5 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // across two copies of the document nothing more may appear.
     fuzz::Fail("merging a plan with itself added records");
   }
+  if (twice.ok()) {
+    for (size_t i = 0; i < twice->records.size(); ++i) {
+      const EpcisImportRecord& r = twice->records[i];
+      if ((r.wrong && *r.wrong >= i) || (r.replacement && *r.replacement >= i)) {
+        fuzz::Fail("a merged declaration comes before a record it names");
+      }
+    }
+  }
   return 0;
 }

@@ -1,21 +1,24 @@
-// touchstone epcis import FILE --as P: a GS1 EPCIS 2.0 document becomes signed
-// records (ledger/epcis/epcis_import.h maps it). Each record is signed by the
+// touchstone epcis import FILE... --as P: GS1 EPCIS 2.0 documents become signed
+// records (ledger/epcis/epcis_import.h maps them). Each record is signed by the
 // participant its event names (touchstone:entry's signer, a shipment's source,
-// a receipt's destination) or, where it names none, by --as; --keys_dir holds
-// <participant>.pem for the others. Records go one by one through Submit, every
-// receipt checked against the log's key; an error declaration is signed once
-// the records it names have their indices. --dry-run sends them through
-// Ledger.CheckStream instead: the server's rules, nothing appended. An event
-// that maps to no record, or a record the log refuses, is reported with its
-// position and eventID; the others go ahead. Importing the same document again
+// a receipt's destination) or, where it names none, by --as; a participant
+// other than --as only if --sign-for names it, with <keys_dir>/<id>.pem (the
+// document says who signs, the user says whom they sign for). Records go one by one through Submit,
+// every receipt checked against the log's key; an error declaration is signed once the records it
+// names have their indices. --dry-run sends them through Ledger.CheckStream instead: the server's
+// rules, nothing appended. An event that maps to no record, or a record the log refuses, is
+// reported with its position and eventID; the others go ahead. Importing the same document again
 // appends nothing twice (record ids come from the document).
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "ledger/base/files.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/epcis/epcis_import.h"
@@ -35,6 +38,8 @@ struct ImportFlags {
   Signer signer;
   bool dry_run = false;
   bool history_import = false;
+  // Participants other than --as this import may sign for (<keys_dir>/<id>.pem).
+  std::vector<std::string> sign_for;
 };
 
 // What became of the document.
@@ -42,32 +47,54 @@ struct Tally {
   size_t appended = 0, duplicates = 0, refused = 0, unmapped = 0, skipped = 0;
 };
 
+// `s` with control characters and DEL written as \xNN: text from a document
+// never reaches the terminal as escape sequences.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 // "FILE: event N (eventID): what", on stderr.
 void Report(const ImportFlags& f, size_t document, size_t event, const std::string& event_id,
             std::string_view what) {
-  std::cerr << f.files[document] << ": event " << event << " (" << event_id << "): " << what
-            << "\n";
+  std::cerr << f.files[document] << ": event " << event << " (" << Printable(event_id)
+            << "): " << Printable(what) << "\n";
 }
 
 // The keys that sign, loaded once each: --as's (--key, else <keys_dir>/<as>.pem)
-// and, from --keys_dir, any other participant a record names.
+// and, for the participants --sign-for names and no others, <keys_dir>/<id>.pem.
+// The document says who signs each record; the user says whom they sign for.
 class Keys {
  public:
-  explicit Keys(const Signer& s) : s_(s) {}
+  Keys(const Signer& s, const std::vector<std::string>& sign_for)
+      : s_(s), sign_for_(sign_for.begin(), sign_for.end()) {}
 
-  // The key for `participant`; nullopt with `why` set if this import holds none.
+  // The key for `participant`; nullptr with `why` set if this import does not
+  // sign for it or holds no key for it.
   const PrivateKey* For(const std::string& participant, std::string* why) {
     auto it = keys_.find(participant);
     if (it != keys_.end()) return &it->second;
     Signer one = s_;
     one.as = participant;
     if (participant != s_.as) {
+      if (!sign_for_.contains(participant)) {
+        *why = absl::StrCat("the document says ", participant, " signs it; this import signs as ",
+                            s_.as, " (add --sign-for ", participant,
+                            " to sign for it with its key from --keys_dir)");
+        return nullptr;
+      }
       one.key_file.clear();
       const std::string file = absl::StrCat(s_.keys_dir, "/", participant, ".pem");
       if (s_.keys_dir.empty() || !std::filesystem::exists(file)) {
-        *why = absl::StrCat("the document says ", participant,
-                            " signs it, and this import signs as ", s_.as, " (import it as ",
-                            participant, ", or give --keys_dir with ", participant, ".pem)");
+        *why =
+            absl::StrCat("no key for ", participant, ": --keys_dir holds no ", participant, ".pem");
         return nullptr;
       }
     }
@@ -81,6 +108,7 @@ class Keys {
 
  private:
   const Signer& s_;
+  const std::set<std::string> sign_for_;
   std::map<std::string, PrivateKey> keys_;
 };
 
@@ -130,7 +158,8 @@ class Checker {
   };
   ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, f.signer));
   ASSIGN_OR_RETURN(const NoteVerifier verifier, NoteVerifier::Parse(vkey));
-  Keys keys(f.signer);
+  Keys keys(f.signer, f.sign_for);
+  std::map<std::string, size_t> signed_as;  // who signed how many records sent
   auto stub = ctx.Stub();
   // In a dry run, an index below the log's size when it started is a real entry.
   uint64_t size_at_start = 0;
@@ -174,6 +203,7 @@ class Checker {
       ++tally.refused;
       continue;
     }
+    ++signed_as[who];
     record.set_signer(who);
     record.set_key_id(key->public_key().Fingerprint());
     if (f.history_import) record.set_history_import(true);
@@ -218,6 +248,9 @@ class Checker {
             << " in the log already, " << tally.refused << " refused, " << tally.skipped
             << " not checked; " << tally.unmapped << " events not imported"
             << (f.dry_run ? "; nothing was appended" : "") << "\n";
+  if (!signed_as.empty()) {
+    std::cout << "signed as " << absl::StrJoin(signed_as, ", ", absl::PairFormatter(" x")) << "\n";
+  }
   if (!f.dry_run) {
     std::cout << "receipts verified: every record's entry is under a checkpoint signed by " << vkey
               << "\n";
@@ -241,11 +274,23 @@ void AddEpcisImportCommand(CLI::App* epcis, Context& ctx, int* exit_code) {
                   "that log's order")
       ->required();
   AddSignerOptions(cmd, f->signer);
+  cmd->add_option("--sign-for", f->sign_for,
+                  "participants besides --as whose records this import signs, each with "
+                  "<keys_dir>/<id>.pem (default: none; the document names who signs each "
+                  "record, you say whom you sign for)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_flag("--dry-run", f->dry_run,
                 "check every record against the server's rules; append nothing");
   cmd->add_flag("--history-import", f->history_import,
                 "mark every record as imported history (the log's policy must allow it)");
   cmd->callback([&ctx, exit_code, f] {
+    if (!f->signer.record_id.empty() || !f->signer.receipt_out.empty()) {
+      *exit_code = Fail(absl::InvalidArgumentError(
+          "epcis import takes each record's id from the document and checks every receipt "
+          "itself: --record_id and --receipt do not apply"));
+      return;
+    }
     if (absl::Status s = Import(ctx, *f); !s.ok()) *exit_code = Fail(s);
   });
 }

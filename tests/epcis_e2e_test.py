@@ -87,7 +87,7 @@ class EpcisE2ETest(unittest.TestCase):
     def entries(self):
         """Leaf hashes by index, read by a second client (python3-grpcio)."""
         if not hasattr(type(self), "_leaves"):
-            load_example_client(self.tmp)
+            type(self)._client = load_example_client(self.tmp)
             from proto import ledger_service_pb2, ledger_service_pb2_grpc
             with grpc.insecure_channel(self.server.addr) as channel:
                 got = ledger_service_pb2_grpc.LedgerStub(channel).GetEntries(
@@ -191,8 +191,12 @@ class EpcisE2ETest(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
     def import_(self, *args):
+        """Imports into the second log as the jeweler, signing for every demo participant."""
+        others = sorted(os.path.basename(k)[:-4] for k in glob.glob(
+            os.path.join(self.keys, P + "-*.pem")) if not k.endswith("-jeweler.pem"))
         return subprocess.run([ARGS.touchstone, "--server", self.second.addr, "epcis", "import",
-                               "--as", P + "-jeweler", "--keys_dir", self.keys] + list(args),
+                               "--as", P + "-jeweler", "--keys_dir", self.keys,
+                               "--sign-for", ",".join(others)] + list(args),
                               capture_output=True, text=True, env=clean_env(), timeout=300)
 
     def show(self, addr, piece):
@@ -204,6 +208,21 @@ class EpcisE2ETest(unittest.TestCase):
         r = subprocess.run([ARGS.touchstone, "--server", self.second.addr, "log", "info",
                             "--json"], capture_output=True, text=True, env=clean_env(), timeout=60)
         return json.loads(r.stdout)["size"]
+
+    def records(self, addr, start):
+        """The records of the log at addr from index start on, by record id, read by a second
+        client (python3-grpcio) and decoded with the example client's entry decoder."""
+        self.entries()  # loads the example client and its stubs
+        from proto import ledger_service_pb2, ledger_service_pb2_grpc, record_pb2
+        out = {}
+        with grpc.insecure_channel(addr) as channel:
+            for e in ledger_service_pb2_grpc.LedgerStub(channel).GetEntries(
+                    ledger_service_pb2.GetEntriesRequest(start=start), timeout=60):
+                _, _, data, _ = type(self)._client.decode_entry(e.data)
+                r = record_pb2.Record()
+                r.ParseFromString(data)
+                out[r.record_id] = (e.index, r)
+        return out
 
     # Kinds of entry an EPCIS document carries (the rest is set up apart in the second log).
     CARRIED = {"lot_created", "transformation", "custody_shipped", "custody_received",
@@ -242,6 +261,26 @@ class EpcisE2ETest(unittest.TestCase):
         appended = int(first.stdout.split(" records: ")[1].split(" appended")[0])
         self.assertGreater(appended, 80, first.stdout)
         self.assertEqual(self.second_size(), before + appended)
+        # Every record appended is, field for field, the first log's record of that id (the
+        # same signer and key: both logs' participants have the keys in self.keys); only the
+        # indices a declaration names are the second log's, and they name the same records.
+        ours, theirs = self.records(self.second.addr, before), self.records(self.server.addr, 0)
+        self.assertEqual(len(ours), appended)
+        for rid, (index, got) in ours.items():
+            self.assertIn(rid, theirs)
+            want = theirs[rid][1]
+            self.assertEqual(got.signer, want.signer, rid)
+            if got.HasField("error_declared"):
+                mine = {i: r.record_id for i, r in ours.values()}
+                orig = {i: r.record_id for i, r in theirs.values()}
+                self.assertEqual(mine[got.error_declared.wrong_index],
+                                 orig[want.error_declared.wrong_index], rid)
+                self.assertEqual(mine[got.error_declared.replacement_index],
+                                 orig[want.error_declared.replacement_index], rid)
+                for r in (got, want):
+                    r.error_declared.ClearField("wrong_index")
+                    r.error_declared.ClearField("replacement_index")
+            self.assertEqual(got, want, rid)
         same = [p for p in pieces if not p.endswith(("-MB-1", "-HEIRLOOM-RING-1"))]
         self.assertEqual(len(same), 7, pieces)
         for piece in same:
@@ -284,15 +323,26 @@ class EpcisE2ETest(unittest.TestCase):
             self.assertEqual(self.ts("epcis", "export", "piece", P + "-RING-1", "-o",
                                      path).returncode, 0)
         size = self.second_size()
-        # Without --keys_dir, only the jeweler's own key: the suppliers' records are not signed.
+        # --keys_dir holds every demo participant's key, but without --sign-for the jeweler's
+        # import signs only the jeweler's records: the document does not choose the key.
         r = subprocess.run([ARGS.touchstone, "--server", self.second.addr, "epcis", "import",
-                            "--as", P + "-jeweler", "--key",
-                            os.path.join(self.keys, P + "-jeweler.pem"), "--dry-run", path],
+                            "--as", P + "-jeweler", "--keys_dir", self.keys, "--dry-run", path],
                            capture_output=True, text=True, env=clean_env(), timeout=120)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("not signed: the document says %s-refiner signs it" % P, r.stderr)
+        self.assertIn("not signed: the document says %s-refiner signs it; this import signs as "
+                      "%s-jeweler" % (P, P), r.stderr)
         self.assertIn("nothing was appended", r.stdout)
+        self.assertIn("signed as %s-jeweler x" % P, r.stdout)
+        self.assertNotIn("%s-refiner x" % P, r.stdout)
         self.assertEqual(self.second_size(), size)
+        # Signing for a participant whose key is not there is refused too.
+        r = subprocess.run([ARGS.touchstone, "--server", self.second.addr, "epcis", "import",
+                            "--as", P + "-jeweler", "--keys_dir", self.tmp, "--key",
+                            os.path.join(self.keys, P + "-jeweler.pem"),
+                            "--sign-for", P + "-refiner", "--dry-run", path],
+                           capture_output=True, text=True, env=clean_env(), timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("no key for %s-refiner" % P, r.stderr)
 
     def origin(self):
         r = self.ts("log", "info", "--json")

@@ -5,7 +5,9 @@
 // its reason.
 #include "ledger/epcis/epcis_import.h"
 
+#include <cstddef>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -43,11 +45,12 @@ class EpcisImportTest : public testing::RulesFixture {
     GradedStone(grower_, lab_, jeweler_, "s1", v1::ORIGIN_CLASS_LAB_GROWN, 520);
     GradedStone(grower_, lab_, jeweler_, "s2", v1::ORIGIN_CLASS_LAB_GROWN, 510);
     Accept(Piece(jeweler_, "RING-1", {"s1"}, {{"g2", 2000}}, {v1::CLAIM_RECYCLED_METAL}));
-    Accept(Lifecycle(jeweler_, "RING-1", v1::PIECE_EVENT_REPAIRED));
-    Accept(ReplaceStone(jeweler_, "RING-1", "s1", "s2"));
     wrong_ = Accept(Piece(jeweler_, "RING-2", {}, {{"g2", 500}})).index;
     replacement_ = Accept(Piece(jeweler_, "RING-3", {}, {{"g2", 400}})).index;
     declared_ = Accept(DeclareError(jeweler_, wrong_, replacement_)).index;
+    // Records after the declaration: it is placed among them, not at the end.
+    Accept(Lifecycle(jeweler_, "RING-1", v1::PIECE_EVENT_REPAIRED));
+    Accept(ReplaceStone(jeweler_, "RING-1", "s1", "s2"));
   }
 
   std::string Export() {
@@ -106,6 +109,8 @@ TEST_F(EpcisImportTest, AnExportReadsBackIntoTheRecordsItCameFrom) {
       EXPECT_EQ(plan->records[*got.wrong].record.record_id(), At(wrong_).record_id());
       EXPECT_EQ(plan->records[*got.replacement].record.record_id(), At(replacement_).record_id());
       EXPECT_GT(it->second, *got.replacement) << "declared after what it names";
+      // Where the log had it: before the two records appended after it.
+      EXPECT_EQ(plan->records.size() - it->second - 1, 2u);
       original.mutable_error_declared()->clear_wrong_index();
       original.mutable_error_declared()->clear_replacement_index();
     }
@@ -174,10 +179,11 @@ TEST_F(EpcisImportTest, AForeignLotWithAnotherPrefixIsRead) {
 // Each bad event is refused with its reason; the good one beside it still maps.
 TEST_F(EpcisImportTest, BadEventsAreRefusedOneByOne) {
   Json good = Json::parse(Export())["epcisBody"]["eventList"][0];  // a lot's creation
+  int n = 0;
   auto variant = [&](const std::function<void(Json&)>& change) {
     Json e = good;
     e.erase("touchstone:entry");
-    e["eventID"] = "urn:uuid:" + std::to_string(reinterpret_cast<uintptr_t>(&change));
+    e["eventID"] = "urn:uuid:bad-" + std::to_string(n++);
     change(e);
     return e;
   };
@@ -221,6 +227,101 @@ TEST_F(EpcisImportTest, WhatIsNotADocumentIsRefusedWhole) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(PlanEpcisImport(R"({"type":"EPCISDocument","epcisBody":{}})").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Two exports of one log with records in common read as one plan: each record
+// once, in the log's order; a record id standing for two records is refused.
+TEST_F(EpcisImportTest, PlansOfOneLogMergeInItsOrder) {
+  const std::string doc = Export();
+  EpcisImportPlan whole = PlanEpcisImport(doc).value();
+  // The second half first, then the whole: the merge puts them back in order.
+  Json half = Json::parse(doc);
+  Json& list = half["epcisBody"]["eventList"];
+  list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(list.size() / 2));
+  EpcisImportPlan late = PlanEpcisImport(half.dump()).value();
+  ASSERT_LT(late.records.size(), whole.records.size());
+  absl::StatusOr<EpcisImportPlan> merged = MergeEpcisPlans({late, whole});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  ASSERT_EQ(merged->records.size(), whole.records.size());
+  for (size_t i = 0; i < whole.records.size(); ++i) {
+    EXPECT_EQ(merged->records[i].record.record_id(), whole.records[i].record.record_id()) << i;
+    if (merged->records[i].wrong) {
+      EXPECT_EQ(merged->records[*merged->records[i].wrong].record.record_id(),
+                whole.records[*whole.records[i].wrong].record.record_id());
+      EXPECT_EQ(merged->records[*merged->records[i].replacement].record.record_id(),
+                whole.records[*whole.records[i].replacement].record.record_id());
+    }
+  }
+  EXPECT_EQ(merged->records[0].document, 1u);  // first seen in the whole export
+  // The same id with another body in another document: refused, naming the id.
+  EpcisImportPlan other = whole;
+  other.records[0].record.set_event_time_micros(other.records[0].record.event_time_micros() + 1);
+  absl::StatusOr<EpcisImportPlan> clash = MergeEpcisPlans({whole, other});
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(clash.status().message(), HasSubstr(whole.records[0].record.record_id()));
+}
+
+// What a hostile document tries: wrong JSON types, a key under two prefixes, a
+// participant id that is a path, a piece that is not the one described, values
+// that do not fit their fields. Each is refused for its event; nothing throws.
+TEST_F(EpcisImportTest, AHostileDocumentIsRefusedEventByEvent) {
+  Json doc = Json::parse(Export());
+  doc["@context"][1]["ts"] = std::string(kEpcisNamespace);  // a second prefix for our namespace
+  Json& list = doc["epcisBody"]["eventList"];
+  auto find = [&](const std::function<bool(const Json&)>& what) -> Json& {
+    for (Json& e : list) {
+      if (what(e)) return e;
+    }
+    ADD_FAILURE() << "no such event";
+    return list[0];
+  };
+  auto step = [](const char* s) {
+    return [s](const Json& e) { return e.value("bizStep", "") == s; };
+  };
+  // A replacement whose childEPCs is a string, not a list.
+  for (Json& e : list) {
+    if (e.value("bizStep", "") == "replacing") e["childEPCs"] = "https://log.example/one/lot/s2";
+  }
+  find(step("shipping"))["sourceList"][0]["source"] =
+      "https://log.example/one/participant/..%2F..%2Fetc%2Fkey";
+  find(step("shipping"))["touchstone:entry"].erase("touchstone:signer");
+  find(step("receiving"))["ts:shipmentId"] = "another";  // touchstone:shipmentId twice
+  find([](const Json& e) { return e.contains("outputEPCList"); })["outputEPCList"][0] =
+      "https://log.example/one/piece/SOMETHING-ELSE";
+  find([](const Json& e) {
+    return e.value("bizStep", "") == "commissioning" && e.value("type", "") == "ObjectEvent";
+  })["ilmd"]["touchstone:finenessPpt"] = 4294968296LL;  // 2^32 + 1000: would wrap to 1000
+  find(step(
+      "inspecting"))["touchstone:certificate"]["touchstone:gradingReport"]["touchstone:carats"] =
+      0.5205;
+  absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::string all;
+  for (const EpcisImportError& e : plan->errors) all += e.message + "\n";
+  EXPECT_THAT(all, HasSubstr("each replacing event names one stone in childEPCs"));
+  EXPECT_THAT(all, HasSubstr("names no participant"));
+  EXPECT_THAT(all, HasSubstr("touchstone:shipmentId is given twice"));
+  EXPECT_THAT(all, HasSubstr("not piece 'RING-"));
+  EXPECT_THAT(all, HasSubstr("touchstone:finenessPpt must be a whole number from 0 to 2147483647"));
+  EXPECT_THAT(all, HasSubstr("touchstone:carats must be a whole"));
+  for (const EpcisImportRecord& r : plan->records) {
+    EXPECT_TRUE(r.signer.empty() || IsValidParticipantId(r.signer)) << r.signer;
+  }
+}
+
+// Values nested deeper than any document of ours are dropped while reading,
+// so nothing recursive ever walks them.
+TEST(EpcisImportLimits, DeepNestingIsDroppedNotFollowed) {
+  std::string deep(200000, '[');
+  deep += std::string(200000, ']');
+  const std::string doc = R"({"type":"EPCISDocument","@context":)" + deep +
+                          R"(,"epcisBody":{"eventList":[{"type":"ObjectEvent","x":)" + deep +
+                          "}]}}";
+  absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->events, 1u);
+  ASSERT_EQ(plan->errors.size(), 1u);
+  EXPECT_THAT(plan->errors[0].message, HasSubstr("no eventID"));
 }
 
 std::string ReadShared(const std::string& name) {

@@ -544,6 +544,8 @@ absl::StatusOr<EpcisExport> ExportEpcis(std::string_view origin,
       }
     }
     decl["touchstone:reason"] = error.reason();
+    if (error.has_replacement_index())
+      decl["touchstone:replacementIndex"] = error.replacement_index();
     decl["touchstone:declaredIn"] = index;
     decl["touchstone:declarationRecordId"] = declared_ids[d];
     decl["touchstone:declarationSigner"] = x.Party(declared_signers[d]);

@@ -16,6 +16,9 @@
 namespace touchstone {
 namespace {
 
+// How deep a document's values may nest (an export's go 6 deep).
+constexpr int kMaxDepth = 32;
+
 using epcis_internal::Json;
 using epcis_internal::Or;
 using epcis_internal::Reader;
@@ -61,6 +64,7 @@ class Planner {
           {.event = position, .event_id = event_id, .message = std::move(message)});
     };
     if (!first.is_object()) return refuse("not a JSON object");
+    r_.TakeAmbiguity();  // what earlier events left
     if (event_id.empty()) {
       return refuse(
           "no eventID: an imported event needs one, so that importing it again "
@@ -93,19 +97,29 @@ class Planner {
     if (const Json* h = r_.T(first, "historyImport"); h != nullptr && h->is_boolean()) {
       record.set_history_import(h->get<bool>());
     }
-    if (record.has_piece_registered() && !record.piece_registered().gtin().empty()) {
-      const v1::PieceRegistered& p = record.piece_registered();
-      r_.LearnDigitalLink(absl::StrCat("https://id.gs1.org", DigitalLinkPath(p.gtin(), p.serial())),
-                          p.piece_id());
-    }
     EpcisImportRecord out{.event = position, .event_id = event_id, .record = std::move(record)};
-    // Who signs.
-    std::string signer_uri = entry != nullptr ? r_.Str(*entry, "signer") : "";
-    if (signer_uri.empty()) signer_uri = NamedParty(first);
-    if (!signer_uri.empty()) {
+    // Who signs: the entry's signer, which must agree with the party the
+    // standard's fields name as acting (a shipment's source, a receipt's destination).
+    const std::string named = entry != nullptr ? r_.Str(*entry, "signer") : "";
+    const std::string acting = NamedParty(first);
+    if (!named.empty() && !acting.empty() && named != acting) {
+      return refuse(absl::StrCat("touchstone:signer ", named, " is not ", acting,
+                                 ", whom the event names as acting"));
+    }
+    if (const std::string signer_uri = named.empty() ? acting : named; !signer_uri.empty()) {
       Or<std::string> signer = Reader::Party(signer_uri);
       if (auto* no = std::get_if<Refusal>(&signer)) return refuse(no->message);
       out.signer = std::get<std::string>(signer);
+    }
+    if (const std::string twice = r_.TakeAmbiguity(); !twice.empty()) {
+      return refuse(absl::StrCat("touchstone:", twice,
+                                 " is given twice, under two names of the namespace; which one "
+                                 "is meant is not said"));
+    }
+    if (out.record.has_piece_registered() && !out.record.piece_registered().gtin().empty()) {
+      const v1::PieceRegistered& p = out.record.piece_registered();
+      r_.LearnDigitalLink(absl::StrCat("https://id.gs1.org", DigitalLinkPath(p.gtin(), p.serial())),
+                          p.piece_id());
     }
     const size_t at = plan.records.size();
     plan.records.push_back(std::move(out));
@@ -202,6 +216,7 @@ class Planner {
     for (const Declaration& d : declarations_) {
       const Json& decl = *d.json;
       const EpcisImportRecord& wrong = plan.records[d.record];
+      r_.TakeAmbiguity();
       auto refuse = [&](std::string message) {
         plan.errors.push_back({.event = d.position,
                                .event_id = wrong.event_id,
@@ -222,6 +237,12 @@ class Planner {
           continue;
         }
       }
+      if (const Json* n = r_.T(decl, "replacementIndex"); n != nullptr && !out.replacement) {
+        // Without its replacement the declaration would say something else.
+        refuse(absl::StrCat("the record that replaced it (entry ", n->dump(),
+                            " of the log it came from) is not in this document"));
+        continue;
+      }
       absl::Time t;
       std::string err;
       if (!absl::ParseTime(absl::RFC3339_full, S(decl, "declarationTime"), &t, &err)) {
@@ -236,8 +257,12 @@ class Planner {
                           HashToHex(Sha256("errorDeclaration\n" + wrong.event_id)).substr(0, 32));
       }
       rec.set_record_id(id);
-      std::string reason = r_.Str(decl, "reason");
-      rec.mutable_error_declared()->set_reason(reason.empty() ? S(decl, "reason") : reason);
+      // The declaration's own reason when the document gives one (even empty),
+      // else the standard's reason code.
+      const Json* reason = r_.T(decl, "reason");
+      rec.mutable_error_declared()->set_reason(reason != nullptr && reason->is_string()
+                                                   ? reason->get<std::string>()
+                                                   : S(decl, "reason"));
       out.signer = wrong.signer;
       if (const std::string s = r_.Str(decl, "declarationSigner"); !s.empty()) {
         Or<std::string> who = Reader::Party(s);
@@ -260,6 +285,10 @@ class Planner {
           if (it != original_index_.end() && it->second > at) break;
           ++before;
         }
+      }
+      if (const std::string twice = r_.TakeAmbiguity(); !twice.empty()) {
+        refuse(absl::StrCat("touchstone:", twice, " is given twice, under two names"));
+        continue;
       }
       placed.push_back({before, std::move(out)});
     }
@@ -298,7 +327,12 @@ class Planner {
 }  // namespace
 
 absl::StatusOr<EpcisImportPlan> PlanEpcisImport(std::string_view document) {
-  Json doc = Json::parse(document, nullptr, /*allow_exceptions=*/false);
+  // Values nested deeper than any document of ours are dropped while parsing
+  // (the parser is iterative; copying or printing a deep value would not be).
+  const Json::parser_callback_t shallow = [](int depth, Json::parse_event_t, Json&) {
+    return depth <= kMaxDepth;
+  };
+  Json doc = Json::parse(document, shallow, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return absl::InvalidArgumentError("the document is not JSON");
   if (!doc.is_object() || S(doc, "type") != "EPCISDocument") {
     return absl::InvalidArgumentError("the document is not an EPCISDocument (\"type\")");
@@ -375,9 +409,16 @@ absl::StatusOr<EpcisImportPlan> MergeEpcisPlans(std::vector<EpcisImportPlan> pla
   if (!one_log || merged.records.empty()) return merged;
   std::vector<size_t> order(merged.records.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return *merged.records[a].original_index < *merged.records[b].original_index;
-  });
+  // A declaration sorts no earlier than the records it names, whatever its
+  // declaredIn says (the log appended it after them).
+  std::vector<uint64_t> key(merged.records.size());
+  for (size_t i = 0; i < key.size(); ++i) {
+    const EpcisImportRecord& r = merged.records[i];
+    key[i] = *r.original_index;
+    if (r.wrong) key[i] = std::max(key[i], *merged.records[*r.wrong].original_index);
+    if (r.replacement) key[i] = std::max(key[i], *merged.records[*r.replacement].original_index);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] < key[b]; });
   std::vector<size_t> moved(order.size());
   std::vector<EpcisImportRecord> sorted;
   for (size_t i = 0; i < order.size(); ++i) {

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "ledger/provenance/record.h"
 
 namespace touchstone::epcis_internal {
 namespace {
@@ -31,6 +32,40 @@ std::optional<std::string> Decode(std::string_view s) {
   return out;
 }
 
+// True if `s` is valid UTF-8 (no overlong forms, no surrogates, at most
+// U+10FFFF) with no C0 control character and no DEL.
+bool IsPrintableUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 // The enum value named `word` after `prefix` ("recycled_post_consumer" with
@@ -50,7 +85,10 @@ std::optional<std::string> Reader::Named(std::string_view uri, std::string_view 
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = uri.substr(at + marker.size());
   if (rest.empty() || rest.find('/') != std::string_view::npos) return std::nullopt;
-  return Decode(rest);
+  std::optional<std::string> name = Decode(rest);
+  if (!name || !IsPrintableUtf8(*name)) return std::nullopt;
+  if (kind == "participant" && !IsValidParticipantId(*name)) return std::nullopt;
+  return name;
 }
 
 std::string S(const Json& o, const char* key) {

@@ -6,7 +6,9 @@
 #define TOUCHSTONE_LEDGER_EPCIS_EPCIS_READER_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base/strings.h"
 #include "ledger/epcis/epcis_export.h"
@@ -60,33 +61,50 @@ class Reader {
   }
 
   // Our key `local` in object `o` (prefixed with any bound prefix, or the
-  // namespace written out); nullptr if absent.
+  // namespace written out); nullptr if absent. An object that holds the key
+  // under two of its names is ambiguous: the first in sorted prefix order is
+  // returned and Ambiguity() names the key until cleared, so that the event is
+  // refused rather than read one way or the other.
   const Json* T(const Json& o, std::string_view local) const {
     if (!o.is_object()) return nullptr;
-    for (const std::string& p : prefixes_) {
-      auto it = o.find(absl::StrCat(p, ":", Sv(local)));
-      if (it != o.end()) return &*it;
-    }
-    auto it = o.find(absl::StrCat(Sv(kEpcisNamespace), Sv(local)));
-    return it == o.end() ? nullptr : &*it;
+    const Json* found = nullptr;
+    auto take = [&](const std::string& key) {
+      auto it = o.find(key);
+      if (it == o.end()) return;
+      if (found != nullptr && ambiguity_.empty()) ambiguity_ = std::string(local);
+      if (found == nullptr) found = &*it;
+    };
+    for (const std::string& p : prefixes_) take(absl::StrCat(p, ":", Sv(local)));
+    take(absl::StrCat(Sv(kEpcisNamespace), Sv(local)));
+    return found;
   }
+  // The first key found under two names since the last call, "" if none; clears it.
+  std::string TakeAmbiguity() const { return std::exchange(ambiguity_, std::string()); }
   // A string of ours, "" if absent or not a string.
   std::string Str(const Json& o, std::string_view local) const {
     const Json* v = T(o, local);
     return v != nullptr && v->is_string() ? v->get<std::string>() : "";
   }
-  // An integer of ours, 0 if absent; a refusal if present and not an integer.
-  Or<int64_t> Int(const Json& o, std::string_view local) const {
+  // An integer of ours from 0 to `max`, 0 if absent; a refusal if present and
+  // not such an integer (so no value is wrapped or cut to fit its field).
+  Or<int64_t> Int(const Json& o, std::string_view local,
+                  int64_t max = std::numeric_limits<int64_t>::max()) const {
     const Json* v = T(o, local);
     if (v == nullptr) return int64_t{0};
-    if (!v->is_number_integer()) {
-      return Refusal{absl::StrCat("touchstone:", Sv(local), " must be an integer")};
+    const bool fits = v->is_number_unsigned() ? v->get<uint64_t>() <= static_cast<uint64_t>(max)
+                                              : v->is_number_integer() && v->get<int64_t>() >= 0 &&
+                                                    v->get<int64_t>() <= max;
+    if (!fits) {
+      return Refusal{
+          absl::StrCat("touchstone:", Sv(local), " must be a whole number from 0 to ", max)};
     }
-    return v->get<int64_t>();
+    return v->is_number_unsigned() ? static_cast<int64_t>(v->get<uint64_t>()) : v->get<int64_t>();
   }
 
   // The name under `kind` ("lot", "piece", ...) of a URI of ours
-  // (https://<host>/<kind>/<percent-encoded name>), or nullopt.
+  // (https://<host>/<kind>/<percent-encoded name>), or nullopt; also nullopt
+  // if the decoded name is not valid UTF-8 or holds a control character, or,
+  // for "participant", is not a participant id ([a-z0-9][a-z0-9._-]{0,63}).
   static std::optional<std::string> Named(std::string_view uri, std::string_view kind);
   // A lot's id from its URI: ours, or the URI itself (an LGTIN class, ...).
   static std::string LotId(std::string_view uri) {
@@ -116,7 +134,8 @@ class Reader {
   }
 
  private:
-  absl::flat_hash_set<std::string> prefixes_;
+  std::set<std::string> prefixes_;  // sorted: the order T() reads them in
+  mutable std::string ambiguity_;
   absl::flat_hash_map<std::string, std::string> digital_links_;
 };
 

@@ -1,6 +1,7 @@
 #include "ledger/epcis/epcis_records.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -8,9 +9,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ledger/provenance/gs1.h"
 
 namespace touchstone::epcis_internal {
 namespace {
+
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
 // The single lot of an event's quantityList.
 Or<const Json*> OneLot(const Json& e) {
@@ -72,8 +76,8 @@ Or<v1::Record> LotCreatedOf(const Reader& r, const Json& e) {
   l->set_origin_class(static_cast<v1::OriginClass>(*origin));
   l->set_quantity(amount.quantity);
   l->set_unit(amount.unit);
-  EPCIS_TAKE(ptt, r.Int(ilmd, "finenessPtt"));
-  EPCIS_TAKE(ppt, r.Int(ilmd, "finenessPpt"));
+  EPCIS_TAKE(ptt, r.Int(ilmd, "finenessPtt", kInt32Max));
+  EPCIS_TAKE(ppt, r.Int(ilmd, "finenessPpt", kInt32Max));
   l->set_fineness_ptt(static_cast<int32_t>(ptt));
   l->set_fineness_ppt(static_cast<int32_t>(ppt));
   l->set_facility(r.Str(ilmd, "facility"));
@@ -105,7 +109,8 @@ Or<v1::Record> TransformationOf(const Reader& r, const Json& e) {
                                 "merge)")};
   }
   if (e.contains("inputEPCList") || !e.contains("inputQuantityList") ||
-      !e.contains("outputQuantityList")) {
+      !e.contains("outputQuantityList") || !e["inputQuantityList"].is_array() ||
+      !e["outputQuantityList"].is_array()) {
     return Refusal{
         "a transformation takes lots and makes lots, in inputQuantityList and "
         "outputQuantityList (inputEPCList names instances)"};
@@ -160,8 +165,8 @@ Or<v1::Record> TransformationOf(const Reader& r, const Json& e) {
     }
     const Json& m = *it->second;
     out->set_form(r.Str(m, "form"));
-    EPCIS_TAKE(ptt, r.Int(m, "finenessPtt"));
-    EPCIS_TAKE(ppt, r.Int(m, "finenessPpt"));
+    EPCIS_TAKE(ptt, r.Int(m, "finenessPtt", kInt32Max));
+    EPCIS_TAKE(ppt, r.Int(m, "finenessPpt", kInt32Max));
     EPCIS_TAKE(stones, r.Int(m, "stones"));
     EPCIS_TAKE(fine, r.Int(m, "heirloomFine"));
     out->set_fineness_ptt(static_cast<int32_t>(ptt));
@@ -252,18 +257,32 @@ Or<v1::Record> InspectedOf(const Reader& r, const Json& e) {
     const Json* v = r.T(o, "carats");
     if (v == nullptr) return int64_t{0};
     if (!v->is_number()) return Refusal{"touchstone:carats must be a number"};
-    return static_cast<int64_t>(std::llround(v->get<double>() * 1000));
+    const double thousandths = v->get<double>() * 1000;
+    const double whole = std::round(thousandths);
+    if (std::abs(thousandths - whole) > 1e-6 || whole < 0 || whole > 9e15) {
+      return Refusal{"touchstone:carats must be a whole, non-negative number of thousandths"};
+    }
+    return static_cast<int64_t>(whole);
+  };
+  // An enum word of ours: UNSPECIFIED (0) if absent, empty or "unspecified"; a
+  // refusal if unknown.
+  auto word = [&r](const Json& o, std::string_view key, const google::protobuf::EnumDescriptor* d,
+                   std::string_view prefix) -> Or<int> {
+    const std::string w = r.Str(o, key);
+    if (w.empty() || w == "unspecified") return 0;
+    std::optional<int> v = EnumValue(d, prefix, w);
+    if (!v) return Refusal{absl::StrCat("touchstone:", Sv(key), " '", w, "' is not known")};
+    return *v;
   };
   if (const Json* g = r.T(*c, "gradingReport")) {
     v1::GradingReport* gr = ci->mutable_grading_report();
     gr->set_lab(r.Str(*g, "lab"));
     gr->set_report_number(r.Str(*g, "reportNumber"));
     gr->set_inscription(r.Str(*g, "inscription"));
-    gr->set_origin(static_cast<v1::StoneOrigin>(
-        EnumValue(v1::StoneOrigin_descriptor(), "STONE_ORIGIN_", r.Str(*g, "origin")).value_or(0)));
-    gr->set_growth_method(static_cast<v1::GrowthMethod>(
-        EnumValue(v1::GrowthMethod_descriptor(), "GROWTH_METHOD_", r.Str(*g, "growthMethod"))
-            .value_or(0)));
+    EPCIS_TAKE(origin, word(*g, "origin", v1::StoneOrigin_descriptor(), "STONE_ORIGIN_"));
+    EPCIS_TAKE(growth, word(*g, "growthMethod", v1::GrowthMethod_descriptor(), "GROWTH_METHOD_"));
+    gr->set_origin(static_cast<v1::StoneOrigin>(origin));
+    gr->set_growth_method(static_cast<v1::GrowthMethod>(growth));
     gr->set_treatment(r.Str(*g, "treatment"));
     EPCIS_TAKE(ct, carats(*g));
     gr->set_carats_thousandths(ct);
@@ -278,14 +297,14 @@ Or<v1::Record> InspectedOf(const Reader& r, const Json& e) {
     kp->set_exporter(r.Str(*k, "exporter"));
     kp->set_importer(r.Str(*k, "importer"));
     EPCIS_TAKE(ct, carats(*k));
-    EPCIS_TAKE(parcels, r.Int(*k, "parcels"));
+    EPCIS_TAKE(parcels, r.Int(*k, "parcels", kInt32Max));
     kp->set_carats_thousandths(ct);
     kp->set_parcels(static_cast<int32_t>(parcels));
   } else if (const Json* p = r.T(*c, "parcelReport")) {
     v1::ParcelReport* pr = ci->mutable_parcel_report();
     pr->set_report_number(r.Str(*p, "reportNumber"));
-    pr->set_origin(static_cast<v1::StoneOrigin>(
-        EnumValue(v1::StoneOrigin_descriptor(), "STONE_ORIGIN_", r.Str(*p, "origin")).value_or(0)));
+    EPCIS_TAKE(origin, word(*p, "origin", v1::StoneOrigin_descriptor(), "STONE_ORIGIN_"));
+    pr->set_origin(static_cast<v1::StoneOrigin>(origin));
     EPCIS_TAKE(stones, r.Int(*p, "stones"));
     EPCIS_TAKE(ct, carats(*p));
     pr->set_stone_count(stones);
@@ -335,7 +354,8 @@ Or<v1::Record> ReplacedOf(const Reader& r, const std::vector<const Json*>& g) {
   }
   EPCIS_TAKE(piece, r.PieceId(S(*g[0], "parentID")));
   auto one = [](const Json& e) -> std::string {
-    return e.contains("childEPCs") && e["childEPCs"].size() == 1 && e["childEPCs"][0].is_string()
+    return e.contains("childEPCs") && e["childEPCs"].is_array() && e["childEPCs"].size() == 1 &&
+                   e["childEPCs"][0].is_string()
                ? Reader::LotId(e["childEPCs"][0].get<std::string>())
                : "";
   };
@@ -379,7 +399,26 @@ Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g) {
   if (const Json* d = r.T(*ilmd, "discloseInputs"); d != nullptr && d->is_boolean()) {
     p->set_disclose_inputs(d->get<bool>());
   }
+  // The piece the events name must be the piece the master data describes.
+  const char* list = made.contains("outputEPCList") ? "outputEPCList" : "epcList";
+  if (!made[list].is_array() || made[list].size() != 1 || !made[list][0].is_string()) {
+    return Refusal{absl::StrCat("a piece's making names the one piece in ", list)};
+  }
+  const std::string uri = made[list][0].get<std::string>();
+  const bool ours = Reader::Named(uri, "piece") == p->piece_id();
+  const bool link =
+      !p->gtin().empty() &&
+      uri == absl::StrCat("https://id.gs1.org", DigitalLinkPath(p->gtin(), p->serial()));
+  if (!ours && !link) {
+    return Refusal{absl::StrCat(list, " names ", uri, ", not piece '", p->piece_id(),
+                                "' of touchstone:pieceId (nor its Digital Link)")};
+  }
+  if (g.size() == 2 && S(*g[1], "parentID") != uri) {
+    return Refusal{
+        absl::StrCat("the stones are set into ", S(*g[1], "parentID"), ", not into ", uri)};
+  }
   if (made.contains("inputQuantityList")) {
+    if (!made["inputQuantityList"].is_array()) return Refusal{"inputQuantityList is not a list"};
     for (const Json& q : made["inputQuantityList"]) {
       EPCIS_TAKE(amount, AmountOf(q, true));
       if (amount.unit != v1::UNIT_MILLIGRAM) {
@@ -404,7 +443,7 @@ Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g) {
       }
       mc->set_attribute(static_cast<v1::Attribute>(*attribute));
       mc->set_model(static_cast<v1::CustodyModel>(*model));
-      EPCIS_TAKE(share, r.Int(c, "shareBp"));
+      EPCIS_TAKE(share, r.Int(c, "shareBp", 10000));
       mc->set_share_bp(static_cast<uint32_t>(share));
       mc->set_account_id(r.Str(c, "accountId"));
       mc->set_scheme(r.Str(c, "scheme"));
@@ -414,21 +453,29 @@ Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g) {
     for (const Json& c : *legacy) {
       const std::optional<int> claim =
           EnumValue(v1::Claim_descriptor(), "CLAIM_", c.is_string() ? c.get<std::string>() : "");
-      if (!claim) return Refusal{absl::StrCat("claim ", c.dump(), " is not known")};
+      if (!claim) {
+        return Refusal{absl::StrCat("claim '", c.is_string() ? c.get<std::string>() : c.type_name(),
+                                    "' is not known")};
+      }
       p->add_claims(static_cast<v1::Claim>(*claim));
     }
   }
   if (g.size() == 2) {
     const Json& set = *g[1];
     if (set.contains("childEPCs")) {
+      if (!set["childEPCs"].is_array()) return Refusal{"childEPCs is not a list"};
       for (const Json& s : set["childEPCs"]) {
-        p->add_stone_lot_ids(Reader::LotId(s.is_string() ? s.get<std::string>() : ""));
+        if (!s.is_string()) return Refusal{"childEPCs holds something other than a URI"};
+        p->add_stone_lot_ids(Reader::LotId(s.get<std::string>()));
       }
     }
     if (set.contains("childQuantityList")) {
+      if (!set["childQuantityList"].is_array()) return Refusal{"childQuantityList is not a list"};
       for (const Json& q : set["childQuantityList"]) {
         auto it = q.find("quantity");
-        if (S(q, "uom") != "H87" || it == q.end() || !it->is_number_integer()) {
+        if (S(q, "uom") != "H87" || it == q.end() || !it->is_number_integer() ||
+            (it->is_number_unsigned() &&
+             it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
           return Refusal{
               "stones drawn from a parcel are counted: childQuantityList with uom "
               "H87 and a whole quantity"};
