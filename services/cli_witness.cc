@@ -3,10 +3,13 @@
 // cosigning the checkpoints of the logs it is given, only when each extends the
 // last one it cosigned. Also `witness-key` (print a witness verifier key) and
 // `witness-add` (ask a witness to cosign an add-checkpoint body).
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -99,7 +102,15 @@ struct ServeFlags {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", f.listen));
   }
 
-  stopper.Start([&server](int) { server.stop(); });
+  // cpp-httplib 0.11's stop() does nothing until listen_after_bind is
+  // listening, so a signal that comes first waits for it (or for its failure).
+  std::atomic<bool> serving_over{false};
+  stopper.Start([&server, &serving_over](int) {
+    while (!server.is_running() && !serving_over.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    server.stop();
+  });
 
   std::cout << "witness " << witness->signer().name() << "\n"
             << "verifier_key " << witness->VerifierKey() << "\n"
@@ -111,6 +122,7 @@ struct ServeFlags {
   if (status.ok() && !server.listen_after_bind()) {
     status = absl::UnavailableError("the witness server failed");
   }
+  serving_over = true;
   if (!status.ok()) server.stop();
   stopper.Join();
   return status;

@@ -117,6 +117,34 @@ class WitnessE2ETest(unittest.TestCase):
         self.assertNotEqual(short.returncode, 0)
         self.assertIn("NOT VERIFIED", short.stdout + short.stderr)
 
+    def test_a_stop_signal_the_moment_the_port_file_appears_stops_the_witness(self):
+        # The port file is written just before the server listens; a SIGTERM in
+        # that gap once left the witness running forever (CI, stop 26).
+        key = os.path.join(self.tmp, "w.pem")
+        self.ok_offline("keygen", "-o", key, "--name", "w.example/witness")
+        op_key = os.path.join(self.tmp, "op.pem")
+        out = self.ok_offline("keygen", "-o", op_key, "--name", "touchstone.local/ledger")
+        log_vkey = [l.split(" ", 1)[1] for l in out.splitlines()
+                    if l.startswith("verifier_key ")][0]
+        port_file = os.path.join(self.tmp, "w.port")
+        for i in range(30):
+            if os.path.exists(port_file):
+                os.remove(port_file)
+            proc = subprocess.Popen(
+                [ARGS.touchstone, "witness", "--listen", "127.0.0.1:0", "--key", key,
+                 "--name", "w.example/witness", "--log", log_vkey,
+                 "--state", os.path.join(self.tmp, "w.state"), "--port_file", port_file],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env())
+            self.addCleanup(lambda p=proc: p.poll() is None and p.kill())
+            deadline = time.monotonic() + 20
+            while not os.path.exists(port_file) and proc.poll() is None:
+                self.assertLess(time.monotonic(), deadline, "no port file in 20 s")
+            proc.send_signal(signal.SIGTERM)
+            try:
+                self.assertEqual(proc.wait(timeout=10), 0, "round %d" % i)
+            except subprocess.TimeoutExpired:
+                self.fail("round %d: the witness did not stop within 10 s of SIGTERM" % i)
+
     def test_one_witness_key_under_two_names_counts_once_towards_the_quorum(self):
         op_key = os.path.join(self.tmp, "op.pem")
         out = self.ok_offline("keygen", "-o", op_key, "--name", "touchstone.local/ledger")
