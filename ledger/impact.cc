@@ -1,8 +1,10 @@
 #include "ledger/impact.h"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,12 +61,45 @@ class Walk {
   }
 
   // The records a certificate's reliance starts from.
-  [[nodiscard]] absl::Status FromCertificate(const v1::CertificateState& cert) {
+  // `path`: how the walk reached the certificate (empty when it is the root).
+  [[nodiscard]] absl::Status FromCertificate(const v1::CertificateState& cert,
+                                             const std::vector<uint64_t>& path = {}) {
     if (!cert.subject_lot().empty()) {
-      Reach("lot", cert.subject_lot(), {cert.issued_index()});
+      Reach("lot", cert.subject_lot(),
+            path.empty() ? std::vector<uint64_t>{cert.issued_index()} : path);
     }
     for (uint64_t index : cert.relied_by()) {
       if (index >= size_) continue;
+      ASSIGN_OR_RETURN(v1::Record r, ledger_.ReadRecord(index));
+      const std::vector<uint64_t> then = Then(path, index);
+      if (r.has_lot_created()) {
+        Reach("lot", r.lot_created().lot_id(), then, r.signer());
+      } else if (r.has_transformation()) {
+        Reach("transformation", r.transformation().transformation_id(), then, r.signer());
+        for (const auto& out : r.transformation().outputs()) {
+          Reach("lot", out.lot_id(), then, r.signer());
+        }
+      } else if (r.has_credit_account_opened()) {
+        Reach("account", r.credit_account_opened().account_id(), then, r.signer());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // What a participant made or vouched for, from the records it signed (the
+  // record id index, so the cost is its records): the lots it created, its
+  // transformations and their outputs, the pieces it registered, the accounts
+  // it opened, and what relied on the certificates it issued. Custody it held
+  // and records about others' objects are not roots. Earliest first.
+  [[nodiscard]] absl::Status FromParticipant(const std::string& participant) {
+    std::vector<uint64_t> signed_records;
+    RETURN_IF_ERROR(ledger_.ScanRecordsSignedBy(
+        participant, [&](std::string_view, uint64_t index) -> absl::Status {
+          if (index < size_) signed_records.push_back(index);
+          return absl::OkStatus();
+        }));
+    std::sort(signed_records.begin(), signed_records.end());
+    for (uint64_t index : signed_records) {
       ASSIGN_OR_RETURN(v1::Record r, ledger_.ReadRecord(index));
       if (r.has_lot_created()) {
         Reach("lot", r.lot_created().lot_id(), {index}, r.signer());
@@ -73,8 +108,14 @@ class Walk {
         for (const auto& out : r.transformation().outputs()) {
           Reach("lot", out.lot_id(), {index}, r.signer());
         }
+      } else if (r.has_piece_registered()) {
+        Reach("piece", r.piece_registered().piece_id(), {index}, r.signer());
       } else if (r.has_credit_account_opened()) {
         Reach("account", r.credit_account_opened().account_id(), {index}, r.signer());
+      } else if (r.has_certificate_issued()) {
+        ASSIGN_OR_RETURN(v1::CertificateState cert,
+                         ledger_.GetCertificate(r.certificate_issued().certificate_id()));
+        RETURN_IF_ERROR(FromCertificate(cert, {index}));
       }
     }
     return absl::OkStatus();
@@ -155,7 +196,8 @@ class Walk {
 
 absl::StatusOr<v1::ImpactAnswer> Impact(const Ledger& ledger, const v1::ImpactQuery& query) {
   if (query.root_case() == v1::ImpactQuery::ROOT_NOT_SET) {
-    return absl::InvalidArgumentError("give the lot or the certificate a recall starts from");
+    return absl::InvalidArgumentError(
+        "give the lot, the certificate or the participant a recall starts from");
   }
   uint64_t size;
   std::string checkpoint;
@@ -173,6 +215,13 @@ absl::StatusOr<v1::ImpactAnswer> Impact(const Ledger& ledger, const v1::ImpactQu
           absl::StrCat("certificate '", query.certificate(), "' is not in the log at size ", size));
     }
     RETURN_IF_ERROR(walk.FromCertificate(cert));
+  } else if (query.has_participant()) {
+    ASSIGN_OR_RETURN(v1::ParticipantState p, ledger.GetParticipant(query.participant()));
+    if (p.registered_index() >= size) {
+      return absl::NotFoundError(
+          absl::StrCat("participant '", query.participant(), "' is not in the log at size ", size));
+    }
+    RETURN_IF_ERROR(walk.FromParticipant(p.participant_id()));
   } else {
     ASSIGN_OR_RETURN(v1::LotState lot, ledger.GetLot(query.lot()));
     if (lot.created_index() >= size) {

@@ -372,6 +372,14 @@ class Ledger {
   const Store& store() const { return *store_; }
   // What the ledger has done and found since it opened (ledger/metrics.h).
   const LedgerMetrics& metrics() const { return metrics_; }
+  // Calls fn(record_id, index) for every record `signer` signed (the record id
+  // index, CF "index"), in record id order: its cost is the signer's records,
+  // not the log. DATA_LOSS / UNAVAILABLE from storage.
+  [[nodiscard]] absl::Status ScanRecordsSignedBy(
+      std::string_view signer,
+      const std::function<absl::Status(std::string_view, uint64_t)>& fn) const {
+    return store_->ScanRecordIds(signer, fn);
+  }
   // The record stored at index (parsed from the entry); NOT_FOUND / DATA_LOSS.
   [[nodiscard]] absl::StatusOr<v1::Record> ReadRecord(uint64_t index) const;
   // The opening of the sealed record at `index`, from CF "openings"; nullopt

@@ -1,6 +1,7 @@
-// touchstone impact lot|certificate ID [--at SIZE]: what a recall reaches
-// (Provenance.Impact; ledger/impact.h): the pieces that descend from a lot or
-// from what relied on a certificate, with their jewelers, then every lot,
+// touchstone impact lot|certificate|participant ID [--at SIZE]: what a recall
+// reaches (Provenance.Impact; ledger/impact.h): the pieces that descend from a
+// lot, from what relied on a certificate, or from what a participant made or
+// certified, with their jewelers, then every lot,
 // transformation and account on the way, each with the entries it descends
 // through. The checkpoint it is as of is verified against the log's key.
 #include <iostream>
@@ -84,15 +85,19 @@ int RunImpact(const Context& ctx, v1::ImpactQuery query, const ImpactFlags& f,
 void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code) {
   auto* impact = app.add_subcommand(
       "impact",
-      "what a recall reaches: the pieces (and lots) that descend from a lot or a certificate");
+      "what a recall reaches: the pieces (and lots) that descend from a lot, a certificate or "
+      "a participant");
   impact->require_subcommand(1);
   auto f = std::make_shared<ImpactFlags>();
-  for (const char* kind : {"lot", "certificate"}) {
+  for (const char* kind : {"lot", "certificate", "participant"}) {
     const std::string k = kind;
     auto* cmd = impact->add_subcommand(
-        kind, k == "lot"
-                  ? "everything made from a lot"
-                  : "everything made from what relied on a certificate (or its subject lot)");
+        kind, k == "lot"           ? "everything made from a lot"
+              : k == "certificate" ? "everything made from what relied on a certificate (or its "
+                                     "subject lot)"
+                                   : "everything made from the lots a participant created or "
+                                     "transformed, the pieces it registered, and what relied on "
+                                     "the certificates it issued");
     cmd->add_option("id", f->id, std::string("the ") + kind)->required();
     cmd->add_option("--at", f->at,
                     "as of the checkpoint issued at this size (default: the latest)");
@@ -105,8 +110,10 @@ void AddImpactCommands(CLI::App& app, Context& ctx, int* exit_code) {
       v1::ImpactQuery q;
       if (k == "lot") {
         q.set_lot(f->id);
-      } else {
+      } else if (k == "certificate") {
         q.set_certificate(f->id);
+      } else {
+        q.set_participant(f->id);
       }
       *exit_code = RunImpact(ctx, q, *f, absl::StrCat(k, " ", f->id));
     });

@@ -257,15 +257,19 @@ void AddJsonApiRoutes(httplib::Server& server, const Ledger& ledger) {
   Serve(server, "/v1/impact", ledger,
         [&ledger](const httplib::Request& req) -> absl::StatusOr<Answer> {
           v1::ImpactQuery q;
-          if (req.has_param("certificate") == req.has_param("lot")) {
-            return absl::InvalidArgumentError("give one of certificate or lot");
+          const int roots =
+              req.has_param("certificate") + req.has_param("lot") + req.has_param("participant");
+          if (roots != 1) {
+            return absl::InvalidArgumentError("give one of certificate, lot or participant");
           }
           if (req.has_param("certificate")) {
             q.set_certificate(Param(req, "certificate"));
-          } else {
+          } else if (req.has_param("lot")) {
             q.set_lot(Param(req, "lot"));
+          } else {
+            q.set_participant(Param(req, "participant"));
           }
-          if (q.certificate().empty() && q.lot().empty()) {
+          if (q.certificate().empty() && q.lot().empty() && q.participant().empty()) {
             return absl::InvalidArgumentError("the id is empty");
           }
           ASSIGN_OR_RETURN(const uint64_t at, Number(req, "at", 0));

@@ -127,6 +127,44 @@ TEST_F(ImpactTest, ALotAndAGradingReportReachTheirOwnDescendants) {
   EXPECT_THAT(Items(report).at("lot:s1"), ElementsAre(GetCertificate("gr-s1").issued_index()));
 }
 
+TEST_F(ImpactTest, AParticipantReachesWhatItMadeNotWhatItOnlyHeld) {
+  v1::ImpactQuery q;
+  q.set_participant("refiner-1");
+  // By hand: refiner-1 created g1, split it (g1a) and merged g1a with g2 (mix-1) -> A, B, E.
+  // It also held g2 and shipped it to jeweler-2, who made C: custody is not making, so not C.
+  // It is the subject of c1, which is not something it issued: c1 is not a root.
+  const v1::ImpactAnswer a = Ask(q);
+  EXPECT_THAT(Pieces(a), UnorderedElementsAre("PIECE-A by jeweler", "PIECE-B by jeweler",
+                                              "PIECE-E by jeweler"));
+  const auto items = Items(a);
+  EXPECT_EQ(items.size(), 8u);  // g1, split, g1a, merge, mix-1, A, B, E
+  EXPECT_THAT(items.at("lot:g1"), ElementsAre(at_["g1"]));
+  EXPECT_THAT(items.at("transformation:merge"), ElementsAre(at_["merge"]));
+  EXPECT_THAT(items.at("piece:PIECE-A"), ElementsAre(at_["merge"], at_["A"]));
+  EXPECT_FALSE(items.contains("lot:g2")) << "held, not made";
+  EXPECT_FALSE(items.contains("piece:PIECE-C"));
+
+  // The laboratory issued gr-s1: the stone it graded and the piece it is set in.
+  q.set_participant("lab");
+  const v1::ImpactAnswer lab = Ask(q);
+  EXPECT_THAT(Pieces(lab), ElementsAre("PIECE-D by jeweler"));
+  const uint64_t graded = GetCertificate("gr-s1").issued_index();
+  EXPECT_THAT(Items(lab).at("lot:s1"), ElementsAre(graded));
+  EXPECT_THAT(Items(lab).at("piece:PIECE-D"), ElementsAre(graded, at_["D"]));
+
+  // A jeweler: the pieces it registered, and as of an earlier checkpoint not E.
+  q.set_participant("jeweler");
+  EXPECT_THAT(Pieces(Ask(q)), UnorderedElementsAre("PIECE-A by jeweler", "PIECE-B by jeweler",
+                                                   "PIECE-D by jeweler", "PIECE-E by jeweler"));
+  q.set_at_size(before_e_);
+  EXPECT_THAT(Pieces(Ask(q)), UnorderedElementsAre("PIECE-A by jeweler", "PIECE-B by jeweler",
+                                                   "PIECE-D by jeweler"));
+  // A participant who made nothing reaches nothing.
+  q.set_participant("jeweler-2");
+  q.set_at_size(at_["C"]);  // before it registered C
+  EXPECT_EQ(Ask(q).items_size(), 0);
+}
+
 TEST_F(ImpactTest, RevokingTheCertificateChangesNothingItReaches) {
   const v1::ImpactAnswer before = Ask(OfCertificate("c1"));
   Accept(StatusChange(certifier_, "c1", v1::CERTIFICATE_STATUS_REVOKED));
@@ -147,6 +185,16 @@ TEST_F(ImpactTest, BadQueriesSayWhy) {
   a = Impact(ledger(), OfCertificate("c1", GetCertificate("c1").issued_index()));
   EXPECT_EQ(a.status().code(), Code::kNotFound);
   EXPECT_THAT(a.status().message(), HasSubstr("is not in the log at size"));
+  v1::ImpactQuery who;
+  who.set_participant("no-such");
+  a = Impact(ledger(), who);
+  EXPECT_EQ(a.status().code(), Code::kNotFound);
+  EXPECT_THAT(a.status().message(), HasSubstr("no participant 'no-such'"));
+  who.set_participant("lab");
+  who.set_at_size(GetParticipant("lab").registered_index());
+  a = Impact(ledger(), who);
+  EXPECT_EQ(a.status().code(), Code::kNotFound);
+  EXPECT_THAT(a.status().message(), HasSubstr("participant 'lab' is not in the log at size"));
 }
 
 }  // namespace

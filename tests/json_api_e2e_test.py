@@ -145,6 +145,9 @@ class JsonApiE2ETest(unittest.TestCase):
         self.call("/v1/proofs/consistency", "old=1&new=%d" % between)
         self.call("/v1/entries/abc", operation="/v1/entries/{index}")
         self.call("/v1/impact", "certificate=demo-cert-refiner&lot=demo-grain-1")
+        self.assertEqual(self.call("/v1/impact", "lot=demo-grain-1&participant=demo-refiner")[0],
+                         400)
+        self.assertEqual(self.call("/v1/impact", "participant=nosuch")[0], 404)
         self.call("/v1/search", "report=1&gtin=2")
         for kind in ("participants", "lots", "certificates", "pieces"):
             status, _, body = self.call("/v1/%s/nosuch" % kind, operation="/v1/%s/{id}" % kind)
@@ -176,6 +179,15 @@ class JsonApiE2ETest(unittest.TestCase):
         impact = self.call("/v1/impact", "certificate=demo-cert-grower")[2]
         self.assertEqual(sorted(i["id"] for i in impact["items"] if i["kind"] == "piece"),
                          ["demo-HEIRLOOM-RING-1", "demo-PAVE-1", "demo-PENDANT-1", "demo-RING-1"])
+        # A participant: what it made or certified. The grower grew the lab-grown stones of
+        # these four pieces; IGI graded every stone set in a piece (the natural one too).
+        pieces = lambda who: sorted(
+            i["id"] for i in self.call("/v1/impact", "participant=" + who)[2]["items"]
+            if i["kind"] == "piece")
+        self.assertEqual(pieces("demo-grower"),
+                         ["demo-HEIRLOOM-RING-1", "demo-PAVE-1", "demo-PENDANT-1", "demo-RING-1"])
+        self.assertEqual(pieces("demo-igi"), ["demo-HEIRLOOM-RING-1", "demo-NATURAL-1",
+                                              "demo-PAVE-1", "demo-PENDANT-1", "demo-RING-1"])
 
     def test_3_caching_follows_the_checkpoint_and_the_clock(self):
         status, hdrs, _ = self.call("/v1/pieces/demo-RING-1", operation="/v1/pieces/{id}")

@@ -10,7 +10,8 @@
 - a second client (python3-grpcio, with the Python example's own RFC 9162 and signed-note code)
   gets the same matches for the demo ring's report number and checks every evidence entry: its
   inclusion proof against the signed checkpoint, and that the entries name the ring and stone;
-- `touchstone impact certificate` lists exactly the pieces derived by hand from the demo's
+- `touchstone impact certificate` (and `impact participant`) lists exactly the pieces derived
+  by hand from the demo's
   story (the grower's certificate: the four pieces with its stones; the refiner's: every gold
   piece, not a piece of mined silver); as of an earlier checkpoint, only the pieces made by
   then; after the refiner's certificate is revoked, each affected piece whose story rests on it
@@ -178,8 +179,8 @@ class SearchE2ETest(unittest.TestCase):
         self.assertEqual(piece.piece_registered.piece_id, P + "-RING-1")
         self.assertIn(P + "-stone-1", piece.piece_registered.stone_lot_ids)
 
-    def impact_pieces(self, cert, *flags):
-        out = json.loads(self.ok("impact", "certificate", cert, "--json", *flags))
+    def impact_pieces(self, cert, *flags, root="certificate"):
+        out = json.loads(self.ok("impact", root, cert, "--json", *flags))
         return out, {i["id"]: i for i in out["items"] if i["kind"] == "piece"}
 
     def test_z_a_recall_lists_exactly_the_pieces_made_from_what_relied_on_it(self):
@@ -204,6 +205,15 @@ class SearchE2ETest(unittest.TestCase):
         heirloom = refiner[P + "-HEIRLOOM-RING-1"]["path"]
         bracelet = refiner[P + "-BRACELET-1"]["path"]
         self.assertEqual(heirloom[:len(bracelet)], bracelet, "through the bracelet it was made of")
+        # A participant, by hand from the demo: the miner dug the silver and copper the maker
+        # alloyed into the 18k (GOLD18-1) and the 14k (BRACELET-1, then the heirloom ring made
+        # of it), whose rest the jeweler made into CHARM-1 and SILVER-1; the doré refined into
+        # the mass-balance grain (MB-1); the natural rough (NATURAL-1). Not the pieces of the
+        # recycled grain alone (RING-1, PENDANT-1, BAND-1, PAVE-1).
+        _, miner = self.impact_pieces(P + "-miner", root="participant")
+        self.assertEqual(sorted(miner), sorted(P + "-" + p for p in [
+            "GOLD18-1", "BRACELET-1", "HEIRLOOM-RING-1", "CHARM-1", "SILVER-1", "MB-1",
+            "NATURAL-1"]))
         ring_made = int(refiner[P + "-RING-1"]["path"][-1])
         _, early = self.impact_pieces(P + "-cert-refiner", "--at", str(ring_made + 1))
         self.assertIn(P + "-RING-1", early)

@@ -443,6 +443,21 @@ absl::StatusOr<std::optional<uint64_t>> Store::FindRecordId(std::string_view sig
   return *i;
 }
 
+absl::Status Store::ScanRecordIds(
+    std::string_view scope,
+    const std::function<absl::Status(std::string_view, uint64_t)>& fn) const {
+  std::string start = RecordIdKey(scope, "");
+  std::string upper = start;
+  upper.back() = '\x01';  // just past every key under "rid/" || scope || 0x00
+  const size_t prefix = start.size();
+  return Scan(kIndexFamily, std::move(start), std::move(upper),
+              [&](std::string_view key, std::string_view value) -> absl::Status {
+                auto i = DecodeIndexValue(std::string(value));
+                if (!i.ok()) return i.status();
+                return fn(key.substr(prefix), *i);
+              });
+}
+
 absl::StatusOr<std::optional<std::string>> Store::GetOpening(uint64_t index) const {
   return Get(kOpeningsFamily, OpeningKey(index));
 }

@@ -148,6 +148,12 @@ class Store : public StateReader {
   // The index of signer's record with that id, if any.
   [[nodiscard]] absl::StatusOr<std::optional<uint64_t>> FindRecordId(
       std::string_view signer, std::string_view record_id) const;
+  // Calls fn(record_id, index) for every record whose id is scoped to `scope`
+  // (a signer; RecordIdScope), in record id order. DATA_LOSS if a value is not
+  // an index.
+  [[nodiscard]] absl::Status ScanRecordIds(
+      std::string_view scope,
+      const std::function<absl::Status(std::string_view, uint64_t)>& fn) const;
   // The serialized v1::Opening stored for entry `index`; nullopt if none (an
   // unsealed record, or a database without the "openings" family).
   [[nodiscard]] absl::StatusOr<std::optional<std::string>> GetOpening(uint64_t index) const;
