@@ -31,9 +31,8 @@ namespace touchstone {
 // was first reached by (shortest first), and the signed checkpoint they are as
 // of. Errors: INVALID_ARGUMENT for an empty query; NOT_FOUND "no lot '...'" /
 // "no certificate '...'" / "no participant '...'" or "... is not in the log at
-// size N"; NOT_FOUND if no
-// checkpoint was issued at at_size, OUT_OF_RANGE if at_size is beyond the log;
-// DATA_LOSS / UNAVAILABLE from storage.
+// size N"; NOT_FOUND if no checkpoint was issued at at_size, OUT_OF_RANGE if
+// at_size is beyond the log; DATA_LOSS / UNAVAILABLE from storage.
 [[nodiscard]] absl::StatusOr<v1::ImpactAnswer> Impact(const Ledger& ledger,
                                                       const v1::ImpactQuery& query);
 
