@@ -65,7 +65,12 @@ using testing::Identity;
 
 // What the impact of a recall is measured from: two certificates (the
 // refiner's 4 items, the wide split's 386) and the refiner itself (both).
-constexpr const char* kImpactRoots[] = {"cert-refiner", "cert-wide", "refiner"};
+struct ImpactRoot {
+  const char* kind;  // "certificate" or "participant"
+  const char* id;
+};
+constexpr ImpactRoot kImpactRoots[] = {
+    {"certificate", "cert-refiner"}, {"certificate", "cert-wide"}, {"participant", "refiner"}};
 
 double Secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -355,10 +360,11 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
   // ---- impact of a recall, in-process: the same two subgraphs at every log size
   {
     json impact = json::object();
-    for (const char* cert : kImpactRoots) {
+    for (const ImpactRoot& root : kImpactRoots) {
+      const char* cert = root.id;
       v1::ImpactQuery q;
-      if (absl::string_view(cert) == "refiner") {
-        q.set_participant(cert);  // both certificates' graphs, from the refiner's own records
+      if (absl::string_view(root.kind) == "participant") {
+        q.set_participant(cert);
       } else {
         q.set_certificate(cert);
       }
@@ -389,8 +395,8 @@ json RunSize(uint64_t target, const std::string& touchstoned, int clients, doubl
           "  impact of %s %s (%d items, %d entries on their paths): median %.0f us over "
           "%d runs (%.1f us per item); reading those entries alone: median %.0f us (walk/read "
           "%.1f)\n",
-          q.has_participant() ? "participant" : "certificate", cert, first->items_size(),
-          indices.size(), w, rounds, w / first->items_size(), f, w / f);
+          root.kind, cert, first->items_size(), indices.size(), w, rounds, w / first->items_size(),
+          f, w / f);
       impact[cert] = {{"items", first->items_size()},
                       {"entries", indices.size()},
                       {"median_us", w},
@@ -580,7 +586,8 @@ int main(int argc, char** argv) {
   }
   // Impact's cost against the log's size: the same subgraphs at the smallest and largest log.
   if (all.size() > 1) {
-    for (const char* cert : touchstone::kImpactRoots) {
+    for (const auto& root : touchstone::kImpactRoots) {
+      const char* cert = root.id;
       const double small = all.front()["impact"][cert]["median_us"].get<double>();
       const double large = all.back()["impact"][cert]["median_us"].get<double>();
       std::cout << absl::StrFormat(

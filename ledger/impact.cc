@@ -60,6 +60,24 @@ class Walk {
     return absl::OkStatus();
   }
 
+  // Reaches what a record makes, by `path`: a created lot; a transformation and
+  // its outputs; an opened account. False (nothing reached) for other records.
+  bool ReachMaterialOf(const v1::Record& r, const std::vector<uint64_t>& path) {
+    if (r.has_lot_created()) {
+      Reach("lot", r.lot_created().lot_id(), path, r.signer());
+    } else if (r.has_transformation()) {
+      Reach("transformation", r.transformation().transformation_id(), path, r.signer());
+      for (const auto& out : r.transformation().outputs()) {
+        Reach("lot", out.lot_id(), path, r.signer());
+      }
+    } else if (r.has_credit_account_opened()) {
+      Reach("account", r.credit_account_opened().account_id(), path, r.signer());
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   // The records a certificate's reliance starts from.
   // `path`: how the walk reached the certificate (empty when it is the root).
   [[nodiscard]] absl::Status FromCertificate(const v1::CertificateState& cert,
@@ -71,17 +89,7 @@ class Walk {
     for (uint64_t index : cert.relied_by()) {
       if (index >= size_) continue;
       ASSIGN_OR_RETURN(v1::Record r, ledger_.ReadRecord(index));
-      const std::vector<uint64_t> then = Then(path, index);
-      if (r.has_lot_created()) {
-        Reach("lot", r.lot_created().lot_id(), then, r.signer());
-      } else if (r.has_transformation()) {
-        Reach("transformation", r.transformation().transformation_id(), then, r.signer());
-        for (const auto& out : r.transformation().outputs()) {
-          Reach("lot", out.lot_id(), then, r.signer());
-        }
-      } else if (r.has_credit_account_opened()) {
-        Reach("account", r.credit_account_opened().account_id(), then, r.signer());
-      }
+      ReachMaterialOf(r, Then(path, index));
     }
     return absl::OkStatus();
   }
@@ -101,17 +109,9 @@ class Walk {
     std::sort(signed_records.begin(), signed_records.end());
     for (uint64_t index : signed_records) {
       ASSIGN_OR_RETURN(v1::Record r, ledger_.ReadRecord(index));
-      if (r.has_lot_created()) {
-        Reach("lot", r.lot_created().lot_id(), {index}, r.signer());
-      } else if (r.has_transformation()) {
-        Reach("transformation", r.transformation().transformation_id(), {index}, r.signer());
-        for (const auto& out : r.transformation().outputs()) {
-          Reach("lot", out.lot_id(), {index}, r.signer());
-        }
-      } else if (r.has_piece_registered()) {
+      if (ReachMaterialOf(r, {index})) continue;
+      if (r.has_piece_registered()) {
         Reach("piece", r.piece_registered().piece_id(), {index}, r.signer());
-      } else if (r.has_credit_account_opened()) {
-        Reach("account", r.credit_account_opened().account_id(), {index}, r.signer());
       } else if (r.has_certificate_issued()) {
         ASSIGN_OR_RETURN(v1::CertificateState cert,
                          ledger_.GetCertificate(r.certificate_issued().certificate_id()));
