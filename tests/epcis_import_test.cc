@@ -195,6 +195,8 @@ TEST_F(EpcisImportTest, BadEventsAreRefusedOneByOne) {
       variant([](Json& e) { e["ilmd"]["touchstone:originClass"] = "found"; }),
       variant([](Json& e) { e["touchstone:sealed"] = true; }),
       variant([](Json& e) { e["eventTime"] = "yesterday"; }),
+      variant([](Json& e) { e["eventTime"] = "1969-12-31T23:59:59Z"; }),
+      variant([](Json& e) { e["eventTime"] = "infinite-future"; }),
       variant([](Json& e) { e["quantityList"][0].erase("quantity"); }),
       variant([](Json&) {}),
   });
@@ -204,7 +206,7 @@ TEST_F(EpcisImportTest, BadEventsAreRefusedOneByOne) {
       {"epcisBody", {{"eventList", events}}}};
   absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->errors.size(), 8u);
+  ASSERT_EQ(plan->errors.size(), 10u);
   const std::vector<std::string> why = {"no eventID",
                                         "unit 'LBR' is not a mass",
                                         "not a whole, positive number of milligrams",
@@ -212,13 +214,15 @@ TEST_F(EpcisImportTest, BadEventsAreRefusedOneByOne) {
                                         "'found' is not an origin class",
                                         "a sealed record",
                                         "eventTime 'yesterday' is not RFC 3339",
+                                        "'1969-12-31T23:59:59Z' is before 1970 or after 9999",
+                                        "'infinite-future' is before 1970 or after 9999",
                                         "no quantity"};
   for (size_t i = 0; i < why.size(); ++i) {
     EXPECT_EQ(plan->errors[i].event, i + 1);
     EXPECT_THAT(plan->errors[i].message, HasSubstr(why[i])) << i;
   }
   ASSERT_EQ(plan->records.size(), 1u);
-  EXPECT_EQ(plan->records[0].event, 9u);
+  EXPECT_EQ(plan->records[0].event, 11u);
 }
 
 TEST_F(EpcisImportTest, WhatIsNotADocumentIsRefusedWhole) {
@@ -294,6 +298,10 @@ TEST_F(EpcisImportTest, AHostileDocumentIsRefusedEventByEvent) {
   find(step(
       "inspecting"))["touchstone:certificate"]["touchstone:gradingReport"]["touchstone:carats"] =
       0.5205;
+  // A declaration dated before 1970 (the fuzzer's find: it became a record with a negative time).
+  find([](const Json& e) {
+    return e.contains("errorDeclaration");
+  })["errorDeclaration"]["declarationTime"] = "1969-12-31T23:59:59Z";
   absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
   ASSERT_TRUE(plan.ok()) << plan.status();
   std::string all;
@@ -304,7 +312,9 @@ TEST_F(EpcisImportTest, AHostileDocumentIsRefusedEventByEvent) {
   EXPECT_THAT(all, HasSubstr("not piece 'RING-"));
   EXPECT_THAT(all, HasSubstr("touchstone:finenessPpt must be a whole number from 0 to 2147483647"));
   EXPECT_THAT(all, HasSubstr("touchstone:carats must be a whole"));
+  EXPECT_THAT(all, HasSubstr("declarationTime '1969-12-31T23:59:59Z' is before 1970"));
   for (const EpcisImportRecord& r : plan->records) {
+    EXPECT_FALSE(r.record.has_error_declared()) << "its only declaration was dated 1969";
     EXPECT_TRUE(r.signer.empty() || IsValidParticipantId(r.signer)) << r.signer;
   }
 }

@@ -6,7 +6,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "ledger/epcis/epcis_reader.h"
 #include "ledger/epcis/epcis_records.h"
 #include "ledger/log/hash.h"
@@ -20,6 +19,7 @@ namespace {
 constexpr int kMaxDepth = 32;
 
 using epcis_internal::Json;
+using epcis_internal::Micros;
 using epcis_internal::Or;
 using epcis_internal::Reader;
 using epcis_internal::Refusal;
@@ -81,13 +81,9 @@ class Planner {
     }
     v1::Record& record = std::get<v1::Record>(mapped);
     // Time, id, import marker.
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, S(first, "eventTime"), &t, &err)) {
-      return refuse(absl::StrCat("eventTime '", S(first, "eventTime"), "' is not RFC 3339: ", err));
-    }
-    record.set_event_time_micros(absl::ToUnixMicros(t));
-    if (record.event_time_micros() < 0) return refuse("eventTime is before 1970");
+    Or<int64_t> when = Micros(S(first, "eventTime"), "eventTime");
+    if (auto* no = std::get_if<Refusal>(&when)) return refuse(no->message);
+    record.set_event_time_micros(std::get<int64_t>(when));
     const Json* entry = r_.T(first, "entry");
     std::string record_id = entry != nullptr ? r_.Str(*entry, "recordId") : "";
     if (record_id.empty()) {
@@ -243,14 +239,13 @@ class Planner {
                             " of the log it came from) is not in this document"));
         continue;
       }
-      absl::Time t;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, S(decl, "declarationTime"), &t, &err)) {
-        refuse(absl::StrCat("declarationTime is not RFC 3339: ", err));
+      Or<int64_t> when = Micros(S(decl, "declarationTime"), "declarationTime");
+      if (auto* no = std::get_if<Refusal>(&when)) {
+        refuse(no->message);
         continue;
       }
       v1::Record& rec = out.record;
-      rec.set_event_time_micros(absl::ToUnixMicros(t));
+      rec.set_event_time_micros(std::get<int64_t>(when));
       std::string id = r_.Str(decl, "declarationRecordId");
       if (id.empty()) {
         id = absl::StrCat("epcis-",

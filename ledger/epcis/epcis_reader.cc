@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "ledger/provenance/record.h"
 
 namespace touchstone::epcis_internal {
@@ -138,6 +140,19 @@ Or<std::string> Hex(const std::string& hex, std::string_view what) {
   for (char c : hex) ok = ok && absl::ascii_isxdigit(static_cast<unsigned char>(c));
   if (!ok) return Refusal{absl::StrCat(Sv(what), " is not hex")};
   return absl::HexStringToBytes(hex);
+}
+
+Or<int64_t> Micros(const std::string& text, std::string_view what) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return Refusal{absl::StrCat(Sv(what), " '", text, "' is not RFC 3339: ", err)};
+  }
+  const absl::Time last = absl::FromCivil(absl::CivilSecond(10000, 1, 1), absl::UTCTimeZone());
+  if (t < absl::UnixEpoch() || t >= last) {
+    return Refusal{absl::StrCat(Sv(what), " '", text, "' is before 1970 or after 9999")};
+  }
+  return absl::ToUnixMicros(t);
 }
 
 }  // namespace touchstone::epcis_internal

@@ -163,6 +163,11 @@ Or<Amount> AmountOf(const Json& q, bool required);
 // Hex to bytes, or a refusal naming `what`.
 Or<std::string> Hex(const std::string& hex, std::string_view what);
 
+// An RFC 3339 time as Unix microseconds, or a refusal naming `what`: for text
+// that is not RFC 3339, absl's "infinite-past" / "infinite-future", and a time
+// before 1970 or past 9999 (a record's times are microseconds since 1970).
+Or<int64_t> Micros(const std::string& text, std::string_view what);
+
 }  // namespace touchstone::epcis_internal
 
 #endif  // TOUCHSTONE_LEDGER_EPCIS_EPCIS_READER_H_

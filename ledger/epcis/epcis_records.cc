@@ -8,7 +8,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "ledger/provenance/gs1.h"
 
 namespace touchstone::epcis_internal {
@@ -239,13 +238,8 @@ Or<v1::Record> InspectedOf(const Reader& r, const Json& e) {
   for (const auto& [key, field] : {std::pair{"validFrom", 0}, std::pair{"validUntil", 1}}) {
     const std::string text = r.Str(*c, key);
     if (text.empty()) continue;
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-      return Refusal{absl::StrCat("touchstone:", key, " is not RFC 3339: ", err)};
-    }
-    field == 0 ? ci->set_valid_from_micros(absl::ToUnixMicros(t))
-               : ci->set_valid_until_micros(absl::ToUnixMicros(t));
+    EPCIS_TAKE(micros, Micros(text, absl::StrCat("touchstone:", key)));
+    field == 0 ? ci->set_valid_from_micros(micros) : ci->set_valid_until_micros(micros);
   }
   if (const Json* d = r.T(*c, "document")) {
     EPCIS_TAKE(bytes, Hex(r.Str(*d, "sha256"), "touchstone:document's touchstone:sha256"));
