@@ -44,6 +44,8 @@ class EpcisImportTest : public testing::RulesFixture {
     Transfer(refiner_, jeweler_, "g2");
     GradedStone(grower_, lab_, jeweler_, "s1", v1::ORIGIN_CLASS_LAB_GROWN, 520);
     GradedStone(grower_, lab_, jeweler_, "s2", v1::ORIGIN_CLASS_LAB_GROWN, 510);
+    Accept(StatusChange(lab_, "gr-s2", v1::CERTIFICATE_STATUS_SUSPENDED));
+    Accept(StatusChange(lab_, "gr-s2", v1::CERTIFICATE_STATUS_REINSTATED));
     Accept(Piece(jeweler_, "RING-1", {"s1"}, {{"g2", 2000}}, {v1::CLAIM_RECYCLED_METAL}));
     wrong_ = Accept(Piece(jeweler_, "RING-2", {}, {{"g2", 500}})).index;
     replacement_ = Accept(Piece(jeweler_, "RING-3", {}, {{"g2", 400}})).index;
@@ -91,6 +93,7 @@ TEST_F(EpcisImportTest, AnExportReadsBackIntoTheRecordsItCameFrom) {
       case v1::Record::kPieceLifecycle:
       case v1::Record::kStoneReplaced:
       case v1::Record::kErrorDeclared:
+      case v1::Record::kCertificateStatusChanged:  // of a lot's certificate
         break;
       case v1::Record::kCertificateIssued:
         if (!original.certificate_issued().subject_lot().empty()) break;
@@ -122,7 +125,85 @@ TEST_F(EpcisImportTest, AnExportReadsBackIntoTheRecordsItCameFrom) {
     EXPECT_TRUE(d.Compare(original, got.record)) << "entry " << index << ": " << diff;
   }
   EXPECT_EQ(mapped, plan->records.size());
-  EXPECT_GE(mapped, 15u);
+  EXPECT_GE(mapped, 17u);
+}
+
+// A mass-balance account, a booking and an allocation as the export writes
+// them (TransactionEvents of the account) read back into their records; a
+// credit event that does not say which account, or what kind of credit, is
+// refused with its reason.
+TEST(EpcisImportCredit, AccountsAndCreditsReadBackAndBadOnesAreRefused) {
+  const std::string account = "https://log.example/one/account/mb-1";
+  auto event = [&](int n, Json body) {
+    body["eventID"] = "https://log.example/one/entry/" + std::to_string(n);
+    body["eventTime"] = "2026-12-01T10:00:00Z";
+    body["eventTimeZoneOffset"] = "+00:00";
+    body["type"] = "TransactionEvent";
+    body["action"] = "ADD";
+    if (!body.contains("bizTransactionList")) {
+      body["bizTransactionList"] = {
+          {{"type", "touchstone:massBalanceAccount"}, {"bizTransaction", account}}};
+    }
+    return body;
+  };
+  auto credit = [](const char* kind, int64_t fine, int64_t seq, int64_t balance) {
+    return Json{{"touchstone:kind", kind},
+                {"touchstone:fine", fine},
+                {"touchstone:seq", seq},
+                {"touchstone:balanceAfter", balance}};
+  };
+  const Json scrap = {{{"epcClass", "https://log.example/one/lot/scrap-1"}}};
+  const Json grain = {{{"epcClass", "https://log.example/one/lot/grain-1"}}};
+  Json events = Json::array({
+      event(1, {{"touchstone:account",
+                 {{"touchstone:site", "Refinery"},
+                  {"touchstone:material", "gold"},
+                  {"touchstone:attribute", "recycled"},
+                  {"touchstone:periodStart", "2026-12-01T00:00:00Z"},
+                  {"touchstone:periodEnd", "2027-03-03T00:00:00Z"}}},
+                {"certificationInfo", "https://log.example/one/certificate/coc-1"}}),
+      event(2, {{"quantityList", scrap}, {"touchstone:credit", credit("booking", 900, 1, 900)}}),
+      event(3, {{"quantityList", grain}, {"touchstone:credit", credit("allocation", 600, 2, 300)}}),
+      // Refused: another kind; no account; an account that is not ours; two lots.
+      event(4, {{"quantityList", grain}, {"touchstone:credit", credit("gift", 1, 3, 299)}}),
+      event(5, {{"quantityList", grain},
+                {"bizTransactionList", Json::array()},
+                {"touchstone:credit", credit("allocation", 1, 3, 299)}}),
+      event(6, {{"quantityList", grain},
+                {"bizTransactionList", {{{"bizTransaction", "urn:epcglobal:cbv:bt:po:1"}}}},
+                {"touchstone:credit", credit("allocation", 1, 3, 299)}}),
+      event(7, {{"quantityList", {scrap[0], grain[0]}},
+                {"touchstone:credit", credit("allocation", 1, 3, 299)}}),
+  });
+  const Json doc = {
+      {"@context", {std::string(kEpcisContext), {{"touchstone", std::string(kEpcisNamespace)}}}},
+      {"type", "EPCISDocument"},
+      {"epcisBody", {{"eventList", events}}}};
+  absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->records.size(), 3u);
+  const v1::CreditAccountOpened& a = plan->records[0].record.credit_account_opened();
+  EXPECT_EQ(a.account_id(), "mb-1");
+  EXPECT_EQ(a.site(), "Refinery");
+  EXPECT_EQ(a.attribute(), v1::ATTRIBUTE_RECYCLED);
+  EXPECT_EQ(a.certificate_id(), "coc-1");
+  EXPECT_EQ(a.period_end_micros() - a.period_start_micros(), int64_t{92} * 86400 * 1000000);
+  const v1::CreditBooked& b = plan->records[1].record.credit_booked();
+  EXPECT_EQ(b.account_id(), "mb-1");
+  EXPECT_EQ(b.lot_id(), "scrap-1");
+  EXPECT_EQ(b.fine(), 900);
+  EXPECT_EQ(b.seq(), 1u);
+  EXPECT_EQ(b.balance_after(), 900);
+  const v1::CreditAllocated& c = plan->records[2].record.credit_allocated();
+  EXPECT_EQ(c.lot_id(), "grain-1");
+  EXPECT_EQ(c.fine(), 600);
+  EXPECT_EQ(c.seq(), 2u);
+  EXPECT_EQ(c.balance_after(), 300);
+  ASSERT_EQ(plan->errors.size(), 4u);
+  EXPECT_THAT(plan->errors[0].message, HasSubstr("touchstone:kind 'gift' is not booking"));
+  EXPECT_THAT(plan->errors[1].message, HasSubstr("names its one account in bizTransactionList"));
+  EXPECT_THAT(plan->errors[2].message, HasSubstr("names no account"));
+  EXPECT_THAT(plan->errors[3].message, HasSubstr("names 2 lots in quantityList"));
 }
 
 // The same document twice gives the same records: a rerun is retries, not new history.

@@ -83,6 +83,8 @@ class Exporter {
       }
     } else if (r.has_heirloom_received()) {
       units_[r.heirloom_received().lot_id()] = v1::UNIT_MILLIGRAM;
+    } else if (r.has_certificate_issued() && !r.certificate_issued().subject_lot().empty()) {
+      subject_lots_[r.certificate_issued().certificate_id()] = r.certificate_issued().subject_lot();
     }
   }
 
@@ -145,6 +147,26 @@ class Exporter {
       case v1::Record::kHeirloomReceived:
         HeirloomReceived(r.heirloom_received(), events);
         break;
+      case v1::Record::kCertificateStatusChanged:
+        if (std::optional<Json> e = StatusChanged(r.certificate_status_changed())) {
+          events.push_back(*e);
+        }
+        break;
+      case v1::Record::kCreditAccountOpened:
+        events.push_back(AccountOpened(r.credit_account_opened()));
+        break;
+      case v1::Record::kCreditBooked: {
+        const v1::CreditBooked& b = r.credit_booked();
+        events.push_back(
+            Credit("booking", b.account_id(), b.lot_id(), b.fine(), b.seq(), b.balance_after()));
+        break;
+      }
+      case v1::Record::kCreditAllocated: {
+        const v1::CreditAllocated& a = r.credit_allocated();
+        events.push_back(
+            Credit("allocation", a.account_id(), a.lot_id(), a.fine(), a.seq(), a.balance_after()));
+        break;
+      }
       default:
         break;
     }
@@ -406,6 +428,60 @@ class Exporter {
     return e;
   }
 
+  // A change of status of a certificate about a lot this export has the
+  // certificate of: ObjectEvent OBSERVE inspecting of the lot, as its issuing
+  // is; nullopt for another (the lot is not known).
+  std::optional<Json> StatusChanged(const v1::CertificateStatusChanged& c) const {
+    auto lot = subject_lots_.find(c.certificate_id());
+    if (lot == subject_lots_.end()) return std::nullopt;
+    Json e = Object("OBSERVE", "inspecting", "", {Lot(lot->second)});
+    e["certificationInfo"] = Certificate(c.certificate_id());
+    Json status = {{"touchstone:status",
+                    Lower(v1::CertificateStatus_Name(c.status()), "CERTIFICATE_STATUS_")}};
+    if (!c.reason().empty()) status["touchstone:reason"] = c.reason();
+    if (c.effective_micros() != 0) status["touchstone:effective"] = Time(c.effective_micros());
+    e["touchstone:certificateStatus"] = std::move(status);
+    return e;
+  }
+
+  // A mass-balance account is a business transaction (bizTransactionList);
+  // opening it, a TransactionEvent ADD of no objects (an empty epcList: the
+  // schema wants a list) with the account's terms.
+  Json AccountOpened(const v1::CreditAccountOpened& a) const {
+    Json e = {{"type", "TransactionEvent"},
+              {"action", "ADD"},
+              {"epcList", Json::array()},
+              {"bizTransactionList", Json::array({AccountTransaction(a.account_id())})}};
+    e["touchstone:account"] = {
+        {"touchstone:site", a.site()},
+        {"touchstone:material", a.material()},
+        {"touchstone:attribute", Lower(v1::Attribute_Name(a.attribute()), "ATTRIBUTE_")},
+        {"touchstone:periodStart", Time(a.period_start_micros())},
+        {"touchstone:periodEnd", Time(a.period_end_micros())}};
+    if (!a.certificate_id().empty()) e["certificationInfo"] = Certificate(a.certificate_id());
+    return e;
+  }
+
+  // A booking into or an allocation from an account: a TransactionEvent ADD
+  // associating the lot with the account, the credit in touchstone:credit.
+  Json Credit(std::string_view kind, const std::string& account, const std::string& lot,
+              int64_t fine, uint64_t seq, int64_t balance_after) const {
+    Json e = {{"type", "TransactionEvent"},
+              {"action", "ADD"},
+              {"bizTransactionList", Json::array({AccountTransaction(account)})},
+              {"quantityList", Json::array({{{"epcClass", Lot(lot)}}})}};
+    e["touchstone:credit"] = {{"touchstone:kind", kind},
+                              {"touchstone:fine", fine},
+                              {"touchstone:seq", seq},
+                              {"touchstone:balanceAfter", balance_after}};
+    return e;
+  }
+
+  Json AccountTransaction(const std::string& account) const {
+    return {{"type", "touchstone:massBalanceAccount"},
+            {"bizTransaction", base_ + "account/" + Encode(account)}};
+  }
+
   Json CertificateIssued(const v1::CertificateIssued& c) const {
     Json e = Object("OBSERVE", "inspecting", "", {Lot(c.subject_lot())});
     e["certificationInfo"] = Certificate(c.certificate_id());
@@ -485,6 +561,7 @@ class Exporter {
   std::string base_;
   absl::flat_hash_map<std::string, v1::Unit> units_;
   absl::flat_hash_map<std::string, std::string> pieces_;
+  absl::flat_hash_map<std::string, std::string> subject_lots_;  // certificate -> its lot
 };
 
 }  // namespace

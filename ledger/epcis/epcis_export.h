@@ -23,17 +23,27 @@
 //                        certificate in certificationInfo
 //   heirloom_received    ObjectEvent ADD of the owner's metal lot; with a
 //                        repurposed piece, ObjectEvent DELETE, decommissioning
+//   certificate_status_changed  of a certificate about a lot whose issuing the
+//                        export holds: ObjectEvent OBSERVE, inspecting, the
+//                        certificate in certificationInfo, the change in
+//                        touchstone:certificateStatus
+//   credit_account_opened  TransactionEvent ADD, the account as a business
+//                        transaction (bizTransactionList, type
+//                        touchstone:massBalanceAccount), its terms in
+//                        touchstone:account, its certificate in certificationInfo
+//   credit_booked, credit_allocated  TransactionEvent ADD of the lot (quantityList,
+//                        no amount) to the account, touchstone:credit holding
+//                        kind (booking, allocation), fine, seq and balanceAfter
 //   error_declared       no event of its own: the events of the record it
 //                        corrects (when exported too) carry errorDeclaration,
 //                        with the replacement's events as correctiveEventIDs
 // Lots and transformations that cite certificates carry them in
 // certificationInfo. Everything else (participants, keys, schemes, policies,
-// credit accounts, owners' records, certificate status changes, certificates
-// about participants or facilities) has no EPCIS event: it is listed in
-// EpcisExport::unmapped.
+// owners' records, certificates about participants or facilities and their
+// status changes) has no EPCIS event: it is listed in EpcisExport::unmapped.
 //
 // Identifiers are URIs under "https://<origin>/": lot/<id>, piece/<id>,
-// participant/<id>, certificate/<id>, transformation/<id>, entry/<index>
+// participant/<id>, certificate/<id>, transformation/<id>, account/<id>, entry/<index>
 // (eventID, with "#2" for an entry's second event); a piece registered with a
 // GTIN and serial is its GS1 Digital Link, https://id.gs1.org/01/<gtin>/21/<serial>.
 // Every event carries "touchstone:entry": {touchstone:index, touchstone:leafHash

@@ -168,8 +168,9 @@ class Planner {
     }
     if (e.contains("ilmd") && r_.T(e["ilmd"], "heirloom") != nullptr && !piece) {
       return Refusal{
-          "an heirloom intake is co-signed by the owner's key, which a document "
-          "cannot carry; it is not imported"};
+          "an heirloom intake is co-signed by the owner's key, and an owner's signature "
+          "names the log it was given for: the owner must sign again on this one, so it is "
+          "not imported"};
     }
     if (g.size() > 1 && !(type == "AggregationEvent" && step == "replacing")) {
       return Refusal{absl::StrCat(g.size(),
@@ -187,9 +188,16 @@ class Planner {
       }
       return TransformationOf(r_, e);
     }
+    if (type == "TransactionEvent" && action == "ADD") {
+      if (r_.T(e, "account") != nullptr) return AccountOpenedOf(r_, e);
+      if (r_.T(e, "credit") != nullptr) return CreditOf(r_, e);
+    }
     if (type == "ObjectEvent" && action == "OBSERVE") {
       if (step == "shipping") return ShippedOf(r_, e);
       if (step == "receiving") return ReceivedOf(r_, e);
+      if (step == "inspecting" && r_.T(e, "certificateStatus") != nullptr) {
+        return StatusChangedOf(r_, e);
+      }
       if (step == "inspecting") return InspectedOf(r_, e);
       if (r_.T(e, "event") != nullptr) return LifecycleOf(r_, e);
     }
@@ -197,7 +205,8 @@ class Planner {
     return Refusal{
         "no Touchstone record has this shape (supported: ObjectEvent ADD commissioning of a lot, "
         "TransformationEvent, ObjectEvent OBSERVE shipping / receiving / inspecting, a piece's "
-        "registration and lifecycle, AggregationEvent replacing; docs/epcis.md)"};
+        "registration and lifecycle, AggregationEvent replacing, TransactionEvent ADD of a "
+        "mass-balance account; docs/epcis.md)"};
   }
 
   // Turns each errorDeclaration into an error_declared record, placed where

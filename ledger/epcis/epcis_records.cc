@@ -49,6 +49,32 @@ void AddCertificates(const Json& e, google::protobuf::RepeatedPtrField<std::stri
   }
 }
 
+// The account of a TransactionEvent: its one business transaction, an
+// account URI of ours.
+Or<std::string> AccountOf(const Json& e) {
+  auto it = e.find("bizTransactionList");
+  if (it == e.end() || !it->is_array() || it->size() != 1) {
+    return Refusal{"a mass-balance event names its one account in bizTransactionList"};
+  }
+  const std::string uri = S((*it)[0], "bizTransaction");
+  std::optional<std::string> id = Reader::Named(uri, "account");
+  if (!id) {
+    return Refusal{
+        absl::StrCat("bizTransaction '", uri, "' names no account (https://<log>/account/<id>)")};
+  }
+  return *id;
+}
+
+// The one certificate of certificationInfo, as AddCertificates reads it.
+Or<std::string> OneCertificate(const Json& e, std::string_view what) {
+  google::protobuf::RepeatedPtrField<std::string> ids;
+  AddCertificates(e, &ids);
+  if (ids.size() != 1) {
+    return Refusal{absl::StrCat(Sv(what), " names one certificate in certificationInfo")};
+  }
+  return ids[0];
+}
+
 }  // namespace
 
 Or<v1::Record> LotCreatedOf(const Reader& r, const Json& e) {
@@ -305,6 +331,89 @@ Or<v1::Record> InspectedOf(const Reader& r, const Json& e) {
     pr->set_carats_thousandths(ct);
     pr->set_size_class(r.Str(*p, "sizeClass"));
   }
+  return rec;
+}
+
+Or<v1::Record> StatusChangedOf(const Reader& r, const Json& e) {
+  EPCIS_TAKE(q, OneLot(e));
+  (void)q;  // the certificate's lot: the record names the certificate only
+  EPCIS_TAKE(id, OneCertificate(e, "a certificate's change of status"));
+  const Json* c = r.T(e, "certificateStatus");
+  if (c == nullptr || !c->is_object()) return Refusal{"no touchstone:certificateStatus object"};
+  const std::optional<int> status =
+      EnumValue(v1::CertificateStatus_descriptor(), "CERTIFICATE_STATUS_", r.Str(*c, "status"));
+  if (!status) {
+    return Refusal{absl::StrCat("touchstone:status '", r.Str(*c, "status"),
+                                "' is not suspended, revoked or reinstated")};
+  }
+  v1::Record rec;
+  v1::CertificateStatusChanged* sc = rec.mutable_certificate_status_changed();
+  sc->set_certificate_id(id);
+  sc->set_status(static_cast<v1::CertificateStatus>(*status));
+  sc->set_reason(r.Str(*c, "reason"));
+  if (const std::string t = r.Str(*c, "effective"); !t.empty()) {
+    EPCIS_TAKE(micros, Micros(t, "touchstone:effective"));
+    sc->set_effective_micros(micros);
+  }
+  return rec;
+}
+
+Or<v1::Record> AccountOpenedOf(const Reader& r, const Json& e) {
+  const bool objects =
+      (e.contains("epcList") && !(e["epcList"].is_array() && e["epcList"].empty())) ||
+      e.contains("quantityList");
+  if (objects) {
+    return Refusal{"opening a mass-balance account names no objects"};
+  }
+  EPCIS_TAKE(account, AccountOf(e));
+  const Json* t = r.T(e, "account");
+  if (t == nullptr || !t->is_object()) return Refusal{"no touchstone:account object"};
+  const Json& terms = *t;
+  const std::optional<int> attribute =
+      EnumValue(v1::Attribute_descriptor(), "ATTRIBUTE_", r.Str(terms, "attribute"));
+  if (!attribute) {
+    return Refusal{absl::StrCat("touchstone:attribute '", r.Str(terms, "attribute"),
+                                "' is not recycled, lab_grown or natural")};
+  }
+  EPCIS_TAKE(start, Micros(r.Str(terms, "periodStart"), "touchstone:periodStart"));
+  EPCIS_TAKE(end, Micros(r.Str(terms, "periodEnd"), "touchstone:periodEnd"));
+  v1::Record rec;
+  v1::CreditAccountOpened* a = rec.mutable_credit_account_opened();
+  a->set_account_id(account);
+  a->set_site(r.Str(terms, "site"));
+  a->set_material(r.Str(terms, "material"));
+  a->set_attribute(static_cast<v1::Attribute>(*attribute));
+  a->set_period_start_micros(start);
+  a->set_period_end_micros(end);
+  if (e.contains("certificationInfo")) {
+    EPCIS_TAKE(cert, OneCertificate(e, "a mass-balance account"));
+    a->set_certificate_id(cert);
+  }
+  return rec;
+}
+
+Or<v1::Record> CreditOf(const Reader& r, const Json& e) {
+  EPCIS_TAKE(q, OneLot(e));
+  EPCIS_TAKE(account, AccountOf(e));
+  const Json* credit = r.T(e, "credit");
+  if (credit == nullptr || !credit->is_object()) return Refusal{"no touchstone:credit object"};
+  const Json& c = *credit;
+  const std::string kind = r.Str(c, "kind");
+  if (kind != "booking" && kind != "allocation") {
+    return Refusal{absl::StrCat("touchstone:kind '", kind, "' is not booking or allocation")};
+  }
+  EPCIS_TAKE(fine, r.Int(c, "fine"));
+  EPCIS_TAKE(seq, r.Int(c, "seq"));
+  EPCIS_TAKE(balance, r.Int(c, "balanceAfter"));
+  v1::Record rec;
+  auto fill = [&](auto* x) {
+    x->set_account_id(account);
+    x->set_lot_id(Reader::LotId(S(*q, "epcClass")));
+    x->set_fine(fine);
+    x->set_seq(static_cast<uint64_t>(seq));
+    x->set_balance_after(balance);
+  };
+  kind == "booking" ? fill(rec.mutable_credit_booked()) : fill(rec.mutable_credit_allocated());
   return rec;
 }
 

@@ -22,6 +22,12 @@ Or<v1::Record> ShippedOf(const Reader& r, const Json& e);
 Or<v1::Record> ReceivedOf(const Reader& r, const Json& e);
 // ObjectEvent OBSERVE inspecting of one lot: a certificate about it.
 Or<v1::Record> InspectedOf(const Reader& r, const Json& e);
+// ObjectEvent OBSERVE inspecting of one lot with touchstone:certificateStatus.
+Or<v1::Record> StatusChangedOf(const Reader& r, const Json& e);
+// TransactionEvent ADD of a mass-balance account with touchstone:account.
+Or<v1::Record> AccountOpenedOf(const Reader& r, const Json& e);
+// TransactionEvent ADD of one lot to an account with touchstone:credit.
+Or<v1::Record> CreditOf(const Reader& r, const Json& e);
 // ObjectEvent OBSERVE of one piece with touchstone:event.
 Or<v1::Record> LifecycleOf(const Reader& r, const Json& e);
 // AggregationEvent DELETE then ADD, replacing (the two events of the record).
