@@ -5,7 +5,8 @@
 // positions are in range; every record carries a body, an id and a time, and
 // serializes to bytes that parse back to it; an error declaration names records
 // of the plan that come before it; merging a plan with itself adds nothing.
-// Seeds (fuzz/corpus/fuzz_epcis_import): a demo piece's export (band) and a
+// Seeds (fuzz/corpus/fuzz_epcis_import): demo pieces' exports (band; mass-balance:
+// MB-1, its account, booking and allocation as TransactionEvents) and a
 // hand-made document of foreign identifiers under another prefix (foreign).
 #include <cstddef>
 #include <cstdint>
