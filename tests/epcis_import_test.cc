@@ -29,6 +29,14 @@ using testing::Identity;
 using testing::kHourMicros;
 using Json = nlohmann::json;
 
+// An EPCISDocument of `events` whose @context binds "touchstone" to our namespace.
+Json Document(Json events) {
+  return {
+      {"@context", {std::string(kEpcisContext), {{"touchstone", std::string(kEpcisNamespace)}}}},
+      {"type", "EPCISDocument"},
+      {"epcisBody", {{"eventList", std::move(events)}}}};
+}
+
 class EpcisImportTest : public testing::RulesFixture {
  protected:
   EpcisImportTest()
@@ -175,10 +183,7 @@ TEST(EpcisImportCredit, AccountsAndCreditsReadBackAndBadOnesAreRefused) {
       event(7, {{"quantityList", {scrap[0], grain[0]}},
                 {"touchstone:credit", credit("allocation", 1, 3, 299)}}),
   });
-  const Json doc = {
-      {"@context", {std::string(kEpcisContext), {{"touchstone", std::string(kEpcisNamespace)}}}},
-      {"type", "EPCISDocument"},
-      {"epcisBody", {{"eventList", events}}}};
+  const Json doc = Document(events);
   absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->records.size(), 3u);
@@ -281,10 +286,7 @@ TEST_F(EpcisImportTest, BadEventsAreRefusedOneByOne) {
       variant([](Json& e) { e["quantityList"][0].erase("quantity"); }),
       variant([](Json&) {}),
   });
-  const Json doc = {
-      {"@context", {std::string(kEpcisContext), {{"touchstone", std::string(kEpcisNamespace)}}}},
-      {"type", "EPCISDocument"},
-      {"epcisBody", {{"eventList", events}}}};
+  const Json doc = Document(events);
   absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->errors.size(), 10u);
