@@ -4,9 +4,12 @@
 // error declaration it may carry), and no event has more than two outcomes;
 // positions are in range; every record carries a body, an id and a time, and
 // serializes to bytes that parse back to it; an error declaration names records
-// of the plan that come before it; merging a plan with itself adds nothing.
+// of the plan that come before it, and an owner's record the one it follows
+// (and only an owner's record follows one); an owner-only record names its
+// owner key and no participant; merging a plan with itself adds nothing.
 // Seeds (fuzz/corpus/fuzz_epcis_import): demo pieces' exports (band; mass-balance:
-// MB-1, its account, booking and allocation as TransactionEvents) and a
+// MB-1, its account, booking and allocation as TransactionEvents; heirloom:
+// HEIRLOOM-RING-1, its intake and BRACELET-1's owners' records) and a
 // hand-made document of foreign identifiers under another prefix (foreign).
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +46,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         SerializeRecord(back) != SerializeRecord(r.record)) {
       fuzz::Fail("record does not survive serialization");
     }
+    if (OwnerPrevIndex(r.record)) {
+      if (!r.prev || *r.prev >= i) fuzz::Fail("owner's record before the one it follows");
+      if (*OwnerPrevIndex(r.record) != 0) fuzz::Fail("a prev_index of another log");
+    } else if (r.prev) {
+      fuzz::Fail("a record that follows another but is no owner's record");
+    }
+    if (r.owner_only && (r.owner_key_id.empty() || !r.signer.empty())) {
+      fuzz::Fail("an owner-only record without its owner key, or with a participant");
+    }
     if (r.record.has_error_declared()) {
       if (!r.wrong || *r.wrong >= i) fuzz::Fail("declaration before the record it corrects");
       if (r.replacement && *r.replacement >= i) fuzz::Fail("declaration before its replacement");
@@ -70,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if ((r.wrong && *r.wrong >= i) || (r.replacement && *r.replacement >= i)) {
         fuzz::Fail("a merged declaration comes before a record it names");
       }
+      if (r.prev && *r.prev >= i) fuzz::Fail("a merged owner's record before the one it follows");
     }
   }
   return 0;

@@ -3,7 +3,9 @@
 // participant its event names (touchstone:entry's signer, a shipment's source,
 // a receipt's destination) or, where it names none, by --as; a participant
 // other than --as only if --sign-for names it, with <keys_dir>/<id>.pem (the
-// document says who signs, the user says whom they sign for). Records go one by one through Submit,
+// document says who signs, the user says whom they sign for). A record an owner key signed (an
+// heirloom intake, a piece's owners' records) is signed again, for this log, by the key of
+// --owner_keys_dir with that id, and only so. Records go one by one through Submit,
 // every receipt checked against the log's key; an error declaration is signed once the records it
 // names have their indices. --dry-run sends them through Ledger.CheckStream instead: the server's
 // rules, nothing appended. An event that maps to no record, or a record the log refuses, is
@@ -22,6 +24,7 @@
 #include "ledger/base/files.h"
 #include "ledger/base/status_macros.h"
 #include "ledger/epcis/epcis_import.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 #include "services/cli.h"
 #include "services/cli_sign.h"
@@ -40,6 +43,8 @@ struct ImportFlags {
   bool history_import = false;
   // Participants other than --as this import may sign for (<keys_dir>/<id>.pem).
   std::vector<std::string> sign_for;
+  // Owner keys that sign again, on this log, what they signed on the other.
+  std::string owner_keys_dir;
 };
 
 // What became of the document.
@@ -112,6 +117,55 @@ class Keys {
   std::map<std::string, PrivateKey> keys_;
 };
 
+// The owner keys of --owner_keys_dir (each *.pem, an Ed25519 owner key), by key
+// id, loaded on first use: an owner signs again only if the user hands over
+// the owner's keys.
+class OwnerKeys {
+ public:
+  explicit OwnerKeys(std::string dir) : dir_(std::move(dir)) {}
+
+  // The key whose id is `id`; nullptr with `why` set if there is none.
+  const PrivateKey* For(const std::string& id, std::string* why) {
+    if (dir_.empty()) {
+      *why = absl::StrCat("owner key ", id,
+                          " signed it, and an owner's signature names the log it was given for: "
+                          "the owner must sign again on this log (--owner_keys_dir DIR with the "
+                          "owner's key)");
+      return nullptr;
+    }
+    if (!loaded_) {
+      loaded_ = true;
+      std::error_code ec;
+      for (const auto& file : std::filesystem::directory_iterator(dir_, ec)) {
+        if (file.path().extension() != ".pem") continue;
+        const std::string path = file.path().string();
+        absl::Status mode = CheckKeyFileIsPrivate(path);
+        absl::StatusOr<PrivateKey> key =
+            mode.ok() ? PrivateKey::LoadPemFile(path) : absl::StatusOr<PrivateKey>(mode);
+        if (!key.ok()) {
+          problems_.push_back(absl::StrCat(path, ": ", key.status().message()));
+          continue;
+        }
+        const std::string key_id = OwnerKeyId(Ed25519OwnerKey(key->public_key()));
+        keys_.emplace(key_id, *std::move(key));
+      }
+      if (ec) problems_.push_back(absl::StrCat(dir_, ": ", ec.message()));
+    }
+    auto it = keys_.find(id);
+    if (it != keys_.end()) return &it->second;
+    *why = absl::StrCat("owner key ", id, " signed it; ", dir_, " holds no such key",
+                        problems_.empty() ? "" : " (", absl::StrJoin(problems_, "; "),
+                        problems_.empty() ? "" : ")");
+    return nullptr;
+  }
+
+ private:
+  const std::string dir_;
+  bool loaded_ = false;
+  std::map<std::string, PrivateKey> keys_;
+  std::vector<std::string> problems_;
+};
+
 // Sends one record through the dry-run stream and reads its result.
 class Checker {
  public:
@@ -159,6 +213,7 @@ class Checker {
   ASSIGN_OR_RETURN(const std::string vkey, ReceiptKey(ctx, f.signer));
   ASSIGN_OR_RETURN(const NoteVerifier verifier, NoteVerifier::Parse(vkey));
   Keys keys(f.signer, f.sign_for);
+  OwnerKeys owner_keys(f.owner_keys_dir);
   std::map<std::string, size_t> signed_as;  // who signed how many records sent
   auto stub = ctx.Stub();
   // In a dry run, an index below the log's size when it started is a real entry.
@@ -195,21 +250,55 @@ class Checker {
       if (r.replacement)
         record.mutable_error_declared()->set_replacement_index(*index[*r.replacement]);
     }
-    const std::string who = r.signer.empty() ? f.signer.as : r.signer;
+    if (r.prev) {
+      // An owner's record names the piece's ownership record it follows by its index here.
+      if (!index[*r.prev]) {
+        report(r, "owner's record not imported: the ownership record it follows was not imported");
+        ++tally.skipped;
+        continue;
+      }
+      if (f.dry_run && !in_log[*r.prev]) {
+        report(r,
+               "owner's record checked only when appended: it names the ownership record it "
+               "follows by the index that record gets");
+        ++tally.skipped;
+        continue;
+      }
+      SetOwnerPrevIndex(record, *index[*r.prev]);
+    }
     std::string why;
-    const PrivateKey* key = keys.For(who, &why);
-    if (key == nullptr) {
+    const PrivateKey* owner = nullptr;
+    if (!r.owner_key_id.empty() && (owner = owner_keys.For(r.owner_key_id, &why)) == nullptr) {
       report(r, absl::StrCat("not signed: ", why));
       ++tally.refused;
       continue;
     }
-    ++signed_as[who];
+    if (owner != nullptr) {
+      // The document says what the owner signed; say it before signing it.
+      report(r, absl::StrCat("owner key ", r.owner_key_id, " signs its ", RecordKind(record),
+                             " again, for this log"));
+    }
+    const std::string who = r.owner_only ? "" : r.signer.empty() ? f.signer.as : r.signer;
+    const PrivateKey* key = who.empty() ? nullptr : keys.For(who, &why);
+    if (!who.empty() && key == nullptr) {
+      report(r, absl::StrCat("not signed: ", why));
+      ++tally.refused;
+      continue;
+    }
+    ++signed_as[who.empty() ? absl::StrCat("owner key ", r.owner_key_id) : who];
     record.set_signer(who);
-    record.set_key_id(key->public_key().Fingerprint());
+    record.set_key_id(key != nullptr ? key->public_key().Fingerprint() : "");
     if (f.history_import) record.set_history_import(true);
     v1::SubmitRequest req;
-    req.set_record(SerializeRecord(record));
-    req.set_signature(SignRecord(*key, verifier.name, req.record()));
+    // The owner signs the bytes before its signature; the participant, if any,
+    // signs the whole record (ledger/provenance/owner_signature.h).
+    std::string bytes = SerializeRecord(record);
+    if (owner != nullptr) {
+      bytes = AppendOwnerSignature(bytes,
+                                   SignAsOwner(*owner, OwnerSigningMessage(verifier.name, bytes)));
+    }
+    req.set_record(std::move(bytes));
+    if (key != nullptr) req.set_signature(SignRecord(*key, verifier.name, req.record()));
     v1::Receipt receipt;
     if (f.dry_run) {
       ASSIGN_OR_RETURN(v1::SubmitResult result, checker->Check(req));
@@ -280,6 +369,12 @@ void AddEpcisImportCommand(CLI::App* epcis, Context& ctx, int* exit_code) {
                   "record, you say whom you sign for)")
       ->delimiter(',')
       ->allow_extra_args(false);
+  cmd->add_option("--owner_keys_dir", f->owner_keys_dir,
+                  "owner keys (*.pem) that sign again, for this log, the records they signed "
+                  "on the log the document came from (an heirloom intake, a piece's owners' "
+                  "records), each named as it is signed: the document says what they signed, "
+                  "so hand them only to documents you trust (--dry-run first); default: none, "
+                  "and such records are not imported");
   cmd->add_flag("--dry-run", f->dry_run,
                 "check every record against the server's rules; append nothing");
   cmd->add_flag("--history-import", f->history_import,

@@ -15,14 +15,15 @@ demo`, checked with python3-jsonschema against GS1's EPCIS 2.0 JSON schema in
 - a bundle that does not verify (a key that is not the log's) is not exported (exit 2);
 - import (`touchstone epcis import`): every demo piece's export, imported together into a second,
   fresh log (`demo --participants_only`: participants, schemes and their certificates, which
-  EPCIS has no event for), gives each piece whose history EPCIS can carry the same claims there
-  (asserted, derived, material claims, composition), the same warnings (PENDANT-1's revoked
-  grading report) and the same events (kind, signer, time): eight of the nine, MB-1's
-  mass-balance account, booking and allocation included. The one it cannot carry is refused
-  with its reason: HEIRLOOM-RING-1 (an heirloom intake is co-signed by the owner's key, and an
-  owner's signature names the log it was given for); importing again appends nothing; GS1's own
-  examples are refused event by event, appending nothing; a record naming a signer whose key the
-  importer lacks is not signed."""
+  EPCIS has no event for), gives each of the nine pieces the same claims there (asserted,
+  derived, material claims, composition, the heirloom claim), the same warnings (PENDANT-1's
+  revoked grading report) and the same events (kind, signer, time), MB-1's mass-balance
+  account, booking and allocation and BRACELET-1's owners included. What an owner key signed
+  (BRACELET-1's owners' records, the heirloom intake) is not imported until the owner signs
+  again for the new log: without --owner_keys_dir it is refused with that reason and
+  everything else goes in; with the owners' keys the rest follows; importing again appends
+  nothing; GS1's own examples are refused event by event, appending nothing; a record naming a
+  signer whose key the importer lacks is not signed.importer lacks is not signed."""
 import copy
 import glob
 import hashlib
@@ -192,13 +193,15 @@ class EpcisE2ETest(unittest.TestCase):
         self.assertIn("NOT VERIFIED", r.stderr)
         self.assertFalse(os.path.exists(out))
 
-    def import_(self, *args):
-        """Imports into the second log as the jeweler, signing for every demo participant."""
+    def import_(self, *args, owners=False):
+        """Imports into the second log as the jeweler, signing for every demo participant and,
+        with owners, for the demo's owner keys too."""
         others = sorted(os.path.basename(k)[:-4] for k in glob.glob(
             os.path.join(self.keys, P + "-*.pem")) if not k.endswith("-jeweler.pem"))
+        owner_keys = ["--owner_keys_dir", os.path.join(self.keys, "owner-keys")] if owners else []
         return subprocess.run([ARGS.touchstone, "--server", self.second.addr, "epcis", "import",
                                "--as", P + "-jeweler", "--keys_dir", self.keys,
-                               "--sign-for", ",".join(others)] + list(args),
+                               "--sign-for", ",".join(others)] + owner_keys + list(args),
                               capture_output=True, text=True, env=clean_env(), timeout=300)
 
     def show(self, addr, piece):
@@ -229,7 +232,9 @@ class EpcisE2ETest(unittest.TestCase):
     # Kinds of entry an EPCIS document carries (the rest is set up apart in the second log).
     CARRIED = {"lot_created", "transformation", "custody_shipped", "custody_received",
                "piece_registered", "piece_lifecycle", "stone_replaced", "error_declared",
-               "credit_account_opened", "credit_booked", "credit_allocated"}
+               "credit_account_opened", "credit_booked", "credit_allocated",
+               "heirloom_received", "ownership_accepted", "ownership_transferred",
+               "owner_report", "owner_key_replaced"}
 
     def carried(self, report):
         n = lambda text: re.sub(r"entry \d+", "entry N", text)  # each log's own numbers
@@ -253,30 +258,43 @@ class EpcisE2ETest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
             files.append(path)
         before = self.second_size()
+        # Without the owners' keys: what an owner key signed is refused, and what follows it.
         first = self.import_(*files)
-        # Exit 1: some events could not be imported; each is named, with its reason.
         self.assertEqual(first.returncode, 1, first.stdout + first.stderr)
         refused = [l for l in first.stderr.splitlines() if ": event " in l]
         self.assertTrue(refused, first.stderr)
         for line in refused:
             self.assertTrue("HEIRLOOM-RING-1.json" in line or "BRACELET-1.json" in line, line)
-            self.assertTrue("heirloom" in line or "no lot '%s-heirloom" % P in line
+            self.assertTrue("the owner must sign again on this log" in line
+                            or "the ownership record it follows was not imported" in line
+                            or "no lot '%s-heirloom" % P in line
                             or "no piece '%s-HEIRLOOM-RING-1'" % P in line, line)
-        appended = int(first.stdout.split(" records: ")[1].split(" appended")[0])
-        self.assertGreater(appended, 80, first.stdout)
-        self.assertEqual(self.second_size(), before + appended)
+        self.assertTrue(any("the owner must sign again on this log" in l for l in refused))
+        partial = int(first.stdout.split(" records: ")[1].split(" appended")[0])
+        self.assertGreater(partial, 80, first.stdout)
+        self.assertEqual(self.second_size(), before + partial)
+        # With them: the owners sign again, for this log, and the rest goes in.
+        second = self.import_(*files, owners=True)
+        self.assertEqual(second.returncode, 0, second.stdout + second.stderr)
+        self.assertIn(" %d in the log already, 0 refused, 0 not checked; 0 events not imported"
+                      % partial, second.stdout)
+        self.assertRegex(second.stdout, r"owner key [0-9a-f]{16} x\d")
+        appended = self.second_size() - before
+        self.assertGreater(appended, partial, second.stdout)
         # Every record appended is, field for field, the first log's record of that id (the
         # same signer and key: both logs' participants have the keys in self.keys); only the
-        # indices a declaration names are the second log's, and they name the same records.
+        # indices it names (a declaration's, an owner's record's previous one) and the owner's
+        # signature (it names its log) are the second log's, and they name the same records.
         ours, theirs = self.records(self.second.addr, before), self.records(self.server.addr, 0)
         self.assertEqual(len(ours), appended)
+        mine = {i: r.record_id for i, r in ours.values()}
+        orig = {i: r.record_id for i, r in theirs.values()}
+        owners = 0
         for rid, (index, got) in ours.items():
             self.assertIn(rid, theirs)
             want = theirs[rid][1]
             self.assertEqual(got.signer, want.signer, rid)
             if got.HasField("error_declared"):
-                mine = {i: r.record_id for i, r in ours.values()}
-                orig = {i: r.record_id for i, r in theirs.values()}
                 self.assertEqual(mine[got.error_declared.wrong_index],
                                  orig[want.error_declared.wrong_index], rid)
                 self.assertEqual(mine[got.error_declared.replacement_index],
@@ -284,34 +302,66 @@ class EpcisE2ETest(unittest.TestCase):
                 for r in (got, want):
                     r.error_declared.ClearField("wrong_index")
                     r.error_declared.ClearField("replacement_index")
+            body = got.WhichOneof("body")
+            if body in ("ownership_accepted", "ownership_transferred"):
+                self.assertEqual(mine[getattr(got, body).prev_index],
+                                 orig[getattr(want, body).prev_index], rid)
+                for r in (got, want):
+                    getattr(r, body).ClearField("prev_index")
+            self.assertEqual(got.HasField("owner_signature"), want.HasField("owner_signature"))
+            if want.HasField("owner_signature"):
+                owners += 1
+                self.assertEqual(got.owner_signature.key_id, want.owner_signature.key_id, rid)
+                self.assertNotEqual(got.owner_signature.signature, want.owner_signature.signature)
+                for r in (got, want):
+                    r.ClearField("owner_signature")
             self.assertEqual(got, want, rid)
-        same = [p for p in pieces if not p.endswith("-HEIRLOOM-RING-1")]
-        self.assertEqual(len(same), 8, pieces)
-        for piece in same:
+        # BRACELET-1's two acceptances and its transfer, and the intake: each named as the
+        # owner signs it.
+        self.assertGreaterEqual(owners, 4, owners)
+        said = [l for l in second.stderr.splitlines() if " again, for this log" in l]
+        self.assertEqual(len(said), owners, second.stderr)
+        self.assertEqual(sum("signs its ownership_transferred again" in l for l in said), 1, said)
+        self.assertEqual(sum("signs its heirloom_received again" in l for l in said), 1, said)
+        self.assertEqual(len(pieces), 9, pieces)
+        for piece in pieces:
             rc_a, a, err_a = self.show(self.server.addr, piece)
             rc_b, b, err_b = self.show(self.second.addr, piece)
             self.assertEqual((rc_a, rc_b), (0, 0), piece + err_a + err_b)
             self.assertTrue(a["verdict"] and b["verdict"], piece)
             for key in ["description", "jeweler", "stones", "asserted_claims", "claims",
-                        "material_claims", "composition"]:
-                self.assertEqual(a[key], b[key], "%s: %s" % (piece, key))
-            self.assertEqual(self.carried(a), self.carried(b), piece)
+                        "material_claims", "composition", "heirloom"]:
+                self.assertEqual(a.get(key), b.get(key), "%s: %s" % (piece, key))
+            # The owner and the intakes, but for the indices (each log's own).
+            for key, index in (("owner", "since_index"), ("intakes", "index")):
+                x, y = copy.deepcopy(a[key]), copy.deepcopy(b[key])
+                for v in ([x, y] if key == "owner" else x + y):
+                    if v:
+                        v.pop(index)
+                self.assertEqual(x, y, "%s: %s" % (piece, key))
+            # The same events; in another order where the owners signed in the second pass.
+            self.assertEqual(sorted(self.carried(a)), sorted(self.carried(b)), piece)
             self.assertEqual(self.warnings(a), self.warnings(b), piece)
-            self.assertTrue(a["claims"] or a["material_claims"], piece)
+            self.assertTrue(a["claims"] or a["material_claims"] or a.get("heirloom"), piece)
             self.assertEqual(b["checkpoint"]["origin"], "second.example/log")
-        # What this story needs travelled: MB-1's account and credits, PENDANT-1's revocation.
-        by_piece = {p: self.show(self.second.addr, p)[1] for p in same}
+        # What this story needs travelled: MB-1's account and credits, PENDANT-1's revocation,
+        # the heirloom ring's intake and claim, and BRACELET-1's owners.
+        by_piece = {p: self.show(self.second.addr, p)[1] for p in pieces}
         mb = self.carried(by_piece[P + "-MB-1"])
         self.assertEqual([k for k, *_ in mb if k.startswith("credit_")],
                          ["credit_account_opened", "credit_booked", "credit_allocated"], mb)
         self.assertTrue(any("revoked" in w for w in by_piece[P + "-PENDANT-1"]["warnings"]),
                         by_piece[P + "-PENDANT-1"]["warnings"])
-        rc, _, err = self.show(self.second.addr, P + "-HEIRLOOM-RING-1")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("NOT_FOUND", err)
+        ring = self.carried(by_piece[P + "-HEIRLOOM-RING-1"])
+        self.assertIn("heirloom_received", [k for k, *_ in ring], ring)
+        bracelet = self.carried(by_piece[P + "-BRACELET-1"])
+        self.assertEqual([k for k, *_ in bracelet if k.startswith("ownership_")],
+                         ["ownership_accepted", "ownership_transferred", "ownership_accepted"],
+                         bracelet)
         # Again: everything is a retry; nothing is appended.
         size = self.second_size()
-        again = self.import_(*files)
+        again = self.import_(*files, owners=True)
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertIn(" 0 appended, %d in the log already" % appended, again.stdout)
         self.assertEqual(self.second_size(), size)
 

@@ -11,6 +11,7 @@
 #include "ledger/bundle/bundle_rules.h"
 #include "ledger/bundle/bundle_verify_internal.h"
 #include "ledger/provenance/owner_signature.h"
+#include "ledger/provenance/record.h"
 
 namespace touchstone::bundle {
 namespace {
@@ -23,21 +24,6 @@ namespace {
 }
 
 std::string EventName(v1::PieceEvent e) { return EnumText(v1::PieceEvent_Name(e), 12); }
-
-uint64_t PrevIndex(const v1::Record& r) {
-  switch (r.body_case()) {
-    case v1::Record::kOwnershipAccepted:
-      return r.ownership_accepted().prev_index();
-    case v1::Record::kOwnershipTransferred:
-      return r.ownership_transferred().prev_index();
-    case v1::Record::kOwnerReport:
-      return r.owner_report().prev_index();
-    case v1::Record::kOwnerKeyReplaced:
-      return r.owner_key_replaced().prev_index();
-    default:
-      return 0;
-  }
-}
 
 // OK if `key` is a valid owner key other than the piece's owner now.
 [[nodiscard]] absl::Status NewKey(const Item& item, const OwnedPiece& p, const v1::OwnerKey& key,
@@ -130,7 +116,7 @@ uint64_t PrevIndex(const v1::Record& r) {
                        absl::StrCat("is about piece ", piece,
                                     ", which no sale in the bundle gave to an owner key"));
   }
-  if (const uint64_t prev = PrevIndex(r); prev != p.owner_index) {
+  if (const uint64_t prev = OwnerPrevIndex(r).value_or(0); prev != p.owner_index) {
     return OwnerBroken(
         item, absl::StatusCode::kFailedPrecondition,
         absl::StrCat("says prev_index ", prev, "; that is not the piece's newest ownership record ",

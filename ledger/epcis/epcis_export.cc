@@ -167,6 +167,12 @@ class Exporter {
             Credit("allocation", a.account_id(), a.lot_id(), a.fine(), a.seq(), a.balance_after()));
         break;
       }
+      case v1::Record::kOwnershipAccepted:
+      case v1::Record::kOwnershipTransferred:
+      case v1::Record::kOwnerReport:
+      case v1::Record::kOwnerKeyReplaced:
+        events.push_back(OwnerRecord(r));
+        break;
       default:
         break;
     }
@@ -188,6 +194,10 @@ class Exporter {
           {"touchstone:leafHash", HashToHex(LeafHash(data))},
           {"touchstone:recordId", r.record_id()},
           {"touchstone:signer", r.signer().empty() ? Json() : Json(Party(r.signer()))}};
+      if (r.has_owner_signature()) {
+        // Which owner key signed (its signature names this log, so it is not carried).
+        out["touchstone:entry"]["touchstone:ownerKeyId"] = r.owner_signature().key_id();
+      }
       e = std::move(out);
     }
     return events;
@@ -378,6 +388,11 @@ class Exporter {
                                      {"touchstone:material", h.material()},
                                      {"touchstone:ownerFine", h.owner_fine()},
                                      {"touchstone:materialFine", h.material_fine()}};
+      Json stones = Json::array(), intakes = Json::array();
+      for (const std::string& id : h.owner_stone_lot_ids()) stones.push_back(Lot(id));
+      for (const std::string& id : h.intake_ids()) intakes.push_back(id);
+      ilmd["touchstone:heirloom"]["touchstone:ownerStones"] = std::move(stones);
+      ilmd["touchstone:heirloom"]["touchstone:intakeIds"] = std::move(intakes);
     }
     made["ilmd"] = std::move(ilmd);
     events.push_back(std::move(made));
@@ -398,33 +413,95 @@ class Exporter {
 
   std::optional<Json> Lifecycle(const v1::PieceLifecycle& l) const {
     Json e = {{"type", "ObjectEvent"}, {"action", "OBSERVE"}, {"epcList", {Piece(l.piece_id())}}};
-    switch (l.event()) {
-      case v1::PIECE_EVENT_SOLD:
-        e["bizStep"] = "retail_selling";
-        e["disposition"] = "retail_sold";
-        break;
-      case v1::PIECE_EVENT_REPAIRED:
-        e["bizStep"] = "repairing";
-        break;
-      case v1::PIECE_EVENT_STOLEN:
-        e["disposition"] = "stolen";
-        break;
-      case v1::PIECE_EVENT_LOST:
-      case v1::PIECE_EVENT_RECOVERED:
-        e["disposition"] = l.event() == v1::PIECE_EVENT_LOST ? "unknown" : "active";
-        break;
-      default:
-        return std::nullopt;
-    }
+    if (l.event() == v1::PIECE_EVENT_SOLD) e["bizStep"] = "retail_selling";
+    if (l.event() == v1::PIECE_EVENT_REPAIRED) e["bizStep"] = "repairing";
+    if (l.event() != v1::PIECE_EVENT_REPAIRED && !Disposition(l.event(), e)) return std::nullopt;
     e["touchstone:event"] = Lower(v1::PieceEvent_Name(l.event()), "PIECE_EVENT_");
     if (!l.note().empty()) e["touchstone:note"] = l.note();
     if (!l.owner_salted_sha256().empty()) {
       e["touchstone:ownerSaltedSha256"] = absl::BytesToHexString(l.owner_salted_sha256());
     }
     if (l.has_buyer()) {
-      // The buyer's key as the canonical bytes of proto OwnerKey, base64.
-      e["touchstone:buyerOwnerKey"] = absl::Base64Escape(l.buyer().SerializeAsString());
+      e["touchstone:buyerOwnerKey"] = OwnerKeyText(l.buyer());
     }
+    return e;
+  }
+
+  // Sets the disposition a piece event stands for (CBV); false for an event
+  // that has none (sold, lost, stolen and recovered have one).
+  static bool Disposition(v1::PieceEvent event, Json& e) {
+    switch (event) {
+      case v1::PIECE_EVENT_SOLD:
+        e["disposition"] = "retail_sold";
+        return true;
+      case v1::PIECE_EVENT_STOLEN:
+        e["disposition"] = "stolen";
+        return true;
+      case v1::PIECE_EVENT_LOST:
+        e["disposition"] = "unknown";
+        return true;
+      case v1::PIECE_EVENT_RECOVERED:
+        e["disposition"] = "active";
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // An owner key as text: base64 of its canonical bytes (proto OwnerKey).
+  static std::string OwnerKeyText(const v1::OwnerKey& key) {
+    return absl::Base64Escape(key.SerializeAsString());
+  }
+
+  // A record of the piece's owners (signed by an owner key, or by the
+  // participant its terms name): ObjectEvent OBSERVE of the piece, what it
+  // says in touchstone:owner, the ownership record it follows as
+  // touchstone:prevEntry (an index of this log).
+  Json OwnerRecord(const v1::Record& r) const {
+    std::string piece, kind;
+    uint64_t prev = 0;
+    Json owner;
+    if (r.has_ownership_accepted()) {
+      const v1::OwnershipAccepted& a = r.ownership_accepted();
+      piece = a.piece_id();
+      kind = "accepted";
+      prev = a.prev_index();
+      if (a.has_terms()) {
+        const v1::OwnerTerms& t = a.terms();
+        Json terms = Json::object();
+        if (t.has_recovery_key()) terms["touchstone:recoveryKey"] = OwnerKeyText(t.recovery_key());
+        if (!t.recovery_agent().empty()) {
+          terms["touchstone:recoveryAgent"] = Party(t.recovery_agent());
+        }
+        if (!t.insurer().empty()) terms["touchstone:insurer"] = Party(t.insurer());
+        owner["touchstone:terms"] = std::move(terms);
+      }
+    } else if (r.has_ownership_transferred()) {
+      const v1::OwnershipTransferred& t = r.ownership_transferred();
+      piece = t.piece_id();
+      kind = "transferred";
+      prev = t.prev_index();
+      owner["touchstone:newOwnerKey"] = OwnerKeyText(t.new_owner());
+    } else if (r.has_owner_report()) {
+      const v1::OwnerReport& o = r.owner_report();
+      piece = o.piece_id();
+      kind = "report";
+      prev = o.prev_index();
+      owner["touchstone:event"] = Lower(v1::PieceEvent_Name(o.event()), "PIECE_EVENT_");
+      if (!o.note().empty()) owner["touchstone:note"] = o.note();
+    } else {
+      const v1::OwnerKeyReplaced& k = r.owner_key_replaced();
+      piece = k.piece_id();
+      kind = "keyReplaced";
+      prev = k.prev_index();
+      owner["touchstone:newKey"] = OwnerKeyText(k.new_key());
+      if (!k.reason().empty()) owner["touchstone:reason"] = k.reason();
+    }
+    Json e = {{"type", "ObjectEvent"}, {"action", "OBSERVE"}, {"epcList", {Piece(piece)}}};
+    if (r.has_owner_report()) Disposition(r.owner_report().event(), e);
+    owner["touchstone:kind"] = kind;
+    owner["touchstone:prevEntry"] = prev;
+    e["touchstone:owner"] = std::move(owner);
     return e;
   }
 
@@ -544,10 +621,20 @@ class Exporter {
     e["quantityList"] = Json::array({Quantity(h.lot_id(), h.metal_mg())});
     e["bizStep"] = "commissioning";
     e["disposition"] = "active";
-    e["ilmd"] = {{"touchstone:material", h.material()},
-                 {"touchstone:heirloom", h.description()},
-                 {"touchstone:finenessPtt", h.fineness_ptt()},
-                 {"touchstone:intakeId", h.intake_id()}};
+    Json photos = Json::array();
+    for (const std::string& p : h.photo_sha256()) photos.push_back(absl::BytesToHexString(p));
+    Json stones = Json::array();
+    for (const std::string& s : h.stone_lot_ids()) stones.push_back(Lot(s));
+    e["ilmd"] = {
+        {"touchstone:material", h.material()},
+        {"touchstone:heirloom", h.description()},
+        {"touchstone:finenessPtt", h.fineness_ptt()},
+        {"touchstone:intakeId", h.intake_id()},
+        {"touchstone:grossWeightMg", h.gross_weight_mg()},
+        {"touchstone:assayMethod", Lower(v1::AssayMethod_Name(h.assay_method()), "ASSAY_METHOD_")},
+        {"touchstone:photoSha256", std::move(photos)},
+        {"touchstone:stones", std::move(stones)},
+        {"touchstone:ownerKey", OwnerKeyText(h.owner())}};
     events.push_back(std::move(e));
     if (!h.repurposed_piece_id().empty()) {
       events.push_back({{"type", "ObjectEvent"},

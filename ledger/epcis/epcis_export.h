@@ -21,8 +21,15 @@
 //                        and recovered (touchstone:event)
 //   certificate_issued   about a lot: ObjectEvent OBSERVE, inspecting, with the
 //                        certificate in certificationInfo
-//   heirloom_received    ObjectEvent ADD of the owner's metal lot; with a
+//   heirloom_received    ObjectEvent ADD of the owner's metal lot (the intake in
+//                        ilmd, the owner key as touchstone:ownerKey); with a
 //                        repurposed piece, ObjectEvent DELETE, decommissioning
+//   ownership_accepted, ownership_transferred, owner_report, owner_key_replaced
+//                        ObjectEvent OBSERVE of the piece, touchstone:owner
+//                        holding kind (accepted, transferred, report,
+//                        keyReplaced), prevEntry (the index of the ownership
+//                        record it follows) and the record's fields; a report
+//                        has the disposition of its event
 //   certificate_status_changed  of a certificate about a lot whose issuing the
 //                        export holds: ObjectEvent OBSERVE, inspecting, the
 //                        certificate in certificationInfo, the change in
@@ -39,15 +46,18 @@
 //                        with the replacement's events as correctiveEventIDs
 // Lots and transformations that cite certificates carry them in
 // certificationInfo. Everything else (participants, keys, schemes, policies,
-// owners' records, certificates about participants or facilities and their
-// status changes) has no EPCIS event: it is listed in EpcisExport::unmapped.
+// certificates about participants or facilities and their status changes) has
+// no EPCIS event: it is listed in EpcisExport::unmapped.
 //
 // Identifiers are URIs under "https://<origin>/": lot/<id>, piece/<id>,
 // participant/<id>, certificate/<id>, transformation/<id>, account/<id>, entry/<index>
 // (eventID, with "#2" for an entry's second event); a piece registered with a
 // GTIN and serial is its GS1 Digital Link, https://id.gs1.org/01/<gtin>/21/<serial>.
+// An owner key (a buyer's, an intake's owner, a new owner or recovery key) is
+// base64 of its canonical bytes (proto OwnerKey); an owner is never named.
 // Every event carries "touchstone:entry": {touchstone:index, touchstone:leafHash
-// (hex of SHA-256(0x00 || entry)), touchstone:recordId, touchstone:signer}, so
+// (hex of SHA-256(0x00 || entry)), touchstone:recordId, touchstone:signer, and,
+// when an owner key signed the record, touchstone:ownerKeyId}, so
 // a receiver can find and check it in the log; every key of ours, nested ones
 // too, is in the "touchstone" namespace (kEpcisNamespace), so JSON-LD readers
 // keep them. A lot whose creation is not in the export is measured in the unit

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/epcis/epcis_reader.h"
 #include "ledger/epcis/epcis_records.h"
@@ -24,6 +25,14 @@ using epcis_internal::Or;
 using epcis_internal::Reader;
 using epcis_internal::Refusal;
 using epcis_internal::S;
+
+// Points `r`'s references to other records (positions in a plan's records) at
+// where those records moved: position p is now moved[p].
+void Renumber(EpcisImportRecord& r, const std::vector<size_t>& moved) {
+  for (std::optional<size_t>* ref : {&r.wrong, &r.replacement, &r.prev}) {
+    if (*ref) *ref = moved[**ref];
+  }
+}
 
 class Planner {
  public:
@@ -60,6 +69,12 @@ class Planner {
     const Json& first = *group.front();
     const std::string event_id = S(first, "eventID");
     auto refuse = [&](std::string message) {
+      // Owners' records that follow this one (by its index) are refused with it.
+      if (const Json* entry = r_.T(first, "entry")) {
+        if (const Json* i = r_.T(*entry, "index"); i != nullptr && i->is_number_unsigned()) {
+          refused_.insert(i->get<uint64_t>());
+        }
+      }
       plan.errors.push_back(
           {.event = position, .event_id = event_id, .message = std::move(message)});
     };
@@ -94,6 +109,19 @@ class Planner {
       record.set_history_import(h->get<bool>());
     }
     EpcisImportRecord out{.event = position, .event_id = event_id, .record = std::move(record)};
+    // An owner's record follows the piece's ownership record it names by its
+    // index in the log the document came from: a record of this document.
+    if (const std::optional<uint64_t> prev = OwnerPrevIndex(out.record)) {
+      auto it = at_original_.find(*prev);
+      if (it == at_original_.end()) {
+        return refuse(absl::StrCat(
+            "the ownership record it follows (entry ", *prev, " of the log it came from) ",
+            refused_.contains(*prev) ? "was refused: see its event" : "is not in this document"));
+      }
+      out.prev = it->second;
+      SetOwnerPrevIndex(out.record, 0);
+    }
+    if (entry != nullptr) out.owner_key_id = r_.Str(*entry, "ownerKeyId");
     // Who signs: the entry's signer, which must agree with the party the
     // standard's fields name as acting (a shipment's source, a receipt's destination).
     const std::string named = entry != nullptr ? r_.Str(*entry, "signer") : "";
@@ -107,6 +135,9 @@ class Planner {
       if (auto* no = std::get_if<Refusal>(&signer)) return refuse(no->message);
       out.signer = std::get<std::string>(signer);
     }
+    // A record an owner key signed alone: the entry says so (no participant).
+    out.owner_only = entry != nullptr && !out.owner_key_id.empty() && out.signer.empty() &&
+                     r_.T(*entry, "signer") != nullptr && r_.T(*entry, "signer")->is_null();
     if (const std::string twice = r_.TakeAmbiguity(); !twice.empty()) {
       return refuse(absl::StrCat("touchstone:", twice,
                                  " is given twice, under two names of the namespace; which one "
@@ -123,6 +154,7 @@ class Planner {
     if (entry != nullptr) {
       if (const Json* index = r_.T(*entry, "index"); index && index->is_number_unsigned()) {
         original_index_[at] = index->get<uint64_t>();
+        at_original_.emplace(index->get<uint64_t>(), at);
         plan.records[at].original_index = index->get<uint64_t>();
         if (const size_t stem = event_id.rfind("/entry/"); stem != std::string::npos) {
           plan.records[at].original_log = event_id.substr(0, stem + 7);
@@ -166,11 +198,9 @@ class Planner {
                   (type == "ObjectEvent" && action == "ADD" && e.contains("epcList")))) {
       return PieceOf(r_, g);
     }
-    if (e.contains("ilmd") && r_.T(e["ilmd"], "heirloom") != nullptr && !piece) {
-      return Refusal{
-          "an heirloom intake is co-signed by the owner's key, and an owner's signature "
-          "names the log it was given for: the owner must sign again on this one, so it is "
-          "not imported"};
+    if (e.contains("ilmd") && r_.T(e["ilmd"], "heirloom") != nullptr && !piece &&
+        type == "ObjectEvent" && action == "ADD") {
+      return HeirloomOf(r_, g);
     }
     if (g.size() > 1 && !(type == "AggregationEvent" && step == "replacing")) {
       return Refusal{absl::StrCat(g.size(),
@@ -193,6 +223,7 @@ class Planner {
       if (r_.T(e, "credit") != nullptr) return CreditOf(r_, e);
     }
     if (type == "ObjectEvent" && action == "OBSERVE") {
+      if (r_.T(e, "owner") != nullptr) return OwnerRecordOf(r_, e);
       if (step == "shipping") return ShippedOf(r_, e);
       if (step == "receiving") return ReceivedOf(r_, e);
       if (step == "inspecting" && r_.T(e, "certificateStatus") != nullptr) {
@@ -205,8 +236,8 @@ class Planner {
     return Refusal{
         "no Touchstone record has this shape (supported: ObjectEvent ADD commissioning of a lot, "
         "TransformationEvent, ObjectEvent OBSERVE shipping / receiving / inspecting, a piece's "
-        "registration and lifecycle, AggregationEvent replacing, TransactionEvent ADD of a "
-        "mass-balance account; docs/epcis.md)"};
+        "registration and lifecycle, its owners' records, an heirloom intake, AggregationEvent "
+        "replacing, TransactionEvent ADD of a mass-balance account; docs/epcis.md)"};
   }
 
   // Turns each errorDeclaration into an error_declared record, placed where
@@ -309,10 +340,7 @@ class Planner {
       moved[i] = all.size();
       all.push_back(std::move(plan.records[i]));
     }
-    for (EpcisImportRecord& r : all) {
-      if (r.wrong) r.wrong = moved[*r.wrong];
-      if (r.replacement) r.replacement = moved[*r.replacement];
-    }
+    for (EpcisImportRecord& r : all) Renumber(r, moved);
     plan.records = std::move(all);
   }
 
@@ -325,6 +353,8 @@ class Planner {
   Reader r_;
   absl::flat_hash_map<std::string, size_t> by_event_id_;
   absl::flat_hash_map<size_t, uint64_t> original_index_;
+  absl::flat_hash_map<uint64_t, size_t> at_original_;  // the inverse, before placing declarations
+  absl::flat_hash_set<uint64_t> refused_;              // original indices of refused events
   std::vector<Declaration> declarations_;
 };
 
@@ -388,8 +418,10 @@ absl::StatusOr<EpcisImportPlan> MergeEpcisPlans(std::vector<EpcisImportPlan> pla
       // Seen in an earlier document: the same record, naming the same records.
       const EpcisImportRecord& kept = merged.records[it->second];
       if (SerializeRecord(kept.record) != SerializeRecord(r.record) || kept.signer != r.signer ||
+          kept.owner_key_id != r.owner_key_id || kept.owner_only != r.owner_only ||
           id_of(merged.records, kept.wrong) != id_of(plan.records, r.wrong) ||
-          id_of(merged.records, kept.replacement) != id_of(plan.records, r.replacement)) {
+          id_of(merged.records, kept.replacement) != id_of(plan.records, r.replacement) ||
+          id_of(merged.records, kept.prev) != id_of(plan.records, r.prev)) {
         return absl::InvalidArgumentError(absl::StrCat("record id '", r.record.record_id(),
                                                        "' stands for two different records (event ",
                                                        kept.event,
@@ -401,8 +433,7 @@ absl::StatusOr<EpcisImportPlan> MergeEpcisPlans(std::vector<EpcisImportPlan> pla
     for (size_t i = 0; i < plan.records.size(); ++i) {
       if (!fresh[i]) continue;
       EpcisImportRecord r = std::move(plan.records[i]);
-      if (r.wrong) r.wrong = at[*r.wrong];
-      if (r.replacement) r.replacement = at[*r.replacement];
+      Renumber(r, at);
       merged.records.push_back(std::move(r));
     }
   }
@@ -414,13 +445,18 @@ absl::StatusOr<EpcisImportPlan> MergeEpcisPlans(std::vector<EpcisImportPlan> pla
   std::vector<size_t> order(merged.records.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   // A declaration sorts no earlier than the records it names, whatever its
-  // declaredIn says (the log appended it after them).
+  // declaredIn says (the log appended it after them), and an owner's record no
+  // earlier than the one it follows. Those come before it in the plan, so
+  // their keys are final when it is reached; equal keys keep plan order.
   std::vector<uint64_t> key(merged.records.size());
   for (size_t i = 0; i < key.size(); ++i) {
     const EpcisImportRecord& r = merged.records[i];
     key[i] = *r.original_index;
-    if (r.wrong) key[i] = std::max(key[i], *merged.records[*r.wrong].original_index);
-    if (r.replacement) key[i] = std::max(key[i], *merged.records[*r.replacement].original_index);
+    for (const std::optional<size_t>& ref : {r.wrong, r.replacement, r.prev}) {
+      if (ref) {
+        key[i] = std::max(key[i], *ref < i ? key[*ref] : *merged.records[*ref].original_index);
+      }
+    }
   }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] < key[b]; });
   std::vector<size_t> moved(order.size());
@@ -429,10 +465,7 @@ absl::StatusOr<EpcisImportPlan> MergeEpcisPlans(std::vector<EpcisImportPlan> pla
     moved[order[i]] = i;
     sorted.push_back(std::move(merged.records[order[i]]));
   }
-  for (EpcisImportRecord& r : sorted) {
-    if (r.wrong) r.wrong = moved[*r.wrong];
-    if (r.replacement) r.replacement = moved[*r.replacement];
-  }
+  for (EpcisImportRecord& r : sorted) Renumber(r, moved);
   merged.records = std::move(sorted);
   return merged;
 }

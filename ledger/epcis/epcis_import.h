@@ -16,6 +16,10 @@
 //   ObjectEvent OBSERVE inspecting, one lot, touchstone:certificate          -> certificate_issued
 //   ObjectEvent OBSERVE of one piece with touchstone:event                   -> piece_lifecycle
 //   AggregationEvent DELETE replacing then ADD replacing                     -> stone_replaced
+//   ObjectEvent ADD commissioning of one lot, touchstone:heirloom in ilmd, then
+//     optionally ObjectEvent DELETE decommissioning of the piece it repurposes -> heirloom_received
+//   ObjectEvent OBSERVE of one piece with touchstone:owner                   -> ownership_accepted,
+//     ownership_transferred, owner_report, owner_key_replaced
 //   errorDeclaration on the events of a record                               -> error_declared
 // The events of one record are consecutive and share touchstone:entry's index
 // (or, without it, an eventID stem: "X", "X#2"). Anything else is an error for
@@ -58,6 +62,15 @@ struct EpcisImportRecord {
   // of the plan they are, whose log indices the importer learns as it appends.
   v1::Record record;
   std::optional<size_t> wrong, replacement;  // positions in EpcisImportPlan::records
+  // An owner's record (ownership accepted or transferred, an owner's report, an
+  // owner key replaced): the ownership record it follows, whose index the
+  // importer sets as prev_index (record.h SetOwnerPrevIndex; 0 here).
+  std::optional<size_t> prev;
+  // The owner key that signed the record in the log it came from
+  // (touchstone:entry's touchstone:ownerKeyId): it must sign again, for the new
+  // log. owner_only: it signed alone (an owner's record, no participant).
+  std::string owner_key_id;
+  bool owner_only = false;
   // Where the record was in the log the document came from, when the document
   // says (touchstone:entry's index; an error declaration's touchstone:declaredIn),
   // and that log: its eventIDs' stem, "https://<origin>/entry/".

@@ -77,6 +77,20 @@ Or<std::string> OneCertificate(const Json& e, std::string_view what) {
 
 }  // namespace
 
+Or<std::vector<std::string>> LotList(const Reader& r, const Json& o, std::string_view local) {
+  std::vector<std::string> ids;
+  const Json* list = r.T(o, local);
+  if (list == nullptr) return ids;
+  if (!list->is_array()) return Refusal{absl::StrCat("touchstone:", Sv(local), " is not a list")};
+  for (const Json& uri : *list) {
+    if (!uri.is_string()) {
+      return Refusal{absl::StrCat("touchstone:", Sv(local), " lists a value that is not a URI")};
+    }
+    ids.push_back(Reader::LotId(uri.get<std::string>()));
+  }
+  return ids;
+}
+
 Or<v1::Record> LotCreatedOf(const Reader& r, const Json& e) {
   EPCIS_TAKE(q, OneLot(e));
   if (!e.contains("ilmd") || r.T(e["ilmd"], "material") == nullptr) {
@@ -438,11 +452,9 @@ Or<v1::Record> LifecycleOf(const Reader& r, const Json& e) {
     EPCIS_TAKE(bytes, Hex(h, "touchstone:ownerSaltedSha256"));
     l->set_owner_salted_sha256(bytes);
   }
-  if (const std::string b = r.Str(e, "buyerOwnerKey"); !b.empty()) {
-    std::string bytes;
-    if (!absl::Base64Unescape(b, &bytes) || !l->mutable_buyer()->ParseFromString(bytes)) {
-      return Refusal{"touchstone:buyerOwnerKey is not a base64 OwnerKey"};
-    }
+  if (r.T(e, "buyerOwnerKey") != nullptr) {
+    EPCIS_TAKE(buyer, OwnerKeyOf(r, e, "buyerOwnerKey"));
+    *l->mutable_buyer() = std::move(buyer);
   }
   return rec;
 }
@@ -487,13 +499,27 @@ Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g) {
   if (ilmd == nullptr || r.Str(*ilmd, "pieceId").empty()) {
     return Refusal{"the piece's master data (ilmd) has no touchstone:pieceId"};
   }
-  if (r.T(*ilmd, "heirloom") != nullptr) {
-    return Refusal{
-        "a piece claiming its owner's material relies on heirloom intakes, which are "
-        "co-signed by the owner's key and not imported"};
-  }
   v1::Record rec;
   v1::PieceRegistered* p = rec.mutable_piece_registered();
+  if (const Json* h = r.T(*ilmd, "heirloom"); h != nullptr) {
+    v1::HeirloomClaim* c = p->mutable_heirloom();
+    c->set_owner_key_id(r.Str(*h, "ownerKeyId"));
+    c->set_material(r.Str(*h, "material"));
+    EPCIS_TAKE(owner_fine, r.Int(*h, "ownerFine"));
+    EPCIS_TAKE(material_fine, r.Int(*h, "materialFine"));
+    c->set_owner_fine(owner_fine);
+    c->set_material_fine(material_fine);
+    EPCIS_TAKE(stones, LotList(r, *h, "ownerStones"));
+    for (std::string& s : stones) c->add_owner_stone_lot_ids(std::move(s));
+    const Json* intakes = r.T(*h, "intakeIds");
+    if (intakes != nullptr && !intakes->is_array()) {
+      return Refusal{"touchstone:intakeIds is not a list"};
+    }
+    for (const Json& id : intakes != nullptr ? *intakes : Json::array()) {
+      if (!id.is_string()) return Refusal{"touchstone:intakeIds lists a value that is not an id"};
+      c->add_intake_ids(id.get<std::string>());
+    }
+  }
   p->set_piece_id(r.Str(*ilmd, "pieceId"));
   p->set_description(r.Str(*ilmd, "description"));
   p->set_hallmark(r.Str(*ilmd, "hallmark"));

@@ -6,6 +6,10 @@
 #ifndef TOUCHSTONE_LEDGER_EPCIS_EPCIS_RECORDS_H_
 #define TOUCHSTONE_LEDGER_EPCIS_EPCIS_RECORDS_H_
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/epcis/epcis_reader.h"
@@ -34,6 +38,21 @@ Or<v1::Record> LifecycleOf(const Reader& r, const Json& e);
 Or<v1::Record> ReplacedOf(const Reader& r, const std::vector<const Json*>& g);
 // A piece's making, then optionally its setting (the events of the record).
 Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g);
+
+// Lot ids from a list of lot URIs under our key `local` of `o` (none if
+// absent); a refusal if it is not a list of strings.
+Or<std::vector<std::string>> LotList(const Reader& r, const Json& o, std::string_view local);
+
+// epcis_owner_records.cc: what an owner key signs.
+// An owner key under our key `local` of `o` (base64 of proto OwnerKey).
+Or<v1::OwnerKey> OwnerKeyOf(const Reader& r, const Json& o, std::string_view local);
+// ObjectEvent ADD commissioning of the owner's metal lot (touchstone:heirloom
+// in ilmd), then optionally ObjectEvent DELETE decommissioning of the piece it
+// repurposes (the events of the record).
+Or<v1::Record> HeirloomOf(const Reader& r, const std::vector<const Json*>& g);
+// ObjectEvent OBSERVE of one piece with touchstone:owner. Its prev_index is
+// touchstone:prevEntry, an index of the log the document came from.
+Or<v1::Record> OwnerRecordOf(const Reader& r, const Json& e);
 
 }  // namespace touchstone::epcis_internal
 

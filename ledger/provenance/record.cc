@@ -167,6 +167,40 @@ bool IsOwnerBody(const v1::Record& record) {
   }
 }
 
+std::optional<uint64_t> OwnerPrevIndex(const v1::Record& record) {
+  switch (record.body_case()) {
+    case v1::Record::kOwnershipAccepted:
+      return record.ownership_accepted().prev_index();
+    case v1::Record::kOwnershipTransferred:
+      return record.ownership_transferred().prev_index();
+    case v1::Record::kOwnerReport:
+      return record.owner_report().prev_index();
+    case v1::Record::kOwnerKeyReplaced:
+      return record.owner_key_replaced().prev_index();
+    default:
+      return std::nullopt;
+  }
+}
+
+void SetOwnerPrevIndex(v1::Record& record, uint64_t index) {
+  switch (record.body_case()) {
+    case v1::Record::kOwnershipAccepted:
+      record.mutable_ownership_accepted()->set_prev_index(index);
+      break;
+    case v1::Record::kOwnershipTransferred:
+      record.mutable_ownership_transferred()->set_prev_index(index);
+      break;
+    case v1::Record::kOwnerReport:
+      record.mutable_owner_report()->set_prev_index(index);
+      break;
+    case v1::Record::kOwnerKeyReplaced:
+      record.mutable_owner_key_replaced()->set_prev_index(index);
+      break;
+    default:
+      break;
+  }
+}
+
 std::string RecordIdScope(const v1::Record& record) {
   if (IsOwnerOnly(record)) return absl::StrCat("owner:", record.owner_signature().key_id());
   return record.signer();

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -90,6 +91,13 @@ bool IsOwnerOnly(const v1::Record& record);
 // True for the bodies an owner key may sign alone: OwnershipAccepted,
 // OwnershipTransferred, OwnerReport, OwnerKeyReplaced.
 bool IsOwnerBody(const v1::Record& record);
+
+// An owner body's prev_index (the piece's ownership record it follows);
+// nullopt for another body.
+std::optional<uint64_t> OwnerPrevIndex(const v1::Record& record);
+
+// Sets an owner body's prev_index; does nothing to another body.
+void SetOwnerPrevIndex(v1::Record& record, uint64_t index);
 
 // Whose record ids `record`'s id is unique among: its signer, or for an
 // owner-only record "owner:" + the owner key id (participant ids hold no ':').
