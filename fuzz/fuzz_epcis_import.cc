@@ -6,7 +6,8 @@
 // serializes to bytes that parse back to it; an error declaration names records
 // of the plan that come before it, and an owner's record the one it follows
 // (and only an owner's record follows one); an owner-only record names its
-// owner key and no participant; merging a plan with itself adds nothing.
+// owner key and no participant, and checking that an owner signed it before
+// refuses (no key signed these documents); merging a plan with itself adds nothing.
 // Seeds (fuzz/corpus/fuzz_epcis_import): demo pieces' exports (band; mass-balance:
 // MB-1, its account, booking and allocation as TransactionEvents; heirloom:
 // HEIRLOOM-RING-1, its intake and BRACELET-1's owners' records) and a
@@ -54,6 +55,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (r.owner_only && (r.owner_key_id.empty() || !r.signer.empty())) {
       fuzz::Fail("an owner-only record without its owner key, or with a participant");
+    }
+    if (!r.owner_key_id.empty()) {
+      // No key signed a fuzzed document: the check answers, and only with a refusal.
+      v1::OwnerKey key;
+      key.set_ed25519(std::string(32, '\x07'));
+      if (CheckOwnerSignedBefore(r, key).code() != absl::StatusCode::kPermissionDenied) {
+        fuzz::Fail("an owner's signature checked out, or the check failed otherwise");
+      }
     }
     if (r.record.has_error_declared()) {
       if (!r.wrong || *r.wrong >= i) fuzz::Fail("declaration before the record it corrects");

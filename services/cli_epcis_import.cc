@@ -5,7 +5,8 @@
 // other than --as only if --sign-for names it, with <keys_dir>/<id>.pem (the
 // document says who signs, the user says whom they sign for). A record an owner key signed (an
 // heirloom intake, a piece's owners' records) is signed again, for this log, by the key of
-// --owner_keys_dir with that id, and only so. Records go one by one through Submit,
+// --owner_keys_dir with that id, and only if the document carries that key's signature of the
+// record on the log it came from (CheckOwnerSignedBefore). Records go one by one through Submit,
 // every receipt checked against the log's key; an error declaration is signed once the records it
 // names have their indices. --dry-run sends them through Ledger.CheckStream instead: the server's
 // rules, nothing appended. An event that maps to no record, or a record the log refuses, is
@@ -250,6 +251,22 @@ class Checker {
       if (r.replacement)
         record.mutable_error_declared()->set_replacement_index(*index[*r.replacement]);
     }
+    std::string why;
+    const PrivateKey* owner = nullptr;
+    if (!r.owner_key_id.empty() && (owner = owner_keys.For(r.owner_key_id, &why)) == nullptr) {
+      report(r, absl::StrCat("not signed: ", why));
+      ++tally.refused;
+      continue;
+    }
+    if (owner != nullptr) {
+      // The owner signs again only what it signed on the log the document came from.
+      if (absl::Status s = CheckOwnerSignedBefore(r, Ed25519OwnerKey(owner->public_key()));
+          !s.ok()) {
+        report(r, absl::StrCat("not signed: ", s.message()));
+        ++tally.refused;
+        continue;
+      }
+    }
     if (r.prev) {
       // An owner's record names the piece's ownership record it follows by its index here.
       if (!index[*r.prev]) {
@@ -266,24 +283,16 @@ class Checker {
       }
       SetOwnerPrevIndex(record, *index[*r.prev]);
     }
-    std::string why;
-    const PrivateKey* owner = nullptr;
-    if (!r.owner_key_id.empty() && (owner = owner_keys.For(r.owner_key_id, &why)) == nullptr) {
-      report(r, absl::StrCat("not signed: ", why));
-      ++tally.refused;
-      continue;
-    }
-    if (owner != nullptr) {
-      // The document says what the owner signed; say it before signing it.
-      report(r, absl::StrCat("owner key ", r.owner_key_id, " signs its ", RecordKind(record),
-                             " again, for this log"));
-    }
     const std::string who = r.owner_only ? "" : r.signer.empty() ? f.signer.as : r.signer;
     const PrivateKey* key = who.empty() ? nullptr : keys.For(who, &why);
     if (!who.empty() && key == nullptr) {
       report(r, absl::StrCat("not signed: ", why));
       ++tally.refused;
       continue;
+    }
+    if (owner != nullptr) {
+      report(r, absl::StrCat("owner key ", r.owner_key_id, " signs its ", RecordKind(record),
+                             " again, for this log (its signature there checked)"));
     }
     ++signed_as[who.empty() ? absl::StrCat("owner key ", r.owner_key_id) : who];
     record.set_signer(who);
@@ -372,9 +381,9 @@ void AddEpcisImportCommand(CLI::App* epcis, Context& ctx, int* exit_code) {
   cmd->add_option("--owner_keys_dir", f->owner_keys_dir,
                   "owner keys (*.pem) that sign again, for this log, the records they signed "
                   "on the log the document came from (an heirloom intake, a piece's owners' "
-                  "records), each named as it is signed: the document says what they signed, "
-                  "so hand them only to documents you trust (--dry-run first); default: none, "
-                  "and such records are not imported");
+                  "records), each only if the document carries the owner's signature of it "
+                  "there, and named as it is signed; default: none, and such records are not "
+                  "imported");
   cmd->add_flag("--dry-run", f->dry_run,
                 "check every record against the server's rules; append nothing");
   cmd->add_flag("--history-import", f->history_import,

@@ -21,9 +21,10 @@ demo`, checked with python3-jsonschema against GS1's EPCIS 2.0 JSON schema in
   account, booking and allocation and BRACELET-1's owners included. What an owner key signed
   (BRACELET-1's owners' records, the heirloom intake) is not imported until the owner signs
   again for the new log: without --owner_keys_dir it is refused with that reason and
-  everything else goes in; with the owners' keys the rest follows; importing again appends
-  nothing; GS1's own examples are refused event by event, appending nothing; a record naming a
-  signer whose key the importer lacks is not signed.importer lacks is not signed."""
+  everything else goes in; with the owners' keys the rest follows, each record only if the
+  owner's signature in the document covers it (a forged transfer is not signed); importing
+  again appends nothing; GS1's own examples are refused event by event, appending nothing; a
+  record naming a signer whose key the importer lacks is not signed."""
 import copy
 import glob
 import hashlib
@@ -404,6 +405,32 @@ class EpcisE2ETest(unittest.TestCase):
                            capture_output=True, text=True, env=clean_env(), timeout=120)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("no key for %s-refiner" % P, r.stderr)
+
+    def test_an_owner_signs_again_only_what_it_signed(self):
+        """A document that hands BRACELET-1 to another key in the owner's name: the importer
+        holds the owner's key, but the owner's signature in the document does not cover the
+        altered transfer, so the owner key does not sign it (a forgery a hostile document could
+        otherwise slip past a user who hands over the owner's keys)."""
+        doc = self.export("piece", P + "-BRACELET-1")
+        events = doc["epcisBody"]["eventList"]
+        sale = next(e for e in events if e.get("touchstone:buyerOwnerKey"))
+        transfer = next(e for e in events if e.get("touchstone:owner", {}).get(
+            "touchstone:kind") == "transferred")
+        self.assertNotEqual(transfer["touchstone:owner"]["touchstone:newOwnerKey"],
+                            sale["touchstone:buyerOwnerKey"])
+        transfer["touchstone:owner"]["touchstone:newOwnerKey"] = sale["touchstone:buyerOwnerKey"]
+        forged = os.path.join(self.tmp, "forged-bracelet.json")
+        with open(forged, "w") as f:
+            json.dump(doc, f)
+        size = self.second_size()
+        r = self.import_(forged, "--dry-run", owners=True)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = [l for l in r.stderr.splitlines() if transfer["eventID"] + ")" in l]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("not signed: the document does not show that owner key", lines[0])
+        self.assertIn("signature does not verify", lines[0])
+        self.assertNotIn("signs its ownership_transferred again", r.stderr)
+        self.assertEqual(self.second_size(), size)
 
     def origin(self):
         r = self.ts("log", "info", "--json")

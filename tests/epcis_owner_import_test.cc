@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -65,7 +66,7 @@ class EpcisOwnerImportTest : public testing::OwnerFixture {
   Json Export() {
     std::vector<EpcisEntryIn> in;
     for (uint64_t i = 0; i < ledger().Size(); ++i) in.push_back({i, ledger().GetEntry(i).value()});
-    absl::StatusOr<EpcisExport> out = ExportEpcis("log.example/one", in, absl::Now());
+    absl::StatusOr<EpcisExport> out = ExportEpcis(origin(), in, absl::Now());
     EXPECT_TRUE(out.ok()) << out.status();
     return out.ok() ? Json::parse(out->document) : Json();
   }
@@ -79,6 +80,19 @@ class EpcisOwnerImportTest : public testing::OwnerFixture {
       if (e.contains("touchstone:owner")) out.push_back(&e);
     }
     return out;
+  }
+
+  // The plan of `doc` after `change`.
+  static absl::StatusOr<EpcisImportPlan> PlanAltered(Json doc,
+                                                     const std::function<void(Json&)>& change) {
+    change(doc);
+    return PlanEpcisImport(doc.dump());
+  }
+  const testing::TestOwner& Owner(const std::string& id) const {
+    for (const testing::TestOwner* o : {&first_, &second_, &third_}) {
+      if (o->id() == id) return *o;
+    }
+    return recovery_;
   }
 
   testing::TestOwner first_ = testing::TestOwner::Ed25519();
@@ -108,9 +122,18 @@ TEST_F(EpcisOwnerImportTest, OwnersRecordsAndTheIntakeReadBackFieldForField) {
     const EpcisImportRecord& got = plan->records[at[index]];
     v1::Record want = At(index);
     v1::Record read = got.record;
+    // The owner's signature there checks out with the owner's key, and no other.
+    if (want.has_owner_signature()) {
+      const testing::TestOwner& o = Owner(want.owner_signature().key_id());
+      EXPECT_TRUE(CheckOwnerSignedBefore(got, o.key()).ok())
+          << CheckOwnerSignedBefore(got, o.key());
+      EXPECT_EQ(CheckOwnerSignedBefore(got, recovery_.key()).code(),
+                absl::StatusCode::kPermissionDenied);
+    }
     if (const std::optional<uint64_t> prev = OwnerPrevIndex(want)) {
       ASSERT_TRUE(got.prev);
       EXPECT_EQ(*plan->records[*got.prev].original_index, *prev);
+      EXPECT_EQ(OwnerPrevIndex(read), uint64_t{0});  // the new log's, set by the importer
       SetOwnerPrevIndex(want, 0);
     } else {
       EXPECT_FALSE(got.prev);
@@ -184,9 +207,7 @@ TEST_F(EpcisOwnerImportTest, AlteredOwnersEventsAreRefusedOneByOne) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.why);
-    Json doc = clean;
-    c.change(doc);
-    absl::StatusOr<EpcisImportPlan> plan = PlanEpcisImport(doc.dump());
+    absl::StatusOr<EpcisImportPlan> plan = PlanAltered(clean, c.change);
     ASSERT_TRUE(plan.ok()) << plan.status();
     ASSERT_EQ(plan->errors.size(), c.refused);
     EXPECT_THAT(plan->errors[0].message, HasSubstr(c.why));
@@ -194,6 +215,58 @@ TEST_F(EpcisOwnerImportTest, AlteredOwnersEventsAreRefusedOneByOne) {
       EXPECT_THAT(plan->errors[i].message, HasSubstr("was refused: see its event"));
     }
     EXPECT_EQ(plan->records.size(), records - c.refused);
+  }
+}
+
+// A document that changes what an owner signed still plans (the mapping
+// reads it), but the owner's signature there no longer covers it: an importer
+// holding the owner's key does not sign it again.
+TEST_F(EpcisOwnerImportTest, AnOwnerSignsAgainOnlyWhatItSignedThere) {
+  const Json clean = Export();
+  const std::string other_key = absl::Base64Escape(recovery_.key().SerializeAsString());
+  struct Case {
+    std::function<void(Json&)> change;
+    const char* kind;  // the record the check is asked about
+    std::string why;
+  };
+  auto entry = [](Json& e) -> Json& { return e["touchstone:entry"]; };
+  const std::vector<Case> cases = {
+      {[&](Json& d) {
+         (*OwnerEvents(d)[1])["touchstone:owner"]["touchstone:newOwnerKey"] = other_key;
+       },
+       "ownership_transferred", "Ed25519 signature"},
+      {[&](Json& d) { entry(*OwnerEvents(d)[1]).erase("touchstone:ownerSignature"); },
+       "ownership_transferred", "carries no touchstone:ownerSignature"},
+      {[&](Json& d) { (*OwnerEvents(d)[0])["touchstone:owner"].erase("touchstone:terms"); },
+       "ownership_accepted", "Ed25519 signature"},
+      {[&](Json& d) {
+         Json& list = d["epcisBody"]["eventList"];
+         list[list.size() - 2]["ilmd"]["touchstone:heirloom"] = "a heavier band";
+       },
+       "heirloom_received", "Ed25519 signature"},
+      {[&](Json& d) {
+         // The same events, said to come from another log.
+         for (Json& e : d["epcisBody"]["eventList"]) {
+           std::string id = e["eventID"];
+           e["eventID"] = "https://other.example/log/entry/" + id.substr(id.rfind('/') + 1);
+         }
+       },
+       "heirloom_received", "Ed25519 signature"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.why);
+    absl::StatusOr<EpcisImportPlan> plan = PlanAltered(clean, c.change);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    const EpcisImportRecord* asked = nullptr;
+    for (const EpcisImportRecord& r : plan->records) {
+      if (RecordKind(r.record) == c.kind) asked = &r;  // the last one: the intake, the acceptance
+      if (RecordKind(r.record) == c.kind && c.kind == std::string("ownership_accepted")) break;
+    }
+    ASSERT_NE(asked, nullptr);
+    const absl::Status s = CheckOwnerSignedBefore(*asked, Owner(asked->owner_key_id).key());
+    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+    EXPECT_THAT(s.message(), HasSubstr("does not show that owner key"));
+    EXPECT_THAT(s.message(), HasSubstr(c.why));
   }
 }
 

@@ -195,8 +195,14 @@ class Exporter {
           {"touchstone:recordId", r.record_id()},
           {"touchstone:signer", r.signer().empty() ? Json() : Json(Party(r.signer()))}};
       if (r.has_owner_signature()) {
-        // Which owner key signed (its signature names this log, so it is not carried).
-        out["touchstone:entry"]["touchstone:ownerKeyId"] = r.owner_signature().key_id();
+        // Which owner key signed, and its signature (for this log only: an
+        // importer checks it before the owner signs again for another), and
+        // the key id of the participant whose signed bytes it covers.
+        Json& entry = out["touchstone:entry"];
+        entry["touchstone:ownerKeyId"] = r.owner_signature().key_id();
+        entry["touchstone:ownerSignature"] =
+            absl::Base64Escape(r.owner_signature().SerializeAsString());
+        if (!r.key_id().empty()) entry["touchstone:keyId"] = r.key_id();
       }
       e = std::move(out);
     }

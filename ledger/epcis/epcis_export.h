@@ -57,7 +57,9 @@
 // base64 of its canonical bytes (proto OwnerKey); an owner is never named.
 // Every event carries "touchstone:entry": {touchstone:index, touchstone:leafHash
 // (hex of SHA-256(0x00 || entry)), touchstone:recordId, touchstone:signer, and,
-// when an owner key signed the record, touchstone:ownerKeyId}, so
+// when an owner key signed the record, touchstone:ownerKeyId,
+// touchstone:ownerSignature (base64 of proto OwnerSignature) and the
+// participant's touchstone:keyId}, so
 // a receiver can find and check it in the log; every key of ours, nested ones
 // too, is in the "touchstone" namespace (kEpcisNamespace), so JSON-LD readers
 // keep them. A lot whose creation is not in the export is measured in the unit

@@ -6,11 +6,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/epcis/epcis_reader.h"
 #include "ledger/epcis/epcis_records.h"
 #include "ledger/log/hash.h"
 #include "ledger/provenance/gs1.h"
+#include "ledger/provenance/owner_signature.h"
 #include "ledger/provenance/record.h"
 
 namespace touchstone {
@@ -119,9 +121,19 @@ class Planner {
             refused_.contains(*prev) ? "was refused: see its event" : "is not in this document"));
       }
       out.prev = it->second;
+      out.original_prev_index = *prev;
       SetOwnerPrevIndex(out.record, 0);
     }
-    if (entry != nullptr) out.owner_key_id = r_.Str(*entry, "ownerKeyId");
+    if (entry != nullptr) {
+      out.owner_key_id = r_.Str(*entry, "ownerKeyId");
+      out.original_key_id = r_.Str(*entry, "keyId");
+      std::string bytes;
+      v1::OwnerSignature sig;
+      if (const std::string b = r_.Str(*entry, "ownerSignature");
+          !b.empty() && absl::Base64Unescape(b, &bytes) && sig.ParseFromString(bytes)) {
+        out.original_owner_signature = std::move(sig);
+      }
+    }
     // Who signs: the entry's signer, which must agree with the party the
     // standard's fields name as acting (a shipment's source, a receipt's destination).
     const std::string named = entry != nullptr ? r_.Str(*entry, "signer") : "";
@@ -135,9 +147,10 @@ class Planner {
       if (auto* no = std::get_if<Refusal>(&signer)) return refuse(no->message);
       out.signer = std::get<std::string>(signer);
     }
-    // A record an owner key signed alone: the entry says so (no participant).
-    out.owner_only = entry != nullptr && !out.owner_key_id.empty() && out.signer.empty() &&
-                     r_.T(*entry, "signer") != nullptr && r_.T(*entry, "signer")->is_null();
+    // A record an owner key signed alone: an owner's record naming the owner
+    // key and no participant.
+    out.owner_only =
+        IsOwnerBody(out.record) && !out.owner_key_id.empty() && named.empty() && acting.empty();
     if (const std::string twice = r_.TakeAmbiguity(); !twice.empty()) {
       return refuse(absl::StrCat("touchstone:", twice,
                                  " is given twice, under two names of the namespace; which one "
@@ -359,6 +372,33 @@ class Planner {
 };
 
 }  // namespace
+
+absl::Status CheckOwnerSignedBefore(const EpcisImportRecord& r, const v1::OwnerKey& owner) {
+  auto no = [&r](const std::string& why) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the document does not show that owner key ", r.owner_key_id, " signed this record on ",
+        "the log it came from (", why, "); the owner signs again only what it signed there"));
+  };
+  if (!r.original_owner_signature) return no("it carries no touchstone:ownerSignature");
+  constexpr std::string_view kScheme = "https://", kEntry = "/entry/";
+  const std::string_view log = r.original_log;
+  if (log.size() <= kScheme.size() + kEntry.size() || log.substr(0, kScheme.size()) != kScheme ||
+      log.substr(log.size() - kEntry.size()) != kEntry) {
+    return no("its eventID names no log: https://<origin>/entry/<index>");
+  }
+  const std::optional<std::string> origin = epcis_internal::PercentDecode(
+      log.substr(kScheme.size(), log.size() - kScheme.size() - kEntry.size()));
+  if (!origin) return no("its eventID's origin is not percent-encoded text");
+  v1::Record there = r.record;
+  there.set_signer(r.owner_only ? "" : r.signer);
+  there.set_key_id(r.owner_only ? "" : r.original_key_id);
+  if (r.prev) SetOwnerPrevIndex(there, r.original_prev_index);
+  there.clear_owner_signature();
+  const absl::Status s = VerifyOwnerSignature(owner, *r.original_owner_signature,
+                                              OwnerSigningMessage(*origin, SerializeRecord(there)));
+  if (!s.ok()) return no(std::string(s.message()));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<EpcisImportPlan> PlanEpcisImport(std::string_view document) {
   // Values nested deeper than any document of ours are dropped while parsing

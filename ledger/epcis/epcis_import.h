@@ -71,6 +71,12 @@ struct EpcisImportRecord {
   // log. owner_only: it signed alone (an owner's record, no participant).
   std::string owner_key_id;
   bool owner_only = false;
+  // What the owner signed there, for CheckOwnerSignedBefore: its signature
+  // (touchstone:ownerSignature), the participant's key id (touchstone:keyId)
+  // and the record's prev_index in that log (touchstone:prevEntry).
+  std::optional<v1::OwnerSignature> original_owner_signature;
+  std::string original_key_id;
+  uint64_t original_prev_index = 0;
   // Where the record was in the log the document came from, when the document
   // says (touchstone:entry's index; an error declaration's touchstone:declaredIn),
   // and that log: its eventIDs' stem, "https://<origin>/entry/".
@@ -91,6 +97,17 @@ struct EpcisImportPlan {
   std::vector<EpcisImportRecord> records;  // in the order to append them
   std::vector<EpcisImportError> errors;    // in document order
 };
+
+// OK if `owner` signed `r` on the log it came from: the document carries the
+// owner's signature (touchstone:ownerSignature), and it verifies, with
+// `owner`, over the record's bytes as that log held them (its signer, key id
+// and prev_index there; the origin from its eventIDs, "https://<origin>/entry/")
+// with `history_import` as there. An importer checks this before an owner key
+// signs again, so that a document cannot put words in the owner's mouth.
+// PERMISSION_DENIED saying why otherwise (no signature, no origin, a signature
+// that does not verify).
+[[nodiscard]] absl::Status CheckOwnerSignedBefore(const EpcisImportRecord& r,
+                                                  const v1::OwnerKey& owner);
 
 // The records `document` describes. INVALID_ARGUMENT if it is not JSON, not an
 // EPCISDocument, or has no epcisBody.eventList; an event that cannot be mapped

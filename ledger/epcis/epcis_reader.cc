@@ -10,10 +10,8 @@
 #include "ledger/provenance/record.h"
 
 namespace touchstone::epcis_internal {
-namespace {
 
-// Percent-decodes `s`; nullopt on a malformed escape.
-std::optional<std::string> Decode(std::string_view s) {
+std::optional<std::string> PercentDecode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '%') {
@@ -33,6 +31,8 @@ std::optional<std::string> Decode(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // True if `s` is valid UTF-8 (no overlong forms, no surrogates, at most
 // U+10FFFF) with no C0 control character and no DEL.
@@ -87,7 +87,7 @@ std::optional<std::string> Reader::Named(std::string_view uri, std::string_view 
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = uri.substr(at + marker.size());
   if (rest.empty() || rest.find('/') != std::string_view::npos) return std::nullopt;
-  std::optional<std::string> name = Decode(rest);
+  std::optional<std::string> name = PercentDecode(rest);
   if (!name || !IsPrintableUtf8(*name)) return std::nullopt;
   if (kind == "participant" && !IsValidParticipantId(*name)) return std::nullopt;
   return name;

@@ -26,6 +26,9 @@ namespace touchstone::epcis_internal {
 
 using Json = nlohmann::json;
 
+// Percent-decodes `s` (RFC 3986); nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view s);
+
 // A mapping failure of one event: its message.
 struct Refusal {
   std::string message;
