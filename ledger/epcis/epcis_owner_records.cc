@@ -16,15 +16,6 @@ namespace {
 
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
-// The one piece of an event's epcList, or a refusal naming `what`.
-Or<std::string> OnePiece(const Reader& r, const Json& e, std::string_view what) {
-  if (!e.contains("epcList") || !e["epcList"].is_array() || e["epcList"].size() != 1 ||
-      !e["epcList"][0].is_string()) {
-    return Refusal{absl::StrCat(Sv(what), " names the one piece in epcList")};
-  }
-  return r.PieceId(e["epcList"][0].get<std::string>());
-}
-
 }  // namespace
 
 Or<v1::OwnerKey> OwnerKeyOf(const Reader& r, const Json& o, std::string_view local) {
@@ -41,9 +32,7 @@ Or<v1::OwnerKey> OwnerKeyOf(const Reader& r, const Json& o, std::string_view loc
 
 Or<v1::Record> HeirloomOf(const Reader& r, const std::vector<const Json*>& g) {
   const Json& e = *g.front();
-  if (g.size() > 2 ||
-      (g.size() == 2 && (S(*g[1], "type") != "ObjectEvent" || S(*g[1], "action") != "DELETE" ||
-                         S(*g[1], "bizStep") != "decommissioning"))) {
+  if (!ThenAtMost(g, "ObjectEvent", "DELETE", "decommissioning")) {
     return Refusal{
         "an heirloom intake is the owner's metal lot commissioned, then at most one "
         "ObjectEvent DELETE decommissioning of the piece it repurposes"};

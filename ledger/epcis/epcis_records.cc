@@ -91,6 +91,20 @@ Or<std::vector<std::string>> LotList(const Reader& r, const Json& o, std::string
   return ids;
 }
 
+Or<std::string> OnePiece(const Reader& r, const Json& e, std::string_view what) {
+  if (!e.contains("epcList") || !e["epcList"].is_array() || e["epcList"].size() != 1 ||
+      !e["epcList"][0].is_string()) {
+    return Refusal{absl::StrCat(Sv(what), " names the one piece in epcList")};
+  }
+  return r.PieceId(e["epcList"][0].get<std::string>());
+}
+
+bool ThenAtMost(const std::vector<const Json*>& g, std::string_view type, std::string_view action,
+                std::string_view step) {
+  return g.size() == 1 || (g.size() == 2 && S(*g[1], "type") == type &&
+                           S(*g[1], "action") == action && S(*g[1], "bizStep") == step);
+}
+
 Or<v1::Record> LotCreatedOf(const Reader& r, const Json& e) {
   EPCIS_TAKE(q, OneLot(e));
   if (!e.contains("ilmd") || r.T(e["ilmd"], "material") == nullptr) {
@@ -432,11 +446,7 @@ Or<v1::Record> CreditOf(const Reader& r, const Json& e) {
 }
 
 Or<v1::Record> LifecycleOf(const Reader& r, const Json& e) {
-  if (!e.contains("epcList") || !e["epcList"].is_array() || e["epcList"].size() != 1 ||
-      !e["epcList"][0].is_string()) {
-    return Refusal{"a piece's event names the one piece in epcList"};
-  }
-  EPCIS_TAKE(piece, r.PieceId(e["epcList"][0].get<std::string>()));
+  EPCIS_TAKE(piece, OnePiece(r, e, "a piece's event"));
   const std::optional<int> event =
       EnumValue(v1::PieceEvent_descriptor(), "PIECE_EVENT_", r.Str(e, "event"));
   if (!event || *event == v1::PIECE_EVENT_REPURPOSED) {
@@ -488,9 +498,7 @@ Or<v1::Record> ReplacedOf(const Reader& r, const std::vector<const Json*>& g) {
 
 Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g) {
   const Json& made = *g.front();
-  if (g.size() > 2 ||
-      (g.size() == 2 && (S(*g[1], "type") != "AggregationEvent" || S(*g[1], "action") != "ADD" ||
-                         S(*g[1], "bizStep") != "assembling"))) {
+  if (!ThenAtMost(g, "AggregationEvent", "ADD", "assembling")) {
     return Refusal{
         "a piece's registration is its making, then at most one AggregationEvent ADD "
         "assembling of its stones"};

@@ -43,6 +43,14 @@ Or<v1::Record> PieceOf(const Reader& r, const std::vector<const Json*>& g);
 // absent); a refusal if it is not a list of strings.
 Or<std::vector<std::string>> LotList(const Reader& r, const Json& o, std::string_view local);
 
+// The one piece of an event's epcList, or a refusal naming `what`.
+Or<std::string> OnePiece(const Reader& r, const Json& e, std::string_view what);
+
+// True if the events of one record `g` are one event, or two whose second has
+// `type`, `action` and bizStep `step`.
+bool ThenAtMost(const std::vector<const Json*>& g, std::string_view type, std::string_view action,
+                std::string_view step);
+
 // epcis_owner_records.cc: what an owner key signs.
 // An owner key under our key `local` of `o` (base64 of proto OwnerKey).
 Or<v1::OwnerKey> OwnerKeyOf(const Reader& r, const Json& o, std::string_view local);
