@@ -45,6 +45,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/bench_common.h"
+#include "bench/bench_limits.h"
 #include "bench/bench_machine.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/log/keys.h"
@@ -77,71 +78,6 @@ json PctJson(const Pct& p) {
           {"p999_ms", p.p999},
           {"max_ms", p.max},
           {"mean_ms", p.mean}};
-}
-
-struct RocksLimits {
-  double batch_puts_per_s = 0, batches_per_s = 0, single_puts_per_s = 0;
-  int batch_size = 100, value_bytes = 512;
-};
-
-RocksLimits MeasureRocks(const std::string& dir, double seconds) {
-  RocksLimits out;
-  rocksdb::Options opts;
-  opts.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(opts, dir, &raw);
-  if (!s.ok()) Die("rocksdb open " + dir + ": " + s.ToString());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::mt19937_64 rng(42);
-  std::string value(out.value_bytes, '\0');
-  auto fill = [&] {
-    for (size_t i = 0; i < value.size(); i += 8) {
-      uint64_t r = rng();
-      memcpy(value.data() + i, &r, std::min<size_t>(8, value.size() - i));
-    }
-  };
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  uint64_t key = 0;
-  auto key_bytes = [&] {
-    std::string k(8, '\0');
-    for (int i = 0; i < 8; ++i) k[i] = static_cast<char>((key >> (56 - 8 * i)) & 0xff);
-    ++key;
-    return k;
-  };
-  SetThreadName("bench-rocks");
-  {  // synced WriteBatch of 100 puts
-    uint64_t batches = 0;
-    const auto t0 = Clock::now();
-    const auto end = t0 + std::chrono::duration<double>(seconds);
-    while (Clock::now() < end) {
-      rocksdb::WriteBatch b;
-      for (int i = 0; i < out.batch_size; ++i) {
-        fill();
-        b.Put(key_bytes(), value);
-      }
-      s = db->Write(wo, &b);
-      if (!s.ok()) Die("rocksdb write: " + s.ToString());
-      ++batches;
-    }
-    const double el = Secs(Clock::now() - t0);
-    out.batches_per_s = batches / el;
-    out.batch_puts_per_s = batches * out.batch_size / el;
-  }
-  {  // synced single puts
-    uint64_t puts = 0;
-    const auto t0 = Clock::now();
-    const auto end = t0 + std::chrono::duration<double>(seconds / 2);
-    while (Clock::now() < end) {
-      fill();
-      s = db->Put(wo, key_bytes(), value);
-      if (!s.ok()) Die("rocksdb put: " + s.ToString());
-      ++puts;
-    }
-    out.single_puts_per_s = puts / Secs(Clock::now() - t0);
-  }
-  SetThreadName("append_bench");
-  return out;
 }
 
 // What one client thread saw inside the measured window.
@@ -595,6 +531,7 @@ void MeasureLimits(Run& run) {
     std::cout << absl::StrFormat("  Ed25519 sign, 1 thread:          %9.0f /s\n", lim.sign1);
     const std::string rocks_dir = run.work_dir + "/rocks-limit";
     lim.rocks = MeasureRocks(rocks_dir, secs);
+    SetThreadName("append_bench");
     std::error_code ec;
     std::filesystem::remove_all(rocks_dir, ec);
     std::cout << absl::StrFormat(

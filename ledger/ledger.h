@@ -58,6 +58,7 @@
 #include "ledger/store/node_cache.h"
 #include "ledger/store/store.h"
 #include "ledger/worker_pool.h"
+#include "proto/replication.pb.h"
 #include "proto/state.pb.h"
 
 namespace touchstone {
@@ -159,6 +160,25 @@ struct LedgerOptions {
   // served as the audited checkpoint (LatestAudited). 0 = all of them.
   // Default: 0
   size_t auditor_quorum = 0;
+
+  // ---- Replicated mode (ledger_replica.cc, docs/replication.md). ----
+  // Set: this ledger is one replica of a log whose commit groups a leader makes
+  // durable elsewhere (etcd) first. Open neither creates a genesis nor appends
+  // a policy: a new replica opens empty (Size() 0), and the leader creates
+  // them through `replicate` (StartWriting); followers take them by
+  // ApplyGroup. Default: false
+  bool replica = false;
+  // Replicated mode: called on the sequencer thread with each group this
+  // replica sequenced and signed (genesis included), before the group is
+  // written here; the group is written and its submissions acknowledged only
+  // if it returns OK (the group is durable in the replica set). Any other
+  // status refuses the group's submissions with that status, and nothing is
+  // written here. Must be thread-compatible. Default: none (one node)
+  std::function<absl::Status(const v1::ReplicatedGroup&)> replicate;
+  // Most bytes of records one commit group takes (at least one record);
+  // 0 = no limit. Replicated mode bounds groups below etcd's request limit.
+  // Default: 0
+  size_t max_group_bytes = 0;
 };
 
 // What AddAuditCosignature did. Value type.
@@ -281,6 +301,31 @@ class Ledger {
 
   // Refuses new submissions, completes those queued, and stops the sequencer.
   void Shutdown();
+
+  // ---- Replicated mode (LedgerOptions::replica; ledger_replica.cc). ----
+  // Applies a commit group another replica (the leader) made durable, after
+  // checking it as completely as this replica checks its own submissions:
+  // every entry decodes, is the next index, links to the previous leaf, has
+  // the group's one recorded time, and its record parses, carries a valid
+  // signature and passes the rules here (with its opening, for a sealed
+  // record); re-encoding it gives the same bytes; and the checkpoint is
+  // signed by the checkpoint key in force and states this replica's own tree
+  // of the group's end (so it is consistent with every earlier one). The
+  // entries and the exact checkpoint bytes are then written in one synced
+  // batch. Errors: FAILED_PRECONDITION unless the group starts at Size(), or
+  // if the replica stopped (ReplicaError); DATA_LOSS "replicated group at N
+  // does not verify: ..." if any check fails (nothing written; the replica
+  // must not serve a history it could not verify); UNIMPLEMENTED for a
+  // checkpoint key handover (not replicated yet); storage errors.
+  [[nodiscard]] absl::Status ApplyGroup(const v1::ReplicatedGroup& group);
+  // The leader, once it holds every group: creates the log (its genesis) if
+  // Size() is 0, and appends the log's policy if it differs from the
+  // options', both through LedgerOptions::replicate. Errors as Submit.
+  [[nodiscard]] absl::Status StartWriting();
+  // Not OK once a group `replicate` made durable could not be written here:
+  // the replica set holds it and this replica does not, so this replica
+  // refuses everything until it is restarted (and applies it from the set).
+  absl::Status ReplicaError() const;
 
   LogInfo Info() const;
   uint64_t Size() const;
@@ -548,14 +593,37 @@ class Ledger {
   void CompleteGroup(std::vector<std::shared_ptr<Pending>>& group, const absl::Status& commit,
                      size_t appended, absl::Time started);
 
+  // ---- Replicated mode (ledger_replica.cc). ----
+  // ApplyGroup for the group holding entry 0: the log's genesis, checked
+  // against this replica's origin and operator key.
+  [[nodiscard]] absl::Status ApplyGenesisGroup(const v1::ReplicatedGroup& group);
+  // The group `g` as LedgerOptions::replicate gets it, with its `note`.
+  static v1::ReplicatedGroup ToReplicate(Group& g, uint64_t first_index, const std::string& note);
+  // Hands a sealed group to LedgerOptions::replicate (if set). Its status.
+  [[nodiscard]] absl::Status Replicate(Group& g, uint64_t first_index, const std::string& note);
+  // After `replicate` accepted a group whose local write failed: stops the replica.
+  void StopReplica(const absl::Status& why);
+
   // ---- The one batch-writing path, shared by genesis and the group commit. ----
   // Encodes the record as entry tree_.size(), chained to last_leaf_hash_;
   // stages the entry and its leaf and record id index keys in `batch`; appends
   // its leaf to tree_ (new complete nodes into `nodes`) and makes it the last
   // leaf. Returns its leaf hash. REQUIRES: on the sequencer thread (or in Open).
+  // With `encoded`, the entry's bytes are also stored there.
   Hash AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t recorded_at,
                    const v1::Record& record, std::string_view record_bytes,
-                   std::string_view signature);
+                   std::string_view signature, std::string* encoded = nullptr);
+  // Stages `nodes`, the state's changes and the tree size (what every sealed
+  // batch holds besides its entries and checkpoint).
+  void StageTree(StoreBatch& batch, const std::vector<NewNode>& nodes,
+                 const StateView& state) const;
+  // Replicated mode: stages as SealCheckpoint does, but with `note`, a
+  // checkpoint the leader signed: OK if it is the canonical checkpoint of
+  // tree_ signed by the key in force; DATA_LOSS saying what differs otherwise.
+  [[nodiscard]] absl::Status SealGivenCheckpoint(StoreBatch& batch,
+                                                 const std::vector<NewNode>& nodes,
+                                                 const StateView& state,
+                                                 const std::string& note) const;
   // Stages `nodes`, the state's changes and the tree size, signs a checkpoint
   // of tree_ with `signer` (adding a signature line by `also`, the new key of
   // a handover in this batch, if set) and stages it. Returns the note, or the
@@ -589,7 +657,14 @@ class Ledger {
   // Single submissions being parsed and verified by Start, not yet queued.
   int preparing_ ABSL_GUARDED_BY(queue_mu_) = 0;
 
-  // Owned by the sequencer thread (and by Open before it starts).
+  // Held by the group commit (sequencer thread), genesis and ApplyGroup: one
+  // writer of the head below at a time.
+  absl::Mutex commit_mu_;
+  // Set by StopReplica; read under commit_mu_ and by ReplicaError.
+  mutable absl::Mutex replica_mu_;
+  absl::Status replica_error_ ABSL_GUARDED_BY(replica_mu_);
+
+  // Written under commit_mu_ (and by Open before the sequencer starts).
   CompactRange tree_;
   Hash last_leaf_hash_{};
   // The log's policy in force (ledger/provenance/log_policy.h); nullopt before the first.

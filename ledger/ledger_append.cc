@@ -272,7 +272,18 @@ void Ledger::SequencerLoop() {
                                        this),
                                    options_.group_linger);
       }
-      const size_t n = std::min(queue_.size(), options_.max_group);
+      size_t n = std::min(queue_.size(), options_.max_group);
+      if (options_.max_group_bytes != 0) {
+        // At least one record; then as many as fit (replicated mode: etcd's request limit).
+        size_t bytes = queue_[0]->in.record_bytes.size();
+        for (size_t i = 1; i < n; ++i) {
+          bytes += queue_[i]->in.record_bytes.size();
+          if (bytes > options_.max_group_bytes) {
+            n = i;
+            break;
+          }
+        }
+      }
       group.assign(queue_.begin(), queue_.begin() + n);
       queue_.erase(queue_.begin(), queue_.begin() + n);
     }

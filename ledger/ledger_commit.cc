@@ -25,46 +25,16 @@
 
 namespace touchstone {
 
-// What one group commit builds, on the sequencer thread.
-struct Ledger::Group {
-  explicit Group(Ledger& ledger)
-      : saved_tree(ledger.tree_),
-        saved_last(ledger.last_leaf_hash_),
-        state(ledger.store_.get(), &ledger.registry_),
-        batch(ledger.store_->NewBatch()),
-        signer(ledger.signer()),
-        now(ledger.options_.now_micros()),
-        policy(ledger.policy_) {}
-
-  // The head before the group, restored if its write fails.
-  const CompactRange saved_tree;
-  const Hash saved_last;
-  StateView state;
-  StoreBatch batch;
-  std::vector<NewNode> nodes;
-  // Submissions appended, in index order.
-  std::vector<Pending*> appended;
-  // In-group record ids, and in-group retries of a record appended by this group.
-  absl::flat_hash_map<std::string, Pending*> ids;
-  std::vector<std::pair<Pending*, Pending*>> retries;
-  // Set when this group holds a key handover: its checkpoint is signed by both keys.
-  std::shared_ptr<const NoteSigner> rotate_to;
-  const std::shared_ptr<const NoteSigner> signer;
-  // recorded_at of every entry of the group.
-  const int64_t now;
-  // The log's policy as this group changes it (a LogPolicy entry takes effect at once).
-  std::optional<v1::LogPolicy> policy;
-  // Earlier records, including those appended earlier in this group.
-  RecordReader record_at;
-};
-
 void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
   const absl::Time started = absl::Now();
-  if (absl::Status writable = EnsureWritable(); !writable.ok()) {
+  absl::MutexLock commit_lock(&commit_mu_);
+  absl::Status writable = ReplicaError();
+  if (writable.ok()) writable = EnsureWritable();
+  if (!writable.ok()) {
     RefuseGroup(group, writable, started);
     return;
   }
-  Group g(*this);
+  Group g(*this, options_.now_micros());
   g.record_at = [this, &g](uint64_t index) -> absl::StatusOr<v1::Record> {
     if (index >= g.saved_tree.size()) {
       const size_t i = index - g.saved_tree.size();
@@ -105,9 +75,15 @@ void Ledger::Sequence(Group& g, Pending& p) {
     return;
   }
   p.index = index;
-  p.leaf_hash = AppendEntry(g.batch, g.nodes, g.now, rec, p.in.record_bytes, p.in.signature);
+  std::string* entry = nullptr;
+  if (options_.replicate) entry = &g.entries.emplace_back();
+  p.leaf_hash = AppendEntry(g.batch, g.nodes, g.now, rec, p.in.record_bytes, p.in.signature, entry);
   // Never an entry without its opening: both are in the group's one synced batch.
-  if (p.in.opening) g.batch.PutOpening(index, p.in.opening->SerializeAsString());
+  if (p.in.opening) {
+    std::string opening = p.in.opening->SerializeAsString();
+    g.batch.PutOpening(index, opening);
+    if (options_.replicate) g.openings.emplace_back(index, std::move(opening));
+  }
   g.ids.emplace(std::move(id_key), &p);
   g.appended.push_back(&p);
   if (p.in.rotate_to) g.rotate_to = p.in.rotate_to;
@@ -179,10 +155,14 @@ absl::Status Ledger::WriteGroup(Group& g) {
   absl::StatusOr<std::string> note =
       SealCheckpoint(g.batch, g.nodes, g.state, *g.signer, g.rotate_to.get());
   absl::Status commit = note.status();
+  // Replicated mode: durable in the replica set first, then here.
+  if (commit.ok()) commit = Replicate(g, g.saved_tree.size(), *note);
+  const bool replicated = commit.ok() && options_.replicate;
   if (commit.ok()) {
     if (options_.commit_delay > absl::ZeroDuration()) absl::SleepFor(options_.commit_delay);
     commit = store_->Commit(g.batch);
     if (!commit.ok()) commit = ledger_internal::NotAppended(commit);
+    if (!commit.ok() && replicated) StopReplica(commit);
   }
   if (!commit.ok()) {
     tree_ = g.saved_tree;
@@ -221,12 +201,13 @@ void Ledger::CompleteGroup(std::vector<std::shared_ptr<Pending>>& group, const a
 
 Hash Ledger::AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t recorded_at,
                          const v1::Record& record, std::string_view record_bytes,
-                         std::string_view signature) {
+                         std::string_view signature, std::string* encoded) {
   const uint64_t index = tree_.size();
   const std::string entry =
       EncodeEntry(index, recorded_at, last_leaf_hash_, record_bytes, signature);
   const Hash leaf = LeafHash(entry);
   batch.PutEntry(index, entry);
+  if (encoded != nullptr) *encoded = entry;
   batch.PutLeafIndex(leaf, index);
   batch.PutRecordId(RecordIdScope(record), record.record_id(), index);
   tree_.Append(leaf, &nodes);
@@ -234,13 +215,18 @@ Hash Ledger::AppendEntry(StoreBatch& batch, std::vector<NewNode>& nodes, int64_t
   return leaf;
 }
 
+void Ledger::StageTree(StoreBatch& batch, const std::vector<NewNode>& nodes,
+                       const StateView& state) const {
+  for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
+  for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
+  batch.PutTreeSize(tree_.size());
+}
+
 absl::StatusOr<std::string> Ledger::SealCheckpoint(StoreBatch& batch,
                                                    const std::vector<NewNode>& nodes,
                                                    const StateView& state, const NoteSigner& signer,
                                                    const NoteSigner* also) const {
-  for (const NewNode& n : nodes) batch.PutNode(n.level, n.index, n.hash);
-  for (const auto& [key, value] : state.changes()) batch.PutState(key, value);
-  batch.PutTreeSize(tree_.size());
+  StageTree(batch, nodes, state);
   const Checkpoint cp{
       .origin = signer.name(), .size = tree_.size(), .root = tree_.Root(), .extensions = {}};
   const std::string text = cp.ToText();

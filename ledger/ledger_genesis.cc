@@ -40,6 +40,7 @@ v1::Record GenesisRecord(const LedgerOptions& options, std::string_view origin,
 }  // namespace
 
 absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
+  absl::MutexLock commit_lock(&commit_mu_);
   const std::shared_ptr<const NoteSigner> signer = this->signer();
   const int64_t now = options_.now_micros();
   const v1::Record record =
@@ -51,20 +52,29 @@ absl::Status Ledger::CreateGenesis(const PrivateKey& operator_key) {
                                     ? SignLegacyRecord(operator_key, record_bytes)
                                     : SignRecord(operator_key, origin_, record_bytes);
 
-  StateView state(store_.get(), &registry_);
-  RETURN_IF_ERROR(ApplyGenesis(record, 0, state));
-  state.CommitRecord();
-  StoreBatch batch = store_->NewBatch();
-  std::vector<NewNode> nodes;
-  AppendEntry(batch, nodes, now, record, record_bytes, signature);
-  batch.PutMeta(kOriginMetaKey, signer->name());
-  batch.PutMeta(kStateFormatMetaKey, kStateFormat);
-  ASSIGN_OR_RETURN(std::string note,
-                   SealCheckpoint(batch, nodes, state, *signer, /*also=*/nullptr));
-  RETURN_IF_ERROR(store_->Commit(batch));
-  PublishCommit(state, nodes,
+  Group g(*this, now);
+  RETURN_IF_ERROR(ApplyGenesis(record, 0, g.state));
+  g.state.CommitRecord();
+  std::string* entry = options_.replicate ? &g.entries.emplace_back() : nullptr;
+  AppendEntry(g.batch, g.nodes, now, record, record_bytes, signature, entry);
+  g.batch.PutMeta(kOriginMetaKey, signer->name());
+  g.batch.PutMeta(kStateFormatMetaKey, kStateFormat);
+  absl::StatusOr<std::string> note =
+      SealCheckpoint(g.batch, g.nodes, g.state, *signer, /*also=*/nullptr);
+  absl::Status commit = note.status();
+  // Replicated mode: the replica set holds the genesis before this replica does.
+  if (commit.ok()) commit = Replicate(g, 0, *note);
+  const bool replicated = commit.ok() && options_.replicate;
+  if (commit.ok()) commit = store_->Commit(g.batch);
+  if (!commit.ok()) {
+    tree_ = g.saved_tree;
+    last_leaf_hash_ = g.saved_last;
+    if (replicated) StopReplica(commit);
+    return commit;
+  }
+  PublishCommit(g.state, g.nodes,
                 record.genesis().has_policy() ? std::optional(record.genesis().policy()) : policy_,
-                std::move(note), /*rotate_to=*/nullptr, /*handovers=*/{});
+                *std::move(note), /*rotate_to=*/nullptr, /*handovers=*/{});
   return absl::OkStatus();
 }
 

@@ -9,7 +9,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
@@ -17,6 +20,8 @@
 #include "ledger/log/hash.h"
 #include "ledger/log/keys.h"
 #include "ledger/log/note.h"
+#include "ledger/provenance/rules.h"
+#include "ledger/provenance/state_view.h"
 #include "proto/record.pb.h"
 #include "proto/state.pb.h"
 
@@ -49,6 +54,44 @@ struct Ledger::Pending {
   std::string checkpoint;
   Hash root{};  // the root `checkpoint` states, which the receipt's proof is checked against
   bool duplicate = false;
+};
+
+// What one group commit builds (ledger_commit.cc), or one replicated group
+// applied (ledger_replica.cc), under commit_mu_.
+struct Ledger::Group {
+  // `now`: the group's recorded time (its entries' recorded_at).
+  Group(Ledger& ledger, int64_t now)
+      : saved_tree(ledger.tree_),
+        saved_last(ledger.last_leaf_hash_),
+        state(ledger.store_.get(), &ledger.registry_),
+        batch(ledger.store_->NewBatch()),
+        signer(ledger.signer()),
+        now(now),
+        policy(ledger.policy_) {}
+
+  // The head before the group, restored if its write fails.
+  const CompactRange saved_tree;
+  const Hash saved_last;
+  StateView state;
+  StoreBatch batch;
+  std::vector<NewNode> nodes;
+  // Submissions appended, in index order.
+  std::vector<Pending*> appended;
+  // Replicated mode: their entries' bytes and the openings written with them.
+  std::vector<std::string> entries;
+  std::vector<std::pair<uint64_t, std::string>> openings;
+  // In-group record ids, and in-group retries of a record appended by this group.
+  absl::flat_hash_map<std::string, Pending*> ids;
+  std::vector<std::pair<Pending*, Pending*>> retries;
+  // Set when this group holds a key handover: its checkpoint is signed by both keys.
+  std::shared_ptr<const NoteSigner> rotate_to;
+  const std::shared_ptr<const NoteSigner> signer;
+  // recorded_at of every entry of the group.
+  const int64_t now;
+  // The log's policy as this group changes it (a LogPolicy entry takes effect at once).
+  std::optional<v1::LogPolicy> policy;
+  // Earlier records, including those appended earlier in this group.
+  RecordReader record_at;
 };
 
 namespace ledger_internal {

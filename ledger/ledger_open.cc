@@ -134,6 +134,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   absl::StatusOr<PrivateKey> key = PrivateKey::LoadPemFile(options.operator_key_path);
   if (size == 0) {
     origin = options.origin.empty() ? kDefaultOrigin : options.origin;
+    if (absl::IsNotFound(key.status()) && options.replica) {
+      // One log, one checkpoint key: a replica never makes its own.
+      return absl::FailedPreconditionError(
+          absl::StrCat("replicated mode: every replica holds the log's operator key, and ",
+                       options.operator_key_path,
+                       " is missing: copy the key the replica set shares there (mode 0600)"));
+    }
     if (absl::IsNotFound(key.status())) {
       key = PrivateKey::Generate();
       if (key.ok()) RETURN_IF_ERROR(key->SavePemFile(options.operator_key_path));
@@ -167,7 +174,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   auto ledger = std::unique_ptr<Ledger>(
       new Ledger(std::move(options), std::move(store), std::move(signer), std::move(verifier)));
   if (size == 0) {
-    RETURN_IF_ERROR(ledger->CreateGenesis(*key));
+    // A replica's log is created by its leader (StartWriting) or applied (ApplyGroup).
+    if (!ledger->options_.replica) RETURN_IF_ERROR(ledger->CreateGenesis(*key));
   } else {
     {
       absl::MutexLock lock(&ledger->head_mu_);
@@ -179,7 +187,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   // none yet: the first start of a version with LogPolicy) gets it appended.
   const v1::LogPolicy wanted = ledger->WantedPolicy();
   const bool append_policy =
-      !ledger->options_.legacy_log &&
+      !ledger->options_.legacy_log && !ledger->options_.replica &&
       (!ledger->policy_ || ledger->policy_->SerializeAsString() != wanted.SerializeAsString());
   ledger->sequencer_ = std::thread([l = ledger.get()] { l->SequencerLoop(); });
   if (append_policy) RETURN_IF_ERROR(ledger->AppendPolicy(wanted));

@@ -5,7 +5,7 @@ set(TOUCHSTONE_GEN_DIR ${CMAKE_BINARY_DIR}/gen)
 file(MAKE_DIRECTORY ${TOUCHSTONE_GEN_DIR})
 
 add_library(touchstone_record_proto STATIC proto/record.proto proto/state.proto proto/bundle.proto
-            proto/search.proto proto/watch.proto)
+            proto/search.proto proto/watch.proto proto/replication.proto)
 target_link_libraries(touchstone_record_proto PUBLIC protobuf::libprotobuf)
 target_include_directories(touchstone_record_proto PUBLIC ${TOUCHSTONE_GEN_DIR})
 protobuf_generate(TARGET touchstone_record_proto

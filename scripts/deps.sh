@@ -10,6 +10,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git ccache
       python3-jsonschema python3-rfc3987  # the EPCIS 2.0 export, checked against GS1's schema
       libcsv-dev  # touchstone import: RFC 4180 CSV
       libqrencode-dev zlib1g-dev chromium
+      etcd-server etcd-client golang-etcd-server-dev  # the replicated writer: etcd (etcdctl for the tests), its .proto files
       fonts-noto-cjk  # the customer page in Japanese and Chinese: Chromium draws boxes without it
       clang-format clang libclang-rt-14-dev llvm)  # the format gate; fuzzing (libFuzzer), symbolized sanitizer reports
 missing=()

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -14,6 +15,7 @@
 #include "ledger/base/status_macros.h"
 #include "ledger/log/audit_note.h"
 #include "ledger/log/cosignature.h"
+#include "services/host_port.h"
 #include "services/log.h"
 #include "services/malformed_request.h"
 
@@ -56,7 +58,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         "an auditor quorum of ", options.auditor_quorum, " needs at least ", options.auditor_quorum,
         " auditors with distinct keys; the --auditor flags name ", auditor_keys));
   }
+  const bool replicated = !options.replication.etcd.empty();
+  if (replicated) {
+    options.ledger.replica = true;
+    if (options.ledger.max_group_bytes == 0) {
+      options.ledger.max_group_bytes = options.replication.max_group_bytes;
+    }
+    // Opening a replica calls no hook: the replicator is made once the origin is known.
+    options.ledger.replicate = [s = server.get()](const v1::ReplicatedGroup& group) {
+      return s->replicator_->Commit(group);
+    };
+  }
   ASSIGN_OR_RETURN(server->ledger_, Ledger::Open(options.ledger));
+  if (replicated) {
+    ASSIGN_OR_RETURN(server->replicator_,
+                     Replicator::Create(options.replication, server->ledger_->Info().origin));
+    server->replicator_->Start(server->ledger_.get());
+  }
   std::vector<WitnessEndpoint> witnesses;
   for (const std::string& flag : options.witnesses) {
     ASSIGN_OR_RETURN(WitnessEndpoint w, ParseWitnessFlag(flag));
@@ -113,6 +131,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  if (replicated) RETURN_IF_ERROR(server->AwaitReplica(options.listen));
   server->admin_socket_ =
       options.admin_socket.empty()
           ? (std::filesystem::path(options.ledger.data_dir) / "admin.sock").string()
@@ -139,6 +158,27 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   return server;
 }
 
+absl::Status Server::AwaitReplica(const std::string& listen) {
+  absl::StatusOr<HostPort> host = ParseHostPort(listen, "listen");
+  replicator_->SetAddress(
+      absl::StrCat(host.ok() ? host->host : std::string("127.0.0.1"), ":", port_));
+  absl::Time next_note = absl::Now() + absl::Seconds(5);
+  // Ready once caught up with etcd (every group it held applied, and verified) and
+  // holding the log's genesis: a replica never serves what it has not verified.
+  while (!replicator_->caught_up() || ledger_->Size() == 0) {
+    RETURN_IF_ERROR(replicator_->failure());
+    absl::SleepFor(absl::Milliseconds(20));
+    if (absl::Now() >= next_note) {
+      next_note += absl::Seconds(5);
+      Log(LogLevel::kWarning, "replica_waiting",
+          absl::StrCat("waiting for the replica set's log through etcd (", replicator_->prefix(),
+                       ")"),
+          {});
+    }
+  }
+  return absl::OkStatus();
+}
+
 Server::~Server() { Shutdown(); }
 
 void Server::Wait() {
@@ -158,6 +198,8 @@ void Server::Shutdown() {
     std::error_code ignored;  // gone already if gRPC removed it
     std::filesystem::remove(admin_socket_, ignored);
   }
+  // A leader resigns (revokes its lease) so that another replica leads at once.
+  if (replicator_) replicator_->Stop();
   if (ledger_) ledger_->Shutdown();
 }
 

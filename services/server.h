@@ -16,6 +16,7 @@
 #include "services/ledger_service.h"
 #include "services/openings_service.h"
 #include "services/provenance_service.h"
+#include "services/replicator.h"
 #include "services/tls.h"
 
 namespace touchstone {
@@ -65,6 +66,10 @@ struct ServerOptions {
   // the server's user may connect), replacing a stale socket left there.
   // Default: "" (<data_dir>/admin.sock)
   std::string admin_socket;
+  // Replicated mode (services/replicator.h, docs/replication.md): with etcd
+  // endpoints, this server is one replica of a set that etcd coordinates.
+  // Default: not replicated
+  ReplicationOptions replication;
 };
 
 // Thread-safe.
@@ -88,6 +93,8 @@ class Server {
   // The path of the Admin service's Unix socket.
   const std::string& admin_socket() const { return admin_socket_; }
   Ledger& ledger() { return *ledger_; }
+  // The replicator in replicated mode; null otherwise.
+  Replicator* replicator() { return replicator_.get(); }
 
   // Blocks until Shutdown() is called from another thread.
   void Wait();
@@ -97,6 +104,11 @@ class Server {
 
  private:
   Server() = default;
+  // Replicated mode: tells the replicator where clients reach this replica
+  // and waits until it has caught up with etcd and the log has its genesis
+  // (led or applied). The replica's failure if it stops first.
+  [[nodiscard]] absl::Status AwaitReplica(const std::string& listen);
+  std::unique_ptr<Replicator> replicator_;  // before the ledger: it holds the ledger's hook
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;
   std::unique_ptr<ProvenanceService> provenance_;

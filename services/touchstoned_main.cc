@@ -1,11 +1,13 @@
 // touchstoned: the Touchstone ledger server.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "ledger/base/files.h"
 #include "services/host_port.h"
@@ -72,6 +74,18 @@ int main(int argc, char** argv) {
   app.add_option("--min_free_bytes", options.ledger.min_free_bytes,
                  "refuse appends (RESOURCE_EXHAUSTED) while the data directory's disk has less "
                  "free")
+      ->capture_default_str();
+  std::string etcd;
+  app.add_option("--etcd", etcd,
+                 "replicated mode (docs/replication.md): the etcd members, host:port,... ; "
+                 "default: one node, not replicated")
+      ->envname("TOUCHSTONE_ETCD");
+  app.add_option("--replica_id", options.replication.replica_id,
+                 "replicated mode: this replica's name in the set (unique, stable)")
+      ->envname("TOUCHSTONE_REPLICA_ID");
+  app.add_option("--lease_seconds", options.replication.lease_seconds,
+                 "replicated mode: the leader's etcd lease; a leader that cannot renew it "
+                 "this long stops leading")
       ->capture_default_str();
   std::string max_backdate = absl::FormatDuration(options.ledger.max_backdate);
   app.add_option("--max_backdate", max_backdate,
@@ -179,6 +193,12 @@ int main(int argc, char** argv) {
       ->configurable(false);
   app.allow_config_extras(CLI::config_extras_mode::error);
   CLI11_PARSE(app, argc, argv);
+  if (!etcd.empty()) {
+    options.replication.etcd = absl::StrSplit(etcd, ',', absl::SkipEmpty());
+    // A replica that stops (a group that does not verify) shuts the server down
+    // through the same path as SIGTERM, and touchstoned exits 2.
+    options.replication.on_failure = [](const absl::Status&) { kill(getpid(), SIGTERM); };
+  }
   if (print_config) {
     std::cout << app.config_to_str(/*default_also=*/true, /*write_description=*/true);
     return 0;
@@ -204,6 +224,13 @@ int main(int argc, char** argv) {
   // the append is refused, instead of SIGXFSZ killing the server.
   signal(SIGXFSZ, SIG_IGN);
 
+  if (!rotate_key.empty() && !options.replication.etcd.empty()) {
+    Log(LogLevel::kError, "rotation_failed",
+        "replicated mode does not carry a checkpoint key handover yet (docs/replication.md): "
+        "rotating on one replica would fork the log",
+        {{"code", "FAILED_PRECONDITION"}});
+    return 1;
+  }
   if (!rotate_key.empty()) {
     // Offline: the database admits one process, so a running server refuses this.
     absl::StatusOr<std::unique_ptr<touchstone::Ledger>> ledger =
@@ -285,9 +312,11 @@ int main(int argc, char** argv) {
   // Every submission taken in was committed (or refused) under a checkpoint of
   // its group: the latest one is the final checkpoint. Then close the database.
   const uint64_t size = (*server)->ledger().Size();
+  const absl::Status replica_failure =
+      (*server)->replicator() != nullptr ? (*server)->replicator()->failure() : absl::OkStatus();
   server->reset();
   Log(LogLevel::kInfo, "stopped",
       absl::StrCat("stopped at size ", size, " with its checkpoint stored; database closed"),
       {{"size", size}});
-  return 0;
+  return replica_failure.ok() ? 0 : 2;
 }

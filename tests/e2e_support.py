@@ -107,9 +107,11 @@ class Server:
     """A touchstoned process on 127.0.0.1, any free port (--listen 127.0.0.1:0,
     read back from --port_file), over one data dir."""
 
-    def __init__(self, touchstoned, workdir, data_dir, extra_args=(), argv=None):
+    def __init__(self, touchstoned, workdir, data_dir, extra_args=(), argv=None, env=None):
         """`argv`, if given, replaces the default --listen/--data_dir arguments (it
-        must listen on port 0 itself); --port_file is always added."""
+        must listen on port 0 itself); --port_file is always added. `env`: variables
+        added to the clean environment (test hooks such as TOUCHSTONE_TEST_COMMIT_DELAY_MS)."""
+        self.env = dict(env or {})
         self.touchstoned, self.workdir, self.data_dir = touchstoned, workdir, data_dir
         self.extra_args = list(extra_args)
         self.argv = argv
@@ -126,7 +128,7 @@ class Server:
                 [self.touchstoned, "--port_file", port_file] +
                 (list(self.argv) if self.argv is not None else
                  ["--listen", "127.0.0.1:0", "--data_dir", self.data_dir]) + self.extra_args,
-                stdout=log, stderr=log, env=clean_env())
+                stdout=log, stderr=log, env=dict(clean_env(), **self.env))
         deadline = time.monotonic() + 20
         while not os.path.exists(port_file):  # touchstoned renames it into place when serving
             if self.proc.poll() is not None:
