@@ -175,6 +175,7 @@ class EtcdCluster {
     }
   }
   std::string endpoints() const { return absl::StrJoin(endpoints_, ","); }
+  const EtcdClient& client() const { return *client_; }
   std::vector<pid_t> pids() const {
     std::vector<pid_t> out;
     for (const auto& m : members_) out.push_back(m->pid());
@@ -435,6 +436,25 @@ int main(int argc, char** argv) {
   watched.emplace_back("clients", ::getpid());
   const Series replicated =
       Measure(f, nodes[leader].address, LoadOperator(key_path), "replicated", watched);
+
+  // What etcd holds after the runs: a bounded window of groups (--etcd_keep_entries).
+  {
+    auto info = v1::Ledger::NewStub(MakeChannels(nodes[leader].address, 1)[0]);
+    const uint64_t size = LogSize(*info);
+    std::this_thread::sleep_for(std::chrono::seconds(7));  // a housekeeping round and a compaction
+    const std::string groups = absl::StrCat("/touchstone/", origin, "/groups/");
+    const auto kept = etcd.client().Range(groups, touchstone::EtcdPrefixEnd(groups), 0);
+    const auto status = etcd.client().MemberStatus();
+    if (kept.ok() && status.ok()) {
+      std::cout << absl::StrFormat(
+          "  etcd after %d appends: %d group keys (%s), database %.1f MiB, %.1f MiB in use\n", size,
+          kept->count(),
+          kept->kvs().empty()
+              ? std::string("none")
+              : absl::StrCat("from entry ", kept->kvs(0).key().substr(groups.size())),
+          status->dbsize() / 1048576.0, status->dbsizeinuse() / 1048576.0);
+    }
+  }
 
   // 4. Failover: kill the leader under a light load; time to the first acknowledged append.
   std::vector<double> failover_s;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fuzz/fixture.h"
+#include "fuzz/replica_fixture.h"
 #include "ledger/bundle/bundle_verify.h"
 
 namespace {
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
   Write(dir, "fuzz_tlog_proof", "proof-old", log.ProofText(2, fuzz::kOldSize));
   Write(dir, "fuzz_witness", "extend", log.AddCheckpointBody(fuzz::kOldSize));
   Write(dir, "fuzz_witness", "stale", log.AddCheckpointBody(0));
+  // The follower's next group, and one it holds already.
+  const auto& groups = fuzz::ReplicaFixture::Get().groups();
+  Write(dir, "fuzz_replicated_group", "next", groups.back().SerializeAsString());
+  Write(dir, "fuzz_replicated_group", "genesis", groups.front().SerializeAsString());
   std::cout << "seeds written to " << dir.string() << " (" << n << " entries)\n";
   return 0;
 }

@@ -35,7 +35,8 @@ EtcdClient::EtcdClient(std::vector<std::string> endpoints, absl::Duration call_t
     std::shared_ptr<grpc::Channel> channel =
         grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
     members_.push_back({etcdserverpb::KV::NewStub(channel), etcdserverpb::Watch::NewStub(channel),
-                        etcdserverpb::Lease::NewStub(channel)});
+                        etcdserverpb::Lease::NewStub(channel),
+                        etcdserverpb::Maintenance::NewStub(channel)});
   }
 }
 
@@ -111,6 +112,16 @@ absl::Status EtcdClient::Compact(int64_t revision) const {
   Prepare(context);
   etcdserverpb::CompactionResponse response;
   return Done(Current().kv->Compact(&context, request, &response), "compaction");
+}
+
+absl::StatusOr<etcdserverpb::StatusResponse> EtcdClient::MemberStatus() const {
+  grpc::ClientContext context;
+  Prepare(context);
+  etcdserverpb::StatusResponse response;
+  const grpc::Status status =
+      Current().maintenance->Status(&context, etcdserverpb::StatusRequest(), &response);
+  if (absl::Status done = Done(status, "status"); !done.ok()) return done;
+  return response;
 }
 
 absl::StatusOr<int64_t> EtcdClient::GrantLease(int64_t ttl) const {

@@ -49,6 +49,9 @@ class EtcdClient {
       std::string key, std::string range_end) const;
   // Compacts etcd's history up to `revision`. Errors as Txn.
   [[nodiscard]] absl::Status Compact(int64_t revision) const;
+  // The status of the member calls go to now (its database size, in use and
+  // allocated). Errors as Txn.
+  [[nodiscard]] absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus() const;
   // A new lease of `ttl` seconds; its id. Errors as Txn.
   [[nodiscard]] absl::StatusOr<int64_t> GrantLease(int64_t ttl) const;
   // Renews `lease` once; its remaining TTL in seconds (0 or less: it has
@@ -88,6 +91,7 @@ class EtcdClient {
     std::unique_ptr<etcdserverpb::KV::Stub> kv;
     std::unique_ptr<etcdserverpb::Watch::Stub> watch;
     std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+    std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
   };
   EtcdClient(std::vector<std::string> endpoints, absl::Duration call_timeout);
   // The member calls go to now.

@@ -1,6 +1,7 @@
 // The replicated writer (services/replicator.h).
 #include "services/replicator.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <utility>
@@ -66,7 +67,9 @@ Replicator::Replicator(ReplicationOptions opts, std::unique_ptr<EtcdClient> etcd
       prefix_(absl::StrCat("/touchstone/", origin, "/")),
       leader_key_(prefix_ + "leader"),
       head_key_(prefix_ + "head"),
-      groups_prefix_(prefix_ + "groups/") {}
+      groups_prefix_(prefix_ + "groups/"),
+      applied_key_(prefix_ + "applied/" + opts_.replica_id),
+      applied_prefix_(prefix_ + "applied/") {}
 
 Replicator::~Replicator() { Stop(); }
 
@@ -263,6 +266,48 @@ absl::Status Replicator::CatchUp() {
   }
 }
 
+void Replicator::ReportApplied() {
+  const absl::Time now = absl::Now();
+  if (now < next_report_) return;
+  next_report_ = now + absl::Seconds(1);
+  if (session_lease_ != 0) {
+    absl::StatusOr<int64_t> ttl = etcd_->KeepAlive(session_lease_);
+    if (!ttl.ok() || *ttl <= 0) session_lease_ = 0;
+  }
+  if (session_lease_ == 0) {
+    absl::StatusOr<int64_t> lease =
+        etcd_->GrantLease(std::max<int64_t>(10, 3 * opts_.lease_seconds));
+    if (!lease.ok()) return;
+    session_lease_ = *lease;
+  }
+  etcdserverpb::TxnRequest txn;  // no condition: a plain put with the session lease
+  AddPut(txn.mutable_success(), applied_key_, absl::StrCat(ledger_->Size()), session_lease_);
+  (void)etcd_->Txn(txn);
+}
+
+void Replicator::Housekeep() {
+  const uint64_t size = ledger_->Size();
+  if (opts_.keep_entries == 0 || size <= opts_.keep_entries) return;
+  absl::StatusOr<etcdserverpb::RangeResponse> applied =
+      etcd_->Range(applied_prefix_, EtcdPrefixEnd(applied_prefix_));
+  if (!applied.ok() || applied->kvs().empty()) return;
+  uint64_t below = size - opts_.keep_entries;
+  for (const mvccpb::KeyValue& kv : applied->kvs()) {
+    uint64_t at = 0;
+    if (!absl::SimpleAtoi(kv.value(), &at)) return;  // not ours to guess
+    below = std::min(below, at);
+  }
+  if (below <= deleted_below_) return;
+  absl::StatusOr<etcdserverpb::DeleteRangeResponse> deleted =
+      etcd_->DeleteRange(groups_prefix_, GroupKey(below));
+  if (!deleted.ok()) return;
+  deleted_below_ = below;
+  if (deleted->deleted() > 0 && absl::Now() - last_compaction_ >= absl::Seconds(5)) {
+    // Deleted keys stay in etcd's history until it is compacted.
+    if (etcd_->Compact(deleted->header().revision()).ok()) last_compaction_ = absl::Now();
+  }
+}
+
 bool Replicator::Campaign() {
   absl::StatusOr<int64_t> lease = etcd_->GrantLease(opts_.lease_seconds);
   if (!lease.ok()) return false;
@@ -281,6 +326,7 @@ bool Replicator::Campaign() {
   }
   term_revision_ = won->header().revision();
   lease_ = *lease;
+  deleted_below_ = 0;  // this term's own account of what it deleted
   {
     absl::MutexLock lock(&mu_);
     leader_ = {opts_.replica_id, address};
@@ -331,6 +377,8 @@ void Replicator::Lead() {
       Fail(ledger_->ReplicaError());
       return;
     }
+    ReportApplied();
+    Housekeep();
     const absl::Time sent = absl::Now();
     absl::StatusOr<int64_t> ttl = etcd_->KeepAlive(lease_.load());
     if (ttl.ok() && *ttl > 0) {
@@ -364,7 +412,10 @@ void Replicator::Run() {
           {{"replica", opts_.replica_id}});
     }
     last_problem = caught_up.ok() ? "" : std::string(caught_up.message());
-    if (caught_up.ok()) caught_up_ = true;
+    if (caught_up.ok()) {
+      caught_up_ = true;
+      ReportApplied();
+    }
     ReadLeader();
     if (caught_up.ok() && !address.empty() && Leader().first.empty() && Campaign()) {
       Lead();

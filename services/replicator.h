@@ -9,6 +9,14 @@
 //   head            the decimal size of the log the groups make
 //   groups/<first>  a commit group (proto/replication.proto ReplicatedGroup),
 //                   <first> its first index in 20 decimal digits
+//   applied/<id>    the size replica <id> has applied, attached to that
+//                   replica's own session lease (gone soon after it dies)
+//
+// Housekeeping: the leader deletes the groups every live replica has applied,
+// keeping the newest keep_entries entries' groups for replicas that restart,
+// and compacts etcd's history, so etcd holds a bounded window of the log
+// whatever its size. A replica away longer than that finds a gap and waits,
+// saying so (it must be seeded from a backup: docs/replication.md).
 //
 // The leader: the ledger hands each sealed group to Commit (its
 // LedgerOptions::replicate), which writes it in one transaction conditioned on
@@ -50,6 +58,9 @@ struct ReplicationOptions {
   std::vector<std::string> etcd;
   // This replica's name in the set (unique, stable across restarts). Required.
   std::string replica_id;
+  // Where clients reach this replica ("host:port"), named in the leader key and
+  // in followers' redirects. Default: the --listen host and the bound port
+  std::string advertise;
   // The leader's etcd lease: a leader that cannot renew it for this long loses
   // the leadership. Default: 3 s
   int64_t lease_seconds = 3;
@@ -59,6 +70,10 @@ struct ReplicationOptions {
   // request limit (1.5 MiB) with the entries' framing and the openings.
   // Default: 512 KiB
   size_t max_group_bytes = 512 << 10;
+  // The leader keeps the groups of at least this many of the newest entries in
+  // etcd (for replicas that restart) and deletes older ones once every live
+  // replica has applied them; 0 keeps every group. Default: 10,000
+  uint64_t keep_entries = 10000;
   // Called once, on the replicator's thread, when the replica stops (a group
   // did not verify, or one etcd holds could not be written here). Default: none
   std::function<void(const absl::Status&)> on_failure;
@@ -115,6 +130,12 @@ class Replicator {
   // Reads the leader key into leader_.
   void ReadLeader();
   void Fail(const absl::Status& why);
+  // Writes applied/<id> (this replica's size) under its session lease, renewing
+  // or replacing the lease; at most once a second. Runner thread only.
+  void ReportApplied();
+  // The leader's housekeeping: deletes the groups every live replica applied
+  // (beyond the newest keep_entries entries) and compacts etcd's history.
+  void Housekeep();
   // Waits up to `timeout` for the watch to see a change (or Stop()).
   void WaitForChange(absl::Duration timeout);
   std::string GroupKey(uint64_t first_index) const;
@@ -126,6 +147,8 @@ class Replicator {
   const std::string leader_key_;
   const std::string head_key_;
   const std::string groups_prefix_;
+  const std::string applied_key_;
+  const std::string applied_prefix_;
   Ledger* ledger_ = nullptr;
 
   std::atomic<bool> leading_{false};
@@ -141,6 +164,13 @@ class Replicator {
   std::pair<std::string, std::string> leader_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<EtcdClient::Watch> watch_ ABSL_GUARDED_BY(mu_);
+
+  // Runner thread only: the session lease of applied_key_, when it was last
+  // written, the first index groups were deleted below, and the last compaction.
+  int64_t session_lease_ = 0;
+  absl::Time next_report_ = absl::InfinitePast();
+  uint64_t deleted_below_ = 0;
+  absl::Time last_compaction_ = absl::InfinitePast();
 
   std::thread runner_;
   std::thread watcher_;

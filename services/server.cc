@@ -131,7 +131,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
-  if (replicated) RETURN_IF_ERROR(server->AwaitReplica(options.listen));
+  if (replicated) {
+    // Readiness is "caught up": grpc.health.v1 says NOT_SERVING until then.
+    server->server_->GetHealthCheckService()->SetServingStatus(false);
+    RETURN_IF_ERROR(server->AwaitReplica(options.listen, options.replication.advertise));
+    server->server_->GetHealthCheckService()->SetServingStatus(true);
+  }
   server->admin_socket_ =
       options.admin_socket.empty()
           ? (std::filesystem::path(options.ledger.data_dir) / "admin.sock").string()
@@ -158,10 +163,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   return server;
 }
 
-absl::Status Server::AwaitReplica(const std::string& listen) {
+absl::Status Server::AwaitReplica(const std::string& listen, const std::string& advertise) {
   absl::StatusOr<HostPort> host = ParseHostPort(listen, "listen");
   replicator_->SetAddress(
-      absl::StrCat(host.ok() ? host->host : std::string("127.0.0.1"), ":", port_));
+      !advertise.empty()
+          ? advertise
+          : absl::StrCat(host.ok() ? host->host : std::string("127.0.0.1"), ":", port_));
   absl::Time next_note = absl::Now() + absl::Seconds(5);
   // Ready once caught up with etcd (every group it held applied, and verified) and
   // holding the log's genesis: a replica never serves what it has not verified.

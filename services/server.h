@@ -105,9 +105,9 @@ class Server {
  private:
   Server() = default;
   // Replicated mode: tells the replicator where clients reach this replica
-  // and waits until it has caught up with etcd and the log has its genesis
-  // (led or applied). The replica's failure if it stops first.
-  [[nodiscard]] absl::Status AwaitReplica(const std::string& listen);
+  // (`advertise`, else the listen host and bound port) and waits until it has caught up with etcd
+  // and the log has its genesis (led or applied). The replica's failure if it stops first.
+  [[nodiscard]] absl::Status AwaitReplica(const std::string& listen, const std::string& advertise);
   std::unique_ptr<Replicator> replicator_;  // before the ledger: it holds the ledger's hook
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;

@@ -83,6 +83,15 @@ int main(int argc, char** argv) {
   app.add_option("--replica_id", options.replication.replica_id,
                  "replicated mode: this replica's name in the set (unique, stable)")
       ->envname("TOUCHSTONE_REPLICA_ID");
+  app.add_option("--advertise", options.replication.advertise,
+                 "replicated mode: host:port where clients reach this replica (named in "
+                 "followers' redirects); default: the --listen host and the bound port")
+      ->envname("TOUCHSTONE_ADVERTISE");
+  app.add_option("--etcd_keep_entries", options.replication.keep_entries,
+                 "replicated mode: the leader keeps the groups of at least this many of the "
+                 "newest entries in etcd and deletes older ones every live replica applied "
+                 "(0: keep every group)")
+      ->capture_default_str();
   app.add_option("--lease_seconds", options.replication.lease_seconds,
                  "replicated mode: the leader's etcd lease; a leader that cannot renew it "
                  "this long stops leading")

@@ -295,6 +295,181 @@ class DeployCheckTest(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("no_such_option", bad.stderr)
 
+    # ---- The replicated mode (docs/replication.md): compose and Kubernetes, run for real.
+
+    def runs_a_replica_set(self, etcd_argvs, replica_argvs, names):
+        """Starts the etcd members (argv lists, localized) and the replicas (argv lists,
+        localized, each listening on 127.0.0.1:0); checks that one leads, that a follower
+        redirects to the leader's advertised name (names[i] is replica i's), that the leader
+        takes a record and that every replica then holds the same log."""
+        for i, argv in enumerate(etcd_argvs):
+            log = open(os.path.join(self.tmp, "etcd%d.log" % i), "wb")
+            self.addCleanup(log.close)
+            p = subprocess.Popen(["/usr/bin/etcd"] + argv, stdout=log, stderr=log)
+            self.addCleanup(lambda p=p: (p.kill(), p.wait()))
+        servers = []
+        for i, argv in enumerate(replica_argvs):
+            work = os.path.join(self.tmp, "replica%d" % i)
+            os.makedirs(work, exist_ok=True)
+            server = Server(ARGS.touchstoned, work, None, argv=argv)
+            self.addCleanup(server.kill)
+            servers.append(server.start())
+        leaders = [i for i, s in enumerate(servers) if '"event":"leading"' in s.log()]
+        self.assertEqual(len(leaders), 1, [s.log() for s in servers])
+        leader = leaders[0]
+        follower = servers[(leader + 1) % len(servers)]
+        key = os.path.join(self.tmp, "p.pem")
+        self.assertEqual(self.cli(follower, "keygen", "-o", key).returncode, 0)
+        register = ["participant", "register", "--as", "operator", "--key",
+                    self.operator_key, "--id", "deploy-refiner", "--name", "Deploy",
+                    "--role", "refiner", "--pubkey", key]
+        r = self.cli(follower, *register)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("UNAVAILABLE", r.stderr)
+        self.assertIn("submit to the leader, %s at %s" % (names[leader][0], names[leader][1]),
+                      r.stderr)
+        r = self.cli(servers[leader], *register)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.monotonic() + 20
+        while True:
+            sizes = {self.cli(s, "log", "info").stdout.split("size ")[1].split()[0]
+                     for s in servers}
+            if len(sizes) == 1:
+                break
+            self.assertLess(time.monotonic(), deadline, "replicas at sizes %s" % sizes)
+            time.sleep(0.1)
+        for s in servers:
+            self.assertEqual(s.stop(), 0, s.log())
+
+    def etcd_localizer(self, ports, host):
+        """A function (text, i) -> text with member j's name (`host` % j) and ports moved to
+        loopback ports[j], member i's own listening addresses to its ports and its data
+        directory into the temp dir."""
+        def local(text, i):
+            for j, (client, peer) in enumerate(ports):
+                name = host % j
+                text = text.replace("http://%s:2379" % name, "http://127.0.0.1:%d" % client)
+                text = text.replace("http://%s:2380" % name, "http://127.0.0.1:%d" % peer)
+                text = text.replace("%s:2379" % name, "127.0.0.1:%d" % client)
+            text = text.replace("http://0.0.0.0:2379", "http://127.0.0.1:%d" % ports[i][0])
+            text = text.replace("http://0.0.0.0:2380", "http://127.0.0.1:%d" % ports[i][1])
+            return text.replace("/var/lib/etcd-data", os.path.join(self.tmp, "etcd%d" % i))
+        return local
+
+    def etcd_ports(self):
+        from etcd_support import free_port
+        return [(free_port(), free_port()) for _ in range(3)]
+
+    def test_replicated_compose_runs_for_real(self):
+        with open(os.path.join(DEPLOY, "docker-compose.replicated.yml")) as f:
+            compose = yaml.safe_load(f)
+        services = compose["services"]
+        etcds = sorted(n for n in services if n.startswith("etcd"))
+        replicas = sorted(n for n in services if n.startswith("touchstoned"))
+        self.assertEqual(etcds, ["etcd0", "etcd1", "etcd2"])
+        self.assertEqual(replicas, ["touchstoned0", "touchstoned1", "touchstoned2"])
+        # Every etcd member and every replica keeps its data on a volume of its own.
+        volumes = [services[n]["volumes"][-1 if n.startswith("etcd") else 1].split(":")[0]
+                   for n in etcds + replicas]
+        self.assertEqual(len(set(volumes)), 6, volumes)
+        ports = self.etcd_ports()
+        local = self.etcd_localizer(ports, "etcd%d")
+        etcd_argvs = [[local(a, i) for a in services[name]["command"]]
+                      for i, name in enumerate(etcds)]
+        # The keys script as written, then each replica's command.
+        bin_dir = os.path.join(self.tmp, "bin")
+        os.makedirs(bin_dir)
+        for b in (ARGS.touchstoned, ARGS.touchstone):
+            os.symlink(b, os.path.join(bin_dir, os.path.basename(b)))
+        keys = os.path.join(self.tmp, "keys")
+        os.makedirs(keys, mode=0o700)
+        env = dict(clean_env(), PATH=bin_dir + ":" + os.environ["PATH"])
+        script = services["keys"]["command"][0].replace("/keys", keys)
+        r = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, env=env,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.operator_key = os.path.join(keys, "operator.pem")
+        replica_argvs, names = [], []
+        for i, name in enumerate(replicas):
+            text = services[name]["command"][0].replace("$$", "$")
+            self.assertTrue(text.startswith("exec touchstoned "), text)
+            data = os.path.join(self.tmp, name)
+            os.makedirs(data, mode=0o700)
+            text = (local(text, i).replace("/keys", keys)
+                    .replace("/var/lib/touchstone-backups", data + "-backups")
+                    .replace("/var/lib/touchstone", data)
+                    .replace("0.0.0.0:50051", "127.0.0.1:0"))
+            argv = shlex.split(text)[2:]
+            self.assertEqual(argv[argv.index("--replica_id") + 1], name)
+            names.append((name, argv[argv.index("--advertise") + 1]))
+            self.assertEqual(names[-1][1], name + ":50051")
+            replica_argvs.append(argv)
+        self.runs_a_replica_set(etcd_argvs, replica_argvs, names)
+
+    def test_replicated_kubernetes_statefulsets_run_for_real(self):
+        with open(os.path.join(DEPLOY, "k8s", "replicated.yaml")) as f:
+            docs = list(yaml.safe_load_all(f))
+        by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+        self.assertEqual(set(by), {("Service", "etcd"), ("StatefulSet", "etcd"),
+                                   ("PodDisruptionBudget", "etcd"), ("Service", "touchstoned"),
+                                   ("StatefulSet", "touchstoned"),
+                                   ("PodDisruptionBudget", "touchstoned")})
+        for app in ("etcd", "touchstoned"):
+            sts, svc, pdb = (by[(k, app)] for k in ("StatefulSet", "Service",
+                                                      "PodDisruptionBudget"))
+            self.assertEqual(sts["spec"]["replicas"], 3)
+            self.assertEqual(sts["spec"]["serviceName"], app)
+            self.assertEqual(svc["spec"]["clusterIP"], "None")  # pods' stable names
+            labels = sts["spec"]["selector"]["matchLabels"]
+            self.assertEqual(svc["spec"]["selector"], labels)
+            self.assertEqual(pdb["spec"]["selector"]["matchLabels"], labels)
+            self.assertEqual(pdb["spec"]["minAvailable"], 2)  # a majority of 3
+            self.assertTrue(sts["spec"]["volumeClaimTemplates"])
+            [c] = sts["spec"]["template"]["spec"]["containers"]
+            env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in c["env"]}
+            self.assertEqual(env["POD_NAME"], "metadata.name")
+        ts = by[("StatefulSet", "touchstoned")]["spec"]["template"]["spec"]
+        [c] = ts["containers"]
+        grpc_port = {p["name"]: p["containerPort"] for p in c["ports"]}["grpc"]
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            self.assertEqual(c[probe]["grpc"]["port"], grpc_port, probe)
+        self.assertTrue(ts["securityContext"]["runAsNonRoot"])
+        args = c["args"]
+        key_dir = os.path.dirname(args[args.index("--operator_key") + 1])
+        [mount] = [m for m in c["volumeMounts"] if m["mountPath"] == key_dir]
+        [vol] = [v for v in ts["volumes"] if v["name"] == mount["name"]]
+        self.assertEqual(vol["secret"]["defaultMode"], 0o400)
+        # The etcd members it names are the etcd StatefulSet's pods behind its Service.
+        self.assertEqual(args[args.index("--etcd") + 1],
+                         ",".join("etcd-%d.etcd:2379" % i for i in range(3)))
+        ec = by[("StatefulSet", "etcd")]["spec"]["template"]["spec"]["containers"][0]
+        ports = self.etcd_ports()
+        to_loopback = self.etcd_localizer(ports, "etcd-%d.etcd")
+
+        def local(text, i, pod):
+            return to_loopback(text.replace("$(POD_NAME)", pod), i)
+
+        etcd_argvs = [[local(a, i, "etcd-%d" % i) for a in ec["args"]] for i in range(3)]
+        keys = os.path.join(self.tmp, "secret")
+        os.makedirs(keys)
+        self.operator_key = os.path.join(keys, "operator.pem")
+        r = subprocess.run([ARGS.touchstone, "keygen", "-o", self.operator_key],
+                           capture_output=True, text=True, env=clean_env(), timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        os.chmod(self.operator_key, 0o400)
+        replica_argvs, names = [], []
+        for i in range(3):
+            pod = "touchstoned-%d" % i
+            data = os.path.join(self.tmp, pod)
+            os.makedirs(data, mode=0o700)
+            argv = [local(a, i, pod).replace(key_dir, keys)
+                    .replace("/var/lib/touchstone-backups", data + "-backups")
+                    .replace("/var/lib/touchstone", data)
+                    .replace("0.0.0.0:50051", "127.0.0.1:0") for a in args]
+            names.append((pod, "%s.touchstoned:50051" % pod))
+            replica_argvs.append(argv)
+        self.runs_a_replica_set(etcd_argvs, replica_argvs, names)
+
 
 if __name__ == "__main__":
     ARGS, argv = parse_binaries()

@@ -194,6 +194,7 @@ class ReplicationTest(unittest.TestCase):
         cls.etcd.start()
 
     def replica_set(self, origin, **kw):
+        """A started ReplicaSet of `origin` on the class's etcd (kw: ReplicaSet's)."""
         rs = ReplicaSet(self, self.etcd, self.tmp, origin, **kw)
         self.addCleanup(rs.kill)
         return rs.start()
@@ -406,6 +407,68 @@ class ReplicationTest(unittest.TestCase):
         logs = [self.entries(a, size) for a in rs.addrs()]
         self.assertTrue(all(l == logs[0] for l in logs))
         self.assertEqual(sum(raw in e for e in logs[0]), 1)
+
+    def test_etcd_keeps_a_bounded_window_of_the_log(self):
+        rs = self.replica_set("window.example/log", extra=["--etcd_keep_entries", "40"])
+        key = self.client.load_key(rs.key)
+        with Loader(self.client, key, rs.origin, rs.addrs, "w", threads=4) as load:
+            while load.count() < 200:
+                time.sleep(0.02)
+        acked = load.acked
+        head = self.converge(rs)
+        # Every replica reports what it applied, under its own lease.
+        deadline = time.monotonic() + 15
+        while True:
+            out = self.etcd.ctl("get", rs.prefix + "applied/", "--prefix").stdout.decode()
+            applied = dict(zip(out.splitlines()[0::2], out.splitlines()[1::2]))
+            firsts = [int(k.rsplit("/", 1)[1]) for k in self.etcd.ctl(
+                "get", rs.prefix + "groups/", "--prefix", "--keys-only").stdout.decode().split()]
+            if (sorted(applied.values()) == [str(head)] * 3 and firsts and
+                    min(firsts) >= head - 40 - 32):
+                break
+            self.assertLess(time.monotonic(), deadline, "applied %s, groups from %s (head %d)"
+                            % (applied, firsts[:3], head))
+            time.sleep(0.2)
+        self.assertEqual(sorted(k.rsplit("/", 1)[1] for k in applied), ["r0", "r1", "r2"])
+        # The older groups are gone from etcd, and from its history (compacted)...
+        self.assertGreater(min(firsts), 100)
+        old = self.etcd.ctl("get", rs.prefix + "groups/%020d" % 0, "--rev", "2", check=False)
+        self.assertNotEqual(old.returncode, 0)
+        self.assertIn(b"compacted", old.stderr)
+        # ...and every acknowledged record is still on every replica.
+        logs = [self.entries(a, head) for a in rs.addrs()]
+        self.assertTrue(all(l == logs[0] for l in logs))
+        for raw, receipt in acked:
+            self.assertIn(raw, logs[0][receipt.index])
+        # A replica that has every entry restarts and follows on.
+        s = rs.servers[(rs.leader()[0] + 1) % 3]
+        self.assertEqual(s.stop(), 0, s.log())
+        s.start()
+        self.assertIn("holds %d entries; following" % head, s.log())
+        # A new, empty replica finds the gap: it says so, and never serves a partial log.
+        work = os.path.join(self.tmp, "window-new")
+        data = os.path.join(work, "data")
+        os.makedirs(data)
+        shutil.copy(rs.key, os.path.join(data, "operator.pem"))
+        port_file = os.path.join(work, "port")
+        with open(os.path.join(work, "log"), "wb") as log:
+            new = subprocess.Popen([ARGS.touchstoned, "--data_dir", data, "--listen",
+                                    "127.0.0.1:0", "--port_file", port_file, "--etcd",
+                                    self.etcd.endpoints, "--replica_id", "r9", "--origin",
+                                    rs.origin], stdout=log, stderr=log, env=clean_env())
+        self.addCleanup(lambda: (new.kill(), new.wait()))
+        deadline = time.monotonic() + 20
+        while True:
+            with open(os.path.join(work, "log")) as f:
+                text = f.read()
+            if "replica_behind" in text:
+                break
+            self.assertIsNone(new.poll(), text)
+            self.assertLess(time.monotonic(), deadline, text)
+            time.sleep(0.1)
+        self.assertRegex(text, r"etcd no longer holds the groups from entry 0 to \d+: this "
+                               r"replica must catch up from another replica")
+        self.assertFalse(os.path.exists(port_file))
 
     def test_writes_need_a_majority_of_etcd(self):
         etcd = EtcdCluster(os.path.join(self.tmp, "quorum"))
