@@ -443,9 +443,13 @@ int main(int argc, char** argv) {
     const uint64_t size = LogSize(*info);
     std::this_thread::sleep_for(std::chrono::seconds(7));  // a housekeeping round and a compaction
     const std::string groups = absl::StrCat("/touchstone/", origin, "/groups/");
-    const auto kept = etcd.client().Range(groups, touchstone::EtcdPrefixEnd(groups), 0);
+    // count: every key in the range; kvs: the first one only.
+    const auto kept = etcd.client().Range(groups, touchstone::EtcdPrefixEnd(groups), 1);
     const auto status = etcd.client().MemberStatus();
-    if (kept.ok() && status.ok()) {
+    if (!kept.ok() || !status.ok()) {
+      Die("reading etcd: " + (kept.ok() ? status.status() : kept.status()).ToString());
+    }
+    {
       std::cout << absl::StrFormat(
           "  etcd after %d appends: %d group keys (%s), database %.1f MiB, %.1f MiB in use\n", size,
           kept->count(),

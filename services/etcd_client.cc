@@ -32,6 +32,9 @@ EtcdClient::EtcdClient(std::vector<std::string> endpoints, absl::Duration call_t
     // short one (every attempt then fails: "tcp handshaker shutdown").
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    // A range of commit groups (services/replicator.cc reads up to 16 of at most
+    // ~0.6 MiB each) is larger than gRPC's default 4 MiB.
+    args.SetMaxReceiveMessageSize(kMaxEtcdResponseBytes);
     std::shared_ptr<grpc::Channel> channel =
         grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
     members_.push_back({etcdserverpb::KV::NewStub(channel), etcdserverpb::Watch::NewStub(channel),

@@ -24,6 +24,9 @@
 
 namespace touchstone {
 
+// The largest response the client accepts from etcd (gRPC's default is 4 MiB).
+inline constexpr int kMaxEtcdResponseBytes = 64 << 20;
+
 // The key just past every key that starts with `prefix` (etcd's range_end for a prefix).
 std::string EtcdPrefixEnd(std::string prefix);
 

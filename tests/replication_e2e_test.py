@@ -470,6 +470,48 @@ class ReplicationTest(unittest.TestCase):
                                r"replica must catch up from another replica")
         self.assertFalse(os.path.exists(port_file))
 
+    def test_a_restarted_follower_catches_up_a_backlog_of_large_groups(self):
+        # Groups near their byte bound (512 KiB of records), more than a follower reads from
+        # etcd at once: what it reads in one response is over gRPC's default 4 MiB.
+        rs = self.replica_set("backlog.example/log")
+        leader, leader_addr = rs.leader()
+        follower = rs.servers[(leader + 1) % 3]
+        self.assertEqual(follower.stop(), 0, follower.log())
+        loader = Loader(self.client, self.client.load_key(rs.key), rs.origin, rs.addrs, "b")
+        pb, c = loader.pb, self.client
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        refiner = Ed25519PrivateKey.generate()
+        raw, sig = loader.record("big-refiner")
+        r = pb.Record()
+        r.ParseFromString(raw)
+        r.participant_registered.keys[0].ed25519 = c.raw_public(refiner)
+        raw = r.SerializeToString()
+        self.stub(leader_addr).Submit(loader.lpb.SubmitRequest(
+            record=raw, signature=loader.key.sign(c.signing_message(rs.origin, raw))), timeout=10)
+        for batch in range(2):
+            reqs = []
+            for i in range(1000):
+                lot = pb.LotCreated(lot_id="big-%d-%d" % (batch, i), material="gold", form="grain",
+                                    origin_class=pb.ORIGIN_CLASS_MINED, quantity=1000,
+                                    unit=pb.UNIT_MILLIGRAM, fineness_ptt=9999,
+                                    facility="F" * 4000, note="N" * 4000)
+                rec = pb.Record(record_id="big-%d-%d" % (batch, i), signer="big-refiner",
+                                key_id=c.key_id(c.raw_public(refiner)),
+                                event_time_micros=int(time.time() * 1e6) - 1000, lot_created=lot)
+                raw = rec.SerializeToString()
+                reqs.append(loader.lpb.SubmitRequest(
+                    record=raw, signature=refiner.sign(c.signing_message(rs.origin, raw))))
+            out = self.stub(leader_addr).SubmitBatch(
+                loader.lpb.SubmitBatchRequest(records=reqs), timeout=120)
+            self.assertEqual({(r.code, r.message) for r in out.results if r.code}, set())
+        head = rs.head()
+        groups = self.etcd.ctl("get", rs.prefix + "groups/", "--prefix", "--keys-only").stdout
+        self.assertGreater(len(groups.split()), 16)
+        follower.start()  # serves once caught up
+        self.assertEqual(self.converge(rs, timeout=60), head)
+        logs = [self.entries(a, head) for a in rs.addrs()]
+        self.assertTrue(all(l == logs[0] for l in logs))
+
     def test_writes_need_a_majority_of_etcd(self):
         etcd = EtcdCluster(os.path.join(self.tmp, "quorum"))
         os.makedirs(etcd.tmp)
