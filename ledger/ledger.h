@@ -175,9 +175,9 @@ struct LedgerOptions {
   // status refuses the group's submissions with that status, and nothing is
   // written here. Must be thread-compatible. Default: none (one node)
   std::function<absl::Status(const v1::ReplicatedGroup&)> replicate;
-  // Most bytes of records one commit group takes (at least one record);
-  // 0 = no limit. Replicated mode bounds groups below etcd's request limit.
-  // Default: 0
+  // Most bytes one commit group carries (at least one record): each record's
+  // bytes, its entry's framing and signature, and its opening; 0 = no limit. Replicated mode bounds
+  // groups below etcd's request limit. Default: 0
   size_t max_group_bytes = 0;
 };
 
@@ -308,13 +308,13 @@ class Ledger {
   // every entry decodes, is the next index, links to the previous leaf, has
   // the group's one recorded time, and its record parses, carries a valid
   // signature and passes the rules here (with its opening, for a sealed
-  // record); re-encoding it gives the same bytes; and the checkpoint is
-  // signed by the checkpoint key in force and states this replica's own tree
-  // of the group's end (so it is consistent with every earlier one). The
-  // entries and the exact checkpoint bytes are then written in one synced
-  // batch. Errors: FAILED_PRECONDITION unless the group starts at Size(), or
-  // if the replica stopped (ReplicaError); DATA_LOSS "replicated group at N
-  // does not verify: ..." if any check fails (nothing written; the replica
+  // record); re-encoding it gives the same bytes; and the checkpoint states
+  // this replica's own tree of the group's end (so it is consistent with
+  // every earlier one) and is byte for byte the note the log's key (which
+  // every replica holds; Ed25519 is deterministic) signs for it. The entries
+  // and those checkpoint bytes are then written in one synced batch. Errors: FAILED_PRECONDITION
+  // unless the group starts at Size(), or if the replica stopped (ReplicaError); DATA_LOSS
+  // "replicated group at N does not verify: ..." if any check fails (nothing written; the replica
   // must not serve a history it could not verify); UNIMPLEMENTED for a
   // checkpoint key handover (not replicated yet); storage errors.
   [[nodiscard]] absl::Status ApplyGroup(const v1::ReplicatedGroup& group);

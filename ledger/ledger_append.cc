@@ -274,10 +274,17 @@ void Ledger::SequencerLoop() {
       }
       size_t n = std::min(queue_.size(), options_.max_group);
       if (options_.max_group_bytes != 0) {
-        // At least one record; then as many as fit (replicated mode: etcd's request limit).
-        size_t bytes = queue_[0]->in.record_bytes.size();
+        // At least one record; then as many as fit (replicated mode: etcd's request
+        // limit), counting what the group carries of each: its entry (the record,
+        // framing and signature) and its opening.
+        auto carried = [](const Pending& p) {
+          constexpr size_t kEntryOverhead = 192;  // entry header, signature, field tags
+          return p.in.record_bytes.size() + kEntryOverhead +
+                 (p.in.opening ? p.in.opening->ByteSizeLong() : 0);
+        };
+        size_t bytes = carried(*queue_[0]);
         for (size_t i = 1; i < n; ++i) {
-          bytes += queue_[i]->in.record_bytes.size();
+          bytes += carried(*queue_[i]);
           if (bytes > options_.max_group_bytes) {
             n = i;
             break;

@@ -35,14 +35,6 @@ void Ledger::CommitGroup(std::vector<std::shared_ptr<Pending>>& group) {
     return;
   }
   Group g(*this, options_.now_micros());
-  g.record_at = [this, &g](uint64_t index) -> absl::StatusOr<v1::Record> {
-    if (index >= g.saved_tree.size()) {
-      const size_t i = index - g.saved_tree.size();
-      if (i < g.appended.size()) return g.appended[i]->in.record;
-      return absl::NotFoundError(absl::StrCat("no entry ", index));
-    }
-    return ReadRecord(index);
-  };
   for (auto& sp : group) Sequence(g, *sp);
   const absl::Status commit = g.appended.empty() ? absl::OkStatus() : WriteGroup(g);
   for (auto& [retry, original] : g.retries) {
@@ -161,8 +153,17 @@ absl::Status Ledger::WriteGroup(Group& g) {
   if (commit.ok()) {
     if (options_.commit_delay > absl::ZeroDuration()) absl::SleepFor(options_.commit_delay);
     commit = store_->Commit(g.batch);
-    if (!commit.ok()) commit = ledger_internal::NotAppended(commit);
-    if (!commit.ok() && replicated) StopReplica(commit);
+    if (!commit.ok() && replicated) {
+      // Not "nothing was appended": the replica set holds the group.
+      StopReplica(commit);
+      commit = absl::UnavailableError(absl::StrCat(
+          "the replica set holds this commit group but this replica could not write it (",
+          commit.message(),
+          ") and stops: submit the same bytes again, to the leader, for the "
+          "receipt"));
+    } else if (!commit.ok()) {
+      commit = ledger_internal::NotAppended(commit);
+    }
   }
   if (!commit.ok()) {
     tree_ = g.saved_tree;

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "ledger/ledger.h"
 #include "ledger/log/hash.h"
@@ -67,7 +68,17 @@ struct Ledger::Group {
         batch(ledger.store_->NewBatch()),
         signer(ledger.signer()),
         now(now),
-        policy(ledger.policy_) {}
+        policy(ledger.policy_),
+        record_at([this, &ledger](uint64_t index) -> absl::StatusOr<v1::Record> {
+          if (index >= saved_tree.size()) {
+            const size_t i = index - saved_tree.size();
+            if (i < appended.size()) return appended[i]->in.record;
+            return absl::NotFoundError(absl::StrCat("no entry ", index));
+          }
+          return ledger.ReadRecord(index);
+        }) {}
+  Group(const Group&) = delete;  // record_at refers to this group
+  Group& operator=(const Group&) = delete;
 
   // The head before the group, restored if its write fails.
   const CompactRange saved_tree;
@@ -90,8 +101,10 @@ struct Ledger::Group {
   const int64_t now;
   // The log's policy as this group changes it (a LogPolicy entry takes effect at once).
   std::optional<v1::LogPolicy> policy;
-  // Earlier records, including those appended earlier in this group.
-  RecordReader record_at;
+  // Earlier records, including those appended earlier in this group (every
+  // commit and every applied group reads through it: the rules of an error
+  // declaration, an owner's record, ...).
+  const RecordReader record_at;
 };
 
 namespace ledger_internal {

@@ -100,6 +100,14 @@ std::string Replicator::NotLeader() const {
 absl::Status Replicator::Commit(const v1::ReplicatedGroup& group) {
   if (!leading_.load()) return absl::UnavailableError(NotLeader());
   const uint64_t first = group.first_index();
+  if (group.ByteSizeLong() > kMaxGroupRequestBytes) {
+    // Cannot happen with groups bounded by max_group_bytes; refused without
+    // stepping down, so that it cannot make the replica set change leaders.
+    return absl::ResourceExhaustedError(
+        absl::StrCat("nothing was appended: the commit group at entry ", first, " is ",
+                     group.ByteSizeLong(), " bytes, more than etcd takes in one request (",
+                     kMaxGroupRequestBytes, "): submit fewer or smaller records at once"));
+  }
   const uint64_t end = first + group.entries_size();
   etcdserverpb::TxnRequest txn;
   // Fencing: only this term's leader key admits the write...
@@ -121,6 +129,7 @@ absl::Status Replicator::Commit(const v1::ReplicatedGroup& group) {
         "); this replica stops leading until it holds what etcd holds: submit the same bytes "
         "again (to the leader) for the receipt"));
   }
+  last_group_first_ = first;
   if (!response->succeeded()) {
     StepDown("etcd refused the group: the leadership or the head moved");
     return absl::UnavailableError(
@@ -246,10 +255,30 @@ void Replicator::ReadLeader() {
 
 absl::Status Replicator::CatchUp() {
   for (;;) {
+    ReportApplied();  // counted by the leader's housekeeping while it catches up
     const uint64_t size = ledger_->Size();
+    // The head first: groups read after it reach at least as far. Every replica
+    // writes a group after etcd holds it, so its size read before is never above
+    // the head, unless it holds a log the replica set does not (etcd's head was
+    // bootstrapped by a replica that held less): it must not serve that as this log.
+    ASSIGN_OR_RETURN(const uint64_t head, ReadHead());
+    if (head != 0 && head < size) {
+      return absl::DataLossError(absl::StrCat(
+          "this replica holds ", size, " entries, more than the replica set's log (etcd's head is ",
+          head, "): its entries from ", head,
+          " on are not the set's; restore it from a backup "
+          "of the leader"));
+    }
     ASSIGN_OR_RETURN(etcdserverpb::RangeResponse r,
                      etcd_->Range(GroupKey(size), EtcdPrefixEnd(groups_prefix_), /*limit=*/16));
-    if (r.kvs().empty()) return absl::OkStatus();
+    if (r.kvs().empty()) {
+      if (head > size) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("etcd no longer holds the groups from entry ", size, " to ", head,
+                         ": this replica must catch up from another replica"));
+      }
+      return absl::OkStatus();
+    }
     for (const mvccpb::KeyValue& kv : r.kvs()) {
       v1::ReplicatedGroup group;
       if (!group.ParseFromString(kv.value()) || kv.key() != GroupKey(group.first_index())) {
@@ -262,8 +291,18 @@ absl::Status Replicator::CatchUp() {
                          group.first_index(), ": this replica must catch up from another replica"));
       }
       RETURN_IF_ERROR(ledger_->ApplyGroup(group));
+      last_group_first_ = group.first_index();
     }
   }
+}
+
+absl::StatusOr<uint64_t> Replicator::ReadHead() const {
+  ASSIGN_OR_RETURN(etcdserverpb::RangeResponse r, etcd_->Range(head_key_, ""));
+  uint64_t head = 0;
+  if (!r.kvs().empty() && !absl::SimpleAtoi(r.kvs(0).value(), &head)) {
+    return absl::DataLossError("etcd's head is not a number");
+  }
+  return head;
 }
 
 void Replicator::ReportApplied() {
@@ -288,10 +327,13 @@ void Replicator::ReportApplied() {
 void Replicator::Housekeep() {
   const uint64_t size = ledger_->Size();
   if (opts_.keep_entries == 0 || size <= opts_.keep_entries) return;
+  if (absl::Now() < next_housekeeping_) return;
+  next_housekeeping_ = absl::Now() + absl::Seconds(5);
   absl::StatusOr<etcdserverpb::RangeResponse> applied =
       etcd_->Range(applied_prefix_, EtcdPrefixEnd(applied_prefix_));
   if (!applied.ok() || applied->kvs().empty()) return;
-  uint64_t below = size - opts_.keep_entries;
+  // Never the newest group: its first index is what a caught-up replica reads from.
+  uint64_t below = std::min(size - opts_.keep_entries, last_group_first_.load());
   for (const mvccpb::KeyValue& kv : applied->kvs()) {
     uint64_t at = 0;
     if (!absl::SimpleAtoi(kv.value(), &at)) return;  // not ours to guess
@@ -334,17 +376,14 @@ bool Replicator::Campaign() {
   // Every acknowledged group is in etcd: hold them all before writing.
   absl::Status ready = CatchUp();
   if (ready.ok()) {
-    absl::StatusOr<etcdserverpb::RangeResponse> head = etcd_->Range(head_key_, "");
+    absl::StatusOr<uint64_t> head = ReadHead();
     if (!head.ok()) {
       ready = head.status();
-    } else {
-      uint64_t end = 0;
-      if (!head->kvs().empty() && !absl::SimpleAtoi(head->kvs(0).value(), &end)) {
-        ready = absl::DataLossError("etcd's head is not a number");
-      } else if (end != ledger_->Size()) {
-        ready = absl::FailedPreconditionError(absl::StrCat(
-            "etcd's head is ", end, " but this replica holds ", ledger_->Size(), " entries"));
-      }
+    } else if (*head == 0 && ledger_->Size() > 0) {
+      ready = Bootstrap();
+    } else if (*head != ledger_->Size()) {
+      ready = absl::FailedPreconditionError(absl::StrCat(
+          "etcd's head is ", *head, " but this replica holds ", ledger_->Size(), " entries"));
     }
   }
   if (ready.ok()) {
@@ -364,6 +403,25 @@ bool Replicator::Campaign() {
   return true;
 }
 
+absl::Status Replicator::Bootstrap() {
+  const uint64_t size = ledger_->Size();
+  etcdserverpb::TxnRequest txn;
+  AddCompare(txn, leader_key_, Compare::CREATE)->set_create_revision(term_revision_.load());
+  AddCompare(txn, head_key_, Compare::CREATE)->set_create_revision(0);
+  AddPut(txn.mutable_success(), head_key_, absl::StrCat(size));
+  ASSIGN_OR_RETURN(etcdserverpb::TxnResponse r, etcd_->Txn(txn));
+  if (!r.succeeded()) {
+    return absl::FailedPreconditionError("etcd's head appeared while this replica took over");
+  }
+  Log(LogLevel::kWarning, "etcd_bootstrapped",
+      absl::StrCat("etcd held no head for this log: replica ", opts_.replica_id,
+                   " sets it to its own size, ", size,
+                   "; every other replica must hold the same log (one that differs stops at "
+                   "the next group)"),
+      {{"replica", opts_.replica_id}, {"size", size}});
+  return absl::OkStatus();
+}
+
 void Replicator::Lead() {
   absl::Time valid_until = absl::Now() + absl::Seconds(opts_.lease_seconds);
   const absl::Duration renew = absl::Seconds(opts_.lease_seconds) / 3;
@@ -377,8 +435,6 @@ void Replicator::Lead() {
       Fail(ledger_->ReplicaError());
       return;
     }
-    ReportApplied();
-    Housekeep();
     const absl::Time sent = absl::Now();
     absl::StatusOr<int64_t> ttl = etcd_->KeepAlive(lease_.load());
     if (ttl.ok() && *ttl > 0) {
@@ -387,6 +443,9 @@ void Replicator::Lead() {
       StepDown(ttl.ok() ? "its lease expired" : ttl.status().message());
       return;
     }
+    // After the renewal, never before it: these may wait on etcd.
+    ReportApplied();
+    Housekeep();
   }
 }
 

@@ -53,6 +53,10 @@
 
 namespace touchstone {
 
+// The largest commit group Commit writes in one etcd transaction: under etcd's
+// default request limit (--max-request-bytes, 1.5 MiB) with room for the keys.
+inline constexpr size_t kMaxGroupRequestBytes = (3 << 19) - (64 << 10);
+
 struct ReplicationOptions {
   // etcd members, "host:port" each; empty: not replicated. Default: empty
   std::vector<std::string> etcd;
@@ -136,6 +140,12 @@ class Replicator {
   // The leader's housekeeping: deletes the groups every live replica applied
   // (beyond the newest keep_entries entries) and compacts etcd's history.
   void Housekeep();
+  // The log size etcd's head names (0 if it has none).
+  [[nodiscard]] absl::StatusOr<uint64_t> ReadHead() const;
+  // A new leader whose log etcd knows nothing of (no head: etcd's data was lost,
+  // or a single-node log became replicated): sets the head to its own size, in a
+  // transaction fenced on its term. FAILED_PRECONDITION if a head appeared.
+  [[nodiscard]] absl::Status Bootstrap();
   // Waits up to `timeout` for the watch to see a change (or Stop()).
   void WaitForChange(absl::Duration timeout);
   std::string GroupKey(uint64_t first_index) const;
@@ -156,6 +166,8 @@ class Replicator {
   // This term's leader key create revision and lease (while leading_).
   std::atomic<int64_t> term_revision_{0};
   std::atomic<int64_t> lease_{0};
+  // The first index of the newest group this replica committed or applied.
+  std::atomic<uint64_t> last_group_first_{0};
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -171,6 +183,7 @@ class Replicator {
   absl::Time next_report_ = absl::InfinitePast();
   uint64_t deleted_below_ = 0;
   absl::Time last_compaction_ = absl::InfinitePast();
+  absl::Time next_housekeeping_ = absl::InfinitePast();
 
   std::thread runner_;
   std::thread watcher_;

@@ -134,7 +134,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (replicated) {
     // Readiness is "caught up": grpc.health.v1 says NOT_SERVING until then.
     server->server_->GetHealthCheckService()->SetServingStatus(false);
-    RETURN_IF_ERROR(server->AwaitReplica(options.listen, options.replication.advertise));
+    RETURN_IF_ERROR(server->AwaitReplica(options.listen, options.replication.advertise,
+                                         options.stop_requested));
     server->server_->GetHealthCheckService()->SetServingStatus(true);
   }
   server->admin_socket_ =
@@ -163,7 +164,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   return server;
 }
 
-absl::Status Server::AwaitReplica(const std::string& listen, const std::string& advertise) {
+absl::Status Server::AwaitReplica(const std::string& listen, const std::string& advertise,
+                                  const std::function<bool()>& stop_requested) {
   absl::StatusOr<HostPort> host = ParseHostPort(listen, "listen");
   replicator_->SetAddress(
       !advertise.empty()
@@ -174,6 +176,9 @@ absl::Status Server::AwaitReplica(const std::string& listen, const std::string& 
   // holding the log's genesis: a replica never serves what it has not verified.
   while (!replicator_->caught_up() || ledger_->Size() == 0) {
     RETURN_IF_ERROR(replicator_->failure());
+    if (stop_requested && stop_requested()) {
+      return absl::CancelledError("stopped while the replica was catching up");
+    }
     absl::SleepFor(absl::Milliseconds(20));
     if (absl::Now() >= next_note) {
       next_note += absl::Seconds(5);

@@ -4,6 +4,7 @@
 #ifndef TOUCHSTONE_SERVICES_SERVER_H_
 #define TOUCHSTONE_SERVICES_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -70,6 +71,9 @@ struct ServerOptions {
   // endpoints, this server is one replica of a set that etcd coordinates.
   // Default: not replicated
   ReplicationOptions replication;
+  // Polled while Start waits for a replica to catch up: true stops the wait
+  // (Start returns CANCELLED). Default: never
+  std::function<bool()> stop_requested;
 };
 
 // Thread-safe.
@@ -107,7 +111,8 @@ class Server {
   // Replicated mode: tells the replicator where clients reach this replica
   // (`advertise`, else the listen host and bound port) and waits until it has caught up with etcd
   // and the log has its genesis (led or applied). The replica's failure if it stops first.
-  [[nodiscard]] absl::Status AwaitReplica(const std::string& listen, const std::string& advertise);
+  [[nodiscard]] absl::Status AwaitReplica(const std::string& listen, const std::string& advertise,
+                                          const std::function<bool()>& stop_requested);
   std::unique_ptr<Replicator> replicator_;  // before the ledger: it holds the ledger's hook
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerService> service_;

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 
@@ -265,13 +266,31 @@ int main(int argc, char** argv) {
   // SIGTERM / SIGINT drain and shut the server down: blocked before the server
   // starts its threads, taken by a thread of their own once it serves.
   touchstone::StopSignalThread stopper;
+  // Taken from here on: a replica waiting to catch up (Server::Start) stops too.
+  std::atomic<bool> stop_requested{false};
+  std::atomic<touchstone::Server*> running{nullptr};
+  options.stop_requested = [&stop_requested] { return stop_requested.load(); };
+  stopper.Start([&stop_requested, &running](int sig) {
+    Log(LogLevel::kInfo, "stopping", absl::StrCat("signal ", sig, ", draining and shutting down"),
+        {{"signal", sig}});
+    stop_requested = true;
+    if (touchstone::Server* s = running.load()) s->Shutdown();
+  });
 
   auto server = touchstone::Server::Start(options);
   if (!server.ok()) {
+    stopper.Join();
     Log(LogLevel::kError, "start_failed", server.status().ToString(),
         {{"code", absl::StatusCodeToString(server.status().code())}});
-    return 1;
+    // A replica that stopped on a group that does not verify exits as it would serving.
+    const absl::StatusCode code = server.status().code();
+    const bool replica_stopped =
+        !options.replication.etcd.empty() &&
+        (code == absl::StatusCode::kDataLoss || code == absl::StatusCode::kUnimplemented);
+    return replica_stopped ? 2 : 1;
   }
+  running = server->get();
+  if (stop_requested) (*server)->Shutdown();  // a signal came while it started
   const touchstone::LogInfo info = (*server)->ledger().Info();
   const std::string tls = options.tls.cert.empty()        ? "plaintext"
                           : options.tls.client_ca.empty() ? "TLS"
@@ -311,11 +330,6 @@ int main(int argc, char** argv) {
     write_port_file(metrics_port_file, (*server)->metrics_port());
   }
 
-  stopper.Start([s = server->get()](int sig) {
-    Log(LogLevel::kInfo, "stopping", absl::StrCat("signal ", sig, ", draining and shutting down"),
-        {{"signal", sig}});
-    s->Shutdown();
-  });
   (*server)->Wait();
   stopper.Join();  // Shutdown has returned
   // Every submission taken in was committed (or refused) under a checkpoint of

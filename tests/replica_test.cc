@@ -137,6 +137,30 @@ TEST_F(ReplicaTest, AFollowerAppliesEveryGroupToAByteIdenticalLog) {
   EXPECT_EQ(follower->Size(), leader->Size());
 }
 
+TEST_F(ReplicaTest, AFollowerAppliesRecordsWhoseRulesReadEarlierRecords) {
+  // An error declaration's rules read the record it declares wrong (Group::record_at).
+  auto leader = OpenLeader();
+  ASSERT_TRUE(leader->StartWriting().ok());
+  Register(*leader, 1, "e");
+  const uint64_t wrong = leader->Size() - 1;
+  v1::Record declared;
+  declared.set_record_id("declared-1");
+  declared.set_signer(op_.id);
+  declared.set_key_id(op_.key.public_key().Fingerprint());
+  declared.set_event_time_micros(testing::NowMicros());
+  declared.mutable_error_declared()->set_wrong_index(wrong);
+  declared.mutable_error_declared()->set_reason("registered with the wrong legal name");
+  auto [bytes, sig] = Signed(op_, declared, kOrigin);
+  ASSERT_TRUE(leader->Submit(bytes, sig).ok());
+  auto follower = OpenFollower();
+  for (const v1::ReplicatedGroup& g : Groups()) {
+    const absl::Status st = follower->ApplyGroup(g);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  EXPECT_EQ(follower->GetEntry(wrong + 1).value(), leader->GetEntry(wrong + 1).value());
+  EXPECT_EQ(follower->LatestCheckpoint(), leader->LatestCheckpoint());
+}
+
 TEST_F(ReplicaTest, AGroupTheHookRefusesIsNotAppendedOrAcknowledged) {
   auto leader = OpenLeader();
   ASSERT_TRUE(leader->StartWriting().ok());
@@ -289,7 +313,18 @@ TEST_F(ReplicaForgeryTest, ACheckpointUnderAnotherKey) {
   const std::string text(real_.checkpoint().substr(0, real_.checkpoint().find("\n\n") + 1));
   v1::ReplicatedGroup g = real_;
   g.set_checkpoint(signer.Sign(text).value());
-  ExpectRefused(g, "not signed by this log's key in force");
+  ExpectRefused(g, "not the one this log's key signs for that tree");
+}
+
+TEST_F(ReplicaForgeryTest, ACheckpointWithALineAdded) {
+  // Still verifies with the log's key (a verifier skips unknown signers), but is not the
+  // note the log's key signs: stored, it would make this replica's bytes differ.
+  const PrivateKey other = PrivateKey::Generate().value();
+  const NoteSigner signer = NoteSigner::Create("someone.example/else", other).value();
+  const std::string text(real_.checkpoint().substr(0, real_.checkpoint().find("\n\n") + 1));
+  v1::ReplicatedGroup g = real_;
+  g.set_checkpoint(real_.checkpoint() + signer.SignatureLine(text).value());
+  ExpectRefused(g, "not the one this log's key signs for that tree");
 }
 
 TEST_F(ReplicaForgeryTest, AnOpeningForAnEntryNotInTheGroup) {

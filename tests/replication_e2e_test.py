@@ -469,6 +469,57 @@ class ReplicationTest(unittest.TestCase):
         self.assertRegex(text, r"etcd no longer holds the groups from entry 0 to \d+: this "
                                r"replica must catch up from another replica")
         self.assertFalse(os.path.exists(port_file))
+        # SIGTERM stops it while it waits.
+        new.send_signal(signal.SIGTERM)
+        self.assertEqual(new.wait(timeout=10), 1)
+
+    def test_a_replica_ahead_of_a_bootstrapped_head_stops(self):
+        # r0 falls behind, the others go on; etcd loses its data; r0 starts first and sets
+        # the head to its size. r1 holds entries the new set does not: it must stop, not
+        # serve them as this log.
+        rs, key = self.replica_set_with_records("ahead.example/log", 10)
+        behind = rs.servers[0]
+        self.assertEqual(behind.stop(), 0, behind.log())
+        with Loader(self.client, key, rs.origin, rs.addrs, "more", threads=2) as load:
+            while load.count() < 10:
+                time.sleep(0.02)
+        for s in rs.servers[1:]:
+            self.assertEqual(s.stop(), 0, s.log())
+        self.etcd.ctl("del", rs.prefix, "--prefix")
+        behind.start()
+        self.assertEqual(rs.leader()[0], 0)  # the only one running
+        deadline = time.monotonic() + 10
+        while "etcd_bootstrapped" not in behind.log():
+            self.assertLess(time.monotonic(), deadline, behind.log())
+            time.sleep(0.05)
+        ahead = rs.servers[1]
+        with self.assertRaises(AssertionError) as e:
+            ahead.start()
+        self.assertIn("exited 2", str(e.exception))
+        self.assertIn("more than the replica set's log (etcd's head is", str(e.exception))
+
+    def test_a_replica_set_whose_etcd_lost_its_data_starts_again(self):
+        rs, key = self.replica_set_with_records("lost.example/log", 30)
+        head = self.converge(rs)
+        before = self.entries(rs.addrs()[0], head)
+        for s in rs.servers:
+            self.assertEqual(s.stop(), 0, s.log())
+        self.etcd.ctl("del", rs.prefix, "--prefix")  # etcd's data for this log is gone
+        rs.start()
+        leader, _ = rs.leader()
+        deadline = time.monotonic() + 10
+        while "etcd_bootstrapped" not in rs.servers[leader].log():
+            self.assertLess(time.monotonic(), deadline, rs.servers[leader].log())
+            time.sleep(0.05)
+        with Loader(self.client, key, rs.origin, rs.addrs, "again", threads=2) as load:
+            while load.count() < 10:
+                time.sleep(0.02)
+        size = self.converge(rs)
+        logs = [self.entries(a, size) for a in rs.addrs()]
+        self.assertTrue(all(l == logs[0] for l in logs))
+        self.assertEqual(logs[0][:head], before)
+        for raw, receipt in load.acked:
+            self.assertIn(raw, logs[0][receipt.index])
 
     def test_a_restarted_follower_catches_up_a_backlog_of_large_groups(self):
         # Groups near their byte bound (512 KiB of records), more than a follower reads from
