@@ -68,14 +68,22 @@ absl::Status EtcdClient::Done(const grpc::Status& status, absl::string_view what
                                                      what, ": ", converted.message()));
 }
 
-absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
-    const etcdserverpb::TxnRequest& request) const {
+template <typename Response, typename Call>
+absl::StatusOr<Response> EtcdClient::Unary(absl::string_view what, Call call) const {
   grpc::ClientContext context;
   Prepare(context);
-  etcdserverpb::TxnResponse response;
-  const grpc::Status status = Current().kv->Txn(&context, request, &response);
-  if (absl::Status done = Done(status, "transaction"); !done.ok()) return done;
+  Response response;
+  if (absl::Status done = Done(call(Current(), &context, &response), what); !done.ok()) {
+    return done;
+  }
   return response;
+}
+
+absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
+    const etcdserverpb::TxnRequest& request) const {
+  return Unary<etcdserverpb::TxnResponse>(
+      "transaction",
+      [&](const Member& m, grpc::ClientContext* c, auto* r) { return m.kv->Txn(c, request, r); });
 }
 
 absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(std::string key,
@@ -87,12 +95,9 @@ absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(std::string key,
   request.set_limit(limit);
   request.set_sort_order(etcdserverpb::RangeRequest::ASCEND);
   request.set_sort_target(etcdserverpb::RangeRequest::KEY);
-  grpc::ClientContext context;
-  Prepare(context);
-  etcdserverpb::RangeResponse response;
-  const grpc::Status status = Current().kv->Range(&context, request, &response);
-  if (absl::Status done = Done(status, "range"); !done.ok()) return done;
-  return response;
+  return Unary<etcdserverpb::RangeResponse>(
+      "range",
+      [&](const Member& m, grpc::ClientContext* c, auto* r) { return m.kv->Range(c, request, r); });
 }
 
 absl::StatusOr<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(
@@ -100,45 +105,41 @@ absl::StatusOr<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(
   etcdserverpb::DeleteRangeRequest request;
   request.set_key(std::move(key));
   request.set_range_end(std::move(range_end));
-  grpc::ClientContext context;
-  Prepare(context);
-  etcdserverpb::DeleteRangeResponse response;
-  const grpc::Status status = Current().kv->DeleteRange(&context, request, &response);
-  if (absl::Status done = Done(status, "delete"); !done.ok()) return done;
-  return response;
+  return Unary<etcdserverpb::DeleteRangeResponse>(
+      "delete", [&](const Member& m, grpc::ClientContext* c, auto* r) {
+        return m.kv->DeleteRange(c, request, r);
+      });
 }
 
 absl::Status EtcdClient::Compact(int64_t revision) const {
   etcdserverpb::CompactionRequest request;
   request.set_revision(revision);
-  grpc::ClientContext context;
-  Prepare(context);
-  etcdserverpb::CompactionResponse response;
-  return Done(Current().kv->Compact(&context, request, &response), "compaction");
+  return Unary<etcdserverpb::CompactionResponse>(
+             "compaction", [&](const Member& m, grpc::ClientContext* c,
+                               auto* r) { return m.kv->Compact(c, request, r); })
+      .status();
 }
 
 absl::StatusOr<etcdserverpb::StatusResponse> EtcdClient::MemberStatus() const {
-  grpc::ClientContext context;
-  Prepare(context);
-  etcdserverpb::StatusResponse response;
-  const grpc::Status status =
-      Current().maintenance->Status(&context, etcdserverpb::StatusRequest(), &response);
-  if (absl::Status done = Done(status, "status"); !done.ok()) return done;
-  return response;
+  return Unary<etcdserverpb::StatusResponse>(
+      "status", [](const Member& m, grpc::ClientContext* c, auto* r) {
+        return m.maintenance->Status(c, etcdserverpb::StatusRequest(), r);
+      });
 }
 
 absl::StatusOr<int64_t> EtcdClient::GrantLease(int64_t ttl) const {
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(ttl);
-  grpc::ClientContext context;
-  Prepare(context);
-  etcdserverpb::LeaseGrantResponse response;
-  const grpc::Status status = Current().lease->LeaseGrant(&context, request, &response);
-  if (absl::Status done = Done(status, "lease grant"); !done.ok()) return done;
-  if (!response.error().empty()) {
-    return absl::UnavailableError(absl::StrCat("etcd refused a lease: ", response.error()));
+  absl::StatusOr<etcdserverpb::LeaseGrantResponse> response =
+      Unary<etcdserverpb::LeaseGrantResponse>(
+          "lease grant", [&](const Member& m, grpc::ClientContext* c, auto* r) {
+            return m.lease->LeaseGrant(c, request, r);
+          });
+  if (!response.ok()) return response.status();
+  if (!response->error().empty()) {
+    return absl::UnavailableError(absl::StrCat("etcd refused a lease: ", response->error()));
   }
-  return response.id();
+  return response->id();
 }
 
 absl::StatusOr<int64_t> EtcdClient::KeepAlive(int64_t lease) const {
@@ -159,10 +160,10 @@ absl::StatusOr<int64_t> EtcdClient::KeepAlive(int64_t lease) const {
 absl::Status EtcdClient::RevokeLease(int64_t lease) const {
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(lease);
-  grpc::ClientContext context;
-  Prepare(context);
-  etcdserverpb::LeaseRevokeResponse response;
-  return Done(Current().lease->LeaseRevoke(&context, request, &response), "lease revoke");
+  return Unary<etcdserverpb::LeaseRevokeResponse>(
+             "lease revoke", [&](const Member& m, grpc::ClientContext* c,
+                                 auto* r) { return m.lease->LeaseRevoke(c, request, r); })
+      .status();
 }
 
 absl::StatusOr<std::unique_ptr<EtcdClient::Watch>> EtcdClient::StartWatch(

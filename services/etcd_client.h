@@ -102,6 +102,10 @@ class EtcdClient {
   // The status of a finished call; moves to the next member if it was UNAVAILABLE.
   absl::Status Done(const grpc::Status& status, absl::string_view what) const;
   void Prepare(grpc::ClientContext& context) const;
+  // One unary call: call(member, context, &response) on the member calls go to
+  // now, with the call timeout. The response, or Done's status.
+  template <typename Response, typename Call>
+  absl::StatusOr<Response> Unary(absl::string_view what, Call call) const;
 
   const std::vector<std::string> endpoints_;
   const absl::Duration call_timeout_;
