@@ -76,9 +76,11 @@ class EtcdCluster:
             raise AssertionError("etcdctl %s: %s" % (args, r.stderr.decode(errors="replace")))
         return r
 
-    def get(self, key):
-        """The value of `key` (bytes), or None."""
-        r = self.ctl("get", key, "--print-value-only")
+    def get(self, key, check=True):
+        """The value of `key` (bytes), or None (also if etcdctl fails and not `check`)."""
+        r = self.ctl("get", key, "--print-value-only", check=check)
+        if r.returncode != 0:
+            return None
         out = r.stdout
         return out[:-1] if out.endswith(b"\n") else (out or None)
 

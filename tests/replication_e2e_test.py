@@ -88,10 +88,11 @@ class ReplicaSet:
             s.kill()
 
     def leader(self, timeout=15):
-        """(index of the leading replica, its address) as etcd names it, waiting for one."""
+        """(index of the leading replica, its address) as etcd names it, waiting for one (and
+        for etcd to answer: members just restarted may not have elected their own leader)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            value = self.etcd.get(self.prefix + "leader")
+            value = self.etcd.get(self.prefix + "leader", check=False)
             if value:
                 rid, addr = value.decode().split("\n", 1)
                 return int(rid[1:]), addr
